@@ -1,0 +1,261 @@
+//! Where a run of sectors lives: nowhere (synthesised zeros), in a byte range of a file with
+//! a given sector layout, or in a custom decoder.
+
+use crate::model::TrackMode;
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Random-access bytes: a plain file, or a decoded stream (a compressed container, an
+/// encrypted MDX fragment...). Reads must be safe from several threads at once.
+pub trait ByteSource: Send + Sync {
+    /// Fills `buf` from `offset`. Reading past the end is an `UnexpectedEof` error.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+    /// Total length in bytes.
+    fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The path shown in errors.
+    fn path(&self) -> &Path;
+    /// The underlying plain file when bytes map 1:1 to it (lets frontends pass it through).
+    fn plain_file(&self) -> Option<&File> {
+        None
+    }
+}
+
+/// A plain file read with positioned reads (`pread`), shareable between threads.
+pub struct FileSource {
+    file: File,
+    len: u64,
+    path: PathBuf,
+}
+
+impl FileSource {
+    pub fn open(path: &Path) -> io::Result<FileSource> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(FileSource { file, len, path: path.to_path_buf() })
+    }
+}
+
+impl ByteSource for FileSource {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        FileExt::read_exact_at(&self.file, buf, offset)
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn path(&self) -> &Path {
+        &self.path
+    }
+    fn plain_file(&self) -> Option<&File> {
+        Some(&self.file)
+    }
+}
+
+/// Which parts of a CD sector's main channel an image stored, in sector order.
+///
+/// Audio sectors are always 2352 bytes of samples; `audio_big_endian` says the samples are
+/// byte-swapped (CUE `MOTOROLA`, CHD). For data sectors the stored size follows from the
+/// fields and the track mode (see [`MainLayout::size`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MainLayout {
+    pub sync: bool,
+    pub header: bool,
+    pub subheader: bool,
+    pub user: bool,
+    pub edc_ecc: bool,
+    pub audio_big_endian: bool,
+}
+
+impl MainLayout {
+    /// Full 2352-byte raw sectors (audio samples in little-endian order).
+    pub const RAW: MainLayout = MainLayout { sync: true, header: true, subheader: true, user: true, edc_ecc: true, audio_big_endian: false };
+    /// User data only: 2048 (Mode 1, Form 1), 2324 (Form 2) or 2336 (formless).
+    pub const USER: MainLayout = MainLayout { sync: false, header: false, subheader: false, user: true, edc_ecc: false, audio_big_endian: false };
+    /// Mode 2 without sync and header: 2336 bytes (subheader, data, EDC/ECC).
+    pub const MODE2_2336: MainLayout = MainLayout { sync: false, header: false, subheader: true, user: true, edc_ecc: true, audio_big_endian: false };
+    /// Raw audio with big-endian samples.
+    pub const RAW_BIG_ENDIAN: MainLayout = MainLayout { audio_big_endian: true, ..MainLayout::RAW };
+
+    /// Stored bytes per sector for a track of `mode`.
+    pub fn size(&self, mode: TrackMode) -> usize {
+        if mode.is_audio() {
+            return 2352;
+        }
+        let fields = SectorFields::of(mode);
+        let mut n = 0;
+        if self.sync {
+            n += 12;
+        }
+        if self.header {
+            n += 4;
+        }
+        if self.subheader {
+            n += fields.subheader;
+        }
+        if self.user {
+            n += fields.user;
+        }
+        if self.edc_ecc {
+            n += fields.tail;
+        }
+        n
+    }
+
+    /// True when the stored bytes are the whole 2352-byte sector.
+    pub fn is_raw(&self) -> bool {
+        self.sync && self.header && self.subheader && self.user && self.edc_ecc
+    }
+
+    /// Offset of the user data inside a stored sector of `mode`.
+    pub fn user_offset(&self, mode: TrackMode) -> usize {
+        if mode.is_audio() {
+            return 0;
+        }
+        let f = SectorFields::of(mode);
+        (if self.sync { 12 } else { 0 }) + (if self.header { 4 } else { 0 }) + (if self.subheader { f.subheader } else { 0 })
+    }
+
+    /// The layout a plain sector size denotes for `mode` (2048, 2324, 2336, 2352).
+    pub fn from_sector_size(mode: TrackMode, size: usize) -> Option<MainLayout> {
+        [MainLayout::RAW, MainLayout::USER, MainLayout::MODE2_2336].into_iter().find(|l| l.size(mode) == size && (mode.is_data() || size == 2352))
+    }
+}
+
+/// Byte counts of the parts of a data sector after sync and header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SectorFields {
+    pub subheader: usize,
+    pub user: usize,
+    pub tail: usize,
+}
+
+impl SectorFields {
+    pub fn of(mode: TrackMode) -> SectorFields {
+        match mode {
+            TrackMode::Audio => SectorFields { subheader: 0, user: 2352, tail: 0 },
+            TrackMode::Mode0 | TrackMode::Mode2Formless => SectorFields { subheader: 0, user: 2336, tail: 0 },
+            TrackMode::Mode1 => SectorFields { subheader: 0, user: 2048, tail: 288 },
+            TrackMode::Mode2Form1 => SectorFields { subheader: 8, user: 2048, tail: 280 },
+            TrackMode::Mode2Form2 => SectorFields { subheader: 8, user: 2324, tail: 4 },
+            // Both forms take 2328 bytes after the subheader; the user/tail split is per sector.
+            TrackMode::Mode2Mixed => SectorFields { subheader: 8, user: 2048, tail: 280 },
+        }
+    }
+}
+
+/// How subchannel data is stored with each sector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SubLayout {
+    #[default]
+    None,
+    /// 16 bytes: the 12-byte Q channel and 4 bytes of padding.
+    Q16,
+    /// 96 bytes, P-W interleaved: byte i holds bit P..W of symbol i (READ CD "raw").
+    Pw96Interleaved,
+    /// 96 bytes, one channel after another: 12 bytes P, 12 Q, ... 12 W (CloneCD `.sub`).
+    Pw96Linear,
+}
+
+impl SubLayout {
+    pub fn size(self) -> usize {
+        match self {
+            SubLayout::None => 0,
+            SubLayout::Q16 => 16,
+            SubLayout::Pw96Interleaved | SubLayout::Pw96Linear => 96,
+        }
+    }
+}
+
+/// Subchannel kept in a file of its own (CloneCD `.sub`), one record per sector.
+#[derive(Clone)]
+pub struct SubStream {
+    pub file: Arc<dyn ByteSource>,
+    /// Offset of the first sector's record.
+    pub offset: u64,
+    pub layout: SubLayout,
+}
+
+/// Sectors stored in a byte source, one after another.
+#[derive(Clone)]
+pub struct Stored {
+    pub file: Arc<dyn ByteSource>,
+    /// Offset of the first sector.
+    pub offset: u64,
+    pub main: MainLayout,
+    /// Subchannel stored after each sector's main channel.
+    pub sub: SubLayout,
+    /// Data sectors are stored scrambled (ECMA-130 Annex B), as raw dumps may be.
+    pub scrambled: bool,
+    /// Subchannel in a separate stream (used when `sub` is `None`).
+    pub sub_stream: Option<SubStream>,
+}
+
+impl Stored {
+    /// A plain run of sectors with no subchannel.
+    pub fn new(file: Arc<dyn ByteSource>, offset: u64, main: MainLayout) -> Stored {
+        Stored { file, offset, main, sub: SubLayout::None, scrambled: false, sub_stream: None }
+    }
+    /// Bytes from one sector to the next for a track of `mode`.
+    pub fn stride(&self, mode: TrackMode) -> usize {
+        self.main.size(mode) + self.sub.size()
+    }
+}
+
+/// A decoder that yields sectors in a declared layout (MDX, CHD, CSO...).
+pub trait SectorSource: Send + Sync {
+    /// The layout of the bytes `read_sectors` returns, per sector.
+    fn main_layout(&self) -> MainLayout;
+    fn sub_layout(&self) -> SubLayout {
+        SubLayout::None
+    }
+    /// Reads `count` sectors from `first` (counted from the start of the extent) into `buf`,
+    /// `count * stride` bytes.
+    fn read_sectors(&self, first: u64, count: u32, buf: &mut [u8]) -> io::Result<()>;
+    /// Name for errors (the image file).
+    fn describe(&self) -> String;
+}
+
+/// Where a run of sectors lives.
+#[derive(Clone)]
+pub enum ExtentData {
+    /// Not stored: synthesised (zero samples for audio, zero-filled sectors with valid
+    /// headers and EDC/ECC for data).
+    Zero,
+    Stored(Stored),
+    Custom(Arc<dyn SectorSource>),
+}
+
+/// A run of `sectors` consecutive sectors of one track.
+#[derive(Clone)]
+pub struct Extent {
+    pub sectors: u32,
+    pub data: ExtentData,
+}
+
+impl Extent {
+    pub fn zero(sectors: u32) -> Extent {
+        Extent { sectors, data: ExtentData::Zero }
+    }
+    pub fn stored(sectors: u32, stored: Stored) -> Extent {
+        Extent { sectors, data: ExtentData::Stored(stored) }
+    }
+    pub fn is_zero(&self) -> bool {
+        matches!(self.data, ExtentData::Zero)
+    }
+}
+
+impl fmt::Debug for Extent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.data {
+            ExtentData::Zero => write!(f, "Zero({})", self.sectors),
+            ExtentData::Stored(s) => write!(f, "Stored({} @ {}+{:#x} {:?} sub {:?})", self.sectors, s.file.path().display(), s.offset, s.main, s.sub),
+            ExtentData::Custom(c) => write!(f, "Custom({} from {})", self.sectors, c.describe()),
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! # spindle-disc: the disc model
+//!
+//! Every image format parses into one [`Disc`]: sessions → tracks → extents (runs of sectors
+//! that are unstored zeros, bytes of a file in a given layout, or a custom decoder). This
+//! crate is the only place that synthesises what an image did not store: sync, headers,
+//! subheaders, EDC/ECC ([`sector`], [`edc_ecc`]), Q/P subchannel ([`subchannel`]), and CD-TEXT
+//! packs ([`cdtext`]).
+//!
+//! Consumers read sectors with [`Disc::read_sectors`] in the format they need
+//! ([`SectorFormat`]: user data, raw 2352, plus Q16 or PW96 subchannel), or through byte
+//! views ([`SectorView`]): the 2048-byte user-data view of a data track (ISO files, NBD,
+//! filesystems), raw tracks, audio. [`cuesheet`] generates CUE text for a disc.
+//!
+//! Addresses are [`Lba`]s (i32; LBA 0 = MSF 00:02:00; the pregap of track 1 and the lead-in
+//! are negative) and [`Msf`]s.
+
+pub mod addr;
+pub mod cdtext;
+pub mod cuesheet;
+pub mod edc_ecc;
+mod error;
+pub mod extent;
+pub mod medium;
+pub mod model;
+mod read;
+pub mod sector;
+pub mod subchannel;
+mod validate;
+mod views;
+
+pub use addr::{Lba, Msf};
+pub use cdtext::{CdText, CdTextBlock, CdTextField};
+pub use error::{DiscError, Result};
+pub use extent::{ByteSource, Extent, ExtentData, FileSource, MainLayout, SectorSource, Stored, SubLayout, SubStream};
+pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
+pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
+pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
+pub use views::{SectorView, wav_header};

@@ -1,0 +1,69 @@
+//! Consistency checks a format runs on the disc it built, so that a malformed image fails
+//! with a message at open time instead of misbehaving later.
+
+use crate::error::{DiscError, Result};
+use crate::extent::{ExtentData, MainLayout};
+use crate::model::{Disc, TrackMode};
+
+impl Disc {
+    /// Checks track numbering, addresses, extents and layouts.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(DiscError::Invalid(m));
+        if self.sessions.is_empty() || self.track_count() == 0 {
+            return bad("the disc has no tracks".into());
+        }
+        let mut prev_end = None;
+        let mut prev_number = 0u8;
+        for (si, s) in self.sessions.iter().enumerate() {
+            if s.tracks.is_empty() {
+                return bad(format!("session {} has no tracks", s.number));
+            }
+            if s.number as usize != si + 1 {
+                return bad(format!("session {} is numbered {}", si + 1, s.number));
+            }
+            for t in &s.tracks {
+                if t.number == 0 || t.number > 99 || t.number <= prev_number {
+                    return bad(format!("track number {} out of order or out of 1..99", t.number));
+                }
+                prev_number = t.number;
+                if t.length == 0 || t.pregap + t.postgap > t.length {
+                    return bad(format!("track {} has length {} with pregap {} and postgap {}", t.number, t.length, t.pregap, t.postgap));
+                }
+                if let Some(end) = prev_end
+                    && t.start < end
+                {
+                    return bad(format!("track {} starts at {} inside the previous track (ends at {end})", t.number, t.start));
+                }
+                let total: u64 = t.extents.iter().map(|e| e.sectors as u64).sum();
+                if total != t.length as u64 {
+                    return bad(format!("track {}: extents cover {total} sectors, the track has {}", t.number, t.length));
+                }
+                let mut last_index = t.index1();
+                for &i in &t.extra_indexes {
+                    if i <= last_index || i >= t.end() {
+                        return bad(format!("track {}: index at {i} out of order", t.number));
+                    }
+                    last_index = i;
+                }
+                for e in &t.extents {
+                    let main = match &e.data {
+                        ExtentData::Stored(st) => st.main,
+                        ExtentData::Custom(c) => c.main_layout(),
+                        ExtentData::Zero => continue,
+                    };
+                    if t.mode == TrackMode::Mode2Mixed && main.user && !main.subheader && !main.is_raw() {
+                        return bad(format!("track {}: mixed Mode 2 sectors stored without subheaders cannot be told apart", t.number));
+                    }
+                    if t.mode.is_audio() && main != MainLayout::RAW && main != MainLayout::RAW_BIG_ENDIAN {
+                        return bad(format!("track {}: audio must be stored as 2352-byte sectors", t.number));
+                    }
+                }
+                prev_end = Some(t.end());
+            }
+            if s.leadout != s.tracks.last().unwrap().end() {
+                return bad(format!("session {}: lead-out at {} but the last track ends at {}", s.number, s.leadout, s.tracks.last().unwrap().end()));
+            }
+        }
+        Ok(())
+    }
+}
