@@ -16,10 +16,12 @@
 
 pub mod addr;
 pub mod cdtext;
+pub mod companion;
 pub mod cuesheet;
 pub mod edc_ecc;
 mod error;
 pub mod extent;
+pub mod format;
 pub mod medium;
 pub mod model;
 mod read;
@@ -31,6 +33,8 @@ mod views;
 pub use addr::{Lba, Msf};
 pub use cdtext::{CdText, CdTextBlock, CdTextField};
 pub use error::{DiscError, Result};
+pub use companion::DirCompanions;
+pub use format::{BoxError, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriterCaps};
 pub use extent::{ByteSource, Extent, ExtentData, FileSource, MainLayout, SectorSource, Stored, SubLayout, SubStream};
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};

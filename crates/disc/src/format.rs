@@ -1,0 +1,66 @@
+//! The traits a format crate implements so that the registry can probe, open and write it
+//! without knowing anything else about it.
+
+use crate::extent::ByteSource;
+use crate::model::Disc;
+use std::error::Error;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
+
+/// Opens the files an image refers to (BIN, MDF, IMG, SUB...) by the name the descriptor
+/// gives. Format crates never walk the filesystem themselves.
+pub trait Companions: Send + Sync {
+    /// Opens `name` (as written in the descriptor: relative to it, any case).
+    fn open(&self, name: &str) -> io::Result<Arc<dyn ByteSource>>;
+    /// The path `name` resolves to, for messages and source lists.
+    fn resolve(&self, name: &str) -> io::Result<PathBuf>;
+}
+
+/// What `open` gets besides the path.
+pub struct OpenContext<'a> {
+    pub companions: &'a dyn Companions,
+    /// A password for encrypted images.
+    pub password: Option<String>,
+}
+
+/// First bytes of a file offered to probes.
+pub const PROBE_BYTES: usize = 64 * 1024;
+
+/// An image format that can be read.
+pub trait ImageFormat: Send + Sync {
+    /// Short id (`iso`, `cue`, `mds`...), as `spindle info` shows it.
+    fn id(&self) -> &'static str;
+    fn description(&self) -> &'static str;
+    /// A cheap, pure check: the file name, its first bytes (up to [`PROBE_BYTES`]) and its
+    /// length. True when this format claims the file.
+    fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool;
+    /// Parses the image into a disc.
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError>;
+}
+
+/// What an output format can keep. Conversion refuses a target that would lose something
+/// the source has, unless told otherwise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriterCaps {
+    pub audio: bool,
+    pub multisession: bool,
+    pub raw_sectors: bool,
+    pub subchannel: bool,
+    pub cdtext: bool,
+}
+
+/// Progress callback: (bytes done, bytes total).
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// An image format that can be written.
+pub trait ImageWriter: Send + Sync {
+    fn id(&self) -> &'static str;
+    /// Output extensions this writer is picked for (lower case, no dot).
+    fn extensions(&self) -> &'static [&'static str];
+    fn caps(&self) -> WriterCaps;
+    /// Writes `disc` to `out` (and companions beside it); returns every file written.
+    fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError>;
+}
