@@ -1,1 +1,47 @@
-fn main() {}
+//! `spindle`: mount, convert, verify and describe optical disc images.
+
+mod cmd;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "spindle",
+    version,
+    about = "Virtual optical drives: read, convert and verify CD/DVD/BD images"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show an image's format, medium, sessions, tracks, MCN/ISRC/CD-TEXT and volume label.
+    Info(cmd::info::Args),
+    /// Convert an image to ISO or BIN/CUE.
+    Convert(cmd::convert::Args),
+    /// Check stored EDC/ECC and print per-track hashes like a redump datfile.
+    Verify(cmd::verify::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Info(a) => cmd::info::run(a),
+        Command::Convert(a) => cmd::convert::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("spindle: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

@@ -87,7 +87,11 @@ impl Msf {
     /// The LBA this absolute time denotes (90:00:00 and beyond are lead-in, negative).
     pub fn to_lba(self) -> Lba {
         let v = self.frames() as i32;
-        if v >= LEAD_IN_START { Lba(v - LEAD_IN_WRAP - MSF_OFFSET) } else { Lba(v - MSF_OFFSET) }
+        if v >= LEAD_IN_START {
+            Lba(v - LEAD_IN_WRAP - MSF_OFFSET)
+        } else {
+            Lba(v - MSF_OFFSET)
+        }
     }
 
     /// The three fields in binary-coded decimal, as in sector headers and Q subchannel.

@@ -23,7 +23,15 @@ pub enum CdTextField {
 }
 
 impl CdTextField {
-    pub const ALL: [CdTextField; 7] = [CdTextField::Title, CdTextField::Performer, CdTextField::Songwriter, CdTextField::Composer, CdTextField::Arranger, CdTextField::Message, CdTextField::UpcIsrc];
+    pub const ALL: [CdTextField; 7] = [
+        CdTextField::Title,
+        CdTextField::Performer,
+        CdTextField::Songwriter,
+        CdTextField::Composer,
+        CdTextField::Arranger,
+        CdTextField::Message,
+        CdTextField::UpcIsrc,
+    ];
 
     pub fn pack_type(self) -> u8 {
         match self {
@@ -133,7 +141,11 @@ impl CdText {
             // The text after the last NUL is padding.
             parts.pop();
             for part in parts {
-                let text = if part == b"\t" { prev.clone() } else { part.iter().map(|&c| c as char).collect() };
+                let text = if part == b"\t" {
+                    prev.clone()
+                } else {
+                    part.iter().map(|&c| c as char).collect()
+                };
                 if !text.is_empty() {
                     b.set(track, field, text.clone());
                 }
@@ -148,7 +160,9 @@ impl CdText {
                 b.language = info[28 + block as usize];
             }
         }
-        Ok(CdText { blocks: blocks.into_values().collect() })
+        Ok(CdText {
+            blocks: blocks.into_values().collect(),
+        })
     }
 
     /// Encodes packs (no header), with size information packs and CRCs, for tracks
@@ -230,7 +244,11 @@ mod tests {
 
     #[test]
     fn encode_decode_round_trip() {
-        let mut b = CdTextBlock { language: 9, charset: 0, ..Default::default() };
+        let mut b = CdTextBlock {
+            language: 9,
+            charset: 0,
+            ..Default::default()
+        };
         b.set(0, CdTextField::Title, "Join us now we have the software".into());
         b.set(0, CdTextField::Performer, "Richard Stallman".into());
         b.set(1, CdTextField::Title, "Soft".into());

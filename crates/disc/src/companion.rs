@@ -19,14 +19,22 @@ pub struct DirCompanions {
 impl DirCompanions {
     /// Companions beside `descriptor`.
     pub fn beside(descriptor: &Path) -> DirCompanions {
-        let dir = descriptor.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        let dir = descriptor
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         DirCompanions { dir }
     }
 
     fn find_ci(&self, wanted: &str) -> Option<PathBuf> {
         let wanted = wanted.to_lowercase();
         let entries = std::fs::read_dir(&self.dir).ok()?;
-        let mut hits: Vec<PathBuf> = entries.filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().to_lowercase() == wanted).map(|e| e.path()).collect();
+        let mut hits: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().to_lowercase() == wanted)
+            .map(|e| e.path())
+            .collect();
         hits.sort();
         hits.into_iter().next()
     }
@@ -47,7 +55,14 @@ impl Companions for DirCompanions {
         {
             return Ok(p);
         }
-        Err(io::Error::new(io::ErrorKind::NotFound, format!("{} not found (looked for {name:?} in {}, any case)", direct.display(), self.dir.display())))
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} not found (looked for {name:?} in {}, any case)",
+                direct.display(),
+                self.dir.display()
+            ),
+        ))
     }
 
     fn open(&self, name: &str) -> io::Result<Arc<dyn ByteSource>> {

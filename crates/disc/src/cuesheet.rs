@@ -81,7 +81,13 @@ pub fn bin_plan(disc: &Disc) -> Vec<BinTrackPlan> {
                 (lz, lz)
             };
             let tz = trailing_zero(t);
-            plans.push(BinTrackPlan { track: t.number, first: t.start.offset(skip as i64), end: t.end().offset(-(tz as i64)), pregap_unstored, postgap_unstored: tz });
+            plans.push(BinTrackPlan {
+                track: t.number,
+                first: t.start.offset(skip as i64),
+                end: t.end().offset(-(tz as i64)),
+                pregap_unstored,
+                postgap_unstored: tz,
+            });
         }
     }
     plans
@@ -141,7 +147,16 @@ pub fn cue_sheet(disc: &Disc, file_of: &dyn Fn(u8) -> String) -> String {
             }
             let _ = writeln!(out, "  TRACK {:02} {}", t.number, cue_mode(t.mode));
             text_lines(&mut out, t.number, "    ");
-            let flags: Vec<&str> = [(t.flags.copy_permitted, "DCP"), (t.flags.four_channel, "4CH"), (t.flags.pre_emphasis, "PRE"), (t.flags.scms, "SCMS")].iter().filter(|f| f.0).map(|f| f.1).collect();
+            let flags: Vec<&str> = [
+                (t.flags.copy_permitted, "DCP"),
+                (t.flags.four_channel, "4CH"),
+                (t.flags.pre_emphasis, "PRE"),
+                (t.flags.scms, "SCMS"),
+            ]
+            .iter()
+            .filter(|f| f.0)
+            .map(|f| f.1)
+            .collect();
             if !flags.is_empty() {
                 let _ = writeln!(out, "    FLAGS {}", flags.join(" "));
             }

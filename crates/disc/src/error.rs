@@ -25,7 +25,12 @@ pub enum DiscError {
     #[error("track {track} is an audio track: it has no user data")]
     NotData { track: u8 },
     #[error("track {track} has no sector {lba} in mode {mode}: {why}")]
-    BadSector { track: u8, lba: Lba, mode: &'static str, why: &'static str },
+    BadSector {
+        track: u8,
+        lba: Lba,
+        mode: &'static str,
+        why: &'static str,
+    },
     #[error("buffer of {got} bytes cannot hold {need}")]
     BufferTooSmall { need: usize, got: usize },
     #[error("invalid disc layout: {0}")]

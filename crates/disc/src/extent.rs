@@ -38,7 +38,11 @@ impl FileSource {
     pub fn open(path: &Path) -> io::Result<FileSource> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
-        Ok(FileSource { file, len, path: path.to_path_buf() })
+        Ok(FileSource {
+            file,
+            len,
+            path: path.to_path_buf(),
+        })
     }
 }
 
@@ -74,13 +78,37 @@ pub struct MainLayout {
 
 impl MainLayout {
     /// Full 2352-byte raw sectors (audio samples in little-endian order).
-    pub const RAW: MainLayout = MainLayout { sync: true, header: true, subheader: true, user: true, edc_ecc: true, audio_big_endian: false };
+    pub const RAW: MainLayout = MainLayout {
+        sync: true,
+        header: true,
+        subheader: true,
+        user: true,
+        edc_ecc: true,
+        audio_big_endian: false,
+    };
     /// User data only: 2048 (Mode 1, Form 1), 2324 (Form 2) or 2336 (formless).
-    pub const USER: MainLayout = MainLayout { sync: false, header: false, subheader: false, user: true, edc_ecc: false, audio_big_endian: false };
+    pub const USER: MainLayout = MainLayout {
+        sync: false,
+        header: false,
+        subheader: false,
+        user: true,
+        edc_ecc: false,
+        audio_big_endian: false,
+    };
     /// Mode 2 without sync and header: 2336 bytes (subheader, data, EDC/ECC).
-    pub const MODE2_2336: MainLayout = MainLayout { sync: false, header: false, subheader: true, user: true, edc_ecc: true, audio_big_endian: false };
+    pub const MODE2_2336: MainLayout = MainLayout {
+        sync: false,
+        header: false,
+        subheader: true,
+        user: true,
+        edc_ecc: true,
+        audio_big_endian: false,
+    };
     /// Raw audio with big-endian samples.
-    pub const RAW_BIG_ENDIAN: MainLayout = MainLayout { audio_big_endian: true, ..MainLayout::RAW };
+    pub const RAW_BIG_ENDIAN: MainLayout = MainLayout {
+        audio_big_endian: true,
+        ..MainLayout::RAW
+    };
 
     /// Stored bytes per sector for a track of `mode`.
     pub fn size(&self, mode: TrackMode) -> usize {
@@ -123,7 +151,9 @@ impl MainLayout {
 
     /// The layout a plain sector size denotes for `mode` (2048, 2324, 2336, 2352).
     pub fn from_sector_size(mode: TrackMode, size: usize) -> Option<MainLayout> {
-        [MainLayout::RAW, MainLayout::USER, MainLayout::MODE2_2336].into_iter().find(|l| l.size(mode) == size && (mode.is_data() || size == 2352))
+        [MainLayout::RAW, MainLayout::USER, MainLayout::MODE2_2336]
+            .into_iter()
+            .find(|l| l.size(mode) == size && (mode.is_data() || size == 2352))
     }
 }
 
@@ -138,13 +168,37 @@ pub(crate) struct SectorFields {
 impl SectorFields {
     pub fn of(mode: TrackMode) -> SectorFields {
         match mode {
-            TrackMode::Audio => SectorFields { subheader: 0, user: 2352, tail: 0 },
-            TrackMode::Mode0 | TrackMode::Mode2Formless => SectorFields { subheader: 0, user: 2336, tail: 0 },
-            TrackMode::Mode1 => SectorFields { subheader: 0, user: 2048, tail: 288 },
-            TrackMode::Mode2Form1 => SectorFields { subheader: 8, user: 2048, tail: 280 },
-            TrackMode::Mode2Form2 => SectorFields { subheader: 8, user: 2324, tail: 4 },
+            TrackMode::Audio => SectorFields {
+                subheader: 0,
+                user: 2352,
+                tail: 0,
+            },
+            TrackMode::Mode0 | TrackMode::Mode2Formless => SectorFields {
+                subheader: 0,
+                user: 2336,
+                tail: 0,
+            },
+            TrackMode::Mode1 => SectorFields {
+                subheader: 0,
+                user: 2048,
+                tail: 288,
+            },
+            TrackMode::Mode2Form1 => SectorFields {
+                subheader: 8,
+                user: 2048,
+                tail: 280,
+            },
+            TrackMode::Mode2Form2 => SectorFields {
+                subheader: 8,
+                user: 2324,
+                tail: 4,
+            },
             // Both forms take 2328 bytes after the subheader; the user/tail split is per sector.
-            TrackMode::Mode2Mixed => SectorFields { subheader: 8, user: 2048, tail: 280 },
+            TrackMode::Mode2Mixed => SectorFields {
+                subheader: 8,
+                user: 2048,
+                tail: 280,
+            },
         }
     }
 }
@@ -199,7 +253,14 @@ pub struct Stored {
 impl Stored {
     /// A plain run of sectors with no subchannel.
     pub fn new(file: Arc<dyn ByteSource>, offset: u64, main: MainLayout) -> Stored {
-        Stored { file, offset, main, sub: SubLayout::None, scrambled: false, sub_stream: None }
+        Stored {
+            file,
+            offset,
+            main,
+            sub: SubLayout::None,
+            scrambled: false,
+            sub_stream: None,
+        }
     }
     /// Bytes from one sector to the next for a track of `mode`.
     pub fn stride(&self, mode: TrackMode) -> usize {
@@ -240,10 +301,16 @@ pub struct Extent {
 
 impl Extent {
     pub fn zero(sectors: u32) -> Extent {
-        Extent { sectors, data: ExtentData::Zero }
+        Extent {
+            sectors,
+            data: ExtentData::Zero,
+        }
     }
     pub fn stored(sectors: u32, stored: Stored) -> Extent {
-        Extent { sectors, data: ExtentData::Stored(stored) }
+        Extent {
+            sectors,
+            data: ExtentData::Stored(stored),
+        }
     }
     pub fn is_zero(&self) -> bool {
         matches!(self.data, ExtentData::Zero)
@@ -254,7 +321,15 @@ impl fmt::Debug for Extent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.data {
             ExtentData::Zero => write!(f, "Zero({})", self.sectors),
-            ExtentData::Stored(s) => write!(f, "Stored({} @ {}+{:#x} {:?} sub {:?})", self.sectors, s.file.path().display(), s.offset, s.main, s.sub),
+            ExtentData::Stored(s) => write!(
+                f,
+                "Stored({} @ {}+{:#x} {:?} sub {:?})",
+                self.sectors,
+                s.file.path().display(),
+                s.offset,
+                s.main,
+                s.sub
+            ),
             ExtentData::Custom(c) => write!(f, "Custom({} from {})", self.sectors, c.describe()),
         }
     }

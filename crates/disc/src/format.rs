@@ -61,6 +61,10 @@ pub trait ImageWriter: Send + Sync {
     /// Output extensions this writer is picked for (lower case, no dot).
     fn extensions(&self) -> &'static [&'static str];
     fn caps(&self) -> WriterCaps;
+    /// Every file `write` would create for `out` (checked against the inputs before writing).
+    fn outputs(&self, out: &Path) -> Vec<PathBuf> {
+        vec![out.to_path_buf()]
+    }
     /// Writes `disc` to `out` (and companions beside it); returns every file written.
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError>;
 }

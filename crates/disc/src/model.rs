@@ -129,7 +129,8 @@ pub struct Isrc(String);
 impl Isrc {
     pub fn parse(text: &str) -> Option<Isrc> {
         let b = text.as_bytes();
-        let ok = b.len() == 12 && b[..5].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && b[5..].iter().all(u8::is_ascii_digit);
+        let ok =
+            b.len() == 12 && b[..5].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && b[5..].iter().all(u8::is_ascii_digit);
         ok.then(|| Isrc(text.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -257,7 +258,12 @@ impl Session {
     }
     /// The disc type of this session, from its track modes.
     pub fn format(&self) -> SessionFormat {
-        if self.tracks.iter().any(|t| matches!(t.mode, TrackMode::Mode2Formless | TrackMode::Mode2Form1 | TrackMode::Mode2Form2 | TrackMode::Mode2Mixed)) {
+        if self.tracks.iter().any(|t| {
+            matches!(
+                t.mode,
+                TrackMode::Mode2Formless | TrackMode::Mode2Form1 | TrackMode::Mode2Form2 | TrackMode::Mode2Mixed
+            )
+        }) {
             SessionFormat::CdRomXa
         } else {
             SessionFormat::CdDaOrCdRom
@@ -296,7 +302,16 @@ pub struct Disc {
 impl Disc {
     /// An empty CD to fill in.
     pub fn new(medium: Medium, source: SourceInfo) -> Disc {
-        Disc { medium, sessions: Vec::new(), mcn: None, cdtext: None, structures: DiscStructures::default(), full_toc: Vec::new(), dpm: Vec::new(), source }
+        Disc {
+            medium,
+            sessions: Vec::new(),
+            mcn: None,
+            cdtext: None,
+            structures: DiscStructures::default(),
+            full_toc: Vec::new(),
+            dpm: Vec::new(),
+            source,
+        }
     }
 
     /// Every track of every session, in disc order.

@@ -58,11 +58,26 @@ pub struct SectorFormat {
 }
 
 impl SectorFormat {
-    pub const USER: SectorFormat = SectorFormat { main: MainFormat::User, sub: SubFormat::None };
-    pub const USER_2048: SectorFormat = SectorFormat { main: MainFormat::User2048, sub: SubFormat::None };
-    pub const RAW: SectorFormat = SectorFormat { main: MainFormat::Raw, sub: SubFormat::None };
-    pub const RAW_PW96: SectorFormat = SectorFormat { main: MainFormat::Raw, sub: SubFormat::Pw96 };
-    pub const RAW_Q16: SectorFormat = SectorFormat { main: MainFormat::Raw, sub: SubFormat::Q16 };
+    pub const USER: SectorFormat = SectorFormat {
+        main: MainFormat::User,
+        sub: SubFormat::None,
+    };
+    pub const USER_2048: SectorFormat = SectorFormat {
+        main: MainFormat::User2048,
+        sub: SubFormat::None,
+    };
+    pub const RAW: SectorFormat = SectorFormat {
+        main: MainFormat::Raw,
+        sub: SubFormat::None,
+    };
+    pub const RAW_PW96: SectorFormat = SectorFormat {
+        main: MainFormat::Raw,
+        sub: SubFormat::Pw96,
+    };
+    pub const RAW_Q16: SectorFormat = SectorFormat {
+        main: MainFormat::Raw,
+        sub: SubFormat::Q16,
+    };
 
     /// Bytes per sector for a track of `mode` (for mixed XA with `User`, the largest: 2324).
     pub fn max_size(self, mode: TrackMode) -> usize {
@@ -105,7 +120,8 @@ impl Disc {
                 }
                 ext_start = end;
             }
-            let (extent, ext_start) = found.ok_or_else(|| DiscError::Invalid(format!("track {} extents end before sector {at}", track.number)))?;
+            let (extent, ext_start) =
+                found.ok_or_else(|| DiscError::Invalid(format!("track {} extents end before sector {at}", track.number)))?;
             let in_extent = at.since(ext_start) as u64;
             let n = (count - done).min((extent.sectors as u64 - in_extent) as u32).min(CHUNK_SECTORS);
             let out = &mut buf[written..];
@@ -115,28 +131,44 @@ impl Disc {
                     let stride = s.stride(track.mode);
                     let file_off = s.offset + in_extent * stride as u64;
                     let len = n as usize * stride;
-                    let direct = s.sub == SubLayout::None && format.sub == SubFormat::None && !s.scrambled && stored_is_requested(&s.main, track.mode, format.main);
+                    let direct = s.sub == SubLayout::None
+                        && format.sub == SubFormat::None
+                        && !s.scrambled
+                        && stored_is_requested(&s.main, track.mode, format.main);
                     if direct {
                         need(out, len)?;
-                        s.file.read_exact_at(&mut out[..len], file_off).map_err(|e| io_err(s.file.path(), file_off, len, e))?;
+                        s.file
+                            .read_exact_at(&mut out[..len], file_off)
+                            .map_err(|e| io_err(s.file.path(), file_off, len, e))?;
                         len
                     } else {
                         SCRATCH.with(|cell| -> Result<usize> {
                             let mut scratch = cell.borrow_mut();
                             scratch.resize(len, 0);
-                            s.file.read_exact_at(&mut scratch[..len], file_off).map_err(|e| io_err(s.file.path(), file_off, len, e))?;
+                            s.file
+                                .read_exact_at(&mut scratch[..len], file_off)
+                                .map_err(|e| io_err(s.file.path(), file_off, len, e))?;
                             let sub = match &s.sub_stream {
                                 Some(ss) if s.sub == SubLayout::None && format.sub != SubFormat::None => {
                                     let rec = ss.layout.size() as u64;
                                     let off = ss.offset + in_extent * rec;
                                     let mut v = SUB_SCRATCH.with(|c| std::mem::take(&mut *c.borrow_mut()));
                                     v.resize(n as usize * rec as usize, 0);
-                                    ss.file.read_exact_at(&mut v, off).map_err(|e| io_err(ss.file.path(), off, v.len(), e))?;
+                                    ss.file
+                                        .read_exact_at(&mut v, off)
+                                        .map_err(|e| io_err(ss.file.path(), off, v.len(), e))?;
                                     Some((v, ss.layout))
                                 }
                                 _ => None,
                             };
-                            let src = StoredRun { bytes: &scratch, stride, main: s.main, sub: s.sub, scrambled: s.scrambled, sub_stream: sub.as_ref().map(|(v, l)| (&v[..], *l)) };
+                            let src = StoredRun {
+                                bytes: &scratch,
+                                stride,
+                                main: s.main,
+                                sub: s.sub,
+                                scrambled: s.scrambled,
+                                sub_stream: sub.as_ref().map(|(v, l)| (&v[..], *l)),
+                            };
                             let r = synth_run(self, session, track, at, n, format, Some(&src), out);
                             if let Some((v, _)) = sub {
                                 SUB_SCRATCH.with(|c| *c.borrow_mut() = v);
@@ -152,8 +184,18 @@ impl Disc {
                     SCRATCH.with(|cell| -> Result<usize> {
                         let mut scratch = cell.borrow_mut();
                         scratch.resize(len, 0);
-                        c.read_sectors(in_extent, n, &mut scratch[..len]).map_err(|e| DiscError::Decode { what: c.describe(), source: e })?;
-                        let src = StoredRun { bytes: &scratch, stride, main, sub, scrambled: false, sub_stream: None };
+                        c.read_sectors(in_extent, n, &mut scratch[..len]).map_err(|e| DiscError::Decode {
+                            what: c.describe(),
+                            source: e,
+                        })?;
+                        let src = StoredRun {
+                            bytes: &scratch,
+                            stride,
+                            main,
+                            sub,
+                            scrambled: false,
+                            sub_stream: None,
+                        };
                         synth_run(self, session, track, at, n, format, Some(&src), out)
                     })?
                 }
@@ -170,11 +212,20 @@ impl Disc {
 }
 
 fn io_err(path: &std::path::Path, offset: u64, len: usize, source: std::io::Error) -> DiscError {
-    DiscError::Io { path: path.to_path_buf(), offset, len, source }
+    DiscError::Io {
+        path: path.to_path_buf(),
+        offset,
+        len,
+        source,
+    }
 }
 
 fn need(out: &[u8], n: usize) -> Result<()> {
-    if out.len() < n { Err(DiscError::BufferTooSmall { need: n, got: out.len() }) } else { Ok(()) }
+    if out.len() < n {
+        Err(DiscError::BufferTooSmall { need: n, got: out.len() })
+    } else {
+        Ok(())
+    }
 }
 
 /// True when the stored main channel is byte for byte what `want` asks for.
@@ -200,7 +251,16 @@ struct StoredRun<'a> {
 
 /// Produces `n` sectors from `at` in `format`, from stored bytes or from nothing.
 #[allow(clippy::too_many_arguments)]
-fn synth_run(disc: &Disc, session: &Session, track: &Track, at: Lba, n: u32, format: SectorFormat, src: Option<&StoredRun>, out: &mut [u8]) -> Result<usize> {
+fn synth_run(
+    disc: &Disc,
+    session: &Session,
+    track: &Track,
+    at: Lba,
+    n: u32,
+    format: SectorFormat,
+    src: Option<&StoredRun>,
+    out: &mut [u8],
+) -> Result<usize> {
     let mode = track.mode;
     let mut pos = 0;
     let mut raw: RawSector = [0; 2352];
@@ -210,7 +270,12 @@ fn synth_run(disc: &Disc, session: &Session, track: &Track, at: Lba, n: u32, for
         let main_layout = src.map(|s| s.main).unwrap_or(MainLayout::RAW);
         let main_len = main_layout.size(mode);
         // Fast path: user data copied straight from stored bytes that hold it.
-        let user_direct = matches!(format.main, MainFormat::User | MainFormat::User2048) && mode.is_data() && !src.is_some_and(|s| s.scrambled) && stored.is_some() && main_layout.user && (mode != TrackMode::Mode2Mixed || main_layout.subheader);
+        let user_direct = matches!(format.main, MainFormat::User | MainFormat::User2048)
+            && mode.is_data()
+            && !src.is_some_and(|s| s.scrambled)
+            && stored.is_some()
+            && main_layout.user
+            && (mode != TrackMode::Mode2Mixed || main_layout.subheader);
         let size = if user_direct {
             let s = stored.unwrap();
             let off = main_layout.user_offset(mode);
@@ -218,7 +283,11 @@ fn synth_run(disc: &Disc, session: &Session, track: &Track, at: Lba, n: u32, for
                 MainFormat::User2048 => 2048,
                 _ if mode == TrackMode::Mode2Mixed => {
                     let sh_at = off - 8;
-                    if crate::sector::is_form2(&s[sh_at..sh_at + 8]) { 2324 } else { 2048 }
+                    if crate::sector::is_form2(&s[sh_at..sh_at + 8]) {
+                        2324
+                    } else {
+                        2048
+                    }
                 }
                 _ => mode.user_size(),
             };

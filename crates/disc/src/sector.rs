@@ -24,7 +24,11 @@ pub fn is_form2(subheader: &[u8]) -> bool {
 
 /// The subheader an image that did not store one gets: a data sector of the track's form.
 pub fn default_subheader(mode: TrackMode) -> [u8; 8] {
-    let sm = if mode == TrackMode::Mode2Form2 { SUBMODE_FORM2 } else { SUBMODE_DATA };
+    let sm = if mode == TrackMode::Mode2Form2 {
+        SUBMODE_FORM2
+    } else {
+        SUBMODE_DATA
+    };
     [0, 0, sm, 0, 0, 0, sm, 0]
 }
 
@@ -48,7 +52,11 @@ pub fn write_edc_ecc(raw: &mut RawSector, mode: TrackMode) {
 /// For mixed XA tracks, the form given by the sector's subheader; other modes unchanged.
 pub fn effective_mode(raw: &RawSector, mode: TrackMode) -> TrackMode {
     if mode == TrackMode::Mode2Mixed {
-        if is_form2(&raw[16..24]) { TrackMode::Mode2Form2 } else { TrackMode::Mode2Form1 }
+        if is_form2(&raw[16..24]) {
+            TrackMode::Mode2Form2
+        } else {
+            TrackMode::Mode2Form1
+        }
     } else {
         mode
     }
@@ -185,7 +193,11 @@ pub fn check_raw(raw: &RawSector) -> SectorCheck {
                 if stored == 0 {
                     return SectorCheck::Unprotected;
                 }
-                if edc(&raw[16..0x92C]) == stored { SectorCheck::Good } else { SectorCheck::BadEdc }
+                if edc(&raw[16..0x92C]) == stored {
+                    SectorCheck::Good
+                } else {
+                    SectorCheck::BadEdc
+                }
             } else {
                 edc_ecc::finish_mode2_form1(&mut fresh);
                 compare(raw, &fresh, 0x818, 0x81C)
@@ -214,7 +226,11 @@ pub fn sniff_mode(raw: &[u8]) -> Option<TrackMode> {
         1 => Some(TrackMode::Mode1),
         2 => {
             let sh = &raw[16..24];
-            if sh[..4] == sh[4..] && sh != [0u8; 8] { Some(TrackMode::Mode2Mixed) } else { Some(TrackMode::Mode2Formless) }
+            if sh[..4] == sh[4..] && sh != [0u8; 8] {
+                Some(TrackMode::Mode2Mixed)
+            } else {
+                Some(TrackMode::Mode2Formless)
+            }
         }
         0 => Some(TrackMode::Mode0),
         _ => None,

@@ -27,16 +27,25 @@ impl Disc {
                 }
                 prev_number = t.number;
                 if t.length == 0 || t.pregap + t.postgap > t.length {
-                    return bad(format!("track {} has length {} with pregap {} and postgap {}", t.number, t.length, t.pregap, t.postgap));
+                    return bad(format!(
+                        "track {} has length {} with pregap {} and postgap {}",
+                        t.number, t.length, t.pregap, t.postgap
+                    ));
                 }
                 if let Some(end) = prev_end
                     && t.start < end
                 {
-                    return bad(format!("track {} starts at {} inside the previous track (ends at {end})", t.number, t.start));
+                    return bad(format!(
+                        "track {} starts at {} inside the previous track (ends at {end})",
+                        t.number, t.start
+                    ));
                 }
                 let total: u64 = t.extents.iter().map(|e| e.sectors as u64).sum();
                 if total != t.length as u64 {
-                    return bad(format!("track {}: extents cover {total} sectors, the track has {}", t.number, t.length));
+                    return bad(format!(
+                        "track {}: extents cover {total} sectors, the track has {}",
+                        t.number, t.length
+                    ));
                 }
                 let mut last_index = t.index1();
                 for &i in &t.extra_indexes {
@@ -52,7 +61,10 @@ impl Disc {
                         ExtentData::Zero => continue,
                     };
                     if t.mode == TrackMode::Mode2Mixed && main.user && !main.subheader && !main.is_raw() {
-                        return bad(format!("track {}: mixed Mode 2 sectors stored without subheaders cannot be told apart", t.number));
+                        return bad(format!(
+                            "track {}: mixed Mode 2 sectors stored without subheaders cannot be told apart",
+                            t.number
+                        ));
                     }
                     if t.mode.is_audio() && main != MainLayout::RAW && main != MainLayout::RAW_BIG_ENDIAN {
                         return bad(format!("track {}: audio must be stored as 2352-byte sectors", t.number));
@@ -61,7 +73,12 @@ impl Disc {
                 prev_end = Some(t.end());
             }
             if s.leadout != s.tracks.last().unwrap().end() {
-                return bad(format!("session {}: lead-out at {} but the last track ends at {}", s.number, s.leadout, s.tracks.last().unwrap().end()));
+                return bad(format!(
+                    "session {}: lead-out at {} but the last track ends at {}",
+                    s.number,
+                    s.leadout,
+                    s.tracks.last().unwrap().end()
+                ));
             }
         }
         Ok(())

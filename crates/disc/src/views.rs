@@ -31,7 +31,13 @@ impl SectorView {
         if sector_size == 0 {
             return Err(DiscError::Invalid("a byte view needs some data per sector".into()));
         }
-        Ok(SectorView { disc, start, sectors, format, sector_size })
+        Ok(SectorView {
+            disc,
+            start,
+            sectors,
+            format,
+            sector_size,
+        })
     }
 
     /// The user data (2048-byte blocks) of a data track, from its index 1 to its end.
@@ -46,7 +52,10 @@ impl SectorView {
 
     /// The user-data view of the disc's first data track.
     pub fn first_data_track(disc: Arc<Disc>) -> Result<SectorView> {
-        let n = disc.first_data_track().map(|t| t.number).ok_or_else(|| DiscError::Invalid("the disc has no data track".into()))?;
+        let n = disc
+            .first_data_track()
+            .map(|t| t.number)
+            .ok_or_else(|| DiscError::Invalid("the disc has no data track".into()))?;
         SectorView::user_data(disc, n)
     }
 
@@ -54,7 +63,15 @@ impl SectorView {
     pub fn raw_track(disc: Arc<Disc>, track: u8, sub: SubFormat) -> Result<SectorView> {
         let t = find_track(&disc, track)?;
         let (start, len) = (t.start, t.length);
-        SectorView::new(disc, start, len, SectorFormat { main: MainFormat::Raw, sub })
+        SectorView::new(
+            disc,
+            start,
+            len,
+            SectorFormat {
+                main: MainFormat::Raw,
+                sub,
+            },
+        )
     }
 
     /// The samples of an audio track from index 1 to its end (2352 bytes per sector,
@@ -123,7 +140,8 @@ impl SectorView {
 }
 
 fn find_track(disc: &Disc, track: u8) -> Result<&Track> {
-    disc.track(track).ok_or_else(|| DiscError::Invalid(format!("the disc has no track {track}")))
+    disc.track(track)
+        .ok_or_else(|| DiscError::Invalid(format!("the disc has no track {track}")))
 }
 
 /// A 44-byte RIFF/WAVE header for `data_len` bytes of CD audio (16-bit stereo, 44.1 kHz).

@@ -1,0 +1,15 @@
+//! One module per subcommand.
+
+pub mod convert;
+pub mod info;
+pub mod verify;
+
+use anyhow::Result;
+use spindle_image::Disc;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Opens an image through the registry.
+pub fn open(path: &Path) -> Result<Arc<Disc>> {
+    Ok(Arc::new(spindle_image::open(path)?))
+}

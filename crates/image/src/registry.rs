@@ -1,0 +1,82 @@
+//! The list of formats and writers, and opening an image by probing them in order.
+
+use crate::ImageError;
+use spindle_disc::format::PROBE_BYTES;
+use spindle_disc::{DirCompanions, Disc, ImageFormat, ImageWriter, OpenContext};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Every readable format, in probe order. ISO comes last: it is the fallback for any file
+/// that is a whole number of sectors.
+pub fn formats() -> Vec<Box<dyn ImageFormat>> {
+    vec![/*CUE*/ Box::new(spindle_format_iso::IsoFormat)]
+}
+
+/// Every writable format.
+pub fn writers() -> Vec<Box<dyn ImageWriter>> {
+    vec![Box::new(spindle_format_iso::IsoWriter) /*CUEW*/]
+}
+
+/// Opens an image with no password.
+pub fn open(path: &Path) -> Result<Disc, ImageError> {
+    open_with(path, None)
+}
+
+/// Opens an image: the first format whose probe claims it parses it.
+pub fn open_with(path: &Path, password: Option<String>) -> Result<Disc, ImageError> {
+    let io = |source| ImageError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = File::open(path).map_err(io)?;
+    let meta = f.metadata().map_err(io)?;
+    if meta.is_dir() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "is a directory, not an image file",
+        )));
+    }
+    let len = meta.len();
+    let mut head = Vec::with_capacity(PROBE_BYTES);
+    f.by_ref().take(PROBE_BYTES as u64).read_to_end(&mut head).map_err(io)?;
+    let companions = DirCompanions::beside(path);
+    let ctx = OpenContext {
+        companions: &companions,
+        password,
+    };
+    let all = formats();
+    for format in &all {
+        if format.probe(path, &head, len) {
+            return format.open(path, &ctx).map_err(|source| ImageError::Open {
+                path: path.to_path_buf(),
+                format: format.id(),
+                source,
+            });
+        }
+    }
+    Err(ImageError::Unrecognised {
+        path: path.to_path_buf(),
+        tried: all.iter().map(|f| f.id()).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// The writer with this id.
+pub fn writer_by_id(id: &str) -> Option<Box<dyn ImageWriter>> {
+    writers().into_iter().find(|w| w.id().eq_ignore_ascii_case(id))
+}
+
+/// The writer for an output path: `format` when given, else the path's extension.
+pub fn writer_for(out: &Path, format: Option<&str>) -> Result<Box<dyn ImageWriter>, ImageError> {
+    let found = match format {
+        Some(id) => writer_by_id(id),
+        None => {
+            let ext = out.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            writers().into_iter().find(|w| w.extensions().contains(&ext.as_str()))
+        }
+    };
+    found.ok_or_else(|| ImageError::NoWriter {
+        path: out.to_path_buf(),
+        known: writers().iter().map(|w| w.id()).collect::<Vec<_>>().join(", "),
+    })
+}
