@@ -42,6 +42,9 @@ fn descriptor_at(head: &[u8], size: usize) -> bool {
 
 /// Detects the layout from the first bytes (`head`, up to 64 KiB) and the file length.
 pub fn detect_layout(head: &[u8], len: u64) -> Option<Layout> {
+    if len == 0 {
+        return None;
+    }
     // Raw sectors with sync: check a few consecutive sector starts.
     for size in [2352usize, 2448] {
         if len % size as u64 != 0 {
@@ -94,6 +97,7 @@ mod tests {
         assert_eq!(detect_layout(&img, img.len() as u64).unwrap().sector_size, 2048);
         assert_eq!(detect_layout(&[0u8; 4096], 4096).unwrap().sector_size, 2048);
         assert_eq!(detect_layout(&[0u8; 1000], 1000), None);
+        assert_eq!(detect_layout(&[], 0), None);
     }
 
     #[test]
