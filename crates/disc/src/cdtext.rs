@@ -111,7 +111,7 @@ impl CdText {
         if d.len() % 18 == 1 && d.last() == Some(&0) {
             d = &d[..d.len() - 1];
         }
-        if d.len() % 18 != 0 {
+        if !d.len().is_multiple_of(18) {
             return Err(CdTextError::Length(data.len()));
         }
         let mut streams: BTreeMap<(u8, u8), (u8, Vec<u8>)> = BTreeMap::new();

@@ -27,6 +27,7 @@ pub mod model;
 mod read;
 pub mod sector;
 pub mod subchannel;
+mod toc;
 mod validate;
 mod views;
 
@@ -39,4 +40,5 @@ pub use format::{BoxError, Companions, ImageFormat, ImageWriter, OpenContext, Pr
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
+pub use validate::{MAX_LBA, MIN_LBA};
 pub use views::{SectorView, wav_header};

@@ -44,17 +44,19 @@ pub fn q_for(disc: &Disc, _session: &Session, track: &Track, lba: Lba) -> [u8; 1
     let index = track.index_at(lba);
     let abs = lba.to_msf().to_bcd();
     let phase = lba.0.rem_euclid(MODE_CYCLE);
-    if index >= 1 && phase == MCN_PHASE && disc.mcn.is_some() {
-        let digits = disc.mcn.as_ref().unwrap().as_str().as_bytes();
+    let mcn = disc.mcn.as_ref().filter(|_| index >= 1 && phase == MCN_PHASE);
+    let isrc = track.isrc.as_ref().filter(|_| index >= 1 && phase == ISRC_PHASE);
+    if let Some(mcn) = mcn {
+        let digits = mcn.as_str().as_bytes();
         q[0] = control | 2;
         for (i, d) in digits.iter().enumerate() {
             let v = d - b'0';
             q[1 + i / 2] |= if i % 2 == 0 { v << 4 } else { v };
         }
         q[9] = abs[2];
-    } else if index >= 1 && phase == ISRC_PHASE && track.isrc.is_some() {
+    } else if let Some(isrc) = isrc {
         q[0] = control | 3;
-        let isrc = track.isrc.as_ref().unwrap().as_str().as_bytes();
+        let isrc = isrc.as_str().as_bytes();
         // Five 6-bit characters (30 bits), 2 zero bits, then 7 BCD digits and 4 zero bits.
         let mut bits: u64 = 0;
         for &c in &isrc[..5] {

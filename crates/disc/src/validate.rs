@@ -1,9 +1,16 @@
 //! Consistency checks a format runs on the disc it built, so that a malformed image fails
 //! with a message at open time instead of misbehaving later.
 
+use crate::addr::Lba;
 use crate::error::{DiscError, Result};
 use crate::extent::{ExtentData, MainLayout};
 use crate::model::{Disc, TrackMode};
+
+/// Lowest address a track may start at: the start of the lead-in (MSF 90:00:00).
+pub const MIN_LBA: Lba = Lba(-45_150);
+/// Highest end address accepted: far beyond the largest BD (BD-R XL 128 GB ≈ 62.5 M sectors)
+/// while keeping every address computation inside i32.
+pub const MAX_LBA: Lba = Lba(1 << 30);
 
 impl Disc {
     /// Checks track numbering, addresses, extents and layouts.
@@ -22,6 +29,10 @@ impl Disc {
                 return bad(format!("session {} is numbered {}", si + 1, s.number));
             }
             for t in &s.tracks {
+                let end = t.start.0 as i64 + t.length as i64;
+                if t.start < MIN_LBA || end > MAX_LBA.0 as i64 {
+                    return bad(format!("track {} spans sectors {} to {end}, outside any disc", t.number, t.start));
+                }
                 if t.number == 0 || t.number > 99 || t.number <= prev_number {
                     return bad(format!("track number {} out of order or out of 1..99", t.number));
                 }
@@ -55,6 +66,12 @@ impl Disc {
                     last_index = i;
                 }
                 for e in &t.extents {
+                    if let ExtentData::Stored(st) = &e.data {
+                        let bytes = e.sectors as u64 * st.stride(t.mode) as u64;
+                        if st.offset.checked_add(bytes).is_none() {
+                            return bad(format!("track {}: stored sectors at offset {} overflow", t.number, st.offset));
+                        }
+                    }
                     let main = match &e.data {
                         ExtentData::Stored(st) => st.main,
                         ExtentData::Custom(c) => c.main_layout(),

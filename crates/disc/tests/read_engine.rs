@@ -240,3 +240,60 @@ fn generated_cue_sheet_describes_stored_sectors() {
     let expected = "CATALOG 0123456789012\nFILE \"disc.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    FLAGS DCP\n    ISRC USABC9912345\n    PREGAP 00:01:00\n    INDEX 01 00:01:25\n    INDEX 02 00:02:50\n";
     assert_eq!(cue, expected);
 }
+
+#[test]
+fn generated_full_toc_and_thread_safety() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Disc>();
+    assert_send_sync::<SectorView>();
+
+    let (_f1, s1) = temp_file(&pattern(100 * 2048, 1));
+    let (_f2, s2) = temp_file(&pattern(200 * 2352, 2));
+    let disc = mixed_disc(s1, s2);
+    let toc = disc.full_toc_entries();
+    let points: Vec<(u8, u8, u8, u8, u8)> = toc.iter().map(|e| (e.adr_ctl, e.point, e.pmin, e.psec, e.pframe)).collect();
+    assert_eq!(
+        points,
+        vec![
+            (0x41, 0xA0, 1, 0, 0),
+            (0x21, 0xA1, 2, 0, 0),
+            (0x21, 0xA2, 0, 7, 0),
+            (0x41, 1, 0, 2, 0),
+            (0x21, 2, 0, 4, 25)
+        ]
+    );
+}
+
+#[test]
+fn hostile_geometry_is_rejected_by_validate() {
+    let (_f, src) = temp_file(&pattern(2048, 1));
+    let mut disc = Disc::new(Medium::CdRom, SourceInfo::default());
+    let t = Track {
+        number: 1,
+        mode: TrackMode::Mode1,
+        flags: TrackFlags::default(),
+        isrc: None,
+        start: Lba(0),
+        pregap: 0,
+        extra_indexes: vec![],
+        length: u32::MAX,
+        postgap: 0,
+        extents: vec![Extent::stored(u32::MAX, Stored::new(src.clone(), u64::MAX - 10, MainLayout::USER))],
+    };
+    disc.sessions.push(Session {
+        number: 1,
+        tracks: vec![t.clone()],
+        leadout: Lba(i32::MAX),
+    });
+    assert!(disc.validate().is_err());
+    let mut t2 = t;
+    t2.length = 10;
+    t2.extents = vec![Extent::stored(10, Stored::new(src, u64::MAX - 10, MainLayout::USER))];
+    disc.sessions[0] = Session {
+        number: 1,
+        tracks: vec![t2],
+        leadout: Lba(10),
+    };
+    let err = disc.validate().unwrap_err().to_string();
+    assert!(err.contains("overflow"), "{err}");
+}

@@ -37,7 +37,7 @@ fn descriptor_at(head: &[u8], size: usize) -> bool {
     let off = user_offset(size, sector);
     sector
         .get(off + 1..off + 6)
-        .is_some_and(|id| DESCRIPTOR_IDS.iter().any(|d| &id[..] == &d[..]))
+        .is_some_and(|id| DESCRIPTOR_IDS.iter().any(|d| id == &d[..]))
 }
 
 /// Detects the layout from the first bytes (`head`, up to 64 KiB) and the file length.
@@ -47,7 +47,7 @@ pub fn detect_layout(head: &[u8], len: u64) -> Option<Layout> {
     }
     // Raw sectors with sync: check a few consecutive sector starts.
     for size in [2352usize, 2448] {
-        if len % size as u64 != 0 {
+        if !len.is_multiple_of(size as u64) {
             continue;
         }
         let checks = (len / size as u64).min(4) as usize;
@@ -69,14 +69,14 @@ pub fn detect_layout(head: &[u8], len: u64) -> Option<Layout> {
             });
         }
     }
-    if len % 2048 == 0 && (descriptor_at(head, 2048) || len % 2336 != 0 || !descriptor_at(head, 2336)) {
+    if len.is_multiple_of(2048) && (descriptor_at(head, 2048) || !len.is_multiple_of(2336) || !descriptor_at(head, 2336)) {
         return Some(Layout {
             sector_size: 2048,
             raw: false,
             mode: TrackMode::Mode1,
         });
     }
-    if len % 2336 == 0 && descriptor_at(head, 2336) {
+    if len.is_multiple_of(2336) && descriptor_at(head, 2336) {
         return Some(Layout {
             sector_size: 2336,
             raw: true,

@@ -36,8 +36,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for s in &info.sessions {
         println!("Session {} (lead-out at {} = {})", s.number, s.leadout, s.leadout_msf);
         println!(
-            "  {:>5}  {:<11} {:>7}  {:<8}  {:>7}  {:>6}  {:<9} {}",
-            "Track", "Mode", "Start", "MSF", "Length", "Pregap", "Flags", "ISRC"
+            "  {:>5}  {:<11} {:>7}  {:<8}  {:>7}  {:>6}  {:<9} ISRC",
+            "Track", "Mode", "Start", "MSF", "Length", "Pregap", "Flags"
         );
         for t in &s.tracks {
             let pregap = if t.pregap == 0 {
