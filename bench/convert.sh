@@ -6,7 +6,8 @@
 #
 # The source is made fresh: random user data written as an ISO, turned into a MODE1/2352
 # BIN/CUE by spindle itself (valid headers and EDC/ECC). Every tool reads the same BIN from
-# the page cache (warm, one untimed warm-up run each) and writes to the same filesystem.
+# the page cache (warm, one untimed warm-up run each) and writes to the same filesystem;
+# `sync` before each run keeps one run's writeback out of the next one's timing.
 # Throughput = BIN bytes read / mean wall time. Results go to stdout and, with
 # --write-docs as the last argument, into docs/benchmarks.md.
 set -euo pipefail
@@ -30,7 +31,7 @@ bin_bytes=$(stat -c %s src.bin)
 echo "source: src.bin, $bin_bytes bytes ($((bin_bytes / 2352)) MODE1/2352 sectors)"
 
 hyperfine --style basic --runs "$runs" --warmup 1 --export-json result.json \
-  --prepare 'rm -f out.iso bchunk01.iso copy.bin' \
+  --prepare 'rm -f out.iso bchunk01.iso copy.bin; sync' \
   -n spindle "$spindle convert src.cue out.iso" \
   -n bchunk "bchunk src.bin src.cue bchunk" \
   -n cp "cp src.bin copy.bin"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Bytes per read/write round.
-const CHUNK: usize = 4 << 20;
+const CHUNK: usize = 1 << 20;
 
 /// Writes the user data (2048-byte blocks) of the disc's first data track.
 pub struct IsoWriter;
