@@ -1,1 +1,119 @@
+//! # spindle-format-cue: CUE/BIN images
+//!
+//! Reading a cue sheet takes two steps, so that the text parser can be fuzzed on its own:
+//! 1. [`parse_sheet`] (pure, [`sheet`]): bytes → [`CueSheet`], the commands as written, with
+//!    every syntax and ordering rule checked and errors that name the line ([`CueError`]);
+//! 2. [`open_sheet`] ([`layout`]): [`CueSheet`] → [`Disc`], opening each FILE through the
+//!    [`Companions`] of the [`OpenContext`] (never by walking the filesystem), deciding which
+//!    bytes each track stores and the address of every sector.
+//!
+//! The conventions for stored and unstored gaps are those of `spindle_disc::cuesheet`, and
+//! [`BinCueWriter`] ([`writer`]) writes through them, so generated sheets read back to the
+//! same disc. In short: sector 0 of the first FILE is LBA 0 (track 1's 150-sector pregap is
+//! implicit), `INDEX 00` starts a stored pregap, `PREGAP`/`POSTGAP` are unstored, `REM SESSION
+//! nn` starts a session `session_gap` sectors after the previous lead-out.
+//!
+//! Supported: FILE BINARY / MOTOROLA (big-endian audio) / WAVE (16-bit stereo 44.1 kHz PCM);
+//! TRACK AUDIO, CDG, MODE1/2048, MODE1/2352, MODE2/2048, MODE2/2324, MODE2/2336, MODE2/2352,
+//! CDI/2336, CDI/2352; INDEX 00..99, PREGAP, POSTGAP, FLAGS, ISRC, CATALOG, CDTEXTFILE, TITLE,
+//! PERFORMER, SONGWRITER, COMPOSER, ARRANGER, MESSAGE; multi-FILE sets; CRLF, BOM, Latin-1.
 
+pub mod error;
+pub mod layout;
+mod lexer;
+pub mod sheet;
+pub mod wave;
+pub mod writer;
+
+pub use error::{CueError, WriteError};
+pub use layout::open_sheet;
+pub use sheet::{CueFile, CueIndex, CueMode, CueSheet, CueTrack, FileKind, parse_sheet};
+pub use writer::{BinCueWriter, write_bin_cue};
+
+use spindle_disc::{BoxError, Companions, Disc, ImageFormat, OpenContext};
+use std::io::Read;
+use std::path::Path;
+
+/// Largest file taken for a cue sheet.
+pub const MAX_SHEET_BYTES: u64 = 16 << 20;
+
+/// The CUE/BIN format (registry id `cue`).
+pub struct CueFormat;
+
+impl ImageFormat for CueFormat {
+    fn id(&self) -> &'static str {
+        "cue"
+    }
+    fn description(&self) -> &'static str {
+        "CUE sheet with BIN/WAVE tracks"
+    }
+    fn probe(&self, path: &Path, head: &[u8], _len: u64) -> bool {
+        probe(path, head)
+    }
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+        Ok(open(path, ctx.companions)?)
+    }
+}
+
+/// True for a `.cue` name (any case), or text whose first command (after a BOM, blank lines
+/// and REM lines) is one a cue sheet starts with.
+pub fn probe(path: &Path, head: &[u8]) -> bool {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue")) {
+        return true;
+    }
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    for line in head.split(|&b| b == b'\n' || b == b'\r') {
+        let indent = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let word: Vec<u8> = line[indent..]
+            .iter()
+            .take_while(|b| !b.is_ascii_whitespace())
+            .map(u8::to_ascii_uppercase)
+            .collect();
+        if word.is_empty() {
+            continue;
+        }
+        // The command must be followed by something (FILE name, TITLE text...).
+        let rest_ok = line.len() > indent + word.len();
+        match word.as_slice() {
+            b"REM" => continue,
+            b"FILE" | b"CATALOG" | b"TITLE" | b"PERFORMER" | b"SONGWRITER" | b"CDTEXTFILE" => return rest_ok,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Reads and opens the cue sheet at `path`.
+pub fn open(path: &Path, companions: &dyn Companions) -> Result<Disc, CueError> {
+    let cue = sheet::display_name(path);
+    let read_err = |source| CueError::Read { cue: cue.clone(), source };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let size = file.metadata().map_err(read_err)?.len();
+    if size > MAX_SHEET_BYTES {
+        return Err(CueError::TooLarge {
+            cue,
+            size,
+            limit: MAX_SHEET_BYTES,
+        });
+    }
+    let mut text = Vec::with_capacity(size as usize);
+    file.take(MAX_SHEET_BYTES).read_to_end(&mut text).map_err(read_err)?;
+    let sheet = parse_sheet(&text, path)?;
+    open_sheet(&sheet, path, companions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes() {
+        assert!(probe(Path::new("x.CUE"), b""));
+        assert!(probe(Path::new("x"), b"\xEF\xBB\xBFREM GENRE x\r\n\r\n  FILE \"a.bin\" BINARY\r\n"));
+        assert!(probe(Path::new("x.txt"), b"catalog 0000000000000\n"));
+        assert!(!probe(Path::new("x.iso"), &[0u8; 4096]));
+        assert!(!probe(Path::new("x.txt"), b"REM only\nREM"));
+        assert!(!probe(Path::new("x.txt"), b"FILES are here"));
+        assert!(!probe(Path::new("x.txt"), b"FILE"));
+    }
+}
