@@ -1,0 +1,65 @@
+//! Every sample sheet written with `BinCueWriter` and read back gives the same disc: the same
+//! table of contents (tracks, modes, addresses, gaps, flags, ISRC, sessions, lead-outs) and
+//! the same raw sectors, track by track.
+
+mod common;
+
+use common::{open, round_trip, sample};
+use std::path::Path;
+
+#[test]
+fn libcdio_samples() {
+    for cue in ["cdda.cue", "cdda_4_5.cue", "isofs-m1.cue"] {
+        let disc = open(&sample(&format!("libcdio/{cue}"))).unwrap();
+        round_trip(&disc, cue.trim_end_matches(".cue"));
+    }
+}
+
+#[test]
+fn p1_with_stored_pregaps() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
+    std::os::unix::fs::symlink(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
+    let disc = open(&dir.path().join("p1.cue")).unwrap();
+    let (back, out) = round_trip(&disc, "p1");
+    // The stored pregaps come back as INDEX 00, the implicit one stays implicit.
+    let text = std::fs::read_to_string(out.path().join("p1.cue")).unwrap();
+    assert!(
+        text.contains("INDEX 00 00:00:00") && text.contains("INDEX 00 00:02:00") && !text.contains("PREGAP"),
+        "{text}"
+    );
+    assert_eq!(std::fs::metadata(out.path().join("p1.bin")).unwrap().len(), 710_304);
+    assert!(back.track(2).unwrap().pregap_stored());
+}
+
+#[test]
+fn mixed_mode_multi_file_with_pregap() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("generated-chd/mixed-mode1-audio.source.cue"), dir.path().join("mixed.cue")).unwrap();
+    for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
+        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin)).unwrap();
+    }
+    let disc = open(&dir.path().join("mixed.cue")).unwrap();
+    let t2 = disc.track(2).unwrap();
+    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0), (302, 150, 452, 754));
+    assert!(!t2.pregap_stored());
+    assert_eq!(disc.source.files.len(), 2);
+    let (_, out) = round_trip(&disc, "mixed");
+    let text = std::fs::read_to_string(out.path().join("mixed.cue")).unwrap();
+    assert!(text.contains("PREGAP 00:02:00"), "{text}");
+    assert_eq!(std::fs::metadata(out.path().join("mixed.bin")).unwrap().len(), 604 * 2352);
+}
+
+#[test]
+fn writer_refuses_what_a_sheet_cannot_say() {
+    let mut disc = open(&sample("libcdio/isofs-m1.cue")).unwrap();
+    disc.medium = spindle_disc::Medium::DvdRom;
+    let out = tempfile::tempdir().unwrap();
+    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.cue"), &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("DVD-ROM"), "{err}");
+    let disc = open(&sample("libcdio/isofs-m1.cue")).unwrap();
+    let err = spindle_format_cue::write_bin_cue(&disc, Path::new("/nonexistent-dir/x.cue"), &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent-dir/x.bin"), "{err}");
+    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.bin"), &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("name the output .cue"), "{err}");
+}
