@@ -299,8 +299,13 @@ fn build_track(sheet: &CueSheet, t: &CueTrack, first: First, lba: i64, pieces: &
         match hit {
             Some((p, at)) => offsets.push((i.number, at + (i.frames - p.pos) as u64)),
             None => {
-                let input = inputs.get(i.file).or(inputs.last()).expect("a sheet has files");
-                return Err(beyond_end(cue, i.line, i.number, i.frames, input, t.mode));
+                return Err(match inputs.get(i.file) {
+                    Some(input) => beyond_end(cue, i.line, i.number, i.frames, input, t.mode),
+                    None => syntax(
+                        i.line,
+                        format!("INDEX {:02} refers to FILE number {} of {}", i.number, i.file + 1, inputs.len()),
+                    ),
+                });
             }
         }
     }

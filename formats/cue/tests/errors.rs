@@ -423,3 +423,51 @@ fn hostile_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn hand_built_sheets_never_panic() {
+    // `open_sheet` takes a sheet with public fields: whatever is in them, it returns an error.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.bin", vec![0u8; 2352 * 10]);
+    let cue = write(
+        dir.path(),
+        "h.cue",
+        "FILE a.bin BINARY\n TRACK 01 AUDIO\n  INDEX 00 00:00:00\n  INDEX 01 00:00:02\n TRACK 02 AUDIO\n  INDEX 01 00:00:05\n",
+    );
+    let good = parse_sheet(&std::fs::read(&cue).unwrap(), &cue).unwrap();
+    let companions = spindle_disc::DirCompanions::beside(&cue);
+    type Mutation = Box<dyn Fn(&mut spindle_format_cue::CueSheet)>;
+    let mutations: Vec<Mutation> = vec![
+        Box::new(|s| s.tracks[0].indexes[0].file = 7),
+        Box::new(|s| s.tracks[1].indexes[0].file = usize::MAX),
+        Box::new(|s| s.tracks[0].indexes.clear()),
+        Box::new(|s| s.tracks[1].indexes.clear()),
+        Box::new(|s| s.tracks[1].indexes[0].frames = u32::MAX),
+        Box::new(|s| s.tracks[0].indexes[1].frames = 0),
+        Box::new(|s| s.tracks[1].indexes[0].frames = 1),
+        Box::new(|s| s.tracks[0].pregap = Some(u32::MAX)),
+        Box::new(|s| s.tracks[0].postgap = u32::MAX),
+        Box::new(|s| s.tracks[1].session = 9),
+        Box::new(|s| s.tracks[0].session = 0),
+        Box::new(|s| s.tracks[1].number = 1),
+        Box::new(|s| s.tracks[1].number = 0),
+        Box::new(|s| s.files.clear()),
+        Box::new(|s| s.tracks.clear()),
+        Box::new(|s| s.tracks.swap(0, 1)),
+        Box::new(|s| {
+            s.tracks[1].indexes.push(spindle_format_cue::CueIndex {
+                number: 2,
+                file: 0,
+                frames: 3,
+                line: 9,
+            })
+        }),
+    ];
+    for (i, m) in mutations.iter().enumerate() {
+        let mut sheet = good.clone();
+        m(&mut sheet);
+        if let Err(e) = spindle_format_cue::open_sheet(&sheet, &cue, &companions) {
+            assert!(e.to_string().starts_with("h.cue"), "mutation {i}: {e}");
+        }
+    }
+}

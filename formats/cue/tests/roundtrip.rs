@@ -62,4 +62,16 @@ fn writer_refuses_what_a_sheet_cannot_say() {
     assert!(err.to_string().contains("/nonexistent-dir/x.bin"), "{err}");
     let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.bin"), &mut |_, _| {}).unwrap_err();
     assert!(err.to_string().contains("name the output .cue"), "{err}");
+    // A later session's first track with an empty pregap (INDEX 00 = INDEX 01).
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(sample("libcdio/cdda.bin"), dir.path().join("cdda.bin")).unwrap();
+    let cue = common::write(
+        dir.path(),
+        "ms.cue",
+        "FILE cdda.bin BINARY\n TRACK 01 AUDIO\n  INDEX 01 00:00:00\nREM SESSION 02\nFILE cdda.bin BINARY\n TRACK 02 AUDIO\n  INDEX 00 00:00:00\n  INDEX 01 00:00:00\n",
+    );
+    let disc = open(&cue).unwrap();
+    assert_eq!(disc.track(2).unwrap().pregap, 0);
+    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("ms.cue"), &mut |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("track 2 starts session 2 with no pregap"), "{err}");
 }
