@@ -10,12 +10,12 @@ use std::path::Path;
 /// Every readable format, in probe order. ISO comes last: it is the fallback for any file
 /// that is a whole number of sectors.
 pub fn formats() -> Vec<Box<dyn ImageFormat>> {
-    vec![/*CUE*/ Box::new(spindle_format_iso::IsoFormat)]
+    vec![Box::new(spindle_format_cue::CueFormat), Box::new(spindle_format_iso::IsoFormat)]
 }
 
 /// Every writable format.
 pub fn writers() -> Vec<Box<dyn ImageWriter>> {
-    vec![Box::new(spindle_format_iso::IsoWriter) /*CUEW*/]
+    vec![Box::new(spindle_format_iso::IsoWriter), Box::new(spindle_format_cue::BinCueWriter)]
 }
 
 /// Opens an image with no password.

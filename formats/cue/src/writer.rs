@@ -32,6 +32,9 @@ impl ImageWriter for BinCueWriter {
             cdtext: true,
         }
     }
+    fn outputs(&self, out: &Path) -> Vec<PathBuf> {
+        vec![out.to_path_buf(), out.with_extension("bin")]
+    }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, spindle_disc::BoxError> {
         Ok(write_bin_cue(disc, out, progress)?)
     }
