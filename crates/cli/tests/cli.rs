@@ -177,7 +177,10 @@ fn rom_lines(image: &Path) -> Vec<String> {
     let o = spindle(&["verify", s(image)]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{}: {err}", image.display());
-    out.lines().filter(|l| l.starts_with("<rom")).map(|l| l[l.find(" size=").unwrap()..].to_string()).collect()
+    out.lines()
+        .filter(|l| l.starts_with("<rom"))
+        .map(|l| l[l.find(" size=").unwrap()..].to_string())
+        .collect()
 }
 
 fn toc_of(image: &Path) -> serde_json::Value {
@@ -197,7 +200,11 @@ fn every_sample_cue_round_trips_through_bin_cue_with_the_same_toc_and_hashes() {
     std::fs::copy(samples().join("libcdio/p1.bin"), p1.join("BOING.BIN")).unwrap();
     let mixed = dir.path().join("mixed");
     std::fs::create_dir(&mixed).unwrap();
-    std::fs::copy(samples().join("generated-chd/mixed-mode1-audio.source.cue"), mixed.join("mixed.cue")).unwrap();
+    std::fs::copy(
+        samples().join("generated-chd/mixed-mode1-audio.source.cue"),
+        mixed.join("mixed.cue"),
+    )
+    .unwrap();
     std::fs::copy(samples().join("libcdio/isofs-m1.bin"), mixed.join("ISOFS-M1.BIN")).unwrap();
     std::fs::copy(samples().join("libcdio/cdda_4_5.bin"), mixed.join("cdda_4_5.bin")).unwrap();
     let sources = [
