@@ -8,14 +8,30 @@ use std::io::Write;
 use std::sync::Arc;
 
 fuzz_target!(|data: &[u8]| {
-    let len = data.len() as u64;
-    let layout = spindle_format_iso::detect_layout(data, len);
-    let probed = spindle_format_iso::IsoFormat.probe(std::path::Path::new("x.iso"), data, len);
-    assert_eq!(layout.is_some(), probed && len > 0);
+    // Short fuzz inputs never reach sector 16, where volume descriptors sit, so the input
+    // chooses a sector size and a file length, and its bytes are laid at sector 0 and at
+    // sector 16 of that size.
+    if data.len() < 3 {
+        return;
+    }
+    let size = [2048usize, 2336, 2352, 2448][(data[0] % 4) as usize];
+    let sectors = 1 + (u16::from_le_bytes([data[1], data[2]]) % 40) as usize;
+    let body = &data[3..];
+    let mut file = vec![0u8; sectors * size + (data[0] as usize >> 2) % 3 * 100];
+    for at in [0, 16 * size] {
+        if at < file.len() {
+            let n = body.len().min(file.len() - at);
+            file[at..at + n].copy_from_slice(&body[..n]);
+        }
+    }
+    let len = file.len() as u64;
+    let layout = spindle_format_iso::detect_layout(&file, len);
+    let probed = spindle_format_iso::IsoFormat.probe(std::path::Path::new("x.iso"), &file, len);
+    assert_eq!(layout.is_some(), probed);
     if layout.is_none() {
         return;
     }
-    let mut f = tempfile_in_memory(data);
+    let mut f = tempfile_in_memory(&file);
     let _ = f.flush();
     if let Ok(disc) = spindle_format_iso::open(f.path()) {
         let disc = Arc::new(disc);
@@ -25,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
             let _ = view.read_at(view.len().saturating_sub(100), &mut buf);
         }
         let mut raw = vec![0u8; 2352 + 96];
-        let _ = disc.read_sector(spindle_disc::Lba(0), SectorFormat::RAW_PW96, &mut raw);
+        for lba in [-1, 0, 16] {
+            let _ = disc.read_sector(spindle_disc::Lba(lba), SectorFormat::RAW_PW96, &mut raw);
+            let _ = disc.read_sector(spindle_disc::Lba(lba), SectorFormat::USER, &mut raw);
+        }
     }
 });
 
