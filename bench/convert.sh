@@ -4,8 +4,10 @@
 #
 #   bash bench/convert.sh [SIZE_MIB] [RUNS]     (default 1100 MiB of user data, 5 runs)
 #
-# The source is made fresh: random user data written as an ISO, turned into a MODE1/2352
-# BIN/CUE by spindle itself (valid headers and EDC/ECC). Every tool reads the same BIN from
+# The source is made fresh: a MODE1/2352 BIN of random user data with the sync pattern and a
+# correct header (MSF address) in every sector, plus its cue sheet. A BIN of 1 GiB is longer
+# than any CD (spindle would call the ISO a DVD), so it is written directly rather than by
+# `spindle convert`; EDC/ECC fields are left zero, which no tool here reads. Every tool reads the same BIN from
 # the page cache (warm, one untimed warm-up run each) and writes to the same filesystem;
 # `sync` before each run keeps one run's writeback out of the next one's timing.
 # Throughput = BIN bytes read / mean wall time. Results go to stdout and, with
@@ -24,9 +26,19 @@ work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/spindle-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-head -c $((size_mib * 1024 * 1024)) /dev/urandom > data.iso
-"$spindle" convert data.iso src.cue >/dev/null
-rm data.iso
+python3 - "$size_mib" <<'PY'
+import os, sys
+sectors = int(sys.argv[1]) * 1024 * 1024 // 2048
+sync = bytes([0] + [0xFF] * 10 + [0])
+bcd = lambda v: ((v // 10) << 4) | (v % 10)
+pool = os.urandom(2048 * 8191)
+with open("src.bin", "wb", buffering=16 << 20) as f:
+    for i in range(sectors):
+        a = i + 150
+        user = pool[(i % 8191) * 2048:(i % 8191 + 1) * 2048]
+        f.write(sync + bytes([bcd(a // 4500 % 100), bcd(a // 75 % 60), bcd(a % 75), 1]) + user + bytes(288))
+open("src.cue", "w").write('FILE "src.bin" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n')
+PY
 bin_bytes=$(stat -c %s src.bin)
 echo "source: src.bin, $bin_bytes bytes ($((bin_bytes / 2352)) MODE1/2352 sectors)"
 
