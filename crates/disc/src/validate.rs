@@ -63,6 +63,9 @@ impl Disc {
                     if i <= last_index || i >= t.end() {
                         return bad(format!("track {}: index at {i} out of order", t.number));
                     }
+                    if i >= t.end().offset(-(t.postgap as i64)) {
+                        return bad(format!("track {}: index at {i} lies in the postgap", t.number));
+                    }
                     last_index = i;
                 }
                 for e in &t.extents {
