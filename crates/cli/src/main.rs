@@ -38,8 +38,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("spindle: error: {e}");
+            // Some errors already quote their source in their own message: print each
+            // cause only when the line above does not say it already.
+            let mut above = e.to_string();
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !above.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    above = text;
+                }
             }
             ExitCode::from(1)
         }
