@@ -23,6 +23,15 @@ pub enum CdTextField {
 }
 
 impl CdTextField {
+    /// The fields that hold text (all but UPC/ISRC), as CUE sheets write them.
+    pub const TEXT: [CdTextField; 6] = [
+        CdTextField::Title,
+        CdTextField::Performer,
+        CdTextField::Songwriter,
+        CdTextField::Composer,
+        CdTextField::Arranger,
+        CdTextField::Message,
+    ];
     pub const ALL: [CdTextField; 7] = [
         CdTextField::Title,
         CdTextField::Performer,

@@ -118,10 +118,7 @@ pub fn cue_sheet(disc: &Disc, file_of: &dyn Fn(u8) -> String) -> String {
     }
     let text_lines = |out: &mut String, track: u8, indent: &str| {
         if let Some(b) = cdtext {
-            for f in CdTextField::ALL {
-                if f == CdTextField::UpcIsrc {
-                    continue;
-                }
+            for f in CdTextField::TEXT {
                 if let Some(v) = b.get(track, f) {
                     let _ = writeln!(out, "{indent}{} {}", f.cue_keyword(), quote(v));
                 }
@@ -147,16 +144,7 @@ pub fn cue_sheet(disc: &Disc, file_of: &dyn Fn(u8) -> String) -> String {
             }
             let _ = writeln!(out, "  TRACK {:02} {}", t.number, cue_mode(t.mode));
             text_lines(&mut out, t.number, "    ");
-            let flags: Vec<&str> = [
-                (t.flags.copy_permitted, "DCP"),
-                (t.flags.four_channel, "4CH"),
-                (t.flags.pre_emphasis, "PRE"),
-                (t.flags.scms, "SCMS"),
-            ]
-            .iter()
-            .filter(|f| f.0)
-            .map(|f| f.1)
-            .collect();
+            let flags = t.flags.names();
             if !flags.is_empty() {
                 let _ = writeln!(out, "    FLAGS {}", flags.join(" "));
             }

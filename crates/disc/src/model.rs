@@ -110,6 +110,30 @@ impl TrackFlags {
         }
         c
     }
+    /// The flags that are set, by their CUE sheet names (DCP, 4CH, PRE, SCMS).
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (self.copy_permitted, "DCP"),
+            (self.four_channel, "4CH"),
+            (self.pre_emphasis, "PRE"),
+            (self.scms, "SCMS"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+    /// Sets a flag by its CUE sheet name (any case); false for an unknown name.
+    pub fn set_by_name(&mut self, name: &str) -> bool {
+        let flag = match name.to_ascii_uppercase().as_str() {
+            "DCP" => &mut self.copy_permitted,
+            "4CH" => &mut self.four_channel,
+            "PRE" => &mut self.pre_emphasis,
+            "SCMS" => &mut self.scms,
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
     pub fn from_control(control: u8) -> TrackFlags {
         TrackFlags {
             pre_emphasis: control & 0x1 != 0 && control & 0x4 == 0,

@@ -100,16 +100,7 @@ pub fn info(disc: &Arc<Disc>) -> DiscInfo {
                     pregap_stored: t.pregap_stored(),
                     postgap: t.postgap,
                     control: t.control(),
-                    flags: [
-                        (t.flags.copy_permitted, "DCP"),
-                        (t.flags.four_channel, "4CH"),
-                        (t.flags.pre_emphasis, "PRE"),
-                        (t.flags.scms, "SCMS"),
-                    ]
-                    .iter()
-                    .filter(|f| f.0)
-                    .map(|f| f.1)
-                    .collect(),
+                    flags: t.flags.names(),
                     isrc: t.isrc.as_ref().map(|i| i.as_str().to_string()),
                     indexes: t.extra_indexes.iter().map(|l| l.0).collect(),
                     cdtext: text_of(disc, t.number),

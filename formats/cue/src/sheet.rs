@@ -200,15 +200,6 @@ struct Parser {
     file_marks: Vec<usize>,
 }
 
-const TEXT_FIELDS: [CdTextField; 6] = [
-    CdTextField::Title,
-    CdTextField::Performer,
-    CdTextField::Songwriter,
-    CdTextField::Composer,
-    CdTextField::Arranger,
-    CdTextField::Message,
-];
-
 impl Parser {
     fn err(&self, line: usize, message: String) -> CueError {
         CueError::Syntax {
@@ -245,7 +236,7 @@ impl Parser {
                 self.current_track(line, "ISRC")?.isrc = Some(isrc);
                 Ok(())
             }
-            _ => match TEXT_FIELDS.into_iter().find(|f| f.cue_keyword() == keyword) {
+            _ => match CdTextField::TEXT.into_iter().find(|f| f.cue_keyword() == keyword) {
                 Some(field) => self.cdtext(line, content, field, args),
                 None => Err(self.err(line, format!("unknown command \"{}\"", cmd.text))),
             },
@@ -508,14 +499,9 @@ impl Parser {
     fn flags(&mut self, line: usize, args: &[Token]) -> Result<(), CueError> {
         let mut flags = TrackFlags::default();
         for a in args {
-            match a.text.to_ascii_uppercase().as_str() {
-                "DCP" => flags.copy_permitted = true,
-                "4CH" => flags.four_channel = true,
-                "PRE" => flags.pre_emphasis = true,
-                "SCMS" => flags.scms = true,
-                // Some writers add DATA for data tracks; the mode already says so.
-                "DATA" => {}
-                _ => return Err(self.err(line, format!("bad flag \"{}\" (expected DCP, 4CH, PRE or SCMS)", a.text))),
+            // Some writers add DATA for data tracks; the mode already says so.
+            if !a.text.eq_ignore_ascii_case("DATA") && !flags.set_by_name(a.text) {
+                return Err(self.err(line, format!("bad flag \"{}\" (expected DCP, 4CH, PRE or SCMS)", a.text)));
             }
         }
         self.current_track(line, "FLAGS")?.flags = flags;
