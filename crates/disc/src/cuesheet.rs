@@ -4,7 +4,8 @@
 //! * In session 1, sector 0 of the first file is LBA 0: track 1's 150-sector pregap is
 //!   implicit and never stored; `PREGAP` on track 1 adds unstored sectors after it.
 //! * Elsewhere `PREGAP` is an unstored pregap, `INDEX 00` starts a stored one, and the first
-//!   track of a later session has an implicit 150-sector pregap when it states neither.
+//!   track of a later session has an implicit 150-sector pregap when it states neither
+//!   (`INDEX 00` at the position of `INDEX 01` states an empty one).
 //! * `POSTGAP` is unstored; the gap between sessions (lead-out + lead-in) is never stored.
 
 use crate::addr::{Lba, Msf};
@@ -134,7 +135,7 @@ pub fn cue_sheet(disc: &Disc, file_of: &dyn Fn(u8) -> String) -> String {
         if multi {
             let _ = writeln!(out, "REM SESSION {:02}", s.number);
         }
-        for t in &s.tracks {
+        for (ti, t) in s.tracks.iter().enumerate() {
             let p = plan_iter.next().expect("one plan per track");
             let name = file_of(t.number);
             if current_file.as_deref() != Some(name.as_str()) {
@@ -155,7 +156,10 @@ pub fn cue_sheet(disc: &Disc, file_of: &dyn Fn(u8) -> String) -> String {
                 let _ = writeln!(out, "    PREGAP {}", Msf::from_frames(p.pregap_unstored));
             }
             let at = |lba: Lba| Msf::from_frames((file_pos as i64 + lba.since(p.first)) as u32);
-            if p.first < t.index1() {
+            // A later session's first track with no pregap says so with INDEX 00 = INDEX 01;
+            // stating nothing would mean the implicit 150-sector pregap.
+            let empty_session_pregap = ti == 0 && s.number > 1 && t.pregap == 0;
+            if p.first < t.index1() || empty_session_pregap {
                 let _ = writeln!(out, "    INDEX 00 {}", at(p.first));
             }
             let _ = writeln!(out, "    INDEX 01 {}", at(t.index1()));

@@ -65,14 +65,6 @@ fn check_representable(disc: &Disc) -> Result<(), WriteError> {
                     t.number, t.start
                 ));
             }
-            // `cue_sheet` writes no INDEX 00 and no PREGAP for an empty pregap, which reads
-            // back as the implicit 150-sector pregap of a session's first track.
-            if si > 0 && ti == 0 && t.pregap == 0 {
-                return bad(format!(
-                    "track {} starts session {} with no pregap, which a generated sheet cannot state",
-                    t.number, s.number
-                ));
-            }
             if si == 0 && ti == 0 && t.pregap < DEFAULT_PREGAP {
                 return bad(format!(
                     "track {} has a pregap of {} sectors, less than the {DEFAULT_PREGAP} a cue sheet implies",
