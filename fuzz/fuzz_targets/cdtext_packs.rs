@@ -8,8 +8,9 @@ use spindle_disc::CdText;
 fuzz_target!(|data: &[u8]| {
     for check in [false, true] {
         if let Ok(t) = CdText::from_packs(data, check) {
-            let packs = t.to_packs(1, 99);
-            let _ = CdText::from_packs(&packs, true);
+            if let Ok(packs) = t.to_packs(1, 99) {
+                let _ = CdText::from_packs(&packs, true);
+            }
         }
     }
 });

@@ -101,6 +101,8 @@ pub enum CdTextError {
     Length(usize),
     #[error("CD-TEXT pack {0} has a bad CRC")]
     Crc(usize),
+    #[error("CD-TEXT needs {0} packs; sequence numbers allow at most 256")]
+    TooLarge(usize),
 }
 
 impl CdText {
@@ -175,14 +177,14 @@ impl CdText {
     }
 
     /// Encodes packs (no header), with size information packs and CRCs, for tracks
-    /// `first_track..=last_track`.
-    pub fn to_packs(&self, first_track: u8, last_track: u8) -> Vec<u8> {
+    /// `first_track..=last_track`. Fails when the text needs more than 256 packs.
+    pub fn to_packs(&self, first_track: u8, last_track: u8) -> Result<Vec<u8>, CdTextError> {
         let mut out = Vec::new();
         let nblocks = self.blocks.len().min(8);
         let mut seq: u8 = 0;
         let mut last_seq = [0u8; 8];
         for (bi, b) in self.blocks.iter().take(8).enumerate() {
-            let mut counts = [0u8; 16];
+            let mut counts = [0usize; 16];
             for field in CdTextField::ALL {
                 if !b.items.keys().any(|(_, f)| *f == field) {
                     continue;
@@ -220,7 +222,9 @@ impl CdText {
             info[0] = b.charset;
             info[1] = first_track;
             info[2] = last_track;
-            info[4..20].copy_from_slice(&counts);
+            for (slot, &c) in info[4..20].iter_mut().zip(counts.iter()) {
+                *slot = c.min(255) as u8;
+            }
             for (i, blk) in self.blocks.iter().take(nblocks).enumerate() {
                 info[28 + i] = blk.language;
             }
@@ -238,7 +242,8 @@ impl CdText {
                 seq = seq.wrapping_add(1);
             }
         }
-        out
+        let packs = out.len() / 18;
+        if packs > 256 { Err(CdTextError::TooLarge(packs)) } else { Ok(out) }
     }
 }
 
@@ -263,12 +268,21 @@ mod tests {
         b.set(1, CdTextField::Title, "Soft".into());
         b.set(2, CdTextField::Title, "A title long enough to span several packs".into());
         let t = CdText { blocks: vec![b] };
-        let packs = t.to_packs(1, 2);
+        let packs = t.to_packs(1, 2).unwrap();
         assert_eq!(packs.len() % 18, 0);
         let back = CdText::from_packs(&packs, true).unwrap();
         assert_eq!(back, t);
         let mut broken = packs.clone();
         broken[5] ^= 1;
         assert_eq!(CdText::from_packs(&broken, true), Err(CdTextError::Crc(0)));
+        // 99 tracks of long titles need more packs than sequence numbers allow.
+        let mut big = CdTextBlock::default();
+        for t in 1..=99 {
+            big.set(t, CdTextField::Title, "x".repeat(100));
+        }
+        assert!(matches!(
+            CdText { blocks: vec![big] }.to_packs(1, 99),
+            Err(CdTextError::TooLarge(_))
+        ));
     }
 }

@@ -31,6 +31,8 @@ pub enum DiscError {
         mode: &'static str,
         why: &'static str,
     },
+    #[error("a {medium} has no raw CD sectors or subchannel")]
+    NotCd { medium: &'static str },
     #[error("buffer of {got} bytes cannot hold {need}")]
     BufferTooSmall { need: usize, got: usize },
     #[error("invalid disc layout: {0}")]

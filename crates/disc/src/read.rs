@@ -102,6 +102,11 @@ impl Disc {
     /// sectors must be on the disc (gaps between sessions are not). `buf` must hold
     /// `count * format.max_size(mode)` bytes.
     pub fn read_sectors(&self, lba: Lba, count: u32, format: SectorFormat, buf: &mut [u8]) -> Result<usize> {
+        if !self.medium.is_cd() && (format.main == MainFormat::Raw || format.sub != SubFormat::None) {
+            return Err(DiscError::NotCd {
+                medium: self.medium.name(),
+            });
+        }
         let mut written = 0;
         let mut done = 0u32;
         while done < count {
@@ -276,6 +281,14 @@ fn synth_run(
             && stored.is_some()
             && main_layout.user
             && (mode != TrackMode::Mode2Mixed || main_layout.subheader);
+        // Room for the smallest this sector can be (mixed XA user data varies by form);
+        // the exact size is checked again once it is known.
+        let least = if mode == TrackMode::Mode2Mixed && format.main == MainFormat::User {
+            2048 + format.sub.size()
+        } else {
+            format.max_size(mode)
+        };
+        need(&out[pos..], least)?;
         let size = if user_direct {
             let s = stored.unwrap();
             let off = main_layout.user_offset(mode);
@@ -296,6 +309,10 @@ fn synth_run(
             user
         } else if format.main == MainFormat::None {
             0
+        } else if stored.is_none() && mode.is_data() && matches!(format.main, MainFormat::User2048) {
+            // Unstored data sectors hold zeros: no need to build them.
+            out[pos..pos + 2048].fill(0);
+            2048
         } else {
             build_raw(&mut raw, lba, mode, &main_layout, stored.map(|s| &s[..main_len]));
             if src.is_some_and(|s| s.scrambled) && mode.is_data() {

@@ -226,7 +226,8 @@ pub fn sniff_mode(raw: &[u8]) -> Option<TrackMode> {
         1 => Some(TrackMode::Mode1),
         2 => {
             let sh = &raw[16..24];
-            if sh[..4] == sh[4..] && sh != [0u8; 8] {
+            // Matching subheader copies (zeros included: submode 0 is Form 1 data) mean XA.
+            if sh[..4] == sh[4..] {
                 Some(TrackMode::Mode2Mixed)
             } else {
                 Some(TrackMode::Mode2Formless)

@@ -37,7 +37,7 @@ impl Disc {
                     return bad(format!("track number {} out of order or out of 1..99", t.number));
                 }
                 prev_number = t.number;
-                if t.length == 0 || t.pregap + t.postgap > t.length {
+                if t.length == 0 || t.pregap as u64 + t.postgap as u64 > t.length as u64 {
                     return bad(format!(
                         "track {} has length {} with pregap {} and postgap {}",
                         t.number, t.length, t.pregap, t.postgap
@@ -56,6 +56,13 @@ impl Disc {
                     return bad(format!(
                         "track {}: extents cover {total} sectors, the track has {}",
                         t.number, t.length
+                    ));
+                }
+                if t.extra_indexes.len() > 98 {
+                    return bad(format!(
+                        "track {} has {} indexes; a track has at most 99",
+                        t.number,
+                        t.extra_indexes.len() + 1
                     ));
                 }
                 let mut last_index = t.index1();
@@ -83,6 +90,14 @@ impl Disc {
                     if t.mode == TrackMode::Mode2Mixed && main.user && !main.subheader && !main.is_raw() {
                         return bad(format!(
                             "track {}: mixed Mode 2 sectors stored without subheaders cannot be told apart",
+                            t.number
+                        ));
+                    }
+                    // Form 1 and Form 2 differ in where user data ends and EDC/ECC starts, but
+                    // take 2328 bytes together: a fixed stride needs both or neither stored.
+                    if t.mode == TrackMode::Mode2Mixed && main.user != main.edc_ecc {
+                        return bad(format!(
+                            "track {}: mixed Mode 2 sectors must store user data and EDC/ECC together",
                             t.number
                         ));
                     }

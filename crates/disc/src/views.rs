@@ -16,6 +16,8 @@ pub struct SectorView {
     sectors: u32,
     format: SectorFormat,
     sector_size: usize,
+    /// Sectors outside data tracks (audio, session gaps) read as zeros instead of failing.
+    fill_gaps: bool,
 }
 
 impl SectorView {
@@ -37,7 +39,25 @@ impl SectorView {
             sectors,
             format,
             sector_size,
+            fill_gaps: false,
         })
+    }
+
+    /// The user data of every data track addressed by disc LBA: byte `lba * 2048` is sector
+    /// `lba`, from LBA 0 to the end of the last data track. Audio tracks and the gaps between
+    /// sessions read as zeros. Filesystems use this view: ISO 9660 in a later session (CD-Extra,
+    /// multisession discs) addresses its extents by absolute LBA.
+    pub fn disc_user_data(disc: Arc<Disc>) -> Result<SectorView> {
+        let end = disc
+            .tracks()
+            .filter(|t| t.mode.is_data())
+            .map(|t| t.end())
+            .max()
+            .ok_or_else(|| DiscError::Invalid("the disc has no data track".into()))?;
+        let sectors = end.0.max(0) as u32;
+        let mut v = SectorView::new(disc, Lba(0), sectors, SectorFormat::USER_2048)?;
+        v.fill_gaps = true;
+        Ok(v)
     }
 
     /// The user data (2048-byte blocks) of a data track, from its index 1 to its end.
@@ -125,17 +145,59 @@ impl SectorView {
                 // Whole sectors straight into the caller's buffer.
                 let n = ((left / self.sector_size) as u32).min(CHUNK_SECTORS * 4);
                 let bytes = n as usize * self.sector_size;
-                self.disc.read_sectors(lba, n, self.format, &mut buf[pos..pos + bytes])?;
+                self.read_run(lba, n, &mut buf[pos..pos + bytes])?;
                 pos += bytes;
             } else {
                 bounce.resize(self.sector_size, 0);
-                self.disc.read_sectors(lba, 1, self.format, &mut bounce)?;
+                self.read_run(lba, 1, &mut bounce)?;
                 let take = (self.sector_size - within).min(left);
                 buf[pos..pos + take].copy_from_slice(&bounce[within..within + take]);
                 pos += take;
             }
         }
         Ok(want)
+    }
+}
+
+impl SectorView {
+    /// Reads whole sectors; with `fill_gaps`, sectors outside data tracks are zeros.
+    fn read_run(&self, lba: Lba, n: u32, buf: &mut [u8]) -> Result<()> {
+        if !self.fill_gaps {
+            self.disc.read_sectors(lba, n, self.format, buf)?;
+            return Ok(());
+        }
+        let ss = self.sector_size;
+        let mut done = 0u32;
+        while done < n {
+            let at = lba.offset(done as i64);
+            let left = n - done;
+            let out = &mut buf[done as usize * ss..];
+            let run = match self.disc.locate(at) {
+                Some((_, t)) if t.mode.is_data() => {
+                    let m = left.min(t.end().since(at) as u32);
+                    self.disc.read_sectors(at, m, self.format, &mut out[..m as usize * ss])?;
+                    m
+                }
+                found => {
+                    // Zeros up to the end of this audio track, or to the next track.
+                    let next = match found {
+                        Some((_, t)) => t.end(),
+                        None => self
+                            .disc
+                            .tracks()
+                            .map(|t| t.start)
+                            .filter(|&s| s > at)
+                            .min()
+                            .unwrap_or(at.offset(left as i64)),
+                    };
+                    let m = left.min(next.since(at).max(1) as u32);
+                    out[..m as usize * ss].fill(0);
+                    m
+                }
+            };
+            done += run;
+        }
+        Ok(())
     }
 }
 

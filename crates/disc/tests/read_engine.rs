@@ -297,3 +297,111 @@ fn hostile_geometry_is_rejected_by_validate() {
     let err = disc.validate().unwrap_err().to_string();
     assert!(err.contains("overflow"), "{err}");
 }
+
+/// A one-track Mode 1 disc of `n` stored 2048-byte sectors.
+fn data_disc(src: Arc<dyn ByteSource>, n: u32) -> Disc {
+    let mut disc = Disc::new(Medium::CdRom, SourceInfo::default());
+    let t = Track {
+        number: 1,
+        mode: TrackMode::Mode1,
+        flags: TrackFlags::default(),
+        isrc: None,
+        start: Lba(-150),
+        pregap: 150,
+        extra_indexes: vec![],
+        length: 150 + n,
+        postgap: 0,
+        extents: vec![Extent::zero(150), Extent::stored(n, Stored::new(src, 0, MainLayout::USER))],
+    };
+    disc.sessions.push(Session {
+        number: 1,
+        tracks: vec![t],
+        leadout: Lba(n as i32),
+    });
+    disc.validate().unwrap();
+    disc
+}
+
+#[test]
+fn short_buffers_are_errors_not_panics() {
+    let (_f, src) = temp_file(&pattern(4 * 2048, 9));
+    let disc = data_disc(src, 4);
+    let q_only = SectorFormat {
+        main: MainFormat::None,
+        sub: SubFormat::Q16,
+    };
+    for (fmt, len) in [
+        (q_only, 8),
+        (SectorFormat::RAW_PW96, 2352),
+        (SectorFormat::USER_2048, 100),
+        (SectorFormat::RAW, 2351),
+    ] {
+        let mut buf = vec![0u8; len];
+        assert!(
+            matches!(disc.read_sector(Lba(1), fmt, &mut buf), Err(DiscError::BufferTooSmall { .. })),
+            "{fmt:?} into {len}"
+        );
+    }
+    // Count 0 reads nothing; a count past the end is out of range.
+    assert_eq!(disc.read_sectors(Lba(0), 0, SectorFormat::RAW, &mut []).unwrap(), 0);
+    let mut buf = vec![0u8; 10 * 2048];
+    assert!(matches!(
+        disc.read_sectors(Lba(0), 10, SectorFormat::USER_2048, &mut buf),
+        Err(DiscError::OutOfRange { .. })
+    ));
+}
+
+#[test]
+fn dvds_have_no_raw_sectors() {
+    let (_f, src) = temp_file(&pattern(4 * 2048, 9));
+    let mut disc = data_disc(src, 4);
+    disc.medium = Medium::DvdRom;
+    let mut buf = vec![0u8; 2448];
+    assert!(matches!(
+        disc.read_sector(Lba(0), SectorFormat::RAW, &mut buf),
+        Err(DiscError::NotCd { .. })
+    ));
+    assert_eq!(disc.read_sector(Lba(0), SectorFormat::USER_2048, &mut buf).unwrap(), 2048);
+}
+
+#[test]
+fn validate_rejects_layouts_that_cannot_be_read() {
+    let (_f, src) = temp_file(&pattern(8 * 2336, 9));
+    let base = data_disc(src.clone(), 4);
+    let with = |f: &dyn Fn(&mut Track)| {
+        let mut d = base.clone();
+        f(&mut d.sessions[0].tracks[0]);
+        d.sessions[0].leadout = d.sessions[0].tracks[0].end();
+        d.validate()
+    };
+    // Mixed XA with user data but no EDC/ECC: Form 1 and Form 2 records would differ in size.
+    let partial = MainLayout {
+        sync: false,
+        header: false,
+        subheader: true,
+        user: true,
+        edc_ecc: false,
+        audio_big_endian: false,
+    };
+    let err = with(&|t| {
+        t.mode = TrackMode::Mode2Mixed;
+        t.extents[1] = Extent::stored(4, Stored::new(src.clone(), 0, partial));
+    });
+    assert!(err.unwrap_err().to_string().contains("together"));
+    // Pregap + postgap overflowing u32.
+    assert!(
+        with(&|t| {
+            t.pregap = 1 << 31;
+            t.postgap = 1 << 31;
+        })
+        .is_err()
+    );
+    // More than 99 indexes.
+    let err = with(&|t| t.extra_indexes = (1..=99).map(Lba).collect()).unwrap_err();
+    assert!(err.to_string().contains("at most 99"), "{err}");
+    // Sniffing a raw Mode 2 sector with a zero subheader gives XA (Form 1 data).
+    let mut raw = [0u8; 2352];
+    raw[..12].copy_from_slice(&sector::SYNC);
+    raw[15] = 2;
+    assert_eq!(sector::sniff_mode(&raw), Some(TrackMode::Mode2Mixed));
+}

@@ -38,6 +38,12 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
     if data == 0 && !caps.audio {
         refuse.push("the disc has no data track".into());
     }
+    if let Some(t) = disc.first_data_track().filter(|t| t.index1().0 != 0 && !caps.multisession) {
+        warn.push(format!(
+            "the data track starts at sector {}: a filesystem mastered for that address (CD-Extra, multisession) will not mount from a standalone image",
+            t.index1()
+        ));
+    }
     if disc.cdtext.is_some() && !caps.cdtext {
         warn.push("CD-TEXT is not kept".into());
     }
