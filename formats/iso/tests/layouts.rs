@@ -113,3 +113,33 @@ fn medium_is_guessed_from_size() {
         assert_eq!((t.pregap, t.index1(), t.program_length() as u64), (pregap, Lba(0), bytes / 2048));
     }
 }
+
+#[test]
+fn raw_mode2_with_zero_subheaders_is_xa() {
+    // Zero subheaders mean Form 1 data: user data starts at byte 24, after the subheader.
+    let dir = tempfile::tempdir().unwrap();
+    let layout = MainLayout {
+        edc_ecc: false,
+        ..MainLayout::MODE2_2336
+    };
+    let mut img = Vec::new();
+    for i in 0..20 {
+        let mut stored = vec![0u8; 8];
+        let mut user = vec![0u8; 2048];
+        if i == 16 {
+            user[..7].copy_from_slice(b"\x01CD001\x01");
+        }
+        stored.extend(user);
+        let mut raw = [0u8; 2352];
+        build_raw(&mut raw, Lba(i), TrackMode::Mode2Mixed, &layout, Some(&stored));
+        img.extend_from_slice(&raw);
+    }
+    let p = dir.path().join("zero-sub.bin");
+    std::fs::write(&p, &img).unwrap();
+    let disc = Arc::new(spindle_format_iso::open(&p).unwrap());
+    assert_eq!(disc.tracks().next().unwrap().mode, TrackMode::Mode2Mixed);
+    let view = SectorView::first_data_track(disc).unwrap();
+    let mut pvd = vec![0u8; 2048];
+    view.read_at(16 * 2048, &mut pvd).unwrap();
+    assert_eq!(&pvd[1..6], b"CD001");
+}
