@@ -71,16 +71,24 @@ pub fn q_for(disc: &Disc, _session: &Session, track: &Track, lba: Lba) -> [u8; 1
         q[1..9].copy_from_slice(&bits.to_be_bytes());
         q[9] = abs[2];
     } else {
-        q[0] = control | 1;
-        q[1] = to_bcd(track.number);
-        q[2] = to_bcd(index);
-        // Relative time counts down to zero through the pregap, then up from index 1.
-        let rel = lba.since(track.index1()).unsigned_abs() as u32;
-        let rel = crate::addr::Msf::from_frames(rel).to_bcd();
-        q[3..6].copy_from_slice(&rel);
-        q[6] = 0;
-        q[7..10].copy_from_slice(&abs);
+        return q_position(track, lba);
     }
+    seal_q(&mut q);
+    q
+}
+
+/// The ADR 1 (position) Q frame of a sector: what READ SUB-CHANNEL reports as the current
+/// position, and what most sectors carry.
+pub fn q_position(track: &Track, lba: Lba) -> [u8; 12] {
+    let mut q = [0u8; 12];
+    q[0] = (track.control() << 4) | 1;
+    q[1] = to_bcd(track.number);
+    q[2] = to_bcd(track.index_at(lba));
+    // Relative time counts down to zero through the pregap, then up from index 1.
+    let rel = lba.since(track.index1()).unsigned_abs() as u32;
+    q[3..6].copy_from_slice(&crate::addr::Msf::from_frames(rel).to_bcd());
+    q[6] = 0;
+    q[7..10].copy_from_slice(&lba.to_msf().to_bcd());
     seal_q(&mut q);
     q
 }
