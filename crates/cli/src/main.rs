@@ -25,6 +25,12 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Check stored EDC/ECC and print per-track hashes like a redump datfile.
     Verify(cmd::verify::Args),
+    /// List the files on a disc image (ISO 9660, Joliet, Rock Ridge, UDF).
+    Ls(cmd::ls::Args),
+    /// Write a file from a disc image to standard output.
+    Cat(cmd::cat::Args),
+    /// Copy files out of a disc image, keeping modes, times, symlinks and hard links.
+    Extract(cmd::extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +39,9 @@ fn main() -> ExitCode {
         Command::Info(a) => cmd::info::run(a),
         Command::Convert(a) => cmd::convert::run(a),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::Ls(a) => cmd::ls::run(a),
+        Command::Cat(a) => cmd::cat::run(a),
+        Command::Extract(a) => cmd::extract::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,11 +7,13 @@
 //! do. [`info`] describes a disc for people and for JSON.
 
 mod convert;
+mod filesystem;
 mod info;
 mod registry;
 mod verify;
 
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
+pub use filesystem::filesystem;
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
 pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
 pub use spindle_disc::{self, Disc};
@@ -45,6 +47,12 @@ pub enum ImageError {
         path: PathBuf,
         #[source]
         source: spindle_disc::BoxError,
+    },
+    #[error("{}: reading its filesystem", path.display())]
+    Filesystem {
+        path: PathBuf,
+        #[source]
+        source: spindle_fs::FsError,
     },
     #[error(transparent)]
     Disc(#[from] spindle_disc::DiscError),

@@ -1,7 +1,11 @@
 //! One module per subcommand.
 
+pub mod cat;
 pub mod convert;
+pub mod extract;
+mod fsview;
 pub mod info;
+pub mod ls;
 pub mod verify;
 
 use anyhow::Result;
