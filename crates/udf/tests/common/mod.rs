@@ -1,0 +1,187 @@
+//! Helpers shared by the integration tests: tree walking, external tools, mutation devices.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use spindle_fs::{BlockDevice, FileKind, FileSystem, NodeId};
+
+pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(SAMPLES).join("libcdio").join(name)
+}
+
+/// What a tree entry is: a directory, a file (size and FNV-1a hash of its content) or a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    Dir,
+    File { size: u64, hash: u64 },
+    Link(String),
+}
+
+pub fn fnv(data: &[u8]) -> u64 {
+    data.iter()
+        .fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+}
+
+/// Walks a UDF filesystem into path -> node (paths relative, '/'-separated).
+pub fn walk_fs(fs: &dyn FileSystem) -> spindle_fs::Result<BTreeMap<String, Node>> {
+    let mut out = BTreeMap::new();
+    walk_fs_in(fs, fs.root(), "", &mut out, 0)?;
+    Ok(out)
+}
+
+fn walk_fs_in(fs: &dyn FileSystem, dir: NodeId, prefix: &str, out: &mut BTreeMap<String, Node>, depth: u32) -> spindle_fs::Result<()> {
+    assert!(depth < 64, "walk too deep");
+    for e in fs.read_dir(dir)? {
+        let path = format!("{prefix}{}", e.name);
+        let meta = fs.metadata(e.node)?;
+        match meta.kind {
+            FileKind::Dir => {
+                out.insert(path.clone(), Node::Dir);
+                walk_fs_in(fs, e.node, &format!("{path}/"), out, depth + 1)?;
+            }
+            FileKind::Symlink => {
+                out.insert(path, Node::Link(fs.read_link(e.node)?));
+            }
+            _ => {
+                let data = read_file(fs, e.node, meta.size)?;
+                out.insert(
+                    path,
+                    Node::File {
+                        size: meta.size,
+                        hash: fnv(&data),
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn read_file(fs: &dyn FileSystem, node: NodeId, size: u64) -> spindle_fs::Result<Vec<u8>> {
+    let mut data = Vec::with_capacity(size.min(1 << 26) as usize);
+    let mut buf = vec![0u8; 70000]; // not a multiple of the sector size on purpose
+    loop {
+        let n = fs.read(node, data.len() as u64, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+        assert!(data.len() as u64 <= size, "read past the file size");
+    }
+    assert_eq!(data.len() as u64, size, "short file");
+    Ok(data)
+}
+
+/// Walks a host directory the same way.
+pub fn walk_dir(root: &Path) -> BTreeMap<String, Node> {
+    let mut out = BTreeMap::new();
+    walk_dir_in(root, "", &mut out);
+    out
+}
+
+fn walk_dir_in(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Node>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let path = format!("{prefix}{}", e.file_name().to_string_lossy());
+        let ft = e.file_type().unwrap();
+        if ft.is_symlink() {
+            out.insert(
+                path,
+                Node::Link(std::fs::read_link(e.path()).unwrap().to_string_lossy().into_owned()),
+            );
+        } else if ft.is_dir() {
+            out.insert(path.clone(), Node::Dir);
+            walk_dir_in(&e.path(), &format!("{path}/"), out);
+        } else {
+            let data = std::fs::read(e.path()).unwrap();
+            out.insert(
+                path,
+                Node::File {
+                    size: data.len() as u64,
+                    hash: fnv(&data),
+                },
+            );
+        }
+    }
+}
+
+/// Whether `prog` can be run (`arg` is a harmless argument such as `--help`).
+pub fn have(prog: &str) -> bool {
+    let ok = Command::new(prog).arg("--help").output().is_ok();
+    if !ok {
+        eprintln!("SKIPPED: {prog} is not installed");
+    }
+    ok
+}
+
+pub fn have_pycdlib() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import pycdlib"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: python3 with pycdlib (pip install pycdlib) is not available");
+    }
+    ok
+}
+
+pub fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Extracts `image` with 7z into a new directory under `tmp`.
+pub fn extract_7z(image: &Path, tmp: &Path) -> PathBuf {
+    let dest = tmp.join("7z-out");
+    run(Command::new("7z")
+        .arg("x")
+        .arg("-y")
+        .arg(format!("-o{}", dest.display()))
+        .arg(image));
+    dest
+}
+
+/// The archive type 7z picks for `image` ("Udf", "Iso", ...).
+pub fn type_7z(image: &Path) -> String {
+    let out = Command::new("7z").arg("l").arg(image).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines().find_map(|l| l.strip_prefix("Type = ")).unwrap_or("").to_string()
+}
+
+pub fn open_bytes(data: Vec<u8>) -> spindle_fs::Result<Arc<dyn FileSystem>> {
+    spindle_udf::open_udf(Arc::new(data))
+}
+
+/// A device reading `base` with one byte XORed.
+pub struct Mutated {
+    pub base: Arc<Vec<u8>>,
+    pub pos: u64,
+    pub xor: u8,
+    pub len: u64,
+}
+
+impl BlockDevice for Mutated {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let end = self.len.min(self.base.len() as u64);
+        let start = offset.min(end) as usize;
+        let n = buf.len().min(end as usize - start);
+        buf[..n].copy_from_slice(&self.base[start..start + n]);
+        if self.pos >= offset && self.pos < offset + n as u64 {
+            buf[(self.pos - offset) as usize] ^= self.xor;
+        }
+        Ok(n)
+    }
+    fn len(&self) -> u64 {
+        self.len.min(self.base.len() as u64)
+    }
+}
