@@ -3,7 +3,12 @@
 //! Read-only readers for the filesystems of CDs, DVDs and Blu-rays, working on a
 //! [`BlockDevice`] (normally [`spindle_disc::SectorView::disc_user_data`], addressed by disc
 //! LBA so that later-session volumes resolve), behind one [`FileSystem`] trait.
+//!
+//! The ISO 9660 family (plain, Joliet, Rock Ridge, zisofs, El Torito) is in [`iso`]:
+//! [`detect`] tells which views a volume has, [`open_iso`] opens one.
 
 mod api;
+pub mod iso;
 
 pub use api::*;
+pub use iso::{BootEntry, Emulation, IsoVolumes, boot_entries, detect, open_iso, read_boot_image};

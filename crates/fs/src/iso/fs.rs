@@ -1,0 +1,658 @@
+//! The ISO 9660 [`FileSystem`]: one view (plain ISO 9660, Joliet or Rock Ridge) of a volume.
+//!
+//! A [`NodeId`] is the byte position of the node's (first) directory record on the device; the
+//! root's is the position of the root record inside its volume descriptor, which no directory
+//! record can share. Directories are parsed once and cached with their nodes, so `lookup` and
+//! `metadata` after a `read_dir` cost a hash lookup; a node not yet seen is re-read from its
+//! record.
+//!
+//! Hostile input is bounded: every extent is checked against the device; each directory extent
+//! may be listed by one node only (a second directory record pointing at an extent already
+//! listed, e.g. an ancestor's, is a loop and reads as `Corrupt`), so walking terminates and
+//! reads every directory byte at most once; SUSP continuation chains are bounded
+//! ([`super::susp`]); zisofs blocks are checked ([`super::zisofs`]).
+
+use crate::api::{BlockDevice, DirEntry, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Result, Time, read_exact_at};
+use crate::iso::joliet::joliet_name;
+use crate::iso::record::{DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, iso_name, parse_directory_record};
+use crate::iso::rockridge::{RockRidge, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
+use crate::iso::susp::{collect_entries, parse_susp};
+use crate::iso::volume::{self, SECTOR};
+use crate::iso::zisofs::ZisofsFile;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Largest directory extent read (a 100 000-entry directory is about 10 MiB).
+pub const MAX_DIR_BYTES: u64 = 256 << 20;
+
+/// Which views a volume offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsoVolumes {
+    /// Primary volume identifier.
+    pub label: String,
+    pub has_joliet: bool,
+    /// Joliet UCS-2 level (1-3).
+    pub joliet_level: Option<u8>,
+    /// Joliet volume identifier.
+    pub joliet_label: Option<String>,
+    pub has_rock_ridge: bool,
+    /// An NSR02/NSR03 descriptor follows: the disc is a UDF bridge.
+    pub has_udf_marker: bool,
+    pub high_sierra: bool,
+    /// Block of the El Torito boot catalog.
+    pub boot_catalog: Option<u32>,
+}
+
+fn corrupt(what: String) -> FsError {
+    FsError::Corrupt { fs: "iso9660", what }
+}
+
+/// One piece of a file's data.
+#[derive(Clone, Copy, Debug)]
+struct Extent {
+    /// Offset of the piece within the file.
+    file_off: u64,
+    /// First data byte on the device (after any extended attribute record).
+    dev_off: u64,
+    len: u64,
+    /// Interleaving in bytes: `unit` bytes of data then `gap` bytes skipped (0 = contiguous).
+    unit: u64,
+    gap: u64,
+}
+
+struct Node {
+    kind: FileKind,
+    meta: Metadata,
+    /// Stored data (files) or the directory extent (directories).
+    extents: Vec<Extent>,
+    stored_size: u64,
+    symlink: Option<String>,
+    zf: Option<u32>,
+    zfile: OnceLock<Arc<ZisofsFile>>,
+}
+
+/// An inflated zisofs block: (node, block index, bytes).
+type ZBlock = (u64, usize, Arc<Vec<u8>>);
+
+struct Dir {
+    entries: Vec<DirEntry>,
+    by_name: HashMap<String, NodeId>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Names {
+    Iso,
+    Joliet,
+    RockRidge,
+}
+
+/// An opened view of an ISO 9660 volume.
+pub struct IsoFs {
+    dev: crate::api::Device,
+    kind: FsKind,
+    label: String,
+    names: Names,
+    high_sierra: bool,
+    /// SUSP skip length when the volume uses SUSP (and the view reads it).
+    susp_skip: Option<usize>,
+    root: NodeId,
+    nodes: Mutex<HashMap<u64, Arc<Node>>>,
+    dirs: Mutex<HashMap<u64, Arc<Dir>>>,
+    /// Directory extent block → the node that lists it.
+    owners: Mutex<HashMap<u64, u64>>,
+    /// Last inflated zisofs block: (node, block index, bytes).
+    zcache: Mutex<Option<ZBlock>>,
+}
+
+/// The SUSP state of a volume from the root directory's `.` record: `Some(skip)` when it has
+/// an `SP` entry (or, leniently, Rock Ridge entries without one), and whether Rock Ridge is
+/// present.
+fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>, bool)> {
+    let start = root.extent as u64 * SECTOR;
+    if start + SECTOR > dev.len() {
+        return Err(corrupt(format!(
+            "root directory at block {} lies past the end of the device",
+            root.extent
+        )));
+    }
+    let mut buf = vec![0u8; SECTOR as usize];
+    read_exact_at(dev, start, &mut buf)?;
+    let Some(dot) = parse_directory_record(&buf, false)? else {
+        return Err(corrupt("root directory has no '.' record".into()));
+    };
+    let su = &dot.system_use;
+    let skip = if su.len() >= 7 && &su[0..2] == b"SP" && su[4] == 0xBE && su[5] == 0xEF {
+        Some(su[6] as usize)
+    } else {
+        let (e, _) = parse_susp(su);
+        e.iter().any(|e| matches!(&e.sig, b"PX" | b"NM" | b"TF" | b"RR")).then_some(0)
+    };
+    let Some(skip) = skip else { return Ok((None, false)) };
+    // A CE loop here must not make the volume unopenable: treat it as no Rock Ridge.
+    let entries = collect_entries(dev, su, skip).unwrap_or_default();
+    let rr = RockRidge::from_entries(&entries).any
+        || entries.iter().any(|e| {
+            &e.sig == b"ER" && {
+                let id = String::from_utf8_lossy(&e.data);
+                id.contains("RRIP") || id.contains("IEEE_P1282") || id.contains("IEEE_1282")
+            }
+        });
+    Ok((Some(skip), rr))
+}
+
+fn root_record(dev: &dyn BlockDevice, vd_off: u64, high_sierra: bool) -> Result<(Vec<u8>, DirRecord, u64)> {
+    let mut vd = vec![0u8; SECTOR as usize];
+    read_exact_at(dev, vd_off, &mut vd)?;
+    let (block_size_at, root_at) = if high_sierra { (136, 180) } else { (128, 156) };
+    let bs = u16::from_le_bytes([vd[block_size_at], vd[block_size_at + 1]]);
+    if bs != 2048 {
+        return Err(FsError::Unsupported(format!("logical block size {bs} (only 2048 is supported)")));
+    }
+    let mut root = parse_directory_record(&vd[root_at..], high_sierra)?.ok_or_else(|| corrupt("empty root directory record".into()))?;
+    // Some writers store a longer length than the 34 bytes the descriptor has room for.
+    root.system_use.clear();
+    Ok((vd, root, vd_off + root_at as u64))
+}
+
+/// Which views the volume whose descriptors start at block `base_lba + 16` has.
+pub fn detect(dev: &dyn BlockDevice, base_lba: u32) -> Result<IsoVolumes> {
+    let d = volume::scan(dev, base_lba)?;
+    let pvd_off = d.primary.expect("scan ensures a primary descriptor");
+    let (pvd, root, _) = root_record(dev, pvd_off, d.high_sierra)?;
+    let has_rock_ridge = if d.high_sierra { false } else { probe_susp(dev, &root)?.1 };
+    let joliet_label = match d.joliet {
+        Some((off, _)) => {
+            let mut svd = vec![0u8; SECTOR as usize];
+            read_exact_at(dev, off, &mut svd)?;
+            Some(volume::joliet_label(&svd))
+        }
+        None => None,
+    };
+    Ok(IsoVolumes {
+        label: volume::primary_label(&pvd, d.high_sierra),
+        has_joliet: d.joliet.is_some(),
+        joliet_level: d.joliet.map(|j| j.1),
+        joliet_label,
+        has_rock_ridge,
+        has_udf_marker: d.udf_marker,
+        high_sierra: d.high_sierra,
+        boot_catalog: d.boot_catalog,
+    })
+}
+
+/// Opens one view of the volume whose descriptors start at block `base_lba + 16` (16 for an
+/// ordinary disc; track start for a later session). `kind` is `Iso9660`, `Joliet` or
+/// `RockRidge`; a view the volume lacks is `NotFound`.
+pub fn open_iso(dev: crate::api::Device, kind: FsKind, base_lba: u32) -> Result<Arc<dyn FileSystem>> {
+    Ok(Arc::new(IsoFs::open(dev, kind, base_lba)?))
+}
+
+impl IsoFs {
+    /// Like [`open_iso`], keeping the concrete type.
+    pub fn open(dev: crate::api::Device, kind: FsKind, base_lba: u32) -> Result<IsoFs> {
+        let d = volume::scan(&*dev, base_lba)?;
+        let pvd_off = d.primary.expect("scan ensures a primary descriptor");
+        let (pvd, pvd_root, _) = root_record(&*dev, pvd_off, d.high_sierra)?;
+        let (susp_skip, has_rr) = if d.high_sierra {
+            (None, false)
+        } else {
+            probe_susp(&*dev, &pvd_root)?
+        };
+        let (vd_off, names, label, high_sierra, susp_skip) = match kind {
+            FsKind::Iso9660 => (
+                pvd_off,
+                Names::Iso,
+                volume::primary_label(&pvd, d.high_sierra),
+                d.high_sierra,
+                susp_skip,
+            ),
+            FsKind::RockRidge => {
+                if !has_rr {
+                    return Err(FsError::NotFound("Rock Ridge"));
+                }
+                (pvd_off, Names::RockRidge, volume::primary_label(&pvd, false), false, susp_skip)
+            }
+            FsKind::Joliet => {
+                let (off, _) = d.joliet.ok_or(FsError::NotFound("Joliet"))?;
+                let mut svd = vec![0u8; SECTOR as usize];
+                read_exact_at(&*dev, off, &mut svd)?;
+                (off, Names::Joliet, volume::joliet_label(&svd), false, None)
+            }
+            FsKind::Udf => return Err(FsError::Unsupported("UDF is not part of the ISO 9660 reader".into())),
+        };
+        let (_, root_rec, root_pos) = root_record(&*dev, vd_off, high_sierra)?;
+        let fs = IsoFs {
+            dev,
+            kind,
+            label,
+            names,
+            high_sierra,
+            susp_skip,
+            root: NodeId(root_pos),
+            nodes: Mutex::new(HashMap::new()),
+            dirs: Mutex::new(HashMap::new()),
+            owners: Mutex::new(HashMap::new()),
+            zcache: Mutex::new(None),
+        };
+        // The root's attributes are those of its own '.' record (where SP lives).
+        let start = root_rec.extent as u64 * SECTOR;
+        if start + SECTOR > fs.dev.len() {
+            return Err(corrupt(format!(
+                "root directory at block {} lies past the end of the device",
+                root_rec.extent
+            )));
+        }
+        let mut buf = vec![0u8; SECTOR as usize];
+        read_exact_at(&*fs.dev, start, &mut buf)?;
+        let dot = parse_directory_record(&buf, high_sierra)?.unwrap_or_else(|| root_rec.clone());
+        let mut dot = dot;
+        dot.extent = root_rec.extent;
+        dot.size = root_rec.size;
+        dot.flags |= crate::iso::record::FLAG_DIRECTORY;
+        let (_, root) = fs.make_node(&[(root_pos, dot)], true)?;
+        fs.nodes.lock().unwrap().insert(root_pos, Arc::new(root));
+        Ok(fs)
+    }
+
+    fn rock_ridge(&self, rec: &DirRecord) -> Result<Option<RockRidge>> {
+        let Some(skip) = self.susp_skip else { return Ok(None) };
+        let entries = collect_entries(&*self.dev, &rec.system_use, skip)?;
+        Ok(Some(RockRidge::from_entries(&entries)))
+    }
+
+    /// Builds a node from its records (more than one for a multi-extent file); returns its
+    /// display name too. `is_root` skips the CL/name handling.
+    /// The name is `None` for an entry the view hides (Rock Ridge `RE`, unusable names).
+    fn make_node(&self, recs: &[(u64, DirRecord)], is_root: bool) -> Result<(Option<String>, Node)> {
+        let (pos, first) = &recs[0];
+        let rr = self.rock_ridge(first)?;
+        let use_rr = self.names == Names::RockRidge;
+        // A relocated directory is reached through its CL entry only.
+        let hidden = use_rr && rr.as_ref().is_some_and(|r| r.relocated);
+        let mut rr_attrs = if use_rr { rr.clone() } else { None };
+        let mut dir_extent: Option<(u32, u32)> = first.is_dir().then_some((first.extent, first.size));
+        let child_link = rr.as_ref().and_then(|r| r.child_link).filter(|_| use_rr && !is_root);
+        if let Some(target) = child_link {
+            // A relocated directory (RRIP §4.1.5.1): its attributes are those of the '.'
+            // record at the CL block.
+            let dot = self.dot_record(target)?;
+            let dot_rr = self.rock_ridge(&dot)?;
+            dir_extent = Some((target, dot.size));
+            if let Some(d) = dot_rr.filter(|d| d.has_px) {
+                rr_attrs = Some(d);
+            }
+        }
+        let name = if is_root || hidden {
+            None
+        } else {
+            let n = match self.names {
+                Names::Joliet => joliet_name(&first.name),
+                Names::Iso => iso_name(&first.name),
+                Names::RockRidge => match rr.as_ref().and_then(|r| r.name.as_ref()) {
+                    Some(n) => String::from_utf8_lossy(n).into_owned(),
+                    None => iso_name(&first.name),
+                },
+            };
+            let n = n.replace(['/', '\0'], "_");
+            (!n.is_empty() && n != "." && n != "..").then_some(n)
+        };
+        let px = rr_attrs.as_ref().filter(|r| r.has_px);
+        let kind = match px.map(|r| r.mode & S_IFMT) {
+            _ if dir_extent.is_some() => FileKind::Dir,
+            Some(S_IFLNK) => FileKind::Symlink,
+            Some(S_IFCHR) => FileKind::CharDevice,
+            Some(S_IFBLK) => FileKind::BlockDevice,
+            Some(S_IFIFO) => FileKind::Fifo,
+            Some(S_IFSOCK) => FileKind::Socket,
+            Some(S_IFDIR) => FileKind::Dir,
+            _ if use_rr && rr_attrs.as_ref().is_some_and(|r| r.symlink.is_some()) => FileKind::Symlink,
+            _ => FileKind::File,
+        };
+        let symlink = if kind == FileKind::Symlink {
+            rr_attrs
+                .as_ref()
+                .and_then(|r| r.symlink.as_ref())
+                .map(|t| String::from_utf8_lossy(t).into_owned())
+        } else {
+            None
+        };
+        let mut extents = Vec::new();
+        let mut stored = 0u64;
+        if let Some((lba, size)) = dir_extent {
+            extents.push(Extent {
+                file_off: 0,
+                dev_off: lba as u64 * SECTOR,
+                len: size as u64,
+                unit: 0,
+                gap: 0,
+            });
+            stored = size as u64;
+        } else if kind == FileKind::File {
+            for (_, r) in recs {
+                extents.push(Extent {
+                    file_off: stored,
+                    dev_off: (r.extent as u64 + r.ext_attr_len as u64) * SECTOR,
+                    len: r.size as u64,
+                    unit: r.unit_size as u64 * SECTOR,
+                    gap: r.gap_size as u64 * SECTOR,
+                });
+                stored += r.size as u64;
+            }
+        }
+        let zf = if kind == FileKind::File {
+            rr.as_ref().and_then(|r| r.zf).map(|z| z.uncompressed_size)
+        } else {
+            None
+        };
+        let size = match kind {
+            FileKind::Symlink => symlink.as_ref().map_or(0, |s| s.len() as u64),
+            _ => zf.map_or(stored, |z| z as u64),
+        };
+        let t = |f: fn(&RockRidge) -> Option<Time>| rr_attrs.as_ref().and_then(f).unwrap_or(first.recorded);
+        let ino = match px.and_then(|r| r.ino).filter(|&i| i != 0) {
+            Some(i) => (1 << 63) | i as u64,
+            None if kind == FileKind::File && stored > 0 => (1 << 62) | recs[0].1.extent as u64,
+            None => *pos,
+        };
+        let meta = Metadata {
+            kind,
+            size,
+            mode: match px {
+                Some(r) => r.mode & 0o7777,
+                None if kind == FileKind::Dir => 0o555,
+                None => 0o444,
+            },
+            nlink: px.map_or(if kind == FileKind::Dir { 2 } else { 1 }, |r| r.nlink.max(1)),
+            uid: px.map_or(0, |r| r.uid),
+            gid: px.map_or(0, |r| r.gid),
+            mtime: t(|r| r.mtime),
+            atime: t(|r| r.atime),
+            ctime: t(|r| r.ctime),
+            rdev: rr_attrs.as_ref().and_then(|r| r.rdev).unwrap_or(0),
+            ino,
+        };
+        Ok((
+            name,
+            Node {
+                kind,
+                meta,
+                extents,
+                stored_size: stored,
+                symlink,
+                zf,
+                zfile: OnceLock::new(),
+            },
+        ))
+    }
+
+    /// The `.` record of the directory at `block`.
+    fn dot_record(&self, block: u32) -> Result<DirRecord> {
+        let start = block as u64 * SECTOR;
+        if start + SECTOR > self.dev.len() {
+            return Err(corrupt(format!(
+                "relocated directory at block {block} lies past the end of the device"
+            )));
+        }
+        let mut buf = vec![0u8; SECTOR as usize];
+        read_exact_at(&*self.dev, start, &mut buf)?;
+        parse_directory_record(&buf, self.high_sierra)?
+            .filter(|r| r.is_dot())
+            .ok_or_else(|| corrupt(format!("relocated directory at block {block} has no '.' record")))
+    }
+
+    fn node(&self, id: NodeId) -> Result<Arc<Node>> {
+        if let Some(n) = self.nodes.lock().unwrap().get(&id.0) {
+            return Ok(n.clone());
+        }
+        // Not listed yet: re-read the record at that position.
+        let node = Arc::new(self.load_node_at(id.0)?);
+        self.nodes.lock().unwrap().insert(id.0, node.clone());
+        Ok(node)
+    }
+
+    /// Reads the node whose first record is at device byte `pos` (with following records of a
+    /// multi-extent file).
+    fn load_node_at(&self, pos: u64) -> Result<Node> {
+        let bad = || corrupt(format!("no directory record at byte {pos}"));
+        let sector_start = pos - pos % SECTOR;
+        let window = (self.dev.len().saturating_sub(sector_start)).min(64 * SECTOR);
+        if window <= pos - sector_start {
+            return Err(bad());
+        }
+        let mut buf = vec![0u8; window as usize];
+        read_exact_at(&*self.dev, sector_start, &mut buf)?;
+        let mut recs = Vec::new();
+        self.walk_records(&buf, (pos - sector_start) as usize, sector_start, &mut |p, r| {
+            let more = r.flags & FLAG_MULTI_EXTENT != 0;
+            recs.push((p, r));
+            Ok(more)
+        })?;
+        if recs.is_empty() || recs[0].1.is_dot() || recs[0].1.is_dotdot() {
+            return Err(bad());
+        }
+        Ok(self.make_node(&recs, false)?.1)
+    }
+
+    /// Calls `f` with each record of `buf` from `from` on (device position, record) until it
+    /// returns false or the buffer ends; zero bytes skip to the next sector.
+    fn walk_records(&self, buf: &[u8], from: usize, base: u64, f: &mut dyn FnMut(u64, DirRecord) -> Result<bool>) -> Result<()> {
+        let mut pos = from;
+        while pos < buf.len() {
+            let sector_end = ((pos / SECTOR as usize) + 1) * SECTOR as usize;
+            let end = sector_end.min(buf.len());
+            match parse_directory_record(&buf[pos..end], self.high_sierra) {
+                Ok(Some(r)) => {
+                    let len = r.len as usize;
+                    if !f(base + pos as u64, r)? {
+                        return Ok(());
+                    }
+                    pos += len;
+                }
+                Ok(None) => pos = sector_end,
+                Err(FsError::Corrupt { what, .. }) => {
+                    return Err(corrupt(format!("{what} (at byte {})", base + pos as u64)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn list(&self, dir: NodeId) -> Result<Arc<Dir>> {
+        if let Some(d) = self.dirs.lock().unwrap().get(&dir.0) {
+            return Ok(d.clone());
+        }
+        let node = self.node(dir)?;
+        if node.kind != FileKind::Dir {
+            return Err(FsError::NotDir(format!("node {}", dir.0)));
+        }
+        let ext = node.extents[0];
+        {
+            let mut owners = self.owners.lock().unwrap();
+            let owner = *owners.entry(ext.dev_off).or_insert(dir.0);
+            if owner != dir.0 {
+                return Err(corrupt(format!(
+                    "directory loop: the directory at record byte {} uses the extent at block {} that another directory (record byte {owner}) already has",
+                    dir.0,
+                    ext.dev_off / SECTOR
+                )));
+            }
+        }
+        if ext.len > MAX_DIR_BYTES {
+            return Err(corrupt(format!("directory of {} bytes (limit {MAX_DIR_BYTES})", ext.len)));
+        }
+        if ext.dev_off + ext.len > self.dev.len() {
+            return Err(corrupt(format!(
+                "directory extent at block {} ({} bytes) runs past the end of the device ({} bytes)",
+                ext.dev_off / SECTOR,
+                ext.len,
+                self.dev.len()
+            )));
+        }
+        let mut buf = vec![0u8; ext.len as usize];
+        read_exact_at(&*self.dev, ext.dev_off, &mut buf)?;
+        let mut groups: Vec<Vec<(u64, DirRecord)>> = Vec::new();
+        let mut pending: Vec<(u64, DirRecord)> = Vec::new();
+        self.walk_records(&buf, 0, ext.dev_off, &mut |p, r| {
+            if r.is_dot() || r.is_dotdot() || r.flags & FLAG_ASSOCIATED != 0 {
+                return Ok(true);
+            }
+            let more = r.flags & FLAG_MULTI_EXTENT != 0 && !r.is_dir();
+            pending.push((p, r));
+            if !more {
+                groups.push(std::mem::take(&mut pending));
+            }
+            Ok(true)
+        })?;
+        if !pending.is_empty() {
+            groups.push(pending);
+        }
+        let mut entries = Vec::with_capacity(groups.len());
+        let mut by_name = HashMap::with_capacity(groups.len());
+        let mut new_nodes = Vec::with_capacity(groups.len());
+        for g in &groups {
+            let (name, node) = self.make_node(g, false)?;
+            let Some(name) = name else { continue };
+            let id = NodeId(g[0].0);
+            by_name.entry(name.clone()).or_insert(id);
+            entries.push(DirEntry {
+                name,
+                node: id,
+                kind: node.kind,
+            });
+            new_nodes.push((id.0, Arc::new(node)));
+        }
+        {
+            let mut nodes = self.nodes.lock().unwrap();
+            for (id, n) in new_nodes {
+                nodes.entry(id).or_insert(n);
+            }
+        }
+        let d = Arc::new(Dir { entries, by_name });
+        self.dirs.lock().unwrap().insert(dir.0, d.clone());
+        Ok(d)
+    }
+
+    /// Reads stored (not decompressed) bytes of a file at `offset`.
+    fn read_stored(&self, node: &Node, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let off = offset + done as u64;
+            if off >= node.stored_size {
+                break;
+            }
+            let i = node.extents.partition_point(|e| e.file_off + e.len <= off);
+            let Some(e) = node.extents.get(i) else { break };
+            let rel = off - e.file_off;
+            let (dev_off, run) = match rel.checked_div(e.unit) {
+                None => (e.dev_off + rel, e.len - rel),
+                Some(chunk) => {
+                    let within = rel % e.unit;
+                    (e.dev_off + chunk * (e.unit + e.gap) + within, (e.unit - within).min(e.len - rel))
+                }
+            };
+            let want = ((buf.len() - done) as u64).min(run) as usize;
+            let n = self.dev.read_at(dev_off, &mut buf[done..done + want])?;
+            if n == 0 {
+                return Err(corrupt(format!(
+                    "file data at byte {dev_off} lies past the end of the device ({} bytes)",
+                    self.dev.len()
+                )));
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    fn read_stored_exact(&self, node: &Node, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let n = self.read_stored(node, offset, buf)?;
+        if n < buf.len() {
+            return Err(FsError::Corrupt {
+                fs: "zisofs",
+                what: format!("compressed data ends at {} of {} stored bytes", offset + n as u64, node.stored_size),
+            });
+        }
+        Ok(())
+    }
+
+    fn zisofs(&self, node: &Node) -> Result<Arc<ZisofsFile>> {
+        if let Some(z) = node.zfile.get() {
+            return Ok(z.clone());
+        }
+        let z = Arc::new(ZisofsFile::open(node.stored_size, node.zf.unwrap_or(0) as u64, &mut |o, b| {
+            self.read_stored_exact(node, o, b)
+        })?);
+        Ok(node.zfile.get_or_init(|| z).clone())
+    }
+
+    fn read_zisofs(&self, id: NodeId, node: &Node, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let z = self.zisofs(node)?;
+        let mut done = 0usize;
+        while done < buf.len() {
+            let off = offset + done as u64;
+            if off >= z.uncompressed_size {
+                break;
+            }
+            let bi = (off / z.block_size as u64) as usize;
+            let cached = self
+                .zcache
+                .lock()
+                .unwrap()
+                .as_ref()
+                .filter(|c| c.0 == id.0 && c.1 == bi)
+                .map(|c| c.2.clone());
+            let block = match cached {
+                Some(b) => b,
+                None => {
+                    let b = Arc::new(z.block(bi, &mut |o, b| self.read_stored_exact(node, o, b))?);
+                    *self.zcache.lock().unwrap() = Some((id.0, bi, b.clone()));
+                    b
+                }
+            };
+            let within = (off % z.block_size as u64) as usize;
+            let n = (block.len() - within).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&block[within..within + n]);
+            done += n;
+        }
+        Ok(done)
+    }
+}
+
+impl FileSystem for IsoFs {
+    fn kind(&self) -> FsKind {
+        self.kind
+    }
+    fn label(&self) -> String {
+        self.label.clone()
+    }
+    fn root(&self) -> NodeId {
+        self.root
+    }
+    fn metadata(&self, node: NodeId) -> Result<Metadata> {
+        Ok(self.node(node)?.meta.clone())
+    }
+    fn read_dir(&self, dir: NodeId) -> Result<Vec<DirEntry>> {
+        Ok(self.list(dir)?.entries.clone())
+    }
+    fn lookup(&self, dir: NodeId, name: &str) -> Result<Option<NodeId>> {
+        Ok(self.list(dir)?.by_name.get(name).copied())
+    }
+    fn read(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let node = self.node(id)?;
+        match node.kind {
+            FileKind::Dir => return Err(FsError::IsDir(format!("node {}", id.0))),
+            FileKind::File => {}
+            _ => return Ok(0),
+        }
+        if node.zf.is_some() {
+            return self.read_zisofs(id, &node, offset, buf);
+        }
+        self.read_stored(&node, offset, buf)
+    }
+    fn read_link(&self, id: NodeId) -> Result<String> {
+        self.node(id)?
+            .symlink
+            .clone()
+            .ok_or_else(|| FsError::NotSymlink(format!("node {}", id.0)))
+    }
+}

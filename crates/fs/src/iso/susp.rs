@@ -1,0 +1,141 @@
+//! System Use Sharing Protocol (SUSP 1.12): the entries in a directory record's system use
+//! area and in continuation areas.
+//!
+//! [`parse_susp`] is a pure function over arbitrary bytes (fuzzable); following `CE`
+//! continuation areas needs the device and lives in [`collect_entries`], which bounds the
+//! number of areas and bytes so a `CE` loop (libarchive `test_read_format_iso_rockridge_ce_loop`)
+//! ends with an error instead of a hang.
+
+use crate::api::{BlockDevice, FsError, Result, read_exact_at};
+use crate::iso::record::le32;
+use std::collections::HashSet;
+
+/// One SUSP entry: two signature bytes, a version and its data (after the 4-byte header).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuspEntry {
+    pub sig: [u8; 2],
+    pub version: u8,
+    pub data: Vec<u8>,
+}
+
+/// A `CE` entry: where the continuation area is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Continuation {
+    pub block: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// Splits a system use area into entries. Stops at `ST`, at a length below 4, at a length
+/// running past the area, or at padding (a zero byte where a signature should be).
+/// Returns the entries and the last `CE` seen.
+pub fn parse_susp(bytes: &[u8]) -> (Vec<SuspEntry>, Option<Continuation>) {
+    let mut out = Vec::new();
+    let mut ce = None;
+    let mut pos = 0usize;
+    while pos + 4 <= bytes.len() {
+        let sig = [bytes[pos], bytes[pos + 1]];
+        let len = bytes[pos + 2] as usize;
+        if sig[0] == 0 || len < 4 || pos + len > bytes.len() {
+            break;
+        }
+        let data = &bytes[pos + 4..pos + len];
+        if &sig == b"ST" {
+            break;
+        }
+        if &sig == b"CE" && data.len() >= 24 {
+            ce = Some(Continuation {
+                block: le32(&data[0..4]),
+                offset: le32(&data[8..12]),
+                len: le32(&data[16..20]),
+            });
+        }
+        out.push(SuspEntry {
+            sig,
+            version: bytes[pos + 3],
+            data: data.to_vec(),
+        });
+        pos += len;
+    }
+    (out, ce)
+}
+
+/// Most continuation areas one record may chain (xorriso writes a handful for long names and
+/// symlinks; 64 leaves room for real ones).
+pub const MAX_CE_AREAS: usize = 64;
+/// Most continuation bytes one record may chain.
+pub const MAX_CE_BYTES: u64 = 1 << 20;
+
+/// Entries of a system use area (from `skip` on, the `SP` skip length) with every continuation
+/// area followed, bounded by [`MAX_CE_AREAS`] and [`MAX_CE_BYTES`], each area visited once.
+pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize) -> Result<Vec<SuspEntry>> {
+    let area = system_use.get(skip..).unwrap_or(&[]);
+    let (mut entries, mut next) = parse_susp(area);
+    let mut seen = HashSet::new();
+    let mut total = 0u64;
+    while let Some(ce) = next.take() {
+        if !seen.insert(ce) || seen.len() > MAX_CE_AREAS {
+            return Err(FsError::Corrupt {
+                fs: "rockridge",
+                what: format!(
+                    "SUSP continuation areas loop (block {}, offset {}) or chain more than {MAX_CE_AREAS}",
+                    ce.block, ce.offset
+                ),
+            });
+        }
+        total += ce.len as u64;
+        if total > MAX_CE_BYTES {
+            return Err(FsError::Corrupt {
+                fs: "rockridge",
+                what: format!("SUSP continuation areas exceed {MAX_CE_BYTES} bytes"),
+            });
+        }
+        let start = ce.block as u64 * 2048 + ce.offset as u64;
+        if start + ce.len as u64 > dev.len() {
+            return Err(FsError::Corrupt {
+                fs: "rockridge",
+                what: format!(
+                    "SUSP continuation area at block {} offset {} ({} bytes) lies past the end of the device",
+                    ce.block, ce.offset, ce.len
+                ),
+            });
+        }
+        let mut buf = vec![0u8; ce.len as usize];
+        read_exact_at(dev, start, &mut buf)?;
+        let (more, ce2) = parse_susp(&buf);
+        entries.extend(more);
+        next = ce2;
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_stops() {
+        let mut b = b"PX\x05\x01\x00NM\x06\x01\x00A".to_vec();
+        b.extend_from_slice(b"ST\x04\x01XX\x04\x01");
+        let (e, ce) = parse_susp(&b);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[1].data, b"\x00A");
+        assert!(ce.is_none());
+        assert!(parse_susp(b"PX\xff\x01").0.is_empty());
+        assert!(parse_susp(b"PX\x02\x01").0.is_empty());
+    }
+
+    #[test]
+    fn ce_loop_is_an_error() {
+        // An area at block 0 whose CE points at itself.
+        let mut dev = vec![0u8; 4096];
+        let mut ce = b"CE\x1c\x01".to_vec();
+        for v in [0u32, 0, 0, 0, 28, 28] {
+            ce.extend_from_slice(&v.to_le_bytes());
+        }
+        ce.truncate(28);
+        dev[..28].copy_from_slice(&ce);
+        let err = collect_entries(&dev, &ce, 0).unwrap_err();
+        assert!(err.to_string().contains("loop"), "{err}");
+    }
+}

@@ -1,0 +1,125 @@
+//! zisofs: transparent per-block zlib compression of file content (the `ZF` Rock Ridge entry
+//! with algorithm `pz`, as written by mkzftree and xorriso `-zisofs`).
+//!
+//! Layout of the stored file (zisofs 1, see the libisofs `zisofs` notes and Linux
+//! `fs/isofs/compress.c`): a 16-byte header (magic `37 E4 53 96 C9 DB D6 07`, uncompressed
+//! size LE32, header size in 4-byte words, log2 block size), then `nblocks + 1` LE32 block
+//! pointers (byte offsets into the stored file), then the zlib streams. A block whose two
+//! pointers are equal is all zeros. Block sizes are 2^15..2^17.
+//!
+//! Every pointer is checked: increasing, inside the stored file, each compressed block at most
+//! a bound, each inflated block exactly the block size (the libarchive `*_zf_overflow` and
+//! `*_zisofs_overflow` samples break these).
+
+use crate::api::{FsError, Result};
+use std::io::Read;
+
+pub const MAGIC: [u8; 8] = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
+
+fn corrupt(what: String) -> FsError {
+    FsError::Corrupt { fs: "zisofs", what }
+}
+
+/// A parsed zisofs file: its block table.
+#[derive(Clone, Debug)]
+pub struct ZisofsFile {
+    pub uncompressed_size: u64,
+    pub block_size: u32,
+    /// `nblocks + 1` offsets into the stored bytes.
+    pub pointers: Vec<u32>,
+}
+
+impl ZisofsFile {
+    /// Parses the header and block pointers. `read` reads from the stored (compressed) bytes;
+    /// `stored_size` is their length. `zf_size` is the size the ZF entry states.
+    pub fn open(stored_size: u64, zf_size: u64, read: &mut dyn FnMut(u64, &mut [u8]) -> Result<()>) -> Result<ZisofsFile> {
+        let mut hdr = [0u8; 16];
+        if stored_size < 16 {
+            return Err(corrupt(format!("file of {stored_size} bytes is too short for a zisofs header")));
+        }
+        read(0, &mut hdr)?;
+        if hdr[..8] != MAGIC {
+            return Err(corrupt("zisofs header magic missing".into()));
+        }
+        let size = u32::from_le_bytes([hdr[8], hdr[9], hdr[10], hdr[11]]) as u64;
+        let header_size = hdr[12] as u64 * 4;
+        let log2 = hdr[13];
+        if !(15..=17).contains(&log2) {
+            return Err(corrupt(format!("zisofs block size 2^{log2} (15..17 allowed)")));
+        }
+        if size != zf_size {
+            return Err(corrupt(format!("zisofs header says {size} bytes, the ZF entry {zf_size}")));
+        }
+        if header_size < 16 {
+            return Err(corrupt(format!("zisofs header size {header_size} below 16")));
+        }
+        let block_size = 1u32 << log2;
+        let nblocks = size.div_ceil(block_size as u64);
+        let table_len = (nblocks + 1) * 4;
+        if header_size + table_len > stored_size {
+            return Err(corrupt(format!(
+                "zisofs block table ({} pointers) runs past the stored {stored_size} bytes",
+                nblocks + 1
+            )));
+        }
+        let mut table = vec![0u8; table_len as usize];
+        read(header_size, &mut table)?;
+        let pointers: Vec<u32> = table
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let min = header_size + table_len;
+        for (i, w) in pointers.windows(2).enumerate() {
+            if w[1] < w[0] || (w[0] as u64) < min || w[1] as u64 > stored_size {
+                return Err(corrupt(format!(
+                    "zisofs block {i} pointers {}..{} out of order or outside the stored {stored_size} bytes",
+                    w[0], w[1]
+                )));
+            }
+            if w[1] - w[0] > block_size * 2 + 1024 {
+                return Err(corrupt(format!(
+                    "zisofs block {i} of {} compressed bytes is implausible",
+                    w[1] - w[0]
+                )));
+            }
+        }
+        Ok(ZisofsFile {
+            uncompressed_size: size,
+            block_size,
+            pointers,
+        })
+    }
+
+    /// The uncompressed length of block `i`.
+    pub fn block_len(&self, i: usize) -> usize {
+        let start = i as u64 * self.block_size as u64;
+        (self.uncompressed_size - start).min(self.block_size as u64) as usize
+    }
+
+    /// Inflates block `i`; `read` reads stored bytes.
+    pub fn block(&self, i: usize, read: &mut dyn FnMut(u64, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+        let want = self.block_len(i);
+        let (a, b) = (self.pointers[i], self.pointers[i + 1]);
+        if a == b {
+            return Ok(vec![0; want]);
+        }
+        let mut packed = vec![0u8; (b - a) as usize];
+        read(a as u64, &mut packed)?;
+        inflate_block(&packed, want).map_err(|e| corrupt(format!("zisofs block {i}: {e}")))
+    }
+}
+
+/// Inflates one zlib stream that must yield exactly `want` bytes.
+pub fn inflate_block(packed: &[u8], want: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(want);
+    let mut z = flate2::read::ZlibDecoder::new(packed).take(want as u64 + 1);
+    z.read_to_end(&mut out).map_err(|e| format!("zlib: {e}"))?;
+    if out.len() != want {
+        return Err(format!(
+            "inflates to {}{} bytes, not {want}",
+            out.len(),
+            if out.len() > want { "+" } else { "" }
+        ));
+    }
+    Ok(out)
+}

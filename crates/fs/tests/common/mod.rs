@@ -1,0 +1,184 @@
+//! Shared test helpers: xorriso as the oracle, a tree walker for our views and for extracted
+//! directories.
+#![allow(dead_code)]
+
+use sha1::{Digest, Sha1};
+use spindle_fs::{Device, FileKind, FileSystem, FsKind, NodeId, detect, open_iso};
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Dir { mode: u32 },
+    File { mode: u32, size: u64, sha1: String },
+    Link { target: String },
+    Other,
+}
+
+pub fn sha1_hex(b: &[u8]) -> String {
+    Sha1::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn device(path: &Path) -> Device {
+    Arc::new(std::fs::read(path).unwrap())
+}
+
+/// The view xorriso shows: Rock Ridge, else Joliet, else ISO 9660.
+pub fn xorriso_view(dev: &Device) -> FsKind {
+    let v = detect(&**dev, 0).unwrap();
+    if v.has_rock_ridge {
+        FsKind::RockRidge
+    } else if v.has_joliet {
+        FsKind::Joliet
+    } else {
+        FsKind::Iso9660
+    }
+}
+
+pub fn open(dev: &Device, kind: FsKind) -> Arc<dyn FileSystem> {
+    open_iso(dev.clone(), kind, 0).unwrap()
+}
+
+/// Reads a whole file in odd-sized chunks (exercises offsets that are not block-aligned).
+pub fn read_all(fs: &dyn FileSystem, node: NodeId) -> spindle_fs::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 70_001];
+    loop {
+        let n = fs.read(node, out.len() as u64, &mut buf)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Every path of our view (relative, `/`-joined) with what it is.
+pub fn walk_ours(fs: &dyn FileSystem) -> BTreeMap<String, Item> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![(String::new(), fs.root())];
+    while let Some((path, dir)) = stack.pop() {
+        for e in fs.read_dir(dir).unwrap_or_else(|err| panic!("{path}: {err}")) {
+            let p = if path.is_empty() {
+                e.name.clone()
+            } else {
+                format!("{path}/{}", e.name)
+            };
+            let m = fs.metadata(e.node).unwrap();
+            assert_eq!(m.kind, e.kind, "{p}");
+            let item = match m.kind {
+                FileKind::Dir => {
+                    stack.push((p.clone(), e.node));
+                    Item::Dir { mode: m.mode }
+                }
+                FileKind::File => {
+                    let data = read_all(fs, e.node).unwrap_or_else(|err| panic!("{p}: {err}"));
+                    assert_eq!(data.len() as u64, m.size, "{p}: size");
+                    Item::File {
+                        mode: m.mode,
+                        size: m.size,
+                        sha1: sha1_hex(&data),
+                    }
+                }
+                FileKind::Symlink => Item::Link {
+                    target: fs.read_link(e.node).unwrap(),
+                },
+                _ => Item::Other,
+            };
+            out.insert(p, item);
+        }
+    }
+    out
+}
+
+/// Every path below `root` on the host.
+pub fn walk_host(root: &Path) -> BTreeMap<String, Item> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let mode = m.permissions().mode() & 0o7777;
+            let item = if m.file_type().is_symlink() {
+                Item::Link {
+                    target: std::fs::read_link(&p).unwrap().to_string_lossy().into_owned(),
+                }
+            } else if m.is_dir() {
+                stack.push(p.clone());
+                Item::Dir { mode }
+            } else if m.is_file() {
+                let data = std::fs::read(&p).unwrap();
+                Item::File {
+                    mode,
+                    size: data.len() as u64,
+                    sha1: sha1_hex(&data),
+                }
+            } else {
+                Item::Other
+            };
+            out.insert(rel, item);
+        }
+    }
+    out
+}
+
+/// Extracts `iso` with xorriso into a fresh directory; `None` if xorriso fails.
+pub fn xorriso_extract(iso: &Path, tmp: &Path) -> Option<PathBuf> {
+    let dir = tmp.join("x");
+    let st = Command::new("xorriso")
+        .args(["-osirrox", "on", "-indev"])
+        .arg(iso)
+        .args(["-extract", "/"])
+        .arg(&dir)
+        .output()
+        .expect("xorriso runs");
+    if !st.status.success() {
+        return None;
+    }
+    // xorriso leaves extracted directories writable by the owner only while it works; make
+    // the tree removable.
+    Some(dir)
+}
+
+/// Makes a tree removable (extracted read-only directories).
+pub fn make_writable(root: &Path) {
+    let _ = Command::new("chmod").args(["-R", "u+rwx"]).arg(root).status();
+}
+
+/// Compares our view with the host tree; modes only when `modes`.
+pub fn compare(ours: &BTreeMap<String, Item>, host: &BTreeMap<String, Item>, modes: bool, what: &str) {
+    let strip = |i: &Item| match i {
+        Item::Dir { .. } if !modes => Item::Dir { mode: 0 },
+        Item::File { size, sha1, .. } if !modes => Item::File {
+            mode: 0,
+            size: *size,
+            sha1: sha1.clone(),
+        },
+        other => other.clone(),
+    };
+    let a: BTreeMap<_, _> = ours.iter().map(|(k, v)| (k.clone(), strip(v))).collect();
+    let b: BTreeMap<_, _> = host.iter().map(|(k, v)| (k.clone(), strip(v))).collect();
+    if a != b {
+        let mut msg = format!("{what}: our tree differs from xorriso's\n");
+        for (k, v) in &a {
+            match b.get(k) {
+                None => msg += &format!("  only ours: {k} {v:?}\n"),
+                Some(w) if w != v => msg += &format!("  differs: {k}\n    ours {v:?}\n    xorriso {w:?}\n"),
+                _ => {}
+            }
+        }
+        for (k, v) in &b {
+            if !a.contains_key(k) {
+                msg += &format!("  only xorriso: {k} {v:?}\n");
+            }
+        }
+        panic!("{msg}");
+    }
+}

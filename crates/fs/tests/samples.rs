@@ -1,0 +1,87 @@
+//! Every ISO sample xorriso can read, walked through the view xorriso would show, against
+//! xorriso's extraction: names, contents, symlink targets, modes (with Rock Ridge).
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+
+/// Samples whose only purpose is to be broken; `malformed.rs` covers them.
+const MALFORMED: &[&str] = &[
+    "bad-dir.iso",
+    "malformed.iso",
+    "malformed2.iso",
+    "test_read_format_iso_rockridge_ce_loop.iso",
+    "test_read_format_iso_rockridge_zf_overflow.iso",
+    "test_read_format_iso_zisofs_overflow.iso",
+    "test_read_format_iso_joliet_utf16be_overflow.iso",
+];
+
+fn sample_isos() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for d in ["libarchive", "libcdio", "kdomanski-iso9660", "iso9660-rs", "debian-ipxe"] {
+        for e in std::fs::read_dir(format!("{SAMPLES}/{d}")).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "iso") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_sample_matches_xorriso() {
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for iso in sample_isos() {
+        let name = iso.file_name().unwrap().to_string_lossy().into_owned();
+        if MALFORMED.contains(&name.as_str()) {
+            continue;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let Some(x) = xorriso_extract(&iso, tmp.path()) else {
+            eprintln!("{name}: xorriso cannot read it; skipped");
+            continue;
+        };
+        let dev = device(&iso);
+        if spindle_fs::detect(&*dev, 0).is_err() {
+            // UDF-only (libcdio udf102.iso): xorriso shows an empty tree.
+            assert!(walk_host(&x).is_empty(), "{name}: we see no ISO 9660 volume, xorriso does");
+            make_writable(tmp.path());
+            continue;
+        }
+        let kind = xorriso_view(&dev);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let fs = open(&dev, kind);
+            let mut ours = walk_ours(&*fs);
+            // xorriso does not extract device files by default (`-osirrox on`).
+            ours.retain(|_, v| *v != Item::Other);
+            let host = walk_host(&x);
+            compare(&ours, &host, kind == spindle_fs::FsKind::RockRidge, &format!("{name} ({kind:?})"));
+        }));
+        make_writable(tmp.path());
+        compared += 1;
+        if let Err(e) = r {
+            let msg = e.downcast_ref::<String>().cloned().unwrap_or_else(|| "panic".into());
+            failures.push(format!("{name}: {msg}"));
+        }
+    }
+    assert!(compared >= 20, "only {compared} samples compared");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn devices_symlinks_and_modes_of_copying_rr() {
+    let dev = device(std::path::Path::new(&format!("{SAMPLES}/libcdio/copying-rr.iso")));
+    let fs = open(&dev, spindle_fs::FsKind::RockRidge);
+    let fd0 = spindle_fs::resolve(&*fs, "fd0").unwrap();
+    let m = fs.metadata(fd0).unwrap();
+    assert_eq!(m.kind, spindle_fs::FileKind::BlockDevice);
+    assert_eq!(m.mode, 0o444);
+    let zero = fs.metadata(spindle_fs::resolve(&*fs, "zero").unwrap()).unwrap();
+    assert_eq!(zero.kind, spindle_fs::FileKind::CharDevice);
+    let link = spindle_fs::resolve(&*fs, "tmp/COPYING").unwrap();
+    assert_eq!(fs.read_link(link).unwrap(), "../copying/COPYING");
+    assert_eq!(fs.metadata(link).unwrap().size, 18);
+}
