@@ -256,8 +256,12 @@ impl IsoFs {
 
     fn rock_ridge(&self, rec: &DirRecord) -> Result<Option<RockRidge>> {
         let Some(skip) = self.susp_skip else { return Ok(None) };
-        let entries = collect_entries(&*self.dev, &rec.system_use, skip)?;
-        Ok(Some(RockRidge::from_entries(&entries)))
+        match collect_entries(&*self.dev, &rec.system_use, skip) {
+            Ok(entries) => Ok(Some(RockRidge::from_entries(&entries))),
+            Err(e) if self.names == Names::RockRidge => Err(e),
+            // The plain view reads SUSP only for zisofs; broken SUSP leaves the file as stored.
+            Err(_) => Ok(None),
+        }
     }
 
     /// Builds a node from its records (more than one for a multi-extent file); returns its
