@@ -326,6 +326,8 @@ pub struct Udf {
     vol: Volume,
     label: String,
     root: NodeId,
+    /// Number of partition maps (`vol.parts` may hold extra, implied physical partitions).
+    maps: usize,
     inodes: Mutex<HashMap<NodeId, Arc<Inode>>>,
     dirs: Mutex<HashMap<NodeId, Arc<Vec<DirEntry>>>>,
     parents: Mutex<HashMap<NodeId, NodeId>>,
@@ -375,10 +377,27 @@ impl Udf {
             vol,
             label,
             root: node_of(fsd.root.loc),
+            maps: lvd.maps.len(),
             inodes: Mutex::new(HashMap::new()),
             dirs: Mutex::new(HashMap::new()),
             parents: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The kind of each partition map, by partition reference number: "physical",
+    /// "sparable", "virtual", "metadata" or "unsupported".
+    pub fn partition_kinds(&self) -> Vec<&'static str> {
+        let n = self.maps;
+        self.vol.parts[..n]
+            .iter()
+            .map(|p| match p {
+                Partition::Physical { .. } => "physical",
+                Partition::Sparable { .. } => "sparable",
+                Partition::Virtual { .. } => "virtual",
+                Partition::Metadata { .. } => "metadata",
+                Partition::Unusable => "unsupported",
+            })
+            .collect()
     }
 
     fn inode(&self, node: NodeId) -> Result<Arc<Inode>> {
@@ -427,6 +446,11 @@ impl Udf {
         let mut out = Vec::new();
         for fid in parse_fids(&data)? {
             if fid.is_deleted() || fid.is_parent() || fid.name.is_empty() {
+                continue;
+            }
+            // UDF 1.50 2.3.13: the hidden root file "Non-Allocatable Space" marks defective
+            // space on sparable media; it is a structure, not content (Linux hides it too).
+            if fid.is_hidden() && dir == self.root && fid.name == "Non-Allocatable Space" {
                 continue;
             }
             let node = node_of(fid.icb.loc);
