@@ -25,6 +25,29 @@ pub mod ident {
     pub const EXTENDED_FILE_ENTRY: u16 = 266;
 }
 
+/// The name of a descriptor by its tag identifier (for messages).
+pub fn descriptor_name(id: u16) -> &'static str {
+    match id {
+        ident::PRIMARY_VOLUME => "primary volume descriptor",
+        ident::ANCHOR => "anchor volume descriptor pointer",
+        ident::VOLUME_POINTER => "volume descriptor pointer",
+        ident::IMPL_USE_VOLUME => "implementation use volume descriptor",
+        ident::PARTITION => "partition descriptor",
+        ident::LOGICAL_VOLUME => "logical volume descriptor",
+        ident::UNALLOCATED_SPACE => "unallocated space descriptor",
+        ident::TERMINATING => "terminating descriptor",
+        ident::LV_INTEGRITY => "logical volume integrity descriptor",
+        ident::FILE_SET => "file set descriptor",
+        ident::FILE_IDENTIFIER => "file identifier descriptor",
+        ident::ALLOC_EXTENT => "allocation extent descriptor",
+        ident::INDIRECT_ENTRY => "indirect entry",
+        ident::TERMINAL_ENTRY => "terminal entry",
+        ident::FILE_ENTRY => "file entry",
+        ident::EXTENDED_FILE_ENTRY => "extended file entry",
+        _ => "descriptor",
+    }
+}
+
 /// A verified descriptor tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tag {

@@ -15,7 +15,7 @@ use crate::icb::{
     AdForm, ExtentKind, FileEntry, file_type, parse_alloc_extent, parse_allocation_descriptors, parse_file_entry, parse_symlink,
 };
 use crate::partition::{MetaRun, Partition, Volume, parse_vat};
-use crate::tag::{corrupt, ident, u16le, verify_tag};
+use crate::tag::{corrupt, descriptor_name, ident, u16le, verify_tag};
 
 /// Most extents one file may have (all allocation extent descriptors together).
 const MAX_EXTENTS: usize = 1 << 20;
@@ -234,7 +234,10 @@ fn read_vds(vol: &Volume, ext: ExtentAd, which: &str) -> Result<Vds> {
         if b.iter().all(|&c| c == 0) {
             break;
         }
-        let name = format!("{which} volume descriptor sequence, sector {sector}");
+        let name = format!(
+            "{} in the {which} volume descriptor sequence, sector {sector}",
+            descriptor_name(u16le(&b, 0))
+        );
         let tag = verify_tag(&b, &name)?;
         match tag.ident {
             ident::PARTITION => {
