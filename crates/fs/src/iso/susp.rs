@@ -35,9 +35,12 @@ pub fn parse_susp(bytes: &[u8]) -> (Vec<SuspEntry>, Option<Continuation>) {
     let mut pos = 0usize;
     while pos + 4 <= bytes.len() {
         let sig = [bytes[pos], bytes[pos + 1]];
-        let len = bytes[pos + 2] as usize;
+        let mut len = bytes[pos + 2] as usize;
         if sig[0] == 0 || len < 4 || pos + len > bytes.len() {
             break;
+        }
+        if &sig == b"SL" {
+            len = sl_length(&bytes[pos..], len);
         }
         let data = &bytes[pos + 4..pos + len];
         if &sig == b"ST" {
@@ -58,6 +61,28 @@ pub fn parse_susp(bytes: &[u8]) -> (Vec<SuspEntry>, Option<Continuation>) {
         pos += len;
     }
     (out, ce)
+}
+
+/// The true length of an `SL` entry starting at `e[0]` whose length byte says `claimed`.
+///
+/// Quirk: genisoimage 1.1.11 (cdrkit) writes `SL` entries longer than 255 bytes (a long
+/// symlink target component) with the length byte wrapped modulo 256; xorriso reads them whole.
+/// When the components do not end exactly at `claimed`, the entry is taken to end where they
+/// do end at `claimed + 256·k` within the area; otherwise the claimed length stands.
+fn sl_length(e: &[u8], claimed: usize) -> usize {
+    let mut p = 5; // header + flags
+    loop {
+        if p >= claimed && (p - claimed) & 0xFF == 0 {
+            return p;
+        }
+        if p + 2 > e.len() {
+            return claimed;
+        }
+        p += 2 + e[p + 1] as usize;
+        if p > e.len() {
+            return claimed;
+        }
+    }
 }
 
 /// Most continuation areas one record may chain (xorriso writes a handful for long names and
@@ -123,6 +148,20 @@ mod tests {
         assert!(ce.is_none());
         assert!(parse_susp(b"PX\xff\x01").0.is_empty());
         assert!(parse_susp(b"PX\x02\x01").0.is_empty());
+    }
+
+    #[test]
+    fn wrapped_sl_length() {
+        // One 300-byte component: the entry is 307 bytes, its length byte says 51.
+        let mut b = b"SL\x33\x01\x00\x00\xfa".to_vec();
+        b.extend(std::iter::repeat_n(b'y', 250));
+        b.extend_from_slice(b"\x00\x30");
+        b.extend(std::iter::repeat_n(b'z', 48));
+        b.extend_from_slice(b"PX\x04\x01");
+        let (e, _) = parse_susp(&b);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0].data.len(), 303);
+        assert_eq!(&e[1].sig, b"PX");
     }
 
     #[test]
