@@ -84,8 +84,8 @@ pub struct Metadata {
     pub kind: FileKind,
     /// Bytes of content (for a symlink: of its target).
     pub size: u64,
-    /// Permission bits (0o7777); readers without them report 0o555 for directories and
-    /// 0o444 for files.
+    /// Permission bits (0o7777); readers without them report 0o555 (what xorriso and
+    /// the Linux isofs driver give files and directories).
     pub mode: u32,
     pub nlink: u32,
     pub uid: u32,

@@ -231,7 +231,7 @@ fn plain_level1_genisoimage() {
     assert!(ours.contains_key("README") && ours.contains_key("SUB/B.DAT"), "{ours:?}");
     compare(&ours, &walk_host(&x), false, "plain level 1");
     let m = fs.metadata(resolve(&*fs, "A.TXT").unwrap()).unwrap();
-    assert_eq!((m.mode, m.nlink), (0o444, 1));
+    assert_eq!((m.mode, m.nlink), (0o555, 1));
     make_writable(tmp.path());
 }
 

@@ -363,8 +363,8 @@ impl IsoFs {
             size,
             mode: match px {
                 Some(r) => r.mode & 0o7777,
-                None if kind == FileKind::Dir => 0o555,
-                None => 0o444,
+                // As xorriso and the Linux isofs driver do: r-x for everyone, files included.
+                None => 0o555,
             },
             nlink: px.map_or(if kind == FileKind::Dir { 2 } else { 1 }, |r| r.nlink.max(1)),
             uid: px.map_or(0, |r| r.uid),
