@@ -21,6 +21,38 @@ pub fn filesystem(disc: &Arc<Disc>, kind: Option<FsKind>) -> Result<Arc<dyn File
     })
 }
 
-fn open_on(_dev: Device, _base: u32, kind: Option<FsKind>) -> Result<Arc<dyn FileSystem>, FsError> {
-    Err(FsError::NotFound(kind.map(|k| k.name()).unwrap_or("known")))
+fn open_on(dev: Device, base: u32, kind: Option<FsKind>) -> Result<Arc<dyn FileSystem>, FsError> {
+    match kind {
+        Some(FsKind::Udf) => spindle_udf::open_udf(dev),
+        Some(k) => {
+            let v = spindle_fs::detect(dev.as_ref(), base)?;
+            let present = match k {
+                FsKind::Joliet => v.has_joliet,
+                FsKind::RockRidge => v.has_rock_ridge,
+                _ => true,
+            };
+            if !present {
+                return Err(FsError::NotFound(k.name()));
+            }
+            spindle_fs::open_iso(dev, k, base)
+        }
+        None => {
+            let iso = spindle_fs::detect(dev.as_ref(), base);
+            // UDF first: on a bridge disc it is the richer view, and DVD/BD media may have only it.
+            if spindle_udf::detect(dev.clone())
+                && let Ok(fs) = spindle_udf::open_udf(dev.clone())
+            {
+                return Ok(fs);
+            }
+            let v = iso?;
+            let k = if v.has_rock_ridge {
+                FsKind::RockRidge
+            } else if v.has_joliet {
+                FsKind::Joliet
+            } else {
+                FsKind::Iso9660
+            };
+            spindle_fs::open_iso(dev, k, base)
+        }
+    }
 }
