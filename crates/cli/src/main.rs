@@ -31,6 +31,8 @@ enum Command {
     Cat(cmd::cat::Args),
     /// Copy files out of a disc image, keeping modes, times, symlinks and hard links.
     Extract(cmd::extract::Args),
+    /// List the El Torito boot entries of an image and optionally write out the boot images.
+    Boot(cmd::boot::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Ls(a) => cmd::ls::run(a),
         Command::Cat(a) => cmd::cat::run(a),
         Command::Extract(a) => cmd::extract::run(a),
+        Command::Boot(a) => cmd::boot::run(a),
     };
     match result {
         Ok(code) => code,

@@ -154,3 +154,41 @@ fn extract_works_through_a_cue_bin() {
     assert!(tree(&b).contains_key("doc/readme.txt"));
     unlock(dir.path());
 }
+
+#[test]
+fn boot_lists_el_torito_entries_like_xorriso_and_writes_the_images() {
+    let iso = samples().join("debian-ipxe/ipxe.iso");
+    let report = Command::new("xorriso")
+        .args(["-indev"])
+        .arg(&iso)
+        .args(["-report_el_torito", "plain"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    // "El Torito boot img :   2  UEFI  y   none  0x0000  0x00   1728          34"
+    let theirs: Vec<(String, String, String)> = report
+        .lines()
+        .filter(|l| l.starts_with("El Torito boot img :"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(':').nth(1).unwrap().split_whitespace().collect();
+            (f[1].to_string(), f[6].to_string(), f[7].to_string())
+        })
+        .collect();
+    assert_eq!(theirs.len(), 2, "{report}");
+    let dir = tempfile::tempdir().unwrap();
+    let o = spindle(&["boot", iso.to_str().unwrap(), "-o", dir.path().to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ours: Vec<(String, String, String)> = out
+        .lines()
+        .filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[1].to_string(), f[5].to_string(), f[4].to_string())
+        })
+        .collect();
+    assert_eq!(ours, theirs, "platform, sectors, load RBA\n{out}");
+    let efi = std::fs::read(dir.path().join("boot-02-uefi.img")).unwrap();
+    let o = spindle(&["cat", iso.to_str().unwrap(), "/efi.img"]);
+    assert_eq!(efi, o.stdout, "the UEFI boot image is efi.img");
+}

@@ -10,11 +10,17 @@ use spindle_disc::{Disc, SectorView};
 use spindle_fs::{Device, FileSystem, FsError, FsKind};
 use std::sync::Arc;
 
+/// The disc-addressed user data of `disc` as a filesystem device, and the LBA of the data
+/// track whose volume descriptors (at that LBA + 16) describe the newest volume.
+pub fn disc_device(disc: &Arc<Disc>) -> Result<(Device, u32), ImageError> {
+    let view = SectorView::disc_user_data(disc.clone())?;
+    let base = disc.last_data_track().map(|t| t.index1().0.max(0) as u32).unwrap_or(0);
+    Ok((Arc::new(view), base))
+}
+
 /// The filesystem of `disc`, in the view `kind` names or the best one it has.
 pub fn filesystem(disc: &Arc<Disc>, kind: Option<FsKind>) -> Result<Arc<dyn FileSystem>, ImageError> {
-    let view = SectorView::disc_user_data(disc.clone())?;
-    let dev: Device = Arc::new(view);
-    let base = disc.last_data_track().map(|t| t.index1().0.max(0) as u32).unwrap_or(0);
+    let (dev, base) = disc_device(disc)?;
     open_on(dev, base, kind).map_err(|source| ImageError::Filesystem {
         path: disc.source.path.clone(),
         source,

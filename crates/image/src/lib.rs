@@ -13,7 +13,7 @@ mod registry;
 mod verify;
 
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
-pub use filesystem::filesystem;
+pub use filesystem::{disc_device, filesystem};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
 pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
 pub use spindle_disc::{self, Disc};

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod boot;
 pub mod cat;
 pub mod convert;
 pub mod extract;
