@@ -81,7 +81,24 @@ fn devices_symlinks_and_modes_of_copying_rr() {
     assert_eq!(m.mode, 0o444);
     let zero = fs.metadata(spindle_fs::resolve(&*fs, "zero").unwrap()).unwrap();
     assert_eq!(zero.kind, spindle_fs::FileKind::CharDevice);
+    // PN: fd0 is (2, 0), zero is (1, 5) in makedev encoding.
+    assert_eq!((m.rdev, zero.rdev), (0x200, 0x105));
     let link = spindle_fs::resolve(&*fs, "tmp/COPYING").unwrap();
     assert_eq!(fs.read_link(link).unwrap(), "../copying/COPYING");
     assert_eq!(fs.metadata(link).unwrap().size, 18);
+}
+
+#[test]
+fn detect_reports_views_and_udf_bridges() {
+    let d = |p: &str| spindle_fs::detect(&*device(std::path::Path::new(&format!("{SAMPLES}/{p}"))), 0);
+    let v = d("libcdio/test-udf1.iso").unwrap();
+    assert!(v.has_udf_marker && v.has_joliet, "{v:?}");
+    assert!(d("libcdio/udf102.iso").is_err(), "UDF only: no ISO 9660 volume");
+    let v = d("libarchive/test_read_format_iso_joliet_rockridge.iso").unwrap();
+    assert!(v.has_joliet && v.has_rock_ridge && !v.has_udf_marker, "{v:?}");
+    let v = d("libcdio/joliet.iso").unwrap();
+    assert!(v.has_joliet && !v.has_rock_ridge, "{v:?}");
+    let v = d("libcdio/copying.iso").unwrap();
+    assert!(!v.has_joliet && !v.has_rock_ridge && v.boot_catalog.is_none(), "{v:?}");
+    assert_eq!(v.label, "CDROM");
 }
