@@ -157,11 +157,11 @@ fn xorriso_rock_ridge_joliet_hard_links() {
     let dev = device(&b.iso);
     let j = open(&dev, FsKind::Joliet);
     assert_eq!(j.label(), "SPINDLE_T");
-    // TF times: the source's modification and access times, to the second.
+    // TF times: the source's modification time, to the second (its access time moves as
+    // xorriso reads it).
     use std::os::unix::fs::MetadataExt;
     let src = std::fs::metadata(b._tmp.path().join("src/text.txt")).unwrap();
     assert_eq!(t.mtime.secs, src.mtime());
-    assert_eq!(t.atime.secs, src.atime());
     assert_eq!((t.uid, t.gid), (src.uid(), src.gid()));
 }
 
