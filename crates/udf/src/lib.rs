@@ -30,5 +30,71 @@ pub use fid::{Fid, characteristics, parse_fid, parse_fids};
 pub use icb::{
     AdForm, Extent, ExtentKind, FileEntry, file_type, parse_alloc_extent, parse_allocation_descriptors, parse_file_entry, parse_symlink,
 };
-pub use tag::{Tag, crc16, ident, parse_tag, verify_tag};
+pub use partition::{parse_sparing_table, parse_vat};
+pub use tag::{Tag, crc16, descriptor_name, ident, parse_tag, verify_tag};
 pub use udf::{Udf, detect, open_udf};
+
+#[cfg(test)]
+mod fuzz_tests {
+    //! The pure parsers on seeded random input, with and without valid tags: no panics.
+    use super::*;
+
+    fn with_tag(mut b: Vec<u8>, ident: u16) -> Vec<u8> {
+        if b.len() < 16 {
+            return b;
+        }
+        b[0..2].copy_from_slice(&ident.to_le_bytes());
+        let crc_len = (b.len() - 16).min(u16::MAX as usize);
+        let crc = crc16(&b[16..16 + crc_len]);
+        b[8..10].copy_from_slice(&crc.to_le_bytes());
+        b[10..12].copy_from_slice(&(crc_len as u16).to_le_bytes());
+        b[4] = 0;
+        b[4] = b[..16].iter().fold(0u8, |s, x| s.wrapping_add(*x));
+        b
+    }
+
+    #[test]
+    fn parsers_never_panic() {
+        let mut seed = 0x9E3779B97F4A7C15u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (rand() % 2200) as usize;
+            let mut b: Vec<u8> = (0..len).map(|_| rand() as u8).collect();
+            // Small values in the length fields make deeper parsing likely.
+            if rand() % 2 == 0 {
+                for x in b.iter_mut().skip(16).step_by(3) {
+                    *x &= 0x0F;
+                }
+            }
+            let ident = [0u16, 2, 5, 6, 256, 257, 258, 261, 266][(rand() % 9) as usize];
+            let b = with_tag(b, ident);
+            let _ = parse_tag(&b);
+            let _ = parse_anchor(&b);
+            let _ = parse_partition_desc(&b);
+            let _ = parse_logical_volume(&b);
+            let _ = parse_file_set(&b);
+            if let Ok(fe) = parse_file_entry(&b) {
+                let _ = fe.extents(0);
+                let _ = fe.mode();
+            }
+            let _ = parse_fid(&b);
+            let _ = parse_fids(&b);
+            let _ = parse_alloc_extent(&b);
+            let _ = parse_sparing_table(&b);
+            let _ = parse_vat(&b, true);
+            let _ = parse_vat(&b, false);
+            let _ = parse_symlink(&b);
+            for form in [AdForm::Short, AdForm::Long, AdForm::Extended, AdForm::Embedded] {
+                let _ = parse_allocation_descriptors(&b, form, 1);
+            }
+            let _ = decode_cs0(&b);
+            let _ = decode_dstring(&b);
+            let _ = parse_timestamp(&b, 0);
+        }
+    }
+}

@@ -29,8 +29,10 @@ const MAX_VAT_BYTES: u64 = 64 << 20;
 const MAX_DEPTH: usize = 4096;
 /// Most sectors of a volume descriptor sequence read (with its continuations).
 const MAX_VDS_SECTORS: u64 = 1024;
-/// Cached nodes and directories; the caches are emptied when they grow past this.
+/// Cached nodes; the cache is emptied when it grows past this.
 const CACHE_LIMIT: usize = 1 << 16;
+/// Cached directory entries (all directories together); likewise.
+const DIR_CACHE_ENTRIES: usize = 1 << 20;
 /// How many sectors from the end of the image are searched for the VAT's file entry.
 const VAT_SEARCH: u64 = 512;
 
@@ -332,7 +334,8 @@ pub struct Udf {
     /// Number of partition maps (`vol.parts` may hold extra, implied physical partitions).
     maps: usize,
     inodes: Mutex<HashMap<NodeId, Arc<Inode>>>,
-    dirs: Mutex<HashMap<NodeId, Arc<Vec<DirEntry>>>>,
+    /// Decoded directories, and how many entries they hold together.
+    dirs: Mutex<(HashMap<NodeId, Arc<Vec<DirEntry>>>, usize)>,
     parents: Mutex<HashMap<NodeId, NodeId>>,
 }
 
@@ -382,7 +385,7 @@ impl Udf {
             root: node_of(fsd.root.loc),
             maps: lvd.maps.len(),
             inodes: Mutex::new(HashMap::new()),
-            dirs: Mutex::new(HashMap::new()),
+            dirs: Mutex::new((HashMap::new(), 0)),
             parents: Mutex::new(HashMap::new()),
         })
     }
@@ -438,7 +441,7 @@ impl Udf {
     }
 
     fn entries(&self, dir: NodeId) -> Result<Arc<Vec<DirEntry>>> {
-        if let Some(d) = self.dirs.lock().unwrap().get(&dir) {
+        if let Some(d) = self.dirs.lock().unwrap().0.get(&dir) {
             return Ok(d.clone());
         }
         let ino = self.inode(dir)?;
@@ -471,10 +474,14 @@ impl Udf {
         }
         let out = Arc::new(out);
         let mut cache = self.dirs.lock().unwrap();
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+        if cache.0.len() >= CACHE_LIMIT || cache.1 + out.len() > DIR_CACHE_ENTRIES {
+            cache.0.clear();
+            cache.1 = 0;
         }
-        cache.insert(dir, out.clone());
+        cache.1 += out.len();
+        if let Some(old) = cache.0.insert(dir, out.clone()) {
+            cache.1 -= old.len();
+        }
         Ok(out)
     }
 }
