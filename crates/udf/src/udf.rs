@@ -326,6 +326,8 @@ pub fn open_udf(dev: spindle_fs::Device) -> Result<Arc<dyn FileSystem>> {
     Ok(Arc::new(Udf::open(dev)?))
 }
 
+type DirCache = HashMap<NodeId, Arc<Vec<DirEntry>>>;
+
 /// A UDF volume.
 pub struct Udf {
     vol: Volume,
@@ -335,7 +337,7 @@ pub struct Udf {
     maps: usize,
     inodes: Mutex<HashMap<NodeId, Arc<Inode>>>,
     /// Decoded directories, and how many entries they hold together.
-    dirs: Mutex<(HashMap<NodeId, Arc<Vec<DirEntry>>>, usize)>,
+    dirs: Mutex<(DirCache, usize)>,
     parents: Mutex<HashMap<NodeId, NodeId>>,
 }
 
