@@ -73,6 +73,9 @@ pub struct FileEntry {
     pub ctime: Time,
     pub unique_id: u64,
     pub form: AdForm,
+    /// Major and minor device numbers of a device node (device specification extended
+    /// attribute).
+    pub device: Option<(u32, u32)>,
     /// The allocation descriptor bytes (or the embedded data).
     pub ad_bytes: Vec<u8>,
 }
@@ -129,8 +132,32 @@ pub fn parse_file_entry(b: &[u8]) -> Result<FileEntry> {
         ctime: t(96, 116),
         unique_id: u64le(b, if extended { 200 } else { 160 }),
         form,
+        device: device_numbers(&b[base..ad_start as usize]),
         ad_bytes: b[ad_start as usize..ad_end as usize].to_vec(),
     })
+}
+
+/// Finds the device specification extended attribute (ECMA-167 4/14.10.7, type 12) in an
+/// entry's extended attribute space: an extended attribute header descriptor (4/14.10.1,
+/// tag 262, 24 bytes), then attributes of type (4 bytes), subtype (1), reserved (3), length
+/// (4, the whole attribute). Malformed space is ignored.
+fn device_numbers(ea: &[u8]) -> Option<(u32, u32)> {
+    let tag = verify_tag(ea.get(..24)?, "extended attribute header").ok()?;
+    if tag.ident != ident::EA_HEADER {
+        return None;
+    }
+    let mut at = 24usize;
+    while at + 12 <= ea.len() {
+        let (ty, len) = (u32le(ea, at), u32le(ea, at + 8) as usize);
+        if len < 12 || at + len > ea.len() {
+            return None;
+        }
+        if ty == 12 && len >= 24 {
+            return Some((u32le(ea, at + 16), u32le(ea, at + 20)));
+        }
+        at += len;
+    }
+    None
 }
 
 impl FileEntry {

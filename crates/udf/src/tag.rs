@@ -22,6 +22,7 @@ pub mod ident {
     pub const INDIRECT_ENTRY: u16 = 259;
     pub const TERMINAL_ENTRY: u16 = 260;
     pub const FILE_ENTRY: u16 = 261;
+    pub const EA_HEADER: u16 = 262;
     pub const EXTENDED_FILE_ENTRY: u16 = 266;
 }
 
@@ -43,6 +44,7 @@ pub fn descriptor_name(id: u16) -> &'static str {
         ident::INDIRECT_ENTRY => "indirect entry",
         ident::TERMINAL_ENTRY => "terminal entry",
         ident::FILE_ENTRY => "file entry",
+        ident::EA_HEADER => "extended attribute header descriptor",
         ident::EXTENDED_FILE_ENTRY => "extended file entry",
         _ => "descriptor",
     }

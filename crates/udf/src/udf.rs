@@ -25,6 +25,8 @@ const MAX_AED_HOPS: usize = 1 << 16;
 const MAX_DIR_BYTES: u64 = 64 << 20;
 const MAX_LINK_BYTES: u64 = 64 << 10;
 const MAX_VAT_BYTES: u64 = 64 << 20;
+/// Most ICB entries followed through indirect entries (strategy 4096 chains).
+const MAX_ICB_HOPS: usize = 1024;
 /// Deepest directory nesting accepted (cycle detection walks at most this far up).
 const MAX_DEPTH: usize = 4096;
 /// Most sectors of a volume descriptor sequence read (with its continuations).
@@ -83,20 +85,57 @@ fn prefix(e: FsError, at: &str) -> FsError {
     }
 }
 
-/// Loads the ICB at `addr`, following indirect entries (ECMA-167 4/14.7).
+/// Loads the ICB at `addr`. Indirect entries (ECMA-167 4/14.7) are followed. With strategy
+/// 4096 (ECMA-167 4/A.6; UDF 2.60 2.3.5.1, write-once media) an ICB is a file entry and, in
+/// the next block, an indirect entry to the next ICB, which may hold a newer file entry: the
+/// newest one is used. Loops and overlong chains end at the newest entry found.
 fn load_inode(vol: &Volume, addr: LbAddr) -> Result<Inode> {
     let mut at = addr;
-    for _ in 0..8 {
-        let b = vol.read_block(at.part, at.lbn)?;
-        let tag = verify_tag(&b, "file entry").map_err(|e| prefix(e, &where_(at)))?;
-        if tag.ident == ident::INDIRECT_ENTRY {
-            at = LongAd::parse(&b, 36).loc;
-            continue;
+    let mut current: Option<(LbAddr, FileEntry)> = None;
+    let mut seen = HashSet::new();
+    loop {
+        if !seen.insert(at) || seen.len() > MAX_ICB_HOPS {
+            if current.is_some() {
+                break;
+            }
+            return Err(corrupt(format!("indirect entries loop from {}", where_(addr))));
         }
-        let fe = parse_file_entry(&b).map_err(|e| prefix(e, &where_(at)))?;
-        return build_inode(vol, addr, at, fe).map_err(|e| prefix(e, &where_(at)));
+        let entry = vol.read_block(at.part, at.lbn).and_then(|b| {
+            let tag = verify_tag(&b, "file entry").map_err(|e| prefix(e, &where_(at)))?;
+            Ok((tag, b))
+        });
+        let (tag, b) = match entry {
+            Ok(e) => e,
+            Err(_) if current.is_some() => break,
+            Err(e) => return Err(e),
+        };
+        match tag.ident {
+            ident::INDIRECT_ENTRY => at = LongAd::parse(&b, 36).loc,
+            ident::FILE_ENTRY | ident::EXTENDED_FILE_ENTRY => {
+                let fe = match parse_file_entry(&b) {
+                    Ok(fe) => fe,
+                    Err(_) if current.is_some() => break,
+                    Err(e) => return Err(prefix(e, &where_(at))),
+                };
+                let more = fe.strategy == 4096 && at.lbn < u32::MAX;
+                current = Some((at, fe));
+                if !more {
+                    break;
+                }
+                at.lbn += 1;
+            }
+            _ if current.is_some() => break,
+            other => {
+                return Err(corrupt(format!(
+                    "{} where a file entry was expected (ICB at {})",
+                    descriptor_name(other),
+                    where_(at)
+                )));
+            }
+        }
     }
-    Err(corrupt(format!("more than 8 indirect entries from {}", where_(addr))))
+    let (at, fe) = current.ok_or_else(|| corrupt(format!("no file entry at {}", where_(addr))))?;
+    build_inode(vol, addr, at, fe).map_err(|e| prefix(e, &where_(at)))
 }
 
 fn build_inode(vol: &Volume, node: LbAddr, at: LbAddr, fe: FileEntry) -> Result<Inode> {
@@ -123,7 +162,7 @@ fn build_inode(vol: &Volume, node: LbAddr, at: LbAddr, fe: FileEntry) -> Result<
         mtime: fe.mtime,
         atime: fe.atime,
         ctime: fe.ctime,
-        rdev: 0,
+        rdev: fe.device.map_or(0, |(major, minor)| makedev(major, minor)),
         ino: node_of(node).0,
     };
     Ok(Inode {
@@ -131,6 +170,12 @@ fn build_inode(vol: &Volume, node: LbAddr, at: LbAddr, fe: FileEntry) -> Result<
         file_type: fe.file_type,
         data,
     })
+}
+
+/// Linux's encoding of a device number (glibc `makedev`).
+fn makedev(major: u32, minor: u32) -> u64 {
+    let (major, minor) = (major as u64, minor as u64);
+    ((major & 0xFFFF_F000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFF_FF00) << 12) | (minor & 0xFF)
 }
 
 /// The file's extents, following allocation extent descriptors (ECMA-167 4/14.5) until the

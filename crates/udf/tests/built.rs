@@ -87,6 +87,7 @@ struct Fe {
     ads: Vec<u8>,
     links: u16,
     perm: u32,
+    ea: Vec<u8>,
 }
 
 fn fe(f: Fe, loc: u32) -> Vec<u8> {
@@ -109,7 +110,9 @@ fn fe(f: Fe, loc: u32) -> Vec<u8> {
     if f.extended {
         put(&mut v, 64, &f.info_len.to_le_bytes());
     }
+    put(&mut v, if f.extended { 208 } else { 168 }, &(f.ea.len() as u32).to_le_bytes());
     put(&mut v, if f.extended { 212 } else { 172 }, &(f.ads.len() as u32).to_le_bytes());
+    v.extend_from_slice(&f.ea);
     v.extend_from_slice(&f.ads);
     set_tag(&mut v, if f.extended { 266 } else { 261 }, loc);
     v
@@ -124,6 +127,7 @@ fn file(extended: bool, form: u16, info_len: u64, ads: Vec<u8>) -> Fe {
         ads,
         links: 1,
         perm: (6 << 10) | (4 << 5),
+        ea: vec![],
     }
 }
 
@@ -251,6 +255,7 @@ fn build(o: &Opts) -> Vec<u8> {
         (0, "ext", 7),
         (4, "gone", 2),
         (1, "Fé€", 5),
+        (0, "null", 11),
     ];
     if o.aed_loop {
         entries.push((0, "loop", 9));
@@ -358,6 +363,27 @@ fn build(o: &Opts) -> Vec<u8> {
     put(&mut ead, 12, &120u32.to_le_bytes());
     meta(&mut img, 7, &fe(file(true, 2, 4096, ead), 7));
     phys(&mut img, 120, &pattern(2048, 6));
+    // null: a character device 1,3 (device specification extended attribute).
+    let mut ea = vec![0u8; 24];
+    put(&mut ea, 16, &48u32.to_le_bytes());
+    put(&mut ea, 20, &48u32.to_le_bytes());
+    set_tag(&mut ea, 262, 11);
+    // type 12, subtype 1 (and 3 reserved bytes), length 24, implementation use length 0.
+    for x in [12u32, 1, 24, 0, 1, 3] {
+        ea.extend(x.to_le_bytes());
+    }
+    meta(
+        &mut img,
+        11,
+        &fe(
+            Fe {
+                file_type: 7,
+                ea,
+                ..file(false, 3, 0, vec![])
+            },
+            11,
+        ),
+    );
     // loop: an allocation extent descriptor that continues with itself.
     let ads = [long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 115, 0)].concat();
     meta(&mut img, 9, &fe(file(true, 1, 1 << 40, ads), 9));
@@ -385,7 +411,9 @@ fn metadata_partition_volume() {
     assert_eq!(fs.label(), "Fé€ UDF");
     let mut names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
     names.sort();
-    assert_eq!(names, ["Fé€", "big", "chain", "emb", "ext", "hard", "link", "sub"]);
+    assert_eq!(names, ["Fé€", "big", "chain", "emb", "ext", "hard", "link", "null", "sub"]);
+    let null = fs.metadata(resolve(fs, "null").unwrap()).unwrap();
+    assert_eq!((null.kind, null.rdev), (FileKind::CharDevice, (1 << 8) | 3));
     let tree = common::walk_fs(fs).unwrap();
     assert!(tree.contains_key("sub/inner") && tree.contains_key("sub/deep"));
 

@@ -60,14 +60,15 @@ fn genisoimage_udf102_matches_source() {
 
 /// Makes an empty mkudffs volume; for write-once media the image ends at the last recorded
 /// sector (where the VAT is), as a disc image would.
-fn mkudffs(dir: &Path, media: &str, rev: &str, label: &str) -> Vec<u8> {
-    let img = dir.join(format!("{media}-{rev}.img"));
+fn mkudffs(dir: &Path, media: &str, rev: &str, label: &str, extra: &[&str]) -> Vec<u8> {
+    let img = dir.join(format!("{media}-{rev}-{}.img", extra.len()));
     std::fs::File::create(&img).unwrap().set_len(32 << 20).unwrap();
     run(Command::new("mkudffs")
         .arg(format!("--media-type={media}"))
         .arg(format!("--udfrev={rev}"))
         .arg("--blocksize=2048")
         .arg(format!("--label={label}"))
+        .args(extra)
         .arg(&img));
     let mut data = std::fs::read(&img).unwrap();
     let last = data.chunks(2048).rposition(|s| s.iter().any(|&b| b != 0)).unwrap();
@@ -97,9 +98,14 @@ fn mkudffs_empty_volumes() {
         ("bdr", "2.60"),
         ("cdr", "2.60"),
     ];
-    for (media, rev) in cases {
+    let strategy_4096: &[&str] = &["--strategy=4096"];
+    let variants = cases
+        .iter()
+        .map(|&(m, r)| (m, r, &[][..]))
+        .chain([("hd", "2.01", strategy_4096), ("cdrw", "2.01", strategy_4096)]);
+    for (media, rev, extra) in variants {
         let label = format!("V{media}{rev}");
-        let data = mkudffs(tmp.path(), media, rev, &label);
+        let data = mkudffs(tmp.path(), media, rev, &label, extra);
         assert!(spindle_udf::detect(std::sync::Arc::new(data.clone())), "{media} {rev}");
         let udf = spindle_udf::Udf::open(std::sync::Arc::new(data.clone())).unwrap_or_else(|e| panic!("{media} {rev}: {e}"));
         let kinds = udf.partition_kinds();
