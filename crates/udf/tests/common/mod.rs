@@ -189,3 +189,24 @@ impl BlockDevice for Mutated {
         self.len.min(self.base.len() as u64)
     }
 }
+
+/// A device reading `base` with some bytes replaced.
+pub struct Patched {
+    pub base: Arc<Vec<u8>>,
+    pub patches: Vec<(u64, u8)>,
+}
+
+impl BlockDevice for Patched {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.base.read_at(offset, buf)?;
+        for &(pos, val) in &self.patches {
+            if pos >= offset && pos < offset + n as u64 {
+                buf[(pos - offset) as usize] = val;
+            }
+        }
+        Ok(n)
+    }
+    fn len(&self) -> u64 {
+        self.base.len() as u64
+    }
+}
