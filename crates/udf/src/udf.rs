@@ -55,6 +55,9 @@ struct Inode {
     meta: Metadata,
     file_type: u8,
     data: Data,
+    /// A symbolic link's decoded target; then `data` holds its bytes and `meta.size` is
+    /// their length (as [`Metadata::size`] wants), not that of the path component records.
+    link: Option<String>,
 }
 
 fn node_of(a: LbAddr) -> NodeId {
@@ -166,6 +169,7 @@ fn build_inode(vol: &Volume, node: LbAddr, at: LbAddr, fe: FileEntry) -> Result<
         ino: node_of(node).0,
     };
     Ok(Inode {
+        link: None,
         meta,
         file_type: fe.file_type,
         data,
@@ -457,7 +461,14 @@ impl Udf {
         if let Some(i) = self.inodes.lock().unwrap().get(&node) {
             return Ok(i.clone());
         }
-        let ino = Arc::new(load_inode(&self.vol, addr_of(node)?)?);
+        let mut ino = load_inode(&self.vol, addr_of(node)?)?;
+        if ino.meta.kind == FileKind::Symlink {
+            let target = parse_symlink(&read_all(&self.vol, &ino, MAX_LINK_BYTES, "symbolic link")?)?;
+            ino.meta.size = target.len() as u64;
+            ino.data = Data::Embedded(target.clone().into_bytes());
+            ino.link = Some(target);
+        }
+        let ino = Arc::new(ino);
         let mut cache = self.inodes.lock().unwrap();
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
@@ -714,7 +725,7 @@ impl FileSystem for Udf {
         if ino.meta.kind != FileKind::Symlink {
             return Err(FsError::NotSymlink(format!("node {}", node.0)));
         }
-        parse_symlink(&read_all(&self.vol, &ino, MAX_LINK_BYTES, "symbolic link")?)
+        ino.link.clone().ok_or_else(|| corrupt("symbolic link without a target"))
     }
     fn lookup(&self, dir: NodeId, name: &str) -> Result<Option<NodeId>> {
         Ok(self.entries(dir)?.iter().find(|e| e.name == name).map(|e| e.node))

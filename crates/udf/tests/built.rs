@@ -439,6 +439,7 @@ fn metadata_partition_volume() {
     let link = resolve(fs, "link").unwrap();
     assert_eq!(fs.metadata(link).unwrap().kind, FileKind::Symlink);
     assert_eq!(fs.read_link(link).unwrap(), "/etc/passwd");
+    assert_eq!(fs.metadata(link).unwrap().size, 11);
     let root = fs.metadata(fs.root()).unwrap();
     assert_eq!((root.kind, root.mode), (FileKind::Dir, 0o777));
 }

@@ -186,7 +186,10 @@ fn pycdlib_udf260_matches_source() {
     assert_ne!(a.ino, c.ino);
     assert!(a.mtime.secs > 1_500_000_000, "{:?}", a.mtime);
     let link = resolve(&*fs, "rel-link").unwrap();
-    assert_eq!(fs.metadata(link).unwrap().kind, FileKind::Symlink);
+    let meta = fs.metadata(link).unwrap();
+    assert_eq!((meta.kind, meta.size), (FileKind::Symlink, "a/b/c/Février ж.txt".len() as u64));
+    let mut buf = [0u8; 100];
+    assert_eq!(fs.read(link, 0, &mut buf).unwrap(), meta.size as usize);
     assert!(fs.read_link(resolve(&*fs, "a").unwrap()).is_err());
     assert!(fs.read_dir(resolve(&*fs, "one").unwrap()).is_err());
     assert!(fs.read(resolve(&*fs, "a").unwrap(), 0, &mut [0u8; 4]).is_err());
