@@ -194,3 +194,35 @@ fn pycdlib_udf260_matches_source() {
     assert!(fs.read_dir(resolve(&*fs, "one").unwrap()).is_err());
     assert!(fs.read(resolve(&*fs, "a").unwrap(), 0, &mut [0u8; 4]).is_err());
 }
+
+/// A directory of 3000 files and 100 subdirectories lists quickly, and a second listing
+/// comes from the cache.
+#[test]
+fn genisoimage_large_tree() {
+    if !have("genisoimage") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..3000 {
+        std::fs::write(src.join(format!("file-{i:05}.txt")), format!("{i}")).unwrap();
+    }
+    for i in 0..100 {
+        let d = src.join(format!("dir-{i:03}"));
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("x"), b"x").unwrap();
+    }
+    let img = tmp.path().join("big.iso");
+    run(Command::new("genisoimage").args(["-quiet", "-udf", "-o"]).arg(&img).arg(&src));
+    let fs = open_bytes(std::fs::read(&img).unwrap()).unwrap();
+    let t = std::time::Instant::now();
+    assert_eq!(walk_fs(&*fs).unwrap(), walk_dir(&src));
+    let first = t.elapsed();
+    let t = std::time::Instant::now();
+    assert_eq!(fs.read_dir(fs.root()).unwrap().len(), 3100);
+    assert!(fs.lookup(fs.root(), "file-02999.txt").unwrap().is_some());
+    let again = t.elapsed();
+    eprintln!("walk of 3200 nodes: {first:?}; cached listing and lookup: {again:?}");
+    assert!(first < std::time::Duration::from_secs(5) && again < std::time::Duration::from_millis(200));
+}
