@@ -226,3 +226,68 @@ fn genisoimage_large_tree() {
     eprintln!("walk of 3200 nodes: {first:?}; cached listing and lookup: {again:?}");
     assert!(first < std::time::Duration::from_secs(5) && again < std::time::Duration::from_millis(200));
 }
+
+/// A CD-RW volume (sparable partition) where the packet holding the file set descriptor and
+/// the root directory has been relocated through the sparing tables, as a drive does for a
+/// defective packet: the original sectors are wiped, so reading works only through the map.
+#[test]
+fn mkudffs_sparable_relocated_packet() {
+    if !have("mkudffs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut data = mkudffs(tmp.path(), "cdrw", "2.01", "SPARED", &[]);
+    let sector = |d: &[u8], s: u64| d[s as usize * 2048..s as usize * 2048 + 2048].to_vec();
+    let anchor = spindle_udf::parse_anchor(&sector(&data, 256)).unwrap();
+    let (mut lvd, mut pd) = (None, None);
+    for s in anchor.main.loc as u64..(anchor.main.loc + anchor.main.len / 2048) as u64 {
+        let b = sector(&data, s);
+        lvd = lvd.or(spindle_udf::parse_logical_volume(&b).ok());
+        pd = pd.or(spindle_udf::parse_partition_desc(&b).ok());
+    }
+    let (lvd, pd) = (lvd.unwrap(), pd.unwrap());
+    let spindle_udf::PartitionMap::Sparable {
+        packet_len,
+        table_size,
+        tables,
+        ..
+    } = &lvd.maps[0]
+    else {
+        panic!("{:?}", lvd.maps)
+    };
+    let packet = *packet_len as u64;
+    let orig = lvd.fsd.loc.lbn as u64 / packet * packet;
+    let mut spare = None;
+    for &t in tables {
+        let at = t as usize * 2048;
+        let table = &mut data[at..at + *table_size as usize];
+        let n = u16::from_le_bytes([table[48], table[49]]) as usize;
+        // The first available entry (original location 0xFFFFFFFF, UDF 2.60 2.2.12) gets the
+        // packet.
+        let e = (0..n).map(|i| 56 + 8 * i).find(|&e| table[e..e + 4] == [0xFF; 4]).unwrap();
+        table[e..e + 4].copy_from_slice(&(orig as u32).to_le_bytes());
+        let mapped = u32::from_le_bytes(table[e + 4..e + 8].try_into().unwrap()) as u64;
+        assert!(spare.is_none_or(|s| s == mapped));
+        spare = Some(mapped);
+        let crc_len = u16::from_le_bytes([table[10], table[11]]) as usize;
+        let crc = spindle_udf::crc16(&table[16..16 + crc_len]);
+        table[8..10].copy_from_slice(&crc.to_le_bytes());
+        table[4] = 0;
+        table[4] = table[..16].iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    }
+    let spare = spare.unwrap();
+    let from = (pd.start as u64 + orig) as usize * 2048;
+    let len = packet as usize * 2048;
+    let moved = data[from..from + len].to_vec();
+    assert!(moved.iter().any(|&b| b != 0));
+    let to = spare as usize * 2048;
+    if data.len() < to + len {
+        data.resize(to + len, 0);
+    }
+    data[to..to + len].copy_from_slice(&moved);
+    data[from..from + len].fill(0);
+    let fs = open_bytes(data).unwrap();
+    assert_eq!(fs.label(), "SPARED");
+    assert_eq!(fs.metadata(fs.root()).unwrap().mode, 0o755);
+    assert!(fs.read_dir(fs.root()).unwrap().iter().all(|e| e.name == "lost+found"));
+}
