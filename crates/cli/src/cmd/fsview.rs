@@ -31,25 +31,24 @@ pub fn open(image: &Path, choice: Option<FsChoice>) -> Result<Arc<dyn FileSystem
     spindle_image::filesystem(&disc, choice.map(FsKind::from)).with_context(|| format!("reading the files of {}", image.display()))
 }
 
-/// `drwxr-xr-x`-style mode string.
-pub fn mode_string(m: &Metadata) -> String {
-    let t = match m.kind {
-        FileKind::Dir => 'd',
-        FileKind::Symlink => 'l',
-        FileKind::CharDevice => 'c',
-        FileKind::BlockDevice => 'b',
-        FileKind::Fifo => 'p',
-        FileKind::Socket => 's',
-        FileKind::File => '-',
+/// `drwxr-xr-x`-style mode, as 10 bytes.
+pub fn mode_bytes(m: &Metadata) -> [u8; 10] {
+    let mut out = *b"----------";
+    out[0] = match m.kind {
+        FileKind::Dir => b'd',
+        FileKind::Symlink => b'l',
+        FileKind::CharDevice => b'c',
+        FileKind::BlockDevice => b'b',
+        FileKind::Fifo => b'p',
+        FileKind::Socket => b's',
+        FileKind::File => b'-',
     };
-    let mut s = String::from(t);
-    for shift in [6, 3, 0] {
-        let bits = (m.mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    for (i, bit) in (0..9).rev().enumerate() {
+        if m.mode & (1 << bit) != 0 {
+            out[1 + i] = b"rwx"[i % 3];
+        }
     }
-    s
+    out
 }
 
 /// `YYYY-MM-DD HH:MM` in UTC.
