@@ -17,9 +17,12 @@ mod cs0;
 mod descriptors;
 mod fid;
 mod icb;
+mod inode;
+mod limits;
 mod partition;
 mod tag;
 mod udf;
+mod volume;
 
 pub use cs0::{decode_cs0, decode_dstring};
 pub use descriptors::{
@@ -32,7 +35,8 @@ pub use icb::{
 };
 pub use partition::{parse_sparing_table, parse_vat};
 pub use tag::{Tag, crc16, descriptor_name, ident, parse_tag, verify_tag};
-pub use udf::{Udf, detect, open_udf};
+pub use udf::{Udf, open_udf};
+pub use volume::detect;
 
 #[cfg(test)]
 mod fuzz_tests {
