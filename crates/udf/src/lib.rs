@@ -33,7 +33,7 @@ pub use fid::{Fid, characteristics, parse_fid, parse_fids};
 pub use icb::{
     AdForm, Extent, ExtentKind, FileEntry, file_type, parse_alloc_extent, parse_allocation_descriptors, parse_file_entry, parse_symlink,
 };
-pub use partition::{parse_sparing_table, parse_vat};
+pub use partition::{parse_sparing_table, parse_vat, vat_label};
 pub use tag::{Tag, crc16, descriptor_name, ident, parse_tag, verify_tag};
 pub use udf::{Udf, open_udf};
 pub use volume::detect;

@@ -30,9 +30,13 @@ pub(crate) enum Partition {
         packet: u64,
         map: Vec<(u32, u32)>,
     },
+    /// `label`: the logical volume identifier of a UDF 2.00+ VAT, which supersedes the
+    /// logical volume descriptor's (the descriptor cannot be rewritten on write-once media;
+    /// udftools' udflabel changes the label there).
     Virtual {
         phys: usize,
         vat: Vec<u32>,
+        label: Option<String>,
     },
     Metadata {
         phys: usize,
@@ -138,7 +142,7 @@ impl Volume {
                     count: count.min(len - lbn).min(next - lbn),
                 })
             }
-            Some(Partition::Virtual { phys, vat }) => {
+            Some(Partition::Virtual { phys, vat, .. }) => {
                 if depth > 0 {
                     return Err(corrupt("a virtual partition is stacked on another translated partition"));
                 }
@@ -254,6 +258,13 @@ pub fn parse_vat(b: &[u8], new_layout: bool) -> Result<Vec<u32>> {
         &b[..b.len() - 36]
     };
     Ok(entries.chunks_exact(4).map(|e| u32le(e, 0)).collect())
+}
+
+/// The logical volume identifier in a UDF 2.00+ VAT header (UDF 2.60 2.2.11, bytes 4-131),
+/// when there is one.
+pub fn vat_label(b: &[u8]) -> Option<String> {
+    let label = crate::cs0::decode_dstring(b.get(4..132)?);
+    (!label.is_empty()).then_some(label)
 }
 
 #[cfg(test)]

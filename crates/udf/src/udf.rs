@@ -74,7 +74,11 @@ impl Udf {
         vol.parts = build_partitions(&vol, &vds)?;
         let fsd_block = vol.read_block(lvd.fsd.loc.part, lvd.fsd.loc.lbn)?;
         let fsd = parse_file_set(&fsd_block)?;
-        let label = lvd.label.clone();
+        let vat_label = vol.parts.iter().find_map(|p| match p {
+            Partition::Virtual { label, .. } => label.clone(),
+            _ => None,
+        });
+        let label = vat_label.unwrap_or_else(|| lvd.label.clone());
         Ok(Udf {
             vol,
             label,

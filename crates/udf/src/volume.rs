@@ -12,7 +12,7 @@ use crate::descriptors::{
 use crate::icb::{file_type, parse_file_entry};
 use crate::inode::{Data, build_inode, load_inode, read_all};
 use crate::limits::*;
-use crate::partition::{MetaRun, Partition, Volume, parse_vat};
+use crate::partition::{MetaRun, Partition, Volume, parse_vat, vat_label};
 use crate::tag::{corrupt, descriptor_name, ident, u16le, verify_tag};
 
 /// The prevailing descriptors of a volume descriptor sequence (ECMA-167 3/8.4.3).
@@ -188,10 +188,8 @@ pub(crate) fn build_partitions(vol: &Volume, vds: &Vds) -> Result<Vec<Partition>
                     bs: vol.bs,
                     parts: parts.clone(),
                 };
-                parts[i] = Partition::Virtual {
-                    phys: ph,
-                    vat: find_vat(&vol2, ph)?,
-                };
+                let (vat, label) = find_vat(&vol2, ph)?;
+                parts[i] = Partition::Virtual { phys: ph, vat, label };
             }
             PartitionMap::Metadata { number, file, mirror, .. } => {
                 let ph = under(&mut parts, *number)?;
@@ -242,7 +240,7 @@ pub(crate) fn metadata_runs(vol: &Volume, ph: usize, lbn: u32, want: u8) -> Resu
 
 /// Finds the VAT (UDF 2.60 2.2.11): its file entry is in the last recorded sectors of the
 /// image (searched backwards), in physical partition `ph`.
-pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<Vec<u32>> {
+pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<String>)> {
     let Some(Partition::Physical { start, .. } | Partition::Sparable { start, .. }) = vol.parts.get(ph) else {
         return Err(corrupt("virtual partition over an unusable partition"));
     };
@@ -268,8 +266,9 @@ pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<Vec<u32>> {
         let Ok(data) = read_all(vol, &ino, MAX_VAT_BYTES, "VAT") else {
             continue;
         };
-        if let Ok(vat) = parse_vat(&data, ino.file_type == file_type::VAT) {
-            return Ok(vat);
+        let new_layout = ino.file_type == file_type::VAT;
+        if let Ok(vat) = parse_vat(&data, new_layout) {
+            return Ok((vat, if new_layout { vat_label(&data) } else { None }));
         }
     }
     Err(corrupt("virtual partition without a VAT in the last sectors of the image"))

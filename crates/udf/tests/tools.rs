@@ -291,3 +291,30 @@ fn mkudffs_sparable_relocated_packet() {
     assert_eq!(fs.metadata(fs.root()).unwrap().mode, 0o755);
     assert!(fs.read_dir(fs.root()).unwrap().iter().all(|e| e.name == "lost+found"));
 }
+
+/// On write-once media the label is the VAT's logical volume identifier (UDF 2.60 2.2.11),
+/// which udflabel rewrites, not the logical volume descriptor's.
+#[test]
+fn mkudffs_vat_label_wins() {
+    if !have("mkudffs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut data = mkudffs(tmp.path(), "cdr", "2.01", "OLDLABEL", &[]);
+    // The VAT is the extended file entry in the last sector, its data embedded.
+    let at = data.len() - 2048;
+    let efe = &mut data[at..];
+    assert_eq!(u16::from_le_bytes([efe[0], efe[1]]), 266);
+    assert_eq!(efe[27], 248);
+    let l_ea = u32::from_le_bytes(efe[208..212].try_into().unwrap()) as usize;
+    let lvi = 216 + l_ea + 4;
+    efe[lvi..lvi + 128].fill(0);
+    efe[lvi..lvi + 9].copy_from_slice(b"\x08NEWLABEL");
+    efe[lvi + 127] = 9;
+    let crc_len = u16::from_le_bytes([efe[10], efe[11]]) as usize;
+    let crc = spindle_udf::crc16(&efe[16..16 + crc_len]);
+    efe[8..10].copy_from_slice(&crc.to_le_bytes());
+    efe[4] = 0;
+    efe[4] = efe[..16].iter().fold(0u8, |s, b| s.wrapping_add(*b));
+    assert_eq!(open_bytes(data).unwrap().label(), "NEWLABEL");
+}
