@@ -298,10 +298,11 @@ pub fn parse_file_set(b: &[u8]) -> Result<FileSet> {
 }
 
 /// Looks for a volume recognition sequence (ECMA-167 2/9.1) in `area`, the bytes from
-/// offset 32768 on: 2048-byte structures, a "BEA01", then "NSR02" or "NSR03", then "TEA01".
-pub fn has_nsr_sequence(area: &[u8]) -> bool {
+/// offset 32768 on: a "BEA01", then "NSR02" or "NSR03", then "TEA01", one structure every
+/// `record` bytes (2048, or the block size when larger: ECMA-167 2/8.4).
+pub fn has_nsr_sequence(area: &[u8], record: usize) -> bool {
     let (mut bea, mut nsr) = (false, false);
-    for vsd in area.chunks_exact(2048) {
+    for vsd in area.chunks_exact(record.max(6)) {
         match &vsd[1..6] {
             b"BEA01" => bea = true,
             b"NSR02" | b"NSR03" if bea => nsr = true,

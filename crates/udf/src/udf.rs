@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use spindle_fs::{DirEntry, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Result};
 
-use crate::descriptors::parse_file_set;
+use crate::descriptors::{Anchor, parse_file_set};
 use crate::fid::parse_fids;
 use crate::icb::parse_symlink;
 use crate::inode::{Data, Inode, addr_of, load_inode, node_of, read_all, read_data};
@@ -42,24 +42,30 @@ impl Udf {
             bs: 2048,
             parts: Vec::new(),
         };
-        let mut found = None;
+        // Block sizes in turn; an anchor whose tag location is its sector wins, else the
+        // first anchor seen.
+        let mut found: Option<(u64, Anchor)> = None;
         let mut first_err = None;
         for bs in [2048u64, 512, 1024, 4096] {
             vol.bs = bs;
             match find_anchor(&vol) {
-                Ok(a) => {
-                    found = Some(a);
+                Ok((a, true)) => {
+                    found = Some((bs, a));
                     break;
+                }
+                Ok((a, false)) => {
+                    found.get_or_insert((bs, a));
                 }
                 Err(e) => {
                     first_err.get_or_insert(e);
                 }
             }
         }
-        let Some(anchor) = found else {
+        let Some((bs, anchor)) = found else {
             let e = first_err.unwrap_or(FsError::NotFound("udf"));
             return Err(if detect(dev) { e } else { FsError::NotFound("udf") });
         };
+        vol.bs = bs;
         let vds = match read_vds(&vol, anchor.main, "main") {
             Ok(v) => v,
             Err(e) => read_vds(&vol, anchor.reserve, "reserve").map_err(|_| e)?,

@@ -13,7 +13,7 @@ use crate::icb::{file_type, parse_file_entry};
 use crate::inode::{Data, build_inode, load_inode, read_all};
 use crate::limits::*;
 use crate::partition::{MetaRun, Partition, Volume, parse_vat, vat_label};
-use crate::tag::{corrupt, descriptor_name, ident, u16le, verify_tag};
+use crate::tag::{corrupt, descriptor_name, ident, u16le, u32le, verify_tag};
 
 /// The prevailing descriptors of a volume descriptor sequence (ECMA-167 3/8.4.3).
 pub(crate) struct Vds {
@@ -86,9 +86,10 @@ pub(crate) fn prefix_vds(e: FsError, name: &str) -> FsError {
 
 /// Finds a valid anchor for block size `bs`: at sector 256, else N-256, else N-1 (ECMA-167
 /// 3/8.4.2.1; UDF 2.60 2.2.3). Returns the first error when none is valid.
-pub(crate) fn find_anchor(vol: &Volume) -> Result<Anchor> {
+pub(crate) fn find_anchor(vol: &Volume) -> Result<(Anchor, bool)> {
     let n = vol.sectors();
     let mut first_err = None;
+    let mut inexact = None;
     for s in [
         Some(256),
         n.checked_sub(256).filter(|&s| s > 256),
@@ -97,12 +98,21 @@ pub(crate) fn find_anchor(vol: &Volume) -> Result<Anchor> {
     .into_iter()
     .flatten()
     {
-        match vol.read_sector(s).and_then(|b| parse_anchor(&b)) {
-            Ok(a) => return Ok(a),
+        match vol.read_sector(s).and_then(|b| Ok((parse_anchor(&b)?, u32le(&b, 12) as u64 == s))) {
+            // The tag location names the sector (ECMA-167 3/7.2.8): with the wrong block
+            // size an anchor can be seen where it is not (the last 2048 bytes of a volume of
+            // 4096-byte blocks hold its last anchor).
+            Ok((a, true)) => return Ok((a, true)),
+            Ok((a, false)) => {
+                inexact.get_or_insert(a);
+            }
             Err(e) => {
                 first_err.get_or_insert(e);
             }
         }
+    }
+    if let Some(a) = inexact {
+        return Ok((a, false));
     }
     Err(first_err.unwrap_or_else(|| corrupt("image too small for an anchor volume descriptor pointer")))
 }
@@ -110,16 +120,24 @@ pub(crate) fn find_anchor(vol: &Volume) -> Result<Anchor> {
 /// True when the volume recognition sequence names a UDF volume (BEA01, NSR02/NSR03,
 /// TEA01) or there is an anchor volume descriptor pointer at sector 256.
 pub fn detect(dev: spindle_fs::Device) -> bool {
-    let mut area = vec![0u8; 2048 * 32];
-    let n = (0..area.len())
-        .step_by(2048)
-        .take_while(|&o| spindle_fs::read_exact_at(&*dev, 32768 + o as u64, &mut area[o..o + 2048]).is_ok())
-        .count();
-    if has_nsr_sequence(&area[..n * 2048]) {
+    let mut area = vec![0u8; 32 * 2048];
+    let mut n = 0;
+    while n < area.len() {
+        match dev.read_at(32768 + n as u64, &mut area[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    if [2048, 4096, 8192, 16384, 32768]
+        .into_iter()
+        .any(|record| has_nsr_sequence(&area[..n], record))
+    {
         return true;
     }
-    let mut b = vec![0u8; 2048];
-    spindle_fs::read_exact_at(&*dev, 256 * 2048, &mut b).is_ok() && parse_anchor(&b).is_ok()
+    [2048u64, 512, 1024, 4096].into_iter().any(|bs| {
+        let mut b = vec![0u8; 512];
+        spindle_fs::read_exact_at(&*dev, 256 * bs, &mut b).is_ok() && parse_anchor(&b).is_ok()
+    })
 }
 
 /// Builds the partitions of the logical volume, one per partition map (UDF 2.60 2.2.4.5).

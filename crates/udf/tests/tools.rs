@@ -61,17 +61,24 @@ fn genisoimage_udf102_matches_source() {
 /// Makes an empty mkudffs volume; for write-once media the image ends at the last recorded
 /// sector (where the VAT is), as a disc image would.
 fn mkudffs(dir: &Path, media: &str, rev: &str, label: &str, extra: &[&str]) -> Vec<u8> {
-    let img = dir.join(format!("{media}-{rev}-{}.img", extra.len()));
+    let img = dir.join(format!("{media}-{rev}-{}.img", extra.join("")));
     std::fs::File::create(&img).unwrap().set_len(32 << 20).unwrap();
+    let blocksize = if extra.iter().any(|a| a.starts_with("--blocksize")) {
+        ""
+    } else {
+        "--blocksize=2048"
+    };
     run(Command::new("mkudffs")
         .arg(format!("--media-type={media}"))
         .arg(format!("--udfrev={rev}"))
-        .arg("--blocksize=2048")
+        .args([blocksize].into_iter().filter(|a| !a.is_empty()))
         .arg(format!("--label={label}"))
         .args(extra)
         .arg(&img));
     let mut data = std::fs::read(&img).unwrap();
     let last = data.chunks(2048).rposition(|s| s.iter().any(|&b| b != 0)).unwrap();
+    // (With 4096-byte blocks this cuts the last block in half, leaving its anchor in the last
+    // 2048 bytes: the reader must not take it for a 2048-byte-block anchor.)
     data.truncate((last + 1) * 2048);
     data
 }
@@ -99,10 +106,13 @@ fn mkudffs_empty_volumes() {
         ("cdr", "2.60"),
     ];
     let strategy_4096: &[&str] = &["--strategy=4096"];
+    let (b512, b1024, b4096): (&[&str], &[&str], &[&str]) = (&["--blocksize=512"], &["--blocksize=1024"], &["--blocksize=4096"]);
+    let blocksizes = [("hd", "2.01", b512), ("hd", "2.01", b1024), ("hd", "2.01", b4096)];
     let variants = cases
         .iter()
         .map(|&(m, r)| (m, r, &[][..]))
-        .chain([("hd", "2.01", strategy_4096), ("cdrw", "2.01", strategy_4096)]);
+        .chain([("hd", "2.01", strategy_4096), ("cdrw", "2.01", strategy_4096)])
+        .chain(blocksizes);
     for (media, rev, extra) in variants {
         let label = format!("V{media}{rev}");
         let data = mkudffs(tmp.path(), media, rev, &label, extra);
