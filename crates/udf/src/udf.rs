@@ -66,30 +66,41 @@ impl Udf {
             return Err(if detect(dev) { e } else { FsError::NotFound("udf") });
         };
         vol.bs = bs;
-        let vds = match read_vds(&vol, anchor.main, "main") {
-            Ok(v) => v,
-            Err(e) => read_vds(&vol, anchor.reserve, "reserve").map_err(|_| e)?,
+        // The main volume descriptor sequence, else the reserve one (ECMA-167 3/8.4.2),
+        // each as far as the file set descriptor.
+        let mount = |which: &str, ext| -> Result<(Vec<Partition>, String, NodeId, usize)> {
+            let vds = read_vds(&vol, ext, which)?;
+            let lvd = &vds.lvd;
+            if lvd.block_size as u64 != vol.bs {
+                return Err(corrupt(format!(
+                    "logical block size {} differs from the {}-byte sectors",
+                    lvd.block_size, vol.bs
+                )));
+            }
+            let parts = build_partitions(&vol, &vds)?;
+            let with_parts = Volume {
+                dev: vol.dev.clone(),
+                bs: vol.bs,
+                parts,
+            };
+            let fsd = parse_file_set(&with_parts.read_block(lvd.fsd.loc.part, lvd.fsd.loc.lbn)?)?;
+            let vat_label = with_parts.parts.iter().find_map(|p| match p {
+                Partition::Virtual { label, .. } => label.clone(),
+                _ => None,
+            });
+            let label = vat_label.unwrap_or_else(|| lvd.label.clone());
+            Ok((with_parts.parts, label, node_of(fsd.root.loc), lvd.maps.len()))
         };
-        let lvd = &vds.lvd;
-        if lvd.block_size as u64 != vol.bs {
-            return Err(corrupt(format!(
-                "logical block size {} differs from the {}-byte sectors",
-                lvd.block_size, vol.bs
-            )));
-        }
-        vol.parts = build_partitions(&vol, &vds)?;
-        let fsd_block = vol.read_block(lvd.fsd.loc.part, lvd.fsd.loc.lbn)?;
-        let fsd = parse_file_set(&fsd_block)?;
-        let vat_label = vol.parts.iter().find_map(|p| match p {
-            Partition::Virtual { label, .. } => label.clone(),
-            _ => None,
-        });
-        let label = vat_label.unwrap_or_else(|| lvd.label.clone());
+        let (parts, label, root, maps) = match mount("main", anchor.main) {
+            Ok(m) => m,
+            Err(e) => mount("reserve", anchor.reserve).map_err(|_| e)?,
+        };
+        vol.parts = parts;
         Ok(Udf {
             vol,
             label,
-            root: node_of(fsd.root.loc),
-            maps: lvd.maps.len(),
+            root,
+            maps,
             inodes: Mutex::new(HashMap::new()),
             dirs: Mutex::new((HashMap::new(), 0)),
             parents: Mutex::new(HashMap::new()),

@@ -167,8 +167,12 @@ fn directory_containing_itself() {
 #[test]
 fn bad_descriptor_is_named() {
     let mut data = (*load("test-udf1.iso")).clone();
-    // The logical volume descriptor of both the main (35) and reserve (51) sequences.
+    // The logical volume descriptor of the main (35) sequence: the reserve one (51) serves.
     data[35 * 2048 + 100] ^= 1;
+    let fs = open_bytes(data.clone()).unwrap();
+    assert_eq!(fs.label(), "CDROM");
+    assert_eq!(walk_fs(&*fs).unwrap().len(), 2);
+    // Both: an error that names the descriptor.
     data[51 * 2048 + 100] ^= 1;
     match open_bytes(data) {
         Err(FsError::Corrupt { what, .. }) => {
