@@ -35,8 +35,17 @@ fn genisoimage_udf102_matches_source() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     make_tree(&src);
+    // A known modification time, recorded by genisoimage as local time at UTC+5:30.
+    let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_614_834_367);
+    std::fs::File::options()
+        .write(true)
+        .open(src.join("one"))
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
     let img = tmp.path().join("g.iso");
     run(Command::new("genisoimage")
+        .env("TZ", "Asia/Kolkata")
         .args(["-quiet", "-udf", "-R", "-J", "-V", "GENUDF", "-o"])
         .arg(&img)
         .arg(&src));
@@ -44,6 +53,7 @@ fn genisoimage_udf102_matches_source() {
     let fs = open_bytes(data).unwrap();
     assert_eq!(fs.kind(), FsKind::Udf);
     assert_eq!(fs.label(), "GENUDF");
+    assert_eq!(fs.metadata(resolve(&*fs, "one").unwrap()).unwrap().mtime.secs, 1_614_834_367);
     let ours = walk_fs(&*fs).unwrap();
     assert_eq!(ours, walk_dir(&src));
     // Reads at odd offsets return the right bytes.
