@@ -20,3 +20,5 @@ pub(crate) const CACHE_LIMIT: usize = 1 << 16;
 pub(crate) const DIR_CACHE_ENTRIES: usize = 1 << 20;
 /// How many sectors from the end of the image are searched for the VAT's file entry.
 pub(crate) const VAT_SEARCH: u64 = 512;
+/// How many file entries found there are tried as the VAT.
+pub(crate) const VAT_CANDIDATES: usize = 8;

@@ -263,6 +263,7 @@ pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<Stri
         return Err(corrupt("virtual partition over an unusable partition"));
     };
     let n = vol.sectors();
+    let mut tried = 0;
     for s in (n.saturating_sub(VAT_SEARCH)..n).rev() {
         if s < *start || s - start > u32::MAX as u64 {
             break;
@@ -275,6 +276,11 @@ pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<Stri
         let Ok(fe) = parse_file_entry(&b) else { continue };
         if fe.file_type != file_type::VAT && fe.file_type != file_type::UNSPECIFIED {
             continue;
+        }
+        // Each candidate may cost a chain of allocation extent descriptors: few are tried.
+        tried += 1;
+        if tried > VAT_CANDIDATES {
+            break;
         }
         let addr = LbAddr {
             lbn: (s - start) as u32,
