@@ -38,11 +38,26 @@ struct Stats {
     skipped: u64,
 }
 
-struct Extractor<'a> {
+/// A file to copy out: done by the worker threads.
+struct Job {
+    node: NodeId,
+    meta: Metadata,
+    to: PathBuf,
+}
+
+/// Walks the tree on one thread (directories, symlinks, hard-link bookkeeping) and hands file
+/// contents to a pool of workers: on a filesystem where creating a file costs a syscall
+/// round trip or a journal entry, several in flight beat one at a time.
+struct Walker<'a> {
     fs: &'a dyn FileSystem,
-    buf: Vec<u8>,
+    jobs: std::sync::mpsc::SyncSender<Vec<Job>>,
+    /// Jobs gathered for the next send: files go out in batches so that the queue is not a
+    /// point of contention with 20,000 small files.
+    batch: Vec<Job>,
     /// First path extracted for each file identity, for hard links.
     links: HashMap<u64, PathBuf>,
+    /// Hard links to make once every file is written: (existing, new).
+    pending_links: Vec<(PathBuf, PathBuf)>,
     /// Directories whose mode and times are set once their contents are in.
     dirs: Vec<(PathBuf, Metadata)>,
     stats: Stats,
@@ -52,26 +67,87 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let fs = fsview::open(&a.image, a.fs)?;
     let node = resolve(fs.as_ref(), &a.path)?;
     fs::create_dir_all(&a.output).with_context(|| format!("creating {}", a.output.display()))?;
-    let mut x = Extractor {
-        fs: fs.as_ref(),
-        buf: vec![0u8; 4 << 20],
-        links: HashMap::new(),
-        dirs: Vec::new(),
-        stats: Stats::default(),
-    };
-    let meta = fs.metadata(node)?;
-    if meta.kind == FileKind::Dir {
-        x.dir_contents(node, &a.output)?;
-        x.dirs.push((a.output.clone(), meta));
-    } else {
-        let name = a.path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("file").to_string();
-        x.entry(node, &a.output.join(name))?;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Job>>(64);
+    let rx = std::sync::Mutex::new(rx);
+    let fs_ref: &dyn FileSystem = fs.as_ref();
+    let (walk, copied) = std::thread::scope(|scope| -> Result<(Walker, Vec<Result<(u64, u64)>>)> {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| -> Result<(u64, u64)> {
+                    let mut buf = vec![0u8; 1 << 20];
+                    let (mut files, mut bytes) = (0u64, 0u64);
+                    let mut failed = None;
+                    loop {
+                        let batch = match rx.lock().expect("job queue").recv() {
+                            Ok(b) => b,
+                            Err(_) => return failed.map_or(Ok((files, bytes)), Err),
+                        };
+                        // After a failure keep taking jobs (and dropping them), so the walker
+                        // never blocks on a full queue; the first error is reported at the end.
+                        for job in &batch {
+                            if failed.is_some() {
+                                break;
+                            }
+                            match copy_file(fs_ref, job, &mut buf) {
+                                Ok(n) => {
+                                    bytes += n;
+                                    files += 1;
+                                }
+                                Err(e) => failed = Some(e),
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut w = Walker {
+            fs: fs_ref,
+            jobs: tx,
+            batch: Vec::new(),
+            links: HashMap::new(),
+            pending_links: Vec::new(),
+            dirs: Vec::new(),
+            stats: Stats::default(),
+        };
+        let walked = (|| -> Result<()> {
+            let meta = fs_ref.metadata(node)?;
+            if meta.kind == FileKind::Dir {
+                w.dir_contents(node, &a.output)?;
+                w.dirs.push((a.output.clone(), meta));
+            } else {
+                let name = a.path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("file").to_string();
+                w.entry(node, &a.output.join(name))?;
+            }
+            w.flush()
+        })();
+        // Closing the queue lets the workers finish.
+        let (dummy, _) = std::sync::mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut w.jobs, dummy));
+        let copied = handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("an extraction worker panicked"))))
+            .collect();
+        walked?;
+        Ok((w, copied))
+    })?;
+    let mut stats = walk.stats;
+    for r in copied {
+        let (files, bytes) = r?;
+        stats.files += files;
+        stats.bytes += bytes;
+    }
+    for (first, to) in &walk.pending_links {
+        let _ = fs::remove_file(to);
+        fs::hard_link(first, to).with_context(|| format!("linking {} to {}", to.display(), first.display()))?;
+        stats.hardlinks += 1;
     }
     // Deepest first, so that a read-only parent is locked only after its children are in.
-    for (path, meta) in x.dirs.iter().rev() {
-        set_mode_and_times(path, meta)?;
+    for (path, meta) in walk.dirs.iter().rev() {
+        let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        set_mode_and_times(&f, path, meta)?;
     }
-    let s = &x.stats;
+    let s = &stats;
     eprintln!(
         "extracted {} files ({} bytes), {} directories, {} symlinks, {} hard links to {}{}",
         s.files,
@@ -86,6 +162,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             String::new()
         }
     );
+    // The process ends here: leave the reader's caches to the OS.
+    std::mem::forget(fs);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -101,16 +179,45 @@ fn to_system(t: Time) -> SystemTime {
     }
 }
 
-fn set_mode_and_times(path: &Path, m: &Metadata) -> Result<()> {
-    let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+/// Sets mode and times through an open handle (no second path lookup).
+fn set_mode_and_times(f: &File, path: &Path, m: &Metadata) -> Result<()> {
     f.set_times(FileTimes::new().set_accessed(to_system(m.atime)).set_modified(to_system(m.mtime)))
         .with_context(|| format!("setting times of {}", path.display()))?;
-    fs::set_permissions(path, fs::Permissions::from_mode(m.mode & 0o7777))
+    f.set_permissions(fs::Permissions::from_mode(m.mode & 0o7777))
         .with_context(|| format!("setting the mode of {}", path.display()))?;
     Ok(())
 }
 
-impl Extractor<'_> {
+/// Copies one file's content; returns the bytes copied.
+fn copy_file(fs: &dyn FileSystem, job: &Job, buf: &mut [u8]) -> Result<u64> {
+    let to = &job.to;
+    let mut f = File::create(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut off = 0u64;
+    loop {
+        let n = fs.read(job.node, off, buf).with_context(|| format!("reading {}", to.display()))?;
+        if n == 0 {
+            break;
+        }
+        f.write_all(&buf[..n]).with_context(|| format!("writing {}", to.display()))?;
+        off += n as u64;
+    }
+    if off < job.meta.size {
+        // A sparse tail (or a reader that stops early) still gets the recorded size.
+        f.set_len(job.meta.size)?;
+    }
+    set_mode_and_times(&f, to, &job.meta)?;
+    Ok(off)
+}
+
+impl Walker<'_> {
+    fn flush(&mut self) -> Result<()> {
+        if !self.batch.is_empty() {
+            let batch = std::mem::take(&mut self.batch);
+            self.jobs.send(batch).map_err(|_| anyhow::anyhow!("extraction workers stopped"))?;
+        }
+        Ok(())
+    }
+
     fn dir_contents(&mut self, dir: NodeId, to: &Path) -> Result<()> {
         for e in self.fs.read_dir(dir)? {
             if !safe_name(&e.name) {
@@ -142,17 +249,21 @@ impl Extractor<'_> {
                 self.stats.symlinks += 1;
             }
             FileKind::File => {
-                if m.nlink > 1
-                    && let Some(first) = self.links.get(&m.ino)
-                {
-                    let _ = fs::remove_file(to);
-                    fs::hard_link(first, to).with_context(|| format!("linking {} to {}", to.display(), first.display()))?;
-                    self.stats.hardlinks += 1;
-                    return Ok(());
-                }
-                self.file(node, &m, to)?;
                 if m.nlink > 1 {
+                    if let Some(first) = self.links.get(&m.ino) {
+                        self.pending_links.push((first.clone(), to.to_path_buf()));
+                        return Ok(());
+                    }
                     self.links.insert(m.ino, to.to_path_buf());
+                }
+                let big = m.size >= 1 << 20;
+                self.batch.push(Job {
+                    node,
+                    meta: m,
+                    to: to.to_path_buf(),
+                });
+                if big || self.batch.len() >= 32 {
+                    self.flush()?;
                 }
             }
             other => {
@@ -163,31 +274,6 @@ impl Extractor<'_> {
                 self.stats.skipped += 1;
             }
         }
-        Ok(())
-    }
-
-    fn file(&mut self, node: NodeId, m: &Metadata, to: &Path) -> Result<()> {
-        let mut f = File::create(to).with_context(|| format!("creating {}", to.display()))?;
-        let mut off = 0u64;
-        loop {
-            let n = self
-                .fs
-                .read(node, off, &mut self.buf)
-                .with_context(|| format!("reading {}", to.display()))?;
-            if n == 0 {
-                break;
-            }
-            f.write_all(&self.buf[..n]).with_context(|| format!("writing {}", to.display()))?;
-            off += n as u64;
-        }
-        if off < m.size {
-            // A sparse tail (or a reader that stops early) still gets the recorded size.
-            f.set_len(m.size)?;
-        }
-        drop(f);
-        set_mode_and_times(to, m)?;
-        self.stats.files += 1;
-        self.stats.bytes += off;
         Ok(())
     }
 }
