@@ -38,6 +38,9 @@ struct Stats {
     skipped: u64,
 }
 
+/// What each worker reports: (files, bytes) copied, or its first error.
+type WorkerResult = Result<(u64, u64)>;
+
 /// A file to copy out: done by the worker threads.
 struct Job {
     node: NodeId,
@@ -71,10 +74,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Job>>(64);
     let rx = std::sync::Mutex::new(rx);
     let fs_ref: &dyn FileSystem = fs.as_ref();
-    let (walk, copied) = std::thread::scope(|scope| -> Result<(Walker, Vec<Result<(u64, u64)>>)> {
+    let (walk, copied) = std::thread::scope(|scope| -> Result<(Walker, Vec<WorkerResult>)> {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                scope.spawn(|| -> Result<(u64, u64)> {
+                scope.spawn(|| -> WorkerResult {
                     let mut buf = vec![0u8; 1 << 20];
                     let (mut files, mut bytes) = (0u64, 0u64);
                     let mut failed = None;
