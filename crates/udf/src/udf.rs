@@ -192,8 +192,13 @@ impl Udf {
             if kind == FileKind::Dir {
                 self.check_cycle(dir, node)?;
             }
-            // UDF 2.60 4.2.2.1.1: names are translated for the OS; '/' and NUL cannot appear.
-            let name = fid.name.replace(['/', '\0'], "_");
+            // UDF 2.60 4.2.2.1.1: names are translated for the OS; '/' and NUL cannot appear,
+            // and "." or ".." (only the parent flag may mean that) would let a caller that
+            // builds paths walk out of the tree.
+            let mut name = fid.name.replace(['/', '\0'], "_");
+            if name == "." || name == ".." {
+                name.insert(0, '_');
+            }
             out.push(DirEntry { name, node, kind });
         }
         let out = Arc::new(out);

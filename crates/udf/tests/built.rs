@@ -256,6 +256,8 @@ fn build(o: &Opts) -> Vec<u8> {
         (4, "gone", 2),
         (1, "Fé€", 5),
         (0, "null", 11),
+        (0, "..", 5),
+        (0, "a/b", 5),
     ];
     if o.aed_loop {
         entries.push((0, "loop", 9));
@@ -411,7 +413,10 @@ fn metadata_partition_volume() {
     assert_eq!(fs.label(), "Fé€ UDF");
     let mut names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
     names.sort();
-    assert_eq!(names, ["Fé€", "big", "chain", "emb", "ext", "hard", "link", "null", "sub"]);
+    assert_eq!(
+        names,
+        ["Fé€", "_..", "a_b", "big", "chain", "emb", "ext", "hard", "link", "null", "sub"]
+    );
     let null = fs.metadata(resolve(fs, "null").unwrap()).unwrap();
     assert_eq!((null.kind, null.rdev), (FileKind::CharDevice, (1 << 8) | 3));
     let tree = common::walk_fs(fs).unwrap();
