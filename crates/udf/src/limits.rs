@@ -16,6 +16,8 @@ pub(crate) const MAX_DEPTH: usize = 4096;
 pub(crate) const MAX_VDS_SECTORS: u64 = 1024;
 /// Cached nodes; the cache is emptied when it grows past this.
 pub(crate) const CACHE_LIMIT: usize = 1 << 16;
+/// Cached extents of all cached nodes together (about 32 bytes each); likewise.
+pub(crate) const INODE_CACHE_WEIGHT: usize = 1 << 21;
 /// Cached directory entries (all directories together); likewise.
 pub(crate) const DIR_CACHE_ENTRIES: usize = 1 << 20;
 /// How many sectors from the end of the image are searched for the VAT's file entry.

@@ -29,7 +29,8 @@ pub struct Udf {
     root: NodeId,
     /// Number of partition maps (`vol.parts` may hold extra, implied physical partitions).
     maps: usize,
-    inodes: Mutex<HashMap<NodeId, Arc<Inode>>>,
+    /// Loaded nodes, and the weight (extents, bytes of embedded data / 16) they hold together.
+    inodes: Mutex<(HashMap<NodeId, Arc<Inode>>, usize)>,
     /// Decoded directories, and how many entries they hold together.
     dirs: Mutex<(DirCache, usize)>,
     parents: Mutex<HashMap<NodeId, NodeId>>,
@@ -101,7 +102,7 @@ impl Udf {
             label,
             root,
             maps,
-            inodes: Mutex::new(HashMap::new()),
+            inodes: Mutex::new((HashMap::new(), 0)),
             dirs: Mutex::new((HashMap::new(), 0)),
             parents: Mutex::new(HashMap::new()),
         })
@@ -124,7 +125,7 @@ impl Udf {
     }
 
     fn inode(&self, node: NodeId) -> Result<Arc<Inode>> {
-        if let Some(i) = self.inodes.lock().unwrap().get(&node) {
+        if let Some(i) = self.inodes.lock().unwrap().0.get(&node) {
             return Ok(i.clone());
         }
         let mut ino = load_inode(&self.vol, addr_of(node)?)?;
@@ -134,12 +135,19 @@ impl Udf {
             ino.data = Data::Embedded(target.clone().into_bytes());
             ino.link = Some(target);
         }
+        let weight = 1 + match &ino.data {
+            Data::Embedded(d) => d.len() / 16,
+            Data::Extents(p) => p.len(),
+        };
         let ino = Arc::new(ino);
         let mut cache = self.inodes.lock().unwrap();
-        if cache.len() >= CACHE_LIMIT {
-            cache.clear();
+        if cache.0.len() >= CACHE_LIMIT || cache.1 + weight > INODE_CACHE_WEIGHT {
+            cache.0.clear();
+            cache.1 = 0;
         }
-        cache.insert(node, ino.clone());
+        if cache.0.insert(node, ino.clone()).is_none() {
+            cache.1 += weight;
+        }
         Ok(ino)
     }
 
