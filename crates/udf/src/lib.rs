@@ -1,17 +1,31 @@
 //! # spindle-udf: a read-only UDF reader
 //!
 //! Reads Universal Disk Format volumes (OSTA UDF 1.02 to 2.60, over ECMA-167 3rd edition)
-//! from a [`spindle_fs::Device`] and offers them as a [`spindle_fs::FileSystem`].
+//! from a [`spindle_fs::Device`] and offers them as a [`spindle_fs::FileSystem`]
+//! ([`spindle_fs::FsKind::Udf`]).
 //!
-//! - [`open_udf`] finds the anchor (sector 256, else N-256, else N-1), reads the main volume
-//!   descriptor sequence (falling back to the reserve one), builds the partitions (physical,
-//!   sparable, virtual with a VAT, metadata with mirror fallback) and the file set.
+//! - [`open_udf`] (or [`Udf::open`]) finds the anchor (sector 256, else N-256, else N-1;
+//!   blocks of 2048, 512, 1024 or 4096 bytes), reads the main volume descriptor sequence
+//!   (falling back to the reserve one), builds the partitions (physical, sparable with its
+//!   sparing tables, virtual with its VAT in the 1.50 or 2.00+ layout, metadata with the
+//!   mirror as fallback) and finds the file set's root.
 //! - [`detect`] is a cheap check for a UDF volume.
-//! - The pure parsers ([`parse_tag`], [`parse_file_entry`], [`parse_fid`], ...) take arbitrary
-//!   bytes and are what a fuzz target calls.
+//! - Nodes: [`spindle_fs::NodeId`] is `partition reference << 32 | logical block` of the ICB,
+//!   so it is stable, and hard links (FIDs naming one ICB) share it and
+//!   [`spindle_fs::Metadata::ino`].
+//! - Names: CS0 in 8- and 16-bit forms; '/' and NUL become '_', "." and ".." become "_."
+//!   and "_..". Hidden files are listed; deleted FIDs are not, nor UDF 1.50's hidden
+//!   "Non-Allocatable Space" file in the root.
+//! - Label: the logical volume identifier (on VAT volumes, the VAT's when it has one).
+//! - The pure parsers ([`parse_tag`], [`parse_file_entry`], [`parse_fid`], [`parse_fids`],
+//!   [`parse_logical_volume`], ...) take arbitrary bytes and are what a fuzz target calls.
 //!
 //! Hostile images give [`spindle_fs::FsError::Corrupt`]: every length and offset is checked,
-//! allocation extent chains and directory cycles are detected, and sizes are capped.
+//! allocation extent chains, indirect entry chains and directory cycles are detected, and
+//! sizes, extent counts, chain lengths and caches are capped (see `limits.rs`).
+//!
+//! Not supported: named streams (stream directories), extended attributes other than the
+//! device specification, multi-volume sets, and writing.
 
 mod cs0;
 mod descriptors;
