@@ -61,11 +61,23 @@ fn truncated_images() {
 /// byte of the main and reserve volume descriptor sequences' first 512 bytes.
 #[test]
 fn flipped_bytes() {
-    let base = load("test-udf1.iso");
-    let full = base.len() as u64;
     let vds = (32..38).chain(48..54).flat_map(|s| (0..512).map(move |i| s * 2048 + i));
     let area = (256 * 2048..256 * 2048 + 65536).filter(|p| (p % 2048 < 512 && *p < 264 * 2048) || p % 16 == 0);
-    let positions: Vec<u64> = area.chain(vds).collect();
+    flip_each(area.chain(vds).collect());
+}
+
+/// Every byte of the 64 KiB from sector 256 and of the volume descriptor sequences, in turn
+/// (slow in a debug build: `cargo test --release -p spindle-udf -- --ignored`).
+#[test]
+#[ignore]
+fn flipped_bytes_exhaustive() {
+    let vds = (32..38).chain(48..54).flat_map(|s| (0..2048).map(move |i| s * 2048 + i));
+    flip_each((256 * 2048..256 * 2048 + 65536).chain(vds).collect());
+}
+
+fn flip_each(positions: Vec<u64>) {
+    let base = load("test-udf1.iso");
+    let full = base.len() as u64;
     // Four threads: the cases are independent.
     let results: Vec<(u32, u32, Duration)> = std::thread::scope(|scope| {
         let workers: Vec<_> = positions
