@@ -98,7 +98,7 @@ pub struct IsoFs {
     root: NodeId,
     nodes: Mutex<HashMap<u64, Arc<Node>>>,
     dirs: Mutex<HashMap<u64, Arc<Dir>>>,
-    /// Directory extent block → the node that lists it.
+    /// Directory block → the node whose listing holds it.
     owners: Mutex<HashMap<u64, u64>>,
     /// Last inflated zisofs block: (node, block index, bytes).
     zcache: Mutex<Option<ZBlock>>,
@@ -308,7 +308,8 @@ impl IsoFs {
             Some(S_IFBLK) => FileKind::BlockDevice,
             Some(S_IFIFO) => FileKind::Fifo,
             Some(S_IFSOCK) => FileKind::Socket,
-            Some(S_IFDIR) => FileKind::Dir,
+            // PX says directory but the record does not: the record decides (no extent to list).
+            Some(S_IFDIR) => FileKind::File,
             _ if use_rr && rr_attrs.as_ref().is_some_and(|r| r.symlink.is_some()) => FileKind::Symlink,
             _ => FileKind::File,
         };
@@ -470,18 +471,10 @@ impl IsoFs {
         if node.kind != FileKind::Dir {
             return Err(FsError::NotDir(format!("node {}", dir.0)));
         }
-        let ext = node.extents[0];
-        {
-            let mut owners = self.owners.lock().unwrap();
-            let owner = *owners.entry(ext.dev_off).or_insert(dir.0);
-            if owner != dir.0 {
-                return Err(corrupt(format!(
-                    "directory loop: the directory at record byte {} uses the extent at block {} that another directory (record byte {owner}) already has",
-                    dir.0,
-                    ext.dev_off / SECTOR
-                )));
-            }
-        }
+        let ext = *node
+            .extents
+            .first()
+            .ok_or_else(|| corrupt(format!("directory at record byte {} has no extent", dir.0)))?;
         if ext.len > MAX_DIR_BYTES {
             return Err(corrupt(format!("directory of {} bytes (limit {MAX_DIR_BYTES})", ext.len)));
         }
@@ -492,6 +485,26 @@ impl IsoFs {
                 ext.len,
                 self.dev.len()
             )));
+        }
+        {
+            // Each directory block belongs to one directory: a second directory whose extent
+            // overlaps one already listed (an ancestor's: a loop) is refused, so every record,
+            // and so every node, is reachable from one parent only and walks terminate.
+            let first = ext.dev_off / SECTOR;
+            let blocks = first..first + ext.len.div_ceil(SECTOR);
+            let mut owners = self.owners.lock().unwrap();
+            if let Some((b, owner)) = blocks
+                .clone()
+                .find_map(|b| owners.get(&b).filter(|&&o| o != dir.0).map(|&o| (b, o)))
+            {
+                return Err(corrupt(format!(
+                    "directory loop: the directory at record byte {} uses block {b} of the directory at record byte {owner}",
+                    dir.0
+                )));
+            }
+            for b in blocks {
+                owners.insert(b, dir.0);
+            }
         }
         let mut buf = vec![0u8; ext.len as usize];
         read_exact_at(&*self.dev, ext.dev_off, &mut buf)?;
@@ -654,9 +667,14 @@ impl FileSystem for IsoFs {
         self.read_stored(&node, offset, buf)
     }
     fn read_link(&self, id: NodeId) -> Result<String> {
-        self.node(id)?
-            .symlink
-            .clone()
-            .ok_or_else(|| FsError::NotSymlink(format!("node {}", id.0)))
+        let node = self.node(id)?;
+        match (&node.symlink, node.kind) {
+            (Some(t), _) => Ok(t.clone()),
+            (None, FileKind::Symlink) => Err(FsError::Corrupt {
+                fs: "rockridge",
+                what: format!("symbolic link (node {}) without an SL entry", id.0),
+            }),
+            (None, _) => Err(FsError::NotSymlink(format!("node {}", id.0))),
+        }
     }
 }
