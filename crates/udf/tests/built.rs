@@ -522,7 +522,9 @@ fn mutated_built_volume() {
         .into_iter()
         .chain((P0 as u64..P0 as u64 + 22).chain([P0 as u64 + 40, P0 as u64 + 41, P0 as u64 + 111, P0 as u64 + 113, P0 as u64 + 115]))
         .collect();
-    for _ in 0..1500 {
+    // UDF_MUTATIONS=N for a longer run (in a release build).
+    let n = std::env::var("UDF_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    for _ in 0..n {
         let mut patches = Vec::new();
         for _ in 0..1 + rand() % 3 {
             let s = sectors[(rand() % sectors.len() as u64) as usize];

@@ -125,7 +125,9 @@ fn random_mutations() {
         seed
     };
     let hot: Vec<u64> = vec![32, 33, 34, 35, 36, 37, 48, 50, 51, 256, 593, 594, 595, 596, 597, 607];
-    for i in 0..3000 {
+    // UDF_MUTATIONS=N for a longer run (in a release build).
+    let n = std::env::var("UDF_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    for i in 0..n {
         let mut patches = Vec::new();
         for _ in 0..1 + rand() % 4 {
             let sector = hot[(rand() % hot.len() as u64) as usize];

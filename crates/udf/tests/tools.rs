@@ -338,3 +338,47 @@ fn mkudffs_vat_label_wins() {
     efe[4] = efe[..16].iter().fold(0u8, |s, b| s.wrapping_add(*b));
     assert_eq!(open_bytes(data).unwrap().label(), "NEWLABEL");
 }
+
+/// Seeded random byte changes in the structures of VAT (CD-R) and sparable (CD-RW) volumes:
+/// never a panic, always quick.
+#[test]
+fn mkudffs_mutations() {
+    if !have("mkudffs") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seed = 0x0DDB_1A5E_5BAD_5EEDu64;
+    let mut rand = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let n = std::env::var("UDF_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(800);
+    for (media, rev) in [("cdr", "2.01"), ("cdr", "1.50"), ("cdrw", "2.01")] {
+        let data = mkudffs(tmp.path(), media, rev, "M", &[]);
+        // Sectors holding something, except long runs of file system space.
+        let hot: Vec<u64> = data
+            .chunks(2048)
+            .enumerate()
+            .filter(|(i, s)| (*i < 400 || *i + 4 >= data.len() / 2048) && s.iter().any(|&b| b != 0))
+            .map(|(i, _)| i as u64)
+            .collect();
+        let base = std::sync::Arc::new(data);
+        for _ in 0..n {
+            let mut patches = Vec::new();
+            for _ in 0..1 + rand() % 3 {
+                let s = hot[(rand() % hot.len() as u64) as usize];
+                patches.push((s * 2048 + rand() % 512, rand() as u8));
+            }
+            let t = std::time::Instant::now();
+            if let Ok(fs) = spindle_udf::open_udf(std::sync::Arc::new(Patched {
+                base: base.clone(),
+                patches,
+            })) {
+                let _ = walk_fs(&*fs);
+            }
+            assert!(t.elapsed().as_secs() < 1, "{media} {rev}");
+        }
+    }
+}
