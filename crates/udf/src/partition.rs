@@ -38,9 +38,11 @@ pub(crate) enum Partition {
         vat: Vec<u32>,
         label: Option<String>,
     },
+    /// `mirror`: the metadata mirror file's runs, when it is readable and distinct.
     Metadata {
         phys: usize,
         runs: Vec<MetaRun>,
+        mirror: Option<Vec<MetaRun>>,
     },
     /// A map this reader does not know, or one not set up yet.
     Unusable,
@@ -152,7 +154,7 @@ impl Volume {
                     None => Err(bad(vat.len() as u64)),
                 }
             }
-            Some(Partition::Metadata { phys, runs }) => {
+            Some(Partition::Metadata { phys, runs, .. }) => {
                 if depth > 0 {
                     return Err(corrupt("a metadata partition is stacked on another translated partition"));
                 }
@@ -168,6 +170,32 @@ impl Volume {
                 self.map_inner(*phys, r.phys_lbn as u64 + within, count, depth + 1)
             }
         }
+    }
+
+    /// The same volume read through the metadata mirror files instead of the metadata files,
+    /// when there are mirrors (UDF 2.60 2.2.13.1).
+    pub fn mirror_view(&self) -> Option<Volume> {
+        let mut any = false;
+        let parts = self
+            .parts
+            .iter()
+            .map(|p| match p {
+                Partition::Metadata { phys, mirror: Some(m), .. } => {
+                    any = true;
+                    Partition::Metadata {
+                        phys: *phys,
+                        runs: m.clone(),
+                        mirror: None,
+                    }
+                }
+                other => other.clone(),
+            })
+            .collect();
+        any.then(|| Volume {
+            dev: self.dev.clone(),
+            bs: self.bs,
+            parts,
+        })
     }
 
     /// Reads `buf.len()` bytes starting `offset` bytes into block `lbn` of partition `part`.

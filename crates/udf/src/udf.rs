@@ -25,6 +25,9 @@ type DirCache = HashMap<NodeId, Arc<Vec<DirEntry>>>;
 /// A UDF volume.
 pub struct Udf {
     vol: Volume,
+    /// The volume read through the metadata mirror files, for ICBs and directories that are
+    /// damaged as read through the metadata files.
+    mirror: Option<Volume>,
     label: String,
     root: NodeId,
     /// Number of partition maps (`vol.parts` may hold extra, implied physical partitions).
@@ -98,6 +101,7 @@ impl Udf {
         };
         vol.parts = parts;
         Ok(Udf {
+            mirror: vol.mirror_view(),
             vol,
             label,
             root,
@@ -128,7 +132,12 @@ impl Udf {
         if let Some(i) = self.inodes.lock().unwrap().0.get(&node) {
             return Ok(i.clone());
         }
-        let mut ino = load_inode(&self.vol, addr_of(node)?)?;
+        let addr = addr_of(node)?;
+        let mut ino = match (load_inode(&self.vol, addr), &self.mirror) {
+            (Ok(i), _) => i,
+            (Err(e), Some(m)) => load_inode(m, addr).map_err(|_| e)?,
+            (Err(e), None) => return Err(e),
+        };
         if ino.meta.kind == FileKind::Symlink {
             let target = parse_symlink(&read_all(&self.vol, &ino, MAX_LINK_BYTES, "symbolic link")?)?;
             ino.meta.size = target.len() as u64;
@@ -180,9 +189,14 @@ impl Udf {
         if ino.meta.kind != FileKind::Dir {
             return Err(FsError::NotDir(format!("node {}", dir.0)));
         }
-        let data = read_all(&self.vol, &ino, MAX_DIR_BYTES, "directory")?;
+        let fids = |vol: &Volume| read_all(vol, &ino, MAX_DIR_BYTES, "directory").and_then(|d| parse_fids(&d));
+        let fids = match (fids(&self.vol), &self.mirror) {
+            (Ok(f), _) => f,
+            (Err(e), Some(m)) => fids(m).map_err(|_| e)?,
+            (Err(e), None) => return Err(e),
+        };
         let mut out = Vec::new();
-        for fid in parse_fids(&data)? {
+        for fid in fids {
             if fid.is_deleted() || fid.is_parent() || fid.name.is_empty() {
                 continue;
             }

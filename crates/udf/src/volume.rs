@@ -216,12 +216,24 @@ pub(crate) fn build_partitions(vol: &Volume, vds: &Vds) -> Result<Vec<Partition>
                     bs: vol.bs,
                     parts: parts.clone(),
                 };
-                let runs = match metadata_runs(&vol2, ph, *file, file_type::METADATA) {
-                    Ok(r) => r,
-                    // UDF 2.60 2.2.13.1: the mirror holds the same data.
-                    Err(e) => metadata_runs(&vol2, ph, *mirror, file_type::METADATA_MIRROR).map_err(|_| e)?,
+                // UDF 2.60 2.2.13.1: the mirror file holds the same data; it serves when the
+                // metadata file is unreadable, and (see `Volume::mirror_view`) when what is read
+                // through the metadata file is damaged.
+                let main = metadata_runs(&vol2, ph, *file, file_type::METADATA);
+                let mirror = if *mirror != *file {
+                    metadata_runs(&vol2, ph, *mirror, file_type::METADATA_MIRROR).ok()
+                } else {
+                    None
                 };
-                parts[i] = Partition::Metadata { phys: ph, runs };
+                parts[i] = match (main, mirror) {
+                    (Ok(runs), mirror) => Partition::Metadata { phys: ph, runs, mirror },
+                    (Err(_), Some(runs)) => Partition::Metadata {
+                        phys: ph,
+                        runs,
+                        mirror: None,
+                    },
+                    (Err(e), None) => return Err(e),
+                };
             }
             _ => {}
         }

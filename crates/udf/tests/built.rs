@@ -25,6 +25,9 @@ struct Opts {
     aed_loop: bool,
     break_metadata: bool,
     break_mirror: bool,
+    /// Damage the root directory's entry and the sub directory's data in the metadata file's
+    /// copy only.
+    break_main_copies: bool,
 }
 
 fn set_tag(d: &mut [u8], ident: u16, loc: u32) {
@@ -390,6 +393,11 @@ fn build(o: &Opts) -> Vec<u8> {
     let ads = [long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 115, 0)].concat();
     meta(&mut img, 9, &fe(file(true, 1, 1 << 40, ads), 9));
     phys(&mut img, 115, &aed(&[long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 115, 0)], 115));
+    if o.break_main_copies {
+        // Metadata blocks 1 (root) and 8 (sub's FIDs), main copy only.
+        img[(P0 + META + 1) * BS + 40] ^= 0x55;
+        img[(P0 + META + 8) * BS + 100] ^= 0x55;
+    }
     img
 }
 
@@ -472,6 +480,25 @@ fn metadata_mirror_fallback() {
         Err(FsError::Corrupt { what, .. }) => assert!(what.contains("file entry"), "{what}"),
         other => panic!("{:?}", other.map(|_| ())),
     }
+}
+
+#[test]
+fn metadata_mirror_serves_damaged_blocks() {
+    let good = common::walk_fs(&*open(&Opts::default()).unwrap()).unwrap();
+    let fs = open(&Opts {
+        break_main_copies: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(common::walk_fs(&*fs).unwrap(), good);
+    // Without a usable mirror the damage shows.
+    let fs = open(&Opts {
+        break_main_copies: true,
+        break_mirror: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(matches!(fs.read_dir(fs.root()), Err(FsError::Corrupt { .. })));
 }
 
 #[test]
