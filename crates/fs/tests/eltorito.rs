@@ -74,3 +74,77 @@ fn catalog_checksum_and_key_are_checked() {
     let dev = device(std::path::Path::new(&format!("{SAMPLES}/libcdio/copying.iso")));
     assert!(boot_entries(&*dev, 0).unwrap().is_empty());
 }
+
+/// Floppy and hard disk emulation images made with genisoimage: emulation type, system type,
+/// and the image size (floppy size; MBR partition end, which xorriso reports as `hdsiz/512`).
+#[test]
+fn floppy_and_hard_disk_emulation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let mut floppy = vec![0u8; 1_474_560];
+    floppy[510..512].copy_from_slice(&[0x55, 0xAA]);
+    floppy[1000..1005].copy_from_slice(b"FLOPY");
+    std::fs::write(src.join("floppy.img"), &floppy).unwrap();
+    let mut hd = vec![0u8; 2063 * 512];
+    hd[510..512].copy_from_slice(&[0x55, 0xAA]);
+    hd[446] = 0x80;
+    hd[446 + 4] = 0x01;
+    hd[446 + 8..446 + 12].copy_from_slice(&63u32.to_le_bytes());
+    hd[446 + 12..446 + 16].copy_from_slice(&2000u32.to_le_bytes());
+    hd[63 * 512 + 3..63 * 512 + 8].copy_from_slice(b"HDISK");
+    std::fs::write(src.join("hd.img"), &hd).unwrap();
+    for (name, args, image, emulation, size, xorriso_emul) in [
+        (
+            "fl.iso",
+            &["-b", "floppy.img"][..],
+            &floppy,
+            Emulation::Floppy1440,
+            1_474_560u64,
+            "fd1.4",
+        ),
+        (
+            "hd.iso",
+            &["-hard-disk-boot", "-b", "hd.img"][..],
+            &hd,
+            Emulation::HardDisk,
+            2063 * 512,
+            "hd",
+        ),
+    ] {
+        let iso = tmp.path().join(name);
+        let st = Command::new("genisoimage")
+            .args(["-quiet", "-c", "boot.cat"])
+            .args(args)
+            .arg("-o")
+            .arg(&iso)
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        let dev = device(&iso);
+        let e = boot_entries(&*dev, 0).unwrap();
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].emulation, e[0].load_size, e[0].sector_count), (emulation, size, 1));
+        assert_eq!(&read_boot_image(&*dev, &e[0]).unwrap()[..], &image[..]);
+        let out = Command::new("xorriso")
+            .args(["-indev"])
+            .arg(&iso)
+            .args(["-report_el_torito", "plain"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let row: Vec<&str> = text
+            .lines()
+            .find_map(|l| l.strip_prefix("El Torito boot img :"))
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert_eq!(row[3], xorriso_emul);
+        assert_eq!(u8::from_str_radix(row[5].trim_start_matches("0x"), 16).unwrap(), e[0].system_type);
+        assert_eq!(row[7].parse::<u32>().unwrap(), e[0].load_rba);
+        if emulation == Emulation::HardDisk {
+            assert!(text.contains(&format!("hdsiz/512:   1  {}", size / 512)), "{text}");
+        }
+    }
+}

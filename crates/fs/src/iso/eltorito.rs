@@ -74,9 +74,11 @@ pub struct BootEntry {
     pub sector_count: u16,
     /// Block (2048 bytes) where the image starts.
     pub load_rba: u32,
-    /// Bytes the BIOS loads: `sector_count × 512` for no emulation and hard disk, the floppy
-    /// size for floppy emulation. Many tools extract more (the whole file at `load_rba`, or up
-    /// to the next extent); find the file by `load_rba` for that.
+    /// Bytes of the boot image: `sector_count × 512` for no emulation, the floppy size for
+    /// floppy emulation, the end of the last MBR partition for hard disk emulation (from
+    /// [`boot_entries`]; [`parse_catalog`] alone gives `sector_count × 512`). For no emulation
+    /// many tools extract more (the whole file at `load_rba`); find the file by `load_rba`
+    /// for that.
     pub load_size: u64,
     /// Section header ID string (trailing NULs/spaces trimmed), for section entries.
     pub section_id: Option<String>,
@@ -182,7 +184,34 @@ pub fn boot_entries(dev: &dyn BlockDevice, base_lba: u32) -> Result<Vec<BootEntr
     let len = (dev.len() - start).min(MAX_CATALOG as u64) as usize;
     let mut cat = vec![0u8; len];
     read_exact_at(dev, start, &mut cat)?;
-    parse_catalog(&cat)
+    let mut entries = parse_catalog(&cat)?;
+    for e in entries.iter_mut().filter(|e| e.emulation == Emulation::HardDisk) {
+        if let Some(size) = hard_disk_size(dev, e.load_rba)? {
+            e.load_size = size;
+        }
+    }
+    Ok(entries)
+}
+
+/// The size of a hard disk emulation image: the end of its furthest MBR partition (El Torito
+/// §3.3: the image is a disk with one partition; the BIOS emulates a disk of that size).
+/// `None` when the image has no valid MBR.
+pub fn hard_disk_size(dev: &dyn BlockDevice, load_rba: u32) -> Result<Option<u64>> {
+    let start = load_rba as u64 * SECTOR;
+    if start + 512 > dev.len() {
+        return Ok(None);
+    }
+    let mut mbr = [0u8; 512];
+    read_exact_at(dev, start, &mut mbr)?;
+    if mbr[510..512] != [0x55, 0xAA] {
+        return Ok(None);
+    }
+    let end = (0..4)
+        .map(|i| &mbr[446 + i * 16..462 + i * 16])
+        .filter(|p| p[4] != 0)
+        .map(|p| le32(&p[8..12]) as u64 + le32(&p[12..16]) as u64)
+        .max();
+    Ok(end.filter(|&e| e > 0).map(|e| e * 512))
 }
 
 /// The bytes the firmware loads for `entry` (`load_size` bytes at `load_rba`).
