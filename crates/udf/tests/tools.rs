@@ -382,3 +382,20 @@ fn mkudffs_mutations() {
         }
     }
 }
+
+/// A plain ISO 9660 image is not UDF: `detect` says no and opening gives `NotFound`.
+#[test]
+fn iso9660_only_is_not_udf() {
+    if !have("genisoimage") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a"), b"a").unwrap();
+    let img = tmp.path().join("plain.iso");
+    run(Command::new("genisoimage").args(["-quiet", "-R", "-J", "-o"]).arg(&img).arg(&src));
+    let data = std::fs::read(&img).unwrap();
+    assert!(!spindle_udf::detect(std::sync::Arc::new(data.clone())));
+    assert!(matches!(open_bytes(data), Err(spindle_fs::FsError::NotFound("udf"))));
+}
