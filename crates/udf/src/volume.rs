@@ -21,6 +21,9 @@ pub(crate) struct Vds {
     pub(crate) pds: HashMap<u16, PartitionDesc>,
 }
 
+/// Reads a volume descriptor sequence (ECMA-167 3/8.4.2): sector by sector from `ext`,
+/// following volume descriptor pointers, until a terminating descriptor or an unrecorded
+/// (all-zero) sector. Every tag is verified; the one that fails is named in the error.
 pub(crate) fn read_vds(vol: &Volume, ext: ExtentAd, which: &str) -> Result<Vds> {
     let mut lvd: Option<LogicalVolume> = None;
     let mut pds: HashMap<u16, PartitionDesc> = HashMap::new();
@@ -74,6 +77,7 @@ pub(crate) fn read_vds(vol: &Volume, ext: ExtentAd, which: &str) -> Result<Vds> 
     Ok(Vds { lvd, pds })
 }
 
+/// Prefixes a descriptor's parse error with where it was found.
 pub(crate) fn prefix_vds(e: FsError, name: &str) -> FsError {
     match e {
         FsError::Corrupt { fs, what } => FsError::Corrupt {
