@@ -236,6 +236,49 @@ mod tests {
         assert!(rr.name_is_dot && rr.name.is_none());
     }
 
+    fn both(v: u32) -> Vec<u8> {
+        [v.to_le_bytes(), v.to_be_bytes()].concat()
+    }
+
+    #[test]
+    fn px_pn_tf_cl_re_zf() {
+        let mut px = Vec::new();
+        for v in [0o100644u32, 3, 1000, 100, 77] {
+            px.extend(both(v));
+        }
+        let pn = [both(8), both(0x10001)].concat();
+        // Long-form TF with MODIFY and ACCESS: 2000-01-02 03:04:05.06 at GMT+1 (4 quarters).
+        let mut tf = vec![0x80 | 0x02 | 0x04];
+        for _ in 0..2 {
+            tf.extend_from_slice(b"2000010203040506\x04");
+        }
+        let zf = [&b"pz\x04\x0f"[..], &both(100_000)].concat();
+        let rr = RockRidge::from_entries(&[
+            e(b"PX", &px),
+            e(b"PN", &pn),
+            e(b"TF", &tf),
+            e(b"CL", &both(40)),
+            e(b"RE", b""),
+            e(b"ZF", &zf),
+        ]);
+        assert!(rr.has_px && rr.any && rr.relocated);
+        assert_eq!((rr.mode, rr.nlink, rr.uid, rr.gid, rr.ino), (0o100644, 3, 1000, 100, Some(77)));
+        // glibc makedev(8, 0x10001): minor bits 8.. move up by 12.
+        assert_eq!(rr.rdev, Some((8 << 8) | 0x01 | (0x10000 << 12)));
+        assert_eq!(rr.mtime.unwrap().secs, 946_782_245 - 3600);
+        assert_eq!(rr.mtime.unwrap().nanos, 60_000_000);
+        assert!(rr.atime.is_some() && rr.ctime.is_none() && rr.birth.is_none());
+        assert_eq!(rr.child_link, Some(40));
+        assert_eq!(
+            rr.zf,
+            Some(ZfInfo {
+                header_size: 16,
+                log2_block: 15,
+                uncompressed_size: 100_000
+            })
+        );
+    }
+
     #[test]
     fn short_fields_are_ignored() {
         let rr = RockRidge::from_entries(&[e(b"PX", b"\x01"), e(b"TF", b"\x0f\x01"), e(b"ZF", b"pz")]);

@@ -123,3 +123,81 @@ pub fn inflate_block(packed: &[u8], want: usize) -> Result<Vec<u8>, String> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zfile(data: &[u8], log2: u8) -> Vec<u8> {
+        let bs = 1usize << log2;
+        let n = data.len().div_ceil(bs);
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(&[4, log2, 0, 0]);
+        let table_at = out.len();
+        out.resize(table_at + (n + 1) * 4, 0);
+        let mut ptrs = vec![out.len() as u32];
+        for c in data.chunks(bs) {
+            if c.iter().all(|&b| b == 0) {
+                ptrs.push(out.len() as u32);
+                continue;
+            }
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(c).unwrap();
+            out.extend(z.finish().unwrap());
+            ptrs.push(out.len() as u32);
+        }
+        for (i, p) in ptrs.iter().enumerate() {
+            out[table_at + i * 4..table_at + i * 4 + 4].copy_from_slice(&p.to_le_bytes());
+        }
+        out
+    }
+
+    fn reader(stored: &[u8]) -> impl FnMut(u64, &mut [u8]) -> Result<()> + '_ {
+        move |o, b| {
+            b.copy_from_slice(&stored[o as usize..o as usize + b.len()]);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn round_trip_with_a_zero_block() {
+        let mut data = vec![7u8; 40_000];
+        data.extend(vec![0u8; 32_768]);
+        data.extend(b"tail");
+        let stored = zfile(&data, 15);
+        let z = ZisofsFile::open(stored.len() as u64, data.len() as u64, &mut reader(&stored)).unwrap();
+        let mut out = Vec::new();
+        for i in 0..z.pointers.len() - 1 {
+            out.extend(z.block(i, &mut reader(&stored)).unwrap());
+        }
+        assert_eq!(out, data);
+    }
+
+    #[test]
+    fn broken_files_are_corrupt() {
+        let data = vec![9u8; 70_000];
+        let stored = zfile(&data, 15);
+        let open = |s: &[u8], size: u64| ZisofsFile::open(s.len() as u64, size, &mut reader(s));
+        assert!(open(&stored, 1).unwrap_err().to_string().contains("ZF entry"));
+        let mut bad = stored.clone();
+        bad[13] = 20;
+        assert!(open(&bad, 70_000).is_err());
+        bad = stored.clone();
+        bad[0] ^= 1;
+        assert!(open(&bad, 70_000).is_err());
+        // Pointers out of order.
+        bad = stored.clone();
+        bad[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(open(&bad, 70_000).is_err());
+        assert!(open(&stored[..20], 70_000).is_err());
+        // A block inflating to more than the block size.
+        assert!(inflate_block(&stored[stored.len() - 10..], 10).is_err());
+        let z = open(&stored, 70_000).unwrap();
+        let mut bad = stored.clone();
+        let a = z.pointers[0] as usize;
+        bad[a + 2] ^= 0xff;
+        assert!(z.block(0, &mut reader(&bad)).is_err());
+    }
+}
