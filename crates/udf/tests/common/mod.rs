@@ -114,13 +114,14 @@ fn walk_dir_in(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Node>) {
     }
 }
 
-/// Whether `prog` can be run (`arg` is a harmless argument such as `--help`).
+/// Checks that `prog` can be run. A missing tool fails the test: scripts/setup installs
+/// every tool the tests use, so a missing one is a setup bug, not a reason to pass.
 pub fn have(prog: &str) -> bool {
-    let ok = Command::new(prog).arg("--help").output().is_ok();
-    if !ok {
-        eprintln!("SKIPPED: {prog} is not installed");
-    }
-    ok
+    assert!(
+        Command::new(prog).arg("--help").output().is_ok(),
+        "{prog} is not installed (scripts/setup installs it)"
+    );
+    true
 }
 
 pub fn have_pycdlib() -> bool {
@@ -128,9 +129,7 @@ pub fn have_pycdlib() -> bool {
         .args(["-c", "import pycdlib"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIPPED: python3 with pycdlib (pip install pycdlib) is not available");
-    }
+    assert!(ok, "python3 with pycdlib is not available (scripts/setup installs it with pip)");
     ok
 }
 
