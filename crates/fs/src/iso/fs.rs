@@ -16,7 +16,7 @@ use crate::api::{BlockDevice, DirEntry, FileKind, FileSystem, FsError, FsKind, M
 use crate::iso::joliet::joliet_name;
 use crate::iso::record::{DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, iso_name, parse_directory_record};
 use crate::iso::rockridge::{RockRidge, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
-use crate::iso::susp::{collect_entries, parse_susp};
+use crate::iso::susp::{MAX_LISTING_CE_BYTES, collect_entries, parse_susp};
 use crate::iso::volume::{self, SECTOR};
 use crate::iso::zisofs::ZisofsFile;
 use std::collections::HashMap;
@@ -129,7 +129,7 @@ fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>,
     };
     let Some(skip) = skip else { return Ok((None, false)) };
     // A CE loop here must not make the volume unopenable: treat it as no Rock Ridge.
-    let entries = collect_entries(dev, su, skip).unwrap_or_default();
+    let entries = collect_entries(dev, su, skip, &mut { MAX_LISTING_CE_BYTES }).unwrap_or_default();
     let rr = RockRidge::from_entries(&entries).any
         || entries.iter().any(|e| {
             &e.sig == b"ER" && {
@@ -249,14 +249,14 @@ impl IsoFs {
         dot.extent = root_rec.extent;
         dot.size = root_rec.size;
         dot.flags |= crate::iso::record::FLAG_DIRECTORY;
-        let (_, root) = fs.make_node(&[(root_pos, dot)], true)?;
+        let (_, root) = fs.make_node(&[(root_pos, dot)], true, &mut { MAX_LISTING_CE_BYTES })?;
         fs.nodes.lock().unwrap().insert(root_pos, Arc::new(root));
         Ok(fs)
     }
 
-    fn rock_ridge(&self, rec: &DirRecord) -> Result<Option<RockRidge>> {
+    fn rock_ridge(&self, rec: &DirRecord, budget: &mut u64) -> Result<Option<RockRidge>> {
         let Some(skip) = self.susp_skip else { return Ok(None) };
-        match collect_entries(&*self.dev, &rec.system_use, skip) {
+        match collect_entries(&*self.dev, &rec.system_use, skip, budget) {
             Ok(entries) => Ok(Some(RockRidge::from_entries(&entries))),
             Err(e) if self.names == Names::RockRidge => Err(e),
             // The plain view reads SUSP only for zisofs; broken SUSP leaves the file as stored.
@@ -267,9 +267,10 @@ impl IsoFs {
     /// Builds a node from its records (more than one for a multi-extent file); returns its
     /// display name too. `is_root` skips the CL/name handling.
     /// The name is `None` for an entry the view hides (Rock Ridge `RE`, unusable names).
-    fn make_node(&self, recs: &[(u64, DirRecord)], is_root: bool) -> Result<(Option<String>, Node)> {
+    /// `budget`: continuation bytes and relocated-directory reads left for this listing.
+    fn make_node(&self, recs: &[(u64, DirRecord)], is_root: bool, budget: &mut u64) -> Result<(Option<String>, Node)> {
         let (pos, first) = &recs[0];
-        let rr = self.rock_ridge(first)?;
+        let rr = self.rock_ridge(first, budget)?;
         let use_rr = self.names == Names::RockRidge;
         // A relocated directory is reached through its CL entry only.
         let hidden = use_rr && rr.as_ref().is_some_and(|r| r.relocated);
@@ -279,8 +280,11 @@ impl IsoFs {
         if let Some(target) = child_link {
             // A relocated directory (RRIP §4.1.5.1): its attributes are those of the '.'
             // record at the CL block.
+            *budget = budget
+                .checked_sub(SECTOR)
+                .ok_or_else(|| corrupt("relocated directories of one directory exceed the read budget".into()))?;
             let dot = self.dot_record(target)?;
-            let dot_rr = self.rock_ridge(&dot)?;
+            let dot_rr = self.rock_ridge(&dot, budget)?;
             dir_extent = Some((target, dot.size));
             if let Some(d) = dot_rr.filter(|d| d.has_px) {
                 rr_attrs = Some(d);
@@ -435,7 +439,7 @@ impl IsoFs {
         if recs.is_empty() || recs[0].1.is_dot() || recs[0].1.is_dotdot() {
             return Err(bad());
         }
-        Ok(self.make_node(&recs, false)?.1)
+        Ok(self.make_node(&recs, false, &mut { MAX_LISTING_CE_BYTES })?.1)
     }
 
     /// Calls `f` with each record of `buf` from `from` on (device position, record) until it
@@ -524,11 +528,12 @@ impl IsoFs {
         if !pending.is_empty() {
             groups.push(pending);
         }
+        let mut budget = MAX_LISTING_CE_BYTES;
         let mut entries = Vec::with_capacity(groups.len());
         let mut by_name = HashMap::with_capacity(groups.len());
         let mut new_nodes = Vec::with_capacity(groups.len());
         for g in &groups {
-            let (name, node) = self.make_node(g, false)?;
+            let (name, node) = self.make_node(g, false, &mut budget)?;
             let Some(name) = name else { continue };
             let id = NodeId(g[0].0);
             by_name.entry(name.clone()).or_insert(id);

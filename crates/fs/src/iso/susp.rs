@@ -89,11 +89,15 @@ fn sl_length(e: &[u8], claimed: usize) -> usize {
 /// symlinks; 64 leaves room for real ones).
 pub const MAX_CE_AREAS: usize = 64;
 /// Most continuation bytes one record may chain.
-pub const MAX_CE_BYTES: u64 = 1 << 20;
+pub const MAX_CE_BYTES: u64 = 256 << 10;
+/// Continuation bytes one directory listing may read in all.
+pub const MAX_LISTING_CE_BYTES: u64 = 256 << 20;
 
 /// Entries of a system use area (from `skip` on, the `SP` skip length) with every continuation
 /// area followed, bounded by [`MAX_CE_AREAS`] and [`MAX_CE_BYTES`], each area visited once.
-pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize) -> Result<Vec<SuspEntry>> {
+/// Continuation bytes read are also taken from `budget` (shared by all records of one
+/// directory listing, so a hostile directory of many records cannot make it read without end).
+pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, budget: &mut u64) -> Result<Vec<SuspEntry>> {
     let area = system_use.get(skip..).unwrap_or(&[]);
     let (mut entries, mut next) = parse_susp(area);
     let mut seen = HashSet::new();
@@ -109,6 +113,13 @@ pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize) ->
             });
         }
         total += ce.len as u64;
+        if ce.len as u64 > *budget {
+            return Err(FsError::Corrupt {
+                fs: "rockridge",
+                what: "SUSP continuation areas of one directory exceed their byte budget".into(),
+            });
+        }
+        *budget -= ce.len as u64;
         if total > MAX_CE_BYTES {
             return Err(FsError::Corrupt {
                 fs: "rockridge",
@@ -174,7 +185,7 @@ mod tests {
         }
         ce.truncate(28);
         dev[..28].copy_from_slice(&ce);
-        let err = collect_entries(&dev, &ce, 0).unwrap_err();
+        let err = collect_entries(&dev, &ce, 0, &mut { MAX_LISTING_CE_BYTES }).unwrap_err();
         assert!(err.to_string().contains("loop"), "{err}");
     }
 }
