@@ -277,7 +277,12 @@ impl BlockDevice for Sparse {
 #[test]
 fn multi_extent_file_over_4_gib() {
     const SIZE: u64 = (4 << 30) + 300_000;
-    let tmp = tempfile::tempdir().unwrap();
+    // Reading the holes of a sparse file fills the page cache with zeros on disk filesystems
+    // (4 GiB of it, seconds); tmpfs serves holes from the zero page. The file stays sparse.
+    let tmp = tempfile::Builder::new()
+        .tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .unwrap();
     let src = tmp.path().join("src");
     std::fs::create_dir(&src).unwrap();
     let f = std::fs::File::create(src.join("big")).unwrap();
@@ -303,6 +308,12 @@ fn multi_extent_file_over_4_gib() {
         .spawn()
         .unwrap();
     let mut out = child.stdout.take().unwrap();
+    // A 1 MiB pipe instead of 64 KiB: two to three times faster through 4 GiB.
+    // SAFETY: fcntl on a pipe descriptor we own; failure only leaves the default size.
+    unsafe {
+        use std::os::fd::AsRawFd;
+        libc::fcntl(out.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20);
+    }
     let mut blocks = HashMap::new();
     let mut len = 0u64;
     let mut buf = vec![0u8; 1 << 20];
