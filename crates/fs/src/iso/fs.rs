@@ -102,6 +102,11 @@ pub struct IsoFs {
     owners: Mutex<HashMap<u64, u64>>,
     /// Last inflated zisofs block: (node, block index, bytes).
     zcache: Mutex<Option<ZBlock>>,
+    /// Joliet view of a volume whose primary tree uses SUSP: the base block to open that tree.
+    primary_base: Option<u32>,
+    /// Joliet view: data offset → uncompressed size of every zisofs file of the primary tree,
+    /// built on first need (the Joliet tree has no SUSP of its own).
+    joliet_zf: OnceLock<HashMap<u64, u32>>,
 }
 
 /// The SUSP state of a volume from the root directory's `.` record: `Some(skip)` when it has
@@ -198,6 +203,7 @@ impl IsoFs {
         } else {
             probe_susp(&*dev, &pvd_root)?
         };
+        let pvd_susp = susp_skip;
         let (vd_off, names, label, high_sierra, susp_skip) = match kind {
             FsKind::Iso9660 => (
                 pvd_off,
@@ -233,6 +239,8 @@ impl IsoFs {
             dirs: Mutex::new(HashMap::new()),
             owners: Mutex::new(HashMap::new()),
             zcache: Mutex::new(None),
+            primary_base: (kind == FsKind::Joliet && pvd_susp.is_some()).then_some(base_lba),
+            joliet_zf: OnceLock::new(),
         };
         // The root's attributes are those of its own '.' record (where SP lives).
         let start = root_rec.extent as u64 * SECTOR;
@@ -348,10 +356,13 @@ impl IsoFs {
                 stored += r.size as u64;
             }
         }
-        let zf = if kind == FileKind::File {
-            rr.as_ref().and_then(|r| r.zf).map(|z| z.uncompressed_size)
-        } else {
-            None
+        let zf = match (kind, self.names) {
+            (FileKind::File, Names::Joliet) => extents
+                .first()
+                .filter(|_| self.primary_base.is_some() && recs.len() == 1)
+                .and_then(|e| self.joliet_zisofs().get(&e.dev_off).copied()),
+            (FileKind::File, _) => rr.as_ref().and_then(|r| r.zf).map(|z| z.uncompressed_size),
+            _ => None,
         };
         let size = match kind {
             FileKind::Symlink => symlink.as_ref().map_or(0, |s| s.len() as u64),
@@ -392,6 +403,33 @@ impl IsoFs {
                 zfile: OnceLock::new(),
             },
         ))
+    }
+
+    /// zisofs files of the primary tree by data offset, for the Joliet view: the primary tree
+    /// is walked once (with the same bounds as any walk); a damaged part is left out.
+    fn joliet_zisofs(&self) -> &HashMap<u64, u32> {
+        self.joliet_zf.get_or_init(|| {
+            let mut map = HashMap::new();
+            let Some(base) = self.primary_base else { return map };
+            let Ok(plain) = IsoFs::open(self.dev.clone(), FsKind::Iso9660, base) else {
+                return map;
+            };
+            let mut stack = vec![plain.root];
+            while let Some(dir) = stack.pop() {
+                let Ok(listing) = plain.list(dir) else { continue };
+                for e in &listing.entries {
+                    let Ok(node) = plain.node(e.node) else { continue };
+                    match (node.kind, node.zf, node.extents.first()) {
+                        (FileKind::Dir, _, _) => stack.push(e.node),
+                        (FileKind::File, Some(size), Some(x)) => {
+                            map.insert(x.dev_off, size);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            map
+        })
     }
 
     /// The `.` record of the directory at `block`.
