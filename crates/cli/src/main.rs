@@ -13,6 +13,9 @@ use std::process::ExitCode;
     about = "Virtual optical drives: read, convert and verify CD/DVD/BD images"
 )]
 struct Cli {
+    /// Password of an encrypted image (MDX/MDS v2); else SPINDLE_PASSWORD, else asked on a terminal.
+    #[arg(long, global = true, value_name = "PASSWORD")]
+    password: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +40,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cmd::set_password(cli.password.clone());
     let result = match cli.command {
         Command::Info(a) => cmd::info::run(a),
         Command::Convert(a) => cmd::convert::run(a),

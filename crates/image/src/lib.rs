@@ -57,3 +57,11 @@ pub enum ImageError {
     #[error(transparent)]
     Disc(#[from] spindle_disc::DiscError),
 }
+
+impl ImageError {
+    /// True when the image is encrypted and no password was given.
+    pub fn needs_password(&self) -> bool {
+        matches!(self, ImageError::Open { source, .. }
+            if matches!(source.downcast_ref::<spindle_format_mds::MdsError>(), Some(spindle_format_mds::MdsError::PasswordNeeded { .. })))
+    }
+}

@@ -10,7 +10,11 @@ use std::path::Path;
 /// Every readable format, in probe order. ISO comes last: it is the fallback for any file
 /// that is a whole number of sectors.
 pub fn formats() -> Vec<Box<dyn ImageFormat>> {
-    vec![Box::new(spindle_format_cue::CueFormat), Box::new(spindle_format_iso::IsoFormat)]
+    vec![
+        Box::new(spindle_format_mds::MdsFormat),
+        Box::new(spindle_format_cue::CueFormat),
+        Box::new(spindle_format_iso::IsoFormat),
+    ]
 }
 
 /// Every writable format.

@@ -1,0 +1,57 @@
+//! Errors of reading and writing MDS/MDF and MDX images.
+//!
+//! Every [`MdsError`] names the file it concerns, and problems inside a descriptor say what
+//! was being read and at which offset, so that a message alone tells what is wrong:
+//! `game.mds: track block 3 of session 1 at offset 0x1c0: runs past the end of the descriptor (688 bytes)`.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why an MDS/MDF or MDX image could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum MdsError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// A structure runs past the end of the descriptor (or of the file).
+    #[error("{}: {what} at offset {offset:#x}: runs past the end of the descriptor ({len} bytes)", path.display())]
+    Truncated { path: PathBuf, what: String, offset: u64, len: u64 },
+    /// A field holds a value no valid image has.
+    #[error("{}: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+    /// Something valid that this reader does not handle.
+    #[error("{}: {message}", path.display())]
+    Unsupported { path: PathBuf, message: String },
+    /// The track data is encrypted with a user password and none was given.
+    #[error(
+        "{}: the image is encrypted with a password: give it with --password or the SPINDLE_PASSWORD variable",
+        path.display()
+    )]
+    PasswordNeeded { path: PathBuf },
+    /// The password given does not open the data encryption header.
+    #[error("{}: wrong password (the data encryption header does not decrypt with it)", path.display())]
+    WrongPassword { path: PathBuf },
+    /// A data file the descriptor names could not be found or opened.
+    #[error("{}: data file \"{name}\": {source}", path.display())]
+    MissingFile {
+        path: PathBuf,
+        name: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The disc the descriptor describes is inconsistent.
+    #[error("{}: {source}", path.display())]
+    Disc {
+        path: PathBuf,
+        #[source]
+        source: spindle_disc::DiscError,
+    },
+    /// A disc that cannot be written in this format.
+    #[error("{0}")]
+    Unrepresentable(String),
+}
+
+pub type Result<T, E = MdsError> = std::result::Result<T, E>;

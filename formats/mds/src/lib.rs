@@ -1,0 +1,84 @@
+//! # spindle-format-mds: MDS/MDF and MDX images
+//!
+//! One crate for the "MEDIA DESCRIPTOR" family (`../shared/notes/formats.md` §1–2):
+//! - **MDS v1 + MDF** (Alcohol 120%): a plain descriptor beside one or more data files
+//!   (`.mdf`, split as `.md0`, `.md1`...), read by [`v1`];
+//! - **MDS v2 + MDF** and **MDX** (DAEMON Tools 4.3+): the descriptor is zlib-compressed and
+//!   AES-encrypted under a key derived from a salt; track data may be compressed in groups
+//!   and encrypted with AES-LRW under a user password (or a salt-derived one), read by [`v2`].
+//!
+//! Both parse into [`descriptor::Descriptor`], which [`build`] turns into a [`Disc`]. The
+//! writers ([`write_mds`], [`write_mdx`]) write MDS v1 + MDF and MDX from any disc.
+
+pub mod build;
+pub mod crypto;
+pub mod descriptor;
+pub mod error;
+pub mod fragment;
+pub mod groups;
+pub mod layout;
+mod le;
+pub mod v1;
+pub mod v2;
+pub mod write_mds;
+pub mod write_mdx;
+
+pub use error::MdsError;
+pub use write_mds::MdsWriter;
+pub use write_mdx::MdxWriter;
+
+use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
+use std::path::Path;
+
+/// The signature every file of the family starts with.
+pub const SIGNATURE: &[u8; 16] = b"MEDIA DESCRIPTOR";
+
+/// Largest descriptor read into memory (real ones are a few KiB; DVD structures and DPM
+/// data make them grow to some hundreds).
+pub const MAX_DESCRIPTOR_BYTES: u64 = 64 << 20;
+
+/// The MDS/MDX format (registry id `mds`).
+pub struct MdsFormat;
+
+impl ImageFormat for MdsFormat {
+    fn id(&self) -> &'static str {
+        "mds"
+    }
+    fn description(&self) -> &'static str {
+        "MDS/MDF (Alcohol 120%), MDS v2 and MDX (DAEMON Tools)"
+    }
+    fn probe(&self, _path: &Path, head: &[u8], _len: u64) -> bool {
+        probe(head)
+    }
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+        Ok(open(path, ctx)?)
+    }
+}
+
+/// True for the signature followed by major version 1 or 2.
+pub fn probe(head: &[u8]) -> bool {
+    head.len() >= 17 && &head[..16] == SIGNATURE && matches!(head[16], 1 | 2)
+}
+
+/// Opens an MDS (v1 or v2) or MDX image.
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, MdsError> {
+    let io = |source| MdsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = [0u8; 17];
+    let f = std::fs::File::open(path).map_err(io)?;
+    std::os::unix::fs::FileExt::read_exact_at(&f, &mut head, 0).map_err(|_| MdsError::Corrupt {
+        path: path.to_path_buf(),
+        message: "too short for an MDS header".into(),
+    })?;
+    drop(f);
+    match head[16] {
+        1 => v1::open(path, ctx),
+        2 => v2::open(path, ctx),
+        v => Err(MdsError::Unsupported {
+            path: path.to_path_buf(),
+            message: format!("MEDIA DESCRIPTOR version {v} is not known"),
+        }),
+    }
+}

@@ -1,0 +1,52 @@
+//! MDS v1 (Alcohol 120%): the descriptor is the whole `.mds` file, in clear.
+
+use crate::build::{BuildContext, build};
+use crate::descriptor::{self, Version};
+use crate::error::{MdsError, Result};
+use crate::le::Bytes;
+use crate::MAX_DESCRIPTOR_BYTES;
+use spindle_disc::{Disc, OpenContext};
+use std::io::Read;
+use std::path::Path;
+
+/// Reads an MDS v1 file into memory (bounded).
+pub fn read_descriptor(path: &Path) -> Result<Vec<u8>> {
+    let io = |source| MdsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = std::fs::File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    if len > MAX_DESCRIPTOR_BYTES {
+        return Err(MdsError::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("{len} bytes is too large for an MDS descriptor (at most {MAX_DESCRIPTOR_BYTES})"),
+        });
+    }
+    let mut data = Vec::with_capacity(len as usize);
+    f.take(MAX_DESCRIPTOR_BYTES).read_to_end(&mut data).map_err(io)?;
+    Ok(data)
+}
+
+/// Parses an MDS v1 descriptor held in memory (what the fuzz target drives).
+pub fn parse(data: &[u8], path: &Path) -> Result<descriptor::Descriptor> {
+    let minor = data.get(17).copied().unwrap_or(0);
+    descriptor::parse(Bytes::new(data, path), Version::V1 { minor })
+}
+
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
+    let data = read_descriptor(path)?;
+    let d = parse(&data, path)?;
+    let minor = data[17];
+    build(
+        &d,
+        &BuildContext {
+            path,
+            companions: ctx.companions,
+            mdx: None,
+            cipher: None,
+            lenient_lengths: false,
+            variant: format!("MDS v1.{minor} (Alcohol 120%)"),
+        },
+    )
+}
