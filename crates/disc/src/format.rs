@@ -52,6 +52,15 @@ pub struct WriterCaps {
     pub cdtext: bool,
 }
 
+/// Choices a writer may take into account (each ignores what does not apply to it).
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Encrypt the output with this password (MDX).
+    pub password: Option<String>,
+    /// Store track data uncompressed where the format compresses by default (MDX).
+    pub uncompressed: bool,
+}
+
 /// Progress callback: (bytes done, bytes total).
 pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
@@ -67,4 +76,8 @@ pub trait ImageWriter: Send + Sync {
     }
     /// Writes `disc` to `out` (and companions beside it); returns every file written.
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError>;
+    /// Writes with options; writers that take none use [`ImageWriter::write`].
+    fn write_with(&self, disc: &Disc, out: &Path, _options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+        self.write(disc, out, progress)
+    }
 }

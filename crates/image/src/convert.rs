@@ -1,7 +1,7 @@
 //! Converting a disc to another image format, refusing targets that would drop content.
 
 use crate::{ImageError, registry};
-use spindle_disc::{Disc, ExtentData, SubLayout, WriterCaps};
+use spindle_disc::{Disc, ExtentData, SubLayout, WriteOptions, WriterCaps};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
@@ -10,6 +10,8 @@ pub struct ConvertOptions {
     pub format: Option<String>,
     /// Keep only the first data track when the target cannot hold audio or sessions.
     pub data_only: bool,
+    /// Password and compression choices of the target (MDX).
+    pub write: WriteOptions,
 }
 
 #[derive(Clone, Debug)]
@@ -84,10 +86,12 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
             source: "the output would overwrite the image being read".into(),
         });
     }
-    let files = writer.write(disc, out, progress).map_err(|source| ImageError::Write {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    let files = writer
+        .write_with(disc, out, &opts.write, progress)
+        .map_err(|source| ImageError::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
     Ok(ConvertOutcome {
         writer: writer.id(),
         files,

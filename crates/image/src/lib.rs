@@ -16,7 +16,7 @@ pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
 pub use filesystem::{disc_device, filesystem};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
 pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
-pub use spindle_disc::{self, Disc};
+pub use spindle_disc::{self, Disc, WriteOptions};
 pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
 
 use std::path::PathBuf;

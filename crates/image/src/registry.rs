@@ -19,7 +19,12 @@ pub fn formats() -> Vec<Box<dyn ImageFormat>> {
 
 /// Every writable format.
 pub fn writers() -> Vec<Box<dyn ImageWriter>> {
-    vec![Box::new(spindle_format_iso::IsoWriter), Box::new(spindle_format_cue::BinCueWriter)]
+    vec![
+        Box::new(spindle_format_iso::IsoWriter),
+        Box::new(spindle_format_cue::BinCueWriter),
+        Box::new(spindle_format_mds::MdsWriter),
+        Box::new(spindle_format_mds::MdxWriter),
+    ]
 }
 
 /// Opens an image with no password.

@@ -14,12 +14,12 @@
 //! UltraISO writes a first track whose index 1 is after LBA 0 (a hidden track in the
 //! pregap); the pregap then reaches back to LBA −150 (Aaru's reading).
 
+use crate::crypto::Lrw;
 use crate::descriptor::{Descriptor, Footer, TrackBlock, Version};
 use crate::error::{MdsError, Result};
 use crate::fragment::MdxFragment;
 use crate::groups::GroupTable;
 use crate::layout::{self, TrackFormat};
-use crate::crypto::Lrw;
 use spindle_disc::{
     ByteSource, Companions, Disc, Extent, ExtentData, Lba, MAX_LBA, Medium, Session, SourceInfo, Stored, TocEntry, Track, TrackFlags,
 };
@@ -69,7 +69,12 @@ struct FileOpener<'a> {
 
 impl FileOpener<'_> {
     fn name_for(&self, f: &Footer, index: usize, all: &[Footer]) -> String {
-        let stem = self.ctx.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = self
+            .ctx
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let name = f.name.clone().unwrap_or_default();
         // Split MDFs that repeat one name: `.mdf`, then `.md0`, `.md1`...
         let repeated = index > 0 && all[0].name == f.name;
@@ -87,7 +92,11 @@ impl FileOpener<'_> {
 
     fn open(&mut self, f: &Footer, index: usize, all: &[Footer]) -> Result<Arc<dyn ByteSource>> {
         if f.name.is_none() {
-            return self.ctx.mdx.clone().ok_or_else(|| self.ctx.corrupt("a footer names no data file".into()));
+            return self
+                .ctx
+                .mdx
+                .clone()
+                .ok_or_else(|| self.ctx.corrupt("a footer names no data file".into()));
         }
         let name = self.name_for(f, index, all);
         let src = self.ctx.companions.open(&name).map_err(|source| MdsError::MissingFile {
@@ -121,9 +130,10 @@ pub fn build(d: &Descriptor, ctx: &BuildContext) -> Result<Disc> {
     // End of the previous track's stored bytes in its last file: (file, offset).
     let mut prev_stored: Option<(PathBuf, u64)> = None;
     for (si, sb) in d.sessions.iter().enumerate() {
-        let number = u8::try_from(sb.number).ok().filter(|&n| n as usize == si + 1).ok_or_else(|| {
-            ctx.corrupt(format!("session block {} is numbered {}", si + 1, sb.number))
-        })?;
+        let number = u8::try_from(sb.number)
+            .ok()
+            .filter(|&n| n as usize == si + 1)
+            .ok_or_else(|| ctx.corrupt(format!("session block {} is numbered {}", si + 1, sb.number)))?;
         let mut session = Session {
             number,
             tracks: Vec::new(),
@@ -134,7 +144,10 @@ pub fn build(d: &Descriptor, ctx: &BuildContext) -> Result<Disc> {
             let track = build_track(d, ctx, &mut opener, b, dvd, first_on_disc, &mut prev_stored)?;
             session.tracks.push(track);
         }
-        let last = session.tracks.last().ok_or_else(|| ctx.corrupt(format!("session {number} has no tracks")))?;
+        let last = session
+            .tracks
+            .last()
+            .ok_or_else(|| ctx.corrupt(format!("session {number} has no tracks")))?;
         session.leadout = last.end();
         disc.sessions.push(session);
     }
@@ -186,32 +199,32 @@ fn build_track(
     }
     let start = index1.offset(-(pregap as i64));
     // Pregap sectors before LBA 0 on the first track are never stored.
-    let never = if first_on_disc { (-(start.0 as i64)).clamp(0, pregap as i64) as u64 } else { 0 };
+    let never = if first_on_disc {
+        (-(start.0 as i64)).clamp(0, pregap as i64) as u64
+    } else {
+        0
+    };
     let first_file = b.files.first().ok_or_else(|| bad("no data file".into()))?;
     let first_src = opener.open(first_file, 0, &b.files)?;
+    let storable = pregap - never;
     let stored_pregap = match d.version {
+        // The first stored sector: index 1, or earlier when (part of) the pregap is stored.
         Version::V2 { .. } => {
             let first_stored = b.start_sector64 as i64;
-            if !first_on_disc && first_stored == start.0 as i64 {
-                pregap
-            } else if first_on_disc && pregap > never && first_stored == 0 {
-                pregap - never
+            let lowest = start.0 as i64 + never as i64;
+            if (lowest..=index1.0 as i64).contains(&first_stored) {
+                (index1.0 as i64 - first_stored) as u64
             } else {
                 0
             }
         }
+        // Whole sectors between the previous track's data and this start offset.
         Version::V1 { .. } => {
-            let want = pregap - never;
-            let bytes = want * stride;
             let floor = match prev_stored.as_ref() {
                 Some((p, end)) if p == first_src.path() => *end,
                 _ => 0,
             };
-            if want > 0 && b.start_offset >= bytes && b.start_offset - bytes >= floor {
-                want
-            } else {
-                0
-            }
+            (b.start_offset.saturating_sub(floor) / stride).min(storable)
         }
     };
     let mut extents = Vec::new();
@@ -219,7 +232,12 @@ fn build_track(
         extents.push(Extent::zero((pregap - stored_pregap) as u32));
     }
     let need = stored_pregap + length;
-    let data_start = b.start_offset - stored_pregap * stride;
+    // v2 points at the first stored sector; v1 at index 1, with a stored pregap just before.
+    let data_start = if d.version.is_v2() {
+        b.start_offset
+    } else {
+        b.start_offset - stored_pregap * stride
+    };
     let mut got = 0u64;
     let mut last_end = (first_src.path().to_path_buf(), data_start);
     for (j, f) in b.files.iter().enumerate() {
@@ -302,7 +320,12 @@ fn v2_extent(
     let table = if f.compressed {
         let n = GroupTable::count(f.sectors, f.group_sectors.max(1));
         let at = off.checked_add(f.table_offset).filter(|&a| a < src.len()).ok_or_else(|| {
-            bad(format!("compression table at offset {} + {} is past the end of {}", off, f.table_offset, src.path().display()))
+            bad(format!(
+                "compression table at offset {} + {} is past the end of {}",
+                off,
+                f.table_offset,
+                src.path().display()
+            ))
         })?;
         let want = ((n + 0x800) * 2).min(src.len() - at);
         let mut z = vec![0u8; want as usize];
@@ -322,7 +345,11 @@ fn v2_extent(
         Some(t)
     } else {
         if off + f.sectors * stride as u64 > src.len() {
-            return Err(bad(format!("{} sectors from offset {off} run past the end of {}", f.sectors, src.path().display())));
+            return Err(bad(format!(
+                "{} sectors from offset {off} run past the end of {}",
+                f.sectors,
+                src.path().display()
+            )));
         }
         None
     };

@@ -124,7 +124,9 @@ pub(crate) fn parse(b: Bytes, version: Version) -> Result<Descriptor> {
     let medium = h.u16_at(0x12);
     let nsessions = h.u16_at(0x14);
     if nsessions == 0 || nsessions > MAX_SESSIONS {
-        return Err(b.corrupt(format!("the descriptor declares {nsessions} sessions (1 to {MAX_SESSIONS} expected)")));
+        return Err(b.corrupt(format!(
+            "the descriptor declares {nsessions} sessions (1 to {MAX_SESSIONS} expected)"
+        )));
     }
     let bca_len = h.u16_at(0x1A);
     let cdtext_len = h.u16_at(0x1E);
@@ -160,7 +162,14 @@ pub(crate) fn parse(b: Bytes, version: Version) -> Result<Descriptor> {
         let blocks_off = rest.u32_at(12);
         let mut blocks = Vec::with_capacity(all as usize);
         for t in 0..all as u64 {
-            blocks.push(parse_track_block(b, version, d.is_dvd(), blocks_off as u64 + t * 80, number, t as usize)?);
+            blocks.push(parse_track_block(
+                b,
+                version,
+                d.is_dvd(),
+                blocks_off as u64 + t * 80,
+                number,
+                t as usize,
+            )?);
         }
         d.sessions.push(SessionBlock {
             start,
@@ -224,7 +233,9 @@ fn parse_track_block(b: Bytes, version: Version, dvd: bool, off: u64, session: u
     let mdx = matches!(version, Version::V2 { mdx: true, .. });
     let size = if version.is_v2() { 32 } else { 16 };
     for j in 0..count as u64 {
-        let f = b.slice(footers_off + j * size, size, &|| format!("footer {} of track {}", j + 1, block.point))?;
+        let f = b.slice(footers_off + j * size, size, &|| {
+            format!("footer {} of track {}", j + 1, block.point)
+        })?;
         let name_off = f.u32_at(0);
         let name = if name_off == 0 {
             if !mdx {
@@ -261,7 +272,11 @@ fn read_name(b: Bytes, off: u64, wide: bool) -> Result<String> {
     let avail = b.len().saturating_sub(off).min(MAX_NAME as u64);
     let raw = b.slice(off, avail, &|| "data file name".into())?;
     let name = if wide {
-        let units: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0).collect();
+        let units: Vec<u16> = raw
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .take_while(|&u| u != 0)
+            .collect();
         String::from_utf16_lossy(&units)
     } else {
         raw.iter().take_while(|&&c| c != 0).map(|&c| c as char).collect()

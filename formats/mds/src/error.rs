@@ -18,7 +18,12 @@ pub enum MdsError {
     },
     /// A structure runs past the end of the descriptor (or of the file).
     #[error("{}: {what} at offset {offset:#x}: runs past the end of the descriptor ({len} bytes)", path.display())]
-    Truncated { path: PathBuf, what: String, offset: u64, len: u64 },
+    Truncated {
+        path: PathBuf,
+        what: String,
+        offset: u64,
+        len: u64,
+    },
     /// A field holds a value no valid image has.
     #[error("{}: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },

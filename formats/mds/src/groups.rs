@@ -69,7 +69,9 @@ impl GroupTable {
             return Err("compression groups of 0 sectors".into());
         }
         if group_sectors as u64 * stride as u64 > MAX_GROUP_BYTES {
-            return Err(format!("compression groups of {group_sectors} sectors of {stride} bytes are too large"));
+            return Err(format!(
+                "compression groups of {group_sectors} sectors of {stride} bytes are too large"
+            ));
         }
         let n = GroupTable::count(sectors, group_sectors);
         let mut raw = Vec::new();
@@ -125,7 +127,8 @@ impl GroupTable {
 /// Inflates a raw deflate group into `out`, which must come out exactly full.
 pub fn inflate_group(stored: &[u8], out: &mut [u8]) -> Result<(), String> {
     let mut d = DeflateDecoder::new(stored);
-    d.read_exact(out).map_err(|e| format!("compressed group does not inflate to {} bytes: {e}", out.len()))?;
+    d.read_exact(out)
+        .map_err(|e| format!("compressed group does not inflate to {} bytes: {e}", out.len()))?;
     let mut extra = [0u8; 1];
     match d.read(&mut extra) {
         Ok(0) => Ok(()),

@@ -122,7 +122,11 @@ pub fn v2(mode_code: u8, sub_code: u8, sector_size: u16, dvd: bool) -> Result<Tr
             Some(0) => SubLayout::None,
             Some(16) => SubLayout::Q16,
             Some(96) => SubLayout::Pw96Interleaved,
-            _ => return Err(format!("sector size {sector_size} does not fit a {mode} track storing {main_size} bytes per sector")),
+            _ => {
+                return Err(format!(
+                    "sector size {sector_size} does not fit a {mode} track storing {main_size} bytes per sector"
+                ));
+            }
         },
         1 => SubLayout::Pw96Interleaved,
         2 => SubLayout::Q16,
@@ -153,7 +157,12 @@ pub fn v2_codes(f: &TrackFormat) -> (u8, u8) {
     let m = f.main;
     let mut code = ty;
     if f.mode.is_data() {
-        for (on, bit) in [(m.sync, V2_SYNC), (m.header, V2_HEADER), (m.subheader, V2_SUBHEADER), (m.edc_ecc, V2_EDC_ECC)] {
+        for (on, bit) in [
+            (m.sync, V2_SYNC),
+            (m.header, V2_HEADER),
+            (m.subheader, V2_SUBHEADER),
+            (m.edc_ecc, V2_EDC_ECC),
+        ] {
             if on {
                 code |= bit;
             }
@@ -198,7 +207,11 @@ mod tests {
         assert_eq!((f.main, f.sub), (MainLayout::RAW, SubLayout::Q16));
         assert!(v2(0x02, 0, 2100, false).is_err());
         assert!(v2(0x07, 0, 2048, false).is_err());
-        for f in [v2(0xEC, 0x08, 2448, false).unwrap(), v2(0x01, 0x10, 2368, false).unwrap(), v2(0x22, 0, 2052, false).unwrap()] {
+        for f in [
+            v2(0xEC, 0x08, 2448, false).unwrap(),
+            v2(0x01, 0x10, 2368, false).unwrap(),
+            v2(0x22, 0, 2052, false).unwrap(),
+        ] {
             let (m, s) = v2_codes(&f);
             assert_eq!(v2(m, s, f.stride() as u16, false).unwrap(), f);
         }

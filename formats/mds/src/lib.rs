@@ -18,6 +18,7 @@ pub mod fragment;
 pub mod groups;
 pub mod layout;
 mod le;
+pub mod plan;
 pub mod v1;
 pub mod v2;
 pub mod write_mds;

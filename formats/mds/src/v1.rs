@@ -1,10 +1,10 @@
 //! MDS v1 (Alcohol 120%): the descriptor is the whole `.mds` file, in clear.
 
+use crate::MAX_DESCRIPTOR_BYTES;
 use crate::build::{BuildContext, build};
 use crate::descriptor::{self, Version};
 use crate::error::{MdsError, Result};
 use crate::le::Bytes;
-use crate::MAX_DESCRIPTOR_BYTES;
 use spindle_disc::{Disc, OpenContext};
 use std::io::Read;
 use std::path::Path;

@@ -64,7 +64,9 @@ pub fn locate(head: &[u8], file_len: u64, path: &Path) -> Result<(bool, u64, u64
         )));
     }
     if desc_len > MAX_DESCRIPTOR_BYTES || desc_len % 16 != 0 || desc_len == 0 {
-        return Err(corrupt(format!("encrypted descriptor of {desc_len} bytes (a non-zero multiple of 16 expected)")));
+        return Err(corrupt(format!(
+            "encrypted descriptor of {desc_len} bytes (a non-zero multiple of 16 expected)"
+        )));
     }
     Ok((mdx, desc_off, desc_len, hdr_off))
 }
@@ -85,8 +87,11 @@ pub fn decode(src: &dyn ByteSource, path: &Path) -> Result<Decoded> {
     let mut header = [0u8; 512];
     src.read_exact_at(&mut header, hdr_off).map_err(io)?;
     let salt: [u8; 64] = header[..64].try_into().unwrap();
-    let keys = crypto::open_header(&header, &crypto::salt_password(&salt), HeaderCipher::CbcWhitened)
-        .ok_or_else(|| corrupt(format!("the descriptor's encryption header at offset {hdr_off} does not decrypt: damaged")))?;
+    let keys = crypto::open_header(&header, &crypto::salt_password(&salt), HeaderCipher::CbcWhitened).ok_or_else(|| {
+        corrupt(format!(
+            "the descriptor's encryption header at offset {hdr_off} does not decrypt: damaged"
+        ))
+    })?;
     if keys.compressed_size as u64 > desc_len || (keys.compressed_size as u64).div_ceil(16) * 16 != desc_len {
         return Err(corrupt(format!(
             "the descriptor is {desc_len} bytes but its header says {} compressed bytes",
@@ -97,7 +102,9 @@ pub fn decode(src: &dyn ByteSource, path: &Path) -> Result<Decoded> {
         return Err(corrupt(format!("a descriptor of {} bytes is too large", keys.decompressed_size)));
     }
     if desc_off.checked_add(desc_len).is_none_or(|e| e > src.len()) {
-        return Err(corrupt(format!("the descriptor at {desc_off}+{desc_len} runs past the end of the file: truncated?")));
+        return Err(corrupt(format!(
+            "the descriptor at {desc_off}+{desc_len} runs past the end of the file: truncated?"
+        )));
     }
     let mut enc = vec![0u8; desc_len as usize];
     src.read_exact_at(&mut enc, desc_off).map_err(io)?;
@@ -139,7 +146,10 @@ pub fn data_key(d: &Descriptor, data: &[u8], password: Option<&str>, path: &Path
         return Ok(DataKey::None);
     }
     let b = Bytes::new(data, path);
-    let h: [u8; 512] = b.slice(d.data_key_offset as u64, 512, &|| "data encryption header".into())?.try_into().unwrap();
+    let h: [u8; 512] = b
+        .slice(d.data_key_offset as u64, 512, &|| "data encryption header".into())?
+        .try_into()
+        .unwrap();
     let salt: [u8; 64] = h[..64].try_into().unwrap();
     if let Some(k) = crypto::open_header(&h, &crypto::salt_password(&salt), HeaderCipher::Lrw) {
         return Ok(DataKey::Tages(k));
@@ -161,7 +171,12 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
     let d = parse(&dec.descriptor, dec.version, path)?;
     let key = data_key(&d, &dec.descriptor, ctx.password.as_deref(), path)?;
     let Version::V2 { minor, mdx } = dec.version else { unreachable!() };
-    let compressed = d.sessions.iter().flat_map(|s| &s.blocks).flat_map(|b| &b.files).any(|f| f.compressed);
+    let compressed = d
+        .sessions
+        .iter()
+        .flat_map(|s| &s.blocks)
+        .flat_map(|b| &b.files)
+        .any(|f| f.compressed);
     let mut variant = format!("{} v2.{minor} (DAEMON Tools)", if mdx { "MDX" } else { "MDS" });
     if compressed {
         variant.push_str(", compressed");

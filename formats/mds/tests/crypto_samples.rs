@@ -6,7 +6,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use spindle_format_mds::crypto::{HeaderCipher, HeaderKeys, decrypt_descriptor, first_tweak, open_header, salt_password, seal_header, track_cipher};
+use spindle_format_mds::crypto::{
+    HeaderCipher, HeaderKeys, decrypt_descriptor, first_tweak, open_header, salt_password, seal_header, track_cipher,
+};
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/mdsx");
 
