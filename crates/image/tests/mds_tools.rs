@@ -40,9 +40,18 @@ fn mdf2iso_reads_our_mdf() {
 /// Runs the reference decoder; returns the md5 it prints for each track.
 fn reference_decode(mdx: &Path, password: &str) -> Vec<(u8, String)> {
     let script = samples().join("../notes/reference/mdx_decode.py");
-    let out = Command::new("python3").arg(script).arg(mdx).arg(password).output().expect("python3");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(mdx)
+        .arg(password)
+        .output()
+        .expect("python3");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "mdx_decode.py: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "mdx_decode.py: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     text.lines()
         .filter_map(|l| {
             let l = l.trim();

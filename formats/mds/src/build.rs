@@ -227,6 +227,13 @@ fn build_track(
             (b.start_offset.saturating_sub(floor) / stride).min(storable)
         }
     };
+    // A hidden track before index 1 of track 1 must be stored: a pregap of unstored zeros
+    // reaching far past LBA 0 is a damaged start sector.
+    if first_on_disc && !dvd && index1.0 > 0 && stored_pregap < storable {
+        return Err(bad(format!(
+            "index 1 at sector {index1} but its data file does not hold the {storable} sectors before it"
+        )));
+    }
     let mut extents = Vec::new();
     if pregap > stored_pregap {
         extents.push(Extent::zero((pregap - stored_pregap) as u32));
