@@ -69,6 +69,9 @@ struct Node {
     symlink: Option<String>,
     zf: Option<u32>,
     zfile: OnceLock<Arc<ZisofsFile>>,
+    /// What is wrong with the node's own record when that makes its content unreadable (a
+    /// truncated `ZF` entry): listing the parent still works, reading the node fails with it.
+    damage: Option<String>,
 }
 
 /// An inflated zisofs block: (node, block index, bytes).
@@ -368,6 +371,16 @@ impl IsoFs {
             FileKind::Symlink => symlink.as_ref().map_or(0, |s| s.len() as u64),
             _ => zf.map_or(stored, |z| z as u64),
         };
+        let damage = rr.as_ref().and_then(|r| r.bad_zf).map(|n| {
+            format!(
+                "the ZF (zisofs) entry of {:?} (record at byte {pos}) is {n} bytes long, too short for its parameters (16 needed)",
+                match (&name, is_root) {
+                    (Some(n), _) => n.clone(),
+                    (None, true) => "/".to_string(),
+                    (None, false) => iso_name(&first.name),
+                }
+            )
+        });
         let t = |f: fn(&RockRidge) -> Option<Time>| rr_attrs.as_ref().and_then(f).unwrap_or(first.recorded);
         let ino = match px.and_then(|r| r.ino).filter(|&i| i != 0) {
             Some(i) => (1 << 63) | i as u64,
@@ -401,6 +414,7 @@ impl IsoFs {
                 symlink,
                 zf,
                 zfile: OnceLock::new(),
+                damage,
             },
         ))
     }
@@ -445,6 +459,18 @@ impl IsoFs {
         parse_directory_record(&buf, self.high_sierra)?
             .filter(|r| r.is_dot())
             .ok_or_else(|| corrupt(format!("relocated directory at block {block} has no '.' record")))
+    }
+
+    /// The node, unless its record is damaged in a way that makes its content unreadable.
+    fn readable_node(&self, id: NodeId) -> Result<Arc<Node>> {
+        let node = self.node(id)?;
+        match &node.damage {
+            Some(what) => Err(FsError::Corrupt {
+                fs: "zisofs",
+                what: what.clone(),
+            }),
+            None => Ok(node),
+        }
     }
 
     fn node(&self, id: NodeId) -> Result<Arc<Node>> {
@@ -509,7 +535,7 @@ impl IsoFs {
         if let Some(d) = self.dirs.lock().unwrap().get(&dir.0) {
             return Ok(d.clone());
         }
-        let node = self.node(dir)?;
+        let node = self.readable_node(dir)?;
         if node.kind != FileKind::Dir {
             return Err(FsError::NotDir(format!("node {}", dir.0)));
         }
@@ -552,7 +578,9 @@ impl IsoFs {
         read_exact_at(&*self.dev, ext.dev_off, &mut buf)?;
         let mut groups: Vec<Vec<(u64, DirRecord)>> = Vec::new();
         let mut pending: Vec<(u64, DirRecord)> = Vec::new();
+        let mut records = 0usize;
         self.walk_records(&buf, 0, ext.dev_off, &mut |p, r| {
+            records += 1;
             if r.is_dot() || r.is_dotdot() || r.flags & FLAG_ASSOCIATED != 0 {
                 return Ok(true);
             }
@@ -565,6 +593,17 @@ impl IsoFs {
         })?;
         if !pending.is_empty() {
             groups.push(pending);
+        }
+        if records == 0 {
+            // Every directory holds at least its '.' and '..' records (ECMA-119 6.8.2.2): one
+            // that holds none (a zero length, or an extent of zeros) is not an empty directory
+            // but a broken record, as in libarchive's test_read_format_iso_rockridge_zf_overflow.
+            return Err(corrupt(format!(
+                "the directory at block {} ({} bytes, record at byte {}) holds no records, not even '.' and '..'",
+                ext.dev_off / SECTOR,
+                ext.len,
+                dir.0
+            )));
         }
         let mut budget = MAX_LISTING_CE_BYTES;
         let mut entries = Vec::with_capacity(groups.len());
@@ -698,7 +737,7 @@ impl FileSystem for IsoFs {
         Ok(self.list(dir)?.by_name.get(name).copied())
     }
     fn read(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let node = self.node(id)?;
+        let node = self.readable_node(id)?;
         match node.kind {
             FileKind::Dir => return Err(FsError::IsDir(format!("node {}", id.0))),
             FileKind::File => {}
@@ -710,7 +749,7 @@ impl FileSystem for IsoFs {
         self.read_stored(&node, offset, buf)
     }
     fn read_link(&self, id: NodeId) -> Result<String> {
-        let node = self.node(id)?;
+        let node = self.readable_node(id)?;
         match (&node.symlink, node.kind) {
             (Some(t), _) => Ok(t.clone()),
             (None, FileKind::Symlink) => Err(FsError::Corrupt {

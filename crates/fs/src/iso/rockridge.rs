@@ -3,7 +3,10 @@
 //! (CL/PL/RE) and zisofs compression (ZF).
 //!
 //! [`RockRidge::from_entries`] is pure (fuzzable): it takes entries from
-//! [`parse_susp`](crate::iso::susp::parse_susp) and never fails; out-of-range fields are ignored.
+//! [`parse_susp`](crate::iso::susp::parse_susp) and never fails; out-of-range fields are ignored,
+//! except a `ZF` entry too short to hold its parameters, which is reported in
+//! [`RockRidge::bad_zf`]: ignoring it would hand out a compressed file's stored bytes as its
+//! content.
 
 use crate::api::Time;
 use crate::iso::record::{decode_dec_time, decode_record_time, le32};
@@ -49,6 +52,9 @@ pub struct RockRidge {
     /// `RE`: this is the relocated directory itself (hidden; reached through its `CL`).
     pub relocated: bool,
     pub zf: Option<ZfInfo>,
+    /// Total length of a `ZF` entry too short for its 12 parameter bytes (the entry is 16
+    /// bytes long; libarchive's `test_read_format_iso_rockridge_zf_overflow` has one of 5).
+    pub bad_zf: Option<usize>,
     /// Any Rock Ridge entry at all (PX, NM, SL, TF, PN, CL, PL, RE, ZF, RR).
     pub any: bool,
 }
@@ -152,6 +158,10 @@ impl RockRidge {
                         log2_block: d[3],
                         uncompressed_size: le32(&d[4..8]),
                     });
+                }
+                b"ZF" if d.len() < 12 => {
+                    rr.any = true;
+                    rr.bad_zf.get_or_insert(d.len() + 4);
                 }
                 _ => {}
             }
@@ -283,5 +293,11 @@ mod tests {
     fn short_fields_are_ignored() {
         let rr = RockRidge::from_entries(&[e(b"PX", b"\x01"), e(b"TF", b"\x0f\x01"), e(b"ZF", b"pz")]);
         assert!(!rr.has_px && rr.mtime.is_none() && rr.zf.is_none());
+        // ...but a truncated ZF is reported, not ignored.
+        assert_eq!(rr.bad_zf, Some(6));
+        let rr = RockRidge::from_entries(&[e(b"ZF", b"p")]);
+        assert_eq!((rr.zf, rr.bad_zf), (None, Some(5)));
+        let zf = [&b"pz\x04\x0f"[..], &both(1)].concat();
+        assert_eq!(RockRidge::from_entries(&[e(b"ZF", &zf)]).bad_zf, None);
     }
 }
