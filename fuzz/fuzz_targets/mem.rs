@@ -65,7 +65,12 @@ pub fn read_tracks(disc: &Disc) {
         let index1 = track.start.offset(track.pregap as i64);
         let last = track.end().offset(-(N as i64));
         for lba in [track.start, index1, last] {
-            for format in [SectorFormat::RAW, SectorFormat::RAW_PW96, SectorFormat::USER, SectorFormat::USER_2048] {
+            for format in [
+                SectorFormat::RAW,
+                SectorFormat::RAW_PW96,
+                SectorFormat::USER,
+                SectorFormat::USER_2048,
+            ] {
                 let _ = disc.read_sectors(lba, N, format, &mut buf);
             }
         }

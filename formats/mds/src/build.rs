@@ -258,7 +258,17 @@ fn build_track(
                 st.sub = fmt.sub;
                 (take, ExtentData::Stored(st))
             }
-            Version::V2 { .. } => (f.sectors, v2_extent(ctx, &fmt, f, src.clone(), off, &bad)?),
+            Version::V2 { .. } => {
+                if f.sectors >= MAX_LBA.0 as u64 || off > src.len() {
+                    return Err(bad(format!(
+                        "data file {}: {} sectors from offset {off}, beyond its {} bytes",
+                        j + 1,
+                        f.sectors,
+                        src.len()
+                    )));
+                }
+                (f.sectors, v2_extent(ctx, &fmt, f, src.clone(), off, &bad)?)
+            }
         };
         if sectors == 0 {
             continue;
@@ -319,6 +329,15 @@ fn v2_extent(
     bad: &dyn Fn(String) -> MdsError,
 ) -> Result<ExtentData> {
     let stride = fmt.stride();
+    if !f.compressed && off + f.sectors * stride as u64 > src.len() {
+        // (Both bounded by the caller: sectors below 2^30, off within the file.)
+        return Err(bad(format!(
+            "{} sectors of {stride} bytes from offset {off} run past the end of {} ({} bytes): truncated",
+            f.sectors,
+            src.path().display(),
+            src.len()
+        )));
+    }
     if !f.compressed && ctx.cipher.is_none() {
         let mut st = Stored::new(src, off, fmt.main);
         st.sub = fmt.sub;
@@ -334,7 +353,7 @@ fn v2_extent(
                 src.path().display()
             ))
         })?;
-        let want = ((n + 0x800) * 2).min(src.len() - at);
+        let want = ((n.min(crate::groups::MAX_GROUPS) + 0x800) * 2).min(src.len() - at);
         let mut z = vec![0u8; want as usize];
         src.read_exact_at(&mut z, at).map_err(|source| MdsError::Io {
             path: src.path().to_path_buf(),
@@ -351,13 +370,6 @@ fn v2_extent(
         }
         Some(t)
     } else {
-        if off + f.sectors * stride as u64 > src.len() {
-            return Err(bad(format!(
-                "{} sectors from offset {off} run past the end of {}",
-                f.sectors,
-                src.path().display()
-            )));
-        }
         None
     };
     Ok(ExtentData::Custom(Arc::new(MdxFragment::new(

@@ -12,6 +12,10 @@ use std::io::Read;
 /// Largest group accepted, in bytes (DAEMON Tools uses 16 sectors: 32–40 KiB).
 pub const MAX_GROUP_BYTES: u64 = 64 << 20;
 
+/// Most groups one table may have: a 64 MiB table, far more than a Blu-ray in groups of 16
+/// sectors needs (4 M), so that a hostile count cannot make the table inflate without end.
+pub const MAX_GROUPS: u64 = 1 << 25;
+
 /// How one group is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Group {
@@ -74,6 +78,9 @@ impl GroupTable {
             ));
         }
         let n = GroupTable::count(sectors, group_sectors);
+        if n > MAX_GROUPS {
+            return Err(format!("{n} compression groups (at most {MAX_GROUPS})"));
+        }
         let mut raw = Vec::new();
         ZlibDecoder::new(z)
             .take(n * 2)
@@ -160,7 +167,7 @@ mod tests {
         assert_eq!(t.offsets, vec![0, 16 * 2048, 16 * 2048, 16 * 2048 + 100]);
         assert_eq!(t.group_len(3), 5 * 2048);
         assert!(GroupTable::parse(&z, 16 * 5, 16, 2048).unwrap_err().contains("4 entries"));
-        assert!(GroupTable::parse(&z[..5], 16, 16, 2048).is_err());
+        assert!(GroupTable::parse(&z[..2], 16, 16, 2048).is_err());
         assert!(GroupTable::parse(&z, 16, 0, 2048).is_err());
     }
 

@@ -112,6 +112,14 @@ pub fn v2(mode_code: u8, sub_code: u8, sector_size: u16, dvd: bool) -> Result<Tr
             audio_big_endian: false,
         }
     };
+    // A part the mode does not have (Mode 1's subheader, formless Mode 2's EDC/ECC): a
+    // sector with every other part stored is a full raw sector.
+    let full = MainLayout {
+        subheader: main.subheader || !mode.has_subheader(),
+        edc_ecc: main.edc_ecc || mode == TrackMode::Mode2Formless,
+        ..main
+    };
+    let main = if full.is_raw() { MainLayout::RAW } else { main };
     if dvd && (mode != TrackMode::Mode1 || main != MainLayout::USER) {
         return Err(format!("a DVD track must hold 2048-byte sectors (mode byte {mode_code:#04x})"));
     }
@@ -157,11 +165,13 @@ pub fn v2_codes(f: &TrackFormat) -> (u8, u8) {
     let m = f.main;
     let mut code = ty;
     if f.mode.is_data() {
+        let subheader = m.subheader && f.mode.has_subheader();
+        let edc_ecc = m.edc_ecc && f.mode != TrackMode::Mode2Formless;
         for (on, bit) in [
             (m.sync, V2_SYNC),
             (m.header, V2_HEADER),
-            (m.subheader, V2_SUBHEADER),
-            (m.edc_ecc, V2_EDC_ECC),
+            (subheader, V2_SUBHEADER),
+            (edc_ecc, V2_EDC_ECC),
         ] {
             if on {
                 code |= bit;
@@ -202,6 +212,7 @@ mod tests {
         // TAGES-style partial sectors: header + data.
         let f = v2(0x22, 0, 2052, false).unwrap();
         assert!(f.main.header && !f.main.sync && !f.main.edc_ecc);
+        assert_eq!(v2_codes(&v2(0xAA, 0, 2352, false).unwrap()).0, 0xAA);
         // Full raw with Q16 inferred from the size (v2.0).
         let f = v2(0x02 | 0x80 | 0x20 | 0x08, 0, 2368, false).unwrap();
         assert_eq!((f.main, f.sub), (MainLayout::RAW, SubLayout::Q16));
