@@ -24,13 +24,7 @@ write_docs=false
 [ $# -gt 0 ] && [ "${@: -1}" = "--write-docs" ] && write_docs=true
 
 bash scripts/setup >/dev/null
-if ! command -v mdf2iso >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mdf2iso >/dev/null
-  else
-    echo "bench/mds.sh needs mdf2iso (apt-get install mdf2iso)"; exit 1
-  fi
-fi
+command -v mdf2iso >/dev/null || { echo "bench/mds.sh needs mdf2iso (scripts/setup)"; exit 1; }
 cargo build --release -q
 spindle=$PWD/target/release/spindle
 load_before=$(cut -d' ' -f1 /proc/loadavg)
