@@ -1,6 +1,8 @@
 //! Images made by real tools: genisoimage (UDF 1.02), mkudffs (empty 2.01 to 2.60 volumes
 //! on hard disk, CD-RW (sparable), CD-R/DVD-R/BD-R (VAT, metadata partition) media types)
-//! and pycdlib (UDF 2.60 with files, a symlink and a hard link).
+//! and pycdlib (UDF 2.60 with files, a symlink and a hard link). Trees with files are
+//! compared with an outside reader: `7z x` (genisoimage, pycdlib without symlinks, which 7z
+//! refuses as "Unsupported feature") and pycdlib's own listing of its image.
 
 mod common;
 
@@ -63,9 +65,10 @@ fn genisoimage_udf102_matches_source() {
     let want = std::fs::read(src.join("a/b/big.bin")).unwrap();
     assert_eq!(buf, want[1_000_001..1_005_001]);
     assert_eq!(fs.read(node, want.len() as u64, &mut buf).unwrap(), 0);
-    if have("7z") && type_7z(&img) == "Udf" {
-        assert_eq!(ours, walk_dir(&extract_7z(&img, tmp.path())));
-    }
+    // 7z must read the UDF side (not the ISO 9660 one) and see the same tree.
+    assert!(have("7z"));
+    assert_eq!(type_7z(&img), "Udf", "7z does not read this image as UDF");
+    assert_eq!(ours, walk_dir(&extract_7z(&img, tmp.path())), "spindle and 7z differ");
 }
 
 /// Makes an empty mkudffs volume; for write-once media the image ends at the last recorded
@@ -177,6 +180,77 @@ iso.write(out)
 iso.close()
 "#;
 
+/// pycdlib's own reading of the UDF tree of `image`: directories, files (size and FNV-1a of the
+/// content pycdlib reads back) and symlinks (kind only: pycdlib gives no target).
+const PYCDLIB_LIST: &str = r#"
+import io, sys, pycdlib
+iso = pycdlib.PyCdlib()
+iso.open(sys.argv[1])
+def fnv(b):
+    h = 0xcbf29ce484222325
+    for x in b:
+        h = ((h ^ x) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+for dirpath, dirnames, filenames in iso.walk(udf_path='/'):
+    base = '' if dirpath == '/' else dirpath.lstrip('/') + '/'
+    for d in dirnames:
+        print('D\t' + base + d)
+    for f in filenames:
+        p = dirpath.rstrip('/') + '/' + f
+        if iso.get_record(udf_path=p).is_symlink():
+            print('L\t' + base + f)
+            continue
+        out = io.BytesIO()
+        iso.get_file_from_iso_fp(out, udf_path=p)
+        data = out.getvalue()
+        print('F\t%s%s\t%d\t%d' % (base, f, len(data), fnv(data)))
+iso.close()
+"#;
+
+fn pycdlib_listing(image: &Path) -> std::collections::BTreeMap<String, Node> {
+    let out = Command::new("python3").arg("-c").arg(PYCDLIB_LIST).arg(image).output().unwrap();
+    assert!(out.status.success(), "pycdlib listing: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let node = match f[0] {
+                "D" => Node::Dir,
+                "L" => Node::Link(String::new()),
+                _ => Node::File {
+                    size: f[2].parse().unwrap(),
+                    hash: f[3].parse().unwrap(),
+                },
+            };
+            (f[1].to_string(), node)
+        })
+        .collect()
+}
+
+fn make_pycdlib(src: &Path, img: &Path) {
+    run(Command::new("python3").arg("-c").arg(PYCDLIB_SCRIPT).arg(src).arg(img).arg("2.60"));
+}
+
+/// The pycdlib UDF 2.60 image with files, a hard link (extracted as a second copy) and no
+/// symlink: the tree we read equals `7z x`'s extraction, and pycdlib's own listing.
+#[test]
+fn pycdlib_udf260_matches_7z() {
+    assert!(have_pycdlib() && have("7z"));
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    make_tree(&src);
+    std::fs::hard_link(src.join("a/sector"), src.join("a/b/hard")).unwrap();
+    let img = tmp.path().join("p.iso");
+    make_pycdlib(&src, &img);
+    let fs = open_bytes(std::fs::read(&img).unwrap()).unwrap();
+    let ours = walk_fs(&*fs).unwrap();
+    assert_eq!(ours.len(), walk_dir(&src).len());
+    assert_eq!(type_7z(&img), "Udf", "7z does not read this image as UDF");
+    assert_eq!(ours, walk_dir(&extract_7z(&img, tmp.path())), "spindle and 7z differ");
+    assert_eq!(ours, pycdlib_listing(&img), "spindle and pycdlib differ");
+}
+
 #[test]
 fn pycdlib_udf260_matches_source() {
     if !have_pycdlib() {
@@ -189,16 +263,22 @@ fn pycdlib_udf260_matches_source() {
     std::os::unix::fs::symlink("/etc/passwd", src.join("a/abs-link")).unwrap();
     std::fs::hard_link(src.join("a/sector"), src.join("a/b/hard")).unwrap();
     let img = tmp.path().join("p.iso");
-    run(Command::new("python3")
-        .arg("-c")
-        .arg(PYCDLIB_SCRIPT)
-        .arg(&src)
-        .arg(&img)
-        .arg("2.60"));
+    make_pycdlib(&src, &img);
     let fs = open_bytes(std::fs::read(&img).unwrap()).unwrap();
     assert_eq!(fs.kind(), FsKind::Udf);
     assert_eq!(fs.label(), "PYC");
-    assert_eq!(walk_fs(&*fs).unwrap(), walk_dir(&src));
+    let ours = walk_fs(&*fs).unwrap();
+    assert_eq!(ours, walk_dir(&src));
+    // pycdlib reading its own image back (symlink targets aside) sees the same tree.
+    let no_targets = |t: &std::collections::BTreeMap<String, Node>| {
+        t.iter()
+            .map(|(k, v)| match v {
+                Node::Link(_) => (k.clone(), Node::Link(String::new())),
+                v => (k.clone(), v.clone()),
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(no_targets(&ours), pycdlib_listing(&img), "spindle and pycdlib differ");
     let a = fs.metadata(resolve(&*fs, "a/sector").unwrap()).unwrap();
     let b = fs.metadata(resolve(&*fs, "a/b/hard").unwrap()).unwrap();
     assert_eq!(a.ino, b.ino, "hard links share an inode number");
