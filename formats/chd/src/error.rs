@@ -1,0 +1,42 @@
+//! Errors of reading CHD images.
+//!
+//! Every [`ChdError`] names the CHD file, and problems inside it say which structure (header,
+//! hunk map, metadata entry, hunk) was being read:
+//! `game.chd: metadata entry 2 (CHT2): FRAMES: "x" is not a number`.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why a CHD image could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ChdError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// A field holds a value no valid CHD has, or a structure runs past the end of the file.
+    #[error("{}: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+    /// Something valid that this reader does not handle (other CHD versions, GD-ROM, parents).
+    #[error("{}: {message}", path.display())]
+    Unsupported { path: PathBuf, message: String },
+    /// The chd crate refused the header or the hunk map.
+    #[error("{}: {what}: {source}", path.display())]
+    Chd {
+        path: PathBuf,
+        what: String,
+        #[source]
+        source: chd::Error,
+    },
+    /// The disc the metadata describes is inconsistent.
+    #[error("{}: {source}", path.display())]
+    Disc {
+        path: PathBuf,
+        #[source]
+        source: spindle_disc::DiscError,
+    },
+}
+
+pub type Result<T, E = ChdError> = std::result::Result<T, E>;
