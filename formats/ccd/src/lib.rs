@@ -1,0 +1,102 @@
+//! # spindle-format-ccd: CloneCD CCD/IMG/SUB images
+//!
+//! A CloneCD image is three files with one stem (`../shared/notes/formats.md` §3.2, psx-spx
+//! "CDROM Disk Images CCD/IMG/SUB", libmirage `images/image-ccd`):
+//! - `.ccd`: INI text with the raw full TOC (`[Entry n]`), per-track modes and indexes
+//!   (`[TRACK n]`), MCN, CD-TEXT packs;
+//! - `.img`: every sector from LBA 0 as 2352 raw bytes, pregaps included, session gaps not;
+//! - `.sub`: 96 bytes of P-W subchannel per `.img` sector, deinterleaved (12 bytes per channel).
+//!
+//! Reading takes two steps so that the text parser can be fuzzed alone: [`parse_ccd`] (pure,
+//! [`descriptor`]: bytes → [`Ccd`], errors naming the line), then [`build()`](build::build) (→ [`Disc`],
+//! opening `.img`/`.sub` through the companions, sniffing track modes from sector headers).
+//! [`CcdWriter`] ([`writer`]) writes all three files from any CD.
+
+pub mod build;
+pub mod descriptor;
+pub mod error;
+pub mod ini;
+pub mod writer;
+
+pub use descriptor::{Ccd, Entry, TrackSection, parse_ccd};
+pub use error::CcdError;
+pub use writer::{CcdWriter, write_ccd};
+
+use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
+use std::io::Read;
+use std::path::Path;
+
+/// Largest file taken for a control file (real ones are a few KiB; 99 tracks and full
+/// CD-TEXT stay far below this).
+pub const MAX_CCD_BYTES: u64 = 4 << 20;
+
+/// The CloneCD format (registry id `ccd`).
+pub struct CcdFormat;
+
+impl ImageFormat for CcdFormat {
+    fn id(&self) -> &'static str {
+        "ccd"
+    }
+    fn description(&self) -> &'static str {
+        "CloneCD CCD/IMG/SUB"
+    }
+    fn probe(&self, path: &Path, head: &[u8], _len: u64) -> bool {
+        probe(path, head)
+    }
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+        Ok(open(path, ctx)?)
+    }
+}
+
+/// True for a `.ccd` name (any case), or text that opens (after a BOM, blank lines and `;`
+/// comments) with the `[CloneCD]` section.
+pub fn probe(path: &Path, head: &[u8]) -> bool {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ccd")) {
+        return true;
+    }
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    for line in head.split(|&b| b == b'\n' || b == b'\r') {
+        let line = line.trim_ascii();
+        if line.is_empty() || line.starts_with(b";") {
+            continue;
+        }
+        return line.eq_ignore_ascii_case(b"[CloneCD]");
+    }
+    false
+}
+
+/// Reads and opens the control file at `path`, with its `.img` and `.sub` beside it.
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CcdError> {
+    let io = |source| CcdError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > MAX_CCD_BYTES {
+        return Err(CcdError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_CCD_BYTES,
+        });
+    }
+    let mut text = Vec::with_capacity(size as usize);
+    file.take(MAX_CCD_BYTES).read_to_end(&mut text).map_err(io)?;
+    let ccd = parse_ccd(&text, path)?;
+    let files = build::open_data_files(path, ctx.companions)?;
+    build::build(&ccd, &files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes() {
+        assert!(probe(Path::new("x.CCD"), b""));
+        assert!(probe(Path::new("x"), b"\xEF\xBB\xBF\r\n[CloneCD]\r\nVersion=3\r\n"));
+        assert!(probe(Path::new("x.txt"), b"; comment\n[clonecd]\n"));
+        assert!(!probe(Path::new("x.iso"), &[0u8; 4096]));
+        assert!(!probe(Path::new("x.txt"), b"[Disc]\n[CloneCD]\n"));
+    }
+}
