@@ -31,7 +31,7 @@ pub enum ChdTrackType {
     Mode1,
     /// `MODE1_RAW`: 2352-byte raw sectors.
     Mode1Raw,
-    /// `MODE2`: 2336 bytes (formless Mode 2 user data).
+    /// `MODE2`: 2336 bytes after the header (what a CUE `MODE2/2336` track holds).
     Mode2,
     /// `MODE2_FORM1`: 2048 bytes.
     Mode2Form1,
@@ -65,7 +65,9 @@ impl ChdTrackType {
         match self {
             ChdTrackType::Mode1 => (TrackMode::Mode1, MainLayout::USER),
             ChdTrackType::Mode1Raw => (TrackMode::Mode1, MainLayout::RAW),
-            ChdTrackType::Mode2 => (TrackMode::Mode2Formless, MainLayout::USER),
+            // chdman writes CUE `MODE2/2336` as `MODE2`, and those 2336 bytes are XA sectors
+            // after their header (subheader, data, EDC/ECC): read like the CUE reader does.
+            ChdTrackType::Mode2 => (TrackMode::Mode2Mixed, MainLayout::MODE2_2336),
             ChdTrackType::Mode2Form1 => (TrackMode::Mode2Form1, MainLayout::USER),
             ChdTrackType::Mode2Form2 => (TrackMode::Mode2Form2, MainLayout::USER),
             ChdTrackType::Mode2FormMix => (TrackMode::Mode2Mixed, MainLayout::MODE2_2336),

@@ -103,11 +103,10 @@ pub fn chdman_createcd(cue: &Path, out: &Path, extra: &[&str]) {
     );
 }
 
-/// `chdman info -i chd` text.
+/// `chdman info -v -i chd` text (full metadata lines).
 pub fn chdman_info(chd: &Path) -> String {
     let o = Command::new("chdman")
-        .arg("info")
-        .arg("-i")
+        .args(["info", "-v", "-i"])
         .arg(chd)
         .output()
         .expect("chdman must be installed");
