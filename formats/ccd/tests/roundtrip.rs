@@ -59,12 +59,7 @@ fn p1_with_stored_pregaps_mcn_and_cdtext() {
 
 #[test]
 fn mixed_mode_multi_file_with_pregap() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("generated-chd/mixed-mode1-audio.source.cue"), dir.path().join("mixed.cue")).unwrap();
-    for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin)).unwrap();
-    }
-    let disc = open_cue(&dir.path().join("mixed.cue"));
+    let (disc, _dir) = common::mixed_disc();
     let (back, out) = round_trip(&disc, "mixed");
     // The unstored pregap of track 2 is written into the .img (as CloneCD does).
     assert_eq!(std::fs::metadata(out.path().join("mixed.img")).unwrap().len(), 754 * 2352);

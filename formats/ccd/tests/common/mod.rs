@@ -134,3 +134,14 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
     back.validate().unwrap();
     (back, out)
 }
+
+/// The mixed-mode sample (Mode 1 track of isofs-m1, audio of cdda_4_5 after an unstored
+/// pregap), with its BINs linked beside the sheet. The folder must outlive the disc.
+pub fn mixed_disc() -> (Disc, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(sample("generated-chd/mixed-mode1-audio.source.cue"), dir.path().join("mixed.cue")).unwrap();
+    for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
+        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin)).unwrap();
+    }
+    (open_cue(&dir.path().join("mixed.cue")), dir)
+}
