@@ -154,11 +154,8 @@ pub fn decode(list: &ChunkList, path: &Path) -> Result<Descriptor> {
             }
             b"SINF" => sinf.push(u32_payload(chunk, path)?),
             b"MTYP" => mtyp = Some(u32_payload(chunk, path)?),
-            b"CDTX" => {
-                if cdtext.is_none() {
-                    cdtext = Some((chunk.payload.clone(), chunk.describe()));
-                }
-            }
+            // The first CDTX chunk counts (libmirage reads only that one).
+            b"CDTX" if cdtext.is_none() => cdtext = Some((chunk.payload.clone(), chunk.describe())),
             // END!, and chunks we do not use (DINF, TOCT, RELO, AFNM...).
             _ => {}
         }
