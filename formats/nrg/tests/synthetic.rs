@@ -308,4 +308,16 @@ fn probe_claims_by_extension_or_whole_file_trailer() {
     assert!(spindle_format_nrg::probe(Path::new("x.bin"), &img, img.len() as u64));
     assert!(!spindle_format_nrg::probe(Path::new("x.bin"), &[0; 64], 1 << 20));
     assert!(!spindle_format_nrg::probe(Path::new("x.nrg"), &[0; 8], 8));
+    // Through the registry's trait: the first 64 KiB of the sample, then open.
+    use spindle_disc::{DirCompanions, ImageFormat, OpenContext};
+    let path = common::sample("libcdio/videocd.nrg");
+    let bytes = std::fs::read(&path).unwrap();
+    let f = spindle_format_nrg::NrgFormat;
+    assert_eq!(f.id(), "nrg");
+    assert!(f.probe(&path, &bytes[..64 << 10], bytes.len() as u64));
+    let ctx = OpenContext {
+        companions: &DirCompanions::beside(&path),
+        password: None,
+    };
+    assert_eq!(f.open(&path, &ctx).unwrap().track_count(), 5);
 }
