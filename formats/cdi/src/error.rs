@@ -2,7 +2,7 @@
 //!
 //! Every [`CdiError`] names the image, and problems inside the descriptor say which structure
 //! was being read and at which file offset, so that a message alone tells what is wrong:
-//! `game.cdi: track 2 (descriptor at 0x218367): read mode 7 at offset 0x218447 is not known`.
+//! `game.cdi: track 1 (descriptor at 0x218264): index count 255 at 0x2182a8 is not 1..99`.
 
 use std::io;
 use std::path::PathBuf;
