@@ -320,3 +320,38 @@ fn disc_block(c: &mut Cursor, _version: Version) -> Result<DiscBlock> {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tail(version: u32, offset: u32) -> [u8; 8] {
+        let mut t = [0u8; 8];
+        t[..4].copy_from_slice(&version.to_le_bytes());
+        t[4..].copy_from_slice(&offset.to_le_bytes());
+        t
+    }
+
+    #[test]
+    fn footer_offsets_by_version() {
+        let p = Path::new("x.cdi");
+        assert_eq!(locate(1000, tail(0x8000_0004, 900), p).unwrap(), (Version::V2, 900));
+        assert_eq!(locate(1000, tail(0x8000_0005, 900), p).unwrap(), (Version::V3, 900));
+        // 3.5 counts back from the end of the file.
+        assert_eq!(locate(1000, tail(0x8000_0006, 100), p).unwrap(), (Version::V35, 900));
+        assert!(
+            locate(1000, tail(0x8000_0007, 100), p)
+                .unwrap_err()
+                .to_string()
+                .contains("0x80000007")
+        );
+        assert!(
+            locate(1000, tail(0x8000_0006, 1001), p)
+                .unwrap_err()
+                .to_string()
+                .contains("outside the file")
+        );
+        assert!(locate(1000, tail(0x8000_0004, 991), p).is_err(), "no room for the session count");
+        assert!(locate(9, tail(0x8000_0004, 0), p).is_err());
+    }
+}

@@ -92,3 +92,28 @@ pub fn open_source(file: Arc<dyn ByteSource>, path: &Path) -> Result<Disc, CdiEr
     let d = descriptor::parse(&data, start, version, path)?;
     build::build(&d, file, start, path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spindle_disc::DirCompanions;
+
+    #[test]
+    fn registry_face() {
+        let f = CdiFormat;
+        assert_eq!(f.id(), "cdi");
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/cditools/test.cdi"));
+        let len = std::fs::metadata(path).unwrap().len();
+        assert!(f.probe(path, &[0u8; 16], len));
+        let disc = f
+            .open(
+                path,
+                &OpenContext {
+                    companions: &DirCompanions::beside(path),
+                    password: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(disc.track_count(), 2);
+    }
+}
