@@ -123,13 +123,14 @@ impl Header {
                 h.unit_bytes
             )));
         }
-        if h.hunk_bytes == 0 || h.hunk_bytes % FRAME_BYTES != 0 || h.hunk_bytes > MAX_HUNK_BYTES {
+        if h.hunk_bytes == 0 || !h.hunk_bytes.is_multiple_of(FRAME_BYTES) || h.hunk_bytes > MAX_HUNK_BYTES {
             return Err(corrupt(format!(
                 "header: hunks of {} bytes (a CD CHD's hunks are whole {FRAME_BYTES}-byte frames, at most {MAX_HUNK_BYTES} bytes)",
                 h.hunk_bytes
             )));
         }
-        if h.logical_bytes == 0 || h.logical_bytes % FRAME_BYTES as u64 != 0 || h.logical_bytes / FRAME_BYTES as u64 > MAX_FRAMES {
+        if h.logical_bytes == 0 || !h.logical_bytes.is_multiple_of(FRAME_BYTES as u64) || h.logical_bytes / FRAME_BYTES as u64 > MAX_FRAMES
+        {
             return Err(corrupt(format!(
                 "header: logical size {} bytes is not a whole number of frames between 1 and {MAX_FRAMES}",
                 h.logical_bytes

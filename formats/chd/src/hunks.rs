@@ -11,7 +11,8 @@
 //!   sector stream; MAME `chdcodec.cpp`, `chd_cd_decompressor::decompress`) fits in the
 //!   compressed block; chd-rs slices with it unchecked.
 //!
-//! A decoder panic that slips through is caught and reported as a corrupt hunk.
+//! A decoder panic that slips through (the map's Huffman decoder indexes its tables with
+//! values from the file) is caught and reported as a corrupt map or hunk.
 
 use crate::error::{ChdError, Result};
 use crate::header::{FRAME_BYTES, Header, fourcc};
@@ -117,7 +118,15 @@ impl Hunks {
                 )));
             }
         }
-        let chd = Chd::open(SourceReader::new(src), None).map_err(|e| chd_err(path, "header and hunk map", e))?;
+        // chd-rs indexes its Huffman tables with values from the map: a corrupt map can panic.
+        let chd = catch_unwind(AssertUnwindSafe(|| Chd::open(SourceReader::new(src), None)))
+            .map_err(|_| {
+                corrupt(format!(
+                    "hunk map at offset {}: corrupt (its Huffman decoder failed)",
+                    header.map_offset
+                ))
+            })?
+            .map_err(|e| chd_err(path, "header and hunk map", e))?;
         if chd.header().hunk_count() != header.hunk_count || chd.header().hunk_size() != header.hunk_bytes {
             return Err(corrupt("header: chd-rs reads a different hunk count or size".into()));
         }
