@@ -1,10 +1,9 @@
 //! The list of formats and writers, and opening an image by probing them in order.
 
 use crate::ImageError;
+use spindle_container::ContainerCompanions;
 use spindle_disc::format::PROBE_BYTES;
-use spindle_disc::{DirCompanions, Disc, ImageFormat, ImageWriter, OpenContext};
-use std::fs::File;
-use std::io::Read;
+use spindle_disc::{Disc, ImageFormat, ImageWriter, OpenContext};
 use std::path::Path;
 
 /// Every readable format, in probe order. ISO comes last: it is the fallback for any file
@@ -12,6 +11,10 @@ use std::path::Path;
 pub fn formats() -> Vec<Box<dyn ImageFormat>> {
     vec![
         Box::new(spindle_format_mds::MdsFormat),
+        Box::new(spindle_format_ccd::CcdFormat),
+        Box::new(spindle_format_nrg::NrgFormat),
+        Box::new(spindle_format_cdi::CdiFormat),
+        Box::new(spindle_format_chd::ChdFormat),
         Box::new(spindle_format_cue::CueFormat),
         Box::new(spindle_format_iso::IsoFormat),
     ]
@@ -24,6 +27,7 @@ pub fn writers() -> Vec<Box<dyn ImageWriter>> {
         Box::new(spindle_format_cue::BinCueWriter),
         Box::new(spindle_format_mds::MdsWriter),
         Box::new(spindle_format_mds::MdxWriter),
+        Box::new(spindle_format_ccd::CcdWriter),
     ]
 }
 
@@ -32,32 +36,40 @@ pub fn open(path: &Path) -> Result<Disc, ImageError> {
     open_with(path, None)
 }
 
-/// Opens an image: the first format whose probe claims it parses it.
+/// Opens an image: the first format whose probe claims it parses it. A `.gz`, `.xz` or
+/// `.zst` image is opened as the file inside it (`game.iso.zst` as `game.iso`), and every
+/// companion it names may be compressed too (`disc.bin.xz` for `disc.bin`).
 pub fn open_with(path: &Path, password: Option<String>) -> Result<Disc, ImageError> {
     let io = |source| ImageError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let mut f = File::open(path).map_err(io)?;
-    let meta = f.metadata().map_err(io)?;
+    let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_dir() {
         return Err(io(std::io::Error::new(
             std::io::ErrorKind::IsADirectory,
             "is a directory, not an image file",
         )));
     }
-    let len = meta.len();
-    let mut head = Vec::with_capacity(PROBE_BYTES);
-    f.by_ref().take(PROBE_BYTES as u64).read_to_end(&mut head).map_err(io)?;
-    let companions = DirCompanions::beside(path);
+    let companions = ContainerCompanions::beside(path);
+    let src = companions.open_path(path).map_err(io)?;
+    let compressed = src.plain_file().is_none();
+    let inner = if compressed {
+        spindle_container::inner_path(path)
+    } else {
+        path.to_path_buf()
+    };
+    let len = src.len();
+    let mut head = vec![0u8; (PROBE_BYTES as u64).min(len) as usize];
+    src.read_exact_at(&mut head, 0).map_err(io)?;
     let ctx = OpenContext {
         companions: &companions,
         password,
     };
     let all = formats();
     for format in &all {
-        if format.probe(path, &head, len) {
-            return format.open(path, &ctx).map_err(|source| ImageError::Open {
+        if format.probe(&inner, &head, len) {
+            return format.open(&inner, &ctx).map_err(|source| ImageError::Open {
                 path: path.to_path_buf(),
                 format: format.id(),
                 source,

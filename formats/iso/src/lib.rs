@@ -56,8 +56,16 @@ impl ImageFormat for IsoFormat {
     fn probe(&self, _path: &Path, head: &[u8], len: u64) -> bool {
         len > 0 && detect_layout(head, len).is_some()
     }
-    fn open(&self, path: &Path, _ctx: &OpenContext) -> Result<Disc, BoxError> {
-        Ok(open(path)?)
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+        // Through the companions, so that a compressed `game.iso.zst` opened as `game.iso`
+        // reads its decompressed bytes.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let io = |source| IsoError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = ctx.companions.open(&name).map_err(io)?;
+        Ok(open_source(path, file)?)
     }
 }
 
@@ -67,20 +75,29 @@ pub fn open(path: &Path) -> Result<Disc, IsoError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = FileSource::open(path).map_err(io)?;
-    let len = spindle_disc::ByteSource::len(&file);
+    let file: Arc<dyn spindle_disc::ByteSource> = Arc::new(FileSource::open(path).map_err(io)?);
+    open_source(path, file)
+}
+
+/// Opens an ISO or raw sector image from its bytes (`path` names it in messages).
+pub fn open_source(path: &Path, file: Arc<dyn spindle_disc::ByteSource>) -> Result<Disc, IsoError> {
+    let io = |source| IsoError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = file.len();
+    let file_path = file.path().to_path_buf();
     if len == 0 {
         return Err(IsoError::Empty { path: path.to_path_buf() });
     }
     let mut head = vec![0u8; (spindle_disc::format::PROBE_BYTES as u64).min(len) as usize];
-    spindle_disc::ByteSource::read_exact_at(&file, &mut head, 0).map_err(io)?;
+    file.read_exact_at(&mut head, 0).map_err(io)?;
     let layout = detect_layout(&head, len).ok_or(IsoError::NotSectors {
         path: path.to_path_buf(),
         len,
     })?;
     let sectors = (len / layout.sector_size as u64) as u32;
     let medium = if layout.raw { Medium::CdRom } else { Medium::guess_from_size(len) };
-    let file: Arc<dyn spindle_disc::ByteSource> = Arc::new(file);
     let main = match layout.sector_size {
         2048 => MainLayout::USER,
         2336 => MainLayout::MODE2_2336,
@@ -126,7 +143,7 @@ pub fn open(path: &Path) -> Result<Disc, IsoError> {
             format: "iso".into(),
             variant,
             path: path.to_path_buf(),
-            files: vec![path.to_path_buf()],
+            files: vec![file_path],
         },
     );
     disc.sessions.push(Session {

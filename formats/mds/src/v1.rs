@@ -5,26 +5,23 @@ use crate::build::{BuildContext, build};
 use crate::descriptor::{self, Version};
 use crate::error::{MdsError, Result};
 use crate::le::Bytes;
-use spindle_disc::{Disc, OpenContext};
-use std::io::Read;
+use spindle_disc::{ByteSource, Disc, OpenContext};
 use std::path::Path;
 
-/// Reads an MDS v1 file into memory (bounded).
-pub fn read_descriptor(path: &Path) -> Result<Vec<u8>> {
-    let io = |source| MdsError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let f = std::fs::File::open(path).map_err(io)?;
-    let len = f.metadata().map_err(io)?.len();
+/// Reads an MDS v1 descriptor into memory (bounded).
+pub fn read_descriptor(path: &Path, src: &dyn ByteSource) -> Result<Vec<u8>> {
+    let len = src.len();
     if len > MAX_DESCRIPTOR_BYTES {
         return Err(MdsError::Corrupt {
             path: path.to_path_buf(),
             message: format!("{len} bytes is too large for an MDS descriptor (at most {MAX_DESCRIPTOR_BYTES})"),
         });
     }
-    let mut data = Vec::with_capacity(len as usize);
-    f.take(MAX_DESCRIPTOR_BYTES).read_to_end(&mut data).map_err(io)?;
+    let mut data = vec![0u8; len as usize];
+    src.read_exact_at(&mut data, 0).map_err(|source| MdsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(data)
 }
 
@@ -34,8 +31,8 @@ pub fn parse(data: &[u8], path: &Path) -> Result<descriptor::Descriptor> {
     descriptor::parse(Bytes::new(data, path), Version::V1 { minor })
 }
 
-pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
-    let data = read_descriptor(path)?;
+pub fn open(path: &Path, ctx: &OpenContext, src: &dyn ByteSource) -> Result<Disc> {
+    let data = read_descriptor(path, src)?;
     let d = parse(&data, path)?;
     let minor = data[17];
     build(

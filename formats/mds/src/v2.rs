@@ -18,7 +18,7 @@ use crate::descriptor::{self, Descriptor, Version};
 use crate::error::{MdsError, Result};
 use crate::le::{Bytes, Le};
 use flate2::read::ZlibDecoder;
-use spindle_disc::{ByteSource, Disc, FileSource, OpenContext};
+use spindle_disc::{ByteSource, Disc, OpenContext};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -162,11 +162,7 @@ pub fn data_key(d: &Descriptor, data: &[u8], password: Option<&str>, path: &Path
         .ok_or_else(|| MdsError::WrongPassword { path: path.to_path_buf() })
 }
 
-pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
-    let src: Arc<dyn ByteSource> = Arc::new(FileSource::open(path).map_err(|source| MdsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?);
+pub fn open(path: &Path, ctx: &OpenContext, src: Arc<dyn ByteSource>) -> Result<Disc> {
     let dec = decode(&*src, path)?;
     let d = parse(&dec.descriptor, dec.version, path)?;
     let key = data_key(&d, &dec.descriptor, ctx.password.as_deref(), path)?;

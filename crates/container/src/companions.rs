@@ -1,0 +1,76 @@
+//! Companion files that may be compressed: a descriptor's `disc.bin` is read from
+//! `disc.bin.xz` when only that exists, and a name that ends in `.gz`/`.xz`/`.zst` (with the
+//! matching magic) reads decompressed. Opened containers are kept, so a file named twice
+//! (an image and its own descriptor lookup) is indexed once.
+
+use crate::{Kind, kind_of, open};
+use spindle_disc::{ByteSource, Companions, DirCompanions, FileSource};
+use std::collections::HashMap;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// [`DirCompanions`] that see through compression.
+pub struct ContainerCompanions {
+    dir: DirCompanions,
+    opened: Mutex<HashMap<PathBuf, Arc<dyn ByteSource>>>,
+}
+
+impl ContainerCompanions {
+    pub fn beside(descriptor: &Path) -> ContainerCompanions {
+        ContainerCompanions {
+            dir: DirCompanions::beside(descriptor),
+            opened: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Opens `path`, decompressing when its name and first bytes say it is compressed.
+    pub fn open_path(&self, path: &Path) -> io::Result<Arc<dyn ByteSource>> {
+        if let Some(s) = self.opened.lock().unwrap().get(path) {
+            return Ok(s.clone());
+        }
+        let plain = FileSource::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let mut head = [0u8; 16];
+        let n = (plain.len() as usize).min(16);
+        plain.plain_file().expect("a plain file").read_exact_at(&mut head[..n], 0)?;
+        let src: Arc<dyn ByteSource> = match kind_of(path, &head[..n]) {
+            Some(kind) => Arc::new(open(path, kind)?),
+            None => Arc::new(plain),
+        };
+        self.opened.lock().unwrap().insert(path.to_path_buf(), src.clone());
+        Ok(src)
+    }
+}
+
+impl Companions for ContainerCompanions {
+    fn resolve(&self, name: &str) -> io::Result<PathBuf> {
+        match self.dir.resolve(name) {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                for ext in ["zst", "xz", "gz"] {
+                    if let Ok(p) = self.dir.resolve(&format!("{name}.{ext}")) {
+                        return Ok(p);
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn open(&self, name: &str) -> io::Result<Arc<dyn ByteSource>> {
+        let path = self.resolve(name)?;
+        self.open_path(&path)
+    }
+}
+
+/// The kind of a path by its name alone (for choosing how to open an image).
+pub fn kind_by_name(path: &Path) -> Option<Kind> {
+    let ext = path.extension()?.to_string_lossy().to_lowercase();
+    match ext.as_str() {
+        "gz" | "gzip" => Some(Kind::Gzip),
+        "xz" => Some(Kind::Xz),
+        "zst" | "zstd" => Some(Kind::Zstd),
+        _ => None,
+    }
+}

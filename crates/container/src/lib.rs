@@ -1,0 +1,180 @@
+//! # spindle-container: compressed images with random access
+//!
+//! A disc image inside a `.gz`, `.xz` or `.zst` file reads like the plain file: [`open`]
+//! returns a [`Compressed`] [`ByteSource`] whose positioned reads decode only what they need.
+//! How each container gets random access (`docs/containers.md` has the costs):
+//!
+//! | container | random access through | cost at open |
+//! |---|---|---|
+//! | zstd, seekable format (seek table in a skippable frame) | the seek table's frames | reading the table |
+//! | zstd, several frames (e.g. `zstd -B`, pzstd) | frame headers and block headers | walking the headers, decoding frames without a content size |
+//! | xz, several blocks (`xz -T`, `--block-size`) | the stream index | reading the index |
+//! | gzip | checkpoints of the inflate state every 8 MiB, made by one pass | one full decompression; ~45 KB of memory per checkpoint |
+//! | zstd or xz in one frame/block | a decompressed copy in a temporary file | one full decompression, disk space of the plain image |
+//!
+//! Decoded frames are kept in a small cache, so sequential reads decode each frame once.
+
+mod cache;
+mod companions;
+mod frames;
+mod gzip;
+mod xz;
+mod zst;
+
+pub use companions::{ContainerCompanions, kind_by_name};
+pub use zst::write_seekable;
+
+use spindle_disc::ByteSource;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A compression container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Gzip,
+    Xz,
+    Zstd,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Gzip => "gzip",
+            Kind::Xz => "xz",
+            Kind::Zstd => "zstd",
+        }
+    }
+    fn magic_ok(self, head: &[u8]) -> bool {
+        match self {
+            Kind::Gzip => head.starts_with(&[0x1F, 0x8B, 0x08]),
+            Kind::Xz => head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]),
+            // A zstd frame, or a skippable frame (a seekable file may start with one).
+            Kind::Zstd => {
+                head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD])
+                    || (head.len() >= 4 && head[1..4] == [0x2A, 0x4D, 0x18] && head[0] & 0xF0 == 0x50)
+            }
+        }
+    }
+}
+
+/// The container a file name's extension says, if its first bytes agree.
+pub fn kind_of(path: &Path, head: &[u8]) -> Option<Kind> {
+    let ext = path.extension()?.to_string_lossy().to_lowercase();
+    let kind = match ext.as_str() {
+        "gz" | "gzip" => Kind::Gzip,
+        "xz" => Kind::Xz,
+        "zst" | "zstd" => Kind::Zstd,
+        _ => return None,
+    };
+    kind.magic_ok(head).then_some(kind)
+}
+
+/// The name of the file inside: `game.iso.zst` → `game.iso`.
+pub fn inner_path(path: &Path) -> PathBuf {
+    path.with_extension("")
+}
+
+/// How reads find their bytes.
+enum Access {
+    /// Independently decodable frames (zstd frames, xz blocks).
+    Frames(frames::Frames),
+    /// gzip: inflate checkpoints.
+    Gzip(gzip::Index),
+    /// The whole stream decoded once into a temporary file.
+    Cached(cache::Cache),
+}
+
+/// A compressed file read as its decompressed bytes.
+pub struct Compressed {
+    path: PathBuf,
+    kind: Kind,
+    len: u64,
+    access: Access,
+    decoded: AtomicU64,
+}
+
+impl Compressed {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+    /// Bytes decoded so far, index building included (what tests assert on).
+    pub fn bytes_decoded(&self) -> u64 {
+        self.decoded.load(Ordering::Relaxed)
+    }
+    /// How random access works for this file, for `spindle info` and docs.
+    pub fn access(&self) -> String {
+        match &self.access {
+            Access::Frames(f) => format!("{} independent frames", f.count()),
+            Access::Gzip(g) => format!("{} inflate checkpoints", g.count()),
+            Access::Cached(_) => "one frame: decoded once into a temporary file".into(),
+        }
+    }
+}
+
+fn invalid(path: &Path, what: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()))
+}
+
+/// Opens a compressed file of a known kind and builds its random-access index.
+pub fn open(path: &Path, kind: Kind) -> io::Result<Compressed> {
+    let file = File::open(path)?;
+    let flen = file.metadata()?.len();
+    let decoded = AtomicU64::new(0);
+    let access = match kind {
+        Kind::Zstd => match zst::index(&file, flen, path, &decoded)? {
+            Some(f) => Access::Frames(f),
+            None => Access::Cached(cache::Cache::fill(path, kind, &decoded)?),
+        },
+        Kind::Xz => match xz::index(&file, flen, path)? {
+            Some(f) => Access::Frames(f),
+            None => Access::Cached(cache::Cache::fill(path, kind, &decoded)?),
+        },
+        Kind::Gzip => Access::Gzip(gzip::Index::build(file.try_clone()?, flen, path, &decoded)?),
+    };
+    let len = match &access {
+        Access::Frames(f) => f.len(),
+        Access::Gzip(g) => g.len(),
+        Access::Cached(c) => c.len(),
+    };
+    let access = match access {
+        Access::Frames(f) => Access::Frames(f.with_file(file, kind)),
+        other => other,
+    };
+    Ok(Compressed {
+        path: path.to_path_buf(),
+        kind,
+        len,
+        access,
+        decoded,
+    })
+}
+
+impl ByteSource for Compressed {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: {} bytes at {offset} are past the end ({} bytes decompressed)",
+                    self.path.display(),
+                    buf.len(),
+                    self.len
+                ),
+            ));
+        }
+        match &self.access {
+            Access::Frames(f) => f.read_at(buf, offset, &self.path, &self.decoded),
+            Access::Gzip(g) => g.read_at(buf, offset, &self.path, &self.decoded),
+            Access::Cached(c) => c.file().read_exact_at(buf, offset),
+        }
+    }
+    fn len(&self) -> u64 {
+        self.len
+    }
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
