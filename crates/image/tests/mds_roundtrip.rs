@@ -134,6 +134,21 @@ fn sample_cue_bin_discs() {
     }
 }
 
+/// NRG, CDI and CHD samples (other formats' discs: stored pregaps, XA, two sessions).
+#[test]
+fn sample_nrg_cdi_chd_discs() {
+    for rel in [
+        "libcdio/p1.nrg",
+        "libcdio/videocd.nrg",
+        "cditools/test.cdi",
+        "generated-chd/mixed-mode1-audio.chd",
+        "generated-chd/cdda.chd",
+    ] {
+        let disc = open(&samples().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
+        round_trip(&disc, rel);
+    }
+}
+
 #[test]
 fn sample_iso_images() {
     let mut n = 0;
