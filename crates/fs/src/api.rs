@@ -16,6 +16,14 @@ pub trait BlockDevice: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Where the bytes from `offset` lie in a plain file, when they are stored there as they
+    /// read (an ISO image, a 2048-byte track of a cue sheet): (file, offset in the file, bytes
+    /// from there that map 1:1, at most `len`). Lets callers copy without reading through
+    /// (`copy_file_range`); `None` when the bytes must be read with [`read_at`](Self::read_at).
+    fn backing(&self, offset: u64, len: u64) -> Option<(&std::fs::File, u64, u64)> {
+        let _ = (offset, len);
+        None
+    }
 }
 
 impl BlockDevice for spindle_disc::SectorView {
@@ -24,6 +32,38 @@ impl BlockDevice for spindle_disc::SectorView {
     }
     fn len(&self) -> u64 {
         spindle_disc::SectorView::len(self)
+    }
+    fn backing(&self, offset: u64, len: u64) -> Option<(&std::fs::File, u64, u64)> {
+        use spindle_disc::{ExtentData, MainLayout, TrackMode};
+        // Only the 2048-byte user-data view maps to stored bytes one to one.
+        if self.sector_size() != 2048 || offset >= self.len() || len == 0 {
+            return None;
+        }
+        let len = len.min(self.len() - offset);
+        let lba = self.start().offset((offset / 2048) as i64);
+        let within = offset % 2048;
+        let (_, track) = self.disc().locate(lba)?;
+        // As `Disc::read_sectors` reads directly: user data stored as is.
+        if track.mode.user_size() != 2048 || track.mode == TrackMode::Mode2Mixed || !track.mode.is_data() {
+            return None;
+        }
+        let mut ext_start = track.start;
+        for e in &track.extents {
+            let end = ext_start.offset(e.sectors as i64);
+            if lba < end {
+                let ExtentData::Stored(s) = &e.data else { return None };
+                if s.sub != spindle_disc::SubLayout::None || s.scrambled || s.main != MainLayout::USER || s.stride(track.mode) != 2048 {
+                    return None;
+                }
+                let file = s.file.plain_file()?;
+                let in_extent = lba.since(ext_start) as u64;
+                let file_off = s.offset + in_extent * 2048 + within;
+                let run = ((e.sectors as u64 - in_extent) * 2048 - within).min(len);
+                return Some((file, file_off, run));
+            }
+            ext_start = end;
+        }
+        None
     }
 }
 
@@ -99,6 +139,26 @@ pub struct Metadata {
     pub ino: u64,
 }
 
+/// One entry of a directory walk ([`FileSystem::walk_dir`]).
+#[derive(Clone, Copy, Debug)]
+pub struct EntryInfo<'a> {
+    pub name: &'a str,
+    pub node: NodeId,
+    pub meta: &'a Metadata,
+    /// The target of a symbolic link when the reader has it at hand (`None`: ask
+    /// [`FileSystem::read_link`]).
+    pub symlink: Option<&'a str>,
+}
+
+/// Where a run of a file's content is stored as is in a plain file ([`FileSystem::content_run`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ContentRun<'a> {
+    pub file: &'a std::fs::File,
+    /// Offset of the run in `file`.
+    pub offset: u64,
+    pub len: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {
     pub name: String,
@@ -171,6 +231,60 @@ pub trait FileSystem: Send + Sync {
     fn lookup(&self, dir: NodeId, name: &str) -> Result<Option<NodeId>> {
         Ok(self.read_dir(dir)?.into_iter().find(|e| e.name == name).map(|e| e.node))
     }
+    /// Calls `f` with each entry of a directory (without `.` and `..`) and its metadata, in
+    /// directory order: for one-shot walks (`ls -lR`), where a reader may read the entries
+    /// straight from the directory without caching them. Nodes of subdirectories stay
+    /// valid for `walk_dir`, `read_dir` and the rest.
+    fn walk_dir(&self, dir: NodeId, f: &mut dyn FnMut(EntryInfo<'_>) -> Result<()>) -> Result<()> {
+        for e in self.read_dir(dir)? {
+            let meta = self.metadata(e.node)?;
+            f(EntryInfo {
+                name: &e.name,
+                node: e.node,
+                meta: &meta,
+                symlink: None,
+            })?;
+        }
+        Ok(())
+    }
+    /// Where the content of file `node` from `offset` is stored as is in a plain file, for a
+    /// copy that does not read through (`copy_file_range`); `None` when it must be read with
+    /// [`read`](Self::read) (compressed, interleaved, not in a plain file, or at the end).
+    fn content_run(&self, node: NodeId, offset: u64) -> Result<Option<ContentRun<'_>>> {
+        let _ = (node, offset);
+        Ok(None)
+    }
+}
+
+/// Copies `len` bytes from `src` at `src_off` to `dst` at `dst_off` inside the kernel
+/// (`copy_file_range`); returns the bytes copied, short (or 0) when the source ends early or
+/// the kernel stops part way. An error (nothing copied) means the kernel cannot copy between
+/// these files: copy by reading instead.
+pub fn copy_file_range(src: &std::fs::File, src_off: u64, dst: &std::fs::File, dst_off: u64, len: u64) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    let mut done = 0u64;
+    while done < len {
+        let mut si = (src_off + done) as libc::loff_t;
+        let mut di = (dst_off + done) as libc::loff_t;
+        let want = (len - done).min(1 << 30) as usize;
+        // SAFETY: both descriptors are open for the call; the offsets are our own variables.
+        let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut si, dst.as_raw_fd(), &mut di, want, 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            if done > 0 {
+                break;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            break;
+        }
+        done += n as u64;
+    }
+    Ok(done)
 }
 
 /// Resolves a `/`-separated path from the root (symlinks are not followed).

@@ -1,6 +1,6 @@
 use super::fsview::{self, FsChoice};
 use anyhow::Result;
-use spindle_fs::{FileKind, FileSystem, NodeId, resolve};
+use spindle_fs::{FileKind, FileSystem, Metadata, NodeId, resolve};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,27 +67,38 @@ impl Lines {
             return Ok(());
         }
         let m = fs.metadata(node)?;
+        let target = if m.kind == FileKind::Symlink {
+            Some(fs.read_link(node)?)
+        } else {
+            None
+        };
+        let mut l = Vec::with_capacity(64 + name.len());
+        self.format(&mut l, &m, name, target.as_deref());
+        out.write_all(&l)?;
+        Ok(())
+    }
+
+    /// Appends the long-listing line of an entry (newline included) to `l`.
+    fn format(&mut self, l: &mut Vec<u8>, m: &Metadata, name: &str, target: Option<&str>) {
         let minute = m.mtime.secs.div_euclid(60);
         if self.last_time.as_ref().is_none_or(|(k, _)| *k != minute) {
             self.last_time = Some((minute, fsview::time_string(m.mtime)));
         }
         let time = &self.last_time.as_ref().expect("just set").1;
-        let mut l = Vec::with_capacity(64 + name.len());
-        l.extend_from_slice(&fsview::mode_bytes(&m));
+        l.extend_from_slice(&fsview::mode_bytes(m));
         for (v, width) in [(m.nlink as u64, 3), (m.uid as u64, 5), (m.gid as u64, 5), (m.size, 12)] {
             l.push(b' ');
-            push_right(&mut l, v, width);
+            push_right(l, v, width);
         }
         l.push(b' ');
         l.extend_from_slice(time.as_bytes());
         l.push(b' ');
         l.extend_from_slice(name.as_bytes());
-        out.write_all(&l)?;
-        if m.kind == FileKind::Symlink {
-            write!(out, " -> {}", fs.read_link(node)?)?;
+        if let Some(t) = target {
+            l.extend_from_slice(b" -> ");
+            l.extend_from_slice(t.as_bytes());
         }
-        out.write_all(b"\n")?;
-        Ok(())
+        l.push(b'\n');
     }
 }
 
@@ -108,6 +119,18 @@ fn push_right(out: &mut Vec<u8>, mut v: u64, width: usize) {
     out.extend_from_slice(&digits[20 - n..]);
 }
 
+/// One directory's lines, gathered before sorting: names and formatted lines in two byte
+/// buffers reused from directory to directory (no allocation per entry).
+#[derive(Default)]
+struct DirLines {
+    names: Vec<u8>,
+    text: Vec<u8>,
+    /// (name range, line range) of each entry.
+    items: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// Subdirectories to list next (for `-R`): (name, node).
+    subdirs: Vec<(String, NodeId)>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn list(
     out: &mut impl Write,
@@ -119,22 +142,67 @@ fn list(
     recursive: bool,
     first: bool,
 ) -> Result<()> {
-    let mut entries = fs.read_dir(dir)?;
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut buf = DirLines::default();
+    list_into(out, lines, &mut buf, fs, dir, path, long, recursive, first)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn list_into(
+    out: &mut impl Write,
+    lines: &mut Lines,
+    buf: &mut DirLines,
+    fs: &dyn FileSystem,
+    dir: NodeId,
+    path: &str,
+    long: bool,
+    recursive: bool,
+    first: bool,
+) -> Result<()> {
+    buf.names.clear();
+    buf.text.clear();
+    buf.items.clear();
+    let mut subdirs = std::mem::take(&mut buf.subdirs);
+    subdirs.clear();
+    fs.walk_dir(dir, &mut |e| {
+        let n0 = buf.names.len();
+        buf.names.extend_from_slice(e.name.as_bytes());
+        let t0 = buf.text.len();
+        if long {
+            let target = match (e.meta.kind, e.symlink) {
+                (FileKind::Symlink, Some(t)) => Some(std::borrow::Cow::Borrowed(t)),
+                (FileKind::Symlink, None) => Some(std::borrow::Cow::Owned(fs.read_link(e.node)?)),
+                _ => None,
+            };
+            lines.format(&mut buf.text, e.meta, e.name, target.as_deref());
+        } else {
+            buf.text.extend_from_slice(e.name.as_bytes());
+            buf.text.push(b'\n');
+        }
+        buf.items.push((n0..buf.names.len(), t0..buf.text.len()));
+        if recursive && e.meta.kind == FileKind::Dir {
+            subdirs.push((e.name.to_string(), e.node));
+        }
+        Ok(())
+    })?;
+    let names = &buf.names;
+    // Stable, and linear on the (usual) already sorted order.
+    buf.items.sort_by(|a, b| names[a.0.clone()].cmp(&names[b.0.clone()]));
     if recursive {
         if !first {
             writeln!(out)?;
         }
         writeln!(out, "{path}:")?;
     }
-    for e in &entries {
-        lines.line(out, fs, e.node, &e.name, long)?;
+    for (_, line) in &buf.items {
+        out.write_all(&buf.text[line.clone()])?;
     }
     if recursive {
-        for e in entries.iter().filter(|e| e.kind == FileKind::Dir) {
-            let sub = format!("{}/{}", path.trim_end_matches('/'), e.name);
-            list(out, lines, fs, e.node, &sub, long, recursive, false)?;
+        subdirs.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, node) in &subdirs {
+            let sub = format!("{}/{}", path.trim_end_matches('/'), name);
+            list_into(out, lines, buf, fs, *node, &sub, long, recursive, false)?;
         }
     }
+    buf.subdirs = subdirs;
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! root's is the position of the root record inside its volume descriptor, which no directory
 //! record can share. Directories are parsed once and cached with their nodes, so `lookup` and
 //! `metadata` after a `read_dir` cost a hash lookup; a node not yet seen is re-read from its
-//! record.
+//! record. One-shot walks (`walk_dir`: `ls -lR`) read records straight from the directory
+//! extent, borrowed from one buffer (no copy of names or system use areas, SUSP entries
+//! interpreted in place), and cache only subdirectories.
 //!
 //! Hostile input is bounded: every extent is checked against the device; each directory extent
 //! may be listed by one node only (a second directory record pointing at an extent already
@@ -12,11 +14,13 @@
 //! reads every directory byte at most once; SUSP continuation chains are bounded
 //! ([`super::susp`]); zisofs blocks are checked ([`super::zisofs`]).
 
-use crate::api::{BlockDevice, DirEntry, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Result, Time, read_exact_at};
+use crate::api::{
+    BlockDevice, ContentRun, DirEntry, EntryInfo, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Result, Time, read_exact_at,
+};
 use crate::iso::joliet::joliet_name;
-use crate::iso::record::{DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, iso_name, parse_directory_record};
-use crate::iso::rockridge::{RockRidge, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
-use crate::iso::susp::{MAX_LISTING_CE_BYTES, collect_entries, parse_susp};
+use crate::iso::record::{DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, RecordRef, iso_name, parse_directory_record, parse_record_ref};
+use crate::iso::rockridge::{RockRidge, RrBuilder, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
+use crate::iso::susp::{MAX_LISTING_CE_BYTES, collect_entries, parse_susp, visit_entries};
 use crate::iso::volume::{self, SECTOR};
 use crate::iso::zisofs::ZisofsFile;
 use std::collections::HashMap;
@@ -260,15 +264,16 @@ impl IsoFs {
         dot.extent = root_rec.extent;
         dot.size = root_rec.size;
         dot.flags |= crate::iso::record::FLAG_DIRECTORY;
-        let (_, root) = fs.make_node(&[(root_pos, dot)], true, &mut { MAX_LISTING_CE_BYTES })?;
+        let (_, root) = fs.make_node(&[(root_pos, dot.as_ref())], true, &mut { MAX_LISTING_CE_BYTES })?;
         fs.nodes.lock().unwrap().insert(root_pos, Arc::new(root));
         Ok(fs)
     }
 
-    fn rock_ridge(&self, rec: &DirRecord, budget: &mut u64) -> Result<Option<RockRidge>> {
+    fn rock_ridge(&self, system_use: &[u8], budget: &mut u64) -> Result<Option<RockRidge>> {
         let Some(skip) = self.susp_skip else { return Ok(None) };
-        match collect_entries(&*self.dev, &rec.system_use, skip, budget) {
-            Ok(entries) => Ok(Some(RockRidge::from_entries(&entries))),
+        let mut b = RrBuilder::default();
+        match visit_entries(&*self.dev, system_use, skip, budget, &mut |sig, _, d| b.push(sig, d)) {
+            Ok(()) => Ok(Some(b.rr)),
             Err(e) if self.names == Names::RockRidge => Err(e),
             // The plain view reads SUSP only for zisofs; broken SUSP leaves the file as stored.
             Err(_) => Ok(None),
@@ -279,13 +284,15 @@ impl IsoFs {
     /// display name too. `is_root` skips the CL/name handling.
     /// The name is `None` for an entry the view hides (Rock Ridge `RE`, unusable names).
     /// `budget`: continuation bytes and relocated-directory reads left for this listing.
-    fn make_node(&self, recs: &[(u64, DirRecord)], is_root: bool, budget: &mut u64) -> Result<(Option<String>, Node)> {
+    fn make_node(&self, recs: &[(u64, RecordRef<'_>)], is_root: bool, budget: &mut u64) -> Result<(Option<String>, Node)> {
         let (pos, first) = &recs[0];
-        let rr = self.rock_ridge(first, budget)?;
+        let mut rr = self.rock_ridge(first.system_use, budget)?;
         let use_rr = self.names == Names::RockRidge;
         // A relocated directory is reached through its CL entry only.
         let hidden = use_rr && rr.as_ref().is_some_and(|r| r.relocated);
-        let mut rr_attrs = if use_rr { rr.clone() } else { None };
+        // The name is taken out of `rr` (it is not needed afterwards): no copy.
+        let rr_name = rr.as_mut().and_then(|r| r.name.take());
+        let mut dot_attrs: Option<RockRidge> = None;
         let mut dir_extent: Option<(u32, u32)> = first.is_dir().then_some((first.extent, first.size));
         let child_link = rr.as_ref().and_then(|r| r.child_link).filter(|_| use_rr && !is_root);
         if let Some(target) = child_link {
@@ -295,27 +302,32 @@ impl IsoFs {
                 .checked_sub(SECTOR)
                 .ok_or_else(|| corrupt("relocated directories of one directory exceed the read budget".into()))?;
             let dot = self.dot_record(target)?;
-            let dot_rr = self.rock_ridge(&dot, budget)?;
+            let dot_rr = self.rock_ridge(&dot.system_use, budget)?;
             dir_extent = Some((target, dot.size));
-            if let Some(d) = dot_rr.filter(|d| d.has_px) {
-                rr_attrs = Some(d);
-            }
+            dot_attrs = dot_rr.filter(|d| d.has_px);
         }
+        let rr_attrs: Option<&RockRidge> = match &dot_attrs {
+            Some(d) => Some(d),
+            None if use_rr => rr.as_ref(),
+            None => None,
+        };
         let name = if is_root || hidden {
             None
         } else {
-            let n = match self.names {
-                Names::Joliet => joliet_name(&first.name),
-                Names::Iso => iso_name(&first.name),
-                Names::RockRidge => match rr.as_ref().and_then(|r| r.name.as_ref()) {
-                    Some(n) => String::from_utf8_lossy(n).into_owned(),
-                    None => iso_name(&first.name),
+            let mut n = match self.names {
+                Names::Joliet => joliet_name(first.name),
+                Names::Iso => iso_name(first.name),
+                Names::RockRidge => match rr_name {
+                    Some(n) => String::from_utf8(n).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    None => iso_name(first.name),
                 },
             };
-            let n = n.replace(['/', '\0'], "_");
+            if n.contains(['/', '\0']) {
+                n = n.replace(['/', '\0'], "_");
+            }
             (!n.is_empty() && n != "." && n != "..").then_some(n)
         };
-        let px = rr_attrs.as_ref().filter(|r| r.has_px);
+        let px = rr_attrs.filter(|r| r.has_px);
         let kind = match px.map(|r| r.mode & S_IFMT) {
             _ if dir_extent.is_some() => FileKind::Dir,
             Some(S_IFLNK) => FileKind::Symlink,
@@ -325,12 +337,11 @@ impl IsoFs {
             Some(S_IFSOCK) => FileKind::Socket,
             // PX says directory but the record does not: the record decides (no extent to list).
             Some(S_IFDIR) => FileKind::File,
-            _ if use_rr && rr_attrs.as_ref().is_some_and(|r| r.symlink.is_some()) => FileKind::Symlink,
+            _ if use_rr && rr_attrs.is_some_and(|r| r.symlink.is_some()) => FileKind::Symlink,
             _ => FileKind::File,
         };
         let symlink = if kind == FileKind::Symlink {
             rr_attrs
-                .as_ref()
                 .and_then(|r| r.symlink.as_ref())
                 .map(|t| String::from_utf8_lossy(t).into_owned())
         } else {
@@ -377,11 +388,11 @@ impl IsoFs {
                 match (&name, is_root) {
                     (Some(n), _) => n.clone(),
                     (None, true) => "/".to_string(),
-                    (None, false) => iso_name(&first.name),
+                    (None, false) => iso_name(first.name),
                 }
             )
         });
-        let t = |f: fn(&RockRidge) -> Option<Time>| rr_attrs.as_ref().and_then(f).unwrap_or(first.recorded);
+        let t = |f: fn(&RockRidge) -> Option<Time>| rr_attrs.and_then(f).unwrap_or(first.recorded);
         let ino = match px.and_then(|r| r.ino).filter(|&i| i != 0) {
             Some(i) => (1 << 63) | i as u64,
             None if kind == FileKind::File && stored > 0 => (1 << 62) | recs[0].1.extent as u64,
@@ -401,7 +412,7 @@ impl IsoFs {
             mtime: t(|r| r.mtime),
             atime: t(|r| r.atime),
             ctime: t(|r| r.ctime),
-            rdev: rr_attrs.as_ref().and_then(|r| r.rdev).unwrap_or(0),
+            rdev: rr_attrs.and_then(|r| r.rdev).unwrap_or(0),
             ino,
         };
         Ok((
@@ -508,12 +519,12 @@ impl IsoFs {
 
     /// Calls `f` with each record of `buf` from `from` on (device position, record) until it
     /// returns false or the buffer ends; zero bytes skip to the next sector.
-    fn walk_records(&self, buf: &[u8], from: usize, base: u64, f: &mut dyn FnMut(u64, DirRecord) -> Result<bool>) -> Result<()> {
+    fn walk_records<'b>(&self, buf: &'b [u8], from: usize, base: u64, f: &mut dyn FnMut(u64, RecordRef<'b>) -> Result<bool>) -> Result<()> {
         let mut pos = from;
         while pos < buf.len() {
             let sector_end = ((pos / SECTOR as usize) + 1) * SECTOR as usize;
             let end = sector_end.min(buf.len());
-            match parse_directory_record(&buf[pos..end], self.high_sierra) {
+            match parse_record_ref(&buf[pos..end], self.high_sierra) {
                 Ok(Some(r)) => {
                     let len = r.len as usize;
                     if !f(base + pos as u64, r)? {
@@ -535,6 +546,34 @@ impl IsoFs {
         if let Some(d) = self.dirs.lock().unwrap().get(&dir.0) {
             return Ok(d.clone());
         }
+        let mut entries = Vec::new();
+        let mut by_name = HashMap::new();
+        let mut new_nodes = Vec::new();
+        self.scan_dir(dir, &mut |name, id, node| {
+            let name = name.to_string();
+            by_name.entry(name.clone()).or_insert(id);
+            entries.push(DirEntry {
+                name,
+                node: id,
+                kind: node.kind,
+            });
+            new_nodes.push((id.0, Arc::new(node)));
+            Ok(())
+        })?;
+        {
+            let mut nodes = self.nodes.lock().unwrap();
+            for (id, n) in new_nodes {
+                nodes.entry(id).or_insert(n);
+            }
+        }
+        let d = Arc::new(Dir { entries, by_name });
+        self.dirs.lock().unwrap().insert(dir.0, d.clone());
+        Ok(d)
+    }
+
+    /// Reads the directory `dir` and calls `f` with each visible entry (name, node id, node),
+    /// caching nothing but the ownership of its blocks (for loop detection).
+    fn scan_dir(&self, dir: NodeId, f: &mut dyn FnMut(&str, NodeId, Node) -> Result<()>) -> Result<()> {
         let node = self.readable_node(dir)?;
         if node.kind != FileKind::Dir {
             return Err(FsError::NotDir(format!("node {}", dir.0)));
@@ -576,8 +615,11 @@ impl IsoFs {
         }
         let mut buf = vec![0u8; ext.len as usize];
         read_exact_at(&*self.dev, ext.dev_off, &mut buf)?;
-        let mut groups: Vec<Vec<(u64, DirRecord)>> = Vec::new();
-        let mut pending: Vec<(u64, DirRecord)> = Vec::new();
+        // Records of the visible entries, and where each entry's group (several records for
+        // a multi-extent file) ends in `recs`.
+        let mut recs: Vec<(u64, RecordRef<'_>)> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
+        let mut pending = false;
         let mut records = 0usize;
         self.walk_records(&buf, 0, ext.dev_off, &mut |p, r| {
             records += 1;
@@ -585,14 +627,15 @@ impl IsoFs {
                 return Ok(true);
             }
             let more = r.flags & FLAG_MULTI_EXTENT != 0 && !r.is_dir();
-            pending.push((p, r));
+            recs.push((p, r));
+            pending = more;
             if !more {
-                groups.push(std::mem::take(&mut pending));
+                ends.push(recs.len());
             }
             Ok(true)
         })?;
-        if !pending.is_empty() {
-            groups.push(pending);
+        if pending {
+            ends.push(recs.len());
         }
         if records == 0 {
             // Every directory holds at least its '.' and '..' records (ECMA-119 6.8.2.2): one
@@ -606,30 +649,33 @@ impl IsoFs {
             )));
         }
         let mut budget = MAX_LISTING_CE_BYTES;
-        let mut entries = Vec::with_capacity(groups.len());
-        let mut by_name = HashMap::with_capacity(groups.len());
-        let mut new_nodes = Vec::with_capacity(groups.len());
-        for g in &groups {
+        let mut start = 0usize;
+        for &end in &ends {
+            let g = &recs[start..end];
+            start = end;
             let (name, node) = self.make_node(g, false, &mut budget)?;
             let Some(name) = name else { continue };
-            let id = NodeId(g[0].0);
-            by_name.entry(name.clone()).or_insert(id);
-            entries.push(DirEntry {
-                name,
-                node: id,
-                kind: node.kind,
-            });
-            new_nodes.push((id.0, Arc::new(node)));
+            f(&name, NodeId(g[0].0), node)?;
         }
-        {
-            let mut nodes = self.nodes.lock().unwrap();
-            for (id, n) in new_nodes {
-                nodes.entry(id).or_insert(n);
+        Ok(())
+    }
+
+    /// Where the stored bytes of `node` at `offset` lie on the device: (device offset, bytes
+    /// in one contiguous run), or `None` at the end of the data.
+    fn stored_run(node: &Node, off: u64) -> Option<(u64, u64)> {
+        if off >= node.stored_size {
+            return None;
+        }
+        let i = node.extents.partition_point(|e| e.file_off + e.len <= off);
+        let e = node.extents.get(i)?;
+        let rel = off - e.file_off;
+        Some(match rel.checked_div(e.unit) {
+            None => (e.dev_off + rel, e.len - rel),
+            Some(chunk) => {
+                let within = rel % e.unit;
+                (e.dev_off + chunk * (e.unit + e.gap) + within, (e.unit - within).min(e.len - rel))
             }
-        }
-        let d = Arc::new(Dir { entries, by_name });
-        self.dirs.lock().unwrap().insert(dir.0, d.clone());
-        Ok(d)
+        })
     }
 
     /// Reads stored (not decompressed) bytes of a file at `offset`.
@@ -637,19 +683,7 @@ impl IsoFs {
         let mut done = 0usize;
         while done < buf.len() {
             let off = offset + done as u64;
-            if off >= node.stored_size {
-                break;
-            }
-            let i = node.extents.partition_point(|e| e.file_off + e.len <= off);
-            let Some(e) = node.extents.get(i) else { break };
-            let rel = off - e.file_off;
-            let (dev_off, run) = match rel.checked_div(e.unit) {
-                None => (e.dev_off + rel, e.len - rel),
-                Some(chunk) => {
-                    let within = rel % e.unit;
-                    (e.dev_off + chunk * (e.unit + e.gap) + within, (e.unit - within).min(e.len - rel))
-                }
-            };
+            let Some((dev_off, run)) = Self::stored_run(node, off) else { break };
             let want = ((buf.len() - done) as u64).min(run) as usize;
             let n = self.dev.read_at(dev_off, &mut buf[done..done + want])?;
             if n == 0 {
@@ -735,6 +769,47 @@ impl FileSystem for IsoFs {
     }
     fn lookup(&self, dir: NodeId, name: &str) -> Result<Option<NodeId>> {
         Ok(self.list(dir)?.by_name.get(name).copied())
+    }
+    fn walk_dir(&self, dir: NodeId, f: &mut dyn FnMut(EntryInfo<'_>) -> Result<()>) -> Result<()> {
+        if let Some(d) = self.dirs.lock().unwrap().get(&dir.0).cloned() {
+            for e in &d.entries {
+                let node = self.node(e.node)?;
+                f(EntryInfo {
+                    name: &e.name,
+                    node: e.node,
+                    meta: &node.meta,
+                    symlink: node.symlink.as_deref(),
+                })?;
+            }
+            return Ok(());
+        }
+        // Straight from the directory extent: only subdirectories' nodes are kept (so that
+        // walking into them costs no re-read of their records).
+        self.scan_dir(dir, &mut |name, id, node| {
+            f(EntryInfo {
+                name,
+                node: id,
+                meta: &node.meta,
+                symlink: node.symlink.as_deref(),
+            })?;
+            if node.kind == FileKind::Dir {
+                self.nodes.lock().unwrap().entry(id.0).or_insert_with(|| Arc::new(node));
+            }
+            Ok(())
+        })
+    }
+    fn content_run(&self, id: NodeId, offset: u64) -> Result<Option<ContentRun<'_>>> {
+        let node = self.readable_node(id)?;
+        if node.kind != FileKind::File || node.zf.is_some() {
+            return Ok(None);
+        }
+        let Some((dev_off, run)) = Self::stored_run(&node, offset) else {
+            return Ok(None);
+        };
+        Ok(self
+            .dev
+            .backing(dev_off, run)
+            .map(|(file, offset, len)| ContentRun { file, offset, len }))
     }
     fn read(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let node = self.readable_node(id)?;

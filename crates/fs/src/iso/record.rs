@@ -54,12 +54,76 @@ fn corrupt(what: String) -> FsError {
     FsError::Corrupt { fs: "iso9660", what }
 }
 
+/// A directory record borrowing its identifier and system use area from the directory bytes
+/// (what the reader works with: no allocation per record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    pub len: u8,
+    pub ext_attr_len: u8,
+    pub extent: u32,
+    pub size: u32,
+    pub recorded: Time,
+    pub flags: u8,
+    pub unit_size: u8,
+    pub gap_size: u8,
+    pub name: &'a [u8],
+    pub system_use: &'a [u8],
+}
+
+impl<'a> RecordRef<'a> {
+    pub fn is_dir(&self) -> bool {
+        self.flags & FLAG_DIRECTORY != 0
+    }
+    pub fn is_dot(&self) -> bool {
+        self.name == [0]
+    }
+    pub fn is_dotdot(&self) -> bool {
+        self.name == [1]
+    }
+    pub fn to_owned(&self) -> DirRecord {
+        DirRecord {
+            len: self.len,
+            ext_attr_len: self.ext_attr_len,
+            extent: self.extent,
+            size: self.size,
+            recorded: self.recorded,
+            flags: self.flags,
+            unit_size: self.unit_size,
+            gap_size: self.gap_size,
+            name: self.name.to_vec(),
+            system_use: self.system_use.to_vec(),
+        }
+    }
+}
+
+impl DirRecord {
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            len: self.len,
+            ext_attr_len: self.ext_attr_len,
+            extent: self.extent,
+            size: self.size,
+            recorded: self.recorded,
+            flags: self.flags,
+            unit_size: self.unit_size,
+            gap_size: self.gap_size,
+            name: &self.name,
+            system_use: &self.system_use,
+        }
+    }
+}
+
 /// Decodes the directory record at the start of `bytes`.
 ///
 /// Returns `Ok(None)` for a zero length byte (padding up to the next sector), an error when
 /// the record claims more bytes than `bytes` holds or is shorter than its own identifier.
 /// `high_sierra` selects the High Sierra layout (6-byte date, flags at byte 24).
 pub fn parse_directory_record(bytes: &[u8], high_sierra: bool) -> Result<Option<DirRecord>> {
+    Ok(parse_record_ref(bytes, high_sierra)?.map(|r| r.to_owned()))
+}
+
+/// [`parse_directory_record`] without copying the identifier and system use area.
+pub fn parse_record_ref(bytes: &[u8], high_sierra: bool) -> Result<Option<RecordRef<'_>>> {
     let Some(&len) = bytes.first() else {
         return Ok(None);
     };
@@ -83,19 +147,19 @@ pub fn parse_directory_record(bytes: &[u8], high_sierra: bool) -> Result<Option<
             "directory record of {len} bytes holds a {name_len}-byte identifier"
         )));
     }
-    let name = r[33..33 + name_len].to_vec();
+    let name = &r[33..33 + name_len];
     // The identifier is padded to an even offset (§9.1.12).
     let mut su_start = RECORD_HEADER + name_len;
     if name_len & 1 == 0 {
         su_start += 1;
     }
-    let system_use = r.get(su_start..).unwrap_or(&[]).to_vec();
+    let system_use = r.get(su_start..).unwrap_or(&[]);
     let (recorded, flags) = if high_sierra {
         (decode_record_time(&[r[18], r[19], r[20], r[21], r[22], r[23], 0]), r[24])
     } else {
         (decode_record_time(&r[18..25]), r[25])
     };
-    Ok(Some(DirRecord {
+    Ok(Some(RecordRef {
         len,
         ext_attr_len: r[1],
         extent: le32(&r[2..6]),

@@ -69,12 +69,29 @@ pub const S_IFSOCK: u32 = 0o140000;
 
 impl RockRidge {
     pub fn from_entries(entries: &[SuspEntry]) -> RockRidge {
-        let mut rr = RockRidge::default();
-        let mut name_cont = false;
-        let mut sl_state = SlState::default();
+        let mut b = RrBuilder::default();
         for e in entries {
-            let d = &e.data[..];
-            match &e.sig {
+            b.push(e.sig, &e.data);
+        }
+        b.rr
+    }
+}
+
+/// Builds a [`RockRidge`] one SUSP entry at a time (state for continued `NM` and `SL`).
+#[derive(Default)]
+pub struct RrBuilder {
+    pub rr: RockRidge,
+    name_cont: bool,
+    sl_state: SlState,
+}
+
+impl RrBuilder {
+    pub fn push(&mut self, sig: [u8; 2], d: &[u8]) {
+        let rr = &mut self.rr;
+        let name_cont = &mut self.name_cont;
+        let sl_state = &mut self.sl_state;
+        {
+            match &sig {
                 b"PX" if d.len() >= 32 => {
                     rr.any = true;
                     rr.has_px = true;
@@ -97,18 +114,18 @@ impl RockRidge {
                     let flags = d[0];
                     if flags & 0x06 != 0 {
                         rr.name_is_dot = true;
-                        continue;
+                        return;
                     }
                     let name = rr.name.get_or_insert_with(Vec::new);
-                    if !name_cont {
+                    if !*name_cont {
                         // A fresh NM after a finished one replaces nothing: RRIP says one
                         // name; the first complete one wins (libisofs behaves the same).
                         if !name.is_empty() {
-                            continue;
+                            return;
                         }
                     }
                     name.extend_from_slice(&d[1..]);
-                    name_cont = flags & 0x01 != 0;
+                    *name_cont = flags & 0x01 != 0;
                 }
                 b"SL" if !d.is_empty() => {
                     rr.any = true;
@@ -166,7 +183,6 @@ impl RockRidge {
                 _ => {}
             }
         }
-        rr
     }
 }
 

@@ -31,6 +31,22 @@ pub struct Continuation {
 /// Returns the entries and the last `CE` seen.
 pub fn parse_susp(bytes: &[u8]) -> (Vec<SuspEntry>, Option<Continuation>) {
     let mut out = Vec::new();
+    let ce = visit_susp(bytes, &mut |sig, version, data| {
+        out.push(SuspEntry {
+            sig,
+            version,
+            data: data.to_vec(),
+        })
+    });
+    (out, ce)
+}
+
+/// What [`visit_susp`] and [`visit_entries`] call with each entry: (signature, version, data).
+pub type EntryVisitor<'f> = dyn FnMut([u8; 2], u8, &[u8]) + 'f;
+
+/// [`parse_susp`] without copying: calls `f` with (signature, version, data) of each entry;
+/// returns the last `CE` seen.
+pub fn visit_susp(bytes: &[u8], f: &mut EntryVisitor<'_>) -> Option<Continuation> {
     let mut ce = None;
     let mut pos = 0usize;
     while pos + 4 <= bytes.len() {
@@ -53,14 +69,10 @@ pub fn parse_susp(bytes: &[u8]) -> (Vec<SuspEntry>, Option<Continuation>) {
                 len: le32(&data[16..20]),
             });
         }
-        out.push(SuspEntry {
-            sig,
-            version: bytes[pos + 3],
-            data: data.to_vec(),
-        });
+        f(sig, bytes[pos + 3], data);
         pos += len;
     }
-    (out, ce)
+    ce
 }
 
 /// The true length of an `SL` entry starting at `e[0]` whose length byte says `claimed`.
@@ -98,10 +110,28 @@ pub const MAX_LISTING_CE_BYTES: u64 = 256 << 20;
 /// Continuation bytes read are also taken from `budget` (shared by all records of one
 /// directory listing, so a hostile directory of many records cannot make it read without end).
 pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, budget: &mut u64) -> Result<Vec<SuspEntry>> {
+    let mut entries = Vec::new();
+    visit_entries(dev, system_use, skip, budget, &mut |sig, version, data| {
+        entries.push(SuspEntry {
+            sig,
+            version,
+            data: data.to_vec(),
+        })
+    })?;
+    Ok(entries)
+}
+
+/// [`collect_entries`] without copying: calls `f` with (signature, version, data) of each
+/// entry, continuation areas in order, with the same bounds.
+pub fn visit_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, budget: &mut u64, f: &mut EntryVisitor<'_>) -> Result<()> {
     let area = system_use.get(skip..).unwrap_or(&[]);
-    let (mut entries, mut next) = parse_susp(area);
+    let mut next = visit_susp(area, f);
+    if next.is_none() {
+        return Ok(());
+    }
     let mut seen = HashSet::new();
     let mut total = 0u64;
+    let mut buf = Vec::new();
     while let Some(ce) = next.take() {
         if !seen.insert(ce) || seen.len() > MAX_CE_AREAS {
             return Err(FsError::Corrupt {
@@ -136,13 +166,12 @@ pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, bu
                 ),
             });
         }
-        let mut buf = vec![0u8; ce.len as usize];
+        buf.clear();
+        buf.resize(ce.len as usize, 0);
         read_exact_at(dev, start, &mut buf)?;
-        let (more, ce2) = parse_susp(&buf);
-        entries.extend(more);
-        next = ce2;
+        next = visit_susp(&buf, f);
     }
-    Ok(entries)
+    Ok(())
 }
 
 #[cfg(test)]
