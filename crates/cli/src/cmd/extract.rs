@@ -7,7 +7,6 @@ use anyhow::{Context, Result};
 use spindle_fs::{FileKind, FileSystem, Metadata, NodeId, Time, resolve};
 use std::collections::HashMap;
 use std::fs::{self, File, FileTimes};
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -74,10 +73,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Job>>(64);
     let rx = std::sync::Mutex::new(rx);
     let fs_ref: &dyn FileSystem = fs.as_ref();
+    let umask = umask();
+    let rx = &rx;
     let (walk, copied) = std::thread::scope(|scope| -> Result<(Walker, Vec<WorkerResult>)> {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                scope.spawn(|| -> WorkerResult {
+                scope.spawn(move || -> WorkerResult {
                     let mut buf = vec![0u8; 1 << 20];
                     let (mut files, mut bytes) = (0u64, 0u64);
                     let mut failed = None;
@@ -92,7 +93,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                             if failed.is_some() {
                                 break;
                             }
-                            match copy_file(fs_ref, job, &mut buf) {
+                            match copy_file(fs_ref, job, &mut buf, umask) {
                                 Ok(n) => {
                                     bytes += n;
                                     files += 1;
@@ -191,24 +192,66 @@ fn set_mode_and_times(f: &File, path: &Path, m: &Metadata) -> Result<()> {
     Ok(())
 }
 
-/// Copies one file's content; returns the bytes copied.
-fn copy_file(fs: &dyn FileSystem, job: &Job, buf: &mut [u8]) -> Result<u64> {
+/// The process umask, from `/proc/self/status` (`None` when it cannot be read).
+fn umask() -> Option<u32> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+    u32::from_str_radix(line.trim(), 8).ok()
+}
+
+/// Creates `to` for writing. A new file gets its final mode at creation when the umask
+/// leaves it whole (no `fchmod` needed: returns true); an existing one is truncated.
+fn create(to: &Path, mode: u32, umask: Option<u32>) -> std::io::Result<(File, bool)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let exact = umask.is_some_and(|u| mode & u == 0 && mode & 0o7000 == 0);
+    match fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(to) {
+        Ok(f) => Ok((f, exact)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok((File::create(to)?, false)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Copies one file's content; returns the bytes copied. Content stored as is in the image
+/// file is copied by the kernel (`copy_file_range`: no pass through user space); the rest
+/// (zisofs, other image formats) is read and written through `buf`.
+fn copy_file(fs: &dyn FileSystem, job: &Job, buf: &mut [u8], umask: Option<u32>) -> Result<u64> {
     let to = &job.to;
-    let mut f = File::create(to).with_context(|| format!("creating {}", to.display()))?;
+    let mode = job.meta.mode & 0o7777;
+    let (f, mode_set) = create(to, mode, umask).with_context(|| format!("creating {}", to.display()))?;
     let mut off = 0u64;
+    let mut kernel = true;
     loop {
+        if kernel && let Some(run) = fs.content_run(job.node, off).with_context(|| format!("reading {}", to.display()))? {
+            match spindle_fs::copy_file_range(run.file, run.offset, &f, off, run.len) {
+                Ok(n) if n > 0 => {
+                    off += n;
+                    continue;
+                }
+                // The image file ends early, or the kernel cannot copy here: read instead.
+                _ => kernel = false,
+            }
+        }
         let n = fs.read(job.node, off, buf).with_context(|| format!("reading {}", to.display()))?;
         if n == 0 {
             break;
         }
-        f.write_all(&buf[..n]).with_context(|| format!("writing {}", to.display()))?;
+        std::os::unix::fs::FileExt::write_all_at(&f, &buf[..n], off).with_context(|| format!("writing {}", to.display()))?;
         off += n as u64;
     }
     if off < job.meta.size {
         // A sparse tail (or a reader that stops early) still gets the recorded size.
         f.set_len(job.meta.size)?;
     }
-    set_mode_and_times(&f, to, &job.meta)?;
+    f.set_times(
+        FileTimes::new()
+            .set_accessed(to_system(job.meta.atime))
+            .set_modified(to_system(job.meta.mtime)),
+    )
+    .with_context(|| format!("setting times of {}", to.display()))?;
+    if !mode_set {
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .with_context(|| format!("setting the mode of {}", to.display()))?;
+    }
     Ok(off)
 }
 
