@@ -1,0 +1,220 @@
+//! # spindle-fuse: discs as mounted filesystems
+//!
+//! Two kinds of mount, both read-only, served by fuser 0.18 (pinned) with several threads:
+//!
+//! * [`mount_tree`]: the file tree of one disc (any [`spindle_fs::FileSystem`]: ISO 9660,
+//!   Joliet, Rock Ridge, UDF). The disc is immutable, so the kernel caches hard: pages are
+//!   kept across opens (`FOPEN_KEEP_CACHE`), directory listings too (`FOPEN_CACHE_DIR`), and
+//!   entries and attributes live [`MountOptions::ttl`] (a day). [`Mount::swap`] shows another
+//!   disc behind the same mount point (`spindle load DRIVE IMAGE`).
+//! * [`mount_drives`]: one mount with the raw views of every drive of a [`DriveTable`]:
+//!
+//!   ```text
+//!   drives/<N>/disc.iso       user data of the first data track (passthrough for a plain ISO)
+//!   drives/<N>/disc.cue       CUE sheet naming disc.bin (CDs)
+//!   drives/<N>/disc.bin       the raw sectors that sheet describes (CDs)
+//!   drives/<N>/toc.json       sessions, tracks, modes, addresses (as `spindle info --json`)
+//!   drives/<N>/tracks/NN.wav  audio tracks with a RIFF header
+//!   drives/<N>/tracks/NN.iso  user data of data tracks
+//!   drives/<N>/tracks/NN.bin  raw sectors of each track, pregap included (CDs)
+//!   ```
+//!
+//!   An empty drive is an empty directory. Loads and ejects show at once: names under
+//!   `drives/` are never cached by the kernel (entry TTL 0), while each file's inode belongs
+//!   to one loaded disc and is cached hard.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::{path::Path, sync::Arc};
+//! let disc = Arc::new(spindle_image::open(Path::new("game.iso"))?);
+//! let fs = spindle_image::filesystem(&disc, None)?;
+//! let mount = spindle_fuse::mount_tree(fs, Path::new("/run/user/1000/spindle/GAME"), &Default::default())?;
+//! // ... later, `spindle load 0 other.iso`:
+//! let other = Arc::new(spindle_image::open(Path::new("other.iso"))?);
+//! mount.swap(spindle_image::filesystem(&other, None)?)?;
+//! mount.unmount()?; // or drop it
+//! # Ok(()) }
+//! ```
+//!
+//! Unmounting (on [`Mount::unmount`] or drop) is always lazy (`umount2(MNT_DETACH)`): the
+//! mount leaves `/proc/self/mountinfo` at once even with files open, which keep reading the
+//! old disc until they close (fuser 0.18's own unmount as root is not lazy and leaves the
+//! mount behind with `EBUSY`: cberner/fuser#686). docs/fuse.md has the whole policy.
+
+mod attr;
+mod drives;
+mod raw;
+mod session;
+mod tree;
+
+pub use drives::DriveTable;
+pub use session::{MountInfo, SUBTYPE, detach, find_mount, mounts};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FuseError {
+    #[error("{}: cannot mount: {source}", path.display())]
+    Mount {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: cannot unmount: {source}", path.display())]
+    Unmount {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: only a tree mount can swap its disc", path.display())]
+    NotATree { path: PathBuf },
+    #[error("reading the disc's filesystem: {0}")]
+    Fs(#[from] spindle_fs::FsError),
+}
+
+pub type Result<T, E = FuseError> = std::result::Result<T, E>;
+
+/// How to mount. `Default` is what the daemon wants: 4 threads, 1 MiB read-ahead, a day of
+/// caching, passthrough where possible, only the calling user may enter.
+#[derive(Clone, Debug)]
+pub struct MountOptions {
+    /// Let other users in (`allow_other`; for a non-root caller, `/etc/fuse.conf` must say
+    /// `user_allow_other`).
+    pub allow_other: bool,
+    /// Owner of the mount (`user_id`, `group_id`): who may enter without `allow_other`, and
+    /// the owner of the raw-view files. `None`: the calling process's real uid and gid. A
+    /// root daemon mounting for a user passes the user's.
+    pub owner: Option<(u32, u32)>,
+    /// The source shown in mountinfo (`spindle`, or the image path). The type is always
+    /// `fuse.spindle`.
+    pub fsname: String,
+    /// Request-serving threads, each with its own `/dev/fuse` fd (`clone_fd`).
+    pub threads: usize,
+    /// The mount's bdi `read_ahead_kb`, which sets the size of buffered READ requests
+    /// (the kernel caps it at `max_pages_limit`, 1 MiB by default). 0 leaves the default.
+    pub read_ahead_kb: u32,
+    /// Entry and attribute TTL of immutable nodes (the tree; raw-view files).
+    pub ttl: Duration,
+    /// Serve `disc.iso` of a plain 2048-byte ISO image with FUSE passthrough (needs kernel
+    /// 6.9+ and CAP_SYS_ADMIN; falls back to ordinary reads when refused).
+    pub passthrough: bool,
+    /// Bytes reported by `statfs` for a tree mount (`df`): the disc's size, if known.
+    pub capacity: u64,
+    /// How long [`Mount::unmount`] waits for the session threads to end after detaching
+    /// (they end at once when no file is open).
+    pub unmount_wait: Duration,
+}
+
+impl Default for MountOptions {
+    fn default() -> Self {
+        MountOptions {
+            allow_other: false,
+            owner: None,
+            fsname: SUBTYPE.to_string(),
+            threads: 4,
+            read_ahead_kb: 1024,
+            ttl: Duration::from_secs(24 * 3600),
+            passthrough: true,
+            capacity: 0,
+            unmount_wait: Duration::from_secs(1),
+        }
+    }
+}
+
+enum Kind {
+    Tree(Arc<tree::TreeState>),
+    Drives,
+}
+
+/// A live mount. Dropping it unmounts (lazily), like [`Mount::unmount`].
+pub struct Mount {
+    running: session::Running,
+    kind: Kind,
+    wait: Duration,
+}
+
+impl std::fmt::Debug for Mount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mount")
+            .field("path", &self.running.path)
+            .field("dev", &self.running.dev)
+            .finish()
+    }
+}
+
+/// Mounts the file tree of `fs` at `at` (an existing directory).
+pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOptions) -> Result<Mount> {
+    let state = Arc::new(tree::TreeState::new(fs, opts.ttl, opts.capacity)?);
+    let running = session::mount(tree::TreeFs(state.clone()), at, opts)?;
+    Ok(Mount {
+        running,
+        kind: Kind::Tree(state),
+        wait: opts.unmount_wait,
+    })
+}
+
+/// Mounts the raw views of every drive of `drives` at `at` (an existing directory).
+pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions) -> Result<Mount> {
+    let fs = drives::DrivesFs::new(drives, opts);
+    let running = session::mount(fs, at, opts)?;
+    Ok(Mount {
+        running,
+        kind: Kind::Drives,
+        wait: opts.unmount_wait,
+    })
+}
+
+impl Mount {
+    /// The mount point (canonical).
+    pub fn path(&self) -> &Path {
+        &self.running.path
+    }
+
+    /// `major:minor` of the mount (its `st_dev`), when mountinfo showed it.
+    pub fn device(&self) -> Option<(u32, u32)> {
+        self.running.dev
+    }
+
+    /// The bdi `read_ahead_kb` in effect after mounting (`None`: unknown).
+    pub fn read_ahead_kb(&self) -> Option<u32> {
+        self.running.read_ahead_kb
+    }
+
+    /// Shows `fs` instead of the current disc (a tree mount only). New lookups see the new
+    /// disc at once; the kernel's cached root attributes, root listing and root entries are
+    /// invalidated through the FUSE notifier, so the old subtree becomes unreachable. Files
+    /// already open keep reading the old disc until they close. Inode numbers of the new
+    /// disc never repeat old ones.
+    pub fn swap(&self, fs: Arc<dyn spindle_fs::FileSystem>) -> Result<()> {
+        let Kind::Tree(state) = &self.kind else {
+            return Err(FuseError::NotATree {
+                path: self.running.path.clone(),
+            });
+        };
+        let names = state.swap(fs)?;
+        tree::invalidate_root(&self.running.notifier, &names);
+        Ok(())
+    }
+
+    /// The label of the disc a tree mount shows now.
+    pub fn label(&self) -> Option<String> {
+        match &self.kind {
+            Kind::Tree(s) => Some(s.current().fs.label()),
+            Kind::Drives => None,
+        }
+    }
+
+    /// Unmounts lazily (`umount2(MNT_DETACH)`): the mount is gone from the namespace when
+    /// this returns, even with files open (they keep working until closed; the session
+    /// threads end after the last close). Only detaches the mount this `Mount` made, never a
+    /// newer one at the same path.
+    pub fn unmount(mut self) -> Result<()> {
+        let wait = self.wait;
+        self.running.unmount(wait).map_err(|source| FuseError::Unmount {
+            path: self.running.path.clone(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,241 @@
+//! Mounting and unmounting: the `mount(2)` call, the fuser session with its threads, the
+//! bdi read-ahead, and the lazy unmount that works around fuser 0.18's non-lazy root unmount
+//! (cberner/fuser#686).
+//!
+//! As root (or with CAP_SYS_ADMIN) we call `mount(2)` ourselves with an fd of `/dev/fuse`
+//! and hand that fd to [`fuser::Session::from_fd`], so fuser holds no mount handle and never
+//! unmounts by path (which, after a lazy unmount with files still open, could hit a newer
+//! mount at the same path). Without the right to mount, fuser's own path (fusermount3) is
+//! used and its unmount (`fusermount -u -z`) is lazy already.
+
+use crate::{FuseError, MountOptions, Result};
+use fuser::{BackgroundSession, Config, Filesystem, MountOption, Notifier, Session, SessionACL};
+use std::ffi::CString;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The filesystem type shown in `/proc/self/mountinfo`: `fuse.spindle`.
+pub const SUBTYPE: &str = "spindle";
+
+/// A running session: its threads and how it was mounted.
+pub(crate) struct Running {
+    pub path: PathBuf,
+    pub session: Option<BackgroundSession>,
+    pub notifier: Notifier,
+    /// `major:minor` of the mount (from mountinfo), when found.
+    pub dev: Option<(u32, u32)>,
+    pub read_ahead_kb: Option<u32>,
+    /// True when we called mount(2) ourselves (else fuser/fusermount did).
+    own_mount: bool,
+    unmounted: bool,
+}
+
+pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> Result<Running> {
+    let err = |source: io::Error| FuseError::Mount {
+        path: at.to_path_buf(),
+        source,
+    };
+    let path = at.canonicalize().map_err(err)?;
+    let mut config = Config::default();
+    config.n_threads = Some(opts.threads.max(1));
+    config.clone_fd = opts.threads > 1;
+    // The kernel checks who may enter (user_id=, allow_other); fuser's own filter would
+    // compare callers with the daemon's uid, which is wrong when root mounts for a user.
+    config.acl = SessionACL::All;
+    let (session, own_mount) = match mount_sys(&path, opts) {
+        Ok(fd) => (Session::from_fd(fs, fd, SessionACL::All, config).map_err(err)?, true),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            // Not allowed to mount: fuser goes through fusermount3.
+            config.mount_options = vec![
+                MountOption::FSName(opts.fsname.clone()),
+                MountOption::Subtype(SUBTYPE.into()),
+                MountOption::RO,
+                MountOption::NoSuid,
+                MountOption::NoDev,
+            ];
+            config.acl = if opts.allow_other { SessionACL::All } else { SessionACL::Owner };
+            (Session::new(fs, &path, &config).map_err(err)?, false)
+        }
+        Err(e) => return Err(err(e)),
+    };
+    let notifier = session.notifier();
+    let session = session.spawn().map_err(err)?;
+    let dev = find_mount(&path).map(|m| m.dev);
+    let read_ahead_kb = dev.and_then(|(maj, min)| set_read_ahead(maj, min, opts.read_ahead_kb));
+    Ok(Running {
+        path,
+        session: Some(session),
+        notifier,
+        dev,
+        read_ahead_kb,
+        own_mount,
+        unmounted: false,
+    })
+}
+
+/// Opens `/dev/fuse` and mounts it at `path`; returns the fd for the session.
+fn mount_sys(path: &Path, opts: &MountOptions) -> io::Result<OwnedFd> {
+    let dev: File = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open("/dev/fuse")?;
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = opts.owner.unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
+    let mut data = format!("fd={},rootmode=40000,user_id={uid},group_id={gid}", dev.as_raw_fd());
+    if opts.allow_other {
+        data.push_str(",allow_other");
+    }
+    let c = |s: &[u8]| CString::new(s).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
+    let source = c(opts.fsname.as_bytes())?;
+    let target = c(path.as_os_str().as_bytes())?;
+    let fstype = c(format!("fuse.{SUBTYPE}").as_bytes())?;
+    let data = c(data.as_bytes())?;
+    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOATIME;
+    // SAFETY: all pointers are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe { libc::mount(source.as_ptr(), target.as_ptr(), fstype.as_ptr(), flags, data.as_ptr().cast()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(dev.into())
+}
+
+/// Writes the mount's bdi `read_ahead_kb` so that buffered reads arrive as requests of
+/// that size (the kernel's INIT offer is 128 KiB); returns the value now in effect.
+fn set_read_ahead(maj: u32, min: u32, kb: u32) -> Option<u32> {
+    let p = format!("/sys/class/bdi/{maj}:{min}/read_ahead_kb");
+    if kb > 0 && std::fs::write(&p, format!("{kb}\n")).is_err() {
+        eprintln!("spindle-fuse: cannot set {p} to {kb} (requests stay at the kernel's default)");
+    }
+    std::fs::read_to_string(&p).ok()?.trim().parse().ok()
+}
+
+/// One line of `/proc/self/mountinfo`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountInfo {
+    pub dev: (u32, u32),
+    pub mount_point: PathBuf,
+    pub fstype: String,
+    pub source: String,
+}
+
+fn unescape(s: &str) -> String {
+    // mountinfo escapes space, tab, newline and backslash as \ooo.
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 4 <= b.len() {
+            if let Some(v) = std::str::from_utf8(&b[i + 1..i + 4])
+                .ok()
+                .and_then(|o| u8::from_str_radix(o, 8).ok())
+            {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Every mount of this process's mount namespace.
+pub fn mounts() -> Vec<MountInfo> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let f: Vec<&str> = left.split(' ').collect();
+            let (maj, min) = f.get(2)?.split_once(':')?;
+            let r: Vec<&str> = right.split(' ').collect();
+            Some(MountInfo {
+                dev: (maj.parse().ok()?, min.parse().ok()?),
+                mount_point: PathBuf::from(unescape(f.get(4)?)),
+                fstype: r.first()?.to_string(),
+                source: unescape(r.get(1)?),
+            })
+        })
+        .collect()
+}
+
+/// The topmost spindle mount at `path` (canonical), if any.
+pub fn find_mount(path: &Path) -> Option<MountInfo> {
+    let fstype = format!("fuse.{SUBTYPE}");
+    mounts().into_iter().rev().find(|m| m.mount_point == path && m.fstype == fstype)
+}
+
+/// Lazily detaches the spindle mount at `path` (`umount2(MNT_DETACH)`): it leaves the
+/// namespace at once, and the kernel ends the connection when the last open file closes.
+/// Used by [`crate::Mount::unmount`]; the daemon can also call it on stale mounts left by a
+/// killed process ("Transport endpoint is not connected").
+pub fn detach(path: &Path) -> io::Result<()> {
+    let target = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: target is a valid NUL-terminated path.
+    if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) } == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EPERM) {
+        // Not root: the setuid helper can detach a mount of ours.
+        for helper in ["fusermount3", "fusermount"] {
+            if let Ok(st) = std::process::Command::new(helper).args(["-u", "-q", "-z", "--"]).arg(path).status()
+                && st.success()
+            {
+                return Ok(());
+            }
+        }
+    }
+    Err(e)
+}
+
+impl Running {
+    /// Detaches the mount, then waits up to `wait` for the session threads to end (they end
+    /// as soon as no file is open; else they keep serving the open files in the background
+    /// and end at the last close).
+    pub fn unmount(&mut self, wait: Duration) -> io::Result<()> {
+        if self.unmounted {
+            return Ok(());
+        }
+        self.unmounted = true;
+        // Only when our mount is still at the path: never detach someone else's.
+        let ours = match (find_mount(&self.path), self.dev) {
+            (Some(m), Some(dev)) => m.dev == dev,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let result = if ours { detach(&self.path) } else { Ok(()) };
+        if let Some(session) = self.session.take() {
+            let deadline = Instant::now() + wait;
+            while !session.guard.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if session.guard.is_finished() {
+                let _ = session.join();
+            } else if self.own_mount {
+                // Files are still open: leave the threads to serve them (the mount is gone
+                // from the namespace already). Dropping the handle detaches the thread.
+                drop(session);
+            } else {
+                // fuser's own mount handle: forget it, so that its Drop never unmounts by
+                // path (which could hit a newer mount at the same place).
+                std::mem::forget(session);
+            }
+        }
+        result
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Err(e) = self.unmount(Duration::from_secs(1)) {
+            eprintln!("spindle-fuse: unmounting {}: {e}", self.path.display());
+        }
+    }
+}
