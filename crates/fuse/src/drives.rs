@@ -7,10 +7,10 @@
 //! are never cached (entry TTL 0), the next lookup sees the new disc, while the pages of a
 //! file, whose inode always means the same bytes, stay cached.
 
-use crate::MountOptions;
 use crate::attr;
 use crate::raw::{DiscFiles, RawFile};
 use crate::tree::reply_read;
+use crate::{MountOptions, Stats};
 use fuser::{
     BackingId, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags,
     ReplyAttr, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, Request,
@@ -77,6 +77,7 @@ pub(crate) struct DrivesFs {
     ttl: Duration,
     owner: (u32, u32),
     mounted_at: SystemTime,
+    stats: Arc<Stats>,
 }
 
 fn disc_key(d: &Arc<Disc>) -> usize {
@@ -84,7 +85,7 @@ fn disc_key(d: &Arc<Disc>) -> usize {
 }
 
 impl DrivesFs {
-    pub(crate) fn new(drives: Arc<dyn DriveTable>, opts: &MountOptions) -> DrivesFs {
+    pub(crate) fn new(drives: Arc<dyn DriveTable>, opts: &MountOptions, stats: Arc<Stats>) -> DrivesFs {
         // SAFETY: getuid/getgid cannot fail.
         let owner = opts.owner.unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
         DrivesFs {
@@ -98,6 +99,7 @@ impl DrivesFs {
             ttl: opts.ttl,
             owner,
             mounted_at: SystemTime::now(),
+            stats,
         }
     }
 
@@ -289,10 +291,12 @@ impl Filesystem for DrivesFs {
             let mut backing = self.backing.lock().unwrap();
             if let Some((id, count)) = backing.get_mut(&ino.0) {
                 *count += 1;
+                self.stats.passthrough_opens.fetch_add(1, Ordering::Relaxed);
                 return reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), id);
             }
             match reply.open_backing(f) {
                 Ok(id) => {
+                    self.stats.passthrough_opens.fetch_add(1, Ordering::Relaxed);
                     reply.opened_passthrough(FileHandle(fh), FopenFlags::empty(), &id);
                     backing.insert(ino.0, (id, 1));
                     return;
@@ -325,7 +329,7 @@ impl Filesystem for DrivesFs {
             },
         };
         let what = || file.name.clone();
-        reply_read(reply, size, offset, &what, &|off, buf| file.read_at(off, buf));
+        reply_read(&self.stats, reply, size, offset, &what, &|off, buf| file.read_at(off, buf));
     }
 
     fn release(

@@ -76,6 +76,40 @@ pub enum FuseError {
 
 pub type Result<T, E = FuseError> = std::result::Result<T, E>;
 
+/// Counters of one mount ([`Mount::stats`]), for `spindle drives --json` and tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// READ requests answered (passthrough reads never reach us).
+    pub reads: std::sync::atomic::AtomicU64,
+    /// Bytes those requests returned.
+    pub bytes: std::sync::atomic::AtomicU64,
+    /// Opens served by FUSE passthrough.
+    pub passthrough_opens: std::sync::atomic::AtomicU64,
+    /// Requests answered EIO because the reader failed (each also logged on stderr).
+    pub errors: std::sync::atomic::AtomicU64,
+}
+
+/// A copy of [`Stats`] at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub reads: u64,
+    pub bytes: u64,
+    pub passthrough_opens: u64,
+    pub errors: u64,
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        use std::sync::atomic::Ordering::Relaxed;
+        StatsSnapshot {
+            reads: self.reads.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
+            passthrough_opens: self.passthrough_opens.load(Relaxed),
+            errors: self.errors.load(Relaxed),
+        }
+    }
+}
+
 /// How to mount. `Default` is what the daemon wants: 4 threads, 1 MiB read-ahead, a day of
 /// caching, passthrough where possible, only the calling user may enter.
 #[derive(Clone, Debug)]
@@ -131,6 +165,7 @@ enum Kind {
 /// A live mount. Dropping it unmounts (lazily), like [`Mount::unmount`].
 pub struct Mount {
     running: session::Running,
+    stats: Arc<Stats>,
     kind: Kind,
     wait: Duration,
 }
@@ -146,10 +181,12 @@ impl std::fmt::Debug for Mount {
 
 /// Mounts the file tree of `fs` at `at` (an existing directory).
 pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOptions) -> Result<Mount> {
-    let state = Arc::new(tree::TreeState::new(fs, opts.ttl, opts.capacity)?);
+    let stats = Arc::new(Stats::default());
+    let state = Arc::new(tree::TreeState::new(fs, opts.ttl, opts.capacity, stats.clone())?);
     let running = session::mount(tree::TreeFs(state.clone()), at, opts)?;
     Ok(Mount {
         running,
+        stats,
         kind: Kind::Tree(state),
         wait: opts.unmount_wait,
     })
@@ -157,10 +194,12 @@ pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOp
 
 /// Mounts the raw views of every drive of `drives` at `at` (an existing directory).
 pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions) -> Result<Mount> {
-    let fs = drives::DrivesFs::new(drives, opts);
+    let stats = Arc::new(Stats::default());
+    let fs = drives::DrivesFs::new(drives, opts, stats.clone());
     let running = session::mount(fs, at, opts)?;
     Ok(Mount {
         running,
+        stats,
         kind: Kind::Drives,
         wait: opts.unmount_wait,
     })
@@ -175,6 +214,11 @@ impl Mount {
     /// `major:minor` of the mount (its `st_dev`), when mountinfo showed it.
     pub fn device(&self) -> Option<(u32, u32)> {
         self.running.dev
+    }
+
+    /// Request counters of this mount.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
     }
 
     /// The bdi `read_ahead_kb` in effect after mounting (`None`: unknown).

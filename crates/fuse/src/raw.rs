@@ -119,15 +119,13 @@ impl DiscFiles {
         let mut top = Vec::new();
         let mut tracks = Vec::new();
         let src = disc.source.path.display().to_string();
-        match SectorView::first_data_track(disc.clone()) {
-            Ok(view) => {
-                let n = disc.first_data_track().map(|t| t.number).unwrap_or(1);
-                let len = view.len();
-                let mut f = RawFile::new("disc.iso".into(), vec![Piece::View(view)]);
-                f.passthrough = plain_iso(&disc, n, len);
-                top.push(Arc::new(f));
-            }
-            Err(_) => {} // audio only: no disc.iso
+        // An audio-only disc has no disc.iso.
+        if let Ok(view) = SectorView::first_data_track(disc.clone()) {
+            let n = disc.first_data_track().map(|t| t.number).unwrap_or(1);
+            let len = view.len();
+            let mut f = RawFile::new("disc.iso".into(), vec![Piece::View(view)]);
+            f.passthrough = plain_iso(&disc, n, len);
+            top.push(Arc::new(f));
         }
         if disc.medium.is_cd() {
             let cue = cue_sheet(&disc, &|_| "disc.bin".to_string());

@@ -7,7 +7,7 @@
 //! disc names a file of the new one: the kernel's cached pages and attributes of an old
 //! inode can never show up as new content.
 
-use crate::attr;
+use crate::{Stats, attr};
 use fuser::{
     Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags, KernelConfig, LockOwner, Notifier, OpenFlags,
     ReplyAttr, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
@@ -62,6 +62,7 @@ pub(crate) struct TreeState {
     next_fh: AtomicU64,
     ttl: Duration,
     capacity: u64,
+    pub(crate) stats: Arc<Stats>,
 }
 
 fn log(what: &str, e: &dyn std::fmt::Display) {
@@ -69,7 +70,7 @@ fn log(what: &str, e: &dyn std::fmt::Display) {
 }
 
 impl TreeState {
-    pub(crate) fn new(fs: Arc<dyn FileSystem>, ttl: Duration, capacity: u64) -> spindle_fs::Result<TreeState> {
+    pub(crate) fn new(fs: Arc<dyn FileSystem>, ttl: Duration, capacity: u64, stats: Arc<Stats>) -> spindle_fs::Result<TreeState> {
         let tables = Self::tables_for(fs, 1)?;
         Ok(TreeState {
             tables: RwLock::new(tables),
@@ -79,6 +80,7 @@ impl TreeState {
             next_fh: AtomicU64::new(1),
             ttl,
             capacity,
+            stats,
         })
     }
 
@@ -203,20 +205,26 @@ pub(crate) fn fill(buf: &mut [u8], offset: u64, read: &dyn Fn(u64, &mut [u8]) ->
 
 /// Answers a READ with `size` bytes from `read`, through a per-thread buffer.
 pub(crate) fn reply_read(
+    stats: &Stats,
     reply: ReplyData,
     size: u32,
     offset: u64,
     what: &dyn Fn() -> String,
     read: &dyn Fn(u64, &mut [u8]) -> io::Result<usize>,
 ) {
+    stats.reads.fetch_add(1, Ordering::Relaxed);
     BUF.with(|b| {
         let mut b = b.borrow_mut();
         if b.len() < size as usize {
             b.resize(size as usize, 0);
         }
         match fill(&mut b[..size as usize], offset, read) {
-            Ok(n) => reply.data(&b[..n]),
+            Ok(n) => {
+                stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
+                reply.data(&b[..n])
+            }
             Err(e) => {
+                stats.errors.fetch_add(1, Ordering::Relaxed);
                 log(&format!("reading {} bytes at {offset} of {}", size, what()), &e);
                 reply.error(Errno::EIO);
             }
@@ -328,7 +336,7 @@ impl Filesystem for TreeFs {
             },
         };
         let what = || format!("node {} of {:?}", node.0, shown.fs.label());
-        reply_read(reply, size, offset, &what, &|off, buf| {
+        reply_read(&self.0.stats, reply, size, offset, &what, &|off, buf| {
             shown.fs.read(node, off, buf).map_err(io::Error::other)
         });
     }
