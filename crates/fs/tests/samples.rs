@@ -106,3 +106,74 @@ fn detect_reports_views_and_udf_bridges() {
     assert!(!v.has_joliet && !v.has_rock_ridge && v.boot_catalog.is_none(), "{v:?}");
     assert_eq!(v.label, "CDROM");
 }
+
+/// A directory tree as `walk_dir` reports it, or as `read_dir` + `metadata` + `read_link` do:
+/// (path, node, metadata, symlink target or its error), and the error of any listing.
+type Listing = Vec<(String, u64, Option<spindle_fs::Metadata>, Option<String>)>;
+
+fn listing(fs: &dyn spindle_fs::FileSystem, walk: bool) -> Listing {
+    use spindle_fs::FileKind;
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), fs.root())];
+    while let Some((path, dir)) = stack.pop() {
+        let mut entries = Vec::new();
+        let r = if walk {
+            fs.walk_dir(dir, &mut |e| {
+                let link = match (e.meta.kind, e.symlink) {
+                    (FileKind::Symlink, Some(t)) => Some(t.to_string()),
+                    (FileKind::Symlink, None) => Some(fs.read_link(e.node).map_err(|e| e.to_string()).unwrap_or_else(|e| e)),
+                    _ => None,
+                };
+                entries.push((e.name.to_string(), e.node, Some(e.meta.clone()), link));
+                Ok(())
+            })
+        } else {
+            fs.read_dir(dir).map(|list| {
+                for e in list {
+                    let m = fs.metadata(e.node).ok();
+                    let link = m
+                        .as_ref()
+                        .filter(|m| m.kind == FileKind::Symlink)
+                        .map(|_| fs.read_link(e.node).map_err(|e| e.to_string()).unwrap_or_else(|e| e));
+                    entries.push((e.name, e.node, m, link));
+                }
+            })
+        };
+        if let Err(e) = r {
+            out.push((format!("{path}: error {e}"), 0, None, None));
+            continue;
+        }
+        for (name, node, m, link) in entries {
+            let p = format!("{path}/{name}");
+            if m.as_ref().is_some_and(|m| m.kind == FileKind::Dir) {
+                stack.push((p.clone(), node));
+            }
+            out.push((p, node.0, m, link));
+        }
+    }
+    out
+}
+
+/// `walk_dir` (uncached, straight from the directory extents) reports what `read_dir` +
+/// `metadata` + `read_link` do, in every view of every sample, the malformed ones included.
+#[test]
+fn walk_dir_matches_read_dir() {
+    use spindle_fs::FsKind;
+    let mut compared = 0;
+    for iso in sample_isos() {
+        let dev = device(&iso);
+        for kind in [FsKind::Iso9660, FsKind::Joliet, FsKind::RockRidge] {
+            let (Ok(a), Ok(b)) = (
+                spindle_fs::open_iso(dev.clone(), kind, 0),
+                spindle_fs::open_iso(dev.clone(), kind, 0),
+            ) else {
+                continue;
+            };
+            let walked = listing(&*a, true);
+            let read = listing(&*b, false);
+            assert_eq!(walked, read, "{} ({kind:?})", iso.display());
+            compared += 1;
+        }
+    }
+    assert!(compared > 20, "{compared} views compared");
+}

@@ -685,7 +685,16 @@ impl IsoFs {
             let off = offset + done as u64;
             let Some((dev_off, run)) = Self::stored_run(node, off) else { break };
             let want = ((buf.len() - done) as u64).min(run) as usize;
-            let n = self.dev.read_at(dev_off, &mut buf[done..done + want])?;
+            // A run ending inside a sector is read up to the sector's end when the buffer has
+            // room (the device reads whole sectors in one go, a partial one through a copy);
+            // only `want` bytes count.
+            let whole = (want as u64).next_multiple_of(SECTOR) as usize;
+            let read = if dev_off % SECTOR == 0 && whole <= buf.len() - done && dev_off + whole as u64 <= self.dev.len() {
+                whole
+            } else {
+                want
+            };
+            let n = self.dev.read_at(dev_off, &mut buf[done..done + read])?.min(want);
             if n == 0 {
                 return Err(corrupt(format!(
                     "file data at byte {dev_off} lies past the end of the device ({} bytes)",
