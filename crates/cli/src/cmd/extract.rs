@@ -10,6 +10,7 @@ use std::fs::{self, File, FileTimes};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(clap::Args)]
@@ -74,6 +75,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let rx = std::sync::Mutex::new(rx);
     let fs_ref: &dyn FileSystem = fs.as_ref();
     let umask = umask();
+    let no_kernel_copy = &AtomicBool::new(false);
     let rx = &rx;
     let (walk, copied) = std::thread::scope(|scope| -> Result<(Walker, Vec<WorkerResult>)> {
         let handles: Vec<_> = (0..workers)
@@ -93,7 +95,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                             if failed.is_some() {
                                 break;
                             }
-                            match copy_file(fs_ref, job, &mut buf, umask) {
+                            match copy_file(fs_ref, job, &mut buf, umask, no_kernel_copy) {
                                 Ok(n) => {
                                     bytes += n;
                                     files += 1;
@@ -214,12 +216,12 @@ fn create(to: &Path, mode: u32, umask: Option<u32>) -> std::io::Result<(File, bo
 /// Copies one file's content; returns the bytes copied. Content stored as is in the image
 /// file is copied by the kernel (`copy_file_range`: no pass through user space); the rest
 /// (zisofs, other image formats) is read and written through `buf`.
-fn copy_file(fs: &dyn FileSystem, job: &Job, buf: &mut [u8], umask: Option<u32>) -> Result<u64> {
+fn copy_file(fs: &dyn FileSystem, job: &Job, buf: &mut [u8], umask: Option<u32>, no_kernel_copy: &AtomicBool) -> Result<u64> {
     let to = &job.to;
     let mode = job.meta.mode & 0o7777;
     let (f, mode_set) = create(to, mode, umask).with_context(|| format!("creating {}", to.display()))?;
     let mut off = 0u64;
-    let mut kernel = true;
+    let mut kernel = !no_kernel_copy.load(Ordering::Relaxed);
     loop {
         if kernel && let Some(run) = fs.content_run(job.node, off).with_context(|| format!("reading {}", to.display()))? {
             match spindle_fs::copy_file_range(run.file, run.offset, &f, off, run.len) {
@@ -227,8 +229,14 @@ fn copy_file(fs: &dyn FileSystem, job: &Job, buf: &mut [u8], umask: Option<u32>)
                     off += n;
                     continue;
                 }
-                // The image file ends early, or the kernel cannot copy here: read instead.
-                _ => kernel = false,
+                // The image file ends early: read the rest.
+                Ok(_) => kernel = false,
+                // The kernel cannot copy between these files (another filesystem: EXDEV):
+                // read this file and every later one.
+                Err(_) => {
+                    no_kernel_copy.store(true, Ordering::Relaxed);
+                    kernel = false;
+                }
             }
         }
         let n = fs.read(job.node, off, buf).with_context(|| format!("reading {}", to.display()))?;
