@@ -48,7 +48,7 @@ mod session;
 mod tree;
 
 pub use drives::DriveTable;
-pub use session::{MountInfo, SUBTYPE, detach, find_mount, mounts};
+pub use session::{MountInfo, SUBTYPE, detach, find_mount, is_stale, mounts};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -136,8 +136,9 @@ pub struct MountOptions {
     pub passthrough: bool,
     /// Bytes reported by `statfs` for a tree mount (`df`): the disc's size, if known.
     pub capacity: u64,
-    /// How long [`Mount::unmount`] waits for the session threads to end after detaching
-    /// (they end at once when no file is open).
+    /// How long [`Mount::unmount`] waits for the session threads to end after detaching:
+    /// they end within milliseconds when no file is open; with files open they keep serving
+    /// them in the background, so a daemon stopping many mounts can pass 0.
     pub unmount_wait: Duration,
 }
 
@@ -152,7 +153,7 @@ impl Default for MountOptions {
             ttl: Duration::from_secs(24 * 3600),
             passthrough: true,
             capacity: 0,
-            unmount_wait: Duration::from_secs(1),
+            unmount_wait: Duration::from_millis(250),
         }
     }
 }
@@ -167,7 +168,6 @@ pub struct Mount {
     running: session::Running,
     stats: Arc<Stats>,
     kind: Kind,
-    wait: Duration,
 }
 
 impl std::fmt::Debug for Mount {
@@ -188,7 +188,6 @@ pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOp
         running,
         stats,
         kind: Kind::Tree(state),
-        wait: opts.unmount_wait,
     })
 }
 
@@ -201,7 +200,6 @@ pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions)
         running,
         stats,
         kind: Kind::Drives,
-        wait: opts.unmount_wait,
     })
 }
 
@@ -255,7 +253,7 @@ impl Mount {
     /// threads end after the last close). Only detaches the mount this `Mount` made, never a
     /// newer one at the same path.
     pub fn unmount(mut self) -> Result<()> {
-        let wait = self.wait;
+        let wait = self.running.wait;
         self.running.unmount(wait).map_err(|source| FuseError::Unmount {
             path: self.running.path.clone(),
             source,

@@ -33,6 +33,8 @@ pub(crate) struct Running {
     /// True when we called mount(2) ourselves (else fuser/fusermount did).
     own_mount: bool,
     unmounted: bool,
+    /// How long unmount waits for the loops to end.
+    pub wait: Duration,
 }
 
 pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> Result<Running> {
@@ -47,10 +49,27 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> R
     // The kernel checks who may enter (user_id=, allow_other); fuser's own filter would
     // compare callers with the daemon's uid, which is wrong when root mounts for a user.
     config.acl = SessionACL::All;
-    let (session, own_mount) = match mount_sys(&path, opts) {
-        Ok(fd) => (Session::from_fd(fs, fd, SessionACL::All, config).map_err(err)?, true),
+    let (session, own_mount, dev) = match mount_sys(&path, opts) {
+        Ok(fd) => {
+            // Ours is the topmost mount at the path now; remember which it is.
+            let dev = find_mount(&path).map(|m| m.dev);
+            let started = Session::from_fd(fs, fd, SessionACL::All, config).and_then(|s| {
+                let n = s.notifier();
+                s.spawn().map(|s| (s, n))
+            });
+            match started {
+                Ok(s) => (s, true, dev),
+                Err(e) => {
+                    // Never leave the mount behind when the session could not start.
+                    if dev.is_some() && find_mount(&path).map(|m| m.dev) == dev {
+                        let _ = detach(&path);
+                    }
+                    return Err(err(e));
+                }
+            }
+        }
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-            // Not allowed to mount: fuser goes through fusermount3.
+            // Not allowed to mount: fuser goes through fusermount3 (and unmounts on error).
             config.mount_options = vec![
                 MountOption::FSName(opts.fsname.clone()),
                 MountOption::Subtype(SUBTYPE.into()),
@@ -59,13 +78,15 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> R
                 MountOption::NoDev,
             ];
             config.acl = if opts.allow_other { SessionACL::All } else { SessionACL::Owner };
-            (Session::new(fs, &path, &config).map_err(err)?, false)
+            let s = Session::new(fs, &path, &config).map_err(err)?;
+            let n = s.notifier();
+            let s = s.spawn().map_err(err)?;
+            let dev = find_mount(&path).map(|m| m.dev);
+            ((s, n), false, dev)
         }
         Err(e) => return Err(err(e)),
     };
-    let notifier = session.notifier();
-    let session = session.spawn().map_err(err)?;
-    let dev = find_mount(&path).map(|m| m.dev);
+    let (session, notifier) = session;
     let read_ahead_kb = dev.and_then(|(maj, min)| set_read_ahead(maj, min, opts.read_ahead_kb));
     Ok(Running {
         path,
@@ -75,6 +96,7 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> R
         read_ahead_kb,
         own_mount,
         unmounted: false,
+        wait: opts.unmount_wait,
     })
 }
 
@@ -113,6 +135,19 @@ fn set_read_ahead(maj: u32, min: u32, kb: u32) -> Option<u32> {
         eprintln!("spindle-fuse: cannot set {p} to {kb} (requests stay at the kernel's default)");
     }
     std::fs::read_to_string(&p).ok()?.trim().parse().ok()
+}
+
+/// True when `path` is a FUSE mount whose server is gone ("Transport endpoint is not
+/// connected"): what a killed daemon leaves. The daemon [`detach`]es those at start.
+pub fn is_stale(path: &Path) -> bool {
+    // statfs always asks the server (a stat may be answered from cached attributes).
+    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: c is a valid path; st is written by the call.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
+    rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOTCONN)
 }
 
 /// One line of `/proc/self/mountinfo`.
@@ -234,7 +269,7 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Err(e) = self.unmount(Duration::from_secs(1)) {
+        if let Err(e) = self.unmount(self.wait) {
             eprintln!("spindle-fuse: unmounting {}: {e}", self.path.display());
         }
     }

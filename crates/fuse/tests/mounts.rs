@@ -190,3 +190,38 @@ fn a_truncated_image_reads_as_eio() {
     m.unmount().unwrap();
     assert!(!mounted(&mp.path()));
 }
+
+/// Run as a child process by `a_killed_server_leaves_a_stale_mount_that_detach_removes`:
+/// mounts a tree at `$SPINDLE_FUSE_TEST_STALE` and waits to be killed.
+#[test]
+fn stale_mount_helper() {
+    let Ok(at) = std::env::var("SPINDLE_FUSE_TEST_STALE") else { return };
+    let _w = watchdog(30);
+    let d = disc("libcdio/joliet.iso", None);
+    let m = mount_tree(fs_of(&d), std::path::Path::new(&at), &MountOptions::default()).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(20));
+    drop(m);
+}
+
+#[test]
+fn a_killed_server_leaves_a_stale_mount_that_detach_removes() {
+    let _w = watchdog(60);
+    let mp = MountPoint::new();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "stale_mount_helper", "--nocapture"])
+        .env("SPINDLE_FUSE_TEST_STALE", mp.path())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !mounted(&mp.path()) {
+        assert!(t.elapsed().as_secs() < 20, "the helper did not mount");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!spindle_fuse::is_stale(&mp.path()));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(mounted(&mp.path()), "the mount outlives its killed server");
+    assert!(spindle_fuse::is_stale(&mp.path()), "Transport endpoint is not connected");
+    spindle_fuse::detach(&mp.path()).unwrap();
+    assert!(!mounted(&mp.path()));
+}
