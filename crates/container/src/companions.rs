@@ -15,6 +15,9 @@ use std::sync::{Arc, Mutex};
 pub struct ContainerCompanions {
     dir: DirCompanions,
     opened: Mutex<HashMap<PathBuf, Arc<dyn ByteSource>>>,
+    /// The image the user named, by the inner name its format asks for (`game.iso` for
+    /// `game.iso.zst`): that file wins over a plain `game.iso` lying beside it.
+    alias: Mutex<Option<(String, PathBuf)>>,
 }
 
 impl ContainerCompanions {
@@ -22,7 +25,13 @@ impl ContainerCompanions {
         ContainerCompanions {
             dir: DirCompanions::beside(descriptor),
             opened: Mutex::new(HashMap::new()),
+            alias: Mutex::new(None),
         }
+    }
+
+    /// Makes `name` resolve to `path` (the compressed image the user named).
+    pub fn alias(&self, name: &str, path: &Path) {
+        *self.alias.lock().unwrap() = Some((name.to_string(), path.to_path_buf()));
     }
 
     /// Opens `path`, decompressing when its name and first bytes say it is compressed.
@@ -45,6 +54,11 @@ impl ContainerCompanions {
 
 impl Companions for ContainerCompanions {
     fn resolve(&self, name: &str) -> io::Result<PathBuf> {
+        if let Some((alias, path)) = self.alias.lock().unwrap().as_ref()
+            && alias == name
+        {
+            return Ok(path.clone());
+        }
         match self.dir.resolve(name) {
             Ok(p) => Ok(p),
             Err(e) => {

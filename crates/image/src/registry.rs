@@ -59,6 +59,9 @@ pub fn open_with(path: &Path, password: Option<String>) -> Result<Disc, ImageErr
     } else {
         path.to_path_buf()
     };
+    if compressed && let Some(name) = inner.file_name() {
+        companions.alias(&name.to_string_lossy(), path);
+    }
     let len = src.len();
     let mut head = vec![0u8; (PROBE_BYTES as u64).min(len) as usize];
     src.read_exact_at(&mut head, 0).map_err(io)?;
