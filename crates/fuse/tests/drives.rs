@@ -191,6 +191,13 @@ fn audio_tracks_are_wav_files() {
     let o = Command::new("sox").arg("--i").arg("-D").arg(&wav).output().unwrap();
     let secs: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
     assert!((secs - samples_expected as f64 / 44100.0).abs() < 0.001, "duration {secs}");
+    // The samples after the header are the audio view's bytes.
+    let bytes = std::fs::read(&wav).unwrap();
+    let view = spindle_disc::SectorView::audio(cdda.clone(), t.number).unwrap();
+    let mut direct = vec![0u8; view.len() as usize];
+    assert_eq!(view.read_at(0, &mut direct).unwrap(), direct.len());
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(sha1(&bytes[44..]), sha1(&direct));
     // The NRG audio disc: every track a WAV that sox accepts.
     for t in names(&mp.path().join("drives/1/tracks")).iter().filter(|t| t.ends_with(".wav")) {
         let o = Command::new("sox")
