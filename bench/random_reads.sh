@@ -38,19 +38,20 @@ make_iso big 1050
 make_iso cd 690
 "$tool" --make-seekable big.iso big.iso.zst
 gzip -1 -k big.iso
+# The plain images stay beside their compressed copies: the registry must read the file named.
 printf 'FILE "cd.iso" BINARY\n  TRACK 01 MODE1/2048\n    INDEX 01 00:00:00\n' > cd.cue
 chdman createcd -i cd.cue -o cd.chd >/dev/null 2>&1
 ls -l big.iso big.iso.zst big.iso.gz cd.iso cd.chd
 
-run() { # IMAGE -> reads/s (best of 3)
+run() { # IMAGE [READS] -> reads/s (best of 3)
   local best=0
   for _ in 1 2 3; do
-    r=$("$tool" "$1" "$reads" | sed -E 's/.*: ([0-9]+) reads\/s.*/\1/')
+    r=$("$tool" "$1" "${2:-$reads}" | sed -E 's/.*: ([0-9]+) reads\/s.*/\1/')
     (( r > best )) && best=$r
   done
   echo "$best"
 }
-iso=$(run big.iso); zst=$(run big.iso.zst); gz=$(run big.iso.gz); cdiso=$(run cd.iso); chd=$(run cd.chd)
+iso=$(run big.iso); zst=$(run big.iso.zst); gz=$(run big.iso.gz $((reads / 100 + 1))); cdiso=$(run cd.iso); chd=$(run cd.chd)
 python3 - "$reads" "$iso" "$zst" "$gz" "$cdiso" "$chd" "$write_docs" "$OLDPWD/docs/benchmarks.md" "$(stat -c %s big.iso)" "$(stat -c %s big.iso.zst)" "$(stat -c %s big.iso.gz)" "$(stat -c %s cd.iso)" "$(stat -c %s cd.chd)" <<'PY'
 import sys, datetime
 reads, iso, zst, gz, cdiso, chd = map(int, sys.argv[1:7])
@@ -60,7 +61,7 @@ table = f"""| image | bytes | reads/s | vs plain ISO |
 |---|---|---|---|
 | ISO, 1 GiB | {bi} | {iso} | 1.00x |
 | seekable zstd (1 MiB frames) | {bz} | {zst} | {zst/iso:.3f}x |
-| gzip -1 (8 MiB checkpoints) | {bg} | {gz} | {gz/iso:.4f}x |
+| gzip -1 (8 MiB checkpoints; reads/100 of them) | {bg} | {gz} | {gz/iso:.4f}x |
 | ISO, CD size | {ci} | {cdiso} | 1.00x |
 | CHD (chdman createcd defaults) | {cc} | {chd} | {chd/cdiso:.3f}x |
 """

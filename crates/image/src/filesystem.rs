@@ -19,12 +19,32 @@ pub fn disc_device(disc: &Arc<Disc>) -> Result<(Device, u32), ImageError> {
 }
 
 /// The filesystem of `disc`, in the view `kind` names or the best one it has.
+///
+/// When the last data track holds no volume at all (a Video CD keeps its ISO 9660 volume in
+/// track 1 and MPEG streams in the others), earlier data tracks are tried, newest first; a
+/// volume that is there but damaged is an error, not a reason to fall back.
 pub fn filesystem(disc: &Arc<Disc>, kind: Option<FsKind>) -> Result<Arc<dyn FileSystem>, ImageError> {
     let (dev, base) = disc_device(disc)?;
-    open_on(dev, base, kind).map_err(|source| ImageError::Filesystem {
+    let err = |source| ImageError::Filesystem {
         path: disc.source.path.clone(),
         source,
-    })
+    };
+    let first = match open_on(dev.clone(), base, kind) {
+        Err(e @ FsError::NotFound(_)) => e,
+        other => return other.map_err(err),
+    };
+    let mut bases: Vec<u32> = disc
+        .tracks()
+        .filter(|t| t.mode.is_data())
+        .map(|t| t.index1().0.max(0) as u32)
+        .collect();
+    bases.dedup();
+    for b in bases.into_iter().rev().filter(|&b| b != base) {
+        if let Ok(fs) = open_on(dev.clone(), b, kind) {
+            return Ok(fs);
+        }
+    }
+    Err(err(first))
 }
 
 fn open_on(dev: Device, base: u32, kind: Option<FsKind>) -> Result<Arc<dyn FileSystem>, FsError> {
