@@ -100,3 +100,22 @@ fn a_damaged_container_is_a_clear_error() {
     std::fs::copy(samples().join("libcdio/joliet.iso"), &q).unwrap();
     assert_eq!(open(&q).unwrap().source.format, "iso");
 }
+
+/// Single-file formats inside a container: NRG, CDI and CHD read like the plain files.
+#[test]
+fn single_file_formats_inside_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, name) in [
+        ("libcdio/videocd.nrg", "v.nrg"),
+        ("cditools/test.cdi", "t.cdi"),
+        ("generated-chd/cdda.chd", "c.chd"),
+    ] {
+        let plain = open(&samples().join(rel)).unwrap();
+        let p = dir.path().join(name);
+        std::fs::copy(samples().join(rel), &p).unwrap();
+        compress("xz", &["-q", "-f", "-0"], &p);
+        let disc = open(&dir.path().join(format!("{name}.xz"))).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
+        assert_eq!(disc.source.format, plain.source.format, "{rel}");
+        assert_eq!(hashes(&disc), hashes(&plain), "{rel}");
+    }
+}

@@ -18,7 +18,7 @@ pub mod error;
 pub use descriptor::Version;
 pub use error::CdiError;
 
-use spindle_disc::{BoxError, ByteSource, Disc, FileSource, ImageFormat, OpenContext};
+use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -60,12 +60,15 @@ pub fn probe(path: &Path, head: &[u8], len: u64) -> bool {
 }
 
 /// Opens a CDI image.
-pub fn open(path: &Path, _ctx: &OpenContext) -> Result<Disc, CdiError> {
-    let file = FileSource::open(path).map_err(|source| CdiError::Io {
+/// The file is opened through the companions, so that a compressed `game.cdi.xz` opened as
+/// `game.cdi` reads decompressed.
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CdiError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = ctx.companions.open(&name).map_err(|source| CdiError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    open_source(Arc::new(file), path)
+    open_source(file, path)
 }
 
 /// Opens a CDI image held in any byte source (the fuzz target gives one in memory).

@@ -29,7 +29,7 @@ use chd::metadata::MetadataTag;
 use header::{Header, V5_HEADER_LEN, fourcc};
 use hunks::Hunks;
 use metadata::{CHCD, CHGD, CHGT, CHT2, CHTR, ChdTrack};
-use spindle_disc::{BoxError, ByteSource, Disc, FileSource, ImageFormat, OpenContext};
+use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -60,13 +60,15 @@ pub fn probe(_path: &Path, head: &[u8], _len: u64) -> bool {
     head.starts_with(header::MAGIC)
 }
 
-/// Opens the CHD at `path`. A CHD is a single file: no companions are needed.
-pub fn open(path: &Path, _ctx: &OpenContext) -> Result<Disc> {
-    let src = FileSource::open(path).map_err(|source| ChdError::Io {
+/// Opens the CHD at `path`: one file, opened through the companions (so that a CHD inside a
+/// container reads too, though CHDs are compressed already).
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let src = ctx.companions.open(&name).map_err(|source| ChdError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    open_source(Arc::new(src), path)
+    open_source(src, path)
 }
 
 /// Opens a CHD from any byte source (`path` names it in errors).

@@ -23,7 +23,7 @@ pub mod records;
 
 pub use error::NrgError;
 
-use spindle_disc::{BoxError, ByteSource, Disc, FileSource, ImageFormat, OpenContext};
+use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -63,13 +63,15 @@ pub fn probe(path: &Path, head: &[u8], len: u64) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nrg"))
 }
 
-/// Opens an NRG image. The image is one file: `ctx` is not needed (no companions).
-pub fn open(path: &Path, _ctx: &OpenContext) -> Result<Disc, NrgError> {
-    let file = FileSource::open(path).map_err(|source| NrgError::Io {
+/// Opens an NRG image. It is one file, opened through the companions so that a compressed
+/// `disc.nrg.xz` opened as `disc.nrg` reads decompressed.
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, NrgError> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = ctx.companions.open(&name).map_err(|source| NrgError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    open_source(Arc::new(file))
+    open_source(file)
 }
 
 /// Opens an NRG image held in any byte source (a file, or bytes in memory); messages name
