@@ -1,0 +1,144 @@
+//! Who is asking, and opening files with their rights.
+//!
+//! The daemon reads the peer's uid, gid (`SO_PEERCRED`) and supplementary groups
+//! (`SO_PEERGROUPS`) from the control socket. When the daemon runs as root and the peer is
+//! someone else, every file access on the user's behalf (opening the image and its
+//! companions, checking a mount point) runs on a short-lived thread whose filesystem
+//! credentials are the user's: `setfsgid`, `setgroups` and `setfsuid` are per-thread system
+//! calls on Linux (made with `syscall(2)`, so glibc does not apply them to every thread),
+//! and a non-zero fsuid drops the thread's filesystem capabilities (`CAP_DAC_OVERRIDE`...).
+//! The kernel therefore checks every path component and the file itself exactly as it would
+//! for the user. The thread ends when the open returns, so these credentials never reach
+//! another request. The open file descriptors it made stay valid for the daemon.
+
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+/// A user on whose behalf the daemon acts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    #[serde(default)]
+    pub groups: Vec<u32>,
+}
+
+impl User {
+    /// The daemon process itself.
+    pub fn current() -> User {
+        // SAFETY: these calls cannot fail.
+        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        User {
+            uid,
+            gid,
+            groups: Vec::new(),
+        }
+    }
+
+    /// True when acting for this user needs its own credentials (a root daemon serving
+    /// another uid).
+    pub fn needs_switch(&self) -> bool {
+        let me = User::current();
+        me.uid == 0 && self.uid != 0
+    }
+}
+
+/// The credentials of the process at the other end of `stream`.
+pub fn peer(stream: &UnixStream) -> io::Result<User> {
+    let fd = stream.as_raw_fd();
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: cred and len are valid for writing; the kernel writes at most len bytes.
+    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERCRED, (&raw mut cred).cast(), &mut len) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut groups = vec![0 as libc::gid_t; 256];
+    let mut glen = (groups.len() * std::mem::size_of::<libc::gid_t>()) as libc::socklen_t;
+    // SAFETY: groups has glen bytes of room.
+    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERGROUPS, groups.as_mut_ptr().cast(), &mut glen) };
+    if rc == 0 {
+        groups.truncate(glen as usize / std::mem::size_of::<libc::gid_t>());
+    } else {
+        groups.clear();
+    }
+    Ok(User {
+        uid: cred.uid,
+        gid: cred.gid,
+        groups,
+    })
+}
+
+/// Runs `f` with the filesystem rights of `user` (see the module docs): on this thread when
+/// no switch is needed, else on a new thread with the user's fsuid, fsgid and groups.
+pub fn as_user<T: Send + 'static>(user: &User, f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+    if !user.needs_switch() {
+        return Ok(f());
+    }
+    let user = user.clone();
+    let handle = std::thread::Builder::new().name("spindle-as-user".into()).spawn(move || {
+        switch(&user)?;
+        Ok::<T, io::Error>(f())
+    })?;
+    handle.join().map_err(|_| io::Error::other("the opening thread panicked"))?
+}
+
+/// Sets this thread's filesystem credentials to `user`'s. Never call it on a thread that
+/// lives on.
+fn switch(user: &User) -> io::Result<()> {
+    let groups: Vec<libc::gid_t> = if user.groups.is_empty() {
+        vec![user.gid]
+    } else {
+        user.groups.clone()
+    };
+    // SAFETY: raw per-thread system calls with valid arguments.
+    unsafe {
+        if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        libc::syscall(libc::SYS_setfsgid, user.gid);
+        libc::syscall(libc::SYS_setfsuid, user.uid);
+        // setfsuid returns the previous value and never fails visibly: read it back.
+        if libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32 != user.uid || libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32 != user.gid
+        {
+            return Err(io::Error::other("cannot take the user's filesystem credentials"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_of_a_socketpair_is_us() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let p = peer(&a).unwrap();
+        assert_eq!(p.uid, User::current().uid);
+    }
+
+    #[test]
+    fn as_user_denies_what_the_user_cannot_read() {
+        if User::current().uid != 0 {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("secret");
+        std::fs::write(&f, b"x").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let nobody = User {
+            uid: 65534,
+            gid: 65534,
+            groups: vec![65534],
+        };
+        let f2 = f.clone();
+        let r = as_user(&nobody, move || std::fs::read(&f2)).unwrap();
+        assert_eq!(r.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+        // This thread kept root's rights.
+        assert!(std::fs::read(&f).is_ok());
+    }
+}

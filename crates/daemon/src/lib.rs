@@ -1,0 +1,82 @@
+//! # spindle-daemon: the drive daemon
+//!
+//! One process owns N virtual drive slots ([`Drives`]; 4 by default, up to [`MAX_DRIVES`]),
+//! each holding at most one disc image with its FUSE tree mounts, plus one mount with the
+//! raw views of every drive. Clients (the `spindle` CLI) talk to it over a Unix socket with
+//! versioned JSON lines ([`protocol`]; docs/protocol.md). [`service::run`] is the whole
+//! daemon as systemd and launchd start it: foreground, stderr logging, socket activation,
+//! SIGTERM handling, idle exit, saved and restored drives (docs/daemon.md).
+//!
+//! Images are opened with the requesting user's rights ([`creds`]); mounts belong to them.
+
+pub mod client;
+pub mod creds;
+pub mod paths;
+pub mod protocol;
+mod server;
+pub mod service;
+mod slots;
+pub mod state;
+
+pub use slots::{DEFAULT_DRIVES, DriveReport, Drives, EjectTarget, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image};
+
+use std::path::PathBuf;
+
+/// What can go wrong in the daemon; each message names what the user asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Image(#[from] spindle_image::ImageError),
+    #[error(transparent)]
+    Fuse(#[from] spindle_fuse::FuseError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no drive {drive} (there are {count}; `spindle drives --count N` adds more)")]
+    NoDrive { drive: u32, count: u32 },
+    #[error("drive {0} is empty")]
+    Empty(u32),
+    #[error("every drive is loaded ({0}); eject one or add drives with `spindle drives --count N`")]
+    Full(u32),
+    #[error("drive {drive} holds {}; eject it first, or swap its disc with `spindle load`", image.display())]
+    Busy { drive: u32, image: PathBuf },
+    #[error("{}: not an image in a drive nor a mount point", .0.display())]
+    NotFound(PathBuf),
+    #[error("{0}")]
+    Denied(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{}: password needed (encrypted image)", .0.display())]
+    PasswordNeeded(PathBuf),
+    #[error("another spindle daemon is running on {}", .0.display())]
+    AlreadyRunning(PathBuf),
+}
+
+impl DaemonError {
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> DaemonError {
+        DaemonError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// The message with every cause, as one line (what an error reply carries).
+    pub fn full_message(&self) -> String {
+        let mut out = self.to_string();
+        let mut src = std::error::Error::source(self);
+        while let Some(s) = src {
+            let t = s.to_string();
+            if !out.contains(&t) {
+                out.push_str(": ");
+                out.push_str(&t);
+            }
+            src = s.source();
+        }
+        out
+    }
+}
+
+pub type Result<T, E = DaemonError> = std::result::Result<T, E>;

@@ -1,0 +1,280 @@
+//! Serving clients: one thread per connection, each line a request, each answered in order.
+//!
+//! A line longer than [`MAX_LINE`] is answered `too_long` and skipped to its newline; bad
+//! JSON, unknown commands and bad arguments get an error reply and the connection goes on;
+//! a client that closes in the middle of a line gets an `incomplete` reply (if it still
+//! reads) and its thread ends. Reads time out after [`IDLE_TIMEOUT`], so idle clients cost
+//! a sleeping thread each and no more; they never hold the drives lock.
+
+use crate::DaemonError;
+use crate::creds::{self, User};
+use crate::protocol::{self, Command, MAX_LINE, code};
+use crate::slots::{self, Drives, EjectTarget, LoadRequest};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// How long a connection may stay silent (or stall inside a line) before it is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// Connections served at once; more are answered `busy` and closed.
+pub const MAX_CLIENTS: usize = 1024;
+
+/// What every client thread shares.
+pub struct Shared {
+    pub drives: Mutex<Drives>,
+    /// Where the raw views are mounted (`None`: that mount failed).
+    pub raw: Option<PathBuf>,
+    pub last_request: Mutex<Instant>,
+    pub stop: Arc<AtomicBool>,
+    pub clients: AtomicUsize,
+}
+
+impl Shared {
+    pub fn drives(&self) -> MutexGuard<'_, Drives> {
+        self.drives.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn touch(&self) {
+        *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    pub fn idle_for(&self) -> Duration {
+        self.last_request.lock().unwrap_or_else(|e| e.into_inner()).elapsed()
+    }
+}
+
+enum Line {
+    Request(Vec<u8>),
+    TooLong,
+    /// The peer closed in the middle of a line.
+    Partial,
+    Eof,
+    Timeout,
+    Failed,
+}
+
+fn read_line(r: &mut impl BufRead) -> Line {
+    let mut line = Vec::new();
+    let mut too_long = false;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Line::Timeout,
+            Err(_) => return Line::Failed,
+        };
+        if buf.is_empty() {
+            return if line.is_empty() && !too_long { Line::Eof } else { Line::Partial };
+        }
+        let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if !too_long {
+            if line.len() + chunk.len() > MAX_LINE {
+                too_long = true;
+                line = Vec::new();
+            } else {
+                line.extend_from_slice(chunk);
+            }
+        }
+        let used = done.unwrap_or(buf.len());
+        r.consume(used);
+        if done.is_some() {
+            return if too_long { Line::TooLong } else { Line::Request(line) };
+        }
+    }
+}
+
+fn send(w: &mut UnixStream, v: &Value) -> bool {
+    let mut s = v.to_string();
+    s.push('\n');
+    w.write_all(s.as_bytes()).is_ok()
+}
+
+/// Serves one connection until it closes.
+pub fn serve(stream: UnixStream, shared: Arc<Shared>) {
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
+    let mut w = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return,
+    };
+    let user = match creds::peer(&stream) {
+        Ok(u) => u,
+        Err(e) => {
+            send(
+                &mut w,
+                &protocol::error(&Value::Null, code::FAILED, &format!("cannot read peer credentials: {e}")),
+            );
+            return;
+        }
+    };
+    let mut r = BufReader::with_capacity(64 * 1024, stream);
+    loop {
+        match read_line(&mut r) {
+            Line::Request(line) if line.iter().all(u8::is_ascii_whitespace) => continue,
+            Line::Request(line) => {
+                shared.touch();
+                let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&line, &user, &shared)))
+                    .unwrap_or_else(|_| protocol::error(&Value::Null, code::FAILED, "internal error (logged by the daemon)"));
+                shared.touch();
+                if !send(&mut w, &reply) {
+                    return;
+                }
+            }
+            Line::TooLong => {
+                shared.touch();
+                let msg = format!("request line longer than {MAX_LINE} bytes");
+                if !send(&mut w, &protocol::error(&Value::Null, code::TOO_LONG, &msg)) {
+                    return;
+                }
+            }
+            Line::Partial => {
+                send(
+                    &mut w,
+                    &protocol::error(&Value::Null, code::INCOMPLETE, "connection closed in the middle of a request"),
+                );
+                return;
+            }
+            Line::Timeout => {
+                send(
+                    &mut w,
+                    &protocol::error(&Value::Null, code::TIMEOUT, "no complete request in time; closing"),
+                );
+                return;
+            }
+            Line::Eof | Line::Failed => return,
+        }
+    }
+}
+
+fn failure(id: &Value, e: &DaemonError) -> Value {
+    let c = match e {
+        DaemonError::PasswordNeeded(_) => code::PASSWORD_NEEDED,
+        DaemonError::Denied(_) => code::DENIED,
+        DaemonError::Invalid(_) => code::BAD_REQUEST,
+        _ => code::FAILED,
+    };
+    protocol::error(id, c, &e.full_message())
+}
+
+fn handle(line: &[u8], user: &User, shared: &Shared) -> Value {
+    let (id, cmd) = match protocol::parse(line) {
+        Ok(x) => x,
+        Err(r) => return protocol::error(&r.id, r.code, &r.message),
+    };
+    match run(cmd, user, shared) {
+        Ok(fields) => protocol::ok(&id, fields),
+        Err(e) => failure(&id, &e),
+    }
+}
+
+fn raw_of(shared: &Shared, drive: u32) -> Option<PathBuf> {
+    shared.raw.as_ref().map(|r| r.join("drives").join(drive.to_string()))
+}
+
+fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
+    Ok(match cmd {
+        Command::Ping => json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "protocol": protocol::VERSION,
+            "pid": std::process::id(),
+        }),
+        Command::Mount(a) => {
+            let img = slots::open_image(user, &a.image, a.password)?;
+            let req = LoadRequest {
+                drive: a.drive,
+                at: a.at,
+                allow_other: a.allow_other,
+            };
+            let mut d = shared.drives();
+            let drive = d.mount(user, img, &req)?;
+            let r = d.report().swap_remove(drive as usize);
+            eprintln!(
+                "spindle-daemon: uid {}: drive {drive}: {} at {:?}",
+                user.uid,
+                a.image.display(),
+                r.mountpoints
+            );
+            json!({
+                "drive": drive,
+                "mountpoint": r.mountpoints.first(),
+                "label": r.label,
+                "format": r.format,
+                "medium": r.medium,
+                "raw": raw_of(shared, drive),
+            })
+        }
+        Command::Load(a) => {
+            let img = slots::open_image(user, &a.image, a.password)?;
+            let mut d = shared.drives();
+            d.load(user, a.drive, img)?;
+            let r = d.report().swap_remove(a.drive as usize);
+            eprintln!("spindle-daemon: uid {}: drive {}: loaded {}", user.uid, a.drive, a.image.display());
+            json!({"drive": a.drive, "mountpoints": r.mountpoints, "label": r.label, "raw": raw_of(shared, a.drive)})
+        }
+        Command::Eject(a) => {
+            let target = match (a.drive, a.path) {
+                (Some(d), _) => EjectTarget::Drive(d),
+                (None, Some(p)) => EjectTarget::Path(p),
+                (None, None) => EjectTarget::All,
+            };
+            let ejected = shared.drives().eject(user, &target)?;
+            eprintln!("spindle-daemon: uid {}: ejected {ejected:?}", user.uid);
+            json!({"ejected": ejected})
+        }
+        Command::Drives => {
+            let d = shared.drives();
+            json!({"count": d.count(), "raw": shared.raw, "drives": d.report()})
+        }
+        Command::Count { n } => {
+            let mut d = shared.drives();
+            d.set_count(n)?;
+            json!({"count": d.count()})
+        }
+        Command::Shutdown => {
+            let me = User::current();
+            if user.uid != 0 && user.uid != me.uid {
+                return Err(DaemonError::Denied(format!("only uid {} or root may stop this daemon", me.uid)));
+            }
+            eprintln!("spindle-daemon: shutdown asked by uid {}", user.uid);
+            shared.stop.store(true, Ordering::SeqCst);
+            json!({})
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<String> {
+        let mut r = BufReader::with_capacity(16, input);
+        let mut out = Vec::new();
+        loop {
+            match read_line(&mut r) {
+                Line::Request(l) => out.push(String::from_utf8(l).unwrap()),
+                Line::TooLong => out.push("<long>".into()),
+                Line::Partial => out.push("<partial>".into()),
+                Line::Eof => return out,
+                Line::Timeout | Line::Failed => out.push("<err>".into()),
+            }
+            if out.last().is_some_and(|l| l == "<partial>") {
+                return out;
+            }
+        }
+    }
+
+    #[test]
+    fn splits_lines_and_skips_long_ones() {
+        let mut input = b"a\nbc\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        input.extend(b"\nd\npart");
+        assert_eq!(lines(&input), ["a", "bc", "<long>", "d", "<partial>"]);
+    }
+}

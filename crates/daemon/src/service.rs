@@ -1,0 +1,290 @@
+//! The daemon as a service: what systemd's and launchd's guides ask of one.
+//!
+//! * Foreground only (never forks); logs on stderr.
+//! * Socket activation: a listening socket passed as fd 3 with `LISTEN_FDS`/`LISTEN_PID`
+//!   (systemd, `systemd-socket-activate`; on Linux a launchd-style supervisor passes it the
+//!   same way), else it binds the socket itself (0600 in a 0700 directory for a user; 0666
+//!   in a 0755 directory for a root daemon, which checks every peer's credentials), guarded
+//!   by a lock file so two daemons never share a path. `READY=1` goes to `$NOTIFY_SOCKET`.
+//! * SIGTERM/SIGINT (or the `shutdown` command): every drive ejected, every mount detached,
+//!   exit 0, without touching the saved drives, so the next start restores them.
+//! * `--idle-exit SECS`: exits when no drive is loaded and no request came for SECS, never
+//!   sooner than [`MIN_UPTIME`] after start.
+//! * At start: stale mounts a killed predecessor left (saved mount points, anything under
+//!   the runtime dir) are detached, then the saved drives are restored.
+
+use crate::server::{self, MAX_CLIENTS, Shared};
+use crate::state::SavedState;
+use crate::{DaemonError, Drives, Result, paths, protocol};
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The shortest life of a daemon started with `--idle-exit`.
+pub const MIN_UPTIME: Duration = Duration::from_secs(10);
+
+/// How the daemon runs.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The control socket (`None`: [`paths::socket_path`]). Ignored when a socket is passed.
+    pub socket: Option<PathBuf>,
+    /// Exit after this long without drives or requests.
+    pub idle_exit: Option<Duration>,
+}
+
+fn log(msg: impl AsRef<str>) {
+    eprintln!("spindle-daemon: {}", msg.as_ref());
+}
+
+/// Runs the daemon until SIGTERM, SIGINT, `shutdown` or the idle timeout.
+pub fn run(cfg: &Config) -> Result<()> {
+    let start = Instant::now();
+    let passed = take_passed_socket();
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, stop.clone()).map_err(|e| DaemonError::io("installing signal handlers", e))?;
+    }
+    let root = paths::is_root();
+    let runtime = paths::runtime_dir();
+    private_dir(&runtime, root)?;
+    let socket = cfg.socket.clone().unwrap_or_else(paths::socket_path);
+    let (listener, bound) = match passed {
+        Some(l) => {
+            log("serving the socket passed by the service manager");
+            (l, None)
+        }
+        None => {
+            let (l, lock) = bind(&socket, root)?;
+            log(format!("listening on {} (pid {})", socket.display(), std::process::id()));
+            (l, Some(lock))
+        }
+    };
+    listener.set_nonblocking(true).map_err(|e| DaemonError::io("control socket", e))?;
+
+    let state_file = paths::state_file();
+    let saved = SavedState::load(&state_file).unwrap_or_else(|e| {
+        log(format!("{}: unreadable ({e}); starting with empty drives", state_file.display()));
+        None
+    });
+    clean_stale(&runtime, saved.as_ref());
+    let mut drives = Drives::new(
+        saved.as_ref().map_or(crate::DEFAULT_DRIVES, |s| s.count),
+        paths::media_dir(),
+        Some(state_file),
+    );
+    let raw_dir = paths::raw_dir();
+    let raw_mount = std::fs::create_dir_all(&raw_dir)
+        .map_err(|source| spindle_fuse::FuseError::Mount {
+            path: raw_dir.clone(),
+            source,
+        })
+        .and_then(|()| {
+            let opts = spindle_fuse::MountOptions {
+                fsname: "spindle-drives".into(),
+                unmount_wait: Duration::from_millis(100),
+                ..Default::default()
+            };
+            spindle_fuse::mount_drives(drives.table(), &raw_dir, &opts)
+        });
+    let raw_mount = match raw_mount {
+        Ok(m) => Some(m),
+        Err(e) => {
+            log(format!("raw views not mounted: {e}"));
+            None
+        }
+    };
+    if let Some(s) = &saved {
+        drives.restore(s);
+    }
+    let shared = Arc::new(Shared {
+        drives: Mutex::new(drives),
+        raw: raw_mount.as_ref().map(|m| m.path().to_path_buf()),
+        last_request: Mutex::new(Instant::now()),
+        stop: stop.clone(),
+        clients: Default::default(),
+    });
+    notify("READY=1");
+
+    while !stop.load(Ordering::SeqCst) {
+        if wait_readable(listener.as_raw_fd(), 100) {
+            accept_all(&listener, &shared);
+        }
+        if let Some(idle) = cfg.idle_exit
+            && start.elapsed() >= MIN_UPTIME
+            && shared.idle_for() >= idle
+            && shared.drives().loaded() == 0
+        {
+            log(format!("idle for {} s: exiting", idle.as_secs()));
+            break;
+        }
+    }
+    notify("STOPPING=1");
+    log("stopping: ejecting every drive");
+    shared.drives().shutdown();
+    drop(raw_mount);
+    if bound.is_some() {
+        let _ = std::fs::remove_file(&socket);
+    }
+    log("stopped");
+    Ok(())
+}
+
+fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let _ = stream.set_nonblocking(false);
+                if shared.clients.load(Ordering::SeqCst) >= MAX_CLIENTS {
+                    let mut s = stream;
+                    let v = protocol::error(&serde_json::Value::Null, protocol::code::BUSY, "too many clients; try again");
+                    let _ = writeln!(s, "{v}");
+                    continue;
+                }
+                shared.clients.fetch_add(1, Ordering::SeqCst);
+                let sh = shared.clone();
+                let spawned = std::thread::Builder::new().name("spindle-client".into()).spawn(move || {
+                    server::serve(stream, sh.clone());
+                    sh.clients.fetch_sub(1, Ordering::SeqCst);
+                });
+                if spawned.is_err() {
+                    shared.clients.fetch_sub(1, Ordering::SeqCst);
+                    log("cannot start a client thread");
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log(format!("accept: {e}"));
+                std::thread::sleep(Duration::from_millis(50));
+                return;
+            }
+        }
+    }
+}
+
+fn wait_readable(fd: RawFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}
+
+/// The listening socket systemd (or a launchd-style supervisor) passed as fd 3, if any.
+/// The variables are removed so that nothing we start inherits them.
+fn take_passed_socket() -> Option<UnixListener> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    let fds: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    // SAFETY: called at start, before any other thread exists.
+    unsafe {
+        std::env::remove_var("LISTEN_PID");
+        std::env::remove_var("LISTEN_FDS");
+        std::env::remove_var("LISTEN_FDNAMES");
+    }
+    if pid != std::process::id() || fds < 1 {
+        return None;
+    }
+    const SD_LISTEN_FDS_START: RawFd = 3;
+    // SAFETY: the service manager handed us fd 3 as a listening socket; we own it now.
+    unsafe {
+        libc::fcntl(SD_LISTEN_FDS_START, libc::F_SETFD, libc::FD_CLOEXEC);
+        Some(UnixListener::from_raw_fd(SD_LISTEN_FDS_START))
+    }
+}
+
+/// sd_notify(3) without libsystemd: one datagram to `$NOTIFY_SOCKET` (a path, or an
+/// abstract name written `@name`).
+pub fn notify(msg: &str) {
+    let Some(addr) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let Ok(sock) = UnixDatagram::unbound() else {
+        return;
+    };
+    let addr = addr.to_string_lossy().into_owned();
+    let sent = if let Some(name) = addr.strip_prefix('@') {
+        use std::os::linux::net::SocketAddrExt;
+        std::os::unix::net::SocketAddr::from_abstract_name(name).and_then(|a| sock.send_to_addr(msg.as_bytes(), &a))
+    } else {
+        sock.send_to(msg.as_bytes(), &addr)
+    };
+    if let Err(e) = sent {
+        log(format!("notify {addr}: {e}"));
+    }
+}
+
+/// Creates `dir` (0700 for a user, 0755 for a root daemon) if needed.
+fn private_dir(dir: &Path, root: bool) -> Result<()> {
+    let mode = if root { 0o755 } else { 0o700 };
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| DaemonError::io(format!("{}: creating", dir.display()), e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| DaemonError::io(format!("{}: chmod", dir.display()), e))?;
+    }
+    Ok(())
+}
+
+/// Binds the control socket, holding `<socket>.lock` (with our pid in it) for the daemon's
+/// life.
+fn bind(socket: &Path, root: bool) -> Result<(UnixListener, std::fs::File)> {
+    let io = |what: &str, e| DaemonError::io(format!("{}: {what}", socket.display()), e);
+    if let Some(dir) = socket.parent() {
+        private_dir(dir, root)?;
+    }
+    let mut lock_name = socket.as_os_str().to_owned();
+    lock_name.push(".lock");
+    let mut lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_name)
+        .map_err(|e| io("lock file", e))?;
+    // SAFETY: a valid fd.
+    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(DaemonError::AlreadyRunning(socket.to_path_buf()));
+    }
+    let _ = lock.set_len(0);
+    let _ = writeln!(lock, "{}", std::process::id());
+    if UnixStream::connect(socket).is_ok() {
+        return Err(DaemonError::AlreadyRunning(socket.to_path_buf()));
+    }
+    let _ = std::fs::remove_file(socket);
+    let l = UnixListener::bind(socket).map_err(|e| io("bind", e))?;
+    let mode = if root { 0o666 } else { 0o600 };
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode)).map_err(|e| io("chmod", e))?;
+    Ok((l, lock))
+}
+
+/// Detaches the stale mounts ("Transport endpoint is not connected") a killed daemon left:
+/// at the saved mount points and anywhere under the runtime dir.
+fn clean_stale(runtime: &Path, saved: Option<&SavedState>) {
+    let runtime = runtime.canonicalize().unwrap_or_else(|_| runtime.to_path_buf());
+    let mut candidates: Vec<PathBuf> = spindle_fuse::mounts()
+        .into_iter()
+        .filter(|m| m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE) && m.mount_point.starts_with(&runtime))
+        .map(|m| m.mount_point)
+        .collect();
+    if let Some(s) = saved {
+        candidates.extend(s.drives.iter().flat_map(|d| d.mounts.iter().map(|m| m.path.clone())));
+    }
+    candidates.sort();
+    candidates.dedup();
+    for p in candidates {
+        while spindle_fuse::find_mount(&p).is_some() && spindle_fuse::is_stale(&p) {
+            match spindle_fuse::detach(&p) {
+                Ok(()) => log(format!("{}: detached a stale mount", p.display())),
+                Err(e) => {
+                    log(format!("{}: cannot detach a stale mount: {e}", p.display()));
+                    break;
+                }
+            }
+        }
+    }
+}

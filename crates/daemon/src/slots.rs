@@ -1,0 +1,614 @@
+//! The drive slots: what each holds, loading, swapping, ejecting, and the mount points.
+//!
+//! [`Drives`] lives behind one mutex in the server. Opening an image (which may be slow:
+//! MDX key derivation, CHD maps) happens before that lock is taken ([`open_image`]); the
+//! locked part only picks a drive, makes the mount point and mounts. The drives mount reads
+//! a separate, tiny table ([`Table`]) so FUSE lookups under `raw/drives/` never wait for a
+//! load in progress.
+
+use crate::creds::{self, User};
+use crate::state::{SavedDrive, SavedMount, SavedState};
+use crate::{DaemonError, Result};
+use serde::Serialize;
+use spindle_disc::Disc;
+use spindle_fs::FileSystem;
+use spindle_fuse::{DriveTable, Mount, MountOptions};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// The most drives one daemon offers.
+pub const MAX_DRIVES: u32 = 256;
+/// Drives at first start.
+pub const DEFAULT_DRIVES: u32 = 4;
+
+/// One tree mount of a loaded disc.
+struct TreeMount {
+    mount: Mount,
+    path: PathBuf,
+    /// Made by the daemon under the media dir (removed again at eject).
+    created: bool,
+    allow_other: bool,
+}
+
+/// A loaded drive.
+struct Loaded {
+    image: PathBuf,
+    format: String,
+    medium: String,
+    label: Option<String>,
+    encrypted: bool,
+    disc: Arc<Disc>,
+    owner: User,
+    mounts: Vec<TreeMount>,
+}
+
+/// An image opened for a user, ready to go into a drive.
+pub struct Opened {
+    image: PathBuf,
+    disc: Arc<Disc>,
+    fs: Option<Arc<dyn FileSystem>>,
+    label: Option<String>,
+    encrypted: bool,
+}
+
+/// What to do with an opened image.
+#[derive(Clone, Debug, Default)]
+pub struct LoadRequest {
+    /// The drive to use (`None`: the first free one).
+    pub drive: Option<u32>,
+    /// Where to mount the tree (`None`: `<media>/<LABEL>`).
+    pub at: Option<PathBuf>,
+    pub allow_other: bool,
+}
+
+/// One drive as `drives` reports it.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct DriveReport {
+    pub drive: u32,
+    pub image: Option<PathBuf>,
+    pub format: Option<String>,
+    pub medium: Option<String>,
+    pub label: Option<String>,
+    pub mountpoints: Vec<PathBuf>,
+    pub encrypted: bool,
+    pub uid: Option<u32>,
+}
+
+/// The table the drives mount shows.
+#[derive(Default)]
+pub struct Table(RwLock<Vec<(u32, Option<Arc<Disc>>)>>);
+
+impl DriveTable for Table {
+    fn drives(&self) -> Vec<(u32, Option<Arc<Disc>>)> {
+        self.0.read().map(|t| t.clone()).unwrap_or_default()
+    }
+}
+
+/// Opens `image` (absolute) with `user`'s rights, and its file tree if it has one.
+pub fn open_image(user: &User, image: &Path, password: Option<String>) -> Result<Opened> {
+    if !image.is_absolute() {
+        return Err(DaemonError::Invalid(format!("{}: image paths must be absolute", image.display())));
+    }
+    let p = image.to_path_buf();
+    let uid = user.uid;
+    let encrypted = password.is_some();
+    let opened = creds::as_user(user, move || -> Result<Opened> {
+        let disc = match spindle_image::open_with(&p, password) {
+            Ok(d) => Arc::new(d),
+            Err(e) if e.needs_password() => return Err(DaemonError::PasswordNeeded(p)),
+            Err(spindle_image::ImageError::Io { path, source }) if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                return Err(DaemonError::Denied(format!(
+                    "{}: permission denied: user {uid} cannot read this image",
+                    path.display()
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let fs = spindle_image::filesystem(&disc, None).ok();
+        let label = fs
+            .as_ref()
+            .map(|f| f.label())
+            .filter(|l| !l.trim().is_empty())
+            .or_else(|| spindle_image::iso_volume_label(&disc));
+        Ok(Opened {
+            image: p,
+            disc,
+            fs,
+            label,
+            encrypted,
+        })
+    })
+    .map_err(|e| DaemonError::io(format!("{}: opening", image.display()), e))??;
+    Ok(opened)
+}
+
+/// A directory name from a volume label: no slashes or control characters, never empty.
+pub fn folder_name(label: Option<&str>) -> String {
+    let s: String = label
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .map(|c| if c == '/' || c.is_control() { '_' } else { c })
+        .collect();
+    match s.as_str() {
+        "" | "." | ".." => "disc".into(),
+        _ => s,
+    }
+}
+
+/// The drive slots.
+pub struct Drives {
+    slots: Vec<Option<Loaded>>,
+    table: Arc<Table>,
+    media: PathBuf,
+    state_file: Option<PathBuf>,
+}
+
+impl Drives {
+    /// `count` empty drives; default mount points go under `media`, and every change is
+    /// saved to `state_file`.
+    pub fn new(count: u32, media: PathBuf, state_file: Option<PathBuf>) -> Drives {
+        let mut d = Drives {
+            slots: Vec::new(),
+            table: Arc::default(),
+            media,
+            state_file,
+        };
+        d.slots.resize_with(count.clamp(1, MAX_DRIVES) as usize, || None);
+        d.sync_table();
+        d
+    }
+
+    /// The table a drives mount shows (see [`spindle_fuse::mount_drives`]).
+    pub fn table(&self) -> Arc<Table> {
+        self.table.clone()
+    }
+
+    pub fn count(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// Drives with a disc in them.
+    pub fn loaded(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    fn sync_table(&self) {
+        let t = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i as u32, s.as_ref().map(|l| l.disc.clone())))
+            .collect();
+        if let Ok(mut w) = self.table.0.write() {
+            *w = t;
+        }
+    }
+
+    /// After every change: the table and the saved state follow.
+    fn changed(&self) {
+        self.sync_table();
+        if let Some(f) = &self.state_file
+            && let Err(e) = self.saved().save(f)
+        {
+            eprintln!("spindle-daemon: saving {}: {e}", f.display());
+        }
+    }
+
+    /// Every drive.
+    pub fn report(&self) -> Vec<DriveReport> {
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match s {
+                None => DriveReport {
+                    drive: i as u32,
+                    image: None,
+                    format: None,
+                    medium: None,
+                    label: None,
+                    mountpoints: Vec::new(),
+                    encrypted: false,
+                    uid: None,
+                },
+                Some(l) => DriveReport {
+                    drive: i as u32,
+                    image: Some(l.image.clone()),
+                    format: Some(l.format.clone()),
+                    medium: Some(l.medium.clone()),
+                    label: l.label.clone(),
+                    mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
+                    encrypted: l.encrypted,
+                    uid: Some(l.owner.uid),
+                },
+            })
+            .collect()
+    }
+
+    /// Sets the number of drives; refuses to drop a loaded one.
+    pub fn set_count(&mut self, n: u32) -> Result<()> {
+        if n == 0 || n > MAX_DRIVES {
+            return Err(DaemonError::Invalid(format!("drive count must be 1 to {MAX_DRIVES}, not {n}")));
+        }
+        if let Some(i) = (n as usize..self.slots.len()).find(|&i| self.slots[i].is_some()) {
+            return Err(DaemonError::Invalid(format!(
+                "drive {i} is loaded: eject it before lowering the count to {n}"
+            )));
+        }
+        self.slots.resize_with(n as usize, || None);
+        self.changed();
+        Ok(())
+    }
+
+    fn check_drive(&self, drive: u32) -> Result<()> {
+        if drive as usize >= self.slots.len() {
+            return Err(DaemonError::NoDrive {
+                drive,
+                count: self.count(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Puts `img` into a drive and mounts its tree (when it has one); returns the drive.
+    pub fn mount(&mut self, user: &User, img: Opened, req: &LoadRequest) -> Result<u32> {
+        let drive = match req.drive {
+            Some(d) => {
+                self.check_drive(d)?;
+                if let Some(l) = &self.slots[d as usize] {
+                    return Err(DaemonError::Busy {
+                        drive: d,
+                        image: l.image.clone(),
+                    });
+                }
+                d
+            }
+            None => self.slots.iter().position(|s| s.is_none()).ok_or(DaemonError::Full(self.count()))? as u32,
+        };
+        let mut mounts = Vec::new();
+        if let Some(fs) = &img.fs {
+            let (path, created) = match &req.at {
+                Some(at) => (self.check_mount_point(user, at)?, false),
+                None => (self.make_mount_point(user, img.label.as_deref())?, true),
+            };
+            match mount_tree(fs.clone(), &path, user, &img.image, req.allow_other) {
+                Ok(mount) => mounts.push(TreeMount {
+                    path: mount.path().to_path_buf(),
+                    mount,
+                    created,
+                    allow_other: req.allow_other,
+                }),
+                Err(e) => {
+                    if created {
+                        let _ = std::fs::remove_dir(&path);
+                    }
+                    return Err(e);
+                }
+            }
+        } else if req.at.is_some() {
+            return Err(DaemonError::Invalid(format!(
+                "{}: no file tree on this disc to mount (its raw views are in the drives mount)",
+                img.image.display()
+            )));
+        }
+        self.slots[drive as usize] = Some(loaded(user, img, mounts));
+        self.changed();
+        Ok(drive)
+    }
+
+    /// Swaps the disc of `drive` for `img` (loading an empty drive): its mount points stay
+    /// and show the new disc's files.
+    pub fn load(&mut self, user: &User, drive: u32, img: Opened) -> Result<()> {
+        self.check_drive(drive)?;
+        let slot = &mut self.slots[drive as usize];
+        let mounts = match slot.take() {
+            None => Vec::new(),
+            Some(old) => {
+                if !may_touch(user, &old.owner) {
+                    let e = Err(DaemonError::Denied(format!("drive {drive} belongs to uid {}", old.owner.uid)));
+                    *slot = Some(old);
+                    return e;
+                }
+                if !old.mounts.is_empty() && img.fs.is_none() {
+                    let e = Err(DaemonError::Invalid(format!(
+                        "{}: no file tree to show at drive {drive}'s mount points; eject the drive first",
+                        img.image.display()
+                    )));
+                    *slot = Some(old);
+                    return e;
+                }
+                let mut result = Ok(());
+                if let Some(fs) = &img.fs {
+                    for m in &old.mounts {
+                        if let Err(e) = m.mount.swap(fs.clone()) {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                if let Err(e) = result {
+                    *slot = Some(old);
+                    return Err(e.into());
+                }
+                old.mounts
+            }
+        };
+        *slot = Some(loaded(user, img, mounts));
+        self.changed();
+        Ok(())
+    }
+
+    /// Ejects the drives `target` names (for `user`); returns their numbers.
+    pub fn eject(&mut self, user: &User, target: &EjectTarget) -> Result<Vec<u32>> {
+        let which: Vec<u32> = match target {
+            EjectTarget::All => (0..self.count())
+                .filter(|&i| self.slots[i as usize].as_ref().is_some_and(|l| may_touch(user, &l.owner)))
+                .collect(),
+            EjectTarget::Drive(d) => {
+                self.check_drive(*d)?;
+                match &self.slots[*d as usize] {
+                    None => return Err(DaemonError::Empty(*d)),
+                    Some(l) if !may_touch(user, &l.owner) => {
+                        return Err(DaemonError::Denied(format!("drive {d} belongs to uid {}", l.owner.uid)));
+                    }
+                    Some(_) => vec![*d],
+                }
+            }
+            EjectTarget::Path(p) => {
+                let by_mount = self.find(|l| l.mounts.iter().any(|m| &m.path == p));
+                let found = if by_mount.is_empty() {
+                    self.find(|l| &l.image == p)
+                } else {
+                    by_mount
+                };
+                if found.is_empty() {
+                    return Err(DaemonError::NotFound(p.clone()));
+                }
+                let mine: Vec<u32> = found
+                    .iter()
+                    .copied()
+                    .filter(|&d| self.slots[d as usize].as_ref().is_some_and(|l| may_touch(user, &l.owner)))
+                    .collect();
+                if mine.is_empty() {
+                    return Err(DaemonError::Denied(format!("{}: belongs to another user", p.display())));
+                }
+                mine
+            }
+        };
+        let gone: Vec<Loaded> = which.iter().filter_map(|&d| self.slots[d as usize].take()).collect();
+        self.changed();
+        unmount_all(gone);
+        Ok(which)
+    }
+
+    fn find(&self, f: impl Fn(&Loaded) -> bool) -> Vec<u32> {
+        (0..self.count())
+            .filter(|&i| self.slots[i as usize].as_ref().is_some_and(&f))
+            .collect()
+    }
+
+    /// Unmounts everything without touching the saved state (the daemon is stopping; the
+    /// next start restores the drives).
+    pub fn shutdown(&mut self) {
+        let gone: Vec<Loaded> = self.slots.iter_mut().filter_map(|s| s.take()).collect();
+        self.sync_table();
+        unmount_all(gone);
+    }
+
+    /// The saved form of the drives.
+    pub fn saved(&self) -> SavedState {
+        SavedState {
+            version: 1,
+            count: self.count(),
+            drives: self
+                .slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    s.as_ref().map(|l| SavedDrive {
+                        drive: i as u32,
+                        image: l.image.clone(),
+                        encrypted: l.encrypted,
+                        owner: l.owner.clone(),
+                        mounts: l
+                            .mounts
+                            .iter()
+                            .map(|m| SavedMount {
+                                path: m.path.clone(),
+                                created: m.created,
+                                allow_other: m.allow_other,
+                            })
+                            .collect(),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Loads the drives of a saved state again (encrypted images stay out: their passwords
+    /// are never stored). Failures are logged; the drive stays empty.
+    pub fn restore(&mut self, saved: &SavedState) {
+        let count = saved
+            .count
+            .clamp(1, MAX_DRIVES)
+            .max(saved.drives.iter().map(|d| d.drive + 1).max().unwrap_or(0));
+        self.slots.resize_with(count.min(MAX_DRIVES) as usize, || None);
+        for d in &saved.drives {
+            if d.drive >= MAX_DRIVES {
+                continue;
+            }
+            if d.encrypted {
+                eprintln!(
+                    "spindle-daemon: drive {}: {} is encrypted and passwords are never stored; the drive starts empty",
+                    d.drive,
+                    d.image.display()
+                );
+                continue;
+            }
+            match self.restore_one(d) {
+                Ok(()) => eprintln!("spindle-daemon: drive {}: restored {}", d.drive, d.image.display()),
+                Err(e) => eprintln!(
+                    "spindle-daemon: drive {}: cannot restore {}: {}",
+                    d.drive,
+                    d.image.display(),
+                    e.full_message()
+                ),
+            }
+        }
+        self.changed();
+    }
+
+    fn restore_one(&mut self, d: &SavedDrive) -> Result<()> {
+        let img = open_image(&d.owner, &d.image, None)?;
+        let mut mounts = Vec::new();
+        if let Some(fs) = &img.fs {
+            for m in &d.mounts {
+                if m.created
+                    && !m.path.exists()
+                    && let Err(e) = make_dir(&m.path, &d.owner)
+                {
+                    eprintln!("spindle-daemon: {}: {e}", m.path.display());
+                    continue;
+                }
+                match mount_tree(fs.clone(), &m.path, &d.owner, &img.image, m.allow_other) {
+                    Ok(mount) => mounts.push(TreeMount {
+                        path: mount.path().to_path_buf(),
+                        mount,
+                        created: m.created,
+                        allow_other: m.allow_other,
+                    }),
+                    Err(e) => eprintln!("spindle-daemon: drive {}: {}", d.drive, e.full_message()),
+                }
+            }
+        }
+        self.slots[d.drive as usize] = Some(loaded(&d.owner, img, mounts));
+        Ok(())
+    }
+
+    /// A mount point the user named: an existing directory they may reach and own.
+    fn check_mount_point(&self, user: &User, at: &Path) -> Result<PathBuf> {
+        if !at.is_absolute() {
+            return Err(DaemonError::Invalid(format!("{}: mount points must be absolute", at.display())));
+        }
+        let p = at.to_path_buf();
+        let meta = creds::as_user(user, move || std::fs::metadata(&p))
+            .and_then(|r| r)
+            .map_err(|e| DaemonError::io(format!("{}: mount point", at.display()), e))?;
+        if !meta.is_dir() {
+            return Err(DaemonError::Invalid(format!("{}: not a directory", at.display())));
+        }
+        if user.uid != 0 && meta.uid() != user.uid {
+            return Err(DaemonError::Denied(format!(
+                "{}: mount point owned by uid {}, not by you (uid {})",
+                at.display(),
+                meta.uid(),
+                user.uid
+            )));
+        }
+        if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == at)) {
+            return Err(DaemonError::Invalid(format!("{}: a drive is mounted there already", at.display())));
+        }
+        at.canonicalize()
+            .map_err(|e| DaemonError::io(format!("{}: mount point", at.display()), e))
+    }
+
+    /// `<media>/<LABEL>`, or `<LABEL>_2`... when taken: a new directory owned by the user.
+    fn make_mount_point(&self, user: &User, label: Option<&str>) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.media).map_err(|e| DaemonError::io(format!("{}: creating", self.media.display()), e))?;
+        let name = folder_name(label);
+        for n in 1..10_000 {
+            let p = if n == 1 {
+                self.media.join(&name)
+            } else {
+                self.media.join(format!("{name}_{n}"))
+            };
+            match make_dir(&p, user) {
+                Ok(()) => return Ok(p),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // An empty leftover of ours (not mounted, not in use) is taken again.
+                    let in_use = self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == p));
+                    let empty = std::fs::read_dir(&p).is_ok_and(|mut r| r.next().is_none());
+                    let owned = std::fs::metadata(&p).is_ok_and(|m| m.uid() == user.uid);
+                    if !in_use && empty && owned && spindle_fuse::find_mount(&p).is_none() {
+                        return Ok(p);
+                    }
+                }
+                Err(e) => return Err(DaemonError::io(format!("{}: creating", p.display()), e)),
+            }
+        }
+        Err(DaemonError::Invalid(format!(
+            "no free mount point for {name} under {}",
+            self.media.display()
+        )))
+    }
+}
+
+/// Who may eject or swap a drive: its owner, root, and the daemon's own user.
+fn may_touch(user: &User, owner: &User) -> bool {
+    user.uid == 0 || user.uid == owner.uid || user.uid == User::current().uid
+}
+
+fn loaded(user: &User, img: Opened, mounts: Vec<TreeMount>) -> Loaded {
+    Loaded {
+        format: img.disc.source.format.clone(),
+        medium: img.disc.medium.to_string(),
+        image: img.image,
+        label: img.label,
+        encrypted: img.encrypted,
+        disc: img.disc,
+        owner: user.clone(),
+        mounts,
+    }
+}
+
+fn make_dir(p: &Path, user: &User) -> std::io::Result<()> {
+    std::fs::create_dir(p)?;
+    if User::current().uid == 0 && user.uid != 0 {
+        std::os::unix::fs::chown(p, Some(user.uid), Some(user.gid))?;
+    }
+    Ok(())
+}
+
+fn mount_tree(fs: Arc<dyn FileSystem>, at: &Path, user: &User, image: &Path, allow_other: bool) -> Result<Mount> {
+    let opts = MountOptions {
+        allow_other,
+        owner: Some((user.uid, user.gid)),
+        fsname: image.to_string_lossy().into_owned(),
+        unmount_wait: Duration::from_millis(100),
+        ..MountOptions::default()
+    };
+    Ok(spindle_fuse::mount_tree(fs, at, &opts)?)
+}
+
+/// Unmounts every mount of `gone` at once (each lazily; a file still open under one does
+/// not hold up the others) and removes the directories the daemon made.
+fn unmount_all(gone: Vec<Loaded>) {
+    let handles: Vec<_> = gone
+        .into_iter()
+        .flat_map(|l| l.mounts)
+        .map(|m| {
+            std::thread::spawn(move || {
+                if let Err(e) = m.mount.unmount() {
+                    eprintln!("spindle-daemon: {e}");
+                }
+                if m.created {
+                    let _ = std::fs::remove_dir(&m.path);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+}
+
+/// What `eject` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EjectTarget {
+    All,
+    Drive(u32),
+    /// A mount point or an image path.
+    Path(PathBuf),
+}

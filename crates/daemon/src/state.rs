@@ -1,0 +1,102 @@
+//! The saved drives: which image is in which drive, for whom, mounted where. Written after
+//! every change (a temporary file in the same directory, fsync, rename: a crash leaves the
+//! old file or the new one, never half of one) and read at start. Passwords are never
+//! stored: an encrypted image's drive is restored empty.
+
+use crate::creds::User;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedState {
+    pub version: u32,
+    pub count: u32,
+    pub drives: Vec<SavedDrive>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedDrive {
+    pub drive: u32,
+    pub image: PathBuf,
+    /// Opened with a password (not stored): restored empty.
+    #[serde(default)]
+    pub encrypted: bool,
+    pub owner: User,
+    #[serde(default)]
+    pub mounts: Vec<SavedMount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedMount {
+    pub path: PathBuf,
+    /// Made by the daemon (made again at restore when missing).
+    #[serde(default)]
+    pub created: bool,
+    #[serde(default)]
+    pub allow_other: bool,
+}
+
+impl SavedState {
+    /// Reads a saved state; `Ok(None)` when there is none.
+    pub fn load(path: &Path) -> std::io::Result<Option<SavedState>> {
+        match std::fs::read(path) {
+            Ok(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes atomically: temporary file, fsync, rename.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".drives.json.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        let r = write();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("sub/drives.json");
+        assert_eq!(SavedState::load(&f).unwrap(), None);
+        let s = SavedState {
+            version: 1,
+            count: 8,
+            drives: vec![SavedDrive {
+                drive: 3,
+                image: "/a/b.iso".into(),
+                encrypted: false,
+                owner: User {
+                    uid: 1,
+                    gid: 2,
+                    groups: vec![2, 3],
+                },
+                mounts: vec![SavedMount {
+                    path: "/m/B".into(),
+                    created: true,
+                    allow_other: false,
+                }],
+            }],
+        };
+        s.save(&f).unwrap();
+        assert_eq!(SavedState::load(&f).unwrap(), Some(s));
+        assert_eq!(std::fs::read_dir(f.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+    }
+}
