@@ -36,6 +36,16 @@ enum Command {
     Extract(cmd::extract::Args),
     /// List the El Torito boot entries of an image and optionally write out the boot images.
     Boot(cmd::boot::Args),
+    /// Load an image into a virtual drive and mount its files (starts the daemon if needed).
+    Mount(cmd::mount::Args),
+    /// Eject a drive (by number, mount point or image), or every drive with --all.
+    Eject(cmd::eject::Args),
+    /// List the virtual drives (image, format, medium, label, mount points); set their count.
+    Drives(cmd::drives::Args),
+    /// Swap the disc in a drive: its mount points then show the new disc's files.
+    Load(cmd::load::Args),
+    /// Run the drive daemon in the foreground (what systemd and launchd start).
+    Daemon(cmd::daemon::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +59,11 @@ fn main() -> ExitCode {
         Command::Cat(a) => cmd::cat::run(a),
         Command::Extract(a) => cmd::extract::run(a),
         Command::Boot(a) => cmd::boot::run(a),
+        Command::Mount(a) => cmd::mount::run(a),
+        Command::Eject(a) => cmd::eject::run(a),
+        Command::Drives(a) => cmd::drives::run(a),
+        Command::Load(a) => cmd::load::run(a),
+        Command::Daemon(a) => cmd::daemon::run(a),
     };
     match result {
         Ok(code) => code,

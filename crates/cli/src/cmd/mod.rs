@@ -3,10 +3,15 @@
 pub mod boot;
 pub mod cat;
 pub mod convert;
+pub mod daemon;
+pub mod drives;
+pub mod eject;
 pub mod extract;
 mod fsview;
 pub mod info;
+pub mod load;
 pub mod ls;
+pub mod mount;
 pub mod verify;
 
 use anyhow::Result;
@@ -22,6 +27,11 @@ static PASSWORD: OnceLock<Option<String>> = OnceLock::new();
 pub fn set_password(p: Option<String>) {
     let p = p.or_else(|| std::env::var("SPINDLE_PASSWORD").ok().filter(|s| !s.is_empty()));
     let _ = PASSWORD.set(p);
+}
+
+/// The password given with `--password` or `SPINDLE_PASSWORD`, if any.
+pub fn password() -> Option<String> {
+    PASSWORD.get().cloned().flatten()
 }
 
 /// Opens an image through the registry. An encrypted image opened without a password asks

@@ -1,0 +1,57 @@
+//! `spindle drives [--json] [--count N]`: the virtual drives.
+
+use super::daemon::connect;
+use anyhow::Result;
+use clap::Parser;
+use serde_json::{Value, json};
+use spindle_daemon::DriveReport;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+pub struct Args {
+    /// Print the daemon's reply as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Set the number of drives first (1 to 256; loaded drives cannot be dropped).
+    #[arg(long, value_name = "N")]
+    count: Option<u32>,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let mut c = connect()?;
+    if let Some(n) = a.count {
+        c.request("count", json!({"n": n}))?;
+    }
+    let mut reply = c.request("drives", json!({}))?;
+    if a.json {
+        if let Value::Object(m) = &mut reply {
+            for k in ["v", "id", "ok"] {
+                m.remove(k);
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&reply)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let drives: Vec<DriveReport> = serde_json::from_value(reply["drives"].clone())?;
+    println!(
+        "{:<5}  {:<8}  {:<6}  {:<20}  {:<40}  MOUNTPOINTS",
+        "DRIVE", "MEDIUM", "FORMAT", "LABEL", "IMAGE"
+    );
+    for d in &drives {
+        let s = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+        let mounts: Vec<String> = d.mountpoints.iter().map(|p| p.display().to_string()).collect();
+        println!(
+            "{:<5}  {:<8}  {:<6}  {:<20}  {:<40}  {}",
+            d.drive,
+            s(&d.medium),
+            s(&d.format),
+            s(&d.label),
+            d.image.as_ref().map_or("(empty)".into(), |p| p.display().to_string()),
+            mounts.join(" ")
+        );
+    }
+    if let Some(raw) = reply["raw"].as_str() {
+        println!("raw views: {raw}/drives/N");
+    }
+    Ok(ExitCode::SUCCESS)
+}

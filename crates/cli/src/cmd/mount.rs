@@ -1,0 +1,53 @@
+//! `spindle mount IMAGE [--drive N] [--at DIR]`: load an image into a drive and mount its
+//! file tree (default: a folder named after the volume label under the runtime media dir).
+
+use super::daemon::{absolute, connect};
+use anyhow::Result;
+use clap::Parser;
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+pub struct Args {
+    /// The image (any format spindle reads).
+    image: PathBuf,
+    /// The drive to use (default: the first empty one).
+    #[arg(long, value_name = "N")]
+    drive: Option<u32>,
+    /// Where to mount the files (an existing directory you own).
+    #[arg(long, value_name = "DIR")]
+    at: Option<PathBuf>,
+    /// Let other users into the mount (FUSE allow_other).
+    #[arg(long)]
+    allow_other: bool,
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let image = absolute(&a.image)?;
+    let at = a.at.as_deref().map(absolute).transpose()?;
+    let mut c = connect()?;
+    let mut password = super::password();
+    let reply = loop {
+        let req = json!({"image": image, "drive": a.drive, "at": at, "password": password, "allow_other": a.allow_other});
+        match c.request("mount", req) {
+            Err(e) if e.code() == Some("password_needed") && password.is_none() && std::io::stdin().is_terminal() => {
+                password = Some(rpassword::prompt_password(format!("password for {}: ", image.display()))?);
+            }
+            r => break r?,
+        }
+    };
+    let drive = reply["drive"].as_u64().unwrap_or(0);
+    match reply["mountpoint"].as_str() {
+        Some(m) => println!("{m}"),
+        None => {
+            let raw = reply["raw"].as_str().map(String::from).unwrap_or_default();
+            eprintln!("drive {drive}: loaded; no file tree on this disc (raw views: {raw})");
+        }
+    }
+    if let Value::String(label) = &reply["label"] {
+        eprintln!("drive {drive}: {label} ({})", reply["medium"].as_str().unwrap_or("disc"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
