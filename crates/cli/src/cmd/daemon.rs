@@ -39,6 +39,12 @@ pub fn connect() -> Result<Client> {
 }
 
 /// An absolute, canonical path for the daemon (which does not share our working directory).
+/// A path we may not resolve (a directory we cannot search) is sent as it is, made absolute:
+/// the daemon, which opens it with our rights, then says what is wrong.
 pub fn absolute(p: &Path) -> Result<PathBuf> {
-    p.canonicalize().with_context(|| format!("{}", p.display()))
+    match p.canonicalize() {
+        Ok(c) => Ok(c),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(std::path::absolute(p)?),
+        Err(e) => Err(e).with_context(|| format!("{}", p.display())),
+    }
 }
