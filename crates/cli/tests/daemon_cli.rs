@@ -84,8 +84,8 @@ const EIGHT: [&str; 8] = [
     "libcdio/copying.iso",
     "libcdio/copying-rr.iso",
     "libcdio/isofs-m1.cue",
-    "kdomanski-iso9660/test.iso",
-    "iso9660-rs/test.iso",
+    "mdsx/test.mds",
+    "mdsx/test_compress.mdx",
     "cditools/test.cdi",
     "generated-chd/isofs-m1.chd",
 ];
