@@ -288,3 +288,35 @@ fn clean_stale(runtime: &Path, saved: Option<&SavedState>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_socket_is_private_and_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = dir.path().join("spindle/control.sock");
+        let (_l, _lock) = bind(&sock, false).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&sock), 0o600);
+        assert_eq!(mode(sock.parent().unwrap()), 0o700);
+        // A second daemon on the same path is refused while the first holds the lock.
+        assert!(matches!(bind(&sock, false), Err(DaemonError::AlreadyRunning(_))));
+    }
+
+    #[test]
+    fn notify_reaches_a_datagram_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("notify");
+        let rx = UnixDatagram::bind(&p).unwrap();
+        rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // SAFETY: this test alone reads NOTIFY_SOCKET.
+        unsafe { std::env::set_var("NOTIFY_SOCKET", &p) };
+        notify("READY=1");
+        unsafe { std::env::remove_var("NOTIFY_SOCKET") };
+        let mut buf = [0u8; 64];
+        let n = rx.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"READY=1");
+    }
+}
