@@ -100,12 +100,13 @@ fn socket_activation() {
     let mut env = Env::new(120);
     let socket = env.root().join("activated.sock");
     let mut c = std::process::Command::new("systemd-socket-activate");
+    // systemd-socket-activate passes on only the variables named with -E.
     c.arg("-l")
         .arg(&socket)
+        .arg(format!("--setenv=XDG_RUNTIME_DIR={}", env.runtime().display()))
+        .arg(format!("--setenv=XDG_STATE_HOME={}", env.state().display()))
         .arg(daemon_common::BIN)
         .arg("daemon")
-        .env("XDG_RUNTIME_DIR", env.runtime())
-        .env("XDG_STATE_HOME", env.state())
         .stdin(Stdio::null())
         .stderr(std::fs::File::create(env.root().join("activate.log")).unwrap());
     env.children
@@ -122,6 +123,7 @@ fn socket_activation() {
         String::from_utf8(o.stdout).unwrap()
     };
     let at = PathBuf::from(cli(&["mount", sample("libcdio/joliet.iso").to_str().unwrap()]).trim());
+    assert!(at.starts_with(env.media()), "{}", at.display());
     assert!(!files(&at).is_empty());
     assert!(cli(&["drives"]).contains("joliet.iso"));
     cli(&["eject", "--all"]);
@@ -129,6 +131,12 @@ fn socket_activation() {
     assert!(log.contains("serving the socket passed"), "{log}");
     // No daemon of our own was started beside it.
     assert!(!env.runtime().join("spindle/daemon.log").exists());
+    // SIGTERM stops the activated daemon cleanly too.
+    let child = env.children.last_mut().unwrap();
+    // SAFETY: plain kill(2) of our child (systemd-socket-activate execs the daemon).
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(wait_exit(child, Duration::from_secs(2)).success());
+    assert!(env.all_mounts().is_empty(), "{:?}", env.all_mounts());
 }
 
 #[test]

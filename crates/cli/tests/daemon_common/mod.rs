@@ -22,6 +22,8 @@ pub fn sample(rel: &str) -> PathBuf {
 pub struct Env {
     dir: tempfile::TempDir,
     pub children: Vec<Child>,
+    /// Their pids, for the watchdog.
+    pids: std::sync::Arc<std::sync::Mutex<Vec<u32>>>,
     watchdog: Option<mpsc::Sender<()>>,
 }
 
@@ -36,9 +38,15 @@ impl Env {
         }
         let root = dir.path().canonicalize().unwrap();
         let (tx, rx) = mpsc::channel::<()>();
+        let pids = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
+        let watched = pids.clone();
         std::thread::spawn(move || {
             if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(timeout_secs)) {
                 eprintln!("watchdog: test still running after {timeout_secs} s; cleaning up and exiting");
+                for &pid in watched.lock().unwrap().iter() {
+                    // SAFETY: plain kill(2) of a child of this test.
+                    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+                }
                 kill_daemon_of(&root.join("run/spindle/control.sock.lock"));
                 detach_under(&root);
                 std::process::exit(101);
@@ -47,6 +55,7 @@ impl Env {
         Env {
             dir,
             children: Vec::new(),
+            pids,
             watchdog: Some(tx),
         }
     }
@@ -117,8 +126,15 @@ impl Env {
         let mut a = vec!["daemon"];
         a.extend_from_slice(args);
         let child = self.cmd(&a).stdin(Stdio::null()).spawn().unwrap();
-        self.children.push(child);
+        let i = self.adopt(child);
         self.wait_ready();
+        i
+    }
+
+    /// Kills `child` when the test ends (or the watchdog fires); returns its index.
+    pub fn adopt(&mut self, child: Child) -> usize {
+        self.pids.lock().unwrap().push(child.id());
+        self.children.push(child);
         self.children.len() - 1
     }
 
