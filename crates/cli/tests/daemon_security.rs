@@ -78,6 +78,19 @@ fn root_daemon_opens_with_the_users_rights() {
     // Without allow_other the mount is nobody's alone: even root is kept out.
     assert_eq!(std::fs::read_dir(&at).unwrap_err().kind(), std::io::ErrorKind::PermissionDenied);
 
+    // allow_other only when asked: then root may enter too.
+    let o = as_nobody(&env, &["mount", public.to_str().unwrap(), "--allow-other"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shared = PathBuf::from(String::from_utf8(o.stdout).unwrap().trim());
+    assert_ne!(shared, at);
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.contains(shared.to_str().unwrap().replace(' ', "\\040").as_str()))
+        .unwrap();
+    assert!(line.contains("user_id=65534") && line.contains("allow_other"), "{line}");
+    assert!(std::fs::read_dir(&shared).unwrap().next().is_some());
+
     // Users' drives are apart: nobody cannot eject root's.
     env.ok(&["mount", joliet.to_str().unwrap(), "--drive", "3"]);
     let o = as_nobody(&env, &["eject", "3"]);
