@@ -47,7 +47,7 @@ impl Env {
                     // SAFETY: plain kill(2) of a child of this test.
                     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
                 }
-                kill_daemon_of(&root.join("run/spindle/control.sock.lock"));
+                kill_daemons_under(&root);
                 detach_under(&root);
                 std::process::exit(101);
             }
@@ -166,10 +166,27 @@ impl Drop for Env {
             let _ = c.kill();
             let _ = c.wait();
         }
-        kill_daemon_of(&self.runtime().join("spindle/control.sock.lock"));
+        kill_daemons_under(&self.root());
         detach_under(&self.root());
         if let Some(tx) = self.watchdog.take() {
             let _ = tx.send(());
+        }
+    }
+}
+
+/// Kills the daemons of every socket lock file under `root` (the default socket's, and any
+/// other socket a test named: a CLI pointed at a dead socket starts a daemon there).
+fn kill_daemons_under(root: &Path) {
+    let mut stack = vec![(root.to_path_buf(), 0)];
+    while let Some((dir, depth)) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() && depth < 3 && spindle_fuse::find_mount(&p).is_none() {
+                stack.push((p, depth + 1));
+            } else if ft.is_file() && p.to_string_lossy().ends_with(".sock.lock") {
+                kill_daemon_of(&p);
+            }
         }
     }
 }
