@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
 /// The drives a [`crate::mount_drives`] mount shows; the daemon implements it.
@@ -45,7 +45,7 @@ enum Key {
 }
 
 #[derive(Default)]
-struct Table {
+pub(crate) struct Table {
     by_key: HashMap<Key, u64>,
     keys: HashMap<u64, Key>,
     /// Files of each loaded disc, by the disc's address.
@@ -67,7 +67,7 @@ struct Open {
 
 pub(crate) struct DrivesFs {
     table_src: Arc<dyn DriveTable>,
-    table: Mutex<Table>,
+    table: Arc<Mutex<Table>>,
     next_ino: AtomicU64,
     handles: Mutex<HashMap<u64, Open>>,
     next_fh: AtomicU64,
@@ -84,13 +84,63 @@ fn disc_key(d: &Arc<Disc>) -> usize {
     Arc::as_ptr(d) as usize
 }
 
+/// Drops the files (and so the `Arc<Disc>`) of every disc no longer in `now`.
+fn forget_gone(t: &mut Table, now: &[(u32, Option<Arc<Disc>>)]) {
+    let live: std::collections::HashSet<usize> = now.iter().filter_map(|(_, d)| d.as_ref().map(disc_key)).collect();
+    let gone: Vec<usize> = t.discs.keys().copied().filter(|k| !live.contains(k)).collect();
+    if gone.is_empty() {
+        return;
+    }
+    for k in &gone {
+        t.discs.remove(k);
+    }
+    let stale: Vec<(Key, u64)> = t
+        .by_key
+        .iter()
+        .filter(|(k, _)| matches!(k, Key::Tracks(_, d) | Key::File(_, d, _, _) if gone.contains(d)))
+        .map(|(k, i)| (*k, *i))
+        .collect();
+    for (k, i) in stale {
+        t.by_key.remove(&k);
+        t.keys.remove(&i);
+    }
+}
+
+/// Lets the owner of a drive table tell a drives mount that discs went (an eject, a swap),
+/// so that the mount drops its files of them at once rather than at the next lookup under
+/// `drives/`: an ejected disc (and its image file) is not kept open by a mount nobody
+/// looks at. Holds the mount weakly; after the unmount it does nothing.
+#[derive(Clone)]
+pub struct DrivesRefresh {
+    src: Weak<dyn DriveTable>,
+    table: Weak<Mutex<Table>>,
+}
+
+impl DrivesRefresh {
+    /// Forgets the discs the table no longer holds (files still open keep theirs). Call it
+    /// after a change of the table, outside its lock.
+    pub fn forget_ejected(&self) {
+        let (Some(src), Some(table)) = (self.src.upgrade(), self.table.upgrade()) else {
+            return;
+        };
+        let now = src.drives();
+        forget_gone(&mut table.lock().unwrap(), &now);
+    }
+}
+
+impl std::fmt::Debug for DrivesRefresh {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DrivesRefresh")
+    }
+}
+
 impl DrivesFs {
     pub(crate) fn new(drives: Arc<dyn DriveTable>, opts: &MountOptions, stats: Arc<Stats>) -> DrivesFs {
         // SAFETY: getuid/getgid cannot fail.
         let owner = opts.owner.unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
         DrivesFs {
             table_src: drives,
-            table: Mutex::new(Table::default()),
+            table: Arc::default(),
             next_ino: AtomicU64::new(3),
             handles: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
@@ -108,23 +158,7 @@ impl DrivesFs {
     fn refresh(&self) -> Vec<(u32, Option<Arc<DiscFiles>>)> {
         let now = self.table_src.drives();
         let mut t = self.table.lock().unwrap();
-        let live: std::collections::HashSet<usize> = now.iter().filter_map(|(_, d)| d.as_ref().map(disc_key)).collect();
-        let gone: Vec<usize> = t.discs.keys().copied().filter(|k| !live.contains(k)).collect();
-        if !gone.is_empty() {
-            for k in &gone {
-                t.discs.remove(k);
-            }
-            let stale: Vec<(Key, u64)> = t
-                .by_key
-                .iter()
-                .filter(|(k, _)| matches!(k, Key::Tracks(_, d) | Key::File(_, d, _, _) if gone.contains(d)))
-                .map(|(k, i)| (*k, *i))
-                .collect();
-            for (k, i) in stale {
-                t.by_key.remove(&k);
-                t.keys.remove(&i);
-            }
-        }
+        forget_gone(&mut t, &now);
         now.into_iter()
             .map(|(n, d)| {
                 let files = d.map(|d| {
@@ -136,6 +170,14 @@ impl DrivesFs {
                 (n, files)
             })
             .collect()
+    }
+
+    /// What [`crate::Mount::drives_refresh`] hands out.
+    pub(crate) fn refresher(&self) -> DrivesRefresh {
+        DrivesRefresh {
+            src: Arc::downgrade(&self.table_src),
+            table: Arc::downgrade(&self.table),
+        }
     }
 
     fn ino(&self, key: Key) -> u64 {

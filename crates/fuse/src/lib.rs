@@ -47,7 +47,7 @@ mod raw;
 mod session;
 mod tree;
 
-pub use drives::DriveTable;
+pub use drives::{DriveTable, DrivesRefresh};
 pub use session::{MountInfo, SUBTYPE, detach, find_mount, is_stale, mounts};
 
 use std::path::{Path, PathBuf};
@@ -160,7 +160,7 @@ impl Default for MountOptions {
 
 enum Kind {
     Tree(Arc<tree::TreeState>),
-    Drives,
+    Drives(DrivesRefresh),
 }
 
 /// A live mount. Dropping it unmounts (lazily), like [`Mount::unmount`].
@@ -195,11 +195,12 @@ pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOp
 pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions) -> Result<Mount> {
     let stats = Arc::new(Stats::default());
     let fs = drives::DrivesFs::new(drives, opts, stats.clone());
+    let refresh = fs.refresher();
     let running = session::mount(fs, at, opts)?;
     Ok(Mount {
         running,
         stats,
-        kind: Kind::Drives,
+        kind: Kind::Drives(refresh),
     })
 }
 
@@ -244,7 +245,17 @@ impl Mount {
     pub fn label(&self) -> Option<String> {
         match &self.kind {
             Kind::Tree(s) => Some(s.current().fs.label()),
-            Kind::Drives => None,
+            Kind::Drives(_) => None,
+        }
+    }
+
+    /// For a drives mount: the handle its [`DriveTable`]'s owner calls after an eject or a
+    /// swap ([`DrivesRefresh::forget_ejected`]), so that the mount lets go of the old disc
+    /// at once.
+    pub fn drives_refresh(&self) -> Option<DrivesRefresh> {
+        match &self.kind {
+            Kind::Drives(r) => Some(r.clone()),
+            Kind::Tree(_) => None,
         }
     }
 

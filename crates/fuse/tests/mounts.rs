@@ -225,3 +225,50 @@ fn a_killed_server_leaves_a_stale_mount_that_detach_removes() {
     spindle_fuse::detach(&mp.path()).unwrap();
     assert!(!mounted(&mp.path()));
 }
+
+/// Polls `alive` for up to five seconds: the session threads end (and drop the filesystem)
+/// a moment after the kernel lets go of the connection.
+fn dies_within_5s(alive: impl Fn() -> bool) -> bool {
+    let t = Instant::now();
+    while alive() {
+        if t.elapsed().as_secs() >= 5 {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    true
+}
+
+#[test]
+fn unmount_drops_the_filesystem_and_the_disc() {
+    let _w = watchdog(60);
+    let d = disc("libcdio/copying.iso", None);
+    let want = walk_fs(fs_of(&d).as_ref());
+    let (name, _) = want.iter().find(|(_, e)| e.kind == 'f').expect("a file");
+    for (open_file, by_drop) in [(false, false), (false, true), (true, false)] {
+        let disc = disc("libcdio/copying.iso", None);
+        let fs = fs_of(&disc);
+        let (weak_fs, weak_disc) = (Arc::downgrade(&fs), Arc::downgrade(&disc));
+        drop(disc);
+        let mp = MountPoint::new();
+        let m = mount_tree(fs, &mp.path(), &MountOptions::default()).unwrap();
+        // Every inode known to the mount's tables and the kernel's caches.
+        assert_eq!(walk(&mp.path()).0, want);
+        let f = open_file.then(|| std::fs::File::open(mp.path().join(name)).unwrap());
+        if by_drop {
+            drop(m);
+        } else {
+            m.unmount().unwrap();
+        }
+        assert!(!mounted(&mp.path()));
+        if let Some(f) = f {
+            // The detached mount still serves the open file, so the disc stays...
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            assert!(weak_fs.upgrade().is_some(), "the filesystem went while a file was open");
+            drop(f);
+        }
+        // ... and goes with the last close.
+        assert!(dies_within_5s(|| weak_fs.strong_count() > 0), "the filesystem outlived its mount");
+        assert!(dies_within_5s(|| weak_disc.strong_count() > 0), "the disc outlived its mount");
+    }
+}
