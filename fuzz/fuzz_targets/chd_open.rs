@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         owned = h;
         &owned[..]
     };
-    let src = Arc::new(mem::Mem::new(bytes.to_vec().into(), "/fuzz/image.chd"));
+    let src = Arc::new(mem::Mem::new(bytes.to_vec(), "/fuzz/image.chd"));
     if let Ok(disc) = spindle_format_chd::open_source(src, Path::new("/fuzz/image.chd")) {
         mem::read_tracks(&disc);
     }

@@ -24,7 +24,7 @@ mod mem;
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("/fuzz/image.mdx");
     if main_header_may_open(data, path) {
-        let _ = v2::decode(&mem::Mem::new(data.into(), path), path);
+        let _ = v2::decode(&mem::Mem::new(data.to_vec(), path), path);
     }
 
     let Ok(d) = v2::parse(data, Version::V2 { minor: 1, mdx: true }, path) else {

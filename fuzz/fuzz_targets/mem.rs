@@ -7,33 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Bytes in memory as a file.
-pub struct Mem {
-    data: Arc<[u8]>,
-    path: PathBuf,
-}
-
-impl Mem {
-    pub fn new(data: Arc<[u8]>, path: impl Into<PathBuf>) -> Mem {
-        Mem { data, path: path.into() }
-    }
-}
-
-impl ByteSource for Mem {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let src = usize::try_from(offset)
-            .ok()
-            .and_then(|start| self.data.get(start..start.checked_add(buf.len())?))
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn len(&self) -> u64 {
-        self.data.len() as u64
-    }
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
+pub use spindle_disc::MemSource as Mem;
 
 /// Every data file a descriptor names opens as the same bytes, under its own name.
 pub struct MemFiles(pub Arc<[u8]>);

@@ -36,6 +36,8 @@ struct State {
 
 pub struct Index {
     file: File,
+    /// Length of the compressed file.
+    flen: u64,
     len: u64,
     /// Checkpoints by output offset; one at the start of every member.
     points: Vec<State>,
@@ -162,6 +164,7 @@ impl Index {
         }
         Ok(Index {
             file,
+            flen,
             len: out,
             points,
             members,
@@ -177,7 +180,7 @@ impl Index {
     }
 
     pub fn read_at(&self, buf: &mut [u8], offset: u64, path: &Path, decoded: &AtomicU64) -> io::Result<()> {
-        let flen = self.file.metadata()?.len();
+        let flen = self.flen;
         let end = offset + buf.len() as u64;
         let mut st = {
             let cur = self.cursor.lock().unwrap().take();

@@ -61,6 +61,38 @@ impl ByteSource for FileSource {
     }
 }
 
+/// Bytes held in memory read as a file named `path` (tests, fuzz targets, decoded images).
+pub struct MemSource {
+    data: Arc<[u8]>,
+    path: PathBuf,
+}
+
+impl MemSource {
+    pub fn new(data: impl Into<Arc<[u8]>>, path: impl Into<PathBuf>) -> MemSource {
+        MemSource {
+            data: data.into(),
+            path: path.into(),
+        }
+    }
+}
+
+impl ByteSource for MemSource {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        let src = usize::try_from(offset)
+            .ok()
+            .and_then(|start| self.data.get(start..start.checked_add(buf.len())?))
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 /// Which parts of a CD sector's main channel an image stored, in sector order.
 ///
 /// Audio sectors are always 2352 bytes of samples; `audio_big_endian` says the samples are

@@ -26,6 +26,15 @@ pub struct OpenContext<'a> {
     pub password: Option<String>,
 }
 
+impl OpenContext<'_> {
+    /// The image file itself, opened through the companions like any data file, so that a
+    /// compressed `game.iso.zst` opened as `game.iso` reads decompressed.
+    pub fn open_image(&self, path: &Path) -> io::Result<Arc<dyn ByteSource>> {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        self.companions.open(&name)
+    }
+}
+
 /// First bytes of a file offered to probes.
 pub const PROBE_BYTES: usize = 64 * 1024;
 
@@ -59,6 +68,17 @@ pub struct WriteOptions {
     pub password: Option<String>,
     /// Store track data uncompressed where the format compresses by default (MDX).
     pub uncompressed: bool,
+}
+
+impl WriterCaps {
+    /// A format that keeps everything a disc model holds.
+    pub const ALL: WriterCaps = WriterCaps {
+        audio: true,
+        multisession: true,
+        raw_sectors: true,
+        subchannel: true,
+        cdtext: true,
+    };
 }
 
 /// Progress callback: (bytes done, bytes total).

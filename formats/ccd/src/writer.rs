@@ -31,13 +31,7 @@ impl ImageWriter for CcdWriter {
         &["ccd"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps {
-            audio: true,
-            multisession: true,
-            raw_sectors: true,
-            subchannel: true,
-            cdtext: true,
-        }
+        WriterCaps::ALL
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
         vec![out.to_path_buf(), out.with_extension("img"), out.with_extension("sub")]

@@ -63,8 +63,7 @@ pub fn probe(path: &Path, head: &[u8], len: u64) -> bool {
 /// The file is opened through the companions, so that a compressed `game.cdi.xz` opened as
 /// `game.cdi` reads decompressed.
 pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CdiError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file = ctx.companions.open(&name).map_err(|source| CdiError::Io {
+    let file = ctx.open_image(path).map_err(|source| CdiError::Io {
         path: path.to_path_buf(),
         source,
     })?;

@@ -63,8 +63,7 @@ pub fn probe(_path: &Path, head: &[u8], _len: u64) -> bool {
 /// Opens the CHD at `path`: one file, opened through the companions (so that a CHD inside a
 /// container reads too, though CHDs are compressed already).
 pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let src = ctx.companions.open(&name).map_err(|source| ChdError::Io {
+    let src = ctx.open_image(path).map_err(|source| ChdError::Io {
         path: path.to_path_buf(),
         source,
     })?;

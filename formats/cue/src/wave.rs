@@ -107,23 +107,10 @@ fn check_format(fmt: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io;
-    use std::path::Path;
 
-    struct Mem(Vec<u8>);
-    impl ByteSource for Mem {
-        fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-            let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
-            let src = self.0.get(start..start + buf.len()).ok_or(io::ErrorKind::UnexpectedEof)?;
-            buf.copy_from_slice(src);
-            Ok(())
-        }
-        fn len(&self) -> u64 {
-            self.0.len() as u64
-        }
-        fn path(&self) -> &Path {
-            Path::new("mem.wav")
-        }
+    /// The test's WAV bytes as a file.
+    fn mem(v: Vec<u8>) -> spindle_disc::MemSource {
+        spindle_disc::MemSource::new(v, "mem.wav")
     }
 
     fn wav(channels: u16, rate: u32, bits: u16, extra_chunk: bool, data: &[u8]) -> Vec<u8> {
@@ -147,18 +134,18 @@ mod tests {
     #[test]
     fn finds_data_after_other_chunks() {
         let w = wav(2, 44100, 16, true, &[7; 100]);
-        let d = find_data(&Mem(w.clone())).unwrap();
+        let d = find_data(&mem(w.clone())).unwrap();
         assert_eq!(d.len, 100);
         assert_eq!(&w[d.offset as usize..], &[7; 100][..]);
     }
 
     #[test]
     fn rejects_other_formats_and_garbage() {
-        let e = find_data(&Mem(wav(1, 22050, 8, false, &[0; 4]))).unwrap_err();
+        let e = find_data(&mem(wav(1, 22050, 8, false, &[0; 4]))).unwrap_err();
         assert!(e.contains("1 channel") && e.contains("22050"), "{e}");
-        assert!(find_data(&Mem(b"RIFF\0\0\0\0WAVEdata\x04\0\0\0abcd".to_vec())).is_err());
-        assert!(find_data(&Mem(b"RIFF\0\0\0\0WAVEfmt \xff\xff\xff\xff".to_vec())).is_err());
-        assert!(find_data(&Mem(b"ID3 mp3".to_vec())).is_err());
-        assert!(find_data(&Mem(b"RIFF\0\0\0\0WAVE".to_vec())).is_err());
+        assert!(find_data(&mem(b"RIFF\0\0\0\0WAVEdata\x04\0\0\0abcd".to_vec())).is_err());
+        assert!(find_data(&mem(b"RIFF\0\0\0\0WAVEfmt \xff\xff\xff\xff".to_vec())).is_err());
+        assert!(find_data(&mem(b"ID3 mp3".to_vec())).is_err());
+        assert!(find_data(&mem(b"RIFF\0\0\0\0WAVE".to_vec())).is_err());
     }
 }

@@ -57,14 +57,10 @@ impl ImageFormat for IsoFormat {
         len > 0 && detect_layout(head, len).is_some()
     }
     fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
-        // Through the companions, so that a compressed `game.iso.zst` opened as `game.iso`
-        // reads its decompressed bytes.
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let io = |source| IsoError::Io {
+        let file = ctx.open_image(path).map_err(|source| IsoError::Io {
             path: path.to_path_buf(),
             source,
-        };
-        let file = ctx.companions.open(&name).map_err(io)?;
+        })?;
         Ok(open_source(path, file)?)
     }
 }

@@ -61,19 +61,12 @@ pub fn probe(head: &[u8]) -> bool {
     head.len() >= 17 && &head[..16] == SIGNATURE && matches!(head[16], 1 | 2)
 }
 
-/// The image file itself, through the companions (so that a compressed `game.mdx.xz`
-/// opened as `game.mdx` reads decompressed).
-pub(crate) fn own_source(path: &Path, ctx: &OpenContext) -> Result<std::sync::Arc<dyn spindle_disc::ByteSource>, MdsError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    ctx.companions.open(&name).map_err(|source| MdsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
 /// Opens an MDS (v1 or v2) or MDX image.
 pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, MdsError> {
-    let src = own_source(path, ctx)?;
+    let src = ctx.open_image(path).map_err(|source| MdsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut head = [0u8; 17];
     src.read_exact_at(&mut head, 0).map_err(|_| MdsError::Corrupt {
         path: path.to_path_buf(),

@@ -140,5 +140,38 @@ pub fn lead_in_entries(disc: &Disc, n: u8) -> (Vec<TocEntry>, Vec<TocEntry>) {
     all.into_iter().partition(|e| e.point < 0xB0)
 }
 
-/// Bytes of sectors read per batch when writing.
+/// Sectors read per batch when writing.
 pub const BATCH_SECTORS: u32 = 448;
+
+/// Fills `buf` (whole sectors of the plan's stride) with the track's stored sectors from
+/// `first` (counted from `first_stored`), in batches of [`BATCH_SECTORS`].
+pub fn read_stored(disc: &Disc, p: &TrackPlan, first: u64, buf: &mut [u8]) -> Result<()> {
+    let stride = p.stride();
+    for (i, chunk) in buf.chunks_mut(BATCH_SECTORS as usize * stride).enumerate() {
+        let lba = p.first_stored.offset((first + i as u64 * BATCH_SECTORS as u64) as i64);
+        let n = (chunk.len() / stride) as u32;
+        disc.read_sectors(lba, n, p.read, chunk)
+            .map_err(|e| MdsError::Unrepresentable(format!("reading the disc: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Calls `f` with each batch of the track's stored sectors and the index of its first one.
+pub fn for_each_batch(disc: &Disc, p: &TrackPlan, mut f: impl FnMut(u64, &mut [u8]) -> Result<()>) -> Result<()> {
+    let stride = p.stride();
+    let total = p.stored_sectors();
+    let mut buf = Vec::new();
+    let mut first = 0u64;
+    while first < total {
+        let n = (total - first).min(BATCH_SECTORS as u64);
+        buf.resize(n as usize * stride, 0);
+        read_stored(disc, p, first, &mut buf)?;
+        f(first, &mut buf)?;
+        first += n;
+    }
+    Ok(())
+}
+
+pub fn write_err(e: std::io::Error) -> MdsError {
+    MdsError::Unrepresentable(format!("writing: {e}"))
+}

@@ -12,7 +12,7 @@
 use crate::error::{MdsError, Result};
 use crate::layout;
 use crate::le::PutLe;
-use crate::plan::{self, BATCH_SECTORS, TrackPlan, check_medium, lead_in_entries};
+use crate::plan::{self, TrackPlan, check_medium, lead_in_entries};
 use spindle_disc::{BoxError, Disc, ImageWriter, Medium, Progress, TocEntry, WriterCaps};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -29,13 +29,7 @@ impl ImageWriter for MdsWriter {
         &["mds"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps {
-            audio: true,
-            multisession: true,
-            raw_sectors: true,
-            subchannel: true,
-            cdtext: true,
-        }
+        WriterCaps::ALL
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
         vec![out.to_path_buf(), out.with_extension("mdf")]
@@ -98,24 +92,15 @@ pub(crate) fn write_tracks(
     let total: u64 = plans.iter().map(|p| p.stored_sectors() * p.stride() as u64).sum();
     let mut done = 0u64;
     let mut offsets = Vec::new();
-    let mut buf = Vec::new();
     progress(0, total);
     for p in plans {
         offsets.push(base + done);
-        let stride = p.stride();
-        let mut lba = p.first_stored;
-        while lba < p.end {
-            let n = (p.end.since(lba) as u32).min(BATCH_SECTORS);
-            buf.resize(n as usize * stride, 0);
-            let got = disc
-                .read_sectors(lba, n, p.read, &mut buf)
-                .map_err(|e| MdsError::Unrepresentable(format!("reading the disc: {e}")))?;
-            debug_assert_eq!(got, buf.len());
-            w.write_all(&buf).map_err(|e| MdsError::Unrepresentable(format!("writing: {e}")))?;
+        plan::for_each_batch(disc, p, |_, buf| {
+            w.write_all(buf).map_err(plan::write_err)?;
             done += buf.len() as u64;
-            lba = lba.offset(n as i64);
             progress(done, total);
-        }
+            Ok(())
+        })?;
     }
     Ok(offsets)
 }

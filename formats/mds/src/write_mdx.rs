@@ -47,13 +47,7 @@ impl ImageWriter for MdxWriter {
         &["mdx"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps {
-            audio: true,
-            multisession: true,
-            raw_sectors: true,
-            subchannel: true,
-            cdtext: true,
-        }
+        WriterCaps::ALL
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         self.write_with(disc, out, &WriteOptions::default(), progress)
@@ -148,10 +142,6 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
     Ok(())
 }
 
-fn read_err(e: spindle_disc::DiscError) -> MdsError {
-    MdsError::Unrepresentable(format!("reading the disc: {e}"))
-}
-
 #[allow(clippy::too_many_arguments)]
 fn write_plain(
     disc: &Disc,
@@ -164,25 +154,18 @@ fn write_plain(
     progress: Progress,
 ) -> Result<()> {
     let stride = p.stride();
-    let mut buf = Vec::new();
-    let mut lba = p.first_stored;
-    while lba < p.end {
-        let n = (p.end.since(lba) as u32).min(plan::BATCH_SECTORS);
-        buf.resize(n as usize * stride, 0);
-        disc.read_sectors(lba, n, p.read, &mut buf).map_err(read_err)?;
+    plan::for_each_batch(disc, p, |first, buf| {
         if let Some(c) = cipher {
-            let first = lba.since(p.first_stored) as u64;
             for (i, s) in buf.chunks_exact_mut(stride).enumerate() {
                 c.encrypt(s, first_tweak(first + i as u64, stride));
             }
         }
-        w.write_all(&buf).map_err(|e| MdsError::Unrepresentable(format!("writing: {e}")))?;
+        w.write_all(buf).map_err(plan::write_err)?;
         *pos += buf.len() as u64;
         *done += buf.len() as u64;
         progress(*done, total);
-        lba = lba.offset(n as i64);
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Compresses one group: (kind, stored bytes).
@@ -223,15 +206,7 @@ fn write_groups(
         let first = g * GROUP_SECTORS as u64;
         let n = (sectors - first).min(batch * GROUP_SECTORS as u64);
         buf.resize(n as usize * stride, 0);
-        let lba = p.first_stored.offset(first as i64);
-        let mut read = 0u64;
-        while read < n {
-            let k = (n - read).min(plan::BATCH_SECTORS as u64) as u32;
-            let at = read as usize * stride;
-            disc.read_sectors(lba.offset(read as i64), k, p.read, &mut buf[at..at + k as usize * stride])
-                .map_err(read_err)?;
-            read += k as u64;
-        }
+        plan::read_stored(disc, p, first, &mut buf)?;
         let chunks: Vec<&[u8]> = buf.chunks(GROUP_SECTORS as usize * stride).collect();
         let per = chunks.len().div_ceil(workers).max(1);
         let mut packed: Vec<(Group, Vec<u8>)> = std::thread::scope(|s| {
@@ -245,7 +220,7 @@ fn write_groups(
             if let (Some(c), false) = (cipher, matches!(kind, Group::Fill(_))) {
                 c.encrypt(bytes, first_tweak((g + i as u64) * GROUP_SECTORS as u64, stride));
             }
-            w.write_all(bytes).map_err(|e| MdsError::Unrepresentable(format!("writing: {e}")))?;
+            w.write_all(bytes).map_err(plan::write_err)?;
             *pos += bytes.len() as u64;
             table.push(*kind);
         }

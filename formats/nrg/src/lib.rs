@@ -66,8 +66,7 @@ pub fn probe(path: &Path, head: &[u8], len: u64) -> bool {
 /// Opens an NRG image. It is one file, opened through the companions so that a compressed
 /// `disc.nrg.xz` opened as `disc.nrg` reads decompressed.
 pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, NrgError> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let file = ctx.companions.open(&name).map_err(|source| NrgError::Io {
+    let file = ctx.open_image(path).map_err(|source| NrgError::Io {
         path: path.to_path_buf(),
         source,
     })?;

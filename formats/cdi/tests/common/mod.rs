@@ -1,44 +1,14 @@
-//! Shared by the tests: an in-memory byte source, and a writer of CDI images following the
+//! Shared by the tests: opening an image held in memory, and a writer of CDI images following the
 //! layout the reader implements (`docs/cdi.md`), for the paths the sample does not take.
 #![allow(dead_code)]
 
-use spindle_disc::ByteSource;
-use std::io;
-use std::path::{Path, PathBuf};
+use spindle_disc::MemSource;
+use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Bytes in memory as a file named `path`.
-pub struct Mem {
-    pub data: Arc<Vec<u8>>,
-    pub path: PathBuf,
-}
-
-impl ByteSource for Mem {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let src = usize::try_from(offset)
-            .ok()
-            .and_then(|s| self.data.get(s..s.checked_add(buf.len())?))
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn len(&self) -> u64 {
-        self.data.len() as u64
-    }
-    fn path(&self) -> &Path {
-        &self.path
-    }
-}
 
 pub fn open_mem(data: Vec<u8>, name: &str) -> Result<spindle_disc::Disc, spindle_format_cdi::CdiError> {
     let path = PathBuf::from(name);
-    spindle_format_cdi::open_source(
-        Arc::new(Mem {
-            data: Arc::new(data),
-            path: path.clone(),
-        }),
-        &path,
-    )
+    spindle_format_cdi::open_source(Arc::new(MemSource::new(data, path.clone())), &path)
 }
 
 pub const MARK: [u8; 10] = [0, 0, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
