@@ -46,6 +46,16 @@ enum Command {
     Load(cmd::load::Args),
     /// Run the drive daemon in the foreground (what systemd and launchd start).
     Daemon(cmd::daemon::Args),
+    /// Serve a drive over NBD on a TCP address (TLS required off loopback).
+    Share(cmd::share::Args),
+    /// Attach a drive's NBD export to the kernel's nbd client (/dev/nbdN).
+    Attach(cmd::attach::Args),
+    /// Detach a kernel nbd device attached with `spindle attach`.
+    Detach(cmd::attach::detach::Args),
+    /// List removable and USB block devices (and optical drives with --optical).
+    Devices(cmd::devices::Args),
+    /// Write an image to one or more USB sticks, then verify them.
+    Burn(cmd::burn::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +74,11 @@ fn main() -> ExitCode {
         Command::Drives(a) => cmd::drives::run(a),
         Command::Load(a) => cmd::load::run(a),
         Command::Daemon(a) => cmd::daemon::run(a),
+        Command::Share(a) => cmd::share::run(a),
+        Command::Attach(a) => cmd::attach::run(a),
+        Command::Detach(a) => cmd::attach::detach::run(a),
+        Command::Devices(a) => cmd::devices::run(a),
+        Command::Burn(a) => cmd::burn::run(a),
     };
     match result {
         Ok(code) => code,

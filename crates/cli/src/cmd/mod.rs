@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
+pub mod attach;
 pub mod boot;
+pub mod burn;
 pub mod cat;
 pub mod convert;
 pub mod daemon;
+pub mod devices;
 pub mod drives;
 pub mod eject;
 pub mod extract;
@@ -12,6 +15,7 @@ pub mod info;
 pub mod load;
 pub mod ls;
 pub mod mount;
+pub mod share;
 pub mod verify;
 
 use anyhow::Result;

@@ -1,0 +1,2 @@
+//! Writing images to block devices (USB sticks, SD cards) safely: which devices exist, which
+//! may be written, and a parallel, verified write.
