@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod creds;
+pub mod nbd;
 pub mod paths;
 pub mod protocol;
 mod server;

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | runtime dir | `$XDG_RUNTIME_DIR/spindle` | `/run/spindle` |
 //! | control socket | `<runtime>/control.sock` | `/run/spindle/control.sock` |
+//! | NBD socket (exports `drive<N>`, `drive<N>.raw`) | `<runtime>/nbd.sock` | `/run/spindle/nbd.sock` |
 //! | default mount points | `<runtime>/media/<LABEL>` | `/run/spindle/media/<LABEL>` |
 //! | raw views of every drive | `<runtime>/raw/drives/<N>/...` | `/run/spindle/raw/...` |
 //! | saved drives | `$XDG_STATE_HOME/spindle/drives.json` | `/var/lib/spindle/drives.json` |
@@ -57,6 +58,17 @@ pub fn state_dir() -> PathBuf {
 /// The control socket: `$SPINDLE_SOCKET`, else `<runtime>/control.sock`.
 pub fn socket_path() -> PathBuf {
     env_dir("SPINDLE_SOCKET").unwrap_or_else(|| runtime_dir().join("control.sock"))
+}
+
+/// The NBD socket every loaded drive is exported on: `$SPINDLE_NBD_SOCKET`, else
+/// `nbd.sock` beside the control socket.
+pub fn nbd_socket_path() -> PathBuf {
+    env_dir("SPINDLE_NBD_SOCKET").unwrap_or_else(|| {
+        let control = socket_path();
+        control
+            .parent()
+            .map_or_else(|| runtime_dir().join("nbd.sock"), |d| d.join("nbd.sock"))
+    })
 }
 
 /// Where default mount points are made.

@@ -37,7 +37,30 @@ pub enum Command {
     Eject(EjectArgs),
     Drives,
     Count { n: u32 },
+    Share(ShareArgs),
+    Unshare { drive: u32 },
     Shutdown,
+}
+
+/// `share`: serve one drive's exports over TCP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct ShareArgs {
+    pub drive: u32,
+    /// `HOST:PORT` to listen on.
+    pub listen: String,
+    /// X.509: the certificate chain and private key (PEM files the user can read).
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// A pre-shared key file (`identity:hexkey` lines, as `psktool` writes them).
+    #[serde(default)]
+    pub tls_psk: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct DriveArg {
+    drive: u32,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -132,6 +155,27 @@ pub fn parse(line: &[u8]) -> Result<(Value, Command), Rejected> {
         "drives" => Command::Drives,
         "count" => Command::Count {
             n: serde_json::from_value::<CountArgs>(args(&obj)).map_err(bad)?.n,
+        },
+        "share" => {
+            let a: ShareArgs = serde_json::from_value(args(&obj)).map_err(bad)?;
+            if a.tls_cert.is_some() != a.tls_key.is_some() {
+                return Err(reject(
+                    &id,
+                    code::BAD_REQUEST,
+                    "share: give both \"tls_cert\" and \"tls_key\"".into(),
+                ));
+            }
+            if a.tls_cert.is_some() && a.tls_psk.is_some() {
+                return Err(reject(
+                    &id,
+                    code::BAD_REQUEST,
+                    "share: give a certificate or a PSK file, not both".into(),
+                ));
+            }
+            Command::Share(a)
+        }
+        "unshare" => Command::Unshare {
+            drive: serde_json::from_value::<DriveArg>(args(&obj)).map_err(bad)?.drive,
         },
         "shutdown" => Command::Shutdown,
         other => {

@@ -237,6 +237,9 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             d.set_count(n)?;
             json!({"count": d.count()})
         }
+        Command::Share(_) | Command::Unshare { .. } => {
+            return Err(DaemonError::Invalid("sharing over TCP is not available yet".into()));
+        }
         Command::Shutdown => {
             let me = User::current();
             if user.uid != 0 && user.uid != me.uid {

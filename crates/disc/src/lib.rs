@@ -29,6 +29,7 @@ pub mod sector;
 pub mod subchannel;
 mod toc;
 mod validate;
+mod view_runs;
 mod views;
 
 pub use addr::{Lba, Msf};
@@ -41,4 +42,5 @@ pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
 pub use validate::{MAX_LBA, MIN_LBA};
+pub use view_runs::ByteRun;
 pub use views::{SectorView, wav_header};

@@ -117,6 +117,14 @@ impl SectorView {
     pub fn sector_size(&self) -> usize {
         self.sector_size
     }
+    /// The sector format every sector is read in.
+    pub fn format(&self) -> SectorFormat {
+        self.format
+    }
+    /// Sectors outside data tracks read as zeros (the whole-disc user-data view).
+    pub(crate) fn fills_gaps(&self) -> bool {
+        self.fill_gaps
+    }
     /// Length in bytes.
     pub fn len(&self) -> u64 {
         self.sectors as u64 * self.sector_size as u64

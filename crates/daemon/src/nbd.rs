@@ -1,0 +1,264 @@
+//! The drives as NBD exports: `drive<N>` is the user data of the disc's first data track in
+//! 2048-byte blocks (what `drives/<N>/disc.iso` shows), `drive<N>.raw` every sector of a CD
+//! as 2352 raw bytes, addressed linearly from the first track's start (byte
+//! `(lba - start) * 2352` is sector `lba`; the gaps between sessions read as zeros). The
+//! default export (`""`) is the first loaded drive's `drive<N>`.
+//!
+//! A connection keeps the disc it opened until it closes: swapping or ejecting a drive does
+//! not pull the bytes from under a client (a reconnect sees the new disc).
+
+use crate::slots::Table;
+use spindle_disc::{Disc, SectorFormat, SectorView};
+use spindle_fuse::DriveTable;
+use spindle_nbd::{Allocation, Catalog, Export, ExportInfo};
+use std::io;
+use std::sync::Arc;
+
+/// A piece of an export.
+enum Piece {
+    View(SectorView),
+    /// Bytes that no track holds (between sessions): zeros, not stored.
+    Gap(u64),
+}
+
+impl Piece {
+    fn len(&self) -> u64 {
+        match self {
+            Piece::View(v) => v.len(),
+            Piece::Gap(n) => *n,
+        }
+    }
+}
+
+/// An export made of sector views laid end to end.
+pub struct DiscExport {
+    /// (start offset, piece), in order.
+    pieces: Vec<(u64, Piece)>,
+    size: u64,
+    block: u32,
+}
+
+impl DiscExport {
+    fn new(pieces: Vec<Piece>, block: u32) -> DiscExport {
+        let mut at = 0;
+        let pieces: Vec<(u64, Piece)> = pieces
+            .into_iter()
+            .filter(|p| p.len() > 0)
+            .map(|p| {
+                let start = at;
+                at += p.len();
+                (start, p)
+            })
+            .collect();
+        DiscExport { pieces, size: at, block }
+    }
+
+    /// The user data of the first data track (`None`: an audio-only disc).
+    pub fn data(disc: Arc<Disc>) -> Option<DiscExport> {
+        let v = SectorView::first_data_track(disc).ok()?;
+        Some(DiscExport::new(vec![Piece::View(v)], 2048))
+    }
+
+    /// Every sector of a CD, raw (`None`: not a CD, or no tracks).
+    pub fn raw(disc: Arc<Disc>) -> Option<DiscExport> {
+        if !disc.medium.is_cd() {
+            return None;
+        }
+        let mut pieces = Vec::new();
+        let mut prev_end = None;
+        for s in &disc.sessions {
+            let (Some(first), Some(last)) = (s.first_track(), s.last_track()) else {
+                continue;
+            };
+            if let Some(end) = prev_end {
+                let gap = first.start.since(end).max(0) as u64;
+                pieces.push(Piece::Gap(gap * 2352));
+            }
+            let sectors = last.end().since(first.start).max(0) as u32;
+            pieces.push(Piece::View(
+                SectorView::new(disc.clone(), first.start, sectors, SectorFormat::RAW).ok()?,
+            ));
+            prev_end = Some(last.end());
+        }
+        (!pieces.is_empty()).then(|| DiscExport::new(pieces, 2352))
+    }
+
+    fn piece_at(&self, offset: u64) -> usize {
+        self.pieces.partition_point(|(s, _)| *s <= offset).saturating_sub(1)
+    }
+}
+
+impl Export for DiscExport {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let mut pos = 0usize;
+        while pos < buf.len() {
+            let off = offset + pos as u64;
+            let (start, piece) = self
+                .pieces
+                .get(self.piece_at(off))
+                .filter(|(s, p)| off >= *s && off < s + p.len())
+                .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, format!("offset {off} is past the end")))?;
+            let within = off - start;
+            let want = (buf.len() - pos).min((piece.len() - within) as usize);
+            let out = &mut buf[pos..pos + want];
+            match piece {
+                Piece::Gap(_) => out.fill(0),
+                Piece::View(v) => {
+                    let n = v.read_at(within, out).map_err(io::Error::other)?;
+                    if n < want {
+                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short read from the disc"));
+                    }
+                }
+            }
+            pos += want;
+        }
+        Ok(())
+    }
+
+    fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
+        let end = offset.saturating_add(length).min(self.size);
+        let mut out: Vec<Allocation> = Vec::new();
+        let mut push = |a: Allocation| match out.last_mut() {
+            Some(l) if l.hole == a.hole && l.zero == a.zero => l.length += a.length,
+            _ => out.push(a),
+        };
+        let mut off = offset;
+        while off < end {
+            let (start, piece) = &self.pieces[self.piece_at(off)];
+            let within = off - start;
+            let take = (piece.len() - within).min(end - off);
+            match piece {
+                Piece::Gap(_) => push(Allocation {
+                    length: take,
+                    hole: true,
+                    zero: true,
+                }),
+                Piece::View(v) => {
+                    for r in v.runs(within, take) {
+                        push(Allocation {
+                            length: r.len,
+                            hole: !r.stored,
+                            zero: r.zero,
+                        });
+                    }
+                }
+            }
+            off += take;
+        }
+        Ok(out)
+    }
+
+    fn preferred_block_size(&self) -> u32 {
+        self.block
+    }
+}
+
+/// The NBD exports of the daemon's drives.
+pub struct DriveCatalog {
+    table: Arc<Table>,
+    /// Only this drive (a `spindle share` of one drive); `None`: every drive.
+    only: Option<u32>,
+}
+
+impl DriveCatalog {
+    pub fn new(table: Arc<Table>, only: Option<u32>) -> DriveCatalog {
+        DriveCatalog { table, only }
+    }
+
+    fn loaded(&self) -> Vec<(u32, Arc<Disc>)> {
+        self.table
+            .drives()
+            .into_iter()
+            .filter(|(n, _)| self.only.is_none_or(|o| o == *n))
+            .filter_map(|(n, d)| d.map(|d| (n, d)))
+            .collect()
+    }
+}
+
+fn describe(drive: u32, disc: &Disc, raw: bool) -> String {
+    let what = if raw {
+        "raw 2352-byte sectors"
+    } else {
+        "user data, 2048-byte blocks"
+    };
+    format!(
+        "drive {drive}: {} ({}, {}), {what}",
+        disc.source.path.display(),
+        disc.source.format,
+        disc.medium
+    )
+}
+
+/// `drive<N>` or `drive<N>.raw`: the drive number and whether raw.
+fn parse_name(name: &str) -> Option<(u32, bool)> {
+    let rest = name.strip_prefix("drive")?;
+    let (num, raw) = match rest.strip_suffix(".raw") {
+        Some(n) => (n, true),
+        None => (rest, false),
+    };
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) || num.len() > 3 {
+        return None;
+    }
+    Some((num.parse().ok()?, raw))
+}
+
+impl Catalog for DriveCatalog {
+    fn list(&self) -> Vec<ExportInfo> {
+        let mut out = Vec::new();
+        for (n, disc) in self.loaded() {
+            if disc.first_data_track().is_some() {
+                out.push(ExportInfo {
+                    name: format!("drive{n}"),
+                    description: describe(n, &disc, false),
+                });
+            }
+            if disc.medium.is_cd() {
+                out.push(ExportInfo {
+                    name: format!("drive{n}.raw"),
+                    description: describe(n, &disc, true),
+                });
+            }
+        }
+        out
+    }
+
+    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
+        let loaded = self.loaded();
+        let (drive, raw, disc) = if name.is_empty() {
+            let (n, d) = loaded.into_iter().find(|(_, d)| d.first_data_track().is_some())?;
+            (n, false, d)
+        } else {
+            let (n, raw) = parse_name(name)?;
+            let (_, d) = loaded.into_iter().find(|(m, _)| *m == n)?;
+            (n, raw, d)
+        };
+        let info = ExportInfo {
+            name: if name.is_empty() {
+                format!("drive{drive}")
+            } else {
+                name.to_string()
+            },
+            description: describe(drive, &disc, raw),
+        };
+        let export = if raw { DiscExport::raw(disc)? } else { DiscExport::data(disc)? };
+        Some((info, Arc::new(export)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_names() {
+        assert_eq!(parse_name("drive0"), Some((0, false)));
+        assert_eq!(parse_name("drive12.raw"), Some((12, true)));
+        for bad in ["drive", "drive.raw", "drivex", "drive-1", "drive1.iso", "drive99999", "Drive1", ""] {
+            assert_eq!(parse_name(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The NBD exports of a disc, in process: sizes, bytes and `base:allocation` runs against the
+//! disc model and `spindle convert`-style views of real samples.
+
+use spindle_daemon::nbd::DiscExport;
+use spindle_disc::{SectorFormat, SectorView};
+use spindle_nbd::{Allocation, Export};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn sample(rel: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples")).join(rel)
+}
+
+fn open(rel: &str) -> Arc<spindle_disc::Disc> {
+    Arc::new(spindle_image::open(&sample(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))
+}
+
+#[test]
+fn iso_export_is_the_image_and_all_data() {
+    let path = sample("kdomanski-iso9660/test.iso");
+    let image = std::fs::read(&path).unwrap();
+    let disc = open("kdomanski-iso9660/test.iso");
+    let e = DiscExport::data(disc.clone()).unwrap();
+    assert_eq!(e.size(), image.len() as u64);
+    let mut buf = vec![0; image.len()];
+    e.read_at(0, &mut buf).unwrap();
+    assert!(buf == image, "export bytes differ from the ISO");
+    assert_eq!(
+        e.allocation(0, e.size()).unwrap(),
+        [Allocation {
+            length: e.size(),
+            hole: false,
+            zero: false
+        }]
+    );
+    // A plain ISO's user-data view is the file itself, from offset 0.
+    let v = SectorView::first_data_track(disc.clone()).unwrap();
+    let (src, off) = v.plain_source().expect("a plain ISO has a plain source");
+    assert_eq!((src.path().to_path_buf(), off), (path, 0));
+    // An ISO is no CD image with raw sectors... but it is a CD-ROM medium if small: the raw
+    // export then synthesises headers for every sector, none of them stored as raw.
+    if disc.medium.is_cd() {
+        let raw = DiscExport::raw(disc).unwrap();
+        assert_eq!(raw.size() % 2352, 0);
+    }
+}
+
+#[test]
+fn unstored_audio_pregap_is_a_zero_hole_in_the_raw_export() {
+    let disc = open("generated-chd/mixed-mode1-audio.chd");
+    let raw = DiscExport::raw(disc.clone()).unwrap();
+    let t1 = disc.track(1).unwrap();
+    let t2 = disc.track(2).unwrap();
+    assert_eq!(raw.size(), t2.end().since(t1.start) as u64 * 2352);
+    let map = raw.allocation(0, raw.size()).unwrap();
+    assert_eq!(map.iter().map(|a| a.length).sum::<u64>(), raw.size());
+    // The audio track's 150-sector pregap is not stored and reads as zeros.
+    let pregap_at = t2.start.since(t1.start) as u64 * 2352;
+    let mut at = 0;
+    let mut found = false;
+    for a in &map {
+        if at == pregap_at {
+            assert_eq!(
+                *a,
+                Allocation {
+                    length: t2.pregap as u64 * 2352,
+                    hole: true,
+                    zero: true
+                }
+            );
+            found = true;
+        }
+        at += a.length;
+    }
+    assert!(found, "no run starts at the audio pregap: {map:?}");
+    let mut buf = vec![0xAA; t2.pregap as usize * 2352];
+    raw.read_at(pregap_at, &mut buf).unwrap();
+    assert!(buf.iter().all(|&b| b == 0), "the pregap does not read as zeros");
+    // Bytes after it equal the model's raw sectors.
+    let v = SectorView::new(disc.clone(), t2.index1(), 4, SectorFormat::RAW).unwrap();
+    let mut want = vec![0; 4 * 2352];
+    v.read_at(0, &mut want).unwrap();
+    let mut got = vec![0; 4 * 2352];
+    raw.read_at(pregap_at + t2.pregap as u64 * 2352, &mut got).unwrap();
+    assert!(got == want);
+    // The data export is the first track's user data.
+    let data = DiscExport::data(disc.clone()).unwrap();
+    assert_eq!(data.size(), t1.program_length() as u64 * 2048);
+    assert!(data.allocation(0, data.size()).unwrap().iter().all(|a| !a.hole));
+}
+
+#[test]
+fn allocation_of_a_window_is_clipped_and_starts_at_the_offset() {
+    let disc = open("generated-chd/mixed-mode1-audio.chd");
+    let raw = DiscExport::raw(disc.clone()).unwrap();
+    let map = raw.allocation(1000, 5000).unwrap();
+    assert_eq!(map.iter().map(|a| a.length).sum::<u64>(), 5000);
+    let end = raw.allocation(raw.size() - 10, 1 << 30).unwrap();
+    assert_eq!(end.iter().map(|a| a.length).sum::<u64>(), 10);
+    let mut buf = [0u8; 16];
+    assert!(raw.read_at(raw.size() - 8, &mut buf).is_err(), "a read past the end must fail");
+}
