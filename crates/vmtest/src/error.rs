@@ -1,0 +1,37 @@
+//! What can go wrong when building or booting a test VM.
+
+use std::path::PathBuf;
+
+/// A harness error: the VM could not be built or booted, or its checks failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A tool the harness needs is not installed.
+    #[error("{tool} is missing ({hint})")]
+    MissingTool { tool: String, hint: String },
+    /// The kernel package could not be found or fetched.
+    #[error("kernel: {0}")]
+    Kernel(String),
+    /// A kernel module the test names does not exist or cannot be read.
+    #[error("kernel module {name}: {detail}")]
+    Module { name: String, detail: String },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    /// A helper command failed.
+    #[error("{command} failed: {detail}")]
+    Command { command: String, detail: String },
+    /// The VM ran, but a check failed, a check is missing, or it did not finish.
+    #[error("VM test {name} failed: {summary}\n--- console ({}) ---\n{console}--- end of console ---", log.display())]
+    Failed {
+        name: String,
+        summary: String,
+        console: String,
+        log: PathBuf,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,74 @@
+//! Host-side helpers shared by the VM tests: sample paths and expected hashes made with our own
+//! `spindle` on the host (the guest checks the kernel's view against them).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A sample image from ../shared/samples (the test fails when it is missing).
+pub fn sample(rel: &str) -> PathBuf {
+    let dir = spindle_vmtest::samples_dir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join(rel);
+    assert!(path.is_file(), "sample {} is missing", path.display());
+    path
+}
+
+fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// `sha256sum` of bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("sha256sum runs");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+/// The SHA-256 of one file of `image`, as `spindle cat` reads it on the host.
+pub fn cat_sha256(image: &Path, path: &str) -> String {
+    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+    sha256(&run(Command::new(spindle).arg("cat").arg(image).arg(path)))
+}
+
+/// A `sha256sum -c` file for every regular file of `image` (`spindle extract` on the host, with
+/// the filesystem view `fs` when given), its paths under `mount` (the guest's mount point).
+pub fn tree_sums(image: &Path, fs: Option<&str>, mount: &str) -> String {
+    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x");
+    let mut cmd = Command::new(spindle);
+    cmd.arg("extract").arg("-o").arg(&out).arg(image);
+    if let Some(fs) = fs {
+        cmd.args(["--fs", fs]);
+    }
+    run(&mut cmd);
+    let list = run(Command::new("find")
+        .arg(".")
+        .args(["-type", "f", "-exec", "sha256sum", "{}", "+"])
+        .current_dir(&out));
+    let text = String::from_utf8(list).unwrap();
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let (hash, name) = l.split_once("  ").expect("sha256sum line");
+            format!("{hash}  {mount}/{}", name.trim_start_matches("./"))
+        })
+        .collect();
+    lines.sort();
+    assert!(!lines.is_empty(), "{} has no files", image.display());
+    lines.join("\n") + "\n"
+}
