@@ -1,2 +1,40 @@
-//! Writing images to block devices (USB sticks, SD cards) safely: which devices exist, which
-//! may be written, and a parallel, verified write.
+//! # spindle-burn: writing images to USB sticks safely
+//!
+//! [`device::list`] reads block devices from sysfs; [`safety::check`] refuses the disks a burn
+//! must never touch (the running system's, the image's own, mounted, read-only, fixed, too
+//! small); [`write::burn`] writes one [`Source`] to several [`write::Target`]s at once from a
+//! single read, then reads each back and compares. [`boot::check`] says whether the written
+//! stick will boot. `docs/burn.md` has the rules and why.
+
+mod aligned;
+pub mod boot;
+pub mod device;
+mod error;
+pub mod mounts;
+pub mod safety;
+pub mod source;
+mod verify;
+pub mod write;
+
+pub use boot::Boot;
+pub use device::{Device, Partition, Transport};
+pub use error::{BurnError, Result};
+pub use safety::Policy;
+pub use source::Source;
+pub use write::{Options, Outcome, Phase, Progress, Report, Target, TargetReport, burn};
+
+/// `1.5 GiB`, `512 MiB`, `700 B`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,143 @@
+//! The checks between a device name and a write. Order matters only for which reason is
+//! reported first; every check runs before anything is opened for writing.
+
+use crate::device::{self, Device};
+use crate::error::{BurnError, Result};
+use crate::mounts;
+use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+/// What the user allowed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Policy {
+    /// Write fixed (non-removable, non-USB) disks, loop devices included.
+    pub allow_fixed: bool,
+    /// Unmount the target's mounted partitions instead of refusing.
+    pub unmount: bool,
+}
+
+/// The disks the image's files live on (the image, and for CUE/MDS the files it names).
+pub fn image_disks(files: &[PathBuf]) -> BTreeSet<String> {
+    let m = mounts::mounts();
+    let mut out = BTreeSet::new();
+    for f in files {
+        if let Some(dev) = mounts::device_of_path(f, &m) {
+            out.extend(mounts::disks_under(dev));
+        }
+    }
+    out
+}
+
+/// Refuses a target the policy does not allow. `need` is the image size in bytes, `image`
+/// the image path (for messages) and `image_disks` the disks its files are on.
+pub fn check(d: &Device, need: u64, image: &Path, image_disks: &BTreeSet<String>, policy: Policy) -> Result<()> {
+    let path = d.path.clone();
+    if let Some(what) = &d.system {
+        return Err(BurnError::SystemDisk { path, what: what.clone() });
+    }
+    if image_disks.contains(&d.name) {
+        return Err(BurnError::HoldsImage {
+            path,
+            image: image.to_path_buf(),
+        });
+    }
+    if d.read_only {
+        return Err(BurnError::ReadOnly { path });
+    }
+    if !policy.allow_fixed && !d.is_removable_kind() {
+        return Err(BurnError::Fixed {
+            path,
+            transport: d.transport.name().to_string(),
+        });
+    }
+    if d.size < need {
+        return Err(BurnError::TooSmall { path, size: d.size, need });
+    }
+    let swaps = mounts::swap_devices();
+    let mut devs = vec![d.dev];
+    devs.extend(d.partitions.iter().filter_map(|p| mounts::dev_of_name(&p.name)));
+    if devs.iter().any(|x| swaps.contains(x)) {
+        return Err(BurnError::Swap { path });
+    }
+    let holders = d.all_holders();
+    if !holders.is_empty() {
+        return Err(BurnError::Held { path, holders });
+    }
+    let mounted = d.all_mounts();
+    if !mounted.is_empty() && !policy.unmount {
+        return Err(BurnError::Mounted { path, mounts: mounted });
+    }
+    Ok(())
+}
+
+/// Unmounts every filesystem on the disk and its partitions (deepest mount points first),
+/// then reads the device again and fails if anything is still mounted.
+pub fn unmount_all(d: &Device) -> Result<Device> {
+    let mut points: Vec<String> = d.mountpoints.clone();
+    for p in &d.partitions {
+        points.extend(p.mountpoints.iter().cloned());
+    }
+    points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    for mp in points {
+        let c = CString::new(mp.as_bytes()).map_err(|_| BurnError::Unmount {
+            path: d.path.clone(),
+            mountpoint: mp.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in mount point"),
+        })?;
+        // SAFETY: a valid NUL-terminated path.
+        if unsafe { libc::umount2(c.as_ptr(), 0) } != 0 {
+            return Err(BurnError::Unmount {
+                path: d.path.clone(),
+                mountpoint: mp,
+                source: std::io::Error::last_os_error(),
+            });
+        }
+    }
+    let again = device::open_device(&d.path)?;
+    let left = again.all_mounts();
+    if !left.is_empty() {
+        return Err(BurnError::Mounted {
+            path: d.path.clone(),
+            mounts: left,
+        });
+    }
+    Ok(again)
+}
+
+/// Opens the whole disk for reading and writing, exclusively (`O_EXCL` on a block device
+/// fails while anything has it mounted or claimed), with `O_DIRECT` when the device allows.
+/// Returns the descriptor and whether it is direct.
+pub fn open_exclusive(d: &Device) -> Result<(OwnedFd, bool)> {
+    let c = CString::new(d.path.as_os_str().as_encoded_bytes()).map_err(|_| BurnError::NotBlockDevice { path: d.path.clone() })?;
+    let base = libc::O_RDWR | libc::O_EXCL | libc::O_CLOEXEC;
+    for flags in [base | libc::O_DIRECT, base] {
+        // SAFETY: a valid NUL-terminated path; the result is checked.
+        let fd = unsafe { libc::open(c.as_ptr(), flags) };
+        if fd >= 0 {
+            // SAFETY: a descriptor we just opened and own.
+            return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, flags & libc::O_DIRECT != 0));
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINVAL) if flags & libc::O_DIRECT != 0 => continue,
+            Some(libc::EBUSY) => return Err(BurnError::Busy { path: d.path.clone() }),
+            Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => {
+                return Err(BurnError::ReadOnly { path: d.path.clone() });
+            }
+            _ => return Err(BurnError::io(&d.path, "opening for writing", e)),
+        }
+    }
+    unreachable!("the buffered open either succeeds or returns")
+}
+
+/// Whether the descriptor still names the device the checks ran on.
+pub fn same_device(fd: &OwnedFd, d: &Device) -> bool {
+    // SAFETY: fstat on a descriptor we own into a zeroed struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+        return false;
+    }
+    mounts::split_dev(st.st_rdev) == d.dev
+}

@@ -1,0 +1,473 @@
+//! The write pipeline: one reader thread reads the source once, in large aligned chunks, and
+//! hands each chunk to one writer thread per target; a chunk's buffer is reused once every
+//! writer is done with it, so memory stays at `depth` chunks whatever the number of sticks.
+//! Writers use `O_DIRECT` (no page cache, no dirty-data pile-up, and the speed shown is the
+//! stick's) or, where a device refuses it, buffered writes with writeback kept to a few
+//! chunks. Each target is synced at the end and then read back (`O_DIRECT` again) and its
+//! chunks' hashes compared with the source's.
+
+use crate::aligned::{ALIGN, AlignedBuf};
+use crate::device::Device;
+use crate::error::Result;
+use crate::safety;
+use crate::source::Source;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+
+/// A checked device, opened exclusively.
+pub struct Target {
+    pub device: Device,
+    fd: OwnedFd,
+    direct: bool,
+}
+
+impl Target {
+    /// Opens a device that passed [`safety::check`].
+    pub fn open(device: Device) -> Result<Target> {
+        let (fd, direct) = safety::open_exclusive(&device)?;
+        if !safety::same_device(&fd, &device) {
+            return Err(crate::BurnError::Busy { path: device.path.clone() });
+        }
+        Ok(Target { device, fd, direct })
+    }
+    /// Whether writes bypass the page cache.
+    pub fn direct(&self) -> bool {
+        self.direct
+    }
+}
+
+/// Tuning.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Bytes per read and write (a multiple of 4096).
+    pub chunk: usize,
+    /// Chunks in flight between the reader and the writers.
+    pub depth: usize,
+    /// Read back and compare after writing.
+    pub verify: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            chunk: 4 << 20,
+            depth: 4,
+            verify: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Writing,
+    Syncing,
+    Verifying,
+}
+
+impl Phase {
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Writing => "writing",
+            Phase::Syncing => "syncing",
+            Phase::Verifying => "verifying",
+        }
+    }
+}
+
+/// One target's progress, after every chunk.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub target: usize,
+    pub phase: Phase,
+    pub done: u64,
+    pub total: u64,
+    pub bytes_per_sec: f64,
+    pub eta: Option<Duration>,
+}
+
+/// How one target ended.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Written, synced, read back and equal to the image.
+    Verified,
+    /// Written and synced; not read back (`--no-verify`).
+    Written,
+    /// Read back different from the image from `offset` on.
+    Mismatch { offset: u64 },
+    /// An error in `phase` after `written` bytes.
+    Failed { phase: Phase, written: u64, error: String },
+    /// Stopped by the user in `phase` after `written` bytes.
+    Cancelled { phase: Phase, written: u64 },
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        matches!(self, Outcome::Verified | Outcome::Written)
+    }
+    /// What the device holds now, for people.
+    pub fn state(&self, total: u64) -> String {
+        let h = crate::human_size;
+        match self {
+            Outcome::Verified => format!("complete and verified ({})", h(total)),
+            Outcome::Written => format!("complete ({}), not verified", h(total)),
+            Outcome::Mismatch { offset } => {
+                format!("written but DIFFERENT from the image from byte {offset}: do not trust it (a failing or fake-capacity stick?)")
+            }
+            Outcome::Failed { phase, written, error } => format!(
+                "failed while {}: {error}; {} of {} written, the old contents are overwritten up to there and the stick is not usable",
+                phase.name(),
+                h(*written),
+                h(total)
+            ),
+            Outcome::Cancelled {
+                phase: Phase::Verifying, ..
+            } => {
+                format!("complete ({}) and synced, verification stopped part way", h(total))
+            }
+            Outcome::Cancelled { written, .. } => format!(
+                "INCOMPLETE: stopped after {} of {}; it holds a partial image and will not work until written again",
+                h(*written),
+                h(total)
+            ),
+        }
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TargetReport {
+    pub path: PathBuf,
+    pub outcome: Outcome,
+    pub direct: bool,
+    pub write_secs: f64,
+    pub verify_secs: f64,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Report {
+    pub bytes: u64,
+    /// xxh3-128 of the image bytes, hex.
+    pub hash: String,
+    pub targets: Vec<TargetReport>,
+    pub secs: f64,
+}
+
+struct Chunk {
+    off: u64,
+    len: usize,
+    buf: AlignedBuf,
+}
+
+/// State shared between the reader and the writers.
+struct Shared<'a> {
+    src: &'a Source,
+    opts: &'a Options,
+    cancel: &'a AtomicBool,
+    hashes: Mutex<Vec<u128>>,
+    source_error: Mutex<Option<String>>,
+    progress: &'a (dyn Fn(&Progress) + Sync),
+}
+
+/// Writes `src` to every target at once, then verifies each; never fails as a whole: each
+/// target's outcome is in the report.
+pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicBool, progress: &(dyn Fn(&Progress) + Sync)) -> Report {
+    let start = Instant::now();
+    let mut opts = opts.clone();
+    opts.chunk = opts.chunk.max(ALIGN).div_ceil(ALIGN) * ALIGN;
+    opts.depth = opts.depth.max(1);
+    let sh = Shared {
+        src,
+        opts: &opts,
+        cancel,
+        hashes: Mutex::new(Vec::new()),
+        source_error: Mutex::new(None),
+        progress,
+    };
+    let (ret_tx, ret_rx) = std::sync::mpsc::channel::<Arc<Chunk>>();
+    let mut txs = Vec::new();
+    let mut rxs = Vec::new();
+    for _ in &targets {
+        let (tx, rx) = sync_channel::<Arc<Chunk>>(opts.depth);
+        txs.push(tx);
+        rxs.push(rx);
+    }
+    let (hash, reports) = std::thread::scope(|s| {
+        let handles: Vec<_> = targets
+            .iter()
+            .zip(rxs)
+            .enumerate()
+            .map(|(i, (t, rx))| {
+                let ret = ret_tx.clone();
+                let sh = &sh;
+                s.spawn(move || run_target(i, t, rx, ret, sh))
+            })
+            .collect();
+        drop(ret_tx);
+        let hash = read_source(&sh, txs, ret_rx);
+        let reports: Vec<TargetReport> = handles
+            .into_iter()
+            .zip(&targets)
+            .map(|(h, t)| {
+                h.join().unwrap_or_else(|_| TargetReport {
+                    path: t.device.path.clone(),
+                    outcome: Outcome::Failed {
+                        phase: Phase::Writing,
+                        written: 0,
+                        error: "the writer thread panicked".into(),
+                    },
+                    direct: t.direct,
+                    write_secs: 0.0,
+                    verify_secs: 0.0,
+                })
+            })
+            .collect();
+        (hash, reports)
+    });
+    Report {
+        bytes: src.len(),
+        hash: format!("{hash:032x}"),
+        targets: reports,
+        secs: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The reader: one pass over the source, chunk hashes recorded for the verifiers.
+fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, ret: Receiver<Arc<Chunk>>) -> u128 {
+    let total = sh.src.len();
+    let chunk = sh.opts.chunk;
+    let pool_max = sh.opts.depth * 2 + 1;
+    let mut pool = 0usize;
+    let mut free: Vec<AlignedBuf> = Vec::new();
+    let mut whole = Xxh3::new();
+    let mut off = 0u64;
+    while off < total && !sh.cancel.load(Ordering::Relaxed) {
+        let mut buf = match free.pop() {
+            Some(b) => b,
+            None if pool < pool_max => {
+                pool += 1;
+                AlignedBuf::new(chunk)
+            }
+            None => loop {
+                match ret.recv() {
+                    Ok(a) => {
+                        if let Ok(c) = Arc::try_unwrap(a) {
+                            break c.buf;
+                        }
+                    }
+                    // Every writer is gone: nothing left to feed.
+                    Err(_) => return whole.digest128(),
+                }
+            },
+        };
+        let len = (total - off).min(chunk as u64) as usize;
+        if let Err(e) = sh.src.bytes.read_exact_at(&mut buf.as_mut_slice()[..len], off) {
+            *sh.source_error.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(format!("reading {} at byte {off}: {e}", sh.src.path.display()));
+            break;
+        }
+        let data = &buf.as_slice()[..len];
+        sh.hashes.lock().unwrap_or_else(|p| p.into_inner()).push(xxh3_128(data));
+        whole.update(data);
+        let c = Arc::new(Chunk { off, len, buf });
+        for tx in &txs {
+            let _ = tx.send(c.clone());
+        }
+        off += len as u64;
+        // Buffers the writers are done with.
+        while let Ok(a) = ret.try_recv() {
+            if let Ok(c) = Arc::try_unwrap(a) {
+                free.push(c.buf);
+            }
+        }
+    }
+    whole.digest128()
+}
+
+struct Rate {
+    start: Instant,
+}
+
+impl Rate {
+    fn new() -> Rate {
+        Rate { start: Instant::now() }
+    }
+    fn progress(&self, target: usize, phase: Phase, done: u64, total: u64) -> Progress {
+        let secs = self.start.elapsed().as_secs_f64().max(1e-6);
+        let bps = done as f64 / secs;
+        let eta = (bps > 0.0).then(|| Duration::from_secs_f64((total - done.min(total)) as f64 / bps));
+        Progress {
+            target,
+            phase,
+            done,
+            total,
+            bytes_per_sec: bps,
+            eta,
+        }
+    }
+}
+
+fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<Arc<Chunk>>, sh: &Shared) -> TargetReport {
+    let total = sh.src.len();
+    let started = Instant::now();
+    let rate = Rate::new();
+    let fd = t.fd.as_raw_fd();
+    let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
+    let mut written = 0u64;
+    let mut error: Option<String> = None;
+    for c in rx {
+        if error.is_none() && !sh.cancel.load(Ordering::Relaxed) {
+            match write_chunk(fd, t.direct, lbs, &c, sh.opts) {
+                Ok(()) => {
+                    written += c.len as u64;
+                    (sh.progress)(&rate.progress(i, Phase::Writing, written, total));
+                }
+                Err(e) => error = Some(format!("writing at byte {}: {e}", c.off)),
+            }
+        }
+        let _ = ret.send(c);
+    }
+    drop(ret);
+    let report = |outcome, write_secs: f64, verify_secs: f64| TargetReport {
+        path: t.device.path.clone(),
+        outcome,
+        direct: t.direct,
+        write_secs,
+        verify_secs,
+    };
+    (sh.progress)(&rate.progress(i, Phase::Syncing, written, total));
+    // Sync even after an error or a stop, so what was written is on the stick when we say so.
+    // SAFETY: fsync on a descriptor we own.
+    let synced = if unsafe { libc::fsync(fd) } != 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    };
+    let write_secs = started.elapsed().as_secs_f64();
+    if let Some(error) = error {
+        return report(
+            Outcome::Failed {
+                phase: Phase::Writing,
+                written,
+                error,
+            },
+            write_secs,
+            0.0,
+        );
+    }
+    if let Err(e) = synced {
+        return report(
+            Outcome::Failed {
+                phase: Phase::Syncing,
+                written,
+                error: e.to_string(),
+            },
+            write_secs,
+            0.0,
+        );
+    }
+    if let Some(e) = sh.source_error.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+        return report(
+            Outcome::Failed {
+                phase: Phase::Writing,
+                written,
+                error: e,
+            },
+            write_secs,
+            0.0,
+        );
+    }
+    if written < total {
+        return report(
+            Outcome::Cancelled {
+                phase: Phase::Writing,
+                written,
+            },
+            write_secs,
+            0.0,
+        );
+    }
+    if !sh.opts.verify {
+        return report(Outcome::Written, write_secs, 0.0);
+    }
+    let v = Instant::now();
+    let outcome = crate::verify::verify_target(i, fd, t.direct, lbs, sh.src, &sh.hashes, sh.opts.chunk, sh.cancel, sh.progress);
+    report(outcome, write_secs, v.elapsed().as_secs_f64())
+}
+
+/// Sets or clears `O_DIRECT` on an open descriptor.
+pub(crate) fn set_direct(fd: i32, on: bool) -> std::io::Result<()> {
+    // SAFETY: fcntl flag calls on a descriptor the caller owns.
+    unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        if fl < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let want = if on { fl | libc::O_DIRECT } else { fl & !libc::O_DIRECT };
+        if want != fl && libc::fcntl(fd, libc::F_SETFL, want) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn pwrite_all(fd: i32, mut data: &[u8], mut off: u64) -> std::io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: the pointer and length come from a live slice.
+        let n = unsafe { libc::pwrite(fd, data.as_ptr().cast(), data.len(), off as libc::off_t) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WriteZero,
+                "the device took no more bytes (end of device?)",
+            ));
+        }
+        data = &data[n as usize..];
+        off += n as u64;
+    }
+    Ok(())
+}
+
+fn write_chunk(fd: i32, direct: bool, lbs: usize, c: &Chunk, opts: &Options) -> std::io::Result<()> {
+    let data = &c.buf.as_slice()[..c.len];
+    if !direct {
+        pwrite_all(fd, data, c.off)?;
+        // Bounded dirty data: start writeback of this chunk, wait for the one `depth` back.
+        // SAFETY: sync_file_range on our descriptor with in-range offsets.
+        unsafe {
+            libc::sync_file_range(fd, c.off as i64, c.len as i64, libc::SYNC_FILE_RANGE_WRITE);
+            let back = (opts.chunk * opts.depth) as u64;
+            if c.off >= back {
+                libc::sync_file_range(
+                    fd,
+                    (c.off - back) as i64,
+                    opts.chunk as i64,
+                    libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+                );
+            }
+        }
+        return Ok(());
+    }
+    let aligned = c.len / lbs * lbs;
+    pwrite_all(fd, &data[..aligned], c.off)?;
+    if aligned < c.len {
+        // The image ends inside a logical block: the tail goes through the page cache (the
+        // final fsync writes it) and the descriptor stays direct for reading back.
+        set_direct(fd, false)?;
+        let r = pwrite_all(fd, &data[aligned..], c.off + aligned as u64);
+        set_direct(fd, true)?;
+        r?;
+    }
+    Ok(())
+}
