@@ -34,6 +34,13 @@ pub trait Export: Send + Sync {
     fn preferred_block_size(&self) -> u32 {
         2048
     }
+    /// Zero-copy hint: when `[offset, offset + length)` is stored as-is in a plain file,
+    /// the file and the byte offset there. The server then sends the range with
+    /// sendfile(2) instead of `read_at` + write. The default: `None` (always `read_at`).
+    fn file_range(&self, offset: u64, length: u64) -> Option<(&std::fs::File, u64)> {
+        let _ = (offset, length);
+        None
+    }
 }
 
 /// A name and description, as NBD_OPT_LIST and NBD_INFO_DESCRIPTION give them.

@@ -4,6 +4,15 @@
 
 pub mod client;
 pub mod export;
+pub mod files;
+mod handshake;
 pub mod proto;
+mod server;
+mod socket;
+mod tls;
+mod transmission;
 
 pub use export::{Allocation, Catalog, Export, ExportInfo};
+pub use server::{Server, ServerConfig, TlsMode};
+pub use socket::Socket;
+pub use tls::{TlsConfig, TlsError, parse_psk_file};

@@ -104,6 +104,9 @@ pub const ESHUTDOWN: u32 = 108;
 pub const BASE_ALLOCATION: &str = "base:allocation";
 pub const BASE_ALLOCATION_ID: u32 = 1;
 
+/// The largest read we serve (NBD_INFO_BLOCK_SIZE maximum).
+pub const MAX_PAYLOAD: usize = 32 << 20;
+
 /// Size of a request header and of reply headers.
 pub const REQUEST_LEN: usize = 28;
 pub const SIMPLE_REPLY_LEN: usize = 16;

@@ -1,0 +1,319 @@
+//! The fixed-newstyle handshake: option haggling up to NBD_OPT_GO / NBD_OPT_EXPORT_NAME.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crate::export::Export;
+use crate::proto::*;
+use crate::server::{Inner, TlsMode};
+use crate::socket::{Channel, Socket};
+
+/// Longest option payload we read; longer ones end the connection (a GO with a 4096-byte
+/// name and every info type is about 4.2 KiB; meta-context queries are similar).
+const MAX_OPTION_LEN: u32 = 64 * 1024;
+/// Most options one handshake may send before we hang up.
+const MAX_OPTIONS: usize = 1024;
+
+/// What the transmission phase needs.
+pub struct Negotiated {
+    pub channel: Channel,
+    pub export: Arc<dyn Export>,
+    pub structured: bool,
+    pub base_allocation: bool,
+}
+
+struct State {
+    no_zeroes: bool,
+    tls: bool,
+    structured: bool,
+    /// The export name SET_META_CONTEXT chose base:allocation for.
+    meta_for: Option<String>,
+}
+
+fn reply(ch: &mut Channel, option: u32, kind: u32, data: &[u8]) -> io::Result<()> {
+    let mut msg = Vec::with_capacity(20 + data.len());
+    msg.extend_from_slice(&REPLY_MAGIC.to_be_bytes());
+    msg.extend_from_slice(&option.to_be_bytes());
+    msg.extend_from_slice(&kind.to_be_bytes());
+    msg.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    msg.extend_from_slice(data);
+    ch.write_all(&msg)?;
+    ch.flush()
+}
+
+fn err(ch: &mut Channel, option: u32, kind: u32, message: &str) -> io::Result<()> {
+    reply(ch, option, kind, message.as_bytes())
+}
+
+/// Reads a length-prefixed string at `*pos` of `data`.
+fn take_string(data: &[u8], pos: &mut usize) -> Option<String> {
+    let len = u32::from_be_bytes(data.get(*pos..*pos + 4)?.try_into().ok()?) as usize;
+    *pos += 4;
+    if len > 4096 {
+        return None;
+    }
+    let s = data.get(*pos..*pos + len)?;
+    *pos += len;
+    String::from_utf8(s.to_vec()).ok()
+}
+
+pub fn transmission_flags(structured: bool) -> u16 {
+    let mut f = TFLAG_HAS_FLAGS | TFLAG_READ_ONLY | TFLAG_SEND_FLUSH | TFLAG_CAN_MULTI_CONN | TFLAG_SEND_CACHE;
+    if structured {
+        f |= TFLAG_SEND_DF;
+    }
+    f
+}
+
+/// Runs the handshake on `sock`. `Ok(None)`: the client aborted or was dropped.
+pub fn negotiate(inner: &Inner, sock: Socket) -> io::Result<Option<Negotiated>> {
+    let start = Instant::now();
+    let mut ch = Channel::Plain(sock);
+    let mut hello = Vec::with_capacity(18);
+    hello.extend_from_slice(&NBDMAGIC.to_be_bytes());
+    hello.extend_from_slice(&IHAVEOPT.to_be_bytes());
+    hello.extend_from_slice(&(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES).to_be_bytes());
+    ch.write_all(&hello)?;
+    let cflags = read_u32(&mut ch)?;
+    if cflags & !(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES) != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("unknown client flags {cflags:#x}"),
+        ));
+    }
+    let mut st = State {
+        no_zeroes: cflags & FLAG_C_NO_ZEROES != 0,
+        tls: false,
+        structured: false,
+        meta_for: None,
+    };
+    let tls_required = matches!(inner.config.tls, TlsMode::Required(_));
+
+    for _ in 0..MAX_OPTIONS {
+        if start.elapsed() > inner.config.handshake_timeout {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, "handshake took too long"));
+        }
+        let magic = read_u64(&mut ch)?;
+        if magic != IHAVEOPT {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("option magic {magic:#x}")));
+        }
+        let option = read_u32(&mut ch)?;
+        let len = read_u32(&mut ch)?;
+        if len > MAX_OPTION_LEN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("option {option} with {len} bytes of data"),
+            ));
+        }
+        let mut data = vec![0; len as usize];
+        ch.read_exact(&mut data)?;
+
+        if inner.stopping.load(Ordering::Relaxed) && option != OPT_ABORT {
+            if option == OPT_EXPORT_NAME {
+                return Ok(None);
+            }
+            err(&mut ch, option, REP_ERR_SHUTDOWN, "server is shutting down")?;
+            continue;
+        }
+        if tls_required && !st.tls && !matches!(option, OPT_STARTTLS | OPT_ABORT) {
+            if option == OPT_EXPORT_NAME {
+                return Ok(None); // no way to answer with an error: hang up
+            }
+            err(&mut ch, option, REP_ERR_TLS_REQD, "TLS is required: use NBD_OPT_STARTTLS")?;
+            continue;
+        }
+
+        match option {
+            OPT_ABORT => {
+                let _ = reply(&mut ch, option, REP_ACK, &[]);
+                return Ok(None);
+            }
+            OPT_EXPORT_NAME => {
+                let Ok(name) = String::from_utf8(data) else {
+                    return Ok(None);
+                };
+                let Some((_, export)) = inner.catalog.open(&name) else {
+                    return Ok(None);
+                };
+                let flags = transmission_flags(st.structured);
+                let mut msg = Vec::with_capacity(134);
+                msg.extend_from_slice(&export.size().to_be_bytes());
+                msg.extend_from_slice(&flags.to_be_bytes());
+                if !st.no_zeroes {
+                    msg.extend_from_slice(&[0; 124]);
+                }
+                ch.write_all(&msg)?;
+                ch.flush()?;
+                let base_allocation = st.meta_for.as_deref() == Some(name.as_str());
+                return Ok(Some(Negotiated {
+                    channel: ch,
+                    export,
+                    structured: st.structured,
+                    base_allocation,
+                }));
+            }
+            OPT_LIST => {
+                if !data.is_empty() {
+                    err(&mut ch, option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data")?;
+                    continue;
+                }
+                for e in inner.catalog.list() {
+                    let mut d = Vec::with_capacity(4 + e.name.len() + e.description.len());
+                    d.extend_from_slice(&(e.name.len() as u32).to_be_bytes());
+                    d.extend_from_slice(e.name.as_bytes());
+                    d.extend_from_slice(e.description.as_bytes());
+                    reply(&mut ch, option, REP_SERVER, &d)?;
+                }
+                reply(&mut ch, option, REP_ACK, &[])?;
+            }
+            OPT_STARTTLS => {
+                if !data.is_empty() {
+                    err(&mut ch, option, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data")?;
+                    continue;
+                }
+                if st.tls {
+                    err(&mut ch, option, REP_ERR_INVALID, "TLS is already on")?;
+                    continue;
+                }
+                let tls = match &inner.config.tls {
+                    TlsMode::None => {
+                        err(&mut ch, option, REP_ERR_POLICY, "this server has no TLS")?;
+                        continue;
+                    }
+                    TlsMode::Optional(t) | TlsMode::Required(t) => t.clone(),
+                };
+                reply(&mut ch, option, REP_ACK, &[])?;
+                let Channel::Plain(sock) = ch else {
+                    unreachable!("TLS is off, so the channel is plain")
+                };
+                ch = Channel::Tls(tls.accept(sock)?);
+                // Whatever was negotiated in the clear does not carry over.
+                st.tls = true;
+                st.structured = false;
+                st.meta_for = None;
+            }
+            OPT_STRUCTURED_REPLY => {
+                if !data.is_empty() {
+                    err(&mut ch, option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data")?;
+                } else if st.structured {
+                    err(&mut ch, option, REP_ERR_INVALID, "structured replies are already on")?;
+                } else {
+                    st.structured = true;
+                    reply(&mut ch, option, REP_ACK, &[])?;
+                }
+            }
+            OPT_INFO | OPT_GO => {
+                let mut pos = 0;
+                let Some(name) = take_string(&data, &mut pos) else {
+                    err(&mut ch, option, REP_ERR_INVALID, "bad export name")?;
+                    continue;
+                };
+                let Some(n) = data.get(pos..pos + 2) else {
+                    err(&mut ch, option, REP_ERR_INVALID, "no info request count")?;
+                    continue;
+                };
+                let n = u16::from_be_bytes([n[0], n[1]]) as usize;
+                pos += 2;
+                if data.len() != pos + 2 * n {
+                    err(&mut ch, option, REP_ERR_INVALID, "option length does not match its info requests")?;
+                    continue;
+                }
+                let wanted: Vec<u16> = data[pos..].chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+                let Some((info, export)) = inner.catalog.open(&name) else {
+                    err(&mut ch, option, REP_ERR_UNKNOWN, &format!("no export called {name:?}"))?;
+                    continue;
+                };
+                let flags = transmission_flags(st.structured);
+                let mut d = Vec::with_capacity(12);
+                d.extend_from_slice(&INFO_EXPORT.to_be_bytes());
+                d.extend_from_slice(&export.size().to_be_bytes());
+                d.extend_from_slice(&flags.to_be_bytes());
+                reply(&mut ch, option, REP_INFO, &d)?;
+                let mut d = Vec::with_capacity(14);
+                d.extend_from_slice(&INFO_BLOCK_SIZE.to_be_bytes());
+                d.extend_from_slice(&1u32.to_be_bytes());
+                d.extend_from_slice(&export.preferred_block_size().max(1).to_be_bytes());
+                d.extend_from_slice(&(MAX_PAYLOAD as u32).to_be_bytes());
+                reply(&mut ch, option, REP_INFO, &d)?;
+                if wanted.contains(&INFO_NAME) {
+                    let mut d = INFO_NAME.to_be_bytes().to_vec();
+                    d.extend_from_slice(info.name.as_bytes());
+                    reply(&mut ch, option, REP_INFO, &d)?;
+                }
+                if wanted.contains(&INFO_DESCRIPTION) && !info.description.is_empty() {
+                    let mut d = INFO_DESCRIPTION.to_be_bytes().to_vec();
+                    d.extend_from_slice(info.description.as_bytes());
+                    reply(&mut ch, option, REP_INFO, &d)?;
+                }
+                reply(&mut ch, option, REP_ACK, &[])?;
+                if option == OPT_GO {
+                    let base_allocation = st.meta_for.as_deref() == Some(name.as_str());
+                    return Ok(Some(Negotiated {
+                        channel: ch,
+                        export,
+                        structured: st.structured,
+                        base_allocation,
+                    }));
+                }
+            }
+            OPT_LIST_META_CONTEXT | OPT_SET_META_CONTEXT => {
+                let set = option == OPT_SET_META_CONTEXT;
+                if set && !st.structured {
+                    err(&mut ch, option, REP_ERR_INVALID, "negotiate structured replies first")?;
+                    continue;
+                }
+                let mut pos = 0;
+                let Some(name) = take_string(&data, &mut pos) else {
+                    err(&mut ch, option, REP_ERR_INVALID, "bad export name")?;
+                    continue;
+                };
+                let Some(n) = data.get(pos..pos + 4) else {
+                    err(&mut ch, option, REP_ERR_INVALID, "no query count")?;
+                    continue;
+                };
+                let n = u32::from_be_bytes(n.try_into().unwrap());
+                pos += 4;
+                let mut queries = Vec::new();
+                let mut bad = false;
+                for _ in 0..n {
+                    match take_string(&data, &mut pos) {
+                        Some(q) => queries.push(q),
+                        None => {
+                            bad = true;
+                            break;
+                        }
+                    }
+                }
+                if bad || pos != data.len() {
+                    err(&mut ch, option, REP_ERR_INVALID, "malformed meta context queries")?;
+                    continue;
+                }
+                if inner.catalog.open(&name).is_none() {
+                    err(&mut ch, option, REP_ERR_UNKNOWN, &format!("no export called {name:?}"))?;
+                    continue;
+                }
+                let matches = if set {
+                    queries.iter().any(|q| q == BASE_ALLOCATION)
+                } else {
+                    queries.is_empty() || queries.iter().any(|q| q == BASE_ALLOCATION || q == "base:")
+                };
+                if set {
+                    st.meta_for = matches.then(|| name.clone());
+                }
+                if matches {
+                    let id = if set { BASE_ALLOCATION_ID } else { 0 };
+                    let mut d = id.to_be_bytes().to_vec();
+                    d.extend_from_slice(BASE_ALLOCATION.as_bytes());
+                    reply(&mut ch, option, REP_META_CONTEXT, &d)?;
+                }
+                reply(&mut ch, option, REP_ACK, &[])?;
+            }
+            _ => {
+                err(&mut ch, option, REP_ERR_UNSUP, &format!("option {option} is not supported"))?;
+            }
+        }
+    }
+    Err(io::Error::new(io::ErrorKind::InvalidData, "too many options"))
+}

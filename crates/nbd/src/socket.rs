@@ -1,0 +1,179 @@
+//! The two kinds of connected sockets the server speaks on, and the channel (plain or TLS)
+//! that the handshake and transmission phases read and write.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+/// A connected Unix or TCP socket.
+#[derive(Debug)]
+pub enum Socket {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+impl From<UnixStream> for Socket {
+    fn from(s: UnixStream) -> Socket {
+        Socket::Unix(s)
+    }
+}
+
+impl From<TcpStream> for Socket {
+    fn from(s: TcpStream) -> Socket {
+        let _ = s.set_nodelay(true);
+        Socket::Tcp(s)
+    }
+}
+
+impl Socket {
+    pub fn try_clone(&self) -> io::Result<Socket> {
+        Ok(match self {
+            Socket::Unix(s) => Socket::Unix(s.try_clone()?),
+            Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
+        })
+    }
+    pub fn shutdown(&self) {
+        let _ = match self {
+            Socket::Unix(s) => s.shutdown(Shutdown::Both),
+            Socket::Tcp(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+    pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Socket::Unix(s) => s.set_read_timeout(t),
+            Socket::Tcp(s) => s.set_read_timeout(t),
+        }
+    }
+    pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Socket::Unix(s) => s.set_write_timeout(t),
+            Socket::Tcp(s) => s.set_write_timeout(t),
+        }
+    }
+    /// A description of the peer for log lines.
+    pub fn peer(&self) -> String {
+        match self {
+            Socket::Unix(_) => "unix socket".to_string(),
+            Socket::Tcp(s) => s.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "tcp".into()),
+        }
+    }
+}
+
+impl AsRawFd for Socket {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            Socket::Unix(s) => s.as_raw_fd(),
+            Socket::Tcp(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Socket::Unix(s) => s.read(buf),
+            Socket::Tcp(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Socket::Unix(s) => s.write(buf),
+            Socket::Tcp(s) => s.write(buf),
+        }
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Socket::Unix(s) => s.write_vectored(bufs),
+            Socket::Tcp(s) => s.write_vectored(bufs),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A stream after STARTTLS.
+pub trait TlsStream: Read + Write + Send {}
+impl<T: Read + Write + Send> TlsStream for T {}
+
+/// What the handshake talks over: the socket, or TLS on top of it.
+pub enum Channel {
+    Plain(Socket),
+    Tls(Box<dyn TlsStream>),
+}
+
+impl Read for Channel {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Channel::Plain(s) => s.read(buf),
+            Channel::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Channel {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Channel::Plain(s) => s.write(buf),
+            Channel::Tls(s) => s.write(buf),
+        }
+    }
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Channel::Plain(s) => s.write_vectored(bufs),
+            Channel::Tls(s) => s.write_vectored(bufs),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Channel::Plain(s) => s.flush(),
+            Channel::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Writes every byte of `parts` with as few syscalls as the socket allows.
+pub fn write_all_vectored(w: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
+    let mut bufs = &mut slices[..];
+    while !bufs.is_empty() {
+        match w.write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Sends `len` bytes of `file` from `offset` to the socket with sendfile(2).
+pub fn send_file(sock: &Socket, file: &std::fs::File, mut offset: u64, mut len: u64) -> io::Result<()> {
+    while len > 0 {
+        let mut off = offset as libc::off_t;
+        let chunk = len.min(1 << 30) as usize;
+        // SAFETY: both fds are open for the duration of the call; `off` is a valid pointer.
+        let n = unsafe { libc::sendfile(sock.as_raw_fd(), file.as_raw_fd(), &mut off, chunk) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "backing file ended before the export did",
+            ));
+        }
+        offset += n as u64;
+        len -= n as u64;
+    }
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! The transmission phase: a reader thread takes requests off the socket and hands reads
+//! and block-status queries to a few worker threads; replies are written whole under a
+//! lock (header and data in one writev, or the header then sendfile). In-flight requests
+//! and bytes are bounded per connection, so a client that floods requests and never reads
+//! replies stops being read from (TCP/Unix back-pressure) instead of growing our memory.
+
+use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::export::Export;
+use crate::handshake::Negotiated;
+use crate::proto::*;
+use crate::server::Inner;
+use crate::socket::{Channel, Socket, TlsStream, send_file, write_all_vectored};
+
+/// Largest buffer a worker keeps between requests.
+const KEEP_BUFFER: usize = 1 << 20;
+/// Most extents in one BLOCK_STATUS reply.
+const MAX_EXTENTS: usize = 1 << 16;
+
+enum Out {
+    Plain(Mutex<Socket>),
+    Tls(Mutex<Box<dyn TlsStream>>),
+}
+
+struct Budget {
+    bytes: usize,
+    count: usize,
+}
+
+struct Conn<'a> {
+    export: Arc<dyn Export>,
+    size: u64,
+    structured: bool,
+    base_allocation: bool,
+    out: Out,
+    ctl: &'a Socket,
+    zero_copy: bool,
+    max_bytes: usize,
+    max_requests: usize,
+    budget: Mutex<Budget>,
+    freed: Condvar,
+    broken: AtomicBool,
+}
+
+struct Job {
+    req: Request,
+    weight: usize,
+}
+
+/// Reads through the TLS stream's lock (TLS connections have no workers, so the lock is
+/// never contended; it only lets the reply code share one path with plain connections).
+struct LockedReader<'a>(&'a Mutex<Box<dyn TlsStream>>);
+
+impl Read for LockedReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).read(buf)
+    }
+}
+
+impl Conn<'_> {
+    fn fail(&self) {
+        self.broken.store(true, Ordering::SeqCst);
+        self.ctl.shutdown();
+        self.freed.notify_all();
+    }
+
+    fn is_broken(&self) -> bool {
+        self.broken.load(Ordering::Relaxed)
+    }
+
+    /// Writes one whole reply; a failed write ends the connection.
+    fn send(&self, parts: &[&[u8]]) {
+        let r = match &self.out {
+            Out::Plain(s) => write_all_vectored(&mut *s.lock().unwrap_or_else(|p| p.into_inner()), parts),
+            Out::Tls(s) => {
+                let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
+                write_all_vectored(&mut *s, parts).and_then(|_| s.flush())
+            }
+        };
+        if r.is_err() {
+            self.fail();
+        }
+    }
+
+    fn send_ok(&self, cookie: u64) {
+        self.send(&[&simple_reply(0, cookie)]);
+    }
+
+    fn send_error(&self, cookie: u64, error: u32, message: &str) {
+        if self.structured {
+            let msg = &message.as_bytes()[..message.len().min(4096)];
+            let head = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6 + msg.len() as u32);
+            let mut body = [0; 6];
+            body[0..4].copy_from_slice(&error.to_be_bytes());
+            body[4..6].copy_from_slice(&(msg.len() as u16).to_be_bytes());
+            self.send(&[&head, &body, msg]);
+        } else {
+            self.send(&[&simple_reply(error, cookie)]);
+        }
+    }
+
+    /// Checks that `[offset, offset + length)` lies in the export.
+    fn in_range(&self, req: &Request) -> bool {
+        req.length > 0 && req.offset.checked_add(req.length as u64).is_some_and(|end| end <= self.size)
+    }
+
+    fn acquire(&self, weight: usize) -> bool {
+        let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        while !self.is_broken() && (b.count >= self.max_requests || (b.count > 0 && b.bytes + weight > self.max_bytes)) {
+            b = self
+                .freed
+                .wait_timeout(b, Duration::from_millis(200))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        if self.is_broken() {
+            return false;
+        }
+        b.bytes += weight;
+        b.count += 1;
+        true
+    }
+
+    fn release(&self, weight: usize) {
+        let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
+        b.bytes -= weight;
+        b.count -= 1;
+        drop(b);
+        self.freed.notify_one();
+    }
+
+    fn process(&self, job: &Job, buf: &mut Vec<u8>) {
+        let req = job.req;
+        match req.kind {
+            CMD_READ => self.read(&req, buf),
+            CMD_BLOCK_STATUS => self.block_status(&req),
+            _ => unreachable!("only reads and block status are queued"),
+        }
+        self.release(job.weight);
+    }
+
+    fn read(&self, req: &Request, buf: &mut Vec<u8>) {
+        let len = req.length as usize;
+        let head_simple;
+        let head_chunk;
+        let offset_be = req.offset.to_be_bytes();
+        let head: &[&[u8]] = if self.structured {
+            head_chunk = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, req.cookie, 8 + req.length);
+            &[&head_chunk, &offset_be]
+        } else {
+            head_simple = simple_reply(0, req.cookie);
+            &[&head_simple]
+        };
+        if self.zero_copy {
+            if let (Out::Plain(sock), Some((file, at))) = (&self.out, self.export.file_range(req.offset, len as u64)) {
+                let sock = sock.lock().unwrap_or_else(|p| p.into_inner());
+                let r = write_all_vectored(&mut SocketRef(&sock), head).and_then(|_| send_file(&sock, file, at, len as u64));
+                drop(sock);
+                if r.is_err() {
+                    self.fail();
+                }
+                return;
+            }
+        }
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let data = &mut buf[..len];
+        match self.export.read_at(req.offset, data) {
+            Ok(()) => {
+                let mut parts: Vec<&[u8]> = head.to_vec();
+                parts.push(data);
+                self.send(&parts);
+            }
+            Err(e) => self.send_error(req.cookie, wire_error(&e), &format!("read at {}: {e}", req.offset)),
+        }
+        if buf.len() > KEEP_BUFFER {
+            buf.truncate(KEEP_BUFFER);
+            buf.shrink_to(KEEP_BUFFER);
+        }
+    }
+
+    fn block_status(&self, req: &Request) {
+        let runs = match self.export.allocation(req.offset, req.length as u64) {
+            Ok(r) => r,
+            Err(e) => {
+                return self.send_error(req.cookie, wire_error(&e), &format!("block status at {}: {e}", req.offset));
+            }
+        };
+        let want = req.length as u64;
+        let mut extents: Vec<(u32, u32)> = Vec::new();
+        let mut covered = 0u64;
+        for r in runs {
+            if covered >= want || extents.len() >= MAX_EXTENTS {
+                break;
+            }
+            if r.length == 0 {
+                continue;
+            }
+            let len = r.length.min(want - covered);
+            let flags = if r.hole { STATE_HOLE } else { 0 } | if r.zero { STATE_ZERO } else { 0 };
+            match extents.last_mut() {
+                Some((l, f)) if *f == flags => *l += len as u32,
+                _ => extents.push((len as u32, flags)),
+            }
+            covered += len;
+        }
+        if extents.is_empty() {
+            extents.push((req.length, 0));
+        }
+        if req.flags & CMD_FLAG_REQ_ONE != 0 {
+            extents.truncate(1);
+        }
+        let mut body = Vec::with_capacity(4 + 8 * extents.len());
+        body.extend_from_slice(&BASE_ALLOCATION_ID.to_be_bytes());
+        for (l, f) in &extents {
+            body.extend_from_slice(&l.to_be_bytes());
+            body.extend_from_slice(&f.to_be_bytes());
+        }
+        let head = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, req.cookie, body.len() as u32);
+        self.send(&[&head, &body]);
+    }
+
+    /// Advice to read ahead; the data stays in the page cache for the reads to come.
+    fn cache(&self, req: &Request) {
+        if let Some((file, at)) = self.export.file_range(req.offset, req.length as u64) {
+            use std::os::fd::AsRawFd;
+            // SAFETY: a valid fd; the call only gives advice.
+            unsafe {
+                libc::posix_fadvise(
+                    file.as_raw_fd(),
+                    at as libc::off_t,
+                    req.length as libc::off_t,
+                    libc::POSIX_FADV_WILLNEED,
+                );
+            }
+        }
+    }
+}
+
+/// `Write` for a shared socket reference (the header of a sendfile reply).
+struct SocketRef<'a>(&'a Socket);
+
+impl io::Write for SocketRef<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[io::IoSlice::new(buf)])
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let n = bufs.len().min(64) as libc::c_int;
+        // SAFETY: IoSlice is ABI-compatible with iovec; the fd is open.
+        let r = unsafe { libc::writev(self.0.as_raw_fd(), bufs.as_ptr() as *const libc::iovec, n) };
+        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serves requests until the client disconnects, breaks the protocol, or the server stops.
+pub fn run(inner: &Inner, n: Negotiated, ctl: &Socket) -> io::Result<()> {
+    let cfg = &inner.config;
+    let (out, plain_reader) = match n.channel {
+        Channel::Plain(sock) => {
+            let reader = sock.try_clone()?;
+            (Out::Plain(Mutex::new(sock)), Some(reader))
+        }
+        Channel::Tls(stream) => (Out::Tls(Mutex::new(stream)), None),
+    };
+    let conn = Conn {
+        size: n.export.size(),
+        export: n.export,
+        structured: n.structured,
+        base_allocation: n.base_allocation,
+        out,
+        ctl,
+        zero_copy: cfg.zero_copy,
+        max_bytes: cfg.max_inflight_bytes.max(1),
+        max_requests: cfg.max_inflight_requests.max(1),
+        budget: Mutex::new(Budget { bytes: 0, count: 0 }),
+        freed: Condvar::new(),
+        broken: AtomicBool::new(false),
+    };
+    let workers = if plain_reader.is_some() { cfg.workers } else { 0 };
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let conn = &conn;
+            let rx = &rx;
+            std::thread::Builder::new()
+                .name("nbd-worker".into())
+                .spawn_scoped(scope, move || {
+                    let mut buf = Vec::new();
+                    loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let Ok(job) = job else { break };
+                        if conn.is_broken() {
+                            conn.release(job.weight);
+                            continue;
+                        }
+                        conn.process(&job, &mut buf);
+                    }
+                })
+                .map_err(|e| io::Error::other(format!("spawning an NBD worker: {e}")))?;
+        }
+        let mut inline_buf = Vec::new();
+        let result = {
+            let mut reader: Box<dyn Read + '_> = match (&plain_reader, &conn.out) {
+                (Some(sock), _) => Box::new(BufReader::with_capacity(64 * 1024, SockRead(sock))),
+                (None, Out::Tls(s)) => Box::new(LockedReader(s)),
+                (None, Out::Plain(_)) => unreachable!(),
+            };
+            let dispatch = |job: Job, buf: &mut Vec<u8>| {
+                if workers == 0 {
+                    conn.process(&job, buf);
+                } else if let Err(mpsc::SendError(job)) = tx.send(job) {
+                    conn.release(job.weight);
+                }
+            };
+            reader_loop(&conn, &mut *reader, &mut inline_buf, dispatch, inner)
+        };
+        drop(tx);
+        result
+    })
+}
+
+struct SockRead<'a>(&'a Socket);
+
+impl Read for SockRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        loop {
+            // SAFETY: buf is valid for writes of its length; the fd is open.
+            let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+fn reader_loop(
+    conn: &Conn<'_>,
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    dispatch: impl Fn(Job, &mut Vec<u8>),
+    inner: &Inner,
+) -> io::Result<()> {
+    loop {
+        let mut h = [0; REQUEST_LEN];
+        match reader.read_exact(&mut h) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) if conn.is_broken() => return Err(e),
+            Err(e) => return Err(e),
+        }
+        if conn.is_broken() || inner.stopping.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let Some(req) = Request::decode(&h) else {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, "bad request magic"));
+        };
+        match req.kind {
+            CMD_DISC => return Ok(()),
+            CMD_READ => {
+                if req.length as usize > MAX_PAYLOAD {
+                    let e = if req.flags & CMD_FLAG_DF != 0 && conn.structured {
+                        EOVERFLOW
+                    } else {
+                        EINVAL
+                    };
+                    conn.send_error(req.cookie, e, "read longer than the 32 MiB maximum block size");
+                } else if !conn.in_range(&req) {
+                    conn.send_error(req.cookie, EINVAL, "read outside the export");
+                } else {
+                    let weight = req.length as usize;
+                    if !conn.acquire(weight) {
+                        return Ok(());
+                    }
+                    dispatch(Job { req, weight }, buf);
+                }
+            }
+            CMD_BLOCK_STATUS => {
+                if !conn.structured || !conn.base_allocation {
+                    conn.send_error(req.cookie, EINVAL, "base:allocation was not negotiated");
+                } else if !conn.in_range(&req) {
+                    conn.send_error(req.cookie, EINVAL, "block status outside the export");
+                } else {
+                    if !conn.acquire(4096) {
+                        return Ok(());
+                    }
+                    dispatch(Job { req, weight: 4096 }, buf);
+                }
+            }
+            CMD_CACHE => {
+                if conn.in_range(&req) {
+                    conn.cache(&req);
+                    conn.send_ok(req.cookie);
+                } else {
+                    conn.send_error(req.cookie, EINVAL, "cache outside the export");
+                }
+            }
+            CMD_FLUSH => conn.send_ok(req.cookie),
+            CMD_WRITE => {
+                // Skip the payload to stay in step; one larger than any block we allow is a
+                // client we cannot stay in step with cheaply: hang up.
+                if req.length as usize > MAX_PAYLOAD {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "write payload over 32 MiB"));
+                }
+                io::copy(&mut Read::take(&mut *reader, req.length as u64), &mut io::sink())?;
+                conn.send_error(req.cookie, EPERM, "the export is read-only");
+            }
+            CMD_TRIM | CMD_WRITE_ZEROES => conn.send_error(req.cookie, EPERM, "the export is read-only"),
+            _ => conn.send_error(req.cookie, EINVAL, "unknown command"),
+        }
+        if conn.is_broken() {
+            return Ok(());
+        }
+    }
+}
