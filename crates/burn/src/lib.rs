@@ -21,7 +21,7 @@ pub use device::{Device, Partition, Transport};
 pub use error::{BurnError, Result};
 pub use safety::Policy;
 pub use source::Source;
-pub use write::{Options, Outcome, Phase, Progress, Report, Target, TargetReport, burn};
+pub use write::{Options, Outcome, Phase, Progress, Report, Target, TargetReport, burn, verify};
 
 /// `1.5 GiB`, `512 MiB`, `700 B`.
 pub fn human_size(bytes: u64) -> String {

@@ -62,7 +62,7 @@ impl Default for Options {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Writing,
@@ -398,6 +398,31 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<Arc<Ch
     let v = Instant::now();
     let outcome = crate::verify::verify_target(i, fd, t.direct, lbs, sh.src, &sh.hashes, sh.opts.chunk, sh.cancel, sh.progress);
     report(outcome, write_secs, v.elapsed().as_secs_f64())
+}
+
+/// Reads a target back and compares it with `src`, without writing (the source is read
+/// once for its chunk hashes first).
+pub fn verify(src: &Source, t: &Target, opts: &Options, cancel: &AtomicBool, progress: &(dyn Fn(&Progress) + Sync)) -> Outcome {
+    let chunk = opts.chunk.max(ALIGN).div_ceil(ALIGN) * ALIGN;
+    let total = src.len();
+    let mut hashes = Vec::new();
+    let mut buf = vec![0u8; chunk];
+    let mut off = 0u64;
+    while off < total {
+        let len = (total - off).min(chunk as u64) as usize;
+        if let Err(e) = src.bytes.read_exact_at(&mut buf[..len], off) {
+            return Outcome::Failed {
+                phase: Phase::Verifying,
+                written: 0,
+                error: format!("reading {} at byte {off}: {e}", src.path.display()),
+            };
+        }
+        hashes.push(xxh3_128(&buf[..len]));
+        off += len as u64;
+    }
+    let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
+    let hashes = Mutex::new(hashes);
+    crate::verify::verify_target(0, t.fd.as_raw_fd(), t.direct, lbs, src, &hashes, chunk, cancel, progress)
 }
 
 /// Sets or clears `O_DIRECT` on an open descriptor.

@@ -1,0 +1,144 @@
+//! Real loop devices for burn tests: sparse backing files attached with `losetup`, detached
+//! (and unmounted) by Drop guards even when a test fails. Shared by crates/burn/tests and
+//! crates/cli/tests/burn.rs (included with `#[path]`).
+#![allow(dead_code)]
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::Hasher;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+/// `losetup -f` picks a free device and then claims it: serialise it between test threads.
+static LOSETUP: Mutex<()> = Mutex::new(());
+
+/// Runs a command that must succeed; panics with its stderr (a missing tool fails the test).
+pub fn sh(cmd: &str, args: &[&str]) -> String {
+    let o = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd}: {e} (is it installed? scripts/setup installs it)"));
+    assert!(o.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub struct Loop {
+    pub dev: PathBuf,
+    pub file: PathBuf,
+}
+
+impl Loop {
+    /// A loop device over a new sparse file of `size` bytes; `extra` goes to losetup
+    /// (`-r` read-only, `-b 4096` for 4 KiB logical blocks).
+    pub fn new(dir: &Path, name: &str, size: u64, extra: &[&str]) -> Loop {
+        let file = dir.join(name);
+        let f = std::fs::File::create(&file).unwrap();
+        f.set_len(size).unwrap();
+        drop(f);
+        let _g = LOSETUP.lock().unwrap_or_else(|p| p.into_inner());
+        let mut args = vec!["-f", "--show"];
+        args.extend_from_slice(extra);
+        let fs = file.to_str().unwrap().to_string();
+        args.push(&fs);
+        let dev = sh("losetup", &args).trim().to_string();
+        assert!(dev.starts_with("/dev/loop"), "losetup printed {dev:?}");
+        Loop {
+            dev: PathBuf::from(dev),
+            file,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        self.dev.file_name().unwrap().to_string_lossy().into_owned()
+    }
+    pub fn path(&self) -> &str {
+        self.dev.to_str().unwrap()
+    }
+
+    /// A hash of the whole device (read through the page cache, which direct writes keep
+    /// coherent).
+    pub fn hash(&self) -> u64 {
+        let mut f = std::fs::File::open(&self.dev).unwrap();
+        let mut h = DefaultHasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = f.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            h.write(&buf[..n]);
+        }
+        h.finish()
+    }
+
+    /// The first `n` bytes of the device.
+    pub fn head(&self, n: usize) -> Vec<u8> {
+        let mut f = std::fs::File::open(&self.dev).unwrap();
+        let mut v = vec![0u8; n];
+        f.read_exact(&mut v).unwrap();
+        v
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
+    }
+}
+
+/// A mounted filesystem, unmounted on drop (lazily, so a failing test still cleans up).
+pub struct Mount {
+    pub dir: PathBuf,
+}
+
+impl Mount {
+    /// `mkfs.ext4` on the device and mounts it on `dir`.
+    pub fn ext4(dev: &Path, dir: &Path) -> Mount {
+        sh(
+            "mkfs.ext4",
+            &["-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", dev.to_str().unwrap()],
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        sh("mount", &["-t", "ext4", dev.to_str().unwrap(), dir.to_str().unwrap()]);
+        Mount { dir: dir.to_path_buf() }
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+/// An ISO 9660 image of `mib` MiB of pseudo-random files made by xorriso (plain: no MBR).
+pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
+    let tree = dir.join(format!("{name}.tree"));
+    std::fs::create_dir_all(&tree).unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ mib as u64;
+    for i in 0..mib {
+        let mut data = vec![0u8; 1 << 20];
+        for c in data.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            c.copy_from_slice(&x.to_le_bytes()[..c.len()]);
+        }
+        std::fs::write(tree.join(format!("file{i}.bin")), data).unwrap();
+    }
+    let iso = dir.join(name);
+    sh(
+        "xorriso",
+        &[
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-V",
+            "BURNTEST",
+            "-o",
+            iso.to_str().unwrap(),
+            tree.to_str().unwrap(),
+        ],
+    );
+    iso
+}

@@ -1,0 +1,242 @@
+//! The writer and the checks on real loop devices (we run as root; `losetup` on sparse files).
+
+#[path = "common/loopdev.rs"]
+mod loopdev;
+
+use loopdev::{Loop, Mount, make_iso, sh};
+use spindle_burn::{Boot, BurnError, Options, Outcome, Phase, Policy, Source, Target, Transport, device, safety};
+use std::collections::BTreeSet;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+const FIXED: Policy = Policy {
+    allow_fixed: true,
+    unmount: false,
+};
+
+fn target(l: &Loop, src: &Source) -> Target {
+    let d = device::open_device(&l.dev).unwrap();
+    safety::check(&d, src.len(), &src.path, &safety::image_disks(&src.files), FIXED).unwrap();
+    Target::open(d).unwrap()
+}
+
+fn no_progress(_: &spindle_burn::Progress) {}
+
+#[test]
+fn an_iso_written_to_three_loop_devices_at_once_verifies_on_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "three.iso", 18);
+    let want = std::fs::read(&iso).unwrap();
+    let loops: Vec<Loop> = (0..3).map(|i| Loop::new(dir.path(), &format!("l{i}.img"), 32 << 20, &[])).collect();
+    let src = Source::open(&iso, None).unwrap();
+    assert_eq!(src.len(), want.len() as u64);
+    let targets = loops.iter().map(|l| target(l, &src)).collect();
+    let seen = std::sync::Mutex::new(BTreeSet::new());
+    let report = spindle_burn::burn(&src, targets, &Options::default(), &AtomicBool::new(false), &|p| {
+        seen.lock().unwrap().insert((p.target, p.phase));
+    });
+    assert_eq!(report.targets.len(), 3);
+    for (t, l) in report.targets.iter().zip(&loops) {
+        assert_eq!(t.outcome, Outcome::Verified, "{}", t.path.display());
+        assert!(t.direct, "loop devices take O_DIRECT");
+        assert!(l.head(want.len()) == want, "{} holds the image", l.path());
+    }
+    let seen = seen.into_inner().unwrap();
+    for i in 0..3 {
+        assert!(
+            seen.contains(&(i, Phase::Writing)) && seen.contains(&(i, Phase::Verifying)),
+            "{seen:?}"
+        );
+    }
+}
+
+#[test]
+fn an_odd_sized_raw_image_on_a_4k_sector_device_keeps_its_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("odd.img");
+    let data: Vec<u8> = (0..(5 << 20) + 1234u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&raw, &data).unwrap();
+    let l = Loop::new(dir.path(), "l4k.img", 16 << 20, &["-b", "4096"]);
+    let d = device::open_device(&l.dev).unwrap();
+    assert_eq!(d.logical_block_size, 4096);
+    let src = Source::open(&raw, None).unwrap();
+    assert!(src.disc.is_none(), "not a disc image: written as raw bytes ({})", src.description);
+    let report = spindle_burn::burn(
+        &src,
+        vec![target(&l, &src)],
+        &Options::default(),
+        &AtomicBool::new(false),
+        &no_progress,
+    );
+    assert_eq!(report.targets[0].outcome, Outcome::Verified);
+    assert!(l.head(data.len()) == data);
+}
+
+#[test]
+fn a_changed_byte_on_the_device_is_named_by_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "bad.iso", 9);
+    let l = Loop::new(dir.path(), "bad.img", 16 << 20, &[]);
+    let src = Source::open(&iso, None).unwrap();
+    let opts = Options {
+        verify: false,
+        ..Options::default()
+    };
+    let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
+    assert_eq!(report.targets[0].outcome, Outcome::Written);
+    // What a failing stick does: one byte reads back different.
+    let at = 5_000_003u64;
+    let f = std::fs::OpenOptions::new().write(true).open(&l.dev).unwrap();
+    let mut b = [0u8; 1];
+    std::fs::File::open(&l.dev).unwrap().read_exact_at(&mut b, at).unwrap();
+    f.write_all_at(&[b[0] ^ 0x5A], at).unwrap();
+    f.sync_all().unwrap();
+    let t = target(&l, &src);
+    let out = spindle_burn::verify(&src, &t, &Options::default(), &AtomicBool::new(false), &no_progress);
+    assert_eq!(out, Outcome::Mismatch { offset: at });
+    assert!(out.state(src.len()).contains("5000003"), "{}", out.state(src.len()));
+}
+
+#[test]
+fn cancelling_stops_writing_and_says_how_far_it_got() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "cancel.iso", 24);
+    let l = Loop::new(dir.path(), "cancel.img", 32 << 20, &[]);
+    let src = Source::open(&iso, None).unwrap();
+    let cancel = AtomicBool::new(false);
+    let opts = Options {
+        chunk: 1 << 20,
+        depth: 2,
+        verify: true,
+    };
+    let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &cancel, &|p| {
+        if p.done >= 3 << 20 {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    });
+    match &report.targets[0].outcome {
+        Outcome::Cancelled {
+            phase: Phase::Writing,
+            written,
+        } => {
+            assert!(*written >= 3 << 20 && *written < src.len(), "{written}");
+            assert!(report.targets[0].outcome.state(src.len()).contains("INCOMPLETE"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_checks_refuse_each_unsafe_target_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "check.iso", 3);
+    let src = Source::open(&iso, None).unwrap();
+    let none = BTreeSet::new();
+    let check = |l: &Loop, p: Policy| safety::check(&device::open_device(&l.dev).unwrap(), src.len(), &iso, &none, p);
+
+    let ok = Loop::new(dir.path(), "ok.img", 8 << 20, &[]);
+    assert!(matches!(check(&ok, Policy::default()), Err(BurnError::Fixed { .. })));
+    check(&ok, FIXED).unwrap();
+
+    let small = Loop::new(dir.path(), "small.img", 1 << 20, &[]);
+    let e = check(&small, FIXED).unwrap_err();
+    assert!(matches!(e, BurnError::TooSmall { .. }), "{e}");
+    assert!(e.to_string().contains(small.path()), "{e}");
+
+    let ro = Loop::new(dir.path(), "ro.img", 8 << 20, &["-r"]);
+    assert!(matches!(check(&ro, FIXED), Err(BurnError::ReadOnly { .. })));
+
+    let m = Loop::new(dir.path(), "mounted.img", 8 << 20, &[]);
+    let _mnt = Mount::ext4(&m.dev, &dir.path().join("mnt"));
+    let e = check(&m, FIXED).unwrap_err();
+    assert!(matches!(e, BurnError::Mounted { .. }), "{e}");
+    assert!(e.to_string().contains("mnt"), "{e}");
+    check(
+        &m,
+        Policy {
+            allow_fixed: true,
+            unmount: true,
+        },
+    )
+    .unwrap();
+    // O_EXCL is the second line: a mounted device cannot be opened exclusively.
+    assert!(matches!(
+        Target::open(device::open_device(&m.dev).unwrap()),
+        Err(BurnError::Busy { .. })
+    ));
+
+    // The image on a filesystem on the target.
+    let inner = _mnt.dir.join("inner.iso");
+    std::fs::copy(&iso, &inner).unwrap();
+    let src2 = Source::open(&inner, None).unwrap();
+    let disks = safety::image_disks(&src2.files);
+    assert!(disks.contains(&m.name()), "{disks:?}");
+    let e = safety::check(&device::open_device(&m.dev).unwrap(), src2.len(), &inner, &disks, FIXED).unwrap_err();
+    assert!(matches!(e, BurnError::HoldsImage { .. }), "{e}");
+
+    // The disk holding / (this machine's root) is refused whatever the flags.
+    let root = device::list().into_iter().find(|d| d.system.is_some());
+    if let Some(root) = root {
+        let e = safety::check(
+            &root,
+            1,
+            &iso,
+            &none,
+            Policy {
+                allow_fixed: true,
+                unmount: true,
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(e, BurnError::SystemDisk { .. }), "{e}");
+    } else {
+        panic!(
+            "no disk found holding /: {:?}",
+            device::list().iter().map(|d| &d.name).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn loop_devices_are_listed_as_fixed_loop_disks_with_their_backing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Loop::new(dir.path(), "list.img", 4 << 20, &[]);
+    let d = device::list().into_iter().find(|d| d.name == l.name()).expect("listed");
+    assert_eq!(d.transport, Transport::Loop);
+    assert!(!d.removable && !d.is_removable_kind());
+    assert_eq!(d.size, 4 << 20);
+    assert_eq!(d.backing_file.as_deref(), Some(l.file.as_path()));
+    let part = Path::new("/dev").join(format!("{}p1", l.name()));
+    assert!(!part.exists());
+}
+
+#[test]
+fn bootability_hybrid_plain_and_windows_isos() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipxe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/debian-ipxe/ipxe.iso");
+    let b = spindle_burn::boot::check(&Source::open(&ipxe, None).unwrap());
+    assert!(matches!(b, Boot::HybridIso { mbr: true, .. }), "{b:?}");
+    assert!(b.bootable());
+
+    let plain = make_iso(dir.path(), "plain.iso", 1);
+    let b = spindle_burn::boot::check(&Source::open(&plain, None).unwrap());
+    assert_eq!(b, Boot::PlainIso);
+    assert!(b.message().contains("NOT boot"));
+
+    let win = dir.path().join("win");
+    std::fs::create_dir_all(win.join("sources")).unwrap();
+    std::fs::write(win.join("sources/install.wim"), b"MSWIM").unwrap();
+    std::fs::write(win.join("bootmgr"), b"x").unwrap();
+    let wiso = dir.path().join("win.iso");
+    // UDF bridge like the real ones (genisoimage writes UDF 1.02 beside ISO 9660).
+    sh(
+        "genisoimage",
+        &["-quiet", "-J", "-udf", "-o", wiso.to_str().unwrap(), win.to_str().unwrap()],
+    );
+    let b = spindle_burn::boot::check(&Source::open(&wiso, None).unwrap());
+    assert_eq!(b, Boot::WindowsIso, "{}", b.message());
+    assert!(b.message().contains("Windows"));
+}
