@@ -1,0 +1,910 @@
+//! Typed command descriptor blocks for the MMC-6 / SPC-4 subset drives and hosts use.
+//!
+//! [`Command::encode`] builds the CDB bytes a host sends (the ripper side);
+//! [`Command::parse`] turns CDB bytes into a typed command (the drive side), failing with
+//! the sense data a drive would return: 05/20/00 for an unknown operation code, 05/24/00
+//! with a field pointer for a bad field.
+
+use crate::readcd::{ReadCdFields, SectorType};
+use crate::sense::Sense;
+
+pub mod op {
+    pub const TEST_UNIT_READY: u8 = 0x00;
+    pub const REQUEST_SENSE: u8 = 0x03;
+    pub const INQUIRY: u8 = 0x12;
+    pub const MODE_SELECT_6: u8 = 0x15;
+    pub const MODE_SENSE_6: u8 = 0x1A;
+    pub const START_STOP_UNIT: u8 = 0x1B;
+    pub const PREVENT_ALLOW: u8 = 0x1E;
+    pub const READ_CAPACITY: u8 = 0x25;
+    pub const READ_10: u8 = 0x28;
+    pub const READ_SUB_CHANNEL: u8 = 0x42;
+    pub const READ_TOC: u8 = 0x43;
+    pub const GET_CONFIGURATION: u8 = 0x46;
+    pub const GET_EVENT_STATUS: u8 = 0x4A;
+    pub const READ_DISC_INFORMATION: u8 = 0x51;
+    pub const READ_TRACK_INFORMATION: u8 = 0x52;
+    pub const MODE_SELECT_10: u8 = 0x55;
+    pub const MODE_SENSE_10: u8 = 0x5A;
+    pub const READ_12: u8 = 0xA8;
+    pub const GET_PERFORMANCE: u8 = 0xAC;
+    pub const READ_DISC_STRUCTURE: u8 = 0xAD;
+    pub const SET_CD_SPEED: u8 = 0xBB;
+    pub const READ_CD: u8 = 0xBE;
+}
+
+/// Which values MODE SENSE returns (byte 2 bits 7-6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageControl {
+    Current,
+    Changeable,
+    Default,
+    Saved,
+}
+
+impl PageControl {
+    fn code(self) -> u8 {
+        match self {
+            PageControl::Current => 0,
+            PageControl::Changeable => 1,
+            PageControl::Default => 2,
+            PageControl::Saved => 3,
+        }
+    }
+    fn from_code(c: u8) -> PageControl {
+        match c & 3 {
+            0 => PageControl::Current,
+            1 => PageControl::Changeable,
+            2 => PageControl::Default,
+            _ => PageControl::Saved,
+        }
+    }
+}
+
+/// GET CONFIGURATION's RT field: which features to return.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigRequest {
+    /// All features from the starting feature on.
+    All,
+    /// Only the current ones from the starting feature on.
+    Current,
+    /// Only the starting feature.
+    One,
+}
+
+/// READ TOC/PMA/ATIP formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TocFormat {
+    Toc,
+    SessionInfo,
+    FullToc,
+    Pma,
+    Atip,
+    CdText,
+}
+
+impl TocFormat {
+    pub fn code(self) -> u8 {
+        match self {
+            TocFormat::Toc => 0,
+            TocFormat::SessionInfo => 1,
+            TocFormat::FullToc => 2,
+            TocFormat::Pma => 3,
+            TocFormat::Atip => 4,
+            TocFormat::CdText => 5,
+        }
+    }
+    pub fn from_code(c: u8) -> Option<TocFormat> {
+        Some(match c {
+            0 => TocFormat::Toc,
+            1 => TocFormat::SessionInfo,
+            2 => TocFormat::FullToc,
+            3 => TocFormat::Pma,
+            4 => TocFormat::Atip,
+            5 => TocFormat::CdText,
+            _ => return None,
+        })
+    }
+}
+
+/// READ SUB-CHANNEL data formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubChannelFormat {
+    CurrentPosition,
+    Mcn,
+    Isrc,
+}
+
+impl SubChannelFormat {
+    pub fn code(self) -> u8 {
+        match self {
+            SubChannelFormat::CurrentPosition => 1,
+            SubChannelFormat::Mcn => 2,
+            SubChannelFormat::Isrc => 3,
+        }
+    }
+    pub fn from_code(c: u8) -> Option<SubChannelFormat> {
+        Some(match c {
+            1 => SubChannelFormat::CurrentPosition,
+            2 => SubChannelFormat::Mcn,
+            3 => SubChannelFormat::Isrc,
+            _ => return None,
+        })
+    }
+}
+
+/// How READ TRACK INFORMATION's address field is meant (byte 1 bits 1-0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrackAddress {
+    /// The track holding this LBA.
+    Lba(u32),
+    /// Track number (0 = lead-in, 0xFF = invisible/incomplete track).
+    Track(u32),
+    /// The first track of this session.
+    Session(u32),
+}
+
+/// READ CD: sectors by LBA with a choice of fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadCd {
+    /// Signed: the pregap of track 1 and the lead-in are negative.
+    pub lba: i32,
+    /// Number of sectors (24 bits).
+    pub blocks: u32,
+    pub sector_type: SectorType,
+    /// Digital audio play: error concealment for audio (recorded, not acted on).
+    pub dap: bool,
+    pub fields: ReadCdFields,
+}
+
+/// The commands of the subset, typed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    TestUnitReady,
+    RequestSense {
+        descriptor: bool,
+        alloc: u8,
+    },
+    Inquiry {
+        evpd: bool,
+        page: u8,
+        alloc: u16,
+    },
+    ModeSense6 {
+        dbd: bool,
+        pc: PageControl,
+        page: u8,
+        subpage: u8,
+        alloc: u8,
+    },
+    ModeSense10 {
+        dbd: bool,
+        llbaa: bool,
+        pc: PageControl,
+        page: u8,
+        subpage: u8,
+        alloc: u16,
+    },
+    ModeSelect10 {
+        pf: bool,
+        save: bool,
+        length: u16,
+    },
+    GetConfiguration {
+        rt: ConfigRequest,
+        start: u16,
+        alloc: u16,
+    },
+    ReadToc {
+        msf: bool,
+        format: TocFormat,
+        /// Track (format 0), session (format 2) number.
+        number: u8,
+        alloc: u16,
+    },
+    ReadCapacity,
+    Read10 {
+        lba: u32,
+        blocks: u16,
+        fua: bool,
+    },
+    Read12 {
+        lba: u32,
+        blocks: u32,
+        fua: bool,
+        streaming: bool,
+    },
+    ReadCd(ReadCd),
+    ReadSubChannel {
+        msf: bool,
+        subq: bool,
+        format: SubChannelFormat,
+        track: u8,
+        alloc: u16,
+    },
+    ReadDiscInformation {
+        data_type: u8,
+        alloc: u16,
+    },
+    ReadTrackInformation {
+        open: bool,
+        address: TrackAddress,
+        alloc: u16,
+    },
+    ReadDiscStructure {
+        /// 0: DVD/HD DVD, 1: BD.
+        media_type: u8,
+        address: u32,
+        layer: u8,
+        format: u8,
+        alloc: u16,
+        agid: u8,
+    },
+    GetEventStatus {
+        polled: bool,
+        /// Notification class request bit mask (0x10: media).
+        classes: u8,
+        alloc: u16,
+    },
+    StartStopUnit {
+        immed: bool,
+        power_condition: u8,
+        load_eject: bool,
+        start: bool,
+    },
+    PreventAllow {
+        /// 0 allow, 1 prevent (persistent prevent bits 2 and 3 are the others).
+        prevent: u8,
+    },
+    SetCdSpeed {
+        rotation: u8,
+        /// kB/s (1000 bytes), 0xFFFF = the drive's maximum.
+        read_speed: u16,
+        write_speed: u16,
+    },
+    GetPerformance {
+        data_type: u8,
+        lba: u32,
+        max_descriptors: u16,
+        kind: u8,
+    },
+}
+
+/// The direction data moves for a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    None,
+    /// From the drive to the host.
+    In,
+    /// From the host to the drive.
+    Out,
+}
+
+/// Encoded CDB bytes (6, 10 or 12 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cdb {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+impl Cdb {
+    fn new(len: usize, opcode: u8) -> Cdb {
+        let mut bytes = [0u8; 16];
+        bytes[0] = opcode;
+        Cdb { bytes, len }
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+    fn put16(&mut self, at: usize, v: u16) {
+        self.bytes[at..at + 2].copy_from_slice(&v.to_be_bytes());
+    }
+    fn put32(&mut self, at: usize, v: u32) {
+        self.bytes[at..at + 4].copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+impl std::ops::Deref for Cdb {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+/// Length of a CDB from its operation code's group (SPC-4 §4.2.5.1); `None` for groups
+/// this crate has no use for (vendor specific, 16-byte...).
+pub fn cdb_length(opcode: u8) -> Option<usize> {
+    match opcode >> 5 {
+        0 => Some(6),
+        1 | 2 => Some(10),
+        4 => Some(16),
+        5 => Some(12),
+        _ => None,
+    }
+}
+
+fn bit(b: u8, n: u8) -> bool {
+    b & (1 << n) != 0
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+impl Command {
+    pub fn opcode(&self) -> u8 {
+        use Command::*;
+        match self {
+            TestUnitReady => op::TEST_UNIT_READY,
+            RequestSense { .. } => op::REQUEST_SENSE,
+            Inquiry { .. } => op::INQUIRY,
+            ModeSense6 { .. } => op::MODE_SENSE_6,
+            ModeSense10 { .. } => op::MODE_SENSE_10,
+            ModeSelect10 { .. } => op::MODE_SELECT_10,
+            GetConfiguration { .. } => op::GET_CONFIGURATION,
+            ReadToc { .. } => op::READ_TOC,
+            ReadCapacity => op::READ_CAPACITY,
+            Read10 { .. } => op::READ_10,
+            Read12 { .. } => op::READ_12,
+            ReadCd(_) => op::READ_CD,
+            ReadSubChannel { .. } => op::READ_SUB_CHANNEL,
+            ReadDiscInformation { .. } => op::READ_DISC_INFORMATION,
+            ReadTrackInformation { .. } => op::READ_TRACK_INFORMATION,
+            ReadDiscStructure { .. } => op::READ_DISC_STRUCTURE,
+            GetEventStatus { .. } => op::GET_EVENT_STATUS,
+            StartStopUnit { .. } => op::START_STOP_UNIT,
+            PreventAllow { .. } => op::PREVENT_ALLOW,
+            SetCdSpeed { .. } => op::SET_CD_SPEED,
+            GetPerformance { .. } => op::GET_PERFORMANCE,
+        }
+    }
+
+    /// The direction of the command's data.
+    pub fn direction(&self) -> Direction {
+        use Command::*;
+        match self {
+            TestUnitReady | StartStopUnit { .. } | PreventAllow { .. } | SetCdSpeed { .. } => Direction::None,
+            ModeSelect10 { .. } => Direction::Out,
+            _ => Direction::In,
+        }
+    }
+
+    /// The number of bytes the command moves at most: the allocation length of data-in
+    /// commands, the parameter list length of MODE SELECT; for READ(10/12) 2048 bytes a
+    /// block, for READ CD the size of its fields (see [`ReadCdFields::size_for_type`]).
+    pub fn transfer_length(&self) -> usize {
+        use Command::*;
+        match *self {
+            TestUnitReady | StartStopUnit { .. } | PreventAllow { .. } | SetCdSpeed { .. } => 0,
+            RequestSense { alloc, .. } | ModeSense6 { alloc, .. } => alloc as usize,
+            Inquiry { alloc, .. }
+            | ModeSense10 { alloc, .. }
+            | GetConfiguration { alloc, .. }
+            | ReadToc { alloc, .. }
+            | ReadSubChannel { alloc, .. }
+            | ReadDiscInformation { alloc, .. }
+            | ReadTrackInformation { alloc, .. }
+            | ReadDiscStructure { alloc, .. }
+            | GetEventStatus { alloc, .. } => alloc as usize,
+            ModeSelect10 { length, .. } => length as usize,
+            ReadCapacity => 8,
+            Read10 { blocks, .. } => blocks as usize * 2048,
+            Read12 { blocks, .. } => blocks as usize * 2048,
+            ReadCd(r) => r.blocks as usize * r.fields.size_for_type(r.sector_type),
+            // Performance and write speed descriptors are both 16 bytes.
+            GetPerformance { max_descriptors, .. } => 8 + max_descriptors as usize * 16,
+        }
+    }
+
+    /// Builds the CDB bytes.
+    pub fn encode(&self) -> Cdb {
+        use Command::*;
+        let mut c;
+        match *self {
+            TestUnitReady => c = Cdb::new(6, op::TEST_UNIT_READY),
+            RequestSense { descriptor, alloc } => {
+                c = Cdb::new(6, op::REQUEST_SENSE);
+                c.bytes[1] = descriptor as u8;
+                c.bytes[4] = alloc;
+            }
+            Inquiry { evpd, page, alloc } => {
+                c = Cdb::new(6, op::INQUIRY);
+                c.bytes[1] = evpd as u8;
+                c.bytes[2] = page;
+                c.put16(3, alloc);
+            }
+            ModeSense6 {
+                dbd,
+                pc,
+                page,
+                subpage,
+                alloc,
+            } => {
+                c = Cdb::new(6, op::MODE_SENSE_6);
+                c.bytes[1] = (dbd as u8) << 3;
+                c.bytes[2] = (pc.code() << 6) | (page & 0x3F);
+                c.bytes[3] = subpage;
+                c.bytes[4] = alloc;
+            }
+            ModeSense10 {
+                dbd,
+                llbaa,
+                pc,
+                page,
+                subpage,
+                alloc,
+            } => {
+                c = Cdb::new(10, op::MODE_SENSE_10);
+                c.bytes[1] = ((llbaa as u8) << 4) | ((dbd as u8) << 3);
+                c.bytes[2] = (pc.code() << 6) | (page & 0x3F);
+                c.bytes[3] = subpage;
+                c.put16(7, alloc);
+            }
+            ModeSelect10 { pf, save, length } => {
+                c = Cdb::new(10, op::MODE_SELECT_10);
+                c.bytes[1] = ((pf as u8) << 4) | save as u8;
+                c.put16(7, length);
+            }
+            GetConfiguration { rt, start, alloc } => {
+                c = Cdb::new(10, op::GET_CONFIGURATION);
+                c.bytes[1] = match rt {
+                    ConfigRequest::All => 0,
+                    ConfigRequest::Current => 1,
+                    ConfigRequest::One => 2,
+                };
+                c.put16(2, start);
+                c.put16(7, alloc);
+            }
+            ReadToc {
+                msf,
+                format,
+                number,
+                alloc,
+            } => {
+                c = Cdb::new(10, op::READ_TOC);
+                c.bytes[1] = (msf as u8) << 1;
+                c.bytes[2] = format.code();
+                c.bytes[6] = number;
+                c.put16(7, alloc);
+            }
+            ReadCapacity => c = Cdb::new(10, op::READ_CAPACITY),
+            Read10 { lba, blocks, fua } => {
+                c = Cdb::new(10, op::READ_10);
+                c.bytes[1] = (fua as u8) << 3;
+                c.put32(2, lba);
+                c.put16(7, blocks);
+            }
+            Read12 {
+                lba,
+                blocks,
+                fua,
+                streaming,
+            } => {
+                c = Cdb::new(12, op::READ_12);
+                c.bytes[1] = (fua as u8) << 3;
+                c.put32(2, lba);
+                c.put32(6, blocks);
+                c.bytes[10] = (streaming as u8) << 7;
+            }
+            ReadCd(r) => {
+                c = Cdb::new(12, op::READ_CD);
+                c.bytes[1] = (r.sector_type.code() << 2) | ((r.dap as u8) << 1);
+                c.put32(2, r.lba as u32);
+                c.bytes[6..9].copy_from_slice(&r.blocks.to_be_bytes()[1..]);
+                c.bytes[9] = r.fields.byte9();
+                c.bytes[10] = r.fields.sub.code();
+            }
+            ReadSubChannel {
+                msf,
+                subq,
+                format,
+                track,
+                alloc,
+            } => {
+                c = Cdb::new(10, op::READ_SUB_CHANNEL);
+                c.bytes[1] = (msf as u8) << 1;
+                c.bytes[2] = (subq as u8) << 6;
+                c.bytes[3] = format.code();
+                c.bytes[6] = track;
+                c.put16(7, alloc);
+            }
+            ReadDiscInformation { data_type, alloc } => {
+                c = Cdb::new(10, op::READ_DISC_INFORMATION);
+                c.bytes[1] = data_type & 7;
+                c.put16(7, alloc);
+            }
+            ReadTrackInformation { open, address, alloc } => {
+                c = Cdb::new(10, op::READ_TRACK_INFORMATION);
+                let (ty, v) = match address {
+                    TrackAddress::Lba(v) => (0, v),
+                    TrackAddress::Track(v) => (1, v),
+                    TrackAddress::Session(v) => (2, v),
+                };
+                c.bytes[1] = ((open as u8) << 2) | ty;
+                c.put32(2, v);
+                c.put16(7, alloc);
+            }
+            ReadDiscStructure {
+                media_type,
+                address,
+                layer,
+                format,
+                alloc,
+                agid,
+            } => {
+                c = Cdb::new(12, op::READ_DISC_STRUCTURE);
+                c.bytes[1] = media_type & 0xF;
+                c.put32(2, address);
+                c.bytes[6] = layer;
+                c.bytes[7] = format;
+                c.put16(8, alloc);
+                c.bytes[10] = (agid & 3) << 6;
+            }
+            GetEventStatus { polled, classes, alloc } => {
+                c = Cdb::new(10, op::GET_EVENT_STATUS);
+                c.bytes[1] = polled as u8;
+                c.bytes[4] = classes;
+                c.put16(7, alloc);
+            }
+            StartStopUnit {
+                immed,
+                power_condition,
+                load_eject,
+                start,
+            } => {
+                c = Cdb::new(6, op::START_STOP_UNIT);
+                c.bytes[1] = immed as u8;
+                c.bytes[4] = (power_condition << 4) | ((load_eject as u8) << 1) | start as u8;
+            }
+            PreventAllow { prevent } => {
+                c = Cdb::new(6, op::PREVENT_ALLOW);
+                c.bytes[4] = prevent & 3;
+            }
+            SetCdSpeed {
+                rotation,
+                read_speed,
+                write_speed,
+            } => {
+                c = Cdb::new(12, op::SET_CD_SPEED);
+                c.bytes[1] = rotation & 3;
+                c.put16(2, read_speed);
+                c.put16(4, write_speed);
+            }
+            GetPerformance {
+                data_type,
+                lba,
+                max_descriptors,
+                kind,
+            } => {
+                c = Cdb::new(12, op::GET_PERFORMANCE);
+                c.bytes[1] = data_type & 0x1F;
+                c.put32(2, lba);
+                c.put16(8, max_descriptors);
+                c.bytes[10] = kind;
+            }
+        }
+        c
+    }
+
+    /// Parses CDB bytes. Errors are the sense a drive answers with.
+    pub fn parse(b: &[u8]) -> Result<Command, Sense> {
+        let opcode = *b.first().ok_or_else(Sense::invalid_opcode)?;
+        let need = cdb_length(opcode).ok_or_else(Sense::invalid_opcode)?;
+        if b.len() < need {
+            return Err(Sense::invalid_cdb_field(0, None));
+        }
+        let bad = |byte: u16, bit: Option<u8>| Err(Sense::invalid_cdb_field(byte, bit));
+        Ok(match opcode {
+            op::TEST_UNIT_READY => Command::TestUnitReady,
+            op::REQUEST_SENSE => Command::RequestSense {
+                descriptor: bit(b[1], 0),
+                alloc: b[4],
+            },
+            op::INQUIRY => {
+                let evpd = bit(b[1], 0);
+                if !evpd && b[2] != 0 {
+                    return bad(2, None);
+                }
+                Command::Inquiry {
+                    evpd,
+                    page: b[2],
+                    alloc: be16(b, 3),
+                }
+            }
+            op::MODE_SENSE_6 => Command::ModeSense6 {
+                dbd: bit(b[1], 3),
+                pc: PageControl::from_code(b[2] >> 6),
+                page: b[2] & 0x3F,
+                subpage: b[3],
+                alloc: b[4],
+            },
+            op::MODE_SENSE_10 => Command::ModeSense10 {
+                dbd: bit(b[1], 3),
+                llbaa: bit(b[1], 4),
+                pc: PageControl::from_code(b[2] >> 6),
+                page: b[2] & 0x3F,
+                subpage: b[3],
+                alloc: be16(b, 7),
+            },
+            op::MODE_SELECT_10 => Command::ModeSelect10 {
+                pf: bit(b[1], 4),
+                save: bit(b[1], 0),
+                length: be16(b, 7),
+            },
+            op::GET_CONFIGURATION => Command::GetConfiguration {
+                rt: match b[1] & 3 {
+                    0 => ConfigRequest::All,
+                    1 => ConfigRequest::Current,
+                    2 => ConfigRequest::One,
+                    _ => return bad(1, Some(1)),
+                },
+                start: be16(b, 2),
+                alloc: be16(b, 7),
+            },
+            op::READ_TOC => {
+                let mut code = b[2] & 0xF;
+                // Before MMC, the format sat in the top bits of the control byte.
+                if code == 0 && b[9] >> 6 != 0 {
+                    code = b[9] >> 6;
+                }
+                let Some(format) = TocFormat::from_code(code) else {
+                    return bad(2, Some(3));
+                };
+                Command::ReadToc {
+                    msf: bit(b[1], 1),
+                    format,
+                    number: b[6],
+                    alloc: be16(b, 7),
+                }
+            }
+            op::READ_CAPACITY => Command::ReadCapacity,
+            op::READ_10 => Command::Read10 {
+                lba: be32(b, 2),
+                blocks: be16(b, 7),
+                fua: bit(b[1], 3),
+            },
+            op::READ_12 => Command::Read12 {
+                lba: be32(b, 2),
+                blocks: be32(b, 6),
+                fua: bit(b[1], 3),
+                streaming: bit(b[10], 7),
+            },
+            op::READ_CD => {
+                let Some(sector_type) = SectorType::from_code((b[1] >> 2) & 7) else {
+                    return bad(1, Some(4));
+                };
+                let fields = ReadCdFields::from_bytes(b[9], b[10]).ok_or_else(|| Sense::invalid_cdb_field(10, Some(2)))?;
+                fields.check().map_err(|bit| Sense::invalid_cdb_field(9, Some(bit)))?;
+                Command::ReadCd(ReadCd {
+                    lba: be32(b, 2) as i32,
+                    blocks: u32::from_be_bytes([0, b[6], b[7], b[8]]),
+                    sector_type,
+                    dap: bit(b[1], 1),
+                    fields,
+                })
+            }
+            op::READ_SUB_CHANNEL => {
+                let Some(format) = SubChannelFormat::from_code(b[3]) else {
+                    return bad(3, None);
+                };
+                Command::ReadSubChannel {
+                    msf: bit(b[1], 1),
+                    subq: bit(b[2], 6),
+                    format,
+                    track: b[6],
+                    alloc: be16(b, 7),
+                }
+            }
+            op::READ_DISC_INFORMATION => Command::ReadDiscInformation {
+                data_type: b[1] & 7,
+                alloc: be16(b, 7),
+            },
+            op::READ_TRACK_INFORMATION => {
+                let v = be32(b, 2);
+                let address = match b[1] & 3 {
+                    0 => TrackAddress::Lba(v),
+                    1 => TrackAddress::Track(v),
+                    2 => TrackAddress::Session(v),
+                    _ => return bad(1, Some(1)),
+                };
+                Command::ReadTrackInformation {
+                    open: bit(b[1], 2),
+                    address,
+                    alloc: be16(b, 7),
+                }
+            }
+            op::READ_DISC_STRUCTURE => Command::ReadDiscStructure {
+                media_type: b[1] & 0xF,
+                address: be32(b, 2),
+                layer: b[6],
+                format: b[7],
+                alloc: be16(b, 8),
+                agid: b[10] >> 6,
+            },
+            op::GET_EVENT_STATUS => Command::GetEventStatus {
+                polled: bit(b[1], 0),
+                classes: b[4],
+                alloc: be16(b, 7),
+            },
+            op::START_STOP_UNIT => Command::StartStopUnit {
+                immed: bit(b[1], 0),
+                power_condition: b[4] >> 4,
+                load_eject: bit(b[4], 1),
+                start: bit(b[4], 0),
+            },
+            op::PREVENT_ALLOW => Command::PreventAllow { prevent: b[4] & 3 },
+            op::SET_CD_SPEED => Command::SetCdSpeed {
+                rotation: b[1] & 3,
+                read_speed: be16(b, 2),
+                write_speed: be16(b, 4),
+            },
+            op::GET_PERFORMANCE => Command::GetPerformance {
+                data_type: b[1] & 0x1F,
+                lba: be32(b, 2),
+                max_descriptors: be16(b, 8),
+                kind: b[10],
+            },
+            _ => return Err(Sense::invalid_opcode()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readcd::{C2Mode, HeaderCodes, SubSelect};
+
+    #[test]
+    fn read_cd_raw_pw_bytes() {
+        let cmd = Command::ReadCd(ReadCd {
+            lba: 16,
+            blocks: 27,
+            sector_type: SectorType::Any,
+            dap: false,
+            fields: ReadCdFields {
+                sync: true,
+                headers: HeaderCodes::All,
+                user_data: true,
+                edc_ecc: true,
+                c2: C2Mode::None,
+                sub: SubSelect::RawPw,
+            },
+        });
+        let cdb = cmd.encode();
+        assert_eq!(cdb.as_slice(), &[0xBE, 0, 0, 0, 0, 16, 0, 0, 27, 0xF8, 0x01, 0]);
+        assert_eq!(Command::parse(&cdb).unwrap(), cmd);
+        assert_eq!(cmd.transfer_length(), 27 * 2448);
+    }
+
+    #[test]
+    fn every_command_round_trips() {
+        let cmds = [
+            Command::TestUnitReady,
+            Command::RequestSense {
+                descriptor: false,
+                alloc: 18,
+            },
+            Command::Inquiry {
+                evpd: true,
+                page: 0x83,
+                alloc: 255,
+            },
+            Command::ModeSense6 {
+                dbd: true,
+                pc: PageControl::Current,
+                page: 0x2A,
+                subpage: 0,
+                alloc: 128,
+            },
+            Command::ModeSense10 {
+                dbd: true,
+                llbaa: false,
+                pc: PageControl::Changeable,
+                page: 0x01,
+                subpage: 0,
+                alloc: 512,
+            },
+            Command::ModeSelect10 {
+                pf: true,
+                save: false,
+                length: 20,
+            },
+            Command::GetConfiguration {
+                rt: ConfigRequest::One,
+                start: 0x1E,
+                alloc: 64,
+            },
+            Command::ReadToc {
+                msf: true,
+                format: TocFormat::FullToc,
+                number: 1,
+                alloc: 4096,
+            },
+            Command::ReadCapacity,
+            Command::Read10 {
+                lba: 100,
+                blocks: 32,
+                fua: false,
+            },
+            Command::Read12 {
+                lba: 1 << 20,
+                blocks: 64,
+                fua: true,
+                streaming: true,
+            },
+            Command::ReadSubChannel {
+                msf: false,
+                subq: true,
+                format: SubChannelFormat::Isrc,
+                track: 2,
+                alloc: 24,
+            },
+            Command::ReadDiscInformation { data_type: 0, alloc: 34 },
+            Command::ReadTrackInformation {
+                open: false,
+                address: TrackAddress::Track(2),
+                alloc: 48,
+            },
+            Command::ReadDiscStructure {
+                media_type: 0,
+                address: 0,
+                layer: 0,
+                format: 0,
+                alloc: 2052,
+                agid: 0,
+            },
+            Command::GetEventStatus {
+                polled: true,
+                classes: 0x10,
+                alloc: 8,
+            },
+            Command::StartStopUnit {
+                immed: false,
+                power_condition: 0,
+                load_eject: true,
+                start: false,
+            },
+            Command::PreventAllow { prevent: 1 },
+            Command::SetCdSpeed {
+                rotation: 0,
+                read_speed: 0xFFFF,
+                write_speed: 0xFFFF,
+            },
+            Command::GetPerformance {
+                data_type: 0,
+                lba: 0,
+                max_descriptors: 1,
+                kind: 0,
+            },
+        ];
+        for c in cmds {
+            let cdb = c.encode();
+            assert_eq!(cdb.len(), cdb_length(cdb[0]).unwrap(), "{c:?}");
+            assert_eq!(Command::parse(&cdb), Ok(c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn bad_fields() {
+        assert_eq!(Command::parse(&[0xFF; 12]).unwrap_err(), Sense::invalid_opcode());
+        assert_eq!(
+            Command::parse(&[0x43, 0, 7, 0, 0, 0, 0, 0, 4, 0]).unwrap_err().field.unwrap().byte,
+            2
+        );
+        // The old form of READ TOC format 1 in the control byte.
+        assert!(matches!(
+            Command::parse(&[0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0x40]),
+            Ok(Command::ReadToc {
+                format: TocFormat::SessionInfo,
+                ..
+            })
+        ));
+        // Short CDBs.
+        assert!(Command::parse(&[0x28, 0, 0]).is_err());
+        assert!(Command::parse(&[]).is_err());
+    }
+}

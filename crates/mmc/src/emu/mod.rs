@@ -1,0 +1,2 @@
+pub struct EmulatedDrive;
+pub struct Faults;
