@@ -16,6 +16,7 @@ pub mod paths;
 pub mod protocol;
 mod server;
 pub mod service;
+mod sharing;
 mod slots;
 pub mod state;
 

@@ -8,7 +8,7 @@
 //! not pull the bytes from under a client (a reconnect sees the new disc).
 
 use crate::slots::Table;
-use spindle_disc::{Disc, SectorFormat, SectorView};
+use spindle_disc::{ByteSource, Disc, SectorFormat, SectorView};
 use spindle_fuse::DriveTable;
 use spindle_nbd::{Allocation, Catalog, Export, ExportInfo};
 use std::io;
@@ -36,6 +36,8 @@ pub struct DiscExport {
     pieces: Vec<(u64, Piece)>,
     size: u64,
     block: u32,
+    /// The plain file holding the whole export as is, and where (zero-copy sends).
+    plain: Option<(Arc<dyn ByteSource>, u64)>,
 }
 
 impl DiscExport {
@@ -50,13 +52,21 @@ impl DiscExport {
                 (start, p)
             })
             .collect();
-        DiscExport { pieces, size: at, block }
+        DiscExport {
+            pieces,
+            size: at,
+            block,
+            plain: None,
+        }
     }
 
     /// The user data of the first data track (`None`: an audio-only disc).
     pub fn data(disc: Arc<Disc>) -> Option<DiscExport> {
         let v = SectorView::first_data_track(disc).ok()?;
-        Some(DiscExport::new(vec![Piece::View(v)], 2048))
+        let plain = v.plain_source();
+        let mut e = DiscExport::new(vec![Piece::View(v)], 2048);
+        e.plain = plain;
+        Some(e)
     }
 
     /// Every sector of a CD, raw (`None`: not a CD, or no tracks).
@@ -155,6 +165,12 @@ impl Export for DiscExport {
     fn preferred_block_size(&self) -> u32 {
         self.block
     }
+
+    fn file_range(&self, offset: u64, length: u64) -> Option<(&std::fs::File, u64)> {
+        let (src, base) = self.plain.as_ref()?;
+        (offset.checked_add(length)? <= self.size).then_some(())?;
+        Some((src.plain_file()?, base + offset))
+    }
 }
 
 /// The NBD exports of the daemon's drives.
@@ -167,6 +183,11 @@ pub struct DriveCatalog {
 impl DriveCatalog {
     pub fn new(table: Arc<Table>, only: Option<u32>) -> DriveCatalog {
         DriveCatalog { table, only }
+    }
+
+    /// The drive an export name belongs to.
+    pub fn drive_of(name: &str) -> Option<u32> {
+        parse_name(name).map(|(n, _)| n)
     }
 
     fn loaded(&self) -> Vec<(u32, Arc<Disc>)> {

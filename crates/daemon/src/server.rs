@@ -8,9 +8,12 @@
 
 use crate::DaemonError;
 use crate::creds::{self, User};
+use crate::nbd::DriveCatalog;
 use crate::protocol::{self, Command, MAX_LINE, code};
-use crate::slots::{self, Drives, EjectTarget, LoadRequest};
+use crate::sharing::{LocalNbd, Share, ShareSpec};
+use crate::slots::{self, DriveReport, Drives, EjectTarget, LoadRequest};
 use serde_json::{Value, json};
+use spindle_nbd::Catalog;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -31,6 +34,10 @@ pub struct Shared {
     pub last_request: Mutex<Instant>,
     pub stop: Arc<AtomicBool>,
     pub clients: AtomicUsize,
+    /// The NBD socket of every drive (`None`: it could not be bound).
+    pub nbd: Mutex<Option<LocalNbd>>,
+    /// `spindle share`s, at most one per drive.
+    pub shares: Mutex<Vec<Share>>,
 }
 
 impl Shared {
@@ -40,6 +47,33 @@ impl Shared {
 
     fn touch(&self) {
         *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    pub fn shares(&self) -> MutexGuard<'_, Vec<Share>> {
+        self.shares.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The drives with their NBD URIs filled in.
+    fn report(&self, d: &Drives) -> Vec<DriveReport> {
+        let shares = self.shares();
+        let mut r = d.report();
+        let table = d.table();
+        let catalog = DriveCatalog::new(table, None);
+        let exports = catalog.list();
+        for rep in &mut r {
+            let mine: Vec<String> = exports
+                .iter()
+                .filter(|e| DriveCatalog::drive_of(&e.name) == Some(rep.drive))
+                .map(|e| e.name.clone())
+                .collect();
+            if let Some(n) = &*self.nbd.lock().unwrap_or_else(|e| e.into_inner()) {
+                rep.nbd.extend(mine.iter().map(|e| n.uri(e)));
+            }
+            for s in shares.iter().filter(|s| s.drive == rep.drive) {
+                rep.nbd.extend(s.uris(&mine));
+            }
+        }
+        r
     }
 
     pub fn idle_for(&self) -> Duration {
@@ -230,15 +264,32 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
         }
         Command::Drives => {
             let d = shared.drives();
-            json!({"count": d.count(), "raw": shared.raw, "drives": d.report()})
+            json!({
+                "count": d.count(),
+                "raw": shared.raw,
+                "nbd": shared.nbd.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|n| n.path().to_path_buf()),
+                "drives": shared.report(&d),
+            })
         }
         Command::Count { n } => {
             let mut d = shared.drives();
             d.set_count(n)?;
             json!({"count": d.count()})
         }
-        Command::Share(_) | Command::Unshare { .. } => {
-            return Err(DaemonError::Invalid("sharing over TCP is not available yet".into()));
+        Command::Share(a) => share(a, user, shared)?,
+        Command::Unshare { drive } => {
+            let mut shares = shared.shares();
+            let i = shares
+                .iter()
+                .position(|s| s.drive == drive)
+                .ok_or_else(|| DaemonError::Invalid(format!("drive {drive} is not shared")))?;
+            if user.uid != 0 && user.uid != shares[i].owner {
+                return Err(DaemonError::Denied(format!("drive {drive} was shared by uid {}", shares[i].owner)));
+            }
+            let s = shares.remove(i);
+            eprintln!("spindle-daemon: uid {}: drive {drive}: no longer shared on {}", user.uid, s.addr);
+            drop(s);
+            json!({"drive": drive})
         }
         Command::Shutdown => {
             let me = User::current();
@@ -250,6 +301,49 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             json!({})
         }
     })
+}
+
+fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<Value> {
+    let table = {
+        let d = shared.drives();
+        if a.drive >= d.count() {
+            return Err(DaemonError::NoDrive {
+                drive: a.drive,
+                count: d.count(),
+            });
+        }
+        if let Some(owner) = d.report()[a.drive as usize].uid
+            && user.uid != 0
+            && user.uid != owner
+        {
+            return Err(DaemonError::Denied(format!("drive {} belongs to uid {owner}", a.drive)));
+        }
+        d.table()
+    };
+    if shared.shares().iter().any(|s| s.drive == a.drive) {
+        return Err(DaemonError::Invalid(format!(
+            "drive {} is already shared (spindle share {} --stop first)",
+            a.drive, a.drive
+        )));
+    }
+    let tls = crate::sharing::load_tls(user, &a)?;
+    let s = crate::sharing::start_share(
+        table,
+        user,
+        ShareSpec {
+            drive: a.drive,
+            listen: a.listen.clone(),
+            tls,
+        },
+    )?;
+    let exports = [format!("drive{}", a.drive), format!("drive{}.raw", a.drive)];
+    let reply = json!({"drive": a.drive, "address": s.addr.to_string(), "tls": s.tls, "uris": s.uris(&exports)});
+    eprintln!(
+        "spindle-daemon: uid {}: drive {}: shared on {} (tls: {})",
+        user.uid, a.drive, s.addr, s.tls
+    );
+    shared.shares().push(s);
+    Ok(reply)
 }
 
 #[cfg(test)]

@@ -121,12 +121,25 @@ pub fn run(cfg: &Config) -> Result<()> {
     if let Some(s) = &saved {
         drives.restore(s);
     }
+    let nbd_path = paths::nbd_socket_path();
+    let nbd = match crate::sharing::LocalNbd::start(drives.table(), &nbd_path) {
+        Ok(n) => {
+            log(format!("NBD exports on {}", nbd_path.display()));
+            Some(n)
+        }
+        Err(e) => {
+            log(format!("no NBD exports: {}", e.full_message()));
+            None
+        }
+    };
     let shared = Arc::new(Shared {
         drives: Mutex::new(drives),
         raw: raw_mount.as_ref().map(|m| m.path().to_path_buf()),
         last_request: Mutex::new(Instant::now()),
         stop: stop.clone(),
         clients: Default::default(),
+        nbd: Mutex::new(nbd),
+        shares: Default::default(),
     });
     notify("READY=1");
 
@@ -145,6 +158,8 @@ pub fn run(cfg: &Config) -> Result<()> {
     }
     notify("STOPPING=1");
     log("stopping: ejecting every drive");
+    shared.shares().clear();
+    drop(shared.nbd.lock().unwrap_or_else(|e| e.into_inner()).take());
     shared.drives().shutdown();
     drop(raw_mount);
     if bound.is_some() {

@@ -77,6 +77,9 @@ pub struct DriveReport {
     pub mountpoints: Vec<PathBuf>,
     pub encrypted: bool,
     pub uid: Option<u32>,
+    /// NBD URIs of the drive's exports (the daemon's socket, then any `share`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nbd: Vec<String>,
 }
 
 /// The table the drives mount shows.
@@ -226,6 +229,7 @@ impl Drives {
                     mountpoints: Vec::new(),
                     encrypted: false,
                     uid: None,
+                    nbd: Vec::new(),
                 },
                 Some(l) => DriveReport {
                     drive: i as u32,
@@ -236,6 +240,7 @@ impl Drives {
                     mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
                     encrypted: l.encrypted,
                     uid: Some(l.owner.uid),
+                    nbd: Vec::new(),
                 },
             })
             .collect()

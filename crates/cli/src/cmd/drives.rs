@@ -53,5 +53,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if let Some(raw) = reply["raw"].as_str() {
         println!("raw views: {raw}/drives/N");
     }
+    for d in drives.iter().filter(|d| !d.nbd.is_empty()) {
+        println!("drive {} over NBD: {}", d.drive, d.nbd.join("  "));
+    }
     Ok(ExitCode::SUCCESS)
 }
