@@ -167,7 +167,21 @@ fn share_over_tcp_plain_and_tls() {
     let o = tool("nbdinfo", &["--size", &format!("nbd://127.0.0.1:{port}/drive1")]);
     assert!(!o.status.success(), "a plain client was served by a TLS share");
 
+    // A restarted daemon shares again, on the same ports.
+    let pid = env.daemon_pid().expect("daemon pid");
+    // SAFETY: plain kill(2) of the daemon this test's CLI started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while spindle_daemon::client::ping(&env.socket()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!tool("nbdinfo", &["--size", plain]).status.success(), "share up after SIGTERM");
+    env.ok(&["drives"]);
+    assert_eq!(tool_ok("nbdinfo", &["--size", plain]).trim(), size, "drive 0 not shared again");
+    assert_eq!(tool_ok("nbdinfo", &["--size", &with_psk]).trim(), size, "drive 1 not shared again");
+
     // --stop ends a share.
     env.ok(&["share", "0", "--stop"]);
     assert!(!tool("nbdinfo", &["--size", plain]).status.success(), "share still up after --stop");
+    assert!(!env.run(&["share", "0", "--stop"]).status.success(), "a second --stop must fail");
 }

@@ -12,6 +12,7 @@ use crate::nbd::DriveCatalog;
 use crate::protocol::{self, Command, MAX_LINE, code};
 use crate::sharing::{LocalNbd, Share, ShareSpec};
 use crate::slots::{self, DriveReport, Drives, EjectTarget, LoadRequest};
+use crate::state::SavedShare;
 use serde_json::{Value, json};
 use spindle_nbd::Catalog;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
@@ -37,7 +38,7 @@ pub struct Shared {
     /// The NBD socket of every drive (`None`: it could not be bound).
     pub nbd: Mutex<Option<LocalNbd>>,
     /// `spindle share`s, at most one per drive.
-    pub shares: Mutex<Vec<Share>>,
+    pub shares: Mutex<Vec<(SavedShare, Share)>>,
 }
 
 impl Shared {
@@ -49,7 +50,7 @@ impl Shared {
         *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
-    pub fn shares(&self) -> MutexGuard<'_, Vec<Share>> {
+    pub fn shares(&self) -> MutexGuard<'_, Vec<(SavedShare, Share)>> {
         self.shares.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -69,7 +70,7 @@ impl Shared {
             if let Some(n) = &*self.nbd.lock().unwrap_or_else(|e| e.into_inner()) {
                 rep.nbd.extend(mine.iter().map(|e| n.uri(e)));
             }
-            for s in shares.iter().filter(|s| s.drive == rep.drive) {
+            for (_, s) in shares.iter().filter(|(spec, _)| spec.drive == rep.drive) {
                 rep.nbd.extend(s.uris(&mine));
             }
         }
@@ -277,20 +278,7 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             json!({"count": d.count()})
         }
         Command::Share(a) => share(a, user, shared)?,
-        Command::Unshare { drive } => {
-            let mut shares = shared.shares();
-            let i = shares
-                .iter()
-                .position(|s| s.drive == drive)
-                .ok_or_else(|| DaemonError::Invalid(format!("drive {drive} is not shared")))?;
-            if user.uid != 0 && user.uid != shares[i].owner {
-                return Err(DaemonError::Denied(format!("drive {drive} was shared by uid {}", shares[i].owner)));
-            }
-            let s = shares.remove(i);
-            eprintln!("spindle-daemon: uid {}: drive {drive}: no longer shared on {}", user.uid, s.addr);
-            drop(s);
-            json!({"drive": drive})
-        }
+        Command::Unshare { drive } => unshare(drive, user, shared)?,
         Command::Shutdown => {
             let me = User::current();
             if user.uid != 0 && user.uid != me.uid {
@@ -304,7 +292,7 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
 }
 
 fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<Value> {
-    let table = {
+    {
         let d = shared.drives();
         if a.drive >= d.count() {
             return Err(DaemonError::NoDrive {
@@ -318,32 +306,88 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
         {
             return Err(DaemonError::Denied(format!("drive {} belongs to uid {owner}", a.drive)));
         }
-        d.table()
+    }
+    let spec = SavedShare {
+        drive: a.drive,
+        listen: a.listen,
+        tls_cert: a.tls_cert,
+        tls_key: a.tls_key,
+        tls_psk: a.tls_psk,
+        owner: user.clone(),
     };
-    if shared.shares().iter().any(|s| s.drive == a.drive) {
+    let s = start_share(shared, spec)?;
+    Ok(json!({"drive": s.drive, "address": s.addr.to_string(), "tls": s.tls, "uris": s.uris}))
+}
+
+/// What a started share reports.
+pub struct Started {
+    drive: u32,
+    addr: std::net::SocketAddr,
+    tls: bool,
+    uris: Vec<String>,
+}
+
+/// Starts a share (a request's, or a saved one at restore) and saves the shares.
+pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Started> {
+    if shared.shares().iter().any(|(s, _)| s.drive == spec.drive) {
         return Err(DaemonError::Invalid(format!(
             "drive {} is already shared (spindle share {} --stop first)",
-            a.drive, a.drive
+            spec.drive, spec.drive
         )));
     }
-    let tls = crate::sharing::load_tls(user, &a)?;
+    let tls = crate::sharing::load_tls(&spec.owner, &spec)?;
+    let table = shared.drives().table();
     let s = crate::sharing::start_share(
         table,
-        user,
         ShareSpec {
-            drive: a.drive,
-            listen: a.listen.clone(),
+            drive: spec.drive,
+            listen: spec.listen.clone(),
             tls,
         },
     )?;
-    let exports = [format!("drive{}", a.drive), format!("drive{}.raw", a.drive)];
-    let reply = json!({"drive": a.drive, "address": s.addr.to_string(), "tls": s.tls, "uris": s.uris(&exports)});
+    // Saved with the port bound, so that a port-0 share comes back on the same port.
+    spec.listen = s.addr.to_string();
     eprintln!(
         "spindle-daemon: uid {}: drive {}: shared on {} (tls: {})",
-        user.uid, a.drive, s.addr, s.tls
+        spec.owner.uid, spec.drive, s.addr, s.tls
     );
-    shared.shares().push(s);
-    Ok(reply)
+    let exports = [format!("drive{}", spec.drive), format!("drive{}.raw", spec.drive)];
+    let started = Started {
+        drive: spec.drive,
+        addr: s.addr,
+        tls: s.tls,
+        uris: s.uris(&exports),
+    };
+    let specs = {
+        let mut shares = shared.shares();
+        shares.push((spec, s));
+        shares.iter().map(|(spec, _)| spec.clone()).collect()
+    };
+    shared.drives().set_shares(specs);
+    Ok(started)
+}
+
+fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
+    let (gone, specs) = {
+        let mut shares = shared.shares();
+        let i = shares
+            .iter()
+            .position(|(spec, _)| spec.drive == drive)
+            .ok_or_else(|| DaemonError::Invalid(format!("drive {drive} is not shared")))?;
+        let owner = shares[i].0.owner.uid;
+        if user.uid != 0 && user.uid != owner {
+            return Err(DaemonError::Denied(format!("drive {drive} was shared by uid {owner}")));
+        }
+        let gone = shares.remove(i);
+        (gone, shares.iter().map(|(spec, _)| spec.clone()).collect())
+    };
+    shared.drives().set_shares(specs);
+    eprintln!(
+        "spindle-daemon: uid {}: drive {drive}: no longer shared on {}",
+        user.uid, gone.1.addr
+    );
+    drop(gone);
+    Ok(json!({"drive": drive}))
 }
 
 #[cfg(test)]

@@ -141,6 +141,18 @@ pub fn run(cfg: &Config) -> Result<()> {
         nbd: Mutex::new(nbd),
         shares: Default::default(),
     });
+    if let Some(s) = &saved {
+        for spec in &s.shares {
+            if let Err(e) = server::start_share(&shared, spec.clone()) {
+                log(format!(
+                    "drive {}: cannot share on {} again: {}",
+                    spec.drive,
+                    spec.listen,
+                    e.full_message()
+                ));
+            }
+        }
+    }
     notify("READY=1");
 
     while !stop.load(Ordering::SeqCst) {

@@ -88,10 +88,8 @@ impl Drop for LocalNbd {
 
 /// One `spindle share`.
 pub struct Share {
-    pub drive: u32,
     pub addr: SocketAddr,
     pub tls: bool,
-    pub owner: u32,
     _running: Running,
 }
 
@@ -111,7 +109,7 @@ pub struct ShareSpec {
 }
 
 /// Starts serving `spec.drive` on TCP for `user`.
-pub fn start_share(table: Arc<Table>, user: &User, spec: ShareSpec) -> Result<Share> {
+pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
     let addrs: Vec<SocketAddr> = spec
         .listen
         .to_socket_addrs()
@@ -144,10 +142,8 @@ pub fn start_share(table: Arc<Table>, user: &User, spec: ShareSpec) -> Result<Sh
         })
         .map_err(|e| DaemonError::io("starting a share", e))?;
     Ok(Share {
-        drive: spec.drive,
         addr,
         tls,
-        owner: user.uid,
         _running: Running {
             server,
             thread: Some(thread),
@@ -157,7 +153,7 @@ pub fn start_share(table: Arc<Table>, user: &User, spec: ShareSpec) -> Result<Sh
 
 /// The TLS configuration a `share` asks for, its files read with the user's rights (a root
 /// daemon must not hand out a key file the user could not read).
-pub fn load_tls(user: &User, a: &crate::protocol::ShareArgs) -> Result<Option<TlsMode>> {
+pub fn load_tls(user: &User, a: &crate::state::SavedShare) -> Result<Option<TlsMode>> {
     let (cert, key, psk) = (a.tls_cert.clone(), a.tls_key.clone(), a.tls_psk.clone());
     if cert.is_none() && psk.is_none() {
         return Ok(None);

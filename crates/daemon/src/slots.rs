@@ -7,7 +7,7 @@
 //! load in progress.
 
 use crate::creds::{self, User};
-use crate::state::{SavedDrive, SavedMount, SavedState};
+use crate::state::{SavedDrive, SavedMount, SavedShare, SavedState};
 use crate::{DaemonError, Result};
 use serde::Serialize;
 use spindle_disc::Disc;
@@ -158,6 +158,8 @@ pub struct Drives {
     table: Arc<Table>,
     media: PathBuf,
     state_file: Option<PathBuf>,
+    /// The shares to save with the drives (the servers themselves live in the server).
+    shares: Vec<SavedShare>,
 }
 
 impl Drives {
@@ -169,6 +171,7 @@ impl Drives {
             table: Arc::default(),
             media,
             state_file,
+            shares: Vec::new(),
         };
         d.slots.resize_with(count.clamp(1, MAX_DRIVES) as usize, || None);
         d.sync_table();
@@ -421,11 +424,18 @@ impl Drives {
         unmount_all(gone);
     }
 
+    /// Sets the shares saved with the drives.
+    pub fn set_shares(&mut self, shares: Vec<SavedShare>) {
+        self.shares = shares;
+        self.changed();
+    }
+
     /// The saved form of the drives.
     pub fn saved(&self) -> SavedState {
         SavedState {
             version: 1,
             count: self.count(),
+            shares: self.shares.clone(),
             drives: self
                 .slots
                 .iter()

@@ -13,6 +13,24 @@ pub struct SavedState {
     pub version: u32,
     pub count: u32,
     pub drives: Vec<SavedDrive>,
+    /// `spindle share`s, started again at restore.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<SavedShare>,
+}
+
+/// A share: which drive, on which address (the one bound, so a port 0 share keeps its
+/// port), with which TLS files, for whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedShare {
+    pub drive: u32,
+    pub listen: String,
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_psk: Option<PathBuf>,
+    pub owner: User,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +97,7 @@ mod tests {
         let s = SavedState {
             version: 1,
             count: 8,
+            shares: Vec::new(),
             drives: vec![SavedDrive {
                 drive: 3,
                 image: "/a/b.iso".into(),
