@@ -71,7 +71,8 @@ impl Initramfs {
             std::fs::remove_file(&dest).map_err(|e| Error::io(&dest, e))?;
         }
         // A hard link costs nothing for big data files; copy across filesystems or when the
-        // source is not ours to link.
+        // source is not ours to link. Link the file a symlink names, not the symlink.
+        let host = &std::fs::canonicalize(host).map_err(|e| Error::io(host, e))?;
         if std::fs::hard_link(host, &dest).is_err() {
             std::fs::copy(host, &dest).map_err(|e| Error::io(host, e))?;
         }

@@ -1,0 +1,103 @@
+//! Issue 7's kernel checks: inside the guest, our daemon serves the drives over NBD on its Unix
+//! socket and `spindle attach` puts them on the kernel's nbd devices; the kernel mounts them
+//! (ISO 9660 and UDF) and the files hash as `spindle extract` says on the host. Also: the
+//! devices are read-only, a mounted device refuses `detach`, the ioctl interface works as the
+//! netlink one does, and an empty drive is a clear error. One boot for all of it.
+
+mod common;
+
+use spindle_vmtest::VmTest;
+use std::time::Duration;
+
+const SCRIPT: &str = r#"
+export XDG_RUNTIME_DIR=/tmp/xdg-run XDG_STATE_HOME=/tmp/xdg-state
+mkdir -p "$XDG_RUNTIME_DIR" "$XDG_STATE_HOME"
+spindle daemon >/tmp/daemon.log 2>&1 &
+vmtest_check daemon vmtest_wait "$XDG_RUNTIME_DIR/spindle/control.sock" 30
+vmtest_check nbd-socket vmtest_wait "$XDG_RUNTIME_DIR/spindle/nbd.sock" 10
+
+# ISO 9660 through netlink, on the device we name.
+vmtest_check iso-load spindle load 1 /data/sample.iso
+vmtest_check iso-attach sh -c 'spindle attach 1 /dev/nbd0 >/tmp/attach.out && grep -qx /dev/nbd0 /tmp/attach.out'
+vmtest_check iso-read-only sh -c 'test "$(cat /sys/block/nbd0/ro)" = 1'
+vmtest_check iso-size sh -c 'test "$(cat /sys/block/nbd0/size)" = "$(cat /data/sample.sectors)"'
+vmtest_check iso-mount mount -t iso9660 -o ro /dev/nbd0 /mnt
+vmtest_sums iso-hashes / /data/iso.sha256
+vmtest_check iso-busy sh -c '! spindle detach 1 2>/tmp/busy.err && grep -q busy /tmp/busy.err'
+vmtest_check iso-umount umount /mnt
+vmtest_check iso-detach spindle detach 1
+vmtest_check iso-detached sh -c '! test -e /sys/block/nbd0/pid'
+
+# UDF through netlink, on the device the kernel picks.
+vmtest_check udf-load spindle load 2 /data/udf.iso
+vmtest_check udf-attach sh -c 'spindle attach 2 >/tmp/udf.dev && test -b "$(cat /tmp/udf.dev)"'
+vmtest_check udf-mount sh -c 'mount -t udf -o ro "$(cat /tmp/udf.dev)" /mnt'
+vmtest_sums udf-hashes / /data/udf.sha256
+vmtest_check udf-umount umount /mnt
+vmtest_check udf-detach sh -c 'spindle detach "$(cat /tmp/udf.dev)"'
+
+# The ioctl interface (a background process in NBD_DO_IT) gives the same device.
+vmtest_check ioctl-attach spindle attach --via ioctl 1 /dev/nbd3
+vmtest_check ioctl-mount mount -t iso9660 -o ro /dev/nbd3 /mnt
+vmtest_sums ioctl-hashes / /data/iso.sha256
+vmtest_check ioctl-umount umount /mnt
+vmtest_check ioctl-detach spindle detach /dev/nbd3
+vmtest_check ioctl-detached sh -c 'sleep 1; ! test -e /sys/block/nbd3/pid'
+
+# Clear refusals.
+vmtest_check empty-drive sh -c '! spindle attach 0 2>/tmp/empty.err && grep -q "drive 0 is empty" /tmp/empty.err'
+vmtest_check not-attached sh -c '! spindle detach /dev/nbd5 2>/tmp/na.err && grep -q "not attached" /tmp/na.err'
+sed 's/^/  daemon| /' /tmp/daemon.log | tail -n 40
+"#;
+
+#[test]
+fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
+    let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
+    let udf = common::sample("libcdio/test-udf1.iso");
+    let sectors = std::fs::metadata(&iso).unwrap().len() / 512;
+    let outcome = VmTest::new("nbd")
+        .spindle()
+        .modules(["nbd", "isofs", "udf"])
+        .file(&iso, "/data/sample.iso")
+        .file(&udf, "/data/udf.iso")
+        .data("/data/sample.sectors", format!("{sectors}\n"))
+        .data("/data/iso.sha256", common::tree_sums(&iso, None, "/mnt"))
+        .data("/data/udf.sha256", common::tree_sums(&udf, Some("udf"), "/mnt"))
+        .script(SCRIPT)
+        .expect([
+            "daemon",
+            "nbd-socket",
+            "iso-load",
+            "iso-attach",
+            "iso-read-only",
+            "iso-size",
+            "iso-mount",
+            "iso-hashes",
+            "iso-busy",
+            "iso-umount",
+            "iso-detach",
+            "iso-detached",
+            "udf-load",
+            "udf-attach",
+            "udf-mount",
+            "udf-hashes",
+            "udf-umount",
+            "udf-detach",
+            "ioctl-attach",
+            "ioctl-mount",
+            "ioctl-hashes",
+            "ioctl-umount",
+            "ioctl-detach",
+            "ioctl-detached",
+            "empty-drive",
+            "not-attached",
+        ])
+        .timeout(Duration::from_secs(180))
+        .run_checked()
+        .unwrap_or_else(|e| panic!("{e}"));
+    eprintln!(
+        "nbd VM: {} checks passed in {:.1} s",
+        outcome.passed.len(),
+        outcome.elapsed.as_secs_f64()
+    );
+}
