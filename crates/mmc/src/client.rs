@@ -285,7 +285,13 @@ impl<T: Transport> Mmc<T> {
             dap: false,
             fields,
         });
-        let n = cmd.transfer_length().min(buf.len());
+        // With an expected sector type of "any" the block size depends on each sector: the
+        // whole buffer is offered and the drive says how much it sent.
+        let n = if sector_type == SectorType::Any {
+            buf.len()
+        } else {
+            cmd.transfer_length().min(buf.len())
+        };
         self.run("READ CD", &cmd, DataBuffer::In(&mut buf[..n]))
     }
 
