@@ -54,8 +54,17 @@ fn main() {
     };
     let disc = Arc::new(spindle_image::open(&image).unwrap_or_else(|e| fail(&e)));
     let fs = spindle_image::filesystem(&disc, None).unwrap_or_else(|e| fail(&e));
+    // SPINDLE_DIRECT_IO_FROM=BYTES overrides MountOptions::direct_io_from (bench/fuse.sh).
+    let direct_io_from = std::env::var("SPINDLE_DIRECT_IO_FROM")
+        .ok()
+        .map(|v| v.parse().unwrap_or_else(|_| fail(&"SPINDLE_DIRECT_IO_FROM: not a number")))
+        .unwrap_or(spindle_fuse::DIRECT_IO_FROM);
+    // SPINDLE_SPLICE=0 turns MountOptions::splice off.
+    let splice = std::env::var("SPINDLE_SPLICE").map_or(true, |v| v != "0");
     let opts = MountOptions {
         fsname: image.display().to_string(),
+        direct_io_from,
+        splice,
         ..Default::default()
     };
     let tree = mount_tree(fs, &at, &opts).unwrap_or_else(|e| fail(&e));
@@ -87,12 +96,15 @@ fn main() {
         let Some(m) = m else { continue };
         let s = m.stats();
         eprintln!(
-            "mount: {name} {}: {} reads, {} bytes, {} passthrough opens, {} errors",
+            "mount: {name} {}: {} reads, {} bytes, {} passthrough opens, {} errors, {} direct-I/O opens, {} read-ahead hits, {} spliced",
             m.path().display(),
             s.reads,
             s.bytes,
             s.passthrough_opens,
-            s.errors
+            s.errors,
+            s.direct_opens,
+            s.read_ahead_hits,
+            s.spliced
         );
         if let Err(e) = m.unmount() {
             eprintln!("mount: {e}");

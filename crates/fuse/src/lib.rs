@@ -45,6 +45,8 @@ mod attr;
 mod drives;
 mod raw;
 mod session;
+mod splice;
+mod stream;
 mod tree;
 
 pub use drives::{DriveTable, DrivesRefresh};
@@ -87,6 +89,12 @@ pub struct Stats {
     pub passthrough_opens: std::sync::atomic::AtomicU64,
     /// Requests answered EIO because the reader failed (each also logged on stderr).
     pub errors: std::sync::atomic::AtomicU64,
+    /// Opens of tree files with direct I/O ([`MountOptions::direct_io_from`]).
+    pub direct_opens: std::sync::atomic::AtomicU64,
+    /// READ requests of direct-I/O files answered from the server's read-ahead.
+    pub read_ahead_hits: std::sync::atomic::AtomicU64,
+    /// READ requests answered by splice(2) from the image file (tree mounts; as root).
+    pub spliced: std::sync::atomic::AtomicU64,
 }
 
 /// A copy of [`Stats`] at one moment.
@@ -96,6 +104,9 @@ pub struct StatsSnapshot {
     pub bytes: u64,
     pub passthrough_opens: u64,
     pub errors: u64,
+    pub direct_opens: u64,
+    pub read_ahead_hits: u64,
+    pub spliced: u64,
 }
 
 impl Stats {
@@ -106,6 +117,9 @@ impl Stats {
             bytes: self.bytes.load(Relaxed),
             passthrough_opens: self.passthrough_opens.load(Relaxed),
             errors: self.errors.load(Relaxed),
+            direct_opens: self.direct_opens.load(Relaxed),
+            read_ahead_hits: self.read_ahead_hits.load(Relaxed),
+            spliced: self.spliced.load(Relaxed),
         }
     }
 }
@@ -134,6 +148,17 @@ pub struct MountOptions {
     /// Serve `disc.iso` of a plain 2048-byte ISO image with FUSE passthrough (needs kernel
     /// 6.9+ and CAP_SYS_ADMIN; falls back to ordinary reads when refused).
     pub passthrough: bool,
+    /// Tree mounts: files of at least this many bytes open with direct I/O
+    /// (`FOPEN_DIRECT_IO`, with `FUSE_DIRECT_IO_ALLOW_MMAP` so that mmap keeps working) and
+    /// the server reads ahead of a sequential reader; smaller files go through the page
+    /// cache and keep it across opens. `u64::MAX`: never. Kernels before 6.6 (no
+    /// `FUSE_DIRECT_IO_ALLOW_MMAP`) get the page cache for every file.
+    pub direct_io_from: u64,
+    /// Tree mounts: answer READs of bytes stored as is in a plain file (an ISO image) by
+    /// splice(2) from the image file, one copy instead of two. Only when we call `mount(2)`
+    /// ourselves (as root): the session threads then share one `/dev/fuse` descriptor
+    /// instead of one clone each, and `max_read` is 1016 KiB unless pipes may hold 2 MiB.
+    pub splice: bool,
     /// Bytes reported by `statfs` for a tree mount (`df`): the disc's size, if known.
     pub capacity: u64,
     /// How long [`Mount::unmount`] waits for the session threads to end after detaching:
@@ -152,11 +177,16 @@ impl Default for MountOptions {
             read_ahead_kb: 1024,
             ttl: Duration::from_secs(24 * 3600),
             passthrough: true,
+            direct_io_from: DIRECT_IO_FROM,
+            splice: true,
             capacity: 0,
             unmount_wait: Duration::from_millis(250),
         }
     }
 }
+
+/// The default [`MountOptions::direct_io_from`]: 16 MiB.
+pub const DIRECT_IO_FROM: u64 = 16 << 20;
 
 enum Kind {
     Tree(Arc<tree::TreeState>),
@@ -182,8 +212,8 @@ impl std::fmt::Debug for Mount {
 /// Mounts the file tree of `fs` at `at` (an existing directory).
 pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOptions) -> Result<Mount> {
     let stats = Arc::new(Stats::default());
-    let state = Arc::new(tree::TreeState::new(fs, opts.ttl, opts.capacity, stats.clone())?);
-    let running = session::mount(tree::TreeFs(state.clone()), at, opts)?;
+    let state = Arc::new(tree::TreeState::new(fs, opts, stats.clone())?);
+    let running = session::mount(tree::TreeFs(state.clone()), at, opts, opts.splice.then_some(&state.splicer))?;
     Ok(Mount {
         running,
         stats,
@@ -196,7 +226,7 @@ pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions)
     let stats = Arc::new(Stats::default());
     let fs = drives::DrivesFs::new(drives, opts, stats.clone());
     let refresh = fs.refresher();
-    let running = session::mount(fs, at, opts)?;
+    let running = session::mount(fs, at, opts, None)?;
     Ok(Mount {
         running,
         stats,

@@ -8,6 +8,7 @@
 //! mount at the same path). Without the right to mount, fuser's own path (fusermount3) is
 //! used and its unmount (`fusermount -u -z`) is lazy already.
 
+use crate::splice::Splicer;
 use crate::{FuseError, MountOptions, Result};
 use fuser::{BackgroundSession, Config, Filesystem, MountOption, Notifier, Session, SessionACL};
 use std::ffi::CString;
@@ -17,6 +18,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The filesystem type shown in `/proc/self/mountinfo`: `fuse.spindle`.
@@ -37,7 +39,11 @@ pub(crate) struct Running {
     pub wait: Duration,
 }
 
-pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> Result<Running> {
+/// Mounts `fs` at `at`. With `splice`, READs may be answered by splice(2)
+/// ([`crate::splice`]): when we mount ourselves and pipes are large enough, the cell gets a
+/// [`Splicer`] before the session starts, the threads share one `/dev/fuse` descriptor and
+/// `max_read` keeps every request within a pipe.
+pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, splice: Option<&OnceLock<Splicer>>) -> Result<Running> {
     let err = |source: io::Error| FuseError::Mount {
         path: at.to_path_buf(),
         source,
@@ -49,8 +55,18 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> R
     // The kernel checks who may enter (user_id=, allow_other); fuser's own filter would
     // compare callers with the daemon's uid, which is wrong when root mounts for a user.
     config.acl = SessionACL::All;
-    let (session, own_mount, dev) = match mount_sys(&path, opts) {
+    let pipes = splice.and_then(|_| Splicer::probe());
+    let (session, own_mount, dev) = match mount_sys(&path, opts, pipes.map(|(_, data)| data)) {
         Ok(fd) => {
+            if let (Some(cell), Some((pipe_bytes, _))) = (splice, pipes) {
+                match fd.try_clone() {
+                    Ok(dup) => {
+                        let _ = cell.set(Splicer::new(dup, pipe_bytes));
+                        config.clone_fd = false;
+                    }
+                    Err(e) => eprintln!("spindle-fuse: {}: no spliced reads ({e})", path.display()),
+                }
+            }
             // Ours is the topmost mount at the path now; remember which it is.
             let dev = find_mount(&path).map(|m| m.dev);
             let started = Session::from_fd(fs, fd, SessionACL::All, config).and_then(|s| {
@@ -100,8 +116,9 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions) -> R
     })
 }
 
-/// Opens `/dev/fuse` and mounts it at `path`; returns the fd for the session.
-fn mount_sys(path: &Path, opts: &MountOptions) -> io::Result<OwnedFd> {
+/// Opens `/dev/fuse` and mounts it at `path` (with `max_read` when given); returns the fd
+/// for the session.
+fn mount_sys(path: &Path, opts: &MountOptions, max_read: Option<usize>) -> io::Result<OwnedFd> {
     let dev: File = OpenOptions::new()
         .read(true)
         .write(true)
@@ -112,6 +129,9 @@ fn mount_sys(path: &Path, opts: &MountOptions) -> io::Result<OwnedFd> {
     let mut data = format!("fd={},rootmode=40000,user_id={uid},group_id={gid}", dev.as_raw_fd());
     if opts.allow_other {
         data.push_str(",allow_other");
+    }
+    if let Some(m) = max_read {
+        data.push_str(&format!(",max_read={m}"));
     }
     let c = |s: &[u8]| CString::new(s).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
     let source = c(opts.fsname.as_bytes())?;

@@ -7,6 +7,8 @@
 //! disc names a file of the new one: the kernel's cached pages and attributes of an old
 //! inode can never show up as new content.
 
+use crate::splice::Splicer;
+use crate::stream::{Served, Stream};
 use crate::{Stats, attr};
 use fuser::{
     Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags, KernelConfig, LockOwner, Notifier, OpenFlags,
@@ -17,8 +19,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 /// One disc shown by the mount: the filesystem and its swap generation.
@@ -42,7 +44,8 @@ struct Tables {
 }
 
 enum Handle {
-    File(Arc<Gen>, NodeId),
+    /// An open file; with direct I/O, its read-ahead.
+    File(Arc<Gen>, NodeId, Option<Arc<Stream>>),
     Dir {
         shown: Arc<Gen>,
         ino: u64,
@@ -62,6 +65,15 @@ pub(crate) struct TreeState {
     next_fh: AtomicU64,
     ttl: Duration,
     capacity: u64,
+    /// Files of at least this size open with `FOPEN_DIRECT_IO` ([`crate::MountOptions::direct_io_from`]).
+    direct_io_from: u64,
+    /// The kernel took `FUSE_DIRECT_IO_ALLOW_MMAP` (else direct I/O would break shared
+    /// mmap, so no file gets it).
+    direct_io_ok: AtomicBool,
+    /// A spliced reply failed once (logged once per mount).
+    splice_failed: AtomicBool,
+    /// Replies by splice(2) (set at mount time when possible).
+    pub(crate) splicer: OnceLock<Splicer>,
     pub(crate) stats: Arc<Stats>,
 }
 
@@ -70,7 +82,7 @@ fn log(what: &str, e: &dyn std::fmt::Display) {
 }
 
 impl TreeState {
-    pub(crate) fn new(fs: Arc<dyn FileSystem>, ttl: Duration, capacity: u64, stats: Arc<Stats>) -> spindle_fs::Result<TreeState> {
+    pub(crate) fn new(fs: Arc<dyn FileSystem>, opts: &crate::MountOptions, stats: Arc<Stats>) -> spindle_fs::Result<TreeState> {
         let tables = Self::tables_for(fs, 1)?;
         Ok(TreeState {
             tables: RwLock::new(tables),
@@ -78,8 +90,12 @@ impl TreeState {
             next_ino: AtomicU64::new(2),
             handles: Mutex::new(HashMap::new()),
             next_fh: AtomicU64::new(1),
-            ttl,
-            capacity,
+            ttl: opts.ttl,
+            capacity: opts.capacity,
+            direct_io_from: opts.direct_io_from,
+            direct_io_ok: AtomicBool::new(false),
+            splice_failed: AtomicBool::new(false),
+            splicer: OnceLock::new(),
             stats,
         })
     }
@@ -243,6 +259,12 @@ impl Filesystem for TreeFs {
         ] {
             let _ = config.add_capabilities(caps);
         }
+        // Shared mmap of a direct-I/O file (kernel 6.6+); without it no file gets direct I/O.
+        let mmap_ok = config.add_capabilities(InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP).is_ok();
+        self.0.direct_io_ok.store(mmap_ok, Ordering::Relaxed);
+        if !mmap_ok && self.0.direct_io_from != u64::MAX {
+            eprintln!("spindle-fuse: the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (6.6+): every file is read through the page cache");
+        }
         Ok(())
     }
 
@@ -273,7 +295,7 @@ impl Filesystem for TreeFs {
         let s = &self.0;
         // An open file of a swapped-out disc still answers from its handle.
         if let Some(fh) = fh
-            && let Some(Handle::File(shown, node)) = s.handles.lock().unwrap().get(&fh.0)
+            && let Some(Handle::File(shown, node, _)) = s.handles.lock().unwrap().get(&fh.0)
         {
             return match shown.fs.metadata(*node) {
                 Ok(m) => reply.attr(&s.ttl, &attr::from_meta(ino.0, &m)),
@@ -305,9 +327,23 @@ impl Filesystem for TreeFs {
         }
         match self.0.entry(ino.0) {
             Ok((shown, e)) => {
-                let fh = self.0.add_handle(Handle::File(shown, e.node));
-                // Immutable content: keep the page cache across opens.
-                reply.opened(fh, FopenFlags::FOPEN_KEEP_CACHE);
+                let s = &self.0;
+                let size = shown.fs.metadata(e.node).map_or(0, |m| m.size);
+                if size >= s.direct_io_from && s.direct_io_ok.load(Ordering::Relaxed) {
+                    // Large: no page cache of ours (the image's own is there), read-ahead
+                    // in the server instead of the kernel's.
+                    let (g, node) = (shown.clone(), e.node);
+                    let read: crate::stream::Reader =
+                        Arc::new(move |off, buf: &mut [u8]| g.fs.read(node, off, buf).map_err(io::Error::other));
+                    let stream = Arc::new(Stream::new(size, read));
+                    let fh = s.add_handle(Handle::File(shown, e.node, Some(stream)));
+                    s.stats.direct_opens.fetch_add(1, Ordering::Relaxed);
+                    reply.opened(fh, FopenFlags::FOPEN_DIRECT_IO | FopenFlags::FOPEN_KEEP_CACHE);
+                } else {
+                    let fh = s.add_handle(Handle::File(shown, e.node, None));
+                    // Immutable content: keep the page cache across opens.
+                    reply.opened(fh, FopenFlags::FOPEN_KEEP_CACHE);
+                }
             }
             Err(e) => reply.error(e),
         }
@@ -315,7 +351,7 @@ impl Filesystem for TreeFs {
 
     fn read(
         &self,
-        _req: &Request,
+        req: &Request,
         ino: INodeNo,
         fh: FileHandle,
         offset: u64,
@@ -325,16 +361,49 @@ impl Filesystem for TreeFs {
         reply: ReplyData,
     ) {
         let found = match self.0.handles.lock().unwrap().get(&fh.0) {
-            Some(Handle::File(shown, node)) => Some((shown.clone(), *node)),
+            Some(Handle::File(shown, node, stream)) => Some((shown.clone(), *node, stream.clone())),
             _ => None,
         };
-        let (shown, node) = match found {
+        let (shown, node, stream) = match found {
             Some(x) => x,
             None => match self.0.entry(ino.0) {
-                Ok((g, e)) => (g, e.node),
+                Ok((g, e)) => (g, e.node, None),
                 Err(e) => return reply.error(e),
             },
         };
+        // Stored as is in a plain file: splice the image's pages into the reply.
+        if let Some(sp) = self.0.splicer.get()
+            && let Ok(Some(run)) = shown.fs.content_run(node, offset)
+            && run.len >= size as u64
+        {
+            match sp.reply(req.unique().0, run.file, run.offset, size as usize) {
+                Ok(()) => {
+                    let st = &self.0.stats;
+                    st.reads.fetch_add(1, Ordering::Relaxed);
+                    st.bytes.fetch_add(size as u64, Ordering::Relaxed);
+                    st.spliced.fetch_add(1, Ordering::Relaxed);
+                    // Consumes fuser's reply object: the kernel refuses this second answer.
+                    reply.error(Errno::EIO);
+                    return;
+                }
+                Err(e) => {
+                    if !self.0.splice_failed.swap(true, Ordering::Relaxed) {
+                        log("a spliced read (answering with copies instead)", &e.0);
+                    }
+                }
+            }
+        }
+        if let Some(stream) = stream
+            && let Served::Window(w) = stream.serve(offset, size)
+        {
+            let st = &self.0.stats;
+            st.reads.fetch_add(1, Ordering::Relaxed);
+            st.bytes.fetch_add(w.bytes().len() as u64, Ordering::Relaxed);
+            st.read_ahead_hits.fetch_add(1, Ordering::Relaxed);
+            reply.data(w.bytes());
+            stream.done(w);
+            return;
+        }
         let what = || format!("node {} of {:?}", node.0, shown.fs.label());
         reply_read(&self.0.stats, reply, size, offset, &what, &|off, buf| {
             shown.fs.read(node, off, buf).map_err(io::Error::other)
