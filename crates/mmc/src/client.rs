@@ -69,6 +69,7 @@ impl<T: Transport> Mmc<T> {
                 device: self.transport.name().to_string(),
                 command: name,
                 sense: out.sense().unwrap_or(Sense::NO_SENSE),
+                transferred: out.transferred,
             }),
             s => Err(MmcError::Status {
                 device: self.transport.name().to_string(),

@@ -60,6 +60,8 @@ pub enum MmcError {
         device: String,
         command: &'static str,
         sense: Sense,
+        /// Bytes the drive sent before it stopped (a read that failed part way).
+        transferred: usize,
     },
     #[error("{device}: {command} ended with SCSI status {status:#04x}")]
     Status { device: String, command: &'static str, status: u8 },
@@ -79,5 +81,18 @@ impl MmcError {
             MmcError::Check { sense, .. } => Some(sense),
             _ => None,
         }
+    }
+
+    /// Bytes received before a CHECK CONDITION (0 for other errors).
+    pub fn transferred(&self) -> usize {
+        match self {
+            MmcError::Check { transferred, .. } => *transferred,
+            _ => 0,
+        }
+    }
+
+    /// True when the command timed out in the transport.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, MmcError::Transport(TransportError::Timeout { .. }))
     }
 }
