@@ -92,6 +92,16 @@ pub(crate) fn boot(b: &Boot) -> Result<Run> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // The command line, NUL-separated, for scripts/vm/boot (the same VM, interactively).
+    if let Some(dir) = b.log.parent() {
+        let mut line = Vec::new();
+        for a in std::iter::once(cmd.get_program()).chain(cmd.get_args()) {
+            line.extend_from_slice(a.as_encoded_bytes());
+            line.push(0);
+        }
+        let path = dir.join("qemu.args");
+        std::fs::write(&path, line).map_err(|e| Error::io(&path, e))?;
+    }
     let start = Instant::now();
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::MissingTool {

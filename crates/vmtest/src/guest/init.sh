@@ -19,5 +19,10 @@ vmtest_load_modules /vmtest/modules
 rc=$?
 [ "$rc" = 0 ] || vmtest_fail script "the test script exited with $rc"
 echo "VMTEST DONE"
+# scripts/vm/boot adds vmtest.shell: a shell on the console before powering off.
+if grep -qw vmtest.shell /proc/cmdline; then
+  exec </dev/console
+  setsid cttyhack sh
+fi
 sync
 poweroff -f
