@@ -103,7 +103,12 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, spli
         Err(e) => return Err(err(e)),
     };
     let (session, notifier) = session;
-    let read_ahead_kb = dev.and_then(|(maj, min)| set_read_ahead(maj, min, opts.read_ahead_kb));
+    // With a smaller max_read, read-ahead windows of the same size keep one request each.
+    let kb = match (opts.read_ahead_kb, pipes) {
+        (0, _) | (_, None) => opts.read_ahead_kb,
+        (kb, Some((_, data))) => kb.min((data / 1024) as u32),
+    };
+    let read_ahead_kb = dev.and_then(|(maj, min)| set_read_ahead(maj, min, kb));
     Ok(Running {
         path,
         session: Some(session),

@@ -141,8 +141,14 @@ fn attributes_links_and_big_files() {
 fn buffered_reads_arrive_as_one_mib_requests() {
     let _w = watchdog(60);
     let mp = MountPoint::new();
-    let m = mount_tree(Arc::new(Pattern), &mp.path(), &MountOptions::default()).unwrap();
-    assert_eq!(m.read_ahead_kb(), Some(1024));
+    // Buffered: the page cache for every file (big would get direct I/O by default).
+    let opts = MountOptions {
+        direct_io_from: u64::MAX,
+        ..MountOptions::default()
+    };
+    let m = mount_tree(Arc::new(Pattern), &mp.path(), &opts).unwrap();
+    // 1024, or 1016 when spliced replies cap max_read at what a 1 MiB pipe holds.
+    assert!(matches!(m.read_ahead_kb(), Some(1016 | 1024)), "{:?}", m.read_ahead_kb());
     let f = std::fs::File::open(mp.path().join("big")).unwrap();
     let mut buf = vec![0u8; 1 << 20];
     let before = m.stats();
@@ -157,5 +163,40 @@ fn buffered_reads_arrive_as_one_mib_requests() {
         "{reads} requests for {bytes} bytes: average under 512 KiB"
     );
     eprintln!("{reads} READ requests for {bytes} bytes");
+    m.unmount().unwrap();
+}
+
+#[test]
+fn direct_io_reads_ahead_of_a_sequential_reader() {
+    let _w = watchdog(60);
+    let mp = MountPoint::new();
+    let opts = MountOptions {
+        direct_io_from: 0,
+        ..MountOptions::default()
+    };
+    let m = mount_tree(Arc::new(Pattern), &mp.path(), &opts).unwrap();
+    let f = std::fs::File::open(mp.path().join("big")).unwrap();
+    // 32 MiB from just under 4 GiB in 1 MiB reads, then 16 MiB in 128 KiB reads.
+    let check = |buf: &[u8], off: u64| buf.iter().enumerate().all(|(i, &x)| x == pattern(off + i as u64));
+    let start = (4 << 30) - (3 << 20);
+    for (size, count) in [(1usize << 20, 32u64), (128 << 10, 128)] {
+        let mut buf = vec![0u8; size];
+        for i in 0..count {
+            let off = start + i * size as u64;
+            f.read_exact_at(&mut buf, off).unwrap();
+            assert!(check(&buf, off), "{size}-byte read at {off}");
+        }
+    }
+    // The end of the file: a short read.
+    let mut tail = vec![0u8; 1 << 20];
+    assert_eq!(f.read_at(&mut tail, BIG - 5000).unwrap(), 5000);
+    assert!(check(&tail[..5000], BIG - 5000));
+    let s = m.stats();
+    assert!(s.direct_opens >= 1 && s.spliced == 0, "{s:?}");
+    assert!(s.read_ahead_hits >= 150, "most sequential reads come from the read-ahead: {s:?}");
+    // A failing node with direct I/O is EIO too, and the mount lives on.
+    let e = std::fs::read(mp.path().join("bad")).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::EIO));
+    assert_eq!(std::fs::read(mp.path().join("a")).unwrap(), b"xxxxx");
     m.unmount().unwrap();
 }
