@@ -30,7 +30,8 @@ pub trait Export: Send + Sync {
             zero: false,
         }])
     }
-    /// The preferred block size (NBD_INFO_BLOCK_SIZE): 2048 for user data, 2352 raw.
+    /// The preferred block size (NBD_INFO_BLOCK_SIZE): 2048 for user data, 2352 raw. The
+    /// protocol needs a power of two, so the server announces the next one (2352 -> 4096).
     fn preferred_block_size(&self) -> u32 {
         2048
     }

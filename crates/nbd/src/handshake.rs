@@ -59,6 +59,12 @@ fn take_string(data: &[u8], pos: &mut usize) -> Option<String> {
     String::from_utf8(s.to_vec()).ok()
 }
 
+/// The protocol wants a power of two between 512 and the maximum: 2352-byte raw sectors
+/// are announced as 4096 (the next power of two; reads of any size still work).
+pub fn preferred_block(b: u32) -> u32 {
+    b.clamp(512, MAX_PAYLOAD as u32).next_power_of_two()
+}
+
 pub fn transmission_flags(structured: bool) -> u16 {
     let mut f = TFLAG_HAS_FLAGS | TFLAG_READ_ONLY | TFLAG_SEND_FLUSH | TFLAG_CAN_MULTI_CONN | TFLAG_SEND_CACHE;
     if structured {
@@ -234,7 +240,7 @@ pub fn negotiate(inner: &Inner, sock: Socket) -> io::Result<Option<Negotiated>> 
                 let mut d = Vec::with_capacity(14);
                 d.extend_from_slice(&INFO_BLOCK_SIZE.to_be_bytes());
                 d.extend_from_slice(&1u32.to_be_bytes());
-                d.extend_from_slice(&export.preferred_block_size().max(1).to_be_bytes());
+                d.extend_from_slice(&preferred_block(export.preferred_block_size()).to_be_bytes());
                 d.extend_from_slice(&(MAX_PAYLOAD as u32).to_be_bytes());
                 reply(&mut ch, option, REP_INFO, &d)?;
                 if wanted.contains(&INFO_NAME) {

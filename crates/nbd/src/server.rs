@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub zero_copy: bool,
     /// A reply the client does not drain within this ends the connection.
     pub write_timeout: Duration,
+    /// SO_SNDBUF for transmission (the kernel caps it at net.core.wmem_max).
+    pub send_buffer: Option<usize>,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +62,7 @@ impl Default for ServerConfig {
             workers: 2,
             zero_copy: true,
             write_timeout: Duration::from_secs(120),
+            send_buffer: None,
         }
     }
 }
@@ -269,6 +272,9 @@ fn serve_connection(inner: &Inner, sock: Socket) -> io::Result<()> {
     };
     ctl.set_read_timeout(None)?;
     ctl.set_write_timeout(Some(inner.config.write_timeout))?;
+    if let Some(bytes) = inner.config.send_buffer {
+        ctl.set_send_buffer(bytes);
+    }
     let r = transmission::run(inner, negotiated, &ctl);
     ctl.shutdown();
     r

@@ -52,6 +52,20 @@ impl Socket {
             Socket::Tcp(s) => s.set_write_timeout(t),
         }
     }
+    /// Sets SO_SNDBUF (best effort).
+    pub fn set_send_buffer(&self, bytes: usize) {
+        let v = bytes.min(i32::MAX as usize) as libc::c_int;
+        // SAFETY: a valid fd and a pointer to an int of the given size.
+        unsafe {
+            libc::setsockopt(
+                self.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&v as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
     /// A description of the peer for log lines.
     pub fn peer(&self) -> String {
         match self {

@@ -39,6 +39,8 @@ struct Conn<'a> {
     out: Out,
     ctl: &'a Socket,
     zero_copy: bool,
+    /// Zero-copy on a plain socket: file-backed reads are sent by the reader thread.
+    zero_copy_plain: bool,
     max_bytes: usize,
     max_requests: usize,
     budget: Mutex<Budget>,
@@ -158,7 +160,13 @@ impl Conn<'_> {
         if self.zero_copy {
             if let (Out::Plain(sock), Some((file, at))) = (&self.out, self.export.file_range(req.offset, len as u64)) {
                 let sock = sock.lock().unwrap_or_else(|p| p.into_inner());
-                let r = write_all_vectored(&mut SocketRef(&sock), head).and_then(|_| send_file(&sock, file, at, len as u64));
+                let mut h = [0u8; CHUNK_HEADER_LEN + 8];
+                let mut n = 0;
+                for p in head {
+                    h[n..n + p.len()].copy_from_slice(p);
+                    n += p.len();
+                }
+                let r = send_more(&sock, &h[..n]).and_then(|_| send_file(&sock, file, at, len as u64));
                 drop(sock);
                 if r.is_err() {
                     self.fail();
@@ -242,23 +250,30 @@ impl Conn<'_> {
     }
 }
 
-/// `Write` for a shared socket reference (the header of a sendfile reply).
-struct SocketRef<'a>(&'a Socket);
-
-impl io::Write for SocketRef<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_vectored(&[io::IoSlice::new(buf)])
+/// Sends a reply header with MSG_MORE, so that it leaves in one segment with the data
+/// sendfile adds after it.
+fn send_more(sock: &Socket, mut buf: &[u8]) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    while !buf.is_empty() {
+        // SAFETY: buf is valid for reads of its length; the fd is open.
+        let n = unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_MORE | libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        buf = &buf[n as usize..];
     }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        use std::os::fd::AsRawFd;
-        let n = bufs.len().min(64) as libc::c_int;
-        // SAFETY: IoSlice is ABI-compatible with iovec; the fd is open.
-        let r = unsafe { libc::writev(self.0.as_raw_fd(), bufs.as_ptr() as *const libc::iovec, n) };
-        if r < 0 { Err(io::Error::last_os_error()) } else { Ok(r as usize) }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Serves requests until the client disconnects, breaks the protocol, or the server stops.
@@ -279,6 +294,7 @@ pub fn run(inner: &Inner, n: Negotiated, ctl: &Socket) -> io::Result<()> {
         out,
         ctl,
         zero_copy: cfg.zero_copy,
+        zero_copy_plain: cfg.zero_copy && plain_reader.is_some(),
         max_bytes: cfg.max_inflight_bytes.max(1),
         max_requests: cfg.max_inflight_requests.max(1),
         budget: Mutex::new(Budget { bytes: 0, count: 0 }),
@@ -381,6 +397,10 @@ fn reader_loop(
                     conn.send_error(req.cookie, e, "read longer than the 32 MiB maximum block size");
                 } else if !conn.in_range(&req) {
                     conn.send_error(req.cookie, EINVAL, "read outside the export");
+                } else if conn.zero_copy_plain && conn.export.file_range(req.offset, req.length as u64).is_some() {
+                    // sendfile needs no buffer and is over in the time a hand-off to a
+                    // worker takes: the reader sends it itself.
+                    conn.read(&req, buf);
                 } else {
                     let weight = req.length as usize;
                     if !conn.acquire(weight) {

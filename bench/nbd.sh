@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# NBD server benchmark (issue 7): the same 1 GiB file served by spindle's NBD server core
+# (crates/nbd, the nbd-serve example, release build), by `qemu-nbd -r -f raw` and by
+# `nbdkit -r file`, copied with `nbdcopy URI null:` with --connections=1 and 4, over a Unix
+# socket and over TCP loopback; and `cat FILE > /dev/null` from the page cache. All in one run,
+# best of RUNS per cell (default 5). Prints MB/s and ratios; with --write-docs replaces the
+# "NBD server" section of docs/benchmarks.md.
+#
+#   bash bench/nbd.sh [RUNS] [--write-docs]
+#
+# The file lives on $BENCH_DIR (default /dev/shm, tmpfs: "page cache" reads). Each copy is
+# checked first: nbdcopy of every server to a file must equal the source (sha1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=5
+[ $# -gt 0 ] && [ "$1" != "--write-docs" ] && runs=$1
+write_docs=false
+[ $# -gt 0 ] && [ "${@: -1}" = "--write-docs" ] && write_docs=true
+for t in nbdcopy qemu-nbd nbdkit; do
+  command -v $t >/dev/null || { echo "bench/nbd.sh needs $t (bash scripts/setup)"; exit 1; }
+done
+cargo build --release -q -p spindle-nbd --example nbd-serve
+serve=$PWD/target/release/examples/nbd-serve
+doc=$PWD/docs/benchmarks.md
+dir=$(mktemp -d "${BENCH_DIR:-/dev/shm}/nbd-bench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+file=$dir/disc.iso
+size=$((1024 * 1024 * 1024))
+head -c $size /dev/urandom > "$file"
+sum=$(sha1sum < "$file" | cut -d' ' -f1)
+
+now() { date +%s.%N; }
+wait_unix() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "no socket $1"; exit 1; }
+wait_tcp() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; echo "no port $1"; exit 1; }
+
+# Servers: NAME -> unix URI and tcp URI.
+declare -A uri_unix uri_tcp
+start() { "$@" >/dev/null 2>&1 & pids+=($!); }
+start "$serve" --unix "$dir/spindle.sock" disc="$file"
+start "$serve" --tcp 127.0.0.1:10901 disc="$file"
+start qemu-nbd -r -f raw -x disc -e 8 -k "$dir/qemu.sock" "$file"
+start qemu-nbd -r -f raw -x disc -e 8 -b 127.0.0.1 -p 10902 "$file"
+start nbdkit -f -r -U "$dir/nbdkit.sock" file "$file"
+start nbdkit -f -r -i 127.0.0.1 -p 10903 file "$file"
+wait_unix "$dir/spindle.sock"; wait_unix "$dir/qemu.sock"; wait_unix "$dir/nbdkit.sock"
+wait_tcp 10901; wait_tcp 10902; wait_tcp 10903
+uri_unix[spindle]="nbd+unix:///disc?socket=$dir/spindle.sock"
+uri_unix[qemu-nbd]="nbd+unix:///disc?socket=$dir/qemu.sock"
+uri_unix[nbdkit]="nbd+unix:///?socket=$dir/nbdkit.sock"
+uri_tcp[spindle]="nbd://127.0.0.1:10901/disc"
+uri_tcp[qemu-nbd]="nbd://127.0.0.1:10902/disc"
+uri_tcp[nbdkit]="nbd://127.0.0.1:10903/"
+servers=(spindle qemu-nbd nbdkit)
+
+for s in "${servers[@]}"; do
+  for u in "${uri_unix[$s]}" "${uri_tcp[$s]}"; do
+    got=$(nbdcopy "$u" - | sha1sum | cut -d' ' -f1)
+    [ "$got" = "$sum" ] || { echo "content differs: $s $u"; exit 1; }
+  done
+done
+
+best() { # best wall time of $runs runs of "$@"
+  local b=
+  for _ in $(seq "$runs"); do
+    local t0 t1 d; t0=$(now); "$@" >/dev/null; t1=$(now)
+    d=$(echo "$t1 - $t0" | bc -l)
+    if [ -z "$b" ] || [ "$(echo "$d < $b" | bc -l)" = 1 ]; then b=$d; fi
+  done
+  echo "$b"
+}
+mbps() { echo "scale=0; $size / $1 / 1000000" | bc -l; }
+
+cat_t=$(best cat "$file")
+cat_mb=$(mbps "$cat_t")
+declare -A mb
+for tr in unix tcp; do
+  for c in 1 4; do
+    for s in "${servers[@]}"; do
+      if [ $tr = unix ]; then u=${uri_unix[$s]}; else u=${uri_tcp[$s]}; fi
+      t=$(best nbdcopy --connections=$c "$u" null:)
+      mb[$s,$tr,$c]=$(mbps "$t")
+    done
+  done
+done
+
+table() {
+  echo "| transport | connections | spindle MB/s | qemu-nbd -r MB/s | nbdkit file MB/s | spindle / faster peer | spindle / cat |"
+  echo "|---|---|---|---|---|---|---|"
+  for tr in unix tcp; do
+    for c in 1 4; do
+      local sp=${mb[spindle,$tr,$c]} q=${mb[qemu-nbd,$tr,$c]} k=${mb[nbdkit,$tr,$c]}
+      local peer=$q; [ "$k" -gt "$peer" ] && peer=$k
+      printf '| %s | %d | %d | %d | %d | %.2fx | %.2fx |\n' "$tr" "$c" "$sp" "$q" "$k" \
+        "$(echo "$sp / $peer" | bc -l)" "$(echo "$sp / $cat_mb" | bc -l)"
+    done
+  done
+  echo
+  echo "\`cat\` of the file to /dev/null: $cat_mb MB/s."
+}
+out=$(table)
+echo "$out"
+
+if $write_docs; then
+  kernel=$(uname -r); cpus=$(nproc)
+  section=$(cat <<EOS
+## NBD server ($(date -u +%Y-%m-%d))
+
+\`bash bench/nbd.sh $runs --write-docs\`: a 1 GiB file of random bytes on tmpfs served read-only
+by spindle's NBD server core (crates/nbd, \`nbd-serve\` example, release build), by
+\`qemu-nbd -r -f raw -e 8\` (Debian 7.2) and by \`nbdkit -r file\` (Debian 1.32.5); copied with
+\`nbdcopy --connections=N URI null:\` (libnbd 1.14.2), best of $runs runs per cell; content
+checked first (sha1 through every server and transport). $cpus CPUs, kernel $kernel; client and
+servers share the CPUs. spindle sends file-backed ranges with sendfile(2) (see docs/nbd.md).
+
+$out
+EOS
+)
+  python3 - "$doc" "$section" <<'PY'
+import re, sys
+path, section = sys.argv[1], sys.argv[2]
+text = open(path).read()
+pat = re.compile(r"^## NBD server.*?(?=^## |\Z)", re.S | re.M)
+if pat.search(text):
+    text = pat.sub(section.rstrip() + "\n\n", text)
+else:
+    text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
+open(path, "w").write(text)
+PY
+  echo "wrote the NBD server section of $doc"
+fi
