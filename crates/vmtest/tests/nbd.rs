@@ -2,7 +2,7 @@
 //! socket and `spindle attach` puts them on the kernel's nbd devices; the kernel mounts them
 //! (ISO 9660 and UDF) and the files hash as `spindle extract` says on the host. Also: the
 //! devices are read-only, a mounted device refuses `detach`, the ioctl interface works as the
-//! netlink one does, and an empty drive is a clear error. One boot for all of it.
+//! netlink one does, the raw export reads as the BIN `spindle convert` writes, and an empty drive is a clear error. One boot for all of it.
 
 mod common;
 
@@ -44,6 +44,13 @@ vmtest_check ioctl-umount umount /mnt
 vmtest_check ioctl-detach spindle detach /dev/nbd3
 vmtest_check ioctl-detached sh -c 'sleep 1; ! test -e /sys/block/nbd3/pid'
 
+# The raw export (2352-byte sectors from the track's 150-sector pregap on) on 512-byte kernel
+# blocks: after the pregap, the BIN `spindle convert` writes, up to the last whole block.
+vmtest_check raw-attach spindle attach --raw 1 /dev/nbd4
+vmtest_check raw-size sh -c 'echo "kernel $(cat /sys/block/nbd4/size), host $(cat /data/raw.blocks)"; test "$(cat /sys/block/nbd4/size)" = "$(cat /data/raw.blocks)"'
+vmtest_check raw-bytes sh -c 'test "$(dd if=/dev/nbd4 bs=2352 skip=150 2>/dev/null | sha256sum | cut -d" " -f1)" = "$(cat /data/raw.sha256)"'
+vmtest_check raw-detach spindle detach /dev/nbd4
+
 # Clear refusals.
 vmtest_check empty-drive sh -c '! spindle attach 0 2>/tmp/empty.err && grep -q "drive 0 is empty" /tmp/empty.err'
 vmtest_check not-attached sh -c '! spindle detach /dev/nbd5 2>/tmp/na.err && grep -q "not attached" /tmp/na.err'
@@ -55,12 +62,16 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
     let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
     let udf = common::sample("libcdio/test-udf1.iso");
     let sectors = std::fs::metadata(&iso).unwrap().len() / 512;
+    // The ISO's one track starts at LBA 0 with a synthesised 150-sector pregap (spindle info).
+    let (raw_blocks, raw_sha256) = common::raw_export_expectation(&iso, 150);
     let outcome = VmTest::new("nbd")
         .spindle()
         .modules(["nbd", "isofs", "udf"])
         .file(&iso, "/data/sample.iso")
         .file(&udf, "/data/udf.iso")
         .data("/data/sample.sectors", format!("{sectors}\n"))
+        .data("/data/raw.blocks", format!("{raw_blocks}\n"))
+        .data("/data/raw.sha256", format!("{raw_sha256}\n"))
         .data("/data/iso.sha256", common::tree_sums(&iso, None, "/mnt"))
         .data("/data/udf.sha256", common::tree_sums(&udf, Some("udf"), "/mnt"))
         .script(SCRIPT)
@@ -89,6 +100,10 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
             "ioctl-umount",
             "ioctl-detach",
             "ioctl-detached",
+            "raw-attach",
+            "raw-size",
+            "raw-bytes",
+            "raw-detach",
             "empty-drive",
             "not-attached",
         ])

@@ -72,3 +72,25 @@ pub fn tree_sums(image: &Path, fs: Option<&str>, mount: &str) -> String {
     assert!(!lines.is_empty(), "{} has no files", image.display());
     lines.join("\n") + "\n"
 }
+
+/// What the kernel should show of a drive's raw export (`drive<N>.raw`, 2352-byte sectors from
+/// the first track's start, its pregap of `pregap` sectors included) on 512-byte blocks:
+/// (the device's size in blocks, the SHA-256 of the device's bytes after the pregap). The bytes
+/// come from the BIN `spindle convert` writes (MODE1/2352, no pregap), cut where the kernel's
+/// whole 512-byte blocks end.
+pub fn raw_export_expectation(image: &Path, pregap: u64) -> (u64, String) {
+    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let cue = tmp.path().join("x.cue");
+    run(Command::new(spindle).arg("convert").arg(image).arg(&cue));
+    let bin = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("bin")))
+        .expect("spindle convert wrote a .bin");
+    let bytes = std::fs::read(bin).unwrap();
+    let export = pregap * 2352 + bytes.len() as u64;
+    let blocks = export / 512;
+    let visible = (blocks * 512 - pregap * 2352) as usize;
+    (blocks, sha256(&bytes[..visible]))
+}
