@@ -51,6 +51,15 @@ vmtest_check raw-size sh -c 'echo "kernel $(cat /sys/block/nbd4/size), host $(ca
 vmtest_check raw-bytes sh -c 'test "$(dd if=/dev/nbd4 bs=2352 skip=150 2>/dev/null | sha256sum | cut -d" " -f1)" = "$(cat /data/raw.sha256)"'
 vmtest_check raw-detach spindle detach /dev/nbd4
 
+# Four connections (the export allows multi-conn); the backend names our socket and export.
+vmtest_check multi-attach spindle attach --connections 4 1 /dev/nbd6
+vmtest_check multi-backend grep -q ":drive1$" /sys/block/nbd6/backend
+vmtest_check multi-busy sh -c '! spindle attach 2 /dev/nbd6 2>/tmp/busy2.err && grep -q "/dev/nbd6 is busy" /tmp/busy2.err'
+vmtest_check multi-mount mount -t iso9660 -o ro /dev/nbd6 /mnt
+vmtest_sums multi-hashes / /data/iso.sha256
+vmtest_check multi-umount umount /mnt
+vmtest_check multi-detach spindle detach /dev/nbd6
+
 # Clear refusals.
 vmtest_check empty-drive sh -c '! spindle attach 0 2>/tmp/empty.err && grep -q "drive 0 is empty" /tmp/empty.err'
 vmtest_check not-attached sh -c '! spindle detach /dev/nbd5 2>/tmp/na.err && grep -q "not attached" /tmp/na.err'
@@ -104,6 +113,13 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
             "raw-size",
             "raw-bytes",
             "raw-detach",
+            "multi-attach",
+            "multi-backend",
+            "multi-busy",
+            "multi-mount",
+            "multi-hashes",
+            "multi-umount",
+            "multi-detach",
             "empty-drive",
             "not-attached",
         ])
