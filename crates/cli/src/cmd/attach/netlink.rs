@@ -2,9 +2,11 @@
 //! NBD_CMD_CONNECT hands connected sockets to the kernel, which then owns them (no process has
 //! to stay behind, unlike NBD_DO_IT); NBD_CMD_DISCONNECT ends a device's connection.
 //!
-//! Four small messages with fixed layouts, written here with libc: the nbd-netlink crate builds
-//! the same through neli (plus proc macros and anyhow in a library) and lacks the status query
-//! and explicit disconnect we need.
+//! Four small messages with fixed layouts, written here with libc. The nbd-netlink crate (0.3)
+//! builds them through neli, with proc macros and anyhow errors in a library, and its connect
+//! builder cannot name the device index, pass the server's transmission flags as they are, or
+//! set the backend identifier that `spindle detach DRIVE` finds devices by. It has no status
+//! query either.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
