@@ -76,7 +76,9 @@ impl EventStatus {
         if let Some(m) = self.media {
             b.extend_from_slice(&[m.event.code(), (m.tray_open as u8) | ((m.present as u8) << 1), 0, 0]);
         }
-        let len = (b.len() - 2) as u16;
+        // The event data length counts the bytes after the 4-byte header (what the Linux
+        // sr driver checks against the 4-byte media descriptor, and what QEMU sends).
+        let len = (b.len() - 4) as u16;
         b[0..2].copy_from_slice(&len.to_be_bytes());
         b
     }
@@ -84,7 +86,7 @@ impl EventStatus {
         need("event status header", b, 4)?;
         let len = u16::from_be_bytes([b[0], b[1]]) as usize;
         let class = b[2] & 7;
-        let media = (class == class::MEDIA && len >= 6 && b.len() >= 8).then(|| MediaStatus {
+        let media = (class == class::MEDIA && len >= 4 && b.len() >= 8).then(|| MediaStatus {
             event: MediaEvent::from_code(b[4]),
             tray_open: b[5] & 1 != 0,
             present: b[5] & 2 != 0,
@@ -173,7 +175,7 @@ mod tests {
             }),
         };
         let b = e.to_bytes();
-        assert_eq!(b, vec![0, 6, 4, 0x10, 2, 2, 0, 0]);
+        assert_eq!(b, vec![0, 4, 4, 0x10, 2, 2, 0, 0]);
         assert_eq!(EventStatus::parse(&b).unwrap(), e);
         let p = Performance {
             write: false,

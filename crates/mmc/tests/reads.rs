@@ -226,9 +226,9 @@ fn xa_forms() {
     let drive = ready(sample("libcdio/videocd.nrg"));
     let mut m = Mmc::new(&drive);
     // Find a Form 1 and a Form 2 sector from the raw subheaders.
-    let raw = read_cd_all(&mut m, 0, 1726 - 0, SectorType::Any, ReadCdFields::RAW, 2352);
+    let raw = read_cd_all(&mut m, 0, 1726, SectorType::Any, ReadCdFields::RAW, 2352);
     let form2 = |lba: usize| raw[lba * 2352 + 18] & 0x20 != 0;
-    let gap = |lba: usize| lba >= 676 && lba < 826; // the unstored pregap of track 2 reads as Form 1 zeros
+    let gap = |lba: usize| (676..826).contains(&lba); // the unstored pregap of track 2 reads as Form 1 zeros
     let f1 = (0..1726).find(|&l| !form2(l)).unwrap();
     let f2 = (0..1726).find(|&l| form2(l) && !gap(l)).expect("a Form 2 sector");
     assert!(raw[f1 * 2352 + 15] == 2 && raw[f2 * 2352 + 15] == 2);
