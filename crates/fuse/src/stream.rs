@@ -9,9 +9,11 @@
 //! cores at once instead of one after the other. It is also what lets a slow decoder (CHD,
 //! encrypted MDX) work ahead of a streaming reader.
 //!
-//! Each sequential stream holds at most two window buffers (reused, so no allocation per
-//! request), dropped with the handle; at most [`MAX_BUFFERS`] exist in the process, beyond
-//! which streams read synchronously.
+//! Each sequential stream holds a few window buffers (the window served, the one being
+//! read, up to two spare), reused, so no allocation per request (which, with the daemon's
+//! fixed malloc thresholds, would be an mmap and munmap of 1 MiB each time); they go with
+//! the handle. At most [`MAX_BUFFERS`] exist in the process; beyond that, streams read
+//! synchronously.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -113,19 +115,30 @@ fn workers() -> &'static Mutex<Sender<Job>> {
 struct State {
     /// Where the next request of a sequential reader starts.
     next: u64,
-    /// The window the reader is in.
-    cur: Option<Window>,
+    /// The window the reader is in (shared with the replies being sent from it).
+    cur: Option<Arc<Window>>,
     /// The window after it, being read.
     ahead: Option<Arc<Ahead>>,
-    /// A buffer to read the next window into.
-    spare: Option<Buf>,
+    /// Buffers to read the next windows into (at most two: one may still be in a reply
+    /// when the next window is needed).
+    spare: Vec<Buf>,
 }
 
 impl State {
-    /// Keeps `buf` for the next window (one spare is enough; more are freed).
+    /// Keeps `buf` for a next window (two spares at most; more are freed).
     fn keep(&mut self, buf: Buf) {
-        if self.spare.is_none() {
-            self.spare = Some(buf);
+        if self.spare.len() < 2 {
+            self.spare.push(buf);
+        }
+    }
+
+    /// Lets go of the current window; its buffer is kept unless a reply still sends from
+    /// it (then [`Stream::done`] keeps it).
+    fn retire(&mut self) {
+        if let Some(w) = self.cur.take()
+            && let Ok(w) = Arc::try_unwrap(w)
+        {
+            self.keep(w.buf);
         }
     }
 }
@@ -146,7 +159,7 @@ pub(crate) enum Served {
 }
 
 pub(crate) struct WindowRef {
-    window: Window,
+    window: Arc<Window>,
     from: usize,
     to: usize,
 }
@@ -167,7 +180,8 @@ impl Stream {
     }
 
     /// Looks for `[offset, offset + size)` in the windows read ahead, and starts reading the
-    /// next window when the handle reads sequentially.
+    /// next window when the handle reads sequentially. Random reads are misses and leave
+    /// the windows alone.
     pub(crate) fn serve(&self, offset: u64, size: u32) -> Served {
         let end = (offset + size as u64).min(self.size);
         if offset >= end {
@@ -177,23 +191,26 @@ impl Stream {
         let sequential = offset == st.next;
         st.next = offset + size as u64;
         if !sequential {
-            // Random access: let the windows go (the buffers stay for a later run).
-            if let Some(w) = st.cur.take() {
-                st.keep(w.buf);
-            }
-            st.ahead = None;
             return Served::Miss;
         }
         if !st.cur.as_ref().is_some_and(|w| w.covers(offset, end)) {
-            if let Some(w) = st.cur.take() {
-                st.keep(w.buf);
-            }
-            if let Some(a) = st.ahead.take().filter(|a| a.start <= offset) {
-                match a.wait() {
-                    Ok(w) if w.covers(offset, end) => st.cur = Some(w),
+            st.retire();
+            match st.ahead.take() {
+                // The window this request starts in: wait for it.
+                Some(a) if a.start <= offset => match a.wait() {
+                    Ok(w) if w.covers(offset, end) => st.cur = Some(Arc::new(w)),
                     Ok(w) => st.keep(w.buf),
                     Err(b) => st.keep(b),
-                }
+                },
+                // The window right after this request (the reply that read the window
+                // before it has not given it back yet): keep reading it.
+                Some(a) if a.start == end => st.ahead = Some(a),
+                // Elsewhere: reclaim its buffer.
+                Some(a) => match a.wait() {
+                    Ok(w) => st.keep(w.buf),
+                    Err(b) => st.keep(b),
+                },
+                None => {}
             }
         }
         // Read the window after the one being served (or after this request, on a miss).
@@ -201,12 +218,12 @@ impl Stream {
         if st.ahead.is_none() && next < self.size {
             self.start_ahead(&mut st, next);
         }
-        match st.cur.take() {
-            Some(w) => {
-                let from = (offset - w.start) as usize;
-                let to = (end - w.start) as usize;
-                Served::Window(WindowRef { window: w, from, to })
-            }
+        match &st.cur {
+            Some(w) => Served::Window(WindowRef {
+                window: w.clone(),
+                from: (offset - w.start) as usize,
+                to: (end - w.start) as usize,
+            }),
             None => Served::Miss,
         }
     }
@@ -214,15 +231,14 @@ impl Stream {
     /// Gives back a window after its bytes were sent.
     pub(crate) fn done(&self, w: WindowRef) {
         let mut st = self.state.lock().unwrap();
-        if st.cur.is_none() {
-            st.cur = Some(w.window);
-        } else {
-            st.keep(w.window.buf);
+        // Retired while we sent from it: we hold the last reference, keep the buffer.
+        if let Ok(w) = Arc::try_unwrap(w.window) {
+            st.keep(w.buf);
         }
     }
 
     fn start_ahead(&self, st: &mut State, start: u64) {
-        let Some(mut buf) = st.spare.take().or_else(Buf::new) else {
+        let Some(mut buf) = st.spare.pop().or_else(Buf::new) else {
             return;
         };
         let ahead = Arc::new(Ahead {
