@@ -152,7 +152,7 @@ impl Write for Channel {
 }
 
 /// Writes every byte of `parts` with as few syscalls as the socket allows.
-pub fn write_all_vectored(w: &mut impl Write, parts: &[&[u8]]) -> io::Result<()> {
+pub fn write_all_vectored<W: Write + ?Sized>(w: &mut W, parts: &[&[u8]]) -> io::Result<()> {
     let mut slices: Vec<IoSlice<'_>> = parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
     let mut bufs = &mut slices[..];
     while !bufs.is_empty() {

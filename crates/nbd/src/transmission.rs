@@ -18,6 +18,9 @@ use crate::socket::{Channel, Socket, TlsStream, send_file, write_all_vectored};
 
 /// Largest buffer a worker keeps between requests.
 const KEEP_BUFFER: usize = 1 << 20;
+/// Reads are served in pieces of at most this (one structured chunk or one write each),
+/// except structured reads with NBD_CMD_FLAG_DF, which must be one chunk.
+const PIECE: usize = 1 << 20;
 /// Most extents in one BLOCK_STATUS reply.
 const MAX_EXTENTS: usize = 1 << 16;
 
@@ -74,16 +77,21 @@ impl Conn<'_> {
         self.broken.load(Ordering::Relaxed)
     }
 
-    /// Writes one whole reply; a failed write ends the connection.
-    fn send(&self, parts: &[&[u8]]) {
-        let r = match &self.out {
-            Out::Plain(s) => write_all_vectored(&mut *s.lock().unwrap_or_else(|p| p.into_inner()), parts),
+    /// Runs `f` with the reply stream locked (a reply written in several writes).
+    fn with_writer(&self, f: impl FnOnce(&mut dyn io::Write) -> io::Result<()>) -> io::Result<()> {
+        match &self.out {
+            Out::Plain(s) => f(&mut *s.lock().unwrap_or_else(|p| p.into_inner())),
             Out::Tls(s) => {
                 let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
-                write_all_vectored(&mut *s, parts).and_then(|_| s.flush())
+                f(&mut *s)?;
+                s.flush()
             }
-        };
-        if r.is_err() {
+        }
+    }
+
+    /// Writes one whole reply; a failed write ends the connection.
+    fn send(&self, parts: &[&[u8]]) {
+        if self.with_writer(|w| write_all_vectored(w, parts)).is_err() {
             self.fail();
         }
     }
@@ -145,46 +153,102 @@ impl Conn<'_> {
         self.release(job.weight);
     }
 
-    fn read(&self, req: &Request, buf: &mut Vec<u8>) {
+    /// The bytes a queued read holds while a worker serves it: whole only when the reply
+    /// must be one chunk of structured data (NBD_CMD_FLAG_DF), else one piece.
+    fn read_weight(&self, req: &Request) -> usize {
         let len = req.length as usize;
-        let head_simple;
-        let head_chunk;
-        let offset_be = req.offset.to_be_bytes();
-        let head: &[&[u8]] = if self.structured {
-            head_chunk = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, req.cookie, 8 + req.length);
-            &[&head_chunk, &offset_be]
+        if self.structured && req.flags & CMD_FLAG_DF != 0 {
+            len
         } else {
-            head_simple = simple_reply(0, req.cookie);
-            &[&head_simple]
+            len.min(PIECE)
+        }
+    }
+
+    /// sendfile for file-backed ranges on plain sockets; true when it handled the read.
+    fn read_zero_copy(&self, req: &Request) -> bool {
+        if !self.zero_copy {
+            return false;
+        }
+        let len = req.length as u64;
+        let (Out::Plain(sock), Some((file, at))) = (&self.out, self.export.file_range(req.offset, len)) else {
+            return false;
         };
-        if self.zero_copy {
-            if let (Out::Plain(sock), Some((file, at))) = (&self.out, self.export.file_range(req.offset, len as u64)) {
-                let sock = sock.lock().unwrap_or_else(|p| p.into_inner());
-                let mut h = [0u8; CHUNK_HEADER_LEN + 8];
-                let mut n = 0;
-                for p in head {
-                    h[n..n + p.len()].copy_from_slice(p);
-                    n += p.len();
-                }
-                let r = send_more(&sock, &h[..n]).and_then(|_| send_file(&sock, file, at, len as u64));
-                drop(sock);
-                if r.is_err() {
-                    self.fail();
-                }
-                return;
-            }
+        let mut h = [0u8; CHUNK_HEADER_LEN + 8];
+        let n = if self.structured {
+            h[..CHUNK_HEADER_LEN].copy_from_slice(&chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, req.cookie, 8 + req.length));
+            h[CHUNK_HEADER_LEN..].copy_from_slice(&req.offset.to_be_bytes());
+            CHUNK_HEADER_LEN + 8
+        } else {
+            h[..SIMPLE_REPLY_LEN].copy_from_slice(&simple_reply(0, req.cookie));
+            SIMPLE_REPLY_LEN
+        };
+        let sock = sock.lock().unwrap_or_else(|p| p.into_inner());
+        let r = send_more(&sock, &h[..n]).and_then(|_| send_file(&sock, file, at, len));
+        drop(sock);
+        if r.is_err() {
+            self.fail();
         }
-        if buf.len() < len {
-            buf.resize(len, 0);
+        true
+    }
+
+    fn read(&self, req: &Request, buf: &mut Vec<u8>) {
+        if self.read_zero_copy(req) {
+            return;
         }
-        let data = &mut buf[..len];
-        match self.export.read_at(req.offset, data) {
-            Ok(()) => {
-                let mut parts: Vec<&[u8]> = head.to_vec();
-                parts.push(data);
-                self.send(&parts);
+        let len = req.length as usize;
+        let piece = self.read_weight(req);
+        if buf.len() < piece {
+            buf.resize(piece, 0);
+        }
+        let error = |at: u64, e: io::Error| (wire_error(&e), format!("read at {at}: {e}"));
+        if self.structured {
+            // One OFFSET_DATA chunk per piece (the last one DONE), so that a big read holds
+            // one piece of memory; an error ends the reply with an ERROR chunk.
+            let mut done = 0;
+            while done < len {
+                let n = piece.min(len - done);
+                let at = req.offset + done as u64;
+                if let Err(e) = self.export.read_at(at, &mut buf[..n]) {
+                    let (code, msg) = error(at, e);
+                    self.send_error(req.cookie, code, &msg);
+                    break;
+                }
+                let last = done + n == len;
+                let flags = if last { REPLY_FLAG_DONE } else { 0 };
+                let head = chunk_header(flags, REPLY_TYPE_OFFSET_DATA, req.cookie, 8 + n as u32);
+                self.send(&[&head, &at.to_be_bytes(), &buf[..n]]);
+                done += n;
+                if self.is_broken() {
+                    break;
+                }
             }
-            Err(e) => self.send_error(req.cookie, wire_error(&e), &format!("read at {}: {e}", req.offset)),
+        } else {
+            // Simple replies: the first piece is read before the header, so that its error
+            // can still be reported; a later error leaves no way to say so but hanging up.
+            let n = piece.min(len);
+            match self.export.read_at(req.offset, &mut buf[..n]) {
+                Err(e) => {
+                    let (code, msg) = error(req.offset, e);
+                    self.send_error(req.cookie, code, &msg);
+                }
+                Ok(()) => {
+                    let head = simple_reply(0, req.cookie);
+                    let r = self.with_writer(|w| {
+                        write_all_vectored(w, &[&head, &buf[..n]])?;
+                        let mut done = n;
+                        while done < len {
+                            let m = piece.min(len - done);
+                            self.export.read_at(req.offset + done as u64, &mut buf[..m])?;
+                            write_all_vectored(w, &[&buf[..m]])?;
+                            done += m;
+                        }
+                        Ok(())
+                    });
+                    if r.is_err() {
+                        self.fail();
+                    }
+                }
+            }
         }
         if buf.len() > KEEP_BUFFER {
             buf.truncate(KEEP_BUFFER);
@@ -402,7 +466,7 @@ fn reader_loop(
                     // worker takes: the reader sends it itself.
                     conn.read(&req, buf);
                 } else {
-                    let weight = req.length as usize;
+                    let weight = conn.read_weight(&req);
                     if !conn.acquire(weight) {
                         return Ok(());
                     }

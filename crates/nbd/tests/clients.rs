@@ -209,5 +209,9 @@ fn our_client_reads_and_sees_the_flags() {
     assert!(e.to_string().contains("EINVAL"), "{e}");
     assert_eq!(spindle_nbd::client::read(&mut s, 0, 1).unwrap(), &data[..1]);
     spindle_nbd::client::disconnect(&mut s).unwrap();
+    // Simple replies bigger than a 1 MiB piece, from memory (no sendfile).
+    let (mut s, _) = spindle_nbd::client::connect_unix(&srv.sock, "mem").unwrap();
+    let big = spindle_nbd::client::read(&mut s, 999, (5 << 20) + 3).unwrap();
+    assert!(big == data[999..999 + (5 << 20) + 3]);
     assert!(spindle_nbd::client::connect_unix(&srv.sock, "missing").is_err());
 }

@@ -49,6 +49,16 @@ impl TestServer {
         }
     }
 
+    /// A handle on a server run elsewhere (a subprocess), for the socket path only.
+    pub fn unix_path_only(sock: PathBuf) -> TestServer {
+        TestServer {
+            server: Server::new(Arc::new(StaticCatalog::new()), ServerConfig::default()),
+            sock,
+            port: 0,
+            thread: None,
+        }
+    }
+
     /// `nbd+unix:///NAME?socket=...`
     pub fn uri(&self, name: &str) -> String {
         if self.port != 0 {
