@@ -1,5 +1,6 @@
 //! The kernel's own CD-ROM stack on QEMU's emulated ATAPI drive (`-cdrom`): /dev/sr0 appears, it
-//! mounts as ISO 9660, and its files and bytes match what spindle reads on the host. Issue 8's
+//! mounts as ISO 9660, and its files and bytes match what spindle reads on the host; with `sg`,
+//! /dev/sg0 is the same drive (SCSI type 5, a CD/DVD drive). Issue 8's
 //! ripper reuses this setup (QEMU's drive is an MMC implementation we did not write).
 
 mod common;
@@ -15,7 +16,7 @@ fn qemu_cdrom_mounts_and_matches_spindle() {
     let cat_sum = format!("{}  /mnt/dir2/large.txt\n", common::cat_sha256(&iso, "/dir2/large.txt"));
     let tree = common::tree_sums(&iso, None, "/mnt");
     let outcome = VmTest::new("cdrom")
-        .modules(["scsi_common", "scsi_mod", "cdrom", "sr_mod", "libata", "ata_piix", "isofs"])
+        .modules(["scsi_common", "scsi_mod", "cdrom", "sr_mod", "libata", "ata_piix", "isofs", "sg"])
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/device.sha256", device_sum)
         .data("/data/cat.sha256", cat_sum)
@@ -23,6 +24,8 @@ fn qemu_cdrom_mounts_and_matches_spindle() {
         .script(
             r#"
 vmtest_check sr0 vmtest_wait /dev/sr0 20
+vmtest_check sg0 vmtest_wait /dev/sg0 10
+vmtest_check sg0-type sh -c 'test "$(cat /sys/class/scsi_generic/sg0/device/type)" = 5'
 vmtest_sums sr0-bytes / /data/device.sha256
 vmtest_check mount mount -t iso9660 -o ro /dev/sr0 /mnt
 vmtest_sums cat-hash / /data/cat.sha256
@@ -30,7 +33,7 @@ vmtest_sums tree-hashes / /data/tree.sha256
 vmtest_check umount umount /mnt
 "#,
         )
-        .expect(["sr0", "sr0-bytes", "mount", "cat-hash", "tree-hashes", "umount"])
+        .expect(["sr0", "sg0", "sg0-type", "sr0-bytes", "mount", "cat-hash", "tree-hashes", "umount"])
         .timeout(Duration::from_secs(120))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));

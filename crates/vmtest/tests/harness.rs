@@ -41,7 +41,7 @@ fn a_hung_guest_times_out() {
     let err = VmTest::new("harness-timeout")
         .script("vmtest_pass started\nsleep 600\n")
         .expect(["started"])
-        .timeout(Duration::from_secs(15))
+        .timeout(Duration::from_secs(20))
         .run_checked()
         .expect_err("a guest that never finishes must fail")
         .to_string();
