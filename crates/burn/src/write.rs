@@ -189,7 +189,7 @@ pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicB
         source_error: Mutex::new(None),
         progress,
     };
-    let (ret_tx, ret_rx) = std::sync::mpsc::channel::<Arc<Chunk>>();
+    let (ret_tx, ret_rx) = std::sync::mpsc::channel::<()>();
     let mut txs = Vec::new();
     let mut rxs = Vec::new();
     for _ in &targets {
@@ -237,54 +237,50 @@ pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicB
     }
 }
 
-/// The reader: one pass over the source, chunk hashes recorded for the verifiers.
-fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, ret: Receiver<Arc<Chunk>>) -> u128 {
+/// The reader: one pass over the source, chunk hashes recorded for the verifiers. The
+/// reader keeps every buffer of its pool; a buffer is free again when no writer holds it
+/// (its count is back to one), and writers send a note each time they let one go.
+fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, freed: Receiver<()>) -> u128 {
     let total = sh.src.len();
     let chunk = sh.opts.chunk;
     let pool_max = sh.opts.depth * 2 + 1;
-    let mut pool = 0usize;
-    let mut free: Vec<AlignedBuf> = Vec::new();
+    let mut pool: Vec<Arc<Chunk>> = Vec::new();
     let mut whole = Xxh3::new();
     let mut off = 0u64;
     while off < total && !sh.cancel.load(Ordering::Relaxed) {
-        let mut buf = match free.pop() {
-            Some(b) => b,
-            None if pool < pool_max => {
-                pool += 1;
-                AlignedBuf::new(chunk)
+        let slot = loop {
+            if let Some(i) = pool.iter_mut().position(|a| Arc::get_mut(a).is_some()) {
+                break i;
             }
-            None => loop {
-                match ret.recv() {
-                    Ok(a) => {
-                        if let Ok(c) = Arc::try_unwrap(a) {
-                            break c.buf;
-                        }
-                    }
-                    // Every writer is gone: nothing left to feed.
-                    Err(_) => return whole.digest128(),
-                }
-            },
+            if pool.len() < pool_max {
+                pool.push(Arc::new(Chunk {
+                    off: 0,
+                    len: 0,
+                    buf: AlignedBuf::new(chunk),
+                }));
+                break pool.len() - 1;
+            }
+            if freed.recv().is_err() {
+                // Every writer is gone: nothing left to feed.
+                return whole.digest128();
+            }
         };
+        let c = Arc::get_mut(&mut pool[slot]).expect("free buffer");
         let len = (total - off).min(chunk as u64) as usize;
-        if let Err(e) = sh.src.bytes.read_exact_at(&mut buf.as_mut_slice()[..len], off) {
+        c.off = off;
+        c.len = len;
+        if let Err(e) = sh.src.bytes.read_exact_at(&mut c.buf.as_mut_slice()[..len], off) {
             *sh.source_error.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(format!("reading {} at byte {off}: {e}", sh.src.path.display()));
             break;
         }
-        let data = &buf.as_slice()[..len];
+        let data = &c.buf.as_slice()[..len];
         sh.hashes.lock().unwrap_or_else(|p| p.into_inner()).push(xxh3_128(data));
         whole.update(data);
-        let c = Arc::new(Chunk { off, len, buf });
         for tx in &txs {
-            let _ = tx.send(c.clone());
+            let _ = tx.send(pool[slot].clone());
         }
         off += len as u64;
-        // Buffers the writers are done with.
-        while let Ok(a) = ret.try_recv() {
-            if let Ok(c) = Arc::try_unwrap(a) {
-                free.push(c.buf);
-            }
-        }
     }
     whole.digest128()
 }
@@ -312,7 +308,7 @@ impl Rate {
     }
 }
 
-fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<Arc<Chunk>>, sh: &Shared) -> TargetReport {
+fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, sh: &Shared) -> TargetReport {
     let total = sh.src.len();
     let started = Instant::now();
     let rate = Rate::new();
@@ -330,7 +326,8 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<Arc<Ch
                 Err(e) => error = Some(format!("writing at byte {}: {e}", c.off)),
             }
         }
-        let _ = ret.send(c);
+        drop(c);
+        let _ = ret.send(());
     }
     drop(ret);
     let report = |outcome, write_secs: f64, verify_secs: f64| TargetReport {

@@ -240,3 +240,33 @@ fn bootability_hybrid_plain_and_windows_isos() {
     assert_eq!(b, Boot::WindowsIso, "{}", b.message());
     assert!(b.message().contains("Windows"));
 }
+
+#[test]
+fn thousands_of_small_chunks_through_one_fast_target_never_stall() {
+    // Regression: buffers the writer returned while the reader still held its own reference
+    // fell out of the pool, and after `2 * depth + 1` of them the reader waited forever.
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = done.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(120));
+        if !flag.load(Ordering::Relaxed) {
+            eprintln!("the burn stalled");
+            std::process::exit(1);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..48u32 << 20).map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8).collect();
+    let src = Source::from_bytes(&dir.path().join("mem.img"), data.clone());
+    let l = Loop::new(dir.path(), "fast.img", 48 << 20, &[]);
+    for depth in [1, 2, 4] {
+        let opts = Options {
+            chunk: 16 << 10,
+            depth,
+            verify: true,
+        };
+        let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
+        assert_eq!(report.targets[0].outcome, Outcome::Verified, "depth {depth}");
+    }
+    done.store(true, Ordering::Relaxed);
+    assert!(l.head(data.len()) == data);
+}
