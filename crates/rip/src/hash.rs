@@ -1,0 +1,122 @@
+//! CRC32, MD5 and SHA-1 of a stream of bytes, and the `<rom>` lines redump datfiles list per
+//! track file.
+
+use md5::{Digest as _, Md5};
+use sha1::Sha1;
+
+/// The three digests of one file, computed as its bytes go by.
+#[derive(Clone)]
+pub struct Hasher {
+    crc: crc32fast::Hasher,
+    md5: Md5,
+    sha1: Sha1,
+    size: u64,
+}
+
+impl Default for Hasher {
+    fn default() -> Hasher {
+        Hasher::new()
+    }
+}
+
+/// Finished digests, lower-case hex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Digests {
+    pub size: u64,
+    pub crc32: String,
+    pub md5: String,
+    pub sha1: String,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl Hasher {
+    pub fn new() -> Hasher {
+        Hasher {
+            crc: crc32fast::Hasher::new(),
+            md5: Md5::new(),
+            sha1: Sha1::new(),
+            size: 0,
+        }
+    }
+
+    pub fn update(&mut self, data: &[u8]) {
+        self.crc.update(data);
+        self.md5.update(data);
+        self.sha1.update(data);
+        self.size += data.len() as u64;
+    }
+
+    pub fn finish(self) -> Digests {
+        Digests {
+            size: self.size,
+            crc32: format!("{:08x}", self.crc.finalize()),
+            md5: hex(&self.md5.finalize()),
+            sha1: hex(&self.sha1.finalize()),
+        }
+    }
+
+    /// The digests of a file read from the start (`len` bytes from `offset`, or to its end).
+    pub fn of_file(path: &std::path::Path, offset: u64, len: Option<u64>) -> std::io::Result<Digests> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = std::fs::File::open(path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut left = len.unwrap_or(u64::MAX);
+        let mut h = Hasher::new();
+        let mut buf = vec![0u8; 1 << 20];
+        while left > 0 {
+            let want = (buf.len() as u64).min(left) as usize;
+            let n = f.read(&mut buf[..want])?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            left -= n as u64;
+        }
+        Ok(h.finish())
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+impl Digests {
+    /// The datfile line for a file: `<rom name="..." size="..." crc="..." md5="..." sha1="..."/>`.
+    pub fn rom_line(&self, name: &str) -> String {
+        format!(
+            "<rom name=\"{}\" size=\"{}\" crc=\"{}\" md5=\"{}\" sha1=\"{}\"/>",
+            xml_escape(name),
+            self.size,
+            self.crc32,
+            self.md5,
+            self.sha1
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_digests() {
+        let mut h = Hasher::new();
+        h.update(b"The quick brown fox ");
+        h.update(b"jumps over the lazy dog");
+        let d = h.finish();
+        assert_eq!(d.crc32, "414fa339");
+        assert_eq!(d.md5, "9e107d9d372bb6826bd81d3542a419d6");
+        assert_eq!(d.sha1, "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12");
+        assert_eq!(d.size, 43);
+        assert_eq!(
+            d.rom_line("A & B (Track 1).bin"),
+            "<rom name=\"A &amp; B (Track 1).bin\" size=\"43\" crc=\"414fa339\" md5=\"9e107d9d372bb6826bd81d3542a419d6\" sha1=\"2fd4e1c67a2d28fced849ee1bb76e7391b93eb12\"/>"
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! # spindle-rip: the ripper library
+//!
+//! Reads physical discs through any [`spindle_mmc::Transport`] (Linux SG_IO, or the emulated
+//! drive in tests): the disc layout from the drive ([`layout`]), sectors rescued in
+//! ddrescue's phases with a map file that lets a rip resume ([`rescue`], [`map`]), and the
+//! hashes redump datfiles list ([`hash`]).
+
+pub mod drive;
+mod error;
+pub mod hash;
+pub mod layout;
+pub mod map;
+pub mod rescue;
+
+pub use error::{Result, RipError};
+pub use map::{RescueMap, Status};

@@ -1,0 +1,359 @@
+//! Rescuing the sectors of one read area in ddrescue's phases, recording every outcome in a
+//! [`RescueMap`] so that an interrupted or partial rip resumes where it stopped.
+//!
+//! 1. **Copy**: clusters of sectors in order. After a failure the rescue skips ahead (the
+//!    skip doubles while failures continue, up to a limit), so one bad area does not cost
+//!    hundreds of slow failing reads before the good rest of the disc is safe; the failed
+//!    cluster is marked non-trimmed. A second sweep then reads the skipped areas, without
+//!    skipping.
+//! 2. **Trim**: each non-trimmed area is read sector by sector from its leading edge until
+//!    one fails, then from its trailing edge back; both failures are bad, the middle is left
+//!    for scraping.
+//! 3. **Scrape**: every sector left is read alone: read or bad.
+//! 4. **Retry**: bad sectors are read again, `retries` passes.
+//!
+//! The map is saved when a phase ends, every `map_interval`, when the rescue is cancelled
+//! (the `cancel` flag, set by a Ctrl-C handler), and at the end.
+
+use crate::error::{Result, RipError};
+use crate::map::{Phase, RescueMap, Status};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How a read went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Every sector arrived.
+    All,
+    /// The sectors before this count arrived; the one at this count failed (the ones after
+    /// it are unknown).
+    FailedAt(u32),
+}
+
+/// Where sectors come from (a drive in some read mode).
+pub trait SectorSource {
+    /// Bytes per sector in this read mode.
+    fn sector_size(&self) -> u32;
+    /// Reads `count` sectors from index `first` into `buf` (`count * sector_size` bytes).
+    /// `Err` ends the rescue (the medium is gone, the drive does not answer sensibly).
+    fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome>;
+}
+
+/// Where rescued sectors go.
+pub trait SectorSink {
+    /// Writes whole sectors from index `first`.
+    fn write(&mut self, first: u64, data: &[u8]) -> Result<()>;
+}
+
+/// Sectors into a file at `index * sector_size` (plus a base offset).
+pub struct FileSink {
+    file: std::fs::File,
+    path: PathBuf,
+    sector_size: u64,
+    offset: u64,
+}
+
+impl FileSink {
+    /// Opens (creating, never truncating: a resumed rip keeps what it has) `path`.
+    pub fn open(path: &Path, sector_size: u32, offset: u64) -> Result<FileSink> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|source| RipError::Io {
+                path: path.to_path_buf(),
+                what: "opening the output",
+                source,
+            })?;
+        Ok(FileSink {
+            file,
+            path: path.to_path_buf(),
+            sector_size: sector_size as u64,
+            offset,
+        })
+    }
+
+    /// Makes the file exactly `sectors` long (unread sectors read as zeros).
+    pub fn set_sectors(&mut self, sectors: u64) -> Result<()> {
+        self.file
+            .set_len(self.offset + sectors * self.sector_size)
+            .map_err(|source| RipError::Io {
+                path: self.path.clone(),
+                what: "sizing the output",
+                source,
+            })
+    }
+
+    pub fn sync(&mut self) -> Result<()> {
+        self.file.sync_data().map_err(|source| RipError::Io {
+            path: self.path.clone(),
+            what: "flushing the output",
+            source,
+        })
+    }
+}
+
+impl SectorSink for FileSink {
+    fn write(&mut self, first: u64, data: &[u8]) -> Result<()> {
+        use std::os::unix::fs::FileExt;
+        let at = self.offset + first * self.sector_size;
+        self.file.write_all_at(data, at).map_err(|source| RipError::Io {
+            path: self.path.clone(),
+            what: "writing sectors",
+            source,
+        })
+    }
+}
+
+/// Tuning of a rescue.
+#[derive(Clone, Debug)]
+pub struct RescueOptions {
+    /// Sectors per read in the copy phase.
+    pub cluster: u32,
+    /// Sectors skipped after the first failure (doubling up to `skip_max`).
+    pub skip_min: u64,
+    pub skip_max: u64,
+    /// Passes over bad sectors after scraping.
+    pub retries: u32,
+    /// How often the map is saved while reading.
+    pub map_interval: Duration,
+}
+
+impl Default for RescueOptions {
+    fn default() -> RescueOptions {
+        RescueOptions {
+            cluster: 32,
+            skip_min: 64,
+            skip_max: 16384,
+            retries: 1,
+            map_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Where a rescue is, for a progress display.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    pub phase: Phase,
+    pub pass: u32,
+    pub position: u64,
+    pub finished: u64,
+    /// Sectors failed so far (non-trimmed, non-scraped and bad).
+    pub errors: u64,
+    pub total: u64,
+    pub elapsed: Duration,
+}
+
+/// How a rescue ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub finished: u64,
+    /// Indexes of the sectors still unreadable.
+    pub bad: Vec<u64>,
+    /// Reads issued.
+    pub reads: u64,
+}
+
+/// One rescue of one read area.
+pub struct Rescue<'a> {
+    pub source: &'a mut dyn SectorSource,
+    pub sink: &'a mut dyn SectorSink,
+    pub map: &'a mut RescueMap,
+    /// Where the map is saved (`None`: kept in memory only).
+    pub map_path: Option<&'a Path>,
+    pub options: RescueOptions,
+    pub cancel: Option<&'a AtomicBool>,
+    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
+}
+
+struct Run<'r, 'a> {
+    r: &'r mut Rescue<'a>,
+    buf: Vec<u8>,
+    started: Instant,
+    saved: Instant,
+    reads: u64,
+}
+
+impl Rescue<'_> {
+    /// Runs every phase still to do. A cancel saves the map and returns
+    /// [`RipError::Cancelled`]; a source error saves the map and returns the error.
+    pub fn run(&mut self) -> Result<Summary> {
+        let ss = self.source.sector_size() as usize;
+        let cluster = self.options.cluster.max(1);
+        let mut run = Run {
+            buf: vec![0u8; cluster as usize * ss],
+            started: Instant::now(),
+            saved: Instant::now(),
+            reads: 0,
+            r: self,
+        };
+        let result = run.all_phases();
+        let saved = run.save();
+        let reads = run.reads;
+        result?;
+        saved?;
+        Ok(Summary {
+            finished: self.map.count(Status::Finished),
+            bad: self.map.bad_sectors(),
+            reads,
+        })
+    }
+}
+
+impl Run<'_, '_> {
+    fn save(&mut self) -> Result<()> {
+        self.saved = Instant::now();
+        match self.r.map_path {
+            Some(p) => self.r.map.save(p),
+            None => Ok(()),
+        }
+    }
+
+    fn tick(&mut self, phase: Phase, position: u64) -> Result<()> {
+        self.r.map.phase = phase;
+        self.r.map.position = position;
+        if self.r.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(RipError::Cancelled);
+        }
+        if self.saved.elapsed() >= self.r.options.map_interval {
+            self.save()?;
+        }
+        if let Some(p) = self.r.progress.as_mut() {
+            let m = &*self.r.map;
+            let errors = m.count(Status::NonTrimmed) + m.count(Status::NonScraped) + m.count(Status::Bad);
+            p(&Progress {
+                phase,
+                pass: m.pass,
+                position,
+                finished: m.count(Status::Finished),
+                errors,
+                total: m.sectors,
+                elapsed: self.started.elapsed(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads `n` sectors at `at`, writes what arrived, marks the map; returns how many
+    /// arrived before a failure (`n` when all did).
+    fn read(&mut self, at: u64, n: u32, on_fail: Status) -> Result<u32> {
+        let ss = self.r.source.sector_size() as usize;
+        let buf = &mut self.buf[..n as usize * ss];
+        self.reads += 1;
+        let outcome = self.r.source.read(at, n, buf)?;
+        let good = match outcome {
+            ReadOutcome::All => n,
+            ReadOutcome::FailedAt(k) => k.min(n),
+        };
+        if good > 0 {
+            self.r.sink.write(at, &buf[..good as usize * ss])?;
+            self.r.map.set(at, good as u64, Status::Finished);
+        }
+        if good < n {
+            self.r.map.set(at + good as u64, (n - good) as u64, on_fail);
+        }
+        Ok(good)
+    }
+
+    fn all_phases(&mut self) -> Result<()> {
+        self.copy(true)?;
+        self.copy(false)?;
+        self.save()?;
+        self.trim()?;
+        self.save()?;
+        self.scrape()?;
+        self.save()?;
+        for _ in 0..self.r.options.retries {
+            if self.r.map.count(Status::Bad) == 0 {
+                break;
+            }
+            self.r.map.pass += 1;
+            self.retry()?;
+            self.save()?;
+        }
+        self.r.map.phase = Phase::Finished;
+        self.r.map.position = self.r.map.sectors;
+        Ok(())
+    }
+
+    /// The copy phase: with `skipping`, jump ahead after failures (the skipped sectors stay
+    /// non-tried for the sweep without skipping).
+    fn copy(&mut self, skipping: bool) -> Result<()> {
+        let cluster = self.r.options.cluster.max(1) as u64;
+        let mut skip = 0u64;
+        for run in self.r.map.runs_with(Status::NonTried) {
+            let mut at = run.start;
+            while at < run.end() {
+                // The run may have been split by earlier reads of this sweep.
+                if self.r.map.status(at) != Some(Status::NonTried) {
+                    at += 1;
+                    continue;
+                }
+                self.tick(Phase::Copying, at)?;
+                let n = cluster.min(run.end() - at) as u32;
+                let good = self.read(at, n, Status::NonTrimmed)?;
+                at += n as u64;
+                if good < n {
+                    if skipping {
+                        skip = if skip == 0 {
+                            self.r.options.skip_min
+                        } else {
+                            (skip * 2).min(self.r.options.skip_max)
+                        };
+                        at = (at + skip).min(run.end());
+                    }
+                } else {
+                    skip = 0;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn trim(&mut self) -> Result<()> {
+        for run in self.r.map.runs_with(Status::NonTrimmed) {
+            let (mut lo, mut hi) = (run.start, run.end());
+            while lo < hi {
+                self.tick(Phase::Trimming, lo)?;
+                let good = self.read(lo, 1, Status::Bad)?;
+                lo += 1;
+                if good == 0 {
+                    break;
+                }
+            }
+            while lo < hi {
+                self.tick(Phase::Trimming, hi - 1)?;
+                let good = self.read(hi - 1, 1, Status::Bad)?;
+                hi -= 1;
+                if good == 0 {
+                    break;
+                }
+            }
+            if lo < hi {
+                self.r.map.set(lo, hi - lo, Status::NonScraped);
+            }
+        }
+        Ok(())
+    }
+
+    fn scrape(&mut self) -> Result<()> {
+        for run in self.r.map.runs_with(Status::NonScraped) {
+            for at in run.start..run.end() {
+                self.tick(Phase::Scraping, at)?;
+                self.read(at, 1, Status::Bad)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn retry(&mut self) -> Result<()> {
+        for at in self.r.map.bad_sectors() {
+            self.tick(Phase::Retrying, at)?;
+            self.read(at, 1, Status::Bad)?;
+        }
+        Ok(())
+    }
+}
