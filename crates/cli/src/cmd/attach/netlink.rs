@@ -104,6 +104,18 @@ impl Nbd {
         }
         // SAFETY: raw is a descriptor we just opened and own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // Never wait forever for the kernel's answer.
+        let tv = libc::timeval { tv_sec: 10, tv_usec: 0 };
+        // SAFETY: SO_RCVTIMEO reads one timeval through the pointer, valid for the call.
+        unsafe {
+            libc::setsockopt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
         let mut nl = Nbd {
             fd,
             family: GENL_ID_CTRL,
