@@ -1,0 +1,41 @@
+//! The rip hashes against the tools: md5sum, sha1sum, and the CRC32 in a gzip trailer.
+
+use spindle_rip::hash::Hasher;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn tool_sum(tool: &str, path: &Path) -> String {
+    let out = Command::new(tool).arg(path).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// gzip's trailer holds the CRC-32 of the input (little-endian) and its size mod 2^32.
+fn gzip_crc(path: &Path) -> String {
+    let out = Command::new("gzip").args(["-c", "-1"]).arg(path).output().expect("gzip");
+    let t = &out.stdout[out.stdout.len() - 8..];
+    format!("{:08x}", u32::from_le_bytes([t[0], t[1], t[2], t[3]]))
+}
+
+#[test]
+fn digests_match_the_tools() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"));
+    for rel in ["debian-ipxe/ipxe.iso", "libcdio/cdda.bin", "mdsx/test.mds"] {
+        let p = root.join(rel);
+        let d = Hasher::of_file(&p, 0, None).unwrap();
+        assert_eq!(d.size, std::fs::metadata(&p).unwrap().len());
+        assert_eq!(d.md5, tool_sum("md5sum", &p), "{rel}");
+        assert_eq!(d.sha1, tool_sum("sha1sum", &p), "{rel}");
+        assert_eq!(d.crc32, gzip_crc(&p), "{rel}");
+    }
+    // A slice of a file (one track of an image) hashes as that slice.
+    let p = root.join("libcdio/cdda.bin");
+    let whole = std::fs::read(&p).unwrap();
+    let mut h = Hasher::new();
+    h.update(&whole[2352..2352 * 10]);
+    assert_eq!(Hasher::of_file(&p, 2352, Some(2352 * 9)).unwrap(), h.finish());
+}
