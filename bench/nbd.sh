@@ -44,8 +44,8 @@ declare -A uri_unix uri_tcp
 start() { "$@" >/dev/null 2>&1 & pids+=($!); }
 start "$serve" --unix "$dir/spindle.sock" disc="$file"
 start "$serve" --tcp 127.0.0.1:10901 disc="$file"
-start qemu-nbd -r -f raw -x disc -e 8 -k "$dir/qemu.sock" "$file"
-start qemu-nbd -r -f raw -x disc -e 8 -b 127.0.0.1 -p 10902 "$file"
+start qemu-nbd -r -t -f raw -x disc -e 8 -k "$dir/qemu.sock" "$file"
+start qemu-nbd -r -t -f raw -x disc -e 8 -b 127.0.0.1 -p 10902 "$file"
 start nbdkit -f -r -U "$dir/nbdkit.sock" file "$file"
 start nbdkit -f -r -i 127.0.0.1 -p 10903 file "$file"
 wait_unix "$dir/spindle.sock"; wait_unix "$dir/qemu.sock"; wait_unix "$dir/nbdkit.sock"
@@ -68,7 +68,7 @@ done
 best() { # best wall time of $runs runs of "$@"
   local b=
   for _ in $(seq "$runs"); do
-    local t0 t1 d; t0=$(now); "$@" >/dev/null; t1=$(now)
+    local t0 t1 d; t0=$(now); "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; t1=$(now)
     d=$(echo "$t1 - $t0" | bc -l)
     if [ -z "$b" ] || [ "$(echo "$d < $b" | bc -l)" = 1 ]; then b=$d; fi
   done

@@ -2,7 +2,7 @@
 //!
 //! nbd-serve (--unix PATH | --tcp HOST:PORT) [--tls-psk FILE | --tls-cert CERT --tls-key KEY]
 //!           [--tls-required] [--no-zero-copy] [--workers N] [--max-connections N]
-//!           [--block N] NAME=FILE...
+//!           [--block N] [--sndbuf BYTES] NAME=FILE...
 //!
 //! Prints "ready" on stdout once listening; stops on SIGTERM/SIGINT or when stdin closes
 //! if --stdin-stop is given.
@@ -39,6 +39,7 @@ fn main() -> anyhow::Result<()> {
             "--workers" => config.workers = value()?.parse()?,
             "--max-connections" => config.max_connections = value()?.parse()?,
             "--block" => block = value()?.parse()?,
+            "--sndbuf" => config.send_buffer = Some(value()?.parse()?),
             s if s.contains('=') => {
                 let (name, file) = s.split_once('=').unwrap();
                 let export = FileExport::open(file)?.with_block_size(block);

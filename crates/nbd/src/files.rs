@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::export::{Allocation, Catalog, Export, ExportInfo};
 
@@ -17,6 +17,8 @@ pub struct FileExport {
     file: File,
     size: u64,
     block: u32,
+    /// Data runs (start, end), from [`FileExport::map_data`] on first use.
+    data: OnceLock<Vec<(u64, u64)>>,
 }
 
 impl FileExport {
@@ -24,13 +26,42 @@ impl FileExport {
         let path = path.as_ref();
         let file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         let size = file.metadata()?.len();
-        Ok(FileExport { file, size, block: 2048 })
+        Ok(FileExport {
+            file,
+            size,
+            block: 2048,
+            data: OnceLock::new(),
+        })
     }
 
     /// Sets the preferred block size reported in NBD_INFO_BLOCK_SIZE.
     pub fn with_block_size(mut self, block: u32) -> FileExport {
         self.block = block.max(1);
         self
+    }
+
+    /// The file's data runs, found once with SEEK_DATA/SEEK_HOLE: a seek can scan the file
+    /// to its end (tmpfs walks every page), so doing it per BLOCK_STATUS request is
+    /// quadratic. Past 65536 runs the rest counts as data.
+    fn map_data(&self) -> Vec<(u64, u64)> {
+        let mut runs = Vec::new();
+        let mut at = 0;
+        while at < self.size {
+            let Some(start) = self.seek(at, libc::SEEK_DATA) else {
+                break; // ENXIO: no data after `at`
+            };
+            if start >= self.size {
+                break;
+            }
+            if runs.len() == 65536 {
+                runs.push((start, self.size));
+                break;
+            }
+            let end = self.seek(start, libc::SEEK_HOLE).unwrap_or(self.size).clamp(start + 1, self.size);
+            runs.push((start, end));
+            at = end;
+        }
+        runs
     }
 
     fn seek(&self, offset: u64, whence: libc::c_int) -> Option<u64> {
@@ -51,27 +82,31 @@ impl Export for FileExport {
 
     fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
         let end = offset.saturating_add(length).min(self.size);
+        let data = self.data.get_or_init(|| self.map_data());
+        // The first data run that ends after `offset`.
+        let mut i = data.partition_point(|&(_, e)| e <= offset);
         let mut runs = Vec::new();
         let mut at = offset;
         while at < end && runs.len() < 1024 {
-            // Data from `at`, or the hole that starts there.
-            let data = self.seek(at, libc::SEEK_DATA).unwrap_or(end).min(end);
-            if data > at {
+            let (ds, de) = data.get(i).copied().unwrap_or((end, end));
+            if ds > at {
+                let to = ds.min(end);
                 runs.push(Allocation {
-                    length: data - at,
+                    length: to - at,
                     hole: true,
                     zero: true,
                 });
-                at = data;
+                at = to;
                 continue;
             }
-            let hole = self.seek(at, libc::SEEK_HOLE).unwrap_or(end).min(end).max(at + 1);
+            let to = de.min(end);
             runs.push(Allocation {
-                length: hole - at,
+                length: to - at,
                 hole: false,
                 zero: false,
             });
-            at = hole;
+            at = to;
+            i += 1;
         }
         if runs.is_empty() {
             runs.push(Allocation {
