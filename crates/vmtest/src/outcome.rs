@@ -18,6 +18,8 @@ pub struct Outcome {
     pub passed: Vec<String>,
     /// Checks that printed `VMTEST FAIL name: detail`, in order.
     pub failed: Vec<(String, String)>,
+    /// Values the guest reported with `VMTEST VALUE name value` (timings, sizes), in order.
+    pub values: Vec<(String, String)>,
     /// The guest printed `VMTEST DONE`.
     pub done: bool,
     /// The run was killed at its time limit.
@@ -26,28 +28,43 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-/// The markers found in `console`: (passed, failed, done).
-pub(crate) fn parse(console: &str) -> (Vec<String>, Vec<(String, String)>, bool) {
-    let mut passed = Vec::new();
-    let mut failed = Vec::new();
-    let mut done = false;
+/// The markers of one console.
+#[derive(Debug, Default)]
+pub(crate) struct Markers {
+    pub passed: Vec<String>,
+    pub failed: Vec<(String, String)>,
+    pub values: Vec<(String, String)>,
+    pub done: bool,
+}
+
+/// The markers found in `console`.
+pub(crate) fn parse(console: &str) -> Markers {
+    let mut m = Markers::default();
     for line in console.lines() {
         // Kernel messages can share a line with ours: look for the marker anywhere.
         let Some(at) = line.find("VMTEST ") else { continue };
         let marker = line[at + 7..].trim_end_matches(['\r', ' ']);
         if let Some(name) = marker.strip_prefix("PASS ") {
-            passed.push(name.trim().to_string());
+            m.passed.push(name.trim().to_string());
         } else if let Some(rest) = marker.strip_prefix("FAIL ") {
             let (name, detail) = rest.split_once(':').unwrap_or((rest, ""));
-            failed.push((name.trim().to_string(), detail.trim().to_string()));
+            m.failed.push((name.trim().to_string(), detail.trim().to_string()));
+        } else if let Some(rest) = marker.strip_prefix("VALUE ") {
+            let (name, value) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
+            m.values.push((name.to_string(), value.trim().to_string()));
         } else if marker == "DONE" {
-            done = true;
+            m.done = true;
         }
     }
-    (passed, failed, done)
+    m
 }
 
 impl Outcome {
+    /// The last value the guest reported as `name` (`vmtest_value name value`).
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.values.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
     /// Why this run does not count as a pass with every check in `expected` passed: `None` when
     /// it does (`DONE` printed, no failure, every expected check passed).
     pub fn problems<S: AsRef<str>>(&self, expected: &[S]) -> Option<String> {
@@ -79,17 +96,23 @@ mod tests {
 
     #[test]
     fn markers_are_read_from_noisy_lines() {
-        let console =
-            "boot\r\nVMTEST PASS modules\r\n[ 1.0] sr 0:0:0:0: VMTEST PASS sr0\nVMTEST FAIL hash: COPYING: FAILED\nVMTEST DONE\r\n";
-        let (passed, failed, done) = parse(console);
-        assert_eq!(passed, ["modules", "sr0"]);
-        assert_eq!(failed, [("hash".to_string(), "COPYING: FAILED".to_string())]);
-        assert!(done);
+        let console = "boot\r\nVMTEST PASS modules\r\n[ 1.0] sr 0:0:0:0: VMTEST PASS sr0\nVMTEST FAIL hash: COPYING: FAILED\n\
+                       VMTEST VALUE rip-seconds 1.25\r\nVMTEST DONE\r\n";
+        let m = parse(console);
+        assert_eq!(m.passed, ["modules", "sr0"]);
+        assert_eq!(m.failed, [("hash".to_string(), "COPYING: FAILED".to_string())]);
+        assert_eq!(m.values, [("rip-seconds".to_string(), "1.25".to_string())]);
+        assert!(m.done);
     }
 
     #[test]
     fn a_missing_check_or_done_is_a_problem() {
-        let (passed, failed, done) = parse("VMTEST PASS a\n");
+        let Markers {
+            passed,
+            failed,
+            values,
+            done,
+        } = parse("VMTEST PASS a\n");
         let o = Outcome {
             name: "t".into(),
             console: String::new(),
@@ -97,6 +120,7 @@ mod tests {
             log: PathBuf::new(),
             passed,
             failed,
+            values,
             done,
             timed_out: false,
             elapsed: Duration::from_secs(1),

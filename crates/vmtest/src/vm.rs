@@ -152,15 +152,16 @@ impl VmTest {
             log: log.clone(),
         })?;
         drop(lock);
-        let (passed, failed, done) = parse(&run.console);
+        let m = parse(&run.console);
         Ok(Outcome {
             name: self.name.clone(),
             console: run.console,
             stderr: run.stderr,
             log,
-            passed,
-            failed,
-            done,
+            passed: m.passed,
+            failed: m.failed,
+            values: m.values,
+            done: m.done,
             timed_out: run.timed_out,
             elapsed: run.elapsed,
         })

@@ -27,6 +27,8 @@ vmtest_check sr0 vmtest_wait /dev/sr0 20
 vmtest_check sg0 vmtest_wait /dev/sg0 10
 vmtest_check sg0-type sh -c 'test "$(cat /sys/class/scsi_generic/sg0/device/type)" = 5'
 vmtest_sums sr0-bytes / /data/device.sha256
+t0=$(vmtest_now); dd if=/dev/sr0 of=/dev/null bs=64k 2>/dev/null; t1=$(vmtest_now)
+vmtest_value sr0-read-seconds "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 vmtest_check mount mount -t iso9660 -o ro /dev/sr0 /mnt
 vmtest_sums cat-hash / /data/cat.sha256
 vmtest_sums tree-hashes / /data/tree.sha256
@@ -37,8 +39,13 @@ vmtest_check umount umount /mnt
         .timeout(Duration::from_secs(120))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
+    let read: f64 = outcome
+        .value("sr0-read-seconds")
+        .and_then(|v| v.parse().ok())
+        .expect("the guest timed its read of /dev/sr0");
+    assert!((0.0..60.0).contains(&read), "reading 2.5 MB from /dev/sr0 took {read} s");
     eprintln!(
-        "cdrom VM: {} checks passed in {:.1} s",
+        "cdrom VM: {} checks passed in {:.1} s; dd of /dev/sr0 (2.5 MB) took {read} s of guest time",
         outcome.passed.len(),
         outcome.elapsed.as_secs_f64()
     );

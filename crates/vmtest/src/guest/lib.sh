@@ -2,6 +2,7 @@
 # Markers the host reads from the serial console:
 #   VMTEST PASS name            a check passed
 #   VMTEST FAIL name: detail    a check failed
+#   VMTEST VALUE name value     a measurement for the host (Outcome::value)
 #   VMTEST DONE                 the script ran to its end (printed by /init)
 
 vmtest_pass() { echo "VMTEST PASS $1"; }
@@ -11,6 +12,12 @@ vmtest_fail() {
   _n=$1; shift
   echo "VMTEST FAIL $_n: $*"
 }
+
+# vmtest_value NAME VALUE: reports a measurement (a time, a size) to the host.
+vmtest_value() { echo "VMTEST VALUE $1 $2"; }
+
+# vmtest_now: a monotonic clock in seconds with hundredths (from /proc/uptime), for timings.
+vmtest_now() { cut -d' ' -f1 /proc/uptime; }
 
 # vmtest_check NAME COMMAND [ARGS...]: runs the command; PASS if it exits 0, else FAIL with its
 # exit status, after its output (the last 30 lines, indented with "| ").
