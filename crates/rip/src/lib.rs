@@ -8,9 +8,11 @@
 pub mod drive;
 mod error;
 pub mod hash;
+pub mod image;
 pub mod layout;
 pub mod map;
 pub mod rescue;
+pub mod rip;
 
 pub use error::{Result, RipError};
 pub use map::{RescueMap, Status};

@@ -158,7 +158,7 @@ pub struct Summary {
 }
 
 /// One rescue of one read area.
-pub struct Rescue<'a> {
+pub struct Rescue<'a, 'p> {
     pub source: &'a mut dyn SectorSource,
     pub sink: &'a mut dyn SectorSink,
     pub map: &'a mut RescueMap,
@@ -166,18 +166,18 @@ pub struct Rescue<'a> {
     pub map_path: Option<&'a Path>,
     pub options: RescueOptions,
     pub cancel: Option<&'a AtomicBool>,
-    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
+    pub progress: Option<&'p mut dyn FnMut(&Progress)>,
 }
 
-struct Run<'r, 'a> {
-    r: &'r mut Rescue<'a>,
+struct Run<'r, 'a, 'p> {
+    r: &'r mut Rescue<'a, 'p>,
     buf: Vec<u8>,
     started: Instant,
     saved: Instant,
     reads: u64,
 }
 
-impl Rescue<'_> {
+impl Rescue<'_, '_> {
     /// Runs every phase still to do. A cancel saves the map and returns
     /// [`RipError::Cancelled`]; a source error saves the map and returns the error.
     pub fn run(&mut self) -> Result<Summary> {
@@ -203,7 +203,7 @@ impl Rescue<'_> {
     }
 }
 
-impl Run<'_, '_> {
+impl Run<'_, '_, '_> {
     fn save(&mut self) -> Result<()> {
         self.saved = Instant::now();
         match self.r.map_path {

@@ -1,0 +1,222 @@
+//! A whole rip: read the layout, plan the read areas, rescue them into one work file with
+//! one map, and describe the result as a [`spindle_disc::Disc`] (see [`crate::image`]) that
+//! any image writer can store.
+//!
+//! CDs are read raw (2352 bytes) with the P-W subchannel (READ CD, 2448 bytes a sector):
+//! session 1 from LBA 0 to its lead-out, every later session from 150 sectors before its
+//! first track (that track's pregap) to its lead-out. DVDs and BDs are read as 2048-byte user
+//! data from 0 to the capacity. The areas sit one after another in the work file; the map
+//! indexes sectors of the work file.
+
+use crate::drive::{DriveSource, ReadMode};
+use crate::error::{Result, RipError};
+use crate::layout::{DiscLayout, Family, read_layout};
+use crate::map::RescueMap;
+use crate::rescue::{FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSource};
+use spindle_mmc::readcd::SubSelect;
+use spindle_mmc::{Mmc, Transport};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// One run of LBAs read into the work file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Area {
+    /// First sector index in the work file.
+    pub index: u64,
+    pub lba: i64,
+    pub sectors: u64,
+}
+
+/// What is read, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub mode: ReadMode,
+    pub areas: Vec<Area>,
+}
+
+impl Plan {
+    /// The read areas for a disc layout.
+    pub fn for_layout(layout: &DiscLayout) -> Plan {
+        if matches!(layout.family, Family::Dvd | Family::Bd) {
+            return Plan {
+                mode: ReadMode::User,
+                areas: vec![Area {
+                    index: 0,
+                    lba: 0,
+                    sectors: layout.capacity,
+                }],
+            };
+        }
+        let mut areas = Vec::new();
+        let mut index = 0;
+        for (i, s) in layout.sessions.iter().enumerate() {
+            let first = layout
+                .tracks
+                .iter()
+                .find(|t| t.session == s.number)
+                .map(|t| t.start)
+                .unwrap_or(s.leadout);
+            // Session 1 from LBA 0 (a first track starting later has a readable pregap there:
+            // hidden track audio); later sessions from their first track's pregap.
+            let lba = if i == 0 { 0 } else { first - 150 };
+            let sectors = (s.leadout - lba).max(0) as u64;
+            areas.push(Area { index, lba, sectors });
+            index += sectors;
+        }
+        Plan {
+            mode: ReadMode::Raw(SubSelect::RawPw),
+            areas,
+        }
+    }
+
+    pub fn sectors(&self) -> u64 {
+        self.areas.iter().map(|a| a.sectors).sum()
+    }
+
+    /// The work-file index of `lba`, if an area holds it.
+    pub fn index_of(&self, lba: i64) -> Option<u64> {
+        self.areas
+            .iter()
+            .find(|a| lba >= a.lba && lba < a.lba + a.sectors as i64)
+            .map(|a| a.index + (lba - a.lba) as u64)
+    }
+
+    /// The LBA of work-file index `i`.
+    pub fn lba_of(&self, i: u64) -> Option<i64> {
+        self.areas
+            .iter()
+            .find(|a| i >= a.index && i < a.index + a.sectors)
+            .map(|a| a.lba + (i - a.index) as i64)
+    }
+}
+
+/// Reads work-file sectors through the areas (a read never crosses an area's end).
+struct AreaSource<'m, T: Transport> {
+    drive: DriveSource<'m, T>,
+    areas: Vec<Area>,
+}
+
+impl<T: Transport> SectorSource for AreaSource<'_, T> {
+    fn sector_size(&self) -> u32 {
+        self.drive.sector_size()
+    }
+    fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome> {
+        let ss = self.sector_size() as usize;
+        let mut done = 0u32;
+        while done < count {
+            let i = first + done as u64;
+            let a = *self
+                .areas
+                .iter()
+                .find(|a| i >= a.index && i < a.index + a.sectors)
+                .ok_or_else(|| RipError::Drive(format!("sector index {i} is outside the read areas")))?;
+            let n = (count - done).min((a.index + a.sectors - i) as u32);
+            // DriveSource addresses from its base: point it at this area.
+            self.drive.base = a.lba - a.index as i64;
+            let out = &mut buf[done as usize * ss..(done + n) as usize * ss];
+            match self.drive.read(i, n, out)? {
+                ReadOutcome::All => done += n,
+                ReadOutcome::FailedAt(k) => return Ok(ReadOutcome::FailedAt(done + k)),
+            }
+        }
+        Ok(ReadOutcome::All)
+    }
+}
+
+/// Options of a rip.
+#[derive(Clone, Debug, Default)]
+pub struct RipOptions {
+    pub rescue: RescueOptions,
+    /// Continue from an existing map (else an existing map is an error, so that a rip never
+    /// silently mixes two discs).
+    pub resume: bool,
+}
+
+/// The files of a rip in progress.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RipFiles {
+    /// Raw sectors as read (2448 bytes each for CDs, 2048 for DVD/BD).
+    pub work: PathBuf,
+    pub map: PathBuf,
+}
+
+impl RipFiles {
+    /// `OUT.rip` and `OUT.rip.map` beside `out`.
+    pub fn beside(out: &Path) -> RipFiles {
+        let mut w = out.as_os_str().to_owned();
+        w.push(".rip");
+        let work = PathBuf::from(w);
+        let mut m = work.as_os_str().to_owned();
+        m.push(".map");
+        RipFiles {
+            work,
+            map: PathBuf::from(m),
+        }
+    }
+}
+
+/// A finished (possibly partial) rip.
+#[derive(Clone, Debug)]
+pub struct Ripped {
+    pub layout: DiscLayout,
+    pub plan: Plan,
+    pub files: RipFiles,
+    /// LBAs that stayed unreadable.
+    pub bad: Vec<i64>,
+}
+
+/// Rips the disc in the drive into `files`.
+pub fn rip<T: Transport>(
+    mmc: &mut Mmc<T>,
+    files: &RipFiles,
+    options: &RipOptions,
+    cancel: Option<&AtomicBool>,
+    progress: Option<&mut dyn FnMut(&Progress)>,
+) -> Result<Ripped> {
+    let layout = read_layout(mmc)?;
+    let plan = Plan::for_layout(&layout);
+    let ss = plan.mode.sector_size();
+    let sectors = plan.sectors();
+    let base = plan.areas.first().map(|a| a.lba).unwrap_or(0);
+    let mut map = if files.map.exists() {
+        if !options.resume {
+            return Err(RipError::Drive(format!(
+                "{} exists: resume the rip it belongs to, or remove it",
+                files.map.display()
+            )));
+        }
+        let m = RescueMap::load(&files.map)?;
+        m.check_matches(base, sectors, ss, &files.map)?;
+        m
+    } else {
+        RescueMap::new(base, sectors, ss)
+    };
+    let mut sink = FileSink::open(&files.work, ss, 0)?;
+    sink.set_sectors(sectors)?;
+    let mut source = AreaSource {
+        drive: DriveSource {
+            mmc,
+            base,
+            mode: plan.mode,
+        },
+        areas: plan.areas.clone(),
+    };
+    let summary = Rescue {
+        source: &mut source,
+        sink: &mut sink,
+        map: &mut map,
+        map_path: Some(&files.map),
+        options: options.rescue.clone(),
+        cancel,
+        progress,
+    }
+    .run()?;
+    sink.sync()?;
+    let bad = summary.bad.iter().filter_map(|&i| plan.lba_of(i)).collect();
+    Ok(Ripped {
+        layout,
+        plan,
+        files: files.clone(),
+        bad,
+    })
+}
