@@ -3,6 +3,7 @@
 //! 0 of that track), track modes from the sector headers, and extents that point into the
 //! work file. Any image writer can then store it.
 
+use crate::drive::ReadMode;
 use crate::error::{Result, RipError};
 use crate::layout::Family;
 use crate::rip::Ripped;
@@ -11,6 +12,7 @@ use spindle_disc::{
     ByteSource, CdText, Disc, DiscStructures, Extent, FileSource, Lba, MainLayout, Mcn, Medium, Session, SourceInfo, Stored, SubLayout,
     Track, TrackFlags, TrackMode, addr::from_bcd,
 };
+use spindle_mmc::readcd::SubSelect;
 use std::sync::Arc;
 
 /// The medium a profile stands for.
@@ -55,6 +57,9 @@ impl Work<'_> {
 
     /// The (track, index) of an ADR 1 Q frame with a good CRC.
     fn q_position(&self, lba: i64) -> Option<(u8, u8)> {
+        if self.r.plan.mode != ReadMode::Raw(SubSelect::RawPw) {
+            return None;
+        }
         let s = self.sector(lba)?;
         let q = q_of_interleaved(&s[2352..2352 + 96]);
         (q_crc_ok(&q) && q[0] & 0xF == 1)
@@ -64,6 +69,9 @@ impl Work<'_> {
 
     /// The mode of a data track from the header of its first readable sectors.
     fn data_mode(&self, index1: i64) -> TrackMode {
+        if self.r.plan.mode == ReadMode::User {
+            return TrackMode::Mode1;
+        }
         for lba in index1..index1 + 16 {
             if let Some(s) = self.sector(lba)
                 && s[..12] == spindle_disc::sector::SYNC
@@ -177,8 +185,13 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
                     .plan
                     .index_of(first)
                     .ok_or_else(|| RipError::Drive(format!("track {} starts outside the read areas", t.number)))?;
-                let mut st = Stored::new(file.clone(), index * stride, MainLayout::RAW);
-                st.sub = SubLayout::Pw96Interleaved;
+                let (main, sub) = match r.plan.mode {
+                    ReadMode::User => (MainLayout::USER, SubLayout::None),
+                    ReadMode::Raw(SubSelect::RawPw) => (MainLayout::RAW, SubLayout::Pw96Interleaved),
+                    ReadMode::Raw(_) => (MainLayout::RAW, SubLayout::None),
+                };
+                let mut st = Stored::new(file.clone(), index * stride, main);
+                st.sub = sub;
                 extents.push(Extent::stored(length - unread, st));
             }
             out.push(Track {

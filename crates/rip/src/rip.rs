@@ -13,7 +13,8 @@ use crate::error::{Result, RipError};
 use crate::layout::{DiscLayout, Family, read_layout};
 use crate::map::RescueMap;
 use crate::rescue::{FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSource};
-use spindle_mmc::readcd::SubSelect;
+use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
+use spindle_mmc::readcd::{ReadCdFields, SectorType, SubSelect};
 use spindle_mmc::{Mmc, Transport};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -35,8 +36,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The read areas for a disc layout.
-    pub fn for_layout(layout: &DiscLayout) -> Plan {
+    /// The read areas for a disc layout; CDs are read in `cd_mode` (see [`probe_cd_mode`]).
+    pub fn for_layout(layout: &DiscLayout, cd_mode: ReadMode) -> Plan {
         if matches!(layout.family, Family::Dvd | Family::Bd) {
             return Plan {
                 mode: ReadMode::User,
@@ -63,10 +64,7 @@ impl Plan {
             areas.push(Area { index, lba, sectors });
             index += sectors;
         }
-        Plan {
-            mode: ReadMode::Raw(SubSelect::RawPw),
-            areas,
-        }
+        Plan { mode: cd_mode, areas }
     }
 
     pub fn sectors(&self) -> u64 {
@@ -123,6 +121,29 @@ impl<T: Transport> SectorSource for AreaSource<'_, T> {
     }
 }
 
+/// The best way this drive reads the CD: raw with P-W subchannel (good Q CRCs), raw without
+/// subchannel, or 2048-byte user data. A few sectors from `lba` are tried, so that one bad
+/// sector does not decide it.
+pub fn probe_cd_mode<T: Transport>(mmc: &mut Mmc<T>, lba: i64) -> ReadMode {
+    let tries = [lba, lba + 1, lba + 16, lba + 75, lba + 150];
+    for sub in [SubSelect::RawPw, SubSelect::None] {
+        let mode = ReadMode::Raw(sub);
+        let ss = mode.sector_size() as usize;
+        let mut buf = vec![0u8; ss];
+        for &at in &tries {
+            match mmc.read_cd(at as i32, 1, SectorType::Any, ReadCdFields::RAW.with_sub(sub), &mut buf) {
+                Ok(n) if n == ss => {
+                    if sub == SubSelect::None || q_crc_ok(&q_of_interleaved(&buf[2352..])) {
+                        return mode;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    ReadMode::User
+}
+
 /// Options of a rip.
 #[derive(Clone, Debug, Default)]
 pub struct RipOptions {
@@ -174,7 +195,12 @@ pub fn rip<T: Transport>(
     progress: Option<&mut dyn FnMut(&Progress)>,
 ) -> Result<Ripped> {
     let layout = read_layout(mmc)?;
-    let plan = Plan::for_layout(&layout);
+    let cd_mode = if matches!(layout.family, Family::Dvd | Family::Bd) {
+        ReadMode::User
+    } else {
+        probe_cd_mode(mmc, layout.tracks.first().map(|t| t.start).unwrap_or(0))
+    };
+    let plan = Plan::for_layout(&layout, cd_mode);
     let ss = plan.mode.sector_size();
     let sectors = plan.sectors();
     let base = plan.areas.first().map(|a| a.lba).unwrap_or(0);

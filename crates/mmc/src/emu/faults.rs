@@ -28,6 +28,9 @@ pub struct Faults {
     pub hang_sectors: BTreeSet<i32>,
     /// After a load, medium commands answer NOT READY 02/04/01 (becoming ready) this long.
     pub spin_up: Duration,
+    /// The drive cannot read subchannel: READ CD with a subchannel selection is 05/24/00
+    /// (pointing at byte 10), as on drives without that capability.
+    pub no_subchannel: bool,
 }
 
 impl Faults {

@@ -128,6 +128,9 @@ pub(super) fn read_cd(disc: &Disc, faults: &FaultHandle, cmd: &ReadCd, buf: &mut
         return Err((out_of_range(cmd.lba as i64), 0));
     }
     let f = cmd.fields;
+    if f.sub != SubSelect::None && faults.lock().no_subchannel {
+        return Err((Sense::invalid_cdb_field(10, None), 0));
+    }
     let sub = match f.sub {
         SubSelect::None => SubFormat::None,
         SubSelect::Q => SubFormat::Q16,
