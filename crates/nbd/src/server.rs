@@ -47,7 +47,8 @@ pub struct ServerConfig {
     pub zero_copy: bool,
     /// A reply the client does not drain within this ends the connection.
     pub write_timeout: Duration,
-    /// SO_SNDBUF for transmission (the kernel caps it at net.core.wmem_max).
+    /// SO_SNDBUF for transmission (the kernel caps it at net.core.wmem_max). 2 MiB by
+    /// default: fewer wake-ups per reply than the 208 KiB Unix-socket default.
     pub send_buffer: Option<usize>,
 }
 
@@ -62,7 +63,7 @@ impl Default for ServerConfig {
             workers: 2,
             zero_copy: true,
             write_timeout: Duration::from_secs(120),
-            send_buffer: None,
+            send_buffer: Some(2 << 20),
         }
     }
 }
