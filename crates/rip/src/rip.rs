@@ -131,13 +131,9 @@ pub fn probe_cd_mode<T: Transport>(mmc: &mut Mmc<T>, lba: i64) -> ReadMode {
         let ss = mode.sector_size() as usize;
         let mut buf = vec![0u8; ss];
         for &at in &tries {
-            match mmc.read_cd(at as i32, 1, SectorType::Any, ReadCdFields::RAW.with_sub(sub), &mut buf) {
-                Ok(n) if n == ss => {
-                    if sub == SubSelect::None || q_crc_ok(&q_of_interleaved(&buf[2352..])) {
-                        return mode;
-                    }
-                }
-                _ => {}
+            let got = mmc.read_cd(at as i32, 1, SectorType::Any, ReadCdFields::RAW.with_sub(sub), &mut buf);
+            if got.is_ok_and(|n| n == ss) && (sub == SubSelect::None || q_crc_ok(&q_of_interleaved(&buf[2352..]))) {
+                return mode;
             }
         }
     }
