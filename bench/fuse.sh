@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks of the FUSE library (crates/fuse) through its example binary, and of the drive
 # daemon (crates/daemon) through the CLI, in one run:
-#   1. sequential read (dd bs=1M) of a 1 GiB file inside an ISO through our tree mount, through
-#      fuseiso on the same ISO, and straight from the image file (dd of the file's extent);
+#   1. sequential read (dd bs=1M) of a 1 GiB file inside an ISO through our tree mount (default
+#      options: direct I/O for files from 16 MiB, spliced replies), through fuseiso on the same
+#      ISO, and straight from the image file (dd of the file's extent); and, to show why the
+#      defaults are what they are, through two more tree mounts of the same image: without
+#      splice (direct I/O with the server's read-ahead) and through the page cache (spliced);
 #   2. drives/0/disc.iso of that plain ISO (FUSE passthrough) against reading the image;
 #   3. `find MNT -printf '%s %m\n'` (a stat of every entry) of a 100,000-entry ISO, ours
 #      against fuseiso;
@@ -45,7 +48,7 @@ bench_fs=$(stat -f -c %T "$BENCH_DIR")
 echo "working in $BENCH_DIR ($bench_fs)"
 work=$(mktemp -d "$BENCH_DIR/spindle-bench-fuse.XXXXXX")
 cd "$work"
-mkdir mnt-big mnt-drv mnt-many fiso-big fiso-many mnt-lat fiso-lat mnt-dlat
+mkdir mnt-big mnt-big-copy mnt-big-pc mnt-drv mnt-many fiso-big fiso-many mnt-lat fiso-lat mnt-dlat
 
 # Our mounts: the example reads its stdin until EOF, so each gets a FIFO whose write end this
 # shell holds; closing it (or SIGTERM) unmounts. fuseiso runs in the foreground (-f) so its PID
@@ -68,10 +71,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_ours() { # NAME ARGS... (IMAGE MNT [--drives DIR]); returns when "ready"
-  local name=$1; shift
+start_ours() { # NAME [VAR=VALUE...] ARGS... (IMAGE MNT [--drives DIR]); returns when "ready"
+  local name=$1 envs=(); shift
+  while [[ ${1:-} == *=* ]]; do envs+=("$1"); shift; done
   mkfifo "ctl-$name"
-  "$mount_bin" "$@" < "ctl-$name" > "out-$name" 2> "err-$name" &
+  # The child must not hold the write ends of the other mounts' FIFOs (they would never
+  # see end of file), so it closes them before it becomes the example.
+  (
+    for f in "${ours_fd[@]}"; do eval "exec $f>&-"; done
+    exec env "${envs[@]}" "$mount_bin" "$@"
+  ) < "ctl-$name" > "out-$name" 2> "err-$name" &
   ours_pid[$name]=$!
   local fd; exec {fd}> "ctl-$name"; ours_fd[$name]=$fd
   for _ in $(seq 300); do grep -qx ready "out-$name" && return 0; sleep 0.1; done
@@ -131,12 +140,14 @@ xorriso -as mkisofs -quiet -R -J -o many.iso many
 rm -rf many
 
 start_ours big big.iso mnt-big --drives mnt-drv
+start_ours big-copy SPINDLE_SPLICE=0 big.iso mnt-big-copy
+start_ours big-pc SPINDLE_DIRECT_IO_FROM=18446744073709551615 big.iso mnt-big-pc
 rss_big_mounted=$(rss "${ours_pid[big]}")
 start_fuseiso big big.iso fiso-big
 disc_iso=mnt-drv/drives/0/disc.iso
 
 # Content first: the same 1 GiB through every path, the whole image through disc.iso.
-for f in mnt-big/big fiso-big/big; do
+for f in mnt-big/big mnt-big-copy/big mnt-big-pc/big fiso-big/big; do
   [ "$(sha1sum < "$f" | cut -d' ' -f1)" = "$big_sha" ] || { echo "$f differs from the source"; exit 1; }
 done
 [ "$(dd if=big.iso bs=1M iflag=skip_bytes,count_bytes skip=$off count="$size" status=none | sha1sum | cut -d' ' -f1)" = "$big_sha" ] ||
@@ -149,6 +160,8 @@ load_start=$(cut -d' ' -f1 /proc/loadavg)
 read_cmds=(
   -n "direct: extent of /big in big.iso" "dd if=big.iso of=/dev/null bs=1M iflag=skip_bytes,count_bytes skip=$off count=$size status=none"
   -n "spindle tree mount: /big" "dd if=mnt-big/big of=/dev/null bs=1M status=none"
+  -n "spindle tree mount without splice: /big" "dd if=mnt-big-copy/big of=/dev/null bs=1M status=none"
+  -n "spindle tree mount, page cache: /big" "dd if=mnt-big-pc/big of=/dev/null bs=1M status=none"
   -n "fuseiso: /big" "dd if=fiso-big/big of=/dev/null bs=1M status=none"
   -n "direct: big.iso" "dd if=big.iso of=/dev/null bs=1M status=none"
   -n "spindle drives mount: disc.iso (passthrough)" "dd if=$disc_iso of=/dev/null bs=1M status=none"
@@ -158,6 +171,10 @@ timed read-warm warm "${read_cmds[@]}"
 rss_big_read=$(rss "${ours_pid[big]}")
 stop_fuseiso big fiso-big
 stop_ours big > stats-big.txt; cat stats-big.txt
+stop_ours big-copy > stats-big-copy.txt; cat stats-big-copy.txt
+stop_ours big-pc > stats-big-pc.txt; cat stats-big-pc.txt
+grep -q 'tree .* [1-9][0-9]* direct-I/O opens, .* [1-9][0-9]* spliced' stats-big.txt ||
+  { echo "/big was not read with direct I/O and splice"; exit 1; }
 grep -q 'drives .*: 0 reads, 0 bytes, [1-9][0-9]* passthrough opens' stats-big.txt ||
   { echo "disc.iso was not served by passthrough"; exit 1; }
 
@@ -283,7 +300,12 @@ def load(name):  # per command: the times of every round, their median, min and 
     return out
 def paired(res, a, b, nb_a=1, nb_b=1):  # median over rounds of throughput(a) / throughput(b)
     return statistics.median((nb_a / ta) / (nb_b / tb) for ta, tb in zip(res[a]["times"], res[b]["times"]))
-tree_reads, tree_bytes = map(int, re.search(r"tree .*: (\d+) reads, (\d+) bytes", open("stats-big.txt").read()).groups())
+def stats(name):  # the example's counters of its tree mount
+    m = re.search(r"tree .*: (\d+) reads, (\d+) bytes, \d+ passthrough opens, (\d+) errors, (\d+) direct-I/O opens, "
+                  r"(\d+) read-ahead hits, (\d+) spliced", open(f"stats-{name}.txt").read())
+    return dict(zip(("reads", "bytes", "errors", "direct", "ahead", "spliced"), map(int, m.groups())))
+st_big, st_copy, st_pc = stats("big"), stats("big-copy"), stats("big-pc")
+tree_reads, tree_bytes = st_big["reads"], st_big["bytes"]
 cold, warm = load("read-cold"), load("read-warm")
 fcold, fwarm = load("find-cold"), load("find-warm")
 lat = json.load(open("latency.json"))
@@ -305,6 +327,14 @@ read_summary = (f"Cold: our tree mount reads /big at **{vs_fiso:.1f}x** fuseiso 
                 f"**{vs_direct:.2f}x** the direct read of its extent (target ≥ 0.5x: {ok(vs_direct, 0.5)}); "
                 f"`disc.iso` through passthrough reads at **{pass_ratio:.2f}x** the image file (target ≥ 0.9x: {ok(pass_ratio, 0.9)}). "
                 f"Warm: {r(warm, S, F):.1f}x fuseiso, {r(warm, S, D):.2f}x direct, passthrough {r(warm, DP, DI):.2f}x.")
+SC, SP = "spindle tree mount without splice: /big", "spindle tree mount, page cache: /big"
+pct = lambda st, k: 100 * st[k] / max(st["reads"], 1)
+policy_summary = (f"The other two tree mounts, against the direct read, cold / warm: direct I/O with copies and the server's "
+                  f"read-ahead {r(cold, SC, D):.2f}x / {r(warm, SC, D):.2f}x ({pct(st_copy, 'ahead'):.0f}% of its READs answered "
+                  f"from the read-ahead); the page cache, spliced, {r(cold, SP, D):.2f}x / {r(warm, SP, D):.2f}x. The default mount "
+                  f"answered {pct(st_big, 'spliced'):.0f}% of its {st_big['reads']} READs by splice, averaging "
+                  f"{st_big['bytes'] / max(st_big['reads'], 1) / 1024:.0f} KiB (dd's 1 MiB reads arrive as 1016 + 8 KiB: a spliced "
+                  f"reply must fit a 1 MiB pipe with its header).")
 
 rows = [f"| {n} | {span(fcold[n])} | {span(fwarm[n])} |" for n in fcold]
 find_table = "\n".join([f"| find + stat, {entries} entries | cold: median (min–max), s | warm: median (min–max), s |", "|---|---|---|", *rows])
@@ -361,15 +391,16 @@ noise = (f"The numbers are noisy: the largest run-to-run spread (max − min) is
 note = os.environ.get("BENCH_NOTE", "").strip()
 if note:
     noise += " " + note
-print(read_table, read_summary, find_table, find_summary, mem_table, lat_table, lat_summary, dlat_table, dlat_summary,
+print(read_table, read_summary, policy_summary, find_table, find_summary, mem_table, lat_table, lat_summary, dlat_table, dlat_summary,
       dmem_table, dmem_summary, noise, sep="\n\n")
 if write_docs:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     section = f"""## FUSE mounts ({datetime.date.today().isoformat()})
 
 `bash bench/fuse.sh` — crates/fuse through its example (`crates/fuse/examples/mount.rs`: opens an image through
-the registry, mounts its tree and optionally the drives view, default `MountOptions`: 4 threads + `clone_fd`,
-1 MiB read-ahead, keep-cache, passthrough), and the drive daemon through the CLI (a private `spindle daemon`
+the registry, mounts its tree and optionally the drives view, default `MountOptions`: 4 threads, direct I/O
+for files from 16 MiB with spliced replies, keep-cache below that, passthrough for `disc.iso`; the two extra tree
+mounts set `SPINDLE_SPLICE=0` and `SPINDLE_DIRECT_IO_FROM` to the maximum), and the drive daemon through the CLI (a private `spindle daemon`
 with its runtime and state dirs in the bench's temp dir, then `spindle mount IMAGE --at DIR`); fuseiso
 20070708 (libfuse 2) is the peer. Images in `{bench_dir}` ({bench_fs}); {cpus} cores, {cpu}; kernel
 {platform.release()}. {runs} rounds, each timing every command once in turn (hyperfine), so load from other jobs hits all
@@ -385,6 +416,8 @@ big.iso: {iso_bytes} bytes (Rock Ridge + Joliet), `/big` 1 GiB of random bytes s
 {read_table}
 
 {read_summary}
+
+{policy_summary}
 
 {find_table}
 
@@ -408,28 +441,30 @@ The daemon (crates/daemon), already running:
 
 {dmem_summary}
 
-Why: cold, every byte through our tree mount is copied three times (the server's `pread` of the image into
-a per-thread buffer, its `writev` into the mount's page cache, `dd`'s read from there) against once for a direct
-read; the requests averaged {tree_bytes / tree_reads / 1024:.0f} KiB (the bdi `read_ahead_kb` is raised to 1024 after mounting, as
-large as the kernel's `max_pages` lets a request be). Profiled by hand on 2026-12-01 (perf, strace, one cold
-`dd` of `/big`, same machine and load): 1024 READs per GiB, each one `writev` and two `pread64`s, the server
-threads mostly waiting in `read` of /dev/fuse; about 0.29 s of server CPU plus 0.28 s of `dd` system time (its
-copy, allocating and charging the new cache pages) per GiB, so even on two idle cores the cold read cannot pass
-about 0.35x the direct one. Tried, and none moved the server's CPU time or the read time beyond noise: one
-`pread` per request straight from the `content_run` extent; a 2 MiB transparent-huge-page read buffer; 1, 2, 4
-or 8 threads; `read_ahead_kb` from 256 to 16384 (more requests in flight only add contention). Answering from an
-`mmap` of the image instead (the `writev` copies from the mapping: two copies) was slower per request (mapping,
-populating, unmapping 1 MiB: 1.4–1.7 against 2.0–2.4 GB/s) and, kept mapped for the mount's life, reached
-3.0 GB/s only on later passes while putting every byte read into the server's RSS (1 GiB after one read). What
-comes closest to 0.5x is `FOPEN_DIRECT_IO` for tree files: the server's `writev` fills `dd`'s buffer directly, no
-page cache (measured 0.23–0.33 s cold, about 0.35–0.5x direct, `dd` system time 0.04 s) — at the price of every warm read going
-through the server and shared mmap needing `FUSE_DIRECT_IO_ALLOW_MMAP`; a caching-policy decision, not made
-here (the code is unchanged). fuseiso gets
+Why (profiled by hand on 2026-12-01 with perf and strace, one cold `dd` of `/big` at a time): through the
+page cache every byte is copied three times (the server's `pread` of the image into its buffer, the kernel's
+copy of that buffer into new cache pages of the mount, `dd`'s read from there), and allocating and charging those
+pages costs as much again: about 0.35x the direct read at best, whatever the threads, `read_ahead_kb` (256 to
+16384) or buffer (2 MiB huge page) — the old default measured 0.19–0.20x here. So files from 16 MiB
+(`MountOptions::direct_io_from`) open with `FOPEN_DIRECT_IO`: the reply is copied straight into `dd`'s buffer
+(`FUSE_DIRECT_IO_ALLOW_MMAP`, kernel 6.6+, keeps shared mmap working; execve maps privately). That leaves two
+copies, one after the other, since a synchronous reader has one READ in flight: `pread` about 0.12 s per GiB,
+the `writev` about 0.19 s (the kernel pins our buffer a page at a time). The server's read-ahead (a worker
+reads the next 1 MiB window while the current reply is copied) overlaps them, which is the row without splice.
+The default goes further where the bytes are stored as they read in the image (`content_run`: plain ISO
+files): `splice(2)` puts the image's own cache pages into a pipe behind the reply header and from there into
+`/dev/fuse`, so the only copy is the kernel's into `dd`'s pages — the copy a direct read makes. fuser 0.18 has no
+splice (cberner/fuser#18), so the server writes those replies itself on its duplicate of the session fd (threads
+share one fd instead of `clone_fd`); the rest is round trips: two per MiB, as a 1 MiB pipe (`pipe-max-size`;
+raising it would be a global sysctl) holds a 1016 KiB reply with its header at most, so `max_read` and
+`read_ahead_kb` are 1016 KiB. Warm, a direct-I/O file goes through the server again (the image's own cache
+pages are the only copy in memory); files under 16 MiB keep `FOPEN_KEEP_CACHE` and are served from the mount's
+page cache at memory speed. Also tried: answering from an `mmap` of the image (one copy, but mapping costs
+more than copying: 0.45–0.74 s for the first pass, the pages then count in the server's RSS). fuseiso gets
 128 KiB requests and answers each with one `lseek` + `read` per 2048-byte block (strace: about 100,000 of each
-for 200 MB). Passthrough leaves the server out (no READ reached it). Warm, our pages survive across opens
-(`FOPEN_KEEP_CACHE`); the remaining gap to the direct read is the kernel's FUSE page-cache path against tmpfs's.
-fuseiso's pages are dropped at every open, so warm is as slow as cold. `find`: readdirplus hands the attributes
-over with the listing, and warm runs are served from the kernel's dentry and attribute caches (TTL a day).
+for 200 MB); its pages are dropped at every open, so warm is as slow as cold. Passthrough leaves the server out
+(no READ reached it). `find`: readdirplus hands the attributes over with the listing, and warm runs are served
+from the kernel's dentry and attribute caches (TTL a day).
 
 {noise}
 """
