@@ -3,7 +3,7 @@
 # (crates/nbd, the nbd-serve example, release build), by `qemu-nbd -r -f raw` and by
 # `nbdkit -r file`, copied with `nbdcopy URI null:` with --connections=1 and 4, over a Unix
 # socket and over TCP loopback; and `cat FILE > /dev/null` from the page cache. All in one run,
-# best of RUNS per cell (default 5). Prints MB/s and ratios; with --write-docs replaces the
+# best of RUNS interleaved rounds per cell (default 5). Prints MB/s and ratios; with --write-docs replaces the
 # "NBD server" section of docs/benchmarks.md.
 #
 #   bash bench/nbd.sh [RUNS] [--write-docs]
@@ -65,29 +65,32 @@ for s in "${servers[@]}"; do
   done
 done
 
-best() { # best wall time of $runs runs of "$@"
-  local b=
-  for _ in $(seq "$runs"); do
-    local t0 t1 d; t0=$(now); "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; t1=$(now)
-    d=$(echo "$t1 - $t0" | bc -l)
-    if [ -z "$b" ] || [ "$(echo "$d < $b" | bc -l)" = 1 ]; then b=$d; fi
-  done
-  echo "$b"
-}
 mbps() { echo "scale=0; $size / $1 / 1000000" | bc -l; }
 
-cat_t=$(best cat "$file")
-cat_mb=$(mbps "$cat_t")
-declare -A mb
-for tr in unix tcp; do
-  for c in 1 4; do
-    for s in "${servers[@]}"; do
-      if [ $tr = unix ]; then u=${uri_unix[$s]}; else u=${uri_tcp[$s]}; fi
-      t=$(best nbdcopy --connections=$c "$u" null:)
-      mb[$s,$tr,$c]=$(mbps "$t")
+# Rounds interleave every cell (cat, then each server in turn), so that load from
+# elsewhere on the machine falls on all of them alike; each cell keeps its best round.
+declare -A best_t
+keep() { # keep KEY SECONDS
+  if [ -z "${best_t[$1]:-}" ] || [ "$(echo "$2 < ${best_t[$1]}" | bc -l)" = 1 ]; then best_t[$1]=$2; fi
+}
+timed() { # timed CMD...: prints wall seconds
+  local t0 t1; t0=$(now); "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; t1=$(now)
+  echo "$t1 - $t0" | bc -l
+}
+for _ in $(seq "$runs"); do
+  t=$(timed cat "$file"); keep cat "$t"
+  for tr in unix tcp; do
+    for c in 1 4; do
+      for s in "${servers[@]}"; do
+        if [ $tr = unix ]; then u=${uri_unix[$s]}; else u=${uri_tcp[$s]}; fi
+        t=$(timed nbdcopy --connections=$c "$u" null:); keep "$s,$tr,$c" "$t"
+      done
     done
   done
 done
+cat_mb=$(mbps "${best_t[cat]}")
+declare -A mb
+for k in "${!best_t[@]}"; do mb[$k]=$(mbps "${best_t[$k]}"); done
 
 table() {
   echo "| transport | connections | spindle MB/s | qemu-nbd -r MB/s | nbdkit file MB/s | spindle / faster peer | spindle / cat |"
@@ -114,7 +117,7 @@ if $write_docs; then
 \`bash bench/nbd.sh $runs --write-docs\`: a 1 GiB file of random bytes on tmpfs served read-only
 by spindle's NBD server core (crates/nbd, \`nbd-serve\` example, release build), by
 \`qemu-nbd -r -f raw -e 8\` (Debian 7.2) and by \`nbdkit -r file\` (Debian 1.32.5); copied with
-\`nbdcopy --connections=N URI null:\` (libnbd 1.14.2), best of $runs runs per cell; content
+\`nbdcopy --connections=N URI null:\` (libnbd 1.14.2), best of $runs interleaved rounds per cell; content
 checked first (sha1 through every server and transport). $cpus CPUs, kernel $kernel; client and
 servers share the CPUs. spindle sends file-backed ranges with sendfile(2) (see docs/nbd.md).
 
