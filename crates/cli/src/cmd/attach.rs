@@ -156,6 +156,34 @@ fn backend_id(socket: &Path, export: &str) -> String {
     format!("spindle:{}:{export}", socket.display())
 }
 
+/// Attaches `socket` to `/dev/nbd<index>` (or the first free device) with the ioctls.
+fn attach_ioctl(index: Option<u32>, socket: i32, size: u64, bs: u64, flags: u64) -> Result<u32> {
+    let i = match index {
+        Some(i) => i,
+        None => first_free().map_err(|e| if Path::new("/sys/module/nbd").exists() { e } else { no_driver() })?,
+    };
+    let dev = PathBuf::from(format!("/dev/nbd{i}"));
+    if !dev.exists() {
+        return Err(if Path::new("/sys/module/nbd").exists() {
+            anyhow::anyhow!("{}: no such nbd device", dev.display())
+        } else {
+            no_driver()
+        });
+    }
+    if is_attached(i) {
+        bail!(
+            "{} is busy: it is already attached (spindle detach {})",
+            dev.display(),
+            dev.display()
+        );
+    }
+    ioctl::connect(&dev, socket, size, bs, flags).map_err(|e| kernel_error(e, &dev.display().to_string(), "NBD ioctls"))?;
+    if !wait_for(|| is_attached(i), Duration::from_secs(10)) {
+        bail!("{}: the kernel did not start the device (NBD_DO_IT) within 10 s", dev.display());
+    }
+    Ok(i)
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
     let export = if a.raw {
         format!("drive{}.raw", a.drive)
@@ -203,7 +231,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Via::Netlink => Some(open_netlink()?.ok_or_else(no_driver)?),
         Via::Auto => open_netlink()?,
     };
-    let (index, how) = if let Some(mut nl) = netlink {
+    let mut attached = None;
+    if let Some(mut nl) = netlink {
         let backend = backend_id(&socket_path, &export);
         let c = netlink::Connect {
             index,
@@ -213,36 +242,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
             sockets: &fds,
             backend: &backend,
         };
-        let got = nl.connect(&c).map_err(|e| kernel_error(e, &shown(index), "NBD_CMD_CONNECT"))?;
-        (got, "netlink")
-    } else {
-        if a.connections > 1 {
-            bail!("--connections needs the netlink interface (the ioctls take one socket)");
+        match nl.connect(&c) {
+            Ok(got) => attached = Some((got, "netlink")),
+            // A kernel whose netlink side refuses what we send may still take the ioctls.
+            Err(e) if a.via == Via::Auto && a.connections == 1 && e.raw_os_error() == Some(libc::EINVAL) => {
+                eprintln!("spindle: the kernel refused NBD_CMD_CONNECT ({e}); trying the NBD ioctls");
+            }
+            Err(e) => return Err(kernel_error(e, &shown(index), "NBD_CMD_CONNECT")),
         }
-        let i = match index {
-            Some(i) => i,
-            None => first_free().map_err(|e| if Path::new("/sys/module/nbd").exists() { e } else { no_driver() })?,
-        };
-        let dev = PathBuf::from(format!("/dev/nbd{i}"));
-        if !dev.exists() {
-            return Err(if Path::new("/sys/module/nbd").exists() {
-                anyhow::anyhow!("{}: no such nbd device", dev.display())
-            } else {
-                no_driver()
-            });
+    }
+    let (index, how) = match attached {
+        Some(a) => a,
+        None => {
+            if a.connections > 1 {
+                bail!("--connections needs the netlink interface (the ioctls take one socket)");
+            }
+            (attach_ioctl(index, fds[0], info.size, bs, flags)?, "ioctl")
         }
-        if is_attached(i) {
-            bail!(
-                "{} is busy: it is already attached (spindle detach {})",
-                dev.display(),
-                dev.display()
-            );
-        }
-        ioctl::connect(&dev, fds[0], info.size, bs, flags).map_err(|e| kernel_error(e, &dev.display().to_string(), "NBD ioctls"))?;
-        if !wait_for(|| is_attached(i), Duration::from_secs(10)) {
-            bail!("{}: the kernel did not start the device (NBD_DO_IT) within 10 s", dev.display());
-        }
-        (i, "ioctl")
     };
     drop(sockets);
     let dev = PathBuf::from(format!("/dev/nbd{index}"));
