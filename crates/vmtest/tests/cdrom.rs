@@ -36,7 +36,7 @@ vmtest_check umount umount /mnt
 "#,
         )
         .expect(["sr0", "sg0", "sg0-type", "sr0-bytes", "mount", "cat-hash", "tree-hashes", "umount"])
-        .timeout(Duration::from_secs(120))
+        .timeout(Duration::from_secs(180))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
     let read: f64 = outcome

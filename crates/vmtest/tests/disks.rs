@@ -59,7 +59,7 @@ fn usb_stick_is_removable_and_fixed_disks_are_not() {
         ])
         .script(SCRIPT)
         .expect(["usb-removable", "sata-fixed", "virtio-fixed", "usb-write"])
-        .timeout(Duration::from_secs(120))
+        .timeout(Duration::from_secs(180))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
     let written = std::fs::read(&stick).unwrap();

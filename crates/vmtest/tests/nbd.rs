@@ -123,7 +123,7 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
             "empty-drive",
             "not-attached",
         ])
-        .timeout(Duration::from_secs(180))
+        .timeout(Duration::from_secs(300))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
