@@ -343,3 +343,21 @@ fn dvd_medium() {
     let e = Mmc::new(&drive).disc_structure(0, 0, 0).unwrap_err();
     assert_eq!(sense_of(e).1, Asc::INCOMPATIBLE_FORMAT);
 }
+
+/// The gap between two sessions and the lead-out are not addressable.
+#[test]
+fn session_gap_and_lead_out() {
+    let drive = ready(sample("cditools/test.cdi"));
+    let mut m = Mmc::new(&drive);
+    let mut buf = vec![0u8; 2352 * 2];
+    // Session 1 ends at 302; session 2's first track starts (pregap) at 11552.
+    for lba in [302, 5000, 11551, 12037] {
+        let e = m.read_cd(lba, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap_err();
+        assert_eq!(sense_of(e).1, Asc::LBA_OUT_OF_RANGE, "LBA {lba}");
+    }
+    // A read running from the last sector of session 1 into the gap fails after one sector.
+    let e = m.read_cd(301, 2, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap_err();
+    assert_eq!(e.transferred(), 2352);
+    m.read_cd(11552, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap();
+    m.read_cd(12036, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap();
+}

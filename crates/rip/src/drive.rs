@@ -46,7 +46,8 @@ impl<T: Transport> SectorSource for DriveSource<'_, T> {
         let r = match self.mode {
             ReadMode::User => {
                 let lba = u32::try_from(lba).map_err(|_| RipError::Drive(format!("READ(10) cannot address LBA {lba}")))?;
-                self.mmc.read10(lba, count.min(u16::MAX as u32) as u16, buf)
+                let blocks = u16::try_from(count).map_err(|_| RipError::Drive(format!("READ(10) cannot read {count} blocks at once")))?;
+                self.mmc.read10(lba, blocks, buf)
             }
             ReadMode::Raw(sub) => self
                 .mmc
