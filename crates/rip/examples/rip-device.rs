@@ -2,7 +2,7 @@
 //! extension picks (the library side of `spindle rip`; the VM test runs it against QEMU's
 //! drive). Prints `rip KEY VALUE` lines.
 //!
-//! Usage: rip-device DEVICE OUT
+//! Usage: rip-device DEVICE OUT, or rip-device --list (the optical drives in sysfs)
 
 use spindle_mmc::Mmc;
 use spindle_mmc::sgio::SgIo;
@@ -14,6 +14,13 @@ use std::time::Instant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--list") {
+        for d in spindle_rip::devices::optical_drives(std::path::Path::new("/sys")) {
+            let sg = d.generic.as_ref().map(|g| g.display().to_string()).unwrap_or_else(|| "-".into());
+            println!("drive {} {} {:?} {:?} {:?}", d.device.display(), sg, d.vendor, d.model, d.revision);
+        }
+        return ExitCode::SUCCESS;
+    }
     if args.len() != 3 {
         eprintln!("usage: rip-device DEVICE OUT");
         return ExitCode::from(2);

@@ -79,6 +79,32 @@ impl Hasher {
     }
 }
 
+/// Per-track digests of a CD in redump's track-file form: each track file holds its raw
+/// 2352-byte sectors from its pregap (index 0) to the next track, except that track 1 starts
+/// at LBA 0 (its 150 sectors before LBA 0 are never read). DVD/BD: one track of user data.
+pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8, Digests)>> {
+    use spindle_disc::{Lba, SectorFormat};
+    let (fmt, size) = if disc.medium.is_cd() {
+        (SectorFormat::RAW, 2352)
+    } else {
+        (SectorFormat::USER_2048, 2048)
+    };
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * size];
+    for t in disc.tracks() {
+        let mut at = if t.start < Lba(0) { Lba(0).min(t.end()) } else { t.start };
+        let mut h = Hasher::new();
+        while at < t.end() {
+            let n = (t.end().since(at) as u32).min(64);
+            let got = disc.read_sectors(at, n, fmt, &mut buf)?;
+            h.update(&buf[..got]);
+            at = at.offset(n as i64);
+        }
+        out.push((t.number, h.finish()));
+    }
+    Ok(out)
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('"', "&quot;")

@@ -5,6 +5,7 @@
 //! ddrescue's phases with a map file that lets a rip resume ([`rescue`], [`map`]), and the
 //! hashes redump datfiles list ([`hash`]).
 
+pub mod devices;
 pub mod drive;
 mod error;
 pub mod hash;

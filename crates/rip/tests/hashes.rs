@@ -39,3 +39,21 @@ fn digests_match_the_tools() {
     h.update(&whole[2352..2352 * 10]);
     assert_eq!(Hasher::of_file(&p, 2352, Some(2352 * 9)).unwrap(), h.finish());
 }
+
+/// Redump-form track digests: track 1 of a CUE/BIN from LBA 0 is its BIN file; a later track
+/// starts with its pregap (here 150 unstored sectors of silence) then its BIN.
+#[test]
+fn track_digests_are_the_track_files() {
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"));
+    let d = spindle_image::open(&root.join("libcdio/cdda.cue")).unwrap();
+    let t = spindle_rip::hash::track_digests(&d).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].1.md5, tool_sum("md5sum", &root.join("libcdio/cdda.bin")));
+    let d = spindle_image::open(&root.join("generated-chd/mixed-mode1-audio.chd")).unwrap();
+    let t = spindle_rip::hash::track_digests(&d).unwrap();
+    assert_eq!(t[0].1.sha1, tool_sum("sha1sum", &root.join("libcdio/isofs-m1.bin")));
+    let mut h = Hasher::new();
+    h.update(&vec![0u8; 150 * 2352]);
+    h.update(&std::fs::read(root.join("libcdio/cdda_4_5.bin")).unwrap());
+    assert_eq!(t[1].1, h.finish());
+}

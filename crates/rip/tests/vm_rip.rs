@@ -28,19 +28,21 @@ fn rip_qemu_cdrom_to_iso() {
         .unwrap()
         .to_string();
     let outcome = VmTest::new("rip-iso")
-        .modules(["sr_mod", "ata_piix"])
+        .modules(["sr_mod", "ata_piix", "sg"])
         .binary(example(), "/bin/rip-device")
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/x.sha256", format!("{sum}  /tmp/x.iso\n"))
         .script(
             r#"
 vmtest_check sr0 vmtest_wait /dev/sr0 20
+vmtest_check list sh -c '/bin/rip-device --list > /tmp/list.txt 2>&1'
+cat /tmp/list.txt
 vmtest_check rip sh -c '/bin/rip-device /dev/sr0 /tmp/x.iso > /tmp/rip.txt 2>&1'
 cat /tmp/rip.txt
 vmtest_sums same / /data/x.sha256
 "#,
         )
-        .expect(["sr0", "rip", "same"])
+        .expect(["sr0", "list", "rip", "same"])
         .timeout(Duration::from_secs(240))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -51,5 +53,17 @@ vmtest_sums same / /data/x.sha256
         .filter(|l| l.starts_with("rip "))
         .collect();
     assert!(lines.iter().any(|l| l.trim_end() == "rip bad 0"), "{}", lines.join("\n"));
+    // The drive list from sysfs: QEMU's drive with its sg node and INQUIRY strings.
+    let drives: Vec<&str> = outcome
+        .console
+        .lines()
+        .filter_map(|l| l.find("drive /dev/").map(|i| l[i..].trim_end()))
+        .collect();
+    assert_eq!(drives.len(), 1, "{}", outcome.console);
+    assert!(
+        drives[0].starts_with("drive /dev/sr0 /dev/sg0 \"QEMU\" \"QEMU DVD-ROM\""),
+        "{}",
+        drives[0]
+    );
     eprintln!("rip VM ({:.1} s):\n{}", outcome.elapsed.as_secs_f64(), lines.join("\n"));
 }
