@@ -1,8 +1,10 @@
 //! Issue 7's kernel checks: inside the guest, our daemon serves the drives over NBD on its Unix
 //! socket and `spindle attach` puts them on the kernel's nbd devices; the kernel mounts them
-//! (ISO 9660 and UDF) and the files hash as `spindle extract` says on the host. Also: the
+//! (ISO 9660 and UDF; a CUE/BIN and an MDX too) and the files hash as `spindle extract` says on
+//! the host; swapping a drive's disc leaves an attached device reading the old one. Also: the
 //! devices are read-only, a mounted device refuses `detach`, the ioctl interface works as the
-//! netlink one does, the raw export reads as the BIN `spindle convert` writes, and an empty drive is a clear error. One boot for all of it.
+//! netlink one does, the raw export reads as the BIN `spindle convert` writes, and an empty
+//! drive is a clear error. One boot for all of it.
 
 mod common;
 
@@ -35,6 +37,26 @@ vmtest_check udf-mount sh -c 'mount -t udf -o ro "$(cat /tmp/udf.dev)" /mnt'
 vmtest_sums udf-hashes / /data/udf.sha256
 vmtest_check udf-umount umount /mnt
 vmtest_check udf-detach sh -c 'spindle detach "$(cat /tmp/udf.dev)"'
+
+# A CUE/BIN (MODE1/2352 sectors, served as 2048-byte blocks) and an MDX: images no kernel
+# driver reads, mounted by the kernel through the daemon.
+vmtest_check cue-load spindle load 3 /data/isofs-m1.cue
+vmtest_check cue-attach spindle attach 3 /dev/nbd7
+vmtest_check cue-mount mount -t iso9660 -o ro /dev/nbd7 /mnt
+vmtest_sums cue-hashes / /data/cue.sha256
+# Swapping the disc does not pull it from under the attached device: its connection keeps the
+# disc it opened (read again with the caches dropped).
+vmtest_check swap-load spindle load 3 /data/test.mdx
+sync; echo 3 >/proc/sys/vm/drop_caches
+vmtest_sums swap-keeps / /data/cue.sha256
+vmtest_check cue-umount umount /mnt
+vmtest_check cue-detach spindle detach /dev/nbd7
+vmtest_check mdx-attach spindle attach 3 /dev/nbd7
+# (plain ISO 9660 names: the kernel shows them in lower case; check=relaxed finds FILE1 too)
+vmtest_check mdx-mount mount -t iso9660 -o ro,check=relaxed /dev/nbd7 /mnt
+vmtest_sums mdx-hashes / /data/mdx.sha256
+vmtest_check mdx-umount umount /mnt
+vmtest_check mdx-detach spindle detach 3
 
 # The ioctl interface (a background process in NBD_DO_IT) gives the same device.
 vmtest_check ioctl-attach spindle attach --via ioctl 1 /dev/nbd3
@@ -70,6 +92,8 @@ sed 's/^/  daemon| /' /tmp/daemon.log | tail -n 40
 fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
     let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
     let udf = common::sample("libcdio/test-udf1.iso");
+    let cue = common::sample("libcdio/isofs-m1.cue");
+    let mdx = common::sample("mdsx/test.mdx");
     let sectors = std::fs::metadata(&iso).unwrap().len() / 512;
     // The ISO's one track starts at LBA 0 with a synthesised 150-sector pregap (spindle info).
     let (raw_blocks, raw_sha256) = common::raw_export_expectation(&iso, 150);
@@ -78,6 +102,11 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
         .modules(["nbd", "isofs", "udf"])
         .file(&iso, "/data/sample.iso")
         .file(&udf, "/data/udf.iso")
+        .file(&cue, "/data/isofs-m1.cue")
+        .file(common::sample("libcdio/isofs-m1.bin"), "/data/isofs-m1.bin")
+        .file(&mdx, "/data/test.mdx")
+        .data("/data/cue.sha256", common::tree_sums(&cue, None, "/mnt"))
+        .data("/data/mdx.sha256", common::tree_sums(&mdx, None, "/mnt"))
         .data("/data/sample.sectors", format!("{sectors}\n"))
         .data("/data/raw.blocks", format!("{raw_blocks}\n"))
         .data("/data/raw.sha256", format!("{raw_sha256}\n"))
@@ -103,6 +132,19 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
             "udf-hashes",
             "udf-umount",
             "udf-detach",
+            "cue-load",
+            "cue-attach",
+            "cue-mount",
+            "cue-hashes",
+            "swap-load",
+            "swap-keeps",
+            "cue-umount",
+            "cue-detach",
+            "mdx-attach",
+            "mdx-mount",
+            "mdx-hashes",
+            "mdx-umount",
+            "mdx-detach",
             "ioctl-attach",
             "ioctl-mount",
             "ioctl-hashes",
