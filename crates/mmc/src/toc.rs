@@ -83,7 +83,7 @@ fn finish(mut b: Vec<u8>) -> Vec<u8> {
 
 fn body(b: &[u8], what: &'static str) -> Result<usize, ParseError> {
     need(what, b, 4)?;
-    Ok((u16::from_be_bytes([b[0], b[1]]) as usize + 2).min(b.len()))
+    Ok((u16::from_be_bytes([b[0], b[1]]) as usize + 2).clamp(4, b.len()))
 }
 
 impl Toc {
