@@ -130,6 +130,10 @@ impl TlsConfig {
         // TLS 1.2 suites keyed by the PSK (with (EC)DHE first); TLS 1.3 uses the same
         // callback with its default SHA-256 suites.
         b.set_cipher_list("ECDHE-PSK-CHACHA20-POLY1305:DHE-PSK-AES256-GCM-SHA384:DHE-PSK-AES128-GCM-SHA256:ECDHE-PSK-AES256-CBC-SHA384:ECDHE-PSK-AES128-CBC-SHA256:PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256")?;
+        // AES-GCM first (AES-NI makes it several times faster than ChaCha20 here); the
+        // server's order wins.
+        b.set_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")?;
+        b.set_options(openssl::ssl::SslOptions::CIPHER_SERVER_PREFERENCE);
         b.set_psk_server_callback(move |_ssl, identity, out| {
             let Some(key) = identity.and_then(|id| std::str::from_utf8(id).ok()).and_then(|id| keys.get(id)) else {
                 return Ok(0); // unknown identity: the handshake fails

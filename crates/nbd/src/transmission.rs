@@ -56,6 +56,34 @@ struct Job {
     weight: usize,
 }
 
+/// How much reply data is gathered before one TLS write.
+const RECORD_BATCH: usize = 256 * 1024;
+
+/// Gathers a reply's small writes (headers, offsets) with its data, so that TLS sends full
+/// records instead of one tiny record per header.
+struct RecordBatcher<'a> {
+    stream: &'a mut dyn TlsStream,
+    buf: Vec<u8>,
+}
+
+impl io::Write for RecordBatcher<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= RECORD_BATCH {
+            self.stream.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.stream.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        self.stream.flush()
+    }
+}
+
 /// Reads through the TLS stream's lock (TLS connections have no workers, so the lock is
 /// never contended; it only lets the reply code share one path with plain connections).
 struct LockedReader<'a>(&'a Mutex<Box<dyn TlsStream>>);
@@ -83,8 +111,12 @@ impl Conn<'_> {
             Out::Plain(s) => f(&mut *s.lock().unwrap_or_else(|p| p.into_inner())),
             Out::Tls(s) => {
                 let mut s = s.lock().unwrap_or_else(|p| p.into_inner());
-                f(&mut *s)?;
-                s.flush()
+                let mut w = RecordBatcher {
+                    stream: &mut **s,
+                    buf: Vec::with_capacity(RECORD_BATCH),
+                };
+                f(&mut w)?;
+                io::Write::flush(&mut w)
             }
         }
     }
