@@ -67,6 +67,42 @@ impl Work<'_> {
             .flatten()
     }
 
+    /// Index 2 and later of track `number` between `from` and `to` (where the Q index goes
+    /// up), from the subchannel of the work file.
+    fn extra_indexes(&self, number: u8, from: i64, to: i64) -> Vec<Lba> {
+        let mut out = Vec::new();
+        if self.r.plan.mode != ReadMode::Raw(SubSelect::RawPw) {
+            return out;
+        }
+        let mut current = 1u8;
+        const CHUNK: i64 = 256;
+        let mut buf = vec![0u8; CHUNK as usize * self.stride as usize];
+        let mut at = from;
+        while at < to {
+            let n = (to - at).min(CHUNK);
+            // A chunk within one area (a track never crosses one).
+            let Some(i) = self.r.plan.index_of(at) else { break };
+            let bytes = &mut buf[..n as usize * self.stride as usize];
+            if self.file.read_exact_at(bytes, i * self.stride).is_err() {
+                break;
+            }
+            for (k, s) in bytes.chunks_exact(self.stride as usize).enumerate() {
+                let q = q_of_interleaved(&s[2352..2352 + 96]);
+                if !q_crc_ok(&q) || q[0] & 0xF != 1 || from_bcd(q[1]) != Some(number) {
+                    continue;
+                }
+                if let Some(ix) = from_bcd(q[2])
+                    && ix == current + 1
+                {
+                    out.push(Lba((at + k as i64) as i32));
+                    current = ix;
+                }
+            }
+            at += n;
+        }
+        out
+    }
+
     /// The mode of a data track from the header of its first readable sectors.
     fn data_mode(&self, index1: i64) -> TrackMode {
         if self.r.plan.mode == ReadMode::User {
@@ -201,7 +237,7 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
                 isrc: t.isrc.as_deref().and_then(spindle_disc::Isrc::parse),
                 start: Lba(start as i32),
                 pregap: (t.start - start) as u32,
-                extra_indexes: Vec::new(),
+                extra_indexes: w.extra_indexes(t.number, t.start, end),
                 length,
                 postgap: 0,
                 extents,

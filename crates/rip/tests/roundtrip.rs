@@ -75,6 +75,7 @@ fn check(rel: &str, source: Disc) {
     let (mcn, cdtext) = (source.mcn.clone(), source.cdtext.clone());
     let isrcs: Vec<_> = source.tracks().map(|t| t.isrc.clone()).collect();
     let leadouts: Vec<_> = source.sessions.iter().map(|s| s.leadout).collect();
+    let indexes: Vec<_> = source.tracks().map(|t| t.extra_indexes.clone()).collect();
     let medium = source.medium;
     let ripped = rip_disc(source, dir.path());
     assert_eq!(toc(&ripped), src_toc, "{rel}: tracks");
@@ -84,6 +85,11 @@ fn check(rel: &str, source: Disc) {
     assert_eq!(ripped.cdtext, cdtext, "{rel}: CD-TEXT");
     assert_eq!(ripped.tracks().map(|t| t.isrc.clone()).collect::<Vec<_>>(), isrcs, "{rel}: ISRC");
     assert_eq!(ripped.medium, medium);
+    assert_eq!(
+        ripped.tracks().map(|t| t.extra_indexes.clone()).collect::<Vec<_>>(),
+        indexes,
+        "{rel}: indexes 2+"
+    );
     // Written by an image writer, the rip reads back with the same TOC.
     let ext = if ripped.medium.is_cd() { "cue" } else { "iso" };
     let out = dir.path().join(format!("image.{ext}"));
@@ -112,10 +118,11 @@ fn samples_round_trip() {
     ] {
         check(rel, spindle_image::open(&samples().join(rel)).unwrap());
     }
-    // With an ISRC.
+    // With an ISRC, and indexes 2 and 3.
     let mut d = spindle_image::open(&samples().join("libcdio/cdda.cue")).unwrap();
     d.sessions[0].tracks[0].isrc = spindle_disc::Isrc::parse("USXX19801234");
-    check("cdda.cue with an ISRC", d);
+    d.sessions[0].tracks[0].extra_indexes = vec![spindle_disc::Lba(100), spindle_disc::Lba(250)];
+    check("cdda.cue with an ISRC and indexes", d);
 }
 
 #[test]
