@@ -361,3 +361,60 @@ fn session_gap_and_lead_out() {
     m.read_cd(11552, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap();
     m.read_cd(12036, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap();
 }
+
+/// Mode 2 formless and Mode 0 sectors (a disc built from the model: no sample has them).
+#[test]
+fn formless_and_mode0_sectors() {
+    use spindle_disc::{Disc, Extent, Lba, Session, SourceInfo, Track, TrackFlags, TrackMode};
+    let track = |number, mode, start: i32, pregap, length| Track {
+        number,
+        mode,
+        flags: TrackFlags::default(),
+        isrc: None,
+        start: Lba(start),
+        pregap,
+        extra_indexes: Vec::new(),
+        length,
+        postgap: 0,
+        extents: vec![Extent::zero(length)],
+    };
+    let mut disc = Disc::new(Medium::CdRom, SourceInfo::default());
+    disc.sessions.push(Session {
+        number: 1,
+        tracks: vec![
+            track(1, TrackMode::Mode1, -150, 150, 250),
+            track(2, TrackMode::Mode2Formless, 100, 0, 100),
+            track(3, TrackMode::Mode0, 200, 0, 50),
+        ],
+        leadout: Lba(250),
+    });
+    disc.validate().unwrap();
+    let drive = ready(Arc::new(disc));
+    let mut m = Mmc::new(&drive);
+    let mut buf = vec![0u8; 2352];
+    for (lba, t, kind_ok, user) in [
+        (150, SectorType::Mode2Formless, SectorType::Mode1, 2336),
+        (220, SectorType::Any, SectorType::Mode2Formless, 2336),
+    ] {
+        let n = m.read_cd(lba, 1, t, ReadCdFields::USER, &mut buf).unwrap();
+        assert_eq!(n, user);
+        let n = m.read_cd(lba, 1, t, ReadCdFields::RAW, &mut buf).unwrap();
+        assert_eq!(n, 2352);
+        assert_eq!(&buf[..12], &spindle_disc::sector::SYNC);
+        assert_eq!(buf[15], if lba == 150 { 2 } else { 0 });
+        // EDC/ECC selected alone adds nothing: these modes have none.
+        let f = ReadCdFields {
+            headers: HeaderCodes::Header,
+            edc_ecc: true,
+            ..ReadCdFields::USER
+        };
+        assert_eq!(m.read_cd(lba, 1, SectorType::Any, f, &mut buf).unwrap(), 4 + 2336);
+        let e = m.read_cd(lba, 1, kind_ok, ReadCdFields::USER, &mut buf).unwrap_err();
+        assert_eq!(sense_of(e).1, Asc::ILLEGAL_MODE_FOR_TRACK);
+        let e = m.read10(lba as u32, 1, &mut buf).unwrap_err();
+        assert_eq!(sense_of(e).1, Asc::ILLEGAL_MODE_FOR_TRACK);
+    }
+    // The TOC: all three are data tracks.
+    let toc = m.read_toc(false, 0).unwrap();
+    assert!(toc.tracks.iter().all(|t| t.control == 4));
+}
