@@ -21,6 +21,7 @@ vmtest_check nbd-socket vmtest_wait "$XDG_RUNTIME_DIR/spindle/nbd.sock" 10
 # ISO 9660 through netlink, on the device we name.
 vmtest_check iso-load spindle load 1 /data/sample.iso
 vmtest_check iso-attach sh -c 'spindle attach 1 /dev/nbd0 >/tmp/attach.out && grep -qx /dev/nbd0 /tmp/attach.out'
+vmtest_check iso-pid test -e /sys/block/nbd0/pid
 vmtest_check iso-read-only sh -c 'test "$(cat /sys/block/nbd0/ro)" = 1'
 vmtest_check iso-size sh -c 'test "$(cat /sys/block/nbd0/size)" = "$(cat /data/sample.sectors)"'
 vmtest_check iso-mount mount -t iso9660 -o ro /dev/nbd0 /mnt
@@ -118,6 +119,7 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
             "nbd-socket",
             "iso-load",
             "iso-attach",
+            "iso-pid",
             "iso-read-only",
             "iso-size",
             "iso-mount",
