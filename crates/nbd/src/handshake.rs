@@ -24,6 +24,51 @@ pub struct Negotiated {
     pub base_allocation: bool,
 }
 
+/// Reads of the handshake, all due by one deadline: every read waits at most for the time
+/// left, so a client that trickles bytes cannot stretch the handshake.
+struct Deadline<'a> {
+    ctl: &'a Socket,
+    deadline: Instant,
+}
+
+impl Deadline<'_> {
+    /// Sets the socket's read timeout to the time left; an error once it is up.
+    fn arm(&mut self) -> io::Result<()> {
+        let left = self
+            .deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "handshake took too long"))?;
+        self.ctl.set_read_timeout(Some(left))
+    }
+
+    fn exact(&mut self, ch: &mut Channel, buf: &mut [u8]) -> io::Result<()> {
+        let mut got = 0;
+        while got < buf.len() {
+            self.arm()?;
+            match ch.read(&mut buf[got..]) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn u32(&mut self, ch: &mut Channel) -> io::Result<u32> {
+        let mut b = [0; 4];
+        self.exact(ch, &mut b)?;
+        Ok(u32::from_be_bytes(b))
+    }
+
+    fn u64(&mut self, ch: &mut Channel) -> io::Result<u64> {
+        let mut b = [0; 8];
+        self.exact(ch, &mut b)?;
+        Ok(u64::from_be_bytes(b))
+    }
+}
+
 struct State {
     no_zeroes: bool,
     tls: bool,
@@ -74,15 +119,17 @@ pub fn transmission_flags(structured: bool) -> u16 {
 }
 
 /// Runs the handshake on `sock`. `Ok(None)`: the client aborted or was dropped.
-pub fn negotiate(inner: &Inner, sock: Socket) -> io::Result<Option<Negotiated>> {
+pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option<Negotiated>> {
     let start = Instant::now();
+    let deadline = start + inner.config.handshake_timeout;
+    let mut rx = Deadline { ctl, deadline };
     let mut ch = Channel::Plain(sock);
     let mut hello = Vec::with_capacity(18);
     hello.extend_from_slice(&NBDMAGIC.to_be_bytes());
     hello.extend_from_slice(&IHAVEOPT.to_be_bytes());
     hello.extend_from_slice(&(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES).to_be_bytes());
     ch.write_all(&hello)?;
-    let cflags = read_u32(&mut ch)?;
+    let cflags = rx.u32(&mut ch)?;
     if cflags & !(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES) != 0 {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -101,12 +148,12 @@ pub fn negotiate(inner: &Inner, sock: Socket) -> io::Result<Option<Negotiated>> 
         if start.elapsed() > inner.config.handshake_timeout {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "handshake took too long"));
         }
-        let magic = read_u64(&mut ch)?;
+        let magic = rx.u64(&mut ch)?;
         if magic != IHAVEOPT {
             return Err(io::Error::new(io::ErrorKind::InvalidData, format!("option magic {magic:#x}")));
         }
-        let option = read_u32(&mut ch)?;
-        let len = read_u32(&mut ch)?;
+        let option = rx.u32(&mut ch)?;
+        let len = rx.u32(&mut ch)?;
         if len > MAX_OPTION_LEN {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -114,7 +161,7 @@ pub fn negotiate(inner: &Inner, sock: Socket) -> io::Result<Option<Negotiated>> 
             ));
         }
         let mut data = vec![0; len as usize];
-        ch.read_exact(&mut data)?;
+        rx.exact(&mut ch, &mut data)?;
 
         if inner.stopping.load(Ordering::Relaxed) && option != OPT_ABORT {
             if option == OPT_EXPORT_NAME {
@@ -194,6 +241,7 @@ pub fn negotiate(inner: &Inner, sock: Socket) -> io::Result<Option<Negotiated>> 
                 let Channel::Plain(sock) = ch else {
                     unreachable!("TLS is off, so the channel is plain")
                 };
+                rx.arm()?;
                 ch = Channel::Tls(tls.accept(sock)?);
                 // Whatever was negotiated in the clear does not carry over.
                 st.tls = true;

@@ -260,7 +260,7 @@ fn serve_connection(inner: &Inner, sock: Socket) -> io::Result<()> {
     let ctl = sock.try_clone()?;
     ctl.set_read_timeout(Some(inner.config.handshake_timeout))?;
     ctl.set_write_timeout(Some(inner.config.handshake_timeout))?;
-    let negotiated = match handshake::negotiate(inner, sock) {
+    let negotiated = match handshake::negotiate(inner, sock, &ctl) {
         Ok(Some(n)) => n,
         Ok(None) => {
             ctl.shutdown();

@@ -410,6 +410,33 @@ fn two_hundred_connections_at_once() {
     still_works(&srv, &data);
 }
 
+#[test]
+fn a_client_trickling_bytes_cannot_stretch_the_handshake() {
+    let config = ServerConfig {
+        handshake_timeout: Duration::from_secs(1),
+        ..ServerConfig::default()
+    };
+    let (_d, srv, data) = setup(config);
+    let mut r = Raw::open(&srv);
+    // A GO with a 4 KiB name, one byte every 200 ms: it would take 14 minutes.
+    let mut m = IHAVEOPT.to_be_bytes().to_vec();
+    m.extend_from_slice(&OPT_GO.to_be_bytes());
+    m.extend_from_slice(&4102u32.to_be_bytes());
+    r.send(&m);
+    let start = Instant::now();
+    let mut dropped = false;
+    while start.elapsed() < Duration::from_secs(5) {
+        if r.0.write_all(&[0]).is_err() {
+            dropped = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(dropped, "the trickling client was kept past the handshake timeout");
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    still_works(&srv, &data);
+}
+
 fn vm_rss_kib(pid: u32) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     s.lines()
