@@ -6,11 +6,11 @@
 use crate::drive::ReadMode;
 use crate::error::{Result, RipError};
 use crate::layout::Family;
-use crate::rip::Ripped;
+use crate::rip::{Plan, Ripped};
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
 use spindle_disc::{
-    ByteSource, CdText, Disc, DiscStructures, Extent, FileSource, Lba, MainLayout, Mcn, Medium, Session, SourceInfo, Stored, SubLayout,
-    Track, TrackFlags, TrackMode, addr::from_bcd,
+    ByteSource, CdText, Disc, DiscStructures, Extent, ExtentData, FileSource, Lba, MainLayout, Mcn, Medium, Session, SourceInfo, Stored,
+    SubLayout, Track, TrackFlags, TrackMode, addr::from_bcd,
 };
 use spindle_mmc::readcd::SubSelect;
 use std::sync::Arc;
@@ -123,6 +123,63 @@ impl Work<'_> {
     }
 }
 
+/// Audio sectors of a rip corrected for the drive's read offset: corrected sector L is the
+/// drive's stream from `L * 2352 + shift` (spanning two sectors as read); the subchannel is
+/// sector L's own. Bytes beyond the read areas are zeros.
+struct OffsetAudio {
+    file: Arc<dyn ByteSource>,
+    plan: Plan,
+    stride: u64,
+    sub: bool,
+    first_lba: i64,
+    shift: i64,
+    name: String,
+}
+
+impl OffsetAudio {
+    fn read_main(&self, lba: i64, out: &mut [u8]) -> std::io::Result<()> {
+        match self.plan.index_of(lba) {
+            Some(i) => self.file.read_exact_at(&mut out[..2352], i * self.stride),
+            None => {
+                out[..2352].fill(0);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl spindle_disc::SectorSource for OffsetAudio {
+    fn main_layout(&self) -> MainLayout {
+        MainLayout::RAW
+    }
+    fn sub_layout(&self) -> SubLayout {
+        if self.sub { SubLayout::Pw96Interleaved } else { SubLayout::None }
+    }
+    fn read_sectors(&self, first: u64, count: u32, buf: &mut [u8]) -> std::io::Result<()> {
+        let out_stride = 2352 + if self.sub { 96 } else { 0 };
+        let mut two = [0u8; 2 * 2352];
+        for (k, out) in buf.chunks_exact_mut(out_stride).take(count as usize).enumerate() {
+            let lba = self.first_lba + first as i64 + k as i64;
+            let start = lba * 2352 + self.shift;
+            let s0 = start.div_euclid(2352);
+            let within = start.rem_euclid(2352) as usize;
+            self.read_main(s0, &mut two[..2352])?;
+            self.read_main(s0 + 1, &mut two[2352..])?;
+            out[..2352].copy_from_slice(&two[within..within + 2352]);
+            if self.sub {
+                match self.plan.index_of(lba) {
+                    Some(i) => self.file.read_exact_at(&mut out[2352..2352 + 96], i * self.stride + 2352)?,
+                    None => out[2352..].fill(0),
+                }
+            }
+        }
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        format!("{} (read offset corrected)", self.name)
+    }
+}
+
 /// The disc model of a finished (or partial) rip; its sectors are read from the work file.
 pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
     let src = FileSource::open(&r.files.work).map_err(|source| RipError::Io {
@@ -215,7 +272,20 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
             if unread > 0 {
                 extents.push(Extent::zero(unread));
             }
-            if length > unread {
+            if length > unread && mode == TrackMode::Audio && r.read_offset != 0 && r.plan.mode != ReadMode::User {
+                extents.push(Extent {
+                    sectors: length - unread,
+                    data: ExtentData::Custom(Arc::new(OffsetAudio {
+                        file: file.clone(),
+                        plan: r.plan.clone(),
+                        stride,
+                        sub: r.plan.mode == ReadMode::Raw(SubSelect::RawPw),
+                        first_lba: start + unread as i64,
+                        shift: r.read_offset as i64 * 4,
+                        name: r.files.work.display().to_string(),
+                    })),
+                });
+            } else if length > unread {
                 let first = start + unread as i64;
                 let index = r
                     .plan

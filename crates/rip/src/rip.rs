@@ -147,6 +147,9 @@ pub struct RipOptions {
     /// Continue from an existing map (else an existing map is an error, so that a rip never
     /// silently mixes two discs).
     pub resume: bool,
+    /// The drive's read offset in samples (as in AccurateRip's drive list): audio tracks of
+    /// the disc model are shifted to correct it. The work file keeps what the drive sent.
+    pub read_offset: i32,
 }
 
 /// The files of a rip in progress.
@@ -180,6 +183,8 @@ pub struct Ripped {
     pub files: RipFiles,
     /// LBAs that stayed unreadable.
     pub bad: Vec<i64>,
+    /// The read offset (samples) to correct in audio tracks.
+    pub read_offset: i32,
 }
 
 /// Rips the disc in the drive into `files`.
@@ -240,5 +245,6 @@ pub fn rip<T: Transport>(
         plan,
         files: files.clone(),
         bad,
+        read_offset: options.read_offset,
     })
 }

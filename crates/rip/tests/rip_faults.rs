@@ -39,6 +39,7 @@ fn options(resume: bool) -> RipOptions {
             ..RescueOptions::default()
         },
         resume,
+        read_offset: 0,
     }
 }
 
@@ -120,4 +121,48 @@ fn drive_without_subchannel() {
     assert_eq!(idx(&d), idx(&src));
     assert!(raw(&d, 0, 754) == raw(&src, 0, 754));
     assert_eq!(std::fs::metadata(&files.work).unwrap().len(), 754 * 2352);
+}
+
+/// A drive with a read offset: audio read raw is shifted; the rip corrects it when told the
+/// offset, and the audio then equals the source (but for the samples the drive would have
+/// to read from the lead-out).
+#[test]
+fn read_offset_correction() {
+    let src = Arc::new(source());
+    for offset in [6i32, -30, 667] {
+        let drive = EmulatedDrive::new(Some(src.clone()));
+        drive.faults().update(|f| f.read_offset = offset);
+        let dir = tempfile::tempdir().unwrap();
+        let plain = RipFiles::beside(&dir.path().join("plain.cue"));
+        let r = rip(&mut Mmc::new(&drive), &plain, &options(false), None, None).unwrap();
+        let d = disc_from_rip(&r).unwrap();
+        // Data is not shifted; audio is.
+        assert!(raw(&d, 0, 302) == raw(&src, 0, 302), "offset {offset}: data track");
+        assert!(
+            raw(&d, 452, 302) != raw(&src, 452, 302),
+            "offset {offset}: uncorrected audio differs"
+        );
+        let fixed = RipFiles::beside(&dir.path().join("fixed.cue"));
+        let opts = RipOptions {
+            read_offset: offset,
+            ..options(false)
+        };
+        let r = rip(&mut Mmc::new(&drive), &fixed, &opts, None, None).unwrap();
+        let d = disc_from_rip(&r).unwrap();
+        let (a, b) = (raw(&d, 452, 302), raw(&src, 452, 302));
+        // With a positive offset the last `offset` samples lie beyond the lead-out.
+        let lost = offset.max(0) as usize * 4;
+        assert!(a[..a.len() - lost] == b[..b.len() - lost], "offset {offset}: corrected audio");
+        // Through an image writer the correction is kept.
+        let out = dir.path().join("out.cue");
+        let conv = spindle_image::ConvertOptions {
+            format: None,
+            data_only: false,
+            write: Default::default(),
+        };
+        spindle_image::convert(&d, &out, &conv, &mut |_, _| {}).unwrap();
+        let back = spindle_image::open(&out).unwrap();
+        let c = raw(&back, 452, 302);
+        assert!(c[..c.len() - lost] == b[..b.len() - lost], "offset {offset}: written");
+    }
 }

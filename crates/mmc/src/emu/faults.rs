@@ -31,6 +31,11 @@ pub struct Faults {
     /// The drive cannot read subchannel: READ CD with a subchannel selection is 05/24/00
     /// (pointing at byte 10), as on drives without that capability.
     pub no_subchannel: bool,
+    /// The drive's read offset in samples (4 bytes): READ CD of an audio sector returns the
+    /// samples that start this many samples earlier on the disc (a positive offset delays
+    /// the stream), as real drives do; bytes beyond the disc are zeros. Data sectors are
+    /// framed by their sync and not shifted.
+    pub read_offset: i32,
 }
 
 impl Faults {

@@ -169,6 +169,10 @@ pub(super) fn read_cd(disc: &Disc, faults: &FaultHandle, cmd: &ReadCd, buf: &mut
             if first_failure(faults, lba, 1).is_some() {
                 return Err((medium_error(lba), written));
             }
+            let offset = faults.lock().read_offset;
+            if offset != 0 && kind == SectorKind::Audio {
+                shifted_audio(disc, lba, offset, raw);
+            }
             let c2 = faults.lock().c2.get(&lba).cloned().unwrap_or_default();
             if !c2.is_empty() && (kind == SectorKind::Audio || is_full_raw(&f)) {
                 damage(raw, &c2);
@@ -191,6 +195,22 @@ pub(super) fn read_cd(disc: &Disc, faults: &FaultHandle, cmd: &ReadCd, buf: &mut
         done += n;
     }
     Ok(written)
+}
+
+/// The 2352 bytes an audio read of `lba` returns on a drive with a read offset of `samples`:
+/// the disc's sample stream from `lba * 2352 - samples * 4`, zeros outside the disc.
+fn shifted_audio(disc: &Disc, lba: i32, samples: i32, out: &mut [u8]) {
+    let start = lba as i64 * 2352 - samples as i64 * 4;
+    let first = start.div_euclid(2352);
+    let within = start.rem_euclid(2352) as usize;
+    let mut two = [0u8; 2 * 2352];
+    for (k, half) in two.chunks_exact_mut(2352).enumerate() {
+        let s = first + k as i64;
+        if disc.read_sectors(Lba(s as i32), 1, SectorFormat::RAW, half).is_err() {
+            half.fill(0);
+        }
+    }
+    out[..2352].copy_from_slice(&two[within..within + 2352]);
 }
 
 /// Sleeps in small steps until `until` passes or `clear` says the hang is over; true when
