@@ -18,6 +18,11 @@ pub trait Bytes: Send + Sync {
     }
 }
 
+/// A plain file, read with `pread` straight into the writer's buffers.
+fn plain_bytes(f: FileSource) -> Arc<dyn Bytes> {
+    Arc::new(RawBytes(Box::new(f)))
+}
+
 struct ViewBytes(SectorView);
 
 impl Bytes for ViewBytes {
@@ -85,14 +90,20 @@ impl Source {
         let track = disc.first_data_track().map(|t| t.number).unwrap_or(1);
         let description = format!("{}, user data of data track {track}", disc.source.variant);
         let files = disc.source.files.clone();
-        let plain = disc.source.format == "iso" && files.len() == 1 && files[0] == path && !compressed(path);
+        let same = |a: &Path, b: &Path| {
+            a == b
+                || std::fs::canonicalize(a)
+                    .ok()
+                    .is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
+        };
+        let plain = disc.source.format == "iso" && files.len() == 1 && same(&files[0], path) && !compressed(path);
         // A plain 2048-byte ISO is its own user data: read the file straight.
         let bytes: Arc<dyn Bytes> = match plain.then(|| FileSource::open(path)) {
-            Some(Ok(f)) if f.len() == view.len() => Arc::new(RawBytes(Box::new(f))),
+            Some(Ok(f)) if f.len() == view.len() => plain_bytes(f),
             _ => Arc::new(ViewBytes(view)),
         };
         let mut files = files;
-        if !files.iter().any(|f| f == path) {
+        if !files.iter().any(|f| same(f, path)) {
             files.push(path.to_path_buf());
         }
         let s = Source {

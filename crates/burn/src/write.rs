@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+use xxhash_rust::xxh3::xxh3_128;
 
 /// A checked device, opened exclusively.
 pub struct Target {
@@ -54,9 +54,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
+        // 2 MiB chunks, two queued per target: large writes for the device, and a working set
+        // (five buffers) that stays in the CPU's caches between the read and the write, which
+        // is what a fast device notices (measured in docs/benchmarks.md, "USB writer").
         Options {
-            chunk: 4 << 20,
-            depth: 4,
+            chunk: 2 << 20,
+            depth: 2,
             verify: true,
         }
     }
@@ -152,8 +155,6 @@ pub struct TargetReport {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Report {
     pub bytes: u64,
-    /// xxh3-128 of the image bytes, hex.
-    pub hash: String,
     pub targets: Vec<TargetReport>,
     pub secs: f64,
 }
@@ -162,6 +163,12 @@ struct Chunk {
     off: u64,
     len: usize,
     buf: AlignedBuf,
+}
+
+impl Chunk {
+    fn bytes(&self) -> &[u8] {
+        &self.buf.as_slice()[..self.len]
+    }
 }
 
 /// State shared between the reader and the writers.
@@ -197,7 +204,7 @@ pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicB
         txs.push(tx);
         rxs.push(rx);
     }
-    let (hash, reports) = std::thread::scope(|s| {
+    let reports = std::thread::scope(|s| {
         let handles: Vec<_> = targets
             .iter()
             .zip(rxs)
@@ -209,7 +216,7 @@ pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicB
             })
             .collect();
         drop(ret_tx);
-        let hash = read_source(&sh, txs, ret_rx);
+        read_source(&sh, txs, ret_rx);
         let reports: Vec<TargetReport> = handles
             .into_iter()
             .zip(&targets)
@@ -227,27 +234,27 @@ pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicB
                 })
             })
             .collect();
-        (hash, reports)
+        reports
     });
     Report {
         bytes: src.len(),
-        hash: format!("{hash:032x}"),
         targets: reports,
         secs: start.elapsed().as_secs_f64(),
     }
 }
 
 /// The reader: one pass over the source, chunk hashes recorded for the verifiers. The
-/// reader keeps every buffer of its pool; a buffer is free again when no writer holds it
-/// (its count is back to one), and writers send a note each time they let one go.
-fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, freed: Receiver<()>) -> u128 {
+/// reader keeps every buffer of its pool; a buffer is free again when no writer holds it (its
+/// count is back to one), and writers send a note each time they let one go. A chunk is
+/// hashed after it is handed to the writers, so hashing overlaps the writes.
+fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, freed: Receiver<()>) {
     let total = sh.src.len();
     let chunk = sh.opts.chunk;
     let pool_max = sh.opts.depth * 2 + 1;
     let mut pool: Vec<Arc<Chunk>> = Vec::new();
-    let mut whole = Xxh3::new();
     let mut off = 0u64;
     while off < total && !sh.cancel.load(Ordering::Relaxed) {
+        let len = (total - off).min(chunk as u64) as usize;
         let slot = loop {
             if let Some(i) = pool.iter_mut().position(|a| Arc::get_mut(a).is_some()) {
                 break i;
@@ -262,11 +269,10 @@ fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, f
             }
             if freed.recv().is_err() {
                 // Every writer is gone: nothing left to feed.
-                return whole.digest128();
+                return;
             }
         };
         let c = Arc::get_mut(&mut pool[slot]).expect("free buffer");
-        let len = (total - off).min(chunk as u64) as usize;
         c.off = off;
         c.len = len;
         if let Err(e) = sh.src.bytes.read_exact_at(&mut c.buf.as_mut_slice()[..len], off) {
@@ -274,16 +280,18 @@ fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, f
                 Some(format!("reading {} at byte {off}: {e}", sh.src.path.display()));
             break;
         }
-        let data = &c.buf.as_slice()[..len];
-        sh.hashes.lock().unwrap_or_else(|p| p.into_inner()).push(xxh3_128(data));
-        whole.update(data);
+        let c = pool[slot].clone();
         for tx in &txs {
-            let _ = tx.send(pool[slot].clone());
+            let _ = tx.send(c.clone());
         }
+        // Verifiers only look at the hashes once the writing is over.
+        sh.hashes.lock().unwrap_or_else(|p| p.into_inner()).push(xxh3_128(c.bytes()));
         off += len as u64;
     }
-    whole.digest128()
 }
+
+/// Writes each target has in flight.
+const WRITES_IN_FLIGHT: usize = 2;
 
 struct Rate {
     start: Instant,
@@ -314,22 +322,43 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
     let rate = Rate::new();
     let fd = t.fd.as_raw_fd();
     let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
-    let mut written = 0u64;
-    let mut error: Option<String> = None;
-    for c in rx {
-        if error.is_none() && !sh.cancel.load(Ordering::Relaxed) {
-            match write_chunk(fd, t.direct, lbs, &c, sh.opts) {
-                Ok(()) => {
-                    written += c.len as u64;
-                    (sh.progress)(&rate.progress(i, Phase::Writing, written, total));
+    // Two writes in flight per target: the device gets the next request while the last one
+    // completes, instead of idling for a system call's round trip.
+    let rx = Mutex::new(rx);
+    let written = std::sync::atomic::AtomicU64::new(0);
+    let failure: Mutex<Option<String>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..WRITES_IN_FLIGHT {
+            let ret = ret.clone();
+            let (rx, written, failure, rate) = (&rx, &written, &failure, &rate);
+            s.spawn(move || {
+                loop {
+                    let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(c) = next else { break };
+                    let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).is_some();
+                    if !failed && !sh.cancel.load(Ordering::Relaxed) {
+                        match write_chunk(fd, t.direct, lbs, &c, sh.opts) {
+                            Ok(()) => {
+                                let done = written.fetch_add(c.len as u64, Ordering::Relaxed) + c.len as u64;
+                                (sh.progress)(&rate.progress(i, Phase::Writing, done, total));
+                            }
+                            Err(e) => {
+                                failure
+                                    .lock()
+                                    .unwrap_or_else(|p| p.into_inner())
+                                    .get_or_insert(format!("writing at byte {}: {e}", c.off));
+                            }
+                        }
+                    }
+                    drop(c);
+                    let _ = ret.send(());
                 }
-                Err(e) => error = Some(format!("writing at byte {}: {e}", c.off)),
-            }
+            });
         }
-        drop(c);
-        let _ = ret.send(());
-    }
+    });
     drop(ret);
+    let written = written.into_inner();
+    let error = failure.into_inner().unwrap_or_else(|p| p.into_inner());
     let report = |outcome, write_secs: f64, verify_secs: f64| TargetReport {
         path: t.device.path.clone(),
         outcome,
@@ -462,7 +491,7 @@ fn pwrite_all(fd: i32, mut data: &[u8], mut off: u64) -> std::io::Result<()> {
 }
 
 fn write_chunk(fd: i32, direct: bool, lbs: usize, c: &Chunk, opts: &Options) -> std::io::Result<()> {
-    let data = &c.buf.as_slice()[..c.len];
+    let data = c.bytes();
     if !direct {
         pwrite_all(fd, data, c.off)?;
         // Bounded dirty data: start writeback of this chunk, wait for the one `depth` back.

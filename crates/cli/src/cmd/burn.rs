@@ -194,9 +194,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
             );
         }
     }
-    if !a.no_verify && all_ok {
-        eprintln!("image xxh3-128 {}", report.hash);
-    }
     if cancelled {
         return Ok(ExitCode::from(130));
     }
