@@ -56,6 +56,8 @@ enum Command {
     Devices(cmd::devices::Args),
     /// Write an image to one or more USB sticks, then verify them.
     Burn(cmd::burn::Args),
+    /// Back up a physical disc from an optical drive to ISO, MDS/MDF, CUE/BIN or CCD.
+    Rip(cmd::rip::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Detach(a) => cmd::attach::detach::run(a),
         Command::Devices(a) => cmd::devices::run(a),
         Command::Burn(a) => cmd::burn::run(a),
+        Command::Rip(a) => cmd::rip::run(a),
     };
     match result {
         Ok(code) => code,

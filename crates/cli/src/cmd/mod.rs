@@ -15,6 +15,7 @@ pub mod info;
 pub mod load;
 pub mod ls;
 pub mod mount;
+pub mod rip;
 pub mod share;
 pub mod verify;
 
