@@ -41,13 +41,17 @@ wait_tcp() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null
 
 # Servers: NAME -> unix URI and tcp URI.
 declare -A uri_unix uri_tcp
-start() { "$@" >/dev/null 2>&1 & pids+=($!); }
-start "$serve" --unix "$dir/spindle.sock" disc="$file"
-start "$serve" --tcp 127.0.0.1:10901 disc="$file"
-start qemu-nbd -r -t -f raw -x disc -e 8 -k "$dir/qemu.sock" "$file"
-start qemu-nbd -r -t -f raw -x disc -e 8 -b 127.0.0.1 -p 10902 "$file"
-start nbdkit -f -r -U "$dir/nbdkit.sock" file "$file"
-start nbdkit -f -r -i 127.0.0.1 -p 10903 file "$file"
+declare -A pid_of
+start() { local key=$1; shift; "$@" >/dev/null 2>&1 & pids+=($!); pid_of[$key]=$!; }
+start spindle,unix "$serve" --unix "$dir/spindle.sock" disc="$file"
+start spindle,tcp "$serve" --tcp 127.0.0.1:10901 disc="$file"
+start qemu-nbd,unix qemu-nbd -r -t -f raw -x disc -e 8 -k "$dir/qemu.sock" "$file"
+start qemu-nbd,tcp qemu-nbd -r -t -f raw -x disc -e 8 -b 127.0.0.1 -p 10902 "$file"
+start nbdkit,unix nbdkit -f -r -U "$dir/nbdkit.sock" file "$file"
+start nbdkit,tcp nbdkit -f -r -i 127.0.0.1 -p 10903 file "$file"
+# CPU time (user + system, all threads) of a server process, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
 wait_unix "$dir/spindle.sock"; wait_unix "$dir/qemu.sock"; wait_unix "$dir/nbdkit.sock"
 wait_tcp 10901; wait_tcp 10902; wait_tcp 10903
 uri_unix[spindle]="nbd+unix:///disc?socket=$dir/spindle.sock"
@@ -69,7 +73,7 @@ mbps() { echo "scale=0; $size / $1 / 1000000" | bc -l; }
 
 # Rounds interleave every cell (cat, then each server in turn), so that load from
 # elsewhere on the machine falls on all of them alike; each cell keeps its best round.
-declare -A best_t
+declare -A best_t cpu_ticks
 keep() { # keep KEY SECONDS
   if [ -z "${best_t[$1]:-}" ] || [ "$(echo "$2 < ${best_t[$1]}" | bc -l)" = 1 ]; then best_t[$1]=$2; fi
 }
@@ -83,7 +87,10 @@ for _ in $(seq "$runs"); do
     for c in 1 4; do
       for s in "${servers[@]}"; do
         if [ $tr = unix ]; then u=${uri_unix[$s]}; else u=${uri_tcp[$s]}; fi
+        c0=$(ticks "${pid_of[$s,$tr]}")
         t=$(timed nbdcopy --connections=$c "$u" null:); keep "$s,$tr,$c" "$t"
+        c1=$(ticks "${pid_of[$s,$tr]}")
+        cpu_ticks[$s,$tr,$c]=$(( ${cpu_ticks[$s,$tr,$c]:-0} + c1 - c0 ))
       done
     done
   done
@@ -93,18 +100,23 @@ declare -A mb
 for k in "${!best_t[@]}"; do mb[$k]=$(mbps "${best_t[$k]}"); done
 
 table() {
-  echo "| transport | connections | spindle MB/s | qemu-nbd -r MB/s | nbdkit file MB/s | spindle / faster peer | spindle / cat |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| transport | connections | spindle MB/s | qemu-nbd -r MB/s | nbdkit file MB/s | spindle / faster peer | spindle / cat | server CPU s/GiB: spindle, qemu-nbd, nbdkit |"
+  echo "|---|---|---|---|---|---|---|---|"
   for tr in unix tcp; do
     for c in 1 4; do
       local sp=${mb[spindle,$tr,$c]} q=${mb[qemu-nbd,$tr,$c]} k=${mb[nbdkit,$tr,$c]}
       local peer=$q; [ "$k" -gt "$peer" ] && peer=$k
-      printf '| %s | %d | %d | %d | %d | %.2fx | %.2fx |\n' "$tr" "$c" "$sp" "$q" "$k" \
-        "$(echo "$sp / $peer" | bc -l)" "$(echo "$sp / $cat_mb" | bc -l)"
+      local cpu=""
+      for s in "${servers[@]}"; do
+        cpu="$cpu$(printf '%.2f' "$(echo "${cpu_ticks[$s,$tr,$c]} / $hz / $runs" | bc -l)"), "
+      done
+      printf '| %s | %d | %d | %d | %d | %.2fx | %.2fx | %s |\n' "$tr" "$c" "$sp" "$q" "$k" \
+        "$(echo "$sp / $peer" | bc -l)" "$(echo "$sp / $cat_mb" | bc -l)" "${cpu%, }"
     done
   done
   echo
-  echo "\`cat\` of the file to /dev/null: $cat_mb MB/s."
+  echo "\`cat\` of the file to /dev/null: $cat_mb MB/s. Server CPU: user + system time of the server"
+  echo "process over a copy (all its threads), mean of the rounds; the client's own CPU is not in it."
 }
 out=$(table)
 echo "$out"
