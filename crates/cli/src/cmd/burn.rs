@@ -153,7 +153,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             bar.set_length(p.total);
             bar.set_message(format!("{} {}", names[p.target], p.phase.name()));
         }
-        bar.set_position(p.done);
+        // Two writes per target finish in either order: never move the bar back.
+        if p.done > bar.position() {
+            bar.set_position(p.done);
+        }
     };
     let opts = Options {
         verify: !a.no_verify,
