@@ -83,6 +83,13 @@ impl Hasher {
 /// 2352-byte sectors from its pregap (index 0) to the next track, except that track 1 starts
 /// at LBA 0 (its 150 sectors before LBA 0 are never read). DVD/BD: one track of user data.
 pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8, Digests)>> {
+    Ok(disc_digests(disc)?.0)
+}
+
+/// The track digests of [`track_digests`] and, in the same pass, the digest of the whole
+/// image as one file of those sectors (every track's sectors in order: a single-BIN dump of
+/// a CD, the ISO of a DVD).
+pub fn disc_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
     use spindle_disc::{Lba, SectorFormat};
     let (fmt, size) = if disc.medium.is_cd() {
         (SectorFormat::RAW, 2352)
@@ -90,6 +97,7 @@ pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8,
         (SectorFormat::USER_2048, 2048)
     };
     let mut out = Vec::new();
+    let mut whole = Hasher::new();
     let mut buf = vec![0u8; 64 * size];
     for t in disc.tracks() {
         let mut at = if t.start < Lba(0) { Lba(0).min(t.end()) } else { t.start };
@@ -98,11 +106,12 @@ pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8,
             let n = (t.end().since(at) as u32).min(64);
             let got = disc.read_sectors(at, n, fmt, &mut buf)?;
             h.update(&buf[..got]);
+            whole.update(&buf[..got]);
             at = at.offset(n as i64);
         }
         out.push((t.number, h.finish()));
     }
-    Ok(out)
+    Ok((out, whole.finish()))
 }
 
 fn xml_escape(s: &str) -> String {

@@ -1,15 +1,425 @@
-//! `spindle rip` (being built; see issue 8).
+//! `spindle rip [DEVICE] -o OUT`: a backup of the disc in an optical drive, and
+//! `spindle devices --optical` (the listing lives here so the devices command only branches).
+//!
+//! The rip goes through `spindle_rip::rip::rip` into a work file `OUT.rip` with a
+//! ddrescue-format map `OUT.rip.map`; the disc model it makes is written by the image writer
+//! OUT's extension picks (ISO, MDS+MDF, CUE+BIN, CCD). A hash log `OUT.dat` lists every
+//! track and the whole image in the form redump datfiles use. A complete rip removes the work
+//! file and the map; a rip with unreadable sectors or an interrupted one keeps them for
+//! `--resume`.
+//!
+//! Hidden test/diagnostic options (`--emulate IMAGE` and the `--emulate-*` faults) rip from
+//! the in-process emulated drive of spindle-mmc instead of a device, so that the CLI tests run
+//! the real command against any disc and any fault.
 
-use anyhow::{Result, bail};
+use crate::progress;
+use anyhow::{Context, Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use spindle_mmc::{EmulatedDrive, Faults, Mmc, Transport};
+use spindle_rip::RipError;
+use spindle_rip::devices::{OpticalDrive, optical_drives, probe_medium};
+use spindle_rip::hash::{Digests, disc_digests};
+use spindle_rip::image::disc_from_rip;
+use spindle_rip::layout::{Family, family_of, wait_ready};
+use spindle_rip::rescue::{Progress, RescueOptions};
+use spindle_rip::rip::{RipFiles, RipOptions, rip};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Arguments (placeholder until the command is built).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    rest: Vec<String>,
+    /// The drive (/dev/srN or /dev/sgN); default: the first optical drive in sysfs.
+    device: Option<PathBuf>,
+    /// The image to write; its extension picks the format: .iso, .mds (+ .mdf), .cue (+ .bin)
+    /// or .ccd (+ .img, .sub).
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Continue the rip whose map (OUT.rip.map) is beside the output.
+    #[arg(long)]
+    resume: bool,
+    /// The drive's read offset in samples (as in AccurateRip's list), corrected in audio tracks.
+    #[arg(long, value_name = "SAMPLES", default_value_t = 0, allow_hyphen_values = true)]
+    read_offset: i32,
+    /// Passes over unreadable sectors after the scrape phase.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    retries: u32,
+    /// Reading speed as an x-factor of the medium (CD 1x = 176 kB/s, DVD 1385, BD 4495);
+    /// default: the drive's maximum.
+    #[arg(long, value_name = "X")]
+    speed: Option<f64>,
+    /// Keep the work file and map even when the rip is complete.
+    #[arg(long)]
+    keep_work: bool,
+    /// Test/diagnostic: rip this image from the in-process emulated drive instead of a device.
+    #[arg(long, hide = true, value_name = "IMAGE")]
+    emulate: Option<PathBuf>,
+    /// Test/diagnostic: unreadable LBAs of the emulated drive (`10,11,500-510`).
+    #[arg(long, hide = true, value_name = "LIST")]
+    emulate_bad_sectors: Option<String>,
+    /// Test/diagnostic: a delay before every command of the emulated drive, in milliseconds.
+    #[arg(long, hide = true, value_name = "MS")]
+    emulate_delay_ms: Option<u64>,
+    /// Test/diagnostic: the emulated drive returns no subchannel with READ CD.
+    #[arg(long, hide = true)]
+    emulate_no_subchannel: bool,
+    /// Test/diagnostic: the emulated drive's read offset in samples.
+    #[arg(long, hide = true, value_name = "SAMPLES", allow_hyphen_values = true)]
+    emulate_read_offset: Option<i32>,
 }
 
-pub fn run(_args: Args) -> Result<ExitCode> {
-    bail!("spindle rip is not built yet")
+/// Parses `10,11,500-510` into LBAs.
+fn lba_list(s: &str) -> Result<Vec<i32>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || anyhow!("bad sector list {s:?}: {part:?} is not an LBA or a range a-b");
+        match part.split_once('-').filter(|(a, _)| !a.is_empty()) {
+            Some((a, b)) => {
+                let (a, b): (i32, i32) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                if b < a || b - a > 10_000_000 {
+                    return Err(bad());
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().map_err(|_| bad())?),
+        }
+    }
+    Ok(out)
+}
+
+/// The drive to rip from: a device over SG_IO or the emulated drive.
+fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String)> {
+    if let Some(img) = &a.emulate {
+        let disc = super::open(img)?;
+        let drive = EmulatedDrive::new(Some(disc));
+        let mut f = Faults::none();
+        if let Some(list) = &a.emulate_bad_sectors {
+            f.unreadable = lba_list(list)?.into_iter().collect();
+        }
+        if let Some(ms) = a.emulate_delay_ms {
+            f.command_delay = Duration::from_millis(ms);
+        }
+        f.no_subchannel = a.emulate_no_subchannel;
+        f.read_offset = a.emulate_read_offset.unwrap_or(0);
+        drive.faults().set(f);
+        return Ok((Box::new(drive), format!("emulated drive ({})", img.display())));
+    }
+    let dev = match &a.device {
+        Some(d) => d.clone(),
+        None => optical_drives(Path::new("/sys"))
+            .into_iter()
+            .next()
+            .map(|d| d.device)
+            .ok_or_else(|| anyhow!("no optical drive found in /sys/class/block (give the device)"))?,
+    };
+    let t = spindle_mmc::sgio::SgIo::open(&dev)?;
+    Ok((Box::new(t), dev.display().to_string()))
+}
+
+/// Bytes a second of 1x for a medium family (CD: 75 sectors of 2048 bytes).
+fn one_x(family: Family) -> f64 {
+    match family {
+        Family::Dvd => 1_385_000.0,
+        Family::Bd => 4_495_000.0,
+        _ => 153_600.0,
+    }
+}
+
+/// kB/s for SET CD SPEED at `x` times the family's 1x.
+fn speed_kbs(family: Family, x: f64) -> u16 {
+    let one = match family {
+        Family::Dvd => 1385.0,
+        Family::Bd => 4495.0,
+        _ => 176.0,
+    };
+    (x * one).round().clamp(1.0, 65535.0) as u16
+}
+
+fn medium_label(family: Family) -> &'static str {
+    match family {
+        Family::Dvd => "DVD",
+        Family::Bd => "BD",
+        _ => "CD",
+    }
+}
+
+/// The file beside `out` with `suffix` appended to its whole name.
+fn beside(out: &Path, suffix: &str) -> PathBuf {
+    let mut s = out.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// `[10, 11, 12, 500]` as `10-12, 500`.
+fn ranges(lbas: &[i64]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lbas.len() {
+        let mut j = i;
+        while j + 1 < lbas.len() && lbas[j + 1] == lbas[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j {
+            lbas[i].to_string()
+        } else {
+            format!("{}-{}", lbas[i], lbas[j])
+        });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+/// The redump-form hash log: one `<game>` of the track files, then the whole image.
+fn hash_log(out: &Path, cd: bool, tracks: &[(u8, Digests)], whole: &Digests, source: &str, bad: &[i64]) -> String {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let ext = if cd { "bin" } else { "iso" };
+    let pad = if tracks.len() >= 10 { 2 } else { 1 };
+    let mut s = String::from("<?xml version=\"1.0\"?>\n");
+    s.push_str(&format!("<!-- spindle rip from {}: {} -->\n", xml_comment(source), out.display()));
+    if bad.is_empty() {
+        s.push_str("<!-- no errors -->\n");
+    } else {
+        s.push_str(&format!(
+            "<!-- {} unreadable sector(s), zeros in the image: {} -->\n",
+            bad.len(),
+            ranges(bad)
+        ));
+    }
+    s.push_str("<datafile>\n");
+    s.push_str(&format!("\t<game name=\"{}\">\n", xml_attr(&stem)));
+    s.push_str(&format!("\t\t<description>{}</description>\n", xml_attr(&stem)));
+    for (n, d) in tracks {
+        let name = if tracks.len() > 1 {
+            format!("{stem} (Track {n:0pad$}).{ext}")
+        } else {
+            format!("{stem}.{ext}")
+        };
+        s.push_str(&format!("\t\t{}\n", d.rom_line(&name)));
+    }
+    s.push_str("\t</game>\n");
+    if tracks.len() > 1 {
+        s.push_str(&format!("\t<game name=\"{} (whole image)\">\n", xml_attr(&stem)));
+        s.push_str(&format!("\t\t{}\n", whole.rom_line(&format!("{stem}.{ext}"))));
+        s.push_str("\t</game>\n");
+    }
+    s.push_str("</datafile>\n");
+    s
+}
+
+fn xml_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn xml_comment(s: &str) -> String {
+    s.replace("--", "- -")
+}
+
+fn bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {percent:>3}% {pos}/{len} sectors ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let (transport, source) = open_drive(&a)?;
+    let mut m = Mmc::new(transport);
+    let files = RipFiles::beside(&a.output);
+    if a.resume && !files.map.exists() {
+        bail!("--resume: no map {} beside the output", files.map.display());
+    }
+    // The family decides the x-factor and the speed unit.
+    wait_ready(&mut m, Duration::from_secs(30)).with_context(|| format!("{source}: waiting for the disc"))?;
+    let family = m
+        .get_configuration(spindle_mmc::cdb::ConfigRequest::Current, 0)
+        .map(|c| family_of(c.current_profile))
+        .unwrap_or(Family::Cd);
+    if let Some(x) = a.speed {
+        if !(x > 0.0) {
+            bail!("--speed {x}: give a positive x-factor");
+        }
+        if let Err(e) = m.set_cd_speed(speed_kbs(family, x)) {
+            eprintln!("spindle: warning: the drive refused SET CD SPEED {x}x: {e}");
+        }
+    }
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone())?;
+    signal_hook::flag::register(signal_hook::consts::SIGTERM, cancel.clone())?;
+
+    let options = RipOptions {
+        rescue: RescueOptions {
+            retries: a.retries,
+            ..RescueOptions::default()
+        },
+        resume: a.resume,
+        read_offset: a.read_offset,
+    };
+    let bar = bar();
+    let one_x = one_x(family);
+    let label = medium_label(family);
+    let mut last: Option<(Instant, u64)> = None;
+    let mut xf = 0.0f64;
+    let mut on_progress = |p: &Progress| {
+        if bar.length() != Some(p.total) {
+            bar.set_length(p.total);
+        }
+        bar.set_position(p.finished);
+        let now = Instant::now();
+        match last {
+            Some((t, f)) if now.duration_since(t) >= Duration::from_millis(500) => {
+                let rate = p.finished.saturating_sub(f) as f64 * 2048.0 / now.duration_since(t).as_secs_f64();
+                xf = if xf == 0.0 { rate / one_x } else { 0.7 * xf + 0.3 * rate / one_x };
+                last = Some((now, p.finished));
+            }
+            None => last = Some((now, p.finished)),
+            _ => {}
+        }
+        bar.set_message(format!("{:?} {xf:5.1}x {label}, {} error(s)", p.phase, p.errors));
+    };
+    let started = Instant::now();
+    let ripped = match rip(&mut m, &files, &options, Some(&cancel), Some(&mut on_progress)) {
+        Ok(r) => r,
+        Err(RipError::Cancelled) => {
+            bar.abandon();
+            eprintln!(
+                "spindle: interrupted: the map {} is saved; run the same command with --resume to continue",
+                files.map.display()
+            );
+            return Ok(ExitCode::from(130));
+        }
+        Err(e) => {
+            bar.abandon();
+            return Err(anyhow::Error::new(e).context(format!("ripping from {source}")));
+        }
+    };
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    let sectors = ripped.plan.sectors();
+    eprintln!(
+        "read {sectors} sectors in {secs:.1} s ({:.1}x {label})",
+        sectors as f64 * 2048.0 / secs.max(1e-9) / one_x
+    );
+
+    let disc = disc_from_rip(&ripped).context("describing the rip as a disc")?;
+    let wbar = progress::bytes("writing");
+    let opts = spindle_image::ConvertOptions {
+        format: None,
+        data_only: false,
+        write: Default::default(),
+    };
+    let outcome = spindle_image::convert(&disc, &a.output, &opts, &mut progress::updater(&wbar))
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    wbar.finish_and_clear();
+    for w in &outcome.warnings {
+        eprintln!("spindle: warning: {w}");
+    }
+    for f in &outcome.files {
+        println!("wrote {}", f.display());
+    }
+
+    let (tracks, whole) = disc_digests(&disc).context("hashing the rip")?;
+    let log = beside(&a.output, ".dat");
+    let text = hash_log(&a.output, disc.medium.is_cd(), &tracks, &whole, &source, &ripped.bad);
+    std::fs::write(&log, text).with_context(|| format!("writing {}", log.display()))?;
+    println!("wrote {}", log.display());
+
+    if ripped.bad.is_empty() {
+        println!("no errors");
+        if !a.keep_work {
+            for p in [&files.work, &files.map] {
+                std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()))?;
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("unreadable sectors ({}): {}", ripped.bad.len(), ranges(&ripped.bad));
+        eprintln!(
+            "spindle: {} sector(s) unreadable (zeros in the image); {} and {} are kept: --resume tries them again",
+            ripped.bad.len(),
+            files.work.display(),
+            files.map.display()
+        );
+        Ok(ExitCode::from(2))
+    }
+}
+
+#[derive(serde::Serialize)]
+struct DriveRow<'a> {
+    device: &'a Path,
+    generic: Option<&'a Path>,
+    vendor: &'a str,
+    model: &'a str,
+    firmware: &'a str,
+    medium: String,
+    profile: Option<u16>,
+}
+
+/// `spindle devices --optical`: the optical drives from sysfs and their medium.
+pub fn list_optical(json: bool) -> Result<ExitCode> {
+    let drives: Vec<OpticalDrive> = optical_drives(Path::new("/sys"));
+    let media: Vec<_> = drives.iter().map(|d| probe_medium(&d.device)).collect();
+    let rows: Vec<DriveRow> = drives
+        .iter()
+        .zip(&media)
+        .map(|(d, m)| DriveRow {
+            device: &d.device,
+            generic: d.generic.as_deref(),
+            vendor: &d.vendor,
+            model: &d.model,
+            firmware: &d.revision,
+            medium: m.describe(),
+            profile: match m {
+                spindle_rip::devices::MediumState::Loaded { profile, .. } => Some(*profile),
+                _ => None,
+            },
+        })
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        eprintln!("no optical drives found");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<10} {:<10} {:<10} {:<18} {:<8} MEDIUM",
+        "DEVICE", "SG", "VENDOR", "MODEL", "FIRMWARE"
+    );
+    for r in &rows {
+        println!(
+            "{:<10} {:<10} {:<10} {:<18} {:<8} {}",
+            r.device.display(),
+            r.generic.map(|g| g.display().to_string()).unwrap_or_else(|| "-".into()),
+            r.vendor,
+            r.model,
+            r.firmware,
+            r.medium
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_ranges() {
+        assert_eq!(lba_list("10, 11,500-502").unwrap(), vec![10, 11, 500, 501, 502]);
+        assert!(lba_list("x").is_err());
+        assert!(lba_list("5-3").is_err());
+        assert_eq!(ranges(&[10, 11, 12, 500, 502, 503]), "10-12, 500, 502-503");
+        assert_eq!(speed_kbs(Family::Cd, 8.0), 1408);
+        assert_eq!(speed_kbs(Family::Bd, 100.0), 65535);
+    }
 }
