@@ -1,6 +1,6 @@
 //! `spindle devices`: removable and USB block devices (every disk with `--all`).
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use spindle_burn::{Device, device, human_size};
 use std::process::ExitCode;
 
@@ -12,14 +12,14 @@ pub struct Args {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
-    /// List optical drives (not built yet).
+    /// List optical drives (vendor, model, firmware, sg node, current medium).
     #[arg(long)]
     optical: bool,
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
     if a.optical {
-        bail!("spindle devices --optical is not built yet: optical drives come with the MMC issue");
+        return super::rip::list_optical(a.json);
     }
     let list: Vec<Device> = device::list()
         .into_iter()
