@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar};
 use spindle_burn::{BurnError, Device, Options, Outcome, Phase, Policy, Source, Target, device, human_size, safety};
 use spindle_image::ImageError;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,6 +72,10 @@ fn confirm(d: &Device, input: &mut dyn BufRead) -> Result<()> {
     err.flush()?;
     let mut line = String::new();
     input.read_line(&mut line).context("reading the confirmation")?;
+    if !std::io::stdin().is_terminal() {
+        // The answer came from a pipe: nothing echoed the line end.
+        writeln!(err)?;
+    }
     let typed = line.trim();
     let ok = typed == d.name || typed == d.path.to_string_lossy();
     if !ok {
