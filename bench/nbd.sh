@@ -71,6 +71,7 @@ done
 
 mbps() { echo "scale=0; $size / $1 / 1000000" | bc -l; }
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # Rounds interleave every cell (cat, then each server in turn), so that load from
 # elsewhere on the machine falls on all of them alike; each cell keeps its best round.
 declare -A best_t cpu_ticks
@@ -95,6 +96,7 @@ for _ in $(seq "$runs"); do
     done
   done
 done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cat_mb=$(mbps "${best_t[cat]}")
 declare -A mb
 for k in "${!best_t[@]}"; do mb[$k]=$(mbps "${best_t[$k]}"); done
@@ -128,10 +130,14 @@ if $write_docs; then
 
 \`bash bench/nbd.sh $runs --write-docs\`: a 1 GiB file of random bytes on tmpfs served read-only
 by spindle's NBD server core (crates/nbd, \`nbd-serve\` example, release build), by
-\`qemu-nbd -r -f raw -e 8\` (Debian 7.2) and by \`nbdkit -r file\` (Debian 1.32.5); copied with
+\`qemu-nbd -r -t -f raw -e 8\` (Debian 7.2) and by \`nbdkit -r file\` (Debian 1.32.5); copied with
 \`nbdcopy --connections=N URI null:\` (libnbd 1.14.2), best of $runs interleaved rounds per cell; content
 checked first (sha1 through every server and transport). $cpus CPUs, kernel $kernel; client and
 servers share the CPUs. spindle sends file-backed ranges with sendfile(2) (see docs/nbd.md).
+Load average at the start and end of the run: $load_start / $load_end (other work on the
+machine). Wall-clock cells move by up to ±30 % between runs on a busy machine; the server
+CPU column is steadier. At these rates spindle is bound by the client (nbdcopy's receive copy
+and the kernel's socket work), not by the server.
 
 $out
 EOS
