@@ -13,6 +13,7 @@ mod error;
 pub mod mounts;
 pub mod safety;
 pub mod source;
+mod stream;
 mod verify;
 pub mod write;
 

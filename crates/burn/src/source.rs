@@ -71,6 +71,9 @@ impl Source {
 
     /// Opens `path` through the registry; a file it does not recognise is written as is.
     pub fn open(path: &Path, password: Option<String>) -> Result<Source> {
+        if let Some(s) = Source::streamed(path)? {
+            return Ok(s);
+        }
         match spindle_image::open_with(path, password) {
             Ok(d) => Source::from_disc(path, Arc::new(d)),
             Err(ImageError::Unrecognised { .. }) => Source::raw(path),
@@ -79,6 +82,48 @@ impl Source {
                 what: error_chain(&e),
             }),
         }
+    }
+
+    /// A zstd-compressed ISO or raw image decoded while it is written, when its frames declare
+    /// their sizes (what the `zstd` tool writes). `None` for anything else: descriptor
+    /// formats (`.cue.zst`...), raw CD sectors (the registry extracts their user data),
+    /// other containers, and zstd files without sizes.
+    pub fn streamed(path: &Path) -> Result<Option<Source>> {
+        let io = |e| BurnError::io(path, "reading the image", e);
+        let mut head = [0u8; 8];
+        let n = {
+            use std::io::Read;
+            let mut f = std::fs::File::open(path).map_err(io)?;
+            f.read(&mut head).map_err(io)?
+        };
+        if spindle_container::kind_of(path, &head[..n]) != Some(spindle_container::Kind::Zstd) {
+            return Ok(None);
+        }
+        let inner = spindle_container::inner_path(path);
+        let ext = inner.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if matches!(ext.as_str(), "cue" | "mds" | "mdx" | "ccd" | "nrg" | "cdi" | "chd" | "toc") {
+            return Ok(None);
+        }
+        let Some(z) = crate::stream::ZstdStream::open(path).map_err(io)? else {
+            return Ok(None);
+        };
+        let mut first = [0u8; 12];
+        if z.len() >= 12 {
+            z.read_exact_at(&mut first, 0).map_err(io)?;
+            const SYNC: [u8; 12] = [0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0];
+            if first == SYNC {
+                return Ok(None);
+            }
+        }
+        Source {
+            path: path.to_path_buf(),
+            bytes: Arc::new(z),
+            description: "zstd, decoded while it is written".into(),
+            disc: None,
+            files: vec![path.to_path_buf()],
+        }
+        .nonempty()
+        .map(Some)
     }
 
     /// The user data of the disc's first data track.

@@ -270,3 +270,57 @@ fn thousands_of_small_chunks_through_one_fast_target_never_stall() {
     done.store(true, Ordering::Relaxed);
     assert!(l.head(data.len()) == data);
 }
+
+#[test]
+fn zstd_images_stream_when_their_frames_declare_sizes_and_fall_back_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "z.iso", 5);
+    let data = std::fs::read(&iso).unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let s = |x: &Path| x.to_str().unwrap().to_string();
+    // One frame, as `zstd FILE` writes it (content size declared).
+    sh("zstd", &["-q", &s(&iso), "-o", &s(&p("one.iso.zst"))]);
+    // Two frames with a skippable frame between them.
+    let half = data.len() / 2;
+    std::fs::write(p("a.part"), &data[..half]).unwrap();
+    std::fs::write(p("b.part"), &data[half..]).unwrap();
+    sh("zstd", &["-q", &s(&p("a.part")), "-o", &s(&p("a.zst"))]);
+    sh("zstd", &["-q", &s(&p("b.part")), "-o", &s(&p("b.zst"))]);
+    let mut two = std::fs::read(p("a.zst")).unwrap();
+    two.extend_from_slice(&[0x50, 0x2A, 0x4D, 0x18, 3, 0, 0, 0, 1, 2, 3]);
+    two.extend(std::fs::read(p("b.zst")).unwrap());
+    std::fs::write(p("two.iso.zst"), two).unwrap();
+    // From a pipe: no declared size, so the random-access reader takes it.
+    let piped = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("zstd -q -c < '{}' > '{}'", s(&iso), s(&p("piped.iso.zst"))))
+        .status()
+        .unwrap();
+    assert!(piped.success());
+    for (name, streamed) in [("one.iso.zst", true), ("two.iso.zst", true), ("piped.iso.zst", false)] {
+        let src = Source::open(&p(name), None).unwrap();
+        assert_eq!(src.len(), data.len() as u64, "{name}");
+        assert_eq!(
+            src.description.contains("decoded while it is written"),
+            streamed,
+            "{name}: {}",
+            src.description
+        );
+        let l = Loop::new(dir.path(), &format!("{name}.loop"), 8 << 20, &[]);
+        let report = spindle_burn::burn(
+            &src,
+            vec![target(&l, &src)],
+            &Options::default(),
+            &AtomicBool::new(false),
+            &no_progress,
+        );
+        assert_eq!(report.targets[0].outcome, Outcome::Verified, "{name}");
+        assert!(l.head(data.len()) == data, "{name}");
+        // Reads elsewhere restart the decoder and still see the right bytes.
+        let mut b = vec![0u8; 4096];
+        src.bytes.read_exact_at(&mut b, 3 << 20).unwrap();
+        assert!(b[..] == data[3 << 20..(3 << 20) + 4096], "{name}");
+        src.bytes.read_exact_at(&mut b, 4096).unwrap();
+        assert!(b[..] == data[4096..8192], "{name}");
+    }
+}

@@ -38,6 +38,9 @@ pub struct Args {
 }
 
 fn open_source(a: &Args) -> Result<Source> {
+    if let Some(s) = Source::streamed(&a.image)? {
+        return Ok(s);
+    }
     match super::open(&a.image) {
         Ok(disc) => Ok(Source::from_disc(&a.image, disc)?),
         Err(e) if matches!(e.downcast_ref::<ImageError>(), Some(ImageError::Unrecognised { .. })) => Ok(Source::raw(&a.image)?),
