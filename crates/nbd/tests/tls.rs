@@ -33,7 +33,7 @@ fn psk_clients_get_in_and_plain_clients_are_refused() {
     require("nbdinfo");
     require("nbdcopy");
     let dir = tempfile::tempdir().unwrap();
-    let (cat, _, data) = catalog(dir.path(), SIZE);
+    let (cat, file, data) = catalog(dir.path(), SIZE);
     let keys = psk_file(dir.path(), "keys.psk", "alice");
     let config = ServerConfig {
         tls: TlsMode::Required(TlsConfig::from_psk_file(&keys).unwrap()),
@@ -52,6 +52,22 @@ fn psk_clients_get_in_and_plain_clients_are_refused() {
         .arg(psk_uri(&srv, "alice", &keys, "mem"))
         .arg(&copy));
     assert!(std::fs::read(&copy).unwrap() == data, "TLS copy differs");
+
+    // qemu's own TLS-PSK client (tls-creds-psk reads DIR/keys.psk).
+    require("qemu-img");
+    let out = stdout(
+        Command::new("qemu-img")
+            .arg("compare")
+            .arg("--object")
+            .arg(format!(
+                "tls-creds-psk,id=tls0,dir={},endpoint=client,username=alice",
+                dir.path().display()
+            ))
+            .arg("--image-opts")
+            .arg(format!("driver=nbd,path={},export=disc,tls-creds=tls0", srv.sock.display()))
+            .arg(format!("driver=file,filename={}", file.display())),
+    );
+    assert!(out.contains("Images are identical"), "{out}");
 
     // Plain clients: nbdinfo fails, our client gets NBD_REP_ERR_TLS_REQD for GO.
     let out = Command::new("nbdinfo").arg(srv.uri("disc")).output().unwrap();
