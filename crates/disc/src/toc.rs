@@ -57,12 +57,66 @@ impl Disc {
             for t in &s.tracks {
                 out.push(entry((t.control() << 4) | 1, t.number, t.index1().to_msf()));
             }
+            // B0 (ADR 5): MIN/SEC/FRAME are the start of the next possible program area (the
+            // next session's first track), PMIN/PSEC/PFRAME the latest start of the outermost
+            // lead-out (MMC's lead-in Q table for mode 5).
             if let Some(next) = self.sessions.get(i + 1).and_then(|n| n.first_track()) {
-                let mut b0 = entry((last.control() << 4) | 5, 0xB0, next.start.to_msf());
-                (b0.min, b0.sec, b0.frame) = (MAX_LEADOUT.m, MAX_LEADOUT.s, MAX_LEADOUT.f);
+                let mut b0 = entry((last.control() << 4) | 5, 0xB0, MAX_LEADOUT);
+                let at = next.start.to_msf();
+                (b0.min, b0.sec, b0.frame) = (at.m, at.s, at.f);
                 out.push(b0);
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::addr::Lba;
+    use crate::extent::Extent;
+    use crate::medium::Medium;
+    use crate::model::{Disc, Session, SourceInfo, Track, TrackFlags, TrackMode};
+
+    fn track(number: u8, mode: TrackMode, start: i32, length: u32) -> Track {
+        Track {
+            number,
+            mode,
+            flags: TrackFlags::default(),
+            isrc: None,
+            start: Lba(start),
+            pregap: 150,
+            extra_indexes: vec![],
+            length,
+            postgap: 0,
+            extents: vec![Extent::zero(150 + length)],
+        }
+    }
+
+    /// Two sessions: B0 in session 1 has the next program area (session 2's first track,
+    /// from its pregap) in MIN/SEC/FRAME and the outermost lead-out 79:59:74 in
+    /// PMIN/PSEC/PFRAME; the last session has no B0.
+    #[test]
+    fn b0_fields() {
+        let mut disc = Disc::new(Medium::CdRom, SourceInfo::default());
+        disc.sessions.push(Session {
+            number: 1,
+            tracks: vec![track(1, TrackMode::Audio, -150, 300)],
+            leadout: Lba(300),
+        });
+        // Session 2 after the 11400-sector gap (6750 lead-out + 4500 lead-in + 150 pregap).
+        disc.sessions.push(Session {
+            number: 2,
+            tracks: vec![track(2, TrackMode::Mode1, 11550, 500)],
+            leadout: Lba(12200),
+        });
+        let toc = disc.full_toc_entries();
+        let b0: Vec<_> = toc.iter().filter(|e| e.point == 0xB0).collect();
+        assert_eq!(b0.len(), 1);
+        let b0 = b0[0];
+        assert_eq!((b0.session, b0.adr_ctl & 0x0F), (1, 5));
+        // 11550 + 150 = 11700 frames = 02:36:00.
+        assert_eq!((b0.min, b0.sec, b0.frame), (2, 36, 0));
+        assert_eq!((b0.pmin, b0.psec, b0.pframe), (79, 59, 74));
     }
 }
