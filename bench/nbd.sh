@@ -19,8 +19,9 @@ write_docs=false
 for t in nbdcopy qemu-nbd nbdkit; do
   command -v $t >/dev/null || { echo "bench/nbd.sh needs $t (bash scripts/setup)"; exit 1; }
 done
-cargo build --release -q -p spindle-nbd --example nbd-serve
+cargo build --release -q -p spindle-nbd --example nbd-serve -p spindle-cli
 serve=$PWD/target/release/examples/nbd-serve
+spindle=$PWD/target/release/spindle
 doc=$PWD/docs/benchmarks.md
 dir=$(mktemp -d "${BENCH_DIR:-/dev/shm}/nbd-bench.XXXXXX")
 pids=()
@@ -34,6 +35,14 @@ file=$dir/disc.iso
 size=$((1024 * 1024 * 1024))
 head -c $size /dev/urandom > "$file"
 sum=$(sha1sum < "$file" | cut -d' ' -f1)
+# A CD's worth of the same data (600 MiB: 1 GiB is a DVD, which BIN/CUE cannot hold) as a
+# MODE1/2352 BIN (sync, header, EDC/ECC per sector), which only spindle can serve as
+# 2048-byte blocks.
+cd_size=$((600 * 1024 * 1024))
+head -c $cd_size "$file" > "$dir/cd.iso"
+cd_sum=$(sha1sum < "$dir/cd.iso" | cut -d' ' -f1)
+"$spindle" convert "$dir/cd.iso" "$dir/raw.cue" >/dev/null
+rm "$dir/cd.iso"
 
 now() { date +%s.%N; }
 wait_unix() { for _ in $(seq 200); do [ -S "$1" ] && return 0; sleep 0.05; done; echo "no socket $1"; exit 1; }
@@ -49,6 +58,18 @@ start qemu-nbd,unix qemu-nbd -r -t -f raw -x disc -e 8 -k "$dir/qemu.sock" "$fil
 start qemu-nbd,tcp qemu-nbd -r -t -f raw -x disc -e 8 -b 127.0.0.1 -p 10902 "$file"
 start nbdkit,unix nbdkit -f -r -U "$dir/nbdkit.sock" file "$file"
 start nbdkit,tcp nbdkit -f -r -i 127.0.0.1 -p 10903 file "$file"
+# The product path: a spindle daemon with the ISO in drive 0 and the BIN in drive 1, on its
+# NBD socket and shared on TCP.
+mkdir -p "$dir/run" "$dir/state"
+export XDG_RUNTIME_DIR=$dir/run XDG_STATE_HOME=$dir/state SPINDLE_SOCKET=$dir/run/spindle/control.sock
+start daemon "$spindle" daemon
+for _ in $(seq 200); do "$spindle" drives >/dev/null 2>&1 && break; sleep 0.05; done
+"$spindle" load 0 "$file" >/dev/null 2>&1
+"$spindle" load 1 "$dir/raw.cue" >/dev/null 2>&1
+"$spindle" share 0 --listen 127.0.0.1:10904 >/dev/null
+"$spindle" share 1 --listen 127.0.0.1:10905 >/dev/null
+pid_of[daemon,unix]=${pid_of[daemon]}; pid_of[daemon,tcp]=${pid_of[daemon]}
+pid_of[bin,unix]=${pid_of[daemon]}; pid_of[bin,tcp]=${pid_of[daemon]}
 # CPU time (user + system, all threads) of a server process, in clock ticks.
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
@@ -60,16 +81,21 @@ uri_unix[nbdkit]="nbd+unix:///?socket=$dir/nbdkit.sock"
 uri_tcp[spindle]="nbd://127.0.0.1:10901/disc"
 uri_tcp[qemu-nbd]="nbd://127.0.0.1:10902/disc"
 uri_tcp[nbdkit]="nbd://127.0.0.1:10903/"
-servers=(spindle qemu-nbd nbdkit)
+uri_unix[daemon]="nbd+unix:///drive0?socket=$dir/run/spindle/nbd.sock"
+uri_tcp[daemon]="nbd://127.0.0.1:10904/drive0"
+uri_unix[bin]="nbd+unix:///drive1?socket=$dir/run/spindle/nbd.sock"
+uri_tcp[bin]="nbd://127.0.0.1:10905/drive1"
+servers=(spindle qemu-nbd nbdkit daemon bin)
 
 for s in "${servers[@]}"; do
+  want=$sum; [ "$s" = bin ] && want=$cd_sum
   for u in "${uri_unix[$s]}" "${uri_tcp[$s]}"; do
     got=$(nbdcopy "$u" - | sha1sum | cut -d' ' -f1)
-    [ "$got" = "$sum" ] || { echo "content differs: $s $u"; exit 1; }
+    [ "$got" = "$want" ] || { echo "content differs: $s $u"; exit 1; }
   done
 done
 
-mbps() { echo "scale=0; $size / $1 / 1000000" | bc -l; }
+mbps() { echo "scale=0; ${2:-$size} / $1 / 1000000" | bc -l; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # Rounds interleave every cell (cat, then each server in turn), so that load from
@@ -99,7 +125,9 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 cat_mb=$(mbps "${best_t[cat]}")
 declare -A mb
-for k in "${!best_t[@]}"; do mb[$k]=$(mbps "${best_t[$k]}"); done
+for k in "${!best_t[@]}"; do
+  if [ "${k%%,*}" = bin ]; then mb[$k]=$(mbps "${best_t[$k]}" $cd_size); else mb[$k]=$(mbps "${best_t[$k]}"); fi
+done
 
 table() {
   echo "| transport | connections | spindle MB/s | qemu-nbd -r MB/s | nbdkit file MB/s | spindle / faster peer | spindle / cat | server CPU s/GiB: spindle, qemu-nbd, nbdkit |"
@@ -109,7 +137,7 @@ table() {
       local sp=${mb[spindle,$tr,$c]} q=${mb[qemu-nbd,$tr,$c]} k=${mb[nbdkit,$tr,$c]}
       local peer=$q; [ "$k" -gt "$peer" ] && peer=$k
       local cpu=""
-      for s in "${servers[@]}"; do
+      for s in spindle qemu-nbd nbdkit; do
         cpu="$cpu$(printf '%.2f' "$(echo "${cpu_ticks[$s,$tr,$c]} / $hz / $runs" | bc -l)"), "
       done
       printf '| %s | %d | %d | %d | %d | %.2fx | %.2fx | %s |\n' "$tr" "$c" "$sp" "$q" "$k" \
@@ -119,6 +147,22 @@ table() {
   echo
   echo "\`cat\` of the file to /dev/null: $cat_mb MB/s. Server CPU: user + system time of the server"
   echo "process over a copy (all its threads), mean of the rounds; the client's own CPU is not in it."
+  echo
+  echo "Through the daemon (\`spindle load\`; the Unix socket is the daemon's nbd.sock, TCP a \`spindle share\`):"
+  echo "the ISO as \`drive0\`, and a MODE1/2352 BIN of its first 600 MiB (a CD) as \`drive1\` (2048-byte"
+  echo "blocks cut out of 2352-byte sectors: no peer can serve it), against the faster peer serving the ISO."
+  echo
+  echo "| transport | connections | daemon ISO MB/s | daemon BIN as 2048 MB/s | faster peer (ISO) MB/s | ISO / peer | BIN / peer | server CPU s/GiB: ISO, BIN |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for tr in unix tcp; do
+    for c in 1 4; do
+      local d=${mb[daemon,$tr,$c]} b=${mb[bin,$tr,$c]} q=${mb[qemu-nbd,$tr,$c]} k=${mb[nbdkit,$tr,$c]}
+      local peer=$q; [ "$k" -gt "$peer" ] && peer=$k
+      printf '| %s | %d | %d | %d | %d | %.2fx | %.2fx | %.2f, %.2f |\n' "$tr" "$c" "$d" "$b" "$peer" \
+        "$(echo "$d / $peer" | bc -l)" "$(echo "$b / $peer" | bc -l)" \
+        "$(echo "${cpu_ticks[daemon,$tr,$c]} / $hz / $runs" | bc -l)" "$(echo "${cpu_ticks[bin,$tr,$c]} / $hz / $runs" | bc -l)"
+    done
+  done
 }
 out=$(table)
 echo "$out"
