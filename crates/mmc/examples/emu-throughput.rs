@@ -20,7 +20,10 @@ fn main() {
         eprintln!("{path}: {e}");
         std::process::exit(1)
     }));
-    let first = disc.first_data_track().map(|t| (t.index1().0, t.end().0)).unwrap_or((0, disc.leadout().0));
+    let first = disc
+        .first_data_track()
+        .map(|t| (t.index1().0, t.end().0))
+        .unwrap_or((0, disc.leadout().0));
     let drive = EmulatedDrive::new(Some(disc.clone()));
     let mut m = Mmc::new(&drive);
     let _ = m.test_unit_ready();
@@ -50,6 +53,12 @@ fn main() {
     }
     let user_rate = n as f64 / t.elapsed().as_secs_f64();
     // 52x CD: 52 * 75 sectors/s; 16x DVD: 16 * 1385 kB/s in 2048-byte sectors.
-    println!("read-cd-raw-pw {raw_rate:.0} sectors/s ({:.1}x of a 52x CD)", raw_rate / (52.0 * 75.0));
-    println!("read10 {user_rate:.0} sectors/s ({:.1}x of a 16x DVD)", user_rate / (16.0 * 1_385_000.0 / 2048.0));
+    println!(
+        "read-cd-raw-pw {raw_rate:.0} sectors/s ({:.1}x of a 52x CD)",
+        raw_rate / (52.0 * 75.0)
+    );
+    println!(
+        "read10 {user_rate:.0} sectors/s ({:.1}x of a 16x DVD)",
+        user_rate / (16.0 * 1_385_000.0 / 2048.0)
+    );
 }
