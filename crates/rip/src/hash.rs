@@ -90,8 +90,14 @@ pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8,
 /// image as one file of those sectors (every track's sectors in order: a single-BIN dump of
 /// a CD, the ISO of a DVD).
 pub fn disc_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
+    disc_digests_as(disc, disc.medium.is_cd())
+}
+
+/// [`disc_digests`] of raw 2352-byte sectors (`raw`) or of 2048-byte user data (a CD read
+/// as user data, whose raw sectors would be made up).
+pub fn disc_digests_as(disc: &spindle_disc::Disc, raw: bool) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
     use spindle_disc::{Lba, SectorFormat};
-    let (fmt, size) = if disc.medium.is_cd() {
+    let (fmt, size) = if raw {
         (SectorFormat::RAW, 2352)
     } else {
         (SectorFormat::USER_2048, 2048)

@@ -150,6 +150,9 @@ pub struct RipOptions {
     /// The drive's read offset in samples (as in AccurateRip's drive list): audio tracks of
     /// the disc model are shifted to correct it. The work file keeps what the drive sent.
     pub read_offset: i32,
+    /// How to read a CD instead of the best mode [`probe_cd_mode`] finds (user data for an
+    /// ISO, raw without subchannel...). DVDs and BDs are always read as user data.
+    pub cd_mode: Option<ReadMode>,
 }
 
 /// The files of a rip in progress.
@@ -198,6 +201,8 @@ pub fn rip<T: Transport>(
     let layout = read_layout(mmc)?;
     let cd_mode = if matches!(layout.family, Family::Dvd | Family::Bd) {
         ReadMode::User
+    } else if let Some(m) = options.cd_mode {
+        m
     } else {
         probe_cd_mode(mmc, layout.tracks.first().map(|t| t.start).unwrap_or(0))
     };

@@ -40,6 +40,7 @@ fn options(resume: bool) -> RipOptions {
         },
         resume,
         read_offset: 0,
+        cd_mode: None,
     }
 }
 

@@ -15,18 +15,21 @@
 use crate::progress;
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use spindle_mmc::readcd::SubSelect;
 use spindle_mmc::{EmulatedDrive, Faults, Mmc, Transport};
 use spindle_rip::RipError;
 use spindle_rip::devices::{OpticalDrive, optical_drives, probe_medium};
-use spindle_rip::hash::{Digests, disc_digests};
+use spindle_rip::drive::ReadMode;
+use spindle_rip::hash::{Digests, Hasher, disc_digests_as};
 use spindle_rip::image::disc_from_rip;
-use spindle_rip::layout::{Family, family_of, wait_ready};
+use spindle_rip::layout::{Family, read_layout, wait_ready};
+use spindle_rip::map::Phase;
 use spindle_rip::rescue::{Progress, RescueOptions};
 use spindle_rip::rip::{RipFiles, RipOptions, rip};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
@@ -50,6 +53,12 @@ pub struct Args {
     /// default: the drive's maximum.
     #[arg(long, value_name = "X")]
     speed: Option<f64>,
+    /// Read a CD raw without subchannel even when the drive returns it.
+    #[arg(long)]
+    no_subchannel: bool,
+    /// Sectors a read asks for (default: what the kernel's queue limit allows).
+    #[arg(long, hide = true, value_name = "N")]
+    cluster: Option<u32>,
     /// Keep the work file and map even when the rip is complete.
     #[arg(long)]
     keep_work: bool,
@@ -89,8 +98,25 @@ fn lba_list(s: &str) -> Result<Vec<i32>> {
     Ok(out)
 }
 
-/// The drive to rip from: a device over SG_IO or the emulated drive.
-fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String)> {
+/// The largest transfer the kernel's block queue of this drive takes, in bytes
+/// (`queue/max_sectors_kb` of its sr node; an sg node is mapped to its sr node).
+fn max_transfer(dev: &Path) -> Option<u64> {
+    let dev = std::fs::canonicalize(dev).ok()?;
+    let sr = optical_drives(Path::new("/sys"))
+        .into_iter()
+        .find(|d| d.device == dev || d.generic.as_deref() == Some(dev.as_path()))?;
+    let name = sr.device.file_name()?.to_string_lossy().to_string();
+    let kb: u64 = std::fs::read_to_string(format!("/sys/class/block/{name}/queue/max_sectors_kb"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// The drive to rip from: a device over SG_IO or the emulated drive, its name, and the
+/// largest transfer it takes.
+fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String, Option<u64>)> {
     if let Some(img) = &a.emulate {
         let disc = super::open(img)?;
         let drive = EmulatedDrive::new(Some(disc));
@@ -104,7 +130,7 @@ fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String)> {
         f.no_subchannel = a.emulate_no_subchannel;
         f.read_offset = a.emulate_read_offset.unwrap_or(0);
         drive.faults().set(f);
-        return Ok((Box::new(drive), format!("emulated drive ({})", img.display())));
+        return Ok((Box::new(drive), format!("emulated drive ({})", img.display()), None));
     }
     let dev = match &a.device {
         Some(d) => d.clone(),
@@ -115,7 +141,7 @@ fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String)> {
             .ok_or_else(|| anyhow!("no optical drive found in /sys/class/block (give the device)"))?,
     };
     let t = spindle_mmc::sgio::SgIo::open(&dev)?;
-    Ok((Box::new(t), dev.display().to_string()))
+    Ok((Box::new(t), dev.display().to_string(), max_transfer(&dev)))
 }
 
 /// Bytes a second of 1x for a medium family (CD: 75 sectors of 2048 bytes).
@@ -229,19 +255,83 @@ fn bar() -> ProgressBar {
     bar
 }
 
+/// Hashes the work file behind a fresh rip's copy phase: every sector before `prefix` is
+/// read (the rip advances it while no sector has failed), so that a clean rip of a
+/// single-track user-data disc has its digest when the last sector arrives.
+struct Follower {
+    prefix: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Option<Digests>>,
+}
+
+impl Follower {
+    fn start(work: PathBuf, sector: u64) -> Follower {
+        let prefix = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, st) = (prefix.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            use std::os::unix::fs::FileExt;
+            let mut h = Hasher::new();
+            let mut done = 0u64;
+            let mut file: Option<std::fs::File> = None;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let want = p.load(Ordering::Acquire);
+                let stopping = st.load(Ordering::Acquire);
+                if want == u64::MAX {
+                    return None;
+                }
+                if done < want {
+                    if file.is_none() {
+                        file = std::fs::File::open(&work).ok();
+                    }
+                    let f = file.as_ref()?;
+                    let n = ((want - done) * sector).min(buf.len() as u64) as usize;
+                    let n = n - n % sector as usize;
+                    f.read_exact_at(&mut buf[..n], done * sector).ok()?;
+                    h.update(&buf[..n]);
+                    done += n as u64 / sector;
+                    continue;
+                }
+                if stopping {
+                    return Some(h.finish());
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        Follower { prefix, stop, thread }
+    }
+
+    /// The digest of the first `sectors` sectors, or `None` when following stopped.
+    fn finish(self, sectors: Option<u64>) -> Option<Digests> {
+        self.prefix.store(sectors.unwrap_or(u64::MAX), Ordering::Release);
+        self.stop.store(true, Ordering::Release);
+        self.thread.join().ok().flatten()
+    }
+}
+
 pub fn run(a: Args) -> Result<ExitCode> {
-    let (transport, source) = open_drive(&a)?;
+    let (transport, source, max_transfer) = open_drive(&a)?;
     let mut m = Mmc::new(transport);
     let files = RipFiles::beside(&a.output);
     if a.resume && !files.map.exists() {
         bail!("--resume: no map {} beside the output", files.map.display());
     }
-    // The family decides the x-factor and the speed unit.
     wait_ready(&mut m, Duration::from_secs(30)).with_context(|| format!("{source}: waiting for the disc"))?;
-    let family = m
-        .get_configuration(spindle_mmc::cdb::ConfigRequest::Current, 0)
-        .map(|c| family_of(c.current_profile))
-        .unwrap_or(Family::Cd);
+    // The layout decides the x-factor, the speed unit and the read mode: a one-track data CD
+    // going to an ISO is read as user data (READ(10)), which is all an ISO keeps.
+    let layout = read_layout(&mut m).with_context(|| format!("{source}: reading the disc layout"))?;
+    let family = layout.family;
+    let ext = a.output.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let cd = !matches!(family, Family::Dvd | Family::Bd);
+    let plain_iso = ext == "iso" && layout.sessions.len() == 1 && layout.tracks.len() == 1 && layout.tracks[0].is_data();
+    let cd_mode = if cd && plain_iso {
+        Some(ReadMode::User)
+    } else if a.no_subchannel {
+        Some(ReadMode::Raw(SubSelect::None))
+    } else {
+        None
+    };
     if let Some(x) = a.speed {
         if !(x > 0.0) {
             bail!("--speed {x}: give a positive x-factor");
@@ -255,20 +345,42 @@ pub fn run(a: Args) -> Result<ExitCode> {
     signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone())?;
     signal_hook::flag::register(signal_hook::consts::SIGTERM, cancel.clone())?;
 
+    let sector_guess = match cd_mode {
+        Some(ReadMode::User) => 2048,
+        _ if !cd => 2048,
+        _ => 2448,
+    };
+    let cluster = a.cluster.unwrap_or_else(|| match max_transfer {
+        Some(bytes) => (bytes / sector_guess).clamp(16, 1024) as u32,
+        None => RescueOptions::default().cluster,
+    });
     let options = RipOptions {
         rescue: RescueOptions {
             retries: a.retries,
+            cluster,
             ..RescueOptions::default()
         },
         resume: a.resume,
         read_offset: a.read_offset,
+        cd_mode,
     };
+    // A fresh user-data rip of one track is hashed while it is read.
+    let user_data = !cd || cd_mode == Some(ReadMode::User);
+    let follower = (user_data && !a.resume && layout.tracks.len() == 1).then(|| Follower::start(files.work.clone(), 2048));
+    let prefix = follower.as_ref().map(|f| f.prefix.clone());
     let bar = bar();
     let one_x = one_x(family);
     let label = medium_label(family);
     let mut last: Option<(Instant, u64)> = None;
     let mut xf = 0.0f64;
     let mut on_progress = |p: &Progress| {
+        if let Some(pre) = &prefix {
+            if p.errors == 0 && p.phase == Phase::Copying {
+                pre.store(p.position, Ordering::Release);
+            } else {
+                pre.store(u64::MAX, Ordering::Release);
+            }
+        }
         if bar.length() != Some(p.total) {
             bar.set_length(p.total);
         }
@@ -286,10 +398,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bar.set_message(format!("{:?} {xf:5.1}x {label}, {} error(s)", p.phase, p.errors));
     };
     let started = Instant::now();
-    let ripped = match rip(&mut m, &files, &options, Some(&cancel), Some(&mut on_progress)) {
+    let result = rip(&mut m, &files, &options, Some(&cancel), Some(&mut on_progress));
+    let ripped = match result {
         Ok(r) => r,
         Err(RipError::Cancelled) => {
             bar.abandon();
+            if let Some(f) = follower {
+                f.finish(None);
+            }
             eprintln!(
                 "spindle: interrupted: the map {} is saved; run the same command with --resume to continue",
                 files.map.display()
@@ -298,6 +414,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         Err(e) => {
             bar.abandon();
+            if let Some(f) = follower {
+                f.finish(None);
+            }
             return Err(anyhow::Error::new(e).context(format!("ripping from {source}")));
         }
     };
@@ -308,35 +427,58 @@ pub fn run(a: Args) -> Result<ExitCode> {
         "read {sectors} sectors in {secs:.1} s ({:.1}x {label})",
         sectors as f64 * 2048.0 / secs.max(1e-9) / one_x
     );
+    let clean = ripped.bad.is_empty();
+    let followed = follower.and_then(|f| f.finish(clean.then_some(sectors)));
 
     let disc = disc_from_rip(&ripped).context("describing the rip as a disc")?;
-    let wbar = progress::bytes("writing");
-    let opts = spindle_image::ConvertOptions {
-        format: None,
-        data_only: false,
-        write: Default::default(),
-    };
-    let outcome = spindle_image::convert(&disc, &a.output, &opts, &mut progress::updater(&wbar))
-        .with_context(|| format!("writing {}", a.output.display()))?;
-    wbar.finish_and_clear();
-    for w in &outcome.warnings {
-        eprintln!("spindle: warning: {w}");
-    }
-    for f in &outcome.files {
-        println!("wrote {}", f.display());
+    // The work file of a clean one-track user-data rip from LBA 0 is the ISO itself.
+    let t1 = disc.tracks().next();
+    let as_is = ext == "iso"
+        && clean
+        && !a.keep_work
+        && ripped.plan.mode == ReadMode::User
+        && ripped.plan.areas.len() == 1
+        && ripped.plan.areas[0].lba == 0
+        && disc.tracks().count() == 1
+        && t1.is_some_and(|t| t.index1().0 == 0 && t.length as u64 == sectors);
+    if as_is {
+        std::fs::rename(&files.work, &a.output).with_context(|| format!("renaming {} to {}", files.work.display(), a.output.display()))?;
+        println!("wrote {}", a.output.display());
+    } else {
+        let wbar = progress::bytes("writing");
+        let opts = spindle_image::ConvertOptions {
+            format: None,
+            data_only: false,
+            write: Default::default(),
+        };
+        let outcome = spindle_image::convert(&disc, &a.output, &opts, &mut progress::updater(&wbar))
+            .with_context(|| format!("writing {}", a.output.display()))?;
+        wbar.finish_and_clear();
+        for w in &outcome.warnings {
+            eprintln!("spindle: warning: {w}");
+        }
+        for f in &outcome.files {
+            println!("wrote {}", f.display());
+        }
     }
 
-    let (tracks, whole) = disc_digests(&disc).context("hashing the rip")?;
+    let raw = disc.medium.is_cd() && ripped.plan.mode != ReadMode::User;
+    let (tracks, whole) = match followed {
+        Some(d) if disc.tracks().count() == 1 => (vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())], d),
+        _ => disc_digests_as(&disc, raw).context("hashing the rip")?,
+    };
     let log = beside(&a.output, ".dat");
-    let text = hash_log(&a.output, disc.medium.is_cd(), &tracks, &whole, &source, &ripped.bad);
+    let text = hash_log(&a.output, raw, &tracks, &whole, &source, &ripped.bad);
     std::fs::write(&log, text).with_context(|| format!("writing {}", log.display()))?;
     println!("wrote {}", log.display());
 
-    if ripped.bad.is_empty() {
+    if clean {
         println!("no errors");
         if !a.keep_work {
             for p in [&files.work, &files.map] {
-                std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()))?;
+                if p.exists() {
+                    std::fs::remove_file(p).with_context(|| format!("removing {}", p.display()))?;
+                }
             }
         }
         Ok(ExitCode::SUCCESS)
