@@ -61,10 +61,13 @@ fn main() {
         .unwrap_or(spindle_fuse::DIRECT_IO_FROM);
     // SPINDLE_SPLICE=0 turns MountOptions::splice off.
     let splice = std::env::var("SPINDLE_SPLICE").map_or(true, |v| v != "0");
+    // SPINDLE_THREADS=N overrides MountOptions::threads.
+    let threads = std::env::var("SPINDLE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
     let opts = MountOptions {
         fsname: image.display().to_string(),
         direct_io_from,
         splice,
+        threads,
         ..Default::default()
     };
     let tree = mount_tree(fs, &at, &opts).unwrap_or_else(|e| fail(&e));
