@@ -59,6 +59,9 @@ pub struct Args {
     /// Sectors a read asks for (default: what the kernel's queue limit allows).
     #[arg(long, hide = true, value_name = "N")]
     cluster: Option<u32>,
+    /// Write no hash log (skips the CRC32/MD5/SHA-1 pass).
+    #[arg(long)]
+    no_hash: bool,
     /// Keep the work file and map even when the rip is complete.
     #[arg(long)]
     keep_work: bool,
@@ -274,7 +277,7 @@ impl Follower {
             let mut h = Hasher::new();
             let mut done = 0u64;
             let mut file: Option<std::fs::File> = None;
-            let mut buf = vec![0u8; 1 << 20];
+            let mut buf = vec![0u8; 4 << 20];
             loop {
                 let want = p.load(Ordering::Acquire);
                 let stopping = st.load(Ordering::Acquire);
@@ -289,7 +292,7 @@ impl Follower {
                     let n = ((want - done) * sector).min(buf.len() as u64) as usize;
                     let n = n - n % sector as usize;
                     f.read_exact_at(&mut buf[..n], done * sector).ok()?;
-                    h.update(&buf[..n]);
+                    h.update_parallel(&buf[..n]);
                     done += n as u64 / sector;
                     continue;
                 }
@@ -366,7 +369,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     // A fresh user-data rip of one track is hashed while it is read.
     let user_data = !cd || cd_mode == Some(ReadMode::User);
-    let follower = (user_data && !a.resume && layout.tracks.len() == 1).then(|| Follower::start(files.work.clone(), 2048));
+    let follower = (user_data && !a.resume && !a.no_hash && layout.tracks.len() == 1).then(|| Follower::start(files.work.clone(), 2048));
     let prefix = follower.as_ref().map(|f| f.prefix.clone());
     let bar = bar();
     let one_x = one_x(family);
@@ -462,15 +465,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     }
 
-    let raw = disc.medium.is_cd() && ripped.plan.mode != ReadMode::User;
-    let (tracks, whole) = match followed {
-        Some(d) if disc.tracks().count() == 1 => (vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())], d),
-        _ => disc_digests_as(&disc, raw).context("hashing the rip")?,
-    };
-    let log = beside(&a.output, ".dat");
-    let text = hash_log(&a.output, raw, &tracks, &whole, &source, &ripped.bad);
-    std::fs::write(&log, text).with_context(|| format!("writing {}", log.display()))?;
-    println!("wrote {}", log.display());
+    if a.no_hash {
+        eprintln!("spindle: no hash log (--no-hash)");
+    } else {
+        let raw = disc.medium.is_cd() && ripped.plan.mode != ReadMode::User;
+        let (tracks, whole) = match followed {
+            Some(d) if disc.tracks().count() == 1 => (vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())], d),
+            _ => disc_digests_as(&disc, raw).context("hashing the rip")?,
+        };
+        let log = beside(&a.output, ".dat");
+        let text = hash_log(&a.output, raw, &tracks, &whole, &source, &ripped.bad);
+        std::fs::write(&log, text).with_context(|| format!("writing {}", log.display()))?;
+        println!("wrote {}", log.display());
+    }
 
     if clean {
         println!("no errors");
