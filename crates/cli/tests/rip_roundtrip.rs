@@ -190,3 +190,42 @@ fn samples_ripped_to_every_format_read_back_the_same() {
     assert!(verified >= ripped, "only {verified} tracks compared by `spindle verify`");
     assert!(full * 4 >= ripped * 3, "only {full} of {ripped} rips kept the source's whole TOC");
 }
+
+/// A DVD ripped to MDS keeps the drive's PFI, DMI and BCA (the MDS writer stores them): the
+/// structures read back from the MDS equal those the emulated drive answers through the
+/// library's layout; the ISO of the same rip equals the source.
+#[test]
+fn dvd_structures_are_kept_in_mds() {
+    let src = samples().join("libcdio/copying.iso");
+    let s = src.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mds = dir.path().join("x.mds");
+    let r = spindle(&[
+        "rip",
+        "--emulate",
+        s,
+        "--emulate-dvd",
+        "--emulate-bca",
+        "53504e44",
+        "-o",
+        mds.to_str().unwrap(),
+    ]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let back = spindle_image::open(&mds).unwrap();
+    assert_eq!(back.medium, spindle_disc::Medium::DvdRom);
+    let mut disc = spindle_image::open(&src).unwrap();
+    disc.medium = spindle_disc::Medium::DvdRom;
+    disc.structures.bca = Some(b"SPND".to_vec());
+    let drive = spindle_mmc::EmulatedDrive::new(Some(std::sync::Arc::new(disc)));
+    let layout = spindle_rip::layout::read_layout(&mut spindle_mmc::Mmc::new(&drive)).unwrap();
+    assert_eq!(layout.pfi.len(), 1);
+    assert_eq!(back.structures.pfi, layout.pfi, "PFI");
+    assert_eq!(back.structures.dmi, layout.dmi, "DMI");
+    assert_eq!(back.structures.bca, Some(b"SPND".to_vec()), "BCA");
+    let iso = dir.path().join("x.iso");
+    let r = spindle(&["rip", "--emulate", s, "--emulate-dvd", "-o", iso.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(std::fs::read(&iso).unwrap() == std::fs::read(&src).unwrap());
+    let log = std::fs::read_to_string(dir.path().join("x.iso.dat")).unwrap();
+    assert!(log.contains("<rom name=\"x.iso\" size=\"131072\""), "{log}");
+}

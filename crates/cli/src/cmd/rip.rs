@@ -77,6 +77,12 @@ pub struct Args {
     /// Test/diagnostic: the emulated drive returns no subchannel with READ CD.
     #[arg(long, hide = true)]
     emulate_no_subchannel: bool,
+    /// Test/diagnostic: the emulated drive holds the image as a DVD-ROM.
+    #[arg(long, hide = true)]
+    emulate_dvd: bool,
+    /// Test/diagnostic: the emulated disc's BCA (hex bytes).
+    #[arg(long, hide = true, value_name = "HEX")]
+    emulate_bca: Option<String>,
     /// Test/diagnostic: the emulated drive's read offset in samples.
     #[arg(long, hide = true, value_name = "SAMPLES", allow_hyphen_values = true)]
     emulate_read_offset: Option<i32>,
@@ -121,7 +127,20 @@ fn max_transfer(dev: &Path) -> Option<u64> {
 /// largest transfer it takes.
 fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String, Option<u64>)> {
     if let Some(img) = &a.emulate {
-        let disc = super::open(img)?;
+        let mut disc = super::open(img)?;
+        if a.emulate_dvd || a.emulate_bca.is_some() {
+            let d = Arc::make_mut(&mut disc);
+            if a.emulate_dvd {
+                d.medium = spindle_disc::Medium::DvdRom;
+            }
+            if let Some(hex) = &a.emulate_bca {
+                let bytes = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("x"), 16))
+                    .collect::<Result<Vec<u8>, _>>()
+                    .map_err(|_| anyhow!("--emulate-bca {hex:?}: not hex bytes"))?;
+                d.structures.bca = Some(bytes);
+            }
+        }
         let drive = EmulatedDrive::new(Some(disc));
         let mut f = Faults::none();
         if let Some(list) = &a.emulate_bad_sectors {
