@@ -82,6 +82,10 @@ pub struct Device {
     pub partitions: Vec<Partition>,
     /// Why this disk holds the running system, when it does.
     pub system: Option<String>,
+    /// The kernel's sequence number of the disk (`diskseq`, 5.15+): a new number for every
+    /// new device and every media change, even under a reused name and device number.
+    #[serde(skip)]
+    pub diskseq: Option<u64>,
 }
 
 impl Device {
@@ -225,6 +229,7 @@ pub fn read_device(name: &str, mounts: &[MountEntry], system: &std::collections:
         holders: list_names(&sys.join("holders")),
         partitions,
         system: system.get(name).cloned(),
+        diskseq: read_u64(&sys.join("diskseq")),
         name: name.to_string(),
     })
 }
@@ -241,6 +246,29 @@ fn usb_serial(devdir: &Path) -> Option<String> {
         }
     }
     None
+}
+
+/// What tells one disk from another behind the same name: `None` when `now` is the disk
+/// `then` was read as, else what differs (for the message).
+pub fn changed(then: &Device, now: &Device) -> Option<String> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+    let diffs: [(&str, String, String); 7] = [
+        ("device number", format!("{:?}", then.dev), format!("{:?}", now.dev)),
+        ("diskseq", format!("{:?}", then.diskseq), format!("{:?}", now.diskseq)),
+        ("size", crate::human_size(then.size), crate::human_size(now.size)),
+        ("vendor", opt(&then.vendor), opt(&now.vendor)),
+        ("model", opt(&then.model), opt(&now.model)),
+        ("serial", opt(&then.serial), opt(&now.serial)),
+        (
+            "backing file",
+            format!("{:?}", then.backing_file),
+            format!("{:?}", now.backing_file),
+        ),
+    ];
+    diffs
+        .into_iter()
+        .find(|(_, a, b)| a != b)
+        .map(|(what, a, b)| format!("{what} was {a}, is now {b}"))
 }
 
 /// Every disk with media (non-zero size), sorted by name.

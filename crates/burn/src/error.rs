@@ -44,6 +44,8 @@ pub enum BurnError {
     },
     #[error("{}: is busy: another program holds it open exclusively (a mount, an installer, another burn)", path.display())]
     Busy { path: PathBuf },
+    #[error("{}: is no longer the disk that was checked and confirmed ({what}: unplugged and replaced, or new media?); nothing was written", path.display())]
+    Changed { path: PathBuf, what: String },
     #[error("{}: not confirmed (typed {typed:?}, expected {expected:?}); nothing was written", path.display())]
     NotConfirmed { path: PathBuf, typed: String, expected: String },
     #[error("{} named twice", path.display())]

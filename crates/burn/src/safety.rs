@@ -73,8 +73,16 @@ pub fn check(d: &Device, need: u64, image: &Path, image_disks: &BTreeSet<String>
 }
 
 /// Unmounts every filesystem on the disk and its partitions (deepest mount points first),
-/// then reads the device again and fails if anything is still mounted.
+/// then reads the device again and fails if anything is still mounted. Fails without
+/// unmounting anything when the disk is no longer the one `d` describes.
 pub fn unmount_all(d: &Device) -> Result<Device> {
+    let now = device::open_device(&d.path)?;
+    if let Some(what) = device::changed(d, &now) {
+        return Err(BurnError::Changed {
+            path: d.path.clone(),
+            what,
+        });
+    }
     let mut points: Vec<String> = d.mountpoints.clone();
     for p in &d.partitions {
         points.extend(p.mountpoints.iter().cloned());
@@ -96,6 +104,12 @@ pub fn unmount_all(d: &Device) -> Result<Device> {
         }
     }
     let again = device::open_device(&d.path)?;
+    if let Some(what) = device::changed(d, &again) {
+        return Err(BurnError::Changed {
+            path: d.path.clone(),
+            what,
+        });
+    }
     let left = again.all_mounts();
     if !left.is_empty() {
         return Err(BurnError::Mounted {
@@ -132,12 +146,44 @@ pub fn open_exclusive(d: &Device) -> Result<(OwnedFd, bool)> {
     unreachable!("the buffered open either succeeds or returns")
 }
 
-/// Whether the descriptor still names the device the checks ran on.
-pub fn same_device(fd: &OwnedFd, d: &Device) -> bool {
+/// `BLKGETDISKSEQ`: `_IOR(0x12, 128, __u64)`.
+const BLKGETDISKSEQ: libc::c_ulong = 0x8008_1280;
+
+/// Fails unless the open descriptor is the disk `d` was read as: the same device number,
+/// the same `diskseq` (asked of the descriptor itself, so a stick swapped under the same name
+/// between the checks and the open is caught) and the same identity in sysfs now. Run after
+/// [`open_exclusive`]: from then on the descriptor pins that disk, and nothing can mount it.
+pub fn still_same(fd: &OwnedFd, d: &Device) -> Result<()> {
+    let changed = |what: String| BurnError::Changed {
+        path: d.path.clone(),
+        what,
+    };
     // SAFETY: fstat on a descriptor we own into a zeroed struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return false;
+        return Err(BurnError::io(
+            &d.path,
+            "checking the opened device",
+            std::io::Error::last_os_error(),
+        ));
     }
-    mounts::split_dev(st.st_rdev) == d.dev
+    let dev = mounts::split_dev(st.st_rdev);
+    if dev != d.dev {
+        return Err(changed(format!("device number was {:?}, is now {dev:?}", d.dev)));
+    }
+    let mut seq: u64 = 0;
+    // SAFETY: BLKGETDISKSEQ writes one u64 into `seq`; older kernels fail with ENOTTY.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), BLKGETDISKSEQ as _, &mut seq) } == 0
+        && let Some(was) = d.diskseq
+        && was != seq
+    {
+        return Err(changed(format!("diskseq was {was}, is now {seq}")));
+    }
+    let mounts = mounts::mounts();
+    let system = mounts::system_disks(&mounts);
+    let now = device::read_device(&d.name, &mounts, &system).ok_or_else(|| changed("it is gone from /sys/block".into()))?;
+    if let Some(what) = device::changed(d, &now) {
+        return Err(changed(what));
+    }
+    Ok(())
 }

@@ -27,12 +27,12 @@ pub struct Target {
 }
 
 impl Target {
-    /// Opens a device that passed [`safety::check`].
+    /// Opens a device that passed [`safety::check`] (and, for people, was confirmed):
+    /// fails with [`crate::BurnError::Changed`] when the disk behind its name is no longer
+    /// the one `device` describes.
     pub fn open(device: Device) -> Result<Target> {
         let (fd, direct) = safety::open_exclusive(&device)?;
-        if !safety::same_device(&fd, &device) {
-            return Err(crate::BurnError::Busy { path: device.path.clone() });
-        }
+        safety::still_same(&fd, &device)?;
         Ok(Target { device, fd, direct })
     }
     /// Whether writes bypass the page cache.

@@ -324,3 +324,26 @@ fn zstd_images_stream_when_their_frames_declare_sizes_and_fall_back_otherwise() 
         assert!(b[..] == data[4096..8192], "{name}");
     }
 }
+
+#[test]
+fn a_disk_replaced_under_the_same_name_after_the_checks_is_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "swap.iso", 2);
+    let mut l = Loop::new(dir.path(), "first.img", 8 << 20, &[]);
+    let src = Source::open(&iso, None).unwrap();
+    let d = device::open_device(&l.dev).unwrap();
+    safety::check(&d, src.len(), &src.path, &safety::image_disks(&src.files), FIXED).unwrap();
+    // Checked (and, in the CLI, confirmed); then the "stick" is swapped: same name, same
+    // device number, same size, another disk.
+    l.replace_backing("second.img");
+    let before = l.hash();
+    match Target::open(d) {
+        Err(e @ BurnError::Changed { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(l.path()) && msg.contains("no longer the disk"), "{msg}");
+        }
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("opened a disk that was never checked"),
+    }
+    assert_eq!(l.hash(), before, "the replacement disk was touched");
+}

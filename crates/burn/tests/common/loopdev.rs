@@ -81,6 +81,20 @@ impl Loop {
     }
 }
 
+impl Loop {
+    /// Detaches the device and attaches a new sparse file of the same size to the same
+    /// device node: what a stick unplugged and replaced under the same name looks like.
+    pub fn replace_backing(&mut self, name: &str) {
+        let size = std::fs::metadata(&self.file).unwrap().len();
+        let file = self.file.with_file_name(name);
+        std::fs::File::create(&file).unwrap().set_len(size).unwrap();
+        let _g = LOSETUP.lock().unwrap_or_else(|p| p.into_inner());
+        sh("losetup", &["-d", self.path()]);
+        sh("losetup", &[self.path(), file.to_str().unwrap()]);
+        self.file = file;
+    }
+}
+
 impl Drop for Loop {
     fn drop(&mut self) {
         let _ = Command::new("losetup").arg("-d").arg(&self.dev).status();
