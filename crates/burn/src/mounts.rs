@@ -23,59 +23,28 @@ pub struct MountEntry {
     pub source: String,
 }
 
-/// Undoes mountinfo's octal escapes (`\040` for a space).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
-            let v = (b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32;
-            out.push(v as u8);
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Parses mountinfo text. Filesystems with an anonymous device number (btrfs, overlay on a
 /// block device) are attributed to the block device their source names.
 pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let (left, right) = match line.split_once(" - ") {
-            Some(p) => p,
-            None => continue,
-        };
-        let f: Vec<&str> = left.split(' ').collect();
-        let r: Vec<&str> = right.split(' ').collect();
-        if f.len() < 5 || r.len() < 2 {
-            continue;
-        }
-        let Some((ma, mi)) = f[2].split_once(':') else { continue };
-        let (Ok(ma), Ok(mi)) = (ma.parse::<u32>(), mi.parse::<u32>()) else {
-            continue;
-        };
-        let source = unescape(r[1]);
-        let mut dev = (ma, mi);
-        if ma == 0
-            && source.starts_with("/dev/")
-            && let Ok(m) = fs::metadata(&source)
-            && m.file_type().is_block_device()
-        {
-            dev = split_dev(m.rdev());
-        }
-        out.push(MountEntry {
-            dev,
-            mountpoint: unescape(f[4]),
-            fstype: r[0].to_string(),
-            source,
-        });
-    }
-    out
+    spindle_fuse::parse_mountinfo(text)
+        .into_iter()
+        .map(|m| {
+            let mut dev = m.dev;
+            if dev.0 == 0
+                && m.source.starts_with("/dev/")
+                && let Ok(meta) = fs::metadata(&m.source)
+                && meta.file_type().is_block_device()
+            {
+                dev = split_dev(meta.rdev());
+            }
+            MountEntry {
+                dev,
+                mountpoint: m.mount_point.to_string_lossy().into_owned(),
+                fstype: m.fstype,
+                source: m.source,
+            }
+        })
+        .collect()
 }
 
 /// The mounts of this process's namespace.
@@ -91,7 +60,7 @@ pub fn swap_devices() -> Vec<DevNum> {
     text.lines()
         .skip(1)
         .filter_map(|l| l.split_whitespace().next())
-        .filter_map(|p| fs::metadata(unescape(p)).ok())
+        .filter_map(|p| fs::metadata(spindle_fuse::unescape_octal(p)).ok())
         .map(|m| {
             if m.file_type().is_block_device() {
                 split_dev(m.rdev())

@@ -184,17 +184,17 @@ pub struct MountInfo {
     pub source: String,
 }
 
-fn unescape(s: &str) -> String {
-    // mountinfo escapes space, tab, newline and backslash as \ooo.
+/// Undoes the octal escapes (`\040` for a space; also tab, newline and backslash) of the
+/// kernel's mount tables: `/proc/self/mountinfo`, `/proc/swaps`.
+pub fn unescape_octal(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\'
-            && i + 4 <= b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 4])
-                .ok()
-                .and_then(|o| u8::from_str_radix(o, 8).ok())
+            && let Some(d) = b.get(i + 1..i + 4)
+            && d.iter().all(|c| (b'0'..=b'7').contains(c))
+            && let Ok(v) = u8::try_from((d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32)
         {
             out.push(v);
             i += 4;
@@ -206,9 +206,8 @@ fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Every mount of this process's mount namespace.
-pub fn mounts() -> Vec<MountInfo> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+/// The mounts a mountinfo text lists (lines it cannot read are skipped).
+pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
     text.lines()
         .filter_map(|line| {
             let (left, right) = line.split_once(" - ")?;
@@ -217,12 +216,17 @@ pub fn mounts() -> Vec<MountInfo> {
             let r: Vec<&str> = right.split(' ').collect();
             Some(MountInfo {
                 dev: (maj.parse().ok()?, min.parse().ok()?),
-                mount_point: PathBuf::from(unescape(f.get(4)?)),
+                mount_point: PathBuf::from(unescape_octal(f.get(4)?)),
                 fstype: r.first()?.to_string(),
-                source: unescape(r.get(1)?),
+                source: unescape_octal(r.get(1)?),
             })
         })
         .collect()
+}
+
+/// Every mount of this process's mount namespace.
+pub fn mounts() -> Vec<MountInfo> {
+    parse_mountinfo(&std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default())
 }
 
 /// The topmost spindle mount at `path` (canonical), if any.
@@ -297,5 +301,25 @@ impl Drop for Running {
         if let Err(e) = self.unmount(self.wait) {
             eprintln!("spindle-fuse: unmounting {}: {e}", self.path.display());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_fields_are_unescaped_and_bad_lines_skipped() {
+        let t = "36 35 98:0 /mnt1 /mnt/with\\040space\\134 rw master:1 - ext3 /dev/root rw\n\
+                 garbage line\n\
+                 22 1 0:21 / /odd\\777\\04 rw - fuse.spindle spindle\\011x rw\n";
+        let m = parse_mountinfo(t);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].dev, (98, 0));
+        assert_eq!(m[0].mount_point, Path::new("/mnt/with space\\"));
+        assert_eq!(m[0].fstype, "ext3");
+        // Not escapes: a value over 255 and a short one stay as written.
+        assert_eq!(m[1].mount_point, Path::new("/odd\\777\\04"));
+        assert_eq!(m[1].source, "spindle\tx");
     }
 }

@@ -203,12 +203,17 @@ fn an_image_truncated_under_the_mount_reads_as_eio() {
         .unwrap()
         .set_len(len / 2)
         .unwrap();
+    let edge = random(DIRECT_IO_FROM as usize - 1, 11);
     let mut failed = 0;
-    for name in ["big", "edge"] {
+    for (name, want) in [("big", &big), ("edge", &edge)] {
         let mut v = Vec::new();
-        if let Err(e) = std::fs::File::open(p.join(name)).unwrap().read_to_end(&mut v) {
-            assert_eq!(e.raw_os_error(), Some(libc::EIO), "{name}: {e}");
-            failed += 1;
+        match std::fs::File::open(p.join(name)).unwrap().read_to_end(&mut v) {
+            Err(e) => {
+                assert_eq!(e.raw_os_error(), Some(libc::EIO), "{name}: {e}");
+                failed += 1;
+            }
+            // Never a silently short (or wrong) file.
+            Ok(n) => assert!(v == *want, "{name}: {n} bytes read without an error, not its {} bytes", want.len()),
         }
     }
     assert!(failed >= 1, "a file past the cut reads as EIO");

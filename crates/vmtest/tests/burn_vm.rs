@@ -1,20 +1,22 @@
-//! Issue 9 in the kernel test VM: `spindle devices` sees a QEMU usb-storage stick
-//! (removable=on) as a removable USB disk and hides the fixed virtio and SATA disks unless
-//! `--all`; `spindle burn` refuses the virtio disk without `--allow-fixed` and writes and
-//! verifies the stick. The host then checks the stick's image holds the ISO and the virtio
-//! and SATA images are still untouched.
+//! Issue 9 in the kernel test VM. The kernel first: a QEMU usb-storage stick (removable=on)
+//! is a removable disk under a USB path in sysfs, a SATA (AHCI) and a virtio disk are fixed
+//! ones. Then spindle: `spindle devices` lists the stick as a removable USB disk and hides
+//! the fixed disks unless `--all`; `spindle burn` refuses them without `--allow-fixed` and
+//! writes and verifies the stick. The host then checks the stick's image holds the ISO and
+//! the virtio and SATA images are still untouched.
 
 use spindle_vmtest::VmTest;
 use std::time::Duration;
 
 const SCRIPT: &str = r#"
-# wait_disk PATH-PART OUT: the disk whose sysfs path contains PATH-PART (USB enumerates late).
-wait_disk() {
+# find_disk PATH-PART REMOVABLE OUT: the disk whose sysfs device path contains PATH-PART, with
+# that removable flag in sysfs, written to OUT (waits up to 15 s: USB enumerates late).
+find_disk() {
   _t=0
   while [ "$_t" -lt 150 ]; do
     for d in /sys/block/*; do
       case "$(readlink -f "$d")" in
-        *"$1"*) basename "$d" >"$2"; cat "$2"; return 0 ;;
+        *"$1"*) [ "$(cat "$d/removable")" = "$2" ] && { basename "$d" >"$3"; cat "$3"; return 0; } ;;
       esac
     done
     _t=$((_t + 1))
@@ -50,9 +52,9 @@ burn_stick() {
   cat /tmp/burn.txt
   [ "$_rc" = 0 ] && grep -q "^/dev/$1: complete and verified" /tmp/burn.txt && grep -q "hybrid ISO" /tmp/burn.txt
 }
-vmtest_check usb-found wait_disk /usb /tmp/usb.dev
-vmtest_check virtio-found wait_disk /virtio /tmp/virtio.dev
-vmtest_check sata-found wait_disk /ata /tmp/sata.dev
+vmtest_check usb-removable find_disk /usb 1 /tmp/usb.dev
+vmtest_check virtio-fixed find_disk /virtio 0 /tmp/virtio.dev
+vmtest_check sata-fixed find_disk /ata 0 /tmp/sata.dev
 USB=$(cat /tmp/usb.dev); VIRTIO=$(cat /tmp/virtio.dev); SATA=$(cat /tmp/sata.dev)
 vmtest_check usb-listed row "$USB" usb yes
 vmtest_check virtio-hidden absent "$VIRTIO"
@@ -97,9 +99,9 @@ fn burn_lists_the_usb_stick_refuses_fixed_disks_and_verifies_the_stick() {
         ])
         .script(SCRIPT)
         .expect([
-            "usb-found",
-            "virtio-found",
-            "sata-found",
+            "usb-removable",
+            "virtio-fixed",
+            "sata-fixed",
             "usb-listed",
             "virtio-hidden",
             "sata-hidden",
