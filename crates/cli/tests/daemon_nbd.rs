@@ -185,3 +185,49 @@ fn share_over_tcp_plain_and_tls() {
     assert!(!tool("nbdinfo", &["--size", plain]).status.success(), "share still up after --stop");
     assert!(!env.run(&["share", "0", "--stop"]).status.success(), "a second --stop must fail");
 }
+
+/// The saved shares in the daemon's state file.
+fn saved_shares(env: &Env) -> Vec<Value> {
+    let text = std::fs::read_to_string(env.state().join("spindle/drives.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["shares"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn concurrent_shares_of_one_drive_start_one_and_save_what_runs() {
+    let env = Env::new(180);
+    let iso = sample("libcdio/joliet.iso");
+    env.ok(&["load", "0", iso.to_str().unwrap()]);
+    let socket = env.socket();
+    for round in 0..6 {
+        // Eight clients connected first, then all ask at once, each for its own port.
+        let mut clients: Vec<_> = (0..8).map(|_| spindle_daemon::client::Client::connect(&socket).unwrap()).collect();
+        let barrier = std::sync::Barrier::new(clients.len());
+        let started = std::thread::scope(|s| {
+            let handles: Vec<_> = clients
+                .iter_mut()
+                .map(|c| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        c.request("share", serde_json::json!({"drive": 0, "listen": "127.0.0.1:0"})).is_ok()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).filter(|&ok| ok).count()
+        });
+        assert_eq!(started, 1, "round {round}: {started} shares of drive 0 started");
+        let d = env.drives();
+        let shared_on: Vec<&str> = d["drives"][0]["nbd"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|u| u.starts_with("nbd://"))
+            .collect();
+        assert_eq!(shared_on.len(), 2, "round {round}: drive 0 shared more than once: {shared_on:?}");
+        assert_eq!(saved_shares(&env).len(), 1, "round {round}: saved shares: {:?}", saved_shares(&env));
+        env.ok(&["share", "0", "--stop"]);
+        assert!(saved_shares(&env).is_empty(), "round {round}: a stopped share is still saved");
+    }
+}

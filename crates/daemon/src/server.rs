@@ -327,14 +327,28 @@ pub struct Started {
     uris: Vec<String>,
 }
 
-/// Starts a share (a request's, or a saved one at restore) and saves the shares.
-pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Started> {
-    if shared.shares().iter().any(|(s, _)| s.drive == spec.drive) {
+/// Refuses a second share of one drive.
+fn not_shared(shares: &[(SavedShare, Share)], drive: u32) -> crate::Result<()> {
+    if shares.iter().any(|(s, _)| s.drive == drive) {
         return Err(DaemonError::Invalid(format!(
-            "drive {} is already shared (spindle share {} --stop first)",
-            spec.drive, spec.drive
+            "drive {drive} is already shared (spindle share {drive} --stop first)"
         )));
     }
+    Ok(())
+}
+
+/// Saves the shares with the drives. Called with both locks held, drives first (the order
+/// every other holder of both takes them in), so that the saved list is the live one even when
+/// shares start and stop at once.
+fn save_shares(d: &mut Drives, shares: &[(SavedShare, Share)]) {
+    d.set_shares(shares.iter().map(|(spec, _)| spec.clone()).collect());
+}
+
+/// Starts a share (a request's, or a saved one at restore) and saves the shares.
+pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Started> {
+    // Checked before the listener is bound (the usual refusal), and again below under the
+    // lock, where a share of the same drive started meanwhile is caught.
+    not_shared(&shared.shares(), spec.drive)?;
     let tls = crate::sharing::load_tls(&spec.owner, &spec)?;
     let table = shared.drives().table();
     let s = crate::sharing::start_share(
@@ -347,10 +361,6 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
     )?;
     // Saved with the port bound, so that a port-0 share comes back on the same port.
     spec.listen = s.addr.to_string();
-    eprintln!(
-        "spindle-daemon: uid {}: drive {}: shared on {} (tls: {})",
-        spec.owner.uid, spec.drive, s.addr, s.tls
-    );
     let exports = [format!("drive{}", spec.drive), format!("drive{}.raw", spec.drive)];
     let started = Started {
         drive: spec.drive,
@@ -358,17 +368,28 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
         tls: s.tls,
         uris: s.uris(&exports),
     };
-    let specs = {
+    let (owner, drive) = (spec.owner.uid, spec.drive);
+    {
+        let mut d = shared.drives();
         let mut shares = shared.shares();
+        if let Err(e) = not_shared(&shares, drive) {
+            drop((shares, d));
+            drop(s); // stops the listener just started, outside the locks
+            return Err(e);
+        }
         shares.push((spec, s));
-        shares.iter().map(|(spec, _)| spec.clone()).collect()
-    };
-    shared.drives().set_shares(specs);
+        save_shares(&mut d, &shares);
+    }
+    eprintln!(
+        "spindle-daemon: uid {owner}: drive {drive}: shared on {} (tls: {})",
+        started.addr, started.tls
+    );
     Ok(started)
 }
 
 fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
-    let (gone, specs) = {
+    let gone = {
+        let mut d = shared.drives();
         let mut shares = shared.shares();
         let i = shares
             .iter()
@@ -379,13 +400,14 @@ fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
             return Err(DaemonError::Denied(format!("drive {drive} was shared by uid {owner}")));
         }
         let gone = shares.remove(i);
-        (gone, shares.iter().map(|(spec, _)| spec.clone()).collect())
+        save_shares(&mut d, &shares);
+        gone
     };
-    shared.drives().set_shares(specs);
     eprintln!(
         "spindle-daemon: uid {}: drive {drive}: no longer shared on {}",
         user.uid, gone.1.addr
     );
+    // Stops the server (waits for its connections) with no lock held.
     drop(gone);
     Ok(json!({"drive": drive}))
 }

@@ -2,7 +2,7 @@
 //!
 //! nbd-serve (--unix PATH | --tcp HOST:PORT) [--tls-psk FILE | --tls-cert CERT --tls-key KEY]
 //!           [--tls-required] [--no-zero-copy] [--workers N] [--max-connections N]
-//!           [--block N] [--sndbuf BYTES] NAME=FILE...
+//!           [--block N] [--sndbuf BYTES (0: leave the kernel's)] NAME=FILE...
 //!
 //! Prints "ready" on stdout once listening; stops on SIGTERM/SIGINT or when stdin closes
 //! if --stdin-stop is given.
@@ -39,7 +39,8 @@ fn main() -> anyhow::Result<()> {
             "--workers" => config.workers = value()?.parse()?,
             "--max-connections" => config.max_connections = value()?.parse()?,
             "--block" => block = value()?.parse()?,
-            "--sndbuf" => config.send_buffer = Some(value()?.parse()?),
+            // 0: leave SO_SNDBUF alone (TCP autotuning stays on).
+            "--sndbuf" => config.send_buffer = Some(value()?.parse()?).filter(|&b| b > 0),
             s if s.contains('=') => {
                 let (name, file) = s.split_once('=').unwrap();
                 let export = FileExport::open(file)?.with_block_size(block);

@@ -77,6 +77,18 @@ struct State {
     meta_for: Option<String>,
 }
 
+impl State {
+    /// The end of the handshake: `export`, reached by the name `name`.
+    fn negotiated(&self, channel: Channel, export: Arc<dyn Export>, name: &str) -> Negotiated {
+        Negotiated {
+            channel,
+            export,
+            structured: self.structured,
+            base_allocation: self.meta_for.as_deref() == Some(name),
+        }
+    }
+}
+
 fn reply(ch: &mut Channel, option: u32, kind: u32, data: &[u8]) -> io::Result<()> {
     let mut msg = Vec::with_capacity(20 + data.len());
     msg.extend_from_slice(&REPLY_MAGIC.to_be_bytes());
@@ -102,6 +114,47 @@ fn take_string(data: &[u8], pos: &mut usize) -> Option<String> {
     let s = data.get(*pos..*pos + len)?;
     *pos += len;
     String::from_utf8(s.to_vec()).ok()
+}
+
+/// The payload of NBD_OPT_GO / NBD_OPT_INFO: the export name and the info types asked for.
+fn parse_go(data: &[u8]) -> Result<(String, Vec<u16>), &'static str> {
+    let mut pos = 0;
+    let name = take_string(data, &mut pos).ok_or("bad export name")?;
+    let n = data.get(pos..pos + 2).ok_or("no info request count")?;
+    let n = u16::from_be_bytes([n[0], n[1]]) as usize;
+    pos += 2;
+    if data.len() != pos + 2 * n {
+        return Err("option length does not match its info requests");
+    }
+    Ok((
+        name,
+        data[pos..].chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect(),
+    ))
+}
+
+/// The payload of NBD_OPT_LIST_META_CONTEXT / SET_META_CONTEXT: the export name and the queries.
+fn parse_meta(data: &[u8]) -> Result<(String, Vec<String>), &'static str> {
+    let mut pos = 0;
+    let name = take_string(data, &mut pos).ok_or("bad export name")?;
+    let n = data.get(pos..pos + 4).ok_or("no query count")?;
+    let n = u32::from_be_bytes([n[0], n[1], n[2], n[3]]);
+    pos += 4;
+    // Each query takes at least 4 bytes, so a huge count stops at the end of the data.
+    let queries = (0..n)
+        .map(|_| take_string(data, &mut pos))
+        .collect::<Option<Vec<String>>>()
+        .filter(|_| pos == data.len())
+        .ok_or("malformed meta context queries")?;
+    Ok((name, queries))
+}
+
+/// Export size and transmission flags, as NBD_INFO_EXPORT and the NBD_OPT_EXPORT_NAME reply
+/// both carry them.
+fn size_and_flags(export: &dyn Export, structured: bool) -> [u8; 10] {
+    let mut b = [0; 10];
+    b[..8].copy_from_slice(&export.size().to_be_bytes());
+    b[8..].copy_from_slice(&transmission_flags(structured).to_be_bytes());
+    b
 }
 
 /// The protocol wants a power of two between 512 and the maximum: 2352-byte raw sectors
@@ -190,22 +243,13 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                 let Some((_, export)) = inner.catalog.open(&name) else {
                     return Ok(None);
                 };
-                let flags = transmission_flags(st.structured);
-                let mut msg = Vec::with_capacity(134);
-                msg.extend_from_slice(&export.size().to_be_bytes());
-                msg.extend_from_slice(&flags.to_be_bytes());
+                let mut msg = size_and_flags(&*export, st.structured).to_vec();
                 if !st.no_zeroes {
                     msg.extend_from_slice(&[0; 124]);
                 }
                 ch.write_all(&msg)?;
                 ch.flush()?;
-                let base_allocation = st.meta_for.as_deref() == Some(name.as_str());
-                return Ok(Some(Negotiated {
-                    channel: ch,
-                    export,
-                    structured: st.structured,
-                    base_allocation,
-                }));
+                return Ok(Some(st.negotiated(ch, export, &name)));
             }
             OPT_LIST => {
                 if !data.is_empty() {
@@ -259,31 +303,19 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                 }
             }
             OPT_INFO | OPT_GO => {
-                let mut pos = 0;
-                let Some(name) = take_string(&data, &mut pos) else {
-                    err(&mut ch, option, REP_ERR_INVALID, "bad export name")?;
-                    continue;
+                let (name, wanted) = match parse_go(&data) {
+                    Ok(x) => x,
+                    Err(why) => {
+                        err(&mut ch, option, REP_ERR_INVALID, why)?;
+                        continue;
+                    }
                 };
-                let Some(n) = data.get(pos..pos + 2) else {
-                    err(&mut ch, option, REP_ERR_INVALID, "no info request count")?;
-                    continue;
-                };
-                let n = u16::from_be_bytes([n[0], n[1]]) as usize;
-                pos += 2;
-                if data.len() != pos + 2 * n {
-                    err(&mut ch, option, REP_ERR_INVALID, "option length does not match its info requests")?;
-                    continue;
-                }
-                let wanted: Vec<u16> = data[pos..].chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
                 let Some((info, export)) = inner.catalog.open(&name) else {
                     err(&mut ch, option, REP_ERR_UNKNOWN, &format!("no export called {name:?}"))?;
                     continue;
                 };
-                let flags = transmission_flags(st.structured);
-                let mut d = Vec::with_capacity(12);
-                d.extend_from_slice(&INFO_EXPORT.to_be_bytes());
-                d.extend_from_slice(&export.size().to_be_bytes());
-                d.extend_from_slice(&flags.to_be_bytes());
+                let mut d = INFO_EXPORT.to_be_bytes().to_vec();
+                d.extend_from_slice(&size_and_flags(&*export, st.structured));
                 reply(&mut ch, option, REP_INFO, &d)?;
                 let mut d = Vec::with_capacity(14);
                 d.extend_from_slice(&INFO_BLOCK_SIZE.to_be_bytes());
@@ -303,13 +335,7 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                 }
                 reply(&mut ch, option, REP_ACK, &[])?;
                 if option == OPT_GO {
-                    let base_allocation = st.meta_for.as_deref() == Some(name.as_str());
-                    return Ok(Some(Negotiated {
-                        channel: ch,
-                        export,
-                        structured: st.structured,
-                        base_allocation,
-                    }));
+                    return Ok(Some(st.negotiated(ch, export, &name)));
                 }
             }
             OPT_LIST_META_CONTEXT | OPT_SET_META_CONTEXT => {
@@ -318,32 +344,13 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                     err(&mut ch, option, REP_ERR_INVALID, "negotiate structured replies first")?;
                     continue;
                 }
-                let mut pos = 0;
-                let Some(name) = take_string(&data, &mut pos) else {
-                    err(&mut ch, option, REP_ERR_INVALID, "bad export name")?;
-                    continue;
-                };
-                let Some(n) = data.get(pos..pos + 4) else {
-                    err(&mut ch, option, REP_ERR_INVALID, "no query count")?;
-                    continue;
-                };
-                let n = u32::from_be_bytes(n.try_into().unwrap());
-                pos += 4;
-                let mut queries = Vec::new();
-                let mut bad = false;
-                for _ in 0..n {
-                    match take_string(&data, &mut pos) {
-                        Some(q) => queries.push(q),
-                        None => {
-                            bad = true;
-                            break;
-                        }
+                let (name, queries) = match parse_meta(&data) {
+                    Ok(x) => x,
+                    Err(why) => {
+                        err(&mut ch, option, REP_ERR_INVALID, why)?;
+                        continue;
                     }
-                }
-                if bad || pos != data.len() {
-                    err(&mut ch, option, REP_ERR_INVALID, "malformed meta context queries")?;
-                    continue;
-                }
+                };
                 if inner.catalog.open(&name).is_none() {
                     err(&mut ch, option, REP_ERR_UNKNOWN, &format!("no export called {name:?}"))?;
                     continue;

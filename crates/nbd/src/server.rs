@@ -133,39 +133,33 @@ impl Server {
     /// Serves one accepted connection on the calling thread until it ends.
     pub fn serve_stream(&self, sock: impl Into<Socket>) -> io::Result<()> {
         let sock = sock.into();
-        let Some(reg) = self.register(&sock) else {
-            sock.shutdown();
+        let Some(id) = self.register(&sock) else {
             return Ok(());
         };
+        let reg = Registration { inner: &self.inner, id };
         let r = serve_connection(&self.inner, sock);
         drop(reg);
         r
     }
 
-    fn register(&self, sock: &Socket) -> Option<Registration<'_>> {
+    /// Adds a connection to the live ones and returns its id; `None` (the socket shut down)
+    /// once stopping or at the connection cap.
+    fn register(&self, sock: &Socket) -> Option<u64> {
         let mut live = self.inner.live.lock().unwrap_or_else(|p| p.into_inner());
         if self.is_stopping() || live.len() >= self.inner.config.max_connections {
+            drop(live);
+            sock.shutdown();
             return None;
         }
+        let ctl = sock.try_clone().ok()?;
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        live.insert(id, sock.try_clone().ok()?);
-        Some(Registration { inner: &self.inner, id })
+        live.insert(id, ctl);
+        Some(id)
     }
 
     fn spawn(&self, sock: Socket) {
         // Register on the accepting thread, so that the cap holds before threads start.
-        let id = {
-            let mut live = self.inner.live.lock().unwrap_or_else(|p| p.into_inner());
-            if self.is_stopping() || live.len() >= self.inner.config.max_connections {
-                drop(live);
-                sock.shutdown();
-                return;
-            }
-            let Ok(ctl) = sock.try_clone() else { return };
-            let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-            live.insert(id, ctl);
-            id
-        };
+        let Some(id) = self.register(&sock) else { return };
         let inner = Arc::clone(&self.inner);
         let spawned = std::thread::Builder::new().name("nbd-conn".into()).spawn(move || {
             let reg = Registration { inner: &inner, id };
@@ -215,22 +209,19 @@ impl Server {
 
     /// Accepts connections on a Unix socket until [`Server::stop`].
     pub fn serve_unix(&self, listener: UnixListener) -> io::Result<()> {
-        while self.wait_readable(listener.as_raw_fd()) {
-            match listener.accept() {
-                Ok((s, _)) => self.spawn(s.into()),
-                Err(e) if transient(&e) => std::thread::sleep(Duration::from_millis(10)),
-                Err(e) => return Err(e),
-            }
-        }
-        self.drain();
-        Ok(())
+        self.serve_listener(listener.as_raw_fd(), || listener.accept().map(|(s, _)| s.into()))
     }
 
     /// Accepts connections over TCP until [`Server::stop`].
     pub fn serve_tcp(&self, listener: TcpListener) -> io::Result<()> {
-        while self.wait_readable(listener.as_raw_fd()) {
-            match listener.accept() {
-                Ok((s, _)) => self.spawn(s.into()),
+        self.serve_listener(listener.as_raw_fd(), || listener.accept().map(|(s, _)| s.into()))
+    }
+
+    /// The accept loop of either listener; waits for the connections to end once stopped.
+    fn serve_listener(&self, fd: i32, accept: impl Fn() -> io::Result<Socket>) -> io::Result<()> {
+        while self.wait_readable(fd) {
+            match accept() {
+                Ok(s) => self.spawn(s),
                 Err(e) if transient(&e) => std::thread::sleep(Duration::from_millis(10)),
                 Err(e) => return Err(e),
             }

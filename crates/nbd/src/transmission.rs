@@ -134,7 +134,7 @@ impl Conn<'_> {
 
     fn send_error(&self, cookie: u64, error: u32, message: &str) {
         if self.structured {
-            let msg = &message.as_bytes()[..message.len().min(4096)];
+            let msg = truncate_utf8(message, MAX_STRING).as_bytes();
             let head = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6 + msg.len() as u32);
             let mut body = [0; 6];
             body[0..4].copy_from_slice(&error.to_be_bytes());
@@ -346,6 +346,18 @@ impl Conn<'_> {
     }
 }
 
+/// The longest string the protocol allows (error messages included).
+const MAX_STRING: usize = 4096;
+
+/// `s` cut to at most `max` bytes on a character boundary (protocol strings are UTF-8).
+fn truncate_utf8(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 /// Sends a reply header with MSG_MORE, so that it leaves in one segment with the data
 /// sendfile adds after it.
 fn send_more(sock: &Socket, mut buf: &[u8]) -> io::Result<()> {
@@ -401,6 +413,9 @@ pub fn run(inner: &Inner, n: Negotiated, ctl: &Socket) -> io::Result<()> {
     let (tx, rx) = mpsc::channel::<Job>();
     let rx = Mutex::new(rx);
     std::thread::scope(|scope| {
+        // Owned by this closure: if spawning a worker fails, returning drops the sender, so
+        // the workers already started see the channel close and the scope can join them.
+        let tx = tx;
         for _ in 0..workers {
             let conn = &conn;
             let rx = &rx;
@@ -472,7 +487,6 @@ fn reader_loop(
         match reader.read_exact(&mut h) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) if conn.is_broken() => return Err(e),
             Err(e) => return Err(e),
         }
         if conn.is_broken() || inner.stopping.load(Ordering::Relaxed) {
@@ -541,5 +555,20 @@ fn reader_loop(
         if conn.is_broken() {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate_utf8;
+
+    #[test]
+    fn error_messages_are_cut_on_a_character_boundary() {
+        let s = format!("{}é", "x".repeat(4095));
+        assert_eq!(s.len(), 4097);
+        let cut = truncate_utf8(&s, 4096);
+        assert_eq!(cut.len(), 4095, "the two-byte é must not be split");
+        assert!(std::str::from_utf8(cut.as_bytes()).is_ok());
+        assert_eq!(truncate_utf8("short", 4096), "short");
     }
 }

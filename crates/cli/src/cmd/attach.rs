@@ -69,11 +69,9 @@ fn is_attached(index: u32) -> bool {
     sys(index).join("pid").exists()
 }
 
-/// The first nbd device that exists and is not attached (for the ioctl interface, which cannot
-/// ask the kernel to pick one).
-fn first_free() -> Result<u32> {
-    let mut found: Vec<u32> = std::fs::read_dir("/sys/block")
-        .context("/sys/block")?
+/// The indices N of every /dev/nbdN the kernel has, in order.
+fn nbd_devices() -> std::io::Result<Vec<u32>> {
+    let mut found: Vec<u32> = std::fs::read_dir("/sys/block")?
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             e.file_name()
@@ -83,7 +81,13 @@ fn first_free() -> Result<u32> {
         })
         .collect();
     found.sort_unstable();
-    match found.into_iter().find(|&i| !is_attached(i)) {
+    Ok(found)
+}
+
+/// The first nbd device that exists and is not attached (for the ioctl interface, which cannot
+/// ask the kernel to pick one).
+fn first_free() -> Result<u32> {
+    match nbd_devices().context("/sys/block")?.into_iter().find(|&i| !is_attached(i)) {
         Some(i) => Ok(i),
         None => bail!("every /dev/nbdN is attached (load the nbd module with more devices: modprobe nbd nbds_max=N)"),
     }
@@ -299,20 +303,11 @@ pub mod detach {
             super::backend_id(&socket, &format!("drive{n}")),
             super::backend_id(&socket, &format!("drive{n}.raw")),
         ];
-        let mut found: Vec<u32> = std::fs::read_dir("/sys/block")
+        super::nbd_devices()
+            .unwrap_or_default()
             .into_iter()
-            .flatten()
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                e.file_name()
-                    .to_str()
-                    .and_then(|n| n.strip_prefix("nbd"))
-                    .and_then(|d| d.parse().ok())
-            })
             .filter(|&i| std::fs::read_to_string(sys(i).join("backend")).is_ok_and(|b| names.iter().any(|n| n == b.trim_end())))
-            .collect();
-        found.sort_unstable();
-        found
+            .collect()
     }
 
     /// Where `/dev/nbdN` or one of its partitions is mounted, and what holds it.
