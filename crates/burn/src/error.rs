@@ -25,6 +25,12 @@ pub enum BurnError {
     HoldsImage { path: PathBuf, image: PathBuf },
     #[error("{}: is read-only; it cannot be written (write-protect switch, or a read-only loop device)", path.display())]
     ReadOnly { path: PathBuf },
+    #[error("{}: permission denied opening it for writing ({source}); run spindle burn as root or as a member of the device's group", path.display())]
+    Permission {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}: is a fixed disk ({transport}), not a removable or USB one; pass --allow-fixed if you really mean to overwrite it", path.display())]
     Fixed { path: PathBuf, transport: String },
     #[error("{}: is too small: it holds {} but the image needs {}", path.display(), human(size), human(need))]

@@ -137,8 +137,19 @@ pub fn open_exclusive(d: &Device) -> Result<(OwnedFd, bool)> {
         match e.raw_os_error() {
             Some(libc::EINVAL) if flags & libc::O_DIRECT != 0 => continue,
             Some(libc::EBUSY) => return Err(BurnError::Busy { path: d.path.clone() }),
-            Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => {
-                return Err(BurnError::ReadOnly { path: d.path.clone() });
+            Some(libc::EROFS) => return Err(BurnError::ReadOnly { path: d.path.clone() }),
+            // The kernel answers EACCES both for a read-only disk and for a user who may not
+            // write it: the disk's `ro` flag tells which.
+            Some(libc::EACCES) | Some(libc::EPERM) => {
+                let ro = std::fs::read_to_string(mounts::sys_dir(&d.name).join("ro")).is_ok_and(|s| s.trim() == "1");
+                return Err(if ro {
+                    BurnError::ReadOnly { path: d.path.clone() }
+                } else {
+                    BurnError::Permission {
+                        path: d.path.clone(),
+                        source: e,
+                    }
+                });
             }
             _ => return Err(BurnError::io(&d.path, "opening for writing", e)),
         }

@@ -336,3 +336,26 @@ fn devices_lists_loop_devices_only_with_all() {
     let t = text(&o);
     assert!(t.contains(l.path()) && t.contains("backed by"), "{t}");
 }
+
+#[test]
+fn a_user_without_write_permission_is_told_so_not_that_the_disk_is_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "perm.iso", 2);
+    // The image readable by nobody; the loop device is root's, mode 660.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&iso, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let l = Loop::new(dir.path(), "perm.img", 8 << 20, &[]);
+    let before = l.hash();
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_spindle"))
+        .args(["burn", iso.to_str().unwrap(), l.path(), "--yes", "--allow-fixed"])
+        .output()
+        .expect("setpriv (util-linux)");
+    let t = text(&o);
+    assert!(!o.status.success(), "nobody burned a root-owned disk: {t}");
+    assert!(t.contains(&format!("{}: permission denied", l.path())), "{t}");
+    assert!(!t.contains("read-only"), "{t}");
+    assert_eq!(before, l.hash());
+}
