@@ -5,36 +5,18 @@
 use crate::aligned::AlignedBuf;
 use crate::source::Source;
 use crate::write::{Outcome, Phase, Progress, set_direct};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use xxhash_rust::xxh3::xxh3_128;
 
-fn pread_full(fd: i32, buf: &mut [u8], mut off: u64) -> std::io::Result<()> {
-    let mut pos = 0;
-    while pos < buf.len() {
-        // SAFETY: the pointer and length come from a live slice.
-        let n = unsafe { libc::pread(fd, buf[pos..].as_mut_ptr().cast(), buf.len() - pos, off as libc::off_t) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the device ended early"));
-        }
-        pos += n as usize;
-        off += n as u64;
-    }
-    Ok(())
-}
-
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_target(
     target: usize,
-    fd: i32,
+    file: &File,
     direct: bool,
     lbs: usize,
     src: &Source,
@@ -43,6 +25,7 @@ pub(crate) fn verify_target(
     cancel: &AtomicBool,
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Outcome {
+    let fd = file.as_raw_fd();
     let total = src.len();
     let hashes = hashes.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let failed = |done: u64, error: String| Outcome::Failed {
@@ -72,7 +55,7 @@ pub(crate) fn verify_target(
         let len = (total - off).min(chunk as u64) as usize;
         // Whole logical blocks: the device is at least as large as the image rounded up.
         let read_len = len.div_ceil(lbs) * lbs;
-        if let Err(e) = pread_full(fd, &mut buf.as_mut_slice()[..read_len], off) {
+        if let Err(e) = file.read_exact_at(&mut buf.as_mut_slice()[..read_len], off) {
             return failed(off, format!("reading back at byte {off}: {e}"));
         }
         let got = &buf.as_slice()[..len];

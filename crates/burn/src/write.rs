@@ -11,7 +11,9 @@ use crate::device::Device;
 use crate::error::Result;
 use crate::safety;
 use crate::source::Source;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, sync_channel};
@@ -22,7 +24,7 @@ use xxhash_rust::xxh3::xxh3_128;
 /// A checked device, opened exclusively.
 pub struct Target {
     pub device: Device,
-    fd: OwnedFd,
+    file: File,
     direct: bool,
 }
 
@@ -33,7 +35,11 @@ impl Target {
     pub fn open(device: Device) -> Result<Target> {
         let (fd, direct) = safety::open_exclusive(&device)?;
         safety::still_same(&fd, &device)?;
-        Ok(Target { device, fd, direct })
+        Ok(Target {
+            device,
+            file: File::from(fd),
+            direct,
+        })
     }
     /// Whether writes bypass the page cache.
     pub fn direct(&self) -> bool {
@@ -320,7 +326,7 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
     let total = sh.src.len();
     let started = Instant::now();
     let rate = Rate::new();
-    let fd = t.fd.as_raw_fd();
+    let fd = t.file.as_raw_fd();
     let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
     // Two writes in flight per target: the device gets the next request while the last one
     // completes, instead of idling for a system call's round trip.
@@ -337,7 +343,7 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
                     let Ok(c) = next else { break };
                     let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).is_some();
                     if !failed && !sh.cancel.load(Ordering::Relaxed) {
-                        match write_chunk(fd, t.direct, lbs, &c, sh.opts) {
+                        match write_chunk(&t.file, t.direct, lbs, &c, sh.opts) {
                             Ok(()) => {
                                 let done = written.fetch_add(c.len as u64, Ordering::Relaxed) + c.len as u64;
                                 (sh.progress)(&rate.progress(i, Phase::Writing, done, total));
@@ -422,7 +428,7 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
         return report(Outcome::Written, write_secs, 0.0);
     }
     let v = Instant::now();
-    let outcome = crate::verify::verify_target(i, fd, t.direct, lbs, sh.src, &sh.hashes, sh.opts.chunk, sh.cancel, sh.progress);
+    let outcome = crate::verify::verify_target(i, &t.file, t.direct, lbs, sh.src, &sh.hashes, sh.opts.chunk, sh.cancel, sh.progress);
     report(outcome, write_secs, v.elapsed().as_secs_f64())
 }
 
@@ -448,7 +454,7 @@ pub fn verify(src: &Source, t: &Target, opts: &Options, cancel: &AtomicBool, pro
     }
     let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
     let hashes = Mutex::new(hashes);
-    crate::verify::verify_target(0, t.fd.as_raw_fd(), t.direct, lbs, src, &hashes, chunk, cancel, progress)
+    crate::verify::verify_target(0, &t.file, t.direct, lbs, src, &hashes, chunk, cancel, progress)
 }
 
 /// Sets or clears `O_DIRECT` on an open descriptor.
@@ -467,33 +473,11 @@ pub(crate) fn set_direct(fd: i32, on: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-fn pwrite_all(fd: i32, mut data: &[u8], mut off: u64) -> std::io::Result<()> {
-    while !data.is_empty() {
-        // SAFETY: the pointer and length come from a live slice.
-        let n = unsafe { libc::pwrite(fd, data.as_ptr().cast(), data.len(), off as libc::off_t) };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::WriteZero,
-                "the device took no more bytes (end of device?)",
-            ));
-        }
-        data = &data[n as usize..];
-        off += n as u64;
-    }
-    Ok(())
-}
-
-fn write_chunk(fd: i32, direct: bool, lbs: usize, c: &Chunk, opts: &Options) -> std::io::Result<()> {
+fn write_chunk(file: &File, direct: bool, lbs: usize, c: &Chunk, opts: &Options) -> std::io::Result<()> {
+    let fd = file.as_raw_fd();
     let data = c.bytes();
     if !direct {
-        pwrite_all(fd, data, c.off)?;
+        file.write_all_at(data, c.off)?;
         // Bounded dirty data: start writeback of this chunk, wait for the one `depth` back.
         // SAFETY: sync_file_range on our descriptor with in-range offsets.
         unsafe {
@@ -511,12 +495,12 @@ fn write_chunk(fd: i32, direct: bool, lbs: usize, c: &Chunk, opts: &Options) -> 
         return Ok(());
     }
     let aligned = c.len / lbs * lbs;
-    pwrite_all(fd, &data[..aligned], c.off)?;
+    file.write_all_at(&data[..aligned], c.off)?;
     if aligned < c.len {
         // The image ends inside a logical block: the tail goes through the page cache (the
         // final fsync writes it) and the descriptor stays direct for reading back.
         set_direct(fd, false)?;
-        let r = pwrite_all(fd, &data[aligned..], c.off + aligned as u64);
+        let r = file.write_all_at(&data[aligned..], c.off + aligned as u64);
         set_direct(fd, true)?;
         r?;
     }

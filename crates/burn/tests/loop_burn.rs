@@ -23,6 +23,19 @@ fn target(l: &Loop, src: &Source) -> Target {
 
 fn no_progress(_: &spindle_burn::Progress) {}
 
+/// Burns `src` to `l` with the default options; the device must verify and start with `want`.
+fn burn_verified(l: &Loop, src: &Source, want: &[u8], what: &str) {
+    let report = spindle_burn::burn(
+        src,
+        vec![target(l, src)],
+        &Options::default(),
+        &AtomicBool::new(false),
+        &no_progress,
+    );
+    assert_eq!(report.targets[0].outcome, Outcome::Verified, "{what}");
+    assert!(l.head(want.len()) == want, "{what}: {} does not start with the image", l.path());
+}
+
 #[test]
 fn an_iso_written_to_three_loop_devices_at_once_verifies_on_each() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,15 +77,7 @@ fn an_odd_sized_raw_image_on_a_4k_sector_device_keeps_its_tail() {
     assert_eq!(d.logical_block_size, 4096);
     let src = Source::open(&raw, None).unwrap();
     assert!(src.disc.is_none(), "not a disc image: written as raw bytes ({})", src.description);
-    let report = spindle_burn::burn(
-        &src,
-        vec![target(&l, &src)],
-        &Options::default(),
-        &AtomicBool::new(false),
-        &no_progress,
-    );
-    assert_eq!(report.targets[0].outcome, Outcome::Verified);
-    assert!(l.head(data.len()) == data);
+    burn_verified(&l, &src, &data, "odd-sized raw image");
 }
 
 #[test]
@@ -307,15 +312,7 @@ fn zstd_images_stream_when_their_frames_declare_sizes_and_fall_back_otherwise() 
             src.description
         );
         let l = Loop::new(dir.path(), &format!("{name}.loop"), 8 << 20, &[]);
-        let report = spindle_burn::burn(
-            &src,
-            vec![target(&l, &src)],
-            &Options::default(),
-            &AtomicBool::new(false),
-            &no_progress,
-        );
-        assert_eq!(report.targets[0].outcome, Outcome::Verified, "{name}");
-        assert!(l.head(data.len()) == data, "{name}");
+        burn_verified(&l, &src, &data, name);
         // Reads elsewhere restart the decoder and still see the right bytes.
         let mut b = vec![0u8; 4096];
         src.bytes.read_exact_at(&mut b, 3 << 20).unwrap();
