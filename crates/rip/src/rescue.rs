@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// Alignment of the read buffer.
+const PAGE: usize = 4096;
+
 /// How a read went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadOutcome {
@@ -171,7 +174,11 @@ pub struct Rescue<'a, 'p> {
 
 struct Run<'r, 'a, 'p> {
     r: &'r mut Rescue<'a, 'p>,
+    /// The read buffer, `align` bytes into `buf` (page-aligned: the kernel maps an aligned
+    /// SG_IO buffer for the drive's DMA instead of copying through a bounce buffer; ATAPI
+    /// queues want 2048-byte alignment).
     buf: Vec<u8>,
+    align: usize,
     started: Instant,
     saved: Instant,
     reads: u64,
@@ -184,12 +191,15 @@ impl Rescue<'_, '_> {
         let ss = self.source.sector_size() as usize;
         let cluster = self.options.cluster.max(1);
         let mut run = Run {
-            buf: vec![0u8; cluster as usize * ss],
+            buf: vec![0u8; cluster as usize * ss + PAGE],
+            align: 0,
             started: Instant::now(),
             saved: Instant::now(),
             reads: 0,
             r: self,
         };
+        let addr = run.buf.as_ptr() as usize;
+        run.align = (PAGE - addr % PAGE) % PAGE;
         let result = run.all_phases();
         let saved = run.save();
         let reads = run.reads;
@@ -241,7 +251,8 @@ impl Run<'_, '_, '_> {
     /// arrived before a failure (`n` when all did).
     fn read(&mut self, at: u64, n: u32, on_fail: Status) -> Result<u32> {
         let ss = self.r.source.sector_size() as usize;
-        let buf = &mut self.buf[..n as usize * ss];
+        let off = self.align;
+        let buf = &mut self.buf[off..off + n as usize * ss];
         self.reads += 1;
         let outcome = self.r.source.read(at, n, buf)?;
         let good = match outcome {

@@ -91,15 +91,16 @@ for run in 1 2; do
   echo 3 > /proc/sys/vm/drop_caches
   t0=$(vmtest_now); dd if=/dev/sr0 of=/dev/null bs=64k 2>/dev/null; t1=$(vmtest_now)
   vmtest_value dd-null-$run "$(secs $t0 $t1)"
-  t0=$(vmtest_now); spindle rip /dev/sr0 -o /tmp/x.iso > /tmp/rip.txt 2>&1; rc=$?; t1=$(vmtest_now)
+  t0=$(vmtest_now); spindle rip --timings /dev/sr0 -o /tmp/x.iso > /tmp/rip.txt 2>&1; rc=$?; t1=$(vmtest_now)
   cat /tmp/rip.txt
   [ $rc = 0 ] || vmtest_fail rip-$run "exit $rc"
   vmtest_value rip-$run "$(secs $t0 $t1)"
   vmtest_value rip-read-$run "$(sed -n 's/^read [0-9]* sectors in \([0-9.]*\) s.*/\1/p' /tmp/rip.txt)"
   rm -f /tmp/x.iso /tmp/x.iso.dat
-  t0=$(vmtest_now); spindle rip --no-hash /dev/sr0 -o /tmp/x.iso > /tmp/rip.txt 2>&1; rc=$?; t1=$(vmtest_now)
+  t0=$(vmtest_now); spindle rip --timings --no-hash /dev/sr0 -o /tmp/x.iso > /tmp/rip.txt 2>&1; rc=$?; t1=$(vmtest_now)
   [ $rc = 0 ] || vmtest_fail rip-nohash-$run "exit $rc"
   vmtest_value rip-nohash-$run "$(secs $t0 $t1)"
+  cat /tmp/rip.txt
   [ $run = 2 ] || rm -f /tmp/x.iso
 done
 dd if=/dev/sr0 of=/tmp/dd.iso bs=64k 2>/dev/null

@@ -62,6 +62,9 @@ pub struct Args {
     /// Write no hash log (skips the CRC32/MD5/SHA-1 pass).
     #[arg(long)]
     no_hash: bool,
+    /// Diagnostic: print how long each step took.
+    #[arg(long, hide = true)]
+    timings: bool,
     /// Keep the work file and map even when the rip is complete.
     #[arg(long)]
     keep_work: bool,
@@ -333,6 +336,12 @@ impl Follower {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
+    let t0 = Instant::now();
+    let timing = |what: &str| {
+        if a.timings {
+            eprintln!("timing {what} {:.3}", t0.elapsed().as_secs_f64());
+        }
+    };
     let (transport, source, max_transfer) = open_drive(&a)?;
     let mut m = Mmc::new(transport);
     let files = RipFiles::beside(&a.output);
@@ -419,6 +428,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         bar.set_message(format!("{:?} {xf:5.1}x {label}, {} error(s)", p.phase, p.errors));
     };
+    timing("setup");
     let started = Instant::now();
     let result = rip(&mut m, &files, &options, Some(&cancel), Some(&mut on_progress));
     let ripped = match result {
@@ -452,7 +462,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let clean = ripped.bad.is_empty();
     let followed = follower.and_then(|f| f.finish(clean.then_some(sectors)));
 
+    timing("read");
     let disc = disc_from_rip(&ripped).context("describing the rip as a disc")?;
+    timing("model");
     // The work file of a clean one-track user-data rip from LBA 0 is the ISO itself.
     let t1 = disc.tracks().next();
     let as_is = ext == "iso"
@@ -462,7 +474,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
         && ripped.plan.areas.len() == 1
         && ripped.plan.areas[0].lba == 0
         && disc.tracks().count() == 1
-        && t1.is_some_and(|t| t.index1().0 == 0 && t.length as u64 == sectors);
+        && t1.is_some_and(|t| t.index1().0 == 0 && t.end().0 as u64 == sectors);
+    if a.timings {
+        eprintln!(
+            "timing as-is {as_is}: mode {:?} areas {:?} tracks {} index1 {:?} end {:?} sectors {sectors}",
+            ripped.plan.mode,
+            ripped.plan.areas,
+            disc.tracks().count(),
+            t1.map(|t| t.index1().0),
+            t1.map(|t| t.end().0)
+        );
+    }
     if as_is {
         std::fs::rename(&files.work, &a.output).with_context(|| format!("renaming {} to {}", files.work.display(), a.output.display()))?;
         println!("wrote {}", a.output.display());
@@ -484,6 +506,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     }
 
+    timing("image");
     if a.no_hash {
         eprintln!("spindle: no hash log (--no-hash)");
     } else {
@@ -498,6 +521,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         println!("wrote {}", log.display());
     }
 
+    timing("hashes");
     if clean {
         println!("no errors");
         if !a.keep_work {
