@@ -190,36 +190,46 @@ fn without_splice_the_server_reads_ahead() {
 #[test]
 fn an_image_truncated_under_the_mount_reads_as_eio() {
     let _w = watchdog(120);
-    let tmp = tempfile::tempdir().unwrap();
-    let (iso, big, _) = make_iso(tmp.path());
-    let mp = MountPoint::new();
-    let m = mount_tree(tree_of(&iso), &mp.path(), &MountOptions::default()).unwrap();
-    let p = mp.path();
-    // Cut the image in the middle of big (whichever file lies there).
-    let len = std::fs::metadata(&iso).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&iso)
-        .unwrap()
-        .set_len(len / 2)
-        .unwrap();
-    let edge = random(DIRECT_IO_FROM as usize - 1, 11);
-    let mut failed = 0;
-    for (name, want) in [("big", &big), ("edge", &edge)] {
-        let mut v = Vec::new();
-        match std::fs::File::open(p.join(name)).unwrap().read_to_end(&mut v) {
-            Err(e) => {
-                assert_eq!(e.raw_os_error(), Some(libc::EIO), "{name}: {e}");
-                failed += 1;
+    // Spliced replies (as root) and the server's read-ahead (splice off) alike.
+    for splice in [true, false] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (iso, big, _) = make_iso(tmp.path());
+        let mp = MountPoint::new();
+        let opts = MountOptions {
+            splice,
+            ..MountOptions::default()
+        };
+        let m = mount_tree(tree_of(&iso), &mp.path(), &opts).unwrap();
+        let p = mp.path();
+        // Cut the image in the middle of big (whichever file lies there).
+        let len = std::fs::metadata(&iso).unwrap().len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&iso)
+            .unwrap()
+            .set_len(len / 2)
+            .unwrap();
+        let edge = random(DIRECT_IO_FROM as usize - 1, 11);
+        let mut failed = 0;
+        for (name, want) in [("big", &big), ("edge", &edge)] {
+            let mut v = Vec::new();
+            match std::fs::File::open(p.join(name)).unwrap().read_to_end(&mut v) {
+                Err(e) => {
+                    assert_eq!(e.raw_os_error(), Some(libc::EIO), "{name} (splice {splice}): {e}");
+                    failed += 1;
+                }
+                // Never a silently short (or wrong) file.
+                Ok(n) => assert!(
+                    v == *want,
+                    "{name} (splice {splice}): {n} bytes read without an error, not its {} bytes",
+                    want.len()
+                ),
             }
-            // Never a silently short (or wrong) file.
-            Ok(n) => assert!(v == *want, "{name}: {n} bytes read without an error, not its {} bytes", want.len()),
         }
+        assert!(failed >= 1, "a file past the cut reads as EIO (splice {splice})");
+        assert!(m.stats().errors >= 1);
+        // The mount lives on.
+        assert!(std::fs::read_dir(&p).unwrap().count() >= 4);
+        m.unmount().unwrap();
     }
-    assert!(failed >= 1, "a file past the cut reads as EIO");
-    assert!(m.stats().errors >= 1);
-    // The mount lives on.
-    assert!(std::fs::read_dir(&p).unwrap().count() >= 4);
-    drop(big);
-    m.unmount().unwrap();
 }
