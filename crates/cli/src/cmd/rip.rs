@@ -364,7 +364,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         None
     };
     if let Some(x) = a.speed {
-        if !(x > 0.0) {
+        if x.is_nan() || x <= 0.0 {
             bail!("--speed {x}: give a positive x-factor");
         }
         if let Err(e) = m.set_cd_speed(speed_kbs(family, x)) {
