@@ -233,3 +233,60 @@ fn an_image_truncated_under_the_mount_reads_as_eio() {
         m.unmount().unwrap();
     }
 }
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+#[test]
+fn mounts_read_and_unmounted_leave_no_descriptors_behind() {
+    // Counted in a process of its own: the other tests of this binary open and close
+    // descriptors at the same time.
+    if std::env::var_os("SPINDLE_FD_COUNT_CHILD").is_none() {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "mounts_read_and_unmounted_leave_no_descriptors_behind",
+                "--exact",
+                "--test-threads=1",
+            ])
+            .env("SPINDLE_FD_COUNT_CHILD", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"), "the child ran the test");
+        return;
+    }
+    let _w = watchdog(120);
+    let tmp = tempfile::tempdir().unwrap();
+    let (iso, big, _) = make_iso(tmp.path());
+    let fs = tree_of(&iso);
+    // One round first: the read-ahead workers and other process-wide state start once.
+    let round = || {
+        let mp = MountPoint::new();
+        let m = mount_tree(fs.clone(), &mp.path(), &MountOptions::default()).unwrap();
+        assert!(read_all(&mp.path().join("big")) == big);
+        m.unmount().unwrap();
+    };
+    round();
+    let before = open_fds();
+    for _ in 0..6 {
+        round();
+    }
+    // Session threads end shortly after the unmount; their pipes and the /dev/fuse
+    // descriptors (the session's and the splicer's duplicate) must go with them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while open_fds() > before && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        open_fds() <= before,
+        "{} descriptors before, {} after six mounts",
+        before,
+        open_fds()
+    );
+}
