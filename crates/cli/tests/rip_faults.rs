@@ -177,3 +177,32 @@ fn resume_needs_a_map_and_bad_lists_are_refused() {
     assert!(!r.status.success());
     assert!(text(&r.stderr).contains("/nonexistent/sr9"), "{}", text(&r.stderr));
 }
+
+/// A drive with a read offset of -30 samples: without `--read-offset` the audio track differs
+/// from the source, with `--read-offset -30` it equals it; the data track is untouched.
+#[test]
+fn read_offset_is_corrected() {
+    let src = samples().join("generated-chd/mixed-mode1-audio.chd");
+    let s = src.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = |d: &spindle_disc::Disc, lba: i32, n: u32| {
+        let mut v = vec![0u8; n as usize * 2352];
+        d.read_sectors(spindle_disc::Lba(lba), n, spindle_disc::SectorFormat::RAW, &mut v)
+            .unwrap();
+        v
+    };
+    let source = spindle_image::open(&src).unwrap();
+    for (name, fix) in [("plain", None), ("fixed", Some("-30"))] {
+        let out = dir.path().join(format!("{name}.cue"));
+        let mut args = vec!["rip", "--emulate", s, "--emulate-read-offset", "-30", "-o", out.to_str().unwrap()];
+        if let Some(f) = fix {
+            args.extend(["--read-offset", f]);
+        }
+        let r = spindle(&args);
+        assert!(r.status.success(), "{}", text(&r.stderr));
+        let d = spindle_image::open(&out).unwrap();
+        assert!(raw(&d, 0, 302) == raw(&source, 0, 302), "{name}: data track");
+        let same = raw(&d, 452, 302) == raw(&source, 452, 302);
+        assert_eq!(same, fix.is_some(), "{name}: audio track equals the source");
+    }
+}
