@@ -27,6 +27,10 @@ fn attach_refuses_empty_and_missing_drives_and_other_devices() {
     fails_with(&env, &["attach", "0", "/dev/sda"], "/dev/sda: not an nbd device");
     fails_with(&env, &["detach", "/dev/loop0"], "not an nbd device");
     fails_with(&env, &["detach", "3"], "drive 3 is not attached");
+    // An audio CD has no user-data export: the error says so and points at --raw.
+    let cdda = sample("libcdio/cdda.cue");
+    env.ok(&["load", "2", cdda.to_str().unwrap()]);
+    fails_with(&env, &["attach", "2"], "drive 2: its disc has no data track");
 }
 
 #[test]

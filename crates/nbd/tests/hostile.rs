@@ -493,3 +493,95 @@ fn memory_stays_bounded_when_clients_flood_reads_and_never_read_replies() {
     let status = child.wait().unwrap();
     assert!(status.success(), "nbd-serve on SIGTERM: {status}");
 }
+
+/// SET_META_CONTEXT base:allocation for `name`; returns the context id.
+fn set_base_allocation(r: &mut Raw, name: &str) -> u32 {
+    let mut d = (name.len() as u32).to_be_bytes().to_vec();
+    d.extend_from_slice(name.as_bytes());
+    d.extend_from_slice(&1u32.to_be_bytes());
+    d.extend_from_slice(&(BASE_ALLOCATION.len() as u32).to_be_bytes());
+    d.extend_from_slice(BASE_ALLOCATION.as_bytes());
+    r.opt(OPT_SET_META_CONTEXT, &d);
+    let (_, kind, ctx) = r.reply();
+    assert_eq!(kind, REP_META_CONTEXT);
+    assert_eq!(r.reply().1, REP_ACK);
+    u32::from_be_bytes(ctx[0..4].try_into().unwrap())
+}
+
+#[test]
+fn edges_of_names_reads_and_block_status() {
+    let (_d, srv, data) = setup(ServerConfig::default());
+    let mut r = Raw::open(&srv);
+    // An export name of 4096 bytes is a name (unknown here); 4097 is malformed.
+    for (len, want) in [(4096usize, REP_ERR_UNKNOWN), (4097, REP_ERR_INVALID)] {
+        let mut d = (len as u32).to_be_bytes().to_vec();
+        d.extend(std::iter::repeat_n(b'n', len));
+        d.extend_from_slice(&0u16.to_be_bytes());
+        r.opt(OPT_INFO, &d);
+        assert_eq!(r.final_reply(), want, "name of {len} bytes");
+    }
+    // A query count far beyond the data is malformed, not a long loop.
+    let mut d = 4u32.to_be_bytes().to_vec();
+    d.extend_from_slice(b"disc");
+    d.extend_from_slice(&u32::MAX.to_be_bytes());
+    r.opt(OPT_LIST_META_CONTEXT, &d);
+    assert_eq!(r.final_reply(), REP_ERR_INVALID);
+
+    for name in ["disc", "mem"] {
+        let mut r = Raw::open(&srv);
+        r.opt(OPT_STRUCTURED_REPLY, &[]);
+        assert_eq!(r.reply().1, REP_ACK);
+        let id = set_base_allocation(&mut r, name);
+        r.go(name);
+        let size = SIZE as u64;
+        // A read that ends exactly at the end (the file one goes by sendfile).
+        r.request(CMD_READ, 0, 1, size - 100, 100);
+        let (f, kind, c, payload) = r.chunk();
+        assert_eq!((f, kind, c), (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 1), "{name}");
+        assert_eq!(&payload[8..], &data[SIZE - 100..], "{name}");
+        // Zero-length reads and block status past the end: EINVAL in an error chunk.
+        for (cookie, kind, offset, length) in [
+            (2u64, CMD_READ, 0u64, 0u32),
+            (3, CMD_BLOCK_STATUS, size, 1),
+            (4, CMD_BLOCK_STATUS, size - 1, 2),
+            (5, CMD_BLOCK_STATUS, 0, 0),
+        ] {
+            r.request(kind, 0, cookie, offset, length);
+            let (f, t, c, payload) = r.chunk();
+            assert_eq!((f, t, c), (REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie), "{name} request {cookie}");
+            assert_eq!(u32::from_be_bytes(payload[0..4].try_into().unwrap()), EINVAL);
+        }
+        // Block status of the last byte, with REQ_ONE: one extent of that one byte.
+        r.request(CMD_BLOCK_STATUS, CMD_FLAG_REQ_ONE, 6, size - 1, 1);
+        let (f, t, c, payload) = r.chunk();
+        assert_eq!((f, t, c), (REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, 6), "{name}");
+        assert_eq!(payload.len(), 4 + 8, "{name}: one extent");
+        assert_eq!(u32::from_be_bytes(payload[0..4].try_into().unwrap()), id);
+        assert_eq!(u32::from_be_bytes(payload[4..8].try_into().unwrap()), 1, "{name}: extent length");
+    }
+    // Holes with REQ_ONE: only the first extent, no longer than asked.
+    let mut r = Raw::open(&srv);
+    r.opt(OPT_STRUCTURED_REPLY, &[]);
+    assert_eq!(r.reply().1, REP_ACK);
+    set_base_allocation(&mut r, "holes");
+    r.go("holes");
+    for (flags, want) in [
+        (0u16, vec![(1u32 << 20, 0u32), (2 << 20, STATE_HOLE | STATE_ZERO), (4096, 0)]),
+        (CMD_FLAG_REQ_ONE, vec![(1 << 20, 0)]),
+    ] {
+        r.request(CMD_BLOCK_STATUS, flags, 7, 0, (3 << 20) + 4096);
+        let (_, t, _, payload) = r.chunk();
+        assert_eq!(t, REPLY_TYPE_BLOCK_STATUS);
+        let got: Vec<(u32, u32)> = payload[4..]
+            .chunks_exact(8)
+            .map(|e| {
+                (
+                    u32::from_be_bytes(e[0..4].try_into().unwrap()),
+                    u32::from_be_bytes(e[4..8].try_into().unwrap()),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "flags {flags:#x}");
+    }
+    still_works(&srv, &data);
+}

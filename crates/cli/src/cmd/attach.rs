@@ -211,8 +211,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut sockets = Vec::new();
     let mut info = None;
     for _ in 0..a.connections {
-        let (s, e) = spindle_nbd::client::connect_unix(&socket_path, &export)
-            .with_context(|| format!("NBD export {export} on {}", socket_path.display()))?;
+        let (s, e) = match spindle_nbd::client::connect_unix(&socket_path, &export) {
+            Ok(x) => x,
+            // The drive holds a disc (checked above), so an unknown export is a missing track.
+            Err(spindle_nbd::client::ClientError::Refused { reply, .. }) if reply == spindle_nbd::proto::REP_ERR_UNKNOWN => {
+                bail!(if a.raw {
+                    format!("drive {}: its disc is not a CD, so it has no raw export {export}", a.drive)
+                } else {
+                    format!(
+                        "drive {}: its disc has no data track, so there is no export {export} (an audio CD? attach its raw sectors with --raw)",
+                        a.drive
+                    )
+                })
+            }
+            Err(e) => return Err(e).with_context(|| format!("NBD export {export} on {}", socket_path.display())),
+        };
         if info.is_none() {
             info = Some(e);
         }
