@@ -287,8 +287,11 @@ fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, f
             break;
         }
         let c = pool[slot].clone();
-        for tx in &txs {
-            let _ = tx.send(c.clone());
+        // A target whose write failed has dropped its receiver: when no target is left,
+        // stop reading (a compressed image would otherwise be decoded to its end for nobody).
+        let taken = txs.iter().filter(|tx| tx.send(c.clone()).is_ok()).count();
+        if taken == 0 {
+            return;
         }
         // Verifiers only look at the hashes once the writing is over.
         sh.hashes.lock().unwrap_or_else(|p| p.into_inner()).push(xxh3_128(c.bytes()));
@@ -341,8 +344,11 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
                 loop {
                     let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     let Ok(c) = next else { break };
-                    let failed = failure.lock().unwrap_or_else(|p| p.into_inner()).is_some();
-                    if !failed && !sh.cancel.load(Ordering::Relaxed) {
+                    if failure.lock().unwrap_or_else(|p| p.into_inner()).is_some() {
+                        // This target is done for: take no more chunks (see below).
+                        break;
+                    }
+                    if !sh.cancel.load(Ordering::Relaxed) {
                         match write_chunk(&t.file, t.direct, lbs, &c, sh.opts) {
                             Ok(()) => {
                                 let done = written.fetch_add(c.len as u64, Ordering::Relaxed) + c.len as u64;
@@ -362,6 +368,10 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
             });
         }
     });
+    // The reader learns that this target takes no more chunks (after a failure) from the
+    // closed channel; the chunks still queued in it go back to its pool, and the note says so.
+    drop(rx);
+    let _ = ret.send(());
     drop(ret);
     let written = written.into_inner();
     let error = failure.into_inner().unwrap_or_else(|p| p.into_inner());

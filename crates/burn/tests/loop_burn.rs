@@ -344,3 +344,87 @@ fn a_disk_replaced_under_the_same_name_after_the_checks_is_not_opened() {
     }
     assert_eq!(l.hash(), before, "the replacement disk was touched");
 }
+
+/// 64 MiB of a pattern, counting the bytes asked for.
+struct Counted(std::sync::atomic::AtomicU64);
+
+impl spindle_burn::source::Bytes for Counted {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        self.0.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = ((offset + i as u64) % 251) as u8;
+        }
+        Ok(())
+    }
+    fn len(&self) -> u64 {
+        64 << 20
+    }
+}
+
+#[test]
+fn when_every_target_has_failed_the_source_is_not_read_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = Loop::new(dir.path(), "fails.img", 80 << 20, &[]);
+    let counted = std::sync::Arc::new(Counted(std::sync::atomic::AtomicU64::new(0)));
+    let src = Source {
+        path: dir.path().join("counted.img"),
+        bytes: counted.clone(),
+        description: "counted".into(),
+        disc: None,
+        files: vec![],
+    };
+    let t = target(&l, &src);
+    // Write-protected after the open (a stick's switch, a dying stick): every write fails.
+    sh("blockdev", &["--setro", l.path()]);
+    let opts = Options {
+        chunk: 1 << 20,
+        depth: 2,
+        verify: true,
+    };
+    let report = spindle_burn::burn(&src, vec![t], &opts, &AtomicBool::new(false), &no_progress);
+    sh("blockdev", &["--setrw", l.path()]);
+    match &report.targets[0].outcome {
+        Outcome::Failed {
+            phase: Phase::Writing,
+            error,
+            ..
+        } => assert!(error.contains("writing at byte 0"), "{error}"),
+        other => panic!("{other:?}"),
+    }
+    let read = counted.0.load(Ordering::Relaxed);
+    assert!(
+        read <= 16 << 20,
+        "{read} bytes of the source read for a target that failed at its first write"
+    );
+}
+
+#[test]
+fn a_target_failing_at_once_leaves_the_others_writing_and_verifying() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "mixed.iso", 12);
+    let want = std::fs::read(&iso).unwrap();
+    let src = Source::open(&iso, None).unwrap();
+    let loops: Vec<Loop> = (0..3)
+        .map(|i| Loop::new(dir.path(), &format!("mixed{i}.img"), 16 << 20, &[]))
+        .collect();
+    let targets: Vec<Target> = loops.iter().map(|l| target(l, &src)).collect();
+    sh("blockdev", &["--setro", loops[1].path()]);
+    // Small chunks and a shallow queue: the failed target's queued chunks must come back to
+    // the reader's pool, or the others starve.
+    let opts = Options {
+        chunk: 64 << 10,
+        depth: 1,
+        verify: true,
+    };
+    let report = spindle_burn::burn(&src, targets, &opts, &AtomicBool::new(false), &no_progress);
+    sh("blockdev", &["--setrw", loops[1].path()]);
+    assert!(
+        matches!(report.targets[1].outcome, Outcome::Failed { .. }),
+        "{:?}",
+        report.targets[1]
+    );
+    for i in [0, 2] {
+        assert_eq!(report.targets[i].outcome, Outcome::Verified, "{}", loops[i].path());
+        assert!(loops[i].head(want.len()) == want);
+    }
+}
