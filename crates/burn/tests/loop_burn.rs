@@ -428,3 +428,36 @@ fn a_target_failing_at_once_leaves_the_others_writing_and_verifying() {
         assert!(loops[i].head(want.len()) == want);
     }
 }
+
+#[test]
+fn verification_reads_the_device_not_the_page_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "cache.iso", 6);
+    let l = Loop::new(dir.path(), "cache.img", 16 << 20, &[]);
+    let src = Source::open(&iso, None).unwrap();
+    let opts = Options {
+        verify: false,
+        ..Options::default()
+    };
+    let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
+    assert_eq!(report.targets[0].outcome, Outcome::Written);
+    // The device's page cache holds the right bytes (a buffered read of all of it, with a
+    // descriptor kept open: the last close of a block device drops its cache)...
+    let keep = std::fs::File::open(&l.dev).unwrap();
+    l.hash();
+    // ...and then the medium changes under it: the loop device's backing file, written
+    // directly, as a stick that loses a byte would.
+    let at = 3_000_001u64;
+    let mut b = [0u8; 1];
+    let backing = std::fs::OpenOptions::new().read(true).write(true).open(&l.file).unwrap();
+    backing.read_exact_at(&mut b, at).unwrap();
+    backing.write_all_at(&[b[0] ^ 0xA5], at).unwrap();
+    backing.sync_all().unwrap();
+    let mut cached = [0u8; 1];
+    keep.read_exact_at(&mut cached, at).unwrap();
+    assert_eq!(cached, b, "premise: a buffered read of the device still sees the cached byte");
+    let t = target(&l, &src);
+    let out = spindle_burn::verify(&src, &t, &Options::default(), &AtomicBool::new(false), &no_progress);
+    assert_eq!(out, Outcome::Mismatch { offset: at }, "verify read the page cache");
+    drop(keep);
+}
