@@ -359,3 +359,44 @@ fn a_user_without_write_permission_is_told_so_not_that_the_disk_is_read_only() {
     assert!(!t.contains("read-only"), "{t}");
     assert_eq!(before, l.hash());
 }
+
+#[test]
+fn a_stick_swapped_while_the_confirmation_waits_is_not_written() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let iso = make_iso(dir.path(), "swap.iso", 2);
+    let mut l = Loop::new(dir.path(), "shown.img", 8 << 20, &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["burn", iso.to_str().unwrap(), l.path(), "--allow-fixed"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut b = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("to go on: ") {
+        assert_eq!(
+            err.read(&mut b).unwrap(),
+            1,
+            "ended before asking: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.push(b[0]);
+    }
+    // While the user reads the prompt, the stick is pulled and another takes its name.
+    l.replace_backing("other.img");
+    let before = l.hash();
+    let name = l.name();
+    child.stdin.take().unwrap().write_all(format!("{name}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    err.read_to_end(&mut seen).unwrap();
+    let t = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&seen));
+    assert!(!out.status.success(), "wrote a disk that was never shown: {t}");
+    assert!(
+        t.contains(&format!("{}: is no longer the disk that was checked and confirmed", l.path())),
+        "{t}"
+    );
+    assert_eq!(before, l.hash(), "the replacement was touched");
+}
