@@ -80,11 +80,10 @@ fn an_odd_sized_raw_image_on_a_4k_sector_device_keeps_its_tail() {
     burn_verified(&l, &src, &data, "odd-sized raw image");
 }
 
-#[test]
-fn a_changed_byte_on_the_device_is_named_by_its_offset() {
-    let dir = tempfile::tempdir().unwrap();
-    let iso = make_iso(dir.path(), "bad.iso", 9);
-    let l = Loop::new(dir.path(), "bad.img", 16 << 20, &[]);
+/// An ISO of `mib` MiB written to a new 16 MiB loop device with `--no-verify`.
+fn written_unverified(dir: &Path, name: &str, mib: usize) -> (Loop, Source) {
+    let iso = make_iso(dir, &format!("{name}.iso"), mib);
+    let l = Loop::new(dir, &format!("{name}.img"), 16 << 20, &[]);
     let src = Source::open(&iso, None).unwrap();
     let opts = Options {
         verify: false,
@@ -92,6 +91,13 @@ fn a_changed_byte_on_the_device_is_named_by_its_offset() {
     };
     let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
     assert_eq!(report.targets[0].outcome, Outcome::Written);
+    (l, src)
+}
+
+#[test]
+fn a_changed_byte_on_the_device_is_named_by_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (l, src) = written_unverified(dir.path(), "bad", 9);
     // What a failing stick does: one byte reads back different.
     let at = 5_000_003u64;
     let f = std::fs::OpenOptions::new().write(true).open(&l.dev).unwrap();
@@ -432,15 +438,7 @@ fn a_target_failing_at_once_leaves_the_others_writing_and_verifying() {
 #[test]
 fn verification_reads_the_device_not_the_page_cache() {
     let dir = tempfile::tempdir().unwrap();
-    let iso = make_iso(dir.path(), "cache.iso", 6);
-    let l = Loop::new(dir.path(), "cache.img", 16 << 20, &[]);
-    let src = Source::open(&iso, None).unwrap();
-    let opts = Options {
-        verify: false,
-        ..Options::default()
-    };
-    let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
-    assert_eq!(report.targets[0].outcome, Outcome::Written);
+    let (l, src) = written_unverified(dir.path(), "cache", 6);
     // The device's page cache holds the right bytes (a buffered read of all of it, with a
     // descriptor kept open: the last close of a block device drops its cache)...
     let keep = std::fs::File::open(&l.dev).unwrap();
