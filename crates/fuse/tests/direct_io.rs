@@ -102,7 +102,13 @@ fn large_files_direct_small_files_cached_mmap_and_programs_work() {
     let m = mount_tree(tree_of(&iso), &mp.path(), &MountOptions::default()).unwrap();
     let p = mp.path();
 
-    // Large: direct I/O, every read reaches the server; spliced from the image as root.
+    // Large: direct I/O, every read reaches the server; spliced from the image as root,
+    // from a cold image too (its pages dropped: splice then reads them in, it does not fail).
+    let f = std::fs::File::open(&iso).unwrap();
+    f.sync_all().unwrap();
+    // SAFETY: advice on an open descriptor.
+    assert_eq!(unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) }, 0);
+    drop(f);
     let s0 = m.stats();
     assert!(read_all(&p.join("big")) == big, "big through read(2)");
     let s1 = m.stats();
