@@ -373,8 +373,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
 
     let cancel = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, cancel.clone())?;
-    signal_hook::flag::register(signal_hook::consts::SIGTERM, cancel.clone())?;
+    // While reading, SIGINT/SIGTERM stop the rescue at the next read with the map saved; a
+    // second one (the flag already set) ends the process as usual.
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_default(sig, cancel.clone())?;
+        signal_hook::flag::register(sig, cancel.clone())?;
+    }
 
     let sector_guess = match cd_mode {
         Some(ReadMode::User) => 2048,
@@ -431,9 +435,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
     timing("setup");
     let started = Instant::now();
     let result = rip(&mut m, &files, &options, Some(&cancel), Some(&mut on_progress));
+    // After reading they end the process at once: the work file and map are complete, so a
+    // `--resume` only writes the image again.
+    let interrupted = cancel.swap(true, Ordering::SeqCst);
     let ripped = match result {
         Ok(r) => r,
-        Err(RipError::Cancelled) => {
+        Err(RipError::Cancelled) if interrupted => {
             bar.abandon();
             if let Some(f) = follower {
                 f.finish(None);
