@@ -51,6 +51,24 @@ fn tune_allocator() {
     }
 }
 
+/// Raises the soft limit of open files to the hard limit: every tree mount holds a few
+/// descriptors (its /dev/fuse fd and copy, a pipe pair per thread for spliced replies, the
+/// image and its companions), so the common soft limit of 1024 would cap a daemon near 100
+/// mounts. What systemd's documentation advises for such daemons.
+fn raise_fd_limit() {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
 fn log(msg: impl AsRef<str>) {
     eprintln!("spindle-daemon: {}", msg.as_ref());
 }
@@ -59,6 +77,7 @@ fn log(msg: impl AsRef<str>) {
 pub fn run(cfg: &Config) -> Result<()> {
     let start = Instant::now();
     tune_allocator();
+    raise_fd_limit();
     let passed = take_passed_socket();
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
