@@ -60,8 +60,26 @@ enum Command {
     Rip(cmd::rip::Args),
 }
 
+/// Commands that print listings die quietly when their reader goes away (`spindle info X |
+/// head`), as Unix tools do, instead of failing on EPIPE inside `println!`. The daemon, and
+/// the commands that talk to devices and sockets, keep Rust's ignored SIGPIPE and handle
+/// write errors themselves.
+fn default_sigpipe(command: &Command) {
+    let quiet = !matches!(
+        command,
+        Command::Daemon(_) | Command::Attach(_) | Command::Detach(_) | Command::Burn(_) | Command::Rip(_)
+    );
+    if quiet {
+        // SAFETY: setting a signal's disposition to the default, before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    default_sigpipe(&cli.command);
     cmd::set_password(cli.password.clone());
     let result = match cli.command {
         Command::Info(a) => cmd::info::run(a),
