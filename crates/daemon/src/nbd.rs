@@ -176,13 +176,31 @@ impl Export for DiscExport {
 /// The NBD exports of the daemon's drives.
 pub struct DriveCatalog {
     table: Arc<Table>,
-    /// Only this drive (a `spindle share` of one drive); `None`: every drive.
-    only: Option<u32>,
+    /// Only this drive, and only while it holds a disc this uid loaded (root: any disc):
+    /// a `spindle share` of one drive. `None`: every drive (the daemon's private socket).
+    only: Option<(u32, u32)>,
 }
 
 impl DriveCatalog {
-    pub fn new(table: Arc<Table>, only: Option<u32>) -> DriveCatalog {
-        DriveCatalog { table, only }
+    /// Every drive.
+    pub fn all(table: Arc<Table>) -> DriveCatalog {
+        DriveCatalog { table, only: None }
+    }
+
+    /// One drive, for the user who shared it: after an eject, a disc someone else loads
+    /// into that drive is not served.
+    pub fn shared(table: Arc<Table>, drive: u32, uid: u32) -> DriveCatalog {
+        DriveCatalog {
+            table,
+            only: Some((drive, uid)),
+        }
+    }
+
+    fn serves(&self, drive: u32) -> bool {
+        match self.only {
+            None => true,
+            Some((d, uid)) => d == drive && (uid == 0 || self.table.owner(drive) == Some(uid)),
+        }
     }
 
     /// The drive an export name belongs to.
@@ -194,7 +212,7 @@ impl DriveCatalog {
         self.table
             .drives()
             .into_iter()
-            .filter(|(n, _)| self.only.is_none_or(|o| o == *n))
+            .filter(|(n, _)| self.serves(*n))
             .filter_map(|(n, d)| d.map(|d| (n, d)))
             .collect()
     }

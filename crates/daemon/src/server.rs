@@ -59,7 +59,7 @@ impl Shared {
         let shares = self.shares();
         let mut r = d.report();
         let table = d.table();
-        let catalog = DriveCatalog::new(table, None);
+        let catalog = DriveCatalog::all(table);
         let exports = catalog.list();
         for rep in &mut r {
             let mine: Vec<String> = exports
@@ -355,6 +355,7 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
         table,
         ShareSpec {
             drive: spec.drive,
+            owner: spec.owner.uid,
             listen: spec.listen.clone(),
             tls,
         },

@@ -50,7 +50,7 @@ impl LocalNbd {
         }
         let listener = UnixListener::bind(path).map_err(io)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-        let server = Server::new(Arc::new(DriveCatalog::new(table, None)), ServerConfig::default());
+        let server = Server::new(Arc::new(DriveCatalog::all(table)), ServerConfig::default());
         let s = server.clone();
         let thread = std::thread::Builder::new()
             .name("spindle-nbd".into())
@@ -104,6 +104,8 @@ impl Share {
 /// What a `share` request asks for, checked.
 pub struct ShareSpec {
     pub drive: u32,
+    /// The uid sharing it: only discs it loaded are served.
+    pub owner: u32,
     pub listen: String,
     pub tls: Option<TlsMode>,
 }
@@ -131,7 +133,7 @@ pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
         tls: spec.tls.unwrap_or(TlsMode::None),
         ..ServerConfig::default()
     };
-    let server = Server::new(Arc::new(DriveCatalog::new(table, Some(spec.drive))), config);
+    let server = Server::new(Arc::new(DriveCatalog::shared(table, spec.drive, spec.owner)), config);
     let s = server.clone();
     let thread = std::thread::Builder::new()
         .name(format!("spindle-share-{}", spec.drive))

@@ -84,9 +84,19 @@ pub struct DriveReport {
 
 /// The table the drives mount shows.
 #[derive(Default)]
-pub struct Table(RwLock<Vec<(u32, Option<Arc<Disc>>)>>, Mutex<Option<DrivesRefresh>>);
+pub struct Table(
+    RwLock<Vec<(u32, Option<Arc<Disc>>)>>,
+    Mutex<Option<DrivesRefresh>>,
+    /// The uid that loaded each drive's disc (NBD shares serve only their sharer's discs).
+    RwLock<Vec<Option<u32>>>,
+);
 
 impl Table {
+    /// Who loaded the disc in `drive`, if it holds one.
+    pub fn owner(&self, drive: u32) -> Option<u32> {
+        self.2.read().ok()?.get(drive as usize).copied().flatten()
+    }
+
     /// The drives mount to tell of every change, so that it drops ejected discs at once
     /// (else it keeps them, and their image files open, until the next lookup under it).
     pub fn notify(&self, refresh: DrivesRefresh) {
@@ -199,6 +209,10 @@ impl Drives {
             .enumerate()
             .map(|(i, s)| (i as u32, s.as_ref().map(|l| l.disc.clone())))
             .collect();
+        let owners = self.slots.iter().map(|s| s.as_ref().map(|l| l.owner.uid)).collect();
+        if let Ok(mut w) = self.table.2.write() {
+            *w = owners;
+        }
         if let Ok(mut w) = self.table.0.write() {
             *w = t;
         }

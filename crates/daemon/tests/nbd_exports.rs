@@ -100,3 +100,37 @@ fn allocation_of_a_window_is_clipped_and_starts_at_the_offset() {
     let mut buf = [0u8; 16];
     assert!(raw.read_at(raw.size() - 8, &mut buf).is_err(), "a read past the end must fail");
 }
+
+#[test]
+fn a_share_serves_only_its_sharers_discs() {
+    use spindle_daemon::creds::User;
+    use spindle_daemon::nbd::DriveCatalog;
+    use spindle_daemon::{Drives, EjectTarget, open_image};
+    use spindle_nbd::Catalog;
+    let alice = User {
+        uid: 1000,
+        gid: 1000,
+        groups: vec![],
+    };
+    let bob = User {
+        uid: 1001,
+        gid: 1001,
+        groups: vec![],
+    };
+    let media = tempfile::tempdir().unwrap();
+    let mut d = Drives::new(2, media.path().to_path_buf(), None);
+    let iso = sample("kdomanski-iso9660/test.iso").canonicalize().unwrap();
+    d.load(&alice, 0, open_image(&alice, &iso, None).unwrap()).unwrap();
+    let alices = DriveCatalog::shared(d.table(), 0, alice.uid);
+    let roots = DriveCatalog::shared(d.table(), 0, 0);
+    assert_eq!(alices.list().len(), 2, "drive0 and drive0.raw");
+    assert!(alices.open("drive0").is_some());
+    assert!(alices.open("drive1").is_none(), "only the shared drive");
+    d.eject(&alice, &EjectTarget::Drive(0)).unwrap();
+    d.load(&bob, 0, open_image(&bob, &iso, None).unwrap()).unwrap();
+    assert!(alices.list().is_empty(), "bob's disc went out on alice's share");
+    assert!(alices.open("drive0").is_none());
+    assert!(alices.open("").is_none());
+    assert_eq!(roots.list().len(), 2, "a root share serves any disc");
+    assert_eq!(DriveCatalog::all(d.table()).list().len(), 2);
+}
