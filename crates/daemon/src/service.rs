@@ -56,10 +56,7 @@ fn tune_allocator() {
 /// image and its companions), so the common soft limit of 1024 would cap a daemon near 100
 /// mounts. What systemd's documentation advises for such daemons.
 fn raise_fd_limit() {
-    let mut l = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit with a valid struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {

@@ -117,7 +117,11 @@ fn rock_ridge_symlinks_modes_and_mountinfo() {
     assert_eq!(m.device(), Some(info.dev));
     assert_eq!(std::fs::metadata(mp.path()).unwrap().ino(), 1, "the root is inode 1");
     // 1016 when spliced replies cap max_read at what a 1 MiB pipe holds (as root).
-    assert!(matches!(m.read_ahead_kb(), Some(1016 | 1024)), "bdi read_ahead_kb {:?}", m.read_ahead_kb());
+    assert!(
+        matches!(m.read_ahead_kb(), Some(1016 | 1024)),
+        "bdi read_ahead_kb {:?}",
+        m.read_ahead_kb()
+    );
     let (t, _) = walk(&mp.path());
     assert!(t.values().any(|e| e.kind == 'l'), "copying-rr.iso has symlinks: {t:?}");
     // Read-only: no writes, no new files.
