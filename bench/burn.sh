@@ -15,6 +15,7 @@
 # Ratios are medians of the per-round ratios. Both results are checked with cmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 size_mib=1024
 rounds=5
 write_docs=false
@@ -135,12 +136,6 @@ running both once in turn after an untimed warm-up; medians; ratios are medians 
 results are checked with `cmp` every round. O_DIRECT in use by spindle: {rows[0]['direct']}.
 
 """ + "\n".join(table) + "\n\n" + summary + NOTES + "\n"
-    text = open(doc).read()
-    pat = re.compile(r"^## USB writer.*?(?=^## |\Z)", re.S | re.M)
-    if pat.search(text):
-        text = pat.sub(lambda m: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    open(doc, "w").write(text)
-    print(f"wrote the USB writer section of {doc}")
+    from docs_section import write_section
+    write_section(doc, "## USB writer", section + "\n")
 PY

@@ -14,6 +14,7 @@
 # --write-docs as the last argument, into docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 size_mib=${1:-1100}
 runs=${2:-5}
 write_docs=false
@@ -75,15 +76,6 @@ each after a warm-up (page cache warm), hyperfine; {os.cpu_count()} cores, {cpu}
 
 {summary}
 """
-    head = "# Benchmarks\n\nEach benchmark measures spindle against its peers in the same run and reports ratios; none is a pass/fail test.\n\n"
-    text = open(doc).read() if os.path.exists(doc) else head
-    marker = "## convert: MODE1/2352 BIN/CUE → ISO"
-    if marker in text:
-        start = text.index(marker)
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1:])
-    else:
-        text = text.rstrip() + "\n\n" + section
-    open(doc, "w").write(text)
-    print(f"wrote {doc}")
+    from docs_section import write_section
+    write_section(doc, "## convert: MODE1/2352 BIN/CUE → ISO", section)
 PY

@@ -13,6 +13,7 @@
 # creating files) as what is measured. `BENCH_DIR=/var/tmp bash bench/extract.sh` measures a disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 runs=${1:-3}
 write_docs=false
 [ "${@: -1}" = "--write-docs" ] && write_docs=true
@@ -118,13 +119,6 @@ final mode and setting times on the open descriptor. `ls -l -R` reads each direc
 and formats its lines from records borrowed from that buffer (SUSP and Rock Ridge entries
 interpreted in place), caching nothing but subdirectories.
 """
-    text = open(doc).read()
-    marker = "## extract and list"
-    if marker in text:
-        start = text.index(marker); end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else "\n" + text[end + 1:])
-    else:
-        text = text.rstrip() + "\n\n" + section
-    open(doc, "w").write(text)
-    print(f"wrote {doc}")
+    from docs_section import write_section
+    write_section(doc, "## extract and list", section + "\n")
 PY

@@ -26,6 +26,7 @@
 # (mounting and drop_caches need it). Needs fuseiso (Debian fuseiso) besides scripts/setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 runs=3
 [ $# -gt 0 ] && [ "$1" != "--write-docs" ] && runs=$1
 write_docs=false
@@ -470,13 +471,6 @@ from the kernel's dentry and attribute caches (TTL a day).
 
 {noise}
 """
-    text = open(doc).read()
-    marker = "## FUSE mounts"
-    if marker in text:
-        start = text.index(marker); end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1:])
-    else:
-        text = text.rstrip() + "\n\n" + section
-    open(doc, "w").write(text)
-    print(f"wrote {doc}")
+    from docs_section import write_section
+    write_section(doc, "## FUSE mounts", section)
 PY

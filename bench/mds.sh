@@ -18,6 +18,7 @@
 # Results go to stdout and, with --write-docs as the last argument, into docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 runs=3
 [ $# -gt 0 ] && [ "$1" != "--write-docs" ] && runs=$1
 write_docs=false
@@ -152,13 +153,6 @@ mdf2iso's and the original). MB/s per core = bytes / (user + system CPU seconds)
 
 {noise}
 """
-    text = open(doc).read()
-    marker = "## MDS/MDF and MDX → ISO"
-    if marker in text:
-        start = text.index(marker); end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1:])
-    else:
-        text = text.rstrip() + "\n\n" + section
-    open(doc, "w").write(text)
-    print(f"wrote {doc}")
+    from docs_section import write_section
+    write_section(doc, "## MDS/MDF and MDX → ISO", section)
 PY

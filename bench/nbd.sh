@@ -12,6 +12,7 @@
 # checked first: nbdcopy of every server to a file must equal the source (sha1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 runs=5
 [ $# -gt 0 ] && [ "$1" != "--write-docs" ] && runs=$1
 write_docs=false
@@ -187,15 +188,9 @@ $out
 EOS
 )
   python3 - "$doc" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path).read()
-pat = re.compile(r"^## NBD server.*?(?=^## |\Z)", re.S | re.M)
-if pat.search(text):
-    text = pat.sub(section.rstrip() + "\n\n", text)
-else:
-    text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
-open(path, "w").write(text)
+import sys
+from docs_section import write_section
+write_section(sys.argv[1], "## NBD server", sys.argv[2].rstrip() + "\n\n")
 PY
   echo "wrote the NBD server section of $doc"
 fi

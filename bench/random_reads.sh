@@ -7,6 +7,7 @@
 #   bash bench/random_reads.sh [READS] [--write-docs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD/bench/lib${PYTHONPATH:+:$PYTHONPATH}" # docs_section.py
 reads=${1:-20000}
 [[ $reads =~ ^[0-9]+$ ]] || reads=20000
 write_docs=false
@@ -78,13 +79,6 @@ A seekable zstd read decodes one 1 MiB frame (a small cache keeps the last four)
 restores the checkpoint before it and inflates up to 8 MiB; a CHD read decodes one hunk
 (8 frames) through chd-rs, with a 16-hunk cache.
 """
-    text = open(doc).read()
-    marker = "## random reads: compressed images"
-    if marker in text:
-        start = text.index(marker); end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end + 1:])
-    else:
-        text = text.rstrip() + "\n\n" + section
-    open(doc, "w").write(text)
-    print(f"wrote {doc}")
+    from docs_section import write_section
+    write_section(doc, "## random reads: compressed images", section)
 PY

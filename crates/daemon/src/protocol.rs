@@ -43,7 +43,7 @@ pub enum Command {
 }
 
 /// `share`: serve one drive's exports over TCP.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct ShareArgs {
     pub drive: u32,
     /// `HOST:PORT` to listen on.

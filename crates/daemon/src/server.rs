@@ -10,7 +10,7 @@ use crate::DaemonError;
 use crate::creds::{self, User};
 use crate::nbd::DriveCatalog;
 use crate::protocol::{self, Command, MAX_LINE, code};
-use crate::sharing::{LocalNbd, Share, ShareSpec};
+use crate::sharing::{LocalNbd, Share};
 use crate::slots::{self, DriveReport, Drives, EjectTarget, LoadRequest};
 use crate::state::SavedShare;
 use serde_json::{Value, json};
@@ -70,7 +70,7 @@ impl Shared {
             if let Some(n) = &*self.nbd.lock().unwrap_or_else(|e| e.into_inner()) {
                 rep.nbd.extend(mine.iter().map(|e| n.uri(e)));
             }
-            for (_, s) in shares.iter().filter(|(spec, _)| spec.drive == rep.drive) {
+            for (_, s) in shares.iter().filter(|(spec, _)| spec.share.drive == rep.drive) {
                 rep.nbd.extend(s.uris(&mine));
             }
         }
@@ -308,11 +308,7 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
         }
     }
     let spec = SavedShare {
-        drive: a.drive,
-        listen: a.listen,
-        tls_cert: a.tls_cert,
-        tls_key: a.tls_key,
-        tls_psk: a.tls_psk,
+        share: a,
         owner: user.clone(),
     };
     let s = start_share(shared, spec)?;
@@ -329,7 +325,7 @@ pub struct Started {
 
 /// Refuses a second share of one drive.
 fn not_shared(shares: &[(SavedShare, Share)], drive: u32) -> crate::Result<()> {
-    if shares.iter().any(|(s, _)| s.drive == drive) {
+    if shares.iter().any(|(s, _)| s.share.drive == drive) {
         return Err(DaemonError::Invalid(format!(
             "drive {drive} is already shared (spindle share {drive} --stop first)"
         )));
@@ -348,28 +344,21 @@ fn save_shares(d: &mut Drives, shares: &[(SavedShare, Share)]) {
 pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Started> {
     // Checked before the listener is bound (the usual refusal), and again below under the
     // lock, where a share of the same drive started meanwhile is caught.
-    not_shared(&shared.shares(), spec.drive)?;
-    let tls = crate::sharing::load_tls(&spec.owner, &spec)?;
+    let drive = spec.share.drive;
+    not_shared(&shared.shares(), drive)?;
+    let tls = crate::sharing::load_tls(&spec)?;
     let table = shared.drives().table();
-    let s = crate::sharing::start_share(
-        table,
-        ShareSpec {
-            drive: spec.drive,
-            owner: spec.owner.uid,
-            listen: spec.listen.clone(),
-            tls,
-        },
-    )?;
+    let s = crate::sharing::start_share(table, &spec, tls)?;
     // Saved with the port bound, so that a port-0 share comes back on the same port.
-    spec.listen = s.addr.to_string();
-    let exports = [format!("drive{}", spec.drive), format!("drive{}.raw", spec.drive)];
+    spec.share.listen = s.addr.to_string();
+    let exports = [format!("drive{drive}"), format!("drive{drive}.raw")];
     let started = Started {
-        drive: spec.drive,
+        drive,
         addr: s.addr,
         tls: s.tls,
         uris: s.uris(&exports),
     };
-    let (owner, drive) = (spec.owner.uid, spec.drive);
+    let owner = spec.owner.uid;
     {
         let mut d = shared.drives();
         let mut shares = shared.shares();
@@ -394,7 +383,7 @@ fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
         let mut shares = shared.shares();
         let i = shares
             .iter()
-            .position(|(spec, _)| spec.drive == drive)
+            .position(|(spec, _)| spec.share.drive == drive)
             .ok_or_else(|| DaemonError::Invalid(format!("drive {drive} is not shared")))?;
         let owner = shares[i].0.owner.uid;
         if user.uid != 0 && user.uid != owner {

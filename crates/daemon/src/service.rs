@@ -162,8 +162,8 @@ pub fn run(cfg: &Config) -> Result<()> {
             if let Err(e) = server::start_share(&shared, spec.clone()) {
                 log(format!(
                     "drive {}: cannot share on {} again: {}",
-                    spec.drive,
-                    spec.listen,
+                    spec.share.drive,
+                    spec.share.listen,
                     e.full_message()
                 ));
             }

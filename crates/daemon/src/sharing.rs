@@ -1,9 +1,9 @@
 //! The NBD servers of the daemon: every loaded drive on the Unix socket beside the control
 //! socket, and `spindle share`'s TCP listeners (one drive each, TLS required off loopback).
 
-use crate::creds::User;
 use crate::nbd::DriveCatalog;
 use crate::slots::Table;
+use crate::state::SavedShare;
 use crate::{DaemonError, Result};
 use spindle_nbd::{Server, ServerConfig, TlsConfig, TlsMode};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -101,17 +101,9 @@ impl Share {
     }
 }
 
-/// What a `share` request asks for, checked.
-pub struct ShareSpec {
-    pub drive: u32,
-    /// The uid sharing it: only discs it loaded are served.
-    pub owner: u32,
-    pub listen: String,
-    pub tls: Option<TlsMode>,
-}
-
-/// Starts serving `spec.drive` on TCP for `user`.
-pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
+/// Starts serving a share's drive on TCP, for the user who shared it.
+pub fn start_share(table: Arc<Table>, saved: &SavedShare, tls: Option<TlsMode>) -> Result<Share> {
+    let spec = &saved.share;
     let addrs: Vec<SocketAddr> = spec
         .listen
         .to_socket_addrs()
@@ -120,7 +112,7 @@ pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
     let addr = *addrs
         .first()
         .ok_or_else(|| DaemonError::Invalid(format!("{}: no address", spec.listen)))?;
-    if spec.tls.is_none() && !addrs.iter().all(|a| a.ip().is_loopback()) {
+    if tls.is_none() && !addrs.iter().all(|a| a.ip().is_loopback()) {
         return Err(DaemonError::Invalid(format!(
             "{}: not a loopback address: sharing off this machine needs TLS (--tls-cert/--tls-key or --tls-psk)",
             spec.listen
@@ -128,12 +120,12 @@ pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
     }
     let listener = TcpListener::bind(addr).map_err(|e| DaemonError::io(format!("listening on {addr}"), e))?;
     let addr = listener.local_addr().unwrap_or(addr);
-    let tls = spec.tls.is_some();
+    let tls_on = tls.is_some();
     let config = ServerConfig {
-        tls: spec.tls.unwrap_or(TlsMode::None),
+        tls: tls.unwrap_or(TlsMode::None),
         ..ServerConfig::default()
     };
-    let server = Server::new(Arc::new(DriveCatalog::shared(table, spec.drive, spec.owner)), config);
+    let server = Server::new(Arc::new(DriveCatalog::shared(table, spec.drive, saved.owner.uid)), config);
     let s = server.clone();
     let thread = std::thread::Builder::new()
         .name(format!("spindle-share-{}", spec.drive))
@@ -145,7 +137,7 @@ pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
         .map_err(|e| DaemonError::io("starting a share", e))?;
     Ok(Share {
         addr,
-        tls,
+        tls: tls_on,
         _running: Running {
             server,
             thread: Some(thread),
@@ -155,12 +147,13 @@ pub fn start_share(table: Arc<Table>, spec: ShareSpec) -> Result<Share> {
 
 /// The TLS configuration a `share` asks for, its files read with the user's rights (a root
 /// daemon must not hand out a key file the user could not read).
-pub fn load_tls(user: &User, a: &crate::state::SavedShare) -> Result<Option<TlsMode>> {
+pub fn load_tls(saved: &SavedShare) -> Result<Option<TlsMode>> {
+    let a = &saved.share;
     let (cert, key, psk) = (a.tls_cert.clone(), a.tls_key.clone(), a.tls_psk.clone());
     if cert.is_none() && psk.is_none() {
         return Ok(None);
     }
-    let loaded = crate::creds::as_user(user, move || match (cert, key, psk) {
+    let loaded = crate::creds::as_user(&saved.owner, move || match (cert, key, psk) {
         (Some(c), Some(k), _) => TlsConfig::from_cert_files(c, k),
         (_, _, Some(p)) => TlsConfig::from_psk_file(p),
         _ => unreachable!("checked by the protocol parser"),

@@ -22,14 +22,9 @@ pub struct SavedState {
 /// port), with which TLS files, for whom.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedShare {
-    pub drive: u32,
-    pub listen: String,
-    #[serde(default)]
-    pub tls_cert: Option<PathBuf>,
-    #[serde(default)]
-    pub tls_key: Option<PathBuf>,
-    #[serde(default)]
-    pub tls_psk: Option<PathBuf>,
+    /// What the `share` request asked (its fields sit flat in the saved object).
+    #[serde(flatten)]
+    pub share: crate::protocol::ShareArgs,
     pub owner: User,
 }
 

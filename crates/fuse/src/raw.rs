@@ -5,7 +5,7 @@
 //! view per track; `NN.wav` is `wav_header` followed by the audio view.
 
 use spindle_disc::cuesheet::{bin_plan, cue_sheet};
-use spindle_disc::{ByteSource, Disc, ExtentData, MainLayout, SectorFormat, SectorView, SubFormat, SubLayout, TrackMode, wav_header};
+use spindle_disc::{ByteSource, Disc, SectorFormat, SectorView, SubFormat, TrackMode, wav_header};
 use std::io;
 use std::sync::Arc;
 
@@ -84,36 +84,6 @@ fn log(what: &str, e: &dyn std::fmt::Display) {
     eprintln!("spindle-fuse: {what}: {e}");
 }
 
-/// The single plain file holding the user data of `track` as is, if there is one.
-fn plain_iso(disc: &Disc, track: u8, view_len: u64) -> Option<Arc<dyn ByteSource>> {
-    let t = disc.track(track)?;
-    if !matches!(t.mode, TrackMode::Mode1 | TrackMode::Mode2Form1) {
-        return None;
-    }
-    // The extent that starts at index 1 must cover the rest of the track.
-    let mut at = t.start;
-    for e in &t.extents {
-        let end = at.offset(e.sectors as i64);
-        if at == t.index1() {
-            let ExtentData::Stored(s) = &e.data else { return None };
-            let plain = end == t.end()
-                && s.offset == 0
-                && s.main == MainLayout::USER
-                && s.sub == SubLayout::None
-                && !s.scrambled
-                && s.sub_stream.is_none()
-                && s.file.len() == view_len
-                && s.file.plain_file().is_some();
-            return plain.then(|| s.file.clone());
-        }
-        if end > t.index1() {
-            return None;
-        }
-        at = end;
-    }
-    None
-}
-
 impl DiscFiles {
     pub fn build(disc: Arc<Disc>) -> DiscFiles {
         let mut top = Vec::new();
@@ -121,10 +91,13 @@ impl DiscFiles {
         let src = disc.source.path.display().to_string();
         // An audio-only disc has no disc.iso.
         if let Ok(view) = SectorView::first_data_track(disc.clone()) {
-            let n = disc.first_data_track().map(|t| t.number).unwrap_or(1);
-            let len = view.len();
+            // FUSE passthrough maps a whole file: only an image that is the view, from byte 0.
+            let passthrough = view
+                .plain_source()
+                .filter(|(src, offset)| *offset == 0 && src.len() == view.len())
+                .map(|(src, _)| src);
             let mut f = RawFile::new("disc.iso".into(), vec![Piece::View(view)]);
-            f.passthrough = plain_iso(&disc, n, len);
+            f.passthrough = passthrough;
             top.push(Arc::new(f));
         }
         if disc.medium.is_cd() {

@@ -54,6 +54,9 @@ enum Handle {
     },
 }
 
+/// What an open directory handle holds: the tree it lists, its inode, its parent's, its entries.
+type DirHandle = (Arc<Gen>, u64, u64, Arc<Vec<DirEntry>>);
+
 pub(crate) struct TreeState {
     tables: RwLock<Tables>,
     /// Held (shared) by handlers that hand out inode numbers until they have replied, and
@@ -82,6 +85,19 @@ fn log(what: &str, e: &dyn std::fmt::Display) {
 }
 
 impl TreeState {
+    /// The directory open as `fh`, if it is one.
+    fn dir_handle(&self, fh: FileHandle) -> Option<DirHandle> {
+        match self.handles.lock().unwrap().get(&fh.0) {
+            Some(Handle::Dir {
+                shown,
+                ino,
+                parent,
+                entries,
+            }) => Some((shown.clone(), *ino, *parent, entries.clone())),
+            _ => None,
+        }
+    }
+
     pub(crate) fn new(fs: Arc<dyn FileSystem>, opts: &crate::MountOptions, stats: Arc<Stats>) -> spindle_fs::Result<TreeState> {
         let tables = Self::tables_for(fs, 1)?;
         Ok(TreeState {
@@ -450,14 +466,8 @@ impl Filesystem for TreeFs {
     fn readdir(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
         let s = &self.0;
         let _shared = s.swap_lock.read().unwrap();
-        let (shown, ino, parent, entries) = match s.handles.lock().unwrap().get(&fh.0) {
-            Some(Handle::Dir {
-                shown,
-                ino,
-                parent,
-                entries,
-            }) => (shown.clone(), *ino, *parent, entries.clone()),
-            _ => return reply.error(Errno::EBADF),
+        let Some((shown, ino, parent, entries)) = s.dir_handle(fh) else {
+            return reply.error(Errno::EBADF);
         };
         for i in offset as usize..entries.len() + 2 {
             let (child, kind, name): (u64, FileType, &str) = match i {
@@ -483,14 +493,8 @@ impl Filesystem for TreeFs {
     fn readdirplus(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, offset: u64, mut reply: ReplyDirectoryPlus) {
         let s = &self.0;
         let _shared = s.swap_lock.read().unwrap();
-        let (shown, ino, parent, entries) = match s.handles.lock().unwrap().get(&fh.0) {
-            Some(Handle::Dir {
-                shown,
-                ino,
-                parent,
-                entries,
-            }) => (shown.clone(), *ino, *parent, entries.clone()),
-            _ => return reply.error(Errno::EBADF),
+        let Some((shown, ino, parent, entries)) = s.dir_handle(fh) else {
+            return reply.error(Errno::EBADF);
         };
         let dot_attr = |i: u64| s.entry(i).and_then(|(g, e)| s.attr_of(&g, e.node, e.parent));
         for i in offset as usize..entries.len() + 2 {
