@@ -20,7 +20,8 @@ write_docs=false
 for t in nbdcopy qemu-nbd nbdkit; do
   command -v $t >/dev/null || { echo "bench/nbd.sh needs $t (bash scripts/setup)"; exit 1; }
 done
-cargo build --release -q -p spindle-nbd --example nbd-serve -p spindle-cli
+cargo build --release -q -p spindle-nbd --example nbd-serve
+cargo build --release -q -p spindle-cli # (one command would build only examples of both)
 serve=$PWD/target/release/examples/nbd-serve
 spindle=$PWD/target/release/spindle
 doc=$PWD/docs/benchmarks.md
@@ -169,7 +170,7 @@ out=$(table)
 echo "$out"
 
 if $write_docs; then
-  kernel=$(uname -r); cpus=$(nproc)
+  kernel=$(uname -r); cpus=$(nproc); cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
   section=$(cat <<EOS
 ## NBD server ($(date -u +%Y-%m-%d))
 
@@ -178,7 +179,9 @@ by spindle's NBD server core (crates/nbd, \`nbd-serve\` example, release build),
 \`qemu-nbd -r -t -f raw -e 8\` (Debian 7.2) and by \`nbdkit -r file\` (Debian 1.32.5); copied with
 \`nbdcopy --connections=N URI null:\` (libnbd 1.14.2), best of $runs interleaved rounds per cell; content
 checked first (sha1 through every server and transport). $cpus CPUs, kernel $kernel; client and
-servers share the CPUs. spindle sends file-backed ranges with sendfile(2) (see docs/nbd.md).
+servers share the CPUs. spindle sends file-backed ranges with sendfile(2); on a loopback
+listener it picks cubic congestion control over the system's default (here $cc, which
+the peers use), and sets TCP_NOTSENT_LOWAT (see docs/nbd.md).
 Load average at the start and end of the run: $load_start / $load_end (other work on the
 machine). Wall-clock cells move by up to ±30 % between runs on a busy machine; the server
 CPU column is steadier. At these rates spindle is bound by the client (nbdcopy's receive copy

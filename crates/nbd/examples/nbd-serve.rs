@@ -2,7 +2,9 @@
 //!
 //! nbd-serve (--unix PATH | --tcp HOST:PORT) [--tls-psk FILE | --tls-cert CERT --tls-key KEY]
 //!           [--tls-required] [--no-zero-copy] [--workers N] [--max-connections N]
-//!           [--block N] [--sndbuf BYTES (0: leave the kernel's)] NAME=FILE...
+//!           [--block N] [--sndbuf BYTES (0: leave the kernel's)]
+//!           [--notsent-lowat BYTES (0: unset)]
+//!           [--congestion ALG,ALG... (loopback listeners; empty: the default)] NAME=FILE...
 //!
 //! Prints "ready" on stdout once listening; stops on SIGTERM/SIGINT or when stdin closes
 //! if --stdin-stop is given.
@@ -41,6 +43,10 @@ fn main() -> anyhow::Result<()> {
             "--block" => block = value()?.parse()?,
             // 0: leave SO_SNDBUF alone (TCP autotuning stays on).
             "--sndbuf" => config.send_buffer = Some(value()?.parse()?).filter(|&b| b > 0),
+            // 0: leave TCP_NOTSENT_LOWAT unset.
+            "--notsent-lowat" => config.tcp_notsent_lowat = Some(value()?.parse()?).filter(|&b| b > 0),
+            // Comma-separated; empty: the system's default for loopback listeners too.
+            "--congestion" => config.loopback_congestion = value()?.split(',').filter(|c| !c.is_empty()).map(String::from).collect(),
             s if s.contains('=') => {
                 let (name, file) = s.split_once('=').unwrap();
                 let export = FileExport::open(file)?.with_block_size(block);

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::export::Catalog;
 use crate::handshake;
+use crate::socket;
 use crate::socket::Socket;
 use crate::tls::TlsConfig;
 use crate::transmission;
@@ -50,6 +51,15 @@ pub struct ServerConfig {
     /// SO_SNDBUF for transmission (the kernel caps it at net.core.wmem_max). 2 MiB by
     /// default: fewer wake-ups per reply than the 208 KiB Unix-socket default.
     pub send_buffer: Option<usize>,
+    /// TCP congestion control for loopback listeners: the first of these the kernel
+    /// accepts (empty: the system's default). See docs/nbd.md: BBR, a common default, paces
+    /// every reply to its bandwidth estimate, which on loopback only costs time.
+    pub loopback_congestion: Vec<String>,
+    /// TCP_NOTSENT_LOWAT for TCP transmission: the sender sleeps while more than this is
+    /// queued unsent, so it is the sender's own thread that puts the next data on the wire
+    /// when the window opens, not the receiver's ACK in the receiver's time (loopback:
+    /// +10 % for one connection, docs/nbd.md). 16 KiB by default.
+    pub tcp_notsent_lowat: Option<u32>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +74,8 @@ impl Default for ServerConfig {
             zero_copy: true,
             write_timeout: Duration::from_secs(120),
             send_buffer: Some(2 << 20),
+            loopback_congestion: vec!["cubic".into(), "reno".into()],
+            tcp_notsent_lowat: Some(16 << 10),
         }
     }
 }
@@ -214,6 +226,13 @@ impl Server {
 
     /// Accepts connections over TCP until [`Server::stop`].
     pub fn serve_tcp(&self, listener: TcpListener) -> io::Result<()> {
+        // Only on a loopback listener: its sockets inherit the choice from their start.
+        // (Set on an accepted socket, it comes too late: a connection that began under BBR
+        // stays paced.) Other listeners keep the system's choice, loopback peers included.
+        let loopback = listener.local_addr().map(|a| a.ip().is_loopback()).unwrap_or(false);
+        if loopback {
+            socket::set_congestion(listener.as_raw_fd(), &self.inner.config.loopback_congestion);
+        }
         self.serve_listener(listener.as_raw_fd(), || listener.accept().map(|(s, _)| s.into()))
     }
 
@@ -266,6 +285,9 @@ fn serve_connection(inner: &Inner, sock: Socket) -> io::Result<()> {
     ctl.set_write_timeout(Some(inner.config.write_timeout))?;
     if let Some(bytes) = inner.config.send_buffer {
         ctl.set_send_buffer(bytes);
+    }
+    if let Some(bytes) = inner.config.tcp_notsent_lowat {
+        ctl.set_notsent_lowat(bytes);
     }
     let r = transmission::run(inner, negotiated, &ctl);
     ctl.shutdown();

@@ -66,6 +66,22 @@ impl Socket {
             );
         }
     }
+    /// Sets TCP_NOTSENT_LOWAT on a TCP socket (best effort; nothing for Unix sockets).
+    pub fn set_notsent_lowat(&self, bytes: u32) {
+        if let Socket::Tcp(s) = self {
+            let v = bytes.min(i32::MAX as u32) as libc::c_int;
+            // SAFETY: a valid fd and a pointer to an int of the given size.
+            unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::IPPROTO_TCP,
+                    libc::TCP_NOTSENT_LOWAT,
+                    (&v as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                );
+            }
+        }
+    }
     /// A description of the peer for log lines.
     pub fn peer(&self) -> String {
         match self {
@@ -166,6 +182,25 @@ pub fn write_all_vectored<W: Write + ?Sized>(w: &mut W, parts: &[&[u8]]) -> io::
     Ok(())
 }
 
+/// Sets TCP_CONGESTION on a TCP socket (or listener) to the first of `names` the kernel
+/// accepts; the one set, or None when it refused them all (not built, or not in
+/// net.ipv4.tcp_allowed_congestion_control for an unprivileged process).
+pub fn set_congestion(fd: RawFd, names: &[String]) -> Option<String> {
+    names.iter().find_map(|name| {
+        // SAFETY: a valid fd and a buffer of the given length.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_CONGESTION,
+                name.as_ptr().cast(),
+                name.len() as libc::socklen_t,
+            )
+        };
+        (r == 0).then(|| name.clone())
+    })
+}
+
 /// Sends `len` bytes of `file` from `offset` to the socket with sendfile(2).
 pub fn send_file(sock: &Socket, file: &std::fs::File, mut offset: u64, mut len: u64) -> io::Result<()> {
     while len > 0 {
@@ -190,4 +225,48 @@ pub fn send_file(sock: &Socket, file: &std::fs::File, mut offset: u64, mut len: 
         len -= n as u64;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn get_int(fd: RawFd, opt: libc::c_int) -> libc::c_int {
+        let mut v: libc::c_int = -1;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: a valid fd and an int-sized out buffer.
+        let r = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, opt, (&mut v as *mut libc::c_int).cast(), &mut len) };
+        assert_eq!(r, 0, "{}", io::Error::last_os_error());
+        v
+    }
+
+    fn congestion(fd: RawFd) -> String {
+        let mut buf = [0u8; 16];
+        let mut len = buf.len() as libc::socklen_t;
+        // SAFETY: a valid fd and a buffer of the given length.
+        let r = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_CONGESTION, buf.as_mut_ptr().cast(), &mut len) };
+        assert_eq!(r, 0, "{}", io::Error::last_os_error());
+        String::from_utf8_lossy(&buf[..len as usize]).trim_end_matches('\0').to_string()
+    }
+
+    #[test]
+    fn accepted_sockets_inherit_the_listeners_congestion_control() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let want = ["reno", "cubic"].into_iter().find(|c| *c != congestion(l.as_raw_fd())).unwrap();
+        let names = vec!["not-an-algorithm".to_string(), want.to_string()];
+        assert_eq!(set_congestion(l.as_raw_fd(), &names).as_deref(), Some(want));
+        assert_eq!(set_congestion(l.as_raw_fd(), &["not-an-algorithm".to_string()]), None);
+        let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        assert_eq!(congestion(s.as_raw_fd()), want);
+    }
+
+    #[test]
+    fn notsent_lowat_is_set_on_tcp_sockets() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let c = Socket::from(TcpStream::connect(l.local_addr().unwrap()).unwrap());
+        c.set_notsent_lowat(16 << 10);
+        assert_eq!(get_int(c.as_raw_fd(), libc::TCP_NOTSENT_LOWAT), 16 << 10);
+    }
 }
