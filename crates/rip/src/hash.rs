@@ -49,18 +49,6 @@ impl Hasher {
         self.size += data.len() as u64;
     }
 
-    /// [`Hasher::update`] with MD5 and SHA-1 on threads of their own while this one does
-    /// the CRC: about twice as fast on two cores for large blocks (a megabyte or more).
-    pub fn update_parallel(&mut self, data: &[u8]) {
-        let (md5, sha1) = (&mut self.md5, &mut self.sha1);
-        std::thread::scope(|s| {
-            s.spawn(|| md5.update(data));
-            s.spawn(|| sha1.update(data));
-            self.crc.update(data);
-        });
-        self.size += data.len() as u64;
-    }
-
     pub fn finish(self) -> Digests {
         Digests {
             size: self.size,
@@ -88,6 +76,68 @@ impl Hasher {
             left -= n as u64;
         }
         Ok(h.finish())
+    }
+}
+
+/// The three digests on three threads of their own, fed shared buffers without a copy (a
+/// copy costs as much as a digest where memory is slow, as in an emulated machine): the
+/// caller goes on reading while CRC32, MD5 and SHA-1 each keep up at their own pace.
+pub struct StreamHasher {
+    feeds: Vec<std::sync::mpsc::Sender<(crate::buffers::SharedBuf, usize)>>,
+    crc: std::thread::JoinHandle<crc32fast::Hasher>,
+    md5: std::thread::JoinHandle<Md5>,
+    sha1: std::thread::JoinHandle<Sha1>,
+    size: u64,
+}
+
+impl StreamHasher {
+    pub fn start() -> std::io::Result<StreamHasher> {
+        use crate::buffers::SharedBuf;
+        use std::sync::mpsc::{Receiver, channel};
+        fn spawn<H: Send + 'static>(
+            name: &str,
+            mut h: H,
+            rx: Receiver<(SharedBuf, usize)>,
+            update: fn(&mut H, &[u8]),
+        ) -> std::io::Result<std::thread::JoinHandle<H>> {
+            std::thread::Builder::new().name(name.into()).spawn(move || {
+                for (buf, len) in rx {
+                    update(&mut h, &buf[..len]);
+                }
+                h
+            })
+        }
+        let (crc_tx, crc_rx) = channel();
+        let (md5_tx, md5_rx) = channel();
+        let (sha1_tx, sha1_rx) = channel();
+        Ok(StreamHasher {
+            crc: spawn("crc32", crc32fast::Hasher::new(), crc_rx, |h, d| h.update(d))?,
+            md5: spawn("md5", Md5::new(), md5_rx, |h, d| h.update(d))?,
+            sha1: spawn("sha1", Sha1::new(), sha1_rx, |h, d| h.update(d))?,
+            feeds: vec![crc_tx, md5_tx, sha1_tx],
+            size: 0,
+        })
+    }
+
+    /// Adds the first `len` bytes of `buf` (the threads drop their handles when done).
+    pub fn update(&mut self, buf: &crate::buffers::SharedBuf, len: usize) {
+        for f in &self.feeds {
+            // A thread that is gone (it panicked) shows in `finish`.
+            let _ = f.send((buf.clone(), len));
+        }
+        self.size += len as u64;
+    }
+
+    /// Waits for the threads; `None` if one of them died.
+    pub fn finish(self) -> Option<Digests> {
+        drop(self.feeds);
+        let (crc, md5, sha1) = (self.crc.join().ok()?, self.md5.join().ok()?, self.sha1.join().ok()?);
+        Some(Digests {
+            size: self.size,
+            crc32: format!("{:08x}", crc.finalize()),
+            md5: hex(&md5.finalize()),
+            sha1: hex(&sha1.finalize()),
+        })
     }
 }
 

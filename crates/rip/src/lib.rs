@@ -5,10 +5,12 @@
 //! ddrescue's phases with a map file that lets a rip resume ([`rescue`], [`map`]), and the
 //! hashes redump datfiles list ([`hash`]).
 
+pub mod buffers;
 pub mod devices;
 pub mod drive;
 mod error;
 pub mod hash;
+pub mod hashing_sink;
 pub mod image;
 pub mod layout;
 pub mod map;

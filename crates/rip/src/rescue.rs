@@ -15,14 +15,16 @@
 //! The map is saved when a phase ends, every `map_interval`, when the rescue is cancelled
 //! (the `cancel` flag, set by a Ctrl-C handler), and at the end.
 
+use crate::buffers::{BufferPool, SharedBuf};
 use crate::error::{Result, RipError};
 use crate::map::{Phase, RescueMap, Status};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// Alignment of the read buffer.
-const PAGE: usize = 4096;
+/// Read buffers a rescue keeps: a sink holding one (a hash of the sectors) does not stall
+/// the next reads.
+const BUFFERS: usize = 16;
 
 /// How a read went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +49,12 @@ pub trait SectorSource {
 pub trait SectorSink {
     /// Writes whole sectors from index `first`.
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()>;
+
+    /// [`SectorSink::write`] of the first `len` bytes of `buf`, a buffer the sink may keep a
+    /// handle on after returning: the rescue reuses it only once every handle is gone.
+    fn write_shared(&mut self, first: u64, buf: &SharedBuf, len: usize) -> Result<()> {
+        self.write(first, &buf[..len])
+    }
 }
 
 /// Sectors into a file at `index * sector_size` (plus a base offset).
@@ -174,11 +182,8 @@ pub struct Rescue<'a, 'p> {
 
 struct Run<'r, 'a, 'p> {
     r: &'r mut Rescue<'a, 'p>,
-    /// The read buffer, `align` bytes into `buf` (page-aligned: the kernel maps an aligned
-    /// SG_IO buffer for the drive's DMA instead of copying through a bounce buffer; ATAPI
-    /// queues want 2048-byte alignment).
-    buf: Vec<u8>,
-    align: usize,
+    /// Page-aligned read buffers of one cluster each (see [`crate::buffers`]).
+    pool: BufferPool,
     started: Instant,
     saved: Instant,
     reads: u64,
@@ -191,15 +196,12 @@ impl Rescue<'_, '_> {
         let ss = self.source.sector_size() as usize;
         let cluster = self.options.cluster.max(1);
         let mut run = Run {
-            buf: vec![0u8; cluster as usize * ss + PAGE],
-            align: 0,
+            pool: BufferPool::new(BUFFERS, cluster as usize * ss),
             started: Instant::now(),
             saved: Instant::now(),
             reads: 0,
             r: self,
         };
-        let addr = run.buf.as_ptr() as usize;
-        run.align = (PAGE - addr % PAGE) % PAGE;
         let result = run.all_phases();
         let saved = run.save();
         let reads = run.reads;
@@ -251,16 +253,15 @@ impl Run<'_, '_, '_> {
     /// arrived before a failure (`n` when all did).
     fn read(&mut self, at: u64, n: u32, on_fail: Status) -> Result<u32> {
         let ss = self.r.source.sector_size() as usize;
-        let off = self.align;
-        let buf = &mut self.buf[off..off + n as usize * ss];
+        let i = self.pool.take();
         self.reads += 1;
-        let outcome = self.r.source.read(at, n, buf)?;
+        let outcome = self.r.source.read(at, n, &mut self.pool.get_mut(i)[..n as usize * ss])?;
         let good = match outcome {
             ReadOutcome::All => n,
             ReadOutcome::FailedAt(k) => k.min(n),
         };
         if good > 0 {
-            self.r.sink.write(at, &buf[..good as usize * ss])?;
+            self.r.sink.write_shared(at, self.pool.shared(i), good as usize * ss)?;
             self.r.map.set(at, good as u64, Status::Finished);
         }
         if good < n {

@@ -10,9 +10,11 @@
 
 use crate::drive::{DriveSource, ReadMode};
 use crate::error::{Result, RipError};
+use crate::hash::Digests;
+use crate::hashing_sink::HashingSink;
 use crate::layout::{DiscLayout, Family, read_layout};
-use crate::map::RescueMap;
-use crate::rescue::{FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSource};
+use crate::map::{RescueMap, Status};
+use crate::rescue::{FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSink, SectorSource};
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
 use spindle_mmc::readcd::{ReadCdFields, SectorType, SubSelect};
 use spindle_mmc::{Mmc, Transport};
@@ -153,6 +155,9 @@ pub struct RipOptions {
     /// How to read a CD instead of the best mode [`probe_cd_mode`] finds (user data for an
     /// ISO, raw without subchannel...). DVDs and BDs are always read as user data.
     pub cd_mode: Option<ReadMode>,
+    /// Hash the sectors as they are read (CRC32, MD5, SHA-1 on threads of their own), for
+    /// [`Ripped::digest`]. Only a fresh rip can give one.
+    pub hash_while_reading: bool,
 }
 
 /// The files of a rip in progress.
@@ -188,6 +193,9 @@ pub struct Ripped {
     pub bad: Vec<i64>,
     /// The read offset (samples) to correct in audio tracks.
     pub read_offset: i32,
+    /// With [`RipOptions::hash_while_reading`]: the digests of the work file, when a fresh
+    /// rip read every sector in order with no failure (else the caller hashes afterwards).
+    pub digest: Option<Digests>,
 }
 
 /// Rips the disc in the drive into `files`.
@@ -223,8 +231,10 @@ pub fn rip<T: Transport>(
     } else {
         RescueMap::new(base, sectors, ss)
     };
-    let mut sink = FileSink::open(&files.work, ss, 0)?;
-    sink.set_sectors(sectors)?;
+    let fresh = map.count(Status::NonTried) == sectors;
+    let mut file = FileSink::open(&files.work, ss, 0)?;
+    file.set_sectors(sectors)?;
+    let mut sink = HashingSinkOrNot::new(&mut file, ss, options.hash_while_reading && fresh);
     let mut source = AreaSource {
         drive: DriveSource {
             mmc,
@@ -235,7 +245,7 @@ pub fn rip<T: Transport>(
     };
     let summary = Rescue {
         source: &mut source,
-        sink: &mut sink,
+        sink: sink.as_sink(),
         map: &mut map,
         map_path: Some(&files.map),
         options: options.rescue.clone(),
@@ -243,7 +253,8 @@ pub fn rip<T: Transport>(
         progress,
     }
     .run()?;
-    sink.sync()?;
+    let digest = sink.finish(sectors);
+    file.sync()?;
     let bad = summary.bad.iter().filter_map(|&i| plan.lba_of(i)).collect();
     Ok(Ripped {
         layout,
@@ -251,5 +262,36 @@ pub fn rip<T: Transport>(
         files: files.clone(),
         bad,
         read_offset: options.read_offset,
+        digest,
     })
+}
+
+/// The work file, behind a [`HashingSink`] when asked.
+enum HashingSinkOrNot<'a> {
+    Hashing(HashingSink<'a>),
+    Plain(&'a mut FileSink),
+}
+
+impl<'a> HashingSinkOrNot<'a> {
+    fn new(file: &'a mut FileSink, sector_size: u32, hash: bool) -> HashingSinkOrNot<'a> {
+        if hash {
+            HashingSinkOrNot::Hashing(HashingSink::new(file, sector_size))
+        } else {
+            HashingSinkOrNot::Plain(file)
+        }
+    }
+
+    fn as_sink(&mut self) -> &mut dyn SectorSink {
+        match self {
+            HashingSinkOrNot::Hashing(h) => h,
+            HashingSinkOrNot::Plain(f) => *f,
+        }
+    }
+
+    fn finish(self, sectors: u64) -> Option<Digests> {
+        match self {
+            HashingSinkOrNot::Hashing(h) => h.finish(sectors),
+            HashingSinkOrNot::Plain(_) => None,
+        }
+    }
 }

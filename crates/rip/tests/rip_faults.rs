@@ -41,6 +41,7 @@ fn options(resume: bool) -> RipOptions {
         resume,
         read_offset: 0,
         cd_mode: None,
+        hash_while_reading: false,
     }
 }
 
@@ -166,4 +167,42 @@ fn read_offset_correction() {
         let c = raw(&back, 452, 302);
         assert!(c[..c.len() - lost] == b[..b.len() - lost], "offset {offset}: written");
     }
+}
+
+/// Hashing while reading: a clean fresh rip's digest is the work file's; a rip with an
+/// unreadable sector, and a resumed one, give none (the caller hashes afterwards).
+#[test]
+fn hash_while_reading_only_for_a_clean_fresh_rip() {
+    let iso = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples/libarchive/test_read_format_iso_rockridge.iso"
+    ));
+    let src = Arc::new(spindle_image::open(&iso).unwrap());
+    let drive = EmulatedDrive::new(Some(src));
+    let dir = tempfile::tempdir().unwrap();
+    let opts = |resume| RipOptions {
+        hash_while_reading: true,
+        cd_mode: Some(ReadMode::User),
+        ..options(resume)
+    };
+    let files = RipFiles::beside(&dir.path().join("clean.iso"));
+    let r = rip(&mut Mmc::new(&drive), &files, &opts(false), None, None).unwrap();
+    let d = r.digest.clone().expect("a clean rip is hashed while read");
+    assert_eq!(d, spindle_rip::hash::Hasher::of_file(&files.work, 0, None).unwrap());
+    assert_eq!(d, spindle_rip::hash::Hasher::of_file(&iso, 0, None).unwrap());
+
+    drive.faults().set(Faults::none().unreadable_range(40, 2));
+    let files = RipFiles::beside(&dir.path().join("bad.iso"));
+    let mut m = Mmc::new(&drive);
+    let r = rip(&mut m, &files, &opts(false), None, None).unwrap();
+    assert_eq!(r.bad, vec![40, 41]);
+    assert_eq!(r.digest, None);
+    drive.faults().recover();
+    let r = rip(&mut m, &files, &opts(true), None, None).unwrap();
+    assert!(r.bad.is_empty());
+    assert_eq!(r.digest, None, "a resumed rip has sectors it did not read now");
+    assert_eq!(
+        spindle_rip::hash::Hasher::of_file(&files.work, 0, None).unwrap(),
+        spindle_rip::hash::Hasher::of_file(&iso, 0, None).unwrap()
+    );
 }

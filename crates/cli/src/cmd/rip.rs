@@ -20,16 +20,15 @@ use spindle_mmc::{EmulatedDrive, Faults, Mmc, Transport};
 use spindle_rip::RipError;
 use spindle_rip::devices::{OpticalDrive, optical_drives, probe_medium};
 use spindle_rip::drive::ReadMode;
-use spindle_rip::hash::{Digests, Hasher, disc_digests_as};
+use spindle_rip::hash::{Digests, disc_digests_as};
 use spindle_rip::image::disc_from_rip;
 use spindle_rip::layout::{Family, read_layout, wait_ready};
-use spindle_rip::map::Phase;
 use spindle_rip::rescue::{Progress, RescueOptions};
 use spindle_rip::rip::{RipFiles, RipOptions, rip};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
@@ -280,61 +279,6 @@ fn bar() -> ProgressBar {
     bar
 }
 
-/// Hashes the work file behind a fresh rip's copy phase: every sector before `prefix` is
-/// read (the rip advances it while no sector has failed), so that a clean rip of a
-/// single-track user-data disc has its digest when the last sector arrives.
-struct Follower {
-    prefix: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<Option<Digests>>,
-}
-
-impl Follower {
-    fn start(work: PathBuf, sector: u64) -> Follower {
-        let prefix = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (p, st) = (prefix.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            use std::os::unix::fs::FileExt;
-            let mut h = Hasher::new();
-            let mut done = 0u64;
-            let mut file: Option<std::fs::File> = None;
-            let mut buf = vec![0u8; 4 << 20];
-            loop {
-                let want = p.load(Ordering::Acquire);
-                let stopping = st.load(Ordering::Acquire);
-                if want == u64::MAX {
-                    return None;
-                }
-                if done < want {
-                    if file.is_none() {
-                        file = std::fs::File::open(&work).ok();
-                    }
-                    let f = file.as_ref()?;
-                    let n = ((want - done) * sector).min(buf.len() as u64) as usize;
-                    let n = n - n % sector as usize;
-                    f.read_exact_at(&mut buf[..n], done * sector).ok()?;
-                    h.update_parallel(&buf[..n]);
-                    done += n as u64 / sector;
-                    continue;
-                }
-                if stopping {
-                    return Some(h.finish());
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
-        Follower { prefix, stop, thread }
-    }
-
-    /// The digest of the first `sectors` sectors, or `None` when following stopped.
-    fn finish(self, sectors: Option<u64>) -> Option<Digests> {
-        self.prefix.store(sectors.unwrap_or(u64::MAX), Ordering::Release);
-        self.stop.store(true, Ordering::Release);
-        self.thread.join().ok().flatten()
-    }
-}
-
 pub fn run(a: Args) -> Result<ExitCode> {
     let t0 = Instant::now();
     let timing = |what: &str| {
@@ -398,24 +342,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
         resume: a.resume,
         read_offset: a.read_offset,
         cd_mode,
+        // A fresh user-data rip of one track is hashed while it is read.
+        hash_while_reading: (!cd || cd_mode == Some(ReadMode::User)) && !a.resume && !a.no_hash && layout.tracks.len() == 1,
     };
-    // A fresh user-data rip of one track is hashed while it is read.
-    let user_data = !cd || cd_mode == Some(ReadMode::User);
-    let follower = (user_data && !a.resume && !a.no_hash && layout.tracks.len() == 1).then(|| Follower::start(files.work.clone(), 2048));
-    let prefix = follower.as_ref().map(|f| f.prefix.clone());
     let bar = bar();
     let one_x = one_x(family);
     let label = medium_label(family);
     let mut last: Option<(Instant, u64)> = None;
     let mut xf = 0.0f64;
     let mut on_progress = |p: &Progress| {
-        if let Some(pre) = &prefix {
-            if p.errors == 0 && p.phase == Phase::Copying {
-                pre.store(p.position, Ordering::Release);
-            } else {
-                pre.store(u64::MAX, Ordering::Release);
-            }
-        }
         if bar.length() != Some(p.total) {
             bar.set_length(p.total);
         }
@@ -442,9 +377,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(r) => r,
         Err(RipError::Cancelled) if interrupted => {
             bar.abandon();
-            if let Some(f) = follower {
-                f.finish(None);
-            }
             eprintln!(
                 "spindle: interrupted: the map {} is saved; run the same command with --resume to continue",
                 files.map.display()
@@ -453,9 +385,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         Err(e) => {
             bar.abandon();
-            if let Some(f) = follower {
-                f.finish(None);
-            }
             return Err(anyhow::Error::new(e).context(format!("ripping from {source}")));
         }
     };
@@ -467,7 +396,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         sectors as f64 * 2048.0 / secs.max(1e-9) / one_x
     );
     let clean = ripped.bad.is_empty();
-    let followed = follower.and_then(|f| f.finish(clean.then_some(sectors)));
+    let followed = ripped.digest.clone().filter(|_| clean);
 
     timing("read");
     let disc = disc_from_rip(&ripped).context("describing the rip as a disc")?;
