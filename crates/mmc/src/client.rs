@@ -46,6 +46,11 @@ impl<T: Transport> Mmc<T> {
         &mut self.transport
     }
 
+    /// [`Transport::reads_by_dma`] of the transport.
+    pub fn reads_by_dma(&self) -> bool {
+        self.transport.reads_by_dma()
+    }
+
     pub fn into_inner(self) -> T {
         self.transport
     }

@@ -86,6 +86,10 @@ impl Transport for SgIo {
         &self.name
     }
 
+    fn reads_by_dma(&self) -> bool {
+        true
+    }
+
     fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
         if cdb.is_empty() || cdb.len() > 16 {
             return Err(TransportError::Invalid {

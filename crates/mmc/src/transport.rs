@@ -86,6 +86,14 @@ pub trait Transport {
     /// Sends `cdb` with its data phase. `Err` when the command did not complete (I/O
     /// error, timeout, host adapter failure); a drive's CHECK CONDITION is an `Ok` outcome.
     fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError>;
+
+    /// True when data-in reaches the buffer by the kernel's hand (DMA, or the kernel's
+    /// copy), never by stores from this process: a buffer mapped from a file may then be
+    /// given, since a page the kernel cannot fill fails the command instead of raising
+    /// SIGBUS. The default: false.
+    fn reads_by_dma(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
@@ -95,6 +103,9 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
         (**self).execute(cdb, data, timeout)
     }
+    fn reads_by_dma(&self) -> bool {
+        (**self).reads_by_dma()
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -103,5 +114,8 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
         (**self).execute(cdb, data, timeout)
+    }
+    fn reads_by_dma(&self) -> bool {
+        (**self).reads_by_dma()
     }
 }

@@ -40,6 +40,10 @@ impl<T: Transport> SectorSource for DriveSource<'_, T> {
         self.mode.sector_size()
     }
 
+    fn reads_by_dma(&self) -> bool {
+        self.mmc.reads_by_dma()
+    }
+
     fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome> {
         let ss = self.sector_size() as usize;
         let lba = self.base + first as i64;

@@ -83,7 +83,7 @@ impl Hasher {
 /// copy costs as much as a digest where memory is slow, as in an emulated machine): the
 /// caller goes on reading while CRC32, MD5 and SHA-1 each keep up at their own pace.
 pub struct StreamHasher {
-    feeds: Vec<std::sync::mpsc::Sender<(crate::buffers::SharedBuf, usize)>>,
+    feeds: Vec<std::sync::mpsc::Sender<crate::buffers::SharedBuf>>,
     crc: std::thread::JoinHandle<crc32fast::Hasher>,
     md5: std::thread::JoinHandle<Md5>,
     sha1: std::thread::JoinHandle<Sha1>,
@@ -97,12 +97,12 @@ impl StreamHasher {
         fn spawn<H: Send + 'static>(
             name: &str,
             mut h: H,
-            rx: Receiver<(SharedBuf, usize)>,
+            rx: Receiver<SharedBuf>,
             update: fn(&mut H, &[u8]),
         ) -> std::io::Result<std::thread::JoinHandle<H>> {
             std::thread::Builder::new().name(name.into()).spawn(move || {
-                for (buf, len) in rx {
-                    update(&mut h, &buf[..len]);
+                for data in rx {
+                    update(&mut h, &data);
                 }
                 h
             })
@@ -119,13 +119,13 @@ impl StreamHasher {
         })
     }
 
-    /// Adds the first `len` bytes of `buf` (the threads drop their handles when done).
-    pub fn update(&mut self, buf: &crate::buffers::SharedBuf, len: usize) {
+    /// Adds `data` (the threads drop their handles when done).
+    pub fn update(&mut self, data: &crate::buffers::SharedBuf) {
         for f in &self.feeds {
             // A thread that is gone (it panicked) shows in `finish`.
-            let _ = f.send((buf.clone(), len));
+            let _ = f.send(data.clone());
         }
-        self.size += len as u64;
+        self.size += data.len() as u64;
     }
 
     /// Waits for the threads; `None` if one of them died.

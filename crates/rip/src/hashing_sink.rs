@@ -5,7 +5,7 @@
 use crate::buffers::SharedBuf;
 use crate::error::Result;
 use crate::hash::{Digests, StreamHasher};
-use crate::rescue::SectorSink;
+use crate::rescue::{Direct, SectorSink};
 
 pub struct HashingSink<'a> {
     inner: &'a mut dyn SectorSink,
@@ -35,6 +35,19 @@ impl<'a> HashingSink<'a> {
     }
 }
 
+impl HashingSink<'_> {
+    fn hash(&mut self, first: u64, data: &SharedBuf) {
+        let len = data.len() as u64;
+        match self.hasher.as_mut() {
+            Some(h) if first == self.next && len.is_multiple_of(self.sector_size) => {
+                h.update(data);
+                self.next += len / self.sector_size;
+            }
+            _ => self.hasher = None,
+        }
+    }
+}
+
 impl SectorSink for HashingSink<'_> {
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()> {
         // Bytes that cannot be kept without a copy: hashing stops here.
@@ -42,15 +55,19 @@ impl SectorSink for HashingSink<'_> {
         self.inner.write(first, data)
     }
 
-    fn write_shared(&mut self, first: u64, buf: &SharedBuf, len: usize) -> Result<()> {
-        self.inner.write_shared(first, buf, len)?;
-        match self.hasher.as_mut() {
-            Some(h) if first == self.next && (len as u64).is_multiple_of(self.sector_size) => {
-                h.update(buf, len);
-                self.next += len as u64 / self.sector_size;
-            }
-            _ => self.hasher = None,
-        }
+    fn write_shared(&mut self, first: u64, data: &SharedBuf) -> Result<()> {
+        self.inner.write_shared(first, data)?;
+        self.hash(first, data);
+        Ok(())
+    }
+
+    fn direct(&mut self, first: u64, count: u32) -> Option<Direct<'_>> {
+        self.inner.direct(first, count)
+    }
+
+    fn wrote_direct(&mut self, first: u64, data: &SharedBuf) -> Result<()> {
+        self.inner.wrote_direct(first, data)?;
+        self.hash(first, data);
         Ok(())
     }
 }
@@ -87,7 +104,7 @@ mod tests {
             for (k, b) in pool.get_mut(i)[..n * 4].iter_mut().enumerate() {
                 *b = (first as usize * 4 + k) as u8;
             }
-            sink.write_shared(first, pool.shared(i), n * 4).unwrap();
+            sink.write_shared(first, &pool.shared(i, n * 4)).unwrap();
         }
         let d = sink.finish(sectors);
         (d, mem.0)
@@ -110,7 +127,7 @@ mod tests {
         let mut pool = BufferPool::new(1, 64);
         let mut sink = HashingSink::new(&mut mem, 4);
         let i = pool.take();
-        sink.write_shared(0, pool.shared(i), 64).unwrap();
+        sink.write_shared(0, &pool.shared(i, 64)).unwrap();
         sink.write(16, &[1, 2, 3, 4]).unwrap();
         assert_eq!(sink.finish(17), None, "a write without a shared buffer");
         assert_eq!(mem.0.len(), 68, "the inner sink still got every write");

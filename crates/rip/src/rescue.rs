@@ -15,10 +15,11 @@
 //! The map is saved when a phase ends, every `map_interval`, when the rescue is cancelled
 //! (the `cancel` flag, set by a Ctrl-C handler), and at the end.
 
-use crate::buffers::{BufferPool, SharedBuf};
+use crate::buffers::{BufferPool, MappedFile, SharedBuf};
 use crate::error::{Result, RipError};
 use crate::map::{Phase, RescueMap, Status};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,18 @@ pub trait SectorSource {
     /// Reads `count` sectors from index `first` into `buf` (`count * sector_size` bytes).
     /// `Err` ends the rescue (the medium is gone, the drive does not answer sensibly).
     fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome>;
+    /// True when only the kernel writes `buf` (SG_IO): a buffer mapped from the output
+    /// file may then be given (see [`SectorSink::direct`]).
+    fn reads_by_dma(&self) -> bool {
+        false
+    }
+}
+
+/// A region of the sink's own storage to read sectors into (see [`SectorSink::direct`]).
+pub struct Direct<'s> {
+    pub bytes: &'s mut [u8],
+    /// The same bytes, to hand on once they are read.
+    pub shared: SharedBuf,
 }
 
 /// Where rescued sectors go.
@@ -50,10 +63,23 @@ pub trait SectorSink {
     /// Writes whole sectors from index `first`.
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()>;
 
-    /// [`SectorSink::write`] of the first `len` bytes of `buf`, a buffer the sink may keep a
-    /// handle on after returning: the rescue reuses it only once every handle is gone.
-    fn write_shared(&mut self, first: u64, buf: &SharedBuf, len: usize) -> Result<()> {
-        self.write(first, &buf[..len])
+    /// [`SectorSink::write`] of `data`, whose handle the sink may keep after returning: the
+    /// rescue reuses the buffer only once every handle is gone.
+    fn write_shared(&mut self, first: u64, data: &SharedBuf) -> Result<()> {
+        self.write(first, data)
+    }
+
+    /// Where `count` sectors from `first` are stored, when the sink can offer it as memory
+    /// to read into (a mapped file), sparing the copy of a write. Only asked of a source
+    /// that [`SectorSource::reads_by_dma`]. The default: `None`.
+    fn direct(&mut self, _first: u64, _count: u32) -> Option<Direct<'_>> {
+        None
+    }
+
+    /// After a read into [`SectorSink::direct`]: `data` (the sectors from `first` that
+    /// arrived) is in place; the sink may keep the handle.
+    fn wrote_direct(&mut self, _first: u64, _data: &SharedBuf) -> Result<()> {
+        Ok(())
     }
 }
 
@@ -63,6 +89,8 @@ pub struct FileSink {
     path: PathBuf,
     sector_size: u64,
     offset: u64,
+    /// The file mapped, once [`FileSink::map`] succeeded.
+    mapped: Option<Arc<MappedFile>>,
 }
 
 impl FileSink {
@@ -84,7 +112,17 @@ impl FileSink {
             path: path.to_path_buf(),
             sector_size: sector_size as u64,
             offset,
+            mapped: None,
         })
+    }
+
+    /// Maps the file (as long as it is now: call after [`FileSink::set_sectors`]) so that
+    /// [`SectorSink::direct`] offers its page-aligned regions. False when it cannot be
+    /// mapped (then every write is a copy, as before).
+    pub fn map(&mut self) -> bool {
+        let len = self.file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.mapped = usize::try_from(len).ok().and_then(|len| MappedFile::map(&self.file, len).ok());
+        self.mapped.is_some()
     }
 
     /// Makes the file exactly `sectors` long (unread sectors read as zeros).
@@ -108,6 +146,20 @@ impl FileSink {
 }
 
 impl SectorSink for FileSink {
+    fn direct(&mut self, first: u64, count: u32) -> Option<Direct<'_>> {
+        let m = self.mapped.as_ref()?;
+        let at = usize::try_from(self.offset + first * self.sector_size).ok()?;
+        if at % 4096 != 0 {
+            return None;
+        }
+        let len = count as usize * self.sector_size as usize;
+        // SAFETY: only asked for a source that reads by DMA; the rescue reads each region
+        // once before handing it on, and never again a sector it has handed on (hashed
+        // sectors are finished; only unfinished ones are read again).
+        let (bytes, shared) = unsafe { m.region(at, len) }?;
+        Some(Direct { bytes, shared })
+    }
+
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
         let at = self.offset + first * self.sector_size;
@@ -253,21 +305,56 @@ impl Run<'_, '_, '_> {
     /// arrived before a failure (`n` when all did).
     fn read(&mut self, at: u64, n: u32, on_fail: Status) -> Result<u32> {
         let ss = self.r.source.sector_size() as usize;
-        let i = self.pool.take();
         self.reads += 1;
-        let outcome = self.r.source.read(at, n, &mut self.pool.get_mut(i)[..n as usize * ss])?;
-        let good = match outcome {
-            ReadOutcome::All => n,
-            ReadOutcome::FailedAt(k) => k.min(n),
+        let good = match self.read_direct(at, n)? {
+            Some(good) => good,
+            None => {
+                let i = self.pool.take();
+                let outcome = self.r.source.read(at, n, &mut self.pool.get_mut(i)[..n as usize * ss])?;
+                let good = match outcome {
+                    ReadOutcome::All => n,
+                    ReadOutcome::FailedAt(k) => k.min(n),
+                };
+                if good > 0 {
+                    self.r.sink.write_shared(at, &self.pool.shared(i, good as usize * ss))?;
+                }
+                good
+            }
         };
         if good > 0 {
-            self.r.sink.write_shared(at, self.pool.shared(i), good as usize * ss)?;
             self.r.map.set(at, good as u64, Status::Finished);
         }
         if good < n {
             self.r.map.set(at + good as u64, (n - good) as u64, on_fail);
         }
         Ok(good)
+    }
+
+    /// A read straight into the sink's storage, when both sides can; `None` to read through
+    /// a buffer instead (also after a transport error here: the buffered read then tells).
+    fn read_direct(&mut self, at: u64, n: u32) -> Result<Option<u32>> {
+        if !self.r.source.reads_by_dma() {
+            return Ok(None);
+        }
+        let ss = self.r.source.sector_size() as usize;
+        let Some(d) = self.r.sink.direct(at, n) else {
+            return Ok(None);
+        };
+        let shared = d.shared;
+        let good = match self.r.source.read(at, n, d.bytes) {
+            Ok(ReadOutcome::All) => n,
+            Ok(ReadOutcome::FailedAt(k)) => k.min(n),
+            Err(_) => return Ok(None),
+        };
+        if good > 0 {
+            self.r.sink.wrote_direct(at, &shared.prefix(good as usize * ss))?;
+        }
+        if good < n {
+            // What a failed read left there is not the disc's: unread sectors are zeros.
+            let zeros = vec![0u8; (n - good) as usize * ss];
+            self.r.sink.write(at + good as u64, &zeros)?;
+        }
+        Ok(Some(good))
     }
 
     fn all_phases(&mut self) -> Result<()> {

@@ -100,6 +100,9 @@ impl<T: Transport> SectorSource for AreaSource<'_, T> {
     fn sector_size(&self) -> u32 {
         self.drive.sector_size()
     }
+    fn reads_by_dma(&self) -> bool {
+        self.drive.reads_by_dma()
+    }
     fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome> {
         let ss = self.sector_size() as usize;
         let mut done = 0u32;
@@ -234,6 +237,11 @@ pub fn rip<T: Transport>(
     let fresh = map.count(Status::NonTried) == sectors;
     let mut file = FileSink::open(&files.work, ss, 0)?;
     file.set_sectors(sectors)?;
+    if mmc.reads_by_dma() {
+        // The drive's DMA then fills the work file's pages: no copy per sector (else the
+        // copies cost as much as a digest on a slow machine). Unmapped, writes copy.
+        file.map();
+    }
     let mut sink = HashingSinkOrNot::new(&mut file, ss, options.hash_while_reading && fresh);
     let mut source = AreaSource {
         drive: DriveSource {

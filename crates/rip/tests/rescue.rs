@@ -200,3 +200,106 @@ fn hanging_sector_times_out_then_resumes() {
     let src = std::fs::read(samples().join("libcdio/copying.iso")).unwrap();
     assert!(std::fs::read(&out).unwrap() == src[..64 * 2048]);
 }
+
+/// A source that says only the kernel writes its buffers (as SG_IO does), and scribbles on
+/// whatever a failed read leaves, as a half-finished DMA would.
+struct DmaLike<'a, 'm>(DriveSource<'m, &'a EmulatedDrive>);
+
+impl spindle_rip::rescue::SectorSource for DmaLike<'_, '_> {
+    fn sector_size(&self) -> u32 {
+        self.0.sector_size()
+    }
+    fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> spindle_rip::Result<spindle_rip::rescue::ReadOutcome> {
+        let r = self.0.read(first, count, buf)?;
+        if let spindle_rip::rescue::ReadOutcome::FailedAt(k) = r {
+            buf[k as usize * self.sector_size() as usize..].fill(0xee);
+        }
+        Ok(r)
+    }
+    fn reads_by_dma(&self) -> bool {
+        true
+    }
+}
+
+/// Counts how the rescue handed sectors to the file.
+struct Counting<'a> {
+    file: &'a mut FileSink,
+    direct: u32,
+    shared: u32,
+}
+
+impl spindle_rip::rescue::SectorSink for Counting<'_> {
+    fn write(&mut self, first: u64, data: &[u8]) -> spindle_rip::Result<()> {
+        self.file.write(first, data)
+    }
+    fn write_shared(&mut self, first: u64, data: &spindle_rip::buffers::SharedBuf) -> spindle_rip::Result<()> {
+        self.shared += 1;
+        self.file.write_shared(first, data)
+    }
+    fn direct(&mut self, first: u64, count: u32) -> Option<spindle_rip::rescue::Direct<'_>> {
+        self.file.direct(first, count)
+    }
+    fn wrote_direct(&mut self, first: u64, data: &spindle_rip::buffers::SharedBuf) -> spindle_rip::Result<()> {
+        self.direct += 1;
+        self.file.wrote_direct(first, data)
+    }
+}
+
+/// Reading straight into the mapped work file gives the file a buffered rescue gives: the
+/// sectors read, and zeros (not what a failed read left) where sectors failed.
+#[test]
+fn direct_reads_into_the_mapped_file_match_buffered_ones() {
+    let d = drive("libarchive/test_read_format_iso_rockridge.iso");
+    let dir = tempfile::tempdir().unwrap();
+    let sectors = 400u64;
+    let buffered = dir.path().join("buffered.iso");
+    d.faults().set(Faults::none().unreadable_range(100, 3).unreadable_range(250, 1));
+    let bad = rescue(&d, ReadMode::User, 0, sectors, &buffered, &dir.path().join("b.map"), None).unwrap();
+    assert_eq!(bad, vec![100, 101, 102, 250]);
+
+    let out = dir.path().join("direct.iso");
+    let mut mmc = Mmc::new(&d);
+    let mut source = DmaLike(DriveSource {
+        mmc: &mut mmc,
+        base: 0,
+        mode: ReadMode::User,
+    });
+    let mut file = FileSink::open(&out, 2048, 0).unwrap();
+    file.set_sectors(sectors).unwrap();
+    assert!(file.map());
+    let mut sink = Counting {
+        file: &mut file,
+        direct: 0,
+        shared: 0,
+    };
+    let mut map = RescueMap::new(0, sectors, 2048);
+    let summary = Rescue {
+        source: &mut source,
+        sink: &mut sink,
+        map: &mut map,
+        map_path: None,
+        options: RescueOptions {
+            cluster: 16,
+            ..RescueOptions::default()
+        },
+        cancel: None,
+        progress: None,
+    }
+    .run()
+    .unwrap();
+    assert_eq!(summary.bad, vec![100, 101, 102, 250]);
+    // Single-sector reads at odd sectors (trimming, scraping) are not page-aligned: buffered.
+    assert!(
+        sink.direct > 20 && sink.shared < 10,
+        "direct {} shared {}",
+        sink.direct,
+        sink.shared
+    );
+    file.sync().unwrap();
+    drop(file);
+    let (a, b) = (std::fs::read(&buffered).unwrap(), std::fs::read(&out).unwrap());
+    assert!(a == b, "the mapped file differs from the buffered one");
+    assert!(b[100 * 2048..103 * 2048].iter().all(|&x| x == 0));
+    let src = std::fs::read(samples().join("libarchive/test_read_format_iso_rockridge.iso")).unwrap();
+    assert!(b[..100 * 2048] == src[..100 * 2048]);
+}
