@@ -32,7 +32,7 @@ done
 # Through a real kernel: QEMU's ATAPI drive with a generated ISO (SPINDLE_RIP_BENCH_MB, default
 # 200 MB of random files made by xorriso) on -cdrom; in the guest, `dd if=/dev/sr0 bs=64k`
 # (to a tmpfs file and to /dev/null, page cache dropped first) against `spindle rip /dev/sr0
-# -o x.iso` (release build; with and without the hash log), best of 2, guest clock.
+# -o x.iso` (release build; with and without the hash log), best of 5, guest clock.
 # crates/vmtest/tests/rip_bench.rs (an ignored test) does the boot and prints the table.
 cargo test -q --release -p spindle-vmtest --test rip_bench -- --ignored --nocapture 2>&1 |
   sed -n '/^rip-bench/,/reading/p'

@@ -2,7 +2,7 @@
 //! it boots with a large disc): a generated ISO (`SPINDLE_RIP_BENCH_MB`, default 200 MB of
 //! random files, made by xorriso on the host) on QEMU's `-cdrom`; inside the guest,
 //! `dd if=/dev/sr0 bs=64k` (page cache dropped first) against `spindle rip /dev/sr0 -o x.iso`
-//! (release build; with and without the hash log), three rounds, each timed by the guest's clock and reported as VMTEST VALUE lines; the
+//! (release build; with and without the hash log), five rounds, each timed by the guest's clock and reported as VMTEST VALUE lines; the
 //! rip's ISO equals dd's copy.
 
 use spindle_vmtest::VmTest;
@@ -83,7 +83,7 @@ echo "sr0 queue: max_sectors_kb $(cat /sys/block/sr0/queue/max_sectors_kb) max_h
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 # Warm the host's page cache for QEMU's reads (both tools then read the same way).
 dd if=/dev/sr0 of=/dev/null bs=1M 2>/dev/null
-for run in 1 2 3; do
+for run in 1 2 3 4 5; do
   echo 3 > /proc/sys/vm/drop_caches
   t0=$(vmtest_now); dd if=/dev/sr0 of=/tmp/dd.iso bs=64k 2>/dev/null; t1=$(vmtest_now)
   vmtest_value dd-file-$run "$(secs $t0 $t1)"
@@ -101,7 +101,7 @@ for run in 1 2 3; do
   [ $rc = 0 ] || vmtest_fail rip-nohash-$run "exit $rc"
   vmtest_value rip-nohash-$run "$(secs $t0 $t1)"
   cat /tmp/rip.txt
-  [ $run = 3 ] || rm -f /tmp/x.iso
+  [ $run = 5 ] || rm -f /tmp/x.iso
 done
 dd if=/dev/sr0 of=/tmp/dd.iso bs=64k 2>/dev/null
 vmtest_check same cmp /tmp/x.iso /tmp/dd.iso
@@ -117,11 +117,11 @@ vmtest_check same cmp /tmp/x.iso /tmp/dd.iso
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("no value {k}"))
     };
-    let best = |a: &str| (1..=3).map(|i| v(&format!("{a}-{i}"))).fold(f64::INFINITY, f64::min);
+    let best = |a: &str| (1..=5).map(|i| v(&format!("{a}-{i}"))).fold(f64::INFINITY, f64::min);
     let (dd_file, dd_null, rip, read) = (best("dd-file"), best("dd-null"), best("rip"), best("rip-read"));
     let nohash = best("rip-nohash");
     let mbs = |s: f64| bytes as f64 / s / 1e6;
-    println!("rip-bench {mb} MB ISO ({bytes} bytes), -smp {smp}, best of 3, guest seconds:");
+    println!("rip-bench {mb} MB ISO ({bytes} bytes), -smp {smp}, best of 5, guest seconds:");
     println!("  dd bs=64k to a file   {dd_file:7.2} s  {:7.1} MB/s", mbs(dd_file));
     println!("  dd bs=64k to null     {dd_null:7.2} s  {:7.1} MB/s", mbs(dd_null));
     println!(
