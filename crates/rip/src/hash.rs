@@ -1,13 +1,13 @@
 //! CRC32, MD5 and SHA-1 of a stream of bytes, and the `<rom>` lines redump datfiles list per
 //! track file.
 
+use crate::chosen::{Crc, Sha1};
 use md5::{Digest as _, Md5};
-use sha1::Sha1;
 
 /// The three digests of one file, computed as its bytes go by.
 #[derive(Clone)]
 pub struct Hasher {
-    crc: crc32fast::Hasher,
+    crc: Crc,
     md5: Md5,
     sha1: Sha1,
     size: u64,
@@ -35,7 +35,7 @@ fn hex(b: &[u8]) -> String {
 impl Hasher {
     pub fn new() -> Hasher {
         Hasher {
-            crc: crc32fast::Hasher::new(),
+            crc: Crc::new(),
             md5: Md5::new(),
             sha1: Sha1::new(),
             size: 0,
@@ -84,7 +84,7 @@ impl Hasher {
 /// caller goes on reading while CRC32, MD5 and SHA-1 each keep up at their own pace.
 pub struct StreamHasher {
     feeds: Vec<std::sync::mpsc::Sender<crate::buffers::SharedBuf>>,
-    crc: std::thread::JoinHandle<crc32fast::Hasher>,
+    crc: std::thread::JoinHandle<Crc>,
     md5: std::thread::JoinHandle<Md5>,
     sha1: std::thread::JoinHandle<Sha1>,
     size: u64,
@@ -111,7 +111,7 @@ impl StreamHasher {
         let (md5_tx, md5_rx) = channel();
         let (sha1_tx, sha1_rx) = channel();
         Ok(StreamHasher {
-            crc: spawn("crc32", crc32fast::Hasher::new(), crc_rx, |h, d| h.update(d))?,
+            crc: spawn("crc32", Crc::new(), crc_rx, |h, d| h.update(d))?,
             md5: spawn("md5", Md5::new(), md5_rx, |h, d| h.update(d))?,
             sha1: spawn("sha1", Sha1::new(), sha1_rx, |h, d| h.update(d))?,
             feeds: vec![crc_tx, md5_tx, sha1_tx],

@@ -6,9 +6,12 @@
 //! hashes redump datfiles list ([`hash`]).
 
 pub mod buffers;
+pub mod chosen;
+pub mod crc32;
 pub mod devices;
 pub mod drive;
 mod error;
+pub mod fast_sha1;
 pub mod hash;
 pub mod hashing_sink;
 pub mod image;
