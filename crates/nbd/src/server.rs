@@ -229,7 +229,7 @@ impl Server {
         // Only on a loopback listener: its sockets inherit the choice from their start.
         // (Set on an accepted socket, it comes too late: a connection that began under BBR
         // stays paced.) Other listeners keep the system's choice, loopback peers included.
-        let loopback = listener.local_addr().map(|a| a.ip().is_loopback()).unwrap_or(false);
+        let loopback = listener.local_addr().map(|a| a.ip().to_canonical().is_loopback()).unwrap_or(false);
         if loopback {
             socket::set_congestion(listener.as_raw_fd(), &self.inner.config.loopback_congestion);
         }

@@ -131,11 +131,13 @@ impl MappedFile {
         if end > self.len {
             return None;
         }
-        // SAFETY: inside the mapping; exclusivity is the caller's promise.
-        let slice = unsafe { std::slice::from_raw_parts_mut(self.ptr.add(offset), len) };
+        // SAFETY: inside the mapping; exclusivity is the caller's promise. Both the slice
+        // and the handle come from the mapping's own pointer (not one from the other).
+        let p = unsafe { self.ptr.add(offset) };
+        let slice = unsafe { std::slice::from_raw_parts_mut(p, len) };
         let shared = SharedBuf {
             _owner: self.clone(),
-            ptr: slice.as_ptr(),
+            ptr: p,
             len,
         };
         Some((slice, shared))

@@ -117,16 +117,30 @@ impl FileSink {
     }
 
     /// Maps the file (as long as it is now: call after [`FileSink::set_sectors`]) so that
-    /// [`SectorSink::direct`] offers its page-aligned regions. False when it cannot be
-    /// mapped (then every write is a copy, as before).
+    /// [`SectorSink::direct`] offers its page-aligned regions. Only on tmpfs and ramfs:
+    /// there pages are never written back, whereas on a disk filesystem writeback may start
+    /// while a drive's DMA into a pinned page is still under way (checksumming filesystems
+    /// then fail their checksums). False when it is not mapped (every write is a copy).
     pub fn map(&mut self) -> bool {
+        use std::os::fd::AsRawFd;
+        const TMPFS_MAGIC: i64 = 0x0102_1994;
+        const RAMFS_MAGIC: i64 = 0x8584_58f6;
+        // SAFETY: an open fd and a zeroed statfs to fill.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        let memory = unsafe { libc::fstatfs(self.file.as_raw_fd(), &mut st) } == 0 && matches!(st.f_type as i64, TMPFS_MAGIC | RAMFS_MAGIC);
+        if !memory {
+            self.mapped = None;
+            return false;
+        }
         let len = self.file.metadata().map(|m| m.len()).unwrap_or(0);
         self.mapped = usize::try_from(len).ok().and_then(|len| MappedFile::map(&self.file, len).ok());
         self.mapped.is_some()
     }
 
-    /// Makes the file exactly `sectors` long (unread sectors read as zeros).
+    /// Makes the file exactly `sectors` long (unread sectors read as zeros). A mapping made
+    /// before is dropped (map again after this).
     pub fn set_sectors(&mut self, sectors: u64) -> Result<()> {
+        self.mapped = None;
         self.file
             .set_len(self.offset + sectors * self.sector_size)
             .map_err(|source| RipError::Io {
@@ -267,6 +281,18 @@ impl Rescue<'_, '_> {
     }
 }
 
+/// True when an error comes from the buffer itself (EFAULT somewhere in its chain).
+fn bad_buffer(e: &RipError) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        if x.downcast_ref::<std::io::Error>().and_then(|io| io.raw_os_error()) == Some(libc::EFAULT) {
+            return true;
+        }
+        cur = x.source();
+    }
+    false
+}
+
 impl Run<'_, '_, '_> {
     fn save(&mut self) -> Result<()> {
         self.saved = Instant::now();
@@ -344,7 +370,14 @@ impl Run<'_, '_, '_> {
         let good = match self.r.source.read(at, n, d.bytes) {
             Ok(ReadOutcome::All) => n,
             Ok(ReadOutcome::FailedAt(k)) => k.min(n),
-            Err(_) => return Ok(None),
+            Err(e) => {
+                // Part of the region may hold what the failed command moved: zeros again.
+                self.r.sink.write(at, &vec![0u8; n as usize * ss])?;
+                // Only a page the kernel could not fill (EFAULT: no space behind the
+                // mapping) is worth a second try through a buffer, whose write then names
+                // the problem; any other error stands (a unit attention is reported once).
+                return if bad_buffer(&e) { Ok(None) } else { Err(e) };
+            }
         };
         if good > 0 {
             self.r.sink.wrote_direct(at, &shared.prefix(good as usize * ss))?;

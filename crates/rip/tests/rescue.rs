@@ -250,7 +250,8 @@ impl spindle_rip::rescue::SectorSink for Counting<'_> {
 #[test]
 fn direct_reads_into_the_mapped_file_match_buffered_ones() {
     let d = drive("libarchive/test_read_format_iso_rockridge.iso");
-    let dir = tempfile::tempdir().unwrap();
+    // The work file is mapped only on a memory filesystem.
+    let dir = tempfile::tempdir_in("/dev/shm").unwrap();
     let sectors = 400u64;
     let buffered = dir.path().join("buffered.iso");
     d.faults().set(Faults::none().unreadable_range(100, 3).unreadable_range(250, 1));
@@ -267,6 +268,15 @@ fn direct_reads_into_the_mapped_file_match_buffered_ones() {
     let mut file = FileSink::open(&out, 2048, 0).unwrap();
     file.set_sectors(sectors).unwrap();
     assert!(file.map());
+    // On a disk filesystem (the target directory here, when it is one) it stays unmapped.
+    let disk = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("unmapped.iso");
+    let mut other = FileSink::open(&disk, 2048, 0).unwrap();
+    other.set_sectors(16).unwrap();
+    let fs = Command::new("stat").args(["-f", "-c", "%T"]).arg(&disk).output().unwrap();
+    let fs = String::from_utf8_lossy(&fs.stdout).trim().to_string();
+    assert_eq!(other.map(), fs == "tmpfs" || fs == "ramfs", "filesystem {fs}");
+    drop(other);
+    let _ = std::fs::remove_file(&disk);
     let mut sink = Counting {
         file: &mut file,
         direct: 0,
