@@ -392,17 +392,22 @@ impl Filesystem for TreeFs {
             && let Ok(Some(run)) = shown.fs.content_run(node, offset)
             && run.len >= size as u64
         {
+            // Counted before the reply goes out: the reader may see its data (and read the
+            // stats) before this thread runs again.
+            let st = &self.0.stats;
+            st.reads.fetch_add(1, Ordering::Relaxed);
+            st.bytes.fetch_add(size as u64, Ordering::Relaxed);
+            st.spliced.fetch_add(1, Ordering::Relaxed);
             match sp.reply(req.unique().0, run.file, run.offset, size as usize) {
                 Ok(()) => {
-                    let st = &self.0.stats;
-                    st.reads.fetch_add(1, Ordering::Relaxed);
-                    st.bytes.fetch_add(size as u64, Ordering::Relaxed);
-                    st.spliced.fetch_add(1, Ordering::Relaxed);
                     // Consumes fuser's reply object: the kernel refuses this second answer.
                     reply.error(Errno::EIO);
                     return;
                 }
                 Err(e) => {
+                    st.reads.fetch_sub(1, Ordering::Relaxed);
+                    st.bytes.fetch_sub(size as u64, Ordering::Relaxed);
+                    st.spliced.fetch_sub(1, Ordering::Relaxed);
                     if !self.0.splice_failed.swap(true, Ordering::Relaxed) {
                         log("a spliced read (answering with copies instead)", &e.0);
                     }
