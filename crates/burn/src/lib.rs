@@ -6,7 +6,7 @@
 //! single read, then reads each back and compares. [`boot::check`] says whether the written
 //! stick will boot. `docs/burn.md` has the rules and why.
 
-mod aligned;
+use spindle_disc::aligned;
 pub mod boot;
 pub mod device;
 mod error;

@@ -1,19 +1,11 @@
 //! The `spindle` binary end to end: real sample images, real peer tools (bchunk) as oracles.
 
+mod common;
+
+use common::{samples, spindle};
 use md5::{Digest, Md5};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
-}
-
-fn spindle(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(args)
-        .output()
-        .expect("run spindle")
-}
 
 fn text(o: &Output) -> (String, String) {
     (

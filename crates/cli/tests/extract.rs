@@ -3,15 +3,14 @@
 //! permission modes. Also `ls` and `cat` on the same images, and extraction through other
 //! image formats (a CUE/BIN).
 
+mod common;
+
+use common::samples;
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
-}
 
 /// Every file, directory and symlink under `root`: path → (kind, mode, md5 or link target).
 fn tree(root: &Path) -> BTreeMap<String, (char, u32, String)> {

@@ -4,20 +4,12 @@
 //! result equals an uninterrupted rip and the source; a SIGINT mid-rip (a slow drive makes the
 //! window) leaves a resumable map, and `--resume` gives the same result as an uninterrupted rip.
 
+mod common;
+
+use common::{samples, spindle};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
-}
-
-fn spindle(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(args)
-        .output()
-        .expect("run spindle")
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -4,13 +4,12 @@
 //! info --json`) and per-track hashes (`spindle verify --json`); the hash log lists the
 //! source's track hashes.
 
+mod common;
+
+use common::samples;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
-}
 
 fn spindle(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_spindle"))

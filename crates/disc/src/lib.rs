@@ -15,6 +15,7 @@
 //! are negative) and [`Msf`]s.
 
 pub mod addr;
+pub mod aligned;
 pub mod cdtext;
 pub mod companion;
 pub mod cuesheet;

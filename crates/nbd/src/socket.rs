@@ -54,32 +54,12 @@ impl Socket {
     }
     /// Sets SO_SNDBUF (best effort).
     pub fn set_send_buffer(&self, bytes: usize) {
-        let v = bytes.min(i32::MAX as usize) as libc::c_int;
-        // SAFETY: a valid fd and a pointer to an int of the given size.
-        unsafe {
-            libc::setsockopt(
-                self.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_SNDBUF,
-                (&v as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            );
-        }
+        set_int(self.as_raw_fd(), libc::SOL_SOCKET, libc::SO_SNDBUF, bytes);
     }
     /// Sets TCP_NOTSENT_LOWAT on a TCP socket (best effort; nothing for Unix sockets).
     pub fn set_notsent_lowat(&self, bytes: u32) {
         if let Socket::Tcp(s) = self {
-            let v = bytes.min(i32::MAX as u32) as libc::c_int;
-            // SAFETY: a valid fd and a pointer to an int of the given size.
-            unsafe {
-                libc::setsockopt(
-                    s.as_raw_fd(),
-                    libc::IPPROTO_TCP,
-                    libc::TCP_NOTSENT_LOWAT,
-                    (&v as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                );
-            }
+            set_int(s.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, bytes as usize);
         }
     }
     /// A description of the peer for log lines.
@@ -180,6 +160,21 @@ pub fn write_all_vectored<W: Write + ?Sized>(w: &mut W, parts: &[&[u8]]) -> io::
         }
     }
     Ok(())
+}
+
+/// Sets an int socket option (best effort), `value` capped at `i32::MAX`.
+fn set_int(fd: RawFd, level: libc::c_int, option: libc::c_int, value: usize) {
+    let v = value.min(i32::MAX as usize) as libc::c_int;
+    // SAFETY: a valid fd and a pointer to an int of the given size.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            option,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
 }
 
 /// Sets TCP_CONGESTION on a TCP socket (or listener) to the first of `names` the kernel

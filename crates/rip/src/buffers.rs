@@ -7,39 +7,10 @@
 //! Page alignment matters to SG_IO: the kernel maps an aligned buffer for the drive's DMA,
 //! and copies an unaligned one through a bounce buffer (ATAPI queues want 2048 bytes).
 
-use std::ops::{Deref, DerefMut};
+use spindle_disc::aligned::AlignedBuf;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
-
-const PAGE: usize = 4096;
-
-/// A fixed-size, page-aligned byte buffer.
-pub struct AlignedBuf {
-    storage: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl AlignedBuf {
-    pub fn new(len: usize) -> AlignedBuf {
-        let storage = vec![0u8; len + PAGE];
-        let start = (PAGE - storage.as_ptr() as usize % PAGE) % PAGE;
-        AlignedBuf { storage, start, len }
-    }
-}
-
-impl Deref for AlignedBuf {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.storage[self.start..self.start + self.len]
-    }
-}
-
-impl DerefMut for AlignedBuf {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.storage[self.start..self.start + self.len]
-    }
-}
 
 /// Read-only bytes of a pool buffer or of a mapped file, keeping their owner alive.
 #[derive(Clone)]
@@ -154,6 +125,8 @@ impl Drop for MappedFile {
 /// A few buffers of one size, taken in turn.
 pub struct BufferPool {
     bufs: Vec<Arc<AlignedBuf>>,
+    /// The size asked for (an [`AlignedBuf`] rounds up to whole pages).
+    len: usize,
     next: usize,
 }
 
@@ -162,6 +135,7 @@ impl BufferPool {
     pub fn new(count: usize, len: usize) -> BufferPool {
         BufferPool {
             bufs: (0..count.max(1)).map(|_| Arc::new(AlignedBuf::new(len))).collect(),
+            len,
             next: 0,
         }
     }
@@ -188,8 +162,11 @@ impl BufferPool {
     }
 
     /// Writable access to buffer `i` (taken with [`BufferPool::take`]).
-    pub fn get_mut(&mut self, i: usize) -> &mut AlignedBuf {
-        Arc::get_mut(&mut self.bufs[i]).expect("a taken buffer has no other holder")
+    pub fn get_mut(&mut self, i: usize) -> &mut [u8] {
+        let len = self.len;
+        &mut Arc::get_mut(&mut self.bufs[i])
+            .expect("a taken buffer has no other holder")
+            .as_mut_slice()[..len]
     }
 
     /// A handle on the first `len` bytes of buffer `i`.
@@ -197,8 +174,8 @@ impl BufferPool {
         let b = &self.bufs[i];
         SharedBuf {
             _owner: b.clone(),
-            ptr: b.as_ptr(),
-            len: len.min(b.len()),
+            ptr: b.as_slice().as_ptr(),
+            len: len.min(self.len),
         }
     }
 }
@@ -211,7 +188,7 @@ mod tests {
     fn buffers_are_aligned_and_reused_only_when_free() {
         let mut pool = BufferPool::new(2, 3 * 2048);
         let a = pool.take();
-        assert_eq!(pool.get_mut(a).as_ptr() as usize % PAGE, 0);
+        assert_eq!(pool.get_mut(a).as_ptr() as usize % spindle_disc::aligned::ALIGN, 0);
         assert_eq!(pool.get_mut(a).len(), 3 * 2048);
         pool.get_mut(a)[0] = 7;
         let held = pool.shared(a, 2048);

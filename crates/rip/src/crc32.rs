@@ -94,15 +94,7 @@ mod tests {
         let mut c = Crc32::new();
         c.update(b"123456789");
         assert_eq!(c.finalize(), 0xCBF4_3926, "the catalogue check value");
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let data: Vec<u8> = (0..5000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = crate::test_bytes(5000, 0x2545_F491_4F6C_DD1D);
         for len in (0..100).chain([1000, 4096, 4999, 5000]) {
             let want = crc32fast::hash(&data[..len]);
             let mut one = Crc32::new();

@@ -241,15 +241,7 @@ mod tests {
 
     #[test]
     fn matches_the_sha1_crate_on_every_length_and_split() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let data: Vec<u8> = (0..3000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect();
+        let data = crate::test_bytes(3000, 0x9E37_79B9_7F4A_7C15);
         for len in (0..200).chain([1000, 2047, 2048, 3000]) {
             let want = sha1::Sha1::digest(&data[..len]);
             for split in [0, 1, 63, 64, 65, len / 2] {

@@ -22,3 +22,16 @@ pub mod rip;
 
 pub use error::{Result, RipError};
 pub use map::{RescueMap, Status};
+
+/// Reproducible pseudo-random bytes for the unit tests (xorshift64).
+#[cfg(test)]
+pub(crate) fn test_bytes(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}

@@ -396,7 +396,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         sectors as f64 * 2048.0 / secs.max(1e-9) / one_x
     );
     let clean = ripped.bad.is_empty();
-    let followed = ripped.digest.clone().filter(|_| clean);
+    // Only a clean rip has one: a digest needs every sector, read once and in order.
+    let followed = ripped.digest.clone();
 
     timing("read");
     let disc = disc_from_rip(&ripped).context("describing the rip as a disc")?;

@@ -1,4 +1,5 @@
-//! Page-aligned buffers for `O_DIRECT` transfers.
+//! Page-aligned buffers for `O_DIRECT` transfers (spindle-burn) and SG_IO reads (spindle-rip:
+//! the kernel maps an aligned buffer for a drive's DMA, and copies an unaligned one).
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 
