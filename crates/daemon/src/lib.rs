@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod creds;
+pub mod limits;
 pub mod nbd;
 pub mod paths;
 pub mod protocol;
@@ -19,6 +20,7 @@ pub mod service;
 mod sharing;
 mod slots;
 pub mod state;
+mod strict_json;
 
 pub use slots::{DEFAULT_DRIVES, DriveReport, Drives, EjectTarget, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image};
 
@@ -53,6 +55,15 @@ pub enum DaemonError {
     Invalid(String),
     #[error("{}: password needed (encrypted image)", .0.display())]
     PasswordNeeded(PathBuf),
+    /// A limit of the daemon (too many connections or opens in flight): answered `busy`.
+    #[error("{0}")]
+    Limit(String),
+    /// An open that did not return in time: answered `timeout`.
+    #[error("{0}")]
+    TimedOut(String),
+    /// A `share` without TLS of a disc other local users cannot read.
+    #[error("{0}")]
+    PrivateDisc(String),
     #[error("another spindle daemon is running on {}", .0.display())]
     AlreadyRunning(PathBuf),
 }

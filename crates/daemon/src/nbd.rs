@@ -179,12 +179,19 @@ pub struct DriveCatalog {
     /// Only this drive, and only while it holds a disc this uid loaded (root: any disc):
     /// a `spindle share` of one drive. `None`: every drive (the daemon's private socket).
     only: Option<(u32, u32)>,
+    /// Serve only discs every local user could read ([`crate::sharing::readable_by_all`]): a
+    /// share that authenticates no client, not said `--public`.
+    public_only: bool,
 }
 
 impl DriveCatalog {
     /// Every drive.
     pub fn all(table: Arc<Table>) -> DriveCatalog {
-        DriveCatalog { table, only: None }
+        DriveCatalog {
+            table,
+            only: None,
+            public_only: false,
+        }
     }
 
     /// One drive, for the user who shared it: after an eject, a disc someone else loads
@@ -193,7 +200,13 @@ impl DriveCatalog {
         DriveCatalog {
             table,
             only: Some((drive, uid)),
+            public_only: false,
         }
+    }
+
+    /// The same, serving only discs every local user could read.
+    pub fn public_only(self) -> DriveCatalog {
+        DriveCatalog { public_only: true, ..self }
     }
 
     fn serves(&self, drive: u32) -> bool {
@@ -214,7 +227,18 @@ impl DriveCatalog {
             .into_iter()
             .filter(|(n, _)| self.serves(*n))
             .filter_map(|(n, d)| d.map(|d| (n, d)))
+            .filter(|(n, d)| !self.public_only || self.readable_by_all(*n, d))
             .collect()
+    }
+
+    fn readable_by_all(&self, drive: u32, disc: &Disc) -> bool {
+        match crate::sharing::readable_by_all(disc) {
+            Ok(()) => true,
+            Err(why) => {
+                eprintln!("spindle-daemon: drive {drive}: not served on its share without TLS-PSK: {why}");
+                false
+            }
+        }
     }
 }
 

@@ -3,11 +3,15 @@
 //! A line longer than [`MAX_LINE`] is answered `too_long` and skipped to its newline; bad
 //! JSON, unknown commands and bad arguments get an error reply and the connection goes on;
 //! a client that closes in the middle of a line gets an `incomplete` reply (if it still
-//! reads) and its thread ends. Reads time out after [`IDLE_TIMEOUT`], so idle clients cost
-//! a sleeping thread each and no more; they never hold the drives lock.
+//! reads) and its thread ends. A connection waits at most [`Limits::idle_timeout`] between
+//! requests and [`Limits::line_timeout`] from a line's first byte to its newline (a deadline
+//! for the whole line, not per read), so idle or trickling clients cost a sleeping thread
+//! each, for a bounded time, and never hold the drives lock. How many connections each user
+//! may hold, and file opens in flight, is [`crate::limits`]'s business.
 
 use crate::DaemonError;
-use crate::creds::{self, User};
+use crate::creds::User;
+use crate::limits::{self, Budget, Limits, Permit};
 use crate::nbd::DriveCatalog;
 use crate::protocol::{self, Command, MAX_LINE, code};
 use crate::sharing::{LocalNbd, Share};
@@ -18,14 +22,9 @@ use spindle_nbd::Catalog;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-/// How long a connection may stay silent (or stall inside a line) before it is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// Connections served at once; more are answered `busy` and closed.
-pub const MAX_CLIENTS: usize = 1024;
 
 /// What every client thread shares.
 pub struct Shared {
@@ -34,7 +33,11 @@ pub struct Shared {
     pub raw: Option<PathBuf>,
     pub last_request: Mutex<Instant>,
     pub stop: Arc<AtomicBool>,
-    pub clients: AtomicUsize,
+    pub limits: Limits,
+    /// Connections being served, per uid.
+    pub clients: Arc<Budget>,
+    /// File opens in flight (images, TLS files), per uid.
+    pub opens: Arc<Budget>,
     /// The NBD socket of every drive (`None`: it could not be bound).
     pub nbd: Mutex<Option<LocalNbd>>,
     /// `spindle share`s, at most one per drive.
@@ -92,10 +95,33 @@ enum Line {
     Failed,
 }
 
-fn read_line(r: &mut impl BufRead) -> Line {
+/// When a line must be complete: [`Limits::idle_timeout`] after `since` (the previous reply,
+/// or the connection), and [`Limits::line_timeout`] after its first byte, whichever is first.
+struct Deadlines {
+    since: Instant,
+    idle: Duration,
+    line: Duration,
+}
+
+impl Deadlines {
+    fn deadline(&self, first_byte: Option<Instant>) -> Instant {
+        let idle = self.since + self.idle;
+        first_byte.map_or(idle, |f| idle.min(f + self.line))
+    }
+}
+
+/// Reads one line; `set_timeout` arms the next read's timeout (the time left before the
+/// deadline).
+fn read_line<R: BufRead>(r: &mut R, d: &Deadlines, mut set_timeout: impl FnMut(&mut R, Duration)) -> Line {
     let mut line = Vec::new();
     let mut too_long = false;
+    let mut first_byte = None;
     loop {
+        let left = d.deadline(first_byte).saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Line::Timeout;
+        }
+        set_timeout(r, left.max(Duration::from_millis(1)));
         let buf = match r.fill_buf() {
             Ok(b) => b,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -105,6 +131,7 @@ fn read_line(r: &mut impl BufRead) -> Line {
         if buf.is_empty() {
             return if line.is_empty() && !too_long { Line::Eof } else { Line::Partial };
         }
+        first_byte.get_or_insert_with(Instant::now);
         let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
             Some(i) => (&buf[..i], Some(i + 1)),
             None => (buf, None),
@@ -131,27 +158,26 @@ fn send(w: &mut UnixStream, v: &Value) -> bool {
     w.write_all(s.as_bytes()).is_ok()
 }
 
-/// Serves one connection until it closes.
-pub fn serve(stream: UnixStream, shared: Arc<Shared>) {
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+/// Serves one connection of `user` (holding its connection `permit`) until it closes.
+pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>) {
+    let _permit = permit;
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let mut w = match stream.try_clone() {
         Ok(w) => w,
         Err(_) => return,
     };
-    let user = match creds::peer(&stream) {
-        Ok(u) => u,
-        Err(e) => {
-            send(
-                &mut w,
-                &protocol::error(&Value::Null, code::FAILED, &format!("cannot read peer credentials: {e}")),
-            );
-            return;
-        }
-    };
     let mut r = BufReader::with_capacity(64 * 1024, stream);
+    let mut d = Deadlines {
+        since: Instant::now(),
+        idle: shared.limits.idle_timeout,
+        line: shared.limits.line_timeout,
+    };
+    let set = |r: &mut BufReader<UnixStream>, t: Duration| {
+        let _ = r.get_ref().set_read_timeout(Some(t));
+    };
     loop {
-        match read_line(&mut r) {
+        match read_line(&mut r, &d, set) {
+            // Blank lines are no request: they do not restart the idle time.
             Line::Request(line) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Line::Request(line) => {
                 shared.touch();
@@ -161,6 +187,7 @@ pub fn serve(stream: UnixStream, shared: Arc<Shared>) {
                 if !send(&mut w, &reply) {
                     return;
                 }
+                d.since = Instant::now();
             }
             Line::TooLong => {
                 shared.touch();
@@ -168,6 +195,7 @@ pub fn serve(stream: UnixStream, shared: Arc<Shared>) {
                 if !send(&mut w, &protocol::error(&Value::Null, code::TOO_LONG, &msg)) {
                     return;
                 }
+                d.since = Instant::now();
             }
             Line::Partial => {
                 send(
@@ -177,10 +205,12 @@ pub fn serve(stream: UnixStream, shared: Arc<Shared>) {
                 return;
             }
             Line::Timeout => {
-                send(
-                    &mut w,
-                    &protocol::error(&Value::Null, code::TIMEOUT, "no complete request in time; closing"),
+                let msg = format!(
+                    "no complete request in time (at most {} s between requests, {} s for one line); closing",
+                    d.idle.as_secs_f64(),
+                    d.line.as_secs_f64()
                 );
+                send(&mut w, &protocol::error(&Value::Null, code::TIMEOUT, &msg));
                 return;
             }
             Line::Eof | Line::Failed => return,
@@ -193,6 +223,9 @@ fn failure(id: &Value, e: &DaemonError) -> Value {
         DaemonError::PasswordNeeded(_) => code::PASSWORD_NEEDED,
         DaemonError::Denied(_) => code::DENIED,
         DaemonError::Invalid(_) => code::BAD_REQUEST,
+        DaemonError::Limit(_) => code::BUSY,
+        DaemonError::TimedOut(_) => code::TIMEOUT,
+        DaemonError::PrivateDisc(_) => code::PRIVATE_DISC,
         _ => code::FAILED,
     };
     protocol::error(id, c, &e.full_message())
@@ -221,7 +254,7 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             "pid": std::process::id(),
         }),
         Command::Mount(a) => {
-            let img = slots::open_image(user, &a.image, a.password)?;
+            let img = open_image(shared, user, &a.image, a.password)?;
             let req = LoadRequest {
                 drive: a.drive,
                 at: a.at,
@@ -246,7 +279,7 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             })
         }
         Command::Load(a) => {
-            let img = slots::open_image(user, &a.image, a.password)?;
+            let img = open_image(shared, user, &a.image, a.password)?;
             let mut d = shared.drives();
             d.load(user, a.drive, img)?;
             let r = d.report().swap_remove(a.drive as usize);
@@ -273,6 +306,12 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             })
         }
         Command::Count { n } => {
+            if !limits::privileged(user.uid) {
+                return Err(DaemonError::Denied(format!(
+                    "only root or the daemon's own user (uid {}) may change the drive count",
+                    User::current().uid
+                )));
+            }
             let mut d = shared.drives();
             d.set_count(n)?;
             json!({"count": d.count()})
@@ -288,6 +327,15 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             shared.stop.store(true, Ordering::SeqCst);
             json!({})
         }
+    })
+}
+
+/// Opens an image for `user` on a bounded worker (see [`crate::limits`]).
+fn open_image(shared: &Shared, user: &User, image: &std::path::Path, password: Option<String>) -> crate::Result<slots::Opened> {
+    let (u, p) = (user.clone(), image.to_path_buf());
+    let what = image.display().to_string();
+    limits::bounded(&shared.opens, shared.limits.open_timeout, user, &what, move || {
+        slots::open_image(&u, &p, password)
     })
 }
 
@@ -307,12 +355,40 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
             return Err(DaemonError::Denied(format!("drive {} belongs to uid {owner}", a.drive)));
         }
     }
+    if a.tls_psk.is_none() && !a.public {
+        refuse_private(shared, user, a.drive)?;
+    }
     let spec = SavedShare {
         share: a,
         owner: user.clone(),
     };
     let s = start_share(shared, spec)?;
     Ok(json!({"drive": s.drive, "address": s.addr.to_string(), "tls": s.tls, "uris": s.uris}))
+}
+
+/// Refuses a share that authenticates no client (no TLS, or an X.509 certificate only) of a
+/// drive holding a disc other local users cannot read. (A disc loaded later is checked
+/// again when a client asks for it: [`DriveCatalog::public_only`].)
+fn refuse_private(shared: &Shared, user: &User, drive: u32) -> crate::Result<()> {
+    use spindle_fuse::DriveTable;
+    let table = shared.drives().table();
+    let disc = table.drives().into_iter().find(|(n, _)| *n == drive).and_then(|(_, d)| d);
+    let Some(disc) = disc else { return Ok(()) };
+    let image = disc.source.path.clone();
+    let checked = limits::bounded(
+        &shared.opens,
+        shared.limits.open_timeout,
+        user,
+        &image.display().to_string(),
+        move || Ok(crate::sharing::readable_by_all(&disc)),
+    )?;
+    match checked {
+        Ok(()) => Ok(()),
+        Err(why) => Err(DaemonError::PrivateDisc(format!(
+            "drive {drive} holds {}, which other local users cannot read ({why}): a share without TLS-PSK would hand it to any of them; give --tls-psk FILE (`spindle share` makes one when no TLS option is given) or --public",
+            image.display()
+        ))),
+    }
 }
 
 /// What a started share reports.
@@ -346,7 +422,13 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
     // lock, where a share of the same drive started meanwhile is caught.
     let drive = spec.share.drive;
     not_shared(&shared.shares(), drive)?;
-    let tls = crate::sharing::load_tls(&spec)?;
+    let tls = {
+        let (owner, what) = (spec.owner.clone(), format!("drive {drive}: the share's TLS files"));
+        let loaded = spec.clone();
+        limits::bounded(&shared.opens, shared.limits.open_timeout, &owner, &what, move || {
+            crate::sharing::load_tls(&loaded)
+        })?
+    };
     let table = shared.drives().table();
     let s = crate::sharing::start_share(table, &spec, tls)?;
     // Saved with the port bound, so that a port-0 share comes back on the same port.
@@ -409,8 +491,13 @@ mod tests {
     fn lines(input: &[u8]) -> Vec<String> {
         let mut r = BufReader::with_capacity(16, input);
         let mut out = Vec::new();
+        let d = Deadlines {
+            since: Instant::now(),
+            idle: Duration::from_secs(60),
+            line: Duration::from_secs(60),
+        };
         loop {
-            match read_line(&mut r) {
+            match read_line(&mut r, &d, |_, _| {}) {
                 Line::Request(l) => out.push(String::from_utf8(l).unwrap()),
                 Line::TooLong => out.push("<long>".into()),
                 Line::Partial => out.push("<partial>".into()),
@@ -421,6 +508,26 @@ mod tests {
                 return out;
             }
         }
+    }
+
+    #[test]
+    fn the_line_deadline_counts_from_the_first_byte_and_the_idle_one_from_the_reply() {
+        let now = Instant::now();
+        let d = Deadlines {
+            since: now,
+            idle: Duration::from_secs(120),
+            line: Duration::from_secs(10),
+        };
+        assert_eq!(d.deadline(None), now + Duration::from_secs(120));
+        assert_eq!(d.deadline(Some(now + Duration::from_secs(5))), now + Duration::from_secs(15));
+        assert_eq!(d.deadline(Some(now + Duration::from_secs(115))), now + Duration::from_secs(120));
+        // A reader past its deadline is not read again.
+        let past = Deadlines {
+            since: now - Duration::from_secs(200),
+            ..d
+        };
+        let mut r = BufReader::new(&b"{}\n"[..]);
+        assert!(matches!(read_line(&mut r, &past, |_, _| {}), Line::Timeout));
     }
 
     #[test]

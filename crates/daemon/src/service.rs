@@ -13,9 +13,10 @@
 //! * At start: stale mounts a killed predecessor left (saved mount points, anything under
 //!   the runtime dir) are detached, then the saved drives are restored.
 
-use crate::server::{self, MAX_CLIENTS, Shared};
+use crate::limits::{Budget, Limits};
+use crate::server::{self, Shared};
 use crate::state::SavedState;
-use crate::{DaemonError, Drives, Result, paths, protocol};
+use crate::{DaemonError, Drives, Result, creds, paths, protocol};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
@@ -35,6 +36,8 @@ pub struct Config {
     pub socket: Option<PathBuf>,
     /// Exit after this long without drives or requests.
     pub idle_exit: Option<Duration>,
+    /// Connections, request time and opens in flight (docs/daemon.md, "Limits").
+    pub limits: Limits,
 }
 
 /// Keeps glibc's trim and mmap thresholds at their defaults (128 KiB) for good. Left alone,
@@ -153,7 +156,19 @@ pub fn run(cfg: &Config) -> Result<()> {
         raw: raw_mount.as_ref().map(|m| m.path().to_path_buf()),
         last_request: Mutex::new(Instant::now()),
         stop: stop.clone(),
-        clients: Default::default(),
+        clients: Budget::new(
+            "connections",
+            cfg.limits.max_clients_per_user,
+            cfg.limits.max_clients,
+            cfg.limits.reserved_clients,
+        ),
+        opens: Budget::new(
+            "file opens",
+            cfg.limits.max_opens_per_user,
+            cfg.limits.max_opens,
+            cfg.limits.max_opens.div_ceil(4),
+        ),
+        limits: cfg.limits.clone(),
         nbd: Mutex::new(nbd),
         shares: Default::default(),
     });
@@ -197,25 +212,41 @@ pub fn run(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
+/// Accepts every pending connection. Nothing here blocks: the peer's credentials come from
+/// the kernel, a refusal is written to the new socket while it is still non-blocking (a
+/// client that does not read it loses it), and the connection is served on its own thread.
 fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
     loop {
         match listener.accept() {
-            Ok((stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                if shared.clients.load(Ordering::SeqCst) >= MAX_CLIENTS {
-                    let mut s = stream;
-                    let v = protocol::error(&serde_json::Value::Null, protocol::code::BUSY, "too many clients; try again");
-                    let _ = writeln!(s, "{v}");
+            Ok((mut stream, _)) => {
+                let refuse = |s: &mut UnixStream, code: &str, msg: &str| {
+                    let v = protocol::error(&serde_json::Value::Null, code, msg);
+                    let _ = s.write_all(format!("{v}\n").as_bytes());
+                };
+                // accept(2) on Linux does not pass O_NONBLOCK on; set it for the refusals.
+                let _ = stream.set_nonblocking(true);
+                let user = match creds::peer(&stream) {
+                    Ok(u) => u,
+                    Err(e) => {
+                        refuse(&mut stream, protocol::code::FAILED, &format!("cannot read peer credentials: {e}"));
+                        continue;
+                    }
+                };
+                let permit = match shared.clients.take(user.uid) {
+                    Ok(p) => p,
+                    Err(msg) => {
+                        refuse(&mut stream, protocol::code::BUSY, &msg);
+                        continue;
+                    }
+                };
+                if stream.set_nonblocking(false).is_err() {
                     continue;
                 }
-                shared.clients.fetch_add(1, Ordering::SeqCst);
                 let sh = shared.clone();
-                let spawned = std::thread::Builder::new().name("spindle-client".into()).spawn(move || {
-                    server::serve(stream, sh.clone());
-                    sh.clients.fetch_sub(1, Ordering::SeqCst);
-                });
+                let spawned = std::thread::Builder::new()
+                    .name("spindle-client".into())
+                    .spawn(move || server::serve(stream, user, permit, sh));
                 if spawned.is_err() {
-                    shared.clients.fetch_sub(1, Ordering::SeqCst);
                     log("cannot start a client thread");
                 }
             }

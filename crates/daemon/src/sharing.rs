@@ -125,7 +125,11 @@ pub fn start_share(table: Arc<Table>, saved: &SavedShare, tls: Option<TlsMode>) 
         tls: tls.unwrap_or(TlsMode::None),
         ..ServerConfig::default()
     };
-    let server = Server::new(Arc::new(DriveCatalog::shared(table, spec.drive, saved.owner.uid)), config);
+    let mut catalog = DriveCatalog::shared(table, spec.drive, saved.owner.uid);
+    if spec.tls_psk.is_none() && !spec.public {
+        catalog = catalog.public_only();
+    }
+    let server = Server::new(Arc::new(catalog), config);
     let s = server.clone();
     let thread = std::thread::Builder::new()
         .name(format!("spindle-share-{}", spec.drive))
@@ -143,6 +147,40 @@ pub fn start_share(table: Arc<Table>, saved: &SavedShare, tls: Option<TlsMode>) 
             thread: Some(thread),
         },
     })
+}
+
+/// Whether every local user could read the disc's files: each file the disc reads (and the
+/// one named) readable by others (`o+r`), and every directory above it searchable by others
+/// (`o+x`), after resolving symbolic links. `Err`: the first that is not, and why. A share
+/// that authenticates no client serves only such discs, unless the sharer said `--public`.
+pub fn readable_by_all(disc: &spindle_disc::Disc) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut files = vec![disc.source.path.clone()];
+    files.extend(disc.source.files.iter().cloned());
+    files.sort();
+    files.dedup();
+    for f in &files {
+        let real = f.canonicalize().map_err(|e| format!("{}: {e}", f.display()))?;
+        let meta = std::fs::metadata(&real).map_err(|e| format!("{}: {e}", real.display()))?;
+        if meta.mode() & 0o004 == 0 {
+            return Err(format!(
+                "{}: mode {:o}, not readable by others",
+                real.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+        for dir in real.ancestors().skip(1) {
+            let meta = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            if meta.mode() & 0o001 == 0 {
+                return Err(format!(
+                    "directory {}: mode {:o}, not searchable by others",
+                    dir.display(),
+                    meta.mode() & 0o7777
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The TLS configuration a `share` asks for, its files read with the user's rights (a root

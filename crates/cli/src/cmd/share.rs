@@ -1,11 +1,16 @@
-//! `spindle share DRIVE --listen HOST:PORT [--tls-cert CERT --tls-key KEY | --tls-psk FILE]`:
-//! the daemon serves the drive's NBD exports (`drive<N>`, `drive<N>.raw`) on a TCP address.
-//! Off loopback, TLS is required. `--stop` ends the share.
+//! `spindle share DRIVE --listen HOST:PORT [--tls-cert CERT --tls-key KEY | --tls-psk FILE |
+//! --public]`: the daemon serves the drive's NBD exports (`drive<N>`, `drive<N>.raw`) on a TCP
+//! address. Off loopback, TLS is required. A disc other local users cannot read is shared only
+//! with TLS-PSK or `--public`: without any TLS option, this command then makes a key file
+//! only its user can read and shares with it (see [`psk`]). `--stop` ends the share.
+
+mod psk;
 
 use super::daemon::{absolute, connect};
 use anyhow::{Result, bail};
 use clap::Parser;
 use serde_json::json;
+use spindle_daemon::protocol::code;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,8 +30,11 @@ pub struct Args {
     /// TLS with pre-shared keys: a file of `identity:hexkey` lines (as `psktool` writes).
     #[arg(long, value_name = "FILE")]
     tls_psk: Option<PathBuf>,
+    /// Serve the disc to anyone who can connect, even if other users cannot read its image.
+    #[arg(long, conflicts_with = "tls_psk")]
+    public: bool,
     /// Stop sharing the drive.
-    #[arg(long, conflicts_with_all = ["listen", "tls_cert", "tls_key", "tls_psk"])]
+    #[arg(long, conflicts_with_all = ["listen", "tls_cert", "tls_key", "tls_psk", "public"])]
     stop: bool,
 }
 
@@ -41,18 +49,37 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bail!("--listen HOST:PORT is required")
     };
     let abs = |p: Option<PathBuf>| p.map(|p| absolute(&p)).transpose();
-    let reply = c.request(
-        "share",
-        json!({
-            "drive": a.drive,
-            "listen": listen,
-            "tls_cert": abs(a.tls_cert)?,
-            "tls_key": abs(a.tls_key)?,
-            "tls_psk": abs(a.tls_psk)?,
-        }),
-    )?;
-    for uri in reply["uris"].as_array().into_iter().flatten() {
-        println!("{}", uri.as_str().unwrap_or_default());
+    let mut req = json!({
+        "drive": a.drive,
+        "listen": listen,
+        "tls_cert": abs(a.tls_cert.clone())?,
+        "tls_key": abs(a.tls_key.clone())?,
+        "tls_psk": abs(a.tls_psk.clone())?,
+        "public": a.public,
+    });
+    let no_tls_asked = a.tls_cert.is_none() && a.tls_psk.is_none() && !a.public;
+    let (reply, made) = match c.request("share", req.clone()) {
+        Err(e) if e.code() == Some(code::PRIVATE_DISC) && no_tls_asked => {
+            // A private disc and no TLS option: share it with a key made for it.
+            let file = psk::make(a.drive)?;
+            req["tls_psk"] = json!(file);
+            (c.request("share", req)?, Some(file))
+        }
+        r => (r?, None),
+    };
+    let uris: Vec<&str> = reply["uris"].as_array().into_iter().flatten().filter_map(|u| u.as_str()).collect();
+    match made {
+        None => {
+            for uri in uris {
+                println!("{uri}");
+            }
+        }
+        Some(file) => {
+            for uri in &uris {
+                println!("{}", psk::client_uri(uri, &file));
+            }
+            psk::explain(a.drive, reply["address"].as_str().unwrap_or("HOST:PORT"), &file);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
