@@ -25,7 +25,7 @@ fn is_root() -> bool {
 /// A root daemon with short deadlines, for tests.
 fn daemon(extra: &[&str]) -> Env {
     let mut env = Env::new(300);
-    let mut args = vec!["--line-timeout", "2", "--idle-timeout", "20", "--open-timeout", "3"];
+    let mut args = vec!["--line-timeout", "2", "--idle-timeout", "60", "--open-timeout", "3"];
     args.extend_from_slice(extra);
     env.start_daemon(&args);
     env
@@ -95,6 +95,8 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
     let connected = flood.iter().filter(|c| c.is_ok()).count();
     let mut refused = 0;
     let mut held = 0;
+    // Every connection stays open until the end of the test.
+    let mut kept = Vec::new();
     for c in flood.into_iter().flatten() {
         c.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
         let mut r = BufReader::new(c);
@@ -107,6 +109,7 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
             }
             _ => held += 1,
         }
+        kept.push(r);
     }
     eprintln!("flood: {connected} connected, {refused} refused busy, {held} held");
     // The default cap per user is 32; the tricklers hold 3 of them.
@@ -118,6 +121,12 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
     eprintln!("alice's `spindle drives` with the flood connected: {took:?}");
     env.ok(&["drives"]);
     assert!(threads(pid) < 100, "daemon has {} threads", threads(pid));
+    // Mallory's own next command is refused, with the reason (her held connections topped
+    // up first: the tricklers may be gone by now).
+    let top_up = mallory.connect(&env.socket(), 5);
+    let o = mallory.spindle(&env, &["drives"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("connections in progress (at most 32 per user)"), "{}", text(&o));
 
     // The tricklers are cut off by the line deadline (2 s), in the middle of their lines.
     for t in &mut tricklers {
@@ -135,6 +144,7 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
     let sent = trickle.join().unwrap();
     assert!(sent >= 3, "the tricklers sent {sent} bytes");
     drives_answered(&env, &alice);
+    drop((kept, top_up));
 }
 
 #[test]

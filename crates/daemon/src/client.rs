@@ -84,9 +84,11 @@ impl Client {
             return Err(ClientError::Protocol("the daemon closed the connection".into()));
         }
         let v: Value = serde_json::from_str(&reply).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        if v.get("id") != Some(&json!(id)) {
+        let refusal = v.get("id") == Some(&Value::Null) && v.get("ok") == Some(&Value::Bool(false));
+        if v.get("id") != Some(&json!(id)) && !refusal {
             return Err(ClientError::Protocol(format!("reply to another request: {reply}")));
         }
+        // A refusal of the connection or of the line (`busy`, `timeout`...) carries no id.
         if v.get("ok") == Some(&Value::Bool(true)) {
             Ok(v)
         } else {

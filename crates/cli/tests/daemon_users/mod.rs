@@ -8,6 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 /// A user that exists for one test.
@@ -27,14 +29,31 @@ fn id(flag: &str, name: &str) -> u32 {
 }
 
 impl TestUser {
-    /// A new user `sp<tag><pid>` with its own group and a home under `env`'s directory.
+    /// A new user `sp<tag><pid>x<n>` with its own group and a home under `env`'s directory.
     pub fn new(env: &Env, tag: &str) -> TestUser {
-        let name = format!("sp{tag}{}", std::process::id());
-        let o = Command::new("useradd")
-            .args(["--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", &name])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "useradd {name}: {}", String::from_utf8_lossy(&o.stderr));
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        // One useradd at a time in this process; another process holding the passwd or group
+        // lock makes it fail with exit 1 or 10: then try again.
+        static SERIAL: Mutex<()> = Mutex::new(());
+        let name = format!("sp{tag}{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tries = 0;
+        loop {
+            let o = Command::new("useradd")
+                .args(["--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", &name])
+                .output()
+                .unwrap();
+            if o.status.success() {
+                break;
+            }
+            tries += 1;
+            assert!(
+                matches!(o.status.code(), Some(1 | 10)) && tries < 50,
+                "useradd {name}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
         // From here on the guard deletes it.
         let mut u = TestUser {
             uid: 0,
@@ -97,9 +116,17 @@ impl TestUser {
 impl Drop for TestUser {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.home);
-        let o = Command::new("userdel").arg(&self.name).output();
-        if !o.as_ref().is_ok_and(|o| o.status.success()) {
-            eprintln!("userdel {}: {o:?}", self.name);
+        for _ in 0..50 {
+            let o = Command::new("userdel").arg(&self.name).output();
+            match o {
+                Ok(o) if o.status.success() => return,
+                // 1, 10: the passwd or group file is locked by another process.
+                Ok(o) if matches!(o.status.code(), Some(1 | 10)) => std::thread::sleep(Duration::from_millis(200)),
+                o => {
+                    eprintln!("userdel {}: {o:?}", self.name);
+                    return;
+                }
+            }
         }
     }
 }
