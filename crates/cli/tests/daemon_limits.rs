@@ -224,6 +224,82 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
     let _w = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
 }
 
+/// Resumes a stopped process when dropped (so that a failing test leaves nothing stopped;
+/// the Env guard then kills it).
+struct Resume(i32);
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        // SAFETY: plain kill(2) of a daemon this test started.
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
+#[test]
+fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
+    if !is_root() {
+        eprintln!("skipped: needs root (a root daemon and throwaway users)");
+        return;
+    }
+    let env = daemon(&[]);
+    let pid = env.daemon_pid().expect("daemon pid");
+    let mallory = TestUser::new(&env, "hang");
+    let alice = TestUser::new(&env, "alice");
+
+    // A filesystem that stops answering, as a hung NFS server would: a second daemon's FUSE
+    // mount (open to all users), its daemon stopped with SIGSTOP. Any lookup under it waits.
+    let mut other = Env::new(300);
+    other.start_daemon(&[]);
+    let iso = sample("libcdio/joliet.iso");
+    let at = PathBuf::from(other.ok(&["mount", iso.to_str().unwrap(), "--allow-other"]).trim());
+    let listed = mallory.run(&env, "ls", &[at.to_str().unwrap()]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let other_pid = other.daemon_pid().expect("second daemon pid");
+    // SAFETY: plain kill(2) of the daemon this test started.
+    assert_eq!(unsafe { libc::kill(other_pid, libc::SIGSTOP) }, 0);
+    let _resume = Resume(other_pid);
+
+    // 40 mounts of images under it, each a name never looked up (no cached entry).
+    let conns: Vec<UnixStream> = mallory.connect(&env.socket(), 8).into_iter().map(Result::unwrap).collect();
+    for (i, c) in conns.iter().enumerate() {
+        let mut w = c.try_clone().unwrap();
+        for j in 0..5 {
+            let image = at.join(format!("hung-{i}-{j}.iso"));
+            let req = serde_json::json!({"v":1,"id": i * 5 + j,"cmd":"mount","image": image});
+            w.write_all(format!("{req}\n").as_bytes()).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let took = drives_answered(&env, &alice);
+    eprintln!("alice's `spindle drives` with opens hung on a stopped filesystem: {took:?}");
+    let o = alice.spindle(&env, &["mount", iso.to_str().unwrap()]);
+    assert!(o.status.success(), "alice could not mount: {}", text(&o));
+    assert!(alice.spindle(&env, &["eject", "--all"]).status.success());
+
+    let mut codes = std::collections::BTreeMap::<String, usize>::new();
+    for c in &conns {
+        let mut r = BufReader::new(c.try_clone().unwrap());
+        for _ in 0..5 {
+            let v = reply(&mut r).expect("a hung mount was not answered");
+            assert_eq!(v["ok"], false, "{v}");
+            *codes.entry(v["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+        }
+    }
+    eprintln!("replies to the hung mounts: {codes:?}, daemon threads: {}", threads(pid));
+    // Four opens of hers hang (her open limit), answered `timeout`; the rest `busy`.
+    assert_eq!(codes.get("timeout"), Some(&4), "{codes:?}");
+    assert_eq!(codes.get("busy"), Some(&36), "{codes:?}");
+    assert!(threads(pid) < 60, "daemon has {} threads", threads(pid));
+    // Still hung: her next open is refused at once, alice's goes through.
+    let o = mallory.spindle(&env, &["mount", iso.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("at most 4 per user"), "{}", text(&o));
+    let o = alice.spindle(&env, &["load", "0", iso.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(env.drives()["drives"][0]["uid"] == alice.uid, "{}", env.drives());
+    assert!(alice.spindle(&env, &["eject", "--all"]).status.success());
+}
+
 #[test]
 fn only_root_or_the_owner_changes_the_drive_count() {
     if !is_root() {
