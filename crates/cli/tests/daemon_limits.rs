@@ -361,8 +361,9 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
     assert_eq!(v["code"], "private_disc", "{v}");
 
     // ...so `spindle share` without TLS options makes a key file of alice's and shares with it.
-    let o = alice.spindle(&env, &["share", "0", "--listen", "127.0.0.1:0"]);
-    assert!(o.status.success(), "{}", text(&o));
+    let o_share = alice.spindle(&env, &["share", "0", "--listen", "127.0.0.1:0"]);
+    let o = &o_share;
+    assert!(o.status.success(), "{}", text(o));
     let out = String::from_utf8(o.stdout.clone()).unwrap();
     let with_psk = out
         .lines()
@@ -372,7 +373,6 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
     let key = PathBuf::from(with_psk.split("tls-psk-file=").nth(1).unwrap());
     let meta = std::fs::metadata(&key).unwrap();
     assert_eq!((meta.uid(), meta.mode() & 0o777), (alice.uid, 0o600), "{}", key.display());
-    assert!(text(&o).contains("qemu-img"), "{}", text(&o));
     let port = port_of(with_psk);
 
     // Mallory cannot read it: not in plain NBD, not with the key file (not hers to read).
@@ -388,6 +388,34 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
     let o = alice.run(&env, "nbdcopy", &[with_psk, copy.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(std::fs::read(&copy).unwrap() == bytes, "the copy differs");
+    // And so does qemu-img, the way `spindle share` told her.
+    let qcopy = alice.home.join("qemu.iso");
+    let object = format!(
+        "tls-creds-psk,id=tls0,endpoint=client,dir={},username=spindle",
+        key.parent().unwrap().display()
+    );
+    let opts = format!("driver=nbd,host=127.0.0.1,port={port},export=drive0,tls-creds=tls0");
+    assert!(
+        text(&o_share).contains(&object) && text(&o_share).contains(&opts),
+        "{}",
+        text(&o_share)
+    );
+    let o = alice.run(
+        &env,
+        "qemu-img",
+        &[
+            "convert",
+            "--object",
+            &object,
+            "--image-opts",
+            &opts,
+            "-O",
+            "raw",
+            qcopy.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(std::fs::read(&qcopy).unwrap() == bytes, "qemu-img's copy differs");
 
     // --public says so: then anyone on the machine may read it.
     assert!(alice.spindle(&env, &["share", "0", "--stop"]).status.success());
