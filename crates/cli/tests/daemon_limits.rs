@@ -368,7 +368,7 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
     let with_psk = out
         .lines()
         .find(|u| u.contains("/drive0?"))
-        .unwrap_or_else(|| panic!("{}", text(&o)));
+        .unwrap_or_else(|| panic!("{}", text(o)));
     assert!(with_psk.starts_with("nbds://spindle@127.0.0.1:"), "{with_psk}");
     let key = PathBuf::from(with_psk.split("tls-psk-file=").nth(1).unwrap());
     let meta = std::fs::metadata(&key).unwrap();
