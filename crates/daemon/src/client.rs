@@ -78,7 +78,19 @@ impl Client {
         }
         let mut line = Value::Object(m).to_string();
         line.push('\n');
-        self.w.write_all(line.as_bytes())?;
+        if let Err(e) = self.w.write_all(line.as_bytes()) {
+            // The daemon may have refused the connection (one `busy` line, then closed)
+            // before the request went out: say why, not "broken pipe" (which the CLI would
+            // take for a reader gone away).
+            let mut reply = String::new();
+            if self.r.read_line(&mut reply).is_ok_and(|n| n > 0)
+                && let Ok(v) = serde_json::from_str::<Value>(&reply)
+                && v.get("ok") == Some(&Value::Bool(false))
+            {
+                return Err(daemon_error(&v));
+            }
+            return Err(ClientError::Protocol(format!("sending a request to the daemon: {e}")));
+        }
         let mut reply = String::new();
         if self.r.read_line(&mut reply)? == 0 {
             return Err(ClientError::Protocol("the daemon closed the connection".into()));
@@ -92,11 +104,16 @@ impl Client {
         if v.get("ok") == Some(&Value::Bool(true)) {
             Ok(v)
         } else {
-            Err(ClientError::Daemon {
-                code: v.get("code").and_then(Value::as_str).unwrap_or("failed").into(),
-                message: v.get("error").and_then(Value::as_str).unwrap_or("unknown error").into(),
-            })
+            Err(daemon_error(&v))
         }
+    }
+}
+
+/// The error a failed reply carries.
+fn daemon_error(v: &Value) -> ClientError {
+    ClientError::Daemon {
+        code: v.get("code").and_then(Value::as_str).unwrap_or("failed").into(),
+        message: v.get("error").and_then(Value::as_str).unwrap_or("unknown error").into(),
     }
 }
 
@@ -160,4 +177,28 @@ pub fn connect_or_start(socket: &Path, exe: &Path, log: &Path) -> Result<Client,
         socket: socket.to_path_buf(),
         log_tail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    #[test]
+    fn a_refused_connection_is_the_daemons_error_not_a_broken_pipe() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s");
+        let l = UnixListener::bind(&path).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let v = protocol::error(&Value::Null, protocol::code::BUSY, "too many connections");
+            s.write_all(format!("{v}\n").as_bytes()).unwrap();
+        });
+        let mut c = Client::connect(&path).unwrap();
+        server.join().unwrap();
+        // Closed before the request went out: the write fails with EPIPE.
+        let e = c.request("drives", json!({})).unwrap_err();
+        assert_eq!(e.code(), Some("busy"), "{e:?}");
+        assert!(e.to_string().contains("too many connections"), "{e}");
+    }
 }

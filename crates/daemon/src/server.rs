@@ -160,13 +160,15 @@ fn send(w: &mut UnixStream, v: &Value) -> bool {
 
 /// Serves one connection of `user` (holding its connection `permit`) until it closes.
 pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>) {
-    let _permit = permit;
     let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let mut w = match stream.try_clone() {
         Ok(w) => w,
         Err(_) => return,
     };
     let mut r = BufReader::with_capacity(64 * 1024, stream);
+    // Declared after the streams, so dropped before them: when the client sees the
+    // connection close, its slot is free again.
+    let _permit = permit;
     let mut d = Deadlines {
         since: Instant::now(),
         idle: shared.limits.idle_timeout,
