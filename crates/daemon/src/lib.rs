@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod creds;
+pub mod mountpoint;
 pub mod nbd;
 pub mod paths;
 pub mod protocol;
@@ -51,6 +52,9 @@ pub enum DaemonError {
     Denied(String),
     #[error("{0}")]
     Invalid(String),
+    /// A mount point refused (code `bad_mount_point`).
+    #[error("{}: cannot mount there: {reason}", path.display())]
+    MountPoint { path: PathBuf, reason: String },
     #[error("{}: password needed (encrypted image)", .0.display())]
     PasswordNeeded(PathBuf),
     #[error("another spindle daemon is running on {}", .0.display())]

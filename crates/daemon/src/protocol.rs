@@ -26,6 +26,8 @@ pub mod code {
     pub const INCOMPLETE: &str = "incomplete";
     pub const TIMEOUT: &str = "timeout";
     pub const BUSY: &str = "busy";
+    /// A mount point refused: a link, not an empty directory of the caller's, a system path.
+    pub const MOUNT_POINT: &str = "bad_mount_point";
 }
 
 /// A parsed request.

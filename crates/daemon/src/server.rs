@@ -193,6 +193,7 @@ fn failure(id: &Value, e: &DaemonError) -> Value {
         DaemonError::PasswordNeeded(_) => code::PASSWORD_NEEDED,
         DaemonError::Denied(_) => code::DENIED,
         DaemonError::Invalid(_) => code::BAD_REQUEST,
+        DaemonError::MountPoint { .. } => code::MOUNT_POINT,
         _ => code::FAILED,
     };
     protocol::error(id, c, &e.full_message())
