@@ -23,6 +23,10 @@ pub enum BurnError {
     SystemDisk { path: PathBuf, what: String },
     #[error("{}: holds the image being written ({}); refusing to overwrite the source", path.display(), image.display())]
     HoldsImage { path: PathBuf, image: PathBuf },
+    #[error("{}: writing it would overwrite the source: {chain} {what}; refusing (no option overrides this)", path.display())]
+    OverSource { path: PathBuf, chain: String, what: String },
+    #[error("{}: cannot check what writing it would overwrite ({chain}: {what}); refusing", path.display())]
+    Unverifiable { path: PathBuf, chain: String, what: String },
     #[error("{}: is read-only; it cannot be written (write-protect switch, or a read-only loop device)", path.display())]
     ReadOnly { path: PathBuf },
     #[error("{}: permission denied opening it for writing ({source}); run spindle burn as root or as a member of the device's group", path.display())]

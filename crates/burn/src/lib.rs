@@ -1,12 +1,14 @@
 //! # spindle-burn: writing images to USB sticks safely
 //!
 //! [`device::list`] reads block devices from sysfs; [`safety::check`] refuses the disks a burn
-//! must never touch (the running system's, the image's own, mounted, read-only, fixed, too
-//! small); [`write::burn`] writes one [`Source`] to several [`write::Target`]s at once from a
+//! must never touch (the running system's, the image's own or stacked on it, loop devices
+//! backed by the image's files, mounted, read-only, fixed, too small: [`backing`] walks the
+//! stacks); [`write::burn`] writes one [`Source`] to several [`write::Target`]s at once from a
 //! single read, then reads each back and compares. [`boot::check`] says whether the written
 //! stick will boot. `docs/burn.md` has the rules and why.
 
 use spindle_disc::aligned;
+pub mod backing;
 pub mod boot;
 pub mod device;
 mod error;
@@ -17,6 +19,7 @@ mod stream;
 mod verify;
 pub mod write;
 
+pub use backing::Reads;
 pub use boot::Boot;
 pub use device::{Device, Partition, Transport};
 pub use error::{BurnError, Result};

@@ -1,13 +1,12 @@
 //! The checks between a device name and a write. Order matters only for which reason is
 //! reported first; every check runs before anything is opened for writing.
 
+use crate::backing::{self, Reads};
 use crate::device::{self, Device};
 use crate::error::{BurnError, Result};
 use crate::mounts;
-use std::collections::BTreeSet;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::{Path, PathBuf};
 
 /// What the user allowed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -18,31 +17,15 @@ pub struct Policy {
     pub unmount: bool,
 }
 
-/// The disks the image's files live on (the image, and for CUE/MDS the files it names).
-pub fn image_disks(files: &[PathBuf]) -> BTreeSet<String> {
-    let m = mounts::mounts();
-    let mut out = BTreeSet::new();
-    for f in files {
-        if let Some(dev) = mounts::device_of_path(f, &m) {
-            out.extend(mounts::disks_under(dev));
-        }
-    }
-    out
-}
-
-/// Refuses a target the policy does not allow. `need` is the image size in bytes, `image`
-/// the image path (for messages) and `image_disks` the disks its files are on.
-pub fn check(d: &Device, need: u64, image: &Path, image_disks: &BTreeSet<String>, policy: Policy) -> Result<()> {
+/// Refuses a target the policy does not allow. `need` is the image size in bytes and `reads`
+/// the files the source reads (a target that holds one, is stacked on a disk holding one or
+/// is a loop device backed by one is refused whatever the policy: [`backing::check`]).
+pub fn check(d: &Device, need: u64, reads: &Reads, policy: Policy) -> Result<()> {
     let path = d.path.clone();
     if let Some(what) = &d.system {
         return Err(BurnError::SystemDisk { path, what: what.clone() });
     }
-    if image_disks.contains(&d.name) {
-        return Err(BurnError::HoldsImage {
-            path,
-            image: image.to_path_buf(),
-        });
-    }
+    backing::check(&d.path, &d.name, reads)?;
     if d.read_only {
         return Err(BurnError::ReadOnly { path });
     }

@@ -2,6 +2,7 @@
 //! reads, compressed or not), or, for files the registry does not recognise, the file's own
 //! bytes (decompressed on the fly for `.gz`, `.xz` and `.zst`).
 
+use crate::backing::Reads;
 use crate::error::{BurnError, Result};
 use spindle_disc::{ByteSource, Disc, FileSource, SectorView};
 use spindle_image::ImageError;
@@ -15,6 +16,10 @@ pub trait Bytes: Send + Sync {
     fn len(&self) -> u64;
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// The plain file read, when the bytes are a file's own.
+    fn plain_file(&self) -> Option<&std::fs::File> {
+        None
     }
 }
 
@@ -47,6 +52,9 @@ impl Bytes for RawBytes {
     fn len(&self) -> u64 {
         self.0.len()
     }
+    fn plain_file(&self) -> Option<&std::fs::File> {
+        self.0.plain_file()
+    }
 }
 
 /// The bytes to write and where they come from.
@@ -59,6 +67,9 @@ pub struct Source {
     pub disc: Option<Arc<Disc>>,
     /// Every file read (the image and its companions): the disks they are on are refused.
     pub files: Vec<PathBuf>,
+    /// The same files by device and inode, taken when they were opened: a target that is,
+    /// or is stacked on, or is backed by one of them is refused ([`crate::backing`]).
+    pub reads: Reads,
 }
 
 impl Source {
@@ -115,12 +126,14 @@ impl Source {
                 return Ok(None);
             }
         }
+        let files = vec![path.to_path_buf()];
         Source {
             path: path.to_path_buf(),
+            reads: Reads::new(path, &files, &[z.file()]),
             bytes: Arc::new(z),
             description: "zstd, decoded while it is written".into(),
             disc: None,
-            files: vec![path.to_path_buf()],
+            files,
         }
         .nonempty()
         .map(Some)
@@ -151,12 +164,17 @@ impl Source {
         if !files.iter().any(|f| same(f, path)) {
             files.push(path.to_path_buf());
         }
+        let mut open = disc.open_plain_files();
+        let own = bytes.plain_file();
+        open.extend(own);
+        let reads = Reads::new(path, &files, &open);
         let s = Source {
             path: path.to_path_buf(),
             bytes,
             description,
             disc: Some(disc),
             files,
+            reads,
         };
         s.nonempty()
     }
@@ -180,12 +198,16 @@ impl Source {
                 "raw file".to_string(),
             ),
         };
+        let files = vec![path.to_path_buf()];
+        let open: Vec<&std::fs::File> = bytes.plain_file().into_iter().collect();
+        let reads = Reads::new(path, &files, &open);
         Source {
             path: path.to_path_buf(),
             bytes,
             description,
             disc: None,
-            files: vec![path.to_path_buf()],
+            files,
+            reads,
         }
         .nonempty()
     }
@@ -198,6 +220,7 @@ impl Source {
             description: "bytes in memory".into(),
             disc: None,
             files: vec![],
+            reads: Reads::default(),
         }
     }
 

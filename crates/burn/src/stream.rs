@@ -9,8 +9,8 @@ use crate::source::Bytes;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 const MAGIC: u32 = 0xFD2F_B528;
 
@@ -72,11 +72,27 @@ pub fn decoded_len(file: &File) -> Option<u64> {
     (pos == flen).then_some(total)
 }
 
-type Decoder = zstd::stream::read::Decoder<'static, BufReader<File>>;
+/// The compressed file read from its start with positioned reads: every restart reads the
+/// file that was opened (and checked against the burn's targets), not whatever the path
+/// names by then.
+struct FromStart {
+    file: Arc<File>,
+    pos: u64,
+}
+
+impl Read for FromStart {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+type Decoder = zstd::stream::read::Decoder<'static, BufReader<FromStart>>;
 
 /// A zstd file read as its decoded bytes, front to back.
 pub struct ZstdStream {
-    path: PathBuf,
+    file: Arc<File>,
     len: u64,
     cursor: Mutex<(Option<Decoder>, u64)>,
 }
@@ -88,14 +104,22 @@ impl ZstdStream {
         let f = File::open(path)?;
         let Some(len) = decoded_len(&f) else { return Ok(None) };
         Ok(Some(ZstdStream {
-            path: path.to_path_buf(),
+            file: Arc::new(f),
             len,
             cursor: Mutex::new((None, 0)),
         }))
     }
 
+    /// The compressed file, as opened.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
     fn restart(&self) -> io::Result<Decoder> {
-        zstd::stream::read::Decoder::new(File::open(&self.path)?)
+        zstd::stream::read::Decoder::new(FromStart {
+            file: self.file.clone(),
+            pos: 0,
+        })
     }
 }
 

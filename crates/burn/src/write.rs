@@ -114,6 +114,9 @@ pub enum Outcome {
     Failed { phase: Phase, written: u64, error: String },
     /// Stopped by the user in `phase` after `written` bytes.
     Cancelled { phase: Phase, written: u64 },
+    /// Not written at all: the last check before the first write refused this target or
+    /// another one (writing it would overwrite the source).
+    Refused { error: String },
 }
 
 impl Outcome {
@@ -140,6 +143,7 @@ impl Outcome {
             } => {
                 format!("complete ({}) and synced, verification stopped part way", h(total))
             }
+            Outcome::Refused { error } => format!("not written, nothing changed: {error}"),
             Outcome::Cancelled { written, .. } => format!(
                 "INCOMPLETE: stopped after {} of {}; it holds a partial image and will not work until written again",
                 h(*written),
@@ -191,6 +195,13 @@ struct Shared<'a> {
 /// target's outcome is in the report.
 pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicBool, progress: &(dyn Fn(&Progress) + Sync)) -> Report {
     let start = Instant::now();
+    if let Some(refused) = crate::backing::refuse_over_source(src, &targets) {
+        return Report {
+            bytes: src.len(),
+            targets: refused,
+            secs: start.elapsed().as_secs_f64(),
+        };
+    }
     let mut opts = opts.clone();
     opts.chunk = opts.chunk.max(ALIGN).div_ceil(ALIGN) * ALIGN;
     opts.depth = opts.depth.max(1);

@@ -17,7 +17,7 @@ const FIXED: Policy = Policy {
 
 fn target(l: &Loop, src: &Source) -> Target {
     let d = device::open_device(&l.dev).unwrap();
-    safety::check(&d, src.len(), &src.path, &safety::image_disks(&src.files), FIXED).unwrap();
+    safety::check(&d, src.len(), &src.reads, FIXED).unwrap();
     Target::open(d).unwrap()
 }
 
@@ -145,8 +145,7 @@ fn the_checks_refuse_each_unsafe_target_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let iso = make_iso(dir.path(), "check.iso", 3);
     let src = Source::open(&iso, None).unwrap();
-    let none = BTreeSet::new();
-    let check = |l: &Loop, p: Policy| safety::check(&device::open_device(&l.dev).unwrap(), src.len(), &iso, &none, p);
+    let check = |l: &Loop, p: Policy| safety::check(&device::open_device(&l.dev).unwrap(), src.len(), &src.reads, p);
 
     let ok = Loop::new(dir.path(), "ok.img", 8 << 20, &[]);
     assert!(matches!(check(&ok, Policy::default()), Err(BurnError::Fixed { .. })));
@@ -183,9 +182,9 @@ fn the_checks_refuse_each_unsafe_target_with_its_reason() {
     let inner = _mnt.dir.join("inner.iso");
     std::fs::copy(&iso, &inner).unwrap();
     let src2 = Source::open(&inner, None).unwrap();
-    let disks = safety::image_disks(&src2.files);
+    let disks = src2.reads.disks();
     assert!(disks.contains(&m.name()), "{disks:?}");
-    let e = safety::check(&device::open_device(&m.dev).unwrap(), src2.len(), &inner, &disks, FIXED).unwrap_err();
+    let e = safety::check(&device::open_device(&m.dev).unwrap(), src2.len(), &src2.reads, FIXED).unwrap_err();
     assert!(matches!(e, BurnError::HoldsImage { .. }), "{e}");
 
     // The disk holding / (this machine's root) is refused whatever the flags.
@@ -194,8 +193,7 @@ fn the_checks_refuse_each_unsafe_target_with_its_reason() {
         let e = safety::check(
             &root,
             1,
-            &iso,
-            &none,
+            &src.reads,
             Policy {
                 allow_fixed: true,
                 unmount: true,
@@ -335,7 +333,7 @@ fn a_disk_replaced_under_the_same_name_after_the_checks_is_not_opened() {
     let mut l = Loop::new(dir.path(), "first.img", 8 << 20, &[]);
     let src = Source::open(&iso, None).unwrap();
     let d = device::open_device(&l.dev).unwrap();
-    safety::check(&d, src.len(), &src.path, &safety::image_disks(&src.files), FIXED).unwrap();
+    safety::check(&d, src.len(), &src.reads, FIXED).unwrap();
     // Checked (and, in the CLI, confirmed); then the "stick" is swapped: same name, same
     // device number, same size, another disk.
     l.replace_backing("second.img");
@@ -378,6 +376,7 @@ fn when_every_target_has_failed_the_source_is_not_read_to_its_end() {
         description: "counted".into(),
         disc: None,
         files: vec![],
+        reads: Default::default(),
     };
     let t = target(&l, &src);
     // Write-protected after the open (a stick's switch, a dying stick): every write fails.

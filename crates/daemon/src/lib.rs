@@ -12,6 +12,7 @@
 pub mod client;
 pub mod creds;
 pub mod limits;
+pub mod mountpoint;
 pub mod nbd;
 pub mod paths;
 pub mod protocol;
@@ -53,6 +54,9 @@ pub enum DaemonError {
     Denied(String),
     #[error("{0}")]
     Invalid(String),
+    /// A mount point refused (code `bad_mount_point`).
+    #[error("{}: cannot mount there: {reason}", path.display())]
+    MountPoint { path: PathBuf, reason: String },
     #[error("{}: password needed (encrypted image)", .0.display())]
     PasswordNeeded(PathBuf),
     /// A limit of the daemon (too many connections or opens in flight): answered `busy`.

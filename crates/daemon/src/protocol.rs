@@ -30,6 +30,8 @@ pub mod code {
     pub const UNKNOWN_FIELD: &str = "unknown_field";
     /// `share` without TLS of a disc other local users cannot read.
     pub const PRIVATE_DISC: &str = "private_disc";
+    /// A mount point refused: a link, not an empty directory of the caller's, a system path.
+    pub const MOUNT_POINT: &str = "bad_mount_point";
 }
 
 /// A parsed request.

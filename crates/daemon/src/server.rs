@@ -228,6 +228,7 @@ fn failure(id: &Value, e: &DaemonError) -> Value {
         DaemonError::Limit(_) => code::BUSY,
         DaemonError::TimedOut(_) => code::TIMEOUT,
         DaemonError::PrivateDisc(_) => code::PRIVATE_DISC,
+        DaemonError::MountPoint { .. } => code::MOUNT_POINT,
         _ => code::FAILED,
     };
     protocol::error(id, c, &e.full_message())
@@ -257,9 +258,6 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
         }),
         Command::Mount(a) => {
             let img = open_image(shared, user, &a.image, a.password)?;
-            if let Some(at) = &a.at {
-                reach_mount_point(shared, user, at)?;
-            }
             let req = LoadRequest {
                 drive: a.drive,
                 at: a.at,
@@ -341,24 +339,6 @@ fn open_image(shared: &Shared, user: &User, image: &std::path::Path, password: O
     let what = image.display().to_string();
     limits::bounded(&shared.opens, shared.limits.open_timeout, user, &what, move || {
         slots::open_image(&u, &p, password)
-    })
-}
-
-/// Reaches a `--at` directory once with the user's rights on a bounded worker, before the
-/// drives lock is taken: a mount point on a filesystem that does not answer (a hung NFS
-/// server, a stopped FUSE server) then times out here instead of holding the lock. The
-/// checks in `Drives::mount` look again under the lock; a filesystem that answers this walk
-/// and stalls on the next one can still hold the lock there (a known gap, docs/daemon.md).
-fn reach_mount_point(shared: &Shared, user: &User, at: &std::path::Path) -> crate::Result<()> {
-    if !at.is_absolute() {
-        return Ok(()); // Drives::mount says what is wrong
-    }
-    let (u, p) = (user.clone(), at.to_path_buf());
-    let what = format!("{}: mount point", at.display());
-    limits::bounded(&shared.opens, shared.limits.open_timeout, user, &what, move || {
-        // Errors are left to the checks under the lock, which name them.
-        let _ = crate::creds::as_user(&u, move || std::fs::metadata(&p).and_then(|_| p.canonicalize()));
-        Ok(())
     })
 }
 

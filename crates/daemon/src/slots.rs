@@ -7,13 +7,14 @@
 //! load in progress.
 
 use crate::creds::{self, User};
+use crate::mountpoint::{self, Made, MountPoint};
 use crate::state::{SavedDrive, SavedMount, SavedShare, SavedState};
 use crate::{DaemonError, Result};
 use serde::Serialize;
 use spindle_disc::Disc;
 use spindle_fs::FileSystem;
 use spindle_fuse::{DriveTable, DrivesRefresh, Mount, MountOptions};
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -305,11 +306,11 @@ impl Drives {
         };
         let mut mounts = Vec::new();
         if let Some(fs) = &img.fs {
-            let (path, created) = match &req.at {
+            let (mp, created) = match &req.at {
                 Some(at) => (self.check_mount_point(user, at)?, false),
                 None => (self.make_mount_point(user, img.label.as_deref())?, true),
             };
-            match mount_tree(fs.clone(), &path, user, &img.image, req.allow_other) {
+            match mount_tree(fs.clone(), &mp, user, &img.image, req.allow_other) {
                 Ok(mount) => mounts.push(TreeMount {
                     path: mount.path().to_path_buf(),
                     mount,
@@ -318,7 +319,7 @@ impl Drives {
                 }),
                 Err(e) => {
                     if created {
-                        let _ = std::fs::remove_dir(&path);
+                        mountpoint::remove_made(&mp.path);
                     }
                     return Err(e);
                 }
@@ -513,14 +514,20 @@ impl Drives {
         let mut mounts = Vec::new();
         if let Some(fs) = &img.fs {
             for m in &d.mounts {
-                if m.created
-                    && !m.path.exists()
-                    && let Err(e) = make_dir(&m.path, &d.owner)
-                {
-                    eprintln!("spindle-daemon: {}: {e}", m.path.display());
-                    continue;
-                }
-                match mount_tree(fs.clone(), &m.path, &d.owner, &img.image, m.allow_other) {
+                // Every check again, as the saved owner: the directory may have been
+                // swapped for a link or given away since.
+                let mp = match self.restore_mount_point(&d.owner, m) {
+                    Ok(mp) => mp,
+                    Err(e) => {
+                        eprintln!(
+                            "spindle-daemon: drive {}: not mounted again (the drive keeps its disc): {}",
+                            d.drive,
+                            e.full_message()
+                        );
+                        continue;
+                    }
+                };
+                match mount_tree(fs.clone(), &mp, &d.owner, &img.image, m.allow_other) {
                     Ok(mount) => mounts.push(TreeMount {
                         path: mount.path().to_path_buf(),
                         mount,
@@ -535,55 +542,66 @@ impl Drives {
         Ok(())
     }
 
-    /// A mount point the user named: an existing directory they may reach and own.
-    fn check_mount_point(&self, user: &User, at: &Path) -> Result<PathBuf> {
-        if !at.is_absolute() {
-            return Err(DaemonError::Invalid(format!("{}: mount points must be absolute", at.display())));
+    /// A saved mount point, checked as for a new mount: one the daemon made under the media
+    /// dir is made (or taken) again there; any other is resolved as the user named it.
+    fn restore_mount_point(&self, owner: &User, m: &SavedMount) -> Result<MountPoint> {
+        if let (true, Some(parent), Some(name)) = (m.created, m.path.parent(), m.path.file_name().and_then(|n| n.to_str()))
+            && parent == self.media
+        {
+            let media = self.media_dir()?;
+            return match mountpoint::make_in(media.as_fd(), &self.media, name, owner)? {
+                Some(Made::New(mp) | Made::Reused(mp)) => Ok(mp),
+                None => Err(DaemonError::MountPoint {
+                    path: m.path.clone(),
+                    reason: "something else is there now".into(),
+                }),
+            };
         }
-        let p = at.to_path_buf();
-        let meta = creds::as_user(user, move || std::fs::metadata(&p))
-            .and_then(|r| r)
-            .map_err(|e| DaemonError::io(format!("{}: mount point", at.display()), e))?;
-        if !meta.is_dir() {
-            return Err(DaemonError::Invalid(format!("{}: not a directory", at.display())));
-        }
-        if user.uid != 0 && meta.uid() != user.uid {
-            return Err(DaemonError::Denied(format!(
-                "{}: mount point owned by uid {}, not by you (uid {})",
-                at.display(),
-                meta.uid(),
-                user.uid
-            )));
-        }
-        if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == at)) {
-            return Err(DaemonError::Invalid(format!("{}: a drive is mounted there already", at.display())));
-        }
-        at.canonicalize()
-            .map_err(|e| DaemonError::io(format!("{}: mount point", at.display()), e))
+        self.check_mount_point(owner, &m.path)
     }
 
-    /// `<media>/<LABEL>`, or `<LABEL>_2`... when taken: a new directory owned by the user.
-    fn make_mount_point(&self, user: &User, label: Option<&str>) -> Result<PathBuf> {
-        std::fs::create_dir_all(&self.media).map_err(|e| DaemonError::io(format!("{}: creating", self.media.display()), e))?;
+    /// A mount point the user named: an empty directory they own, resolved once and
+    /// checked on its descriptor (see [`mountpoint`]).
+    fn check_mount_point(&self, user: &User, at: &Path) -> Result<MountPoint> {
+        if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == at)) {
+            return Err(DaemonError::MountPoint {
+                path: at.to_path_buf(),
+                reason: "a drive is mounted there already".into(),
+            });
+        }
+        mountpoint::resolve(user, at)
+    }
+
+    /// The media dir, made when missing, opened without following links; it must be the
+    /// daemon's own (nobody else may put names in it).
+    fn media_dir(&self) -> Result<std::os::fd::OwnedFd> {
+        let media = mountpoint::open_dir_nofollow(&self.media, true)
+            .map_err(|e| DaemonError::io(format!("{}: the media directory", self.media.display()), e))?;
+        let st = rustix::fs::fstat(&media).map_err(|e| DaemonError::io(format!("{}", self.media.display()), e.into()))?;
+        if st.st_uid != User::current().uid || st.st_mode & 0o022 != 0 {
+            return Err(DaemonError::Invalid(format!(
+                "{}: the media directory must belong to the daemon's user (uid {}) and be writable by it alone",
+                self.media.display(),
+                User::current().uid
+            )));
+        }
+        Ok(media)
+    }
+
+    /// `<media>/<LABEL>`, or `<LABEL>_2`... when taken: a new directory owned by the user
+    /// (or an empty one of theirs left from before, not in use).
+    fn make_mount_point(&self, user: &User, label: Option<&str>) -> Result<MountPoint> {
+        let media = self.media_dir()?;
         let name = folder_name(label);
         for n in 1..10_000 {
-            let p = if n == 1 {
-                self.media.join(&name)
-            } else {
-                self.media.join(format!("{name}_{n}"))
-            };
-            match make_dir(&p, user) {
-                Ok(()) => return Ok(p),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    // An empty leftover of ours (not mounted, not in use) is taken again.
-                    let in_use = self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == p));
-                    let empty = std::fs::read_dir(&p).is_ok_and(|mut r| r.next().is_none());
-                    let owned = std::fs::metadata(&p).is_ok_and(|m| m.uid() == user.uid);
-                    if !in_use && empty && owned && spindle_fuse::find_mount(&p).is_none() {
-                        return Ok(p);
-                    }
-                }
-                Err(e) => return Err(DaemonError::io(format!("{}: creating", p.display()), e)),
+            let file = if n == 1 { name.clone() } else { format!("{name}_{n}") };
+            let p = self.media.join(&file);
+            if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == p)) {
+                continue;
+            }
+            match mountpoint::make_in(media.as_fd(), &self.media, &file, user)? {
+                Some(Made::New(mp) | Made::Reused(mp)) => return Ok(mp),
+                None => continue,
             }
         }
         Err(DaemonError::Invalid(format!(
@@ -612,15 +630,7 @@ fn loaded(user: &User, img: Opened, mounts: Vec<TreeMount>) -> Loaded {
     }
 }
 
-fn make_dir(p: &Path, user: &User) -> std::io::Result<()> {
-    std::fs::create_dir(p)?;
-    if User::current().uid == 0 && user.uid != 0 {
-        std::os::unix::fs::chown(p, Some(user.uid), Some(user.gid))?;
-    }
-    Ok(())
-}
-
-fn mount_tree(fs: Arc<dyn FileSystem>, at: &Path, user: &User, image: &Path, allow_other: bool) -> Result<Mount> {
+fn mount_tree(fs: Arc<dyn FileSystem>, at: &MountPoint, user: &User, image: &Path, allow_other: bool) -> Result<Mount> {
     let opts = MountOptions {
         allow_other,
         owner: Some((user.uid, user.gid)),
@@ -628,7 +638,7 @@ fn mount_tree(fs: Arc<dyn FileSystem>, at: &Path, user: &User, image: &Path, all
         unmount_wait: Duration::from_millis(100),
         ..MountOptions::default()
     };
-    Ok(spindle_fuse::mount_tree(fs, at, &opts)?)
+    Ok(spindle_fuse::mount_tree_at(fs, at.fd.as_fd(), &at.path, &opts)?)
 }
 
 /// Unmounts every mount of `gone` at once (each lazily; a file still open under one does
@@ -643,7 +653,7 @@ fn unmount_all(gone: Vec<Loaded>) {
                     eprintln!("spindle-daemon: {e}");
                 }
                 if m.created {
-                    let _ = std::fs::remove_dir(&m.path);
+                    mountpoint::remove_made(&m.path);
                 }
             })
         })

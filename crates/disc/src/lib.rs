@@ -25,6 +25,7 @@ pub mod extent;
 pub mod format;
 pub mod medium;
 pub mod model;
+mod open_files;
 mod read;
 pub mod sector;
 pub mod subchannel;

@@ -52,6 +52,7 @@ mod tree;
 pub use drives::{DriveTable, DrivesRefresh};
 pub use session::{MountInfo, SUBTYPE, detach, find_mount, is_stale, mounts, parse_mountinfo, unescape_octal};
 
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -209,11 +210,32 @@ impl std::fmt::Debug for Mount {
     }
 }
 
+/// Opens the directory `at` (canonical from then on) for mounting on it.
+fn open_dir(at: &Path) -> Result<(OwnedFd, PathBuf)> {
+    let err = |source: std::io::Error| FuseError::Mount {
+        path: at.to_path_buf(),
+        source,
+    };
+    let path = at.canonicalize().map_err(err)?;
+    let flags = rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC | rustix::fs::OFlags::NOFOLLOW;
+    let fd = rustix::fs::open(&path, flags, rustix::fs::Mode::empty()).map_err(|e| err(e.into()))?;
+    Ok((fd, path))
+}
+
 /// Mounts the file tree of `fs` at `at` (an existing directory).
 pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOptions) -> Result<Mount> {
+    let (dir, path) = open_dir(at)?;
+    mount_tree_at(fs, std::os::fd::AsFd::as_fd(&dir), &path, opts)
+}
+
+/// Mounts the file tree of `fs` on the directory `dir` refers to (an `O_PATH` descriptor
+/// the caller resolved and checked): no path is looked up to mount (as root; a non-root
+/// caller goes through fusermount3, which takes `path`). `path` is the mount point as
+/// [`Mount::path`] reports it.
+pub fn mount_tree_at(fs: Arc<dyn spindle_fs::FileSystem>, dir: BorrowedFd<'_>, path: &Path, opts: &MountOptions) -> Result<Mount> {
     let stats = Arc::new(Stats::default());
     let state = Arc::new(tree::TreeState::new(fs, opts, stats.clone())?);
-    let running = session::mount(tree::TreeFs(state.clone()), at, opts, opts.splice.then_some(&state.splicer))?;
+    let running = session::mount(tree::TreeFs(state.clone()), dir, path, opts, opts.splice.then_some(&state.splicer))?;
     Ok(Mount {
         running,
         stats,
@@ -223,10 +245,11 @@ pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOp
 
 /// Mounts the raw views of every drive of `drives` at `at` (an existing directory).
 pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions) -> Result<Mount> {
+    let (dir, path) = open_dir(at)?;
     let stats = Arc::new(Stats::default());
     let fs = drives::DrivesFs::new(drives, opts, stats.clone());
     let refresh = fs.refresher();
-    let running = session::mount(fs, at, opts, None)?;
+    let running = session::mount(fs, std::os::fd::AsFd::as_fd(&dir), &path, opts, None)?;
     Ok(Mount {
         running,
         stats,
@@ -235,7 +258,8 @@ pub fn mount_drives(drives: Arc<dyn DriveTable>, at: &Path, opts: &MountOptions)
 }
 
 impl Mount {
-    /// The mount point (canonical).
+    /// The mount point: canonical for [`mount_tree`] and [`mount_drives`], as given for
+    /// [`mount_tree_at`]. (A rename of a parent directory moves the mount; this stays.)
     pub fn path(&self) -> &Path {
         &self.running.path
     }

@@ -1,12 +1,16 @@
-//! Mounting and unmounting: the `mount(2)` call, the fuser session with its threads, the
-//! bdi read-ahead, and the lazy unmount that works around fuser 0.18's non-lazy root unmount
+//! Mounting and unmounting: the mount calls, the fuser session with its threads, the bdi
+//! read-ahead, and the lazy unmount that works around fuser 0.18's non-lazy root unmount
 //! (cberner/fuser#686).
 //!
-//! As root (or with CAP_SYS_ADMIN) we call `mount(2)` ourselves with an fd of `/dev/fuse`
-//! and hand that fd to [`fuser::Session::from_fd`], so fuser holds no mount handle and never
-//! unmounts by path (which, after a lazy unmount with files still open, could hit a newer
-//! mount at the same path). Without the right to mount, fuser's own path (fusermount3) is
-//! used and its unmount (`fusermount -u -z`) is lazy already.
+//! As root (or with CAP_SYS_ADMIN) we mount ourselves, with an fd of `/dev/fuse` that we
+//! hand to [`fuser::Session::from_fd`], so fuser holds no mount handle. The mount is made
+//! with the new mount API and placed on a directory *descriptor*, never on a path:
+//! `fsopen("fuse")`, `fsconfig`, `fsmount`, then `move_mount(MOVE_MOUNT_T_EMPTY_PATH)` onto
+//! the `O_PATH` descriptor the caller resolved and checked (see the daemon's mount-point
+//! checks). The descriptor `fsmount` returned is kept: it names our mount and nothing else,
+//! so the unmount (`umount2` of `/proc/self/fd/N`, `MNT_DETACH`) can never hit another mount
+//! that a rename or a symlink put at the same path. Without the right to mount, fuser's own
+//! path (fusermount3) is used and its unmount (`fusermount -u -z`) is lazy already.
 
 use crate::splice::Splicer;
 use crate::{FuseError, MountOptions, Result};
@@ -14,7 +18,7 @@ use fuser::{BackgroundSession, Config, Filesystem, MountOption, Notifier, Sessio
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -32,23 +36,33 @@ pub(crate) struct Running {
     /// `major:minor` of the mount (from mountinfo), when found.
     pub dev: Option<(u32, u32)>,
     pub read_ahead_kb: Option<u32>,
-    /// True when we called mount(2) ourselves (else fuser/fusermount did).
+    /// True when we mounted ourselves (else fuser/fusermount did).
     own_mount: bool,
+    /// Our mount, as `fsmount` returned it (the root of the mount): what [`Running::unmount`]
+    /// detaches. `None` for a fusermount mount.
+    mnt: Option<OwnedFd>,
     unmounted: bool,
     /// How long unmount waits for the loops to end.
     pub wait: Duration,
 }
 
-/// Mounts `fs` at `at`. With `splice`, READs may be answered by splice(2)
+/// Mounts `fs` on the directory `dir` refers to (an `O_PATH` descriptor is enough); `at` is
+/// its path, for mountinfo look-ups, fusermount and messages. With `splice`, READs may be answered by splice(2)
 /// ([`crate::splice`]): when we mount ourselves and pipes are large enough, the cell gets a
 /// [`Splicer`] before the session starts, the threads share one `/dev/fuse` descriptor and
 /// `max_read` keeps every request within a pipe.
-pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, splice: Option<&OnceLock<Splicer>>) -> Result<Running> {
+pub(crate) fn mount<FS: Filesystem>(
+    fs: FS,
+    dir: BorrowedFd<'_>,
+    at: &Path,
+    opts: &MountOptions,
+    splice: Option<&OnceLock<Splicer>>,
+) -> Result<Running> {
     let err = |source: io::Error| FuseError::Mount {
         path: at.to_path_buf(),
         source,
     };
-    let path = at.canonicalize().map_err(err)?;
+    let path = at.to_path_buf();
     let mut config = Config::default();
     config.n_threads = Some(opts.threads.max(1));
     config.clone_fd = opts.threads > 1;
@@ -56,8 +70,8 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, spli
     // compare callers with the daemon's uid, which is wrong when root mounts for a user.
     config.acl = SessionACL::All;
     let pipes = splice.and_then(|_| Splicer::probe());
-    let (session, own_mount, dev) = match mount_sys(&path, opts, pipes.map(|(_, data)| data)) {
-        Ok(fd) => {
+    let (session, own_mount, dev, mnt) = match mount_sys(dir, opts, pipes.map(|(_, data)| data)) {
+        Ok((fd, mnt)) => {
             if let (Some(cell), Some((pipe_bytes, _))) = (splice, pipes) {
                 match fd.try_clone() {
                     Ok(dup) => {
@@ -67,19 +81,18 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, spli
                     Err(e) => eprintln!("spindle-fuse: {}: no spliced reads ({e})", path.display()),
                 }
             }
-            // Ours is the topmost mount at the path now; remember which it is.
-            let dev = find_mount(&path).map(|m| m.dev);
             let started = Session::from_fd(fs, fd, SessionACL::All, config).and_then(|s| {
                 let n = s.notifier();
                 s.spawn().map(|s| (s, n))
             });
             match started {
-                Ok(s) => (s, true, dev),
+                Ok(s) => {
+                    let dev = mount_dev(&mnt);
+                    (s, true, dev, Some(mnt))
+                }
                 Err(e) => {
                     // Never leave the mount behind when the session could not start.
-                    if dev.is_some() && find_mount(&path).map(|m| m.dev) == dev {
-                        let _ = detach(&path);
-                    }
+                    let _ = detach_fd(&mnt);
                     return Err(err(e));
                 }
             }
@@ -98,7 +111,7 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, spli
             let n = s.notifier();
             let s = s.spawn().map_err(err)?;
             let dev = find_mount(&path).map(|m| m.dev);
-            ((s, n), false, dev)
+            ((s, n), false, dev, None)
         }
         Err(e) => return Err(err(e)),
     };
@@ -116,14 +129,19 @@ pub(crate) fn mount<FS: Filesystem>(fs: FS, at: &Path, opts: &MountOptions, spli
         dev,
         read_ahead_kb,
         own_mount,
+        mnt,
         unmounted: false,
         wait: opts.unmount_wait,
     })
 }
 
-/// Opens `/dev/fuse` and mounts it at `path` (with `max_read` when given); returns the fd
-/// for the session.
-fn mount_sys(path: &Path, opts: &MountOptions, max_read: Option<usize>) -> io::Result<OwnedFd> {
+/// Opens `/dev/fuse`, makes a FUSE mount of it (with `max_read` when given) and puts it on
+/// the directory `dir` refers to; returns the fd for the session and the mount's own fd.
+fn mount_sys(dir: BorrowedFd<'_>, opts: &MountOptions, max_read: Option<usize>) -> io::Result<(OwnedFd, OwnedFd)> {
+    use rustix::mount::{
+        FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags, fsconfig_create, fsconfig_set_flag, fsconfig_set_string, fsmount,
+        fsopen, move_mount,
+    };
     let dev: File = OpenOptions::new()
         .read(true)
         .write(true)
@@ -131,25 +149,54 @@ fn mount_sys(path: &Path, opts: &MountOptions, max_read: Option<usize>) -> io::R
         .open("/dev/fuse")?;
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = opts.owner.unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
-    let mut data = format!("fd={},rootmode=40000,user_id={uid},group_id={gid}", dev.as_raw_fd());
+    let fs = fsopen("fuse", FsOpenFlags::FSOPEN_CLOEXEC)?;
+    fsconfig_set_string(&fs, "source", opts.fsname.as_str())?;
+    fsconfig_set_string(&fs, "subtype", SUBTYPE)?;
+    fsconfig_set_string(&fs, "fd", dev.as_raw_fd().to_string().as_str())?;
+    fsconfig_set_string(&fs, "rootmode", "40000")?;
+    fsconfig_set_string(&fs, "user_id", uid.to_string().as_str())?;
+    fsconfig_set_string(&fs, "group_id", gid.to_string().as_str())?;
     if opts.allow_other {
-        data.push_str(",allow_other");
+        fsconfig_set_flag(&fs, "allow_other")?;
     }
     if let Some(m) = max_read {
-        data.push_str(&format!(",max_read={m}"));
+        fsconfig_set_string(&fs, "max_read", m.to_string().as_str())?;
     }
-    let c = |s: &[u8]| CString::new(s).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput));
-    let source = c(opts.fsname.as_bytes())?;
-    let target = c(path.as_os_str().as_bytes())?;
-    let fstype = c(format!("fuse.{SUBTYPE}").as_bytes())?;
-    let data = c(data.as_bytes())?;
-    let flags = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOATIME;
-    // SAFETY: all pointers are valid NUL-terminated strings for the duration of the call.
-    let rc = unsafe { libc::mount(source.as_ptr(), target.as_ptr(), fstype.as_ptr(), flags, data.as_ptr().cast()) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
+    fsconfig_create(&fs)?;
+    let attrs = MountAttrFlags::MOUNT_ATTR_RDONLY
+        | MountAttrFlags::MOUNT_ATTR_NOSUID
+        | MountAttrFlags::MOUNT_ATTR_NODEV
+        | MountAttrFlags::MOUNT_ATTR_NOATIME;
+    let mnt = fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs)?;
+    // Onto the descriptor itself: no path is looked up again.
+    move_mount(
+        &mnt,
+        "",
+        dir,
+        "",
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+    )?;
+    Ok((dev.into(), mnt))
+}
+
+/// `major:minor` of the mount whose root `mnt` is. `AT_STATX_DONT_SYNC`: the attributes the
+/// kernel has (the device is the superblock's), without a request to the server.
+fn mount_dev(mnt: &OwnedFd) -> Option<(u32, u32)> {
+    use rustix::fs::{AtFlags, StatxFlags, statx};
+    let st = statx(mnt, "", AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC, StatxFlags::BASIC_STATS).ok()?;
+    Some((st.stx_dev_major, st.stx_dev_minor))
+}
+
+/// Lazily detaches the mount whose root `mnt` is (and only that one). `Ok` when it is gone
+/// already (someone unmounted it).
+fn detach_fd(mnt: &OwnedFd) -> io::Result<()> {
+    let target = format!("/proc/self/fd/{}", mnt.as_fd().as_raw_fd());
+    match rustix::mount::unmount(target.as_str(), rustix::mount::UnmountFlags::DETACH) {
+        Ok(()) => Ok(()),
+        // Not mounted in our namespace any more.
+        Err(e) if e == rustix::io::Errno::INVAL => Ok(()),
+        Err(e) => Err(e.into()),
     }
-    Ok(dev.into())
 }
 
 /// Writes the mount's bdi `read_ahead_kb` so that buffered reads arrive as requests of
@@ -178,6 +225,8 @@ pub fn is_stale(path: &Path) -> bool {
 /// One line of `/proc/self/mountinfo`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MountInfo {
+    /// The mount id (as `statx` `STATX_MNT_ID` gives it).
+    pub id: u64,
     pub dev: (u32, u32),
     pub mount_point: PathBuf,
     pub fstype: String,
@@ -215,6 +264,7 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
             let (maj, min) = f.get(2)?.split_once(':')?;
             let r: Vec<&str> = right.split(' ').collect();
             Some(MountInfo {
+                id: f.first()?.parse().ok()?,
                 dev: (maj.parse().ok()?, min.parse().ok()?),
                 mount_point: PathBuf::from(unescape_octal(f.get(4)?)),
                 fstype: r.first()?.to_string(),
@@ -235,14 +285,15 @@ pub fn find_mount(path: &Path) -> Option<MountInfo> {
     mounts().into_iter().rev().find(|m| m.mount_point == path && m.fstype == fstype)
 }
 
-/// Lazily detaches the spindle mount at `path` (`umount2(MNT_DETACH)`): it leaves the
+/// Lazily detaches the spindle mount at `path` (`umount2(MNT_DETACH | UMOUNT_NOFOLLOW)`: a
+/// symlink in place of the mount point is not followed): it leaves the
 /// namespace at once, and the kernel ends the connection when the last open file closes.
 /// Used by [`crate::Mount::unmount`]; the daemon can also call it on stale mounts left by a
 /// killed process ("Transport endpoint is not connected").
 pub fn detach(path: &Path) -> io::Result<()> {
     let target = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: target is a valid NUL-terminated path.
-    if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) } == 0 {
+    if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) } == 0 {
         return Ok(());
     }
     let e = io::Error::last_os_error();
@@ -268,13 +319,19 @@ impl Running {
             return Ok(());
         }
         self.unmounted = true;
-        // Only when our mount is still at the path: never detach someone else's.
-        let ours = match (find_mount(&self.path), self.dev) {
-            (Some(m), Some(dev)) => m.dev == dev,
-            (Some(_), None) => true,
-            (None, _) => false,
+        let result = if let Some(mnt) = self.mnt.take() {
+            // Our own mount, by its descriptor; closing that descriptor afterwards lets the
+            // kernel end the connection once no file is open.
+            detach_fd(&mnt)
+        } else {
+            // Only when our mount is still at the path: never detach someone else's.
+            let ours = match (find_mount(&self.path), self.dev) {
+                (Some(m), Some(dev)) => m.dev == dev,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if ours { detach(&self.path) } else { Ok(()) }
         };
-        let result = if ours { detach(&self.path) } else { Ok(()) };
         if let Some(session) = self.session.take() {
             let deadline = Instant::now() + wait;
             while !session.guard.is_finished() && Instant::now() < deadline {
@@ -315,6 +372,7 @@ mod tests {
                  22 1 0:21 / /odd\\777\\04 rw - fuse.spindle spindle\\011x rw\n";
         let m = parse_mountinfo(t);
         assert_eq!(m.len(), 2);
+        assert_eq!((m[0].id, m[1].id), (36, 22));
         assert_eq!(m[0].dev, (98, 0));
         assert_eq!(m[0].mount_point, Path::new("/mnt/with space\\"));
         assert_eq!(m[0].fstype, "ext3");

@@ -49,6 +49,22 @@ impl Loop {
         }
     }
 
+    /// A loop device over an existing file or block device (`target` is left as it is on
+    /// drop; only the loop device is detached).
+    pub fn over(target: &Path, extra: &[&str]) -> Loop {
+        let _g = LOSETUP.lock().unwrap_or_else(|p| p.into_inner());
+        let mut args = vec!["-f", "--show"];
+        args.extend_from_slice(extra);
+        let t = target.to_str().unwrap().to_string();
+        args.push(&t);
+        let dev = sh("losetup", &args).trim().to_string();
+        assert!(dev.starts_with("/dev/loop"), "losetup printed {dev:?}");
+        Loop {
+            dev: PathBuf::from(dev),
+            file: target.to_path_buf(),
+        }
+    }
+
     pub fn name(&self) -> String {
         self.dev.file_name().unwrap().to_string_lossy().into_owned()
     }
@@ -92,6 +108,16 @@ impl Loop {
         sh("losetup", &["-d", self.path()]);
         sh("losetup", &[self.path(), file.to_str().unwrap()]);
         self.file = file;
+    }
+}
+
+impl Loop {
+    /// Detaches the device and attaches `file` (an existing file) to the same device node.
+    pub fn attach_instead(&mut self, file: &Path) {
+        let _g = LOSETUP.lock().unwrap_or_else(|p| p.into_inner());
+        sh("losetup", &["-d", self.path()]);
+        sh("losetup", &[self.path(), file.to_str().unwrap()]);
+        self.file = file.to_path_buf();
     }
 }
 
@@ -155,4 +181,10 @@ pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
         ],
     );
     iso
+}
+
+/// `sha256sum` of a file or device: the independent oracle that a refused burn changed nothing.
+pub fn sha256(path: &Path) -> String {
+    let out = sh("sha256sum", &[path.to_str().unwrap()]);
+    out.split_whitespace().next().unwrap_or_default().to_string()
 }

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar};
-use spindle_burn::{BurnError, Device, Options, Outcome, Phase, Policy, Source, Target, device, human_size, safety};
+use spindle_burn::{BurnError, Device, Options, Outcome, Phase, Policy, Source, Target, backing, device, human_size, safety};
 use spindle_image::ImageError;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -106,14 +106,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         allow_fixed: a.allow_fixed,
         unmount: a.unmount,
     };
-    let image_disks = safety::image_disks(&src.files);
     let mut devices: Vec<Device> = Vec::new();
     for p in &a.devices {
         let d = device::open_device(p)?;
         if devices.iter().any(|x| x.name == d.name) {
             return Err(BurnError::Duplicate { path: d.path }.into());
         }
-        safety::check(&d, need, &a.image, &image_disks, policy)?;
+        safety::check(&d, need, &src.reads, policy)?;
         devices.push(d);
     }
     if !a.yes {
@@ -132,6 +131,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             d
         };
         targets.push(Target::open(d)?);
+    }
+    // Again now that every target is open and pinned: the confirmation can wait for any time,
+    // and a loop device or mapping set up meanwhile must not turn a target into the source.
+    for t in &targets {
+        backing::check(&t.device.path, &t.device.name, &src.reads)?;
     }
 
     let cancel = Arc::new(AtomicBool::new(false));

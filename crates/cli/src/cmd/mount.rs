@@ -2,11 +2,11 @@
 //! file tree (default: a folder named after the volume label under the runtime media dir).
 
 use super::daemon::{absolute, connect};
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use clap::Parser;
 use serde_json::{Value, json};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -16,7 +16,8 @@ pub struct Args {
     /// The drive to use (default: the first empty one).
     #[arg(long, value_name = "N")]
     drive: Option<u32>,
-    /// Where to mount the files (an existing directory you own).
+    /// Where to mount the files: an existing empty directory you own, not a symbolic link
+    /// (nor under /proc, /sys or /dev).
     #[arg(long, value_name = "DIR")]
     at: Option<PathBuf>,
     /// Let other users into the mount (FUSE allow_other).
@@ -26,7 +27,7 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let image = absolute(&a.image)?;
-    let at = a.at.as_deref().map(absolute).transpose()?;
+    let at = a.at.as_deref().map(mount_point).transpose()?;
     let mut c = connect()?;
     let mut password = super::password();
     let reply = loop {
@@ -34,6 +35,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         match c.request("mount", req) {
             Err(e) if e.code() == Some("password_needed") && password.is_none() && std::io::stdin().is_terminal() => {
                 password = Some(rpassword::prompt_password(format!("password for {}: ", image.display()))?);
+            }
+            // A refused mount point: the daemon's code with its message.
+            Err(e) if e.code() == Some(spindle_daemon::protocol::code::MOUNT_POINT) => {
+                return Err(anyhow!("{e} [{}]", spindle_daemon::protocol::code::MOUNT_POINT));
             }
             r => break r?,
         }
@@ -50,4 +55,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
         eprintln!("drive {drive}: {label} ({})", reply["medium"].as_str().unwrap_or("disc"));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The mount point as an absolute path whose last component is not resolved: the daemon
+/// refuses a symbolic link there rather than following it (the parents are resolved here,
+/// with the user's own rights).
+fn mount_point(p: &Path) -> Result<PathBuf> {
+    match (p.parent(), p.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            Ok(absolute(parent)?.join(name))
+        }
+        _ => absolute(p),
+    }
 }
