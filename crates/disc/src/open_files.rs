@@ -51,7 +51,7 @@ mod tests {
         std::fs::write(&sub, vec![0u8; 4 * 96]).unwrap();
         let img_src: Arc<dyn crate::ByteSource> = Arc::new(FileSource::open(&img).unwrap());
         let sub_src: Arc<dyn crate::ByteSource> = Arc::new(FileSource::open(&sub).unwrap());
-        let mem: Arc<dyn crate::ByteSource> = Arc::new(MemSource::new(vec![0u8; 2048], &dir.path().join("mem")));
+        let mem: Arc<dyn crate::ByteSource> = Arc::new(MemSource::new(vec![0u8; 2048], dir.path().join("mem")));
         let mut with_sub = Stored::new(img_src.clone(), 2048, MainLayout::USER);
         with_sub.sub_stream = Some(SubStream {
             file: sub_src,
