@@ -280,3 +280,86 @@ pub fn remove_made(path: &Path) {
         let _ = rustix::fs::unlinkat(&dir, name, AtFlags::REMOVEDIR);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(r: Result<impl std::fmt::Debug>) -> String {
+        r.unwrap_err().full_message()
+    }
+
+    #[test]
+    fn open_dir_nofollow_makes_what_is_missing_and_never_follows_links() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        open_dir_nofollow(&root.join("a/b"), true).unwrap();
+        assert!(root.join("a/b").is_dir());
+        std::os::unix::fs::symlink(root.join("a"), root.join("l")).unwrap();
+        let e = open_dir_nofollow(&root.join("l/b"), true).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+        assert!(open_dir_nofollow(&root.join("a/../a"), false).is_err());
+    }
+
+    #[test]
+    fn resolve_refuses_links_dotdot_and_full_directories() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let me = User::current();
+        std::fs::create_dir(root.join("empty")).unwrap();
+        std::fs::create_dir(root.join("full")).unwrap();
+        std::fs::write(root.join("full/f"), b"x").unwrap();
+        std::os::unix::fs::symlink(root.join("empty"), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(&root, root.join("parent-link")).unwrap();
+        let mp = resolve(&me, &root.join("empty")).unwrap();
+        assert_eq!(mp.path, root.join("empty"));
+        assert!(message(resolve(&me, &root.join("link"))).contains("cannot mount there: it is a symbolic link"));
+        assert!(message(resolve(&me, &root.join("parent-link/empty"))).contains("symbolic link"));
+        assert!(message(resolve(&me, &root.join("full/../empty"))).contains("`..`"));
+        assert!(message(resolve(&me, &root.join("full"))).contains("not empty"));
+        assert!(message(resolve(&me, &root.join("full/f"))).contains("not a directory"));
+        assert!(message(resolve(&me, &root.join("none"))).contains("no such directory"));
+        assert!(message(resolve(&me, Path::new("relative"))).contains("absolute"));
+    }
+
+    #[test]
+    fn system_places_are_refused_on_the_descriptor() {
+        let open = |p: &str| rustix::fs::open(p, DIR_FLAGS, Mode::empty()).unwrap();
+        let why = |p: &str| message(check_location(open(p).as_fd(), Path::new(p)).map(|()| 0));
+        assert!(why("/").contains("the root directory"), "{}", why("/"));
+        for (p, words) in [
+            ("/proc", "proc filesystem"),
+            ("/proc/self/fd", "proc filesystem"),
+            ("/sys", "sysfs filesystem"),
+        ] {
+            assert!(why(p).contains(words), "{p}: {}", why(p));
+        }
+        // devtmpfs by its mount type; a /dev of another type by the walk.
+        assert!(
+            why("/dev").contains("devtmpfs filesystem") || why("/dev").contains("under /dev"),
+            "{}",
+            why("/dev")
+        );
+        let t = tempfile::tempdir().unwrap();
+        check_location(open(t.path().to_str().unwrap()).as_fd(), t.path()).unwrap();
+    }
+
+    #[test]
+    fn make_in_makes_takes_back_or_skips() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let media = open_dir_nofollow(&root, false).unwrap();
+        let me = User::current();
+        assert!(matches!(make_in(media.as_fd(), &root, "DISC", &me).unwrap(), Some(Made::New(_))));
+        assert!(matches!(make_in(media.as_fd(), &root, "DISC", &me).unwrap(), Some(Made::Reused(_))));
+        std::fs::write(root.join("DISC/f"), b"x").unwrap();
+        assert!(make_in(media.as_fd(), &root, "DISC", &me).unwrap().is_none());
+        std::os::unix::fs::symlink("/", root.join("LINK")).unwrap();
+        assert!(make_in(media.as_fd(), &root, "LINK", &me).unwrap().is_none());
+        remove_made(&root.join("LINK"));
+        assert!(
+            root.join("LINK").symlink_metadata().is_ok(),
+            "a link is never removed as a directory"
+        );
+    }
+}
