@@ -593,11 +593,14 @@ impl Drives {
         let media = mountpoint::open_dir_nofollow(&self.media, true)
             .map_err(|e| DaemonError::io(format!("{}: the media directory", self.media.display()), e))?;
         let st = rustix::fs::fstat(&media).map_err(|e| DaemonError::io(format!("{}", self.media.display()), e.into()))?;
-        if st.st_uid != User::current().uid || st.st_mode & 0o022 != 0 {
+        let me = User::current();
+        // Group-writable only for the daemon's own group (a user-private group, umask 002).
+        let others_write = st.st_mode & 0o002 != 0 || (st.st_mode & 0o020 != 0 && st.st_gid != me.gid);
+        if st.st_uid != me.uid || others_write {
             return Err(DaemonError::Invalid(format!(
                 "{}: the media directory must belong to the daemon's user (uid {}) and be writable by it alone",
                 self.media.display(),
-                User::current().uid
+                me.uid
             )));
         }
         Ok(media)
