@@ -273,6 +273,25 @@ fn empty_dir_under(roots: &[&str]) -> Option<PathBuf> {
     None
 }
 
+/// A bind mount, detached (and its directory removed) on drop.
+struct BindMount(PathBuf);
+impl BindMount {
+    fn new(what: &Path, at: &Path) -> BindMount {
+        std::fs::create_dir(at).unwrap();
+        let st = Command::new("mount").arg("--bind").arg(what).arg(at).status().unwrap();
+        assert!(st.success(), "mount --bind {} {}", what.display(), at.display());
+        BindMount(at.to_path_buf())
+    }
+}
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let c = CString::new(self.0.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid path.
+        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
 /// Removes a directory on drop.
 struct RmDir(PathBuf);
 impl Drop for RmDir {
@@ -334,28 +353,37 @@ fn links_system_paths_and_other_peoples_directories_are_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_refused(&user.spindle(&env, &["mount", i, "--at", own.to_str().unwrap()]), &["not empty"]);
 
-    // Root may use any empty directory, but never / nor one under /proc, /sys, /dev.
-    assert_refused(&env.run(&["mount", i, "--at", "/"]), &["root directory"]);
+    // Root may use any empty directory, but never / nor one under /proc, /sys, /dev (the
+    // place is checked before the emptiness, so the full system directories show it too).
     let shm = RmDir(PathBuf::from(format!("/dev/shm/spindle-mp-test-{}", std::process::id())));
     std::fs::create_dir(&shm.0).unwrap();
-    assert_refused(&env.run(&["mount", i, "--at", shm.0.to_str().unwrap()]), &["under /dev"]);
-    let sys = empty_dir_under(&["/sys/fs", "/sys/kernel"]).expect("an empty directory under /sys");
-    assert_refused(
-        &env.run(&["mount", i, "--at", sys.to_str().unwrap()]),
-        &["under /sys", "filesystem"],
-    );
-    let proc = empty_dir_under(&["/proc/fs", "/proc/driver", "/proc/sys/fs"]).expect("an empty directory under /proc");
-    assert_refused(
-        &env.run(&["mount", i, "--at", proc.to_str().unwrap()]),
-        &["under /proc", "filesystem"],
-    );
+    let mut system: Vec<(PathBuf, &[&str])> = vec![
+        (PathBuf::from("/"), &["the root directory"]),
+        (PathBuf::from("/proc"), &["proc filesystem"]),
+        (PathBuf::from("/sys"), &["sysfs filesystem"]),
+        (PathBuf::from("/dev"), &["devtmpfs filesystem", "under /dev"]),
+        (shm.0.clone(), &["under /dev"]),
+    ];
+    // Empty ones, where this machine has them.
+    if let Some(p) = empty_dir_under(&["/sys/fs", "/sys/kernel"]) {
+        system.push((p, &["under /sys", "filesystem"]));
+    }
+    if let Some(p) = empty_dir_under(&["/proc/fs", "/proc/driver", "/proc/sys/fs"]) {
+        system.push((p, &["under /proc", "filesystem"]));
+    }
+    // /proc bind-mounted elsewhere: judged by what it is, not where.
+    let bind = BindMount::new(Path::new("/proc"), &env.root().join("procbind"));
+    system.push((bind.0.clone(), &["proc filesystem"]));
+    for (p, words) in &system {
+        assert_refused(&env.run(&["mount", i, "--at", p.to_str().unwrap()]), words);
+    }
     assert!(spindle_daemon::client::ping(&env.socket()), "the daemon died");
     assert!(env.tree_mounts().is_empty());
-    for p in [sys, proc, PathBuf::from("/"), shm.0.clone(), rootdir] {
+    for p in system.iter().map(|(p, _)| p).chain([&rootdir]) {
         assert!(
             !spindle_fuse::mounts()
                 .iter()
-                .any(|m| m.mount_point == p && m.fstype == "fuse.spindle"),
+                .any(|m| m.mount_point == *p && m.fstype == "fuse.spindle"),
             "a disc was mounted at {}",
             p.display()
         );

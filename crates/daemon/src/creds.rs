@@ -85,6 +85,31 @@ pub fn as_user<T: Send + 'static>(user: &User, f: impl FnOnce() -> T + Send + 's
     handle.join().map_err(|_| io::Error::other("the opening thread panicked"))?
 }
 
+/// Like [`as_user`], always on a new thread, and giving up after `limit`: a path on a hung
+/// filesystem (a FUSE server that never answers) then costs one stuck thread, which keeps
+/// the user's credentials and ends if the call ever returns (its result is dropped), instead
+/// of the request or the daemon.
+pub fn as_user_within<T: Send + 'static>(user: &User, limit: std::time::Duration, f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+    let user = user.clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new().name("spindle-as-user".into()).spawn(move || {
+        let r = if user.needs_switch() {
+            switch(&user).map(|()| f())
+        } else {
+            Ok(f())
+        };
+        let _ = tx.send(r);
+    })?;
+    match rx.recv_timeout(limit) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("no answer within {} s (a hung filesystem?)", limit.as_secs()),
+        )),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(io::Error::other("the opening thread panicked")),
+    }
+}
+
 /// Sets this thread's filesystem credentials to `user`'s. Never call it on a thread that
 /// lives on.
 fn switch(user: &User) -> io::Result<()> {
@@ -140,5 +165,16 @@ mod tests {
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
         // This thread kept root's rights.
         assert!(std::fs::read(&f).is_ok());
+        let f2 = f.clone();
+        let r = as_user_within(&nobody, std::time::Duration::from_secs(10), move || std::fs::read(&f2)).unwrap();
+        assert_eq!(r.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn as_user_within_gives_up() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let e = as_user_within(&User::current(), std::time::Duration::from_millis(100), move || rx.recv()).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+        drop(tx);
     }
 }

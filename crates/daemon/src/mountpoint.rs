@@ -16,7 +16,8 @@
 //!   the descriptor and comparing device and inode numbers, so a symlinked or bind-mounted
 //!   parent changes nothing), nor on a kernel pseudo-filesystem (procfs, sysfs, devtmpfs,
 //!   devpts, cgroup... by `statfs` type and the mount's type in mountinfo, wherever mounted);
-//! * not a spindle mount already.
+//! * not a spindle mount already, nor on a FUSE filesystem served for another uid than root
+//!   (its server could hang the daemon; every look-up as the user is also given up after 10 s).
 //!
 //! Default mount points (`<media>/<LABEL>`) are made by the daemon itself with `mkdirat`
 //! relative to a descriptor of the media directory, which is opened without following any
@@ -35,6 +36,12 @@ use std::path::{Component, Path, PathBuf};
 pub struct MountPoint {
     pub fd: OwnedFd,
     pub path: PathBuf,
+}
+
+impl AsRef<Path> for MountPoint {
+    fn as_ref(&self) -> &Path {
+        &self.path
+    }
 }
 
 fn refuse(path: &Path, reason: impl Into<String>) -> DaemonError {
@@ -64,6 +71,9 @@ fn open_reason(e: Errno) -> String {
     }
 }
 
+/// How long the look-ups as the user may take (a path through a hung FUSE server).
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Resolves and checks the mount point `at` that `user` named (see the module docs).
 pub fn resolve(user: &User, at: &Path) -> Result<MountPoint> {
     if !at.is_absolute() {
@@ -73,15 +83,15 @@ pub fn resolve(user: &User, at: &Path) -> Result<MountPoint> {
         return Err(refuse(at, "the path has a `..` in it; give the directory itself"));
     }
     let p = at.to_path_buf();
-    let fd = creds::as_user(user, move || {
+    let fd = creds::as_user_within(user, LIMIT, move || {
         open_under(rustix::fs::CWD, &p).map_err(|e| refuse(&p, open_reason(e)))
     })
-    .map_err(|e| DaemonError::io(format!("{}: mount point", at.display()), e))??;
+    .map_err(|e| refuse(at, e.to_string()))??;
     // Where it is first (a system path is refused as such, whoever owns it), then whose.
     check_location(fd.as_fd(), at)?;
     let (p, uid) = (at.to_path_buf(), user.uid);
-    let fd = creds::as_user(user, move || check_owner_and_empty(fd.as_fd(), &p, uid).map(|()| fd))
-        .map_err(|e| DaemonError::io(format!("{}: mount point", at.display()), e))??;
+    let fd = creds::as_user_within(user, LIMIT, move || check_owner_and_empty(fd.as_fd(), &p, uid).map(|()| fd))
+        .map_err(|e| refuse(at, e.to_string()))??;
     Ok(MountPoint {
         fd,
         path: at.to_path_buf(),
@@ -139,31 +149,56 @@ const PSEUDO_FS: &[(i64, &str)] = &[
 /// devtmpfs reports tmpfs's `statfs` type.
 const PSEUDO_TYPES: &[&str] = &["devtmpfs", "proc", "sysfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs"];
 
-/// Device and inode of a directory.
+/// Device and inode of a directory, as the kernel has them (`AT_STATX_DONT_SYNC`: never a
+/// request to a FUSE server).
 fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
-    rustix::fs::fstat(fd).ok().map(|s| (s.st_dev, s.st_ino))
+    let st = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC, StatxFlags::BASIC_STATS).ok()?;
+    Some((rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino))
+}
+
+/// The mount `fd` is on: its id from `/proc/self/fdinfo/N` (`mnt_id:`), which never asks a
+/// FUSE server nor needs its permission (a `statx` of another user's FUSE mount is refused
+/// to root), then its line of mountinfo.
+fn mount_of(fd: BorrowedFd<'_>) -> Option<spindle_fuse::MountInfo> {
+    use std::os::fd::AsRawFd;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+    let id: u64 = info.lines().find_map(|l| l.strip_prefix("mnt_id:"))?.trim().parse().ok()?;
+    spindle_fuse::mounts().into_iter().find(|m| m.id == id)
+}
+
+/// The uid a FUSE mount's server runs for (`user_id=` of its superblock options).
+fn fuse_user(m: &spindle_fuse::MountInfo) -> Option<u32> {
+    m.super_options.split(',').find_map(|o| o.strip_prefix("user_id=")?.parse().ok())
 }
 
 /// Refuses `/` itself, anything under `/proc`, `/sys`, `/dev`, any kernel pseudo-filesystem
 /// and an existing spindle mount, judged on the descriptor `fd` (the daemon's rights).
 pub fn check_location(fd: BorrowedFd<'_>, path: &Path) -> Result<()> {
+    // The mount's type first: nothing here may wait on a user's FUSE server.
+    if let Some(m) = mount_of(fd) {
+        if m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE) {
+            return Err(refuse(path, "a spindle disc is mounted there already"));
+        }
+        let fuse = m.fstype == "fuse" || m.fstype == "fuseblk" || m.fstype.starts_with("fuse.");
+        if fuse && let Some(uid) = fuse_user(&m).filter(|&u| u != 0) {
+            return Err(refuse(
+                path,
+                format!(
+                    "it is on a FUSE filesystem ({}) served for uid {uid}; only root's FUSE filesystems may hold mount points",
+                    m.fstype
+                ),
+            ));
+        }
+        if PSEUDO_TYPES.contains(&m.fstype.as_str()) {
+            return Err(refuse(path, format!("it is on a {} filesystem (never a mount point)", m.fstype)));
+        }
+    }
     let sfs = rustix::fs::fstatfs(fd).map_err(|e| refuse(path, format!("statfs: {e}")))?;
     if let Some((_, name)) = PSEUDO_FS.iter().find(|(magic, _)| *magic == sfs.f_type as i64) {
         return Err(refuse(
             path,
             format!("it is on a {name} filesystem (kernel pseudo-filesystems are never mount points)"),
         ));
-    }
-    if let Ok(stx) = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC, StatxFlags::MNT_ID)
-        && stx.stx_mask & StatxFlags::MNT_ID.bits() != 0
-        && let Some(m) = spindle_fuse::mounts().into_iter().find(|m| m.id == stx.stx_mnt_id)
-    {
-        if m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE) {
-            return Err(refuse(path, "a spindle disc is mounted there already"));
-        }
-        if PSEUDO_TYPES.contains(&m.fstype.as_str()) {
-            return Err(refuse(path, format!("it is on a {} filesystem (never a mount point)", m.fstype)));
-        }
     }
     let root = rustix::fs::open("/", DIR_FLAGS, Mode::empty()).map_err(|e| refuse(path, format!("opening /: {e}")))?;
     let root_id = identity(root.as_fd());
@@ -278,5 +313,96 @@ pub fn remove_made(path: &Path) {
     };
     if let Ok(dir) = open_dir_nofollow(parent, false) {
         let _ = rustix::fs::unlinkat(&dir, name, AtFlags::REMOVEDIR);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(r: Result<impl std::fmt::Debug>) -> String {
+        r.unwrap_err().full_message()
+    }
+
+    #[test]
+    fn open_dir_nofollow_makes_what_is_missing_and_never_follows_links() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        open_dir_nofollow(&root.join("a/b"), true).unwrap();
+        assert!(root.join("a/b").is_dir());
+        std::os::unix::fs::symlink(root.join("a"), root.join("l")).unwrap();
+        let e = open_dir_nofollow(&root.join("l/b"), true).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP), "{e}");
+        assert!(open_dir_nofollow(&root.join("a/../a"), false).is_err());
+    }
+
+    #[test]
+    fn resolve_refuses_links_dotdot_and_full_directories() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let me = User::current();
+        std::fs::create_dir(root.join("empty")).unwrap();
+        std::fs::create_dir(root.join("full")).unwrap();
+        std::fs::write(root.join("full/f"), b"x").unwrap();
+        std::os::unix::fs::symlink(root.join("empty"), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(&root, root.join("parent-link")).unwrap();
+        let mp = resolve(&me, &root.join("empty")).unwrap();
+        assert_eq!(mp.path, root.join("empty"));
+        assert!(message(resolve(&me, &root.join("link"))).contains("cannot mount there: it is a symbolic link"));
+        assert!(message(resolve(&me, &root.join("parent-link/empty"))).contains("symbolic link"));
+        assert!(message(resolve(&me, &root.join("full/../empty"))).contains("`..`"));
+        assert!(message(resolve(&me, &root.join("full"))).contains("not empty"));
+        assert!(message(resolve(&me, &root.join("full/f"))).contains("not a directory"));
+        assert!(message(resolve(&me, &root.join("none"))).contains("no such directory"));
+        assert!(message(resolve(&me, Path::new("relative"))).contains("absolute"));
+    }
+
+    #[test]
+    fn system_places_are_refused_on_the_descriptor() {
+        let open = |p: &str| rustix::fs::open(p, DIR_FLAGS, Mode::empty()).unwrap();
+        let why = |p: &str| message(check_location(open(p).as_fd(), Path::new(p)).map(|()| 0));
+        assert!(why("/").contains("the root directory"), "{}", why("/"));
+        for (p, words) in [
+            ("/proc", "proc filesystem"),
+            ("/proc/self/fd", "proc filesystem"),
+            ("/sys", "sysfs filesystem"),
+        ] {
+            assert!(why(p).contains(words), "{p}: {}", why(p));
+        }
+        // devtmpfs by its mount type; a /dev of another type by the walk.
+        assert!(
+            why("/dev").contains("devtmpfs filesystem") || why("/dev").contains("under /dev"),
+            "{}",
+            why("/dev")
+        );
+        let t = tempfile::tempdir().unwrap();
+        check_location(open(t.path().to_str().unwrap()).as_fd(), t.path()).unwrap();
+    }
+
+    #[test]
+    fn fuse_servers_uid_from_the_superblock_options() {
+        let m = |o: &str| spindle_fuse::parse_mountinfo(&format!("40 1 0:50 / /m rw - fuse.sshfs host: {o}\n")).remove(0);
+        assert_eq!(fuse_user(&m("rw,user_id=1000,group_id=1000")), Some(1000));
+        assert_eq!(fuse_user(&m("rw,user_id=0,group_id=0,allow_other")), Some(0));
+        assert_eq!(fuse_user(&m("rw")), None);
+    }
+
+    #[test]
+    fn make_in_makes_takes_back_or_skips() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().canonicalize().unwrap();
+        let media = open_dir_nofollow(&root, false).unwrap();
+        let me = User::current();
+        assert!(matches!(make_in(media.as_fd(), &root, "DISC", &me).unwrap(), Some(Made::New(_))));
+        assert!(matches!(make_in(media.as_fd(), &root, "DISC", &me).unwrap(), Some(Made::Reused(_))));
+        std::fs::write(root.join("DISC/f"), b"x").unwrap();
+        assert!(make_in(media.as_fd(), &root, "DISC", &me).unwrap().is_none());
+        std::os::unix::fs::symlink("/", root.join("LINK")).unwrap();
+        assert!(make_in(media.as_fd(), &root, "LINK", &me).unwrap().is_none());
+        remove_made(&root.join("LINK"));
+        assert!(
+            root.join("LINK").symlink_metadata().is_ok(),
+            "a link is never removed as a directory"
+        );
     }
 }

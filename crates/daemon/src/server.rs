@@ -15,7 +15,7 @@ use crate::limits::{self, Budget, Limits, Permit};
 use crate::nbd::DriveCatalog;
 use crate::protocol::{self, Command, MAX_LINE, code};
 use crate::sharing::{LocalNbd, Share};
-use crate::slots::{self, DriveReport, Drives, EjectTarget, LoadRequest};
+use crate::slots::{self, DriveReport, Drives, EjectTarget};
 use crate::state::SavedShare;
 use serde_json::{Value, json};
 use spindle_nbd::Catalog;
@@ -258,13 +258,11 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
         }),
         Command::Mount(a) => {
             let img = open_image(shared, user, &a.image, a.password)?;
-            let req = LoadRequest {
-                drive: a.drive,
-                at: a.at,
-                allow_other: a.allow_other,
-            };
+            // Resolved and checked before the drives lock: a slow path holds up this request
+            // alone.
+            let at = a.at.as_deref().map(|p| crate::mountpoint::resolve(user, p)).transpose()?;
             let mut d = shared.drives();
-            let drive = d.mount(user, img, &req)?;
+            let drive = d.mount_at(user, img, a.drive, a.allow_other, at)?;
             let r = d.report().swap_remove(drive as usize);
             eprintln!(
                 "spindle-daemon: uid {}: drive {drive}: {} at {:?}",

@@ -291,7 +291,15 @@ impl Drives {
 
     /// Puts `img` into a drive and mounts its tree (when it has one); returns the drive.
     pub fn mount(&mut self, user: &User, img: Opened, req: &LoadRequest) -> Result<u32> {
-        let drive = match req.drive {
+        let at = req.at.as_deref().map(|p| mountpoint::resolve(user, p)).transpose()?;
+        self.mount_at(user, img, req.drive, req.allow_other, at)
+    }
+
+    /// [`Drives::mount`] with the mount point resolved and checked already
+    /// ([`mountpoint::resolve`], which the server calls before it takes the drives lock, so
+    /// that a slow path holds up that request alone).
+    pub fn mount_at(&mut self, user: &User, img: Opened, drive: Option<u32>, allow_other: bool, at: Option<MountPoint>) -> Result<u32> {
+        let drive = match drive {
             Some(d) => {
                 self.check_drive(d)?;
                 if let Some(l) = &self.slots[d as usize] {
@@ -306,16 +314,16 @@ impl Drives {
         };
         let mut mounts = Vec::new();
         if let Some(fs) = &img.fs {
-            let (mp, created) = match &req.at {
-                Some(at) => (self.check_mount_point(user, at)?, false),
+            let (mp, created) = match at {
+                Some(at) => (self.not_in_use(at)?, false),
                 None => (self.make_mount_point(user, img.label.as_deref())?, true),
             };
-            match mount_tree(fs.clone(), &mp, user, &img.image, req.allow_other) {
+            match mount_tree(fs.clone(), &mp, user, &img.image, allow_other) {
                 Ok(mount) => mounts.push(TreeMount {
                     path: mount.path().to_path_buf(),
                     mount,
                     created,
-                    allow_other: req.allow_other,
+                    allow_other,
                 }),
                 Err(e) => {
                     if created {
@@ -324,7 +332,7 @@ impl Drives {
                     return Err(e);
                 }
             }
-        } else if req.at.is_some() {
+        } else if at.is_some() {
             return Err(DaemonError::Invalid(format!(
                 "{}: no file tree on this disc to mount (its raw views are in the drives mount)",
                 img.image.display()
@@ -563,13 +571,20 @@ impl Drives {
     /// A mount point the user named: an empty directory they own, resolved once and
     /// checked on its descriptor (see [`mountpoint`]).
     fn check_mount_point(&self, user: &User, at: &Path) -> Result<MountPoint> {
-        if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == at)) {
+        self.not_in_use(at)?;
+        mountpoint::resolve(user, at)
+    }
+
+    /// `at` unless a drive is mounted at its path already.
+    fn not_in_use<T: AsRef<Path>>(&self, at: T) -> Result<T> {
+        let p = at.as_ref();
+        if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == p)) {
             return Err(DaemonError::MountPoint {
-                path: at.to_path_buf(),
+                path: p.to_path_buf(),
                 reason: "a drive is mounted there already".into(),
             });
         }
-        mountpoint::resolve(user, at)
+        Ok(at)
     }
 
     /// The media dir, made when missing, opened without following links; it must be the
@@ -578,11 +593,14 @@ impl Drives {
         let media = mountpoint::open_dir_nofollow(&self.media, true)
             .map_err(|e| DaemonError::io(format!("{}: the media directory", self.media.display()), e))?;
         let st = rustix::fs::fstat(&media).map_err(|e| DaemonError::io(format!("{}", self.media.display()), e.into()))?;
-        if st.st_uid != User::current().uid || st.st_mode & 0o022 != 0 {
+        let me = User::current();
+        // Group-writable only for the daemon's own group (a user-private group, umask 002).
+        let others_write = st.st_mode & 0o002 != 0 || (st.st_mode & 0o020 != 0 && st.st_gid != me.gid);
+        if st.st_uid != me.uid || others_write {
             return Err(DaemonError::Invalid(format!(
                 "{}: the media directory must belong to the daemon's user (uid {}) and be writable by it alone",
                 self.media.display(),
-                User::current().uid
+                me.uid
             )));
         }
         Ok(media)

@@ -34,3 +34,55 @@ impl Disc {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::extent::{Extent, FileSource, MainLayout, MemSource, Stored, SubLayout, SubStream};
+    use crate::model::{Disc, Session, SourceInfo, Track, TrackFlags, TrackMode};
+    use crate::{Lba, Medium};
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::Arc;
+
+    #[test]
+    fn each_plain_file_once_and_no_memory_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let (img, sub) = (dir.path().join("d.img"), dir.path().join("d.sub"));
+        std::fs::write(&img, vec![0u8; 4 * 2048]).unwrap();
+        std::fs::write(&sub, vec![0u8; 4 * 96]).unwrap();
+        let img_src: Arc<dyn crate::ByteSource> = Arc::new(FileSource::open(&img).unwrap());
+        let sub_src: Arc<dyn crate::ByteSource> = Arc::new(FileSource::open(&sub).unwrap());
+        let mem: Arc<dyn crate::ByteSource> = Arc::new(MemSource::new(vec![0u8; 2048], dir.path().join("mem")));
+        let mut with_sub = Stored::new(img_src.clone(), 2048, MainLayout::USER);
+        with_sub.sub_stream = Some(SubStream {
+            file: sub_src,
+            offset: 0,
+            layout: SubLayout::Pw96Linear,
+        });
+        let track = Track {
+            number: 1,
+            mode: TrackMode::Mode1,
+            flags: TrackFlags::default(),
+            isrc: None,
+            start: Lba(0),
+            pregap: 0,
+            extra_indexes: vec![],
+            length: 4,
+            postgap: 0,
+            extents: vec![
+                Extent::stored(1, Stored::new(img_src.clone(), 0, MainLayout::USER)),
+                Extent::stored(1, with_sub),
+                Extent::stored(1, Stored::new(mem, 0, MainLayout::USER)),
+                Extent::zero(1),
+            ],
+        };
+        let mut disc = Disc::new(Medium::CdRom, SourceInfo::default());
+        disc.sessions.push(Session {
+            number: 1,
+            tracks: vec![track],
+            leadout: Lba(4),
+        });
+        let ids: Vec<u64> = disc.open_plain_files().iter().map(|f| f.metadata().unwrap().ino()).collect();
+        let want = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
+        assert_eq!(ids, vec![want(&img), want(&sub)]);
+    }
+}

@@ -231,6 +231,8 @@ pub struct MountInfo {
     pub mount_point: PathBuf,
     pub fstype: String,
     pub source: String,
+    /// The superblock options (`rw,user_id=1000,...`).
+    pub super_options: String,
 }
 
 /// Undoes the octal escapes (`\040` for a space; also tab, newline and backslash) of the
@@ -269,6 +271,7 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
                 mount_point: PathBuf::from(unescape_octal(f.get(4)?)),
                 fstype: r.first()?.to_string(),
                 source: unescape_octal(r.get(1)?),
+                super_options: r.get(2).map(|o| unescape_octal(o)).unwrap_or_default(),
             })
         })
         .collect()
@@ -379,5 +382,6 @@ mod tests {
         // Not escapes: a value over 255 and a short one stay as written.
         assert_eq!(m[1].mount_point, Path::new("/odd\\777\\04"));
         assert_eq!(m[1].source, "spindle\tx");
+        assert_eq!(m[1].super_options, "rw");
     }
 }
