@@ -17,8 +17,8 @@ pub use filesystem::{disc_device, filesystem};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
 pub use registry::{OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers};
 pub use spindle_container::{BudgetExceeded, DecodeBudget};
-pub use spindle_disc::NotAFile;
 pub use spindle_disc::{self, Disc, WriteOptions};
+pub use spindle_disc::{FileType, NotAFile};
 pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
 
 use std::path::PathBuf;
