@@ -19,7 +19,9 @@ fn mkfifo(p: &Path) {
 fn open_in_time(path: &Path) -> Result<spindle_image::Disc, ImageError> {
     let (tx, rx) = std::sync::mpsc::channel();
     let p = path.to_path_buf();
-    std::thread::spawn(move || tx.send(open(&p)));
+    std::thread::spawn(move || {
+        let _ = tx.send(open(&p));
+    });
     rx.recv_timeout(std::time::Duration::from_secs(60))
         .unwrap_or_else(|_| panic!("{}: opening blocked", path.display()))
 }
