@@ -161,6 +161,8 @@ pub fn decode_block(block: &[u8], unpadded: u64, len: u64, flags: [u8; 2]) -> io
     s.extend_from_slice(&tail);
     s.extend_from_slice(b"YZ");
     let mut out = Vec::with_capacity(len as usize);
-    liblzma::read::XzDecoder::new(&s[..]).read_to_end(&mut out)?;
+    // One byte more than the index says at most: a block that lies about its size is caught
+    // by the caller's length check, not decoded whole into memory.
+    liblzma::read::XzDecoder::new(&s[..]).take(len + 1).read_to_end(&mut out)?;
     Ok(out)
 }
