@@ -60,6 +60,7 @@ fn fifos_devices_and_directories_are_refused_by_name() {
     let d = dir.path();
     mkfifo(&d.join("fifo.iso"));
     mkfifo(&d.join("track.bin"));
+    let _sock = std::os::unix::net::UnixListener::bind(d.join("sock.iso")).unwrap();
     let cases: Vec<(std::path::PathBuf, String)> = vec![
         (
             d.join("fifo.iso"),
@@ -208,4 +209,42 @@ fn a_root_daemon_refuses_fifos_and_bombs_and_keeps_answering() {
     // The daemon still answers.
     let o = as_nobody(&env, &["drives", "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A read-only loop device, detached when dropped (even when the test fails).
+struct LoopDev(String);
+
+impl Drop for LoopDev {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
+
+#[test]
+fn a_block_device_reads_as_the_image_it_holds() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root (losetup)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let iso = dir.path().join("disc.iso");
+    std::fs::copy(daemon_common::sample("libcdio/joliet.iso"), &iso).unwrap();
+    let o = Command::new("losetup").args(["-f", "--show", "-r"]).arg(&iso).output().unwrap();
+    assert!(o.status.success(), "losetup: {}", String::from_utf8_lossy(&o.stderr));
+    let dev = LoopDev(String::from_utf8(o.stdout).unwrap().trim().to_string());
+    let from_file = info(&iso, &[]);
+    let from_dev = info(Path::new(&dev.0), &[]);
+    assert!(from_dev.status.success(), "{}", stderr(&from_dev));
+    // The same disc: everything after the name line (its size is where the device ends).
+    let tail = |o: &Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with("Files:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(tail(&from_dev), tail(&from_file));
+    assert!(tail(&from_dev).contains("Label:    K3b data project"), "{}", tail(&from_dev));
 }

@@ -90,10 +90,32 @@ pub fn find_in_chain<'a, T: Error + 'static>(err: &'a (dyn Error + 'static)) -> 
 /// file and its length in bytes. Errors from `open(2)` itself come back as they are (the
 /// caller names the file); a path that names anything else is a [`NotAFile`] error.
 pub fn open_image_file(path: &Path) -> io::Result<(File, u64)> {
-    let mut file = OpenOptions::new()
+    let mut file = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
+        .open(path)
+    {
+        Ok(f) => f,
+        // A socket cannot be opened (ENXIO): say so rather than "no such device". The
+        // O_PATH descriptor only names the error; nothing is read through it.
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+            let is_socket = OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH)
+                .open(path)
+                .and_then(|f| f.metadata())
+                .is_ok_and(|m| m.file_type().is_socket());
+            if is_socket {
+                return Err(NotAFile {
+                    path: path.to_path_buf(),
+                    what: FileType::Socket,
+                }
+                .into_io());
+            }
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     let ft = file.metadata()?.file_type();
     let what = if ft.is_file() || ft.is_block_device() {
         None
@@ -172,8 +194,7 @@ mod tests {
         assert_eq!(refused(Path::new("/")).what, FileType::Directory);
         let sock = dir.path().join("s");
         let _l = std::os::unix::net::UnixListener::bind(&sock).unwrap();
-        // A socket cannot be opened at all (ENXIO): an error either way, never a read.
-        assert!(open_image_file(&sock).is_err());
+        assert_eq!(refused(&sock).what, FileType::Socket);
         let msg = open_image_file(&fifo).unwrap_err().to_string();
         assert!(msg.contains("f.iso is a FIFO"), "{msg}");
     }
