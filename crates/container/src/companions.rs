@@ -48,11 +48,18 @@ impl ContainerCompanions {
     }
 
     /// Opens `path`, decompressing when its name and first bytes say it is compressed.
+    /// Errors name the file.
     pub fn open_path(&self, path: &Path) -> io::Result<Arc<dyn ByteSource>> {
         if let Some(s) = self.opened.lock().unwrap().get(path) {
             return Ok(s.clone());
         }
         let plain = FileSource::open(path).map_err(|e| name_error(path, e))?;
+        self.adopt(path, plain)
+    }
+
+    /// Takes `plain` (the file `path`, opened by the caller) as that path's source,
+    /// decompressing it when its name and first bytes say it is compressed.
+    pub fn adopt(&self, path: &Path, plain: FileSource) -> io::Result<Arc<dyn ByteSource>> {
         let file = plain.plain_file().expect("a plain file");
         let mut head = [0u8; 16];
         let n = (plain.len() as usize).min(16);

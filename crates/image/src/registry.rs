@@ -2,9 +2,9 @@
 
 use crate::ImageError;
 use spindle_container::{BudgetExceeded, ContainerCompanions, DecodeBudget};
-use spindle_disc::NotAFile;
 use spindle_disc::format::PROBE_BYTES;
 use spindle_disc::{Disc, ImageFormat, ImageWriter, OpenContext};
+use spindle_disc::{FileSource, NotAFile};
 use std::path::Path;
 
 /// Every readable format, in probe order. ISO comes last: it is the fallback for any file
@@ -79,7 +79,8 @@ pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, Ima
         },
     };
     let companions = ContainerCompanions::beside(path).with_budget(options.budget.clone());
-    let src = companions.open_path(path).map_err(io)?;
+    let plain = FileSource::open(path).map_err(io)?;
+    let src = companions.adopt(path, plain).map_err(io)?;
     let compressed = src.plain_file().is_none();
     let inner = if compressed {
         spindle_container::inner_path(path)
