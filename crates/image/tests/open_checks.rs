@@ -107,3 +107,50 @@ fn the_budget_reaches_companions_and_is_a_typed_error() {
     drop(disc);
     assert_eq!(DecodeBudget::live_bytes(0x5200_0001), 0);
 }
+
+#[test]
+fn swapping_files_for_fifos_while_opening_never_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    std::fs::write(d.join("t.bin"), vec![0u8; 2352 * 300]).unwrap();
+    let sheet = "FILE \"t.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n";
+    std::fs::write(d.join("d.cue"), sheet).unwrap();
+    mkfifo(&d.join("fifo"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (d, stop) = (d.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Each name is atomically replaced by a FIFO, then by the real file again.
+                for name in ["d.cue", "t.bin"] {
+                    let keep = d.join(format!("{name}.keep"));
+                    std::fs::hard_link(d.join(name), &keep).unwrap();
+                    std::fs::hard_link(d.join("fifo"), d.join("fifo.tmp")).unwrap();
+                    std::fs::rename(d.join("fifo.tmp"), d.join(name)).unwrap();
+                    std::fs::rename(&keep, d.join(name)).unwrap();
+                    swaps += 1;
+                }
+            }
+            swaps
+        })
+    };
+    let (mut opened, mut refused) = (0, 0);
+    for _ in 0..500 {
+        match open_in_time(&d.join("d.cue")) {
+            Ok(disc) => {
+                assert_eq!(disc.track_count(), 1);
+                opened += 1;
+            }
+            Err(e) => {
+                let n = e.not_a_file().unwrap_or_else(|| panic!("{e:?}"));
+                assert_eq!(n.what, FileType::Fifo);
+                refused += 1;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    eprintln!("{swaps} swaps: {opened} opened, {refused} refused as FIFOs, none blocked");
+    assert!(swaps > 0);
+}
