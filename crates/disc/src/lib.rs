@@ -25,6 +25,7 @@ pub mod extent;
 pub mod format;
 pub mod medium;
 pub mod model;
+pub mod open;
 mod open_files;
 mod read;
 pub mod sector;
@@ -42,6 +43,7 @@ pub use extent::{ByteSource, Extent, ExtentData, FileSource, MainLayout, MemSour
 pub use format::{BoxError, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions, WriterCaps};
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
+pub use open::{FileType, NotAFile, open_image_file};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
 pub use validate::{MAX_LBA, MIN_LBA};
 pub use view_runs::ByteRun;

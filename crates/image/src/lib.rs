@@ -15,8 +15,10 @@ mod verify;
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
 pub use filesystem::{disc_device, filesystem};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
-pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
+pub use registry::{OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers};
+pub use spindle_container::{BudgetExceeded, DecodeBudget};
 pub use spindle_disc::{self, Disc, WriteOptions};
+pub use spindle_disc::{FileType, NotAFile};
 pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
 
 use std::path::PathBuf;
@@ -29,6 +31,12 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
+    /// The image is a FIFO, a character device, a directory...: nothing was read from it.
+    #[error(transparent)]
+    NotAFile(NotAFile),
+    /// Decompressing the image would take more temporary space than its budget allows.
+    #[error(transparent)]
+    Budget(BudgetExceeded),
     #[error("{}: not a disc image spindle can read (tried {tried})", path.display())]
     Unrecognised { path: PathBuf, tried: String },
     #[error("{}: cannot open as {format}", path.display())]
@@ -59,6 +67,23 @@ pub enum ImageError {
 }
 
 impl ImageError {
+    /// The image, or a file it names (a cue sheet's FILE...), that is not a regular file or
+    /// a block device, if that is what went wrong.
+    pub fn not_a_file(&self) -> Option<&NotAFile> {
+        match self {
+            ImageError::NotAFile(n) => Some(n),
+            e => spindle_disc::open::find_in_chain(e),
+        }
+    }
+    /// The decompression budget that refused the image or one of its files, if that is
+    /// what went wrong.
+    pub fn budget_exceeded(&self) -> Option<&BudgetExceeded> {
+        match self {
+            ImageError::Budget(b) => Some(b),
+            e => spindle_disc::open::find_in_chain(e),
+        }
+    }
+
     /// True when the image is encrypted and no password was given.
     pub fn needs_password(&self) -> bool {
         matches!(self, ImageError::Open { source, .. }
