@@ -10,10 +10,16 @@
 //! entry of the image, whatever repeats or links it holds, reaches outside the output folder,
 //! and a file appears under its name only when its content is complete.
 
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod memfs;
 pub mod name;
 pub mod out;
 
 mod copy;
+#[cfg(test)]
+mod tests;
 mod walk;
 
 use spindle_fs::{FileSystem, FsError, NodeId};

@@ -42,6 +42,9 @@ struct Walker<'a, 's> {
     links: Vec<Link>,
     /// Directories whose mode and times are set once their contents are in.
     dirs: Vec<(Vec<String>, Metadata)>,
+    /// Image directories already extracted: one listed twice (a loop, or two names for one
+    /// directory) is not extracted again.
+    dirs_seen: HashSet<NodeId>,
     stats: Stats,
 }
 
@@ -82,6 +85,7 @@ pub(crate) fn run(
             first: HashMap::new(),
             links: Vec::new(),
             dirs: Vec::new(),
+            dirs_seen: HashSet::new(),
             stats: Stats::default(),
         };
         if let Err(e) = w.walk(node, name, &root) {
@@ -213,6 +217,7 @@ impl Walker<'_, '_> {
         let meta = fs.metadata(node).map_err(Self::read_err(root.path()))?;
         let mut stack = Vec::new();
         if meta.kind == FileKind::Dir {
+            self.dirs_seen.insert(node);
             let entries = fs.read_dir(node).map_err(Self::read_err(root.path()))?;
             stack.push(Frame {
                 dir: root.clone(),
@@ -281,6 +286,14 @@ impl Walker<'_, '_> {
             FileKind::Dir => {
                 if depth >= MAX_DEPTH {
                     self.warn(format!("skipping {}: deeper than {MAX_DEPTH} directory levels", Shown(&path)));
+                    self.stats.skipped += 1;
+                    return Ok(None);
+                }
+                if !self.dirs_seen.insert(e.node) {
+                    self.warn(format!(
+                        "skipping {}: the image lists this directory a second time (a loop, or two names for one directory)",
+                        Shown(&path)
+                    ));
                     self.stats.skipped += 1;
                     return Ok(None);
                 }
