@@ -107,10 +107,8 @@ fn build(input: &mut Input<'_>, outside: &str) -> (MemFs, NodeId, String) {
                 dirs.push(d);
                 cur.push(d);
             }
-            2 => {
-                if cur.len() > 1 {
-                    cur.pop();
-                }
+            2 if cur.len() > 1 => {
+                cur.pop();
             }
             3 => {
                 let Some(target) = input.text(TARGETS, outside) else { break };
