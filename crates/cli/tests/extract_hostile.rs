@@ -387,3 +387,41 @@ fn sigint_removes_the_unfinished_file_and_exits_130() {
     assert!(err.contains("completed before stopping: 1 files (11 bytes)"), "{err}");
     assert_eq!(names(&out), ["small"], "only the finished file remains");
 }
+
+#[test]
+fn a_read_error_part_way_removes_the_unfinished_file() {
+    let t = tempfile::tempdir().unwrap();
+    let t = t.path();
+    let src = t.join("src");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(src.join("a_first"), b"complete\n").unwrap();
+    // 4 MiB of text, zisofs-compressed in 32 KiB blocks; block 100 (at 3.1 MiB) is then
+    // damaged, so the read fails after more than one 1 MiB write.
+    let lines: String = (0..400_000).map(|i| format!("line {i:08}\n")).collect();
+    std::fs::write(src.join("b_damaged"), &lines.as_bytes()[..4 << 20]).unwrap();
+    let iso = t.join("damaged.iso");
+    xorriso_image(&src, &iso, &["-set_filter_r", "--zisofs", "/", "--"]);
+    let mut img = std::fs::read(&iso).unwrap();
+    let magic = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
+    let start = img.windows(8).position(|w| w == magic).expect("a zisofs file");
+    assert_eq!((img[start + 12], img[start + 13]), (4, 15), "header of 4 words, 32 KiB blocks");
+    let ptr = |i: usize| {
+        let at = start + 16 + 4 * i;
+        u32::from_le_bytes(img[at..at + 4].try_into().unwrap()) as usize
+    };
+    let (a, b) = (ptr(100), ptr(101));
+    assert!(b > a + 8);
+    img[start + a + 2..start + b].fill(0xFF);
+    std::fs::write(&iso, img).unwrap();
+    let out = t.join("out");
+    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = text(&o);
+    eprintln!("{err}");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("b_damaged: reading it from the image: corrupt zisofs"), "{err}");
+    assert!(
+        err.contains(&format!("removed the unfinished {}", out.join("b_damaged").display())),
+        "{err}"
+    );
+    assert_eq!(names(&out), ["a_first"], "only the complete file remains");
+}

@@ -71,7 +71,7 @@ pub struct Stats {
 pub enum Error {
     #[error(transparent)]
     Out(#[from] OutError),
-    #[error("reading {} from the image: {source}", name::Shown(.path))]
+    #[error("{}: reading it from the image: {source}", name::Shown(.path))]
     Read {
         path: PathBuf,
         #[source]
