@@ -56,11 +56,12 @@ impl Shared<'_> {
     }
 }
 
-/// A temporary file: removed (and listed) unless it was given its name.
+/// A temporary file: removed unless it was given its name (and listed while unfinished).
 struct Temp<'a> {
     dir: &'a Dir,
     tmp: Option<String>,
     name: &'a str,
+    complete: bool,
     removed: &'a Mutex<Vec<PathBuf>>,
 }
 
@@ -68,6 +69,7 @@ impl Drop for Temp<'_> {
     fn drop(&mut self) {
         if let Some(t) = self.tmp.take()
             && self.dir.remove_temp(&t).is_ok()
+            && !self.complete
         {
             self.removed
                 .lock()
@@ -131,6 +133,7 @@ fn copy_file(shared: &Shared<'_>, job: &Job, buf: &mut [u8]) -> Result<u64, Erro
         dir,
         tmp: Some(tmp),
         name: &job.name,
+        complete: false,
         removed: &shared.removed,
     };
     let mut off = 0u64;
@@ -174,6 +177,7 @@ fn copy_file(shared: &Shared<'_>, job: &Job, buf: &mut [u8]) -> Result<u64, Erro
         None
     };
     drop(f);
+    temp.complete = true;
     let tmp = temp.tmp.as_deref().expect("set above");
     dir.publish(tmp, &job.name, shared.opts.overwrite)?;
     temp.tmp = None;

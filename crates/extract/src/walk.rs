@@ -244,7 +244,8 @@ impl Walker<'_, '_> {
             }
             let Some(e) = top.entries.next() else {
                 let done = stack.pop().expect("not empty");
-                if let Some(m) = done.meta {
+                // A directory that was there before keeps its own mode and times.
+                if let Some(m) = done.meta.filter(|_| done.dir.fresh) {
                     let mode = self.mode(&m);
                     self.dirs.push((done.dir.rel.clone(), Metadata { mode, ..m }));
                 }
