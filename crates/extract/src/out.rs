@@ -95,6 +95,13 @@ impl Dir {
     /// is the one path that is resolved as a path, links included: the user chose it.
     pub fn open_root(path: &Path) -> Result<Dir, OutError> {
         let existed = path.exists();
+        if existed && !path.is_dir() {
+            return Err(io_err(
+                "using as the output folder",
+                path,
+                io::Error::from(io::ErrorKind::NotADirectory),
+            ));
+        }
         std::fs::create_dir_all(path).map_err(|e| io_err("creating", path, e))?;
         let fd = rustix::fs::openat(CWD, path, DIR_FLAGS & !OFlags::NOFOLLOW, Mode::empty()).map_err(|e| io_err("opening", path, e))?;
         Ok(Dir {

@@ -91,7 +91,9 @@ fn finish(r: Report, output: &Path) -> Result<ExitCode> {
             for p in &r.removed {
                 eprintln!("spindle: removed the unfinished {}", Shown(p));
             }
-            eprintln!("spindle: completed before stopping: {done} in {}{notes}", Shown(output));
+            if s.files + s.dirs + s.symlinks + s.hardlinks > 0 {
+                eprintln!("spindle: completed before stopping: {done} in {}{notes}", Shown(output));
+            }
             if matches!(e, Error::Interrupted) {
                 eprintln!("spindle: interrupted");
                 return Ok(ExitCode::from(130));
