@@ -3,6 +3,7 @@
 //! the result has the same TOC, indexes, MCN and ISRCs, read by spindle and, for BIN/CUE, by
 //! libcdio's cd-info; where the format has no place for something, `convert` says so.
 
+#[allow(dead_code)] // samples() is not used here
 mod common;
 
 use common::spindle;
@@ -79,9 +80,12 @@ fn info(image: &Path) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// A track as compared: number, index 0, index 1, length, CONTROL.
+type TrackRow = (i64, i64, i64, i64, i64);
+
 /// What every writer must keep: per session the lead-out and per track number, index 0 and
 /// index 1 addresses, length and CONTROL.
-fn toc(v: &Value) -> Vec<(i64, Vec<(i64, i64, i64, i64, i64)>)> {
+fn toc(v: &Value) -> Vec<(i64, Vec<TrackRow>)> {
     v["sessions"]
         .as_array()
         .unwrap()
@@ -129,10 +133,12 @@ fn cd_info(cue: &Path) -> (Vec<(i64, i64)>, Option<String>) {
     let mut mcn = None;
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() >= 3 && f[0].ends_with(':') && f[1].contains(':') {
-            if let (Ok(n), Ok(lsn)) = (f[0].trim_end_matches(':').parse(), f[2].parse()) {
-                rows.push((n, lsn));
-            }
+        if f.len() >= 3
+            && f[0].ends_with(':')
+            && f[1].contains(':')
+            && let (Ok(n), Ok(lsn)) = (f[0].trim_end_matches(':').parse(), f[2].parse())
+        {
+            rows.push((n, lsn));
         }
         if let Some(m) = line.strip_prefix("Media Catalog Number (MCN): ") {
             mcn = Some(m.trim().to_string()).filter(|m| m != "not available");
