@@ -64,6 +64,8 @@ pub struct WriterCaps {
     pub codes: bool,
     /// Index 2 and later of a track.
     pub indexes: bool,
+    /// DVD/BD structures (PFI, DMI, copyright, BCA) and DPM blocks.
+    pub structures: bool,
 }
 
 /// Choices a writer may take into account (each ignores what does not apply to it).
@@ -103,6 +105,7 @@ impl WriterCaps {
         cdtext: true,
         codes: true,
         indexes: true,
+        structures: true,
     };
 }
 

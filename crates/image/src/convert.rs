@@ -72,6 +72,15 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
             indexed.join(", ")
         ));
     }
+    let st = &disc.structures;
+    if !caps.structures {
+        if !st.pfi.is_empty() || !st.dmi.is_empty() || !st.copyright.is_empty() || st.bca.is_some() || st.bd_disc_info.is_some() {
+            warn.push("the disc structures (PFI, DMI, copyright, BCA) are not kept".into());
+        }
+        if !disc.dpm.is_empty() {
+            warn.push(format!("the DPM data ({} block(s)) is not kept", disc.dpm.len()));
+        }
+    }
     let has_sub = disc.tracks().flat_map(|t| &t.extents).any(|e| match &e.data {
         ExtentData::Stored(s) => s.sub != SubLayout::None || s.sub_stream.is_some(),
         ExtentData::Custom(c) => c.sub_layout() != SubLayout::None,

@@ -31,7 +31,11 @@ impl ImageWriter for CcdWriter {
         &["ccd"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps::ALL
+        // CDs only, and no place for DPM blocks.
+        WriterCaps {
+            structures: false,
+            ..WriterCaps::ALL
+        }
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
         vec![out.to_path_buf(), out.with_extension("img"), out.with_extension("sub")]

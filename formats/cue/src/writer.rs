@@ -32,6 +32,7 @@ impl ImageWriter for BinCueWriter {
             cdtext: true,
             codes: true,
             indexes: true,
+            structures: false,
         }
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
