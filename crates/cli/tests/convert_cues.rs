@@ -202,7 +202,15 @@ fn through_every_writer(src: &Path, work: &Path) {
                 .collect();
             let leadout = want["sessions"].as_array().unwrap().last().unwrap()["leadout"].as_i64().unwrap();
             expect.push((170, leadout - before));
-            let (rows, mcn) = cd_info(&out);
+            let (mut rows, mcn) = cd_info(&out);
+            let sessions = want["sessions"].as_array().unwrap();
+            if sessions.len() > 1 {
+                // REM SESSION is a comment to libcdio: it reads one session, so only the
+                // first session's tracks are where it says.
+                let first = sessions[0]["tracks"].as_array().unwrap().len();
+                rows.truncate(first);
+                expect.truncate(first);
+            }
             assert_eq!(rows, expect, "{name} -> cue: cd-info's TOC");
             assert_eq!(mcn.as_deref(), want["mcn"].as_str(), "{name} -> cue: cd-info's MCN");
         }
@@ -278,5 +286,26 @@ fn a_mode1_pregap_and_index_2_catalog_isrc_sheet_round_trips_through_every_write
         )]
     );
     assert_eq!(indexes(&want)[1], serde_json::json!([2280, 2655]));
+    through_every_writer(&cue, d);
+}
+
+#[test]
+fn a_two_session_sheet_with_index_2_catalog_isrc_round_trips_through_every_writer() {
+    let work = tempfile::tempdir().unwrap();
+    let d = work.path();
+    std::fs::write(d.join("a.bin"), (0..2000 * 2352).map(|i| (i * 5) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(d.join("d.bin"), vec![0u8; 1000 * 2352]).unwrap();
+    let cue = d.join("ms.cue");
+    std::fs::write(
+        &cue,
+        "CATALOG 1234567890123\n\
+         FILE \"a.bin\" BINARY\n  TRACK 01 AUDIO\n    ISRC USABC0912345\n    INDEX 01 00:00:00\n    INDEX 02 00:05:00\n\
+         \x20 TRACK 02 AUDIO\n    INDEX 00 00:15:00\n    INDEX 01 00:17:00\n\
+         REM SESSION 02\n\
+         FILE \"d.bin\" BINARY\n  TRACK 03 MODE1/2352\n    INDEX 01 00:00:00\n",
+    )
+    .unwrap();
+    let want = info(&cue);
+    assert_eq!(want["sessions"].as_array().unwrap().len(), 2);
     through_every_writer(&cue, d);
 }
