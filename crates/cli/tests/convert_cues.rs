@@ -164,6 +164,10 @@ fn through_every_writer(src: &Path, work: &Path) {
         assert!(o.status.success(), "{name} -> {fmt}: {err}");
         let got = info(&out);
         assert_eq!(toc(&got), toc(&want), "{name} -> {fmt}: TOC");
+        // Every multi-track format keeps CD-TEXT.
+        assert_eq!(got["cdtext"], want["cdtext"], "{name} -> {fmt}: CD-TEXT");
+        let texts = |v: &Value| tracks(v).map(|t| t["cdtext"].clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&got), texts(&want), "{name} -> {fmt}: tracks' CD-TEXT");
         let keeps_all = matches!(fmt, "cue" | "ccd");
         if keeps_all {
             assert_eq!(indexes(&got), indexes(&want), "{name} -> {fmt}: indexes");
