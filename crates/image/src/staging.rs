@@ -14,6 +14,11 @@ use std::path::{Path, PathBuf};
 /// Prefix of the hidden work folder.
 pub const STAGING_PREFIX: &str = ".spindle-convert-";
 
+/// `dir`, or `.` for the empty path of a bare file name.
+fn real_dir(dir: &Path) -> &Path {
+    if dir.as_os_str().is_empty() { Path::new(".") } else { dir }
+}
+
 /// The work folder of one conversion.
 pub struct Staging {
     dir: tempfile::TempDir,
@@ -30,16 +35,14 @@ pub struct Removed {
 impl Staging {
     /// Creates the work folder in the folder of `out`.
     pub fn beside(out: &Path) -> Result<Staging, ImageError> {
-        let target_dir = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        // As given (empty for a bare file name), so that reported paths look like `out`.
+        let target_dir = out.parent().map(Path::to_path_buf).unwrap_or_default();
         let dir = tempfile::Builder::new()
             .prefix(STAGING_PREFIX)
-            .tempdir_in(&target_dir)
+            .tempdir_in(real_dir(&target_dir))
             .map_err(|e| ImageError::Write {
                 path: out.to_path_buf(),
-                source: format!("cannot create a work folder in {}: {e}", target_dir.display()).into(),
+                source: format!("cannot create a work folder in {}: {e}", real_dir(&target_dir).display()).into(),
             })?;
         Ok(Staging { dir, target_dir })
     }
@@ -108,7 +111,7 @@ impl Staging {
             }
             done.push(fin);
         }
-        if let Ok(d) = File::open(&self.target_dir) {
+        if let Ok(d) = File::open(real_dir(&self.target_dir)) {
             let _ = d.sync_all();
         }
         // `self.dir` (now only the links to the previous outputs) goes on drop.
