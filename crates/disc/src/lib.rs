@@ -40,7 +40,7 @@ pub use cdtext::{CdText, CdTextBlock, CdTextField};
 pub use companion::DirCompanions;
 pub use error::{DiscError, Result};
 pub use extent::{ByteSource, Extent, ExtentData, FileSource, MainLayout, MemSource, SectorSource, Stored, SubLayout, SubStream};
-pub use format::{BoxError, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions, WriterCaps};
+pub use format::{BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions, WriterCaps};
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
 pub use open::{FileType, NotAFile, open_image_file};

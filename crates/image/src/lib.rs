@@ -9,16 +9,20 @@
 mod convert;
 mod filesystem;
 mod info;
+mod readback;
 mod registry;
+mod staging;
 mod verify;
 
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
 pub use filesystem::{disc_device, filesystem};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
+pub use readback::differences;
 pub use registry::{OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers};
 pub use spindle_container::{BudgetExceeded, DecodeBudget};
 pub use spindle_disc::{self, Disc, WriteOptions};
 pub use spindle_disc::{FileType, NotAFile};
+pub use staging::{Removed, STAGING_PREFIX};
 pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
 
 use std::path::PathBuf;
@@ -50,6 +54,24 @@ pub enum ImageError {
     NoWriter { path: PathBuf, known: String },
     #[error("{target} cannot hold this disc: {}", reasons.join("; "))]
     Lossy { target: &'static str, reasons: Vec<String> },
+    /// An option the target format cannot honour (refused before anything is written).
+    #[error("{target} cannot take {option}: only {supported} can")]
+    Unsupported {
+        target: &'static str,
+        option: &'static str,
+        supported: String,
+    },
+    /// The written image would not read back as the disc it was written from (nothing was
+    /// left behind).
+    #[error("{} as {target} would not read back as the source, so it was not kept: {}", path.display(), problems.join("; "))]
+    ReadBack {
+        path: PathBuf,
+        target: &'static str,
+        problems: Vec<String>,
+    },
+    /// Stopped on request; the unfinished files were removed.
+    #[error("stopped: removed the unfinished {}", removed_list(removed))]
+    Cancelled { removed: Vec<staging::Removed> },
     #[error("writing {}", path.display())]
     Write {
         path: PathBuf,
@@ -64,6 +86,17 @@ pub enum ImageError {
     },
     #[error(transparent)]
     Disc(#[from] spindle_disc::DiscError),
+}
+
+fn removed_list(removed: &[staging::Removed]) -> String {
+    if removed.is_empty() {
+        return "output (nothing had been written yet)".into();
+    }
+    removed
+        .iter()
+        .map(|r| format!("{} ({} bytes)", r.path.display(), r.bytes))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl ImageError {

@@ -20,7 +20,7 @@ pub mod writer;
 
 pub use descriptor::{Ccd, Entry, TrackSection, parse_ccd};
 pub use error::CcdError;
-pub use writer::{CcdWriter, write_ccd};
+pub use writer::{CcdWriter, write_ccd, write_ccd_with};
 
 use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
 use std::path::Path;

@@ -28,7 +28,7 @@ pub mod writer;
 pub use error::{CueError, WriteError};
 pub use layout::open_sheet;
 pub use sheet::{CueFile, CueIndex, CueMode, CueSheet, CueTrack, FileKind, parse_sheet};
-pub use writer::{BinCueWriter, write_bin_cue};
+pub use writer::{BinCueWriter, write_bin_cue, write_bin_cue_with};
 
 use spindle_disc::{BoxError, ByteSource, Companions, Disc, FileSource, ImageFormat, OpenContext};
 use std::path::Path;
