@@ -6,18 +6,20 @@
 //! sessions. [`verify`] checks stored EDC/ECC and hashes each track the way redump datfiles
 //! do. [`info`] describes a disc for people and for JSON.
 
+mod completeness;
 mod convert;
 mod filesystem;
 mod info;
 mod registry;
 mod verify;
 
+pub use completeness::{MissingData, missing_data};
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
 pub use filesystem::{disc_device, filesystem};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
 pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
 pub use spindle_disc::{self, Disc, WriteOptions};
-pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
+pub use verify::{FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, verify, verify_image};
 
 use std::path::PathBuf;
 
