@@ -43,7 +43,7 @@ pub use format::{BoxError, Companions, ImageFormat, ImageWriter, OpenContext, Pr
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
-pub use track_files::{TrackFile, read_track_files, track_file, track_files};
+pub use track_files::{TrackFile, raw_track_files, read_track_files, track_file, track_files};
 pub use validate::{MAX_LBA, MIN_LBA};
 pub use view_runs::ByteRun;
 pub use views::{SectorView, wav_header};

@@ -5,10 +5,13 @@
 //! A CD track file holds the track's raw 2352-byte sectors from its pregap (index 0) to the
 //! next track, pregap sectors the image did not store included (as a drive reads them),
 //! except that track 1 starts at LBA 0: the 150 sectors before LBA 0 are never read. A DVD
-//! or BD track file (and a CD read as user data) holds 2048-byte user data the same way.
+//! or BD track file holds 2048-byte user data the same way, and so does a CD image that
+//! stores nothing but user data (an ISO, a rip read as user data): its raw sectors would be
+//! made up, and the hash of the one track is then that of the ISO file itself.
 
 use crate::addr::Lba;
 use crate::error::Result;
+use crate::extent::{ExtentData, MainLayout};
 use crate::model::{Disc, Track};
 use crate::read::SectorFormat;
 
@@ -53,12 +56,29 @@ pub fn track_file_format(raw: bool) -> (SectorFormat, usize) {
     }
 }
 
+/// True when the track files of `disc` are raw 2352-byte sectors: a CD whose image stores
+/// more than user data (an audio track, or data sectors with sync, header, subheader or
+/// EDC/ECC). False for DVD and BD, and for a CD image of user data only.
+pub fn raw_track_files(disc: &Disc) -> bool {
+    let more_than_user = |l: MainLayout| l.sync || l.header || l.subheader || l.edc_ecc;
+    disc.medium.is_cd()
+        && disc.tracks().any(|t| {
+            t.mode.is_audio()
+                || t.extents.iter().any(|e| match &e.data {
+                    ExtentData::Stored(s) => more_than_user(s.main),
+                    ExtentData::Custom(c) => more_than_user(c.main_layout()),
+                    ExtentData::Zero => false,
+                })
+        })
+}
+
 /// Sectors handed to `sink` at a time.
 pub const TRACK_FILE_CHUNK: u32 = 64;
 
 /// Reads every track file of `disc` in order and hands `sink` (the index of the track file in
 /// [`track_files`], its first sector in this piece, the bytes). `raw` picks raw 2352-byte
-/// sectors or user data; redump's form is `disc.medium.is_cd()`.
+/// sectors or user data; the form both `verify` and a rip's hash log use is
+/// [`raw_track_files`].
 pub fn read_track_files(disc: &Disc, raw: bool, sink: &mut dyn FnMut(usize, Lba, &[u8])) -> Result<()> {
     let (fmt, size) = track_file_format(raw);
     let mut buf = vec![0u8; TRACK_FILE_CHUNK as usize * size];

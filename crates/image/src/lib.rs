@@ -7,6 +7,7 @@
 //! do. [`info`] describes a disc for people and for JSON.
 
 mod completeness;
+mod content;
 mod convert;
 mod filesystem;
 mod info;
@@ -14,12 +15,13 @@ mod registry;
 mod verify;
 
 pub use completeness::{MissingData, missing_data};
+pub use content::unrecognised_content;
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
-pub use filesystem::{disc_device, filesystem};
-pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
+pub use filesystem::{IsoFile, disc_device, filesystem, iso_file_at};
+pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label, udf_volume_label};
 pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
 pub use spindle_disc::{self, Disc, WriteOptions};
-pub use verify::{FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, verify, verify_image};
+pub use verify::{FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, stored_image, verify, verify_image};
 
 use std::path::PathBuf;
 

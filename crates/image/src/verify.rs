@@ -9,7 +9,8 @@
 //!   and friends print for them.
 //! * The redump-style hashes of each track file ([`spindle_disc::track_files`], the
 //!   definition a rip's hash log uses too): raw 2352-byte sectors of a CD from each track's
-//!   pregap (track 1 from LBA 0), the 2048-byte user data of a DVD or BD.
+//!   pregap (track 1 from LBA 0), the 2048-byte user data of a DVD or BD, or of a CD image
+//!   that stores only user data (whose raw sectors would be made up).
 
 use crate::ImageError;
 use crate::completeness::{MissingData, missing_data};
@@ -17,7 +18,7 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
 use spindle_disc::sector::{RawSector, SectorCheck, check_raw};
-use spindle_disc::{Disc, ExtentData, Lba, Track, TrackMode, read_track_files, track_files};
+use spindle_disc::{Disc, ExtentData, Lba, Track, TrackMode, raw_track_files, read_track_files, track_files};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -77,6 +78,9 @@ pub struct VerifyReport {
     pub files: Vec<FileHashes>,
     /// What the track hashes are of.
     pub track_form: &'static str,
+    /// True when the track hashes are of raw 2352-byte sectors (BIN files), false for
+    /// 2048-byte user data (ISO files).
+    pub raw: bool,
     /// Redump-style per-track-file hashes and EDC/ECC counts.
     pub tracks: Vec<TrackReport>,
 }
@@ -129,12 +133,12 @@ fn stored_header(track: &Track, lba: Lba) -> bool {
 /// Verifies a disc opened from `image`. `progress` gets (units done, units total): sectors
 /// read, and the image files' bytes hashed in 2048-byte units.
 pub fn verify(disc: &Disc, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, ImageError> {
-    verify_image(&Arc::new(disc.clone()), &disc.source.path, progress)
+    verify_image(&Arc::new(disc.clone()), &stored_image(disc).0, progress)
 }
 
 /// [`verify`] naming the image as the user gave it (a container's path, not the file inside).
 pub fn verify_image(disc: &Arc<Disc>, image: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, ImageError> {
-    let cd = disc.medium.is_cd();
+    let cd = raw_track_files(disc);
     let files = track_files(disc);
     let stored: Vec<PathBuf> = stored_files(disc, image);
     let file_units: u64 = stored
@@ -218,9 +222,12 @@ pub fn verify_image(disc: &Arc<Disc>, image: &Path, progress: &mut dyn FnMut(u64
         files: file_hashes,
         track_form: if cd {
             "raw 2352-byte sectors of each track from its pregap (track 1 from LBA 0), as redump lists them"
+        } else if disc.medium.is_cd() {
+            "2048-byte user data of each track: the image stores no raw sectors to hash"
         } else {
             "2048-byte user data of each track, as redump lists them"
         },
+        raw: cd,
         tracks: reports,
     })
 }
@@ -236,28 +243,25 @@ fn stored_files(disc: &Disc, image: &Path) -> Vec<PathBuf> {
                 .is_some_and(|c| std::fs::canonicalize(b).ok() == Some(c))
     };
     for f in std::iter::once(image).chain(disc.source.files.iter().map(PathBuf::as_path)) {
-        if let Some(p) = on_disk(f)
-            && !out.iter().any(|o| same(o, &p))
-        {
-            out.push(p);
+        if f.is_file() && !out.iter().any(|o| same(o, f)) {
+            out.push(f.to_path_buf());
         }
     }
     out
 }
 
-/// The file that holds `path` as stored: itself, or the compressed container a reader opened
-/// in its place (`game.iso` read from `game.iso.xz`).
-pub fn on_disk(path: &Path) -> Option<PathBuf> {
-    if path.is_file() {
-        return Some(path.to_path_buf());
-    }
-    ["zst", "xz", "gz"].iter().find_map(|ext| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(".");
-        name.push(ext);
-        let p = PathBuf::from(name);
-        p.is_file().then_some(p)
-    })
+/// The image file as it is on disk, and its compression container: `game.iso.xz` and `xz`
+/// for a disc read from the `game.iso` inside it; else the image's own path and `None`.
+pub fn stored_image(disc: &Disc) -> (PathBuf, Option<&'static str>) {
+    let inner = &disc.source.path;
+    disc.source
+        .files
+        .iter()
+        .find_map(|f| {
+            let kind = spindle_container::kind_by_name(f)?;
+            (f != inner && &spindle_container::inner_path(f) == inner).then(|| (f.clone(), Some(kind.name())))
+        })
+        .unwrap_or_else(|| (inner.clone(), None))
 }
 
 /// CRC32, MD5, SHA-1 and SHA-256 of a file; `step` gets each 2048-byte units hashed.

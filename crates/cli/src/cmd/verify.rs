@@ -48,7 +48,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
             _ => stem,
         };
-        let ext = if disc.medium.is_cd() { "bin" } else { "iso" };
+        let ext = if report.raw { "bin" } else { "iso" };
         let many = report.tracks.len() > 1;
         println!("Redump-style track hashes ({}):", report.track_form);
         for t in &report.tracks {
