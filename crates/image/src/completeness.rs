@@ -146,8 +146,11 @@ fn iso_volume_end(read: &dyn Fn(u64) -> Option<Vec<u8>>, base: u64) -> Option<u6
     None
 }
 
-/// The end of each UDF partition and of the reserve volume descriptor sequence, from the
-/// anchor at sector 256 (2048-byte blocks).
+/// ECMA-167 3/10.5.7 access type of a write-once partition.
+const WRITE_ONCE: u32 = 2;
+
+/// The end of each UDF partition (but write-once ones) and of the reserve volume descriptor
+/// sequence, from the anchor at sector 256 (2048-byte blocks).
 fn udf_extents(read: &dyn Fn(u64) -> Option<Vec<u8>>) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let Some(anchor) = read(256).and_then(|b| spindle_udf::parse_anchor(&b).ok()) else {
@@ -166,7 +169,11 @@ fn udf_extents(read: &dyn Fn(u64) -> Option<Vec<u8>>) -> Vec<(String, u64)> {
         let Ok(tag) = spindle_udf::parse_tag(&b) else { break };
         match tag.ident {
             spindle_udf::ident::PARTITION => {
-                if let Ok(pd) = spindle_udf::parse_partition_desc(&b) {
+                // A write-once partition (CD-R/DVD-R with a VAT) covers the blank space of
+                // the disc too: an image of what was written is shorter, and whole.
+                if let Ok(pd) = spindle_udf::parse_partition_desc(&b)
+                    && pd.access_type != WRITE_ONCE
+                {
                     out.push((format!("UDF partition {}", pd.number), pd.start as u64 + pd.len as u64));
                 }
             }
