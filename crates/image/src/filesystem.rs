@@ -95,11 +95,13 @@ pub struct IsoFile {
 /// Directories and records a search of [`iso_file_at`] looks at, at most.
 const MAX_DIRS: usize = 10_000;
 const MAX_RECORDS: usize = 200_000;
+/// Directory bytes a search reads, at most.
+const MAX_DIR_BYTES: u64 = 256 << 20;
 
 /// The file of the ISO 9660 volume described at `base + 16` whose extent starts at block
 /// `lba`, as `xorriso` finds the file of a boot image. Walks the primary volume's directory
 /// tree breadth-first with a queue (no recursion), each directory extent once, within
-/// [`MAX_DIRS`] and [`MAX_RECORDS`].
+/// [`MAX_DIRS`], [`MAX_RECORDS`] and [`MAX_DIR_BYTES`].
 pub fn iso_file_at(dev: &dyn spindle_fs::BlockDevice, base: u32, lba: u32) -> Option<IsoFile> {
     let read = |at: u64, len: usize| -> Option<Vec<u8>> {
         let mut b = vec![0u8; len];
@@ -121,11 +123,17 @@ pub fn iso_file_at(dev: &dyn spindle_fs::BlockDevice, base: u32, lba: u32) -> Op
     let mut queue = std::collections::VecDeque::from([(String::new(), le(root, 2), le(root, 10))]);
     let mut seen = std::collections::HashSet::new();
     let mut records = 0usize;
+    let mut budget = MAX_DIR_BYTES;
     while let Some((path, extent, size)) = queue.pop_front() {
         if !seen.insert(extent) || seen.len() > MAX_DIRS {
             continue;
         }
-        let dir = read(extent as u64 * 2048, (size as usize).min(16 << 20))?;
+        if budget == 0 {
+            return None;
+        }
+        let want = (size as u64).min(budget);
+        budget -= want;
+        let dir = read(extent as u64 * 2048, want as usize)?;
         let mut at = 0usize;
         while at < dir.len() {
             let len = dir[at] as usize;
