@@ -6,6 +6,8 @@
 //! sessions. [`verify`] checks stored EDC/ECC and hashes each track the way redump datfiles
 //! do. [`info`] describes a disc for people and for JSON.
 
+mod completeness;
+mod content;
 mod convert;
 mod filesystem;
 mod info;
@@ -14,16 +16,18 @@ mod registry;
 mod staging;
 mod verify;
 
+pub use completeness::{MissingData, missing_data};
+pub use content::unrecognised_content;
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
-pub use filesystem::{disc_device, filesystem};
-pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
+pub use filesystem::{IsoFile, disc_device, filesystem, iso_file_at};
+pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label, udf_volume_label};
 pub use readback::differences;
 pub use registry::{OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers};
 pub use spindle_container::{BudgetExceeded, DecodeBudget};
 pub use spindle_disc::{self, Disc, WriteOptions};
 pub use spindle_disc::{FileType, NotAFile};
 pub use staging::{Removed, STAGING_PREFIX};
-pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
+pub use verify::{FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, stored_image, verify, verify_image};
 
 use std::path::PathBuf;
 
