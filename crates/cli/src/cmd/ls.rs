@@ -135,7 +135,8 @@ fn list(out: &mut impl Write, lines: &mut Lines, fs: &dyn FileSystem, dir: NodeI
     }
     let mut first = true;
     walk_tree(fs, dir, path, &mut |path, _depth, dir, subdirs| -> Result<()> {
-        list_into(out, lines, &mut buf, fs, dir, path, long, true, first, subdirs)?;
+        list_into(out, lines, &mut buf, fs, dir, path, long, true, first, subdirs)
+            .with_context(|| format!("listing {}", spindle_fs::short_path(path)))?;
         first = false;
         Ok(())
     })
