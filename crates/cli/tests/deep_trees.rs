@@ -8,7 +8,7 @@
 #[path = "../../fs/tests/deep_images/mod.rs"]
 mod deep;
 
-use deep::Iso;
+use deep::{Iso, Udf};
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -156,7 +156,7 @@ fn relocated_rock_ridge_iso_100000_levels() {
 fn udf_100000_levels() {
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("deep.udf.iso");
-    deep::write_udf(&img, 100_000, false).unwrap();
+    deep::write_udf(&img, 100_000, Udf::Chain).unwrap();
     check_ls_r(&img, tmp.path(), "UDF", "d");
 }
 
@@ -174,7 +174,7 @@ fn deepest_file_within_the_limit() {
         let r = run(tmp.path(), &["ls", "-R", img.to_str().unwrap()]);
         assert_eq!(r.code, 0, "{kind:?}: {}", r.stderr);
     }
-    deep::write_udf(&img, LIMIT - 1, false).unwrap();
+    deep::write_udf(&img, LIMIT - 1, Udf::Chain).unwrap();
     let r = run(
         tmp.path(),
         &["cat", img.to_str().unwrap(), &deep::deep_path(Iso::RockRidge, LIMIT - 1)],
@@ -182,31 +182,35 @@ fn deepest_file_within_the_limit() {
     assert_eq!((r.code, r.stdout.as_slice()), (0, deep::CONTENT), "UDF: {}", r.stderr);
 }
 
-/// A directory naming its ancestor (a record, a Rock Ridge CL, a UDF FID): `ls -R` ends at
-/// once with an error saying so, naming the image and the directory.
+/// A directory naming its ancestor (a record, a Rock Ridge CL, a UDF FID), and a UDF
+/// directory named by two FIDs at each of 64 levels (2^64 paths: a walk that lists a
+/// directory once per path never ends): `ls -R` ends at once with an error saying so, naming
+/// the image and the directory; so does `extract`.
 #[test]
 fn directory_loops() {
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("loop.iso");
-    for kind in [Iso::Cycle, Iso::CycleCl, Iso::Plain] {
-        if kind == Iso::Plain {
-            deep::write_udf(&img, 5, true).unwrap();
-        } else {
-            deep::write_iso(&img, kind, 5).unwrap();
-        }
+    let cases: [(&str, &dyn Fn(&Path) -> std::io::Result<()>, &str); 4] = [
+        ("ISO record", &|p| deep::write_iso(p, Iso::Cycle, 5), "loop"),
+        ("Rock Ridge CL", &|p| deep::write_iso(p, Iso::CycleCl, 5), "loop"),
+        ("UDF FID", &|p| deep::write_udf(p, 5, Udf::Cycle), "cycle"),
+        ("UDF shared directories", &|p| deep::write_udf(p, 64, Udf::Dag), "twice"),
+    ];
+    for (what, build, says) in cases {
+        build(&img).unwrap();
         let img_s = img.to_str().unwrap();
         let r = run(tmp.path(), &["ls", "-R", img_s]);
-        report(&format!("{kind:?} loop: ls -R"), &r);
-        assert_eq!(r.code, 1, "{kind:?}: {}", r.stderr);
-        assert!(r.stderr.contains(img_s), "{kind:?}: {}", r.stderr);
-        assert!(r.stderr.contains("loop") || r.stderr.contains("cycle"), "{kind:?}: {}", r.stderr);
-        assert!(r.stdout.len() < 4096, "{kind:?}: {} bytes listed", r.stdout.len());
-        let r = run(
-            tmp.path(),
-            &["extract", "--output", tmp.path().join("x").to_str().unwrap(), img_s, "/"],
-        );
-        assert_eq!(r.code, 1, "{kind:?}: {}", r.stderr);
-        assert!(r.stderr.contains("loop") || r.stderr.contains("cycle"), "{kind:?}: {}", r.stderr);
-        let _ = std::fs::remove_dir_all(tmp.path().join("x"));
+        report(&format!("{what}: ls -R"), &r);
+        assert_eq!(r.code, 1, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(img_s), "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
+        assert!(r.stdout.len() < 16384, "{what}: {} bytes listed", r.stdout.len());
+        {
+            let out = tmp.path().join("x");
+            let r = run(tmp.path(), &["extract", "--output", out.to_str().unwrap(), img_s, "/"]);
+            assert_eq!(r.code, 1, "{what}: {}", r.stderr);
+            assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
+            let _ = std::fs::remove_dir_all(&out);
+        }
     }
 }

@@ -8,7 +8,7 @@ mod common;
 mod deep;
 
 use common::*;
-use deep::Iso;
+use deep::{Iso, Udf};
 use spindle_fs::MAX_DEPTH;
 use spindle_fuse::{MountOptions, mount_tree};
 use std::ffi::CString;
@@ -103,7 +103,7 @@ fn udf_100000_levels() {
     let _w = watchdog(600);
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("deep.udf.iso");
-    deep::write_udf(&img, 100_000, false).unwrap();
+    deep::write_udf(&img, 100_000, Udf::Chain).unwrap();
     check_deep_mount(&img, "UDF", "d");
 }
 
@@ -118,7 +118,7 @@ fn directory_loops() {
         match what {
             "ISO record" => deep::write_iso(&img, Iso::Cycle, 5).unwrap(),
             "Rock Ridge CL" => deep::write_iso(&img, Iso::CycleCl, 5).unwrap(),
-            _ => deep::write_udf(&img, 5, true).unwrap(),
+            _ => deep::write_udf(&img, 5, Udf::Cycle).unwrap(),
         }
         let mp = MountPoint::new();
         let m = mount(&img, &mp);

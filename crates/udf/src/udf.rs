@@ -161,7 +161,9 @@ impl Udf {
     }
 
     /// Records `dir` as the parent of directory `child`, refusing cycles (a directory that is
-    /// its own ancestor).
+    /// its own ancestor) and directories linked from two directories: UDF has no hard links to
+    /// directories, and one directory shared by every level of a chain makes 2^depth paths, so
+    /// that any walk would go on for ever (the ISO 9660 reader has the same one-owner rule).
     fn check_cycle(&self, dir: NodeId, child: NodeId) -> Result<()> {
         if child == dir || child == self.root {
             return Err(corrupt(format!("directory {} contains itself or an ancestor", dir.0)));
@@ -173,8 +175,13 @@ impl Udf {
                 Some(&p) if p == child => return Err(corrupt(format!("directory cycle through {}", child.0))),
                 Some(&p) => cur = p,
                 None => {
-                    parents.entry(child).or_insert(dir);
-                    return Ok(());
+                    return match *parents.entry(child).or_insert(dir) {
+                        p if p == dir => Ok(()),
+                        p => Err(corrupt(format!(
+                            "directory {} is linked twice, from directories {} and {}",
+                            child.0, p.0, dir.0
+                        ))),
+                    };
                 }
             }
         }
@@ -196,6 +203,7 @@ impl Udf {
             (Err(e), None) => return Err(e),
         };
         let mut out = Vec::new();
+        let mut subdirs = std::collections::HashSet::new();
         for fid in fids {
             if fid.is_deleted() || fid.is_parent() || fid.name.is_empty() {
                 continue;
@@ -213,6 +221,9 @@ impl Udf {
             };
             if kind == FileKind::Dir {
                 self.check_cycle(dir, node)?;
+                if !subdirs.insert(node) {
+                    return Err(corrupt(format!("directory {} is linked twice from directory {}", node.0, dir.0)));
+                }
             }
             // UDF 2.60 4.2.2.1.1: names are translated for the OS; '/' and NUL cannot appear,
             // and "." or ".." (only the parent flag may mean that) would let a caller that

@@ -345,9 +345,20 @@ fn file_entry(file_type: u8, data: &[u8], loc: u32) -> Vec<u8> {
 /// block `1 + i` the file entry of directory `i` (0 = the root), then the file's entry.
 const P0: usize = 272;
 
-/// Writes a UDF image of a `depth`-level chain (`/d/d/.../f`); with `cycle`, the deepest
-/// directory also holds `loop`, a FID naming level 1's directory.
-pub fn write_udf(path: &Path, depth: usize, cycle: bool) -> io::Result<()> {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Udf {
+    /// `/d/d/.../f`.
+    Chain,
+    /// The chain, and the deepest directory also holds `loop`, a FID naming level 1's
+    /// directory (an ancestor).
+    Cycle,
+    /// Every directory holds `a` and `b`, two FIDs naming the same next directory: no loop,
+    /// but 2^depth paths (a walk that lists a directory once per path never ends).
+    Dag,
+}
+
+/// Writes a UDF image of a `depth`-level chain of the given shape.
+pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
     let file_lbn = 1 + depth + 1;
     let part_len = file_lbn + 1;
     let total = P0 + part_len;
@@ -398,11 +409,14 @@ pub fn write_udf(path: &Path, depth: usize, cycle: bool) -> io::Result<()> {
         let me = 1 + i as u32;
         let parent = if i == 0 { me } else { me - 1 };
         let mut fids = fid(0x0A, "", parent);
-        if i < depth {
+        if i < depth && shape == Udf::Dag {
+            fids.extend(fid(2, "a", me + 1));
+            fids.extend(fid(2, "b", me + 1));
+        } else if i < depth {
             fids.extend(fid(2, "d", me + 1));
         } else {
             fids.extend(fid(0, "f", file_lbn as u32));
-            if cycle {
+            if shape == Udf::Cycle {
                 fids.extend(fid(2, "loop", 2));
             }
         }
