@@ -190,7 +190,8 @@ fn deepest_file_within_the_limit() {
 fn directory_loops() {
     let tmp = tempfile::tempdir().unwrap();
     let img = tmp.path().join("loop.iso");
-    let cases: [(&str, &dyn Fn(&Path) -> std::io::Result<()>, &str); 4] = [
+    type Build<'a> = &'a dyn Fn(&Path) -> std::io::Result<()>;
+    let cases: [(&str, Build, &str); 4] = [
         ("ISO record", &|p| deep::write_iso(p, Iso::Cycle, 5), "loop"),
         ("Rock Ridge CL", &|p| deep::write_iso(p, Iso::CycleCl, 5), "loop"),
         ("UDF FID", &|p| deep::write_udf(p, 5, Udf::Cycle), "cycle"),
