@@ -5,6 +5,7 @@
 //! overflowed its stack at 30,000 levels), with bounded memory (maximum RSS, measured by GNU
 //! time) and no endless loop.
 
+mod daemon_common;
 #[path = "../../fs/tests/deep_images/mod.rs"]
 mod deep;
 
@@ -116,6 +117,9 @@ fn check_ls_r(img: &Path, tmp: &Path, what: &str, dir: &str) {
     let r = run(tmp, &["info", img_s]);
     report(&format!("{what}: info"), &r);
     assert_eq!(r.code, 0, "{what}: {}", r.stderr);
+    // No boot catalog here: a plain answer, no walk.
+    let r = run(tmp, &["boot", img_s]);
+    assert!(r.code <= 1, "{what}: boot: {}", r.stderr);
     // extract ends where the host's PATH_MAX does (its walk is extract.rs's own).
     let out = tmp.join("x");
     let r = run(tmp, &["extract", "--output", out.to_str().unwrap(), img_s, "/"]);
@@ -214,4 +218,42 @@ fn directory_loops() {
             let _ = std::fs::remove_dir_all(&out);
         }
     }
+}
+
+/// `spindle mount` of a 100,000-level image through the daemon: `find` over the mount stops
+/// at the limit with ENAMETOOLONG ("File name too long"), and the daemon lives on and ejects.
+#[test]
+fn daemon_mount_of_100000_levels() {
+    let env = daemon_common::Env::new(600);
+    let tmp = tempfile::tempdir().unwrap();
+    let img = tmp.path().join("deep.iso");
+    deep::write_iso(&img, Iso::RockRidge, 100_000).unwrap();
+    let at = std::path::PathBuf::from(env.ok(&["mount", img.to_str().unwrap()]).trim());
+    let pid = env.daemon_pid().expect("a daemon");
+    let t = Instant::now();
+    let out = Command::new("find").arg(&at).stdin(Stdio::null()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines = out.stdout.iter().filter(|&&b| b == b'\n').count();
+    eprintln!(
+        "daemon mount: find exit {:?}, {lines} lines in {:.1} s",
+        out.status.code(),
+        t.elapsed().as_secs_f64()
+    );
+    assert!(!out.status.success());
+    assert!(err.contains("File name too long"), "{err}");
+    assert_eq!(lines, 1 + LIMIT);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let hwm: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    eprintln!("daemon mount: the daemon's peak RSS {hwm} KB");
+    assert!(hwm < MAX_RSS_KB, "daemon peak RSS {hwm} KB");
+    // The same daemon answers and ejects.
+    assert_eq!(env.daemon_pid(), Some(pid));
+    assert_eq!(env.drives()["drives"][0]["mountpoints"][0], at.to_str().unwrap());
+    env.ok(&["eject", at.to_str().unwrap()]);
+    assert!(env.tree_mounts().is_empty());
+    assert_eq!(env.daemon_pid(), Some(pid));
 }
