@@ -154,3 +154,24 @@ pub fn short_path(path: &str) -> String {
     }
     format!("{}…{} ({} components)", &path[..head], &path[tail..], depth_of(path))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depths_and_short_paths() {
+        assert_eq!(depth_of("/"), 0);
+        assert_eq!(depth_of(""), 0);
+        assert_eq!(depth_of("./a//b/./c/"), 3);
+        assert_eq!(short_path("/a/b"), "/a/b");
+        let long = "/é".repeat(100);
+        let s = short_path(&long);
+        assert!(s.ends_with("(100 components)") && s.contains('…'), "{s}");
+        assert!(s.len() < 160, "{s}");
+        let mut p = String::from("/");
+        join(&mut p, "x");
+        join(&mut p, "y");
+        assert_eq!(p, "/x/y");
+    }
+}
