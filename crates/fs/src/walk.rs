@@ -37,7 +37,8 @@ pub fn depth_of(path: &str) -> usize {
 
 /// Walks the directories below `start` (whose path is `start_path`) depth first, in pre-order,
 /// without recursion: `visit(path, depth, dir, subdirs)` is called for each directory (first
-/// `start`) with its path (`start_path` joined with the names below it by `/`), its depth in
+/// `start`) with its path (`start_path` joined with the names below it by `/`; relative when
+/// `start_path` is empty), its depth in
 /// components below the root, and an empty list it fills with the subdirectories to enter
 /// next, in the order to enter them. Every subdirectory of one directory is entered (and its
 /// tree walked) before the next.
@@ -103,9 +104,10 @@ pub fn walk_tree<E: From<FsError>>(
     }
 }
 
-/// Appends `/name` to `path` (no second slash after one that ends it).
+/// Appends `/name` to `path` (no second slash after one that ends it; no slash at all to an
+/// empty path, whose walk gives relative paths).
 fn join(path: &mut String, name: &str) {
-    if !path.ends_with('/') {
+    if !path.is_empty() && !path.ends_with('/') {
         path.push('/');
     }
     path.push_str(name);
@@ -173,5 +175,9 @@ mod tests {
         join(&mut p, "x");
         join(&mut p, "y");
         assert_eq!(p, "/x/y");
+        let mut p = String::new();
+        join(&mut p, "x");
+        join(&mut p, "y");
+        assert_eq!(p, "x/y");
     }
 }
