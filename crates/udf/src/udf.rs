@@ -36,7 +36,8 @@ pub struct Udf {
     inodes: Mutex<(HashMap<NodeId, Arc<Inode>>, usize)>,
     /// Decoded directories, and how many entries they hold together.
     dirs: Mutex<(DirCache, usize)>,
-    parents: Mutex<HashMap<NodeId, NodeId>>,
+    /// Each directory listed so far: its parent and its depth below the root.
+    parents: Mutex<HashMap<NodeId, (NodeId, usize)>>,
 }
 
 impl Udf {
@@ -161,31 +162,45 @@ impl Udf {
     }
 
     /// Records `dir` as the parent of directory `child`, refusing cycles (a directory that is
-    /// its own ancestor) and directories linked from two directories: UDF has no hard links to
+    /// its own ancestor), directories linked from two directories (UDF has no hard links to
     /// directories, and one directory shared by every level of a chain makes 2^depth paths, so
-    /// that any walk would go on for ever (the ISO 9660 reader has the same one-owner rule).
+    /// that any walk would go on for ever; the ISO 9660 reader has the same one-owner rule) and
+    /// nesting deeper than [`MAX_DEPTH`]. Constant time: each directory's depth is recorded
+    /// with its parent, and a directory's ancestors all have a parent already (they were
+    /// listed to reach it), so a directory named for the first time cannot be one of them.
     fn check_cycle(&self, dir: NodeId, child: NodeId) -> Result<()> {
         if child == dir || child == self.root {
             return Err(corrupt(format!("directory {} contains itself or an ancestor", dir.0)));
         }
         let mut parents = self.parents.lock().unwrap();
-        let mut cur = dir;
-        for _ in 0..MAX_DEPTH {
-            match parents.get(&cur) {
-                Some(&p) if p == child => return Err(corrupt(format!("directory cycle through {}", child.0))),
-                Some(&p) => cur = p,
-                None => {
-                    return match *parents.entry(child).or_insert(dir) {
-                        p if p == dir => Ok(()),
-                        p => Err(corrupt(format!(
-                            "directory {} is linked twice, from directories {} and {}",
-                            child.0, p.0, dir.0
-                        ))),
-                    };
+        match parents.get(&child) {
+            Some(&(p, _)) if p == dir => Ok(()),
+            Some(&(p, _)) => {
+                // Named before from elsewhere: an ancestor of `dir` (a cycle) or not.
+                let mut cur = dir;
+                for _ in 0..MAX_DEPTH {
+                    match parents.get(&cur) {
+                        Some(&(up, _)) if up == child => {
+                            return Err(corrupt(format!("directory cycle through {}", child.0)));
+                        }
+                        Some(&(up, _)) => cur = up,
+                        None => break,
+                    }
                 }
+                Err(corrupt(format!(
+                    "directory {} is linked twice, from directories {} and {}",
+                    child.0, p.0, dir.0
+                )))
+            }
+            None => {
+                let depth = parents.get(&dir).map_or(0, |&(_, d)| d) + 1;
+                if depth > MAX_DEPTH {
+                    return Err(corrupt(format!("directories nested deeper than {MAX_DEPTH}")));
+                }
+                parents.insert(child, (dir, depth));
+                Ok(())
             }
         }
-        Err(corrupt(format!("directories nested deeper than {MAX_DEPTH}")))
     }
 
     fn entries(&self, dir: NodeId) -> Result<Arc<Vec<DirEntry>>> {

@@ -341,6 +341,24 @@ fn file_entry(file_type: u8, data: &[u8], loc: u32) -> Vec<u8> {
     v
 }
 
+/// A directory's file entry whose `len` bytes of FIDs are in an extent at partition block
+/// `lbn` (one short_ad).
+fn dir_entry_with_extent(len: usize, lbn: u32, loc: u32) -> Vec<u8> {
+    let mut v = vec![0u8; 176];
+    put(&mut v, 20, &4u16.to_le_bytes());
+    put(&mut v, 24, &1u16.to_le_bytes());
+    v[27] = 4;
+    put(&mut v, 44, &0x14A5u32.to_le_bytes());
+    put(&mut v, 48, &1u16.to_le_bytes());
+    put(&mut v, 56, &(len as u64).to_le_bytes());
+    put(&mut v, 172, &8u32.to_le_bytes());
+    v.extend_from_slice(&(len as u32).to_le_bytes());
+    v.extend_from_slice(&lbn.to_le_bytes());
+    set_tag(&mut v, 261, loc);
+    v.resize(BS, 0);
+    v
+}
+
 /// First sector of the UDF partition; partition block 0 holds the file set descriptor,
 /// block `1 + i` the file entry of directory `i` (0 = the root), then the file's entry.
 const P0: usize = 272;
@@ -355,13 +373,30 @@ pub enum Udf {
     /// Every directory holds `a` and `b`, two FIDs naming the same next directory: no loop,
     /// but 2^depth paths (a walk that lists a directory once per path never ends).
     Dag,
+    /// The chain, and the deepest directory also holds this many FIDs `w0`, `w1`, ... of
+    /// subdirectories whose entries lie past the end of the image (each reads as a
+    /// directory that cannot be opened). Its FIDs take an extent of their own.
+    Wide(usize),
 }
 
 /// Writes a UDF image of a `depth`-level chain of the given shape.
 pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
     let file_lbn = 1 + depth + 1;
-    let part_len = file_lbn + 1;
-    let total = P0 + part_len;
+    // Wide: the deepest directory's FIDs, from the block after the file's entry on.
+    let wide = match shape {
+        Udf::Wide(n) => {
+            let mut v = Vec::new();
+            for i in 0..n {
+                v.extend(fid(2, &format!("w{i}"), (1 << 24) + i as u32));
+            }
+            v
+        }
+        _ => Vec::new(),
+    };
+    let wide_lbn = file_lbn + 1;
+    let mut deepest = Vec::new();
+    // Wide: room for the FIDs' (absent) entries in the partition, past the image's end.
+    let part_len = if wide.is_empty() { file_lbn + 1 } else { 1 << 25 };
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut head = vec![0u8; P0 * BS];
     for (i, id) in [b"BEA01", b"NSR03", b"TEA01"].iter().enumerate() {
@@ -420,9 +455,17 @@ pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
                 fids.extend(fid(2, "loop", 2));
             }
         }
-        w.write_all(&file_entry(4, &fids, me))?;
+        if i == depth && !wide.is_empty() {
+            fids.extend_from_slice(&wide);
+            w.write_all(&dir_entry_with_extent(fids.len(), wide_lbn as u32, me))?;
+            deepest = fids;
+        } else {
+            w.write_all(&file_entry(4, &fids, me))?;
+        }
     }
     w.write_all(&file_entry(5, CONTENT, file_lbn as u32))?;
-    debug_assert_eq!(total, P0 + part_len);
+    // Wide: the deepest directory's FIDs in their extent.
+    deepest.resize(deepest.len().div_ceil(BS) * BS, 0);
+    w.write_all(&deepest)?;
     w.flush()
 }
