@@ -113,7 +113,12 @@ fn decompression_bombs_are_refused_within_the_budget() {
         let e = stderr(&o);
         assert!(!o.status.success(), "{name}: accepted");
         assert!(
-            e.contains(name) && e.contains(want) && e.contains("budget of 64 MiB") && e.contains("SPINDLE_DECODE_BUDGET="),
+            e.contains(name) && e.contains(want) && e.contains("over the decompression budget of"),
+            "{name}: {e}"
+        );
+        // 64 MiB, unless the disk is so full that its free space (less 1 GiB) is less.
+        assert!(
+            e.contains("budget of 64 MiB") && e.contains("SPINDLE_DECODE_BUDGET=") || e.contains("free space"),
             "{name}: {e}"
         );
         assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "{name}");
@@ -125,12 +130,12 @@ fn decompression_bombs_are_refused_within_the_budget() {
         "{}",
         stderr(&o)
     );
-    // Within a larger budget the same file reads.
+    // Within a larger budget the same file reads (unless the disk is too full for a copy).
     let o = info(
         &d.join("declared.iso.zst"),
         &[("SPINDLE_DECODE_BUDGET", Path::new("1G")), ("TMPDIR", &tmp)],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.status.success() || stderr(&o).contains("free space"), "{}", stderr(&o));
 }
 
 fn as_nobody(env: &Env, args: &[&str]) -> Output {
@@ -198,7 +203,11 @@ fn a_root_daemon_refuses_fifos_and_bombs_and_keeps_answering() {
     }
     let o = as_nobody(&env, &["mount", files.join("bomb.iso.zst").to_str().unwrap()]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("over the decompression budget of 64 MiB"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bomb.iso.zst") && stderr(&o).contains("over the decompression budget of"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
     let tmp_s = tmp.to_string_lossy().into_owned();
     assert!(

@@ -53,6 +53,7 @@ pub struct DecodeBudget {
     limit: Option<u64>,
     uid: Option<u32>,
     temp_dir: Option<PathBuf>,
+    margin: Option<u64>,
 }
 
 /// Where the limit came from (for the message that says how to raise it).
@@ -88,6 +89,11 @@ impl DecodeBudget {
         self.temp_dir = Some(dir.into());
         self
     }
+    /// Leaves `bytes` free in the temporary directory instead of [`FREE_SPACE_MARGIN`].
+    pub fn with_free_space_margin(mut self, bytes: u64) -> DecodeBudget {
+        self.margin = Some(bytes);
+        self
+    }
     /// Bytes of temporary copies `uid` holds now, across every open image of this process.
     pub fn live_bytes(uid: u32) -> u64 {
         live(uid)
@@ -101,6 +107,10 @@ impl DecodeBudget {
     /// The temporary directory copies go to.
     pub fn temp_dir(&self) -> PathBuf {
         self.temp_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
+    fn margin(&self) -> u64 {
+        self.margin.unwrap_or(FREE_SPACE_MARGIN)
     }
 
     /// The limit the caller, the environment or the default sets, before free space.
@@ -128,12 +138,13 @@ impl DecodeBudget {
         let (mut limit, mut source) = self.configured_limit()?;
         let dir = self.temp_dir();
         if let Some(free) = free_space(&dir) {
-            let usable = free.saturating_sub(FREE_SPACE_MARGIN);
+            let usable = free.saturating_sub(self.margin());
             if usable < limit {
                 (limit, source) = (usable, LimitSource::FreeSpace);
             }
         }
         let r = Reservation {
+            margin: self.margin(),
             uid: self.uid(),
             bytes: 0,
             limit,
@@ -157,6 +168,7 @@ impl DecodeBudget {
 
 /// Bytes of one temporary copy counted against its account; given back when dropped.
 pub(crate) struct Reservation {
+    margin: u64,
     uid: u32,
     bytes: u64,
     limit: u64,
@@ -202,6 +214,7 @@ impl Reservation {
                 others,
                 limited_by: self.source,
                 temp_dir: self.temp_dir.clone(),
+                margin: self.margin,
             },
         )
     }
@@ -237,6 +250,8 @@ pub struct BudgetExceeded {
     /// What set the limit.
     pub limited_by: LimitSource,
     pub temp_dir: PathBuf,
+    /// Space left free in `temp_dir` (when `limited_by` is `FreeSpace`).
+    pub margin: u64,
 }
 
 impl fmt::Display for BudgetExceeded {
@@ -279,7 +294,7 @@ impl fmt::Display for BudgetExceeded {
                 f,
                 "The budget is the free space of {} less a {} margin: free space there, or point TMPDIR at a larger filesystem",
                 self.temp_dir.display(),
-                human(FREE_SPACE_MARGIN)
+                human(self.margin)
             )?,
             LimitSource::Env => write!(f, "The budget was set by {ENV}: raise it ({ENV}={suggest})")?,
             LimitSource::Caller | LimitSource::Default => write!(f, "Raise the budget with {ENV}={suggest}")?,
@@ -383,5 +398,20 @@ mod tests {
         drop((r, r2, r3));
         assert_eq!(DecodeBudget::live_bytes(uid), 0);
         assert_eq!(DecodeBudget::live_bytes(uid + 1), 0);
+    }
+
+    #[test]
+    fn free_space_bounds_any_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        // A margin larger than any disk: nothing is usable, whatever the limit says.
+        let b = DecodeBudget::new()
+            .for_uid(0xDEAD_0003)
+            .with_limit(u64::MAX)
+            .with_temp_dir(dir.path())
+            .with_free_space_margin(u64::MAX);
+        let e = b.start(Path::new("x.zst"), Kind::Zstd, Some(1)).err().unwrap();
+        let be = e.get_ref().unwrap().downcast_ref::<BudgetExceeded>().unwrap();
+        assert_eq!((be.budget, be.limited_by), (0, LimitSource::FreeSpace));
+        assert!(be.to_string().contains("free space there, or point TMPDIR"), "{be}");
     }
 }

@@ -43,7 +43,8 @@ impl Setup {
         self.dir.path().join(name)
     }
     fn budget(&self, uid: u32, limit: Option<u64>) -> DecodeBudget {
-        let b = DecodeBudget::new().for_uid(uid).with_temp_dir(&self.tmp);
+        // No margin: the limits under test, not the free space of a shared machine's disk.
+        let b = DecodeBudget::new().for_uid(uid).with_temp_dir(&self.tmp).with_free_space_margin(0);
         match limit {
             Some(l) => b.with_limit(l),
             None => b,

@@ -88,7 +88,11 @@ fn the_budget_reaches_companions_and_is_a_typed_error() {
     .unwrap();
     let small = OpenOptions {
         password: None,
-        budget: DecodeBudget::new().with_limit(64 << 20).for_uid(0x5200_0001).with_temp_dir(d),
+        budget: DecodeBudget::new()
+            .with_limit(64 << 20)
+            .for_uid(0x5200_0001)
+            .with_temp_dir(d)
+            .with_free_space_margin(0),
     };
     let e = open_with_options(&d.join("x.cue"), &small).unwrap_err();
     let b = e.budget_exceeded().unwrap_or_else(|| panic!("{e:?}"));
@@ -99,7 +103,11 @@ fn the_budget_reaches_companions_and_is_a_typed_error() {
     let e = open_with_options(&d.join("track.bin.zst"), &small).unwrap_err();
     assert!(matches!(e, ImageError::Budget(_)), "{e:?}");
     let enough = OpenOptions {
-        budget: DecodeBudget::new().with_limit(128 << 20).for_uid(0x5200_0001).with_temp_dir(d),
+        budget: DecodeBudget::new()
+            .with_limit(128 << 20)
+            .for_uid(0x5200_0001)
+            .with_temp_dir(d)
+            .with_free_space_margin(0),
         ..small
     };
     let disc = open_with_options(&d.join("x.cue"), &enough).unwrap();
