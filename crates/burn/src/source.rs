@@ -104,7 +104,7 @@ impl Source {
         let mut head = [0u8; 8];
         let n = {
             use std::io::Read;
-            let mut f = std::fs::File::open(path).map_err(io)?;
+            let (mut f, _) = spindle_disc::open::open_image_file(path).map_err(io)?;
             f.read(&mut head).map_err(io)?
         };
         if spindle_container::kind_of(path, &head[..n]) != Some(spindle_container::Kind::Zstd) {
@@ -185,7 +185,7 @@ impl Source {
         let mut head = [0u8; 8];
         let n = {
             use std::io::Read;
-            let mut f = std::fs::File::open(path).map_err(io)?;
+            let (mut f, _) = spindle_disc::open::open_image_file(path).map_err(io)?;
             f.read(&mut head).map_err(io)?
         };
         let (bytes, description): (Arc<dyn Bytes>, String) = match spindle_container::kind_of(path, &head[..n]) {

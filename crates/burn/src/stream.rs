@@ -101,7 +101,8 @@ impl ZstdStream {
     /// `None` when the file is not zstd with declared sizes (the caller falls back to the
     /// random-access reader).
     pub fn open(path: &Path) -> io::Result<Option<ZstdStream>> {
-        let f = File::open(path)?;
+        // Checked like every image open: a FIFO or a device is refused, never waited on.
+        let (f, _) = spindle_disc::open::open_image_file(path)?;
         let Some(len) = decoded_len(&f) else { return Ok(None) };
         Ok(Some(ZstdStream {
             file: Arc::new(f),

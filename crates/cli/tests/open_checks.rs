@@ -91,6 +91,23 @@ fn fifos_devices_and_directories_are_refused_by_name() {
     }
 }
 
+/// `spindle burn` opens its source like every image (also the zstd stream it decodes while
+/// writing): a FIFO is refused before any target is looked at, never waited on.
+#[test]
+fn burn_refuses_a_fifo_source() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["fifo.iso", "fifo.iso.zst"] {
+        let fifo = dir.path().join(name);
+        mkfifo(&fifo);
+        let mut c = Command::new(daemon_common::BIN);
+        c.arg("burn").arg(&fifo).arg(dir.path().join("no-such-device")).arg("--yes");
+        let o = run_timeout(c, LIMIT);
+        assert!(!o.status.success(), "{name}: accepted");
+        let want = format!("{} is a FIFO (named pipe), not a disc image", fifo.display());
+        assert!(stderr(&o).contains(&want), "{name}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn decompression_bombs_are_refused_within_the_budget() {
     let dir = tempfile::tempdir().unwrap();
