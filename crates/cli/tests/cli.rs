@@ -111,8 +111,9 @@ fn verify_prints_hashes_and_finds_a_corrupt_sector() {
     std::fs::copy(samples().join("libcdio/isofs-m1.cue"), dir.path().join("isofs-m1.cue")).unwrap();
     let o = spindle(&["verify", s(&dir.path().join("isofs-m1.cue"))]);
     let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(1));
     assert!(out.contains("301 good, 1 bad"), "{out}");
+    assert!(out.ends_with("FAILED: 1 problem\n"), "{out}");
     assert!(out.contains("sector 100: EDC mismatch"), "{out}");
 }
 

@@ -2,8 +2,12 @@
 //! `disc.bin.xz` when only that exists, and a name that ends in `.gz`/`.xz`/`.zst` (with the
 //! matching magic) reads decompressed. Opened containers are kept, so a file named twice
 //! (an image and its own descriptor lookup) is indexed once.
+//!
+//! Each file is opened once by name, checked on its descriptor (a regular file or a block
+//! device: `spindle_disc::open`), and that descriptor is what is read and decompressed.
 
-use crate::{Kind, kind_of, open};
+use crate::{DecodeBudget, Kind, kind_of, open_file};
+use spindle_disc::open::name_error;
 use spindle_disc::{ByteSource, Companions, DirCompanions, FileSource};
 use std::collections::HashMap;
 use std::io;
@@ -18,6 +22,8 @@ pub struct ContainerCompanions {
     /// The image the user named, by the inner name its format asks for (`game.iso` for
     /// `game.iso.zst`): that file wins over a plain `game.iso` lying beside it.
     alias: Mutex<Option<(String, PathBuf)>>,
+    /// Bounds temporary copies of files with no random access.
+    budget: DecodeBudget,
 }
 
 impl ContainerCompanions {
@@ -26,7 +32,14 @@ impl ContainerCompanions {
             dir: DirCompanions::beside(descriptor),
             opened: Mutex::new(HashMap::new()),
             alias: Mutex::new(None),
+            budget: DecodeBudget::default(),
         }
+    }
+
+    /// Decompresses within `budget` (instead of the default one).
+    pub fn with_budget(mut self, budget: DecodeBudget) -> ContainerCompanions {
+        self.budget = budget;
+        self
     }
 
     /// Makes `name` resolve to `path` (the compressed image the user named).
@@ -35,16 +48,24 @@ impl ContainerCompanions {
     }
 
     /// Opens `path`, decompressing when its name and first bytes say it is compressed.
+    /// Errors name the file.
     pub fn open_path(&self, path: &Path) -> io::Result<Arc<dyn ByteSource>> {
         if let Some(s) = self.opened.lock().unwrap().get(path) {
             return Ok(s.clone());
         }
-        let plain = FileSource::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let plain = FileSource::open(path).map_err(|e| name_error(path, e))?;
+        self.adopt(path, plain)
+    }
+
+    /// Takes `plain` (the file `path`, opened by the caller) as that path's source,
+    /// decompressing it when its name and first bytes say it is compressed.
+    pub fn adopt(&self, path: &Path, plain: FileSource) -> io::Result<Arc<dyn ByteSource>> {
+        let file = plain.plain_file().expect("a plain file");
         let mut head = [0u8; 16];
         let n = (plain.len() as usize).min(16);
-        plain.plain_file().expect("a plain file").read_exact_at(&mut head[..n], 0)?;
+        file.read_exact_at(&mut head[..n], 0).map_err(|e| name_error(path, e))?;
         let src: Arc<dyn ByteSource> = match kind_of(path, &head[..n]) {
-            Some(kind) => Arc::new(open(path, kind)?),
+            Some(kind) => Arc::new(open_file(file.try_clone()?, plain.len(), path, kind, &self.budget)?),
             None => Arc::new(plain),
         };
         self.opened.lock().unwrap().insert(path.to_path_buf(), src.clone());

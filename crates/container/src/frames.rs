@@ -15,6 +15,15 @@ pub const MAX_FRAME: u64 = 32 << 20;
 /// Decoded frames kept.
 const CACHE: usize = 4;
 
+/// What indexing a zstd or xz file found.
+pub enum Indexed {
+    /// Frames small enough to decode one at a time.
+    Frames(Frames),
+    /// No usable frames: the file is read whole, and `declared` is the decoded size its
+    /// headers or index state, when they state it.
+    Whole { declared: Option<u64> },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     /// Where the frame's compressed bytes are.

@@ -13,7 +13,10 @@
 //! | zstd or xz in one frame/block | a decompressed copy in a temporary file | one full decompression, disk space of the plain image |
 //!
 //! Decoded frames are kept in a small cache, so sequential reads decode each frame once.
+//! Temporary copies are bounded by a [`DecodeBudget`] (8 GiB by default, or
+//! `SPINDLE_DECODE_BUDGET`), counted per uid across the process.
 
+mod budget;
 mod cache;
 mod companions;
 mod frames;
@@ -21,12 +24,14 @@ mod gzip;
 mod xz;
 mod zst;
 
+pub use budget::{BudgetExceeded, DEFAULT_LIMIT, DecodeBudget, ENV as BUDGET_ENV, FREE_SPACE_MARGIN, LimitSource, human, parse_size};
 pub use companions::{ContainerCompanions, kind_by_name};
 pub use zst::write_seekable;
 
+use frames::Indexed;
 use spindle_disc::ByteSource;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,30 +123,48 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()))
 }
 
-/// Opens a compressed file of a known kind and builds its random-access index.
+/// Opens a compressed file of a known kind and builds its random-access index, with the
+/// default [`DecodeBudget`].
 pub fn open(path: &Path, kind: Kind) -> io::Result<Compressed> {
-    let file = File::open(path)?;
-    let flen = file.metadata()?.len();
+    open_with(path, kind, &DecodeBudget::default())
+}
+
+/// Opens a compressed file of a known kind within `budget` (a regular file or block device
+/// only: see `spindle_disc::open`).
+pub fn open_with(path: &Path, kind: Kind, budget: &DecodeBudget) -> io::Result<Compressed> {
+    let (file, flen) = spindle_disc::open_image_file(path).map_err(|e| spindle_disc::open::name_error(path, e))?;
+    open_file(file, flen, path, kind, budget)
+}
+
+/// Builds the random-access index of `file` (already open: the compressed `path`, `flen`
+/// bytes long). A file with no random access is decoded into a temporary copy within
+/// `budget`; one that would not fit is a [`BudgetExceeded`] error.
+pub fn open_file(file: File, flen: u64, path: &Path, kind: Kind, budget: &DecodeBudget) -> io::Result<Compressed> {
     let decoded = AtomicU64::new(0);
-    let access = match kind {
-        Kind::Zstd => match zst::index(&file, flen, path, &decoded)? {
-            Some(f) => Access::Frames(f),
-            None => Access::Cached(cache::Cache::fill(path, kind, &decoded)?),
-        },
-        Kind::Xz => match xz::index(&file, flen, path)? {
-            Some(f) => Access::Frames(f),
-            None => Access::Cached(cache::Cache::fill(path, kind, &decoded)?),
-        },
-        Kind::Gzip => Access::Gzip(gzip::Index::build(file.try_clone()?, flen, path, &decoded)?),
+    let indexed = match kind {
+        Kind::Zstd => zst::index(&file, flen, path, &decoded)?,
+        Kind::Xz => xz::index(&file, flen, path)?,
+        Kind::Gzip => {
+            let g = gzip::Index::build(file.try_clone()?, flen, path, &decoded)?;
+            return Ok(Compressed {
+                path: path.to_path_buf(),
+                kind,
+                len: g.len(),
+                access: Access::Gzip(g),
+                decoded,
+            });
+        }
     };
-    let len = match &access {
-        Access::Frames(f) => f.len(),
-        Access::Gzip(g) => g.len(),
-        Access::Cached(c) => c.len(),
-    };
-    let access = match access {
-        Access::Frames(f) => Access::Frames(f.with_file(file, kind)),
-        other => other,
+    let (access, len) = match indexed {
+        Indexed::Frames(f) => {
+            let len = f.len();
+            (Access::Frames(f.with_file(file, kind)), len)
+        }
+        Indexed::Whole { declared } => {
+            let c = cache::Cache::fill(&file, path, kind, declared, budget, &decoded)?;
+            let len = c.len();
+            (Access::Cached(c), len)
+        }
     };
     Ok(Compressed {
         path: path.to_path_buf(),
@@ -150,6 +173,26 @@ pub fn open(path: &Path, kind: Kind) -> io::Result<Compressed> {
         access,
         decoded,
     })
+}
+
+/// Sequential reads of a shared file through positioned reads, from `pos`.
+pub(crate) struct At<'a> {
+    file: &'a File,
+    pos: u64,
+}
+
+impl<'a> At<'a> {
+    pub fn new(file: &'a File, pos: u64) -> At<'a> {
+        At { file, pos }
+    }
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 impl ByteSource for Compressed {

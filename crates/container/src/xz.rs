@@ -2,7 +2,7 @@
 //! xz-file-format spec). A block is decoded on its own by wrapping it in a one-block stream
 //! (stream header, the block, a one-record index, stream footer) for liblzma.
 
-use crate::frames::{Frame, Frames, MAX_FRAME, check};
+use crate::frames::{Frame, Frames, Indexed, MAX_FRAME, check};
 use crate::invalid;
 use std::fs::File;
 use std::io::{self, Read};
@@ -33,8 +33,9 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// The blocks of an xz file, or `None` when one block is too large to decode on its own.
-pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Option<Frames>> {
+/// The blocks of an xz file, or how large its index says it is when one block is too large
+/// to decode on its own.
+pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Indexed> {
     let bad = |m: String| invalid(path, m);
     let mut end = len;
     let mut streams: Vec<Vec<Frame>> = Vec::new();
@@ -60,7 +61,7 @@ pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Option<Frames>> {
         let index_len = (u32::from_le_bytes(foot[4..8].try_into().unwrap()) as u64 + 1) * 4;
         let f = [foot[8], foot[9]];
         if *flags.get_or_insert(f) != f {
-            return Ok(None);
+            return Ok(Indexed::Whole { declared: None });
         }
         if index_len > MAX_INDEX || index_len + 24 > end {
             return Err(bad(format!("xz index of {index_len} bytes does not fit the file")));
@@ -124,10 +125,15 @@ pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Option<Frames>> {
         off += fr.len;
     }
     check(&frames, len, path)?;
-    if frames.is_empty() || frames.iter().any(|f| f.len > MAX_FRAME) {
-        return Ok(None);
+    if frames.is_empty() {
+        return Ok(Indexed::Whole { declared: None });
     }
-    Ok(Some(Frames::new(frames, flags)))
+    if frames.iter().any(|f| f.len > MAX_FRAME) {
+        return Ok(Indexed::Whole {
+            declared: Some(frames.iter().map(|f| f.len).sum()),
+        });
+    }
+    Ok(Indexed::Frames(Frames::new(frames, flags)))
 }
 
 /// Decodes one block: its bytes as stored (padding included, before the check field), the
@@ -155,6 +161,8 @@ pub fn decode_block(block: &[u8], unpadded: u64, len: u64, flags: [u8; 2]) -> io
     s.extend_from_slice(&tail);
     s.extend_from_slice(b"YZ");
     let mut out = Vec::with_capacity(len as usize);
-    liblzma::read::XzDecoder::new(&s[..]).read_to_end(&mut out)?;
+    // One byte more than the index says at most: a block that lies about its size is caught
+    // by the caller's length check, not decoded whole into memory.
+    liblzma::read::XzDecoder::new(&s[..]).take(len + 1).read_to_end(&mut out)?;
     Ok(out)
 }

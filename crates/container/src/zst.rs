@@ -1,8 +1,8 @@
 //! zstd: the seekable format (a seek table in a trailing skippable frame, zstd's
 //! `contrib/seekable_format`), or else the frames found by walking frame and block headers.
 
-use crate::frames::{Frame, Frames, MAX_FRAME, check};
-use crate::invalid;
+use crate::frames::{Frame, Frames, Indexed, MAX_FRAME, check};
+use crate::{At, invalid};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::FileExt;
@@ -19,17 +19,26 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
 
-/// The frames of a zstd file, or `None` when it has one large frame (no random access).
-pub fn index(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<Option<Frames>> {
+/// The frames of a zstd file, or how large it says it is when it has one large frame (no
+/// random access).
+pub fn index(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<Indexed> {
     let frames = match seek_table(file, len, path)? {
         Some(f) => f,
-        None => walk(file, len, path, decoded)?,
+        None => match walk(file, len, path, decoded)? {
+            Some(f) => f,
+            None => return Ok(Indexed::Whole { declared: None }),
+        },
     };
     check(&frames, len, path)?;
-    if frames.is_empty() || frames.iter().any(|f| f.len > MAX_FRAME) {
-        return Ok(None);
+    if frames.is_empty() {
+        return Ok(Indexed::Whole { declared: None });
     }
-    Ok(Some(Frames::new(frames, None)))
+    if frames.iter().any(|f| f.len > MAX_FRAME) {
+        return Ok(Indexed::Whole {
+            declared: Some(frames.iter().map(|f| f.len).sum()),
+        });
+    }
+    Ok(Indexed::Frames(Frames::new(frames, None)))
 }
 
 fn seek_table(file: &File, len: u64, path: &Path) -> io::Result<Option<Vec<Frame>>> {
@@ -74,8 +83,9 @@ fn seek_table(file: &File, len: u64, path: &Path) -> io::Result<Option<Vec<Frame
     Ok(Some(out))
 }
 
-/// Walks frame headers and block headers; frames without a content size are decoded once.
-fn walk(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<Vec<Frame>> {
+/// Walks frame headers and block headers; frames without a content size are decoded once,
+/// up to [`MAX_FRAME`]: `None` when one is larger (the file is then read whole).
+fn walk(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<Option<Vec<Frame>>> {
     let mut pos = 0u64;
     let mut off = 0u64;
     let mut out = Vec::new();
@@ -147,11 +157,14 @@ fn walk(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<V
         let dlen = match content {
             Some(c) => c,
             None => {
-                let mut comp = vec![0u8; comp_len as usize];
-                file.read_exact_at(&mut comp, start)?;
-                let mut d = zstd::stream::read::Decoder::new(&comp[..])?;
-                let n = io::copy(&mut d, &mut io::sink()).map_err(|e| bad(format!("zstd frame at offset {start}: {e}")))?;
+                let comp = io::BufReader::new(At::new(file, start).take(comp_len));
+                let d = zstd::stream::read::Decoder::with_buffer(comp)?.single_frame();
+                let n =
+                    io::copy(&mut d.take(MAX_FRAME + 1), &mut io::sink()).map_err(|e| bad(format!("zstd frame at offset {start}: {e}")))?;
                 decoded.fetch_add(n, Ordering::Relaxed);
+                if n > MAX_FRAME {
+                    return Ok(None);
+                }
                 n
             }
         };
@@ -164,14 +177,16 @@ fn walk(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<V
         });
         off += dlen;
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Decodes one frame of known size.
 pub fn decode_frame(comp: &[u8], len: usize) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(len);
-    let mut d = zstd::stream::read::Decoder::new(comp)?.single_frame();
-    d.read_to_end(&mut out)?;
+    let d = zstd::stream::read::Decoder::new(comp)?.single_frame();
+    // One byte more than stated at most: a frame that decodes to more than its seek table or
+    // header says is caught by the caller's length check, not decoded whole into memory.
+    d.take(len as u64 + 1).read_to_end(&mut out)?;
     Ok(out)
 }
 
@@ -236,7 +251,7 @@ mod tests {
         let mut f = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut f, &data).unwrap();
         let d = AtomicU64::new(0);
-        let frames = walk(&f, data.len() as u64, Path::new("t.zst"), &d).unwrap();
+        let frames = walk(&f, data.len() as u64, Path::new("t.zst"), &d).unwrap().unwrap();
         assert_eq!(
             frames.iter().map(|f| f.len).collect::<Vec<_>>(),
             vec![100_000, 100_000, 100_000, 1_000_000]

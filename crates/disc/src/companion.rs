@@ -44,7 +44,9 @@ impl Companions for DirCompanions {
     fn resolve(&self, name: &str) -> io::Result<PathBuf> {
         let normalized = name.replace('\\', "/");
         let direct = self.dir.join(&normalized);
-        if direct.is_file() {
+        // Anything by that name, whatever it is: opening checks what it is (a FIFO or
+        // `/dev/zero` named here is refused as such, not reported missing).
+        if direct.exists() {
             return Ok(direct);
         }
         if let Some(p) = self.find_ci(&normalized) {
@@ -67,7 +69,7 @@ impl Companions for DirCompanions {
 
     fn open(&self, name: &str) -> io::Result<Arc<dyn ByteSource>> {
         let path = self.resolve(name)?;
-        let src = FileSource::open(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let src = FileSource::open(&path).map_err(|e| crate::open::name_error(&path, e))?;
         Ok(Arc::new(src))
     }
 }

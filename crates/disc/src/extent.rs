@@ -35,9 +35,10 @@ pub struct FileSource {
 }
 
 impl FileSource {
+    /// Opens a regular file or block device; anything else (a FIFO, `/dev/zero`, a
+    /// directory) is a [`crate::open::NotAFile`] error (see [`crate::open`]).
     pub fn open(path: &Path) -> io::Result<FileSource> {
-        let file = File::open(path)?;
-        let len = file.metadata()?.len();
+        let (file, len) = crate::open::open_image_file(path)?;
         Ok(FileSource {
             file,
             len,

@@ -7,6 +7,7 @@ use std::error::Error;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
@@ -59,6 +60,12 @@ pub struct WriterCaps {
     pub raw_sectors: bool,
     pub subchannel: bool,
     pub cdtext: bool,
+    /// The disc's MCN and the tracks' ISRCs.
+    pub codes: bool,
+    /// Index 2 and later of a track.
+    pub indexes: bool,
+    /// DVD/BD structures (PFI, DMI, copyright, BCA) and DPM blocks.
+    pub structures: bool,
 }
 
 /// Choices a writer may take into account (each ignores what does not apply to it).
@@ -68,7 +75,25 @@ pub struct WriteOptions {
     pub password: Option<String>,
     /// Store track data uncompressed where the format compresses by default (MDX).
     pub uncompressed: bool,
+    /// Set (from a signal handler, say) to stop a writer between batches; it then returns
+    /// [`Cancelled`] and leaves cleaning up to its caller.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
+
+impl WriteOptions {
+    /// [`Cancelled`] once `cancel` is set.
+    pub fn check_cancel(&self) -> Result<(), Cancelled> {
+        match &self.cancel {
+            Some(c) if c.load(Ordering::Relaxed) => Err(Cancelled),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A writer stopped because [`WriteOptions::cancel`] was set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("stopped on request")]
+pub struct Cancelled;
 
 impl WriterCaps {
     /// A format that keeps everything a disc model holds.
@@ -78,6 +103,9 @@ impl WriterCaps {
         raw_sectors: true,
         subchannel: true,
         cdtext: true,
+        codes: true,
+        indexes: true,
+        structures: true,
     };
 }
 
@@ -99,5 +127,14 @@ pub trait ImageWriter: Send + Sync {
     /// Writes with options; writers that take none use [`ImageWriter::write`].
     fn write_with(&self, disc: &Disc, out: &Path, _options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         self.write(disc, out, progress)
+    }
+    /// True when the writer can encrypt ([`WriteOptions::password`]).
+    fn encrypts(&self) -> bool {
+        false
+    }
+    /// True when the writer compresses by default and can be told not to
+    /// ([`WriteOptions::uncompressed`]).
+    fn compresses(&self) -> bool {
+        false
     }
 }

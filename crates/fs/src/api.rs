@@ -210,6 +210,9 @@ pub enum FsError {
     NotSymlink(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A path or a directory nested deeper than [`crate::MAX_DEPTH`] components.
+    #[error("{path}: nested deeper than {limit} directories (spindle's limit: the most a path the kernel accepts can have)")]
+    TooDeep { path: String, limit: usize },
 }
 
 pub type Result<T, E = FsError> = std::result::Result<T, E>;
@@ -287,8 +290,15 @@ pub fn copy_file_range(src: &std::fs::File, src_off: u64, dst: &std::fs::File, d
     Ok(done)
 }
 
-/// Resolves a `/`-separated path from the root (symlinks are not followed).
+/// Resolves a `/`-separated path from the root (symlinks are not followed). A path of more
+/// than [`crate::MAX_DEPTH`] components is refused ([`FsError::TooDeep`]).
 pub fn resolve(fs: &dyn FileSystem, path: &str) -> Result<NodeId> {
+    if crate::walk::depth_of(path) > crate::MAX_DEPTH {
+        return Err(FsError::TooDeep {
+            path: crate::walk::short_path(path),
+            limit: crate::MAX_DEPTH,
+        });
+    }
     let mut node = fs.root();
     let mut walked = String::new();
     for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {

@@ -33,6 +33,10 @@ pub(crate) struct Gen {
 struct Entry {
     node: NodeId,
     parent: u64,
+    /// Components below the root (the root: 0). Nothing deeper than
+    /// [`spindle_fs::MAX_DEPTH`] gets an inode: a hostile image may nest directories as deep
+    /// as it likes, the mount shows what `spindle ls -R` shows.
+    depth: u32,
 }
 
 struct Tables {
@@ -122,7 +126,14 @@ impl TreeState {
         let mut by_ident = HashMap::new();
         by_ident.insert(meta.ino, 1);
         let mut nodes = HashMap::new();
-        nodes.insert(1, Entry { node: root, parent: 1 });
+        nodes.insert(
+            1,
+            Entry {
+                node: root,
+                parent: 1,
+                depth: 0,
+            },
+        );
         Ok(Tables {
             shown: Arc::new(Gen { fs, number }),
             by_ident,
@@ -159,7 +170,8 @@ impl TreeState {
         }
     }
 
-    /// The inode number of `node` (metadata `meta_ino`) seen in directory `parent`.
+    /// The inode number of `node` (metadata `meta_ino`) seen in directory `parent`; `None`
+    /// when the disc was swapped or `node` would lie deeper than [`spindle_fs::MAX_DEPTH`].
     fn ino_for(&self, shown: &Gen, meta_ino: u64, node: NodeId, parent: u64) -> Option<u64> {
         {
             let t = self.tables.read().unwrap();
@@ -177,9 +189,13 @@ impl TreeState {
         if let Some(&i) = t.by_ident.get(&meta_ino) {
             return Some(i);
         }
+        let depth = t.nodes.get(&parent)?.depth + 1;
+        if depth as usize > spindle_fs::MAX_DEPTH {
+            return None;
+        }
         let i = self.next_ino.fetch_add(1, Ordering::Relaxed);
         t.by_ident.insert(meta_ino, i);
-        t.nodes.insert(i, Entry { node, parent });
+        t.nodes.insert(i, Entry { node, parent, depth });
         Some(i)
     }
 
@@ -294,6 +310,13 @@ impl Filesystem for TreeFs {
         let Some(name) = name.to_str() else {
             return reply.error(Errno::ENOENT);
         };
+        if dir.depth as usize >= spindle_fs::MAX_DEPTH {
+            log(
+                &format!("looking up {name:?} in node {}", dir.node.0),
+                &format!("nested deeper than {} directories", spindle_fs::MAX_DEPTH),
+            );
+            return reply.error(Errno::ENAMETOOLONG);
+        }
         match shown.fs.lookup(dir.node, name) {
             Ok(Some(node)) => match s.attr_of(&shown, node, parent.0) {
                 Ok(a) => reply.entry(&s.ttl, &a, fuser::Generation(shown.number)),
@@ -452,6 +475,14 @@ impl Filesystem for TreeFs {
             Err(e) => return reply.error(e),
         };
         match shown.fs.read_dir(e.node) {
+            // Its entries would lie deeper than the limit (lookups in it fail likewise).
+            Ok(entries) if !entries.is_empty() && e.depth as usize >= spindle_fs::MAX_DEPTH => {
+                log(
+                    &format!("listing node {}", e.node.0),
+                    &format!("its entries lie deeper than {} directories", spindle_fs::MAX_DEPTH),
+                );
+                reply.error(Errno::ENAMETOOLONG);
+            }
             Ok(entries) => {
                 let fh = s.add_handle(Handle::Dir {
                     shown,

@@ -1,7 +1,16 @@
 //! Converting a disc to another image format, refusing targets that would drop content.
+//!
+//! Nothing is written before every check has passed: the target can hold the disc (or
+//! `--data-only` says what to drop), it can honour the options (a password, no compression),
+//! and no output is an input. The writer then writes into a work folder beside the target
+//! ([`crate::staging`]); the result is read back and compared with the source
+//! ([`crate::readback`]), and only then renamed into place, the descriptor last. A failure or
+//! a cancel (through [`WriteOptions::cancel`]) removes everything written and leaves previous
+//! outputs as they were.
 
-use crate::{ImageError, registry};
-use spindle_disc::{Disc, ExtentData, SubLayout, WriteOptions, WriterCaps};
+use crate::staging::Staging;
+use crate::{ImageError, readback, registry};
+use spindle_disc::{Disc, ExtentData, ImageWriter, SubLayout, WriteOptions, WriterCaps};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
@@ -49,8 +58,28 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
     if disc.cdtext.is_some() && !caps.cdtext {
         warn.push("CD-TEXT is not kept".into());
     }
-    if (disc.mcn.is_some() || disc.tracks().any(|t| t.isrc.is_some())) && !caps.cdtext && !caps.raw_sectors {
+    if (disc.mcn.is_some() || disc.tracks().any(|t| t.isrc.is_some())) && !caps.codes {
         warn.push("MCN/ISRC codes are not kept".into());
+    }
+    let indexed: Vec<String> = disc
+        .tracks()
+        .filter(|t| !t.extra_indexes.is_empty())
+        .map(|t| t.number.to_string())
+        .collect();
+    if !indexed.is_empty() && !caps.indexes && caps.audio {
+        warn.push(format!(
+            "index 2 and later (of track {}) are not kept: the format has no place for them",
+            indexed.join(", ")
+        ));
+    }
+    let st = &disc.structures;
+    if !caps.structures {
+        if !st.pfi.is_empty() || !st.dmi.is_empty() || !st.copyright.is_empty() || st.bca.is_some() || st.bd_disc_info.is_some() {
+            warn.push("the disc structures (PFI, DMI, copyright, BCA) are not kept".into());
+        }
+        if !disc.dpm.is_empty() {
+            warn.push(format!("the DPM data ({} block(s)) is not kept", disc.dpm.len()));
+        }
     }
     let has_sub = disc.tracks().flat_map(|t| &t.extents).any(|e| match &e.data {
         ExtentData::Stored(s) => s.sub != SubLayout::None || s.sub_stream.is_some(),
@@ -63,9 +92,35 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
     (refuse, warn)
 }
 
-/// Writes `disc` to `out`. `progress` gets (bytes done, bytes total).
+/// Refuses options the writer cannot honour.
+fn check_options(writer: &dyn ImageWriter, opts: &WriteOptions) -> Result<(), ImageError> {
+    let supported = |f: fn(&dyn ImageWriter) -> bool| {
+        let ids: Vec<&str> = registry::writers().iter().filter(|w| f(w.as_ref())).map(|w| w.id()).collect();
+        ids.join(", ")
+    };
+    if opts.password.is_some() && !writer.encrypts() {
+        return Err(ImageError::Unsupported {
+            target: writer.id(),
+            option: "a password (--encrypt)",
+            supported: supported(|w| w.encrypts()),
+        });
+    }
+    if opts.uncompressed && !writer.compresses() {
+        return Err(ImageError::Unsupported {
+            target: writer.id(),
+            option: "--uncompressed (it never compresses)",
+            supported: supported(|w| w.compresses()),
+        });
+    }
+    Ok(())
+}
+
+/// Writes `disc` to `out`. `progress` gets (bytes done, bytes total). Outputs appear only
+/// when complete and read back; on any error, and when `opts.write.cancel` is set, every file
+/// written is removed ([`ImageError::Cancelled`] lists them) and previous outputs stay.
 pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<ConvertOutcome, ImageError> {
     let writer = registry::writer_for(out, opts.format.as_deref())?;
+    check_options(writer.as_ref(), &opts.write)?;
     let (refuse, mut warnings) = losses(disc, writer.caps());
     if !refuse.is_empty() {
         if !opts.data_only || disc.first_data_track().is_none() {
@@ -86,17 +141,69 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
             source: "the output would overwrite the image being read".into(),
         });
     }
-    let files = writer
-        .write_with(disc, out, &opts.write, progress)
-        .map_err(|source| ImageError::Write {
-            path: out.to_path_buf(),
-            source,
-        })?;
+    let stage = Staging::beside(out)?;
+    let staged = stage.path_for(out);
+    let cancelled = || {
+        opts.write
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    let written = writer.write_with(disc, &staged, &opts.write, progress).and_then(|files| {
+        // An image that cannot hold audio holds one data track: nothing to compare.
+        if writer.caps().audio {
+            let problems = match registry::open_with(&staged, opts.write.password.clone()) {
+                Ok(back) => readback::differences(disc, &back, writer.caps()),
+                Err(e) => vec![format!(
+                    "it cannot be opened: {}",
+                    error_chain(&e).replace(&*staged.to_string_lossy(), &out.to_string_lossy())
+                )],
+            };
+            if !problems.is_empty() {
+                return Err(ImageError::ReadBack {
+                    path: out.to_path_buf(),
+                    target: writer.id(),
+                    problems,
+                }
+                .into());
+            }
+        }
+        Ok(files)
+    });
+    if cancelled() {
+        return Err(ImageError::Cancelled { removed: stage.discard() });
+    }
+    let files = match written {
+        Ok(files) => files,
+        Err(source) => {
+            stage.discard();
+            return Err(match source.downcast::<ImageError>() {
+                Ok(e) => *e,
+                Err(source) => ImageError::Write {
+                    path: out.to_path_buf(),
+                    source,
+                },
+            });
+        }
+    };
+    let files = stage.commit(&files, &staged)?;
     Ok(ConvertOutcome {
         writer: writer.id(),
         files,
         warnings,
     })
+}
+
+/// An error and its causes on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 fn same_file(inputs: &[PathBuf], out: &Path) -> bool {

@@ -82,3 +82,90 @@ fn open_on(dev: Device, base: u32, kind: Option<FsKind>) -> Result<Arc<dyn FileS
         }
     }
 }
+
+/// A file of an ISO 9660 volume found by where its content starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsoFile {
+    /// `/`-separated path from the root, ISO 9660 names without `;1`.
+    pub path: String,
+    /// Bytes of the file (its first extent).
+    pub size: u64,
+}
+
+/// Directories and records a search of [`iso_file_at`] looks at, at most.
+const MAX_DIRS: usize = 10_000;
+const MAX_RECORDS: usize = 200_000;
+/// Directory bytes a search reads, at most.
+const MAX_DIR_BYTES: u64 = 256 << 20;
+
+/// The file of the ISO 9660 volume described at `base + 16` whose extent starts at block
+/// `lba`, as `xorriso` finds the file of a boot image. Walks the primary volume's directory
+/// tree breadth-first with a queue (no recursion), each directory extent once, within
+/// [`MAX_DIRS`], [`MAX_RECORDS`] and [`MAX_DIR_BYTES`].
+pub fn iso_file_at(dev: &dyn spindle_fs::BlockDevice, base: u32, lba: u32) -> Option<IsoFile> {
+    let read = |at: u64, len: usize| -> Option<Vec<u8>> {
+        let mut b = vec![0u8; len];
+        let mut n = 0;
+        while n < len {
+            match dev.read_at(at + n as u64, &mut b[n..]) {
+                Ok(0) | Err(_) => return None,
+                Ok(k) => n += k,
+            }
+        }
+        Some(b)
+    };
+    let pvd = (base as u64 + 16..base as u64 + 32).find_map(|s| {
+        let d = read(s * 2048, 2048)?;
+        (&d[1..6] == b"CD001" && d[0] == 1).then_some(d)
+    })?;
+    let le = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let root = &pvd[156..190];
+    let mut queue = std::collections::VecDeque::from([(String::new(), le(root, 2), le(root, 10))]);
+    let mut seen = std::collections::HashSet::new();
+    let mut records = 0usize;
+    let mut budget = MAX_DIR_BYTES;
+    while let Some((path, extent, size)) = queue.pop_front() {
+        if !seen.insert(extent) || seen.len() > MAX_DIRS {
+            continue;
+        }
+        if budget == 0 {
+            return None;
+        }
+        let want = (size as u64).min(budget);
+        budget -= want;
+        let dir = read(extent as u64 * 2048, want as usize)?;
+        let mut at = 0usize;
+        while at < dir.len() {
+            let len = dir[at] as usize;
+            if len == 0 {
+                // Records do not cross sector boundaries: go on at the next sector.
+                at = (at / 2048 + 1) * 2048;
+                continue;
+            }
+            records += 1;
+            if records > MAX_RECORDS || at + len > dir.len() || len < 34 {
+                return None;
+            }
+            let r = &dir[at..at + len];
+            let name_len = r[32] as usize;
+            let name = r.get(33..33 + name_len)?;
+            at += len;
+            if name == [0] || name == [1] {
+                continue;
+            }
+            let name = String::from_utf8_lossy(name);
+            let name = name.split(';').next().unwrap_or_default().trim_end_matches('.');
+            let child = format!("{path}/{name}");
+            let (ext, sz) = (le(r, 2), le(r, 10));
+            if r[25] & 2 != 0 {
+                queue.push_back((child, ext, sz));
+            } else if ext == lba && sz > 0 {
+                return Some(IsoFile {
+                    path: child,
+                    size: sz as u64,
+                });
+            }
+        }
+    }
+    None
+}

@@ -1,7 +1,7 @@
 //! A description of a disc for `spindle info`, in a shape that serialises to stable JSON.
 
 use serde::Serialize;
-use spindle_disc::{CdTextField, Disc, SectorView};
+use spindle_disc::{CdTextField, Disc, SectorView, Track};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -17,6 +17,9 @@ pub struct TrackInfo {
     /// Sectors of pregap before index 1.
     pub pregap: u32,
     pub pregap_stored: bool,
+    /// Pregap sectors at LBA 0 or later that the image does not store (spindle makes them
+    /// up); the 150 sectors before LBA 0 of track 1 are stored by no image and not counted.
+    pub pregap_synthesised: u32,
     pub postgap: u32,
     pub control: u8,
     pub flags: Vec<&'static str>,
@@ -37,7 +40,10 @@ pub struct SessionInfo {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DiscInfo {
+    /// The image file as it is on disk (`game.iso.xz`, not the `game.iso` inside).
     pub path: String,
+    /// The compression container the image is read from (`gzip`, `xz`, `zstd`), if any.
+    pub container: Option<&'static str>,
     pub format: String,
     pub variant: String,
     pub medium: String,
@@ -45,8 +51,11 @@ pub struct DiscInfo {
     pub mcn: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub cdtext: BTreeMap<String, String>,
-    /// Volume label of the ISO9660 filesystem in the first data track, if there is one.
+    /// Volume label: of the ISO9660 filesystem in the first data track, else of the UDF
+    /// volume, if there is one.
     pub label: Option<String>,
+    /// Set when the data holds no known filesystem: what it looks like instead.
+    pub content: Option<String>,
     pub sessions: Vec<SessionInfo>,
 }
 
@@ -79,6 +88,33 @@ pub fn iso_volume_label(disc: &Arc<Disc>) -> Option<String> {
     None
 }
 
+/// The label of the UDF volume, when there is one.
+pub fn udf_volume_label(disc: &Arc<Disc>) -> Option<String> {
+    let (dev, _) = crate::disc_device(disc).ok()?;
+    if !spindle_udf::detect(dev.clone()) {
+        return None;
+    }
+    spindle_udf::open_udf(dev).ok().map(|fs| fs.label())
+}
+
+/// Pregap sectors of `t` at LBA 0 or later that the image does not store.
+fn synthesised_pregap(t: &Track) -> u32 {
+    let (from, to) = (t.start.0.max(0) as i64, t.index1().0 as i64);
+    let mut at = t.start.0 as i64;
+    let mut n = 0;
+    for e in &t.extents {
+        let end = at + e.sectors as i64;
+        if e.is_zero() {
+            n += (end.min(to) - at.max(from)).max(0);
+        }
+        at = end;
+        if at >= to {
+            break;
+        }
+    }
+    n as u32
+}
+
 pub fn info(disc: &Arc<Disc>) -> DiscInfo {
     let sessions = disc
         .sessions
@@ -98,6 +134,7 @@ pub fn info(disc: &Arc<Disc>) -> DiscInfo {
                     length: t.program_length(),
                     pregap: t.pregap,
                     pregap_stored: t.pregap_stored(),
+                    pregap_synthesised: synthesised_pregap(t),
                     postgap: t.postgap,
                     control: t.control(),
                     flags: t.flags.names(),
@@ -108,15 +145,18 @@ pub fn info(disc: &Arc<Disc>) -> DiscInfo {
                 .collect(),
         })
         .collect();
+    let (on_disk, container) = crate::verify::stored_image(disc);
     DiscInfo {
-        path: disc.source.path.display().to_string(),
+        path: on_disk.display().to_string(),
+        container,
         format: disc.source.format.clone(),
         variant: disc.source.variant.clone(),
         medium: disc.medium.to_string(),
         files: disc.source.files.iter().map(|p| p.display().to_string()).collect(),
         mcn: disc.mcn.as_ref().map(|m| m.as_str().to_string()),
         cdtext: text_of(disc, 0),
-        label: iso_volume_label(disc),
+        label: iso_volume_label(disc).or_else(|| udf_volume_label(disc)),
+        content: crate::content::unrecognised_content(disc),
         sessions,
     }
 }

@@ -6,18 +6,28 @@
 //! sessions. [`verify`] checks stored EDC/ECC and hashes each track the way redump datfiles
 //! do. [`info`] describes a disc for people and for JSON.
 
+mod completeness;
+mod content;
 mod convert;
 mod filesystem;
 mod info;
+mod readback;
 mod registry;
+mod staging;
 mod verify;
 
+pub use completeness::{MissingData, missing_data};
+pub use content::unrecognised_content;
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
-pub use filesystem::{disc_device, filesystem};
-pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label};
-pub use registry::{formats, open, open_with, writer_by_id, writer_for, writers};
+pub use filesystem::{IsoFile, disc_device, filesystem, iso_file_at};
+pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label, udf_volume_label};
+pub use readback::differences;
+pub use registry::{OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers};
+pub use spindle_container::{BudgetExceeded, DecodeBudget};
 pub use spindle_disc::{self, Disc, WriteOptions};
-pub use verify::{SectorIssue, TrackReport, VerifyReport, verify};
+pub use spindle_disc::{FileType, NotAFile};
+pub use staging::{Removed, STAGING_PREFIX};
+pub use verify::{FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, stored_image, verify, verify_image};
 
 use std::path::PathBuf;
 
@@ -29,6 +39,12 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
+    /// The image is a FIFO, a character device, a directory...: nothing was read from it.
+    #[error(transparent)]
+    NotAFile(NotAFile),
+    /// Decompressing the image would take more temporary space than its budget allows.
+    #[error(transparent)]
+    Budget(BudgetExceeded),
     #[error("{}: not a disc image spindle can read (tried {tried})", path.display())]
     Unrecognised { path: PathBuf, tried: String },
     #[error("{}: cannot open as {format}", path.display())]
@@ -42,6 +58,24 @@ pub enum ImageError {
     NoWriter { path: PathBuf, known: String },
     #[error("{target} cannot hold this disc: {}", reasons.join("; "))]
     Lossy { target: &'static str, reasons: Vec<String> },
+    /// An option the target format cannot honour (refused before anything is written).
+    #[error("{target} cannot take {option}: only {supported} can")]
+    Unsupported {
+        target: &'static str,
+        option: &'static str,
+        supported: String,
+    },
+    /// The written image would not read back as the disc it was written from (nothing was
+    /// left behind).
+    #[error("{} as {target} would not read back as the source, so it was not kept: {}", path.display(), problems.join("; "))]
+    ReadBack {
+        path: PathBuf,
+        target: &'static str,
+        problems: Vec<String>,
+    },
+    /// Stopped on request; the unfinished files were removed.
+    #[error("stopped: removed the unfinished {}", removed_list(removed))]
+    Cancelled { removed: Vec<staging::Removed> },
     #[error("writing {}", path.display())]
     Write {
         path: PathBuf,
@@ -58,7 +92,35 @@ pub enum ImageError {
     Disc(#[from] spindle_disc::DiscError),
 }
 
+fn removed_list(removed: &[staging::Removed]) -> String {
+    if removed.is_empty() {
+        return "output (nothing had been written yet)".into();
+    }
+    removed
+        .iter()
+        .map(|r| format!("{} ({} bytes)", r.path.display(), r.bytes))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl ImageError {
+    /// The image, or a file it names (a cue sheet's FILE...), that is not a regular file or
+    /// a block device, if that is what went wrong.
+    pub fn not_a_file(&self) -> Option<&NotAFile> {
+        match self {
+            ImageError::NotAFile(n) => Some(n),
+            e => spindle_disc::open::find_in_chain(e),
+        }
+    }
+    /// The decompression budget that refused the image or one of its files, if that is
+    /// what went wrong.
+    pub fn budget_exceeded(&self) -> Option<&BudgetExceeded> {
+        match self {
+            ImageError::Budget(b) => Some(b),
+            e => spindle_disc::open::find_in_chain(e),
+        }
+    }
+
     /// True when the image is encrypted and no password was given.
     pub fn needs_password(&self) -> bool {
         matches!(self, ImageError::Open { source, .. }

@@ -1,9 +1,10 @@
 //! The list of formats and writers, and opening an image by probing them in order.
 
 use crate::ImageError;
-use spindle_container::ContainerCompanions;
+use spindle_container::{BudgetExceeded, ContainerCompanions, DecodeBudget};
 use spindle_disc::format::PROBE_BYTES;
 use spindle_disc::{Disc, ImageFormat, ImageWriter, OpenContext};
+use spindle_disc::{FileSource, NotAFile};
 use std::path::Path;
 
 /// Every readable format, in probe order. ISO comes last: it is the fallback for any file
@@ -31,35 +32,63 @@ pub fn writers() -> Vec<Box<dyn ImageWriter>> {
     ]
 }
 
+/// How to open an image: a password for encrypted ones, and the budget for temporary
+/// decompressed copies (per user in the daemon: `DecodeBudget::new().for_uid(uid)`).
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    pub password: Option<String>,
+    pub budget: DecodeBudget,
+}
+
 /// Opens an image with no password.
 pub fn open(path: &Path) -> Result<Disc, ImageError> {
     open_with(path, None)
 }
 
+/// Opens an image with the default decompression budget (see [`open_with_options`]).
+pub fn open_with(path: &Path, password: Option<String>) -> Result<Disc, ImageError> {
+    open_with_options(
+        path,
+        &OpenOptions {
+            password,
+            ..OpenOptions::default()
+        },
+    )
+}
+
 /// Opens an image: the first format whose probe claims it parses it. A `.gz`, `.xz` or
 /// `.zst` image is opened as the file inside it (`game.iso.zst` as `game.iso`), and every
 /// companion it names may be compressed too (`disc.bin.xz` for `disc.bin`).
-pub fn open_with(path: &Path, password: Option<String>) -> Result<Disc, ImageError> {
-    let io = |source| ImageError::Io {
-        path: path.to_path_buf(),
-        source,
+///
+/// The image is opened once, by name, and only a regular file or a block device is read
+/// (a FIFO, a character device or a directory is [`ImageError::NotAFile`]); its format
+/// reads the same open file. Decompressed temporary copies stay within `options.budget`
+/// ([`ImageError::Budget`] when they would not).
+pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, ImageError> {
+    let io = |source: std::io::Error| match source.get_ref() {
+        Some(e) if e.is::<NotAFile>() || e.is::<BudgetExceeded>() => {
+            let inner = source.into_inner().expect("checked above");
+            match inner.downcast::<NotAFile>() {
+                Ok(n) => ImageError::NotAFile(*n),
+                Err(other) => ImageError::Budget(*other.downcast::<BudgetExceeded>().expect("checked above")),
+            }
+        }
+        _ => ImageError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
     };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.is_dir() {
-        return Err(io(std::io::Error::new(
-            std::io::ErrorKind::IsADirectory,
-            "is a directory, not an image file",
-        )));
-    }
-    let companions = ContainerCompanions::beside(path);
-    let src = companions.open_path(path).map_err(io)?;
+    let companions = ContainerCompanions::beside(path).with_budget(options.budget.clone());
+    let plain = FileSource::open(path).map_err(io)?;
+    let src = companions.adopt(path, plain).map_err(io)?;
     let compressed = src.plain_file().is_none();
     let inner = if compressed {
         spindle_container::inner_path(path)
     } else {
         path.to_path_buf()
     };
-    if compressed && let Some(name) = inner.file_name() {
+    // The format opens the image by the (inner) name: make that name the file opened here.
+    if let Some(name) = inner.file_name() {
         companions.alias(&name.to_string_lossy(), path);
     }
     let len = src.len();
@@ -67,7 +96,7 @@ pub fn open_with(path: &Path, password: Option<String>) -> Result<Disc, ImageErr
     src.read_exact_at(&mut head, 0).map_err(io)?;
     let ctx = OpenContext {
         companions: &companions,
-        password,
+        password: options.password.clone(),
     };
     let all = formats();
     for format in &all {

@@ -82,6 +82,7 @@ fn reference_decoder_reads_our_mdx() {
                 WriteOptions {
                     password: Some("pazz".into()),
                     uncompressed: true,
+                    ..Default::default()
                 },
             ),
         ] {

@@ -143,9 +143,9 @@ impl StreamHasher {
     }
 }
 
-/// Per-track digests of a CD in redump's track-file form: each track file holds its raw
-/// 2352-byte sectors from its pregap (index 0) to the next track, except that track 1 starts
-/// at LBA 0 (its 150 sectors before LBA 0 are never read). DVD/BD: one track of user data.
+/// Per-track digests of a disc's track files in redump's form
+/// ([`spindle_disc::track_files`], the definition `spindle verify` uses too): raw 2352-byte
+/// sectors of a CD from each track's pregap, track 1 from LBA 0; DVD/BD user data.
 pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8, Digests)>> {
     Ok(disc_digests(disc)?.0)
 }
@@ -160,27 +160,14 @@ pub fn disc_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<(Vec<(u8,
 /// [`disc_digests`] of raw 2352-byte sectors (`raw`) or of 2048-byte user data (a CD read
 /// as user data, whose raw sectors would be made up).
 pub fn disc_digests_as(disc: &spindle_disc::Disc, raw: bool) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
-    use spindle_disc::{Lba, SectorFormat};
-    let (fmt, size) = if raw {
-        (SectorFormat::RAW, 2352)
-    } else {
-        (SectorFormat::USER_2048, 2048)
-    };
-    let mut out = Vec::new();
+    let files = spindle_disc::track_files(disc);
+    let mut hashers: Vec<Hasher> = files.iter().map(|_| Hasher::new()).collect();
     let mut whole = Hasher::new();
-    let mut buf = vec![0u8; 64 * size];
-    for t in disc.tracks() {
-        let mut at = if t.start < Lba(0) { Lba(0).min(t.end()) } else { t.start };
-        let mut h = Hasher::new();
-        while at < t.end() {
-            let n = (t.end().since(at) as u32).min(64);
-            let got = disc.read_sectors(at, n, fmt, &mut buf)?;
-            h.update(&buf[..got]);
-            whole.update(&buf[..got]);
-            at = at.offset(n as i64);
-        }
-        out.push((t.number, h.finish()));
-    }
+    spindle_disc::read_track_files(disc, raw, &mut |i, _, bytes| {
+        hashers[i].update(bytes);
+        whole.update(bytes);
+    })?;
+    let out = files.iter().zip(hashers).map(|(f, h)| (f.track, h.finish())).collect();
     Ok((out, whole.finish()))
 }
 

@@ -4,18 +4,19 @@ use std::sync::Arc;
 
 use spindle_fs::{FileKind, FileSystem, NodeId};
 
-fn walk(fs: &dyn FileSystem, dir: NodeId, prefix: &str, depth: u32) -> spindle_fs::Result<()> {
-    if depth > 64 {
-        return Ok(());
-    }
-    for e in fs.read_dir(dir)? {
-        let m = fs.metadata(e.node)?;
-        println!("{:?} {:o} {:>10} {}{}", m.kind, m.mode, m.size, prefix, e.name);
-        if m.kind == FileKind::Dir {
-            walk(fs, e.node, &format!("{prefix}{}/", e.name), depth + 1)?;
+/// Lists the tree below `dir` (iteratively: [`spindle_fs::walk_tree`]).
+fn walk(fs: &dyn FileSystem, dir: NodeId) -> spindle_fs::Result<()> {
+    spindle_fs::walk_tree(fs, dir, "/", &mut |path, _, dir, subdirs| {
+        for e in fs.read_dir(dir)? {
+            let m = fs.metadata(e.node)?;
+            let sep = if path.ends_with('/') { "" } else { "/" };
+            println!("{:?} {:o} {:>10} {path}{sep}{}", m.kind, m.mode, m.size, e.name);
+            if m.kind == FileKind::Dir {
+                subdirs.push((e.name, e.node));
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn main() {
@@ -26,7 +27,7 @@ fn main() {
     match spindle_udf::open_udf(dev) {
         Ok(fs) => {
             println!("label: {:?}", fs.label());
-            if let Err(e) = walk(&*fs, fs.root(), "/", 0) {
+            if let Err(e) = walk(&*fs, fs.root()) {
                 println!("error: {e}");
             }
         }

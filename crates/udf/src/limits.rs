@@ -10,7 +10,8 @@ pub(crate) const MAX_LINK_BYTES: u64 = 64 << 10;
 pub(crate) const MAX_VAT_BYTES: u64 = 64 << 20;
 /// Most ICB entries followed through indirect entries (strategy 4096 chains).
 pub(crate) const MAX_ICB_HOPS: usize = 1024;
-/// Deepest directory nesting accepted (cycle detection walks at most this far up).
+/// Deepest directory nesting accepted (each directory's depth is recorded with its parent;
+/// `spindle_fs::MAX_DEPTH`, 2048, bounds walks and paths before this).
 pub(crate) const MAX_DEPTH: usize = 4096;
 /// Most sectors of a volume descriptor sequence read (with its continuations).
 pub(crate) const MAX_VDS_SECTORS: u64 = 1024;

@@ -105,71 +105,73 @@ impl Volume {
     }
 
     /// Where blocks `lbn..lbn+count` of partition `part` are (at least one block of them).
+    /// A virtual or metadata partition lies over a physical (or sparable) one: one hop, in a
+    /// loop (a translated partition over another translated one is refused).
     pub fn map(&self, part: u16, lbn: u64, count: u64) -> Result<Mapped> {
-        self.map_inner(part as usize, lbn, count.max(1), 0)
-    }
-
-    fn map_inner(&self, part: usize, lbn: u64, count: u64, depth: u32) -> Result<Mapped> {
-        let bad = |len: u64| corrupt(format!("block {lbn} lies outside partition {part} ({len} blocks)"));
-        match self.parts.get(part) {
-            None => Err(corrupt(format!("partition reference {part} has no partition map"))),
-            Some(Partition::Unusable) => Err(corrupt(format!("partition {part} is of a kind this reader does not support"))),
-            Some(Partition::Physical { start, len }) => {
-                if lbn >= *len {
-                    return Err(bad(*len));
+        let (mut part, mut lbn, mut count) = (part as usize, lbn, count.max(1));
+        for hop in 0..2 {
+            let bad = |len: u64| corrupt(format!("block {lbn} lies outside partition {part} ({len} blocks)"));
+            match self.parts.get(part) {
+                None => return Err(corrupt(format!("partition reference {part} has no partition map"))),
+                Some(Partition::Unusable) => return Err(corrupt(format!("partition {part} is of a kind this reader does not support"))),
+                Some(Partition::Physical { start, len }) => {
+                    if lbn >= *len {
+                        return Err(bad(*len));
+                    }
+                    return Ok(Mapped::Sector {
+                        abs: start + lbn,
+                        count: count.min(len - lbn),
+                    });
                 }
-                Ok(Mapped::Sector {
-                    abs: start + lbn,
-                    count: count.min(len - lbn),
-                })
-            }
-            Some(Partition::Sparable { start, len, packet, map }) => {
-                if lbn >= *len {
-                    return Err(bad(*len));
+                Some(Partition::Sparable { start, len, packet, map }) => {
+                    if lbn >= *len {
+                        return Err(bad(*len));
+                    }
+                    let idx = map.partition_point(|e| e.0 as u64 <= lbn);
+                    if idx > 0 {
+                        let (orig, mapped) = map[idx - 1];
+                        if lbn < orig as u64 + packet {
+                            let within = lbn - orig as u64;
+                            return Ok(Mapped::Sector {
+                                abs: mapped as u64 + within,
+                                count: count.min(packet - within),
+                            });
+                        }
+                    }
+                    let next = map.get(idx).map_or(u64::MAX, |e| e.0 as u64);
+                    return Ok(Mapped::Sector {
+                        abs: start + lbn,
+                        count: count.min(len - lbn).min(next - lbn),
+                    });
                 }
-                let idx = map.partition_point(|e| e.0 as u64 <= lbn);
-                if idx > 0 {
-                    let (orig, mapped) = map[idx - 1];
-                    if lbn < orig as u64 + packet {
-                        let within = lbn - orig as u64;
-                        return Ok(Mapped::Sector {
-                            abs: mapped as u64 + within,
-                            count: count.min(packet - within),
-                        });
+                Some(Partition::Virtual { phys, vat, .. }) => {
+                    if hop > 0 {
+                        return Err(corrupt("a virtual partition is stacked on another translated partition"));
+                    }
+                    match vat.get(lbn as usize) {
+                        Some(&p) if p != u32::MAX => (part, lbn, count) = (*phys, p as u64, 1),
+                        Some(_) => return Err(corrupt(format!("virtual block {lbn} is not in use (VAT entry 0xFFFFFFFF)"))),
+                        None => return Err(bad(vat.len() as u64)),
                     }
                 }
-                let next = map.get(idx).map_or(u64::MAX, |e| e.0 as u64);
-                Ok(Mapped::Sector {
-                    abs: start + lbn,
-                    count: count.min(len - lbn).min(next - lbn),
-                })
-            }
-            Some(Partition::Virtual { phys, vat, .. }) => {
-                if depth > 0 {
-                    return Err(corrupt("a virtual partition is stacked on another translated partition"));
+                Some(Partition::Metadata { phys, runs, .. }) => {
+                    if hop > 0 {
+                        return Err(corrupt("a metadata partition is stacked on another translated partition"));
+                    }
+                    let idx = runs.partition_point(|r| r.start + r.count <= lbn);
+                    let Some(r) = runs.get(idx).filter(|r| r.start <= lbn) else {
+                        return Err(corrupt(format!("metadata block {lbn} lies past the metadata file")));
+                    };
+                    let within = lbn - r.start;
+                    count = count.min(r.count - within);
+                    if !r.recorded {
+                        return Ok(Mapped::Zero { count });
+                    }
+                    (part, lbn) = (*phys, r.phys_lbn as u64 + within);
                 }
-                match vat.get(lbn as usize) {
-                    Some(&p) if p != u32::MAX => self.map_inner(*phys, p as u64, 1, depth + 1),
-                    Some(_) => Err(corrupt(format!("virtual block {lbn} is not in use (VAT entry 0xFFFFFFFF)"))),
-                    None => Err(bad(vat.len() as u64)),
-                }
-            }
-            Some(Partition::Metadata { phys, runs, .. }) => {
-                if depth > 0 {
-                    return Err(corrupt("a metadata partition is stacked on another translated partition"));
-                }
-                let idx = runs.partition_point(|r| r.start + r.count <= lbn);
-                let Some(r) = runs.get(idx).filter(|r| r.start <= lbn) else {
-                    return Err(corrupt(format!("metadata block {lbn} lies past the metadata file")));
-                };
-                let within = lbn - r.start;
-                let count = count.min(r.count - within);
-                if !r.recorded {
-                    return Ok(Mapped::Zero { count });
-                }
-                self.map_inner(*phys, r.phys_lbn as u64 + within, count, depth + 1)
             }
         }
+        Err(corrupt("a translated partition is stacked on another translated partition"))
     }
 
     /// The same volume read through the metadata mirror files instead of the metadata files,

@@ -36,7 +36,8 @@ pub struct Udf {
     inodes: Mutex<(HashMap<NodeId, Arc<Inode>>, usize)>,
     /// Decoded directories, and how many entries they hold together.
     dirs: Mutex<(DirCache, usize)>,
-    parents: Mutex<HashMap<NodeId, NodeId>>,
+    /// Each directory listed so far: its parent and its depth below the root.
+    parents: Mutex<HashMap<NodeId, (NodeId, usize)>>,
 }
 
 impl Udf {
@@ -161,24 +162,45 @@ impl Udf {
     }
 
     /// Records `dir` as the parent of directory `child`, refusing cycles (a directory that is
-    /// its own ancestor).
+    /// its own ancestor), directories linked from two directories (UDF has no hard links to
+    /// directories, and one directory shared by every level of a chain makes 2^depth paths, so
+    /// that any walk would go on for ever; the ISO 9660 reader has the same one-owner rule) and
+    /// nesting deeper than [`MAX_DEPTH`]. Constant time: each directory's depth is recorded
+    /// with its parent, and a directory's ancestors all have a parent already (they were
+    /// listed to reach it), so a directory named for the first time cannot be one of them.
     fn check_cycle(&self, dir: NodeId, child: NodeId) -> Result<()> {
         if child == dir || child == self.root {
             return Err(corrupt(format!("directory {} contains itself or an ancestor", dir.0)));
         }
         let mut parents = self.parents.lock().unwrap();
-        let mut cur = dir;
-        for _ in 0..MAX_DEPTH {
-            match parents.get(&cur) {
-                Some(&p) if p == child => return Err(corrupt(format!("directory cycle through {}", child.0))),
-                Some(&p) => cur = p,
-                None => {
-                    parents.entry(child).or_insert(dir);
-                    return Ok(());
+        match parents.get(&child) {
+            Some(&(p, _)) if p == dir => Ok(()),
+            Some(&(p, _)) => {
+                // Named before from elsewhere: an ancestor of `dir` (a cycle) or not.
+                let mut cur = dir;
+                for _ in 0..MAX_DEPTH {
+                    match parents.get(&cur) {
+                        Some(&(up, _)) if up == child => {
+                            return Err(corrupt(format!("directory cycle through {}", child.0)));
+                        }
+                        Some(&(up, _)) => cur = up,
+                        None => break,
+                    }
                 }
+                Err(corrupt(format!(
+                    "directory {} is linked twice, from directories {} and {}",
+                    child.0, p.0, dir.0
+                )))
+            }
+            None => {
+                let depth = parents.get(&dir).map_or(0, |&(_, d)| d) + 1;
+                if depth > MAX_DEPTH {
+                    return Err(corrupt(format!("directories nested deeper than {MAX_DEPTH}")));
+                }
+                parents.insert(child, (dir, depth));
+                Ok(())
             }
         }
-        Err(corrupt(format!("directories nested deeper than {MAX_DEPTH}")))
     }
 
     fn entries(&self, dir: NodeId) -> Result<Arc<Vec<DirEntry>>> {
@@ -196,6 +218,7 @@ impl Udf {
             (Err(e), None) => return Err(e),
         };
         let mut out = Vec::new();
+        let mut subdirs = std::collections::HashSet::new();
         for fid in fids {
             if fid.is_deleted() || fid.is_parent() || fid.name.is_empty() {
                 continue;
@@ -213,6 +236,9 @@ impl Udf {
             };
             if kind == FileKind::Dir {
                 self.check_cycle(dir, node)?;
+                if !subdirs.insert(node) {
+                    return Err(corrupt(format!("directory {} is linked twice from directory {}", node.0, dir.0)));
+                }
             }
             // UDF 2.60 4.2.2.1.1: names are translated for the OS; '/' and NUL cannot appear,
             // and "." or ".." (only the parent flag may mean that) would let a caller that

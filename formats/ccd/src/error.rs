@@ -51,6 +51,9 @@ pub enum CcdError {
     /// A disc that CloneCD cannot hold.
     #[error("{0}")]
     Unrepresentable(String),
+    /// The caller asked the writer to stop (`WriteOptions::cancel`).
+    #[error(transparent)]
+    Cancelled(#[from] spindle_disc::Cancelled),
 }
 
 pub type Result<T, E = CcdError> = std::result::Result<T, E>;

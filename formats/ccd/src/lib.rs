@@ -20,10 +20,9 @@ pub mod writer;
 
 pub use descriptor::{Ccd, Entry, TrackSection, parse_ccd};
 pub use error::CcdError;
-pub use writer::{CcdWriter, write_ccd};
+pub use writer::{CcdWriter, write_ccd, write_ccd_with};
 
 use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
-use std::io::Read;
 use std::path::Path;
 
 /// Largest file taken for a control file (real ones are a few KiB; 99 tracks and full
@@ -71,8 +70,10 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CcdError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    // Through the companions: the file the registry probed (opened once), never a
+    // FIFO or device (see `spindle_disc::open`).
+    let src = ctx.open_image(path).map_err(io)?;
+    let size = src.len();
     if size > MAX_CCD_BYTES {
         return Err(CcdError::TooLarge {
             path: path.to_path_buf(),
@@ -80,8 +81,8 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CcdError> {
             limit: MAX_CCD_BYTES,
         });
     }
-    let mut text = Vec::with_capacity(size as usize);
-    file.take(MAX_CCD_BYTES).read_to_end(&mut text).map_err(io)?;
+    let mut text = vec![0u8; size as usize];
+    src.read_exact_at(&mut text, 0).map_err(io)?;
     let ccd = parse_ccd(&text, path)?;
     let files = build::open_data_files(path, ctx.companions)?;
     build::build(&ccd, &files)

@@ -15,7 +15,7 @@
 use crate::error::{CcdError, Result};
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::subchannel::deinterleave;
-use spindle_disc::{BoxError, Disc, ImageWriter, Lba, Msf, Progress, SectorFormat, TocEntry, TrackMode, WriterCaps};
+use spindle_disc::{BoxError, Disc, ImageWriter, Lba, Msf, Progress, SectorFormat, TocEntry, TrackMode, WriteOptions, WriterCaps};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,13 +31,20 @@ impl ImageWriter for CcdWriter {
         &["ccd"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps::ALL
+        // CDs only, and no place for DPM blocks.
+        WriterCaps {
+            structures: false,
+            ..WriterCaps::ALL
+        }
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
         vec![out.to_path_buf(), out.with_extension("img"), out.with_extension("sub")]
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         Ok(write_ccd(disc, out, progress)?)
+    }
+    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+        Ok(write_ccd_with(disc, out, options, progress)?)
     }
 }
 
@@ -232,6 +239,12 @@ pub fn ccd_text(disc: &Disc) -> Result<String> {
 /// Writes `disc` as `out` (the control file), `out.img` and `out.sub`; returns the three
 /// paths. `progress` gets (bytes written, bytes to write) of `.img` and `.sub` together.
 pub fn write_ccd(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>> {
+    write_ccd_with(disc, out, &WriteOptions::default(), progress)
+}
+
+/// [`write_ccd`], stopping between chunks when `options.cancel` is set (the files written so
+/// far are left for the caller to remove).
+pub fn write_ccd_with(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>> {
     check_representable(disc)?;
     let (img, sub) = (out.with_extension("img"), out.with_extension("sub"));
     if img == out || sub == out {
@@ -257,6 +270,7 @@ pub fn write_ccd(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<Path
     for (from, end) in runs {
         let mut lba = from;
         while lba < end {
+            options.check_cancel()?;
             let n = (end.since(lba) as u64).min(CHUNK as u64) as usize;
             let len = n * (SECTOR + SUB);
             disc.read_sectors(lba, n as u32, SectorFormat::RAW_PW96, &mut raw[..len])

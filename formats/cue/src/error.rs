@@ -114,4 +114,7 @@ pub enum WriteError {
     /// The disc has a layout a cue sheet cannot describe.
     #[error("a cue sheet cannot describe this disc: {0}")]
     Unrepresentable(String),
+    /// The caller asked the writer to stop (`WriteOptions::cancel`).
+    #[error(transparent)]
+    Cancelled(#[from] spindle_disc::Cancelled),
 }

@@ -28,10 +28,9 @@ pub mod writer;
 pub use error::{CueError, WriteError};
 pub use layout::open_sheet;
 pub use sheet::{CueFile, CueIndex, CueMode, CueSheet, CueTrack, FileKind, parse_sheet};
-pub use writer::{BinCueWriter, write_bin_cue};
+pub use writer::{BinCueWriter, write_bin_cue, write_bin_cue_with};
 
-use spindle_disc::{BoxError, Companions, Disc, ImageFormat, OpenContext};
-use std::io::Read;
+use spindle_disc::{BoxError, ByteSource, Companions, Disc, FileSource, ImageFormat, OpenContext};
 use std::path::Path;
 
 /// Largest file taken for a cue sheet.
@@ -51,7 +50,11 @@ impl ImageFormat for CueFormat {
         probe(path, head)
     }
     fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
-        Ok(open(path, ctx.companions)?)
+        // The sheet the registry probed (opened once, through the companions), not the name
+        // opened again.
+        let cue = sheet::display_name(path);
+        let src = ctx.open_image(path).map_err(|source| CueError::Read { cue, source })?;
+        Ok(open_source(path, &*src, ctx.companions)?)
     }
 }
 
@@ -83,12 +86,17 @@ pub fn probe(path: &Path, head: &[u8]) -> bool {
     false
 }
 
-/// Reads and opens the cue sheet at `path`.
+/// Reads and opens the cue sheet at `path` (a regular file: see `spindle_disc::open`).
 pub fn open(path: &Path, companions: &dyn Companions) -> Result<Disc, CueError> {
     let cue = sheet::display_name(path);
-    let read_err = |source| CueError::Read { cue: cue.clone(), source };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let size = file.metadata().map_err(read_err)?.len();
+    let src = FileSource::open(path).map_err(|source| CueError::Read { cue, source })?;
+    open_source(path, &src, companions)
+}
+
+/// Opens the cue sheet `path` whose bytes are `src`.
+pub fn open_source(path: &Path, src: &dyn ByteSource, companions: &dyn Companions) -> Result<Disc, CueError> {
+    let cue = sheet::display_name(path);
+    let size = src.len();
     if size > MAX_SHEET_BYTES {
         return Err(CueError::TooLarge {
             cue,
@@ -96,8 +104,8 @@ pub fn open(path: &Path, companions: &dyn Companions) -> Result<Disc, CueError> 
             limit: MAX_SHEET_BYTES,
         });
     }
-    let mut text = Vec::with_capacity(size as usize);
-    file.take(MAX_SHEET_BYTES).read_to_end(&mut text).map_err(read_err)?;
+    let mut text = vec![0u8; size as usize];
+    src.read_exact_at(&mut text, 0).map_err(|source| CueError::Read { cue, source })?;
     let sheet = parse_sheet(&text, path)?;
     open_sheet(&sheet, path, companions)
 }

@@ -8,7 +8,7 @@
 
 use crate::error::WriteError;
 use spindle_disc::cuesheet::{DEFAULT_PREGAP, bin_plan, cue_sheet, session_gap};
-use spindle_disc::{Disc, ImageWriter, Lba, Progress, SectorFormat, WriterCaps};
+use spindle_disc::{Disc, ImageWriter, Lba, Progress, SectorFormat, WriteOptions, WriterCaps};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,9 @@ impl ImageWriter for BinCueWriter {
             raw_sectors: true,
             subchannel: false,
             cdtext: true,
+            codes: true,
+            indexes: true,
+            structures: false,
         }
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
@@ -37,6 +40,15 @@ impl ImageWriter for BinCueWriter {
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, spindle_disc::BoxError> {
         Ok(write_bin_cue(disc, out, progress)?)
+    }
+    fn write_with(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        options: &WriteOptions,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, spindle_disc::BoxError> {
+        Ok(write_bin_cue_with(disc, out, options, progress)?)
     }
 }
 
@@ -80,6 +92,12 @@ fn check_representable(disc: &Disc) -> Result<(), WriteError> {
 /// Writes `disc` as `out` (the cue sheet) and `out` with the extension `.bin`; returns both
 /// paths. `progress` gets (bytes written, bytes to write) of the BIN.
 pub fn write_bin_cue(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, WriteError> {
+    write_bin_cue_with(disc, out, &WriteOptions::default(), progress)
+}
+
+/// [`write_bin_cue`], stopping between writes when `options.cancel` is set (the files
+/// written so far are left for the caller to remove).
+pub fn write_bin_cue_with(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, WriteError> {
     check_representable(disc)?;
     let bin = out.with_extension("bin");
     if bin == out {
@@ -110,6 +128,7 @@ pub fn write_bin_cue(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<
             filled += n as usize;
             lba = lba.offset(n as i64);
             if filled == BUFFER_SECTORS as usize {
+                options.check_cancel()?;
                 file.write_all(&buf).map_err(io(&bin))?;
                 done += buf.len() as u64;
                 filled = 0;

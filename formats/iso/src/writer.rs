@@ -1,6 +1,6 @@
 //! Writing a disc's first data track as a 2048-byte ISO.
 
-use spindle_disc::{BoxError, Disc, ImageWriter, Progress, SectorView, WriterCaps};
+use spindle_disc::{BoxError, Disc, ImageWriter, Progress, SectorView, WriteOptions, WriterCaps};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,19 +23,24 @@ impl ImageWriter for IsoWriter {
         WriterCaps::default()
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+        self.write_with(disc, out, &WriteOptions::default(), progress)
+    }
+    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         let view = SectorView::first_data_track(Arc::new(disc.clone()))?;
-        write_view(&view, out, progress)?;
+        write_view(&view, out, options, progress)?;
         Ok(vec![out.to_path_buf()])
     }
 }
 
-/// Copies a byte view to a new file in large chunks.
-pub fn write_view(view: &SectorView, out: &Path, progress: Progress) -> Result<(), BoxError> {
+/// Copies a byte view to a new file in large chunks; stops between chunks when
+/// `options.cancel` is set.
+pub fn write_view(view: &SectorView, out: &Path, options: &WriteOptions, progress: Progress) -> Result<(), BoxError> {
     let total = view.len();
     let mut f = File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut buf = vec![0u8; CHUNK];
     let mut done = 0u64;
     while done < total {
+        options.check_cancel()?;
         let n = view.read_at(done, &mut buf)?;
         if n == 0 {
             break;

@@ -57,6 +57,9 @@ pub enum MdsError {
     /// A disc that cannot be written in this format.
     #[error("{0}")]
     Unrepresentable(String),
+    /// The caller asked the writer to stop (`WriteOptions::cancel`).
+    #[error(transparent)]
+    Cancelled(#[from] spindle_disc::Cancelled),
 }
 
 pub type Result<T, E = MdsError> = std::result::Result<T, E>;

@@ -1,10 +1,13 @@
 //! What the MDS and MDX writers store of a disc, decided once for both: per track the
-//! stored layout, the first stored sector (unstored leading pregap stays unstored, and the
-//! part of track 1's pregap before LBA 0 is never stored), and the full-TOC blocks.
+//! stored layout, the first stored sector (unstored leading pregap stays unstored, except
+//! that track 1 is always stored from LBA 0, and the part of its pregap before LBA 0 never
+//! is), and the full-TOC blocks.
 
 use crate::error::{MdsError, Result};
 use crate::layout::TrackFormat;
-use spindle_disc::{Disc, ExtentData, Lba, MainFormat, MainLayout, Medium, SectorFormat, SubFormat, SubLayout, TocEntry, Track, TrackMode};
+use spindle_disc::{
+    Disc, ExtentData, Lba, MainFormat, MainLayout, Medium, SectorFormat, SubFormat, SubLayout, TocEntry, Track, TrackMode, WriteOptions,
+};
 
 /// One track as written.
 #[derive(Clone, Debug)]
@@ -109,7 +112,10 @@ pub fn plan(disc: &Disc) -> Vec<TrackPlan> {
                 )
             };
             let mut first_stored = t.start.offset(leading_zero(t) as i64);
-            if first && first_stored < Lba::ZERO {
+            if first && disc.medium.is_cd() {
+                // Track 1 is stored from LBA 0 (or its index 1, when earlier): readers take
+                // a pregap reaching past LBA 0 (a cue sheet's PREGAP, a hidden track) as
+                // stored there, so its unstored part is written out as the disc reads it.
                 first_stored = Lba::ZERO.min(t.index1());
             }
             first = false;
@@ -156,13 +162,15 @@ pub fn read_stored(disc: &Disc, p: &TrackPlan, first: u64, buf: &mut [u8]) -> Re
     Ok(())
 }
 
-/// Calls `f` with each batch of the track's stored sectors and the index of its first one.
-pub fn for_each_batch(disc: &Disc, p: &TrackPlan, mut f: impl FnMut(u64, &mut [u8]) -> Result<()>) -> Result<()> {
+/// Calls `f` with each batch of the track's stored sectors and the index of its first one;
+/// stops with [`spindle_disc::Cancelled`] between batches once `options.cancel` is set.
+pub fn for_each_batch(disc: &Disc, p: &TrackPlan, options: &WriteOptions, mut f: impl FnMut(u64, &mut [u8]) -> Result<()>) -> Result<()> {
     let stride = p.stride();
     let total = p.stored_sectors();
     let mut buf = Vec::new();
     let mut first = 0u64;
     while first < total {
+        options.check_cancel()?;
         let n = (total - first).min(BATCH_SECTORS as u64);
         buf.resize(n as usize * stride, 0);
         read_stored(disc, p, first, &mut buf)?;

@@ -13,7 +13,7 @@ use crate::error::{MdsError, Result};
 use crate::layout;
 use crate::le::PutLe;
 use crate::plan::{self, TrackPlan, check_medium, lead_in_entries};
-use spindle_disc::{BoxError, Disc, ImageWriter, Medium, Progress, TocEntry, WriterCaps};
+use spindle_disc::{BoxError, Disc, ImageWriter, Medium, Progress, TocEntry, WriteOptions, WriterCaps};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -29,13 +29,22 @@ impl ImageWriter for MdsWriter {
         &["mds"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps::ALL
+        // Neither MDS version has a field for the MCN, ISRCs or index 2 and later (the track
+        // block holds the TOC entry of index 1, the extra block the pregap and length).
+        WriterCaps {
+            codes: false,
+            indexes: false,
+            ..WriterCaps::ALL
+        }
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
         vec![out.to_path_buf(), out.with_extension("mdf")]
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
-        Ok(write_mds(disc, out, progress)?)
+        Ok(write_mds(disc, out, &WriteOptions::default(), progress)?)
+    }
+    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+        Ok(write_mds(disc, out, options, progress)?)
     }
 }
 
@@ -87,6 +96,7 @@ pub(crate) fn write_tracks(
     plans: &[TrackPlan],
     w: &mut dyn Write,
     base: u64,
+    options: &WriteOptions,
     progress: Progress,
 ) -> Result<Vec<u64>, MdsError> {
     let total: u64 = plans.iter().map(|p| p.stored_sectors() * p.stride() as u64).sum();
@@ -95,7 +105,7 @@ pub(crate) fn write_tracks(
     progress(0, total);
     for p in plans {
         offsets.push(base + done);
-        plan::for_each_batch(disc, p, |_, buf| {
+        plan::for_each_batch(disc, p, options, |_, buf| {
             w.write_all(buf).map_err(plan::write_err)?;
             done += buf.len() as u64;
             progress(done, total);
@@ -105,8 +115,9 @@ pub(crate) fn write_tracks(
     Ok(offsets)
 }
 
-/// Writes `disc` as MDS v1 (`out`) + MDF (`out` with extension `.mdf`).
-pub fn write_mds(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>> {
+/// Writes `disc` as MDS v1 (`out`) + MDF (`out` with extension `.mdf`), stopping between
+/// batches once `options.cancel` is set.
+pub fn write_mds(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>> {
     check_medium(disc, "MDS v1")?;
     let mdf = out.with_extension("mdf");
     if mdf == out {
@@ -122,7 +133,7 @@ pub fn write_mds(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<Path
     let plans = plan::plan(disc);
     let dvd = !disc.medium.is_cd();
     let mut w = BufWriter::with_capacity(4 << 20, File::create(&mdf).map_err(io(&mdf))?);
-    let offsets = write_tracks(disc, &plans, &mut w, 0, progress)?;
+    let offsets = write_tracks(disc, &plans, &mut w, 0, options, progress)?;
     w.flush().map_err(io(&mdf))?;
     drop(w);
     let mds = descriptor(disc, &plans, &offsets, dvd)?;

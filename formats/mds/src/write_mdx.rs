@@ -47,7 +47,13 @@ impl ImageWriter for MdxWriter {
         &["mdx"]
     }
     fn caps(&self) -> WriterCaps {
-        WriterCaps::ALL
+        // Neither MDS version has a field for the MCN, ISRCs or index 2 and later (the track
+        // block holds the TOC entry of index 1, the extra block the pregap and length).
+        WriterCaps {
+            codes: false,
+            indexes: false,
+            ..WriterCaps::ALL
+        }
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         self.write_with(disc, out, &WriteOptions::default(), progress)
@@ -55,6 +61,12 @@ impl ImageWriter for MdxWriter {
     fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         write_mdx(disc, out, options, progress)?;
         Ok(vec![out.to_path_buf()])
+    }
+    fn encrypts(&self) -> bool {
+        true
+    }
+    fn compresses(&self) -> bool {
+        true
     }
 }
 
@@ -95,7 +107,7 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
     for p in &plans {
         let start = pos;
         let table_offset = if compress {
-            let table = write_groups(disc, p, cipher.as_ref(), &mut w, &mut pos, &mut done, total, progress)?;
+            let table = write_groups(disc, p, options, cipher.as_ref(), &mut w, &mut pos, &mut done, total, progress)?;
             let table_offset = pos - start;
             let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
             for g in &table {
@@ -106,7 +118,7 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
             pos += z.len() as u64;
             table_offset
         } else {
-            write_plain(disc, p, cipher.as_ref(), &mut w, &mut pos, &mut done, total, progress)?;
+            write_plain(disc, p, options, cipher.as_ref(), &mut w, &mut pos, &mut done, total, progress)?;
             0
         };
         written.push(Written { start, table_offset });
@@ -146,6 +158,7 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
 fn write_plain(
     disc: &Disc,
     p: &TrackPlan,
+    options: &WriteOptions,
     cipher: Option<&Lrw>,
     w: &mut dyn Write,
     pos: &mut u64,
@@ -154,7 +167,7 @@ fn write_plain(
     progress: Progress,
 ) -> Result<()> {
     let stride = p.stride();
-    plan::for_each_batch(disc, p, |first, buf| {
+    plan::for_each_batch(disc, p, options, |first, buf| {
         if let Some(c) = cipher {
             for (i, s) in buf.chunks_exact_mut(stride).enumerate() {
                 c.encrypt(s, first_tweak(first + i as u64, stride));
@@ -187,6 +200,7 @@ fn pack_group(data: &[u8]) -> (Group, Vec<u8>) {
 fn write_groups(
     disc: &Disc,
     p: &TrackPlan,
+    options: &WriteOptions,
     cipher: Option<&Lrw>,
     w: &mut dyn Write,
     pos: &mut u64,
@@ -202,6 +216,7 @@ fn write_groups(
     let mut buf = Vec::new();
     let mut g = 0u64;
     while g < groups {
+        options.check_cancel()?;
         let batch = (groups - g).min(BATCH_GROUPS as u64);
         let first = g * GROUP_SECTORS as u64;
         let n = (sectors - first).min(batch * GROUP_SECTORS as u64);

@@ -1,4 +1,9 @@
 //! `spindle boot`: the El Torito boot catalog of an image, and its boot images.
+//!
+//! `-o` writes each boot image whole when the ISO 9660 filesystem names a file whose extent
+//! starts at the image's load block (as xorriso extracts them: `isolinux.bin`, `efi.img`),
+//! else the bytes the catalog declares (its 512-byte sector count, the floppy size, or the
+//! hard disk's partitions); it says which.
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
@@ -8,7 +13,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The image.
     image: PathBuf,
-    /// Write each boot image into this folder (boot-NN-PLATFORM.img).
+    /// Write each boot image into this folder (boot-NN-PLATFORM.img): the whole file the
+    /// filesystem names at the boot image's block, else the catalog's size.
     #[arg(short = 'o', long = "output")]
     output: Option<PathBuf>,
 }
@@ -16,8 +22,15 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let disc = super::open(&a.image)?;
     let (dev, base) = spindle_image::disc_device(&disc)?;
-    let entries =
-        spindle_fs::boot_entries(dev.as_ref(), base).with_context(|| format!("reading the boot catalog of {}", a.image.display()))?;
+    let entries = match spindle_fs::boot_entries(dev.as_ref(), base) {
+        Ok(e) => e,
+        // A UDF-only disc (or one with no filesystem) has no place for a boot record.
+        Err(spindle_fs::FsError::NotFound(_)) => {
+            println!("{}: no El Torito boot record (no ISO 9660 volume)", a.image.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading the boot catalog of {}", a.image.display())),
+    };
     if entries.is_empty() {
         println!("{}: no El Torito boot record", a.image.display());
         return Ok(ExitCode::SUCCESS);
@@ -38,6 +51,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             e.load_size,
             e.section_id.as_deref().filter(|s| !s.is_empty()).unwrap_or("-")
         );
+        let file = spindle_image::iso_file_at(dev.as_ref(), base, e.load_rba);
+        if let Some(f) = &file {
+            println!("     file {} ({} bytes)", f.path, f.size);
+        }
         if let Some(dir) = &a.output {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             let path = dir.join(format!(
@@ -45,10 +62,38 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 i + 1,
                 e.platform_name().to_lowercase().replace(' ', "-")
             ));
-            let bytes = spindle_fs::read_boot_image(dev.as_ref(), e)?;
-            std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-            println!("     wrote {} ({} bytes)", path.display(), bytes.len());
+            let (entry, what) = match &file {
+                Some(f) => (
+                    spindle_fs::BootEntry {
+                        load_size: f.size,
+                        ..e.clone()
+                    },
+                    format!("the whole file {}", f.path),
+                ),
+                None => (
+                    e.clone(),
+                    "the size the boot catalog declares: no file starts at its block".to_string(),
+                ),
+            };
+            let bytes = spindle_fs::read_boot_image(dev.as_ref(), &entry)
+                .with_context(|| format!("reading boot image {} of {}", i + 1, a.image.display()))?;
+            write_whole(&path, &bytes)?;
+            println!("     wrote {} ({} bytes: {what})", path.display(), bytes.len());
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path` through a `.part` file beside it, so that the file appears only
+/// when complete.
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let done = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, path));
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&part);
+        return Err(e).with_context(|| format!("writing {}", path.display()));
+    }
+    Ok(())
 }

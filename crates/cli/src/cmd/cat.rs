@@ -1,5 +1,5 @@
 use super::fsview::{self, FsChoice};
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use spindle_fs::{FileKind, resolve};
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,13 +18,14 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fs = fsview::open(&a.image, a.fs)?;
-    let node = resolve(fs.as_ref(), &a.path)?;
+    let node =
+        resolve(fs.as_ref(), &a.path).with_context(|| format!("reading {} in {}", spindle_fs::short_path(&a.path), a.image.display()))?;
     let m = fs.metadata(node)?;
     if m.kind == FileKind::Dir {
-        bail!("{}: is a directory", a.path);
+        bail!("{}: is a directory", spindle_fs::short_path(&a.path));
     }
     if m.kind == FileKind::Symlink {
-        bail!("{}: is a symbolic link to {}", a.path, fs.read_link(node)?);
+        bail!("{}: is a symbolic link to {}", spindle_fs::short_path(&a.path), fs.read_link(node)?);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -48,6 +48,13 @@ pub fn mode_bytes(m: &Metadata) -> [u8; 10] {
             out[1 + i] = b"rwx"[i % 3];
         }
     }
+    // As GNU ls: setuid, setgid and sticky show in the execute columns, lower case when
+    // execute is set too.
+    for (special, col, lower, upper) in [(0o4000, 3, b's', b'S'), (0o2000, 6, b's', b'S'), (0o1000, 9, b't', b'T')] {
+        if m.mode & special != 0 {
+            out[col] = if out[col] == b'x' { lower } else { upper };
+        }
+    }
     out
 }
 
@@ -67,4 +74,44 @@ pub fn time_string(t: Time) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(kind: FileKind, mode: u32) -> String {
+        let m = Metadata {
+            kind,
+            size: 0,
+            mode,
+            nlink: 1,
+            uid: 0,
+            gid: 0,
+            mtime: Time::default(),
+            atime: Time::default(),
+            ctime: Time::default(),
+            rdev: 0,
+            ino: 0,
+        };
+        String::from_utf8(mode_bytes(&m).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn special_bits_show_as_gnu_ls_shows_them() {
+        // Each expected string is what GNU ls -l prints for the mode (coreutils 9).
+        assert_eq!(mode(FileKind::File, 0o4755), "-rwsr-xr-x");
+        assert_eq!(mode(FileKind::File, 0o4644), "-rwSr--r--");
+        assert_eq!(mode(FileKind::File, 0o2755), "-rwxr-sr-x");
+        assert_eq!(mode(FileKind::File, 0o2644), "-rw-r-Sr--");
+        assert_eq!(mode(FileKind::Dir, 0o1777), "drwxrwxrwt");
+        assert_eq!(mode(FileKind::Dir, 0o1776), "drwxrwxrwT");
+        assert_eq!(mode(FileKind::File, 0o7777), "-rwsrwsrwt");
+        assert_eq!(mode(FileKind::File, 0o7000), "---S--S--T");
+        assert_eq!(mode(FileKind::Symlink, 0o777), "lrwxrwxrwx");
+        assert_eq!(mode(FileKind::CharDevice, 0o620), "crw--w----");
+        assert_eq!(mode(FileKind::BlockDevice, 0o660), "brw-rw----");
+        assert_eq!(mode(FileKind::Fifo, 0o644), "prw-r--r--");
+        assert_eq!(mode(FileKind::Socket, 0o755), "srwxr-xr-x");
+    }
 }

@@ -19,13 +19,25 @@ pub fn run(a: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("Image:    {}", info.path);
+    if let Some(c) = info.container {
+        println!("Container: {c} (read as the file inside it)");
+    }
     println!("Format:   {} ({})", info.format, info.variant);
     println!("Medium:   {}", info.medium);
-    if info.files.len() > 1 || info.files.first().map(String::as_str) != Some(info.path.as_str()) {
+    let same = |a: &str, b: &str| {
+        a == b
+            || std::fs::canonicalize(a)
+                .ok()
+                .is_some_and(|c| std::fs::canonicalize(b).ok() == Some(c))
+    };
+    if info.files.len() > 1 || !info.files.first().is_some_and(|f| same(f, &info.path)) {
         println!("Files:    {}", info.files.join(", "));
     }
     if let Some(l) = &info.label {
         println!("Label:    {l}");
+    }
+    if let Some(c) = &info.content {
+        println!("Content:  {c}");
     }
     if let Some(m) = &info.mcn {
         println!("MCN:      {m}");
@@ -43,7 +55,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let pregap = if t.pregap == 0 {
                 "0".to_string()
             } else {
-                format!("{}{}", t.pregap, if t.pregap_stored { "" } else { "*" })
+                format!("{}{}", t.pregap, if t.pregap_synthesised == 0 { "" } else { "*" })
             };
             let flags = if t.flags.is_empty() { "-".to_string() } else { t.flags.join(",") };
             println!(
@@ -68,13 +80,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
     }
-    if info
-        .sessions
-        .iter()
-        .flat_map(|s| &s.tracks)
-        .any(|t| t.pregap > 0 && !t.pregap_stored)
-    {
-        println!("(* pregap not stored in the image: synthesised)");
+    if info.sessions.iter().flat_map(|s| &s.tracks).any(|t| t.pregap_synthesised > 0) {
+        println!("(* pregap sectors not stored in the image: synthesised)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,7 @@
 use super::fsview::{self, FsChoice};
+use anyhow::Context;
 use anyhow::Result;
-use spindle_fs::{FileKind, FileSystem, Metadata, NodeId, resolve};
+use spindle_fs::{FileKind, FileSystem, Metadata, NodeId, Subdirs, resolve, walk_tree};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,24 +26,18 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fs = fsview::open(&a.image, a.fs)?;
-    let node = resolve(fs.as_ref(), &a.path)?;
+    let in_image = || format!("listing {} in {}", spindle_fs::short_path(&a.path), a.image.display());
+    let node = resolve(fs.as_ref(), &a.path).with_context(in_image)?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out.lock());
     let meta = fs.metadata(node)?;
     if meta.kind != FileKind::Dir {
         let name = a.path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("/").to_string();
-        Lines::default().line(&mut out, fs.as_ref(), node, &name, a.long)?;
+        Lines::default()
+            .line(&mut out, fs.as_ref(), node, &name, a.long)
+            .with_context(in_image)?;
     } else {
-        list(
-            &mut out,
-            &mut Lines::default(),
-            fs.as_ref(),
-            node,
-            &a.path,
-            a.long,
-            a.recursive,
-            true,
-        )?;
+        list(&mut out, &mut Lines::default(), fs.as_ref(), node, &a.path, a.long, a.recursive).with_context(in_image)?;
     }
     out.flush()?;
     drop(out);
@@ -127,25 +122,28 @@ struct DirLines {
     text: Vec<u8>,
     /// (name range, line range) of each entry.
     items: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
-    /// Subdirectories to list next (for `-R`): (name, node).
-    subdirs: Vec<(String, NodeId)>,
 }
 
+/// Lists `dir` (named `path`); with `recursive`, every directory below it too, each after its
+/// parent, in name order. The walk is [`walk_tree`]'s: no recursion, at most
+/// [`spindle_fs::MAX_DEPTH`] levels, no directory twice.
 #[allow(clippy::too_many_arguments)]
-fn list(
-    out: &mut impl Write,
-    lines: &mut Lines,
-    fs: &dyn FileSystem,
-    dir: NodeId,
-    path: &str,
-    long: bool,
-    recursive: bool,
-    first: bool,
-) -> Result<()> {
+fn list(out: &mut impl Write, lines: &mut Lines, fs: &dyn FileSystem, dir: NodeId, path: &str, long: bool, recursive: bool) -> Result<()> {
     let mut buf = DirLines::default();
-    list_into(out, lines, &mut buf, fs, dir, path, long, recursive, first)
+    if !recursive {
+        return list_into(out, lines, &mut buf, fs, dir, path, long, false, true, &mut Subdirs::new());
+    }
+    let mut first = true;
+    walk_tree(fs, dir, path, &mut |path, _depth, dir, subdirs| -> Result<()> {
+        list_into(out, lines, &mut buf, fs, dir, path, long, true, first, subdirs)
+            .with_context(|| format!("listing {}", spindle_fs::short_path(path)))?;
+        first = false;
+        Ok(())
+    })
 }
 
+/// Lists one directory; with `recursive`, under a `path:` header, and fills `subdirs` with its
+/// subdirectories in name order.
 #[allow(clippy::too_many_arguments)]
 fn list_into(
     out: &mut impl Write,
@@ -157,12 +155,11 @@ fn list_into(
     long: bool,
     recursive: bool,
     first: bool,
+    subdirs: &mut Subdirs,
 ) -> Result<()> {
     buf.names.clear();
     buf.text.clear();
     buf.items.clear();
-    let mut subdirs = std::mem::take(&mut buf.subdirs);
-    subdirs.clear();
     fs.walk_dir(dir, &mut |e| {
         let n0 = buf.names.len();
         buf.names.extend_from_slice(e.name.as_bytes());
@@ -196,13 +193,6 @@ fn list_into(
     for (_, line) in &buf.items {
         out.write_all(&buf.text[line.clone()])?;
     }
-    if recursive {
-        subdirs.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, node) in &subdirs {
-            let sub = format!("{}/{}", path.trim_end_matches('/'), name);
-            list_into(out, lines, buf, fs, *node, &sub, long, recursive, false)?;
-        }
-    }
-    buf.subdirs = subdirs;
+    subdirs.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(())
 }

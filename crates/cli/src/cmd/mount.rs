@@ -48,7 +48,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Some(m) => println!("{m}"),
         None => {
             let raw = reply["raw"].as_str().map(String::from).unwrap_or_default();
-            eprintln!("drive {drive}: loaded; no file tree on this disc (raw views: {raw})");
+            // Say what the data looks like when it holds no known filesystem (a FAT floppy
+            // or zeros opened as an ISO): only the raw views are mounted.
+            let what = spindle_image::open_with(&image, password.clone())
+                .ok()
+                .and_then(|d| spindle_image::unrecognised_content(&std::sync::Arc::new(d)));
+            match what {
+                Some(w) => eprintln!("drive {drive}: loaded; the image holds {w}; only the raw views are mounted: {raw}"),
+                None => eprintln!("drive {drive}: loaded; no file tree on this disc (raw views: {raw})"),
+            }
         }
     }
     if let Value::String(label) = &reply["label"] {

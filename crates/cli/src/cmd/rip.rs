@@ -447,9 +447,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.no_hash {
         eprintln!("spindle: no hash log (--no-hash)");
     } else {
-        let raw = disc.medium.is_cd() && ripped.plan.mode != ReadMode::User;
+        // The form `spindle verify` gives the written image (one rule for both: raw sectors
+        // where the image stores them, else user data), read from the image itself.
+        let raw = match spindle_image::open(&a.output) {
+            Ok(written) => spindle_disc::raw_track_files(&written),
+            Err(_) => spindle_disc::raw_track_files(&disc),
+        };
+        let read_raw = disc.medium.is_cd() && ripped.plan.mode != ReadMode::User;
         let (tracks, whole) = match followed {
-            Some(d) if disc.tracks().count() == 1 => (vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())], d),
+            Some(d) if disc.tracks().count() == 1 && raw == read_raw => {
+                (vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())], d)
+            }
             _ => disc_digests_as(&disc, raw).context("hashing the rip")?,
         };
         let log = beside(&a.output, ".dat");

@@ -27,43 +27,45 @@ pub fn fnv(data: &[u8]) -> u64 {
         .fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
 }
 
-/// Walks a UDF filesystem into path -> node (paths relative, '/'-separated).
+/// Walks a UDF filesystem into path -> node (paths relative, '/'-separated), with
+/// `spindle_fs::walk_tree` (no recursion, bounded depth, no directory twice).
 pub fn walk_fs(fs: &dyn FileSystem) -> spindle_fs::Result<BTreeMap<String, Node>> {
     let mut out = BTreeMap::new();
-    walk_fs_in(fs, fs.root(), "", &mut out, 0)?;
-    Ok(out)
-}
-
-fn walk_fs_in(fs: &dyn FileSystem, dir: NodeId, prefix: &str, out: &mut BTreeMap<String, Node>, depth: u32) -> spindle_fs::Result<()> {
-    assert!(depth < 64, "walk too deep");
-    for e in fs.read_dir(dir)? {
-        let path = format!("{prefix}{}", e.name);
-        let meta = fs.metadata(e.node)?;
-        match meta.kind {
-            FileKind::Dir => {
-                out.insert(path.clone(), Node::Dir);
-                walk_fs_in(fs, e.node, &format!("{path}/"), out, depth + 1)?;
-            }
-            FileKind::Symlink => {
-                out.insert(path, Node::Link(fs.read_link(e.node)?));
-            }
-            _ if meta.size > 1 << 28 => {
-                // Too big to hash here (a sparse test file): size only.
-                out.insert(path, Node::File { size: meta.size, hash: 0 });
-            }
-            _ => {
-                let data = read_file(fs, e.node, meta.size)?;
-                out.insert(
-                    path,
-                    Node::File {
-                        size: meta.size,
-                        hash: fnv(&data),
-                    },
-                );
+    spindle_fs::walk_tree(fs, fs.root(), "", &mut |prefix, _, dir, subdirs| -> spindle_fs::Result<()> {
+        for e in fs.read_dir(dir)? {
+            let path = if prefix.is_empty() {
+                e.name.clone()
+            } else {
+                format!("{prefix}/{}", e.name)
+            };
+            let meta = fs.metadata(e.node)?;
+            match meta.kind {
+                FileKind::Dir => {
+                    out.insert(path, Node::Dir);
+                    subdirs.push((e.name, e.node));
+                }
+                FileKind::Symlink => {
+                    out.insert(path, Node::Link(fs.read_link(e.node)?));
+                }
+                _ if meta.size > 1 << 28 => {
+                    // Too big to hash here (a sparse test file): size only.
+                    out.insert(path, Node::File { size: meta.size, hash: 0 });
+                }
+                _ => {
+                    let data = read_file(fs, e.node, meta.size)?;
+                    out.insert(
+                        path,
+                        Node::File {
+                            size: meta.size,
+                            hash: fnv(&data),
+                        },
+                    );
+                }
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 pub fn read_file(fs: &dyn FileSystem, node: NodeId, size: u64) -> spindle_fs::Result<Vec<u8>> {
