@@ -214,6 +214,11 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
         while n < count {
             let Some(v) = reply(&mut r) else { break };
             assert_eq!(v["ok"], false, "{v}");
+            if v["code"] == "failed" {
+                // An open that refuses a FIFO says which file and why.
+                let e = v["error"].as_str().unwrap_or("");
+                assert!(e.contains(fifo.to_str().unwrap()) && e.to_lowercase().contains("fifo"), "{v}");
+            }
             *codes.entry(v["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
             n += 1;
         }
@@ -226,6 +231,21 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
     assert!(env.drives()["drives"].as_array().unwrap().iter().all(|d| d["image"].is_null()));
     drives_answered(&env, &alice);
     assert!(threads(pid) < 120, "daemon has {} threads", threads(pid));
+    // One more, through the CLI once her connections are closed (their slots come free as
+    // the daemon sees them go): answered (an error, whichever kind) and timed.
+    drop(conns);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (o, took) = loop {
+        let t = Instant::now();
+        let o = mallory.spindle(&env, &["mount", fifo.to_str().unwrap()]);
+        if !text(&o).contains("connections in progress") || Instant::now() > deadline {
+            break (o, t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!o.status.success());
+    assert!(text(&o).contains(fifo.to_str().unwrap()), "{}", text(&o));
+    eprintln!("one FIFO mount through the CLI: {took:?}: {}", text(&o).trim());
     // Let the blocked opens go (a writer appears), so the daemon stops cleanly.
     let _w = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
 }
