@@ -22,12 +22,11 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// A root daemon with short deadlines, for tests.
-fn daemon(extra: &[&str]) -> Env {
+/// A root daemon with short deadlines for tests: 2 s for a line, 60 s between requests,
+/// `open_timeout` seconds for a request's open.
+fn daemon(open_timeout: &str) -> Env {
     let mut env = Env::new(300);
-    let mut args = vec!["--line-timeout", "2", "--idle-timeout", "60", "--open-timeout", "3"];
-    args.extend_from_slice(extra);
-    env.start_daemon(&args);
+    env.start_daemon(&["--line-timeout", "2", "--idle-timeout", "60", "--open-timeout", open_timeout]);
     env
 }
 
@@ -62,7 +61,7 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
         return;
     }
     raise_fd_limit();
-    let env = daemon(&[]);
+    let env = daemon("3");
     let pid = env.daemon_pid().expect("daemon pid");
     let mallory = TestUser::new(&env, "flood");
     let alice = TestUser::new(&env, "alice");
@@ -161,7 +160,7 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
         return;
     }
     raise_fd_limit();
-    let env = daemon(&[]);
+    let env = daemon("1");
     let pid = env.daemon_pid().expect("daemon pid");
     let mallory = TestUser::new(&env, "fifo");
     let alice = TestUser::new(&env, "alice");
@@ -205,9 +204,9 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
     eprintln!("daemon threads with the blocked opens: {t}");
     assert!(t < 120, "daemon has {t} threads");
 
-    // Every request of mallory's is answered: `busy` (too many opens in flight), `timeout`
-    // (the open did not return in 3 s) or `failed` (an open that refuses a FIFO); none
-    // mounts anything.
+    // Every request of mallory's is answered: `busy` (no open permit of hers given back within
+    // 1 s), `timeout` (the open did not return in 1 s) or `failed` (an open that refuses a
+    // FIFO); none mounts anything.
     let mut codes = std::collections::BTreeMap::<String, usize>::new();
     for (c, &count) in conns.iter().zip(&counts) {
         let mut r = BufReader::new(c.try_clone().unwrap());
@@ -215,6 +214,11 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
         while n < count {
             let Some(v) = reply(&mut r) else { break };
             assert_eq!(v["ok"], false, "{v}");
+            if v["code"] == "failed" {
+                // An open that refuses a FIFO says which file and why.
+                let e = v["error"].as_str().unwrap_or("");
+                assert!(e.contains(fifo.to_str().unwrap()) && e.to_lowercase().contains("fifo"), "{v}");
+            }
             *codes.entry(v["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
             n += 1;
         }
@@ -227,6 +231,21 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
     assert!(env.drives()["drives"].as_array().unwrap().iter().all(|d| d["image"].is_null()));
     drives_answered(&env, &alice);
     assert!(threads(pid) < 120, "daemon has {} threads", threads(pid));
+    // One more, through the CLI once her connections are closed (their slots come free as
+    // the daemon sees them go): answered (an error, whichever kind) and timed.
+    drop(conns);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (o, took) = loop {
+        let t = Instant::now();
+        let o = mallory.spindle(&env, &["mount", fifo.to_str().unwrap()]);
+        if !text(&o).contains("connections in progress") || Instant::now() > deadline {
+            break (o, t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!o.status.success());
+    assert!(text(&o).contains(fifo.to_str().unwrap()), "{}", text(&o));
+    eprintln!("one FIFO mount through the CLI: {took:?}: {}", text(&o).trim());
     // Let the blocked opens go (a writer appears), so the daemon stops cleanly.
     let _w = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
 }
@@ -248,7 +267,7 @@ fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
         eprintln!("skipped: needs root (a root daemon and throwaway users)");
         return;
     }
-    let env = daemon(&[]);
+    let env = daemon("3");
     let pid = env.daemon_pid().expect("daemon pid");
     let mallory = TestUser::new(&env, "hang");
     let alice = TestUser::new(&env, "alice");
@@ -305,6 +324,37 @@ fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(env.drives()["drives"][0]["uid"] == alice.uid, "{}", env.drives());
     assert!(alice.spindle(&env, &["eject", "--all"]).status.success());
+
+    // Mount points under it: each look-up gives up after 10 s but its thread stays stuck;
+    // a user may leave 8 such behind, then is refused at once.
+    let carol = TestUser::new(&env, "carol");
+    let conns: Vec<UnixStream> = carol.connect(&env.socket(), 12).into_iter().map(Result::unwrap).collect();
+    for (i, c) in conns.iter().enumerate() {
+        let req = serde_json::json!({"v":1,"id": i,"cmd":"mount","image": iso, "at": at.join(format!("dir-{i}"))});
+        c.try_clone().unwrap().write_all(format!("{req}\n").as_bytes()).unwrap();
+    }
+    let took = drives_answered(&env, &alice);
+    eprintln!("alice's `spindle drives` with mount points hung: {took:?}");
+    let (mut gave_up, mut refused) = (0, 0);
+    for c in &conns {
+        let v = reply(&mut BufReader::new(c.try_clone().unwrap())).expect("a hung mount point was not answered");
+        assert_eq!(v["ok"], false, "{v}");
+        let e = v["error"].as_str().unwrap_or("");
+        if e.contains("at most 8 per user") {
+            refused += 1;
+        } else if e.contains("no answer within") {
+            gave_up += 1;
+        } else {
+            panic!("{v}");
+        }
+    }
+    eprintln!(
+        "hung mount points: {gave_up} gave up, {refused} refused; daemon threads: {}",
+        threads(pid)
+    );
+    assert_eq!((gave_up, refused), (8, 4));
+    assert!(threads(pid) < 80, "daemon has {} threads", threads(pid));
+    drives_answered(&env, &alice);
 }
 
 #[test]
@@ -313,7 +363,7 @@ fn only_root_or_the_owner_changes_the_drive_count() {
         eprintln!("skipped: needs root (a root daemon and throwaway users)");
         return;
     }
-    let env = daemon(&[]);
+    let env = daemon("3");
     let mallory = TestUser::new(&env, "count");
     let o = mallory.spindle(&env, &["drives", "--count", "1"]);
     assert!(!o.status.success());
@@ -352,7 +402,7 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
         eprintln!("skipped: needs root (a root daemon and throwaway users)");
         return;
     }
-    let env = daemon(&[]);
+    let env = daemon("3");
     let alice = TestUser::new(&env, "owner");
     let mallory = TestUser::new(&env, "peek");
     let secret = private_copy(&alice, "secret.iso");
@@ -475,7 +525,7 @@ fn duplicate_keys_unknown_fields_and_wrong_types_are_refused_and_the_daemon_live
         eprintln!("skipped: needs root (a root daemon and throwaway users)");
         return;
     }
-    let env = daemon(&[]);
+    let env = daemon("3");
     let mallory = TestUser::new(&env, "proto");
     let iso = sample("libcdio/joliet.iso");
     let cases: Vec<(String, &str)> = vec![

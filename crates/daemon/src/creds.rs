@@ -89,7 +89,14 @@ pub fn as_user<T: Send + 'static>(user: &User, f: impl FnOnce() -> T + Send + 's
 /// filesystem (a FUSE server that never answers) then costs one stuck thread, which keeps
 /// the user's credentials and ends if the call ever returns (its result is dropped), instead
 /// of the request or the daemon.
+///
+/// Such threads are counted per uid ([`within_budget`]): a user who already has
+/// [`WITHIN_PER_USER`] of them running (stuck on a hung filesystem, say) is refused
+/// (`ResourceBusy`) until one returns, so stuck threads cannot pile up without bound.
 pub fn as_user_within<T: Send + 'static>(user: &User, limit: std::time::Duration, f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+    let permit = within_budget()
+        .take(user.uid)
+        .map_err(|m| io::Error::new(io::ErrorKind::ResourceBusy, m))?;
     let user = user.clone();
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     std::thread::Builder::new().name("spindle-as-user".into()).spawn(move || {
@@ -98,6 +105,7 @@ pub fn as_user_within<T: Send + 'static>(user: &User, limit: std::time::Duration
         } else {
             Ok(f())
         };
+        drop(permit);
         let _ = tx.send(r);
     })?;
     match rx.recv_timeout(limit) {
@@ -108,6 +116,16 @@ pub fn as_user_within<T: Send + 'static>(user: &User, limit: std::time::Duration
         )),
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(io::Error::other("the opening thread panicked")),
     }
+}
+
+/// [`as_user_within`] threads one unprivileged user may have running at once.
+pub const WITHIN_PER_USER: usize = 8;
+
+/// The count of [`as_user_within`] threads running: [`WITHIN_PER_USER`] per unprivileged
+/// user, 64 for them all, 16 more for root and the daemon's user (crate::limits).
+pub fn within_budget() -> &'static std::sync::Arc<crate::limits::Budget> {
+    static B: std::sync::OnceLock<std::sync::Arc<crate::limits::Budget>> = std::sync::OnceLock::new();
+    B.get_or_init(|| crate::limits::Budget::new("file look-ups", WITHIN_PER_USER, 64, 16))
 }
 
 /// Sets this thread's filesystem credentials to `user`'s. Never call it on a thread that

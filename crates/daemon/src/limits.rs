@@ -6,7 +6,7 @@
 //! filling the daemon never lock its owner out.
 //!
 //! Opening an image (or a TLS file) runs on a worker thread that holds an open permit; the
-//! client's thread waits for it at most [`Limits::open_timeout`]. An open that blocks for good
+//! client's thread waits for a permit and for the open at most [`Limits::open_timeout`]. An open that blocks for good
 //! (a FIFO, a hung NFS server, a device that never answers) therefore costs one worker thread
 //! and one permit of its user until it returns, never the accept loop, the drives lock or
 //! another user's permits.
@@ -15,8 +15,8 @@ use crate::creds::User;
 use crate::{DaemonError, Result};
 use std::collections::HashMap;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// The daemon's limits (`spindle daemon --max-clients...`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +67,8 @@ pub struct Budget {
     total: usize,
     reserve: usize,
     held: Mutex<(HashMap<u32, usize>, usize)>,
+    /// Signalled when a permit is given back.
+    freed: Condvar,
 }
 
 /// One permit of a [`Budget`]; given back when dropped.
@@ -84,32 +86,54 @@ impl Budget {
             total,
             reserve,
             held: Mutex::new((HashMap::new(), 0)),
+            freed: Condvar::new(),
         })
     }
 
     /// A permit for `uid`, or why not (a message for the `busy` reply).
     pub fn take(self: &Arc<Budget>, uid: u32) -> std::result::Result<Permit, String> {
+        self.take_by(uid, Instant::now())
+    }
+
+    /// A permit for `uid`, waiting for one to be given back until `deadline`.
+    pub fn take_by(self: &Arc<Budget>, uid: u32, deadline: Instant) -> std::result::Result<Permit, String> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        let (per, total) = &mut *held;
-        let mine = per.get(&uid).copied().unwrap_or(0);
-        if privileged(uid) {
-            if *total >= self.total + self.reserve {
-                return Err(format!("{} {} in progress at once; try again later", *total, self.what));
+        loop {
+            let why = match self.refusal(&held, uid) {
+                None => break,
+                Some(why) => why,
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(why);
             }
-        } else if mine >= self.per_user {
-            return Err(format!(
-                "uid {uid} already has {mine} {} in progress (at most {} per user); try again later",
-                self.what, self.per_user
-            ));
-        } else if *total >= self.total {
-            return Err(format!(
-                "{} {} in progress at once (at most {}); try again later",
-                *total, self.what, self.total
-            ));
+            held = self.freed.wait_timeout(held, left).unwrap_or_else(|e| e.into_inner()).0;
         }
+        let (per, total) = &mut *held;
         *per.entry(uid).or_default() += 1;
         *total += 1;
         Ok(Permit { budget: self.clone(), uid })
+    }
+
+    /// Why `uid` may not have another permit now, if so.
+    fn refusal(&self, held: &(HashMap<u32, usize>, usize), uid: u32) -> Option<String> {
+        let (per, total) = (&held.0, held.1);
+        let mine = per.get(&uid).copied().unwrap_or(0);
+        if privileged(uid) {
+            (total >= self.total + self.reserve).then(|| format!("{total} {} in progress at once; try again later", self.what))
+        } else if mine >= self.per_user {
+            Some(format!(
+                "uid {uid} already has {mine} {} in progress (at most {} per user); try again later",
+                self.what, self.per_user
+            ))
+        } else {
+            (total >= self.total).then(|| {
+                format!(
+                    "{total} {} in progress at once (at most {}); try again later",
+                    self.what, self.total
+                )
+            })
+        }
     }
 
     /// Permits held: by `uid`, and in all.
@@ -131,13 +155,16 @@ impl Drop for Permit {
             }
         }
         *total -= 1;
+        drop(held);
+        self.budget.freed.notify_all();
     }
 }
 
 /// Runs `f` (a file open for `user`) on a worker thread holding one of `opens`' permits, and
-/// waits `timeout` for it. Refused at once (`busy`) when the user, or everyone, has too many
-/// opens in flight; `timeout` when it takes longer (the worker goes on, and keeps its
-/// permit, until the open returns; its result is then dropped).
+/// waits for it until `timeout` from now. When the user, or everyone, has too many opens in
+/// flight, it first waits for a permit (a burst of quick opens queues), within the same
+/// time, then answers `busy`; `timeout` when the open takes longer (the worker goes on, and
+/// keeps its permit, until the open returns; its result is then dropped).
 pub fn bounded<T: Send + 'static>(
     opens: &Arc<Budget>,
     timeout: Duration,
@@ -145,7 +172,10 @@ pub fn bounded<T: Send + 'static>(
     what: &str,
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let permit = opens.take(user.uid).map_err(|m| DaemonError::Limit(format!("{what}: {m}")))?;
+    let deadline = Instant::now() + timeout;
+    let permit = opens
+        .take_by(user.uid, deadline)
+        .map_err(|m| DaemonError::Limit(format!("{what}: {m}")))?;
     let (tx, rx) = mpsc::sync_channel(1);
     std::thread::Builder::new()
         .name("spindle-open".into())
@@ -156,7 +186,7 @@ pub fn bounded<T: Send + 'static>(
             let _ = tx.send(r);
         })
         .map_err(|e| DaemonError::io(format!("{what}: starting a worker thread"), e))?;
-    match rx.recv_timeout(timeout) {
+    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
         Ok(r) => r,
         Err(mpsc::RecvTimeoutError::Timeout) => Err(DaemonError::TimedOut(format!(
             "{what}: no answer from the filesystem within {} s (the open goes on in the background, counted against your open limit, until it returns)",
@@ -205,6 +235,23 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_waits_for_permits_given_back() {
+        let b = Budget::new("opens", 1, 8, 0);
+        let u = other(6);
+        let p = b.take(u).unwrap();
+        let giver = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(p);
+        });
+        let again = b.take_by(u, Instant::now() + Duration::from_secs(30));
+        assert!(again.is_ok(), "{again:?}");
+        giver.join().unwrap();
+        // Not given back in time: refused with the reason.
+        let e = b.take_by(u, Instant::now() + Duration::from_millis(50)).unwrap_err();
+        assert!(e.contains("at most 1 per user"), "{e}");
+    }
+
+    #[test]
     fn a_blocked_open_times_out_and_keeps_its_permit_until_it_returns() {
         let opens = Budget::new("opens", 1, 8, 0);
         let u = user(other(4));
@@ -215,7 +262,7 @@ mod tests {
         });
         assert!(matches!(r, Err(DaemonError::TimedOut(_))), "{r:?}");
         // Still blocked: the user's next open is refused at once.
-        let r = bounded(&opens, Duration::from_secs(5), &u, "/y.iso", || Ok(2));
+        let r = bounded(&opens, Duration::from_millis(200), &u, "/y.iso", || Ok(2));
         assert!(matches!(r, Err(DaemonError::Limit(_))), "{r:?}");
         // Another user is not held up.
         let r = bounded(&opens, Duration::from_secs(5), &user(other(5)), "/z.iso", || Ok(3));

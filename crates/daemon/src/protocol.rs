@@ -252,7 +252,12 @@ pub fn parse(line: &[u8]) -> Result<(Value, Command), Rejected> {
         "unshare" => Command::Unshare {
             drive: serde_json::from_value::<DriveArg>(args).map_err(bad)?.drive,
         },
-        _ => Command::Shutdown,
+        "shutdown" => Command::Shutdown,
+        // A command in `fields_of` without its arm here: refused, never taken for another.
+        other => {
+            let name: String = other.chars().take(64).collect();
+            return Err(reject(&id, code::UNKNOWN_COMMAND, format!("unknown command {name:?}")));
+        }
     };
     Ok((id, command))
 }
