@@ -149,6 +149,43 @@ fn switch(user: &User) -> io::Result<()> {
             return Err(io::Error::other("cannot take the user's filesystem credentials"));
         }
     }
+    drop_capabilities()
+}
+
+/// Clears every capability of this thread (effective, permitted, inheritable). A non-zero
+/// fsuid drops only the file-access ones (`CAP_DAC_OVERRIDE`, `CAP_FOWNER`...): with
+/// `CAP_SYS_PTRACE` left, an open of `/proc/PID/cwd/...` would pass through another user's
+/// private directories (the kernel checks those magic links with `ptrace_may_access`, which
+/// that capability satisfies). `capset` with pid 0 acts on the calling thread only.
+fn drop_capabilities() -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: VERSION_3,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and data are valid, correctly laid out (_LINUX_CAPABILITY_VERSION_3 takes
+    // two data structs) and outlive the call; the kernel only reads data.
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(())
 }
 
@@ -185,6 +222,28 @@ mod tests {
         assert!(std::fs::read(&f).is_ok());
         let f2 = f.clone();
         let r = as_user_within(&nobody, std::time::Duration::from_secs(10), move || std::fs::read(&f2)).unwrap();
+        assert_eq!(r.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    /// A root daemon's user thread cannot follow another user's `/proc/PID/cwd` into a
+    /// private directory (it could with `CAP_SYS_PTRACE` kept), nor keep any capability.
+    #[test]
+    fn as_user_holds_no_capability() {
+        if User::current().uid != 0 {
+            return;
+        }
+        let nobody = User {
+            uid: 65534,
+            gid: 65534,
+            groups: vec![65534],
+        };
+        let status = as_user(&nobody, || std::fs::read_to_string("/proc/thread-self/status").unwrap()).unwrap();
+        for field in ["CapEff:", "CapPrm:"] {
+            let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+            assert!(line.ends_with("0000000000000000"), "{line}");
+        }
+        // Our own process (root) from a thread with nobody's fsuid: /proc/1/cwd is init's.
+        let r = as_user(&nobody, || std::fs::read_dir("/proc/1/cwd/").map(|_| ())).unwrap();
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
     }
 

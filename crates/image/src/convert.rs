@@ -115,6 +115,52 @@ fn check_options(writer: &dyn ImageWriter, opts: &WriteOptions) -> Result<(), Im
     Ok(())
 }
 
+/// Refuses to replace a file the user did not name: a companion the writer would make
+/// (`X.bin` of `X.cue`, `X.img`/`X.sub` of `X.ccd`, `X.mdf` of `X.mds`) that already exists
+/// while the named descriptor does not (it is then not part of an image being replaced).
+fn check_companions(writer: &dyn ImageWriter, out: &Path) -> Result<(), ImageError> {
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Ok(());
+    }
+    let taken: Vec<String> = writer
+        .outputs(out)
+        .iter()
+        .filter(|o| o.as_path() != out && std::fs::symlink_metadata(o).is_ok())
+        .map(|o| o.display().to_string())
+        .collect();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    Err(ImageError::Write {
+        path: out.to_path_buf(),
+        source: format!(
+            "{} would be written too, but already exist(s) and belong(s) to no image at {}: move it away or choose another name",
+            taken.join(", "),
+            out.display()
+        )
+        .into(),
+    })
+}
+
+/// Refuses a target of 2048-byte sectors (ISO) for data sectors that hold more: Mode 2
+/// Form 2 (XA audio, video) and formless Mode 2 would be cut.
+fn check_xa_forms(disc: &std::sync::Arc<Disc>, target: &'static str, opts: &ConvertOptions) -> Result<(), ImageError> {
+    let Some(track) = disc.first_data_track().map(|t| t.number) else {
+        return Ok(());
+    };
+    let cancel = opts.write.cancel.as_deref();
+    match crate::xa_forms::oversized_sectors(disc, track, cancel) {
+        None => Err(ImageError::Cancelled { removed: Vec::new() }),
+        Some(0) => Ok(()),
+        Some(n) => Err(ImageError::Lossy {
+            target,
+            reasons: vec![format!(
+                "track {track} holds {n} Mode 2 Form 2 or formless sectors (XA audio or video: more than 2048 bytes each), which this format would cut to 2048 bytes; convert to .cue or .ccd to keep them"
+            )],
+        }),
+    }
+}
+
 /// Writes `disc` to `out`. `progress` gets (bytes done, bytes total). Outputs appear only
 /// when complete and read back; on any error, and when `opts.write.cancel` is set, every file
 /// written is removed ([`ImageError::Cancelled`] lists them) and previous outputs stay.
@@ -140,6 +186,15 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
             path: out.to_path_buf(),
             source: "the output would overwrite the image being read".into(),
         });
+    }
+    check_companions(writer.as_ref(), out)?;
+    let shared = std::sync::Arc::new(disc.clone());
+    if !writer.caps().raw_sectors {
+        check_xa_forms(&shared, writer.id(), opts)?;
+    }
+    // A cut image converts to an equally cut one: say so (verify fails both).
+    for m in crate::completeness::missing_data(&shared) {
+        warnings.push(format!("the image is incomplete, and so will be the output: {m}"));
     }
     let stage = Staging::beside(out)?;
     let staged = stage.path_for(out);

@@ -15,6 +15,7 @@ mod readback;
 mod registry;
 mod staging;
 mod verify;
+mod xa_forms;
 
 pub use completeness::{MissingData, missing_data};
 pub use content::unrecognised_content;

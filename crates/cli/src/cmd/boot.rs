@@ -84,16 +84,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `bytes` to `path` through a `.part` file beside it, so that the file appears only
-/// when complete.
+/// Writes `bytes` to `path` through a temporary file beside it (a new, unpredictable name
+/// made with `O_EXCL`, so nothing already in the folder, a symlink included, is written
+/// through), synced and then renamed: the file appears only when complete.
 fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let mut part = path.as_os_str().to_owned();
-    part.push(".part");
-    let part = PathBuf::from(part);
-    let done = std::fs::write(&part, bytes).and_then(|()| std::fs::rename(&part, path));
-    if let Err(e) = done {
-        let _ = std::fs::remove_file(&part);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
-    }
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let ctx = || format!("writing {}", path.display());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".spindle-boot-")
+        .tempfile_in(dir)
+        .with_context(ctx)?;
+    // A temporary file is made 0600; a written boot image is an ordinary file (0644).
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .with_context(ctx)?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).with_context(ctx)?;
+    tmp.persist(path).map_err(|e| e.error).with_context(ctx)?;
     Ok(())
 }
