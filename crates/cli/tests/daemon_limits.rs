@@ -371,6 +371,10 @@ fn only_root_or_the_owner_changes_the_drive_count() {
     assert_eq!(env.drives()["count"], 4);
     env.ok(&["drives", "--count", "6"]);
     assert_eq!(env.drives()["count"], 6);
+    // Nor may an ordinary user claim the one share slot of a drive nobody has loaded.
+    let o = mallory.spindle(&env, &["share", "5", "--listen", "127.0.0.1:0", "--public"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("drive 5 is empty"), "{}", text(&o));
 }
 
 /// `nbdinfo --size URI` as `who`.

@@ -349,11 +349,20 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
                 count: d.count(),
             });
         }
-        if let Some(owner) = d.report()[a.drive as usize].uid
-            && user.uid != 0
-            && user.uid != owner
-        {
-            return Err(DaemonError::Denied(format!("drive {} belongs to uid {owner}", a.drive)));
+        let privileged = user.uid == 0 || user.uid == User::current().uid;
+        match d.report()[a.drive as usize].uid {
+            Some(owner) if !privileged && user.uid != owner => {
+                return Err(DaemonError::Denied(format!("drive {} belongs to uid {owner}", a.drive)));
+            }
+            // An empty drive's one share slot would otherwise go to whoever asks first (and be
+            // saved): only root and the daemon's user may share a drive nobody has loaded.
+            None if !privileged => {
+                return Err(DaemonError::Denied(format!(
+                    "drive {} is empty: load a disc into it before sharing it",
+                    a.drive
+                )));
+            }
+            _ => {}
         }
     }
     if a.tls_psk.is_none() && !a.public {

@@ -370,10 +370,14 @@ fn clean_stale(runtime: &Path, saved: Option<&SavedState>) {
     }
     candidates.sort();
     candidates.dedup();
+    // Saved paths were chosen by users: each is resolved once, with no link in it, and only
+    // a dead spindle mount rooted exactly there is detached, through its descriptor
+    // (stacked stale mounts: one a round, at most 16).
     for p in candidates {
-        while spindle_fuse::find_mount(&p).is_some() && spindle_fuse::is_stale(&p) {
-            match spindle_fuse::detach(&p) {
-                Ok(()) => log(format!("{}: detached a stale mount", p.display())),
+        for _ in 0..16 {
+            match spindle_fuse::detach_if_stale(&p) {
+                Ok(true) => log(format!("{}: detached a stale mount", p.display())),
+                Ok(false) => break,
                 Err(e) => {
                     log(format!("{}: cannot detach a stale mount: {e}", p.display()));
                     break;

@@ -97,7 +97,10 @@ pub(crate) fn mount<FS: Filesystem>(
                 }
             }
         }
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+        // A root process never falls back to a mount by path (that would bring back the
+        // rename and symlink races the descriptor mount closes): a policy that forbids the new
+        // mount API to root (seccomp, an LSM) is an error to report.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) && !rustix::process::geteuid().is_root() => {
             // Not allowed to mount: fuser goes through fusermount3 (and unmounts on error).
             config.mount_options = vec![
                 MountOption::FSName(opts.fsname.clone()),
@@ -207,6 +210,41 @@ fn set_read_ahead(maj: u32, min: u32, kb: u32) -> Option<u32> {
         eprintln!("spindle-fuse: cannot set {p} to {kb} (requests stay at the kernel's default)");
     }
     std::fs::read_to_string(&p).ok()?.trim().parse().ok()
+}
+
+/// Detaches the spindle mount at `path` if, and only if, its server is gone, resolving the
+/// path once: it is opened `O_PATH` with no symbolic or magic link anywhere
+/// (`RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`), the descriptor must be the root of a
+/// `fuse.spindle` mount mounted at exactly `path` that answers `ENOTCONN`, and that mount
+/// is detached through the descriptor. A path swapped for a link (or its parent) between
+/// any two steps therefore detaches nothing else. `Ok(true)` when one was detached.
+pub fn detach_if_stale(path: &Path) -> io::Result<bool> {
+    use rustix::fs::{Mode, OFlags, ResolveFlags};
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+    let fd = match rustix::fs::openat2(rustix::fs::CWD, path, flags, Mode::empty(), resolve) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))?;
+    let Some(id) = info
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
+        return Ok(false);
+    };
+    let ours = mounts()
+        .into_iter()
+        .any(|m| m.id == id && m.fstype == format!("fuse.{SUBTYPE}") && m.mount_point == path);
+    // fstatfs asks the server (as statfs does); a dead one answers ENOTCONN.
+    let stale = matches!(rustix::fs::fstatfs(&fd), Err(rustix::io::Errno::NOTCONN));
+    if !ours || !stale {
+        return Ok(false);
+    }
+    detach_fd(&fd)?;
+    Ok(true)
 }
 
 /// True when `path` is a FUSE mount whose server is gone ("Transport endpoint is not
