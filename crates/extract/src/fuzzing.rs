@@ -223,6 +223,7 @@ pub fn run(data: &[u8]) {
     let opts = Options {
         overwrite: flags & 1 != 0,
         keep_special_bits: flags & 2 != 0,
+        umask: if flags & 8 != 0 { 0o022 } else { 0 },
         workers: 2,
     };
     let report = extract(&fs, node, &name, &out, &opts, &AtomicBool::new(false), &|_| {});

@@ -36,6 +36,10 @@ pub struct Options {
     pub overwrite: bool,
     /// Keep setuid, setgid and sticky bits (dropped by default).
     pub keep_special_bits: bool,
+    /// Permission bits cleared from every mode the image gives (a process umask: `spindle
+    /// extract` passes the caller's unless it runs as root, as tar does), so that a hostile
+    /// image cannot hand out world-writable folders in the user's output. 0 clears none.
+    pub umask: u32,
     /// Threads copying file contents (at least 1).
     pub workers: usize,
 }
@@ -45,6 +49,7 @@ impl Default for Options {
         Options {
             overwrite: false,
             keep_special_bits: false,
+            umask: 0,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
         }
     }

@@ -145,6 +145,16 @@ fn special_bits_and_special_files() {
     r.result.unwrap();
     let mode = |p: &str| std::fs::symlink_metadata(kept.join(p)).unwrap().permissions().mode() & 0o7777;
     assert_eq!((mode("suid"), mode("sticky")), (0o4755, 0o1777));
+    // A caller's umask clears what the image gives: no world-writable folder.
+    let masked = s.out.with_file_name("masked");
+    let opts = Options {
+        umask: 0o022,
+        ..Options::default()
+    };
+    let (r, _) = run(&fs, root, "", &masked, opts);
+    r.result.unwrap();
+    let mode = |p: &str| std::fs::symlink_metadata(masked.join(p)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!((mode("suid"), mode("sticky")), (0o755, 0o755));
 }
 
 #[test]

@@ -202,14 +202,15 @@ impl Walker<'_, '_> {
 
     /// The mode to give an entry; counts dropped special bits.
     fn mode(&mut self, m: &Metadata) -> u32 {
-        if self.shared.opts.keep_special_bits {
+        let mode = if self.shared.opts.keep_special_bits {
             m.mode & 0o7777
         } else {
             if m.mode & 0o7000 != 0 {
                 self.stats.bits_dropped += 1;
             }
             m.mode & 0o777
-        }
+        };
+        mode & !(self.shared.opts.umask & 0o777)
     }
 
     fn walk(&mut self, node: NodeId, name: &str, root: &Arc<Dir>) -> Result<(), Error> {

@@ -48,6 +48,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let opts = Options {
         overwrite: a.overwrite,
         keep_special_bits: a.keep_special_bits,
+        umask: caller_umask(),
         ..Options::default()
     };
     let warn = |w: &str| eprintln!("spindle: warning: {w}");
@@ -101,4 +102,21 @@ fn finish(r: Report, output: &Path) -> Result<ExitCode> {
             Err(e.into())
         }
     }
+}
+
+/// The umask extract applies to the image's modes: the process's for an ordinary user (as
+/// tar does), none for root (who gets the image's modes, as with `tar -p`).
+fn caller_umask() -> u32 {
+    if rustix::process::geteuid().is_root() {
+        return 0;
+    }
+    // Linux 4.7+ shows it without changing it (umask(2) can only be read by setting it).
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
