@@ -131,6 +131,15 @@ fn usage_errors_exit_2_and_failures_exit_1() {
     let o = spindle(&["verify", "/nonexistent/x.iso"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/x.iso"));
+    // With --json the failure is an answer too, naming the image.
+    let o = spindle(&["verify", "--json", "/nonexistent/x.iso"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["image"].as_str(), v["result"].as_str()),
+        (Some("/nonexistent/x.iso"), Some("FAILED"))
+    );
+    assert!(v["error"].as_str().unwrap().contains("/nonexistent/x.iso"), "{v}");
 }
 
 #[test]

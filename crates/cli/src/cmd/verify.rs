@@ -17,10 +17,24 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let disc = super::open(&a.image)?;
-    let bar = progress::sectors("verifying");
-    let report = spindle_image::verify_image(&disc, &a.image, &mut progress::updater(&bar))?;
-    bar.finish_and_clear();
+    let checked = super::open(&a.image).and_then(|disc| {
+        let bar = progress::sectors("verifying");
+        let report = spindle_image::verify_image(&disc, &a.image, &mut progress::updater(&bar));
+        bar.finish_and_clear();
+        Ok(report?)
+    });
+    let report = match checked {
+        Ok(r) => r,
+        // A script reading --json gets an answer when the image cannot even be read.
+        Err(e) if a.json => {
+            let err = format!("{e:#}");
+            let v = serde_json::json!({"image": a.image, "result": "FAILED", "problem_count": 1, "error": err});
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            eprintln!("spindle: error: {err}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e),
+    };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
