@@ -77,6 +77,11 @@ fn form2_sectors_are_not_cut_to_an_iso() {
     assert!(!o.status.success(), "accepted");
     assert!(stderr(&o).contains("280 Mode 2 Form 2"), "{}", stderr(&o));
     assert!(!iso.exists());
+    // --data-only takes the 2048-byte blocks, saying what was cut.
+    let o = spindle(&["convert", s(&xa), s(&iso), "--data-only"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("dropped: track 1 holds 280 Mode 2 Form 2"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&iso).unwrap().len(), 300 * 2048);
     // To a format that keeps raw sectors it converts.
     let o = spindle(&["convert", s(&xa), s(&dir.path().join("copy.cue"))]);
     assert!(o.status.success(), "{}", stderr(&o));

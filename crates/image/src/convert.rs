@@ -143,22 +143,31 @@ fn check_companions(writer: &dyn ImageWriter, out: &Path) -> Result<(), ImageErr
 }
 
 /// Refuses a target of 2048-byte sectors (ISO) for data sectors that hold more: Mode 2
-/// Form 2 (XA audio, video) and formless Mode 2 would be cut.
-fn check_xa_forms(disc: &std::sync::Arc<Disc>, target: &'static str, opts: &ConvertOptions) -> Result<(), ImageError> {
+/// Form 2 (XA audio, video) and formless Mode 2 would be cut. With `--data-only` (the user
+/// asked for the data as 2048-byte blocks) it is a warning, returned.
+fn check_xa_forms(disc: &std::sync::Arc<Disc>, target: &'static str, opts: &ConvertOptions) -> Result<Option<String>, ImageError> {
     let Some(track) = disc.first_data_track().map(|t| t.number) else {
-        return Ok(());
+        return Ok(None);
     };
     let cancel = opts.write.cancel.as_deref();
-    match crate::xa_forms::oversized_sectors(disc, track, cancel) {
-        None => Err(ImageError::Cancelled { removed: Vec::new() }),
-        Some(0) => Ok(()),
-        Some(n) => Err(ImageError::Lossy {
-            target,
-            reasons: vec![format!(
-                "track {track} holds {n} Mode 2 Form 2 or formless sectors (XA audio or video: more than 2048 bytes each), which this format would cut to 2048 bytes; convert to .cue or .ccd to keep them"
-            )],
-        }),
+    let n = match crate::xa_forms::oversized_sectors(disc, track, cancel) {
+        None => return Err(ImageError::Cancelled { removed: Vec::new() }),
+        Some(0) => return Ok(None),
+        Some(n) => n,
+    };
+    let what = format!(
+        "track {track} holds {n} Mode 2 Form 2 or formless sectors (XA audio or video: more than 2048 bytes each), which this format cuts to 2048 bytes"
+    );
+    if opts.data_only {
+        return Ok(Some(format!("dropped: {what}")));
     }
+    Err(ImageError::Lossy {
+        target,
+        reasons: vec![
+            what,
+            "convert to .cue or .ccd to keep them, or use --data-only to take the 2048-byte blocks".into(),
+        ],
+    })
 }
 
 /// Writes `disc` to `out`. `progress` gets (bytes done, bytes total). Outputs appear only
@@ -189,8 +198,10 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
     }
     check_companions(writer.as_ref(), out)?;
     let shared = std::sync::Arc::new(disc.clone());
-    if !writer.caps().raw_sectors {
-        check_xa_forms(&shared, writer.id(), opts)?;
+    if !writer.caps().raw_sectors
+        && let Some(cut) = check_xa_forms(&shared, writer.id(), opts)?
+    {
+        warnings.push(cut);
     }
     // A cut image converts to an equally cut one: say so (verify fails both).
     for m in crate::completeness::missing_data(&shared) {
