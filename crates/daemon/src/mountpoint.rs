@@ -156,16 +156,6 @@ fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
     Some((rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino))
 }
 
-/// The mount `fd` is on: its id from `/proc/self/fdinfo/N` (`mnt_id:`), which never asks a
-/// FUSE server nor needs its permission (a `statx` of another user's FUSE mount is refused
-/// to root), then its line of mountinfo.
-fn mount_of(fd: BorrowedFd<'_>) -> Option<spindle_fuse::MountInfo> {
-    use std::os::fd::AsRawFd;
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
-    let id: u64 = info.lines().find_map(|l| l.strip_prefix("mnt_id:"))?.trim().parse().ok()?;
-    spindle_fuse::mounts().into_iter().find(|m| m.id == id)
-}
-
 /// The uid a FUSE mount's server runs for (`user_id=` of its superblock options).
 fn fuse_user(m: &spindle_fuse::MountInfo) -> Option<u32> {
     m.super_options.split(',').find_map(|o| o.strip_prefix("user_id=")?.parse().ok())
@@ -175,7 +165,7 @@ fn fuse_user(m: &spindle_fuse::MountInfo) -> Option<u32> {
 /// and an existing spindle mount, judged on the descriptor `fd` (the daemon's rights).
 pub fn check_location(fd: BorrowedFd<'_>, path: &Path) -> Result<()> {
     // The mount's type first: nothing here may wait on a user's FUSE server.
-    if let Some(m) = mount_of(fd) {
+    if let Some(m) = spindle_fuse::mount_of_fd(fd) {
         if m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE) {
             return Err(refuse(path, "a spindle disc is mounted there already"));
         }

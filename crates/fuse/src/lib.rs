@@ -50,7 +50,9 @@ mod stream;
 mod tree;
 
 pub use drives::{DriveTable, DrivesRefresh};
-pub use session::{MountInfo, SUBTYPE, detach, detach_if_stale, find_mount, is_stale, mounts, parse_mountinfo, unescape_octal};
+pub use session::{
+    MountInfo, SUBTYPE, detach, detach_if_stale, find_mount, is_stale, mount_of_fd, mounts, parse_mountinfo, unescape_octal,
+};
 
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};

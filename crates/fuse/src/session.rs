@@ -212,6 +212,15 @@ fn set_read_ahead(maj: u32, min: u32, kb: u32) -> Option<u32> {
     std::fs::read_to_string(&p).ok()?.trim().parse().ok()
 }
 
+/// The mount `fd` is on: its id from `/proc/self/fdinfo/N` (`mnt_id:`), which never asks a
+/// FUSE server nor needs its permission (a `statx` of another user's FUSE mount is refused
+/// to root), then its line of mountinfo.
+pub fn mount_of_fd(fd: BorrowedFd<'_>) -> Option<MountInfo> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
+    let id: u64 = info.lines().find_map(|l| l.strip_prefix("mnt_id:"))?.trim().parse().ok()?;
+    mounts().into_iter().find(|m| m.id == id)
+}
+
 /// Detaches the spindle mount at `path` if, and only if, its server is gone, resolving the
 /// path once: it is opened `O_PATH` with no symbolic or magic link anywhere
 /// (`RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`), the descriptor must be the root of a
@@ -227,17 +236,7 @@ pub fn detach_if_stale(path: &Path) -> io::Result<bool> {
         Err(rustix::io::Errno::NOENT) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))?;
-    let Some(id) = info
-        .lines()
-        .find_map(|l| l.strip_prefix("mnt_id:"))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    else {
-        return Ok(false);
-    };
-    let ours = mounts()
-        .into_iter()
-        .any(|m| m.id == id && m.fstype == format!("fuse.{SUBTYPE}") && m.mount_point == path);
+    let ours = mount_of_fd(fd.as_fd()).is_some_and(|m| m.fstype == format!("fuse.{SUBTYPE}") && m.mount_point == path);
     // fstatfs asks the server (as statfs does); a dead one answers ENOTCONN.
     let stale = matches!(rustix::fs::fstatfs(&fd), Err(rustix::io::Errno::NOTCONN));
     if !ours || !stale {

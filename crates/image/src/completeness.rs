@@ -46,22 +46,12 @@ impl std::fmt::Display for MissingData {
     }
 }
 
-/// A byte count for people: "1.0 MiB (1048576 bytes)".
+/// A byte count for people: "11.1 MiB, 11659264 bytes" (the container crate's wording).
 fn human(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = "";
-    for u in UNITS {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    if unit.is_empty() {
+    if n < 1024 {
         format!("{n} bytes")
     } else {
-        format!("{v:.1} {unit}, {n} bytes")
+        format!("{}, {n} bytes", spindle_container::human(n))
     }
 }
 
