@@ -11,9 +11,13 @@ mod mem;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("/fuzz/image.ccd");
-    let Ok(ccd) = spindle_format_ccd::parse_ccd(data, path) else { return };
+    let Ok(ccd) = spindle_format_ccd::parse_ccd(data, path) else {
+        return;
+    };
     let files = mem::MemFiles(mem::padded(data, 64 << 10));
-    let Ok(files) = spindle_format_ccd::build::open_data_files(path, &files) else { return };
+    let Ok(files) = spindle_format_ccd::build::open_data_files(path, &files) else {
+        return;
+    };
     if let Ok(disc) = spindle_format_ccd::build::build(&ccd, &files) {
         mem::read_tracks(&disc);
     }

@@ -24,12 +24,18 @@ fn open(image: Arc<[u8]>) {
 
 fuzz_target!(|data: &[u8]| {
     open(data.to_vec().into());
-    let Some((&pick, descriptor)) = data.split_first() else { return };
+    let Some((&pick, descriptor)) = data.split_first() else {
+        return;
+    };
     let version: u32 = 0x8000_0004 + (pick % 3) as u32;
     let mut image = mem::padded(&[], DATA).to_vec();
     image.extend_from_slice(descriptor);
     image.extend_from_slice(&version.to_le_bytes());
-    let offset = if version == 0x8000_0006 { descriptor.len() as u32 + 8 } else { DATA as u32 };
+    let offset = if version == 0x8000_0006 {
+        descriptor.len() as u32 + 8
+    } else {
+        DATA as u32
+    };
     image.extend_from_slice(&offset.to_le_bytes());
     open(image.into());
 });

@@ -24,10 +24,17 @@ fn name(c: &Command) -> &'static [&'static str] {
 fuzz_target!(|line: &[u8]| {
     match protocol::parse(line) {
         Ok((id, cmd)) => {
-            let lax: serde_json::Value = serde_json::from_slice(line).expect("accepted, yet not JSON");
-            assert!(name(&cmd).contains(&lax["cmd"].as_str().unwrap_or("")), "{cmd:?} vs {lax}");
+            let lax: serde_json::Value =
+                serde_json::from_slice(line).expect("accepted, yet not JSON");
+            assert!(
+                name(&cmd).contains(&lax["cmd"].as_str().unwrap_or("")),
+                "{cmd:?} vs {lax}"
+            );
             assert_eq!(lax["v"].as_u64(), Some(protocol::VERSION));
-            assert_eq!(lax.get("id").cloned().unwrap_or(serde_json::Value::Null), id);
+            assert_eq!(
+                lax.get("id").cloned().unwrap_or(serde_json::Value::Null),
+                id
+            );
         }
         Err(r) => {
             let codes = [

@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
         &owned[..]
     };
     let path = Path::new("/fuzz/image.mds");
-    let Ok(d) = spindle_format_mds::v1::parse(data, path) else { return };
+    let Ok(d) = spindle_format_mds::v1::parse(data, path) else {
+        return;
+    };
     let files = mem::MemFiles(mem::padded(data, 64 << 10));
     let ctx = BuildContext {
         path,

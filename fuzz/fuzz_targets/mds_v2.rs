@@ -10,7 +10,9 @@
 use libfuzzer_sys::fuzz_target;
 use spindle_disc::ByteSource;
 use spindle_format_mds::build::{BuildContext, build};
-use spindle_format_mds::crypto::{HeaderCipher, HeaderKeys, Lrw, open_header, salt_password, track_cipher};
+use spindle_format_mds::crypto::{
+    HeaderCipher, HeaderKeys, Lrw, open_header, salt_password, track_cipher,
+};
 use spindle_format_mds::descriptor::{Descriptor, Version};
 use spindle_format_mds::v2::{self, DataKey};
 use std::cell::RefCell;
@@ -27,7 +29,14 @@ fuzz_target!(|data: &[u8]| {
         let _ = v2::decode(&mem::Mem::new(data.to_vec(), path), path);
     }
 
-    let Ok(d) = v2::parse(data, Version::V2 { minor: 1, mdx: true }, path) else {
+    let Ok(d) = v2::parse(
+        data,
+        Version::V2 {
+            minor: 1,
+            mdx: true,
+        },
+        path,
+    ) else {
         return;
     };
     // Without a header that opens, inputs of odd length still get a (fixed) track cipher, so
@@ -79,7 +88,12 @@ fn main_header_may_open(data: &[u8], path: &Path) -> bool {
             return opens;
         }
         let h: &[u8; 512] = header.try_into().unwrap();
-        let opens = open_header(h, &salt_password(h[..64].try_into().unwrap()), HeaderCipher::CbcWhitened).is_some();
+        let opens = open_header(
+            h,
+            &salt_password(h[..64].try_into().unwrap()),
+            HeaderCipher::CbcWhitened,
+        )
+        .is_some();
         if seen.len() >= 4096 {
             seen.clear();
         }

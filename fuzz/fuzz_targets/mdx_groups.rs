@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let stride = u16::from_le_bytes([data[5], data[6]]) as usize % 2449;
     let body = &data[10..];
     if let Ok(t) = GroupTable::parse(body, sectors, group_sectors, stride) {
-        assert_eq!(t.groups.len() as u64, GroupTable::count(sectors, group_sectors));
+        assert_eq!(
+            t.groups.len() as u64,
+            GroupTable::count(sectors, group_sectors)
+        );
         assert_eq!(t.offsets.len(), t.groups.len());
         for g in 0..t.groups.len() as u64 {
             assert!(t.group_len(g) <= group_sectors as u64 * stride as u64);

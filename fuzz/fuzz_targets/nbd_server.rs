@@ -53,7 +53,8 @@ impl Catalog for One {
         }]
     }
     fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
-        (name.is_empty() || name == "disc").then(|| (self.list().remove(0), self.0.clone() as Arc<dyn Export>))
+        (name.is_empty() || name == "disc")
+            .then(|| (self.list().remove(0), self.0.clone() as Arc<dyn Export>))
     }
 }
 
@@ -77,7 +78,9 @@ fn option(out: &mut Vec<u8>, opt: u32, data: &[u8]) {
 }
 
 fn frame(data: &[u8]) -> Vec<u8> {
-    let Some((&mode, rest)) = data.split_first() else { return Vec::new() };
+    let Some((&mode, rest)) = data.split_first() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     match mode % 3 {
         0 => out.extend_from_slice(rest),
@@ -111,8 +114,16 @@ fn frame(data: &[u8]) -> Vec<u8> {
                 out.extend_from_slice(&((c[2] % 9) as u16).to_be_bytes());
                 out.extend_from_slice(&[c[3]; 8]); // cookie
                 // Offsets and lengths near the export's end, or anything.
-                let offset = if c[4] & 1 == 0 { u64::from(u32::from_be_bytes([c[5], c[6], c[7], c[8]])) % (80 << 10) } else { u64::from_be_bytes([c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]]) };
-                let len = if c[12] & 1 == 0 { u32::from_be_bytes([0, c[13], c[14], c[15]]) % (70 << 10) } else { u32::from_be_bytes([c[12], c[13], c[14], c[15]]) };
+                let offset = if c[4] & 1 == 0 {
+                    u64::from(u32::from_be_bytes([c[5], c[6], c[7], c[8]])) % (80 << 10)
+                } else {
+                    u64::from_be_bytes([c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]])
+                };
+                let len = if c[12] & 1 == 0 {
+                    u32::from_be_bytes([0, c[13], c[14], c[15]]) % (70 << 10)
+                } else {
+                    u32::from_be_bytes([c[12], c[13], c[14], c[15]])
+                };
                 out.extend_from_slice(&offset.to_be_bytes());
                 out.extend_from_slice(&len.to_be_bytes());
             }
@@ -128,7 +139,9 @@ fuzz_target!(|data: &[u8]| {
     let t = std::thread::spawn(move || {
         let _ = s.serve_stream(serving);
     });
-    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut reader = client.try_clone().unwrap();
     // Drain replies while writing, so that the server never blocks on a full socket.
     let drain = std::thread::spawn(move || {

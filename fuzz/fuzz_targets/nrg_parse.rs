@@ -16,7 +16,9 @@ mod mem;
 const DATA: usize = 64 << 10;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let file: Arc<[u8]> = if mode & 2 != 0 {
         rest.into()
     } else {

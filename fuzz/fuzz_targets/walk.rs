@@ -13,7 +13,9 @@ pub fn walk(fs: &dyn FileSystem) {
             let _ = spindle_fs::resolve(fs, path);
         }
         // An unreadable directory is skipped; the walk goes on with the others.
-        let Ok(entries) = fs.read_dir(dir) else { return Ok(()) };
+        let Ok(entries) = fs.read_dir(dir) else {
+            return Ok(());
+        };
         for e in entries {
             seen += 1;
             if seen > 5000 {

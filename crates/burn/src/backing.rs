@@ -73,7 +73,8 @@ impl Reads {
         };
         for f in open {
             // The descriptor's current name, for messages (the file may have been renamed).
-            let name = fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())).unwrap_or_else(|_| image.to_path_buf());
+            let name = fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
+                .unwrap_or_else(|_| image.to_path_buf());
             add(name, f.metadata().ok());
         }
         for p in paths.iter().chain(std::iter::once(&image.to_path_buf())) {
@@ -139,7 +140,9 @@ impl Guarded {
         let disk = mounts::whole_disk(name);
         let fresh = [name, disk.as_str()].map(|n| {
             let new = !self.devices.contains_key(n);
-            self.devices.entry(n.to_string()).or_insert_with(|| why.clone());
+            self.devices
+                .entry(n.to_string())
+                .or_insert_with(|| why.clone());
             new
         });
         if !fresh.iter().any(|&f| f) {
@@ -173,7 +176,11 @@ impl Guarded {
         let whose = if same_path(&why.file, &self.image) {
             format!("the image {}", self.image.display())
         } else {
-            format!("{}, which the image {} reads", why.file.display(), self.image.display())
+            format!(
+                "{}, which the image {} reads",
+                why.file.display(),
+                self.image.display()
+            )
         };
         match &why.via {
             Some(dev) => format!("is the backing file of {dev}, which holds {whose}"),
@@ -184,14 +191,23 @@ impl Guarded {
     fn is(&self, why: &Why) -> String {
         match &why.via {
             Some(_) => self.holds(why),
-            None if same_path(&why.file, &self.image) => format!("is the image {}", self.image.display()),
-            None => format!("is {}, which the image {} reads", why.file.display(), self.image.display()),
+            None if same_path(&why.file, &self.image) => {
+                format!("is the image {}", self.image.display())
+            }
+            None => format!(
+                "is {}, which the image {} reads",
+                why.file.display(),
+                self.image.display()
+            ),
         }
     }
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
-    a == b || fs::canonicalize(a).ok().is_some_and(|a| fs::canonicalize(b).ok() == Some(a))
+    a == b
+        || fs::canonicalize(a)
+            .ok()
+            .is_some_and(|a| fs::canonicalize(b).ok() == Some(a))
 }
 
 /// The block device (kernel name) holding a file: its `st_dev`, or for a filesystem with an
@@ -207,7 +223,11 @@ fn device_of_file(id: FileId, path: &Path, mounts: &[mounts::MountEntry]) -> Opt
 
 fn slaves(name: &str) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(mounts::sys_dir(name).join("slaves"))
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -250,7 +270,12 @@ fn loop_status(disk: &str) -> std::io::Result<(FileId, u64)> {
     let node = format!("/dev/{disk}");
     let c = CString::new(node.clone()).map_err(std::io::Error::other)?;
     // SAFETY: a valid NUL-terminated path; the result is checked.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK,
+        )
+    };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -260,7 +285,9 @@ fn loop_status(disk: &str) -> std::io::Result<(FileId, u64)> {
     let m = File::from(fd.try_clone()?).metadata()?;
     let want = mounts::dev_of_name(disk);
     if !m.file_type().is_block_device() || Some(mounts::split_dev(m.rdev())) != want {
-        return Err(std::io::Error::other(format!("{node} is not the device {disk}")));
+        return Err(std::io::Error::other(format!(
+            "{node} is not the device {disk}"
+        )));
     }
     // SAFETY: an all-zero loop_info64 is valid (integers and byte arrays).
     let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
@@ -300,7 +327,10 @@ fn loop_backing(disk: &str) -> Option<std::result::Result<Backing, String>> {
     match fs::metadata(path) {
         Ok(m) if !shown.ends_with(" (deleted)") => Some(Ok(Backing {
             id: FileId::of(&m),
-            rdev: m.file_type().is_block_device().then(|| mounts::split_dev(m.rdev())),
+            rdev: m
+                .file_type()
+                .is_block_device()
+                .then(|| mounts::split_dev(m.rdev())),
             shown,
         })),
         _ => Some(Err(format!(
@@ -320,7 +350,13 @@ pub fn check(target: &Path, name: &str, reads: &Reads) -> Result<()> {
     walk(target, name, &g, &mut chain, &mut seen)
 }
 
-fn walk(target: &Path, name: &str, g: &Guarded, chain: &mut Vec<String>, seen: &mut BTreeSet<String>) -> Result<()> {
+fn walk(
+    target: &Path,
+    name: &str,
+    g: &Guarded,
+    chain: &mut Vec<String>,
+    seen: &mut BTreeSet<String>,
+) -> Result<()> {
     let refuse = |chain: &[String], what: String| {
         if chain.len() == 1 {
             BurnError::HoldsImage {
@@ -378,7 +414,10 @@ fn walk(target: &Path, name: &str, g: &Guarded, chain: &mut Vec<String>, seen: &
                     return Err(BurnError::Unverifiable {
                         path: target.to_path_buf(),
                         chain: chain.join(" → "),
-                        what: format!("/dev/{disk} is backed by device {}:{}, which sysfs does not know", dev.0, dev.1),
+                        what: format!(
+                            "/dev/{disk} is backed by device {}:{}, which sysfs does not know",
+                            dev.0, dev.1
+                        ),
                     });
                 };
                 chain.push(format!("/dev/{n}"));
@@ -403,7 +442,11 @@ fn walk(target: &Path, name: &str, g: &Guarded, chain: &mut Vec<String>, seen: &
 pub(crate) fn refuse_over_source(src: &Source, targets: &[Target]) -> Option<Vec<TargetReport>> {
     let errors: Vec<Option<String>> = targets
         .iter()
-        .map(|t| check(&t.device.path, &t.device.name, &src.reads).err().map(|e| e.to_string()))
+        .map(|t| {
+            check(&t.device.path, &t.device.name, &src.reads)
+                .err()
+                .map(|e| e.to_string())
+        })
         .collect();
     if errors.iter().all(Option::is_none) {
         return None;

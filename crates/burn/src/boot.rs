@@ -104,7 +104,9 @@ fn windows(src: &Source) -> bool {
     let Ok(fs) = spindle_image::filesystem(disc, None) else {
         return false;
     };
-    let Ok(root) = fs.read_dir(fs.root()) else { return false };
+    let Ok(root) = fs.read_dir(fs.root()) else {
+        return false;
+    };
     let find = |entries: &[spindle_fs::DirEntry], name: &str, kind: FileKind| {
         entries
             .iter()
@@ -141,7 +143,11 @@ mod tests {
         assert_eq!(partition_tables(&h), (false, false));
         h[510] = 0x55;
         h[511] = 0xAA;
-        assert_eq!(partition_tables(&h), (false, false), "signature without entries");
+        assert_eq!(
+            partition_tables(&h),
+            (false, false),
+            "signature without entries"
+        );
         h[446 + 4] = 0x17;
         h[446 + 12] = 100;
         assert_eq!(partition_tables(&h), (true, false));

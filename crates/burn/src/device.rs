@@ -97,7 +97,11 @@ impl Device {
 
     /// Every mount point on the disk and its partitions, as `partition on mountpoint`.
     pub fn all_mounts(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.mountpoints.iter().map(|m| format!("{} on {m}", self.name)).collect();
+        let mut out: Vec<String> = self
+            .mountpoints
+            .iter()
+            .map(|m| format!("{} on {m}", self.name))
+            .collect();
         for p in &self.partitions {
             out.extend(p.mountpoints.iter().map(|m| format!("{} on {m}", p.name)));
         }
@@ -120,7 +124,11 @@ impl Device {
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
-        let ident = if ident.is_empty() { "(no model)".to_string() } else { ident };
+        let ident = if ident.is_empty() {
+            "(no model)".to_string()
+        } else {
+            ident
+        };
         let mut flags = vec![self.transport.name().to_string()];
         flags.push(if self.removable { "removable" } else { "fixed" }.into());
         if self.read_only {
@@ -148,7 +156,11 @@ fn read_u64(p: &Path) -> Option<u64> {
 
 fn list_names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -160,7 +172,11 @@ fn transport_of(name: &str, real: &str) -> Transport {
         Transport::Loop
     } else if name.starts_with("nbd") {
         Transport::Nbd
-    } else if name.starts_with("dm-") || name.starts_with("md") || name.starts_with("zram") || name.starts_with("ram") {
+    } else if name.starts_with("dm-")
+        || name.starts_with("md")
+        || name.starts_with("zram")
+        || name.starts_with("ram")
+    {
         Transport::Virtual
     } else if has("/usb") {
         Transport::Usb
@@ -180,13 +196,19 @@ fn transport_of(name: &str, real: &str) -> Transport {
 }
 
 /// Reads one disk by kernel name.
-pub fn read_device(name: &str, mounts: &[MountEntry], system: &std::collections::HashMap<String, String>) -> Option<Device> {
+pub fn read_device(
+    name: &str,
+    mounts: &[MountEntry],
+    system: &std::collections::HashMap<String, String>,
+) -> Option<Device> {
     let sys = mounts::sys_dir(name);
     if sys.join("partition").exists() {
         return None;
     }
     let dev = mounts::dev_of_name(name)?;
-    let real = fs::canonicalize(&sys).map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+    let real = fs::canonicalize(&sys)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let devdir = sys.join("device");
     let optical = read_trim(&devdir.join("type")).as_deref() == Some("5");
     let serial = read_trim(&devdir.join("serial"))
@@ -205,7 +227,9 @@ pub fn read_device(name: &str, mounts: &[MountEntry], system: &std::collections:
             number: read_u64(&pdir.join("partition")).unwrap_or(0) as u32,
             start: read_u64(&pdir.join("start")).unwrap_or(0) * 512,
             size: read_u64(&pdir.join("size")).unwrap_or(0) * 512,
-            mountpoints: pdev.map(|d| mounts::mounts_of(d, mounts)).unwrap_or_default(),
+            mountpoints: pdev
+                .map(|d| mounts::mounts_of(d, mounts))
+                .unwrap_or_default(),
             holders: list_names(&pdir.join("holders")),
             name: p,
         });
@@ -253,9 +277,21 @@ fn usb_serial(devdir: &Path) -> Option<String> {
 pub fn changed(then: &Device, now: &Device) -> Option<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     let diffs: [(&str, String, String); 7] = [
-        ("device number", format!("{:?}", then.dev), format!("{:?}", now.dev)),
-        ("diskseq", format!("{:?}", then.diskseq), format!("{:?}", now.diskseq)),
-        ("size", crate::human_size(then.size), crate::human_size(now.size)),
+        (
+            "device number",
+            format!("{:?}", then.dev),
+            format!("{:?}", now.dev),
+        ),
+        (
+            "diskseq",
+            format!("{:?}", then.diskseq),
+            format!("{:?}", now.diskseq),
+        ),
+        (
+            "size",
+            crate::human_size(then.size),
+            crate::human_size(now.size),
+        ),
         ("vendor", opt(&then.vendor), opt(&now.vendor)),
         ("model", opt(&then.model), opt(&now.model)),
         ("serial", opt(&then.serial), opt(&now.serial)),
@@ -297,7 +333,8 @@ pub fn open_device(arg: &Path) -> Result<Device> {
         return Err(BurnError::NotBlockDevice { path });
     }
     let dev = mounts::split_dev(meta.rdev());
-    let name = mounts::name_of(dev).ok_or_else(|| BurnError::NotBlockDevice { path: path.clone() })?;
+    let name =
+        mounts::name_of(dev).ok_or_else(|| BurnError::NotBlockDevice { path: path.clone() })?;
     let disk = mounts::whole_disk(&name);
     if disk != name {
         return Err(BurnError::IsPartition {
@@ -308,7 +345,8 @@ pub fn open_device(arg: &Path) -> Result<Device> {
     }
     let mounts = mounts::mounts();
     let system = mounts::system_disks(&mounts);
-    let d = read_device(&name, &mounts, &system).ok_or_else(|| BurnError::NotBlockDevice { path: path.clone() })?;
+    let d = read_device(&name, &mounts, &system)
+        .ok_or_else(|| BurnError::NotBlockDevice { path: path.clone() })?;
     if d.optical {
         return Err(BurnError::Optical { path });
     }

@@ -16,7 +16,11 @@ pub enum BurnError {
     #[error("{}: not a block device", path.display())]
     NotBlockDevice { path: PathBuf },
     #[error("{}: is partition {partition} of {disk}; burn writes whole disks: name /dev/{disk}", path.display())]
-    IsPartition { path: PathBuf, partition: String, disk: String },
+    IsPartition {
+        path: PathBuf,
+        partition: String,
+        disk: String,
+    },
     #[error("{}: is an optical drive; spindle burn writes USB sticks and other disks", path.display())]
     Optical { path: PathBuf },
     #[error("{}: holds the running system ({what}); refusing to overwrite it", path.display())]
@@ -24,9 +28,17 @@ pub enum BurnError {
     #[error("{}: holds the image being written ({}); refusing to overwrite the source", path.display(), image.display())]
     HoldsImage { path: PathBuf, image: PathBuf },
     #[error("{}: writing it would overwrite the source: {chain} {what}; refusing (no option overrides this)", path.display())]
-    OverSource { path: PathBuf, chain: String, what: String },
+    OverSource {
+        path: PathBuf,
+        chain: String,
+        what: String,
+    },
     #[error("{}: cannot check what writing it would overwrite ({chain}: {what}); refusing", path.display())]
-    Unverifiable { path: PathBuf, chain: String, what: String },
+    Unverifiable {
+        path: PathBuf,
+        chain: String,
+        what: String,
+    },
     #[error("{}: is read-only; it cannot be written (write-protect switch, or a read-only loop device)", path.display())]
     ReadOnly { path: PathBuf },
     #[error("{}: permission denied opening it for writing ({source}); run spindle burn as root or as a member of the device's group", path.display())]
@@ -57,7 +69,11 @@ pub enum BurnError {
     #[error("{}: is no longer the disk that was checked and confirmed ({what}: unplugged and replaced, or new media?); nothing was written", path.display())]
     Changed { path: PathBuf, what: String },
     #[error("{}: not confirmed (typed {typed:?}, expected {expected:?}); nothing was written", path.display())]
-    NotConfirmed { path: PathBuf, typed: String, expected: String },
+    NotConfirmed {
+        path: PathBuf,
+        typed: String,
+        expected: String,
+    },
     #[error("{} named twice", path.display())]
     Duplicate { path: PathBuf },
     #[error("{}: {what}: {source}", path.display())]
@@ -72,7 +88,11 @@ pub enum BurnError {
 }
 
 impl BurnError {
-    pub(crate) fn io(path: impl Into<PathBuf>, what: &'static str, source: std::io::Error) -> BurnError {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        what: &'static str,
+        source: std::io::Error,
+    ) -> BurnError {
         BurnError::Io {
             path: path.into(),
             what,

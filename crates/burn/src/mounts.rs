@@ -129,7 +129,11 @@ fn walk(name: &str, out: &mut BTreeSet<String>, depth: u32) {
         let backing = backing.trim_end_matches('\n');
         let path = backing.strip_suffix(" (deleted)").unwrap_or(backing);
         if let Ok(m) = fs::metadata(path) {
-            let d = if m.file_type().is_block_device() { m.rdev() } else { m.dev() };
+            let d = if m.file_type().is_block_device() {
+                m.rdev()
+            } else {
+                m.dev()
+            };
             if let Some(n) = name_of(split_dev(d)) {
                 walk(&n, out, depth + 1);
             }
@@ -164,7 +168,8 @@ pub fn system_disks(mounts: &[MountEntry]) -> HashMap<String, String> {
     for p in ["/", "/boot", "/usr"] {
         if let Some(dev) = device_of_path(Path::new(p), mounts) {
             for d in disks_under(dev) {
-                out.entry(d).or_insert_with(|| format!("the filesystem mounted at {p}"));
+                out.entry(d)
+                    .or_insert_with(|| format!("the filesystem mounted at {p}"));
             }
         }
     }
@@ -178,7 +183,11 @@ pub fn system_disks(mounts: &[MountEntry]) -> HashMap<String, String> {
 
 /// Mounts of one block device number.
 pub fn mounts_of(dev: DevNum, mounts: &[MountEntry]) -> Vec<String> {
-    mounts.iter().filter(|e| e.dev == dev).map(|e| e.mountpoint.clone()).collect()
+    mounts
+        .iter()
+        .filter(|e| e.dev == dev)
+        .map(|e| e.mountpoint.clone())
+        .collect()
 }
 
 pub(crate) fn dev_of_name(name: &str) -> Option<DevNum> {

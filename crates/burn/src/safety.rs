@@ -23,7 +23,10 @@ pub struct Policy {
 pub fn check(d: &Device, need: u64, reads: &Reads, policy: Policy) -> Result<()> {
     let path = d.path.clone();
     if let Some(what) = &d.system {
-        return Err(BurnError::SystemDisk { path, what: what.clone() });
+        return Err(BurnError::SystemDisk {
+            path,
+            what: what.clone(),
+        });
     }
     backing::check(&d.path, &d.name, reads)?;
     if d.read_only {
@@ -36,11 +39,19 @@ pub fn check(d: &Device, need: u64, reads: &Reads, policy: Policy) -> Result<()>
         });
     }
     if d.size < need {
-        return Err(BurnError::TooSmall { path, size: d.size, need });
+        return Err(BurnError::TooSmall {
+            path,
+            size: d.size,
+            need,
+        });
     }
     let swaps = mounts::swap_devices();
     let mut devs = vec![d.dev];
-    devs.extend(d.partitions.iter().filter_map(|p| mounts::dev_of_name(&p.name)));
+    devs.extend(
+        d.partitions
+            .iter()
+            .filter_map(|p| mounts::dev_of_name(&p.name)),
+    );
     if devs.iter().any(|x| swaps.contains(x)) {
         return Err(BurnError::Swap { path });
     }
@@ -50,7 +61,10 @@ pub fn check(d: &Device, need: u64, reads: &Reads, policy: Policy) -> Result<()>
     }
     let mounted = d.all_mounts();
     if !mounted.is_empty() && !policy.unmount {
-        return Err(BurnError::Mounted { path, mounts: mounted });
+        return Err(BurnError::Mounted {
+            path,
+            mounts: mounted,
+        });
     }
     Ok(())
 }
@@ -107,26 +121,44 @@ pub fn unmount_all(d: &Device) -> Result<Device> {
 /// fails while anything has it mounted or claimed), with `O_DIRECT` when the device allows.
 /// Returns the descriptor and whether it is direct.
 pub fn open_exclusive(d: &Device) -> Result<(OwnedFd, bool)> {
-    let c = CString::new(d.path.as_os_str().as_encoded_bytes()).map_err(|_| BurnError::NotBlockDevice { path: d.path.clone() })?;
+    let c = CString::new(d.path.as_os_str().as_encoded_bytes()).map_err(|_| {
+        BurnError::NotBlockDevice {
+            path: d.path.clone(),
+        }
+    })?;
     let base = libc::O_RDWR | libc::O_EXCL | libc::O_CLOEXEC;
     for flags in [base | libc::O_DIRECT, base] {
         // SAFETY: a valid NUL-terminated path; the result is checked.
         let fd = unsafe { libc::open(c.as_ptr(), flags) };
         if fd >= 0 {
             // SAFETY: a descriptor we just opened and own.
-            return Ok((unsafe { OwnedFd::from_raw_fd(fd) }, flags & libc::O_DIRECT != 0));
+            return Ok((
+                unsafe { OwnedFd::from_raw_fd(fd) },
+                flags & libc::O_DIRECT != 0,
+            ));
         }
         let e = std::io::Error::last_os_error();
         match e.raw_os_error() {
             Some(libc::EINVAL) if flags & libc::O_DIRECT != 0 => continue,
-            Some(libc::EBUSY) => return Err(BurnError::Busy { path: d.path.clone() }),
-            Some(libc::EROFS) => return Err(BurnError::ReadOnly { path: d.path.clone() }),
+            Some(libc::EBUSY) => {
+                return Err(BurnError::Busy {
+                    path: d.path.clone(),
+                });
+            }
+            Some(libc::EROFS) => {
+                return Err(BurnError::ReadOnly {
+                    path: d.path.clone(),
+                });
+            }
             // The kernel answers EACCES both for a read-only disk and for a user who may not
             // write it: the disk's `ro` flag tells which.
             Some(libc::EACCES) | Some(libc::EPERM) => {
-                let ro = std::fs::read_to_string(mounts::sys_dir(&d.name).join("ro")).is_ok_and(|s| s.trim() == "1");
+                let ro = std::fs::read_to_string(mounts::sys_dir(&d.name).join("ro"))
+                    .is_ok_and(|s| s.trim() == "1");
                 return Err(if ro {
-                    BurnError::ReadOnly { path: d.path.clone() }
+                    BurnError::ReadOnly {
+                        path: d.path.clone(),
+                    }
                 } else {
                     BurnError::Permission {
                         path: d.path.clone(),
@@ -154,6 +186,7 @@ pub fn still_same(fd: &OwnedFd, d: &Device) -> Result<()> {
     };
     // SAFETY: fstat on a descriptor we own into a zeroed struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fd is open for the call; st is a valid stat the call fills.
     if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
         return Err(BurnError::io(
             &d.path,
@@ -163,7 +196,10 @@ pub fn still_same(fd: &OwnedFd, d: &Device) -> Result<()> {
     }
     let dev = mounts::split_dev(st.st_rdev);
     if dev != d.dev {
-        return Err(changed(format!("device number was {:?}, is now {dev:?}", d.dev)));
+        return Err(changed(format!(
+            "device number was {:?}, is now {dev:?}",
+            d.dev
+        )));
     }
     let mut seq: u64 = 0;
     // SAFETY: BLKGETDISKSEQ writes one u64 into `seq`; older kernels fail with ENOTTY.
@@ -175,7 +211,8 @@ pub fn still_same(fd: &OwnedFd, d: &Device) -> Result<()> {
     }
     let mounts = mounts::mounts();
     let system = mounts::system_disks(&mounts);
-    let now = device::read_device(&d.name, &mounts, &system).ok_or_else(|| changed("it is gone from /sys/block".into()))?;
+    let now = device::read_device(&d.name, &mounts, &system)
+        .ok_or_else(|| changed("it is gone from /sys/block".into()))?;
     if let Some(what) = device::changed(d, &now) {
         return Err(changed(what));
     }

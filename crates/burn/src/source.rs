@@ -34,7 +34,10 @@ impl Bytes for ViewBytes {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let n = self.0.read_at(offset, buf).map_err(io::Error::other)?;
         if n < buf.len() {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "past the end of the data track"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "past the end of the data track",
+            ));
         }
         Ok(())
     }
@@ -111,8 +114,14 @@ impl Source {
             return Ok(None);
         }
         let inner = spindle_container::inner_path(path);
-        let ext = inner.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-        if matches!(ext.as_str(), "cue" | "mds" | "mdx" | "ccd" | "nrg" | "cdi" | "chd" | "toc") {
+        let ext = inner
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if matches!(
+            ext.as_str(),
+            "cue" | "mds" | "mdx" | "ccd" | "nrg" | "cdi" | "chd" | "toc"
+        ) {
             return Ok(None);
         }
         let Some(z) = crate::stream::ZstdStream::open(path).map_err(io)? else {
@@ -121,7 +130,9 @@ impl Source {
         let mut first = [0u8; 12];
         if z.len() >= 12 {
             z.read_exact_at(&mut first, 0).map_err(io)?;
-            const SYNC: [u8; 12] = [0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0];
+            const SYNC: [u8; 12] = [
+                0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,
+            ];
             if first == SYNC {
                 return Ok(None);
             }
@@ -154,7 +165,10 @@ impl Source {
                     .ok()
                     .is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
         };
-        let plain = disc.source.format == "iso" && files.len() == 1 && same(&files[0], path) && !compressed(path);
+        let plain = disc.source.format == "iso"
+            && files.len() == 1
+            && same(&files[0], path)
+            && !compressed(path);
         // A plain 2048-byte ISO is its own user data: read the file straight.
         let bytes: Arc<dyn Bytes> = match plain.then(|| FileSource::open(path)) {
             Some(Ok(f)) if f.len() == view.len() => plain_bytes(f),
@@ -188,16 +202,19 @@ impl Source {
             let (mut f, _) = spindle_disc::open::open_image_file(path).map_err(io)?;
             f.read(&mut head).map_err(io)?
         };
-        let (bytes, description): (Arc<dyn Bytes>, String) = match spindle_container::kind_of(path, &head[..n]) {
-            Some(kind) => (
-                Arc::new(RawBytes(Box::new(spindle_container::open(path, kind).map_err(io)?))),
-                format!("raw file, {}-compressed", kind.name()),
-            ),
-            None => (
-                Arc::new(RawBytes(Box::new(FileSource::open(path).map_err(io)?))),
-                "raw file".to_string(),
-            ),
-        };
+        let (bytes, description): (Arc<dyn Bytes>, String) =
+            match spindle_container::kind_of(path, &head[..n]) {
+                Some(kind) => (
+                    Arc::new(RawBytes(Box::new(
+                        spindle_container::open(path, kind).map_err(io)?,
+                    ))),
+                    format!("raw file, {}-compressed", kind.name()),
+                ),
+                None => (
+                    Arc::new(RawBytes(Box::new(FileSource::open(path).map_err(io)?))),
+                    "raw file".to_string(),
+                ),
+            };
         let files = vec![path.to_path_buf()];
         let open: Vec<&std::fs::File> = bytes.plain_file().into_iter().collect();
         let reads = Reads::new(path, &files, &open);
@@ -236,7 +253,10 @@ impl Source {
 }
 
 fn compressed(path: &Path) -> bool {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     matches!(ext.as_str(), "gz" | "gzip" | "xz" | "zst" | "zstd")
 }
 

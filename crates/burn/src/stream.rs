@@ -103,7 +103,9 @@ impl ZstdStream {
     pub fn open(path: &Path) -> io::Result<Option<ZstdStream>> {
         // Checked like every image open: a FIFO or a device is refused, never waited on.
         let (f, _) = spindle_disc::open::open_image_file(path)?;
-        let Some(len) = decoded_len(&f) else { return Ok(None) };
+        let Some(len) = decoded_len(&f) else {
+            return Ok(None);
+        };
         Ok(Some(ZstdStream {
             file: Arc::new(f),
             len,
@@ -126,8 +128,14 @@ impl ZstdStream {
 
 impl Bytes for ZstdStream {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "past the end of the decoded image"));
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.len)
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "past the end of the decoded image",
+            ));
         }
         let mut cur = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
         if cur.0.is_none() || offset < cur.1 {
@@ -140,7 +148,10 @@ impl Bytes for ZstdStream {
             let copied = io::copy(&mut dec.by_ref().take(skip), &mut io::sink())?;
             *pos += copied;
             if copied < skip {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the zstd stream ended early"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the zstd stream ended early",
+                ));
             }
         }
         let r = dec.read_exact(buf);

@@ -78,7 +78,9 @@ pub(crate) fn verify_target(
             done: off,
             total,
             bytes_per_sec: bps,
-            eta: Some(std::time::Duration::from_secs_f64((total - off) as f64 / bps.max(1.0))),
+            eta: Some(std::time::Duration::from_secs_f64(
+                (total - off) as f64 / bps.max(1.0),
+            )),
         });
     }
     if off < total {

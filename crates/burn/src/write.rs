@@ -111,7 +111,11 @@ pub enum Outcome {
     /// Read back different from the image from `offset` on.
     Mismatch { offset: u64 },
     /// An error in `phase` after `written` bytes.
-    Failed { phase: Phase, written: u64, error: String },
+    Failed {
+        phase: Phase,
+        written: u64,
+        error: String,
+    },
     /// Stopped by the user in `phase` after `written` bytes.
     Cancelled { phase: Phase, written: u64 },
     /// Not written at all: the last check before the first write refused this target or
@@ -130,18 +134,28 @@ impl Outcome {
             Outcome::Verified => format!("complete and verified ({})", h(total)),
             Outcome::Written => format!("complete ({}), not verified", h(total)),
             Outcome::Mismatch { offset } => {
-                format!("written but DIFFERENT from the image from byte {offset}: do not trust it (a failing or fake-capacity stick?)")
+                format!(
+                    "written but DIFFERENT from the image from byte {offset}: do not trust it (a failing or fake-capacity stick?)"
+                )
             }
-            Outcome::Failed { phase, written, error } => format!(
+            Outcome::Failed {
+                phase,
+                written,
+                error,
+            } => format!(
                 "failed while {}: {error}; {} of {} written, the old contents are overwritten up to there and the stick is not usable",
                 phase.name(),
                 h(*written),
                 h(total)
             ),
             Outcome::Cancelled {
-                phase: Phase::Verifying, ..
+                phase: Phase::Verifying,
+                ..
             } => {
-                format!("complete ({}) and synced, verification stopped part way", h(total))
+                format!(
+                    "complete ({}) and synced, verification stopped part way",
+                    h(total)
+                )
             }
             Outcome::Refused { error } => format!("not written, nothing changed: {error}"),
             Outcome::Cancelled { written, .. } => format!(
@@ -193,7 +207,13 @@ struct Shared<'a> {
 
 /// Writes `src` to every target at once, then verifies each; never fails as a whole: each
 /// target's outcome is in the report.
-pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicBool, progress: &(dyn Fn(&Progress) + Sync)) -> Report {
+pub fn burn(
+    src: &Source,
+    targets: Vec<Target>,
+    opts: &Options,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Report {
     let start = Instant::now();
     if let Some(refused) = crate::backing::refuse_over_source(src, &targets) {
         return Report {
@@ -264,7 +284,11 @@ pub fn burn(src: &Source, targets: Vec<Target>, opts: &Options, cancel: &AtomicB
 /// reader keeps every buffer of its pool; a buffer is free again when no writer holds it (its
 /// count is back to one), and writers send a note each time they let one go. A chunk is
 /// hashed after it is handed to the writers, so hashing overlaps the writes.
-fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, freed: Receiver<()>) {
+fn read_source(
+    sh: &Shared,
+    txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>,
+    freed: Receiver<()>,
+) {
     let total = sh.src.len();
     let chunk = sh.opts.chunk;
     let pool_max = sh.opts.depth * 2 + 1;
@@ -292,9 +316,15 @@ fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, f
         let c = Arc::get_mut(&mut pool[slot]).expect("free buffer");
         c.off = off;
         c.len = len;
-        if let Err(e) = sh.src.bytes.read_exact_at(&mut c.buf.as_mut_slice()[..len], off) {
-            *sh.source_error.lock().unwrap_or_else(|p| p.into_inner()) =
-                Some(format!("reading {} at byte {off}: {e}", sh.src.path.display()));
+        if let Err(e) = sh
+            .src
+            .bytes
+            .read_exact_at(&mut c.buf.as_mut_slice()[..len], off)
+        {
+            *sh.source_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
+                "reading {} at byte {off}: {e}",
+                sh.src.path.display()
+            ));
             break;
         }
         let c = pool[slot].clone();
@@ -305,7 +335,10 @@ fn read_source(sh: &Shared, txs: Vec<std::sync::mpsc::SyncSender<Arc<Chunk>>>, f
             return;
         }
         // Verifiers only look at the hashes once the writing is over.
-        sh.hashes.lock().unwrap_or_else(|p| p.into_inner()).push(xxh3_128(c.bytes()));
+        sh.hashes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(xxh3_128(c.bytes()));
         off += len as u64;
     }
 }
@@ -319,12 +352,15 @@ struct Rate {
 
 impl Rate {
     fn new() -> Rate {
-        Rate { start: Instant::now() }
+        Rate {
+            start: Instant::now(),
+        }
     }
     fn progress(&self, target: usize, phase: Phase, done: u64, total: u64) -> Progress {
         let secs = self.start.elapsed().as_secs_f64().max(1e-6);
         let bps = done as f64 / secs;
-        let eta = (bps > 0.0).then(|| Duration::from_secs_f64((total - done.min(total)) as f64 / bps));
+        let eta =
+            (bps > 0.0).then(|| Duration::from_secs_f64((total - done.min(total)) as f64 / bps));
         Progress {
             target,
             phase,
@@ -336,7 +372,13 @@ impl Rate {
     }
 }
 
-fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, sh: &Shared) -> TargetReport {
+fn run_target(
+    i: usize,
+    t: &Target,
+    rx: Receiver<Arc<Chunk>>,
+    ret: Sender<()>,
+    sh: &Shared,
+) -> TargetReport {
     let total = sh.src.len();
     let started = Instant::now();
     let rate = Rate::new();
@@ -362,7 +404,8 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
                     if !sh.cancel.load(Ordering::Relaxed) {
                         match write_chunk(&t.file, t.direct, lbs, &c, sh.opts) {
                             Ok(()) => {
-                                let done = written.fetch_add(c.len as u64, Ordering::Relaxed) + c.len as u64;
+                                let done = written.fetch_add(c.len as u64, Ordering::Relaxed)
+                                    + c.len as u64;
                                 (sh.progress)(&rate.progress(i, Phase::Writing, done, total));
                             }
                             Err(e) => {
@@ -424,7 +467,12 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
             0.0,
         );
     }
-    if let Some(e) = sh.source_error.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+    if let Some(e) = sh
+        .source_error
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+    {
         return report(
             Outcome::Failed {
                 phase: Phase::Writing,
@@ -449,13 +497,29 @@ fn run_target(i: usize, t: &Target, rx: Receiver<Arc<Chunk>>, ret: Sender<()>, s
         return report(Outcome::Written, write_secs, 0.0);
     }
     let v = Instant::now();
-    let outcome = crate::verify::verify_target(i, &t.file, t.direct, lbs, sh.src, &sh.hashes, sh.opts.chunk, sh.cancel, sh.progress);
+    let outcome = crate::verify::verify_target(
+        i,
+        &t.file,
+        t.direct,
+        lbs,
+        sh.src,
+        &sh.hashes,
+        sh.opts.chunk,
+        sh.cancel,
+        sh.progress,
+    );
     report(outcome, write_secs, v.elapsed().as_secs_f64())
 }
 
 /// Reads a target back and compares it with `src`, without writing (the source is read
 /// once for its chunk hashes first).
-pub fn verify(src: &Source, t: &Target, opts: &Options, cancel: &AtomicBool, progress: &(dyn Fn(&Progress) + Sync)) -> Outcome {
+pub fn verify(
+    src: &Source,
+    t: &Target,
+    opts: &Options,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(&Progress) + Sync),
+) -> Outcome {
     let chunk = opts.chunk.max(ALIGN).div_ceil(ALIGN) * ALIGN;
     let total = src.len();
     let mut hashes = Vec::new();
@@ -475,7 +539,9 @@ pub fn verify(src: &Source, t: &Target, opts: &Options, cancel: &AtomicBool, pro
     }
     let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
     let hashes = Mutex::new(hashes);
-    crate::verify::verify_target(0, &t.file, t.direct, lbs, src, &hashes, chunk, cancel, progress)
+    crate::verify::verify_target(
+        0, &t.file, t.direct, lbs, src, &hashes, chunk, cancel, progress,
+    )
 }
 
 /// Sets or clears `O_DIRECT` on an open descriptor.
@@ -486,7 +552,11 @@ pub(crate) fn set_direct(fd: i32, on: bool) -> std::io::Result<()> {
         if fl < 0 {
             return Err(std::io::Error::last_os_error());
         }
-        let want = if on { fl | libc::O_DIRECT } else { fl & !libc::O_DIRECT };
+        let want = if on {
+            fl | libc::O_DIRECT
+        } else {
+            fl & !libc::O_DIRECT
+        };
         if want != fl && libc::fcntl(fd, libc::F_SETFL, want) < 0 {
             return Err(std::io::Error::last_os_error());
         }
@@ -494,7 +564,13 @@ pub(crate) fn set_direct(fd: i32, on: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_chunk(file: &File, direct: bool, lbs: usize, c: &Chunk, opts: &Options) -> std::io::Result<()> {
+fn write_chunk(
+    file: &File,
+    direct: bool,
+    lbs: usize,
+    c: &Chunk,
+    opts: &Options,
+) -> std::io::Result<()> {
     let fd = file.as_raw_fd();
     let data = c.bytes();
     if !direct {
@@ -509,7 +585,9 @@ fn write_chunk(file: &File, direct: bool, lbs: usize, c: &Chunk, opts: &Options)
                     fd,
                     (c.off - back) as i64,
                     opts.chunk as i64,
-                    libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WRITE | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+                    libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                        | libc::SYNC_FILE_RANGE_WRITE
+                        | libc::SYNC_FILE_RANGE_WAIT_AFTER,
                 );
             }
         }

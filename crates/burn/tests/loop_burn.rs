@@ -4,7 +4,9 @@
 mod loopdev;
 
 use loopdev::{Loop, Mount, make_iso, sh};
-use spindle_burn::{Boot, BurnError, Options, Outcome, Phase, Policy, Source, Target, Transport, device, safety};
+use spindle_burn::{
+    Boot, BurnError, Options, Outcome, Phase, Policy, Source, Target, Transport, device, safety,
+};
 use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -33,7 +35,11 @@ fn burn_verified(l: &Loop, src: &Source, want: &[u8], what: &str) {
         &no_progress,
     );
     assert_eq!(report.targets[0].outcome, Outcome::Verified, "{what}");
-    assert!(l.head(want.len()) == want, "{what}: {} does not start with the image", l.path());
+    assert!(
+        l.head(want.len()) == want,
+        "{what}: {} does not start with the image",
+        l.path()
+    );
 }
 
 #[test]
@@ -41,14 +47,22 @@ fn an_iso_written_to_three_loop_devices_at_once_verifies_on_each() {
     let dir = tempfile::tempdir().unwrap();
     let iso = make_iso(dir.path(), "three.iso", 18);
     let want = std::fs::read(&iso).unwrap();
-    let loops: Vec<Loop> = (0..3).map(|i| Loop::new(dir.path(), &format!("l{i}.img"), 32 << 20, &[])).collect();
+    let loops: Vec<Loop> = (0..3)
+        .map(|i| Loop::new(dir.path(), &format!("l{i}.img"), 32 << 20, &[]))
+        .collect();
     let src = Source::open(&iso, None).unwrap();
     assert_eq!(src.len(), want.len() as u64);
     let targets = loops.iter().map(|l| target(l, &src)).collect();
     let seen = std::sync::Mutex::new(BTreeSet::new());
-    let report = spindle_burn::burn(&src, targets, &Options::default(), &AtomicBool::new(false), &|p| {
-        seen.lock().unwrap().insert((p.target, p.phase));
-    });
+    let report = spindle_burn::burn(
+        &src,
+        targets,
+        &Options::default(),
+        &AtomicBool::new(false),
+        &|p| {
+            seen.lock().unwrap().insert((p.target, p.phase));
+        },
+    );
     assert_eq!(report.targets.len(), 3);
     for (t, l) in report.targets.iter().zip(&loops) {
         assert_eq!(t.outcome, Outcome::Verified, "{}", t.path.display());
@@ -76,7 +90,11 @@ fn an_odd_sized_raw_image_on_a_4k_sector_device_keeps_its_tail() {
     let d = device::open_device(&l.dev).unwrap();
     assert_eq!(d.logical_block_size, 4096);
     let src = Source::open(&raw, None).unwrap();
-    assert!(src.disc.is_none(), "not a disc image: written as raw bytes ({})", src.description);
+    assert!(
+        src.disc.is_none(),
+        "not a disc image: written as raw bytes ({})",
+        src.description
+    );
     burn_verified(&l, &src, &data, "odd-sized raw image");
 }
 
@@ -89,7 +107,13 @@ fn written_unverified(dir: &Path, name: &str, mib: usize) -> (Loop, Source) {
         verify: false,
         ..Options::default()
     };
-    let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
+    let report = spindle_burn::burn(
+        &src,
+        vec![target(&l, &src)],
+        &opts,
+        &AtomicBool::new(false),
+        &no_progress,
+    );
     assert_eq!(report.targets[0].outcome, Outcome::Written);
     (l, src)
 }
@@ -100,15 +124,31 @@ fn a_changed_byte_on_the_device_is_named_by_its_offset() {
     let (l, src) = written_unverified(dir.path(), "bad", 9);
     // What a failing stick does: one byte reads back different.
     let at = 5_000_003u64;
-    let f = std::fs::OpenOptions::new().write(true).open(&l.dev).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&l.dev)
+        .unwrap();
     let mut b = [0u8; 1];
-    std::fs::File::open(&l.dev).unwrap().read_exact_at(&mut b, at).unwrap();
+    std::fs::File::open(&l.dev)
+        .unwrap()
+        .read_exact_at(&mut b, at)
+        .unwrap();
     f.write_all_at(&[b[0] ^ 0x5A], at).unwrap();
     f.sync_all().unwrap();
     let t = target(&l, &src);
-    let out = spindle_burn::verify(&src, &t, &Options::default(), &AtomicBool::new(false), &no_progress);
+    let out = spindle_burn::verify(
+        &src,
+        &t,
+        &Options::default(),
+        &AtomicBool::new(false),
+        &no_progress,
+    );
     assert_eq!(out, Outcome::Mismatch { offset: at });
-    assert!(out.state(src.len()).contains("5000003"), "{}", out.state(src.len()));
+    assert!(
+        out.state(src.len()).contains("5000003"),
+        "{}",
+        out.state(src.len())
+    );
 }
 
 #[test]
@@ -134,7 +174,12 @@ fn cancelling_stops_writing_and_says_how_far_it_got() {
             written,
         } => {
             assert!(*written >= 3 << 20 && *written < src.len(), "{written}");
-            assert!(report.targets[0].outcome.state(src.len()).contains("INCOMPLETE"));
+            assert!(
+                report.targets[0]
+                    .outcome
+                    .state(src.len())
+                    .contains("INCOMPLETE")
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -145,10 +190,20 @@ fn the_checks_refuse_each_unsafe_target_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let iso = make_iso(dir.path(), "check.iso", 3);
     let src = Source::open(&iso, None).unwrap();
-    let check = |l: &Loop, p: Policy| safety::check(&device::open_device(&l.dev).unwrap(), src.len(), &src.reads, p);
+    let check = |l: &Loop, p: Policy| {
+        safety::check(
+            &device::open_device(&l.dev).unwrap(),
+            src.len(),
+            &src.reads,
+            p,
+        )
+    };
 
     let ok = Loop::new(dir.path(), "ok.img", 8 << 20, &[]);
-    assert!(matches!(check(&ok, Policy::default()), Err(BurnError::Fixed { .. })));
+    assert!(matches!(
+        check(&ok, Policy::default()),
+        Err(BurnError::Fixed { .. })
+    ));
     check(&ok, FIXED).unwrap();
 
     let small = Loop::new(dir.path(), "small.img", 1 << 20, &[]);
@@ -184,7 +239,13 @@ fn the_checks_refuse_each_unsafe_target_with_its_reason() {
     let src2 = Source::open(&inner, None).unwrap();
     let disks = src2.reads.disks();
     assert!(disks.contains(&m.name()), "{disks:?}");
-    let e = safety::check(&device::open_device(&m.dev).unwrap(), src2.len(), &src2.reads, FIXED).unwrap_err();
+    let e = safety::check(
+        &device::open_device(&m.dev).unwrap(),
+        src2.len(),
+        &src2.reads,
+        FIXED,
+    )
+    .unwrap_err();
     assert!(matches!(e, BurnError::HoldsImage { .. }), "{e}");
 
     // The disk holding / (this machine's root) is refused whatever the flags.
@@ -213,7 +274,10 @@ fn the_checks_refuse_each_unsafe_target_with_its_reason() {
 fn loop_devices_are_listed_as_fixed_loop_disks_with_their_backing_file() {
     let dir = tempfile::tempdir().unwrap();
     let l = Loop::new(dir.path(), "list.img", 4 << 20, &[]);
-    let d = device::list().into_iter().find(|d| d.name == l.name()).expect("listed");
+    let d = device::list()
+        .into_iter()
+        .find(|d| d.name == l.name())
+        .expect("listed");
     assert_eq!(d.transport, Transport::Loop);
     assert!(!d.removable && !d.is_removable_kind());
     assert_eq!(d.size, 4 << 20);
@@ -225,7 +289,8 @@ fn loop_devices_are_listed_as_fixed_loop_disks_with_their_backing_file() {
 #[test]
 fn bootability_hybrid_plain_and_windows_isos() {
     let dir = tempfile::tempdir().unwrap();
-    let ipxe = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/debian-ipxe/ipxe.iso");
+    let ipxe =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/debian-ipxe/ipxe.iso");
     let b = spindle_burn::boot::check(&Source::open(&ipxe, None).unwrap());
     assert!(matches!(b, Boot::HybridIso { mbr: true, .. }), "{b:?}");
     assert!(b.bootable());
@@ -243,7 +308,14 @@ fn bootability_hybrid_plain_and_windows_isos() {
     // UDF bridge like the real ones (genisoimage writes UDF 1.02 beside ISO 9660).
     sh(
         "genisoimage",
-        &["-quiet", "-J", "-udf", "-o", wiso.to_str().unwrap(), win.to_str().unwrap()],
+        &[
+            "-quiet",
+            "-J",
+            "-udf",
+            "-o",
+            wiso.to_str().unwrap(),
+            win.to_str().unwrap(),
+        ],
     );
     let b = spindle_burn::boot::check(&Source::open(&wiso, None).unwrap());
     assert_eq!(b, Boot::WindowsIso, "{}", b.message());
@@ -264,7 +336,9 @@ fn thousands_of_small_chunks_through_one_fast_target_never_stall() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let data: Vec<u8> = (0..48u32 << 20).map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8).collect();
+    let data: Vec<u8> = (0..48u32 << 20)
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
+        .collect();
     let src = Source::from_bytes(&dir.path().join("mem.img"), data.clone());
     let l = Loop::new(dir.path(), "fast.img", 48 << 20, &[]);
     for depth in [1, 2, 4] {
@@ -273,8 +347,18 @@ fn thousands_of_small_chunks_through_one_fast_target_never_stall() {
             depth,
             verify: true,
         };
-        let report = spindle_burn::burn(&src, vec![target(&l, &src)], &opts, &AtomicBool::new(false), &no_progress);
-        assert_eq!(report.targets[0].outcome, Outcome::Verified, "depth {depth}");
+        let report = spindle_burn::burn(
+            &src,
+            vec![target(&l, &src)],
+            &opts,
+            &AtomicBool::new(false),
+            &no_progress,
+        );
+        assert_eq!(
+            report.targets[0].outcome,
+            Outcome::Verified,
+            "depth {depth}"
+        );
     }
     done.store(true, Ordering::Relaxed);
     assert!(l.head(data.len()) == data);
@@ -302,11 +386,19 @@ fn zstd_images_stream_when_their_frames_declare_sizes_and_fall_back_otherwise() 
     // From a pipe: no declared size, so the random-access reader takes it.
     let piped = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("zstd -q -c < '{}' > '{}'", s(&iso), s(&p("piped.iso.zst"))))
+        .arg(format!(
+            "zstd -q -c < '{}' > '{}'",
+            s(&iso),
+            s(&p("piped.iso.zst"))
+        ))
         .status()
         .unwrap();
     assert!(piped.success());
-    for (name, streamed) in [("one.iso.zst", true), ("two.iso.zst", true), ("piped.iso.zst", false)] {
+    for (name, streamed) in [
+        ("one.iso.zst", true),
+        ("two.iso.zst", true),
+        ("piped.iso.zst", false),
+    ] {
         let src = Source::open(&p(name), None).unwrap();
         assert_eq!(src.len(), data.len() as u64, "{name}");
         assert_eq!(
@@ -341,7 +433,10 @@ fn a_disk_replaced_under_the_same_name_after_the_checks_is_not_opened() {
     match Target::open(d) {
         Err(e @ BurnError::Changed { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains(l.path()) && msg.contains("no longer the disk"), "{msg}");
+            assert!(
+                msg.contains(l.path()) && msg.contains("no longer the disk"),
+                "{msg}"
+            );
         }
         Err(e) => panic!("refused for another reason: {e}"),
         Ok(_) => panic!("opened a disk that was never checked"),
@@ -429,7 +524,12 @@ fn a_target_failing_at_once_leaves_the_others_writing_and_verifying() {
         report.targets[1]
     );
     for i in [0, 2] {
-        assert_eq!(report.targets[i].outcome, Outcome::Verified, "{}", loops[i].path());
+        assert_eq!(
+            report.targets[i].outcome,
+            Outcome::Verified,
+            "{}",
+            loops[i].path()
+        );
         assert!(loops[i].head(want.len()) == want);
     }
 }
@@ -446,15 +546,32 @@ fn verification_reads_the_device_not_the_page_cache() {
     // directly, as a stick that loses a byte would.
     let at = 3_000_001u64;
     let mut b = [0u8; 1];
-    let backing = std::fs::OpenOptions::new().read(true).write(true).open(&l.file).unwrap();
+    let backing = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&l.file)
+        .unwrap();
     backing.read_exact_at(&mut b, at).unwrap();
     backing.write_all_at(&[b[0] ^ 0xA5], at).unwrap();
     backing.sync_all().unwrap();
     let mut cached = [0u8; 1];
     keep.read_exact_at(&mut cached, at).unwrap();
-    assert_eq!(cached, b, "premise: a buffered read of the device still sees the cached byte");
+    assert_eq!(
+        cached, b,
+        "premise: a buffered read of the device still sees the cached byte"
+    );
     let t = target(&l, &src);
-    let out = spindle_burn::verify(&src, &t, &Options::default(), &AtomicBool::new(false), &no_progress);
-    assert_eq!(out, Outcome::Mismatch { offset: at }, "verify read the page cache");
+    let out = spindle_burn::verify(
+        &src,
+        &t,
+        &Options::default(),
+        &AtomicBool::new(false),
+        &no_progress,
+    );
+    assert_eq!(
+        out,
+        Outcome::Mismatch { offset: at },
+        "verify read the page cache"
+    );
     drop(keep);
 }

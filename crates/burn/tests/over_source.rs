@@ -38,13 +38,27 @@ fn a_source_lists_every_file_it_reads_by_identity() {
     assert_eq!(ids(&s), vec![id(&iso)]);
     // A CUE sheet naming the ISO as its data file: the sheet and the file it reads.
     let cue = dir.path().join("r.cue");
-    std::fs::write(&cue, "FILE \"r.iso\" BINARY\n  TRACK 01 MODE1/2048\n    INDEX 01 00:00:00\n").unwrap();
+    std::fs::write(
+        &cue,
+        "FILE \"r.iso\" BINARY\n  TRACK 01 MODE1/2048\n    INDEX 01 00:00:00\n",
+    )
+    .unwrap();
     let s = Source::open(&cue, None).unwrap();
     let got = ids(&s);
-    assert!(got.contains(&id(&cue)) && got.contains(&id(&iso)), "{:?}", s.reads);
+    assert!(
+        got.contains(&id(&cue)) && got.contains(&id(&iso)),
+        "{:?}",
+        s.reads
+    );
     // A gzip container: the .gz file itself.
     let gz = dir.path().join("r.iso.gz");
-    sh("sh", &["-c", &format!("gzip -n -c '{}' > '{}'", iso.display(), gz.display())]);
+    sh(
+        "sh",
+        &[
+            "-c",
+            &format!("gzip -n -c '{}' > '{}'", iso.display(), gz.display()),
+        ],
+    );
     let s = Source::open(&gz, None).unwrap();
     assert!(ids(&s).contains(&id(&gz)), "{:?}", s.reads);
     // The identities are the files opened: renamed afterwards, they are still known.
@@ -61,7 +75,13 @@ fn burn_refuses_by_itself_before_its_first_write() {
     let over = Loop::over(&iso, &[]);
     let other = Loop::new(dir.path(), "other.img", 8 << 20, &[]);
     let src = Source::open(&iso, None).unwrap();
-    let e = safety::check(&device::open_device(&over.dev).unwrap(), src.len(), &src.reads, FIXED).unwrap_err();
+    let e = safety::check(
+        &device::open_device(&over.dev).unwrap(),
+        src.len(),
+        &src.reads,
+        FIXED,
+    )
+    .unwrap_err();
     assert!(matches!(e, BurnError::OverSource { .. }), "{e}");
     // A caller that skipped the checks: burn() itself refuses every target, writes nothing.
     let before = (sha256(&iso), sha256(&other.dev));
@@ -69,17 +89,35 @@ fn burn_refuses_by_itself_before_its_first_write() {
         Target::open(device::open_device(&other.dev).unwrap()).unwrap(),
         Target::open(device::open_device(&over.dev).unwrap()).unwrap(),
     ];
-    let report = spindle_burn::burn(&src, targets, &Options::default(), &AtomicBool::new(false), &|_| {});
+    let report = spindle_burn::burn(
+        &src,
+        targets,
+        &Options::default(),
+        &AtomicBool::new(false),
+        &|_| {},
+    );
     match (&report.targets[0].outcome, &report.targets[1].outcome) {
         (Outcome::Refused { error: a }, Outcome::Refused { error: b }) => {
             assert!(a.contains("another target"), "{a}");
-            assert!(b.contains("would overwrite the source") && b.contains(over.path()), "{b}");
+            assert!(
+                b.contains("would overwrite the source") && b.contains(over.path()),
+                "{b}"
+            );
         }
         o => panic!("expected both refused: {o:?}"),
     }
     assert!(!report.targets[1].outcome.ok());
-    assert!(report.targets[1].outcome.state(report.bytes).contains("nothing changed"));
-    assert_eq!(before, (sha256(&iso), sha256(&other.dev)), "a refused burn wrote");
+    assert!(
+        report.targets[1]
+            .outcome
+            .state(report.bytes)
+            .contains("nothing changed")
+    );
+    assert_eq!(
+        before,
+        (sha256(&iso), sha256(&other.dev)),
+        "a refused burn wrote"
+    );
 }
 
 #[test]
@@ -94,12 +132,30 @@ fn a_second_loop_over_the_filesystem_image_holding_the_source_is_refused() {
     std::fs::copy(&iso, &inner).unwrap();
     let twin = Loop::over(&holder.file, &[]);
     let src = Source::open(&inner, None).unwrap();
-    let e = safety::check(&device::open_device(&twin.dev).unwrap(), src.len(), &src.reads, FIXED).unwrap_err();
+    let e = safety::check(
+        &device::open_device(&twin.dev).unwrap(),
+        src.len(),
+        &src.reads,
+        FIXED,
+    )
+    .unwrap_err();
     let t = e.to_string();
     assert!(matches!(e, BurnError::OverSource { .. }), "{t}");
-    assert!(t.contains(&format!("is the backing file of {}", holder.path())), "{t}");
-    assert!(t.contains(&format!("{} → backing file", twin.path())), "{t}");
+    assert!(
+        t.contains(&format!("is the backing file of {}", holder.path())),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!("{} → backing file", twin.path())),
+        "{t}"
+    );
     // A loop over another file of the same filesystem as fs.img is fine.
     let free = Loop::new(dir.path(), "free.img", 8 << 20, &[]);
-    safety::check(&device::open_device(&free.dev).unwrap(), src.len(), &src.reads, FIXED).unwrap();
+    safety::check(
+        &device::open_device(&free.dev).unwrap(),
+        src.len(),
+        &src.reads,
+        FIXED,
+    )
+    .unwrap();
 }

@@ -67,7 +67,11 @@ enum Command {
 fn default_sigpipe(command: &Command) {
     let quiet = !matches!(
         command,
-        Command::Daemon(_) | Command::Attach(_) | Command::Detach(_) | Command::Burn(_) | Command::Rip(_)
+        Command::Daemon(_)
+            | Command::Attach(_)
+            | Command::Detach(_)
+            | Command::Burn(_)
+            | Command::Rip(_)
     );
     if quiet {
         // SAFETY: setting a signal's disposition to the default, before any thread starts.

@@ -13,24 +13,39 @@ fn fails_with(env: &Env, args: &[&str], needle: &str) {
     let o = env.run(args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success(), "spindle {args:?} should fail: {err}");
-    assert!(err.contains(needle), "spindle {args:?}: expected {needle:?} in: {err}");
+    assert!(
+        err.contains(needle),
+        "spindle {args:?}: expected {needle:?} in: {err}"
+    );
 }
 
 #[test]
 fn attach_refuses_empty_and_missing_drives_and_other_devices() {
     let mut env = Env::new(120);
     env.start_daemon(&[]);
-    fails_with(&env, &["attach", "0"], "drive 0 is empty: load a disc first");
+    fails_with(
+        &env,
+        &["attach", "0"],
+        "drive 0 is empty: load a disc first",
+    );
     fails_with(&env, &["attach", "99"], "there is no drive 99");
     let iso = sample("libcdio/joliet.iso");
     env.ok(&["load", "0", iso.to_str().unwrap()]);
-    fails_with(&env, &["attach", "0", "/dev/sda"], "/dev/sda: not an nbd device");
+    fails_with(
+        &env,
+        &["attach", "0", "/dev/sda"],
+        "/dev/sda: not an nbd device",
+    );
     fails_with(&env, &["detach", "/dev/loop0"], "not an nbd device");
     fails_with(&env, &["detach", "3"], "drive 3 is not attached");
     // An audio CD has no user-data export: the error says so and points at --raw.
     let cdda = sample("libcdio/cdda.cue");
     env.ok(&["load", "2", cdda.to_str().unwrap()]);
-    fails_with(&env, &["attach", "2"], "drive 2: its disc has no data track");
+    fails_with(
+        &env,
+        &["attach", "2"],
+        "drive 2: its disc has no data track",
+    );
 }
 
 #[test]
@@ -41,11 +56,25 @@ fn attach_on_this_kernel() {
     env.ok(&["load", "1", iso.to_str().unwrap()]);
     if !Path::new("/sys/module/nbd").exists() {
         // `attach` tries `modprobe nbd` first; if that loaded it, the branch below runs.
-        fails_with(&env, &["attach", "1"], "the kernel has no nbd driver: load it with `modprobe nbd`");
-        fails_with(&env, &["attach", "--via", "netlink", "1"], "the kernel has no nbd driver");
-        fails_with(&env, &["detach", "/dev/nbd0"], "/dev/nbd0: no such nbd device");
+        fails_with(
+            &env,
+            &["attach", "1"],
+            "the kernel has no nbd driver: load it with `modprobe nbd`",
+        );
+        fails_with(
+            &env,
+            &["attach", "--via", "netlink", "1"],
+            "the kernel has no nbd driver",
+        );
+        fails_with(
+            &env,
+            &["detach", "/dev/nbd0"],
+            "/dev/nbd0: no such nbd device",
+        );
         if !Path::new("/sys/module/nbd").exists() {
-            eprintln!("this kernel has no nbd driver: checked the error; the VM test checks attaching");
+            eprintln!(
+                "this kernel has no nbd driver: checked the error; the VM test checks attaching"
+            );
             return;
         }
     }
@@ -56,5 +85,9 @@ fn attach_on_this_kernel() {
     let data = std::fs::read(&dev);
     env.ok(&["detach", &dev]);
     assert_eq!(ro.trim(), "1", "{dev} is read-only");
-    assert_eq!(data.unwrap(), std::fs::read(&iso).unwrap(), "{dev} reads as the image");
+    assert_eq!(
+        data.unwrap(),
+        std::fs::read(&iso).unwrap(),
+        "{dev} reads as the image"
+    );
 }

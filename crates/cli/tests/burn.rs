@@ -11,7 +11,10 @@ use std::process::{Command, Output, Stdio};
 
 fn spindle(args: &[&str], stdin: Option<&str>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_spindle"));
-    c.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
     {
         let mut i = child.stdin.take().unwrap();
@@ -23,16 +26,36 @@ fn spindle(args: &[&str], stdin: Option<&str>) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Burns and checks the device's first bytes are `want`.
 fn burn_ok(image: &Path, l: &Loop, want: &[u8]) {
-    let o = spindle(&["burn", image.to_str().unwrap(), l.path(), "--yes", "--allow-fixed"], None);
+    let o = spindle(
+        &[
+            "burn",
+            image.to_str().unwrap(),
+            l.path(),
+            "--yes",
+            "--allow-fixed",
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains(&format!("{}: complete and verified", l.path())), "{out}");
-    assert!(l.head(want.len()) == want, "{} does not start with the image's data", l.path());
+    assert!(
+        out.contains(&format!("{}: complete and verified", l.path())),
+        "{out}"
+    );
+    assert!(
+        l.head(want.len()) == want,
+        "{} does not start with the image's data",
+        l.path()
+    );
 }
 
 /// Runs a burn that must be refused with `reason` in its message and the device unchanged.
@@ -43,7 +66,12 @@ fn refused(args: &[&str], stdin: Option<&str>, l: &Loop, reason: &str) -> String
     assert!(!o.status.success(), "should refuse: {t}");
     assert!(t.contains(reason), "expected {reason:?} in: {t}");
     assert!(t.contains(l.path()), "the message names the device: {t}");
-    assert_eq!(before, l.hash(), "{} changed although the burn was refused", l.path());
+    assert_eq!(
+        before,
+        l.hash(),
+        "{} changed although the burn was refused",
+        l.path()
+    );
     t
 }
 
@@ -53,14 +81,26 @@ fn iso_cue_bin_and_iso_zst_burn_and_verify() {
     let iso = make_iso(dir.path(), "src.iso", 10);
     let data = std::fs::read(&iso).unwrap();
     let cue = dir.path().join("src.cue");
-    let o = spindle(&["convert", iso.to_str().unwrap(), cue.to_str().unwrap()], None);
+    let o = spindle(
+        &["convert", iso.to_str().unwrap(), cue.to_str().unwrap()],
+        None,
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         std::fs::metadata(dir.path().join("src.bin")).unwrap().len() > data.len() as u64,
         "BIN holds raw 2352-byte sectors"
     );
     let zst = dir.path().join("src.iso.zst");
-    sh("zstd", &["-q", "-3", iso.to_str().unwrap(), "-o", zst.to_str().unwrap()]);
+    sh(
+        "zstd",
+        &[
+            "-q",
+            "-3",
+            iso.to_str().unwrap(),
+            "-o",
+            zst.to_str().unwrap(),
+        ],
+    );
 
     for (i, image) in [&iso, &cue, &zst].into_iter().enumerate() {
         let l = Loop::new(dir.path(), &format!("t{i}.img"), 16 << 20, &[]);
@@ -72,7 +112,9 @@ fn iso_cue_bin_and_iso_zst_burn_and_verify() {
 fn raw_images_compressed_with_xz_and_gzip_are_written_as_their_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("disk.img");
-    let data: Vec<u8> = (0..(3 << 20) + 777u32).map(|i| (i.wrapping_mul(40503) >> 7) as u8).collect();
+    let data: Vec<u8> = (0..(3 << 20) + 777u32)
+        .map(|i| (i.wrapping_mul(40503) >> 7) as u8)
+        .collect();
     std::fs::write(&raw, &data).unwrap();
     sh("xz", &["-k", "-T1", raw.to_str().unwrap()]);
     sh("gzip", &["-k", raw.to_str().unwrap()]);
@@ -87,14 +129,19 @@ fn three_loop_devices_written_at_once_all_verify() {
     let dir = tempfile::tempdir().unwrap();
     let iso = make_iso(dir.path(), "three.iso", 12);
     let data = std::fs::read(&iso).unwrap();
-    let loops: Vec<Loop> = (0..3).map(|i| Loop::new(dir.path(), &format!("m{i}.img"), 16 << 20, &[])).collect();
+    let loops: Vec<Loop> = (0..3)
+        .map(|i| Loop::new(dir.path(), &format!("m{i}.img"), 16 << 20, &[]))
+        .collect();
     let mut args = vec!["burn", iso.to_str().unwrap()];
     args.extend(loops.iter().map(|l| l.path()));
     args.extend(["--yes", "--allow-fixed"]);
     let o = spindle(&args, None);
     assert!(o.status.success(), "{}", text(&o));
     for l in &loops {
-        assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("{}: complete and verified", l.path())));
+        assert!(
+            String::from_utf8_lossy(&o.stdout)
+                .contains(&format!("{}: complete and verified", l.path()))
+        );
         assert!(l.head(data.len()) == data);
     }
 }
@@ -124,13 +171,23 @@ fn refusals_leave_the_device_untouched() {
 
     // The device holding the image file (mounted too; the image reason comes first).
     let t = refused(
-        &["burn", inner.to_str().unwrap(), m.path(), "--yes", "--allow-fixed", "--unmount"],
+        &[
+            "burn",
+            inner.to_str().unwrap(),
+            m.path(),
+            "--yes",
+            "--allow-fixed",
+            "--unmount",
+        ],
         None,
         &m,
         "holds the image",
     );
     assert!(t.contains("inner.iso"), "{t}");
-    assert!(mnt.dir.join("keep.txt").exists(), "--unmount must not unmount after a refusal");
+    assert!(
+        mnt.dir.join("keep.txt").exists(),
+        "--unmount must not unmount after a refusal"
+    );
 
     // Smaller than the image.
     let small = Loop::new(dir.path(), "small.img", 1 << 20, &[]);
@@ -143,11 +200,21 @@ fn refusals_leave_the_device_untouched() {
 
     // Read-only.
     let ro = Loop::new(dir.path(), "ro.img", 16 << 20, &["-r"]);
-    refused(&["burn", isos, ro.path(), "--yes", "--allow-fixed"], None, &ro, "is read-only");
+    refused(
+        &["burn", isos, ro.path(), "--yes", "--allow-fixed"],
+        None,
+        &ro,
+        "is read-only",
+    );
 
     // Fixed (a loop device) without --allow-fixed.
     let fixed = Loop::new(dir.path(), "fixed.img", 16 << 20, &[]);
-    refused(&["burn", isos, fixed.path(), "--yes"], None, &fixed, "--allow-fixed");
+    refused(
+        &["burn", isos, fixed.path(), "--yes"],
+        None,
+        &fixed,
+        "--allow-fixed",
+    );
 
     // A confirmation answered wrongly, and none at all.
     let t = refused(
@@ -156,18 +223,43 @@ fn refusals_leave_the_device_untouched() {
         &fixed,
         "not confirmed",
     );
-    assert!(t.contains(&format!("Type its name ({})", fixed.name())), "{t}");
-    refused(&["burn", isos, fixed.path(), "--allow-fixed"], Some(""), &fixed, "not confirmed");
+    assert!(
+        t.contains(&format!("Type its name ({})", fixed.name())),
+        "{t}"
+    );
+    refused(
+        &["burn", isos, fixed.path(), "--allow-fixed"],
+        Some(""),
+        &fixed,
+        "not confirmed",
+    );
 
     // One bad target refuses the whole run: the good one is untouched too.
     let before = fixed.hash();
-    let o = spindle(&["burn", isos, fixed.path(), small.path(), "--yes", "--allow-fixed"], None);
+    let o = spindle(
+        &[
+            "burn",
+            isos,
+            fixed.path(),
+            small.path(),
+            "--yes",
+            "--allow-fixed",
+        ],
+        None,
+    );
     assert!(!o.status.success() && text(&o).contains("is too small"));
     assert_eq!(before, fixed.hash());
 
     // The same device twice.
     refused(
-        &["burn", isos, fixed.path(), fixed.path(), "--yes", "--allow-fixed"],
+        &[
+            "burn",
+            isos,
+            fixed.path(),
+            fixed.path(),
+            "--yes",
+            "--allow-fixed",
+        ],
         None,
         &fixed,
         "named twice",
@@ -175,7 +267,11 @@ fn refusals_leave_the_device_untouched() {
 
     // Not a block device at all.
     let o = spindle(&["burn", isos, isos, "--yes", "--allow-fixed"], None);
-    assert!(!o.status.success() && text(&o).contains("not a block device"), "{}", text(&o));
+    assert!(
+        !o.status.success() && text(&o).contains("not a block device"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -192,25 +288,37 @@ fn a_partition_is_refused_with_its_disk_named() {
     mbr[511] = 0xAA;
     {
         use std::os::unix::fs::FileExt;
-        let f = std::fs::OpenOptions::new().write(true).open(&l.dev).unwrap();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&l.dev)
+            .unwrap();
         f.write_all_at(&mbr, 0).unwrap();
         f.sync_all().unwrap();
     }
     sh("partx", &["-a", l.path()]);
     let part = format!("{}p1", l.path());
     let sys = format!("/sys/class/block/{}p1/dev", l.name());
-    let dev = std::fs::read_to_string(&sys).unwrap_or_else(|e| panic!("{sys}: {e}: the kernel did not see the partition"));
+    let dev = std::fs::read_to_string(&sys)
+        .unwrap_or_else(|e| panic!("{sys}: {e}: the kernel did not see the partition"));
     let (ma, mi) = dev.trim().split_once(':').unwrap();
     // No udev here: make the partition's node ourselves, in the test's directory.
     let node = dir.path().join("part1");
     sh("mknod", &[node.to_str().unwrap(), "b", ma, mi]);
     let o = spindle(
-        &["burn", iso.to_str().unwrap(), node.to_str().unwrap(), "--yes", "--allow-fixed"],
+        &[
+            "burn",
+            iso.to_str().unwrap(),
+            node.to_str().unwrap(),
+            "--yes",
+            "--allow-fixed",
+        ],
         None,
     );
     let t = text(&o);
     assert!(
-        !o.status.success() && t.contains("is partition") && t.contains(&format!("/dev/{}", l.name())),
+        !o.status.success()
+            && t.contains("is partition")
+            && t.contains(&format!("/dev/{}", l.name())),
         "{t}"
     );
     // `devices --all` shows the partition under its disk.
@@ -226,13 +334,23 @@ fn unmount_unmounts_then_burns() {
     let l = Loop::new(dir.path(), "u.img", 16 << 20, &[]);
     let mnt = Mount::ext4(&l.dev, &dir.path().join("umnt"));
     let o = spindle(
-        &["burn", iso.to_str().unwrap(), l.path(), "--yes", "--allow-fixed", "--unmount"],
+        &[
+            "burn",
+            iso.to_str().unwrap(),
+            l.path(),
+            "--yes",
+            "--allow-fixed",
+            "--unmount",
+        ],
         None,
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("unmounting"), "{}", text(&o));
     let mounted = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(!mounted.contains(mnt.dir.to_str().unwrap()), "still mounted");
+    assert!(
+        !mounted.contains(mnt.dir.to_str().unwrap()),
+        "still mounted"
+    );
     assert!(l.head(data.len()) == data);
 }
 
@@ -248,8 +366,14 @@ fn the_right_confirmation_burns() {
     );
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    assert!(t.contains("EVERYTHING on") && t.contains("8.0 MiB"), "shows the device: {t}");
-    assert!(t.contains("will NOT boot"), "a plain ISO is warned about: {t}");
+    assert!(
+        t.contains("EVERYTHING on") && t.contains("8.0 MiB"),
+        "shows the device: {t}"
+    );
+    assert!(
+        t.contains("will NOT boot"),
+        "a plain ISO is warned about: {t}"
+    );
     assert!(l.head(data.len()) == data);
 }
 
@@ -280,10 +404,19 @@ fn no_verify_skips_the_read_back() {
 fn ctrl_c_stops_cleanly_and_says_what_the_stick_holds() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("big.img");
-    std::fs::File::create(&img).unwrap().set_len(768 << 20).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(768 << 20)
+        .unwrap();
     let l = Loop::new(dir.path(), "big-target.img", 768 << 20, &[]);
     let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["burn", img.to_str().unwrap(), l.path(), "--yes", "--allow-fixed"])
+        .args([
+            "burn",
+            img.to_str().unwrap(),
+            l.path(),
+            "--yes",
+            "--allow-fixed",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -301,7 +434,10 @@ fn ctrl_c_stops_cleanly_and_says_what_the_stick_holds() {
         if written() > at_start {
             break;
         }
-        assert!(start.elapsed().as_secs() < 30, "no write reached the device");
+        assert!(
+            start.elapsed().as_secs() < 30,
+            "no write reached the device"
+        );
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     // SAFETY: signalling our own child.
@@ -309,7 +445,10 @@ fn ctrl_c_stops_cleanly_and_says_what_the_stick_holds() {
     let o = child.wait_with_output().unwrap();
     let t = text(&o);
     assert_eq!(o.status.code(), Some(130), "{t}");
-    assert!(t.contains("stopped") && t.contains(&format!("{}: INCOMPLETE", l.path())), "{t}");
+    assert!(
+        t.contains("stopped") && t.contains(&format!("{}: INCOMPLETE", l.path())),
+        "{t}"
+    );
 }
 
 #[test]
@@ -319,7 +458,12 @@ fn devices_lists_loop_devices_only_with_all() {
     let o = spindle(&["devices", "--json"], None);
     assert!(o.status.success(), "{}", text(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(v.as_array().unwrap().iter().all(|d| d["name"] != l.name().as_str()));
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["name"] != l.name().as_str())
+    );
     let o = spindle(&["devices", "--all", "--json"], None);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let d = v
@@ -350,12 +494,21 @@ fn a_user_without_write_permission_is_told_so_not_that_the_disk_is_read_only() {
     let o = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(env!("CARGO_BIN_EXE_spindle"))
-        .args(["burn", iso.to_str().unwrap(), l.path(), "--yes", "--allow-fixed"])
+        .args([
+            "burn",
+            iso.to_str().unwrap(),
+            l.path(),
+            "--yes",
+            "--allow-fixed",
+        ])
         .output()
         .expect("setpriv (util-linux)");
     let t = text(&o);
     assert!(!o.status.success(), "nobody burned a root-owned disk: {t}");
-    assert!(t.contains(&format!("{}: permission denied", l.path())), "{t}");
+    assert!(
+        t.contains(&format!("{}: permission denied", l.path())),
+        "{t}"
+    );
     assert!(!t.contains("read-only"), "{t}");
     assert_eq!(before, l.hash());
 }
@@ -389,13 +542,28 @@ fn a_stick_swapped_while_the_confirmation_waits_is_not_written() {
     l.replace_backing("other.img");
     let before = l.hash();
     let name = l.name();
-    child.stdin.take().unwrap().write_all(format!("{name}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{name}\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     err.read_to_end(&mut seen).unwrap();
-    let t = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&seen));
-    assert!(!out.status.success(), "wrote a disk that was never shown: {t}");
+    let t = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&seen)
+    );
     assert!(
-        t.contains(&format!("{}: is no longer the disk that was checked and confirmed", l.path())),
+        !out.status.success(),
+        "wrote a disk that was never shown: {t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "{}: is no longer the disk that was checked and confirmed",
+            l.path()
+        )),
         "{t}"
     );
     assert_eq!(before, l.hash(), "the replacement was touched");

@@ -23,7 +23,11 @@ fn spindle(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// An ISO, the CUE/BIN `spindle convert` makes of it, and a gzip copy of it.
@@ -47,7 +51,11 @@ impl Inputs {
         let gz = dir.path().join("disc.iso.gz");
         let o = Command::new("sh")
             .arg("-c")
-            .arg(format!("gzip -n -c '{}' > '{}'", iso.display(), gz.display()))
+            .arg(format!(
+                "gzip -n -c '{}' > '{}'",
+                iso.display(),
+                gz.display()
+            ))
             .status()
             .unwrap();
         assert!(o.success(), "gzip");
@@ -72,7 +80,13 @@ impl Inputs {
 
 /// `spindle burn IMAGE TARGET extra...` must be refused as writing over the source, with every
 /// `parts` in the message; every input and the device keep their sha256.
-fn refused_over_source(inp: &Inputs, image: &Path, target: &Loop, extra: &[&str], parts: &[&str]) -> String {
+fn refused_over_source(
+    inp: &Inputs,
+    image: &Path,
+    target: &Loop,
+    extra: &[&str],
+    parts: &[&str],
+) -> String {
     let before = (inp.hashes(), sha256(&target.dev));
     let mut args = vec!["burn", image.to_str().unwrap(), target.path()];
     args.extend_from_slice(extra);
@@ -128,7 +142,12 @@ fn a_nested_loop_over_a_loop_over_the_bin_is_refused() {
     let inp = Inputs::new();
     let inner = Loop::over(&inp.bin, &[]);
     let outer = Loop::over(&inner.dev, &[]);
-    let chain = format!("{} → {} → backing file {}", outer.path(), inner.path(), inp.bin.display());
+    let chain = format!(
+        "{} → {} → backing file {}",
+        outer.path(),
+        inner.path(),
+        inp.bin.display()
+    );
     refused_over_source(&inp, &inp.cue, &outer, FORCE, &[&chain]);
 }
 
@@ -141,9 +160,19 @@ fn a_backing_file_known_only_by_its_inode_is_refused() {
     std::fs::hard_link(&inp.iso, &first).unwrap();
     let l = Loop::over(&first, &[]);
     std::fs::remove_file(&first).unwrap();
-    let shown = std::fs::read_to_string(format!("/sys/block/{}/loop/backing_file", l.name())).unwrap();
-    assert!(shown.trim_end().ends_with("(deleted)"), "sysfs shows {shown:?}");
-    refused_over_source(&inp, &inp.iso, &l, FORCE, &["first-name.iso (deleted)", "is the image"]);
+    let shown =
+        std::fs::read_to_string(format!("/sys/block/{}/loop/backing_file", l.name())).unwrap();
+    assert!(
+        shown.trim_end().ends_with("(deleted)"),
+        "sysfs shows {shown:?}"
+    );
+    refused_over_source(
+        &inp,
+        &inp.iso,
+        &l,
+        FORCE,
+        &["first-name.iso (deleted)", "is the image"],
+    );
 }
 
 #[test]
@@ -153,11 +182,24 @@ fn an_unrelated_loop_device_on_the_same_filesystem_is_written_and_verified() {
     let before = inp.hashes();
     for image in [&inp.iso, &inp.cue, &inp.gz] {
         let l = Loop::new(inp.dir(), "stick.img", 8 << 20, &[]);
-        let o = spindle(&["burn", image.to_str().unwrap(), l.path(), "--allow-fixed", "--yes"]);
+        let o = spindle(&[
+            "burn",
+            image.to_str().unwrap(),
+            l.path(),
+            "--allow-fixed",
+            "--yes",
+        ]);
         let t = text(&o);
         assert!(o.status.success(), "{t}");
-        assert!(t.contains(&format!("{}: complete and verified", l.path())), "{t}");
-        assert!(l.head(want.len()) == want, "{} does not hold the image", l.path());
+        assert!(
+            t.contains(&format!("{}: complete and verified", l.path())),
+            "{t}"
+        );
+        assert!(
+            l.head(want.len()) == want,
+            "{} does not hold the image",
+            l.path()
+        );
     }
     assert_eq!(before, inp.hashes(), "burning changed an input");
 }

@@ -16,7 +16,10 @@ fn text(o: &Output) -> (String, String) {
 
 fn md5_file(p: &Path) -> String {
     let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    Md5::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Md5::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn s(p: &Path) -> &str {
@@ -32,13 +35,25 @@ fn convert_isofs_m1_cue_to_iso_matches_bchunk() {
     assert!(o.status.success(), "{:?}", text(&o));
     // bchunk wants the BIN by its real name; the cue names ISOFS-M1.BIN.
     let bchunk = Command::new("bchunk")
-        .args([s(&samples().join("libcdio/isofs-m1.bin")), s(&cue), s(&dir.path().join("bchunk"))])
+        .args([
+            s(&samples().join("libcdio/isofs-m1.bin")),
+            s(&cue),
+            s(&dir.path().join("bchunk")),
+        ])
         .output()
         .expect("bchunk must be installed (scripts/setup installs it)");
-    assert!(bchunk.status.success(), "{}", String::from_utf8_lossy(&bchunk.stderr));
+    assert!(
+        bchunk.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bchunk.stderr)
+    );
     let theirs = dir.path().join("bchunk01.iso");
     assert_eq!(std::fs::metadata(&ours).unwrap().len(), 302 * 2048);
-    assert_eq!(md5_file(&ours), md5_file(&theirs), "spindle and bchunk disagree");
+    assert_eq!(
+        md5_file(&ours),
+        md5_file(&theirs),
+        "spindle and bchunk disagree"
+    );
 }
 
 #[test]
@@ -52,7 +67,12 @@ fn info_json_describes_cue_and_iso() {
     assert_eq!(v["cdtext"]["title"], "Join us now we have the software");
     let t = &v["sessions"][0]["tracks"][0];
     assert_eq!(
-        (t["number"].as_u64(), t["mode"].as_str(), t["start"].as_i64(), t["length"].as_u64()),
+        (
+            t["number"].as_u64(),
+            t["mode"].as_str(),
+            t["start"].as_i64(),
+            t["length"].as_u64()
+        ),
         (Some(1), Some("audio"), Some(0), Some(302))
     );
     assert_eq!(t["flags"][0], "DCP");
@@ -78,16 +98,31 @@ fn converting_audio_to_iso_is_refused_with_a_reason() {
     // A data + audio disc converts to ISO with --data-only, keeping the data track.
     let mixed = dir.path().join("mixed");
     std::fs::create_dir(&mixed).unwrap();
-    std::fs::copy(samples().join("libcdio/isofs-m1.bin"), mixed.join("ISOFS-M1.BIN")).unwrap();
-    std::fs::copy(samples().join("libcdio/cdda_4_5.bin"), mixed.join("cdda_4_5.bin")).unwrap();
+    std::fs::copy(
+        samples().join("libcdio/isofs-m1.bin"),
+        mixed.join("ISOFS-M1.BIN"),
+    )
+    .unwrap();
+    std::fs::copy(
+        samples().join("libcdio/cdda_4_5.bin"),
+        mixed.join("cdda_4_5.bin"),
+    )
+    .unwrap();
     let cue = mixed.join("m.cue");
-    std::fs::copy(samples().join("generated-chd/mixed-mode1-audio.source.cue"), &cue).unwrap();
+    std::fs::copy(
+        samples().join("generated-chd/mixed-mode1-audio.source.cue"),
+        &cue,
+    )
+    .unwrap();
     let o = spindle(&["convert", s(&cue), s(&out)]);
     assert!(!o.status.success());
     assert!(text(&o).1.contains("--data-only"), "{:?}", text(&o));
     let o = spindle(&["convert", "--data-only", s(&cue), s(&out)]);
     assert!(o.status.success(), "{:?}", text(&o));
-    assert!(text(&o).1.contains("dropped"), "a warning says what was dropped");
+    assert!(
+        text(&o).1.contains("dropped"),
+        "a warning says what was dropped"
+    );
     let iso = std::fs::read(&out).unwrap();
     let bin = std::fs::read(samples().join("libcdio/isofs-m1.bin")).unwrap();
     assert_eq!(iso.len(), 302 * 2048);
@@ -102,13 +137,20 @@ fn verify_prints_hashes_and_finds_a_corrupt_sector() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("302 good, 0 bad"), "{out}");
-    assert!(out.contains("md5=\"23b37aec2ccfbd8ac5a3917f37ae21ab\""), "the BIN's own md5: {out}");
+    assert!(
+        out.contains("md5=\"23b37aec2ccfbd8ac5a3917f37ae21ab\""),
+        "the BIN's own md5: {out}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut bin = std::fs::read(samples().join("libcdio/isofs-m1.bin")).unwrap();
     bin[100 * 2352 + 500] ^= 0x40;
     std::fs::write(dir.path().join("isofs-m1.bin"), &bin).unwrap();
-    std::fs::copy(samples().join("libcdio/isofs-m1.cue"), dir.path().join("isofs-m1.cue")).unwrap();
+    std::fs::copy(
+        samples().join("libcdio/isofs-m1.cue"),
+        dir.path().join("isofs-m1.cue"),
+    )
+    .unwrap();
     let o = spindle(&["verify", s(&dir.path().join("isofs-m1.cue"))]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1));
@@ -130,7 +172,10 @@ fn bad_input_gets_a_clear_error_naming_the_file() {
     let o = spindle(&["info", s(&odd)]);
     let (_, err) = text(&o);
     assert!(!o.status.success());
-    assert!(err.contains("odd.img") && err.contains("not a disc image"), "{err}");
+    assert!(
+        err.contains("odd.img") && err.contains("not a disc image"),
+        "{err}"
+    );
 
     let o = spindle(&["info", s(dir.path())]);
     assert!(text(&o).1.contains("directory"), "{:?}", text(&o));
@@ -198,8 +243,16 @@ fn every_sample_cue_round_trips_through_bin_cue_with_the_same_toc_and_hashes() {
         mixed.join("mixed.cue"),
     )
     .unwrap();
-    std::fs::copy(samples().join("libcdio/isofs-m1.bin"), mixed.join("ISOFS-M1.BIN")).unwrap();
-    std::fs::copy(samples().join("libcdio/cdda_4_5.bin"), mixed.join("cdda_4_5.bin")).unwrap();
+    std::fs::copy(
+        samples().join("libcdio/isofs-m1.bin"),
+        mixed.join("ISOFS-M1.BIN"),
+    )
+    .unwrap();
+    std::fs::copy(
+        samples().join("libcdio/cdda_4_5.bin"),
+        mixed.join("cdda_4_5.bin"),
+    )
+    .unwrap();
     let sources = [
         samples().join("libcdio/cdda.cue"),
         samples().join("libcdio/cdda_4_5.cue"),

@@ -76,7 +76,12 @@ fn materialise(cue: &Path, dir: &Path) -> PathBuf {
 /// `spindle info --json`.
 fn info(image: &Path) -> Value {
     let o = spindle(&["info", "--json", s(image)]);
-    assert!(o.status.success(), "{}: {}", image.display(), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{}: {}",
+        image.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
@@ -97,7 +102,13 @@ fn toc(v: &Value) -> Vec<(i64, Vec<TrackRow>)> {
                 .iter()
                 .map(|t| {
                     let n = |k: &str| t[k].as_i64().unwrap();
-                    (n("number"), n("start") - n("pregap"), n("start"), n("length"), n("control"))
+                    (
+                        n("number"),
+                        n("start") - n("pregap"),
+                        n("start"),
+                        n("length"),
+                        n("control"),
+                    )
                 })
                 .collect();
             (s["leadout"].as_i64().unwrap(), tracks)
@@ -125,7 +136,14 @@ fn tracks(v: &Value) -> impl Iterator<Item = &Value> {
 /// cd-info's track list of a cue sheet: (track, LSN) rows and the lead-out LSN, and the MCN.
 fn cd_info(cue: &Path) -> (Vec<(i64, i64)>, Option<String>) {
     let o = Command::new("cd-info")
-        .args(["--no-header", "--no-device-info", "--no-cddb", "--no-analyze", "--cue-file", s(cue)])
+        .args([
+            "--no-header",
+            "--no-device-info",
+            "--no-cddb",
+            "--no-analyze",
+            "--cue-file",
+            s(cue),
+        ])
         .output()
         .expect("cd-info must be installed (scripts/setup installs libcdio-utils)");
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -167,7 +185,11 @@ fn through_every_writer(src: &Path, work: &Path) {
         // Every multi-track format keeps CD-TEXT.
         assert_eq!(got["cdtext"], want["cdtext"], "{name} -> {fmt}: CD-TEXT");
         let texts = |v: &Value| tracks(v).map(|t| t["cdtext"].clone()).collect::<Vec<_>>();
-        assert_eq!(texts(&got), texts(&want), "{name} -> {fmt}: tracks' CD-TEXT");
+        assert_eq!(
+            texts(&got),
+            texts(&want),
+            "{name} -> {fmt}: tracks' CD-TEXT"
+        );
         let keeps_all = matches!(fmt, "cue" | "ccd");
         if keeps_all {
             assert_eq!(indexes(&got), indexes(&want), "{name} -> {fmt}: indexes");
@@ -181,8 +203,15 @@ fn through_every_writer(src: &Path, work: &Path) {
                 has_codes,
                 "{name} -> {fmt}: {err}"
             );
-            let said = format!("warning: index 2 and later (of track {}) are not kept", indexed.join(", "));
-            assert_eq!(err.contains(&said), !indexed.is_empty(), "{name} -> {fmt}: {err}");
+            let said = format!(
+                "warning: index 2 and later (of track {}) are not kept",
+                indexed.join(", ")
+            );
+            assert_eq!(
+                err.contains(&said),
+                !indexed.is_empty(),
+                "{name} -> {fmt}: {err}"
+            );
         }
         if fmt == "cue" {
             // libcdio places a track by its INDEX 01 in the BIN and does not count the
@@ -201,10 +230,15 @@ fn through_every_writer(src: &Path, work: &Path) {
                 .zip(&gaps)
                 .map(|(t, g)| {
                     before += g;
-                    (t["number"].as_i64().unwrap(), t["start"].as_i64().unwrap() - before)
+                    (
+                        t["number"].as_i64().unwrap(),
+                        t["start"].as_i64().unwrap() - before,
+                    )
                 })
                 .collect();
-            let leadout = want["sessions"].as_array().unwrap().last().unwrap()["leadout"].as_i64().unwrap();
+            let leadout = want["sessions"].as_array().unwrap().last().unwrap()["leadout"]
+                .as_i64()
+                .unwrap();
             expect.push((170, leadout - before));
             let (mut rows, mcn) = cd_info(&out);
             let sessions = want["sessions"].as_array().unwrap();
@@ -216,7 +250,11 @@ fn through_every_writer(src: &Path, work: &Path) {
                 expect.truncate(first);
             }
             assert_eq!(rows, expect, "{name} -> cue: cd-info's TOC");
-            assert_eq!(mcn.as_deref(), want["mcn"].as_str(), "{name} -> cue: cd-info's MCN");
+            assert_eq!(
+                mcn.as_deref(),
+                want["mcn"].as_str(),
+                "{name} -> cue: cd-info's MCN"
+            );
         }
     }
 }
@@ -234,7 +272,10 @@ fn scratch() -> tempfile::TempDir {
 #[test]
 fn whippers_eac_cue_sheets_round_trip_through_every_writer() {
     let dir = Path::new(WHIPPER_TESTS);
-    assert!(dir.is_dir(), "{WHIPPER_TESTS} is missing: scripts/setup installs whipper");
+    assert!(
+        dir.is_dir(),
+        "{WHIPPER_TESTS} is missing: scripts/setup installs whipper"
+    );
     let mut tried = Vec::new();
     let mut seen = [false; 4]; // PREGAP, INDEX 02, CATALOG, ISRC
     for e in std::fs::read_dir(dir).unwrap() {
@@ -257,17 +298,28 @@ fn whippers_eac_cue_sheets_round_trip_through_every_writer() {
         tried.push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
     assert!(tried.len() >= 8, "only {tried:?}");
-    assert_eq!(seen, [true; 4], "the sheets tried lack a feature: {tried:?}");
+    assert_eq!(
+        seen, [true; 4],
+        "the sheets tried lack a feature: {tried:?}"
+    );
 }
 
 #[test]
 fn a_mode1_pregap_and_index_2_catalog_isrc_sheet_round_trips_through_every_writer() {
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
-    std::fs::write(d.join("data.iso"), (0..1500 * 2048).map(|i| (i * 13) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        d.join("data.iso"),
+        (0..1500 * 2048)
+            .map(|i| (i * 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
     std::fs::write(
         d.join("audio.bin"),
-        (0..3000 * 2352).map(|i| (i * 7 + 3) as u8).collect::<Vec<u8>>(),
+        (0..3000 * 2352)
+            .map(|i| (i * 7 + 3) as u8)
+            .collect::<Vec<u8>>(),
     )
     .unwrap();
     let cue = d.join("own.cue");
@@ -286,7 +338,11 @@ fn a_mode1_pregap_and_index_2_catalog_isrc_sheet_round_trips_through_every_write
         toc(&want),
         [(
             4605,
-            vec![(1, -150, 30, 1500, 4), (2, 1530, 1680, 2100, 0), (3, 3780, 3855, 750, 0)]
+            vec![
+                (1, -150, 30, 1500, 4),
+                (2, 1530, 1680, 2100, 0),
+                (3, 3780, 3855, 750, 0)
+            ]
         )]
     );
     assert_eq!(indexes(&want)[1], serde_json::json!([2280, 2655]));
@@ -297,7 +353,11 @@ fn a_mode1_pregap_and_index_2_catalog_isrc_sheet_round_trips_through_every_write
 fn a_two_session_sheet_with_index_2_catalog_isrc_round_trips_through_every_writer() {
     let work = tempfile::tempdir().unwrap();
     let d = work.path();
-    std::fs::write(d.join("a.bin"), (0..2000 * 2352).map(|i| (i * 5) as u8).collect::<Vec<u8>>()).unwrap();
+    std::fs::write(
+        d.join("a.bin"),
+        (0..2000 * 2352).map(|i| (i * 5) as u8).collect::<Vec<u8>>(),
+    )
+    .unwrap();
     std::fs::write(d.join("d.bin"), vec![0u8; 1000 * 2352]).unwrap();
     let cue = d.join("ms.cue");
     std::fs::write(

@@ -62,7 +62,11 @@ fn a_companion_nobody_named_is_not_replaced() {
     assert_eq!(std::fs::read(&bin).unwrap(), b"somebody's own dump");
     assert!(!cue.exists());
     // Replacing an image (its descriptor named and there) replaces its companions.
-    std::fs::write(&cue, "FILE \"other.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n").unwrap();
+    std::fs::write(
+        &cue,
+        "FILE \"other.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n",
+    )
+    .unwrap();
     let o = spindle(&["convert", s(&iso), s(&cue)]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_ne!(std::fs::read(&bin).unwrap(), b"somebody's own dump");
@@ -80,7 +84,11 @@ fn form2_sectors_are_not_cut_to_an_iso() {
     // --data-only takes the 2048-byte blocks, saying what was cut.
     let o = spindle(&["convert", s(&xa), s(&iso), "--data-only"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("dropped: track 1 holds 280 Mode 2 Form 2"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("dropped: track 1 holds 280 Mode 2 Form 2"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(std::fs::metadata(&iso).unwrap().len(), 300 * 2048);
     // To a format that keeps raw sectors it converts.
     let o = spindle(&["convert", s(&xa), s(&dir.path().join("copy.cue"))]);
@@ -89,7 +97,10 @@ fn form2_sectors_are_not_cut_to_an_iso() {
     let f1 = xa_track(dir.path(), "f1", 300, 300);
     let o = spindle(&["convert", s(&f1), s(&dir.path().join("f1.iso"))]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(std::fs::metadata(dir.path().join("f1.iso")).unwrap().len(), 300 * 2048);
+    assert_eq!(
+        std::fs::metadata(dir.path().join("f1.iso")).unwrap().len(),
+        300 * 2048
+    );
 }
 
 #[test]
@@ -100,8 +111,16 @@ fn a_cut_image_converts_only_with_a_warning() {
     std::fs::write(&cut, &full[..full.len() / 4096 * 2048]).unwrap();
     let o = spindle(&["convert", s(&cut), s(&dir.path().join("cut.cue"))]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("the image is incomplete"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("ISO 9660 volume space size"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the image is incomplete"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("ISO 9660 volume space size"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -111,14 +130,26 @@ fn boot_images_never_go_through_a_link_in_the_output() {
     std::fs::create_dir(&out).unwrap();
     let victim = dir.path().join("victim.txt");
     std::fs::write(&victim, b"keep me").unwrap();
-    for name in ["boot-01-bios.img", "boot-01-bios.img.part", "boot-02-uefi.img.part"] {
+    for name in [
+        "boot-01-bios.img",
+        "boot-01-bios.img.part",
+        "boot-02-uefi.img.part",
+    ] {
         std::os::unix::fs::symlink(&victim, out.join(name)).unwrap();
     }
-    let o = spindle(&["boot", s(&samples().join("debian-ipxe/ipxe.iso")), "-o", s(&out)]);
+    let o = spindle(&[
+        "boot",
+        s(&samples().join("debian-ipxe/ipxe.iso")),
+        "-o",
+        s(&out),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
     let meta = std::fs::symlink_metadata(out.join("boot-01-bios.img")).unwrap();
-    assert!(meta.is_file(), "the link was not replaced by the boot image");
+    assert!(
+        meta.is_file(),
+        "the link was not replaced by the boot image"
+    );
     assert_eq!(meta.len(), 38912);
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()

@@ -35,9 +35,16 @@ fn sha256s(dir: &Path, skip: &str) -> BTreeMap<String, String> {
         .into_iter()
         .filter(|n| n != skip)
         .map(|n| {
-            let o = Command::new("sha256sum").arg(dir.join(&n)).output().expect("sha256sum");
+            let o = Command::new("sha256sum")
+                .arg(dir.join(&n))
+                .output()
+                .expect("sha256sum");
             assert!(o.status.success());
-            let sum = String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap().to_string();
+            let sum = String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
             (n, sum)
         })
         .collect()
@@ -63,7 +70,10 @@ fn options_a_target_cannot_honour_are_refused_before_anything_is_written() {
             assert!(enc.status.success(), "{}", stderr(&enc));
             // Really encrypted: it does not open without the password, and does with it.
             let no = spindle(&["info", s(&out)]);
-            assert!(!no.status.success(), "an encrypted MDX opened without its password");
+            assert!(
+                !no.status.success(),
+                "an encrypted MDX opened without its password"
+            );
             let yes = spindle(&["info", "--password", "s3cret", s(&out)]);
             assert!(yes.status.success(), "{}", stderr(&yes));
             let unc = spindle(&["convert", s(&src), s(&out), "--uncompressed"]);
@@ -75,10 +85,16 @@ fn options_a_target_cannot_honour_are_refused_before_anything_is_written() {
             let err = stderr(o);
             assert!(!o.status.success(), "{fmt} took {option}");
             assert!(
-                err.contains(&format!("{fmt} cannot take")) && err.contains(option) && err.contains("only mdx can"),
+                err.contains(&format!("{fmt} cannot take"))
+                    && err.contains(option)
+                    && err.contains("only mdx can"),
                 "{fmt} {option}: {err}"
             );
-            assert!(entries(dir.path()).is_empty(), "{fmt} {option} wrote {:?}", entries(dir.path()));
+            assert!(
+                entries(dir.path()).is_empty(),
+                "{fmt} {option} wrote {:?}",
+                entries(dir.path())
+            );
         }
     }
 }
@@ -145,10 +161,16 @@ fn sigint_removes_the_partial_outputs_and_keeps_the_previous_ones() {
                 child.try_wait().unwrap().is_none(),
                 "{fmt}: convert ended before it was interrupted"
             );
-            assert!(start.elapsed() < Duration::from_secs(300), "{fmt}: the output never grew");
+            assert!(
+                start.elapsed() < Duration::from_secs(300),
+                "{fmt}: the output never grew"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
-        let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(kill.success());
         let o = child.wait_with_output().unwrap();
         let err = stderr(&o);
@@ -157,9 +179,15 @@ fn sigint_removes_the_partial_outputs_and_keeps_the_previous_ones() {
             err.contains("removed the unfinished") && err.contains(data_file),
             "{fmt}: the message does not say what was removed: {err}"
         );
-        assert_eq!(sha256s(&work, ""), before, "{fmt}: the previous outputs changed");
+        assert_eq!(
+            sha256s(&work, ""),
+            before,
+            "{fmt}: the previous outputs changed"
+        );
         assert!(
-            !entries(&work).iter().any(|n| n.starts_with(".spindle-convert-")),
+            !entries(&work)
+                .iter()
+                .any(|n| n.starts_with(".spindle-convert-")),
             "{fmt}: left {:?}",
             entries(&work)
         );

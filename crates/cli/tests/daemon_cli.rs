@@ -7,7 +7,12 @@ use daemon_common::{Env, files, sample};
 use std::path::{Path, PathBuf};
 
 fn extract(env: &Env, image: &Path, out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    env.ok(&["extract", image.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    env.ok(&[
+        "extract",
+        image.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     files(out)
 }
 
@@ -30,16 +35,25 @@ fn mount_list_load_eject() {
     assert_eq!(d["drives"][0]["label"], "K3b data project");
     assert_eq!(d["drives"][0]["mountpoints"][0], at.to_str().unwrap());
     let table = env.ok(&["drives"]);
-    assert!(table.contains("K3b data project") && table.contains("(empty)"), "{table}");
+    assert!(
+        table.contains("K3b data project") && table.contains("(empty)"),
+        "{table}"
+    );
     // The raw views of drive 0.
     let raw = PathBuf::from(d["raw"].as_str().unwrap()).join("drives/0/disc.iso");
-    assert_eq!(std::fs::read(&raw).unwrap(), std::fs::read(&joliet).unwrap());
+    assert_eq!(
+        std::fs::read(&raw).unwrap(),
+        std::fs::read(&joliet).unwrap()
+    );
 
     // Swap the disc: the same mount point shows the other disc's files.
     let out = env.ok(&["load", "0", copying.to_str().unwrap()]);
     assert_eq!(out.trim(), at.to_str().unwrap());
     assert_eq!(files(&at), extract(&env, &copying, &env.root().join("x2")));
-    assert_eq!(env.drives()["drives"][0]["image"], copying.to_str().unwrap());
+    assert_eq!(
+        env.drives()["drives"][0]["image"],
+        copying.to_str().unwrap()
+    );
 
     // Eject by mount point: the directory the daemon made goes too.
     env.ok(&["eject", at.to_str().unwrap()]);
@@ -49,23 +63,40 @@ fn mount_list_load_eject() {
     // --at a directory, --drive, eject by image and by drive number.
     let mine = env.root().join("mine");
     std::fs::create_dir(&mine).unwrap();
-    let out = env.ok(&["mount", joliet.to_str().unwrap(), "--at", mine.to_str().unwrap(), "--drive", "2"]);
+    let out = env.ok(&[
+        "mount",
+        joliet.to_str().unwrap(),
+        "--at",
+        mine.to_str().unwrap(),
+        "--drive",
+        "2",
+    ]);
     assert_eq!(out.trim(), mine.to_str().unwrap());
-    assert_eq!(env.drives()["drives"][2]["mountpoints"][0], mine.to_str().unwrap());
+    assert_eq!(
+        env.drives()["drives"][2]["mountpoints"][0],
+        mine.to_str().unwrap()
+    );
     assert_eq!(files(&mine), want);
     let busy = env.run(&["mount", copying.to_str().unwrap(), "--drive", "2"]);
     assert!(!busy.status.success());
-    assert!(String::from_utf8_lossy(&busy.stderr).contains("drive 2 holds"), "{busy:?}");
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("drive 2 holds"),
+        "{busy:?}"
+    );
     env.ok(&["eject", joliet.to_str().unwrap()]);
     assert!(mine.exists(), "a directory the user named stays");
     env.ok(&["mount", copying.to_str().unwrap(), "--drive", "1"]);
     env.ok(&["eject", "1"]);
     let empty = env.run(&["eject", "1"]);
-    assert!(String::from_utf8_lossy(&empty.stderr).contains("drive 1 is empty"), "{empty:?}");
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("drive 1 is empty"),
+        "{empty:?}"
+    );
     assert!(env.tree_mounts().is_empty());
 
     // Counts: 64 drives, then back to 4.
-    let d: serde_json::Value = serde_json::from_str(&env.ok(&["drives", "--json", "--count", "64"])).unwrap();
+    let d: serde_json::Value =
+        serde_json::from_str(&env.ok(&["drives", "--json", "--count", "64"])).unwrap();
     assert_eq!(d["drives"].as_array().unwrap().len(), 64);
     env.ok(&["mount", joliet.to_str().unwrap(), "--drive", "63"]);
     let refused = env.run(&["drives", "--count", "4"]);
@@ -127,5 +158,11 @@ fn eight_drives_at_once() {
     assert!(left.is_empty(), "left behind: {left:?}");
     // Only the daemon's raw-views mount remains, and it goes with the daemon.
     assert_eq!(env.all_mounts(), [env.runtime().join("spindle/raw")]);
-    assert!(env.drives()["drives"].as_array().unwrap().iter().all(|d| d["image"].is_null()));
+    assert!(
+        env.drives()["drives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["image"].is_null())
+    );
 }

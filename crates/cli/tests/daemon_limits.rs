@@ -26,17 +26,30 @@ fn is_root() -> bool {
 /// `open_timeout` seconds for a request's open.
 fn daemon(open_timeout: &str) -> Env {
     let mut env = Env::new(300);
-    env.start_daemon(&["--line-timeout", "2", "--idle-timeout", "60", "--open-timeout", open_timeout]);
+    env.start_daemon(&[
+        "--line-timeout",
+        "2",
+        "--idle-timeout",
+        "60",
+        "--open-timeout",
+        open_timeout,
+    ]);
     env
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Reads one reply line (20 s at most); `None` at EOF or on a timeout.
 fn reply(s: &mut BufReader<UnixStream>) -> Option<Value> {
-    s.get_ref().set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.get_ref()
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let mut line = String::new();
     match s.read_line(&mut line) {
         Ok(0) | Err(_) => None,
@@ -48,7 +61,12 @@ fn reply(s: &mut BufReader<UnixStream>) -> Option<Value> {
 fn drives_answered(env: &Env, who: &TestUser) -> Duration {
     let t = Instant::now();
     let o = who.spindle(env, &["drives", "--json"]);
-    assert!(o.status.success(), "{} could not list the drives: {}", who.name, text(&o));
+    assert!(
+        o.status.success(),
+        "{} could not list the drives: {}",
+        who.name,
+        text(&o)
+    );
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["count"], 4, "{v}");
     t.elapsed()
@@ -67,7 +85,11 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
     let alice = TestUser::new(&env, "alice");
 
     // Three tricklers first: one byte of a request every half second, never a newline.
-    let mut tricklers: Vec<UnixStream> = mallory.connect(&env.socket(), 3).into_iter().map(Result::unwrap).collect();
+    let mut tricklers: Vec<UnixStream> = mallory
+        .connect(&env.socket(), 3)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let trickle = {
         let mut ws: Vec<UnixStream> = tricklers.iter().map(|s| s.try_clone().unwrap()).collect();
@@ -119,7 +141,10 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
     let held = pending.len();
     eprintln!("flood: {connected} connected, {refused} refused busy, {held} held");
     assert_eq!(connected, 2000);
-    assert!(held <= 32, "{held} idle connections of one user were accepted");
+    assert!(
+        held <= 32,
+        "{held} idle connections of one user were accepted"
+    );
     kept.extend(pending);
 
     // Another user, and root, are served while all that is going on.
@@ -144,7 +169,11 @@ fn a_flood_of_idle_and_trickling_connections_does_not_lock_out_another_user() {
     let top_up = mallory.connect(&env.socket(), 5);
     let o = mallory.spindle(&env, &["drives"]);
     assert!(!o.status.success(), "mallory was served: {}", text(&o));
-    assert!(text(&o).contains("connections in progress (at most 32 per user)"), "{}", text(&o));
+    assert!(
+        text(&o).contains("connections in progress (at most 32 per user)"),
+        "{}",
+        text(&o)
+    );
 
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let sent = trickle.join().unwrap();
@@ -173,7 +202,11 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
     std::os::unix::fs::chown(&fifo, Some(mallory.uid), Some(mallory.gid)).unwrap();
 
     // 1,030 mount requests of it, pipelined on the 32 connections mallory may hold.
-    let conns: Vec<UnixStream> = mallory.connect(&env.socket(), 32).into_iter().map(Result::unwrap).collect();
+    let conns: Vec<UnixStream> = mallory
+        .connect(&env.socket(), 32)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let per = 1030usize.div_ceil(conns.len());
     let mut sent = 0;
     let mut counts = Vec::new();
@@ -217,18 +250,32 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
             if v["code"] == "failed" {
                 // An open that refuses a FIFO says which file and why.
                 let e = v["error"].as_str().unwrap_or("");
-                assert!(e.contains(fifo.to_str().unwrap()) && e.to_lowercase().contains("fifo"), "{v}");
+                assert!(
+                    e.contains(fifo.to_str().unwrap()) && e.to_lowercase().contains("fifo"),
+                    "{v}"
+                );
             }
-            *codes.entry(v["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+            *codes
+                .entry(v["code"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
             n += 1;
         }
     }
     eprintln!("replies to the FIFO mounts: {codes:?}");
     assert_eq!(codes.values().sum::<usize>(), 1030, "{codes:?}");
     for k in codes.keys() {
-        assert!(["busy", "timeout", "failed"].contains(&k.as_str()), "{codes:?}");
+        assert!(
+            ["busy", "timeout", "failed"].contains(&k.as_str()),
+            "{codes:?}"
+        );
     }
-    assert!(env.drives()["drives"].as_array().unwrap().iter().all(|d| d["image"].is_null()));
+    assert!(
+        env.drives()["drives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["image"].is_null())
+    );
     drives_answered(&env, &alice);
     assert!(threads(pid) < 120, "daemon has {} threads", threads(pid));
     // One more, through the CLI once her connections are closed (their slots come free as
@@ -245,9 +292,15 @@ fn blocking_opens_hold_neither_the_daemon_nor_other_users() {
     };
     assert!(!o.status.success());
     assert!(text(&o).contains(fifo.to_str().unwrap()), "{}", text(&o));
-    eprintln!("one FIFO mount through the CLI: {took:?}: {}", text(&o).trim());
+    eprintln!(
+        "one FIFO mount through the CLI: {took:?}: {}",
+        text(&o).trim()
+    );
     // Let the blocked opens go (a writer appears), so the daemon stops cleanly.
-    let _w = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&fifo);
+    let _w = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo);
 }
 
 /// Resumes a stopped process when dropped (so that a failing test leaves nothing stopped;
@@ -277,7 +330,11 @@ fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
     let mut other = Env::new(300);
     other.start_daemon(&[]);
     let iso = sample("libcdio/joliet.iso");
-    let at = PathBuf::from(other.ok(&["mount", iso.to_str().unwrap(), "--allow-other"]).trim());
+    let at = PathBuf::from(
+        other
+            .ok(&["mount", iso.to_str().unwrap(), "--allow-other"])
+            .trim(),
+    );
     let listed = mallory.run(&env, "ls", &[at.to_str().unwrap()]);
     assert!(listed.status.success(), "{}", text(&listed));
     let other_pid = other.daemon_pid().expect("second daemon pid");
@@ -286,7 +343,11 @@ fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
     let _resume = Resume(other_pid);
 
     // 40 mounts of images under it, each a name never looked up (no cached entry).
-    let conns: Vec<UnixStream> = mallory.connect(&env.socket(), 8).into_iter().map(Result::unwrap).collect();
+    let conns: Vec<UnixStream> = mallory
+        .connect(&env.socket(), 8)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     for (i, c) in conns.iter().enumerate() {
         let mut w = c.try_clone().unwrap();
         for j in 0..5 {
@@ -308,10 +369,15 @@ fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
         for _ in 0..5 {
             let v = reply(&mut r).expect("a hung mount was not answered");
             assert_eq!(v["ok"], false, "{v}");
-            *codes.entry(v["code"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+            *codes
+                .entry(v["code"].as_str().unwrap_or("?").to_string())
+                .or_default() += 1;
         }
     }
-    eprintln!("replies to the hung mounts: {codes:?}, daemon threads: {}", threads(pid));
+    eprintln!(
+        "replies to the hung mounts: {codes:?}, daemon threads: {}",
+        threads(pid)
+    );
     // Four opens of hers hang (her open limit), answered `timeout`; the rest `busy`.
     assert_eq!(codes.get("timeout"), Some(&4), "{codes:?}");
     assert_eq!(codes.get("busy"), Some(&36), "{codes:?}");
@@ -322,22 +388,34 @@ fn an_open_on_a_filesystem_that_stopped_answering_holds_nothing_else() {
     assert!(text(&o).contains("at most 4 per user"), "{}", text(&o));
     let o = alice.spindle(&env, &["load", "0", iso.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(env.drives()["drives"][0]["uid"] == alice.uid, "{}", env.drives());
+    assert!(
+        env.drives()["drives"][0]["uid"] == alice.uid,
+        "{}",
+        env.drives()
+    );
     assert!(alice.spindle(&env, &["eject", "--all"]).status.success());
 
     // Mount points under it: each look-up gives up after 10 s but its thread stays stuck;
     // a user may leave 8 such behind, then is refused at once.
     let carol = TestUser::new(&env, "carol");
-    let conns: Vec<UnixStream> = carol.connect(&env.socket(), 12).into_iter().map(Result::unwrap).collect();
+    let conns: Vec<UnixStream> = carol
+        .connect(&env.socket(), 12)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     for (i, c) in conns.iter().enumerate() {
         let req = serde_json::json!({"v":1,"id": i,"cmd":"mount","image": iso, "at": at.join(format!("dir-{i}"))});
-        c.try_clone().unwrap().write_all(format!("{req}\n").as_bytes()).unwrap();
+        c.try_clone()
+            .unwrap()
+            .write_all(format!("{req}\n").as_bytes())
+            .unwrap();
     }
     let took = drives_answered(&env, &alice);
     eprintln!("alice's `spindle drives` with mount points hung: {took:?}");
     let (mut gave_up, mut refused) = (0, 0);
     for c in &conns {
-        let v = reply(&mut BufReader::new(c.try_clone().unwrap())).expect("a hung mount point was not answered");
+        let v = reply(&mut BufReader::new(c.try_clone().unwrap()))
+            .expect("a hung mount point was not answered");
         assert_eq!(v["ok"], false, "{v}");
         let e = v["error"].as_str().unwrap_or("");
         if e.contains("at most 8 per user") {
@@ -367,7 +445,11 @@ fn only_root_or_the_owner_changes_the_drive_count() {
     let mallory = TestUser::new(&env, "count");
     let o = mallory.spindle(&env, &["drives", "--count", "1"]);
     assert!(!o.status.success());
-    assert!(text(&o).contains("only root or the daemon's own user"), "{}", text(&o));
+    assert!(
+        text(&o).contains("only root or the daemon's own user"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(env.drives()["count"], 4);
     env.ok(&["drives", "--count", "6"]);
     assert_eq!(env.drives()["count"], 6);
@@ -397,7 +479,13 @@ fn private_copy(who: &TestUser, name: &str) -> PathBuf {
 }
 
 fn port_of(uri: &str) -> String {
-    uri.rsplit(':').next().unwrap().split('/').next().unwrap().to_string()
+    uri.rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -430,18 +518,34 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
         .lines()
         .find(|u| u.contains("/drive0?"))
         .unwrap_or_else(|| panic!("{}", text(o)));
-    assert!(with_psk.starts_with("nbds://spindle@127.0.0.1:"), "{with_psk}");
+    assert!(
+        with_psk.starts_with("nbds://spindle@127.0.0.1:"),
+        "{with_psk}"
+    );
     let key = PathBuf::from(with_psk.split("tls-psk-file=").nth(1).unwrap());
     let meta = std::fs::metadata(&key).unwrap();
-    assert_eq!((meta.uid(), meta.mode() & 0o777), (alice.uid, 0o600), "{}", key.display());
+    assert_eq!(
+        (meta.uid(), meta.mode() & 0o777),
+        (alice.uid, 0o600),
+        "{}",
+        key.display()
+    );
     let port = port_of(with_psk);
 
     // Mallory cannot read it: not in plain NBD, not with the key file (not hers to read).
     let plain = format!("nbd://127.0.0.1:{port}/drive0");
     let o = size_as(&env, &mallory, &plain);
-    assert!(!o.status.success(), "mallory read the private disc: {}", text(&o));
+    assert!(
+        !o.status.success(),
+        "mallory read the private disc: {}",
+        text(&o)
+    );
     let o = size_as(&env, &mallory, with_psk);
-    assert!(!o.status.success(), "mallory read the private disc: {}", text(&o));
+    assert!(
+        !o.status.success(),
+        "mallory read the private disc: {}",
+        text(&o)
+    );
     let o = mallory.run(&env, "nbdcopy", &[&plain, "/dev/null"]);
     assert!(!o.status.success(), "nbdcopy as mallory: {}", text(&o));
     // Alice, with her key, copies it byte for byte.
@@ -476,10 +580,18 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
         ],
     );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(std::fs::read(&qcopy).unwrap() == bytes, "qemu-img's copy differs");
+    assert!(
+        std::fs::read(&qcopy).unwrap() == bytes,
+        "qemu-img's copy differs"
+    );
 
     // --public says so: then anyone on the machine may read it.
-    assert!(alice.spindle(&env, &["share", "0", "--stop"]).status.success());
+    assert!(
+        alice
+            .spindle(&env, &["share", "0", "--stop"])
+            .status
+            .success()
+    );
     let o = alice.spindle(&env, &["share", "0", "--listen", "127.0.0.1:0", "--public"]);
     assert!(o.status.success(), "{}", text(&o));
     let uri = String::from_utf8(o.stdout)
@@ -491,8 +603,16 @@ fn a_private_disc_shared_on_loopback_needs_the_psk() {
     assert!(uri.starts_with("nbd://127.0.0.1:"), "{uri}");
     let o = size_as(&env, &mallory, &uri);
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), bytes.len().to_string());
-    assert!(alice.spindle(&env, &["share", "0", "--stop"]).status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        bytes.len().to_string()
+    );
+    assert!(
+        alice
+            .spindle(&env, &["share", "0", "--stop"])
+            .status
+            .success()
+    );
 
     // A public image shares as before, in plain NBD.
     let public = sample("libcdio/joliet.iso");
@@ -533,18 +653,45 @@ fn duplicate_keys_unknown_fields_and_wrong_types_are_refused_and_the_daemon_live
     let mallory = TestUser::new(&env, "proto");
     let iso = sample("libcdio/joliet.iso");
     let cases: Vec<(String, &str)> = vec![
-        (r#"{"v":1,"id":1,"cmd":"ping","cmd":"shutdown"}"#.into(), "duplicate_field"),
-        (r#"{"v":1,"id":2,"cmd":"shutdown","cmd":"ping"}"#.into(), "duplicate_field"),
-        (r#"{"v":1,"id":3,"cmd":"count","n":4,"n":1}"#.into(), "duplicate_field"),
-        (r#"{"v":1,"id":{"a":1,"a":2},"cmd":"ping"}"#.into(), "duplicate_field"),
-        (r#"{"v":1,"id":5,"cmd":"ping","c\u006dd":"shutdown"}"#.into(), "duplicate_field"),
-        (r#"{"v":1,"id":6,"cmd":"drives","uid":0}"#.into(), "unknown_field"),
         (
-            format!(r#"{{"v":1,"id":7,"cmd":"mount","image":"{}","owner":0}}"#, iso.display()),
+            r#"{"v":1,"id":1,"cmd":"ping","cmd":"shutdown"}"#.into(),
+            "duplicate_field",
+        ),
+        (
+            r#"{"v":1,"id":2,"cmd":"shutdown","cmd":"ping"}"#.into(),
+            "duplicate_field",
+        ),
+        (
+            r#"{"v":1,"id":3,"cmd":"count","n":4,"n":1}"#.into(),
+            "duplicate_field",
+        ),
+        (
+            r#"{"v":1,"id":{"a":1,"a":2},"cmd":"ping"}"#.into(),
+            "duplicate_field",
+        ),
+        (
+            r#"{"v":1,"id":5,"cmd":"ping","c\u006dd":"shutdown"}"#.into(),
+            "duplicate_field",
+        ),
+        (
+            r#"{"v":1,"id":6,"cmd":"drives","uid":0}"#.into(),
             "unknown_field",
         ),
-        (r#"{"v":1,"id":8,"cmd":"eject","drive":"0"}"#.into(), "bad_request"),
-        (r#"{"v":1,"id":9,"cmd":"mount","image":["/x"]}"#.into(), "bad_request"),
+        (
+            format!(
+                r#"{{"v":1,"id":7,"cmd":"mount","image":"{}","owner":0}}"#,
+                iso.display()
+            ),
+            "unknown_field",
+        ),
+        (
+            r#"{"v":1,"id":8,"cmd":"eject","drive":"0"}"#.into(),
+            "bad_request",
+        ),
+        (
+            r#"{"v":1,"id":9,"cmd":"mount","image":["/x"]}"#.into(),
+            "bad_request",
+        ),
         (r#"{"v":"1","id":10,"cmd":"ping"}"#.into(), "bad_request"),
         (r#"{"v":1,"id":11,"cmd":true}"#.into(), "bad_request"),
     ];
@@ -559,10 +706,17 @@ fn duplicate_keys_unknown_fields_and_wrong_types_are_refused_and_the_daemon_live
         assert!(!v["error"].as_str().unwrap_or("").is_empty(), "{v}");
     }
     // Same connection, still served; the daemon did not shut down, nothing was mounted.
-    w.write_all(b"{\"v\":1,\"id\":99,\"cmd\":\"ping\"}\n").unwrap();
+    w.write_all(b"{\"v\":1,\"id\":99,\"cmd\":\"ping\"}\n")
+        .unwrap();
     assert_eq!(reply(&mut r).unwrap()["ok"], true);
     assert!(spindle_daemon::client::ping(&env.socket()));
-    assert!(env.drives()["drives"].as_array().unwrap().iter().all(|d| d["image"].is_null()));
+    assert!(
+        env.drives()["drives"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["image"].is_null())
+    );
     let o = run_timeout(env.cmd(&["drives"]), Duration::from_secs(30));
     assert!(o.status.success());
 }

@@ -37,7 +37,13 @@ impl TempUser {
     fn new(tag: &str) -> TempUser {
         let name = format!("spmp{tag}{}", std::process::id() % 100_000);
         let st = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin"])
+            .args([
+                "--system",
+                "--no-create-home",
+                "--user-group",
+                "--shell",
+                "/usr/sbin/nologin",
+            ])
             .arg(&name)
             .status()
             .unwrap();
@@ -79,9 +85,18 @@ impl TempUser {
         // SAFETY: raw per-thread system calls (glibc's wrappers would change every thread of
         // the test); the arguments are valid.
         unsafe {
-            assert_eq!(libc::syscall(libc::SYS_setgroups, 1usize, groups.as_ptr()), 0);
-            assert_eq!(libc::syscall(libc::SYS_setresgid, self.gid, self.gid, self.gid), 0);
-            assert_eq!(libc::syscall(libc::SYS_setresuid, self.uid, self.uid, self.uid), 0);
+            assert_eq!(
+                libc::syscall(libc::SYS_setgroups, 1usize, groups.as_ptr()),
+                0
+            );
+            assert_eq!(
+                libc::syscall(libc::SYS_setresgid, self.gid, self.gid, self.gid),
+                0
+            );
+            assert_eq!(
+                libc::syscall(libc::SYS_setresuid, self.uid, self.uid, self.uid),
+                0
+            );
             assert_eq!(libc::geteuid(), self.uid);
         }
     }
@@ -89,7 +104,10 @@ impl TempUser {
 
 impl Drop for TempUser {
     fn drop(&mut self) {
-        let _ = Command::new("userdel").arg(&self.name).stderr(Stdio::null()).status();
+        let _ = Command::new("userdel")
+            .arg(&self.name)
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
@@ -124,8 +142,14 @@ fn stderr(o: &Output) -> String {
 fn assert_refused(o: &Output, words: &[&str]) {
     let e = stderr(o);
     assert!(!o.status.success(), "mounted, though it should not: {e}");
-    assert!(e.contains("cannot mount there") && e.contains("[bad_mount_point]"), "{e}");
-    assert!(words.iter().any(|w| e.contains(w)), "expected one of {words:?} in: {e}");
+    assert!(
+        e.contains("cannot mount there") && e.contains("[bad_mount_point]"),
+        "{e}"
+    );
+    assert!(
+        words.iter().any(|w| e.contains(w)),
+        "expected one of {words:?} in: {e}"
+    );
 }
 
 fn rename_exchange(a: &CString, b: &CString) -> bool {
@@ -204,7 +228,9 @@ fn rename_exchange_race_never_mounts_over_a_root_directory() {
             let mut c = spindle_daemon::client::Client::connect(&env.socket()).unwrap();
             let (mut tries, mut mounted, mut refused) = (0u64, 0u64, 0u64);
             let start = Instant::now();
-            while (swaps.load(Ordering::Relaxed) < 2_000 || tries < 200) && start.elapsed() < Duration::from_secs(120) {
+            while (swaps.load(Ordering::Relaxed) < 2_000 || tries < 200)
+                && start.elapsed() < Duration::from_secs(120)
+            {
                 tries += 1;
                 match c.request("mount", json!({"image": img, "at": d})) {
                     Ok(r) => {
@@ -227,14 +253,26 @@ fn rename_exchange_race_never_mounts_over_a_root_directory() {
         swapper.join().unwrap();
         monitor.join().unwrap();
         let swaps = swaps.load(Ordering::Relaxed);
-        eprintln!("race: {swaps} swaps, {tries} mount requests: {mounted} mounted on the user's directory, {refused} refused");
+        eprintln!(
+            "race: {swaps} swaps, {tries} mount requests: {mounted} mounted on the user's directory, {refused} refused"
+        );
         assert!(swaps >= 2_000, "only {swaps} swaps");
-        assert!(mounted > 0, "the user's own mounts never worked during the race");
+        assert!(
+            mounted > 0,
+            "the user's own mounts never worked during the race"
+        );
     });
-    assert_eq!(wins.load(Ordering::Relaxed), 0, "a mount appeared on the root-owned directory");
+    assert_eq!(
+        wins.load(Ordering::Relaxed),
+        0,
+        "a mount appeared on the root-owned directory"
+    );
     assert!(mounts_at_or_under(&rootdir).is_empty());
     use std::os::unix::fs::MetadataExt;
-    assert_eq!(std::fs::metadata(&rootdir).unwrap().dev(), rootdir_meta.dev());
+    assert_eq!(
+        std::fs::metadata(&rootdir).unwrap().dev(),
+        rootdir_meta.dev()
+    );
     assert!(env.tree_mounts().is_empty(), "{:?}", env.tree_mounts());
 
     // The user's legitimate mount still works afterwards.
@@ -243,7 +281,15 @@ fn rename_exchange_race_never_mounts_over_a_root_directory() {
     } else {
         l.clone()
     };
-    let o = user.spindle(&env, &["mount", img.to_str().unwrap(), "--at", own.to_str().unwrap()]);
+    let o = user.spindle(
+        &env,
+        &[
+            "mount",
+            img.to_str().unwrap(),
+            "--at",
+            own.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let line = std::fs::read_to_string("/proc/self/mountinfo")
         .unwrap()
@@ -278,8 +324,18 @@ struct BindMount(PathBuf);
 impl BindMount {
     fn new(what: &Path, at: &Path) -> BindMount {
         std::fs::create_dir(at).unwrap();
-        let st = Command::new("mount").arg("--bind").arg(what).arg(at).status().unwrap();
-        assert!(st.success(), "mount --bind {} {}", what.display(), at.display());
+        let st = Command::new("mount")
+            .arg("--bind")
+            .arg(what)
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(
+            st.success(),
+            "mount --bind {} {}",
+            what.display(),
+            at.display()
+        );
         BindMount(at.to_path_buf())
     }
 }
@@ -329,9 +385,15 @@ fn links_system_paths_and_other_peoples_directories_are_refused() {
     assert!(o.status.success(), "{}", stderr(&o));
     for link in ["link-own", "link-root"] {
         let at = home.join(link);
-        assert_refused(&user.spindle(&env, &["mount", i, "--at", at.to_str().unwrap()]), &["symbolic link"]);
+        assert_refused(
+            &user.spindle(&env, &["mount", i, "--at", at.to_str().unwrap()]),
+            &["symbolic link"],
+        );
     }
-    assert_refused(&user.spindle(&env, &["mount", i, "--at", "/proc/self"]), &["symbolic link"]);
+    assert_refused(
+        &user.spindle(&env, &["mount", i, "--at", "/proc/self"]),
+        &["symbolic link"],
+    );
     // The user's own process directory under /proc (it would hide the process from ps).
     let mut sleeper = Command::new("setpriv")
         .arg(format!("--reuid={}", user.uid))
@@ -351,17 +413,26 @@ fn links_system_paths_and_other_peoples_directories_are_refused() {
     );
     let o = user.sh(&format!("touch {}/file", own.display()));
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_refused(&user.spindle(&env, &["mount", i, "--at", own.to_str().unwrap()]), &["not empty"]);
+    assert_refused(
+        &user.spindle(&env, &["mount", i, "--at", own.to_str().unwrap()]),
+        &["not empty"],
+    );
 
     // Root may use any empty directory, but never / nor one under /proc, /sys, /dev (the
     // place is checked before the emptiness, so the full system directories show it too).
-    let shm = RmDir(PathBuf::from(format!("/dev/shm/spindle-mp-test-{}", std::process::id())));
+    let shm = RmDir(PathBuf::from(format!(
+        "/dev/shm/spindle-mp-test-{}",
+        std::process::id()
+    )));
     std::fs::create_dir(&shm.0).unwrap();
     let mut system: Vec<(PathBuf, &[&str])> = vec![
         (PathBuf::from("/"), &["the root directory"]),
         (PathBuf::from("/proc"), &["proc filesystem"]),
         (PathBuf::from("/sys"), &["sysfs filesystem"]),
-        (PathBuf::from("/dev"), &["devtmpfs filesystem", "under /dev"]),
+        (
+            PathBuf::from("/dev"),
+            &["devtmpfs filesystem", "under /dev"],
+        ),
         (shm.0.clone(), &["under /dev"]),
     ];
     // Empty ones, where this machine has them.
@@ -377,7 +448,10 @@ fn links_system_paths_and_other_peoples_directories_are_refused() {
     for (p, words) in &system {
         assert_refused(&env.run(&["mount", i, "--at", p.to_str().unwrap()]), words);
     }
-    assert!(spindle_daemon::client::ping(&env.socket()), "the daemon died");
+    assert!(
+        spindle_daemon::client::ping(&env.socket()),
+        "the daemon died"
+    );
     assert!(env.tree_mounts().is_empty());
     for p in system.iter().map(|(p, _)| p).chain([&rootdir]) {
         assert!(
@@ -406,7 +480,12 @@ fn links_system_paths_and_other_peoples_directories_are_refused() {
 /// Starts the daemon with its log in `log`; waits until it answers.
 fn start_logged(env: &mut Env, log: &Path) {
     let f = std::fs::File::create(log).unwrap();
-    let child = env.cmd(&["daemon"]).stdin(Stdio::null()).stderr(f).spawn().unwrap();
+    let child = env
+        .cmd(&["daemon"])
+        .stdin(Stdio::null())
+        .stderr(f)
+        .spawn()
+        .unwrap();
     env.adopt(child);
     env.wait_ready();
 }
@@ -436,7 +515,10 @@ fn restore_rechecks_saved_mount_points_as_their_owner() {
     user_dir(&at, &user);
     let rootdir = env.root().join("rootdir");
     std::fs::create_dir(&rootdir).unwrap();
-    let o = user.spindle(&env, &["mount", img.to_str().unwrap(), "--at", at.to_str().unwrap()]);
+    let o = user.spindle(
+        &env,
+        &["mount", img.to_str().unwrap(), "--at", at.to_str().unwrap()],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // A default mount point too (made by the daemon under its media dir).
     let o = user.spindle(&env, &["mount", img.to_str().unwrap()]);
@@ -446,10 +528,17 @@ fn restore_rechecks_saved_mount_points_as_their_owner() {
     assert!(env.tree_mounts().is_empty(), "{:?}", env.tree_mounts());
 
     // The saved mount point becomes a symlink to root's directory.
-    let o = user.sh(&format!("mv {0} {0}.old && ln -s {1} {0}", at.display(), rootdir.display()));
+    let o = user.sh(&format!(
+        "mv {0} {0}.old && ln -s {1} {0}",
+        at.display(),
+        rootdir.display()
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     start_logged(&mut env, &log);
-    assert!(mounts_at_or_under(&rootdir).is_empty(), "restore mounted over root's directory");
+    assert!(
+        mounts_at_or_under(&rootdir).is_empty(),
+        "restore mounted over root's directory"
+    );
     let d = env.drives();
     let mine: Vec<_> = d["drives"]
         .as_array()
@@ -458,19 +547,33 @@ fn restore_rechecks_saved_mount_points_as_their_owner() {
         .filter(|d| d["uid"] == json!(user.uid))
         .collect();
     assert_eq!(mine.len(), 2, "{d}");
-    let points: Vec<_> = mine.iter().flat_map(|d| d["mountpoints"].as_array().unwrap().clone()).collect();
+    let points: Vec<_> = mine
+        .iter()
+        .flat_map(|d| d["mountpoints"].as_array().unwrap().clone())
+        .collect();
     // The drive keeps its disc; only the default mount point is mounted again.
     assert_eq!(points, vec![json!(media_mount)], "{d}");
     assert_eq!(env.tree_mounts(), vec![media_mount.clone()]);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
-        text.contains(&format!("{}: cannot mount there: it is a symbolic link", at.display())) && text.contains("not mounted again"),
+        text.contains(&format!(
+            "{}: cannot mount there: it is a symbolic link",
+            at.display()
+        )) && text.contains("not mounted again"),
         "{text}"
     );
     env.ok(&["eject", "--all"]);
 
     // Given away instead (a root-owned directory in its place): refused as well.
-    let o = user.spindle(&env, &["mount", img.to_str().unwrap(), "--at", &format!("{}.old", at.display())]);
+    let o = user.spindle(
+        &env,
+        &[
+            "mount",
+            img.to_str().unwrap(),
+            "--at",
+            &format!("{}.old", at.display()),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     stop(&mut env);
     let old = PathBuf::from(format!("{}.old", at.display()));
@@ -481,6 +584,9 @@ fn restore_rechecks_saved_mount_points_as_their_owner() {
     assert_eq!(d["drives"][0]["mountpoints"], json!([]), "{d}");
     assert!(env.tree_mounts().is_empty(), "{:?}", env.tree_mounts());
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains(&format!("owned by uid 0, not by you (uid {})", user.uid)), "{text}");
+    assert!(
+        text.contains(&format!("owned by uid 0, not by you (uid {})", user.uid)),
+        "{text}"
+    );
     env.ok(&["eject", "--all"]);
 }

@@ -36,7 +36,11 @@ impl Conn {
     }
     fn ping(&mut self, id: u64) {
         let r = self.send(json!({"v":1,"id":id,"cmd":"ping"}).to_string().as_bytes());
-        assert_eq!((r["ok"].clone(), r["id"].clone()), (json!(true), json!(id)), "{r}");
+        assert_eq!(
+            (r["ok"].clone(), r["id"].clone()),
+            (json!(true), json!(id)),
+            "{r}"
+        );
     }
 }
 
@@ -55,15 +59,33 @@ fn abuse_gets_errors_and_others_are_served() {
     assert_error(&c.send(b"garbage \x00\xff"), "bad_request");
     assert_error(&c.send(b"[1,2,3]"), "bad_request");
     assert_error(&c.send(br#"{"id":1,"cmd":"ping"}"#), "bad_request");
-    assert_error(&c.send(br#"{"v":99,"id":1,"cmd":"ping"}"#), "unsupported_version");
+    assert_error(
+        &c.send(br#"{"v":99,"id":1,"cmd":"ping"}"#),
+        "unsupported_version",
+    );
     let r = c.send(br#"{"v":1,"id":"x","cmd":"format-my-disk"}"#);
     assert_error(&r, "unknown_command");
     assert_eq!(r["id"], "x");
-    assert_error(&c.send(br#"{"v":1,"id":2,"cmd":"mount","image":42}"#), "bad_request");
-    assert_error(&c.send(br#"{"v":1,"id":3,"cmd":"mount","image":"relative.iso"}"#), "bad_request");
-    assert_error(&c.send(br#"{"v":1,"id":4,"cmd":"mount","image":"/nonexistent.iso"}"#), "failed");
-    assert_error(&c.send(br#"{"v":1,"id":5,"cmd":"load","drive":9999,"image":"/x"}"#), "failed");
-    assert_error(&c.send(br#"{"v":1,"id":6,"cmd":"count","n":100000}"#), "bad_request");
+    assert_error(
+        &c.send(br#"{"v":1,"id":2,"cmd":"mount","image":42}"#),
+        "bad_request",
+    );
+    assert_error(
+        &c.send(br#"{"v":1,"id":3,"cmd":"mount","image":"relative.iso"}"#),
+        "bad_request",
+    );
+    assert_error(
+        &c.send(br#"{"v":1,"id":4,"cmd":"mount","image":"/nonexistent.iso"}"#),
+        "failed",
+    );
+    assert_error(
+        &c.send(br#"{"v":1,"id":5,"cmd":"load","drive":9999,"image":"/x"}"#),
+        "failed",
+    );
+    assert_error(
+        &c.send(br#"{"v":1,"id":6,"cmd":"count","n":100000}"#),
+        "bad_request",
+    );
     c.ping(7);
 
     // A 10 MiB line: one error, and the same connection goes on.
@@ -86,7 +108,11 @@ fn abuse_gets_errors_and_others_are_served() {
     let mut other = Conn::new(&env);
     other.ping(10);
     let img = sample("libcdio/joliet.iso");
-    let r = other.send(json!({"v":1,"id":11,"cmd":"mount","image":img}).to_string().as_bytes());
+    let r = other.send(
+        json!({"v":1,"id":11,"cmd":"mount","image":img})
+            .to_string()
+            .as_bytes(),
+    );
     assert_eq!(r["ok"], true, "{r}");
     // Then all 100 speak at once (half garbage, half pings), from their own threads.
     std::thread::scope(|s| {
@@ -110,7 +136,8 @@ fn abuse_gets_errors_and_others_are_served() {
     // One that vanishes entirely in the middle of a request (and of a reply).
     for _ in 0..10 {
         let mut gone = UnixStream::connect(env.socket()).unwrap();
-        gone.write_all(br#"{"v":1,"id":13,"cmd":"drives"}"#).unwrap();
+        gone.write_all(br#"{"v":1,"id":13,"cmd":"drives"}"#)
+            .unwrap();
         gone.write_all(b"\n{\"v\":1,").unwrap();
         drop(gone);
     }

@@ -11,11 +11,16 @@ use std::time::Duration;
 
 fn as_nobody(env: &Env, args: &[&str]) -> Output {
     let mut c = Command::new("setpriv");
-    c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", daemon_common::BIN])
-        .args(args)
-        .env("XDG_RUNTIME_DIR", env.runtime())
-        .env("SPINDLE_SOCKET", env.socket())
-        .env_remove("XDG_STATE_HOME");
+    c.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        daemon_common::BIN,
+    ])
+    .args(args)
+    .env("XDG_RUNTIME_DIR", env.runtime())
+    .env("SPINDLE_SOCKET", env.socket())
+    .env_remove("XDG_STATE_HOME");
     run_timeout(c, Duration::from_secs(30))
 }
 
@@ -58,8 +63,20 @@ fn root_daemon_opens_with_the_users_rights() {
     // A directory nobody does not own is no mount point for them.
     let rootdir = env.root().join("rootdir");
     std::fs::create_dir(&rootdir).unwrap();
-    let o = as_nobody(&env, &["mount", public.to_str().unwrap(), "--at", rootdir.to_str().unwrap()]);
-    assert!(stderr(&o).contains("not by you (uid 65534)"), "{}", stderr(&o));
+    let o = as_nobody(
+        &env,
+        &[
+            "mount",
+            public.to_str().unwrap(),
+            "--at",
+            rootdir.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        stderr(&o).contains("not by you (uid 65534)"),
+        "{}",
+        stderr(&o)
+    );
 
     // The world-readable copy mounts, for nobody.
     let o = as_nobody(&env, &["mount", public.to_str().unwrap()]);
@@ -70,13 +87,20 @@ fn root_daemon_opens_with_the_users_rights() {
         .lines()
         .find(|l| l.contains(at.to_str().unwrap().replace(' ', "\\040").as_str()))
         .unwrap();
-    assert!(line.contains("user_id=65534") && !line.contains("allow_other"), "{line}");
+    assert!(
+        line.contains("user_id=65534") && !line.contains("allow_other"),
+        "{line}"
+    );
     let mut ls = Command::new("setpriv");
-    ls.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "ls"]).arg(&at);
+    ls.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "ls"])
+        .arg(&at);
     let o = run_timeout(ls, Duration::from_secs(10));
     assert!(o.status.success() && !o.stdout.is_empty(), "{}", stderr(&o));
     // Without allow_other the mount is nobody's alone: even root is kept out.
-    assert_eq!(std::fs::read_dir(&at).unwrap_err().kind(), std::io::ErrorKind::PermissionDenied);
+    assert_eq!(
+        std::fs::read_dir(&at).unwrap_err().kind(),
+        std::io::ErrorKind::PermissionDenied
+    );
 
     // allow_other only when asked: then root may enter too.
     let o = as_nobody(&env, &["mount", public.to_str().unwrap(), "--allow-other"]);
@@ -88,7 +112,10 @@ fn root_daemon_opens_with_the_users_rights() {
         .lines()
         .find(|l| l.contains(shared.to_str().unwrap().replace(' ', "\\040").as_str()))
         .unwrap();
-    assert!(line.contains("user_id=65534") && line.contains("allow_other"), "{line}");
+    assert!(
+        line.contains("user_id=65534") && line.contains("allow_other"),
+        "{line}"
+    );
     assert!(std::fs::read_dir(&shared).unwrap().next().is_some());
 
     // Users' drives are apart: nobody cannot eject root's.

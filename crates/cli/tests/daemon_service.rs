@@ -29,7 +29,10 @@ fn kill_9_then_restart_restores() {
     while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(spindle_fuse::is_stale(&a), "a killed daemon leaves a stale mount");
+    assert!(
+        spindle_fuse::is_stale(&a),
+        "a killed daemon leaves a stale mount"
+    );
     // The next command starts a new daemon, which cleans up and restores.
     let d = env.drives();
     assert_ne!(env.daemon_pid().unwrap(), pid);
@@ -47,7 +50,11 @@ fn kill_9_then_restart_restores() {
     let mut want = vec![a.clone(), b.clone()];
     want.sort();
     assert_eq!(mounts, want, "one mount each, no stale one under it");
-    assert!(env.log().contains("detached a stale mount"), "{}", env.log());
+    assert!(
+        env.log().contains("detached a stale mount"),
+        "{}",
+        env.log()
+    );
     env.ok(&["eject", "--all"]);
 }
 
@@ -82,8 +89,14 @@ fn encrypted_drives_restore_empty() {
     let i = env.start_daemon(&[]);
     let img = sample("mdsx/test_pass_compress.mdx");
     let no_pw = env.run(&["mount", img.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&no_pw.stderr).contains("password needed"), "{no_pw:?}");
-    let at = PathBuf::from(env.ok(&["mount", img.to_str().unwrap(), "--password", "pass"]).trim());
+    assert!(
+        String::from_utf8_lossy(&no_pw.stderr).contains("password needed"),
+        "{no_pw:?}"
+    );
+    let at = PathBuf::from(
+        env.ok(&["mount", img.to_str().unwrap(), "--password", "pass"])
+            .trim(),
+    );
     assert!(!files(&at).is_empty());
     let saved = std::fs::read_to_string(env.state().join("spindle/drives.json")).unwrap();
     assert!(!saved.contains("pass\""), "no password in {saved}");
@@ -103,14 +116,19 @@ fn socket_activation() {
     // systemd-socket-activate passes on only the variables named with -E.
     c.arg("-l")
         .arg(&socket)
-        .arg(format!("--setenv=XDG_RUNTIME_DIR={}", env.runtime().display()))
+        .arg(format!(
+            "--setenv=XDG_RUNTIME_DIR={}",
+            env.runtime().display()
+        ))
         .arg(format!("--setenv=XDG_STATE_HOME={}", env.state().display()))
         .arg(daemon_common::BIN)
         .arg("daemon")
         .stdin(Stdio::null())
         .stderr(std::fs::File::create(env.root().join("activate.log")).unwrap());
-    env.children
-        .push(c.spawn().expect("systemd-socket-activate (Debian package systemd)"));
+    env.children.push(
+        c.spawn()
+            .expect("systemd-socket-activate (Debian package systemd)"),
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while !socket.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
@@ -119,7 +137,11 @@ fn socket_activation() {
         let mut c = env.cmd(args);
         c.env("SPINDLE_SOCKET", &socket);
         let o = daemon_common::run_timeout(c, Duration::from_secs(30));
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     };
     let at = PathBuf::from(cli(&["mount", sample("libcdio/joliet.iso").to_str().unwrap()]).trim());
@@ -144,7 +166,10 @@ fn idle_exit_not_before_10_s() {
     let mut env = Env::new(60);
     let i = env.start_daemon(&["--idle-exit", "1"]);
     std::thread::sleep(Duration::from_secs(5));
-    assert!(env.children[i].try_wait().unwrap().is_none(), "exited before 10 s");
+    assert!(
+        env.children[i].try_wait().unwrap().is_none(),
+        "exited before 10 s"
+    );
     let status = wait_exit(&mut env.children[i], Duration::from_secs(10));
     assert!(status.success());
 }

@@ -56,7 +56,11 @@ fn run(tmp: &Path, args: &[&str]) -> Run {
         code: status.code().expect("time exits"),
         stdout: std::fs::read(&out).unwrap(),
         stderr: std::fs::read_to_string(&err).unwrap(),
-        max_rss_kb: times.lines().last().and_then(|l| l.trim().parse().ok()).expect("time's %M"),
+        max_rss_kb: times
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("time's %M"),
         secs,
     }
 }
@@ -69,7 +73,11 @@ fn report(what: &str, r: &Run) {
         r.max_rss_kb,
         r.secs
     );
-    assert!(r.max_rss_kb < MAX_RSS_KB, "{what}: max RSS {} KB", r.max_rss_kb);
+    assert!(
+        r.max_rss_kb < MAX_RSS_KB,
+        "{what}: max RSS {} KB",
+        r.max_rss_kb
+    );
 }
 
 /// `ls -R` of a 100,000-level chain: the directories down to the limit are listed, then a
@@ -79,22 +87,35 @@ fn check_ls_r(img: &Path, tmp: &Path, what: &str, dir: &str) {
     let r = run(tmp, &["ls", "-R", img_s]);
     report(&format!("{what}: ls -R"), &r);
     assert_eq!(r.code, 1, "{what}: {}", r.stderr);
-    assert!(r.stderr.contains(img_s), "{what}: the error names the image: {}", r.stderr);
     assert!(
+        r.stderr.contains(img_s),
+        "{what}: the error names the image: {}",
         r.stderr
-            .contains(&format!("({} components): nested deeper than {LIMIT} directories", LIMIT + 1)),
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "({} components): nested deeper than {LIMIT} directories",
+            LIMIT + 1
+        )),
         "{what}: {}",
         r.stderr
     );
     let text = String::from_utf8(r.stdout).unwrap();
     let headers: Vec<&str> = text.lines().filter(|l| l.ends_with(':')).collect();
     assert_eq!(headers.len(), LIMIT, "{what}: directories listed");
-    assert_eq!(headers.last().unwrap().trim_end_matches(':'), format!("/{dir}").repeat(LIMIT - 1));
+    assert_eq!(
+        headers.last().unwrap().trim_end_matches(':'),
+        format!("/{dir}").repeat(LIMIT - 1)
+    );
     // A long listing walks the same way.
     let r = run(tmp, &["ls", "-lR", img_s]);
     report(&format!("{what}: ls -lR"), &r);
     assert_eq!(r.code, 1, "{what}: {}", r.stderr);
-    assert!(r.stderr.contains("nested deeper than"), "{what}: {}", r.stderr);
+    assert!(
+        r.stderr.contains("nested deeper than"),
+        "{what}: {}",
+        r.stderr
+    );
     // Paths deeper than the limit are refused; `info` does not walk.
     let too_deep = format!("/{dir}").repeat(LIMIT + 1);
     for cmd in ["ls", "cat"] {
@@ -105,7 +126,10 @@ fn check_ls_r(img: &Path, tmp: &Path, what: &str, dir: &str) {
             "{what}: {cmd}: {}",
             r.stderr
         );
-        assert!(r.stderr.len() < 1000, "{what}: {cmd}: the message abbreviates the path");
+        assert!(
+            r.stderr.len() < 1000,
+            "{what}: {cmd}: the message abbreviates the path"
+        );
     }
     let r = run(tmp, &["ls", img_s, &format!("/{dir}").repeat(LIMIT)]);
     assert_eq!(
@@ -122,10 +146,17 @@ fn check_ls_r(img: &Path, tmp: &Path, what: &str, dir: &str) {
     assert!(r.code <= 1, "{what}: boot: {}", r.stderr);
     // extract stops descending at its own depth limit (256 levels) and says so.
     let out = tmp.join("x");
-    let r = run(tmp, &["extract", "--output", out.to_str().unwrap(), img_s, "/"]);
+    let r = run(
+        tmp,
+        &["extract", "--output", out.to_str().unwrap(), img_s, "/"],
+    );
     report(&format!("{what}: extract"), &r);
     assert!(r.code <= 1, "{what}: {}", r.stderr);
-    assert!(r.stderr.contains("deeper than 256 directory levels"), "{what}: {}", r.stderr);
+    assert!(
+        r.stderr.contains("deeper than 256 directory levels"),
+        "{what}: {}",
+        r.stderr
+    );
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -175,16 +206,30 @@ fn deepest_file_within_the_limit() {
         deep::write_iso(&img, kind, LIMIT - 1).unwrap();
         let path = deep::deep_path(kind, LIMIT - 1);
         let r = run(tmp.path(), &["cat", img.to_str().unwrap(), &path]);
-        assert_eq!((r.code, r.stdout.as_slice()), (0, deep::CONTENT), "{kind:?}: {}", r.stderr);
+        assert_eq!(
+            (r.code, r.stdout.as_slice()),
+            (0, deep::CONTENT),
+            "{kind:?}: {}",
+            r.stderr
+        );
         let r = run(tmp.path(), &["ls", "-R", img.to_str().unwrap()]);
         assert_eq!(r.code, 0, "{kind:?}: {}", r.stderr);
     }
     deep::write_udf(&img, LIMIT - 1, Udf::Chain).unwrap();
     let r = run(
         tmp.path(),
-        &["cat", img.to_str().unwrap(), &deep::deep_path(Iso::RockRidge, LIMIT - 1)],
+        &[
+            "cat",
+            img.to_str().unwrap(),
+            &deep::deep_path(Iso::RockRidge, LIMIT - 1),
+        ],
     );
-    assert_eq!((r.code, r.stdout.as_slice()), (0, deep::CONTENT), "UDF: {}", r.stderr);
+    assert_eq!(
+        (r.code, r.stdout.as_slice()),
+        (0, deep::CONTENT),
+        "UDF: {}",
+        r.stderr
+    );
 }
 
 /// A directory naming its ancestor (a record, a Rock Ridge CL, a UDF FID), and a UDF
@@ -198,9 +243,17 @@ fn directory_loops() {
     type Build<'a> = &'a dyn Fn(&Path) -> std::io::Result<()>;
     let cases: [(&str, Build, &str); 4] = [
         ("ISO record", &|p| deep::write_iso(p, Iso::Cycle, 5), "loop"),
-        ("Rock Ridge CL", &|p| deep::write_iso(p, Iso::CycleCl, 5), "loop"),
+        (
+            "Rock Ridge CL",
+            &|p| deep::write_iso(p, Iso::CycleCl, 5),
+            "loop",
+        ),
         ("UDF FID", &|p| deep::write_udf(p, 5, Udf::Cycle), "cycle"),
-        ("UDF shared directories", &|p| deep::write_udf(p, 64, Udf::Dag), "twice"),
+        (
+            "UDF shared directories",
+            &|p| deep::write_udf(p, 64, Udf::Dag),
+            "twice",
+        ),
     ];
     for (what, build, says) in cases {
         build(&img).unwrap();
@@ -210,10 +263,17 @@ fn directory_loops() {
         assert_eq!(r.code, 1, "{what}: {}", r.stderr);
         assert!(r.stderr.contains(img_s), "{what}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
-        assert!(r.stdout.len() < 16384, "{what}: {} bytes listed", r.stdout.len());
+        assert!(
+            r.stdout.len() < 16384,
+            "{what}: {} bytes listed",
+            r.stdout.len()
+        );
         {
             let out = tmp.path().join("x");
-            let r = run(tmp.path(), &["extract", "--output", out.to_str().unwrap(), img_s, "/"]);
+            let r = run(
+                tmp.path(),
+                &["extract", "--output", out.to_str().unwrap(), img_s, "/"],
+            );
             assert_eq!(r.code, 1, "{what}: {}", r.stderr);
             assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
             let _ = std::fs::remove_dir_all(&out);
@@ -232,7 +292,11 @@ fn daemon_mount_of_100000_levels() {
     let at = std::path::PathBuf::from(env.ok(&["mount", img.to_str().unwrap()]).trim());
     let pid = env.daemon_pid().expect("a daemon");
     let t = Instant::now();
-    let out = Command::new("find").arg(&at).stdin(Stdio::null()).output().unwrap();
+    let out = Command::new("find")
+        .arg(&at)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     let lines = out.stdout.iter().filter(|&&b| b == b'\n').count();
     eprintln!(
@@ -253,7 +317,10 @@ fn daemon_mount_of_100000_levels() {
     assert!(hwm < MAX_RSS_KB, "daemon peak RSS {hwm} KB");
     // The same daemon answers and ejects.
     assert_eq!(env.daemon_pid(), Some(pid));
-    assert_eq!(env.drives()["drives"][0]["mountpoints"][0], at.to_str().unwrap());
+    assert_eq!(
+        env.drives()["drives"][0]["mountpoints"][0],
+        at.to_str().unwrap()
+    );
     env.ok(&["eject", at.to_str().unwrap()]);
     assert!(env.tree_mounts().is_empty());
     assert_eq!(env.daemon_pid(), Some(pid));

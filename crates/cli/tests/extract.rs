@@ -24,12 +24,25 @@ fn tree(root: &Path) -> BTreeMap<String, (char, u32, String)> {
             let m = std::fs::symlink_metadata(&p).unwrap();
             let mode = m.permissions().mode() & 0o7777;
             if m.file_type().is_symlink() {
-                out.insert(rel, ('l', 0, std::fs::read_link(&p).unwrap().to_string_lossy().into_owned()));
+                out.insert(
+                    rel,
+                    (
+                        'l',
+                        0,
+                        std::fs::read_link(&p)
+                            .unwrap()
+                            .to_string_lossy()
+                            .into_owned(),
+                    ),
+                );
             } else if m.is_dir() {
                 out.insert(rel, ('d', mode, String::new()));
                 stack.push(p);
             } else {
-                let h: String = Md5::digest(std::fs::read(&p).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+                let h: String = Md5::digest(std::fs::read(&p).unwrap())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 out.insert(rel, ('f', mode, h));
             }
         }
@@ -49,16 +62,28 @@ fn xorriso_extract(iso: &Path, to: &Path) -> bool {
 }
 
 fn spindle(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_spindle")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Makes extracted trees removable (xorriso and spindle both lock read-only directories).
 fn unlock(root: &Path) {
-    let _ = Command::new("chmod").args(["-R", "u+rwx"]).arg(root).status();
+    let _ = Command::new("chmod")
+        .args(["-R", "u+rwx"])
+        .arg(root)
+        .status();
 }
 
 /// The sample folders holding ISO images; every `*.iso` in them is compared with xorriso.
-const SAMPLE_DIRS: &[&str] = &["libarchive", "libcdio", "kdomanski-iso9660", "iso9660-rs", "debian-ipxe"];
+const SAMPLE_DIRS: &[&str] = &[
+    "libarchive",
+    "libcdio",
+    "kdomanski-iso9660",
+    "iso9660-rs",
+    "debian-ipxe",
+];
 
 /// The ISOs not compared with xorriso, and why (each checked by running xorriso 1.5.4).
 const NOT_COMPARED: &[(&str, &str)] = &[
@@ -69,12 +94,21 @@ const NOT_COMPARED: &[(&str, &str)] = &[
     // xorriso exits 5: takes the 2-byte '.' record for an interleaved file, cannot open /.
     ("libcdio/malformed2.iso", "xorriso fails"),
     // xorriso exits 5: "Can't open dir /A" (a 0-byte directory whose CE ends in a short ZF).
-    ("libarchive/test_read_format_iso_rockridge_zf_overflow.iso", "xorriso fails"),
+    (
+        "libarchive/test_read_format_iso_rockridge_zf_overflow.iso",
+        "xorriso fails",
+    ),
     // xorriso follows the self-referencing CE without end (killed after 20 s).
-    ("libarchive/test_read_format_iso_rockridge_ce_loop.iso", "xorriso loops"),
+    (
+        "libarchive/test_read_format_iso_rockridge_ce_loop.iso",
+        "xorriso loops",
+    ),
     // xorriso exits 0 but writes the 2064 stored (compressed) bytes of OVERFLOW.BIN as the
     // file; spindle reports the impossible zisofs header (block size 2^2) instead.
-    ("libarchive/test_read_format_iso_zisofs_overflow.iso", "xorriso dumps raw zisofs"),
+    (
+        "libarchive/test_read_format_iso_zisofs_overflow.iso",
+        "xorriso dumps raw zisofs",
+    ),
     // UDF only: xorriso sees no ISO 9660 tree (extracts nothing); `udf_extract_matches_7z`
     // compares it with 7z.
     ("libcdio/udf102.iso", "UDF only"),
@@ -99,7 +133,10 @@ fn sample_isos() -> Vec<String> {
 fn extract_matches_xorriso_on_every_sample_iso() {
     let isos = sample_isos();
     for (name, _) in NOT_COMPARED {
-        assert!(isos.iter().any(|i| i == name), "{name} is excluded but not among the samples");
+        assert!(
+            isos.iter().any(|i| i == name),
+            "{name} is excluded but not among the samples"
+        );
     }
     let mut compared = Vec::new();
     let mut failures = Vec::new();
@@ -111,26 +148,48 @@ fn extract_matches_xorriso_on_every_sample_iso() {
         let dir = tempfile::tempdir().unwrap();
         let (theirs, ours) = (dir.path().join("xorriso"), dir.path().join("spindle"));
         if !xorriso_extract(&iso, &theirs) {
-            failures.push(format!("{name}: xorriso cannot read it (add it to NOT_COMPARED with a reason?)"));
+            failures.push(format!(
+                "{name}: xorriso cannot read it (add it to NOT_COMPARED with a reason?)"
+            ));
             unlock(dir.path());
             continue;
         }
         // xorriso reads the ISO 9660 side (Rock Ridge, else plain names) even on a UDF bridge.
-        let fs = if name.ends_with("udf1.iso") { "rockridge" } else { "" };
-        let mut args = vec!["extract", iso.to_str().unwrap(), "-o", ours.to_str().unwrap()];
+        let fs = if name.ends_with("udf1.iso") {
+            "rockridge"
+        } else {
+            ""
+        };
+        let mut args = vec![
+            "extract",
+            iso.to_str().unwrap(),
+            "-o",
+            ours.to_str().unwrap(),
+        ];
         if !fs.is_empty() {
             args.extend(["--fs", fs]);
         }
         let o = spindle(&args);
         if !o.status.success() {
-            failures.push(format!("{name}: spindle extract failed: {}", String::from_utf8_lossy(&o.stderr)));
+            failures.push(format!(
+                "{name}: spindle extract failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ));
             unlock(dir.path());
             continue;
         }
         let (a, b) = (tree(&theirs), tree(&ours));
         if a != b {
-            let only_theirs: Vec<_> = a.iter().filter(|(k, v)| b.get(*k) != Some(v)).take(5).collect();
-            let only_ours: Vec<_> = b.iter().filter(|(k, v)| a.get(*k) != Some(v)).take(5).collect();
+            let only_theirs: Vec<_> = a
+                .iter()
+                .filter(|(k, v)| b.get(*k) != Some(v))
+                .take(5)
+                .collect();
+            let only_ours: Vec<_> = b
+                .iter()
+                .filter(|(k, v)| a.get(*k) != Some(v))
+                .take(5)
+                .collect();
             failures.push(format!(
                 "{name}: trees differ\n  xorriso: {only_theirs:?}\n  spindle: {only_ours:?}"
             ));
@@ -139,9 +198,21 @@ fn extract_matches_xorriso_on_every_sample_iso() {
         unlock(dir.path());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    eprintln!("compared {} of {} sample ISOs with xorriso", compared.len(), isos.len());
-    assert_eq!(compared.len(), isos.len() - NOT_COMPARED.len(), "compared: {compared:?}");
-    assert!(compared.iter().any(|n| n.ends_with("joliet_utf16be_overflow.iso")));
+    eprintln!(
+        "compared {} of {} sample ISOs with xorriso",
+        compared.len(),
+        isos.len()
+    );
+    assert_eq!(
+        compared.len(),
+        isos.len() - NOT_COMPARED.len(),
+        "compared: {compared:?}"
+    );
+    assert!(
+        compared
+            .iter()
+            .any(|n| n.ends_with("joliet_utf16be_overflow.iso"))
+    );
 }
 
 /// Runs spindle with a deadline: a hang fails the test instead of blocking the run.
@@ -172,7 +243,10 @@ fn extract_fails_clearly_on_malformed_samples() {
         ("libcdio/bad-dir.iso", &["root directory has no '.' record"]),
         // The image layer finds no readable volume descriptor before the filesystem does
         // (crates/fs/tests/malformed.rs checks the filesystem's own "logical block size").
-        ("libcdio/malformed.iso", &["not a disc image spindle can read"]),
+        (
+            "libcdio/malformed.iso",
+            &["not a disc image spindle can read"],
+        ),
         ("libcdio/malformed2.iso", &["directory record of 2 bytes"]),
         (
             "libarchive/test_read_format_iso_rockridge_zf_overflow.iso",
@@ -193,18 +267,29 @@ fn extract_fails_clearly_on_malformed_samples() {
         let iso = samples().join(name);
         let t = std::time::Instant::now();
         let o = spindle_within(
-            &["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()],
+            &[
+                "extract",
+                iso.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
             std::time::Duration::from_secs(10),
         );
         let took = t.elapsed();
         let err = String::from_utf8_lossy(&o.stderr);
         eprintln!("{name}: {took:?}: {err}");
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
-        assert!(err.contains("spindle: error:") && !err.contains("panicked"), "{name}: {err}");
+        assert!(
+            err.contains("spindle: error:") && !err.contains("panicked"),
+            "{name}: {err}"
+        );
         for w in *words {
             assert!(err.contains(w), "{name}: no {w:?} in {err}");
         }
-        assert!(took < std::time::Duration::from_secs(3), "{name} took {took:?}");
+        assert!(
+            took < std::time::Duration::from_secs(3),
+            "{name} took {took:?}"
+        );
         unlock(dir.path());
     }
 }
@@ -230,7 +315,11 @@ fn extract_works_through_a_cue_bin() {
     let dir = tempfile::tempdir().unwrap();
     let cue = samples().join("libcdio/isofs-m1.cue");
     let iso = dir.path().join("plain.iso");
-    assert!(spindle(&["convert", cue.to_str().unwrap(), iso.to_str().unwrap()]).status.success());
+    assert!(
+        spindle(&["convert", cue.to_str().unwrap(), iso.to_str().unwrap()])
+            .status
+            .success()
+    );
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     assert!(xorriso_extract(&iso, &a));
     let o = spindle(&["extract", cue.to_str().unwrap(), "-o", b.to_str().unwrap()]);
@@ -261,12 +350,22 @@ fn boot_lists_el_torito_entries_like_xorriso_and_writes_the_images() {
         .collect();
     assert_eq!(theirs.len(), 2, "{report}");
     let dir = tempfile::tempdir().unwrap();
-    let o = spindle(&["boot", iso.to_str().unwrap(), "-o", dir.path().to_str().unwrap()]);
+    let o = spindle(&[
+        "boot",
+        iso.to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+    ]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ours: Vec<(String, String, String)> = out
         .lines()
-        .filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
         .map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             (f[1].to_string(), f[5].to_string(), f[4].to_string())
@@ -297,10 +396,23 @@ fn udf_extract_matches_7z() {
             String::from_utf8_lossy(&listing.stdout).contains("Type = Udf"),
             "{name}: 7z did not pick UDF"
         );
-        let o = spindle(&["extract", iso.to_str().unwrap(), "-o", ours.to_str().unwrap()]);
-        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = spindle(&[
+            "extract",
+            iso.to_str().unwrap(),
+            "-o",
+            ours.to_str().unwrap(),
+        ]);
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         // 7z does not keep modes: compare kinds, names and contents.
-        let strip = |t: BTreeMap<String, (char, u32, String)>| t.into_iter().map(|(k, (c, _, h))| (k, c, h)).collect::<Vec<_>>();
+        let strip = |t: BTreeMap<String, (char, u32, String)>| {
+            t.into_iter()
+                .map(|(k, (c, _, h))| (k, c, h))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(strip(tree(&theirs)), strip(tree(&ours)), "{name}");
         unlock(dir.path());
     }

@@ -28,7 +28,14 @@ fn snapshot(root: &Path) -> Snapshot {
             let mode = m.permissions().mode() & 0o7777;
             let t = m.file_type();
             let v = if t.is_symlink() {
-                ('l', 0, std::fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes())
+                (
+                    'l',
+                    0,
+                    std::fs::read_link(&p)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                )
             } else if t.is_dir() {
                 stack.push(p);
                 ('d', mode, Vec::new())
@@ -54,7 +61,11 @@ fn xorriso_image(src: &Path, iso: &Path, extra: &[&str]) {
         .args(extra)
         .output()
         .expect("xorriso must be installed (scripts/setup installs it)");
-    assert!(o.status.success(), "xorriso: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "xorriso: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 /// Rewrites the Rock Ridge name `from` to `to` in the image (`to` no longer than `from`;
@@ -99,7 +110,11 @@ fn sentinel(t: &Path) -> std::path::PathBuf {
     std::fs::create_dir_all(outside.join("dir")).unwrap();
     std::fs::write(outside.join("dir/keep"), b"sentinel file\n").unwrap();
     std::fs::write(outside.join("secret"), b"secret, mode 0600\n").unwrap();
-    std::fs::set_permissions(outside.join("secret"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        outside.join("secret"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     std::fs::set_permissions(outside.join("dir"), std::fs::Permissions::from_mode(0o755)).unwrap();
     outside
 }
@@ -155,7 +170,12 @@ fn hostile_names_and_links_stay_inside_the_output_folder() {
     let before = snapshot(&outside);
     let beside = names(t);
     let out = t.join("out");
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let err = text(&o);
     eprintln!("{err}");
     assert_eq!(o.status.code(), Some(0), "{err}");
@@ -163,10 +183,20 @@ fn hostile_names_and_links_stay_inside_the_output_folder() {
     let mut want_beside = beside.clone();
     want_beside.push("out".into());
     want_beside.sort();
-    assert_eq!(names(t), want_beside, "something appeared beside the output folder");
+    assert_eq!(
+        names(t),
+        want_beside,
+        "something appeared beside the output folder"
+    );
     // The first of each repeated name is kept (a link, made as a link), the second skipped.
-    assert_eq!(std::fs::read_link(out.join("a_evil")).unwrap(), outside.join("dir"));
-    assert_eq!(std::fs::read_link(out.join("f_link")).unwrap(), outside.join("secret"));
+    assert_eq!(
+        std::fs::read_link(out.join("a_evil")).unwrap(),
+        outside.join("dir")
+    );
+    assert_eq!(
+        std::fs::read_link(out.join("f_link")).unwrap(),
+        outside.join("secret")
+    );
     assert!(err.contains("a_evil: the name appears again"), "{err}");
     assert!(err.contains("f_link: the name appears again"), "{err}");
     assert!(err.contains("skipped 2"), "{err}");
@@ -175,14 +205,30 @@ fn hostile_names_and_links_stay_inside_the_output_folder() {
         let m = std::fs::symlink_metadata(out.join(&n)).unwrap();
         match n.as_str() {
             "a_evil" | "f_link" => assert!(m.file_type().is_symlink()),
-            _ => assert!(m.is_file() && m.permissions().mode() & 0o7000 == 0, "{n}: {m:?}"),
+            _ => assert!(
+                m.is_file() && m.permissions().mode() & 0o7000 == 0,
+                "{n}: {m:?}"
+            ),
         }
     }
-    assert_eq!(std::fs::read(out.join("plain")).unwrap(), b"an ordinary file\n");
+    assert_eq!(
+        std::fs::read(out.join("plain")).unwrap(),
+        b"an ordinary file\n"
+    );
     // Extracting again over the same folder, with --overwrite: still nothing outside.
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap(), "--overwrite"]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert_eq!(snapshot(&outside), before, "the sentinel tree changed (--overwrite)");
+    assert_eq!(
+        snapshot(&outside),
+        before,
+        "the sentinel tree changed (--overwrite)"
+    );
     assert_eq!(names(t), want_beside);
 }
 
@@ -209,17 +255,45 @@ fn existing_files_are_refused_and_with_overwrite_replaced_not_followed() {
     let before = snapshot(&outside);
     let secret_ino = std::fs::metadata(outside.join("secret")).unwrap().ino();
 
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let err = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("already exists (--overwrite replaces it)"), "{err}");
+    assert!(
+        err.contains("already exists (--overwrite replaces it)"),
+        "{err}"
+    );
     assert_eq!(snapshot(&outside), before);
-    assert!(std::fs::symlink_metadata(out.join("f")).unwrap().file_type().is_symlink());
-    assert!(std::fs::symlink_metadata(out.join("d")).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(out.join("f"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::symlink_metadata(out.join("d"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert_eq!(std::fs::metadata(out.join("h")).unwrap().ino(), secret_ino);
-    assert!(!names(&out).iter().any(|n| n.starts_with(".spindle-")), "{:?}", names(&out));
+    assert!(
+        !names(&out).iter().any(|n| n.starts_with(".spindle-")),
+        "{:?}",
+        names(&out)
+    );
 
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap(), "--overwrite"]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
     let err = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert_eq!(snapshot(&outside), before, "the sentinel tree changed");
@@ -234,17 +308,36 @@ fn existing_files_are_refused_and_with_overwrite_replaced_not_followed() {
     );
     assert_eq!(std::fs::read(out.join("h")).unwrap(), b"image h\n");
     assert!(std::fs::symlink_metadata(out.join("d")).unwrap().is_dir());
-    assert_eq!(std::fs::read(out.join("d/inner")).unwrap(), b"image inner\n");
-    assert!(err.contains("setuid/setgid/sticky bits dropped from 1"), "{err}");
+    assert_eq!(
+        std::fs::read(out.join("d/inner")).unwrap(),
+        b"image inner\n"
+    );
+    assert!(
+        err.contains("setuid/setgid/sticky bits dropped from 1"),
+        "{err}"
+    );
 
     // A directory in the way of a file is never replaced.
     std::fs::remove_file(out.join("plain")).unwrap();
     std::fs::create_dir(out.join("plain")).unwrap();
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap(), "--overwrite"]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--overwrite",
+    ]);
     let err = text(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("plain is a directory in the output folder"), "{err}");
-    assert!(!names(&out).iter().any(|n| n.starts_with(".spindle-")), "{:?}", names(&out));
+    assert!(
+        err.contains("plain is a directory in the output folder"),
+        "{err}"
+    );
+    assert!(
+        !names(&out).iter().any(|n| n.starts_with(".spindle-")),
+        "{:?}",
+        names(&out)
+    );
 }
 
 /// `ls -l` lines (GNU's or spindle's) as name → mode string (names without spaces).
@@ -287,9 +380,16 @@ fn special_bits_are_dropped_unless_kept_and_listed_as_gnu_ls_lists_them() {
         std::fs::set_permissions(src.join(n), std::fs::Permissions::from_mode(*mode)).unwrap();
     }
     std::os::unix::fs::symlink("plain", src.join("link")).unwrap();
-    let mk = Command::new("mknod").arg(src.join("cdev")).args(["c", "1", "3"]).status().unwrap();
+    let mk = Command::new("mknod")
+        .arg(src.join("cdev"))
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap();
     assert!(mk.success(), "mknod (the tests run as root)");
-    let mk = Command::new("mkfifo").arg(src.join("fifo")).status().unwrap();
+    let mk = Command::new("mkfifo")
+        .arg(src.join("fifo"))
+        .status()
+        .unwrap();
     assert!(mk.success());
     let iso = t.join("modes.iso");
     xorriso_image(&src, &iso, &[]);
@@ -304,16 +404,34 @@ fn special_bits_are_dropped_unless_kept_and_listed_as_gnu_ls_lists_them() {
 
     // Default: bits dropped, devices and FIFOs not made (and counted).
     let out = t.join("plain_out");
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let err = text(&o);
     assert!(o.status.success(), "{err}");
     for (n, mode, _) in modes {
-        let got = std::fs::symlink_metadata(out.join(n)).unwrap().permissions().mode() & 0o7777;
+        let got = std::fs::symlink_metadata(out.join(n))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
         assert_eq!(got, mode & 0o777, "{n}");
     }
-    assert!(err.contains("setuid/setgid/sticky bits dropped from 8"), "{err}");
-    assert!(err.contains("2 device nodes, FIFOs or sockets not created"), "{err}");
-    assert!(err.contains("cdev: a character device") && err.contains("fifo: a FIFO"), "{err}");
+    assert!(
+        err.contains("setuid/setgid/sticky bits dropped from 8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 device nodes, FIFOs or sockets not created"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cdev: a character device") && err.contains("fifo: a FIFO"),
+        "{err}"
+    );
     assert!(!out.join("cdev").exists() && !out.join("fifo").exists());
 
     // --keep-special-bits: the modes as they were, and GNU ls on the extracted tree agrees.
@@ -327,7 +445,11 @@ fn special_bits_are_dropped_unless_kept_and_listed_as_gnu_ls_lists_them() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     for (n, mode, _) in modes {
-        let got = std::fs::symlink_metadata(kept.join(n)).unwrap().permissions().mode() & 0o7777;
+        let got = std::fs::symlink_metadata(kept.join(n))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777;
         assert_eq!(got, *mode, "{n}");
     }
     let gnu_kept = Command::new("ls").arg("-l").arg(&kept).output().unwrap();
@@ -354,7 +476,12 @@ fn sigint_removes_the_unfinished_file_and_exits_130() {
     assert!(std::fs::metadata(&iso).unwrap().len() < 8 << 20);
     let out = t.join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()])
+        .args([
+            "extract",
+            iso.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -362,13 +489,17 @@ fn sigint_removes_the_unfinished_file_and_exits_130() {
     let start = std::time::Instant::now();
     let under_way = loop {
         let tmp = std::fs::read_dir(&out).ok().and_then(|d| {
-            d.filter_map(Result::ok)
-                .find(|e| e.file_name().to_string_lossy().starts_with(".spindle-") && e.metadata().is_ok_and(|m| m.len() > 0))
+            d.filter_map(Result::ok).find(|e| {
+                e.file_name().to_string_lossy().starts_with(".spindle-")
+                    && e.metadata().is_ok_and(|m| m.len() > 0)
+            })
         });
         if tmp.is_some() {
             break true;
         }
-        if child.try_wait().unwrap().is_some() || start.elapsed() > std::time::Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some()
+            || start.elapsed() > std::time::Duration::from_secs(120)
+        {
             break false;
         }
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -381,10 +512,16 @@ fn sigint_removes_the_unfinished_file_and_exits_130() {
     eprintln!("{err}");
     assert_eq!(o.status.code(), Some(130), "{err}");
     assert!(
-        err.contains(&format!("removed the unfinished {}", out.join("zbig").display())),
+        err.contains(&format!(
+            "removed the unfinished {}",
+            out.join("zbig").display()
+        )),
         "{err}"
     );
-    assert!(err.contains("completed before stopping: 1 files (11 bytes)"), "{err}");
+    assert!(
+        err.contains("completed before stopping: 1 files (11 bytes)"),
+        "{err}"
+    );
     assert_eq!(names(&out), ["small"], "only the finished file remains");
 }
 
@@ -403,8 +540,15 @@ fn a_read_error_part_way_removes_the_unfinished_file() {
     xorriso_image(&src, &iso, &["-set_filter_r", "--zisofs", "/", "--"]);
     let mut img = std::fs::read(&iso).unwrap();
     let magic = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
-    let start = img.windows(8).position(|w| w == magic).expect("a zisofs file");
-    assert_eq!((img[start + 12], img[start + 13]), (4, 15), "header of 4 words, 32 KiB blocks");
+    let start = img
+        .windows(8)
+        .position(|w| w == magic)
+        .expect("a zisofs file");
+    assert_eq!(
+        (img[start + 12], img[start + 13]),
+        (4, 15),
+        "header of 4 words, 32 KiB blocks"
+    );
     let ptr = |i: usize| {
         let at = start + 16 + 4 * i;
         u32::from_le_bytes(img[at..at + 4].try_into().unwrap()) as usize
@@ -414,13 +558,24 @@ fn a_read_error_part_way_removes_the_unfinished_file() {
     img[start + a + 2..start + b].fill(0xFF);
     std::fs::write(&iso, img).unwrap();
     let out = t.join("out");
-    let o = spindle(&["extract", iso.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = spindle(&[
+        "extract",
+        iso.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let err = text(&o);
     eprintln!("{err}");
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("b_damaged: reading it from the image: corrupt zisofs"), "{err}");
     assert!(
-        err.contains(&format!("removed the unfinished {}", out.join("b_damaged").display())),
+        err.contains("b_damaged: reading it from the image: corrupt zisofs"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "removed the unfinished {}",
+            out.join("b_damaged").display()
+        )),
         "{err}"
     );
     assert_eq!(names(&out), ["a_first"], "only the complete file remains");

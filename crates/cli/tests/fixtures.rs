@@ -10,14 +10,22 @@ fn fixtures() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_spindle")).args(args).output().unwrap();
-    assert!(o.status.success(), "spindle {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "spindle {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
 /// `info --json` without the fields that depend on where the checkout is.
 fn info(image: &Path) -> String {
-    let mut v: serde_json::Value = serde_json::from_str(&run(&["info", "--json", image.to_str().unwrap()])).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&run(&["info", "--json", image.to_str().unwrap()])).unwrap();
     let obj = v.as_object_mut().unwrap();
     obj.remove("path");
     obj.remove("files");
@@ -28,7 +36,9 @@ fn info(image: &Path) -> String {
 fn verify(image: &Path) -> String {
     let out = run(&["verify", image.to_str().unwrap()]);
     assert!(out.starts_with("Image: "), "{out}");
-    out.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default()
+    out.split_once('\n')
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_default()
 }
 
 fn check(got: &str, expected_file: &Path) {
@@ -36,7 +46,8 @@ fn check(got: &str, expected_file: &Path) {
         std::fs::write(expected_file, got).unwrap();
         return;
     }
-    let want = std::fs::read_to_string(expected_file).unwrap_or_else(|e| panic!("{}: {e}", expected_file.display()));
+    let want = std::fs::read_to_string(expected_file)
+        .unwrap_or_else(|e| panic!("{}: {e}", expected_file.display()));
     assert_eq!(
         got,
         want,

@@ -12,14 +12,21 @@ use std::process::{Command, Output};
 use std::time::{Duration, UNIX_EPOCH};
 
 fn spindle(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_spindle")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn run(cmd: &mut Command) {
     let o = cmd
         .output()
         .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup installs the tools)"));
-    assert!(o.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn s(p: &Path) -> &str {
@@ -28,7 +35,10 @@ fn s(p: &Path) -> &str {
 
 /// Makes extracted trees removable (read-only directories are extracted as such).
 fn unlock(root: &Path) {
-    let _ = Command::new("chmod").args(["-R", "u+rwx"]).arg(root).status();
+    let _ = Command::new("chmod")
+        .args(["-R", "u+rwx"])
+        .arg(root)
+        .status();
 }
 
 /// What a path is, as extraction must reproduce it: kind, permission bits, modification time
@@ -51,13 +61,22 @@ fn walk(root: &Path) -> BTreeMap<String, Entry> {
             let mode = m.permissions().mode() & 0o7777;
             let entry = if m.file_type().is_symlink() {
                 Entry::Link {
-                    target: std::fs::read_link(&p).unwrap().to_string_lossy().into_owned(),
+                    target: std::fs::read_link(&p)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
                 }
             } else if m.is_dir() {
                 stack.push(p.clone());
-                Entry::Dir { mode, mtime: m.mtime() }
+                Entry::Dir {
+                    mode,
+                    mtime: m.mtime(),
+                }
             } else {
-                let md5 = Md5::digest(std::fs::read(&p).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+                let md5 = Md5::digest(std::fs::read(&p).unwrap())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
                 Entry::File {
                     mode,
                     mtime: m.mtime(),
@@ -111,7 +130,10 @@ fn make_tree(src: &Path) {
     std::fs::hard_link(src.join("h1"), src.join("sub/h2")).unwrap();
     std::fs::hard_link(src.join("h1"), src.join("sub/deeper/h3")).unwrap();
     std::fs::hard_link(src.join("p1"), src.join("sub/p2")).unwrap();
-    let long: String = (0..30).map(|i| format!("segment{i:02}/")).collect::<String>() + "end";
+    let long: String = (0..30)
+        .map(|i| format!("segment{i:02}/"))
+        .collect::<String>()
+        + "end";
     assert!(long.len() >= 300);
     for (link, target) in [
         ("rel", "h1"),
@@ -134,14 +156,22 @@ fn make_tree(src: &Path) {
         set_mtime(&src.join(d), t);
     }
     std::fs::set_permissions(src.join("private"), std::fs::Permissions::from_mode(0o700)).unwrap();
-    std::fs::set_permissions(src.join("sub/deeper"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    std::fs::set_permissions(
+        src.join("sub/deeper"),
+        std::fs::Permissions::from_mode(0o750),
+    )
+    .unwrap();
     std::fs::set_permissions(src.join("locked"), std::fs::Permissions::from_mode(0o555)).unwrap();
 }
 
 #[test]
 fn extract_keeps_hard_links_times_symlinks_and_modes() {
     let tmp = tempfile::tempdir().unwrap();
-    let (src, iso, out) = (tmp.path().join("src"), tmp.path().join("t.iso"), tmp.path().join("out"));
+    let (src, iso, out) = (
+        tmp.path().join("src"),
+        tmp.path().join("t.iso"),
+        tmp.path().join("out"),
+    );
     make_tree(&src);
     run(Command::new("xorriso")
         .args(["-hardlinks", "on", "-outdev"])
@@ -163,7 +193,9 @@ fn extract_keeps_hard_links_times_symlinks_and_modes() {
         got.len(),
         want.len(),
         "extra paths: {:?}",
-        got.keys().filter(|k| !want.contains_key(*k)).collect::<Vec<_>>()
+        got.keys()
+            .filter(|k| !want.contains_key(*k))
+            .collect::<Vec<_>>()
     );
     assert!(matches!(&got["longlink"], Entry::Link { target } if target.len() >= 300));
     assert_eq!(
@@ -205,7 +237,11 @@ fn bridge_disc_defaults_to_udf_and_fs_picks_the_iso_tree() {
     let long = "A long file name that is longer than sixty-four characters for Joliet.txt";
     std::fs::write(src.join(long), b"long\n").unwrap();
     std::fs::write(src.join("Sub Dir/mixed Case.txt"), b"mixed\n").unwrap();
-    std::fs::set_permissions(src.join("Sub Dir/mixed Case.txt"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(
+        src.join("Sub Dir/mixed Case.txt"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
     std::fs::set_permissions(src.join("Sub Dir"), std::fs::Permissions::from_mode(0o700)).unwrap();
     let iso = tmp.path().join("bridge.iso");
     run(Command::new("genisoimage")
@@ -220,7 +256,11 @@ fn bridge_disc_defaults_to_udf_and_fs_picks_the_iso_tree() {
             args.extend(["--fs", f]);
         }
         let o = spindle(&args);
-        assert!(o.status.success(), "{fs:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{fs:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         // (kind, mode, md5) per path; times differ by view only in precision.
         walk(&to)
             .into_iter()
@@ -245,11 +285,20 @@ fn bridge_disc_defaults_to_udf_and_fs_picks_the_iso_tree() {
     // Default = UDF: Joliet-length names, genisoimage's fixed UDF modes.
     assert_eq!(default, udf);
     let short = &long[..64];
-    assert_eq!(names(&default), [short, "Sub Dir", "Sub Dir/mixed Case.txt"]);
-    assert_eq!(default["Sub Dir/mixed Case.txt"].split(' ').nth(1), Some("444"));
+    assert_eq!(
+        names(&default),
+        [short, "Sub Dir", "Sub Dir/mixed Case.txt"]
+    );
+    assert_eq!(
+        default["Sub Dir/mixed Case.txt"].split(' ').nth(1),
+        Some("444")
+    );
     // 7z reads the same UDF tree (names and contents).
     let seven = tmp.path().join("7z");
-    run(Command::new("7z").args(["x", "-y"]).arg(format!("-o{}", seven.display())).arg(&iso));
+    run(Command::new("7z")
+        .args(["x", "-y"])
+        .arg(format!("-o{}", seven.display()))
+        .arg(&iso));
     let listing = Command::new("7z").arg("l").arg(&iso).output().unwrap();
     assert!(String::from_utf8_lossy(&listing.stdout).contains("Type = Udf"));
     let contents = |t: &BTreeMap<String, String>| {
@@ -267,8 +316,14 @@ fn bridge_disc_defaults_to_udf_and_fs_picks_the_iso_tree() {
     assert_eq!(contents(&extract_tree(&seven)), contents(&default));
 
     // --fs iso9660: 8.3 upper-case names, mode 0555 for everything (no Rock Ridge).
-    assert_eq!(names(&iso9660), ["A_LONG_F.TXT", "SUB_DIR", "SUB_DIR/MIXED_CA.TXT"]);
-    assert!(iso9660.values().all(|v| v.split(' ').nth(1) == Some("555")), "{iso9660:?}");
+    assert_eq!(
+        names(&iso9660),
+        ["A_LONG_F.TXT", "SUB_DIR", "SUB_DIR/MIXED_CA.TXT"]
+    );
+    assert!(
+        iso9660.values().all(|v| v.split(' ').nth(1) == Some("555")),
+        "{iso9660:?}"
+    );
     // --fs joliet: the same 64-character names as UDF, but the ISO tree's 0555 modes.
     assert_eq!(names(&joliet), names(&default));
     assert_ne!(joliet, default);

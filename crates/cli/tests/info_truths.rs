@@ -15,12 +15,19 @@ fn s(p: &Path) -> &str {
 }
 
 fn spindle(args: &[&str]) -> Output {
-    Command::new(daemon_common::BIN).args(args).output().expect("run spindle")
+    Command::new(daemon_common::BIN)
+        .args(args)
+        .output()
+        .expect("run spindle")
 }
 
 fn ok(args: &[&str]) -> String {
     let o = spindle(args);
-    assert!(o.status.success(), "spindle {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "spindle {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -32,13 +39,24 @@ fn tool(cmd: &str, args: &[&str], stdin: Option<&str>) -> String {
     if stdin.is_some() {
         c.stdin(std::process::Stdio::piped());
     }
-    let mut child = c.spawn().unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup installs it)"));
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup installs it)"));
     if let Some(text) = stdin {
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -80,7 +98,11 @@ fn info_says_when_there_is_no_known_filesystem() {
         assert!(v["content"].as_str().unwrap().contains(looks), "{v}");
     }
     // A real ISO, a UDF-only volume and an audio CD have no such line.
-    for good in ["libcdio/copying.iso", "libcdio/cdda.cue", "libcdio/udf102.iso"] {
+    for good in [
+        "libcdio/copying.iso",
+        "libcdio/cdda.cue",
+        "libcdio/udf102.iso",
+    ] {
         let v: Value = serde_json::from_str(&ok(&["info", "--json", s(&sample(good))])).unwrap();
         assert_eq!(v["content"], Value::Null, "{good}");
     }
@@ -95,7 +117,10 @@ fn info_of_a_compressed_image_names_the_file_and_the_container() {
     let xz = dir.path().join("game.iso.xz");
     assert!(!iso.exists());
     let text = ok(&["info", s(&xz)]);
-    assert!(text.contains(&format!("Image:    {}\n", xz.display())), "{text}");
+    assert!(
+        text.contains(&format!("Image:    {}\n", xz.display())),
+        "{text}"
+    );
     assert!(text.contains("Container: xz"), "{text}");
     let v: Value = serde_json::from_str(&ok(&["info", "--json", s(&xz)])).unwrap();
     assert_eq!(v["path"], s(&xz));
@@ -103,7 +128,10 @@ fn info_of_a_compressed_image_names_the_file_and_the_container() {
     // A plain file of the inner name beside it changes nothing.
     std::fs::copy(sample("libcdio/joliet.iso"), &iso).unwrap();
     let v: Value = serde_json::from_str(&ok(&["info", "--json", s(&xz)])).unwrap();
-    assert_eq!((v["path"].as_str(), v["container"].as_str()), (Some(s(&xz)), Some("xz")));
+    assert_eq!(
+        (v["path"].as_str(), v["container"].as_str()),
+        (Some(s(&xz)), Some("xz"))
+    );
     let v: Value = serde_json::from_str(&ok(&["info", "--json", s(&iso)])).unwrap();
     assert_eq!(v["container"], Value::Null);
 }
@@ -113,7 +141,11 @@ fn udf_only_images_have_their_label_and_no_boot_record() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("udf.img");
     sized(&img, 8 << 20);
-    tool("mkudffs", &["--blocksize=2048", "--label=SpindleUDF", s(&img)], None);
+    tool(
+        "mkudffs",
+        &["--blocksize=2048", "--label=SpindleUDF", s(&img)],
+        None,
+    );
     let label = tool("udfinfo", &[s(&img)], None)
         .lines()
         .find_map(|l| l.strip_prefix("label=").map(String::from))
@@ -123,7 +155,12 @@ fn udf_only_images_have_their_label_and_no_boot_record() {
     assert!(ok(&["info", s(&img)]).contains(&format!("Label:    {label}\n")));
     // boot: no El Torito record, exit 0, like an ISO without one.
     let o = spindle(&["boot", s(&img)]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("no El Torito boot record"));
     let o = spindle(&["boot", s(&sample("libcdio/copying.iso"))]);
     assert_eq!(o.status.code(), Some(0));
@@ -155,7 +192,9 @@ fn boot_writes_the_whole_boot_file_as_xorriso_extracts_it() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     std::fs::create_dir_all(tree.join("isolinux")).unwrap();
-    let loader: Vec<u8> = (0..38_912u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let loader: Vec<u8> = (0..38_912u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(tree.join("isolinux/isolinux.bin"), &loader).unwrap();
     let iso = dir.path().join("boot.iso");
     tool(
@@ -180,7 +219,10 @@ fn boot_writes_the_whole_boot_file_as_xorriso_extracts_it() {
     );
     let out = dir.path().join("out");
     let text = ok(&["boot", s(&iso), "-o", s(&out)]);
-    assert!(text.contains("38912 bytes: the whole file /isolinux/isolinux.bin"), "{text}");
+    assert!(
+        text.contains("38912 bytes: the whole file /isolinux/isolinux.bin"),
+        "{text}"
+    );
     // xorriso's copy of the file (with the boot info table it patched in).
     let theirs = dir.path().join("theirs.bin");
     let o = Command::new("xorriso")
@@ -198,7 +240,10 @@ fn boot_writes_the_whole_boot_file_as_xorriso_extracts_it() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ours = std::fs::read(out.join("boot-01-bios.img")).unwrap();
     assert_eq!(ours.len(), 38_912);
-    assert!(ours == std::fs::read(&theirs).unwrap(), "differs from xorriso's extract");
+    assert!(
+        ours == std::fs::read(&theirs).unwrap(),
+        "differs from xorriso's extract"
+    );
     assert!(!out.join("boot-01-bios.img.part").exists());
 }
 
@@ -212,12 +257,18 @@ fn mount_of_an_image_with_no_filesystem_says_so_and_mounts_only_raw_views() {
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "{err}\n{}", env.log());
     assert!(
-        err.contains("no known filesystem") && err.contains(looks) && err.contains("only the raw views are mounted"),
+        err.contains("no known filesystem")
+            && err.contains(looks)
+            && err.contains("only the raw views are mounted"),
         "{err}"
     );
     let d = env.drives();
     assert_eq!(d["drives"][0]["image"], s(fat));
-    assert_eq!(d["drives"][0]["mountpoints"].as_array().map_or(0, Vec::len), 0, "{d}");
+    assert_eq!(
+        d["drives"][0]["mountpoints"].as_array().map_or(0, Vec::len),
+        0,
+        "{d}"
+    );
     assert!(env.tree_mounts().is_empty());
     env.ok(&["eject", "--all"]);
 }

@@ -51,7 +51,11 @@ fn sh(dir: &Path, script: &str) {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -64,7 +68,10 @@ fn fifos_devices_and_directories_are_refused_by_name() {
     let cases: Vec<(std::path::PathBuf, String)> = vec![
         (
             d.join("fifo.iso"),
-            format!("{} is a FIFO (named pipe), not a disc image", d.join("fifo.iso").display()),
+            format!(
+                "{} is a FIFO (named pipe), not a disc image",
+                d.join("fifo.iso").display()
+            ),
         ),
         (
             cue_naming(d, "fifo.cue", "track.bin"),
@@ -74,20 +81,42 @@ fn fifos_devices_and_directories_are_refused_by_name() {
             cue_naming(d, "zero.cue", "/dev/zero"),
             "/dev/zero is a character device, not a disc image".into(),
         ),
-        (cue_naming(d, "root.cue", "/"), "/ is a directory, not a disc image".into()),
-        (cue_naming(d, "here.cue", "."), "is a directory, not a disc image".into()),
+        (
+            cue_naming(d, "root.cue", "/"),
+            "/ is a directory, not a disc image".into(),
+        ),
+        (
+            cue_naming(d, "here.cue", "."),
+            "is a directory, not a disc image".into(),
+        ),
         (
             Path::new("/dev/zero").into(),
             "/dev/zero is a character device, not a disc image".into(),
         ),
-        (Path::new("/").into(), "/ is a directory, not a disc image".into()),
-        (d.to_path_buf(), format!("{} is a directory, not a disc image", d.display())),
+        (
+            Path::new("/").into(),
+            "/ is a directory, not a disc image".into(),
+        ),
+        (
+            d.to_path_buf(),
+            format!("{} is a directory, not a disc image", d.display()),
+        ),
     ];
     for (path, want) in cases {
         let o = info(&path, &[]);
         assert!(!o.status.success(), "{}: accepted", path.display());
-        assert!(stderr(&o).contains(&want), "{}: {}", path.display(), stderr(&o));
-        assert!(!stderr(&o).contains("not found"), "{}: {}", path.display(), stderr(&o));
+        assert!(
+            stderr(&o).contains(&want),
+            "{}: {}",
+            path.display(),
+            stderr(&o)
+        );
+        assert!(
+            !stderr(&o).contains("not found"),
+            "{}: {}",
+            path.display(),
+            stderr(&o)
+        );
     }
 }
 
@@ -100,10 +129,16 @@ fn burn_refuses_a_fifo_source() {
         let fifo = dir.path().join(name);
         mkfifo(&fifo);
         let mut c = Command::new(daemon_common::BIN);
-        c.arg("burn").arg(&fifo).arg(dir.path().join("no-such-device")).arg("--yes");
+        c.arg("burn")
+            .arg(&fifo)
+            .arg(dir.path().join("no-such-device"))
+            .arg("--yes");
         let o = run_timeout(c, LIMIT);
         assert!(!o.status.success(), "{name}: accepted");
-        let want = format!("{} is a FIFO (named pipe), not a disc image", fifo.display());
+        let want = format!(
+            "{} is a FIFO (named pipe), not a disc image",
+            fifo.display()
+        );
         assert!(stderr(&o).contains(&want), "{name}: {}", stderr(&o));
     }
 }
@@ -122,11 +157,20 @@ fn decompression_bombs_are_refused_within_the_budget() {
     );
     let budget = Path::new("64M");
     for (name, want) in [
-        ("declared.iso.zst", "a decompressed copy of 256 MiB (its frame header says so)"),
+        (
+            "declared.iso.zst",
+            "a decompressed copy of 256 MiB (its frame header says so)",
+        ),
         ("unsized.iso.zst", "decoding stopped there"),
-        ("block.iso.xz", "a decompressed copy of 128 MiB (its index says so)"),
+        (
+            "block.iso.xz",
+            "a decompressed copy of 128 MiB (its index says so)",
+        ),
     ] {
-        let o = info(&d.join(name), &[("SPINDLE_DECODE_BUDGET", budget), ("TMPDIR", &tmp)]);
+        let o = info(
+            &d.join(name),
+            &[("SPINDLE_DECODE_BUDGET", budget), ("TMPDIR", &tmp)],
+        );
         let e = stderr(&o);
         assert!(!o.status.success(), "{name}: accepted");
         assert!(
@@ -135,13 +179,17 @@ fn decompression_bombs_are_refused_within_the_budget() {
         );
         // 64 MiB, unless the disk is so full that its free space (less 1 GiB) is less.
         assert!(
-            e.contains("budget of 64 MiB") && e.contains("SPINDLE_DECODE_BUDGET=") || e.contains("free space"),
+            e.contains("budget of 64 MiB") && e.contains("SPINDLE_DECODE_BUDGET=")
+                || e.contains("free space"),
             "{name}: {e}"
         );
         assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "{name}");
     }
     // A budget that is not a size is an error, not the default.
-    let o = info(&d.join("declared.iso.zst"), &[("SPINDLE_DECODE_BUDGET", Path::new("lots"))]);
+    let o = info(
+        &d.join("declared.iso.zst"),
+        &[("SPINDLE_DECODE_BUDGET", Path::new("lots"))],
+    );
     assert!(
         stderr(&o).contains("SPINDLE_DECODE_BUDGET=\"lots\" is not a size"),
         "{}",
@@ -152,16 +200,25 @@ fn decompression_bombs_are_refused_within_the_budget() {
         &d.join("declared.iso.zst"),
         &[("SPINDLE_DECODE_BUDGET", Path::new("1G")), ("TMPDIR", &tmp)],
     );
-    assert!(o.status.success() || stderr(&o).contains("free space"), "{}", stderr(&o));
+    assert!(
+        o.status.success() || stderr(&o).contains("free space"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 fn as_nobody(env: &Env, args: &[&str]) -> Output {
     let mut c = Command::new("setpriv");
-    c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", daemon_common::BIN])
-        .args(args)
-        .env("XDG_RUNTIME_DIR", env.runtime())
-        .env("SPINDLE_SOCKET", env.socket())
-        .env_remove("XDG_STATE_HOME");
+    c.args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        daemon_common::BIN,
+    ])
+    .args(args)
+    .env("XDG_RUNTIME_DIR", env.runtime())
+    .env("SPINDLE_SOCKET", env.socket())
+    .env_remove("XDG_STATE_HOME");
     run_timeout(c, LIMIT)
 }
 
@@ -192,7 +249,11 @@ fn a_root_daemon_refuses_fifos_and_bombs_and_keeps_answering() {
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o1777)).unwrap();
     }
     mkfifo(&files.join("fifo.iso"));
-    std::fs::set_permissions(files.join("fifo.iso"), std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(
+        files.join("fifo.iso"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
     sh(
         &files,
         "head -c 256M /dev/zero | zstd -q -1 --single-thread --no-content-size > bomb.iso.zst && chmod 644 bomb.iso.zst",
@@ -218,10 +279,14 @@ fn a_root_daemon_refuses_fifos_and_bombs_and_keeps_answering() {
             stderr(&o)
         );
     }
-    let o = as_nobody(&env, &["mount", files.join("bomb.iso.zst").to_str().unwrap()]);
+    let o = as_nobody(
+        &env,
+        &["mount", files.join("bomb.iso.zst").to_str().unwrap()],
+    );
     assert!(!o.status.success());
     assert!(
-        stderr(&o).contains("bomb.iso.zst") && stderr(&o).contains("over the decompression budget of"),
+        stderr(&o).contains("bomb.iso.zst")
+            && stderr(&o).contains("over the decompression budget of"),
         "{}",
         stderr(&o)
     );
@@ -256,8 +321,16 @@ fn a_block_device_reads_as_the_image_it_holds() {
     let dir = tempfile::tempdir().unwrap();
     let iso = dir.path().join("disc.iso");
     std::fs::copy(daemon_common::sample("libcdio/joliet.iso"), &iso).unwrap();
-    let o = Command::new("losetup").args(["-f", "--show", "-r"]).arg(&iso).output().unwrap();
-    assert!(o.status.success(), "losetup: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new("losetup")
+        .args(["-f", "--show", "-r"])
+        .arg(&iso)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "losetup: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let dev = LoopDev(String::from_utf8(o.stdout).unwrap().trim().to_string());
     let from_file = info(&iso, &[]);
     let from_dev = info(Path::new(&dev.0), &[]);
@@ -272,5 +345,9 @@ fn a_block_device_reads_as_the_image_it_holds() {
             .join("\n")
     };
     assert_eq!(tail(&from_dev), tail(&from_file));
-    assert!(tail(&from_dev).contains("Label:    K3b data project"), "{}", tail(&from_dev));
+    assert!(
+        tail(&from_dev).contains("Label:    K3b data project"),
+        "{}",
+        tail(&from_dev)
+    );
 }

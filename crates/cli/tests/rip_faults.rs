@@ -45,16 +45,33 @@ fn unreadable_sectors_are_listed_then_filled_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("x.cue");
     let o = out.to_str().unwrap();
-    let r = spindle(&["rip", "--emulate", s, "--emulate-bad-sectors", "10,11,500,600-603", "-o", o]);
+    let r = spindle(&[
+        "rip",
+        "--emulate",
+        s,
+        "--emulate-bad-sectors",
+        "10,11,500,600-603",
+        "-o",
+        o,
+    ]);
     assert_eq!(r.status.code(), Some(2), "{}", text(&r.stderr));
     let stdout = text(&r.stdout);
-    assert!(stdout.contains("unreadable sectors (7): 10-11, 500, 600-603"), "{stdout}");
+    assert!(
+        stdout.contains("unreadable sectors (7): 10-11, 500, 600-603"),
+        "{stdout}"
+    );
     let log = std::fs::read_to_string(beside(&out, ".dat")).unwrap();
     assert!(log.contains("7 unreadable sector(s)"), "{log}");
     // The map lists exactly them (work-file index = LBA: session 1 is read from LBA 0).
     let map = beside(&out, ".rip.map");
-    assert_eq!(ddrescue_bad(&map, 2448), "10\n11\n500\n600\n601\n602\n603\n");
-    assert!(beside(&out, ".rip").exists(), "the work file stays for --resume");
+    assert_eq!(
+        ddrescue_bad(&map, 2448),
+        "10\n11\n500\n600\n601\n602\n603\n"
+    );
+    assert!(
+        beside(&out, ".rip").exists(),
+        "the work file stays for --resume"
+    );
 
     // Without --resume an existing map is refused.
     let r = spindle(&["rip", "--emulate", s, "-o", o]);
@@ -76,7 +93,10 @@ fn unreadable_sectors_are_listed_then_filled_on_resume() {
             // The logs differ only in the output path they name.
             assert_eq!(text(&a), text(&b).replace("clean/", ""), "{name}");
         } else {
-            assert!(!a.is_empty() && a == b, "{name} differs from an uninterrupted rip");
+            assert!(
+                !a.is_empty() && a == b,
+                "{name} differs from an uninterrupted rip"
+            );
         }
     }
     // And the data equals the source: the raw sectors from LBA 0 (the BIN holds the pregap
@@ -85,8 +105,13 @@ fn unreadable_sectors_are_listed_then_filled_on_resume() {
     let b = spindle_image::open(&src).unwrap();
     let raw = |d: &spindle_disc::Disc| {
         let mut v = vec![0u8; 754 * 2352];
-        d.read_sectors(spindle_disc::Lba(0), 754, spindle_disc::SectorFormat::RAW, &mut v)
-            .unwrap();
+        d.read_sectors(
+            spindle_disc::Lba(0),
+            754,
+            spindle_disc::SectorFormat::RAW,
+            &mut v,
+        )
+        .unwrap();
         v
     };
     assert!(raw(&a) == raw(&b), "the resumed rip equals the source");
@@ -109,13 +134,23 @@ fn sigint_leaves_a_resumable_rip() {
     let work = beside(&out, ".rip");
     let start = Instant::now();
     while !work.exists() {
-        assert!(start.elapsed() < Duration::from_secs(20), "no work file appeared");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no work file appeared"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: a signal to the child this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let r = child.wait_with_output().unwrap();
-    assert_eq!(r.status.code(), Some(130), "stdout {} stderr {}", text(&r.stdout), text(&r.stderr));
+    assert_eq!(
+        r.status.code(),
+        Some(130),
+        "stdout {} stderr {}",
+        text(&r.stdout),
+        text(&r.stderr)
+    );
     assert!(text(&r.stderr).contains("--resume"), "{}", text(&r.stderr));
     assert!(!out.exists(), "an interrupted rip writes no image");
     // The map is saved and says the rip is partial: finished sectors and non-tried ones.
@@ -128,8 +163,15 @@ fn sigint_leaves_a_resumable_rip() {
         .filter_map(|l| l.split_whitespace().nth(2).and_then(|s| s.chars().next()))
         .collect();
     assert!(statuses.contains(&'+') && statuses.contains(&'?'), "{m}");
-    let done = Command::new("ddrescuelog").arg("-D").arg(&map).status().unwrap();
-    assert!(!done.success(), "ddrescuelog -D says the interrupted map is done");
+    let done = Command::new("ddrescuelog")
+        .arg("-D")
+        .arg(&map)
+        .status()
+        .unwrap();
+    assert!(
+        !done.success(),
+        "ddrescuelog -D says the interrupted map is done"
+    );
 
     let r = spindle(&["rip", "--emulate", s, "--resume", "-o", o]);
     assert!(r.status.success(), "{}", text(&r.stderr));
@@ -143,7 +185,9 @@ fn sigint_leaves_a_resumable_rip() {
     assert!(std::fs::read(&out).unwrap() == std::fs::read(&clean).unwrap());
     assert_eq!(
         std::fs::read_to_string(beside(&out, ".dat")).unwrap(),
-        std::fs::read_to_string(beside(&clean, ".dat")).unwrap().replace("clean/", "")
+        std::fs::read_to_string(beside(&clean, ".dat"))
+            .unwrap()
+            .replace("clean/", "")
     );
 }
 
@@ -152,7 +196,14 @@ fn resume_needs_a_map_and_bad_lists_are_refused() {
     let src = samples().join("debian-ipxe/ipxe.iso");
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("x.iso");
-    let r = spindle(&["rip", "--emulate", src.to_str().unwrap(), "--resume", "-o", o.to_str().unwrap()]);
+    let r = spindle(&[
+        "rip",
+        "--emulate",
+        src.to_str().unwrap(),
+        "--resume",
+        "-o",
+        o.to_str().unwrap(),
+    ]);
     assert!(!r.status.success());
     assert!(text(&r.stderr).contains("no map"), "{}", text(&r.stderr));
     let r = spindle(&[
@@ -167,7 +218,11 @@ fn resume_needs_a_map_and_bad_lists_are_refused() {
     assert!(!r.status.success());
     let r = spindle(&["rip", "/nonexistent/sr9", "-o", o.to_str().unwrap()]);
     assert!(!r.status.success());
-    assert!(text(&r.stderr).contains("/nonexistent/sr9"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("/nonexistent/sr9"),
+        "{}",
+        text(&r.stderr)
+    );
 }
 
 /// A drive with a read offset of -30 samples: without `--read-offset` the audio track differs
@@ -179,21 +234,37 @@ fn read_offset_is_corrected() {
     let dir = tempfile::tempdir().unwrap();
     let raw = |d: &spindle_disc::Disc, lba: i32, n: u32| {
         let mut v = vec![0u8; n as usize * 2352];
-        d.read_sectors(spindle_disc::Lba(lba), n, spindle_disc::SectorFormat::RAW, &mut v)
-            .unwrap();
+        d.read_sectors(
+            spindle_disc::Lba(lba),
+            n,
+            spindle_disc::SectorFormat::RAW,
+            &mut v,
+        )
+        .unwrap();
         v
     };
     let source = spindle_image::open(&src).unwrap();
     for (name, fix) in [("plain", None), ("fixed", Some("-30"))] {
         let out = dir.path().join(format!("{name}.cue"));
-        let mut args = vec!["rip", "--emulate", s, "--emulate-read-offset", "-30", "-o", out.to_str().unwrap()];
+        let mut args = vec![
+            "rip",
+            "--emulate",
+            s,
+            "--emulate-read-offset",
+            "-30",
+            "-o",
+            out.to_str().unwrap(),
+        ];
         if let Some(f) = fix {
             args.extend(["--read-offset", f]);
         }
         let r = spindle(&args);
         assert!(r.status.success(), "{}", text(&r.stderr));
         let d = spindle_image::open(&out).unwrap();
-        assert!(raw(&d, 0, 302) == raw(&source, 0, 302), "{name}: data track");
+        assert!(
+            raw(&d, 0, 302) == raw(&source, 0, 302),
+            "{name}: data track"
+        );
         let same = raw(&d, 452, 302) == raw(&source, 452, 302);
         assert_eq!(same, fix.is_some(), "{name}: audio track equals the source");
     }

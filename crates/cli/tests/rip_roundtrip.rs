@@ -20,7 +20,11 @@ fn spindle(args: &[&str]) -> std::process::Output {
 
 fn json(args: &[&str]) -> Value {
     let out = spindle(args);
-    assert!(out.status.success(), "spindle {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "spindle {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -34,7 +38,14 @@ fn toc(img: &Path) -> Vec<String> {
         for t in s["tracks"].as_array().unwrap() {
             out.push(format!(
                 "track {} {} start {} length {} pregap {} control {} isrc {} indexes {}",
-                t["number"], t["mode"], t["start"], t["length"], t["pregap"], t["control"], t["isrc"], t["indexes"]
+                t["number"],
+                t["mode"],
+                t["start"],
+                t["length"],
+                t["pregap"],
+                t["control"],
+                t["isrc"],
+                t["indexes"]
             ));
         }
     }
@@ -114,7 +125,11 @@ fn samples_ripped_to_every_format_read_back_the_same() {
     std::fs::create_dir_all(ccd_src.parent().unwrap()).unwrap();
     let chd = samples().join("generated-chd/mixed-mode1-audio.chd");
     let out = spindle(&["convert", chd.to_str().unwrap(), ccd_src.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut sources: Vec<PathBuf> = [
         "debian-ipxe/ipxe.iso",
         "libcdio/copying.iso",
@@ -151,7 +166,10 @@ fn samples_ripped_to_every_format_read_back_the_same() {
             let r = spindle(&["rip", "--emulate", s, "-o", o]);
             let err = String::from_utf8_lossy(&r.stderr).to_string();
             if !conv.status.success() {
-                assert!(!r.status.success(), "{s} -> {ext}: convert refused but rip wrote it");
+                assert!(
+                    !r.status.success(),
+                    "{s} -> {ext}: convert refused but rip wrote it"
+                );
                 continue;
             }
             assert!(r.status.success(), "{s} -> {ext}: {err}");
@@ -164,7 +182,9 @@ fn samples_ripped_to_every_format_read_back_the_same() {
             if ref_toc == src_toc {
                 full += 1;
             } else {
-                eprintln!("{s} -> {ext}: the format keeps less than the source: {ref_toc:?} vs {src_toc:?}");
+                eprintln!(
+                    "{s} -> {ext}: the format keeps less than the source: {ref_toc:?} vs {src_toc:?}"
+                );
             }
             assert_eq!(hashes(&outp), src_hashes, "{s} -> {ext}: track hashes");
             verified += same_verify(&src_verify, &verify_hashes(&outp));
@@ -172,9 +192,16 @@ fn samples_ripped_to_every_format_read_back_the_same() {
             assert!(!d.join(format!("x.{ext}.rip")).exists());
             assert!(!d.join(format!("x.{ext}.rip.map")).exists());
             let log = std::fs::read_to_string(d.join(format!("x.{ext}.dat"))).unwrap();
-            assert!(log.contains("<datafile>") && log.contains("no errors"), "{log}");
+            assert!(
+                log.contains("<datafile>") && log.contains("no errors"),
+                "{log}"
+            );
             let roms = log.matches("<rom ").count();
-            let want = if src_hashes.len() > 1 { src_hashes.len() + 1 } else { 1 };
+            let want = if src_hashes.len() > 1 {
+                src_hashes.len() + 1
+            } else {
+                1
+            };
             assert_eq!(roms, want, "{s} -> {ext}: hash log {log}");
             if ext == "iso" {
                 isos += 1;
@@ -187,8 +214,14 @@ fn samples_ripped_to_every_format_read_back_the_same() {
     }
     assert!(ripped >= 35, "only {ripped} rips were possible");
     assert!(isos >= 5, "only {isos} ISO rips");
-    assert!(verified >= ripped, "only {verified} tracks compared by `spindle verify`");
-    assert!(full * 4 >= ripped * 3, "only {full} of {ripped} rips kept the source's whole TOC");
+    assert!(
+        verified >= ripped,
+        "only {verified} tracks compared by `spindle verify`"
+    );
+    assert!(
+        full * 4 >= ripped * 3,
+        "only {full} of {ripped} rips kept the source's whole TOC"
+    );
 }
 
 /// A DVD ripped to MDS keeps the drive's PFI, DMI and BCA (the MDS writer stores them): the
@@ -223,7 +256,14 @@ fn dvd_structures_are_kept_in_mds() {
     assert_eq!(back.structures.dmi, layout.dmi, "DMI");
     assert_eq!(back.structures.bca, Some(b"SPND".to_vec()), "BCA");
     let iso = dir.path().join("x.iso");
-    let r = spindle(&["rip", "--emulate", s, "--emulate-dvd", "-o", iso.to_str().unwrap()]);
+    let r = spindle(&[
+        "rip",
+        "--emulate",
+        s,
+        "--emulate-dvd",
+        "-o",
+        iso.to_str().unwrap(),
+    ]);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(std::fs::read(&iso).unwrap() == std::fs::read(&src).unwrap());
     let log = std::fs::read_to_string(dir.path().join("x.iso.dat")).unwrap();

@@ -24,17 +24,28 @@ fn tool(cmd: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup installs it)"));
-    assert!(o.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn sum(cmd: &str, p: &Path) -> String {
-    tool(cmd, &[s(p)]).split_whitespace().next().unwrap().to_string()
+    tool(cmd, &[s(p)])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// gzip's trailer holds the CRC-32 of its input.
 fn gzip_crc(p: &Path) -> String {
-    let o = Command::new("gzip").args(["-c", "-1", s(p)]).output().expect("gzip");
+    let o = Command::new("gzip")
+        .args(["-c", "-1", s(p)])
+        .output()
+        .expect("gzip");
     let t = &o.stdout[o.stdout.len() - 8..];
     format!("{:08x}", u32::from_le_bytes([t[0], t[1], t[2], t[3]]))
 }
@@ -54,10 +65,24 @@ fn a_truncated_iso_fails_and_says_how_much_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     std::fs::create_dir(&tree).unwrap();
-    let data: Vec<u8> = (0..3u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let data: Vec<u8> = (0..3u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
+        .collect();
     std::fs::write(tree.join("big.dat"), &data).unwrap();
     let iso = dir.path().join("good.iso");
-    tool("xorriso", &["-as", "mkisofs", "-quiet", "-V", "CUTME", "-o", s(&iso), s(&tree)]);
+    tool(
+        "xorriso",
+        &[
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-V",
+            "CUTME",
+            "-o",
+            s(&iso),
+            s(&tree),
+        ],
+    );
     let (code, text) = verify(&iso);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.ends_with("\nOK\n"), "{text}");
@@ -93,7 +118,10 @@ fn a_truncated_iso_fails_and_says_how_much_is_missing() {
 fn a_truncated_udf_image_fails() {
     let dir = tempfile::tempdir().unwrap();
     let img = dir.path().join("udf.img");
-    std::fs::File::create(&img).unwrap().set_len(8 << 20).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(8 << 20)
+        .unwrap();
     tool("mkudffs", &["--blocksize=2048", "--label=CUTUDF", s(&img)]);
     let (code, text) = verify(&img);
     assert_eq!(code, Some(0), "{text}");
@@ -126,7 +154,12 @@ fn a_truncated_udf_image_fails() {
 #[test]
 fn usage_errors_exit_2_and_failures_exit_1() {
     assert_eq!(spindle(&["verify"]).status.code(), Some(2));
-    assert_eq!(spindle(&["verify", "--no-such-flag", "x.iso"]).status.code(), Some(2));
+    assert_eq!(
+        spindle(&["verify", "--no-such-flag", "x.iso"])
+            .status
+            .code(),
+        Some(2)
+    );
     // An image that is not there is a failure to verify, not a usage error.
     let o = spindle(&["verify", "/nonexistent/x.iso"]);
     assert_eq!(o.status.code(), Some(1));
@@ -139,7 +172,10 @@ fn usage_errors_exit_2_and_failures_exit_1() {
         (v["image"].as_str(), v["result"].as_str()),
         (Some("/nonexistent/x.iso"), Some("FAILED"))
     );
-    assert!(v["error"].as_str().unwrap().contains("/nonexistent/x.iso"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("/nonexistent/x.iso"),
+        "{v}"
+    );
 }
 
 #[test]
@@ -157,7 +193,12 @@ fn file_hashes_are_those_of_the_files_as_stored() {
         (&cue, vec![cue.clone(), bin.clone()]),
     ] {
         let o = spindle(&["verify", "--json", s(image)]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(v["result"], "OK");
         let got = v["files"].as_array().unwrap();
@@ -175,7 +216,10 @@ fn file_hashes_are_those_of_the_files_as_stored() {
         }
         // The text form prints the same SHA-256.
         let (_, text) = verify(image);
-        assert!(text.contains(&format!("sha256 {}", sum("sha256sum", &files[0]))), "{text}");
+        assert!(
+            text.contains(&format!("sha256 {}", sum("sha256sum", &files[0]))),
+            "{text}"
+        );
     }
     // A plain ISO stores no raw sectors: its one track file is the ISO itself, not a made-up
     // BIN.
@@ -196,7 +240,13 @@ fn mode2_2336(iso: &[u8]) -> Vec<u8> {
     let mut img = Vec::new();
     for (i, user) in iso.chunks_exact(2048).enumerate() {
         let mut raw = [0u8; 2352];
-        build_raw(&mut raw, Lba(i as i32), TrackMode::Mode2Form1, &MainLayout::USER, Some(user));
+        build_raw(
+            &mut raw,
+            Lba(i as i32),
+            TrackMode::Mode2Form1,
+            &MainLayout::USER,
+            Some(user),
+        );
         img.extend_from_slice(&raw[16..]);
     }
     img
@@ -209,7 +259,8 @@ fn edc_of_2336_byte_sectors_is_checked() {
     let good = dir.path().join("good.iso");
     let img = mode2_2336(&iso);
     std::fs::write(&good, &img).unwrap();
-    let v: Value = serde_json::from_slice(&spindle(&["verify", "--json", s(&good)]).stdout).unwrap();
+    let v: Value =
+        serde_json::from_slice(&spindle(&["verify", "--json", s(&good)]).stdout).unwrap();
     assert_eq!(v["result"], "OK", "{v}");
     let sectors = (iso.len() / 2048) as u64;
     assert_eq!(v["tracks"][0]["good"], sectors, "{v}");
@@ -229,5 +280,8 @@ fn edc_of_2336_byte_sectors_is_checked() {
     // checked now (not "no stored EDC/ECC"), and named for what they are.
     let (code, text) = verify(&samples().join("cditools/test.cdi"));
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("EDC/ECC not stored (zeros where they belong)"), "{text}");
+    assert!(
+        text.contains("EDC/ECC not stored (zeros where they belong)"),
+        "{text}"
+    );
 }

@@ -134,7 +134,12 @@ impl DecodeBudget {
 
     /// Starts a temporary copy of the decompressed `path`: checks `declared` (the size the
     /// file states, if it does) against what is left of the budget, and creates the file.
-    pub(crate) fn start(&self, path: &Path, kind: Kind, declared: Option<u64>) -> io::Result<(Reservation, File)> {
+    pub(crate) fn start(
+        &self,
+        path: &Path,
+        kind: Kind,
+        declared: Option<u64>,
+    ) -> io::Result<(Reservation, File)> {
         let (mut limit, mut source) = self.configured_limit()?;
         let dir = self.temp_dir();
         if let Some(free) = free_space(&dir) {
@@ -159,7 +164,11 @@ impl DecodeBudget {
         let file = tempfile::tempfile_in(&r.temp_dir).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("{}: creating a temporary file in {}: {e}", path.display(), r.temp_dir.display()),
+                format!(
+                    "{}: creating a temporary file in {}: {e}",
+                    path.display(),
+                    r.temp_dir.display()
+                ),
             )
         })?;
         Ok((r, file))
@@ -182,7 +191,11 @@ impl Reservation {
     fn check(&self, more: u64, declared: bool) -> io::Result<()> {
         let in_use = live(self.uid);
         if in_use.checked_add(more).is_none_or(|t| t > self.limit) {
-            return Err(self.exceeded(if declared { more } else { self.bytes + more }, declared, in_use - self.bytes));
+            return Err(self.exceeded(
+                if declared { more } else { self.bytes + more },
+                declared,
+                in_use - self.bytes,
+            ));
         }
         Ok(())
     }
@@ -275,9 +288,17 @@ impl fmt::Display for BudgetExceeded {
                 human(self.needed)
             )?;
         }
-        write!(f, " is over the decompression budget of {}", human(self.budget))?;
+        write!(
+            f,
+            " is over the decompression budget of {}",
+            human(self.budget)
+        )?;
         if self.others > 0 {
-            write!(f, " ({} of it held by other open images of the same user)", human(self.others))?;
+            write!(
+                f,
+                " ({} of it held by other open images of the same user)",
+                human(self.others)
+            )?;
         }
         write!(
             f,
@@ -296,8 +317,12 @@ impl fmt::Display for BudgetExceeded {
                 self.temp_dir.display(),
                 human(self.margin)
             )?,
-            LimitSource::Env => write!(f, "The budget was set by {ENV}: raise it ({ENV}={suggest})")?,
-            LimitSource::Caller | LimitSource::Default => write!(f, "Raise the budget with {ENV}={suggest}")?,
+            LimitSource::Env => {
+                write!(f, "The budget was set by {ENV}: raise it ({ENV}={suggest})")?
+            }
+            LimitSource::Caller | LimitSource::Default => {
+                write!(f, "Raise the budget with {ENV}={suggest}")?
+            }
         }
         write!(
             f,
@@ -386,14 +411,25 @@ mod tests {
         r.grow(60).unwrap();
         assert_eq!(DecodeBudget::live_bytes(uid), 60);
         // A second copy for the same account sees the first.
-        let e = b.start(Path::new("y.zst"), Kind::Zstd, Some(50)).err().unwrap();
-        let be = e.get_ref().unwrap().downcast_ref::<BudgetExceeded>().unwrap();
+        let e = b
+            .start(Path::new("y.zst"), Kind::Zstd, Some(50))
+            .err()
+            .unwrap();
+        let be = e
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<BudgetExceeded>()
+            .unwrap();
         assert_eq!((be.needed, be.others, be.declared), (50, 60, true));
         let (mut r2, _f2) = b.start(Path::new("y.zst"), Kind::Zstd, None).unwrap();
         r2.grow(40).unwrap();
         assert!(r2.grow(1).is_err());
         // Another account is not affected.
-        let (mut r3, _f3) = b.clone().for_uid(uid + 1).start(Path::new("z.zst"), Kind::Zstd, None).unwrap();
+        let (mut r3, _f3) = b
+            .clone()
+            .for_uid(uid + 1)
+            .start(Path::new("z.zst"), Kind::Zstd, None)
+            .unwrap();
         r3.grow(100).unwrap();
         drop((r, r2, r3));
         assert_eq!(DecodeBudget::live_bytes(uid), 0);
@@ -409,9 +445,19 @@ mod tests {
             .with_limit(u64::MAX)
             .with_temp_dir(dir.path())
             .with_free_space_margin(u64::MAX);
-        let e = b.start(Path::new("x.zst"), Kind::Zstd, Some(1)).err().unwrap();
-        let be = e.get_ref().unwrap().downcast_ref::<BudgetExceeded>().unwrap();
+        let e = b
+            .start(Path::new("x.zst"), Kind::Zstd, Some(1))
+            .err()
+            .unwrap();
+        let be = e
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<BudgetExceeded>()
+            .unwrap();
         assert_eq!((be.budget, be.limited_by), (0, LimitSource::FreeSpace));
-        assert!(be.to_string().contains("free space there, or point TMPDIR"), "{be}");
+        assert!(
+            be.to_string().contains("free space there, or point TMPDIR"),
+            "{be}"
+        );
     }
 }

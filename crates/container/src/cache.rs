@@ -54,15 +54,22 @@ impl Cache {
             // Counted before written: the copy never grows past the budget. On an error the
             // file (unlinked, never named) goes with `out`, and the bytes with `reserved`.
             reserved.grow(n as u64)?;
-            out.write_all(&buf[..n])
-                .map_err(|e| io::Error::new(e.kind(), format!("{}: writing its decompressed copy: {e}", path.display())))?;
+            out.write_all(&buf[..n]).map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("{}: writing its decompressed copy: {e}", path.display()),
+                )
+            })?;
             len += n as u64;
             decoded.fetch_add(n as u64, Ordering::Relaxed);
         }
         if declared.is_some_and(|d| d != len) {
             return Err(invalid(
                 path,
-                format!("decodes to {len} bytes, its header or index says {}", declared.unwrap_or(0)),
+                format!(
+                    "decodes to {len} bytes, its header or index says {}",
+                    declared.unwrap_or(0)
+                ),
             ));
         }
         Ok(Cache {

@@ -63,12 +63,22 @@ impl ContainerCompanions {
         let file = plain.plain_file().expect("a plain file");
         let mut head = [0u8; 16];
         let n = (plain.len() as usize).min(16);
-        file.read_exact_at(&mut head[..n], 0).map_err(|e| name_error(path, e))?;
+        file.read_exact_at(&mut head[..n], 0)
+            .map_err(|e| name_error(path, e))?;
         let src: Arc<dyn ByteSource> = match kind_of(path, &head[..n]) {
-            Some(kind) => Arc::new(open_file(file.try_clone()?, plain.len(), path, kind, &self.budget)?),
+            Some(kind) => Arc::new(open_file(
+                file.try_clone()?,
+                plain.len(),
+                path,
+                kind,
+                &self.budget,
+            )?),
             None => Arc::new(plain),
         };
-        self.opened.lock().unwrap().insert(path.to_path_buf(), src.clone());
+        self.opened
+            .lock()
+            .unwrap()
+            .insert(path.to_path_buf(), src.clone());
         Ok(src)
     }
 }

@@ -77,11 +77,21 @@ impl Frames {
             Kind::Xz => xz::decode_block(&comp, f.unpadded, f.len, self.xz_flags.unwrap_or([0, 1])),
             Kind::Gzip => unreachable!("gzip is read through checkpoints"),
         }
-        .map_err(|e| invalid(path, format!("frame {} at offset {}: {e}", i + 1, f.comp_off)))?;
+        .map_err(|e| {
+            invalid(
+                path,
+                format!("frame {} at offset {}: {e}", i + 1, f.comp_off),
+            )
+        })?;
         if out.len() as u64 != f.len {
             return Err(invalid(
                 path,
-                format!("frame {} decodes to {} bytes, its index says {}", i + 1, out.len(), f.len),
+                format!(
+                    "frame {} decodes to {} bytes, its index says {}",
+                    i + 1,
+                    out.len(),
+                    f.len
+                ),
             ));
         }
         decoded.fetch_add(out.len() as u64, Ordering::Relaxed);
@@ -94,11 +104,20 @@ impl Frames {
         Ok(out)
     }
 
-    pub fn read_at(&self, buf: &mut [u8], offset: u64, path: &Path, decoded: &AtomicU64) -> io::Result<()> {
+    pub fn read_at(
+        &self,
+        buf: &mut [u8],
+        offset: u64,
+        path: &Path,
+        decoded: &AtomicU64,
+    ) -> io::Result<()> {
         let mut i = self.frames.partition_point(|f| f.off + f.len <= offset);
         let mut done = 0usize;
         while done < buf.len() {
-            let f = self.frames.get(i).ok_or_else(|| invalid(path, "read past the last frame"))?;
+            let f = self
+                .frames
+                .get(i)
+                .ok_or_else(|| invalid(path, "read past the last frame"))?;
             let data = self.frame(i, path, decoded)?;
             let from = (offset + done as u64 - f.off) as usize;
             let n = (data.len() - from).min(buf.len() - done);
@@ -114,10 +133,20 @@ impl Frames {
 pub fn check(frames: &[Frame], file_len: u64, path: &Path) -> io::Result<()> {
     let mut off = 0;
     for (i, f) in frames.iter().enumerate() {
-        if f.off != off || f.comp_off.checked_add(f.comp_len).is_none_or(|e| e > file_len) {
-            return Err(invalid(path, format!("frame {} of the index does not fit the file", i + 1)));
+        if f.off != off
+            || f.comp_off
+                .checked_add(f.comp_len)
+                .is_none_or(|e| e > file_len)
+        {
+            return Err(invalid(
+                path,
+                format!("frame {} of the index does not fit the file", i + 1),
+            ));
         }
-        off = f.off.checked_add(f.len).ok_or_else(|| invalid(path, "frame sizes overflow"))?;
+        off = f
+            .off
+            .checked_add(f.len)
+            .ok_or_else(|| invalid(path, "frame sizes overflow"))?;
     }
     Ok(())
 }

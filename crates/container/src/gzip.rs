@@ -81,14 +81,31 @@ impl State {
 
     /// Inflates until the member ends or `stop` output bytes are reached, calling `sink` with
     /// each run of output (its output offset and bytes). True when the member ended.
-    fn run(&mut self, file: &File, flen: u64, stop: u64, path: &Path, sink: &mut dyn FnMut(u64, &[u8])) -> io::Result<bool> {
+    fn run(
+        &mut self,
+        file: &File,
+        flen: u64,
+        stop: u64,
+        path: &Path,
+        sink: &mut dyn FnMut(u64, &[u8]),
+    ) -> io::Result<bool> {
         let mut chunk = vec![0u8; CHUNK];
         while self.out < stop {
             let n = (flen - self.comp).min(CHUNK as u64) as usize;
             file.read_exact_at(&mut chunk[..n], self.comp)?;
             let more = self.comp + (n as u64) < flen;
-            let flags = if more { inflate_flags::TINFL_FLAG_HAS_MORE_INPUT } else { 0 };
-            let (status, used, written) = decompress(&mut self.d, &chunk[..n], &mut self.ring[..], self.ring_pos, flags);
+            let flags = if more {
+                inflate_flags::TINFL_FLAG_HAS_MORE_INPUT
+            } else {
+                0
+            };
+            let (status, used, written) = decompress(
+                &mut self.d,
+                &chunk[..n],
+                &mut self.ring[..],
+                self.ring_pos,
+                flags,
+            );
             sink(self.out, &self.ring[self.ring_pos..self.ring_pos + written]);
             self.comp += used as u64;
             self.out += written as u64;
@@ -97,11 +114,24 @@ impl State {
                 TINFLStatus::Done => return Ok(true),
                 TINFLStatus::HasMoreOutput => {}
                 TINFLStatus::NeedsMoreInput if more => {}
-                TINFLStatus::NeedsMoreInput => return Err(invalid(path, "gzip data ends in the middle of a member: truncated")),
-                s => return Err(invalid(path, format!("gzip data is corrupt at offset {} ({s:?})", self.comp))),
+                TINFLStatus::NeedsMoreInput => {
+                    return Err(invalid(
+                        path,
+                        "gzip data ends in the middle of a member: truncated",
+                    ));
+                }
+                s => {
+                    return Err(invalid(
+                        path,
+                        format!("gzip data is corrupt at offset {} ({s:?})", self.comp),
+                    ));
+                }
             }
             if used == 0 && written == 0 && status != TINFLStatus::HasMoreOutput {
-                return Err(invalid(path, format!("gzip data makes no progress at offset {}", self.comp)));
+                return Err(invalid(
+                    path,
+                    format!("gzip data makes no progress at offset {}", self.comp),
+                ));
             }
         }
         Ok(false)
@@ -117,7 +147,8 @@ impl Index {
         loop {
             let mut h = vec![0u8; (flen - pos).min(64 * 1024) as usize];
             file.read_exact_at(&mut h, pos)?;
-            let hl = header_len(&h).ok_or_else(|| invalid(path, format!("no gzip member header at offset {pos}")))?;
+            let hl = header_len(&h)
+                .ok_or_else(|| invalid(path, format!("no gzip member header at offset {pos}")))?;
             let mut st = State::start(pos + hl as u64, out);
             members.push((out, points.len()));
             points.push(st.clone());
@@ -179,12 +210,21 @@ impl Index {
         self.points.len()
     }
 
-    pub fn read_at(&self, buf: &mut [u8], offset: u64, path: &Path, decoded: &AtomicU64) -> io::Result<()> {
+    pub fn read_at(
+        &self,
+        buf: &mut [u8],
+        offset: u64,
+        path: &Path,
+        decoded: &AtomicU64,
+    ) -> io::Result<()> {
         let flen = self.flen;
         let end = offset + buf.len() as u64;
         let mut st = {
             let cur = self.cursor.lock().unwrap().take();
-            let i = self.points.partition_point(|p| p.out <= offset).saturating_sub(1);
+            let i = self
+                .points
+                .partition_point(|p| p.out <= offset)
+                .saturating_sub(1);
             match cur {
                 Some(c) if c.out <= offset && c.out >= self.points[i].out => c,
                 _ => self.points[i].clone(),
@@ -196,7 +236,8 @@ impl Index {
             let done = st.run(&self.file, flen, end, path, &mut |at, b| {
                 let (lo, hi) = (at.max(offset), (at + b.len() as u64).min(end));
                 if lo < hi {
-                    buf[(lo - offset) as usize..(hi - offset) as usize].copy_from_slice(&b[(lo - at) as usize..(hi - at) as usize]);
+                    buf[(lo - offset) as usize..(hi - offset) as usize]
+                        .copy_from_slice(&b[(lo - at) as usize..(hi - at) as usize]);
                     filled += (hi - lo) as usize;
                 }
             })?;

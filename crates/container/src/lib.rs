@@ -24,7 +24,10 @@ mod gzip;
 mod xz;
 mod zst;
 
-pub use budget::{BudgetExceeded, DEFAULT_LIMIT, DecodeBudget, ENV as BUDGET_ENV, FREE_SPACE_MARGIN, LimitSource, human, parse_size};
+pub use budget::{
+    BudgetExceeded, DEFAULT_LIMIT, DecodeBudget, ENV as BUDGET_ENV, FREE_SPACE_MARGIN, LimitSource,
+    human, parse_size,
+};
 pub use companions::{ContainerCompanions, kind_by_name};
 pub use zst::write_seekable;
 
@@ -59,7 +62,9 @@ impl Kind {
             // A zstd frame, or a skippable frame (a seekable file may start with one).
             Kind::Zstd => {
                 head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD])
-                    || (head.len() >= 4 && head[1..4] == [0x2A, 0x4D, 0x18] && head[0] & 0xF0 == 0x50)
+                    || (head.len() >= 4
+                        && head[1..4] == [0x2A, 0x4D, 0x18]
+                        && head[0] & 0xF0 == 0x50)
             }
         }
     }
@@ -120,7 +125,10 @@ impl Compressed {
 }
 
 fn invalid(path: &Path, what: impl std::fmt::Display) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {what}", path.display()),
+    )
 }
 
 /// Opens a compressed file of a known kind and builds its random-access index, with the
@@ -132,14 +140,21 @@ pub fn open(path: &Path, kind: Kind) -> io::Result<Compressed> {
 /// Opens a compressed file of a known kind within `budget` (a regular file or block device
 /// only: see `spindle_disc::open`).
 pub fn open_with(path: &Path, kind: Kind, budget: &DecodeBudget) -> io::Result<Compressed> {
-    let (file, flen) = spindle_disc::open_image_file(path).map_err(|e| spindle_disc::open::name_error(path, e))?;
+    let (file, flen) =
+        spindle_disc::open_image_file(path).map_err(|e| spindle_disc::open::name_error(path, e))?;
     open_file(file, flen, path, kind, budget)
 }
 
 /// Builds the random-access index of `file` (already open: the compressed `path`, `flen`
 /// bytes long). A file with no random access is decoded into a temporary copy within
 /// `budget`; one that would not fit is a [`BudgetExceeded`] error.
-pub fn open_file(file: File, flen: u64, path: &Path, kind: Kind, budget: &DecodeBudget) -> io::Result<Compressed> {
+pub fn open_file(
+    file: File,
+    flen: u64,
+    path: &Path,
+    kind: Kind,
+    budget: &DecodeBudget,
+) -> io::Result<Compressed> {
     let decoded = AtomicU64::new(0);
     let indexed = match kind {
         Kind::Zstd => zst::index(&file, flen, path, &decoded)?,
@@ -197,7 +212,10 @@ impl Read for At<'_> {
 
 impl ByteSource for Compressed {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.len) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .is_none_or(|e| e > self.len)
+        {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!(

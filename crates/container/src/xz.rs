@@ -51,12 +51,19 @@ pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Indexed> {
             end -= 4;
         }
         if end < 24 {
-            return Err(bad(format!("no xz stream footer before offset {end}: truncated?")));
+            return Err(bad(format!(
+                "no xz stream footer before offset {end}: truncated?"
+            )));
         }
         let mut foot = [0u8; 12];
         file.read_exact_at(&mut foot, end - 12)?;
-        if &foot[10..12] != b"YZ" || crc32fast::hash(&foot[4..10]) != u32::from_le_bytes(foot[..4].try_into().unwrap()) {
-            return Err(bad(format!("damaged xz stream footer at offset {}: truncated?", end - 12)));
+        if &foot[10..12] != b"YZ"
+            || crc32fast::hash(&foot[4..10]) != u32::from_le_bytes(foot[..4].try_into().unwrap())
+        {
+            return Err(bad(format!(
+                "damaged xz stream footer at offset {}: truncated?",
+                end - 12
+            )));
         }
         let index_len = (u32::from_le_bytes(foot[4..8].try_into().unwrap()) as u64 + 1) * 4;
         let f = [foot[8], foot[9]];
@@ -64,7 +71,9 @@ pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Indexed> {
             return Ok(Indexed::Whole { declared: None });
         }
         if index_len > MAX_INDEX || index_len + 24 > end {
-            return Err(bad(format!("xz index of {index_len} bytes does not fit the file")));
+            return Err(bad(format!(
+                "xz index of {index_len} bytes does not fit the file"
+            )));
         }
         let index_at = end - 12 - index_len;
         let mut idx = vec![0u8; index_len as usize];
@@ -83,9 +92,11 @@ pub fn index(file: &File, len: u64, path: &Path) -> io::Result<Indexed> {
         let mut blocks = Vec::with_capacity(n as usize);
         let mut total_comp = 0u64;
         for _ in 0..n {
-            let (unpadded, k) = varint(&body[at..]).ok_or_else(|| bad("damaged xz index record".into()))?;
+            let (unpadded, k) =
+                varint(&body[at..]).ok_or_else(|| bad("damaged xz index record".into()))?;
             at += k;
-            let (size, k) = varint(&body[at..]).ok_or_else(|| bad("damaged xz index record".into()))?;
+            let (size, k) =
+                varint(&body[at..]).ok_or_else(|| bad("damaged xz index record".into()))?;
             at += k;
             let padded = unpadded
                 .div_ceil(4)
@@ -163,6 +174,8 @@ pub fn decode_block(block: &[u8], unpadded: u64, len: u64, flags: [u8; 2]) -> io
     let mut out = Vec::with_capacity(len as usize);
     // One byte more than the index says at most: a block that lies about its size is caught
     // by the caller's length check, not decoded whole into memory.
-    liblzma::read::XzDecoder::new(&s[..]).take(len + 1).read_to_end(&mut out)?;
+    liblzma::read::XzDecoder::new(&s[..])
+        .take(len + 1)
+        .read_to_end(&mut out)?;
     Ok(out)
 }

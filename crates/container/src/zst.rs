@@ -54,7 +54,10 @@ fn seek_table(file: &File, len: u64, path: &Path) -> io::Result<Option<Vec<Frame
     let entry = if foot[4] & 0x80 != 0 { 12 } else { 8 };
     let table = n * entry;
     if n > MAX_FRAMES || table + 17 > len {
-        return Err(invalid(path, format!("zstd seek table of {n} frames does not fit the file")));
+        return Err(invalid(
+            path,
+            format!("zstd seek table of {n} frames does not fit the file"),
+        ));
     }
     let start = len - 9 - table - 8;
     let mut t = vec![0u8; (table + 8) as usize];
@@ -78,7 +81,10 @@ fn seek_table(file: &File, len: u64, path: &Path) -> io::Result<Option<Vec<Frame
         off += d;
     }
     if comp_off > start {
-        return Err(invalid(path, "zstd seek table frames run into the seek table"));
+        return Err(invalid(
+            path,
+            "zstd seek table frames run into the seek table",
+        ));
     }
     Ok(Some(out))
 }
@@ -151,7 +157,9 @@ fn walk(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<O
             pos += 4;
         }
         if pos > len {
-            return Err(bad(format!("zstd frame at offset {start} runs past the end of the file")));
+            return Err(bad(format!(
+                "zstd frame at offset {start} runs past the end of the file"
+            )));
         }
         let comp_len = pos - start;
         let dlen = match content {
@@ -159,8 +167,8 @@ fn walk(file: &File, len: u64, path: &Path, decoded: &AtomicU64) -> io::Result<O
             None => {
                 let comp = io::BufReader::new(At::new(file, start).take(comp_len));
                 let d = zstd::stream::read::Decoder::with_buffer(comp)?.single_frame();
-                let n =
-                    io::copy(&mut d.take(MAX_FRAME + 1), &mut io::sink()).map_err(|e| bad(format!("zstd frame at offset {start}: {e}")))?;
+                let n = io::copy(&mut d.take(MAX_FRAME + 1), &mut io::sink())
+                    .map_err(|e| bad(format!("zstd frame at offset {start}: {e}")))?;
                 decoded.fetch_add(n, Ordering::Relaxed);
                 if n > MAX_FRAME {
                     return Ok(None);
@@ -192,7 +200,12 @@ pub fn decode_frame(comp: &[u8], len: usize) -> io::Result<Vec<u8>> {
 
 /// Writes `input` as seekable zstd: frames of `frame_size` bytes, then the seek table.
 /// Returns the bytes read.
-pub fn write_seekable(input: &mut dyn Read, out: &mut dyn Write, frame_size: usize, level: i32) -> io::Result<u64> {
+pub fn write_seekable(
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    frame_size: usize,
+    level: i32,
+) -> io::Result<u64> {
     let mut entries = Vec::new();
     let mut buf = vec![0u8; frame_size];
     let mut total = 0u64;
@@ -251,11 +264,16 @@ mod tests {
         let mut f = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut f, &data).unwrap();
         let d = AtomicU64::new(0);
-        let frames = walk(&f, data.len() as u64, Path::new("t.zst"), &d).unwrap().unwrap();
+        let frames = walk(&f, data.len() as u64, Path::new("t.zst"), &d)
+            .unwrap()
+            .unwrap();
         assert_eq!(
             frames.iter().map(|f| f.len).collect::<Vec<_>>(),
             vec![100_000, 100_000, 100_000, 1_000_000]
         );
-        assert_eq!(frames.iter().map(|f| f.comp_len).sum::<u64>(), data.len() as u64);
+        assert_eq!(
+            frames.iter().map(|f| f.comp_len).sum::<u64>(),
+            data.len() as u64
+        );
     }
 }

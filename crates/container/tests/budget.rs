@@ -22,7 +22,11 @@ fn sh(dir: &Path, script: &str) {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 struct Setup {
@@ -44,7 +48,10 @@ impl Setup {
     }
     fn budget(&self, uid: u32, limit: Option<u64>) -> DecodeBudget {
         // No margin: the limits under test, not the free space of a shared machine's disk.
-        let b = DecodeBudget::new().for_uid(uid).with_temp_dir(&self.tmp).with_free_space_margin(0);
+        let b = DecodeBudget::new()
+            .for_uid(uid)
+            .with_temp_dir(&self.tmp)
+            .with_free_space_margin(0);
         match limit {
             Some(l) => b.with_limit(l),
             None => b,
@@ -82,12 +89,18 @@ fn zstd_declaring_more_than_the_budget_is_refused_from_its_header() {
         s.dir.path(),
         "truncate -s 256M z.iso && zstd -q -1 --single-thread z.iso -o z.iso.zst && rm z.iso",
     );
-    let b = refused(open_with(&s.path("z.iso.zst"), Kind::Zstd, &s.budget(0x5100_0001, Some(64 * MIB))));
+    let b = refused(open_with(
+        &s.path("z.iso.zst"),
+        Kind::Zstd,
+        &s.budget(0x5100_0001, Some(64 * MIB)),
+    ));
     assert!(b.declared, "{b}");
     assert_eq!((b.needed, b.budget), (256 * MIB, 64 * MIB));
     let msg = b.to_string();
     assert!(
-        msg.contains("z.iso.zst") && msg.contains("64 MiB") && msg.contains("SPINDLE_DECODE_BUDGET"),
+        msg.contains("z.iso.zst")
+            && msg.contains("64 MiB")
+            && msg.contains("SPINDLE_DECODE_BUDGET"),
         "{msg}"
     );
     s.assert_nothing_left();
@@ -105,10 +118,17 @@ fn a_declared_bomb_is_refused_by_the_default_budget() {
     f.extend_from_slice(&block.to_le_bytes()[..3]);
     f.push(0);
     std::fs::write(s.path("bomb.iso.zst"), &f).unwrap();
-    let b = refused(open_with(&s.path("bomb.iso.zst"), Kind::Zstd, &s.budget(0x5100_0002, None)));
+    let b = refused(open_with(
+        &s.path("bomb.iso.zst"),
+        Kind::Zstd,
+        &s.budget(0x5100_0002, None),
+    ));
     assert!(b.declared);
     assert_eq!(b.needed, 16 << 30);
-    assert!(b.budget <= spindle_container::DEFAULT_LIMIT || std::env::var_os("SPINDLE_DECODE_BUDGET").is_some());
+    assert!(
+        b.budget <= spindle_container::DEFAULT_LIMIT
+            || std::env::var_os("SPINDLE_DECODE_BUDGET").is_some()
+    );
     s.assert_nothing_left();
 }
 
@@ -120,7 +140,11 @@ fn zstd_without_a_size_is_stopped_at_the_budget() {
         "head -c 256M /dev/zero | zstd -q -1 --single-thread --no-content-size > n.iso.zst",
     );
     let uid = 0x5100_0003;
-    let b = refused(open_with(&s.path("n.iso.zst"), Kind::Zstd, &s.budget(uid, Some(64 * MIB))));
+    let b = refused(open_with(
+        &s.path("n.iso.zst"),
+        Kind::Zstd,
+        &s.budget(uid, Some(64 * MIB)),
+    ));
     assert!(!b.declared, "{b}");
     // Stopped at the first chunk past the budget: the copy never held more than 64 MiB.
     assert!(b.needed > 64 * MIB && b.needed <= 65 * MIB, "{}", b.needed);
@@ -131,8 +155,15 @@ fn zstd_without_a_size_is_stopped_at_the_budget() {
 #[test]
 fn xz_in_one_block_is_refused_from_its_index() {
     let s = setup();
-    sh(s.dir.path(), "head -c 128M /dev/zero | xz -q -0 -T1 > x.iso.xz");
-    let b = refused(open_with(&s.path("x.iso.xz"), Kind::Xz, &s.budget(0x5100_0004, Some(64 * MIB))));
+    sh(
+        s.dir.path(),
+        "head -c 128M /dev/zero | xz -q -0 -T1 > x.iso.xz",
+    );
+    let b = refused(open_with(
+        &s.path("x.iso.xz"),
+        Kind::Xz,
+        &s.budget(0x5100_0004, Some(64 * MIB)),
+    ));
     assert!(b.declared, "{b}");
     assert_eq!(b.needed, 128 * MIB);
     assert!(b.to_string().contains("index"), "{b}");
@@ -149,7 +180,11 @@ fn xz_with_no_usable_index_is_stopped_at_the_budget() {
         "head -c 48M /dev/zero | xz -q -0 -T1 -C crc32 > y.iso.xz && head -c 48M /dev/zero | xz -q -0 -T1 -C sha256 >> y.iso.xz",
     );
     let uid = 0x5100_0005;
-    let b = refused(open_with(&s.path("y.iso.xz"), Kind::Xz, &s.budget(uid, Some(64 * MIB))));
+    let b = refused(open_with(
+        &s.path("y.iso.xz"),
+        Kind::Xz,
+        &s.budget(uid, Some(64 * MIB)),
+    ));
     assert!(!b.declared, "{b}");
     assert!(b.needed > 64 * MIB && b.needed <= 65 * MIB, "{}", b.needed);
     assert_eq!(DecodeBudget::live_bytes(uid), 0);
@@ -174,7 +209,10 @@ fn copies_within_the_budget_are_counted_per_account_until_closed() {
     let s = setup();
     // 40 MiB in one frame: over the 32 MiB read as one frame in memory, so a copy is made.
     let plain = noise(40 << 20);
-    std::fs::File::create(s.path("p.iso")).unwrap().write_all(&plain).unwrap();
+    std::fs::File::create(s.path("p.iso"))
+        .unwrap()
+        .write_all(&plain)
+        .unwrap();
     sh(
         s.dir.path(),
         "zstd -q -3 --single-thread p.iso -o p.iso.zst && cp p.iso.zst q.iso.zst",
@@ -182,7 +220,11 @@ fn copies_within_the_budget_are_counted_per_account_until_closed() {
     let uid = 0x5100_0006;
     let budget = s.budget(uid, Some(64 * MIB));
     let first = open_with(&s.path("p.iso.zst"), Kind::Zstd, &budget).unwrap();
-    assert!(first.access().contains("temporary file"), "{}", first.access());
+    assert!(
+        first.access().contains("temporary file"),
+        "{}",
+        first.access()
+    );
     assert_eq!(DecodeBudget::live_bytes(uid), 40 * MIB);
     let mut buf = vec![0u8; 1 << 20];
     first.read_exact_at(&mut buf, 30 << 20).unwrap();
@@ -192,7 +234,12 @@ fn copies_within_the_budget_are_counted_per_account_until_closed() {
     assert_eq!((b.needed, b.others), (40 * MIB, 40 * MIB));
     assert!(b.to_string().contains("other open images"), "{b}");
     // ...another account can.
-    let other = open_with(&s.path("q.iso.zst"), Kind::Zstd, &s.budget(uid + 1, Some(64 * MIB))).unwrap();
+    let other = open_with(
+        &s.path("q.iso.zst"),
+        Kind::Zstd,
+        &s.budget(uid + 1, Some(64 * MIB)),
+    )
+    .unwrap();
     assert_eq!(other.len(), plain.len() as u64);
     drop(first);
     assert_eq!(DecodeBudget::live_bytes(uid), 0);

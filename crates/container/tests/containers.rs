@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 /// Mixed content: text, zeros, pseudo-random bytes.
@@ -32,20 +35,31 @@ fn pattern(len: usize) -> Vec<u8> {
 }
 
 fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e} (installed by scripts/setup)"));
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (installed by scripts/setup)"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Reads `src` at scattered offsets and whole, comparing with `plain`.
 fn same_bytes(src: &dyn ByteSource, plain: &[u8]) {
     assert_eq!(src.len(), plain.len() as u64);
-    let mut offs: Vec<u64> = (0..50).map(|i| (i * 7_919_993u64) % plain.len() as u64).collect();
+    let mut offs: Vec<u64> = (0..50)
+        .map(|i| (i * 7_919_993u64) % plain.len() as u64)
+        .collect();
     offs.extend([0, plain.len() as u64 - 1, plain.len() as u64 / 2]);
     for off in offs {
         let n = 5000.min(plain.len() - off as usize);
         let mut buf = vec![0u8; n];
         src.read_exact_at(&mut buf, off).unwrap();
-        assert!(buf == plain[off as usize..off as usize + n], "bytes at {off}");
+        assert!(
+            buf == plain[off as usize..off as usize + n],
+            "bytes at {off}"
+        );
     }
     let mut all = vec![0u8; plain.len()];
     for (i, c) in all.chunks_mut(1 << 20).enumerate() {
@@ -96,7 +110,9 @@ fn every_container_reads_like_the_plain_file() {
     write_seekable(&mut &plain[..], &mut w, 1 << 20, 3).unwrap();
     w.flush().unwrap();
     // xz: one block, several blocks; gzip: one member, several members.
-    run(Command::new("xz").args(["-q", "-k", "-0", "-f", "-T1"]).arg(&iso));
+    run(Command::new("xz")
+        .args(["-q", "-k", "-0", "-f", "-T1"])
+        .arg(&iso));
     std::fs::rename(d.join("x.iso.xz"), d.join("one.iso.xz")).unwrap();
     run(Command::new("xz")
         .args(["-q", "-k", "-0", "-f", "-T2", "--block-size=2MiB"])
@@ -124,7 +140,11 @@ fn every_container_reads_like_the_plain_file() {
     ] {
         let p = d.join(name);
         let head = std::fs::read(&p).unwrap();
-        assert_eq!(spindle_container::kind_of(&p, &head[..16]), Some(kind), "{name}");
+        assert_eq!(
+            spindle_container::kind_of(&p, &head[..16]),
+            Some(kind),
+            "{name}"
+        );
         let src = open(&p, kind).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(src.access().contains(access), "{name}: {}", src.access());
         same_bytes(&src, &plain);
@@ -157,14 +177,20 @@ fn reads_decode_only_near_what_they_ask() {
     let p = dir.path().join("big.iso.zst");
     let mut w = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
     let gib = 1u64 << 30;
-    assert_eq!(write_seekable(&mut Sectors { at: 0, end: gib }, &mut w, 1 << 20, 1).unwrap(), gib);
+    assert_eq!(
+        write_seekable(&mut Sectors { at: 0, end: gib }, &mut w, 1 << 20, 1).unwrap(),
+        gib
+    );
     w.flush().unwrap();
     drop(w);
     let src = open(&p, Kind::Zstd).unwrap();
     assert_eq!((src.len(), src.bytes_decoded()), (gib, 0));
     let mut last = [0u8; 2048];
     src.read_exact_at(&mut last, gib - 2048).unwrap();
-    assert_eq!(u64::from_le_bytes(last[..8].try_into().unwrap()), gib / 2048 - 1);
+    assert_eq!(
+        u64::from_le_bytes(last[..8].try_into().unwrap()),
+        gib / 2048 - 1
+    );
     assert_eq!(src.bytes_decoded(), 1 << 20, "one frame decoded");
     src.read_exact_at(&mut last, gib - 2048).unwrap();
     assert_eq!(src.bytes_decoded(), 1 << 20, "the same frame is cached");
@@ -176,13 +202,17 @@ fn reads_decode_only_near_what_they_ask() {
 
     // gzip: after the indexing pass, a read decodes at most one checkpoint spacing.
     let gz = dir.path().join("big.iso.gz");
-    let mut e = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
     e.write_all(&plain).unwrap();
     e.finish().unwrap();
     let src = open(&gz, Kind::Gzip).unwrap();
     let after_index = src.bytes_decoded();
     assert_eq!(after_index, plain.len() as u64);
-    src.read_exact_at(&mut last, plain.len() as u64 - 2048).unwrap();
+    src.read_exact_at(&mut last, plain.len() as u64 - 2048)
+        .unwrap();
     assert_eq!(&last[..], &plain[plain.len() - 2048..]);
     let one = src.bytes_decoded() - after_index;
     assert!(one <= 8 << 20, "{one}");
@@ -208,7 +238,11 @@ fn damaged_containers_fail_cleanly() {
     run(Command::new("xz")
         .args(["-q", "-k", "-0", "-f", "-T2", "--block-size=512KiB"])
         .arg(&x));
-    files.push(("s.iso.xz", Kind::Xz, std::fs::read(dir.path().join("s.iso.xz")).unwrap()));
+    files.push((
+        "s.iso.xz",
+        Kind::Xz,
+        std::fs::read(dir.path().join("s.iso.xz")).unwrap(),
+    ));
     for (name, kind, data) in files {
         let p: &Path = &dir.path().join(name);
         let step = data.len() / 97;
@@ -221,7 +255,10 @@ fn damaged_containers_fail_cleanly() {
             }
             std::fs::write(p, &bad).unwrap();
             match open(p, kind) {
-                Err(e) => assert!(e.to_string().contains(name) || e.kind() != std::io::ErrorKind::InvalidData, "{e}"),
+                Err(e) => assert!(
+                    e.to_string().contains(name) || e.kind() != std::io::ErrorKind::InvalidData,
+                    "{e}"
+                ),
                 Ok(src) => {
                     let mut buf = vec![0u8; src.len().min(1 << 20) as usize];
                     let _ = src.read_exact_at(&mut buf, 0);

@@ -30,7 +30,11 @@ pub enum ClientError {
     #[error("bad reply from the daemon: {0}")]
     Protocol(String),
     #[error("started a daemon ({}), but it did not answer on {} within {} s{}", exe.display(), socket.display(), START_TIMEOUT.as_secs(), log_tail)]
-    NotReady { exe: PathBuf, socket: PathBuf, log_tail: String },
+    NotReady {
+        exe: PathBuf,
+        socket: PathBuf,
+        log_tail: String,
+    },
 }
 
 impl ClientError {
@@ -89,16 +93,23 @@ impl Client {
             {
                 return Err(daemon_error(&v));
             }
-            return Err(ClientError::Protocol(format!("sending a request to the daemon: {e}")));
+            return Err(ClientError::Protocol(format!(
+                "sending a request to the daemon: {e}"
+            )));
         }
         let mut reply = String::new();
         if self.r.read_line(&mut reply)? == 0 {
-            return Err(ClientError::Protocol("the daemon closed the connection".into()));
+            return Err(ClientError::Protocol(
+                "the daemon closed the connection".into(),
+            ));
         }
-        let v: Value = serde_json::from_str(&reply).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let v: Value =
+            serde_json::from_str(&reply).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let refusal = v.get("id") == Some(&Value::Null) && v.get("ok") == Some(&Value::Bool(false));
         if v.get("id") != Some(&json!(id)) && !refusal {
-            return Err(ClientError::Protocol(format!("reply to another request: {reply}")));
+            return Err(ClientError::Protocol(format!(
+                "reply to another request: {reply}"
+            )));
         }
         // A refusal of the connection or of the line (`busy`, `timeout`...) carries no id.
         if v.get("ok") == Some(&Value::Bool(true)) {
@@ -112,14 +123,24 @@ impl Client {
 /// The error a failed reply carries.
 fn daemon_error(v: &Value) -> ClientError {
     ClientError::Daemon {
-        code: v.get("code").and_then(Value::as_str).unwrap_or("failed").into(),
-        message: v.get("error").and_then(Value::as_str).unwrap_or("unknown error").into(),
+        code: v
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("failed")
+            .into(),
+        message: v
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error")
+            .into(),
     }
 }
 
 /// True when a daemon answers `ping` on `socket`.
 pub fn ping(socket: &Path) -> bool {
-    Client::connect(socket).and_then(|mut c| c.request("ping", json!({}))).is_ok()
+    Client::connect(socket)
+        .and_then(|mut c| c.request("ping", json!({})))
+        .is_ok()
 }
 
 /// Connects to the daemon on `socket`; when none listens there, starts `exe daemon --socket
@@ -129,13 +150,19 @@ pub fn connect_or_start(socket: &Path, exe: &Path, log: &Path) -> Result<Client,
     match Client::connect(socket) {
         Ok(c) => return Ok(c),
         Err(ClientError::Connect { source, .. })
-            if matches!(source.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => {}
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) => {}
         Err(e) => return Err(e),
     }
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
     let mut cmd = Command::new(exe);
     cmd.arg("daemon")
         .arg("--socket")
@@ -170,7 +197,11 @@ pub fn connect_or_start(socket: &Path, exe: &Path, log: &Path) -> Result<Client,
     let log_tail = if tail.is_empty() {
         String::new()
     } else {
-        format!("; {}: {}", log.display(), tail.into_iter().rev().collect::<Vec<_>>().join(" | "))
+        format!(
+            "; {}: {}",
+            log.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        )
     };
     Err(ClientError::NotReady {
         exe: exe.to_path_buf(),

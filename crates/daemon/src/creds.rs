@@ -48,17 +48,37 @@ impl User {
 /// The credentials of the process at the other end of `stream`.
 pub fn peer(stream: &UnixStream) -> io::Result<User> {
     let fd = stream.as_raw_fd();
-    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: cred and len are valid for writing; the kernel writes at most len bytes.
-    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERCRED, (&raw mut cred).cast(), &mut len) };
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&raw mut cred).cast(),
+            &mut len,
+        )
+    };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
     let mut groups = vec![0 as libc::gid_t; 256];
     let mut glen = (groups.len() * std::mem::size_of::<libc::gid_t>()) as libc::socklen_t;
     // SAFETY: groups has glen bytes of room.
-    let rc = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PEERGROUPS, groups.as_mut_ptr().cast(), &mut glen) };
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERGROUPS,
+            groups.as_mut_ptr().cast(),
+            &mut glen,
+        )
+    };
     if rc == 0 {
         groups.truncate(glen as usize / std::mem::size_of::<libc::gid_t>());
     } else {
@@ -73,16 +93,23 @@ pub fn peer(stream: &UnixStream) -> io::Result<User> {
 
 /// Runs `f` with the filesystem rights of `user` (see the module docs): on this thread when
 /// no switch is needed, else on a new thread with the user's fsuid, fsgid and groups.
-pub fn as_user<T: Send + 'static>(user: &User, f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+pub fn as_user<T: Send + 'static>(
+    user: &User,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<T> {
     if !user.needs_switch() {
         return Ok(f());
     }
     let user = user.clone();
-    let handle = std::thread::Builder::new().name("spindle-as-user".into()).spawn(move || {
-        switch(&user)?;
-        Ok::<T, io::Error>(f())
-    })?;
-    handle.join().map_err(|_| io::Error::other("the opening thread panicked"))?
+    let handle = std::thread::Builder::new()
+        .name("spindle-as-user".into())
+        .spawn(move || {
+            switch(&user)?;
+            Ok::<T, io::Error>(f())
+        })?;
+    handle
+        .join()
+        .map_err(|_| io::Error::other("the opening thread panicked"))?
 }
 
 /// Like [`as_user`], always on a new thread, and giving up after `limit`: a path on a hung
@@ -93,28 +120,39 @@ pub fn as_user<T: Send + 'static>(user: &User, f: impl FnOnce() -> T + Send + 's
 /// Such threads are counted per uid ([`within_budget`]): a user who already has
 /// [`WITHIN_PER_USER`] of them running (stuck on a hung filesystem, say) is refused
 /// (`ResourceBusy`) until one returns, so stuck threads cannot pile up without bound.
-pub fn as_user_within<T: Send + 'static>(user: &User, limit: std::time::Duration, f: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
+pub fn as_user_within<T: Send + 'static>(
+    user: &User,
+    limit: std::time::Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<T> {
     let permit = within_budget()
         .take(user.uid)
         .map_err(|m| io::Error::new(io::ErrorKind::ResourceBusy, m))?;
     let user = user.clone();
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    std::thread::Builder::new().name("spindle-as-user".into()).spawn(move || {
-        let r = if user.needs_switch() {
-            switch(&user).map(|()| f())
-        } else {
-            Ok(f())
-        };
-        drop(permit);
-        let _ = tx.send(r);
-    })?;
+    std::thread::Builder::new()
+        .name("spindle-as-user".into())
+        .spawn(move || {
+            let r = if user.needs_switch() {
+                switch(&user).map(|()| f())
+            } else {
+                Ok(f())
+            };
+            drop(permit);
+            let _ = tx.send(r);
+        })?;
     match rx.recv_timeout(limit) {
         Ok(r) => r,
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            format!("no answer within {} s (a hung filesystem?)", limit.as_secs()),
+            format!(
+                "no answer within {} s (a hung filesystem?)",
+                limit.as_secs()
+            ),
         )),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(io::Error::other("the opening thread panicked")),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err(io::Error::other("the opening thread panicked"))
+        }
     }
 }
 
@@ -124,7 +162,8 @@ pub const WITHIN_PER_USER: usize = 8;
 /// The count of [`as_user_within`] threads running: [`WITHIN_PER_USER`] per unprivileged
 /// user, 64 for them all, 16 more for root and the daemon's user (crate::limits).
 pub fn within_budget() -> &'static std::sync::Arc<crate::limits::Budget> {
-    static B: std::sync::OnceLock<std::sync::Arc<crate::limits::Budget>> = std::sync::OnceLock::new();
+    static B: std::sync::OnceLock<std::sync::Arc<crate::limits::Budget>> =
+        std::sync::OnceLock::new();
     B.get_or_init(|| crate::limits::Budget::new("file look-ups", WITHIN_PER_USER, 64, 16))
 }
 
@@ -144,9 +183,12 @@ fn switch(user: &User) -> io::Result<()> {
         libc::syscall(libc::SYS_setfsgid, user.gid);
         libc::syscall(libc::SYS_setfsuid, user.uid);
         // setfsuid returns the previous value and never fails visibly: read it back.
-        if libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32 != user.uid || libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32 != user.gid
+        if libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32 != user.uid
+            || libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32 != user.gid
         {
-            return Err(io::Error::other("cannot take the user's filesystem credentials"));
+            return Err(io::Error::other(
+                "cannot take the user's filesystem credentials",
+            ));
         }
     }
     drop_capabilities()
@@ -221,7 +263,10 @@ mod tests {
         // This thread kept root's rights.
         assert!(std::fs::read(&f).is_ok());
         let f2 = f.clone();
-        let r = as_user_within(&nobody, std::time::Duration::from_secs(10), move || std::fs::read(&f2)).unwrap();
+        let r = as_user_within(&nobody, std::time::Duration::from_secs(10), move || {
+            std::fs::read(&f2)
+        })
+        .unwrap();
         assert_eq!(r.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
     }
 
@@ -237,7 +282,10 @@ mod tests {
             gid: 65534,
             groups: vec![65534],
         };
-        let status = as_user(&nobody, || std::fs::read_to_string("/proc/thread-self/status").unwrap()).unwrap();
+        let status = as_user(&nobody, || {
+            std::fs::read_to_string("/proc/thread-self/status").unwrap()
+        })
+        .unwrap();
         for field in ["CapEff:", "CapPrm:"] {
             let line = status.lines().find(|l| l.starts_with(field)).unwrap();
             assert!(line.ends_with("0000000000000000"), "{line}");
@@ -250,7 +298,12 @@ mod tests {
     #[test]
     fn as_user_within_gives_up() {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let e = as_user_within(&User::current(), std::time::Duration::from_millis(100), move || rx.recv()).unwrap_err();
+        let e = as_user_within(
+            &User::current(),
+            std::time::Duration::from_millis(100),
+            move || rx.recv(),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
         drop(tx);
     }

@@ -23,7 +23,10 @@ mod slots;
 pub mod state;
 mod strict_json;
 
-pub use slots::{DEFAULT_DRIVES, DriveReport, Drives, EjectTarget, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image};
+pub use slots::{
+    DEFAULT_DRIVES, DriveReport, Drives, EjectTarget, LoadRequest, MAX_DRIVES, Opened, folder_name,
+    open_image,
+};
 
 use std::path::PathBuf;
 

@@ -96,7 +96,11 @@ impl Budget {
     }
 
     /// A permit for `uid`, waiting for one to be given back until `deadline`.
-    pub fn take_by(self: &Arc<Budget>, uid: u32, deadline: Instant) -> std::result::Result<Permit, String> {
+    pub fn take_by(
+        self: &Arc<Budget>,
+        uid: u32,
+        deadline: Instant,
+    ) -> std::result::Result<Permit, String> {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             let why = match self.refusal(&held, uid) {
@@ -107,12 +111,19 @@ impl Budget {
             if left.is_zero() {
                 return Err(why);
             }
-            held = self.freed.wait_timeout(held, left).unwrap_or_else(|e| e.into_inner()).0;
+            held = self
+                .freed
+                .wait_timeout(held, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
         let (per, total) = &mut *held;
         *per.entry(uid).or_default() += 1;
         *total += 1;
-        Ok(Permit { budget: self.clone(), uid })
+        Ok(Permit {
+            budget: self.clone(),
+            uid,
+        })
     }
 
     /// Why `uid` may not have another permit now, if so.
@@ -120,7 +131,8 @@ impl Budget {
         let (per, total) = (&held.0, held.1);
         let mine = per.get(&uid).copied().unwrap_or(0);
         if privileged(uid) {
-            (total >= self.total + self.reserve).then(|| format!("{total} {} in progress at once; try again later", self.what))
+            (total >= self.total + self.reserve)
+                .then(|| format!("{total} {} in progress at once; try again later", self.what))
         } else if mine >= self.per_user {
             Some(format!(
                 "uid {uid} already has {mine} {} in progress (at most {} per user); try again later",
@@ -192,7 +204,9 @@ pub fn bounded<T: Send + 'static>(
             "{what}: no answer from the filesystem within {} s (the open goes on in the background, counted against your open limit, until it returns)",
             timeout.as_secs_f64()
         ))),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(DaemonError::Invalid(format!("{what}: the worker thread failed"))),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(DaemonError::Invalid(format!(
+            "{what}: the worker thread failed"
+        ))),
     }
 }
 
@@ -247,7 +261,9 @@ mod tests {
         assert!(again.is_ok(), "{again:?}");
         giver.join().unwrap();
         // Not given back in time: refused with the reason.
-        let e = b.take_by(u, Instant::now() + Duration::from_millis(50)).unwrap_err();
+        let e = b
+            .take_by(u, Instant::now() + Duration::from_millis(50))
+            .unwrap_err();
         assert!(e.contains("at most 1 per user"), "{e}");
     }
 
@@ -256,22 +272,37 @@ mod tests {
         let opens = Budget::new("opens", 1, 8, 0);
         let u = user(other(4));
         let (release, wait) = mpsc::channel::<()>();
-        let r = bounded(&opens, Duration::from_millis(100), &u, "/x.iso", move || {
-            let _ = wait.recv();
-            Ok(1)
-        });
+        let r = bounded(
+            &opens,
+            Duration::from_millis(100),
+            &u,
+            "/x.iso",
+            move || {
+                let _ = wait.recv();
+                Ok(1)
+            },
+        );
         assert!(matches!(r, Err(DaemonError::TimedOut(_))), "{r:?}");
         // Still blocked: the user's next open is refused at once.
         let r = bounded(&opens, Duration::from_millis(200), &u, "/y.iso", || Ok(2));
         assert!(matches!(r, Err(DaemonError::Limit(_))), "{r:?}");
         // Another user is not held up.
-        let r = bounded(&opens, Duration::from_secs(5), &user(other(5)), "/z.iso", || Ok(3));
+        let r = bounded(
+            &opens,
+            Duration::from_secs(5),
+            &user(other(5)),
+            "/z.iso",
+            || Ok(3),
+        );
         assert_eq!(r.unwrap(), 3);
         release.send(()).unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while opens.held(u.uid).0 > 0 && std::time::Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert_eq!(bounded(&opens, Duration::from_secs(5), &u, "/y.iso", || Ok(4)).unwrap(), 4);
+        assert_eq!(
+            bounded(&opens, Duration::from_secs(5), &u, "/y.iso", || Ok(4)).unwrap(),
+            4
+        );
     }
 }

@@ -80,7 +80,10 @@ pub fn resolve(user: &User, at: &Path) -> Result<MountPoint> {
         return Err(refuse(at, "mount points must be absolute paths"));
     }
     if at.components().any(|c| c == Component::ParentDir) {
-        return Err(refuse(at, "the path has a `..` in it; give the directory itself"));
+        return Err(refuse(
+            at,
+            "the path has a `..` in it; give the directory itself",
+        ));
     }
     let p = at.to_path_buf();
     let fd = creds::as_user_within(user, LIMIT, move || {
@@ -90,8 +93,10 @@ pub fn resolve(user: &User, at: &Path) -> Result<MountPoint> {
     // Where it is first (a system path is refused as such, whoever owns it), then whose.
     check_location(fd.as_fd(), at)?;
     let (p, uid) = (at.to_path_buf(), user.uid);
-    let fd = creds::as_user_within(user, LIMIT, move || check_owner_and_empty(fd.as_fd(), &p, uid).map(|()| fd))
-        .map_err(|e| refuse(at, e.to_string()))??;
+    let fd = creds::as_user_within(user, LIMIT, move || {
+        check_owner_and_empty(fd.as_fd(), &p, uid).map(|()| fd)
+    })
+    .map_err(|e| refuse(at, e.to_string()))??;
     Ok(MountPoint {
         fd,
         path: at.to_path_buf(),
@@ -111,9 +116,15 @@ fn check_owner_and_empty(fd: BorrowedFd<'_>, path: &Path, uid: u32) -> Result<()
             ),
         ));
     }
-    let readable = rustix::fs::openat(fd, ".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| refuse(path, format!("cannot list it: {}", open_reason(e))))?;
-    let dir = rustix::fs::Dir::new(readable).map_err(|e| refuse(path, format!("cannot list it: {e}")))?;
+    let readable = rustix::fs::openat(
+        fd,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| refuse(path, format!("cannot list it: {}", open_reason(e))))?;
+    let dir =
+        rustix::fs::Dir::new(readable).map_err(|e| refuse(path, format!("cannot list it: {e}")))?;
     for entry in dir {
         let entry = entry.map_err(|e| refuse(path, format!("cannot list it: {e}")))?;
         let name = entry.file_name().to_bytes();
@@ -147,18 +158,31 @@ const PSEUDO_FS: &[(i64, &str)] = &[
 
 /// Mount types (from mountinfo) that are never a mount point, beyond [`PSEUDO_FS`]:
 /// devtmpfs reports tmpfs's `statfs` type.
-const PSEUDO_TYPES: &[&str] = &["devtmpfs", "proc", "sysfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs"];
+const PSEUDO_TYPES: &[&str] = &[
+    "devtmpfs", "proc", "sysfs", "devpts", "cgroup", "cgroup2", "debugfs", "tracefs",
+];
 
 /// Device and inode of a directory, as the kernel has them (`AT_STATX_DONT_SYNC`: never a
 /// request to a FUSE server).
 fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
-    let st = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC, StatxFlags::BASIC_STATS).ok()?;
-    Some((rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino))
+    let st = rustix::fs::statx(
+        fd,
+        "",
+        AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC,
+        StatxFlags::BASIC_STATS,
+    )
+    .ok()?;
+    Some((
+        rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor),
+        st.stx_ino,
+    ))
 }
 
 /// The uid a FUSE mount's server runs for (`user_id=` of its superblock options).
 fn fuse_user(m: &spindle_fuse::MountInfo) -> Option<u32> {
-    m.super_options.split(',').find_map(|o| o.strip_prefix("user_id=")?.parse().ok())
+    m.super_options
+        .split(',')
+        .find_map(|o| o.strip_prefix("user_id=")?.parse().ok())
 }
 
 /// Refuses `/` itself, anything under `/proc`, `/sys`, `/dev`, any kernel pseudo-filesystem
@@ -180,17 +204,26 @@ pub fn check_location(fd: BorrowedFd<'_>, path: &Path) -> Result<()> {
             ));
         }
         if PSEUDO_TYPES.contains(&m.fstype.as_str()) {
-            return Err(refuse(path, format!("it is on a {} filesystem (never a mount point)", m.fstype)));
+            return Err(refuse(
+                path,
+                format!("it is on a {} filesystem (never a mount point)", m.fstype),
+            ));
         }
     }
     let sfs = rustix::fs::fstatfs(fd).map_err(|e| refuse(path, format!("statfs: {e}")))?;
-    if let Some((_, name)) = PSEUDO_FS.iter().find(|(magic, _)| *magic == sfs.f_type as i64) {
+    if let Some((_, name)) = PSEUDO_FS
+        .iter()
+        .find(|(magic, _)| *magic == sfs.f_type as i64)
+    {
         return Err(refuse(
             path,
-            format!("it is on a {name} filesystem (kernel pseudo-filesystems are never mount points)"),
+            format!(
+                "it is on a {name} filesystem (kernel pseudo-filesystems are never mount points)"
+            ),
         ));
     }
-    let root = rustix::fs::open("/", DIR_FLAGS, Mode::empty()).map_err(|e| refuse(path, format!("opening /: {e}")))?;
+    let root = rustix::fs::open("/", DIR_FLAGS, Mode::empty())
+        .map_err(|e| refuse(path, format!("opening /: {e}")))?;
     let root_id = identity(root.as_fd());
     let special: Vec<((u64, u64), &str)> = ["proc", "sys", "dev"]
         .iter()
@@ -204,17 +237,23 @@ pub fn check_location(fd: BorrowedFd<'_>, path: &Path) -> Result<()> {
         return Err(refuse(path, "it is the root directory /"));
     }
     // Up through `..` (which crosses mounts upwards) until the root.
-    let mut cur = rustix::fs::openat(fd, "..", DIR_FLAGS, Mode::empty()).map_err(|e| refuse(path, format!("its parent: {e}")))?;
+    let mut cur = rustix::fs::openat(fd, "..", DIR_FLAGS, Mode::empty())
+        .map_err(|e| refuse(path, format!("its parent: {e}")))?;
     for _ in 0..4096 {
         if let Some((_, n)) = special.iter().find(|(s, _)| *s == id) {
-            return Err(refuse(path, format!("it is under /{n}, which is never a place for mounts")));
+            return Err(refuse(
+                path,
+                format!("it is under /{n}, which is never a place for mounts"),
+            ));
         }
-        let up = identity(cur.as_fd()).ok_or_else(|| refuse(path, "cannot stat a parent directory"))?;
+        let up =
+            identity(cur.as_fd()).ok_or_else(|| refuse(path, "cannot stat a parent directory"))?;
         if up == id {
             return Ok(());
         }
         id = up;
-        cur = rustix::fs::openat(&cur, "..", DIR_FLAGS, Mode::empty()).map_err(|e| refuse(path, format!("a parent: {e}")))?;
+        cur = rustix::fs::openat(&cur, "..", DIR_FLAGS, Mode::empty())
+            .map_err(|e| refuse(path, format!("a parent: {e}")))?;
     }
     Err(refuse(path, "too deep"))
 }
@@ -260,18 +299,33 @@ pub enum Made {
 /// Makes the directory `name` in `media` (a descriptor of the media directory, at
 /// `media_path`) for `user`, or takes an empty one of theirs that is there already;
 /// `Ok(None)` when the name is taken by something else. Checked like any mount point.
-pub fn make_in(media: BorrowedFd<'_>, media_path: &Path, name: &str, user: &User) -> Result<Option<Made>> {
+pub fn make_in(
+    media: BorrowedFd<'_>,
+    media_path: &Path,
+    name: &str,
+    user: &User,
+) -> Result<Option<Made>> {
     let path = media_path.join(name);
     let chown = crate::paths::is_root() && user.uid != 0;
     let made = match rustix::fs::mkdirat(media, name, Mode::from_raw_mode(0o755)) {
         Ok(()) => true,
         Err(Errno::EXIST) => false,
-        Err(e) => return Err(DaemonError::io(format!("{}: creating", path.display()), e.into())),
+        Err(e) => {
+            return Err(DaemonError::io(
+                format!("{}: creating", path.display()),
+                e.into(),
+            ));
+        }
     };
     let fd = match open_under(media, Path::new(name)) {
         Ok(fd) => fd,
         Err(_) if !made => return Ok(None),
-        Err(e) => return Err(DaemonError::io(format!("{}: opening", path.display()), e.into())),
+        Err(e) => {
+            return Err(DaemonError::io(
+                format!("{}: opening", path.display()),
+                e.into(),
+            ));
+        }
     };
     if made && chown {
         rustix::fs::chownat(
@@ -286,13 +340,20 @@ pub fn make_in(media: BorrowedFd<'_>, media_path: &Path, name: &str, user: &User
     if !made {
         // Someone else's, not a directory, not empty, mounted: another name.
         let owner_ok = rustix::fs::fstat(&fd).is_ok_and(|s| s.st_uid == user.uid);
-        if !owner_ok || check_owner_and_empty(fd.as_fd(), &path, user.uid).is_err() || check_location(fd.as_fd(), &path).is_err() {
+        if !owner_ok
+            || check_owner_and_empty(fd.as_fd(), &path, user.uid).is_err()
+            || check_location(fd.as_fd(), &path).is_err()
+        {
             return Ok(None);
         }
     }
     check_location(fd.as_fd(), &path)?;
     let mp = MountPoint { fd, path };
-    Ok(Some(if made { Made::New(mp) } else { Made::Reused(mp) }))
+    Ok(Some(if made {
+        Made::New(mp)
+    } else {
+        Made::Reused(mp)
+    }))
 }
 
 /// Removes the (empty) directory the daemon made at `path`, by a descriptor of its parent
@@ -338,7 +399,10 @@ mod tests {
         std::os::unix::fs::symlink(&root, root.join("parent-link")).unwrap();
         let mp = resolve(&me, &root.join("empty")).unwrap();
         assert_eq!(mp.path, root.join("empty"));
-        assert!(message(resolve(&me, &root.join("link"))).contains("cannot mount there: it is a symbolic link"));
+        assert!(
+            message(resolve(&me, &root.join("link")))
+                .contains("cannot mount there: it is a symbolic link")
+        );
         assert!(message(resolve(&me, &root.join("parent-link/empty"))).contains("symbolic link"));
         assert!(message(resolve(&me, &root.join("full/../empty"))).contains("`..`"));
         assert!(message(resolve(&me, &root.join("full"))).contains("not empty"));
@@ -371,9 +435,15 @@ mod tests {
 
     #[test]
     fn fuse_servers_uid_from_the_superblock_options() {
-        let m = |o: &str| spindle_fuse::parse_mountinfo(&format!("40 1 0:50 / /m rw - fuse.sshfs host: {o}\n")).remove(0);
+        let m = |o: &str| {
+            spindle_fuse::parse_mountinfo(&format!("40 1 0:50 / /m rw - fuse.sshfs host: {o}\n"))
+                .remove(0)
+        };
         assert_eq!(fuse_user(&m("rw,user_id=1000,group_id=1000")), Some(1000));
-        assert_eq!(fuse_user(&m("rw,user_id=0,group_id=0,allow_other")), Some(0));
+        assert_eq!(
+            fuse_user(&m("rw,user_id=0,group_id=0,allow_other")),
+            Some(0)
+        );
         assert_eq!(fuse_user(&m("rw")), None);
     }
 
@@ -383,12 +453,26 @@ mod tests {
         let root = t.path().canonicalize().unwrap();
         let media = open_dir_nofollow(&root, false).unwrap();
         let me = User::current();
-        assert!(matches!(make_in(media.as_fd(), &root, "DISC", &me).unwrap(), Some(Made::New(_))));
-        assert!(matches!(make_in(media.as_fd(), &root, "DISC", &me).unwrap(), Some(Made::Reused(_))));
+        assert!(matches!(
+            make_in(media.as_fd(), &root, "DISC", &me).unwrap(),
+            Some(Made::New(_))
+        ));
+        assert!(matches!(
+            make_in(media.as_fd(), &root, "DISC", &me).unwrap(),
+            Some(Made::Reused(_))
+        ));
         std::fs::write(root.join("DISC/f"), b"x").unwrap();
-        assert!(make_in(media.as_fd(), &root, "DISC", &me).unwrap().is_none());
+        assert!(
+            make_in(media.as_fd(), &root, "DISC", &me)
+                .unwrap()
+                .is_none()
+        );
         std::os::unix::fs::symlink("/", root.join("LINK")).unwrap();
-        assert!(make_in(media.as_fd(), &root, "LINK", &me).unwrap().is_none());
+        assert!(
+            make_in(media.as_fd(), &root, "LINK", &me)
+                .unwrap()
+                .is_none()
+        );
         remove_made(&root.join("LINK"));
         assert!(
             root.join("LINK").symlink_metadata().is_ok(),

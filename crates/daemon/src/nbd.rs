@@ -94,7 +94,9 @@ impl DiscExport {
     }
 
     fn piece_at(&self, offset: u64) -> usize {
-        self.pieces.partition_point(|(s, _)| *s <= offset).saturating_sub(1)
+        self.pieces
+            .partition_point(|(s, _)| *s <= offset)
+            .saturating_sub(1)
     }
 }
 
@@ -111,7 +113,12 @@ impl Export for DiscExport {
                 .pieces
                 .get(self.piece_at(off))
                 .filter(|(s, p)| off >= *s && off < s + p.len())
-                .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, format!("offset {off} is past the end")))?;
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("offset {off} is past the end"),
+                    )
+                })?;
             let within = off - start;
             let want = (buf.len() - pos).min((piece.len() - within) as usize);
             let out = &mut buf[pos..pos + want];
@@ -120,7 +127,10 @@ impl Export for DiscExport {
                 Piece::View(v) => {
                     let n = v.read_at(within, out).map_err(io::Error::other)?;
                     if n < want {
-                        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "short read from the disc"));
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "short read from the disc",
+                        ));
                     }
                 }
             }
@@ -206,7 +216,10 @@ impl DriveCatalog {
 
     /// The same, serving only discs every local user could read.
     pub fn public_only(self) -> DriveCatalog {
-        DriveCatalog { public_only: true, ..self }
+        DriveCatalog {
+            public_only: true,
+            ..self
+        }
     }
 
     fn serves(&self, drive: u32) -> bool {
@@ -235,7 +248,9 @@ impl DriveCatalog {
         match crate::sharing::readable_by_all(disc) {
             Ok(()) => true,
             Err(why) => {
-                eprintln!("spindle-daemon: drive {drive}: not served on its share without TLS-PSK: {why}");
+                eprintln!(
+                    "spindle-daemon: drive {drive}: not served on its share without TLS-PSK: {why}"
+                );
                 false
             }
         }
@@ -292,7 +307,9 @@ impl Catalog for DriveCatalog {
     fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
         let loaded = self.loaded();
         let (drive, raw, disc) = if name.is_empty() {
-            let (n, d) = loaded.into_iter().find(|(_, d)| d.first_data_track().is_some())?;
+            let (n, d) = loaded
+                .into_iter()
+                .find(|(_, d)| d.first_data_track().is_some())?;
             (n, false, d)
         } else {
             let (n, raw) = parse_name(name)?;
@@ -307,7 +324,11 @@ impl Catalog for DriveCatalog {
             },
             description: describe(drive, &disc, raw),
         };
-        let export = if raw { DiscExport::raw(disc)? } else { DiscExport::data(disc)? };
+        let export = if raw {
+            DiscExport::raw(disc)?
+        } else {
+            DiscExport::data(disc)?
+        };
         Some((info, Arc::new(export)))
     }
 }
@@ -320,7 +341,16 @@ mod tests {
     fn export_names() {
         assert_eq!(parse_name("drive0"), Some((0, false)));
         assert_eq!(parse_name("drive12.raw"), Some((12, true)));
-        for bad in ["drive", "drive.raw", "drivex", "drive-1", "drive1.iso", "drive99999", "Drive1", ""] {
+        for bad in [
+            "drive",
+            "drive.raw",
+            "drivex",
+            "drive-1",
+            "drive1.iso",
+            "drive99999",
+            "Drive1",
+            "",
+        ] {
             assert_eq!(parse_name(bad), None, "{bad}");
         }
     }

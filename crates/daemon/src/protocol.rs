@@ -133,7 +133,9 @@ fn fields_of(cmd: &str) -> Option<&'static [&'static str]> {
         "load" => &["drive", "image", "password"],
         "eject" => &["drive", "path", "all"],
         "count" => &["n"],
-        "share" => &["drive", "listen", "tls_cert", "tls_key", "tls_psk", "public"],
+        "share" => &[
+            "drive", "listen", "tls_cert", "tls_key", "tls_psk", "public",
+        ],
         "unshare" => &["drive"],
         _ => return None,
     })
@@ -151,13 +153,25 @@ pub fn parse(line: &[u8]) -> Result<(Value, Command), Rejected> {
     let value = crate::strict_json::parse(line).map_err(|e| {
         let msg = e.to_string();
         if msg.starts_with(crate::strict_json::DUPLICATE) {
-            reject(&Value::Null, code::DUPLICATE_FIELD, format!("refused: {msg}"))
+            reject(
+                &Value::Null,
+                code::DUPLICATE_FIELD,
+                format!("refused: {msg}"),
+            )
         } else {
-            reject(&Value::Null, code::BAD_REQUEST, format!("not a JSON request: {msg}"))
+            reject(
+                &Value::Null,
+                code::BAD_REQUEST,
+                format!("not a JSON request: {msg}"),
+            )
         }
     })?;
     let Value::Object(mut obj) = value else {
-        return Err(reject(&Value::Null, code::BAD_REQUEST, "a request is a JSON object".into()));
+        return Err(reject(
+            &Value::Null,
+            code::BAD_REQUEST,
+            "a request is a JSON object".into(),
+        ));
     };
     let id = obj.get("id").cloned().unwrap_or(Value::Null);
     match obj.get("v") {
@@ -176,7 +190,13 @@ pub fn parse(line: &[u8]) -> Result<(Value, Command), Rejected> {
                 format!("\"v\" must be the number {VERSION}, not {}", shown(other)),
             ));
         }
-        None => return Err(reject(&id, code::BAD_REQUEST, "missing protocol version \"v\"".into())),
+        None => {
+            return Err(reject(
+                &id,
+                code::BAD_REQUEST,
+                "missing protocol version \"v\"".into(),
+            ));
+        }
     }
     let cmd = match obj.get("cmd") {
         Some(Value::String(c)) => c.clone(),
@@ -191,9 +211,16 @@ pub fn parse(line: &[u8]) -> Result<(Value, Command), Rejected> {
     };
     let Some(fields) = fields_of(&cmd) else {
         let name: String = cmd.chars().take(64).collect();
-        return Err(reject(&id, code::UNKNOWN_COMMAND, format!("unknown command {name:?}")));
+        return Err(reject(
+            &id,
+            code::UNKNOWN_COMMAND,
+            format!("unknown command {name:?}"),
+        ));
     };
-    if let Some(k) = obj.keys().find(|k| !COMMON.contains(&k.as_str()) && !fields.contains(&k.as_str())) {
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !COMMON.contains(&k.as_str()) && !fields.contains(&k.as_str()))
+    {
         let name: String = k.chars().take(64).collect();
         let takes = if fields.is_empty() {
             "no fields".to_string()
@@ -256,7 +283,11 @@ pub fn parse(line: &[u8]) -> Result<(Value, Command), Rejected> {
         // A command in `fields_of` without its arm here: refused, never taken for another.
         other => {
             let name: String = other.chars().take(64).collect();
-            return Err(reject(&id, code::UNKNOWN_COMMAND, format!("unknown command {name:?}")));
+            return Err(reject(
+                &id,
+                code::UNKNOWN_COMMAND,
+                format!("unknown command {name:?}"),
+            ));
         }
     };
     Ok((id, command))
@@ -321,13 +352,24 @@ mod tests {
     fn rejects_with_codes() {
         assert_eq!(parse(b"garbage").unwrap_err().code, code::BAD_REQUEST);
         assert_eq!(parse(b"[1,2]").unwrap_err().code, code::BAD_REQUEST);
-        assert_eq!(parse(br#"{"v":2,"id":1,"cmd":"ping"}"#).unwrap_err().code, code::VERSION);
+        assert_eq!(
+            parse(br#"{"v":2,"id":1,"cmd":"ping"}"#).unwrap_err().code,
+            code::VERSION
+        );
         let r = parse(br#"{"v":1,"id":"x","cmd":"frobnicate"}"#).unwrap_err();
         assert_eq!((r.code, r.id), (code::UNKNOWN_COMMAND, json!("x")));
-        assert_eq!(parse(br#"{"v":1,"id":1,"cmd":"eject"}"#).unwrap_err().code, code::BAD_REQUEST);
-        assert_eq!(parse(br#"{"v":1,"id":1,"cmd":"mount"}"#).unwrap_err().code, code::BAD_REQUEST);
         assert_eq!(
-            parse(br#"{"v":1,"id":1,"cmd":"count","n":-1}"#).unwrap_err().code,
+            parse(br#"{"v":1,"id":1,"cmd":"eject"}"#).unwrap_err().code,
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            parse(br#"{"v":1,"id":1,"cmd":"mount"}"#).unwrap_err().code,
+            code::BAD_REQUEST
+        );
+        assert_eq!(
+            parse(br#"{"v":1,"id":1,"cmd":"count","n":-1}"#)
+                .unwrap_err()
+                .code,
             code::BAD_REQUEST
         );
     }
@@ -336,10 +378,22 @@ mod tests {
     fn duplicate_keys_unknown_fields_and_wrong_types_are_refused() {
         let code_of = |l: &[u8]| parse(l).unwrap_err().code;
         // The last key would win in a plain serde_json::Value: a ping that shuts down.
-        assert_eq!(code_of(br#"{"v":1,"id":1,"cmd":"ping","cmd":"shutdown"}"#), code::DUPLICATE_FIELD);
-        assert_eq!(code_of(br#"{"v":1,"v":1,"cmd":"ping"}"#), code::DUPLICATE_FIELD);
-        assert_eq!(code_of(br#"{"v":1,"cmd":"count","n":4,"n":1}"#), code::DUPLICATE_FIELD);
-        assert_eq!(code_of(br#"{"v":1,"id":{"a":1,"a":2},"cmd":"ping"}"#), code::DUPLICATE_FIELD);
+        assert_eq!(
+            code_of(br#"{"v":1,"id":1,"cmd":"ping","cmd":"shutdown"}"#),
+            code::DUPLICATE_FIELD
+        );
+        assert_eq!(
+            code_of(br#"{"v":1,"v":1,"cmd":"ping"}"#),
+            code::DUPLICATE_FIELD
+        );
+        assert_eq!(
+            code_of(br#"{"v":1,"cmd":"count","n":4,"n":1}"#),
+            code::DUPLICATE_FIELD
+        );
+        assert_eq!(
+            code_of(br#"{"v":1,"id":{"a":1,"a":2},"cmd":"ping"}"#),
+            code::DUPLICATE_FIELD
+        );
         // Unknown fields, for every command (and the reply names the field and what it takes).
         let r = parse(br#"{"v":1,"id":3,"cmd":"ping","drive":1}"#).unwrap_err();
         assert_eq!((r.code, r.id), (code::UNKNOWN_FIELD, json!(3)));
@@ -354,7 +408,12 @@ mod tests {
             br#"{"v":1,"cmd":"unshare","drive":0,"all":true}"#,
             br#"{"v":1,"cmd":"shutdown","now":true}"#,
         ] {
-            assert_eq!(code_of(l), code::UNKNOWN_FIELD, "{}", String::from_utf8_lossy(l));
+            assert_eq!(
+                code_of(l),
+                code::UNKNOWN_FIELD,
+                "{}",
+                String::from_utf8_lossy(l)
+            );
         }
         // Wrong types.
         for l in [
@@ -367,10 +426,18 @@ mod tests {
             br#"{"v":1,"cmd":"share","drive":0,"listen":"127.0.0.1:0","public":1}"#,
             br#"{"v":1,"cmd":"eject","drive":-1}"#,
         ] {
-            assert_eq!(code_of(l), code::BAD_REQUEST, "{}", String::from_utf8_lossy(l));
+            assert_eq!(
+                code_of(l),
+                code::BAD_REQUEST,
+                "{}",
+                String::from_utf8_lossy(l)
+            );
         }
         // What the CLI sends still parses.
         assert!(parse(br#"{"v":1,"id":1,"cmd":"share","drive":0,"listen":"127.0.0.1:0","tls_cert":null,"tls_key":null,"tls_psk":null,"public":false}"#).is_ok());
-        assert!(parse(br#"{"v":1,"id":1,"cmd":"load","drive":0,"image":"/a.iso","password":null}"#).is_ok());
+        assert!(
+            parse(br#"{"v":1,"id":1,"cmd":"load","drive":0,"image":"/a.iso","password":null}"#)
+                .is_ok()
+        );
     }
 }

@@ -73,7 +73,10 @@ impl Shared {
             if let Some(n) = &*self.nbd.lock().unwrap_or_else(|e| e.into_inner()) {
                 rep.nbd.extend(mine.iter().map(|e| n.uri(e)));
             }
-            for (_, s) in shares.iter().filter(|(spec, _)| spec.share.drive == rep.drive) {
+            for (_, s) in shares
+                .iter()
+                .filter(|(spec, _)| spec.share.drive == rep.drive)
+            {
                 rep.nbd.extend(s.uris(&mine));
             }
         }
@@ -81,7 +84,10 @@ impl Shared {
     }
 
     pub fn idle_for(&self) -> Duration {
-        self.last_request.lock().unwrap_or_else(|e| e.into_inner()).elapsed()
+        self.last_request
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
     }
 }
 
@@ -112,12 +118,18 @@ impl Deadlines {
 
 /// Reads one line; `set_timeout` arms the next read's timeout (the time left before the
 /// deadline).
-fn read_line<R: BufRead>(r: &mut R, d: &Deadlines, mut set_timeout: impl FnMut(&mut R, Duration)) -> Line {
+fn read_line<R: BufRead>(
+    r: &mut R,
+    d: &Deadlines,
+    mut set_timeout: impl FnMut(&mut R, Duration),
+) -> Line {
     let mut line = Vec::new();
     let mut too_long = false;
     let mut first_byte = None;
     loop {
-        let left = d.deadline(first_byte).saturating_duration_since(Instant::now());
+        let left = d
+            .deadline(first_byte)
+            .saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Line::Timeout;
         }
@@ -125,11 +137,17 @@ fn read_line<R: BufRead>(r: &mut R, d: &Deadlines, mut set_timeout: impl FnMut(&
         let buf = match r.fill_buf() {
             Ok(b) => b,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => return Line::Timeout,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Line::Timeout;
+            }
             Err(_) => return Line::Failed,
         };
         if buf.is_empty() {
-            return if line.is_empty() && !too_long { Line::Eof } else { Line::Partial };
+            return if line.is_empty() && !too_long {
+                Line::Eof
+            } else {
+                Line::Partial
+            };
         }
         first_byte.get_or_insert_with(Instant::now);
         let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
@@ -147,7 +165,11 @@ fn read_line<R: BufRead>(r: &mut R, d: &Deadlines, mut set_timeout: impl FnMut(&
         let used = done.unwrap_or(buf.len());
         r.consume(used);
         if done.is_some() {
-            return if too_long { Line::TooLong } else { Line::Request(line) };
+            return if too_long {
+                Line::TooLong
+            } else {
+                Line::Request(line)
+            };
         }
     }
 }
@@ -183,8 +205,16 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
             Line::Request(line) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Line::Request(line) => {
                 shared.touch();
-                let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&line, &user, &shared)))
-                    .unwrap_or_else(|_| protocol::error(&Value::Null, code::FAILED, "internal error (logged by the daemon)"));
+                let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    handle(&line, &user, &shared)
+                }))
+                .unwrap_or_else(|_| {
+                    protocol::error(
+                        &Value::Null,
+                        code::FAILED,
+                        "internal error (logged by the daemon)",
+                    )
+                });
                 shared.touch();
                 if !send(&mut w, &reply) {
                     return;
@@ -202,7 +232,11 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
             Line::Partial => {
                 send(
                     &mut w,
-                    &protocol::error(&Value::Null, code::INCOMPLETE, "connection closed in the middle of a request"),
+                    &protocol::error(
+                        &Value::Null,
+                        code::INCOMPLETE,
+                        "connection closed in the middle of a request",
+                    ),
                 );
                 return;
             }
@@ -246,7 +280,10 @@ fn handle(line: &[u8], user: &User, shared: &Shared) -> Value {
 }
 
 fn raw_of(shared: &Shared, drive: u32) -> Option<PathBuf> {
-    shared.raw.as_ref().map(|r| r.join("drives").join(drive.to_string()))
+    shared
+        .raw
+        .as_ref()
+        .map(|r| r.join("drives").join(drive.to_string()))
 }
 
 fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
@@ -260,7 +297,10 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             let img = open_image(shared, user, &a.image, a.password)?;
             // Resolved and checked before the drives lock: a slow path holds up this request
             // alone.
-            let at = a.at.as_deref().map(|p| crate::mountpoint::resolve(user, p)).transpose()?;
+            let at =
+                a.at.as_deref()
+                    .map(|p| crate::mountpoint::resolve(user, p))
+                    .transpose()?;
             let mut d = shared.drives();
             let drive = d.mount_at(user, img, a.drive, a.allow_other, at)?;
             let r = d.report().swap_remove(drive as usize);
@@ -284,7 +324,12 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             let mut d = shared.drives();
             d.load(user, a.drive, img)?;
             let r = d.report().swap_remove(a.drive as usize);
-            eprintln!("spindle-daemon: uid {}: drive {}: loaded {}", user.uid, a.drive, a.image.display());
+            eprintln!(
+                "spindle-daemon: uid {}: drive {}: loaded {}",
+                user.uid,
+                a.drive,
+                a.image.display()
+            );
             json!({"drive": a.drive, "mountpoints": r.mountpoints, "label": r.label, "raw": raw_of(shared, a.drive)})
         }
         Command::Eject(a) => {
@@ -322,7 +367,10 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
         Command::Shutdown => {
             let me = User::current();
             if user.uid != 0 && user.uid != me.uid {
-                return Err(DaemonError::Denied(format!("only uid {} or root may stop this daemon", me.uid)));
+                return Err(DaemonError::Denied(format!(
+                    "only uid {} or root may stop this daemon",
+                    me.uid
+                )));
             }
             eprintln!("spindle-daemon: shutdown asked by uid {}", user.uid);
             shared.stop.store(true, Ordering::SeqCst);
@@ -332,12 +380,21 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
 }
 
 /// Opens an image for `user` on a bounded worker (see [`crate::limits`]).
-fn open_image(shared: &Shared, user: &User, image: &std::path::Path, password: Option<String>) -> crate::Result<slots::Opened> {
+fn open_image(
+    shared: &Shared,
+    user: &User,
+    image: &std::path::Path,
+    password: Option<String>,
+) -> crate::Result<slots::Opened> {
     let (u, p) = (user.clone(), image.to_path_buf());
     let what = image.display().to_string();
-    limits::bounded(&shared.opens, shared.limits.open_timeout, user, &what, move || {
-        slots::open_image(&u, &p, password)
-    })
+    limits::bounded(
+        &shared.opens,
+        shared.limits.open_timeout,
+        user,
+        &what,
+        move || slots::open_image(&u, &p, password),
+    )
 }
 
 fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<Value> {
@@ -352,7 +409,10 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
         let privileged = user.uid == 0 || user.uid == User::current().uid;
         match d.report()[a.drive as usize].uid {
             Some(owner) if !privileged && user.uid != owner => {
-                return Err(DaemonError::Denied(format!("drive {} belongs to uid {owner}", a.drive)));
+                return Err(DaemonError::Denied(format!(
+                    "drive {} belongs to uid {owner}",
+                    a.drive
+                )));
             }
             // An empty drive's one share slot would otherwise go to whoever asks first (and be
             // saved): only root and the daemon's user may share a drive nobody has loaded.
@@ -382,7 +442,11 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
 fn refuse_private(shared: &Shared, user: &User, drive: u32) -> crate::Result<()> {
     use spindle_fuse::DriveTable;
     let table = shared.drives().table();
-    let disc = table.drives().into_iter().find(|(n, _)| *n == drive).and_then(|(_, d)| d);
+    let disc = table
+        .drives()
+        .into_iter()
+        .find(|(n, _)| *n == drive)
+        .and_then(|(_, d)| d);
     let Some(disc) = disc else { return Ok(()) };
     let image = disc.source.path.clone();
     let checked = limits::bounded(
@@ -433,11 +497,18 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
     let drive = spec.share.drive;
     not_shared(&shared.shares(), drive)?;
     let tls = {
-        let (owner, what) = (spec.owner.clone(), format!("drive {drive}: the share's TLS files"));
+        let (owner, what) = (
+            spec.owner.clone(),
+            format!("drive {drive}: the share's TLS files"),
+        );
         let loaded = spec.clone();
-        limits::bounded(&shared.opens, shared.limits.open_timeout, &owner, &what, move || {
-            crate::sharing::load_tls(&loaded)
-        })?
+        limits::bounded(
+            &shared.opens,
+            shared.limits.open_timeout,
+            &owner,
+            &what,
+            move || crate::sharing::load_tls(&loaded),
+        )?
     };
     let table = shared.drives().table();
     let s = crate::sharing::start_share(table, &spec, tls)?;
@@ -479,7 +550,9 @@ fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
             .ok_or_else(|| DaemonError::Invalid(format!("drive {drive} is not shared")))?;
         let owner = shares[i].0.owner.uid;
         if user.uid != 0 && user.uid != owner {
-            return Err(DaemonError::Denied(format!("drive {drive} was shared by uid {owner}")));
+            return Err(DaemonError::Denied(format!(
+                "drive {drive} was shared by uid {owner}"
+            )));
         }
         let gone = shares.remove(i);
         save_shares(&mut d, &shares);
@@ -529,8 +602,14 @@ mod tests {
             line: Duration::from_secs(10),
         };
         assert_eq!(d.deadline(None), now + Duration::from_secs(120));
-        assert_eq!(d.deadline(Some(now + Duration::from_secs(5))), now + Duration::from_secs(15));
-        assert_eq!(d.deadline(Some(now + Duration::from_secs(115))), now + Duration::from_secs(120));
+        assert_eq!(
+            d.deadline(Some(now + Duration::from_secs(5))),
+            now + Duration::from_secs(15)
+        );
+        assert_eq!(
+            d.deadline(Some(now + Duration::from_secs(115))),
+            now + Duration::from_secs(120)
+        );
         // A reader past its deadline is not read again.
         let past = Deadlines {
             since: now - Duration::from_secs(200),

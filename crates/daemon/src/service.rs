@@ -59,7 +59,10 @@ fn tune_allocator() {
 /// image and its companions), so the common soft limit of 1024 would cap a daemon near 100
 /// mounts. What systemd's documentation advises for such daemons.
 fn raise_fd_limit() {
-    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit with a valid struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
@@ -81,7 +84,8 @@ pub fn run(cfg: &Config) -> Result<()> {
     let passed = take_passed_socket();
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register(sig, stop.clone()).map_err(|e| DaemonError::io("installing signal handlers", e))?;
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| DaemonError::io("installing signal handlers", e))?;
     }
     let root = paths::is_root();
     let runtime = paths::runtime_dir();
@@ -94,15 +98,24 @@ pub fn run(cfg: &Config) -> Result<()> {
         }
         None => {
             let (l, lock) = bind(&socket, root)?;
-            log(format!("listening on {} (pid {})", socket.display(), std::process::id()));
+            log(format!(
+                "listening on {} (pid {})",
+                socket.display(),
+                std::process::id()
+            ));
             (l, Some(lock))
         }
     };
-    listener.set_nonblocking(true).map_err(|e| DaemonError::io("control socket", e))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| DaemonError::io("control socket", e))?;
 
     let state_file = paths::state_file();
     let saved = SavedState::load(&state_file).unwrap_or_else(|e| {
-        log(format!("{}: unreadable ({e}); starting with empty drives", state_file.display()));
+        log(format!(
+            "{}: unreadable ({e}); starting with empty drives",
+            state_file.display()
+        ));
         None
     });
     clean_stale(&runtime, saved.as_ref());
@@ -228,7 +241,11 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
                 let user = match creds::peer(&stream) {
                     Ok(u) => u,
                     Err(e) => {
-                        refuse(&mut stream, protocol::code::FAILED, &format!("cannot read peer credentials: {e}"));
+                        refuse(
+                            &mut stream,
+                            protocol::code::FAILED,
+                            &format!("cannot read peer credentials: {e}"),
+                        );
                         continue;
                     }
                 };
@@ -305,7 +322,8 @@ pub fn notify(msg: &str) {
     let addr = addr.to_string_lossy().into_owned();
     let sent = if let Some(name) = addr.strip_prefix('@') {
         use std::os::linux::net::SocketAddrExt;
-        std::os::unix::net::SocketAddr::from_abstract_name(name).and_then(|a| sock.send_to_addr(msg.as_bytes(), &a))
+        std::os::unix::net::SocketAddr::from_abstract_name(name)
+            .and_then(|a| sock.send_to_addr(msg.as_bytes(), &a))
     } else {
         sock.send_to(msg.as_bytes(), &addr)
     };
@@ -318,7 +336,8 @@ pub fn notify(msg: &str) {
 fn private_dir(dir: &Path, root: bool) -> Result<()> {
     let mode = if root { 0o755 } else { 0o700 };
     if !dir.exists() {
-        std::fs::create_dir_all(dir).map_err(|e| DaemonError::io(format!("{}: creating", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DaemonError::io(format!("{}: creating", dir.display()), e))?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
             .map_err(|e| DaemonError::io(format!("{}: chmod", dir.display()), e))?;
     }
@@ -352,21 +371,31 @@ fn bind(socket: &Path, root: bool) -> Result<(UnixListener, std::fs::File)> {
     let _ = std::fs::remove_file(socket);
     let l = UnixListener::bind(socket).map_err(|e| io("bind", e))?;
     let mode = if root { 0o666 } else { 0o600 };
-    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode)).map_err(|e| io("chmod", e))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| io("chmod", e))?;
     Ok((l, lock))
 }
 
 /// Detaches the stale mounts ("Transport endpoint is not connected") a killed daemon left:
 /// at the saved mount points and anywhere under the runtime dir.
 fn clean_stale(runtime: &Path, saved: Option<&SavedState>) {
-    let runtime = runtime.canonicalize().unwrap_or_else(|_| runtime.to_path_buf());
+    let runtime = runtime
+        .canonicalize()
+        .unwrap_or_else(|_| runtime.to_path_buf());
     let mut candidates: Vec<PathBuf> = spindle_fuse::mounts()
         .into_iter()
-        .filter(|m| m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE) && m.mount_point.starts_with(&runtime))
+        .filter(|m| {
+            m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE)
+                && m.mount_point.starts_with(&runtime)
+        })
         .map(|m| m.mount_point)
         .collect();
     if let Some(s) = saved {
-        candidates.extend(s.drives.iter().flat_map(|d| d.mounts.iter().map(|m| m.path.clone())));
+        candidates.extend(
+            s.drives
+                .iter()
+                .flat_map(|d| d.mounts.iter().map(|m| m.path.clone())),
+        );
     }
     candidates.sort();
     candidates.dedup();
@@ -400,7 +429,10 @@ mod tests {
         assert_eq!(mode(&sock), 0o600);
         assert_eq!(mode(sock.parent().unwrap()), 0o700);
         // A second daemon on the same path is refused while the first holds the lock.
-        assert!(matches!(bind(&sock, false), Err(DaemonError::AlreadyRunning(_))));
+        assert!(matches!(
+            bind(&sock, false),
+            Err(DaemonError::AlreadyRunning(_))
+        ));
     }
 
     #[test]
@@ -412,6 +444,7 @@ mod tests {
         // SAFETY: this test alone reads NOTIFY_SOCKET.
         unsafe { std::env::set_var("NOTIFY_SOCKET", &p) };
         notify("READY=1");
+        // SAFETY: as above, no other thread reads NOTIFY_SOCKET.
         unsafe { std::env::remove_var("NOTIFY_SOCKET") };
         let mut buf = [0u8; 64];
         let n = rx.recv(&mut buf).unwrap();

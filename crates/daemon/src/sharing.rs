@@ -97,7 +97,10 @@ impl Share {
     /// The URIs of the drive's exports.
     pub fn uris(&self, exports: &[String]) -> Vec<String> {
         let scheme = if self.tls { "nbds" } else { "nbd" };
-        exports.iter().map(|e| format!("{scheme}://{}/{e}", self.addr)).collect()
+        exports
+            .iter()
+            .map(|e| format!("{scheme}://{}/{e}", self.addr))
+            .collect()
     }
 }
 
@@ -107,7 +110,9 @@ pub fn start_share(table: Arc<Table>, saved: &SavedShare, tls: Option<TlsMode>) 
     let addrs: Vec<SocketAddr> = spec
         .listen
         .to_socket_addrs()
-        .map_err(|e| DaemonError::Invalid(format!("{}: not a HOST:PORT address ({e})", spec.listen)))?
+        .map_err(|e| {
+            DaemonError::Invalid(format!("{}: not a HOST:PORT address ({e})", spec.listen))
+        })?
         .collect();
     let addr = *addrs
         .first()
@@ -118,7 +123,8 @@ pub fn start_share(table: Arc<Table>, saved: &SavedShare, tls: Option<TlsMode>) 
             spec.listen
         )));
     }
-    let listener = TcpListener::bind(addr).map_err(|e| DaemonError::io(format!("listening on {addr}"), e))?;
+    let listener =
+        TcpListener::bind(addr).map_err(|e| DaemonError::io(format!("listening on {addr}"), e))?;
     let addr = listener.local_addr().unwrap_or(addr);
     let tls_on = tls.is_some();
     let config = ServerConfig {
@@ -160,7 +166,9 @@ pub fn readable_by_all(disc: &spindle_disc::Disc) -> std::result::Result<(), Str
     files.sort();
     files.dedup();
     for f in &files {
-        let real = f.canonicalize().map_err(|e| format!("{}: {e}", f.display()))?;
+        let real = f
+            .canonicalize()
+            .map_err(|e| format!("{}: {e}", f.display()))?;
         let meta = std::fs::metadata(&real).map_err(|e| format!("{}: {e}", real.display()))?;
         if meta.mode() & 0o004 == 0 {
             return Err(format!(

@@ -114,7 +114,10 @@ impl DriveTable for Table {
 /// Opens `image` (absolute) with `user`'s rights, and its file tree if it has one.
 pub fn open_image(user: &User, image: &Path, password: Option<String>) -> Result<Opened> {
     if !image.is_absolute() {
-        return Err(DaemonError::Invalid(format!("{}: image paths must be absolute", image.display())));
+        return Err(DaemonError::Invalid(format!(
+            "{}: image paths must be absolute",
+            image.display()
+        )));
     }
     let p = image.to_path_buf();
     let uid = user.uid;
@@ -123,7 +126,9 @@ pub fn open_image(user: &User, image: &Path, password: Option<String>) -> Result
         let disc = match spindle_image::open_with(&p, password) {
             Ok(d) => Arc::new(d),
             Err(e) if e.needs_password() => return Err(DaemonError::PasswordNeeded(p)),
-            Err(spindle_image::ImageError::Io { path, source }) if source.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(spindle_image::ImageError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
                 return Err(DaemonError::Denied(format!(
                     "{}: permission denied: user {uid} cannot read this image",
                     path.display()
@@ -184,7 +189,8 @@ impl Drives {
             state_file,
             shares: Vec::new(),
         };
-        d.slots.resize_with(count.clamp(1, MAX_DRIVES) as usize, || None);
+        d.slots
+            .resize_with(count.clamp(1, MAX_DRIVES) as usize, || None);
         d.sync_table();
         d
     }
@@ -210,7 +216,11 @@ impl Drives {
             .enumerate()
             .map(|(i, s)| (i as u32, s.as_ref().map(|l| l.disc.clone())))
             .collect();
-        let owners = self.slots.iter().map(|s| s.as_ref().map(|l| l.owner.uid)).collect();
+        let owners = self
+            .slots
+            .iter()
+            .map(|s| s.as_ref().map(|l| l.owner.uid))
+            .collect();
         if let Ok(mut w) = self.table.2.write() {
             *w = owners;
         }
@@ -267,7 +277,9 @@ impl Drives {
     /// Sets the number of drives; refuses to drop a loaded one.
     pub fn set_count(&mut self, n: u32) -> Result<()> {
         if n == 0 || n > MAX_DRIVES {
-            return Err(DaemonError::Invalid(format!("drive count must be 1 to {MAX_DRIVES}, not {n}")));
+            return Err(DaemonError::Invalid(format!(
+                "drive count must be 1 to {MAX_DRIVES}, not {n}"
+            )));
         }
         if let Some(i) = (n as usize..self.slots.len()).find(|&i| self.slots[i].is_some()) {
             return Err(DaemonError::Invalid(format!(
@@ -291,14 +303,25 @@ impl Drives {
 
     /// Puts `img` into a drive and mounts its tree (when it has one); returns the drive.
     pub fn mount(&mut self, user: &User, img: Opened, req: &LoadRequest) -> Result<u32> {
-        let at = req.at.as_deref().map(|p| mountpoint::resolve(user, p)).transpose()?;
+        let at = req
+            .at
+            .as_deref()
+            .map(|p| mountpoint::resolve(user, p))
+            .transpose()?;
         self.mount_at(user, img, req.drive, req.allow_other, at)
     }
 
     /// [`Drives::mount`] with the mount point resolved and checked already
     /// ([`mountpoint::resolve`], which the server calls before it takes the drives lock, so
     /// that a slow path holds up that request alone).
-    pub fn mount_at(&mut self, user: &User, img: Opened, drive: Option<u32>, allow_other: bool, at: Option<MountPoint>) -> Result<u32> {
+    pub fn mount_at(
+        &mut self,
+        user: &User,
+        img: Opened,
+        drive: Option<u32>,
+        allow_other: bool,
+        at: Option<MountPoint>,
+    ) -> Result<u32> {
         let drive = match drive {
             Some(d) => {
                 self.check_drive(d)?;
@@ -310,7 +333,11 @@ impl Drives {
                 }
                 d
             }
-            None => self.slots.iter().position(|s| s.is_none()).ok_or(DaemonError::Full(self.count()))? as u32,
+            None => self
+                .slots
+                .iter()
+                .position(|s| s.is_none())
+                .ok_or(DaemonError::Full(self.count()))? as u32,
         };
         let mut mounts = Vec::new();
         if let Some(fs) = &img.fs {
@@ -353,7 +380,10 @@ impl Drives {
             None => Vec::new(),
             Some(old) => {
                 if !may_touch(user, &old.owner) {
-                    let e = Err(DaemonError::Denied(format!("drive {drive} belongs to uid {}", old.owner.uid)));
+                    let e = Err(DaemonError::Denied(format!(
+                        "drive {drive} belongs to uid {}",
+                        old.owner.uid
+                    )));
                     *slot = Some(old);
                     return e;
                 }
@@ -392,14 +422,21 @@ impl Drives {
     pub fn eject(&mut self, user: &User, target: &EjectTarget) -> Result<Vec<u32>> {
         let which: Vec<u32> = match target {
             EjectTarget::All => (0..self.count())
-                .filter(|&i| self.slots[i as usize].as_ref().is_some_and(|l| may_touch(user, &l.owner)))
+                .filter(|&i| {
+                    self.slots[i as usize]
+                        .as_ref()
+                        .is_some_and(|l| may_touch(user, &l.owner))
+                })
                 .collect(),
             EjectTarget::Drive(d) => {
                 self.check_drive(*d)?;
                 match &self.slots[*d as usize] {
                     None => return Err(DaemonError::Empty(*d)),
                     Some(l) if !may_touch(user, &l.owner) => {
-                        return Err(DaemonError::Denied(format!("drive {d} belongs to uid {}", l.owner.uid)));
+                        return Err(DaemonError::Denied(format!(
+                            "drive {d} belongs to uid {}",
+                            l.owner.uid
+                        )));
                     }
                     Some(_) => vec![*d],
                 }
@@ -417,15 +454,25 @@ impl Drives {
                 let mine: Vec<u32> = found
                     .iter()
                     .copied()
-                    .filter(|&d| self.slots[d as usize].as_ref().is_some_and(|l| may_touch(user, &l.owner)))
+                    .filter(|&d| {
+                        self.slots[d as usize]
+                            .as_ref()
+                            .is_some_and(|l| may_touch(user, &l.owner))
+                    })
                     .collect();
                 if mine.is_empty() {
-                    return Err(DaemonError::Denied(format!("{}: belongs to another user", p.display())));
+                    return Err(DaemonError::Denied(format!(
+                        "{}: belongs to another user",
+                        p.display()
+                    )));
                 }
                 mine
             }
         };
-        let gone: Vec<Loaded> = which.iter().filter_map(|&d| self.slots[d as usize].take()).collect();
+        let gone: Vec<Loaded> = which
+            .iter()
+            .filter_map(|&d| self.slots[d as usize].take())
+            .collect();
         let trees = gone.iter().filter_map(|l| l.fs.clone()).collect();
         self.changed();
         unmount_all(gone);
@@ -491,7 +538,8 @@ impl Drives {
             .count
             .clamp(1, MAX_DRIVES)
             .max(saved.drives.iter().map(|d| d.drive + 1).max().unwrap_or(0));
-        self.slots.resize_with(count.min(MAX_DRIVES) as usize, || None);
+        self.slots
+            .resize_with(count.min(MAX_DRIVES) as usize, || None);
         for d in &saved.drives {
             if d.drive >= MAX_DRIVES {
                 continue;
@@ -505,7 +553,11 @@ impl Drives {
                 continue;
             }
             match self.restore_one(d) {
-                Ok(()) => eprintln!("spindle-daemon: drive {}: restored {}", d.drive, d.image.display()),
+                Ok(()) => eprintln!(
+                    "spindle-daemon: drive {}: restored {}",
+                    d.drive,
+                    d.image.display()
+                ),
                 Err(e) => eprintln!(
                     "spindle-daemon: drive {}: cannot restore {}: {}",
                     d.drive,
@@ -553,8 +605,11 @@ impl Drives {
     /// A saved mount point, checked as for a new mount: one the daemon made under the media
     /// dir is made (or taken) again there; any other is resolved as the user named it.
     fn restore_mount_point(&self, owner: &User, m: &SavedMount) -> Result<MountPoint> {
-        if let (true, Some(parent), Some(name)) = (m.created, m.path.parent(), m.path.file_name().and_then(|n| n.to_str()))
-            && parent == self.media
+        if let (true, Some(parent), Some(name)) = (
+            m.created,
+            m.path.parent(),
+            m.path.file_name().and_then(|n| n.to_str()),
+        ) && parent == self.media
         {
             let media = self.media_dir()?;
             return match mountpoint::make_in(media.as_fd(), &self.media, name, owner)? {
@@ -578,7 +633,12 @@ impl Drives {
     /// `at` unless a drive is mounted at its path already.
     fn not_in_use<T: AsRef<Path>>(&self, at: T) -> Result<T> {
         let p = at.as_ref();
-        if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == p)) {
+        if self
+            .slots
+            .iter()
+            .flatten()
+            .any(|l| l.mounts.iter().any(|m| m.path == p))
+        {
             return Err(DaemonError::MountPoint {
                 path: p.to_path_buf(),
                 reason: "a drive is mounted there already".into(),
@@ -590,12 +650,15 @@ impl Drives {
     /// The media dir, made when missing, opened without following links; it must be the
     /// daemon's own (nobody else may put names in it).
     fn media_dir(&self) -> Result<std::os::fd::OwnedFd> {
-        let media = mountpoint::open_dir_nofollow(&self.media, true)
-            .map_err(|e| DaemonError::io(format!("{}: the media directory", self.media.display()), e))?;
-        let st = rustix::fs::fstat(&media).map_err(|e| DaemonError::io(format!("{}", self.media.display()), e.into()))?;
+        let media = mountpoint::open_dir_nofollow(&self.media, true).map_err(|e| {
+            DaemonError::io(format!("{}: the media directory", self.media.display()), e)
+        })?;
+        let st = rustix::fs::fstat(&media)
+            .map_err(|e| DaemonError::io(format!("{}", self.media.display()), e.into()))?;
         let me = User::current();
         // Group-writable only for the daemon's own group (a user-private group, umask 002).
-        let others_write = st.st_mode & 0o002 != 0 || (st.st_mode & 0o020 != 0 && st.st_gid != me.gid);
+        let others_write =
+            st.st_mode & 0o002 != 0 || (st.st_mode & 0o020 != 0 && st.st_gid != me.gid);
         if st.st_uid != me.uid || others_write {
             return Err(DaemonError::Invalid(format!(
                 "{}: the media directory must belong to the daemon's user (uid {}) and be writable by it alone",
@@ -612,9 +675,18 @@ impl Drives {
         let media = self.media_dir()?;
         let name = folder_name(label);
         for n in 1..10_000 {
-            let file = if n == 1 { name.clone() } else { format!("{name}_{n}") };
+            let file = if n == 1 {
+                name.clone()
+            } else {
+                format!("{name}_{n}")
+            };
             let p = self.media.join(&file);
-            if self.slots.iter().flatten().any(|l| l.mounts.iter().any(|m| m.path == p)) {
+            if self
+                .slots
+                .iter()
+                .flatten()
+                .any(|l| l.mounts.iter().any(|m| m.path == p))
+            {
                 continue;
             }
             match mountpoint::make_in(media.as_fd(), &self.media, &file, user)? {
@@ -648,7 +720,13 @@ fn loaded(user: &User, img: Opened, mounts: Vec<TreeMount>) -> Loaded {
     }
 }
 
-fn mount_tree(fs: Arc<dyn FileSystem>, at: &MountPoint, user: &User, image: &Path, allow_other: bool) -> Result<Mount> {
+fn mount_tree(
+    fs: Arc<dyn FileSystem>,
+    at: &MountPoint,
+    user: &User,
+    image: &Path,
+    allow_other: bool,
+) -> Result<Mount> {
     let opts = MountOptions {
         allow_other,
         owner: Some((user.uid, user.gid)),
@@ -656,7 +734,12 @@ fn mount_tree(fs: Arc<dyn FileSystem>, at: &MountPoint, user: &User, image: &Pat
         unmount_wait: Duration::from_millis(100),
         ..MountOptions::default()
     };
-    Ok(spindle_fuse::mount_tree_at(fs, at.fd.as_fd(), &at.path, &opts)?)
+    Ok(spindle_fuse::mount_tree_at(
+        fs,
+        at.fd.as_fd(),
+        &at.path,
+        &opts,
+    )?)
 }
 
 /// Unmounts every mount of `gone` at once (each lazily; a file still open under one does
@@ -697,7 +780,8 @@ fn release_freed_memory(gone: Vec<Weak<dyn FileSystem>>) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     std::thread::spawn(move || {
         let start = std::time::Instant::now();
-        while gone.iter().any(|w| w.strong_count() > 0) && start.elapsed() < Duration::from_secs(60) {
+        while gone.iter().any(|w| w.strong_count() > 0) && start.elapsed() < Duration::from_secs(60)
+        {
             std::thread::sleep(Duration::from_millis(20));
         }
         // The tree goes first; the mount's inode tables right after it.
@@ -754,20 +838,30 @@ mod tests {
     /// or table of the daemon or of the drives mount keeps them.
     #[test]
     fn eject_and_swap_drop_the_disc_and_its_filesystem() {
-        let dir = tempfile::Builder::new().prefix("spindle-slots-test").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("spindle-slots-test")
+            .tempdir()
+            .unwrap();
         let root = dir.path().canonicalize().unwrap();
         let me = User::current();
-        let image = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/libcdio/joliet.iso"))
-            .canonicalize()
-            .unwrap();
+        let image = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/samples/libcdio/joliet.iso"
+        ))
+        .canonicalize()
+        .unwrap();
         let mut d = Drives::new(2, root.join("media"), None);
         let raw = root.join("raw");
         std::fs::create_dir(&raw).unwrap();
-        let raw_mount = spindle_fuse::mount_drives(d.table(), &raw, &MountOptions::default()).unwrap();
+        let raw_mount =
+            spindle_fuse::mount_drives(d.table(), &raw, &MountOptions::default()).unwrap();
         d.table().notify(raw_mount.drives_refresh().unwrap());
         let opened = || {
             let img = open_image(&me, &image, None).unwrap();
-            let weak = (Arc::downgrade(img.fs.as_ref().unwrap()), Arc::downgrade(&img.disc));
+            let weak = (
+                Arc::downgrade(img.fs.as_ref().unwrap()),
+                Arc::downgrade(&img.disc),
+            );
             (img, weak)
         };
         let (img, (fs_a, disc_a)) = opened();
@@ -779,7 +873,10 @@ mod tests {
         // A swap drops the old disc.
         let (img, (fs_b, disc_b)) = opened();
         d.load(&me, drive, img).unwrap();
-        assert!(dies_within_5s(&fs_a), "the swapped-out filesystem stayed alive");
+        assert!(
+            dies_within_5s(&fs_a),
+            "the swapped-out filesystem stayed alive"
+        );
         assert!(dies_within_5s(&disc_a), "the swapped-out disc stayed alive");
         assert!(walk(&at) > 0);
         assert!(walk(&raw) > 0);

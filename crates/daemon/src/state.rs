@@ -54,7 +54,9 @@ impl SavedState {
     /// Reads a saved state; `Ok(None)` when there is none.
     pub fn load(path: &Path) -> std::io::Result<Option<SavedState>> {
         match std::fs::read(path) {
-            Ok(b) => serde_json::from_slice(&b).map(Some).map_err(std::io::Error::other),
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(std::io::Error::other),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -111,6 +113,10 @@ mod tests {
         };
         s.save(&f).unwrap();
         assert_eq!(SavedState::load(&f).unwrap(), Some(s));
-        assert_eq!(std::fs::read_dir(f.parent().unwrap()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(f.parent().unwrap()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 }

@@ -101,14 +101,23 @@ mod tests {
             br#"{"cmd":"ping","c\u006dd":"shutdown"}"#,
         ] {
             let e = parse(bad).unwrap_err().to_string();
-            assert!(e.starts_with(DUPLICATE), "{}: {e}", String::from_utf8_lossy(bad));
+            assert!(
+                e.starts_with(DUPLICATE),
+                "{}: {e}",
+                String::from_utf8_lossy(bad)
+            );
         }
         let v = parse(br#"{"v":1,"id":[1,-2,3.5,"x",null,true,{"a":{}}],"cmd":"ping"}"#).unwrap();
         assert_eq!(v["id"][6]["a"], serde_json::json!({}));
         assert!(parse(b"{} x").is_err());
         // Deep nesting stops at serde_json's depth limit, not at the end of the stack.
         let deep = format!("{{\"id\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(parse(deep.as_bytes()).unwrap_err().to_string().contains("recursion limit"));
+        assert!(
+            parse(deep.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("recursion limit")
+        );
         assert!(parse(b"{\"a\":1").is_err());
     }
 }

@@ -9,10 +9,13 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
-        .join(rel)
-        .canonicalize()
-        .unwrap()
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
+    .join(rel)
+    .canonicalize()
+    .unwrap()
 }
 
 fn mounts_under(root: &Path) -> Vec<PathBuf> {
@@ -28,7 +31,10 @@ struct Guard(tempfile::TempDir, Option<mpsc::Sender<()>>);
 
 impl Guard {
     fn new() -> Guard {
-        let dir = tempfile::Builder::new().prefix("spindle-drives-test").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("spindle-drives-test")
+            .tempdir()
+            .unwrap();
         let root = dir.path().canonicalize().unwrap();
         let (tx, rx) = mpsc::channel::<()>();
         std::thread::spawn(move || {
@@ -80,21 +86,33 @@ fn sixty_four_drives_swap_save_restore() {
     assert_eq!(mounts_under(&g.root()).len(), 64);
     let report = d.report();
     assert_eq!(report[63].mountpoints, [media.join("K3b data project_64")]);
-    assert!(std::fs::read_dir(&report[10].mountpoints[0]).unwrap().next().is_some());
+    assert!(
+        std::fs::read_dir(&report[10].mountpoints[0])
+            .unwrap()
+            .next()
+            .is_some()
+    );
 
     // Swap drive 5: the same mount point, the other disc.
     let copying = sample("libcdio/copying.iso");
     let at = d.report()[5].mountpoints[0].clone();
     let names = |p: &Path| {
-        let mut v: Vec<_> = std::fs::read_dir(p).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let mut v: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         v.sort();
         v
     };
     let before = names(&at);
-    d.load(&me, 5, open_image(&me, &copying, None).unwrap()).unwrap();
+    d.load(&me, 5, open_image(&me, &copying, None).unwrap())
+        .unwrap();
     assert_eq!(d.report()[5].mountpoints, std::slice::from_ref(&at));
     let after = names(&at);
-    assert!(!after.is_empty() && after != before, "{before:?} then {after:?}");
+    assert!(
+        !after.is_empty() && after != before,
+        "{before:?} then {after:?}"
+    );
     assert_eq!(d.report()[5].image.as_deref(), Some(copying.as_path()));
 
     // The saved state names all 64; a new set of drives restores them after a shutdown.
@@ -102,7 +120,11 @@ fn sixty_four_drives_swap_save_restore() {
     assert_eq!(saved.drives.len(), 64);
     d.shutdown();
     assert!(mounts_under(&g.root()).is_empty());
-    assert_eq!(SavedState::load(&state).unwrap().unwrap(), saved, "shutdown keeps the saved drives");
+    assert_eq!(
+        SavedState::load(&state).unwrap().unwrap(),
+        saved,
+        "shutdown keeps the saved drives"
+    );
     let mut d2 = Drives::new(4, media.clone(), Some(state.clone()));
     d2.restore(&saved);
     assert_eq!(d2.count(), 64);
@@ -114,7 +136,12 @@ fn sixty_four_drives_swap_save_restore() {
     assert_eq!(d2.eject(&me, &EjectTarget::Path(at.clone())).unwrap(), [5]);
     assert!(!at.exists(), "the daemon's own mount point goes");
     assert_eq!(d2.eject(&me, &EjectTarget::Drive(0)).unwrap(), [0]);
-    assert_eq!(d2.eject(&me, &EjectTarget::Path(joliet.clone())).unwrap().len(), 62);
+    assert_eq!(
+        d2.eject(&me, &EjectTarget::Path(joliet.clone()))
+            .unwrap()
+            .len(),
+        62
+    );
     assert!(d2.eject(&me, &EjectTarget::Drive(0)).is_err());
     assert_eq!(d2.eject(&me, &EjectTarget::All).unwrap(), Vec::<u32>::new());
     assert!(mounts_under(&g.root()).is_empty());
@@ -129,7 +156,11 @@ fn a_disc_without_a_tree_loads_without_a_mount() {
     let mut d = Drives::new(2, g.root().join("media"), None);
     let cdda = sample("libcdio/cdda.cue");
     let drive = d
-        .mount(&me, open_image(&me, &cdda, None).unwrap(), &LoadRequest::default())
+        .mount(
+            &me,
+            open_image(&me, &cdda, None).unwrap(),
+            &LoadRequest::default(),
+        )
         .unwrap();
     let r = &d.report()[drive as usize];
     assert!(r.mountpoints.is_empty());

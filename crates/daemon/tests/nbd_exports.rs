@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples")).join(rel)
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
+    .join(rel)
 }
 
 fn open(rel: &str) -> Arc<spindle_disc::Disc> {
@@ -75,18 +79,27 @@ fn unstored_audio_pregap_is_a_zero_hole_in_the_raw_export() {
     assert!(found, "no run starts at the audio pregap: {map:?}");
     let mut buf = vec![0xAA; t2.pregap as usize * 2352];
     raw.read_at(pregap_at, &mut buf).unwrap();
-    assert!(buf.iter().all(|&b| b == 0), "the pregap does not read as zeros");
+    assert!(
+        buf.iter().all(|&b| b == 0),
+        "the pregap does not read as zeros"
+    );
     // Bytes after it equal the model's raw sectors.
     let v = SectorView::new(disc.clone(), t2.index1(), 4, SectorFormat::RAW).unwrap();
     let mut want = vec![0; 4 * 2352];
     v.read_at(0, &mut want).unwrap();
     let mut got = vec![0; 4 * 2352];
-    raw.read_at(pregap_at + t2.pregap as u64 * 2352, &mut got).unwrap();
+    raw.read_at(pregap_at + t2.pregap as u64 * 2352, &mut got)
+        .unwrap();
     assert!(got == want);
     // The data export is the first track's user data.
     let data = DiscExport::data(disc.clone()).unwrap();
     assert_eq!(data.size(), t1.program_length() as u64 * 2048);
-    assert!(data.allocation(0, data.size()).unwrap().iter().all(|a| !a.hole));
+    assert!(
+        data.allocation(0, data.size())
+            .unwrap()
+            .iter()
+            .all(|a| !a.hole)
+    );
 }
 
 #[test]
@@ -98,7 +111,10 @@ fn allocation_of_a_window_is_clipped_and_starts_at_the_offset() {
     let end = raw.allocation(raw.size() - 10, 1 << 30).unwrap();
     assert_eq!(end.iter().map(|a| a.length).sum::<u64>(), 10);
     let mut buf = [0u8; 16];
-    assert!(raw.read_at(raw.size() - 8, &mut buf).is_err(), "a read past the end must fail");
+    assert!(
+        raw.read_at(raw.size() - 8, &mut buf).is_err(),
+        "a read past the end must fail"
+    );
 }
 
 #[test]
@@ -120,15 +136,20 @@ fn a_share_serves_only_its_sharers_discs() {
     let media = tempfile::tempdir().unwrap();
     let mut d = Drives::new(2, media.path().to_path_buf(), None);
     let iso = sample("kdomanski-iso9660/test.iso").canonicalize().unwrap();
-    d.load(&alice, 0, open_image(&alice, &iso, None).unwrap()).unwrap();
+    d.load(&alice, 0, open_image(&alice, &iso, None).unwrap())
+        .unwrap();
     let alices = DriveCatalog::shared(d.table(), 0, alice.uid);
     let roots = DriveCatalog::shared(d.table(), 0, 0);
     assert_eq!(alices.list().len(), 2, "drive0 and drive0.raw");
     assert!(alices.open("drive0").is_some());
     assert!(alices.open("drive1").is_none(), "only the shared drive");
     d.eject(&alice, &EjectTarget::Drive(0)).unwrap();
-    d.load(&bob, 0, open_image(&bob, &iso, None).unwrap()).unwrap();
-    assert!(alices.list().is_empty(), "bob's disc went out on alice's share");
+    d.load(&bob, 0, open_image(&bob, &iso, None).unwrap())
+        .unwrap();
+    assert!(
+        alices.list().is_empty(),
+        "bob's disc went out on alice's share"
+    );
     assert!(alices.open("drive0").is_none());
     assert!(alices.open("").is_none());
     assert_eq!(roots.list().len(), 2, "a root share serves any disc");

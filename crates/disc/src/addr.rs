@@ -21,7 +21,9 @@ const LEAD_IN_START: i32 = 90 * FRAMES_PER_MINUTE;
 
 /// A logical block address. Negative values address the pregap of track 1 (−150..−1)
 /// and the lead-in (below −150).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Lba(pub i32);
 
@@ -55,7 +57,9 @@ impl fmt::Display for Lba {
 }
 
 /// Minute/second/frame CD time. Frames run 0..75, seconds 0..60; minutes up to 99.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Msf {
     pub m: u8,
     pub s: u8,
@@ -81,7 +85,9 @@ impl Msf {
 
     /// Frames counted from 00:00:00.
     pub fn frames(self) -> u32 {
-        self.m as u32 * FRAMES_PER_MINUTE as u32 + self.s as u32 * FRAMES_PER_SECOND as u32 + self.f as u32
+        self.m as u32 * FRAMES_PER_MINUTE as u32
+            + self.s as u32 * FRAMES_PER_SECOND as u32
+            + self.f as u32
     }
 
     /// The LBA this absolute time denotes (90:00:00 and beyond are lead-in, negative).
@@ -145,7 +151,14 @@ mod tests {
         }
         assert_eq!(Lba(0).to_msf(), Msf { m: 0, s: 2, f: 0 });
         assert_eq!(Lba(-150).to_msf(), Msf { m: 0, s: 0, f: 0 });
-        assert_eq!(Lba(-151).to_msf(), Msf { m: 99, s: 59, f: 74 });
+        assert_eq!(
+            Lba(-151).to_msf(),
+            Msf {
+                m: 99,
+                s: 59,
+                f: 74
+            }
+        );
         assert_eq!(Msf::new(90, 0, 0).unwrap().to_lba(), Lba(-45_150));
     }
 

@@ -42,6 +42,11 @@ impl AlignedBuf {
 impl Drop for AlignedBuf {
     fn drop(&mut self) {
         // SAFETY: allocated in `new` with this layout.
-        unsafe { dealloc(self.ptr, Layout::from_size_align(self.len, ALIGN).expect("valid layout")) }
+        unsafe {
+            dealloc(
+                self.ptr,
+                Layout::from_size_align(self.len, ALIGN).expect("valid layout"),
+            )
+        }
     }
 }

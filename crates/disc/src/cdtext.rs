@@ -139,7 +139,9 @@ impl CdText {
             if CdTextField::from_pack_type(p[0]).is_none() {
                 continue;
             }
-            let e = streams.entry((block, p[0])).or_insert_with(|| (p[1] & 0x7F, Vec::new()));
+            let e = streams
+                .entry((block, p[0]))
+                .or_insert_with(|| (p[1] & 0x7F, Vec::new()));
             e.1.extend_from_slice(&p[4..16]);
         }
         let mut blocks: BTreeMap<u8, CdTextBlock> = BTreeMap::new();
@@ -243,7 +245,11 @@ impl CdText {
             }
         }
         let packs = out.len() / 18;
-        if packs > 256 { Err(CdTextError::TooLarge(packs)) } else { Ok(out) }
+        if packs > 256 {
+            Err(CdTextError::TooLarge(packs))
+        } else {
+            Ok(out)
+        }
     }
 }
 
@@ -263,10 +269,18 @@ mod tests {
             charset: 0,
             ..Default::default()
         };
-        b.set(0, CdTextField::Title, "Join us now we have the software".into());
+        b.set(
+            0,
+            CdTextField::Title,
+            "Join us now we have the software".into(),
+        );
         b.set(0, CdTextField::Performer, "Richard Stallman".into());
         b.set(1, CdTextField::Title, "Soft".into());
-        b.set(2, CdTextField::Title, "A title long enough to span several packs".into());
+        b.set(
+            2,
+            CdTextField::Title,
+            "A title long enough to span several packs".into(),
+        );
         let t = CdText { blocks: vec![b] };
         let packs = t.to_packs(1, 2).unwrap();
         assert_eq!(packs.len() % 18, 0);

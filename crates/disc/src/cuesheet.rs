@@ -22,7 +22,11 @@ pub const LATER_SESSION_GAP: u32 = 2250 + 4500;
 
 /// Sectors between the lead-out of session `n` and the first sector of session `n + 1`.
 pub fn session_gap(n: u8) -> u32 {
-    if n <= 1 { FIRST_SESSION_GAP } else { LATER_SESSION_GAP }
+    if n <= 1 {
+        FIRST_SESSION_GAP
+    } else {
+        LATER_SESSION_GAP
+    }
 }
 
 /// Which sectors of a track a BIN file stores, and the gaps left to the CUE sheet.

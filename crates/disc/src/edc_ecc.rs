@@ -19,7 +19,11 @@ const fn edc_table() -> [u32; 256] {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { (c >> 1) ^ EDC_POLY } else { c >> 1 };
+            c = if c & 1 != 0 {
+                (c >> 1) ^ EDC_POLY
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -61,7 +65,14 @@ static ECC_TABLES: ([u8; 256], [u8; 256]) = ecc_tables();
 
 /// Computes one ECC parity set over `src` (the sector from byte 12 on) into `dest`
 /// (`2 * major_count` bytes).
-fn ecc_block(src: &[u8], major_count: usize, minor_count: usize, major_mult: usize, minor_inc: usize, dest: &mut [u8]) {
+fn ecc_block(
+    src: &[u8],
+    major_count: usize,
+    minor_count: usize,
+    major_mult: usize,
+    minor_inc: usize,
+    dest: &mut [u8],
+) {
     let (f, b) = (&ECC_TABLES.0, &ECC_TABLES.1);
     let size = major_count * minor_count;
     for major in 0..major_count {

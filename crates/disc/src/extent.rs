@@ -179,7 +179,9 @@ impl MainLayout {
             return 0;
         }
         let f = SectorFields::of(mode);
-        (if self.sync { 12 } else { 0 }) + (if self.header { 4 } else { 0 }) + (if self.subheader { f.subheader } else { 0 })
+        (if self.sync { 12 } else { 0 })
+            + (if self.header { 4 } else { 0 })
+            + (if self.subheader { f.subheader } else { 0 })
     }
 
     /// The layout a plain sector size denotes for `mode` (2048, 2324, 2336, 2352).

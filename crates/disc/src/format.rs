@@ -31,7 +31,10 @@ impl OpenContext<'_> {
     /// The image file itself, opened through the companions like any data file, so that a
     /// compressed `game.iso.zst` opened as `game.iso` reads decompressed.
     pub fn open_image(&self, path: &Path) -> io::Result<Arc<dyn ByteSource>> {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         self.companions.open(&name)
     }
 }
@@ -125,7 +128,13 @@ pub trait ImageWriter: Send + Sync {
     /// Writes `disc` to `out` (and companions beside it); returns every file written.
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError>;
     /// Writes with options; writers that take none use [`ImageWriter::write`].
-    fn write_with(&self, disc: &Disc, out: &Path, _options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+    fn write_with(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        _options: &WriteOptions,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, BoxError> {
         self.write(disc, out, progress)
     }
     /// True when the writer can encrypt ([`WriteOptions::password`]).

@@ -40,10 +40,18 @@ pub use addr::{Lba, Msf};
 pub use cdtext::{CdText, CdTextBlock, CdTextField};
 pub use companion::DirCompanions;
 pub use error::{DiscError, Result};
-pub use extent::{ByteSource, Extent, ExtentData, FileSource, MainLayout, MemSource, SectorSource, Stored, SubLayout, SubStream};
-pub use format::{BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions, WriterCaps};
+pub use extent::{
+    ByteSource, Extent, ExtentData, FileSource, MainLayout, MemSource, SectorSource, Stored,
+    SubLayout, SubStream,
+};
+pub use format::{
+    BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions,
+    WriterCaps,
+};
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
-pub use model::{Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode};
+pub use model::{
+    Disc, Isrc, Mcn, Session, SessionFormat, SourceInfo, Track, TrackFlags, TrackMode,
+};
 pub use open::{FileType, NotAFile, open_image_file};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
 pub use track_files::{TrackFile, raw_track_files, read_track_files, track_file, track_files};

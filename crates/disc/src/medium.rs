@@ -121,7 +121,11 @@ pub struct DiscStructures {
 
 impl DiscStructures {
     pub fn is_empty(&self) -> bool {
-        self.pfi.is_empty() && self.dmi.is_empty() && self.copyright.is_empty() && self.bca.is_none() && self.bd_disc_info.is_none()
+        self.pfi.is_empty()
+            && self.dmi.is_empty()
+            && self.copyright.is_empty()
+            && self.bca.is_none()
+            && self.bd_disc_info.is_none()
     }
 }
 

@@ -49,7 +49,10 @@ impl TrackMode {
     }
     /// True for the modes whose sectors carry an XA subheader.
     pub fn has_subheader(self) -> bool {
-        matches!(self, TrackMode::Mode2Form1 | TrackMode::Mode2Form2 | TrackMode::Mode2Mixed)
+        matches!(
+            self,
+            TrackMode::Mode2Form1 | TrackMode::Mode2Form2 | TrackMode::Mode2Mixed
+        )
     }
     /// User data bytes per sector (for mixed XA: the Form 1 size).
     pub fn user_size(self) -> usize {
@@ -153,8 +156,11 @@ pub struct Isrc(String);
 impl Isrc {
     pub fn parse(text: &str) -> Option<Isrc> {
         let b = text.as_bytes();
-        let ok =
-            b.len() == 12 && b[..5].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && b[5..].iter().all(u8::is_ascii_digit);
+        let ok = b.len() == 12
+            && b[..5]
+                .iter()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && b[5..].iter().all(u8::is_ascii_digit);
         ok.then(|| Isrc(text.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -169,7 +175,8 @@ pub struct Mcn(String);
 
 impl Mcn {
     pub fn parse(text: &str) -> Option<Mcn> {
-        (text.len() == 13 && text.bytes().all(|c| c.is_ascii_digit())).then(|| Mcn(text.to_string()))
+        (text.len() == 13 && text.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| Mcn(text.to_string()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -285,7 +292,10 @@ impl Session {
         if self.tracks.iter().any(|t| {
             matches!(
                 t.mode,
-                TrackMode::Mode2Formless | TrackMode::Mode2Form1 | TrackMode::Mode2Form2 | TrackMode::Mode2Mixed
+                TrackMode::Mode2Formless
+                    | TrackMode::Mode2Form1
+                    | TrackMode::Mode2Form2
+                    | TrackMode::Mode2Mixed
             )
         }) {
             SessionFormat::CdRomXa

@@ -175,7 +175,9 @@ mod tests {
 
     fn refused(path: &Path) -> NotAFile {
         let e = open_image_file(path).unwrap_err();
-        NotAFile::find(&e).unwrap_or_else(|| panic!("{}: {e}", path.display())).clone()
+        NotAFile::find(&e)
+            .unwrap_or_else(|| panic!("{}: {e}", path.display()))
+            .clone()
     }
 
     #[test]

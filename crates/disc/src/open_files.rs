@@ -51,7 +51,8 @@ mod tests {
         std::fs::write(&sub, vec![0u8; 4 * 96]).unwrap();
         let img_src: Arc<dyn crate::ByteSource> = Arc::new(FileSource::open(&img).unwrap());
         let sub_src: Arc<dyn crate::ByteSource> = Arc::new(FileSource::open(&sub).unwrap());
-        let mem: Arc<dyn crate::ByteSource> = Arc::new(MemSource::new(vec![0u8; 2048], dir.path().join("mem")));
+        let mem: Arc<dyn crate::ByteSource> =
+            Arc::new(MemSource::new(vec![0u8; 2048], dir.path().join("mem")));
         let mut with_sub = Stored::new(img_src.clone(), 2048, MainLayout::USER);
         with_sub.sub_stream = Some(SubStream {
             file: sub_src,
@@ -81,7 +82,11 @@ mod tests {
             tracks: vec![track],
             leadout: Lba(4),
         });
-        let ids: Vec<u64> = disc.open_plain_files().iter().map(|f| f.metadata().unwrap().ino()).collect();
+        let ids: Vec<u64> = disc
+            .open_plain_files()
+            .iter()
+            .map(|f| f.metadata().unwrap().ino())
+            .collect();
         let want = |p: &std::path::Path| std::fs::metadata(p).unwrap().ino();
         assert_eq!(ids, vec![want(&img), want(&sub)]);
     }

@@ -101,8 +101,15 @@ impl Disc {
     /// Reads `count` sectors from `lba` into `buf` and returns the bytes written. All
     /// sectors must be on the disc (gaps between sessions are not). `buf` must hold
     /// `count * format.max_size(mode)` bytes.
-    pub fn read_sectors(&self, lba: Lba, count: u32, format: SectorFormat, buf: &mut [u8]) -> Result<usize> {
-        if !self.medium.is_cd() && (format.main == MainFormat::Raw || format.sub != SubFormat::None) {
+    pub fn read_sectors(
+        &self,
+        lba: Lba,
+        count: u32,
+        format: SectorFormat,
+        buf: &mut [u8],
+    ) -> Result<usize> {
+        if !self.medium.is_cd() && (format.main == MainFormat::Raw || format.sub != SubFormat::None)
+        {
             return Err(DiscError::NotCd {
                 medium: self.medium.name(),
             });
@@ -113,7 +120,9 @@ impl Disc {
             let at = lba.offset(done as i64);
             let (session, track) = self.locate(at).ok_or(DiscError::OutOfRange { lba: at })?;
             if track.mode.is_audio() && format.main == MainFormat::User2048 {
-                return Err(DiscError::NotData { track: track.number });
+                return Err(DiscError::NotData {
+                    track: track.number,
+                });
             }
             let mut ext_start = track.start;
             let mut found = None;
@@ -125,10 +134,16 @@ impl Disc {
                 }
                 ext_start = end;
             }
-            let (extent, ext_start) =
-                found.ok_or_else(|| DiscError::Invalid(format!("track {} extents end before sector {at}", track.number)))?;
+            let (extent, ext_start) = found.ok_or_else(|| {
+                DiscError::Invalid(format!(
+                    "track {} extents end before sector {at}",
+                    track.number
+                ))
+            })?;
             let in_extent = at.since(ext_start) as u64;
-            let n = (count - done).min((extent.sectors as u64 - in_extent) as u32).min(CHUNK_SECTORS);
+            let n = (count - done)
+                .min((extent.sectors as u64 - in_extent) as u32)
+                .min(CHUNK_SECTORS);
             let out = &mut buf[written..];
             written += match &extent.data {
                 ExtentData::Zero => synth_run(self, session, track, at, n, format, None, out)?,
@@ -154,10 +169,14 @@ impl Disc {
                                 .read_exact_at(&mut scratch[..len], file_off)
                                 .map_err(|e| io_err(s.file.path(), file_off, len, e))?;
                             let sub = match &s.sub_stream {
-                                Some(ss) if s.sub == SubLayout::None && format.sub != SubFormat::None => {
+                                Some(ss)
+                                    if s.sub == SubLayout::None
+                                        && format.sub != SubFormat::None =>
+                                {
                                     let rec = ss.layout.size() as u64;
                                     let off = ss.offset + in_extent * rec;
-                                    let mut v = SUB_SCRATCH.with(|c| std::mem::take(&mut *c.borrow_mut()));
+                                    let mut v =
+                                        SUB_SCRATCH.with(|c| std::mem::take(&mut *c.borrow_mut()));
                                     v.resize(n as usize * rec as usize, 0);
                                     ss.file
                                         .read_exact_at(&mut v, off)
@@ -189,10 +208,11 @@ impl Disc {
                     SCRATCH.with(|cell| -> Result<usize> {
                         let mut scratch = cell.borrow_mut();
                         scratch.resize(len, 0);
-                        c.read_sectors(in_extent, n, &mut scratch[..len]).map_err(|e| DiscError::Decode {
-                            what: c.describe(),
-                            source: e,
-                        })?;
+                        c.read_sectors(in_extent, n, &mut scratch[..len])
+                            .map_err(|e| DiscError::Decode {
+                                what: c.describe(),
+                                source: e,
+                            })?;
                         let src = StoredRun {
                             bytes: &scratch,
                             stride,
@@ -227,7 +247,10 @@ fn io_err(path: &std::path::Path, offset: u64, len: usize, source: std::io::Erro
 
 fn need(out: &[u8], n: usize) -> Result<()> {
     if out.len() < n {
-        Err(DiscError::BufferTooSmall { need: n, got: out.len() })
+        Err(DiscError::BufferTooSmall {
+            need: n,
+            got: out.len(),
+        })
     } else {
         Ok(())
     }
@@ -238,7 +261,9 @@ fn stored_is_requested(main: &MainLayout, mode: TrackMode, want: MainFormat) -> 
     match want {
         MainFormat::Raw => main.is_raw() && !main.audio_big_endian,
         MainFormat::User => mode != TrackMode::Mode2Mixed && *main == MainLayout::USER,
-        MainFormat::User2048 => *main == MainLayout::USER && mode.user_size() == 2048 && mode != TrackMode::Mode2Mixed,
+        MainFormat::User2048 => {
+            *main == MainLayout::USER && mode.user_size() == 2048 && mode != TrackMode::Mode2Mixed
+        }
         MainFormat::None => false,
     }
 }
@@ -309,12 +334,19 @@ fn synth_run(
             user
         } else if format.main == MainFormat::None {
             0
-        } else if stored.is_none() && mode.is_data() && matches!(format.main, MainFormat::User2048) {
+        } else if stored.is_none() && mode.is_data() && matches!(format.main, MainFormat::User2048)
+        {
             // Unstored data sectors hold zeros: no need to build them.
             out[pos..pos + 2048].fill(0);
             2048
         } else {
-            build_raw(&mut raw, lba, mode, &main_layout, stored.map(|s| &s[..main_len]));
+            build_raw(
+                &mut raw,
+                lba,
+                mode,
+                &main_layout,
+                stored.map(|s| &s[..main_len]),
+            );
             if src.is_some_and(|s| s.scrambled) && mode.is_data() {
                 crate::edc_ecc::scramble(&mut raw);
             }
@@ -340,7 +372,8 @@ fn synth_run(
                 if s.sub != SubLayout::None {
                     Some((&s.bytes[i * s.stride + main_len..(i + 1) * s.stride], s.sub))
                 } else {
-                    s.sub_stream.map(|(b, l)| (&b[i * l.size()..(i + 1) * l.size()], l))
+                    s.sub_stream
+                        .map(|(b, l)| (&b[i * l.size()..(i + 1) * l.size()], l))
                 }
             });
             write_sub(disc, session, track, lba, stored_sub, format.sub, dst);
@@ -351,7 +384,15 @@ fn synth_run(
 }
 
 /// Writes the requested subchannel from stored bytes, or synthesises it.
-fn write_sub(disc: &Disc, session: &Session, track: &Track, lba: Lba, stored: Option<(&[u8], SubLayout)>, want: SubFormat, dst: &mut [u8]) {
+fn write_sub(
+    disc: &Disc,
+    session: &Session,
+    track: &Track,
+    lba: Lba,
+    stored: Option<(&[u8], SubLayout)>,
+    want: SubFormat,
+    dst: &mut [u8],
+) {
     let mut pw = [0u8; 96];
     let have_pw = match stored {
         Some((b, SubLayout::Pw96Interleaved)) => {

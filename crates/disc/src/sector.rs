@@ -10,7 +10,9 @@ use crate::model::TrackMode;
 pub type RawSector = [u8; 2352];
 
 /// The 12-byte sync pattern that opens every data sector.
-pub const SYNC: [u8; 12] = [0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
+pub const SYNC: [u8; 12] = [
+    0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00,
+];
 
 /// Submode bit that marks an XA Form 2 sector.
 pub const SUBMODE_FORM2: u8 = 0x20;
@@ -68,7 +70,13 @@ pub fn effective_mode(raw: &RawSector, mode: TrackMode) -> TrackMode {
 /// stored, the sector is synthesised with zero user data). Missing sync and header come from
 /// `lba` and `mode`, a missing subheader from [`default_subheader`], and missing EDC/ECC are
 /// computed. Stored bytes are never changed.
-pub fn build_raw(raw: &mut RawSector, lba: Lba, mode: TrackMode, layout: &MainLayout, stored: Option<&[u8]>) {
+pub fn build_raw(
+    raw: &mut RawSector,
+    lba: Lba,
+    mode: TrackMode,
+    layout: &MainLayout,
+    stored: Option<&[u8]>,
+) {
     if mode.is_audio() {
         match stored {
             Some(s) => {
@@ -244,7 +252,11 @@ mod tests {
 
     #[test]
     fn synthesised_sectors_check_good() {
-        for mode in [TrackMode::Mode1, TrackMode::Mode2Form1, TrackMode::Mode2Form2] {
+        for mode in [
+            TrackMode::Mode1,
+            TrackMode::Mode2Form1,
+            TrackMode::Mode2Form2,
+        ] {
             let mut user = vec![0u8; mode.user_size()];
             for (i, b) in user.iter_mut().enumerate() {
                 *b = (i * 7) as u8;

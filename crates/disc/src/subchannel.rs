@@ -15,7 +15,11 @@ pub fn crc16(data: &[u8]) -> u16 {
     for &b in data {
         crc ^= (b as u16) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     !crc
@@ -44,8 +48,14 @@ pub fn q_for(disc: &Disc, _session: &Session, track: &Track, lba: Lba) -> [u8; 1
     let index = track.index_at(lba);
     let abs = lba.to_msf().to_bcd();
     let phase = lba.0.rem_euclid(MODE_CYCLE);
-    let mcn = disc.mcn.as_ref().filter(|_| index >= 1 && phase == MCN_PHASE);
-    let isrc = track.isrc.as_ref().filter(|_| index >= 1 && phase == ISRC_PHASE);
+    let mcn = disc
+        .mcn
+        .as_ref()
+        .filter(|_| index >= 1 && phase == MCN_PHASE);
+    let isrc = track
+        .isrc
+        .as_ref()
+        .filter(|_| index >= 1 && phase == ISRC_PHASE);
     if let Some(mcn) = mcn {
         let digits = mcn.as_str().as_bytes();
         q[0] = control | 2;
@@ -60,7 +70,11 @@ pub fn q_for(disc: &Disc, _session: &Session, track: &Track, lba: Lba) -> [u8; 1
         // Five 6-bit characters (30 bits), 2 zero bits, then 7 BCD digits and 4 zero bits.
         let mut bits: u64 = 0;
         for &c in &isrc[..5] {
-            let v = if c.is_ascii_digit() { c - b'0' } else { c - b'A' + 0x11 };
+            let v = if c.is_ascii_digit() {
+                c - b'0'
+            } else {
+                c - b'A' + 0x11
+            };
             bits = (bits << 6) | v as u64;
         }
         bits <<= 2;
@@ -146,7 +160,9 @@ mod tests {
     #[test]
     fn crc_of_known_q_frame() {
         // Q of LBA 0, track 1 index 1, data track: 41 01 01 00 00 00 00 00 02 00 + CRC.
-        let mut q = [0x41, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0, 0];
+        let mut q = [
+            0x41, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0, 0,
+        ];
         seal_q(&mut q);
         assert!(q_crc_ok(&q));
         q[3] ^= 1;
@@ -161,6 +177,9 @@ mod tests {
         interleave(&linear, &mut inter);
         deinterleave(&inter, &mut back);
         assert_eq!(&back[..], &linear[..]);
-        assert_eq!(q_of_interleaved(&inter), <[u8; 12]>::try_from(&linear[12..24]).unwrap());
+        assert_eq!(
+            q_of_interleaved(&inter),
+            <[u8; 12]>::try_from(&linear[12..24]).unwrap()
+        );
     }
 }

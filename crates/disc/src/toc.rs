@@ -7,7 +7,11 @@ use crate::medium::TocEntry;
 use crate::model::Disc;
 
 /// Outermost lead-out a B0 entry announces (the usual 79:59:74 of a 80-minute disc).
-const MAX_LEADOUT: Msf = Msf { m: 79, s: 59, f: 74 };
+const MAX_LEADOUT: Msf = Msf {
+    m: 79,
+    s: 59,
+    f: 74,
+};
 
 impl Disc {
     /// The full TOC: stored entries when the image had them, else generated (A0, A1, A2 and

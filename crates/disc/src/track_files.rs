@@ -34,7 +34,11 @@ impl TrackFile {
 
 /// The track file of `t`: its sectors from index 0 (never before LBA 0) to its end.
 pub fn track_file(t: &Track) -> TrackFile {
-    let first = if t.start < Lba(0) { Lba(0).min(t.end()) } else { t.start };
+    let first = if t.start < Lba(0) {
+        Lba(0).min(t.end())
+    } else {
+        t.start
+    };
     TrackFile {
         track: t.number,
         first,
@@ -79,7 +83,11 @@ pub const TRACK_FILE_CHUNK: u32 = 64;
 /// [`track_files`], its first sector in this piece, the bytes). `raw` picks raw 2352-byte
 /// sectors or user data; the form both `verify` and a rip's hash log use is
 /// [`raw_track_files`].
-pub fn read_track_files(disc: &Disc, raw: bool, sink: &mut dyn FnMut(usize, Lba, &[u8])) -> Result<()> {
+pub fn read_track_files(
+    disc: &Disc,
+    raw: bool,
+    sink: &mut dyn FnMut(usize, Lba, &[u8]),
+) -> Result<()> {
     let (fmt, size) = track_file_format(raw);
     let mut buf = vec![0u8; TRACK_FILE_CHUNK as usize * size];
     for (i, f) in track_files(disc).into_iter().enumerate() {

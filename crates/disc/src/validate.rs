@@ -31,10 +31,16 @@ impl Disc {
             for t in &s.tracks {
                 let end = t.start.0 as i64 + t.length as i64;
                 if t.start < MIN_LBA || end > MAX_LBA.0 as i64 {
-                    return bad(format!("track {} spans sectors {} to {end}, outside any disc", t.number, t.start));
+                    return bad(format!(
+                        "track {} spans sectors {} to {end}, outside any disc",
+                        t.number, t.start
+                    ));
                 }
                 if t.number == 0 || t.number > 99 || t.number <= prev_number {
-                    return bad(format!("track number {} out of order or out of 1..99", t.number));
+                    return bad(format!(
+                        "track number {} out of order or out of 1..99",
+                        t.number
+                    ));
                 }
                 prev_number = t.number;
                 if t.length == 0 || t.pregap as u64 + t.postgap as u64 > t.length as u64 {
@@ -71,7 +77,10 @@ impl Disc {
                         return bad(format!("track {}: index at {i} out of order", t.number));
                     }
                     if i >= t.end().offset(-(t.postgap as i64)) {
-                        return bad(format!("track {}: index at {i} lies in the postgap", t.number));
+                        return bad(format!(
+                            "track {}: index at {i} lies in the postgap",
+                            t.number
+                        ));
                     }
                     last_index = i;
                 }
@@ -79,7 +88,10 @@ impl Disc {
                     if let ExtentData::Stored(st) = &e.data {
                         let bytes = e.sectors as u64 * st.stride(t.mode) as u64;
                         if st.offset.checked_add(bytes).is_none() {
-                            return bad(format!("track {}: stored sectors at offset {} overflow", t.number, st.offset));
+                            return bad(format!(
+                                "track {}: stored sectors at offset {} overflow",
+                                t.number, st.offset
+                            ));
                         }
                     }
                     let main = match &e.data {
@@ -87,7 +99,11 @@ impl Disc {
                         ExtentData::Custom(c) => c.main_layout(),
                         ExtentData::Zero => continue,
                     };
-                    if t.mode == TrackMode::Mode2Mixed && main.user && !main.subheader && !main.is_raw() {
+                    if t.mode == TrackMode::Mode2Mixed
+                        && main.user
+                        && !main.subheader
+                        && !main.is_raw()
+                    {
                         return bad(format!(
                             "track {}: mixed Mode 2 sectors stored without subheaders cannot be told apart",
                             t.number
@@ -101,8 +117,14 @@ impl Disc {
                             t.number
                         ));
                     }
-                    if t.mode.is_audio() && main != MainLayout::RAW && main != MainLayout::RAW_BIG_ENDIAN {
-                        return bad(format!("track {}: audio must be stored as 2352-byte sectors", t.number));
+                    if t.mode.is_audio()
+                        && main != MainLayout::RAW
+                        && main != MainLayout::RAW_BIG_ENDIAN
+                    {
+                        return bad(format!(
+                            "track {}: audio must be stored as 2352-byte sectors",
+                            t.number
+                        ));
                     }
                 }
                 prev_end = Some(t.end());

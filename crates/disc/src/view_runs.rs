@@ -39,7 +39,11 @@ impl SectorView {
             let (a, b) = ((s * ss).max(offset), ((s + n) * ss).min(end));
             match out.last_mut() {
                 Some(r) if r.stored == stored && r.zero == zero => r.len += b - a,
-                _ => out.push(ByteRun { len: b - a, stored, zero }),
+                _ => out.push(ByteRun {
+                    len: b - a,
+                    stored,
+                    zero,
+                }),
             }
             s += n;
         }
@@ -61,11 +65,17 @@ impl SectorView {
     fn sector_run(&self, lba: Lba, max: u32) -> (u32, bool, bool) {
         let disc = self.disc();
         match disc.locate(lba) {
-            Some((_, t)) if t.mode.is_audio() && self.fills_gaps() => (t.end().since(lba) as u32, false, true),
+            Some((_, t)) if t.mode.is_audio() && self.fills_gaps() => {
+                (t.end().since(lba) as u32, false, true)
+            }
             Some((_, t)) => match extent_at(t, lba) {
                 Some((left, data)) => {
                     let stored = !matches!(data, ExtentData::Zero);
-                    (left.min(max), stored, !stored && self.synthesised_is_zero(t.mode))
+                    (
+                        left.min(max),
+                        stored,
+                        !stored && self.synthesised_is_zero(t.mode),
+                    )
                 }
                 None => (t.end().since(lba).max(1) as u32, false, false),
             },
@@ -92,7 +102,9 @@ impl SectorView {
         for e in &t.extents {
             let end = at.offset(e.sectors as i64);
             if self.start() >= at && self.start() < end {
-                let ExtentData::Stored(s) = &e.data else { return None };
+                let ExtentData::Stored(s) = &e.data else {
+                    return None;
+                };
                 let plain = self.start().offset(self.sectors() as i64) <= end
                     && s.main == MainLayout::USER
                     && s.sub == SubLayout::None
@@ -100,7 +112,8 @@ impl SectorView {
                     && s.sub_stream.is_none()
                     && s.file.plain_file().is_some();
                 let offset = s.offset + self.start().since(at) as u64 * 2048;
-                return (plain && offset + self.len() <= s.file.len()).then(|| (s.file.clone(), offset));
+                return (plain && offset + self.len() <= s.file.len())
+                    .then(|| (s.file.clone(), offset));
             }
             at = end;
         }

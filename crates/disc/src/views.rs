@@ -23,15 +23,26 @@ pub struct SectorView {
 impl SectorView {
     /// A view of `sectors` sectors from `start`. The format must have a fixed size
     /// (`User2048` or `Raw`, with any subchannel).
-    pub fn new(disc: Arc<Disc>, start: Lba, sectors: u32, format: SectorFormat) -> Result<SectorView> {
+    pub fn new(
+        disc: Arc<Disc>,
+        start: Lba,
+        sectors: u32,
+        format: SectorFormat,
+    ) -> Result<SectorView> {
         let sector_size = match format.main {
             MainFormat::User2048 => 2048,
             MainFormat::Raw => 2352,
             MainFormat::None => 0,
-            MainFormat::User => return Err(DiscError::Invalid("a byte view needs a fixed sector size (User2048 or Raw)".into())),
+            MainFormat::User => {
+                return Err(DiscError::Invalid(
+                    "a byte view needs a fixed sector size (User2048 or Raw)".into(),
+                ));
+            }
         } + format.sub.size();
         if sector_size == 0 {
-            return Err(DiscError::Invalid("a byte view needs some data per sector".into()));
+            return Err(DiscError::Invalid(
+                "a byte view needs some data per sector".into(),
+            ));
         }
         Ok(SectorView {
             disc,
@@ -99,7 +110,9 @@ impl SectorView {
     pub fn audio(disc: Arc<Disc>, track: u8) -> Result<SectorView> {
         let t = find_track(&disc, track)?;
         if !t.mode.is_audio() {
-            return Err(DiscError::Invalid(format!("track {track} is not an audio track")));
+            return Err(DiscError::Invalid(format!(
+                "track {track} is not an audio track"
+            )));
         }
         let (start, len) = (t.index1(), t.program_length());
         SectorView::new(disc, start, len, SectorFormat::RAW)
@@ -183,7 +196,8 @@ impl SectorView {
             let run = match self.disc.locate(at) {
                 Some((_, t)) if t.mode.is_data() => {
                     let m = left.min(t.end().since(at) as u32);
-                    self.disc.read_sectors(at, m, self.format, &mut out[..m as usize * ss])?;
+                    self.disc
+                        .read_sectors(at, m, self.format, &mut out[..m as usize * ss])?;
                     m
                 }
                 found => {

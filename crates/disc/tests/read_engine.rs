@@ -42,7 +42,10 @@ fn mixed_disc(user: Arc<dyn ByteSource>, audio: Arc<dyn ByteSource>) -> Disc {
         extra_indexes: vec![],
         length: 250,
         postgap: 0,
-        extents: vec![Extent::zero(150), Extent::stored(100, Stored::new(user, 0, MainLayout::USER))],
+        extents: vec![
+            Extent::zero(150),
+            Extent::stored(100, Stored::new(user, 0, MainLayout::USER)),
+        ],
     };
     let t2 = Track {
         number: 2,
@@ -57,7 +60,10 @@ fn mixed_disc(user: Arc<dyn ByteSource>, audio: Arc<dyn ByteSource>) -> Disc {
         extra_indexes: vec![Lba(275)],
         length: 275,
         postgap: 0,
-        extents: vec![Extent::zero(75), Extent::stored(200, Stored::new(audio, 0, MainLayout::RAW))],
+        extents: vec![
+            Extent::zero(75),
+            Extent::stored(200, Stored::new(audio, 0, MainLayout::RAW)),
+        ],
     };
     disc.sessions.push(Session {
         number: 1,
@@ -79,33 +85,46 @@ fn user_raw_and_subchannel_reads() {
     // User data comes back as stored, across chunk boundaries.
     let mut buf = vec![0u8; 100 * 2048];
     assert_eq!(
-        disc.read_sectors(Lba(0), 100, SectorFormat::USER_2048, &mut buf).unwrap(),
+        disc.read_sectors(Lba(0), 100, SectorFormat::USER_2048, &mut buf)
+            .unwrap(),
         100 * 2048
     );
     assert_eq!(buf, user);
 
     // Raw sectors are synthesised with a valid header and EDC/ECC.
     let mut raw = vec![0u8; 2352 + 96];
-    disc.read_sector(Lba(42), SectorFormat::RAW_PW96, &mut raw).unwrap();
+    disc.read_sector(Lba(42), SectorFormat::RAW_PW96, &mut raw)
+        .unwrap();
     let sector: &[u8; 2352] = raw[..2352].try_into().unwrap();
     assert_eq!(sector::check_raw(sector), sector::SectorCheck::Good);
     assert_eq!(&sector[16..2064], &user[42 * 2048..43 * 2048]);
     let q = q_of_interleaved(&raw[2352..]);
     assert!(q_crc_ok(&q));
-    assert_eq!(&q[..10], &[0x41, 0x01, 0x01, 0x00, 0x00, 0x42, 0x00, 0x00, 0x02, 0x42]);
+    assert_eq!(
+        &q[..10],
+        &[0x41, 0x01, 0x01, 0x00, 0x00, 0x42, 0x00, 0x00, 0x02, 0x42]
+    );
 
     // The pregap of track 2: index 0, relative time counting down, P set.
     let mut pw = vec![0u8; 2352 + 96];
-    disc.read_sector(Lba(101), SectorFormat::RAW_PW96, &mut pw).unwrap();
-    assert!(pw[..2352].iter().all(|&b| b == 0), "unstored audio pregap is silence");
+    disc.read_sector(Lba(101), SectorFormat::RAW_PW96, &mut pw)
+        .unwrap();
+    assert!(
+        pw[..2352].iter().all(|&b| b == 0),
+        "unstored audio pregap is silence"
+    );
     let q = q_of_interleaved(&pw[2352..]);
     assert_eq!(&q[..6], &[0x21, 0x02, 0x00, 0x00, 0x00, 0x74]);
     assert_eq!(pw[2352] & 0x80, 0x80, "P channel set in the pause");
 
     // Index 2 and the audio samples.
     let mut qbuf = vec![0u8; 2352 + 16];
-    disc.read_sector(Lba(280), SectorFormat::RAW_Q16, &mut qbuf).unwrap();
-    assert_eq!(&qbuf[..2352], &audio[(280 - 175) * 2352..(281 - 175) * 2352]);
+    disc.read_sector(Lba(280), SectorFormat::RAW_Q16, &mut qbuf)
+        .unwrap();
+    assert_eq!(
+        &qbuf[..2352],
+        &audio[(280 - 175) * 2352..(281 - 175) * 2352]
+    );
     assert_eq!(qbuf[2352 + 2], 0x02, "index 2");
 
     // MCN and ISRC frames appear once per 100 sectors.
@@ -141,7 +160,13 @@ fn views_read_unaligned_ranges() {
     let disc = Arc::new(mixed_disc(s1, s2));
     let view = SectorView::first_data_track(disc.clone()).unwrap();
     assert_eq!(view.len(), user.len() as u64);
-    for (off, len) in [(0u64, 1usize), (1000, 5000), (2047, 2), (2048 * 99 + 7, 5000), (0, 300_000)] {
+    for (off, len) in [
+        (0u64, 1usize),
+        (1000, 5000),
+        (2047, 2),
+        (2048 * 99 + 7, 5000),
+        (0, 300_000),
+    ] {
         let mut buf = vec![0u8; len];
         let n = view.read_at(off, &mut buf).unwrap();
         let end = (off as usize + len).min(user.len());
@@ -183,7 +208,8 @@ fn raw_stored_big_endian_and_mixed_mode2() {
         leadout: Lba(10),
     });
     let mut buf = vec![0u8; 2352];
-    disc.read_sector(Lba(3), SectorFormat::RAW, &mut buf).unwrap();
+    disc.read_sector(Lba(3), SectorFormat::RAW, &mut buf)
+        .unwrap();
     let mut swapped = audio[3 * 2352..4 * 2352].to_vec();
     swapped.chunks_exact_mut(2).for_each(|p| p.swap(0, 1));
     assert_eq!(buf, swapped);
@@ -204,13 +230,22 @@ fn raw_stored_big_endian_and_mixed_mode2() {
             edc_ecc: false,
             audio_big_endian: false,
         };
-        sector::build_raw(&mut raw, Lba(i as i32), TrackMode::Mode2Mixed, &layout, Some(&stored));
+        sector::build_raw(
+            &mut raw,
+            Lba(i as i32),
+            TrackMode::Mode2Mixed,
+            &layout,
+            Some(&stored),
+        );
         bytes.extend_from_slice(&raw[16..]);
     }
     let (_f2, src2) = temp_file(&bytes);
     t.mode = TrackMode::Mode2Mixed;
     t.length = 152;
-    t.extents = vec![Extent::zero(150), Extent::stored(2, Stored::new(src2, 0, MainLayout::MODE2_2336))];
+    t.extents = vec![
+        Extent::zero(150),
+        Extent::stored(2, Stored::new(src2, 0, MainLayout::MODE2_2336)),
+    ];
     disc.sessions[0] = Session {
         number: 1,
         tracks: vec![t],
@@ -218,13 +253,19 @@ fn raw_stored_big_endian_and_mixed_mode2() {
     };
     disc.validate().unwrap();
     let mut out = vec![0u8; 2 * 2324];
-    let n = disc.read_sectors(Lba(0), 2, SectorFormat::USER, &mut out).unwrap();
+    let n = disc
+        .read_sectors(Lba(0), 2, SectorFormat::USER, &mut out)
+        .unwrap();
     assert_eq!(n, 2048 + 2324, "Form 1 then Form 2 user data");
     assert_eq!(&out[2048..n], &bytes[2336 + 8..2336 + 8 + 2324]);
     let mut raw = vec![0u8; 2352];
     for lba in 0..2 {
-        disc.read_sector(Lba(lba), SectorFormat::RAW, &mut raw).unwrap();
-        assert_eq!(sector::check_raw(raw[..].try_into().unwrap()), sector::SectorCheck::Good);
+        disc.read_sector(Lba(lba), SectorFormat::RAW, &mut raw)
+            .unwrap();
+        assert_eq!(
+            sector::check_raw(raw[..].try_into().unwrap()),
+            sector::SectorCheck::Good
+        );
     }
 }
 
@@ -235,7 +276,10 @@ fn generated_cue_sheet_describes_stored_sectors() {
     let disc = mixed_disc(s1, s2);
     let plans = bin_plan(&disc);
     assert_eq!((plans[0].first, plans[0].end), (Lba(0), Lba(100)));
-    assert_eq!((plans[1].first, plans[1].end, plans[1].pregap_unstored), (Lba(175), Lba(375), 75));
+    assert_eq!(
+        (plans[1].first, plans[1].end, plans[1].pregap_unstored),
+        (Lba(175), Lba(375), 75)
+    );
     let cue = cue_sheet(&disc, &|_| "disc.bin".to_string());
     let expected = "CATALOG 0123456789012\nFILE \"disc.bin\" BINARY\n  TRACK 01 MODE1/2352\n    INDEX 01 00:00:00\n  TRACK 02 AUDIO\n    FLAGS DCP\n    ISRC USABC9912345\n    PREGAP 00:01:00\n    INDEX 01 00:01:25\n    INDEX 02 00:02:50\n";
     assert_eq!(cue, expected);
@@ -251,7 +295,10 @@ fn generated_full_toc_and_thread_safety() {
     let (_f2, s2) = temp_file(&pattern(200 * 2352, 2));
     let disc = mixed_disc(s1, s2);
     let toc = disc.full_toc_entries();
-    let points: Vec<(u8, u8, u8, u8, u8)> = toc.iter().map(|e| (e.adr_ctl, e.point, e.pmin, e.psec, e.pframe)).collect();
+    let points: Vec<(u8, u8, u8, u8, u8)> = toc
+        .iter()
+        .map(|e| (e.adr_ctl, e.point, e.pmin, e.psec, e.pframe))
+        .collect();
     assert_eq!(
         points,
         vec![
@@ -278,7 +325,10 @@ fn hostile_geometry_is_rejected_by_validate() {
         extra_indexes: vec![],
         length: u32::MAX,
         postgap: 0,
-        extents: vec![Extent::stored(u32::MAX, Stored::new(src.clone(), u64::MAX - 10, MainLayout::USER))],
+        extents: vec![Extent::stored(
+            u32::MAX,
+            Stored::new(src.clone(), u64::MAX - 10, MainLayout::USER),
+        )],
     };
     disc.sessions.push(Session {
         number: 1,
@@ -288,7 +338,10 @@ fn hostile_geometry_is_rejected_by_validate() {
     assert!(disc.validate().is_err());
     let mut t2 = t;
     t2.length = 10;
-    t2.extents = vec![Extent::stored(10, Stored::new(src, u64::MAX - 10, MainLayout::USER))];
+    t2.extents = vec![Extent::stored(
+        10,
+        Stored::new(src, u64::MAX - 10, MainLayout::USER),
+    )];
     disc.sessions[0] = Session {
         number: 1,
         tracks: vec![t2],
@@ -311,7 +364,10 @@ fn data_disc(src: Arc<dyn ByteSource>, n: u32) -> Disc {
         extra_indexes: vec![],
         length: 150 + n,
         postgap: 0,
-        extents: vec![Extent::zero(150), Extent::stored(n, Stored::new(src, 0, MainLayout::USER))],
+        extents: vec![
+            Extent::zero(150),
+            Extent::stored(n, Stored::new(src, 0, MainLayout::USER)),
+        ],
     };
     disc.sessions.push(Session {
         number: 1,
@@ -338,12 +394,19 @@ fn short_buffers_are_errors_not_panics() {
     ] {
         let mut buf = vec![0u8; len];
         assert!(
-            matches!(disc.read_sector(Lba(1), fmt, &mut buf), Err(DiscError::BufferTooSmall { .. })),
+            matches!(
+                disc.read_sector(Lba(1), fmt, &mut buf),
+                Err(DiscError::BufferTooSmall { .. })
+            ),
             "{fmt:?} into {len}"
         );
     }
     // Count 0 reads nothing; a count past the end is out of range.
-    assert_eq!(disc.read_sectors(Lba(0), 0, SectorFormat::RAW, &mut []).unwrap(), 0);
+    assert_eq!(
+        disc.read_sectors(Lba(0), 0, SectorFormat::RAW, &mut [])
+            .unwrap(),
+        0
+    );
     let mut buf = vec![0u8; 10 * 2048];
     assert!(matches!(
         disc.read_sectors(Lba(0), 10, SectorFormat::USER_2048, &mut buf),
@@ -361,7 +424,11 @@ fn dvds_have_no_raw_sectors() {
         disc.read_sector(Lba(0), SectorFormat::RAW, &mut buf),
         Err(DiscError::NotCd { .. })
     ));
-    assert_eq!(disc.read_sector(Lba(0), SectorFormat::USER_2048, &mut buf).unwrap(), 2048);
+    assert_eq!(
+        disc.read_sector(Lba(0), SectorFormat::USER_2048, &mut buf)
+            .unwrap(),
+        2048
+    );
 }
 
 #[test]

@@ -124,10 +124,18 @@ pub(crate) fn worker(shared: &Shared<'_>, rx: &Mutex<std::sync::mpsc::Receiver<V
 fn copy_file(shared: &Shared<'_>, job: &Job, buf: &mut [u8]) -> Result<u64, Error> {
     let dir = &job.dir;
     let path = || dir.path().join(&job.name);
-    let read_err = |source| Error::Read { path: path(), source };
-    let write_err = |source| Error::Write { path: path(), source };
+    let read_err = |source| Error::Read {
+        path: path(),
+        source,
+    };
+    let write_err = |source| Error::Write {
+        path: path(),
+        source,
+    };
     // The final mode at creation when the umask leaves it whole (no fchmod needed).
-    let exact = shared.umask.is_some_and(|u| job.mode & u == 0 && job.mode & 0o7000 == 0);
+    let exact = shared
+        .umask
+        .is_some_and(|u| job.mode & u == 0 && job.mode & 0o7000 == 0);
     let (tmp, f) = dir.create_temp(job.mode & 0o777, &job.name)?;
     let mut temp = Temp {
         dir,
@@ -159,7 +167,10 @@ fn copy_file(shared: &Shared<'_>, job: &Job, buf: &mut [u8]) -> Result<u64, Erro
             }
         }
         let want = buf.len().min(STEP as usize);
-        let n = shared.fs.read(job.node, off, &mut buf[..want]).map_err(read_err)?;
+        let n = shared
+            .fs
+            .read(job.node, off, &mut buf[..want])
+            .map_err(read_err)?;
         if n == 0 {
             break;
         }
@@ -182,7 +193,11 @@ fn copy_file(shared: &Shared<'_>, job: &Job, buf: &mut [u8]) -> Result<u64, Erro
     dir.publish(tmp, &job.name, shared.opts.overwrite)?;
     temp.tmp = None;
     if let Some(id) = id {
-        shared.written.lock().unwrap_or_else(|p| p.into_inner()).insert(job.meta.ino, id);
+        shared
+            .written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.meta.ino, id);
     }
     Ok(off)
 }

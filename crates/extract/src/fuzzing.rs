@@ -94,7 +94,9 @@ fn build(input: &mut Input<'_>, outside: &str) -> (MemFs, NodeId, String) {
     for _ in 0..64 {
         let Some(op) = input.byte() else { break };
         let here = *cur.last().expect("root stays");
-        let Some(name) = input.text(NAMES, outside) else { break };
+        let Some(name) = input.text(NAMES, outside) else {
+            break;
+        };
         match op % 8 {
             0 | 7 => {
                 let Some(mode) = input.mode() else { break };
@@ -111,7 +113,9 @@ fn build(input: &mut Input<'_>, outside: &str) -> (MemFs, NodeId, String) {
                 cur.pop();
             }
             3 => {
-                let Some(target) = input.text(TARGETS, outside) else { break };
+                let Some(target) = input.text(TARGETS, outside) else {
+                    break;
+                };
                 fs.symlink(here, &name, &target);
             }
             4 if !files.is_empty() => {
@@ -119,7 +123,12 @@ fn build(input: &mut Input<'_>, outside: &str) -> (MemFs, NodeId, String) {
                 fs.link(here, &name, files[i]);
             }
             5 => {
-                let kinds = [FileKind::Fifo, FileKind::CharDevice, FileKind::BlockDevice, FileKind::Socket];
+                let kinds = [
+                    FileKind::Fifo,
+                    FileKind::CharDevice,
+                    FileKind::BlockDevice,
+                    FileKind::Socket,
+                ];
                 let k = kinds[input.byte().unwrap_or(0) as usize % 4];
                 fs.special(here, &name, k, 0o6777);
             }
@@ -152,7 +161,10 @@ fn snapshot(root: &Path) -> Snapshot {
             let p = e.expect("entry").path();
             let m = std::fs::symlink_metadata(&p).expect("stat");
             let content = if m.file_type().is_symlink() {
-                std::fs::read_link(&p).expect("readlink").into_os_string().into_encoded_bytes()
+                std::fs::read_link(&p)
+                    .expect("readlink")
+                    .into_os_string()
+                    .into_encoded_bytes()
             } else if m.is_file() {
                 std::fs::read(&p).expect("read")
             } else {
@@ -161,7 +173,10 @@ fn snapshot(root: &Path) -> Snapshot {
                 }
                 Vec::new()
             };
-            out.insert(p.to_string_lossy().into_owned(), (m.permissions().mode(), content));
+            out.insert(
+                p.to_string_lossy().into_owned(),
+                (m.permissions().mode(), content),
+            );
         }
     }
     out
@@ -184,7 +199,9 @@ fn unlock(root: &Path) {
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in rd.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 stack.push(e.path());
@@ -199,7 +216,9 @@ pub fn run(data: &[u8]) {
     let flags = input.byte().unwrap_or(0);
     let shm = Path::new("/dev/shm");
     let base = if shm.is_dir() {
-        tempfile::Builder::new().prefix("spindle-fuzz").tempdir_in(shm)
+        tempfile::Builder::new()
+            .prefix("spindle-fuzz")
+            .tempdir_in(shm)
     } else {
         tempfile::Builder::new().prefix("spindle-fuzz").tempdir()
     }
@@ -208,7 +227,11 @@ pub fn run(data: &[u8]) {
     std::fs::create_dir_all(outside.join("dir")).expect("sentinel");
     std::fs::write(outside.join("dir/keep"), b"keep").expect("sentinel");
     std::fs::write(outside.join("secret"), b"secret").expect("sentinel");
-    std::fs::set_permissions(outside.join("secret"), std::fs::Permissions::from_mode(0o600)).expect("sentinel");
+    std::fs::set_permissions(
+        outside.join("secret"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .expect("sentinel");
     std::fs::write(outside.join("secret2"), b"secret2").expect("sentinel");
     let out = base.path().join("out");
     if flags & 4 != 0 {
@@ -226,17 +249,39 @@ pub fn run(data: &[u8]) {
         umask: if flags & 8 != 0 { 0o022 } else { 0 },
         workers: 2,
     };
-    let report = extract(&fs, node, &name, &out, &opts, &AtomicBool::new(false), &|_| {});
-    assert_eq!(snapshot(&outside), before, "the outside changed: {report:?}");
+    let report = extract(
+        &fs,
+        node,
+        &name,
+        &out,
+        &opts,
+        &AtomicBool::new(false),
+        &|_| {},
+    );
+    assert_eq!(
+        snapshot(&outside),
+        before,
+        "the outside changed: {report:?}"
+    );
     let after: Vec<_> = snapshot(base.path())
         .into_keys()
         .filter(|k| !k.starts_with(out.to_str().unwrap()))
         .collect();
-    assert_eq!(after, beside, "something appeared beside the output folder: {report:?}");
+    assert_eq!(
+        after, beside,
+        "something appeared beside the output folder: {report:?}"
+    );
     if out.exists() {
         for (p, _) in snapshot(&out) {
-            let file = Path::new(&p).file_name().expect("name").to_string_lossy().into_owned();
-            assert!(!crate::name::is_temp_name(&file), "left behind: {p} ({report:?})");
+            let file = Path::new(&p)
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            assert!(
+                !crate::name::is_temp_name(&file),
+                "left behind: {p} ({report:?})"
+            );
         }
     }
     unlock(&out);
@@ -254,13 +299,15 @@ mod tests {
             &[2, 3, 1, 1, 0, 1, 0xff, 0x0f, 8],
             // Pre-populated output, --overwrite: file "f", dir "x", hard link "h", dir "d"/"e".
             &[
-                5, 0, 1, 0xa4, 0x01, 4, 1, 0, 0xed, 0x01, 0, 2, 0xa4, 0x01, 3, 1, 3, 0xed, 0x01, 0, 4, 0xa4, 0x01, 2,
+                5, 0, 1, 0xa4, 0x01, 4, 1, 0, 0xed, 0x01, 0, 2, 0xa4, 0x01, 3, 1, 3, 0xed, 0x01, 0,
+                4, 0xa4, 0x01, 2,
             ],
             // Same without --overwrite.
             &[4, 0, 1, 0xa4, 0x01, 4, 1, 0, 0xed, 0x01],
             // "..", ".", "/", absolute and relative escapes as names.
             &[
-                0, 0, 6, 0xa4, 1, 1, 0, 7, 0xa4, 1, 1, 0, 9, 0xa4, 1, 1, 0, 11, 0xa4, 1, 1, 0, 14, 0xa4, 1, 1,
+                0, 0, 6, 0xa4, 1, 1, 0, 7, 0xa4, 1, 1, 0, 9, 0xa4, 1, 1, 0, 11, 0xa4, 1, 1, 0, 14,
+                0xa4, 1, 1,
             ],
             // A loop: directory "d" listing its parent and itself.
             &[0, 1, 3, 0xed, 1, 6, 0, 0, 6, 5, 1, 0, 0, 0, 0, 1],

@@ -50,7 +50,9 @@ impl Default for Options {
             overwrite: false,
             keep_special_bits: false,
             umask: 0,
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8),
+            workers: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(2, 8),
         }
     }
 }

@@ -38,7 +38,11 @@ impl MemFs {
         self.nodes.push(Node {
             meta: Metadata {
                 kind,
-                size: if kind == FileKind::Symlink { target.len() } else { data.len() } as u64,
+                size: if kind == FileKind::Symlink {
+                    target.len()
+                } else {
+                    data.len()
+                } as u64,
                 mode: mode & 0o7777,
                 nlink: 1,
                 uid: 0,
@@ -68,7 +72,15 @@ impl MemFs {
         });
     }
 
-    fn add(&mut self, dir: NodeId, name: &str, kind: FileKind, mode: u32, target: String, data: Vec<u8>) -> NodeId {
+    fn add(
+        &mut self,
+        dir: NodeId,
+        name: &str,
+        kind: FileKind,
+        mode: u32,
+        target: String,
+        data: Vec<u8>,
+    ) -> NodeId {
         let id = self.push(kind, mode, target, data);
         self.link(dir, name, id);
         self.nodes[id.0 as usize].meta.nlink = 1;
@@ -80,11 +92,25 @@ impl MemFs {
     }
 
     pub fn file(&mut self, dir: NodeId, name: &str, mode: u32, data: &[u8]) -> NodeId {
-        self.add(dir, name, FileKind::File, mode, String::new(), data.to_vec())
+        self.add(
+            dir,
+            name,
+            FileKind::File,
+            mode,
+            String::new(),
+            data.to_vec(),
+        )
     }
 
     pub fn symlink(&mut self, dir: NodeId, name: &str, target: &str) -> NodeId {
-        self.add(dir, name, FileKind::Symlink, 0o777, target.to_string(), Vec::new())
+        self.add(
+            dir,
+            name,
+            FileKind::Symlink,
+            0o777,
+            target.to_string(),
+            Vec::new(),
+        )
     }
 
     /// A device node, FIFO or socket (`kind`).

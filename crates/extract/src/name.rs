@@ -76,7 +76,16 @@ mod tests {
             assert!(refusal(bad).is_some(), "{bad:?}");
         }
         assert!(refusal(&"x".repeat(256)).is_some());
-        for good in ["x", "...", ".hidden", "a b", "é", ".spindle-x.tmp", "a\nb", &"x".repeat(255)] {
+        for good in [
+            "x",
+            "...",
+            ".hidden",
+            "a b",
+            "é",
+            ".spindle-x.tmp",
+            "a\nb",
+            &"x".repeat(255),
+        ] {
             assert_eq!(refusal(good), None, "{good:?}");
         }
     }

@@ -71,7 +71,11 @@ pub(crate) fn temp_name() -> String {
         TEMP_KEY.store(key, Ordering::Relaxed);
     }
     // splitmix64 of key + counter.
-    let mut z = key.wrapping_add(TEMP_COUNT.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut z = key.wrapping_add(
+        TEMP_COUNT
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
@@ -79,7 +83,9 @@ pub(crate) fn temp_name() -> String {
 }
 
 /// Runs `make` with fresh temporary names until one does not exist yet.
-fn with_temp_name<T>(mut make: impl FnMut(&str) -> rustix::io::Result<T>) -> rustix::io::Result<(String, T)> {
+fn with_temp_name<T>(
+    mut make: impl FnMut(&str) -> rustix::io::Result<T>,
+) -> rustix::io::Result<(String, T)> {
     let mut tries = 0;
     loop {
         let name = temp_name();
@@ -103,7 +109,8 @@ impl Dir {
             ));
         }
         std::fs::create_dir_all(path).map_err(|e| io_err("creating", path, e))?;
-        let fd = rustix::fs::openat(CWD, path, DIR_FLAGS & !OFlags::NOFOLLOW, Mode::empty()).map_err(|e| io_err("opening", path, e))?;
+        let fd = rustix::fs::openat(CWD, path, DIR_FLAGS & !OFlags::NOFOLLOW, Mode::empty())
+            .map_err(|e| io_err("opening", path, e))?;
         Ok(Dir {
             fd,
             path: path.to_path_buf(),
@@ -122,7 +129,8 @@ impl Dir {
 
     /// Opens the directory `name` below this one if it is a directory (never through a link).
     pub fn open_dir(&self, name: &str) -> Result<Dir, OutError> {
-        let fd = rustix::fs::openat(&self.fd, name, DIR_FLAGS, Mode::empty()).map_err(|e| io_err("opening", &self.child_path(name), e))?;
+        let fd = rustix::fs::openat(&self.fd, name, DIR_FLAGS, Mode::empty())
+            .map_err(|e| io_err("opening", &self.child_path(name), e))?;
         Ok(self.child(fd, name, false))
     }
 
@@ -154,9 +162,12 @@ impl Dir {
                 if !overwrite {
                     return Err(OutError::Exists(path));
                 }
-                rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()).map_err(|e| io_err("removing", &path, e))?;
-                rustix::fs::mkdirat(&self.fd, name, Mode::RWXU).map_err(|e| io_err("creating the directory", &path, e))?;
-                let fd = rustix::fs::openat(&self.fd, name, DIR_FLAGS, Mode::empty()).map_err(|e| io_err("opening", &path, e))?;
+                rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())
+                    .map_err(|e| io_err("removing", &path, e))?;
+                rustix::fs::mkdirat(&self.fd, name, Mode::RWXU)
+                    .map_err(|e| io_err("creating the directory", &path, e))?;
+                let fd = rustix::fs::openat(&self.fd, name, DIR_FLAGS, Mode::empty())
+                    .map_err(|e| io_err("opening", &path, e))?;
                 Ok(self.child(fd, name, true))
             }
             Err(e) => Err(io_err("opening", &path, e)),
@@ -180,10 +191,22 @@ impl Dir {
 
     /// Creates a new file under a temporary name (`O_CREAT | O_EXCL | O_NOFOLLOW`), with
     /// `mode` (the umask applies).
-    pub fn create_temp(&self, mode: u32, for_name: &str) -> Result<(String, std::fs::File), OutError> {
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let (tmp, fd) = with_temp_name(|t| rustix::fs::openat(&self.fd, t, flags, Mode::from_raw_mode(mode)))
-            .map_err(|e| io_err("creating a temporary file for", &self.child_path(for_name), e))?;
+    pub fn create_temp(
+        &self,
+        mode: u32,
+        for_name: &str,
+    ) -> Result<(String, std::fs::File), OutError> {
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let (tmp, fd) =
+            with_temp_name(|t| rustix::fs::openat(&self.fd, t, flags, Mode::from_raw_mode(mode)))
+                .map_err(|e| {
+                io_err(
+                    "creating a temporary file for",
+                    &self.child_path(for_name),
+                    e,
+                )
+            })?;
         Ok((tmp, std::fs::File::from(fd)))
     }
 
@@ -202,10 +225,11 @@ impl Dir {
             rustix::fs::renameat(&self.fd, tmp, &self.fd, name)
         } else {
             match rustix::fs::renameat_with(&self.fd, tmp, &self.fd, name, RenameFlags::NOREPLACE) {
-                Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => rustix::fs::linkat(&self.fd, tmp, &self.fd, name, AtFlags::empty())
-                    .map(|()| {
+                Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
+                    rustix::fs::linkat(&self.fd, tmp, &self.fd, name, AtFlags::empty()).map(|()| {
                         let _ = rustix::fs::unlinkat(&self.fd, tmp, AtFlags::empty());
-                    }),
+                    })
+                }
                 r => r,
             }
         };
@@ -225,10 +249,16 @@ impl Dir {
 
     /// Makes the symbolic link `name` → `target` (stored as given: extract never follows it),
     /// with its times, under a temporary name first, then published.
-    pub fn symlink(&self, name: &str, target: &str, times: Option<&rustix::fs::Timestamps>, overwrite: bool) -> Result<(), OutError> {
+    pub fn symlink(
+        &self,
+        name: &str,
+        target: &str,
+        times: Option<&rustix::fs::Timestamps>,
+        overwrite: bool,
+    ) -> Result<(), OutError> {
         let path = self.child_path(name);
-        let (tmp, ()) =
-            with_temp_name(|t| rustix::fs::symlinkat(target, &self.fd, t)).map_err(|e| io_err("creating the symbolic link", &path, e))?;
+        let (tmp, ()) = with_temp_name(|t| rustix::fs::symlinkat(target, &self.fd, t))
+            .map_err(|e| io_err("creating the symbolic link", &path, e))?;
         if let Some(t) = times {
             // Not every filesystem keeps a link's own times: not worth failing over.
             let _ = rustix::fs::utimensat(&self.fd, &tmp, t, AtFlags::SYMLINK_NOFOLLOW);
@@ -240,11 +270,21 @@ impl Dir {
 
     /// Makes `name` a hard link to `src_name` in `src`, provided that is still the file
     /// `(dev, ino)` extract wrote (checked on the new link before it gets its name).
-    pub fn hard_link(&self, name: &str, src: &Dir, src_name: &str, want: (u64, u64), overwrite: bool) -> Result<(), OutError> {
+    pub fn hard_link(
+        &self,
+        name: &str,
+        src: &Dir,
+        src_name: &str,
+        want: (u64, u64),
+        overwrite: bool,
+    ) -> Result<(), OutError> {
         let path = self.child_path(name);
-        let (tmp, ()) = with_temp_name(|t| rustix::fs::linkat(&src.fd, src_name, &self.fd, t, AtFlags::empty()))
-            .map_err(|e| io_err("linking", &path, e))?;
-        let same = rustix::fs::statat(&self.fd, &tmp, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|st| is_file(&st) && stat_id(&st) == want);
+        let (tmp, ()) = with_temp_name(|t| {
+            rustix::fs::linkat(&src.fd, src_name, &self.fd, t, AtFlags::empty())
+        })
+        .map_err(|e| io_err("linking", &path, e))?;
+        let same = rustix::fs::statat(&self.fd, &tmp, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|st| is_file(&st) && stat_id(&st) == want);
         if !same {
             let _ = self.remove_temp(&tmp);
             return Err(OutError::Changed(src.child_path(src_name)));
@@ -256,14 +296,20 @@ impl Dir {
 
     /// Sets this directory's mode and times, through its descriptor.
     pub fn set_attrs(&self, mode: u32, times: &rustix::fs::Timestamps) -> Result<(), OutError> {
-        rustix::fs::futimens(&self.fd, times).map_err(|e| io_err("setting the times of", &self.path, e))?;
-        rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode)).map_err(|e| io_err("setting the mode of", &self.path, e))
+        rustix::fs::futimens(&self.fd, times)
+            .map_err(|e| io_err("setting the times of", &self.path, e))?;
+        rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(mode))
+            .map_err(|e| io_err("setting the mode of", &self.path, e))
     }
 
     /// Opens the directory `rel` below this one, one name at a time, never through a link.
     pub fn open_below(&self, rel: &[String]) -> Result<Dir, OutError> {
         let mut d = Dir {
-            fd: self.fd.as_fd().try_clone_to_owned().map_err(|e| io_err("opening", &self.path, e))?,
+            fd: self
+                .fd
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| io_err("opening", &self.path, e))?,
             path: self.path.clone(),
             rel: self.rel.clone(),
             fresh: false,
@@ -316,11 +362,23 @@ mod tests {
         std::os::unix::fs::symlink(&outside, t.path().join("out/d")).unwrap();
         std::os::unix::fs::symlink(outside.join("secret"), t.path().join("out/f")).unwrap();
         // Without --overwrite: refused.
-        let root = Dir { fresh: false, ..root };
-        assert!(matches!(root.make_dir("d", false), Err(OutError::Exists(_))));
-        assert!(matches!(root.check_free("f", false), Err(OutError::Exists(_))));
+        let root = Dir {
+            fresh: false,
+            ..root
+        };
+        assert!(matches!(
+            root.make_dir("d", false),
+            Err(OutError::Exists(_))
+        ));
+        assert!(matches!(
+            root.check_free("f", false),
+            Err(OutError::Exists(_))
+        ));
         let (tmp, _) = root.create_temp(0o644, "f").unwrap();
-        assert!(matches!(root.publish(&tmp, "f", false), Err(OutError::Exists(_))));
+        assert!(matches!(
+            root.publish(&tmp, "f", false),
+            Err(OutError::Exists(_))
+        ));
         // With it: the names are replaced, the targets untouched.
         let (tmp2, f) = root.create_temp(0o644, "f").unwrap();
         drop(f);
@@ -329,8 +387,16 @@ mod tests {
         let d = root.make_dir("d", true).unwrap();
         assert!(d.fresh);
         assert_eq!(std::fs::read(outside.join("secret")).unwrap(), b"keep");
-        assert!(std::fs::symlink_metadata(t.path().join("out/f")).unwrap().is_file());
-        assert!(std::fs::symlink_metadata(t.path().join("out/d")).unwrap().is_dir());
+        assert!(
+            std::fs::symlink_metadata(t.path().join("out/f"))
+                .unwrap()
+                .is_file()
+        );
+        assert!(
+            std::fs::symlink_metadata(t.path().join("out/d"))
+                .unwrap()
+                .is_dir()
+        );
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 1);
     }
 }

@@ -19,7 +19,11 @@ fn setup() -> Setup {
     let outside = t.path().join("outside");
     std::fs::create_dir_all(outside.join("dir")).unwrap();
     std::fs::write(outside.join("secret"), b"secret").unwrap();
-    std::fs::set_permissions(outside.join("secret"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        outside.join("secret"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
     Setup {
         out: t.path().join("out"),
         outside,
@@ -40,7 +44,10 @@ fn untouched(s: &Setup) {
     let m = std::fs::metadata(s.outside.join("secret")).unwrap();
     assert_eq!(m.permissions().mode() & 0o7777, 0o600);
     assert_eq!(std::fs::read_dir(s.outside.join("dir")).unwrap().count(), 0);
-    assert_eq!(std::fs::read_dir(s.out.parent().unwrap()).unwrap().count(), 2);
+    assert_eq!(
+        std::fs::read_dir(s.out.parent().unwrap()).unwrap().count(),
+        2
+    );
 }
 
 #[test]
@@ -58,8 +65,14 @@ fn repeated_names_through_links_are_skipped() {
     untouched(&s);
     assert_eq!(r.stats.skipped, 2);
     assert_eq!(r.stats.symlinks, 2);
-    assert!(w.iter().all(|w| w.contains("the name appears again")), "{w:?}");
-    assert_eq!(std::fs::read_link(s.out.join("x")).unwrap(), s.outside.join("dir"));
+    assert!(
+        w.iter().all(|w| w.contains("the name appears again")),
+        "{w:?}"
+    );
+    assert_eq!(
+        std::fs::read_link(s.out.join("x")).unwrap(),
+        s.outside.join("dir")
+    );
 }
 
 #[test]
@@ -68,7 +81,16 @@ fn names_that_are_paths_are_refused() {
     let mut fs = MemFs::new();
     let root = fs.root();
     let abs = s.outside.join("abs");
-    for n in ["..", ".", "", "/", "a/b", "../escape", abs.to_str().unwrap(), "x\0y"] {
+    for n in [
+        "..",
+        ".",
+        "",
+        "/",
+        "a/b",
+        "../escape",
+        abs.to_str().unwrap(),
+        "x\0y",
+    ] {
         fs.file(root, n, 0o644, b"PWNED");
     }
     let d = fs.dir(root, "..", 0o755);
@@ -100,7 +122,11 @@ fn loops_and_shared_directories_are_extracted_once() {
     fs.link(root, "b", a);
     let (r, w) = run(&fs, root, "", &s.out, Options::default());
     r.result.unwrap();
-    assert_eq!((r.stats.dirs, r.stats.files, r.stats.skipped), (1, 1, 3), "{w:?}");
+    assert_eq!(
+        (r.stats.dirs, r.stats.files, r.stats.skipped),
+        (1, 1, 3),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -133,7 +159,13 @@ fn special_bits_and_special_files() {
     let (r, w) = run(&fs, root, "", &s.out, Options::default());
     r.result.unwrap();
     assert_eq!((r.stats.bits_dropped, r.stats.special), (2, 2), "{w:?}");
-    let mode = |p: &str| std::fs::symlink_metadata(s.out.join(p)).unwrap().permissions().mode() & 0o7777;
+    let mode = |p: &str| {
+        std::fs::symlink_metadata(s.out.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
     assert_eq!((mode("suid"), mode("sticky")), (0o755, 0o777));
     assert!(!s.out.join("dev").exists() && !s.out.join("sticky/fifo").exists());
     let kept = s.out.with_file_name("kept");
@@ -143,7 +175,13 @@ fn special_bits_and_special_files() {
     };
     let (r, _) = run(&fs, root, "", &kept, opts);
     r.result.unwrap();
-    let mode = |p: &str| std::fs::symlink_metadata(kept.join(p)).unwrap().permissions().mode() & 0o7777;
+    let mode = |p: &str| {
+        std::fs::symlink_metadata(kept.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
     assert_eq!((mode("suid"), mode("sticky")), (0o4755, 0o1777));
     // A caller's umask clears what the image gives: no world-writable folder.
     let masked = s.out.with_file_name("masked");
@@ -153,7 +191,13 @@ fn special_bits_and_special_files() {
     };
     let (r, _) = run(&fs, root, "", &masked, opts);
     r.result.unwrap();
-    let mode = |p: &str| std::fs::symlink_metadata(masked.join(p)).unwrap().permissions().mode() & 0o7777;
+    let mode = |p: &str| {
+        std::fs::symlink_metadata(masked.join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
     assert_eq!((mode("suid"), mode("sticky")), (0o755, 0o755));
 }
 
@@ -166,7 +210,11 @@ fn existing_entries_refused_then_replaced() {
     std::fs::create_dir(&s.out).unwrap();
     std::os::unix::fs::symlink(s.outside.join("secret"), s.out.join("f")).unwrap();
     let (r, _) = run(&fs, root, "", &s.out, Options::default());
-    assert!(matches!(r.result, Err(Error::Out(OutError::Exists(_)))), "{:?}", r.result);
+    assert!(
+        matches!(r.result, Err(Error::Out(OutError::Exists(_)))),
+        "{:?}",
+        r.result
+    );
     untouched(&s);
     let opts = Options {
         overwrite: true,
@@ -184,7 +232,19 @@ fn a_cancel_stops_before_anything_is_half_made() {
     let mut fs = MemFs::new();
     let root = fs.root();
     fs.file(root, "f", 0o644, &vec![0u8; 3 << 20]);
-    let r = extract(&fs, root, "", &s.out, &Options::default(), &AtomicBool::new(true), &|_| {});
-    assert!(matches!(r.result, Err(Error::Interrupted)), "{:?}", r.result);
+    let r = extract(
+        &fs,
+        root,
+        "",
+        &s.out,
+        &Options::default(),
+        &AtomicBool::new(true),
+        &|_| {},
+    );
+    assert!(
+        matches!(r.result, Err(Error::Interrupted)),
+        "{:?}",
+        r.result
+    );
     assert_eq!(std::fs::read_dir(&s.out).unwrap().count(), 0);
 }

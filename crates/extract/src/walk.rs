@@ -103,7 +103,8 @@ pub(crate) fn run(
         }
         let mut stats = w.stats;
         if !shared.stopped() {
-            let r = finish_links(&root, &w.links, &shared, &mut stats).and_then(|()| finish_dirs(&root, &w.dirs));
+            let r = finish_links(&root, &w.links, &shared, &mut stats)
+                .and_then(|()| finish_dirs(&root, &w.dirs));
             if let Err(e) = r {
                 shared.fail(e);
             }
@@ -112,7 +113,10 @@ pub(crate) fn run(
     });
     stats.files = shared.files.load(Ordering::Relaxed);
     stats.bytes = shared.bytes.load(Ordering::Relaxed);
-    let error = shared.first_error.into_inner().unwrap_or_else(|p| p.into_inner());
+    let error = shared
+        .first_error
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
     let result = match error {
         Some(e) => Err(e),
         None if cancel.load(Ordering::Relaxed) => Err(Error::Interrupted),
@@ -120,13 +124,21 @@ pub(crate) fn run(
     };
     Report {
         stats,
-        removed: shared.removed.into_inner().unwrap_or_else(|p| p.into_inner()),
+        removed: shared
+            .removed
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner()),
         result,
     }
 }
 
 /// Hard links, each checked to reach the file this run wrote for its first name.
-fn finish_links(root: &Dir, links: &[Link], shared: &Shared<'_>, stats: &mut Stats) -> Result<(), Error> {
+fn finish_links(
+    root: &Dir,
+    links: &[Link],
+    shared: &Shared<'_>,
+    stats: &mut Stats,
+) -> Result<(), Error> {
     let written = shared.written.lock().unwrap_or_else(|p| p.into_inner());
     let mut src_dir: Option<Dir> = None;
     let mut dst_dir: Option<Dir> = None;
@@ -134,14 +146,19 @@ fn finish_links(root: &Dir, links: &[Link], shared: &Shared<'_>, stats: &mut Sta
         if shared.stopped() {
             return Err(Error::Interrupted);
         }
-        let Some(&want) = written.get(&l.ino) else { continue };
+        let Some(&want) = written.get(&l.ino) else {
+            continue;
+        };
         if src_dir.as_ref().is_none_or(|d| d.rel != l.src.0) {
             src_dir = Some(root.open_below(&l.src.0)?);
         }
         if dst_dir.as_ref().is_none_or(|d| d.rel != l.dst.0) {
             dst_dir = Some(root.open_below(&l.dst.0)?);
         }
-        let (s, d) = (src_dir.as_ref().expect("set"), dst_dir.as_ref().expect("set"));
+        let (s, d) = (
+            src_dir.as_ref().expect("set"),
+            dst_dir.as_ref().expect("set"),
+        );
         d.hard_link(&l.dst.1, s, &l.src.1, want, shared.opts.overwrite)?;
         stats.hardlinks += 1;
     }
@@ -248,7 +265,8 @@ impl Walker<'_, '_> {
                 // A directory that was there before keeps its own mode and times.
                 if let Some(m) = done.meta.filter(|_| done.dir.fresh) {
                     let mode = self.mode(&m);
-                    self.dirs.push((done.dir.rel.clone(), Metadata { mode, ..m }));
+                    self.dirs
+                        .push((done.dir.rel.clone(), Metadata { mode, ..m }));
                 }
                 continue;
             };
@@ -279,7 +297,12 @@ impl Walker<'_, '_> {
     }
 
     /// Makes one entry; returns the frame of a directory to fill next.
-    fn entry(&mut self, parent: &Arc<Dir>, e: DirEntry, depth: usize) -> Result<Option<Frame>, Error> {
+    fn entry(
+        &mut self,
+        parent: &Arc<Dir>,
+        e: DirEntry,
+        depth: usize,
+    ) -> Result<Option<Frame>, Error> {
         let fs = self.shared.fs;
         let overwrite = self.shared.opts.overwrite;
         let path = parent.path().join(&e.name);
@@ -287,7 +310,10 @@ impl Walker<'_, '_> {
         match m.kind {
             FileKind::Dir => {
                 if depth >= MAX_DEPTH {
-                    self.warn(format!("skipping {}: deeper than {MAX_DEPTH} directory levels", Shown(&path)));
+                    self.warn(format!(
+                        "skipping {}: deeper than {MAX_DEPTH} directory levels",
+                        Shown(&path)
+                    ));
                     self.stats.skipped += 1;
                     return Ok(None);
                 }
@@ -336,9 +362,14 @@ impl Walker<'_, '_> {
                         });
                         return Ok(None);
                     }
-                    self.first.insert(m.ino, (parent.rel.clone(), e.name.clone()));
+                    self.first
+                        .insert(m.ino, (parent.rel.clone(), e.name.clone()));
                 }
-                if self.batch.first().is_some_and(|j| !Arc::ptr_eq(&j.dir, parent)) {
+                if self
+                    .batch
+                    .first()
+                    .is_some_and(|j| !Arc::ptr_eq(&j.dir, parent))
+                {
                     self.flush()?;
                 }
                 let big = m.size >= 1 << 20;

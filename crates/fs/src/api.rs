@@ -44,15 +44,24 @@ impl BlockDevice for spindle_disc::SectorView {
         let within = offset % 2048;
         let (_, track) = self.disc().locate(lba)?;
         // As `Disc::read_sectors` reads directly: user data stored as is.
-        if track.mode.user_size() != 2048 || track.mode == TrackMode::Mode2Mixed || !track.mode.is_data() {
+        if track.mode.user_size() != 2048
+            || track.mode == TrackMode::Mode2Mixed
+            || !track.mode.is_data()
+        {
             return None;
         }
         let mut ext_start = track.start;
         for e in &track.extents {
             let end = ext_start.offset(e.sectors as i64);
             if lba < end {
-                let ExtentData::Stored(s) = &e.data else { return None };
-                if s.sub != spindle_disc::SubLayout::None || s.scrambled || s.main != MainLayout::USER || s.stride(track.mode) != 2048 {
+                let ExtentData::Stored(s) = &e.data else {
+                    return None;
+                };
+                if s.sub != spindle_disc::SubLayout::None
+                    || s.scrambled
+                    || s.main != MainLayout::USER
+                    || s.stride(track.mode) != 2048
+                {
                     return None;
                 }
                 let file = s.file.plain_file()?;
@@ -87,7 +96,11 @@ pub fn read_exact_at(dev: &dyn BlockDevice, offset: u64, buf: &mut [u8]) -> io::
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("read of {} bytes at {offset} runs past the end ({})", buf.len(), dev.len()),
+                format!(
+                    "read of {} bytes at {offset} runs past the end ({})",
+                    buf.len(),
+                    dev.len()
+                ),
             ));
         }
         done += n;
@@ -186,9 +199,14 @@ impl FsKind {
         }
     }
     pub fn parse(s: &str) -> Option<FsKind> {
-        [FsKind::Iso9660, FsKind::Joliet, FsKind::RockRidge, FsKind::Udf]
-            .into_iter()
-            .find(|k| k.name().eq_ignore_ascii_case(s))
+        [
+            FsKind::Iso9660,
+            FsKind::Joliet,
+            FsKind::RockRidge,
+            FsKind::Udf,
+        ]
+        .into_iter()
+        .find(|k| k.name().eq_ignore_ascii_case(s))
     }
 }
 
@@ -211,7 +229,9 @@ pub enum FsError {
     #[error("{0}")]
     Unsupported(String),
     /// A path or a directory nested deeper than [`crate::MAX_DEPTH`] components.
-    #[error("{path}: nested deeper than {limit} directories (spindle's limit: the most a path the kernel accepts can have)")]
+    #[error(
+        "{path}: nested deeper than {limit} directories (spindle's limit: the most a path the kernel accepts can have)"
+    )]
     TooDeep { path: String, limit: usize },
 }
 
@@ -232,7 +252,11 @@ pub trait FileSystem: Send + Sync {
     fn read_link(&self, node: NodeId) -> Result<String>;
     /// Finds `name` in `dir`.
     fn lookup(&self, dir: NodeId, name: &str) -> Result<Option<NodeId>> {
-        Ok(self.read_dir(dir)?.into_iter().find(|e| e.name == name).map(|e| e.node))
+        Ok(self
+            .read_dir(dir)?
+            .into_iter()
+            .find(|e| e.name == name)
+            .map(|e| e.node))
     }
     /// Calls `f` with each entry of a directory (without `.` and `..`) and its metadata, in
     /// directory order: for one-shot walks (`ls -lR`), where a reader may read the entries
@@ -263,7 +287,13 @@ pub trait FileSystem: Send + Sync {
 /// (`copy_file_range`); returns the bytes copied, short (or 0) when the source ends early or
 /// the kernel stops part way. An error (nothing copied) means the kernel cannot copy between
 /// these files: copy by reading instead.
-pub fn copy_file_range(src: &std::fs::File, src_off: u64, dst: &std::fs::File, dst_off: u64, len: u64) -> io::Result<u64> {
+pub fn copy_file_range(
+    src: &std::fs::File,
+    src_off: u64,
+    dst: &std::fs::File,
+    dst_off: u64,
+    len: u64,
+) -> io::Result<u64> {
     use std::os::fd::AsRawFd;
     let mut done = 0u64;
     while done < len {
@@ -271,7 +301,9 @@ pub fn copy_file_range(src: &std::fs::File, src_off: u64, dst: &std::fs::File, d
         let mut di = (dst_off + done) as libc::loff_t;
         let want = (len - done).min(1 << 30) as usize;
         // SAFETY: both descriptors are open for the call; the offsets are our own variables.
-        let n = unsafe { libc::copy_file_range(src.as_raw_fd(), &mut si, dst.as_raw_fd(), &mut di, want, 0) };
+        let n = unsafe {
+            libc::copy_file_range(src.as_raw_fd(), &mut si, dst.as_raw_fd(), &mut di, want, 0)
+        };
         if n < 0 {
             let e = io::Error::last_os_error();
             if e.kind() == io::ErrorKind::Interrupted {
@@ -307,7 +339,9 @@ pub fn resolve(fs: &dyn FileSystem, path: &str) -> Result<NodeId> {
         if fs.metadata(node)?.kind != FileKind::Dir {
             return Err(FsError::NotDir(walked));
         }
-        node = fs.lookup(node, part)?.ok_or_else(|| FsError::NoEntry(walked.clone()))?;
+        node = fs
+            .lookup(node, part)?
+            .ok_or_else(|| FsError::NoEntry(walked.clone()))?;
     }
     Ok(node)
 }

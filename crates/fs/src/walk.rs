@@ -28,11 +28,14 @@ pub const MAX_DEPTH: usize = 2048;
 pub type Subdirs = Vec<(String, NodeId)>;
 
 /// What [`walk_tree`] calls with each directory: (path, depth, node, subdirectories to enter).
-pub type DirVisitor<'f, E> = dyn FnMut(&str, usize, NodeId, &mut Subdirs) -> std::result::Result<(), E> + 'f;
+pub type DirVisitor<'f, E> =
+    dyn FnMut(&str, usize, NodeId, &mut Subdirs) -> std::result::Result<(), E> + 'f;
 
 /// Number of components of a `/`-separated path (empty ones and `.` do not count).
 pub fn depth_of(path: &str) -> usize {
-    path.split('/').filter(|p| !p.is_empty() && *p != ".").count()
+    path.split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .count()
 }
 
 /// Walks the directories below `start` (whose path is `start_path`) depth first, in pre-order,
@@ -69,7 +72,16 @@ pub fn walk_tree<E: From<FsError>>(
         if let Some(node) = next.take() {
             let depth = base + stack.len();
             if !visited.insert(node) {
-                return Err(loop_error(fs, &path, node, &stack.iter().map(|f| (f.node, f.path_end)).collect::<Vec<_>>()).into());
+                return Err(loop_error(
+                    fs,
+                    &path,
+                    node,
+                    &stack
+                        .iter()
+                        .map(|f| (f.node, f.path_end))
+                        .collect::<Vec<_>>(),
+                )
+                .into());
             }
             if depth > MAX_DEPTH {
                 return Err(too_deep(&path).into());
@@ -90,7 +102,9 @@ pub fn walk_tree<E: From<FsError>>(
                 pending,
             });
         }
-        let Some(top) = stack.last_mut() else { return Ok(()) };
+        let Some(top) = stack.last_mut() else {
+            return Ok(());
+        };
         match top.pending.pop() {
             Some((name, node)) => {
                 path.truncate(top.path_end);
@@ -121,7 +135,12 @@ fn too_deep(path: &str) -> FsError {
 }
 
 /// `node`, reached at `path`, was entered before: name the ancestor it is, if it is one.
-fn loop_error(fs: &dyn FileSystem, path: &str, node: NodeId, ancestors: &[(NodeId, usize)]) -> FsError {
+fn loop_error(
+    fs: &dyn FileSystem,
+    path: &str,
+    node: NodeId,
+    ancestors: &[(NodeId, usize)],
+) -> FsError {
     let what = match ancestors.iter().find(|a| a.0 == node) {
         Some(&(_, end)) => format!(
             "directory loop: {} is its own ancestor {}",
@@ -154,7 +173,12 @@ pub fn short_path(path: &str) -> String {
     while !path.is_char_boundary(tail) {
         tail += 1;
     }
-    format!("{}…{} ({} components)", &path[..head], &path[tail..], depth_of(path))
+    format!(
+        "{}…{} ({} components)",
+        &path[..head],
+        &path[tail..],
+        depth_of(path)
+    )
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@ mod deep_images;
 use deep_images as deep;
 
 use deep::Iso;
-use spindle_fs::{BlockDevice, FileKind, FileSystem, FsError, FsKind, MAX_DEPTH, NodeId, open_iso, resolve, walk_tree};
+use spindle_fs::{
+    BlockDevice, FileKind, FileSystem, FsError, FsKind, MAX_DEPTH, NodeId, open_iso, resolve,
+    walk_tree,
+};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -32,7 +35,11 @@ fn open(path: &Path, kind: FsKind) -> Arc<dyn FileSystem> {
 /// Walks the whole tree with `walk_tree`: (directories visited, the error that ended it).
 fn walk_all(fs: &dyn FileSystem) -> (usize, Option<FsError>) {
     let mut dirs = 0;
-    let r = walk_tree(fs, fs.root(), "/", &mut |_, depth, dir, subdirs| -> spindle_fs::Result<()> {
+    let r = walk_tree(fs, fs.root(), "/", &mut |_,
+                                                depth,
+                                                dir,
+                                                subdirs|
+     -> spindle_fs::Result<()> {
         assert!(depth <= dirs, "one directory per level");
         dirs += 1;
         for e in fs.read_dir(dir)? {
@@ -61,7 +68,10 @@ fn check_deep(kind: Iso, view: FsKind, dir: &str) {
     match err {
         Some(FsError::TooDeep { path, limit }) => {
             assert_eq!(limit, MAX_DEPTH);
-            assert!(path.contains(&format!("({} components)", MAX_DEPTH + 1)), "{path}");
+            assert!(
+                path.contains(&format!("({} components)", MAX_DEPTH + 1)),
+                "{path}"
+            );
         }
         other => panic!("{kind:?}: {other:?}"),
     }
@@ -109,7 +119,11 @@ fn deepest_file_within_the_limit() {
         let (dirs, err) = walk_all(fs.as_ref());
         assert!(err.is_none(), "{kind:?}: {err:?}");
         // With relocation, the root holds rr_moved too (its RE entries are hidden).
-        assert_eq!(dirs, MAX_DEPTH + (kind == Iso::Relocated) as usize, "{kind:?}");
+        assert_eq!(
+            dirs,
+            MAX_DEPTH + (kind == Iso::Relocated) as usize,
+            "{kind:?}"
+        );
     }
 }
 
@@ -118,7 +132,10 @@ fn deepest_file_within_the_limit() {
 #[test]
 fn directory_loops() {
     let tmp = tempfile::tempdir().unwrap();
-    for (kind, view) in [(Iso::Cycle, FsKind::Iso9660), (Iso::CycleCl, FsKind::RockRidge)] {
+    for (kind, view) in [
+        (Iso::Cycle, FsKind::Iso9660),
+        (Iso::CycleCl, FsKind::RockRidge),
+    ] {
         let img = tmp.path().join("loop.iso");
         deep::write_iso(&img, kind, 5).unwrap();
         let fs = open(&img, view);
@@ -166,5 +183,8 @@ fn walker_refuses_a_directory_twice() {
     let (dirs, err) = walk_all(&Loopy);
     assert_eq!(dirs, 2);
     let err = err.unwrap().to_string();
-    assert!(err.contains("directory loop: /x/x is its own ancestor /"), "{err}");
+    assert!(
+        err.contains("directory loop: /x/x is its own ancestor /"),
+        "{err}"
+    );
 }

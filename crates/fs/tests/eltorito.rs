@@ -16,10 +16,16 @@ fn ipxe_boot_catalog_matches_xorriso() {
     assert_eq!(entries.len(), 2, "{entries:?}");
 
     let bios = &entries[0];
-    assert_eq!((bios.platform, bios.platform_name()), (PLATFORM_X86, "BIOS"));
+    assert_eq!(
+        (bios.platform, bios.platform_name()),
+        (PLATFORM_X86, "BIOS")
+    );
     assert!(bios.bootable);
     assert_eq!(bios.emulation, Emulation::NoEmulation);
-    assert_eq!((bios.sector_count, bios.load_rba, bios.load_size), (4, 466, 2048));
+    assert_eq!(
+        (bios.sector_count, bios.load_rba, bios.load_size),
+        (4, 466, 2048)
+    );
     let efi = &entries[1];
     assert_eq!((efi.platform, efi.platform_name()), (PLATFORM_EFI, "UEFI"));
     assert_eq!(efi.emulation, Emulation::NoEmulation);
@@ -51,7 +57,10 @@ fn ipxe_boot_catalog_matches_xorriso() {
         assert_eq!(row[1], e.platform_name());
         assert_eq!(row[2], if e.bootable { "y" } else { "n" });
         assert_eq!(row[3], "none");
-        assert_eq!(u16::from_str_radix(row[4].trim_start_matches("0x"), 16).unwrap(), e.load_segment);
+        assert_eq!(
+            u16::from_str_radix(row[4].trim_start_matches("0x"), 16).unwrap(),
+            e.load_segment
+        );
         assert_eq!(row[6].parse::<u16>().unwrap(), e.sector_count);
         assert_eq!(row[7].parse::<u32>().unwrap(), e.load_rba);
     }
@@ -65,13 +74,20 @@ fn catalog_checksum_and_key_are_checked() {
     assert_eq!(parse_catalog(cat).unwrap().len(), 2);
     let mut bad = cat.to_vec();
     bad[4] ^= 1;
-    assert!(parse_catalog(&bad).unwrap_err().to_string().contains("checksum"));
+    assert!(
+        parse_catalog(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum")
+    );
     bad = cat.to_vec();
     bad[31] = 0;
     assert!(parse_catalog(&bad).is_err());
     assert!(parse_catalog(&cat[..40]).is_err());
     // Not bootable: no entries.
-    let dev = device(std::path::Path::new(&format!("{SAMPLES}/libcdio/copying.iso")));
+    let dev = device(std::path::Path::new(&format!(
+        "{SAMPLES}/libcdio/copying.iso"
+    )));
     assert!(boot_entries(&*dev, 0).unwrap().is_empty());
 }
 
@@ -121,11 +137,18 @@ fn floppy_and_hard_disk_emulation() {
             .arg(&src)
             .output()
             .unwrap();
-        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
         let dev = device(&iso);
         let e = boot_entries(&*dev, 0).unwrap();
         assert_eq!(e.len(), 1);
-        assert_eq!((e[0].emulation, e[0].load_size, e[0].sector_count), (emulation, size, 1));
+        assert_eq!(
+            (e[0].emulation, e[0].load_size, e[0].sector_count),
+            (emulation, size, 1)
+        );
         assert_eq!(&read_boot_image(&*dev, &e[0]).unwrap()[..], &image[..]);
         let out = Command::new("xorriso")
             .args(["-indev"])
@@ -141,10 +164,16 @@ fn floppy_and_hard_disk_emulation() {
             .split_whitespace()
             .collect();
         assert_eq!(row[3], xorriso_emul);
-        assert_eq!(u8::from_str_radix(row[5].trim_start_matches("0x"), 16).unwrap(), e[0].system_type);
+        assert_eq!(
+            u8::from_str_radix(row[5].trim_start_matches("0x"), 16).unwrap(),
+            e[0].system_type
+        );
         assert_eq!(row[7].parse::<u32>().unwrap(), e[0].load_rba);
         if emulation == Emulation::HardDisk {
-            assert!(text.contains(&format!("hdsiz/512:   1  {}", size / 512)), "{text}");
+            assert!(
+                text.contains(&format!("hdsiz/512:   1  {}", size / 512)),
+                "{text}"
+            );
         }
     }
 }

@@ -25,7 +25,12 @@ fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
 const LONG_NAME_LEN: usize = 200;
 
 fn long_target() -> String {
-    format!("/{}/{}/{}", "x".repeat(60), "y".repeat(150), "z".repeat(187))
+    format!(
+        "/{}/{}/{}",
+        "x".repeat(60),
+        "y".repeat(150),
+        "z".repeat(187)
+    )
 }
 
 /// A source tree with everything the tests look for.
@@ -44,12 +49,22 @@ fn make_tree(root: &Path) {
     w("private", b"0600\n");
     std::fs::set_permissions(root.join("private"), std::fs::Permissions::from_mode(0o600)).unwrap();
     w("script.sh", b"#!/bin/sh\n");
-    std::fs::set_permissions(root.join("script.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        root.join("script.sh"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     let deep: Vec<String> = (1..=12).map(|i| format!("d{i}")).collect();
-    w(&format!("{}/deep.txt", deep.join("/")), b"twelve levels down\n");
+    w(
+        &format!("{}/deep.txt", deep.join("/")),
+        b"twelve levels down\n",
+    );
     w("d1/d2/mid.txt", b"two levels\n");
     for i in 0..300 {
-        w(&format!("many/entry_with_a_longish_name_{i:04}.dat"), format!("{i}\n").as_bytes());
+        w(
+            &format!("many/entry_with_a_longish_name_{i:04}.dat"),
+            format!("{i}\n").as_bytes(),
+        );
     }
     std::os::unix::fs::symlink("text.txt", root.join("short_link")).unwrap();
     std::os::unix::fs::symlink(long_target(), root.join("long_link")).unwrap();
@@ -60,7 +75,11 @@ fn make_tree(root: &Path) {
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("tool runs");
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 struct Built {
@@ -84,7 +103,11 @@ fn build(f: impl FnOnce(&Path, &Path)) -> Built {
     let iso = tmp.path().join("out.iso");
     f(&src, &iso);
     let extracted = xorriso_extract(&iso, tmp.path()).expect("xorriso extracts its own kind");
-    Built { _tmp: tmp, iso, extracted }
+    Built {
+        _tmp: tmp,
+        iso,
+        extracted,
+    }
 }
 
 /// Compares the Rock Ridge view with xorriso's extraction; `xorriso_truncates_sl`: xorriso
@@ -99,14 +122,28 @@ fn check_rr(b: &Built, xorriso_truncates_sl: bool) -> Arc<dyn FileSystem> {
     let ours = walk_ours(&*fs);
     let mut host = walk_host(&b.extracted);
     if xorriso_truncates_sl {
-        let x = host.insert("long_link".into(), Item::Link { target: long_target() });
+        let x = host.insert(
+            "long_link".into(),
+            Item::Link {
+                target: long_target(),
+            },
+        );
         assert!(matches!(x, Some(Item::Link { target }) if long_target().starts_with(&target)));
     }
     compare(&ours, &host, true, "rock ridge view");
     assert!(ours.contains_key(&"n".repeat(LONG_NAME_LEN)));
-    let deep = (1..=12).map(|i| format!("d{i}")).collect::<Vec<_>>().join("/") + "/deep.txt";
+    let deep = (1..=12)
+        .map(|i| format!("d{i}"))
+        .collect::<Vec<_>>()
+        .join("/")
+        + "/deep.txt";
     assert!(ours.contains_key(&deep), "relocated directories followed");
-    assert_eq!(ours["long_link"], Item::Link { target: long_target() });
+    assert_eq!(
+        ours["long_link"],
+        Item::Link {
+            target: long_target()
+        }
+    );
     // The Joliet view holds the same file contents under its own names.
     let joliet = open(&dev, FsKind::Joliet);
     let j = walk_ours(&*joliet);
@@ -135,7 +172,15 @@ fn check_rr(b: &Built, xorriso_truncates_sl: bool) -> Arc<dyn FileSystem> {
 fn xorriso_rock_ridge_joliet_hard_links() {
     let b = build(|src, iso| {
         run(Command::new("xorriso")
-            .args(["-hardlinks", "on", "-joliet", "on", "-volid", "SPINDLE_T", "-outdev"])
+            .args([
+                "-hardlinks",
+                "on",
+                "-joliet",
+                "on",
+                "-volid",
+                "SPINDLE_T",
+                "-outdev",
+            ])
             .arg(iso)
             .arg("-map")
             .arg(src)
@@ -150,7 +195,9 @@ fn xorriso_rock_ridge_joliet_hard_links() {
     assert_eq!((a.nlink, bb.nlink), (2, 2));
     assert_ne!(a.ino, t.ino);
     let e1 = fs.metadata(resolve(&*fs, "empty").unwrap()).unwrap();
-    let e2 = fs.metadata(resolve(&*fs, "d1/d2/mid.txt").unwrap()).unwrap();
+    let e2 = fs
+        .metadata(resolve(&*fs, "d1/d2/mid.txt").unwrap())
+        .unwrap();
     assert_ne!(e1.ino, e2.ino);
     let dev = device(&b.iso);
     let j = open(&dev, FsKind::Joliet);
@@ -180,8 +227,16 @@ fn genisoimage_rock_ridge_joliet_relocated() {
     // Depth 8 is where relocation starts: the plain view has the moved directory elsewhere.
     let dev = device(&b.iso);
     let plain = open(&dev, FsKind::Iso9660);
-    let root: Vec<String> = plain.read_dir(plain.root()).unwrap().into_iter().map(|e| e.name).collect();
-    assert!(root.iter().any(|n| n.eq_ignore_ascii_case("rr_moved")), "{root:?}");
+    let root: Vec<String> = plain
+        .read_dir(plain.root())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert!(
+        root.iter().any(|n| n.eq_ignore_ascii_case("rr_moved")),
+        "{root:?}"
+    );
 }
 
 #[test]
@@ -209,7 +264,13 @@ fn xorriso_zisofs() {
     assert_eq!(read_all(&*j, jt).unwrap(), b"hello\n".repeat(40_000));
     // The plain ISO 9660 view decompresses too (it reads SUSP for ZF only).
     let plain = open(&dev, FsKind::Iso9660);
-    assert_eq!(plain.metadata(resolve(&*plain, "TEXT.TXT").unwrap()).unwrap().size, 240_000);
+    assert_eq!(
+        plain
+            .metadata(resolve(&*plain, "TEXT.TXT").unwrap())
+            .unwrap()
+            .size,
+        240_000
+    );
 }
 
 #[test]
@@ -221,7 +282,10 @@ fn plain_level1_genisoimage() {
     std::fs::write(src.join("a.txt"), pseudo_random(5000, 3)).unwrap();
     std::fs::write(src.join("sub/b.dat"), b"b\n").unwrap();
     let iso = tmp.path().join("plain.iso");
-    run(Command::new("genisoimage").args(["-quiet", "-o"]).arg(&iso).arg(&src));
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-o"])
+        .arg(&iso)
+        .arg(&src));
     let x = xorriso_extract(&iso, tmp.path()).unwrap();
     let dev = device(&iso);
     let v = detect(&*dev, 0).unwrap();
@@ -229,7 +293,10 @@ fn plain_level1_genisoimage() {
     assert!(open_err(&dev, FsKind::RockRidge));
     let fs = open(&dev, FsKind::Iso9660);
     let ours = walk_ours(&*fs);
-    assert!(ours.contains_key("README") && ours.contains_key("SUB/B.DAT"), "{ours:?}");
+    assert!(
+        ours.contains_key("README") && ours.contains_key("SUB/B.DAT"),
+        "{ours:?}"
+    );
     compare(&ours, &walk_host(&x), false, "plain level 1");
     let m = fs.metadata(resolve(&*fs, "A.TXT").unwrap()).unwrap();
     assert_eq!((m.mode, m.nlink), (0o555, 1));
@@ -361,5 +428,11 @@ fn multi_extent_file_over_4_gib() {
     assert_eq!(read_all(&*fs, after).unwrap(), b"after the big one\n");
     // The plain view agrees.
     let plain = open(&dev, FsKind::Iso9660);
-    assert_eq!(plain.metadata(resolve(&*plain, "BIG").unwrap()).unwrap().size, SIZE);
+    assert_eq!(
+        plain
+            .metadata(resolve(&*plain, "BIG").unwrap())
+            .unwrap()
+            .size,
+        SIZE
+    );
 }

@@ -100,8 +100,12 @@ fn check(rel: &str, expect: Option<&[&str]>) -> Vec<String> {
     });
     let ((seen, errors), took) = match rx.recv_timeout(HANG_LIMIT) {
         Ok(r) => r,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{rel}: no result after {HANG_LIMIT:?} (a hang?)"),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{rel}: the reader panicked"),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{rel}: no result after {HANG_LIMIT:?} (a hang?)")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("{rel}: the reader panicked")
+        }
     };
     let grew = peak_rss().saturating_sub(before);
     eprintln!(
@@ -109,9 +113,15 @@ fn check(rel: &str, expect: Option<&[&str]>) -> Vec<String> {
         grew >> 10
     );
     assert!(took < TIME_LIMIT, "{rel} took {took:?}");
-    assert!(grew < MEMORY_LIMIT, "{rel}: peak memory grew by {grew} bytes");
+    assert!(
+        grew < MEMORY_LIMIT,
+        "{rel}: peak memory grew by {grew} bytes"
+    );
     match expect {
-        None => assert!(errors.is_empty(), "{rel}: expected to read cleanly, got {errors:?}"),
+        None => assert!(
+            errors.is_empty(),
+            "{rel}: expected to read cleanly, got {errors:?}"
+        ),
         Some(words) => assert!(
             errors.iter().any(|e| words.iter().all(|w| e.contains(w))),
             "{rel}: no error mentioning all of {words:?} in {errors:?}"
@@ -131,11 +141,18 @@ fn libcdio_bad_dir() {
 #[test]
 fn libcdio_malformed() {
     // The primary volume descriptor's logical block size field holds ASCII "00" (12336).
-    check("libcdio/malformed.iso", Some(&["logical block size 12336", "only 2048"]));
+    check(
+        "libcdio/malformed.iso",
+        Some(&["logical block size 12336", "only 2048"]),
+    );
     // The root directory's first record claims to be 2 bytes long.
     check(
         "libcdio/malformed2.iso",
-        Some(&["corrupt iso9660", "directory record of 2 bytes", "34 needed"]),
+        Some(&[
+            "corrupt iso9660",
+            "directory record of 2 bytes",
+            "34 needed",
+        ]),
     );
 }
 
@@ -156,7 +173,12 @@ fn libarchive_zf_overflow() {
     let rel = "libarchive/test_read_format_iso_rockridge_zf_overflow.iso";
     let errors = check(
         rel,
-        Some(&["corrupt zisofs", "ZF (zisofs) entry of \"A\"", "5 bytes long", "too short"]),
+        Some(&[
+            "corrupt zisofs",
+            "ZF (zisofs) entry of \"A\"",
+            "5 bytes long",
+            "too short",
+        ]),
     );
     let dev = device(std::path::Path::new(&format!("{SAMPLES}/{rel}")));
     let fs = open_iso(dev, FsKind::Iso9660, 0).unwrap();
@@ -170,7 +192,10 @@ fn libarchive_zf_overflow() {
 /// long, with no '.' or '..' record, which is corrupt rather than empty.
 #[test]
 fn directory_without_records_is_corrupt() {
-    let mut img = std::fs::read(format!("{SAMPLES}/libarchive/test_read_format_iso_rockridge_zf_overflow.iso")).unwrap();
+    let mut img = std::fs::read(format!(
+        "{SAMPLES}/libarchive/test_read_format_iso_rockridge_zf_overflow.iso"
+    ))
+    .unwrap();
     let n = img.len();
     assert_eq!(&img[n - 5..n - 3], b"ZF");
     img[n - 5..].fill(0);
@@ -178,7 +203,10 @@ fn directory_without_records_is_corrupt() {
     let fs = open_iso(dev, FsKind::Iso9660, 0).unwrap();
     let a = spindle_fs::resolve(&*fs, "A").unwrap();
     let err = fs.read_dir(a).unwrap_err().to_string();
-    assert!(err.contains("holds no records") && err.contains("0 bytes"), "{err}");
+    assert!(
+        err.contains("holds no records") && err.contains("0 bytes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -209,7 +237,10 @@ fn libarchive_joliet_utf16_overflow() {
     assert_eq!(kind, FsKind::Joliet);
     let deepest = ours.keys().max_by_key(|p| p.len()).unwrap();
     assert_eq!(deepest.split('/').count(), 6, "{deepest}");
-    assert!(deepest.split('/').next().unwrap().len() == 103 && deepest.len() > 500, "{deepest}");
+    assert!(
+        deepest.split('/').next().unwrap().len() == 103 && deepest.len() > 500,
+        "{deepest}"
+    );
 }
 
 /// A directory whose child points back at the root extent is a loop, reported as such.
@@ -234,7 +265,10 @@ fn directory_loop_is_corrupt() {
     let fs = open_iso(dev, FsKind::RockRidge, 0).unwrap();
     let copy = spindle_fs::resolve(&*fs, "copy").unwrap();
     let err = fs.read_dir(copy).unwrap_err();
-    assert!(matches!(err, FsError::Corrupt { .. }) && err.to_string().contains("loop"), "{err}");
+    assert!(
+        matches!(err, FsError::Corrupt { .. }) && err.to_string().contains("loop"),
+        "{err}"
+    );
     let mut errors = Vec::new();
     walk_collecting(&*fs, &mut errors);
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -243,11 +277,18 @@ fn directory_loop_is_corrupt() {
 /// Truncated images: every prefix length of a sample opens or fails cleanly.
 #[test]
 fn truncated_images_fail_cleanly() {
-    let img = std::fs::read(format!("{SAMPLES}/libarchive/test_read_format_iso_xorriso.iso")).unwrap();
+    let img = std::fs::read(format!(
+        "{SAMPLES}/libarchive/test_read_format_iso_xorriso.iso"
+    ))
+    .unwrap();
     for cut in (0..img.len()).step_by(2048 * 7).chain([img.len() - 1000]) {
         let dev: spindle_fs::Device = std::sync::Arc::new(img[..cut].to_vec());
         let Ok(v) = detect(&*dev, 0) else { continue };
-        let kind = if v.has_rock_ridge { FsKind::RockRidge } else { FsKind::Iso9660 };
+        let kind = if v.has_rock_ridge {
+            FsKind::RockRidge
+        } else {
+            FsKind::Iso9660
+        };
         if let Ok(fs) = open_iso(dev, kind, 0) {
             walk_collecting(&*fs, &mut Vec::new());
         }
@@ -293,7 +334,9 @@ fn random_damage_never_panics() {
                 (FsKind::Joliet, v.has_joliet),
                 (FsKind::RockRidge, v.has_rock_ridge),
             ] {
-                let Ok(fs) = open_iso(dev.clone(), k, 0) else { continue };
+                let Ok(fs) = open_iso(dev.clone(), k, 0) else {
+                    continue;
+                };
                 if on {
                     walk_collecting(&*fs, &mut Vec::new());
                 }

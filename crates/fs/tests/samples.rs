@@ -19,7 +19,13 @@ const MALFORMED: &[&str] = &[
 
 fn sample_isos() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for d in ["libarchive", "libcdio", "kdomanski-iso9660", "iso9660-rs", "debian-ipxe"] {
+    for d in [
+        "libarchive",
+        "libcdio",
+        "kdomanski-iso9660",
+        "iso9660-rs",
+        "debian-ipxe",
+    ] {
         for e in std::fs::read_dir(format!("{SAMPLES}/{d}")).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "iso") {
@@ -50,7 +56,10 @@ fn every_sample_matches_xorriso() {
         if spindle_fs::detect(&*dev, 0).is_err() {
             // UDF-only (libcdio udf102.iso): xorriso shows an empty tree.
             assert_eq!(name, "udf102.iso", "{name}: we see no ISO 9660 volume");
-            assert!(walk_host(&x).is_empty(), "{name}: we see no ISO 9660 volume, xorriso does");
+            assert!(
+                walk_host(&x).is_empty(),
+                "{name}: we see no ISO 9660 volume, xorriso does"
+            );
             make_writable(tmp.path());
             continue;
         }
@@ -61,12 +70,20 @@ fn every_sample_matches_xorriso() {
             // xorriso does not extract device files by default (`-osirrox on`).
             ours.retain(|_, v| *v != Item::Other);
             let host = walk_host(&x);
-            compare(&ours, &host, kind == spindle_fs::FsKind::RockRidge, &format!("{name} ({kind:?})"));
+            compare(
+                &ours,
+                &host,
+                kind == spindle_fs::FsKind::RockRidge,
+                &format!("{name} ({kind:?})"),
+            );
         }));
         make_writable(tmp.path());
         compared += 1;
         if let Err(e) = r {
-            let msg = e.downcast_ref::<String>().cloned().unwrap_or_else(|| "panic".into());
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "panic".into());
             failures.push(format!("{name}: {msg}"));
         }
     }
@@ -77,13 +94,17 @@ fn every_sample_matches_xorriso() {
 
 #[test]
 fn devices_symlinks_and_modes_of_copying_rr() {
-    let dev = device(std::path::Path::new(&format!("{SAMPLES}/libcdio/copying-rr.iso")));
+    let dev = device(std::path::Path::new(&format!(
+        "{SAMPLES}/libcdio/copying-rr.iso"
+    )));
     let fs = open(&dev, spindle_fs::FsKind::RockRidge);
     let fd0 = spindle_fs::resolve(&*fs, "fd0").unwrap();
     let m = fs.metadata(fd0).unwrap();
     assert_eq!(m.kind, spindle_fs::FileKind::BlockDevice);
     assert_eq!(m.mode, 0o444);
-    let zero = fs.metadata(spindle_fs::resolve(&*fs, "zero").unwrap()).unwrap();
+    let zero = fs
+        .metadata(spindle_fs::resolve(&*fs, "zero").unwrap())
+        .unwrap();
     assert_eq!(zero.kind, spindle_fs::FileKind::CharDevice);
     // PN: fd0 is (2, 0), zero is (1, 5) in makedev encoding.
     assert_eq!((m.rdev, zero.rdev), (0x200, 0x105));
@@ -94,16 +115,26 @@ fn devices_symlinks_and_modes_of_copying_rr() {
 
 #[test]
 fn detect_reports_views_and_udf_bridges() {
-    let d = |p: &str| spindle_fs::detect(&*device(std::path::Path::new(&format!("{SAMPLES}/{p}"))), 0);
+    let d =
+        |p: &str| spindle_fs::detect(&*device(std::path::Path::new(&format!("{SAMPLES}/{p}"))), 0);
     let v = d("libcdio/test-udf1.iso").unwrap();
     assert!(v.has_udf_marker && v.has_joliet, "{v:?}");
-    assert!(d("libcdio/udf102.iso").is_err(), "UDF only: no ISO 9660 volume");
+    assert!(
+        d("libcdio/udf102.iso").is_err(),
+        "UDF only: no ISO 9660 volume"
+    );
     let v = d("libarchive/test_read_format_iso_joliet_rockridge.iso").unwrap();
-    assert!(v.has_joliet && v.has_rock_ridge && !v.has_udf_marker, "{v:?}");
+    assert!(
+        v.has_joliet && v.has_rock_ridge && !v.has_udf_marker,
+        "{v:?}"
+    );
     let v = d("libcdio/joliet.iso").unwrap();
     assert!(v.has_joliet && !v.has_rock_ridge, "{v:?}");
     let v = d("libcdio/copying.iso").unwrap();
-    assert!(!v.has_joliet && !v.has_rock_ridge && v.boot_catalog.is_none(), "{v:?}");
+    assert!(
+        !v.has_joliet && !v.has_rock_ridge && v.boot_catalog.is_none(),
+        "{v:?}"
+    );
     assert_eq!(v.label, "CDROM");
 }
 
@@ -121,7 +152,11 @@ fn listing(fs: &dyn spindle_fs::FileSystem, walk: bool) -> Listing {
             fs.walk_dir(dir, &mut |e| {
                 let link = match (e.meta.kind, e.symlink) {
                     (FileKind::Symlink, Some(t)) => Some(t.to_string()),
-                    (FileKind::Symlink, None) => Some(fs.read_link(e.node).map_err(|e| e.to_string()).unwrap_or_else(|e| e)),
+                    (FileKind::Symlink, None) => Some(
+                        fs.read_link(e.node)
+                            .map_err(|e| e.to_string())
+                            .unwrap_or_else(|e| e),
+                    ),
                     _ => None,
                 };
                 entries.push((e.name.to_string(), e.node, Some(e.meta.clone()), link));
@@ -131,10 +166,11 @@ fn listing(fs: &dyn spindle_fs::FileSystem, walk: bool) -> Listing {
             fs.read_dir(dir).map(|list| {
                 for e in list {
                     let m = fs.metadata(e.node).ok();
-                    let link = m
-                        .as_ref()
-                        .filter(|m| m.kind == FileKind::Symlink)
-                        .map(|_| fs.read_link(e.node).map_err(|e| e.to_string()).unwrap_or_else(|e| e));
+                    let link = m.as_ref().filter(|m| m.kind == FileKind::Symlink).map(|_| {
+                        fs.read_link(e.node)
+                            .map_err(|e| e.to_string())
+                            .unwrap_or_else(|e| e)
+                    });
                     entries.push((e.name, e.node, m, link));
                 }
             })

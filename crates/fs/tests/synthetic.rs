@@ -3,7 +3,9 @@
 //! extents, and a 100 000-entry directory.
 
 use spindle_fs::iso::fs::IsoFs;
-use spindle_fs::{Device, FileKind, FileSystem, FsError, FsKind, NodeId, detect, open_iso, resolve};
+use spindle_fs::{
+    Device, FileKind, FileSystem, FsError, FsKind, NodeId, detect, open_iso, resolve,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,9 +67,21 @@ impl Builder {
         self.img[at..at + data.len()].copy_from_slice(data);
     }
     /// A primary (or Joliet, `joliet`) descriptor at `block` with root at `root`.
-    fn descriptor(&mut self, block: u32, kind: u8, root: u32, root_size: u32, label: &[u8], joliet: bool) {
+    fn descriptor(
+        &mut self,
+        block: u32,
+        kind: u8,
+        root: u32,
+        root_size: u32,
+        label: &[u8],
+        joliet: bool,
+    ) {
         let mut d = vec![0u8; S];
-        let (sig_at, label_at, bs_at, root_at) = if self.hsf { (8, 48, 136, 180) } else { (0, 40, 128, 156) };
+        let (sig_at, label_at, bs_at, root_at) = if self.hsf {
+            (8, 48, 136, 180)
+        } else {
+            (0, 40, 128, 156)
+        };
         d[sig_at] = kind;
         d[sig_at + 1..sig_at + 6].copy_from_slice(if self.hsf { b"CDROM" } else { b"CD001" });
         d[sig_at + 6] = 1;
@@ -97,7 +111,10 @@ impl Builder {
     }
     /// A directory at `block` holding `.`, `..` (both `block`) and `entries`.
     fn dir(&mut self, block: u32, entries: &[Vec<u8>]) -> u32 {
-        let mut recs = vec![record(&[0], block, 0, 2, 0, 0, self.hsf), record(&[1], block, 0, 2, 0, 0, self.hsf)];
+        let mut recs = vec![
+            record(&[0], block, 0, 2, 0, 0, self.hsf),
+            record(&[1], block, 0, 2, 0, 0, self.hsf),
+        ];
         recs.extend_from_slice(entries);
         let bytes = dir_bytes(&recs);
         let size = bytes.len() as u32;
@@ -152,7 +169,15 @@ fn special_volume(base: u32) -> Device {
     let long = "a Joliet name longer than sixty-four characters, as Nero writes them.txt;1";
     let jentries = vec![
         record(&ucs2(long), base + 25, 9, 0, 0, 0, false),
-        record(&[0xD8, 0x00, 0x00, 0x41, 0x00], base + 25, 9, 0, 0, 0, false), // lone surrogate, odd length
+        record(
+            &[0xD8, 0x00, 0x00, 0x41, 0x00],
+            base + 25,
+            9,
+            0,
+            0,
+            0,
+            false,
+        ), // lone surrogate, odd length
     ];
     let jsize = b.dir(jroot, &jentries);
     b.descriptor(base + 16, 1, root, size, b"SPECIAL", false);
@@ -166,15 +191,26 @@ fn interleaved_associated_hidden_and_past_end() {
     let dev = special_volume(0);
     let fs = open_iso(dev, FsKind::Iso9660, 0).unwrap();
     assert_eq!(fs.label(), "SPECIAL");
-    let names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
+    let names: Vec<String> = fs
+        .read_dir(fs.root())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     assert_eq!(names, ["INTER.BIN", "MAIN.TXT", "HIDDEN", "PAST.END"]);
     let inter = read_all(&*fs, resolve(&*fs, "INTER.BIN").unwrap()).unwrap();
     assert_eq!(inter.len(), 5000);
     assert!(inter[..S].iter().all(|&c| c == b'a'));
     assert!(inter[S..2 * S].iter().all(|&c| c == b'b'));
     assert!(inter[2 * S..].iter().all(|&c| c == b'c'));
-    assert_eq!(read_all(&*fs, resolve(&*fs, "MAIN.TXT").unwrap()).unwrap(), b"main data");
-    assert_eq!(read_all(&*fs, resolve(&*fs, "HIDDEN").unwrap()).unwrap(), b"hidden data");
+    assert_eq!(
+        read_all(&*fs, resolve(&*fs, "MAIN.TXT").unwrap()).unwrap(),
+        b"main data"
+    );
+    assert_eq!(
+        read_all(&*fs, resolve(&*fs, "HIDDEN").unwrap()).unwrap(),
+        b"hidden data"
+    );
     let err = read_all(&*fs, resolve(&*fs, "PAST.END").unwrap()).unwrap_err();
     assert!(
         matches!(err, FsError::Corrupt { .. }) && err.to_string().contains("past the end"),
@@ -193,8 +229,16 @@ fn joliet_long_and_malformed_names() {
     );
     let fs = open_iso(dev, FsKind::Joliet, 0).unwrap();
     assert_eq!(fs.label(), "Spécial");
-    let names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
-    assert_eq!(names[0], "a Joliet name longer than sixty-four characters, as Nero writes them.txt");
+    let names: Vec<String> = fs
+        .read_dir(fs.root())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(
+        names[0],
+        "a Joliet name longer than sixty-four characters, as Nero writes them.txt"
+    );
     assert_eq!(names[1], "\u{FFFD}A");
 }
 
@@ -203,7 +247,10 @@ fn later_session_volume_at_base_lba() {
     let dev = special_volume(300);
     assert!(detect(&*dev, 0).is_err());
     let fs = open_iso(dev, FsKind::Iso9660, 300).unwrap();
-    assert_eq!(read_all(&*fs, resolve(&*fs, "MAIN.TXT").unwrap()).unwrap(), b"main data");
+    assert_eq!(
+        read_all(&*fs, resolve(&*fs, "MAIN.TXT").unwrap()).unwrap(),
+        b"main data"
+    );
 }
 
 #[test]
@@ -225,7 +272,10 @@ fn high_sierra() {
     b.put(25, b"sierra");
     let size = b.dir(
         20,
-        &[record(b"FILE.TXT;1", 25, 6, 0, 0, 0, true), record(b"SUB", 21, 2048, 2, 0, 0, true)],
+        &[
+            record(b"FILE.TXT;1", 25, 6, 0, 0, 0, true),
+            record(b"SUB", 21, 2048, 2, 0, 0, true),
+        ],
     );
     b.dir(21, &[]);
     b.descriptor(16, 1, 20, size, b"HSFVOL", false);
@@ -237,7 +287,9 @@ fn high_sierra() {
     let fs = open_iso(dev, FsKind::Iso9660, 0).unwrap();
     let e = fs.read_dir(fs.root()).unwrap();
     assert_eq!(
-        e.iter().map(|e| (e.name.as_str(), e.kind)).collect::<Vec<_>>(),
+        e.iter()
+            .map(|e| (e.name.as_str(), e.kind))
+            .collect::<Vec<_>>(),
         [("FILE.TXT", FileKind::File), ("SUB", FileKind::Dir)]
     );
     assert_eq!(read_all(&*fs, e[0].node).unwrap(), b"sierra");
@@ -264,8 +316,14 @@ fn hostile_directories() {
     let fs = open_iso(b.device(), FsKind::Iso9660, 0).unwrap();
     let big = resolve(&*fs, "BIGDIR").unwrap();
     let err = fs.read_dir(big).unwrap_err().to_string();
-    assert!(err.contains("past the end") || err.contains("limit"), "{err}");
-    let err = fs.read_dir(resolve(&*fs, "BAD").unwrap()).unwrap_err().to_string();
+    assert!(
+        err.contains("past the end") || err.contains("limit"),
+        "{err}"
+    );
+    let err = fs
+        .read_dir(resolve(&*fs, "BAD").unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("past the end of its sector"), "{err}");
 }
 
@@ -288,7 +346,10 @@ fn hundred_thousand_entries_list_fast() {
     let e = fs.read_dir(fs.root()).unwrap();
     assert_eq!(e.len(), N as usize);
     for i in (0..N).step_by(997) {
-        let n = fs.lookup(fs.root(), &format!("F{i:06}.TXT")).unwrap().unwrap();
+        let n = fs
+            .lookup(fs.root(), &format!("F{i:06}.TXT"))
+            .unwrap()
+            .unwrap();
         assert_eq!(fs.metadata(n).unwrap().size, 1);
     }
     let took = t.elapsed();

@@ -27,7 +27,10 @@ fn usage() -> ! {
 
 fn main() {
     let mut args = std::env::args_os().skip(1);
-    let (Some(image), Some(at)) = (args.next().map(PathBuf::from), args.next().map(PathBuf::from)) else {
+    let (Some(image), Some(at)) = (
+        args.next().map(PathBuf::from),
+        args.next().map(PathBuf::from),
+    ) else {
         usage()
     };
     let drives_at = match (args.next(), args.next()) {
@@ -57,12 +60,18 @@ fn main() {
     // SPINDLE_DIRECT_IO_FROM=BYTES overrides MountOptions::direct_io_from (bench/fuse.sh).
     let direct_io_from = std::env::var("SPINDLE_DIRECT_IO_FROM")
         .ok()
-        .map(|v| v.parse().unwrap_or_else(|_| fail(&"SPINDLE_DIRECT_IO_FROM: not a number")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| fail(&"SPINDLE_DIRECT_IO_FROM: not a number"))
+        })
         .unwrap_or(spindle_fuse::DIRECT_IO_FROM);
     // SPINDLE_SPLICE=0 turns MountOptions::splice off.
     let splice = std::env::var("SPINDLE_SPLICE").map_or(true, |v| v != "0");
     // SPINDLE_THREADS=N overrides MountOptions::threads.
-    let threads = std::env::var("SPINDLE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let threads = std::env::var("SPINDLE_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
     let opts = MountOptions {
         fsname: image.display().to_string(),
         direct_io_from,
@@ -71,7 +80,9 @@ fn main() {
         ..Default::default()
     };
     let tree = mount_tree(fs, &at, &opts).unwrap_or_else(|e| fail(&e));
-    let drives = drives_at.map(|d| mount_drives(Arc::new(OneDrive(disc.clone())), &d, &opts).unwrap_or_else(|e| fail(&e)));
+    let drives = drives_at.map(|d| {
+        mount_drives(Arc::new(OneDrive(disc.clone())), &d, &opts).unwrap_or_else(|e| fail(&e))
+    });
 
     let (tx, rx) = mpsc::channel::<&'static str>();
     let stdin_tx = tx.clone();
@@ -85,7 +96,11 @@ fn main() {
         let mut sig = 0;
         // SAFETY: `set` is an initialised signal set; `sig` is a valid out pointer.
         unsafe { libc::sigwait(&set, &mut sig) };
-        let _ = tx.send(if sig == libc::SIGINT { "SIGINT" } else { "SIGTERM" });
+        let _ = tx.send(if sig == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        });
     });
 
     let mut out = std::io::stdout().lock();

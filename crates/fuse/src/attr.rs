@@ -56,7 +56,14 @@ pub(crate) fn from_meta(ino: u64, m: &Metadata) -> FileAttr {
 }
 
 /// Attributes of a synthetic node (the raw views): read-only, owned by the mount's user.
-pub(crate) fn synthetic(ino: u64, kind: FileType, size: u64, nlink: u32, owner: (u32, u32), at: SystemTime) -> FileAttr {
+pub(crate) fn synthetic(
+    ino: u64,
+    kind: FileType,
+    size: u64,
+    nlink: u32,
+    owner: (u32, u32),
+    at: SystemTime,
+) -> FileAttr {
     FileAttr {
         ino: INodeNo(ino),
         size,
@@ -66,7 +73,11 @@ pub(crate) fn synthetic(ino: u64, kind: FileType, size: u64, nlink: u32, owner: 
         ctime: at,
         crtime: at,
         kind,
-        perm: if kind == FileType::Directory { 0o555 } else { 0o444 },
+        perm: if kind == FileType::Directory {
+            0o555
+        } else {
+            0o444
+        },
         nlink,
         uid: owner.0,
         gid: owner.1,

@@ -12,8 +12,9 @@ use crate::raw::{DiscFiles, RawFile};
 use crate::tree::reply_read;
 use crate::{MountOptions, Stats};
 use fuser::{
-    BackingId, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags, KernelConfig, LockOwner, OpenFlags,
-    ReplyAttr, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyOpen, Request,
+    BackingId, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags,
+    KernelConfig, LockOwner, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyDirectoryPlus,
+    ReplyEmpty, ReplyEntry, ReplyOpen, Request,
 };
 use spindle_disc::Disc;
 use std::collections::HashMap;
@@ -86,8 +87,16 @@ fn disc_key(d: &Arc<Disc>) -> usize {
 
 /// Drops the files (and so the `Arc<Disc>`) of every disc no longer in `now`.
 fn forget_gone(t: &mut Table, now: &[(u32, Option<Arc<Disc>>)]) {
-    let live: std::collections::HashSet<usize> = now.iter().filter_map(|(_, d)| d.as_ref().map(disc_key)).collect();
-    let gone: Vec<usize> = t.discs.keys().copied().filter(|k| !live.contains(k)).collect();
+    let live: std::collections::HashSet<usize> = now
+        .iter()
+        .filter_map(|(_, d)| d.as_ref().map(disc_key))
+        .collect();
+    let gone: Vec<usize> = t
+        .discs
+        .keys()
+        .copied()
+        .filter(|k| !live.contains(k))
+        .collect();
     if gone.is_empty() {
         return;
     }
@@ -135,9 +144,15 @@ impl std::fmt::Debug for DrivesRefresh {
 }
 
 impl DrivesFs {
-    pub(crate) fn new(drives: Arc<dyn DriveTable>, opts: &MountOptions, stats: Arc<Stats>) -> DrivesFs {
+    pub(crate) fn new(
+        drives: Arc<dyn DriveTable>,
+        opts: &MountOptions,
+        stats: Arc<Stats>,
+    ) -> DrivesFs {
         // SAFETY: getuid/getgid cannot fail.
-        let owner = opts.owner.unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
+        let owner = opts
+            .owner
+            .unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
         DrivesFs {
             table_src: drives,
             table: Arc::default(),
@@ -259,14 +274,30 @@ impl DrivesFs {
 
     /// Attributes of `ino` and their TTL (0 for the directories whose contents follow loads).
     fn attr(&self, ino: u64) -> Result<(FileAttr, Duration), Errno> {
-        let dir = |nlink| attr::synthetic(ino, FileType::Directory, 0, nlink, self.owner, self.mounted_at);
+        let dir = |nlink| {
+            attr::synthetic(
+                ino,
+                FileType::Directory,
+                0,
+                nlink,
+                self.owner,
+                self.mounted_at,
+            )
+        };
         Ok(match self.node(ino)? {
             Node::Root => (dir(3), self.ttl),
             Node::Drives => (dir(2), Duration::ZERO),
             Node::Drive(_) => (dir(2), Duration::ZERO),
             Node::Tracks(..) => (dir(2), self.ttl),
             Node::File(f) => (
-                attr::synthetic(ino, FileType::RegularFile, f.size, 1, self.owner, self.mounted_at),
+                attr::synthetic(
+                    ino,
+                    FileType::RegularFile,
+                    f.size,
+                    1,
+                    self.owner,
+                    self.mounted_at,
+                ),
                 self.ttl,
             ),
         })
@@ -283,21 +314,30 @@ impl DrivesFs {
 
 impl Filesystem for DrivesFs {
     fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> io::Result<()> {
-        let _ = config.add_capabilities(InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO);
+        let _ = config
+            .add_capabilities(InitFlags::FUSE_DO_READDIRPLUS | InitFlags::FUSE_READDIRPLUS_AUTO);
         let _ = config.add_capabilities(InitFlags::FUSE_PARALLEL_DIROPS);
         if self.passthrough.load(Ordering::Relaxed) {
-            let ok = config.add_capabilities(InitFlags::FUSE_PASSTHROUGH).is_ok() && config.set_max_stack_depth(1).is_ok();
+            let ok = config.add_capabilities(InitFlags::FUSE_PASSTHROUGH).is_ok()
+                && config.set_max_stack_depth(1).is_ok();
             self.passthrough.store(ok, Ordering::Relaxed);
         }
         Ok(())
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
-        let found = self
-            .children(parent.0)
-            .and_then(|c| c.into_iter().find(|(n, _)| OsStr::new(n) == name).ok_or(Errno::ENOENT));
+        let found = self.children(parent.0).and_then(|c| {
+            c.into_iter()
+                .find(|(n, _)| OsStr::new(n) == name)
+                .ok_or(Errno::ENOENT)
+        });
         match found.and_then(|(_, ino)| self.attr(ino)) {
-            Ok((a, attr_ttl)) => reply.entry_with_ttls(&attr_ttl, &self.entry_ttl(parent.0), &a, fuser::Generation(0)),
+            Ok((a, attr_ttl)) => reply.entry_with_ttls(
+                &attr_ttl,
+                &self.entry_ttl(parent.0),
+                &a,
+                fuser::Generation(0),
+            ),
             Err(e) => reply.error(e),
         }
     }
@@ -306,7 +346,14 @@ impl Filesystem for DrivesFs {
         if let Some(fh) = fh
             && let Some(o) = self.handles.lock().unwrap().get(&fh.0)
         {
-            let a = attr::synthetic(ino.0, FileType::RegularFile, o.file.size, 1, self.owner, self.mounted_at);
+            let a = attr::synthetic(
+                ino.0,
+                FileType::RegularFile,
+                o.file.size,
+                1,
+                self.owner,
+                self.mounted_at,
+            );
             return reply.attr(&self.ttl, &a);
         }
         match self.attr(ino.0) {
@@ -325,8 +372,14 @@ impl Filesystem for DrivesFs {
             Err(e) => return reply.error(e),
         };
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
-        let plain = file.passthrough.clone().filter(|_| self.passthrough.load(Ordering::Relaxed));
-        self.handles.lock().unwrap().insert(fh, Open { file, ino: ino.0 });
+        let plain = file
+            .passthrough
+            .clone()
+            .filter(|_| self.passthrough.load(Ordering::Relaxed));
+        self.handles
+            .lock()
+            .unwrap()
+            .insert(fh, Open { file, ino: ino.0 });
         if let Some(src) = plain
             && let Some(f) = src.plain_file()
         {
@@ -344,7 +397,9 @@ impl Filesystem for DrivesFs {
                     return;
                 }
                 Err(e) => {
-                    eprintln!("spindle-fuse: passthrough refused ({e}); serving raw views with reads");
+                    eprintln!(
+                        "spindle-fuse: passthrough refused ({e}); serving raw views with reads"
+                    );
                     self.passthrough.store(false, Ordering::Relaxed);
                 }
             }
@@ -371,7 +426,9 @@ impl Filesystem for DrivesFs {
             },
         };
         let what = || file.name.clone();
-        reply_read(&self.stats, reply, size, offset, &what, &|off, buf| file.read_at(off, buf));
+        reply_read(&self.stats, reply, size, offset, &what, &|off, buf| {
+            file.read_at(off, buf)
+        });
     }
 
     fn release(
@@ -396,7 +453,14 @@ impl Filesystem for DrivesFs {
         reply.ok();
     }
 
-    fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
+    fn readdir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
         let children = match self.children(ino.0) {
             Ok(c) => c,
             Err(e) => return reply.error(e),
@@ -413,17 +477,33 @@ impl Filesystem for DrivesFs {
         reply.ok();
     }
 
-    fn readdirplus(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectoryPlus) {
+    fn readdirplus(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        _fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
         let children = match self.children(ino.0) {
             Ok(c) => c,
             Err(e) => return reply.error(e),
         };
         let entry_ttl = self.entry_ttl(ino.0);
         for (i, (name, child)) in children.iter().enumerate().skip(offset as usize) {
-            let Ok((a, attr_ttl)) = self.attr(*child) else { continue };
+            let Ok((a, attr_ttl)) = self.attr(*child) else {
+                continue;
+            };
             // One TTL for both here: the shorter one.
             let ttl = attr_ttl.min(entry_ttl);
-            if reply.add(INodeNo(*child), i as u64 + 1, name, &ttl, &a, fuser::Generation(0)) {
+            if reply.add(
+                INodeNo(*child),
+                i as u64 + 1,
+                name,
+                &ttl,
+                &a,
+                fuser::Generation(0),
+            ) {
                 break;
             }
         }

@@ -51,7 +51,8 @@ mod tree;
 
 pub use drives::{DriveTable, DrivesRefresh};
 pub use session::{
-    MountInfo, SUBTYPE, detach, detach_if_stale, find_mount, is_stale, mount_of_fd, mounts, parse_mountinfo, unescape_octal,
+    MountInfo, SUBTYPE, detach, detach_if_stale, find_mount, is_stale, mount_of_fd, mounts,
+    parse_mountinfo, unescape_octal,
 };
 
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -219,13 +220,21 @@ fn open_dir(at: &Path) -> Result<(OwnedFd, PathBuf)> {
         source,
     };
     let path = at.canonicalize().map_err(err)?;
-    let flags = rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC | rustix::fs::OFlags::NOFOLLOW;
-    let fd = rustix::fs::open(&path, flags, rustix::fs::Mode::empty()).map_err(|e| err(e.into()))?;
+    let flags = rustix::fs::OFlags::PATH
+        | rustix::fs::OFlags::DIRECTORY
+        | rustix::fs::OFlags::CLOEXEC
+        | rustix::fs::OFlags::NOFOLLOW;
+    let fd =
+        rustix::fs::open(&path, flags, rustix::fs::Mode::empty()).map_err(|e| err(e.into()))?;
     Ok((fd, path))
 }
 
 /// Mounts the file tree of `fs` at `at` (an existing directory).
-pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOptions) -> Result<Mount> {
+pub fn mount_tree(
+    fs: Arc<dyn spindle_fs::FileSystem>,
+    at: &Path,
+    opts: &MountOptions,
+) -> Result<Mount> {
     let (dir, path) = open_dir(at)?;
     mount_tree_at(fs, std::os::fd::AsFd::as_fd(&dir), &path, opts)
 }
@@ -234,10 +243,21 @@ pub fn mount_tree(fs: Arc<dyn spindle_fs::FileSystem>, at: &Path, opts: &MountOp
 /// the caller resolved and checked): no path is looked up to mount (as root; a non-root
 /// caller goes through fusermount3, which takes `path`). `path` is the mount point as
 /// [`Mount::path`] reports it.
-pub fn mount_tree_at(fs: Arc<dyn spindle_fs::FileSystem>, dir: BorrowedFd<'_>, path: &Path, opts: &MountOptions) -> Result<Mount> {
+pub fn mount_tree_at(
+    fs: Arc<dyn spindle_fs::FileSystem>,
+    dir: BorrowedFd<'_>,
+    path: &Path,
+    opts: &MountOptions,
+) -> Result<Mount> {
     let stats = Arc::new(Stats::default());
     let state = Arc::new(tree::TreeState::new(fs, opts, stats.clone())?);
-    let running = session::mount(tree::TreeFs(state.clone()), dir, path, opts, opts.splice.then_some(&state.splicer))?;
+    let running = session::mount(
+        tree::TreeFs(state.clone()),
+        dir,
+        path,
+        opts,
+        opts.splice.then_some(&state.splicer),
+    )?;
     Ok(Mount {
         running,
         stats,
@@ -321,9 +341,11 @@ impl Mount {
     /// newer one at the same path.
     pub fn unmount(mut self) -> Result<()> {
         let wait = self.running.wait;
-        self.running.unmount(wait).map_err(|source| FuseError::Unmount {
-            path: self.running.path.clone(),
-            source,
-        })
+        self.running
+            .unmount(wait)
+            .map_err(|source| FuseError::Unmount {
+                path: self.running.path.clone(),
+                source,
+            })
     }
 }

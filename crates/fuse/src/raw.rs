@@ -66,7 +66,9 @@ impl RawFile {
                 buf[..want].copy_from_slice(&b[within as usize..within as usize + want]);
                 Ok(want)
             }
-            Piece::View(v) => v.read_at(within, &mut buf[..want]).map_err(io::Error::other),
+            Piece::View(v) => v
+                .read_at(within, &mut buf[..want])
+                .map_err(io::Error::other),
         }
     }
 }
@@ -118,7 +120,10 @@ impl DiscFiles {
         match serde_json::to_vec_pretty(&spindle_image::info(&disc)) {
             Ok(mut j) => {
                 j.push(b'\n');
-                top.push(Arc::new(RawFile::new("toc.json".into(), vec![Piece::Bytes(j.into())])));
+                top.push(Arc::new(RawFile::new(
+                    "toc.json".into(),
+                    vec![Piece::Bytes(j.into())],
+                )));
             }
             Err(e) => log(&format!("toc.json of {src}"), &e),
         }
@@ -136,13 +141,20 @@ impl DiscFiles {
                         vec![Piece::Bytes(h.to_vec().into()), Piece::View(v)]
                     }),
                 );
-            } else if matches!(t.mode, TrackMode::Mode1 | TrackMode::Mode2Form1 | TrackMode::Mode2Mixed) {
-                add("iso", SectorView::user_data(disc.clone(), n).map(|v| vec![Piece::View(v)]));
+            } else if matches!(
+                t.mode,
+                TrackMode::Mode1 | TrackMode::Mode2Form1 | TrackMode::Mode2Mixed
+            ) {
+                add(
+                    "iso",
+                    SectorView::user_data(disc.clone(), n).map(|v| vec![Piece::View(v)]),
+                );
             }
             if disc.medium.is_cd() {
                 add(
                     "bin",
-                    SectorView::raw_track(disc.clone(), n, SubFormat::None).map(|v| vec![Piece::View(v)]),
+                    SectorView::raw_track(disc.clone(), n, SubFormat::None)
+                        .map(|v| vec![Piece::View(v)]),
                 );
             }
         }

@@ -100,7 +100,9 @@ pub(crate) fn mount<FS: Filesystem>(
         // A root process never falls back to a mount by path (that would bring back the
         // rename and symlink races the descriptor mount closes): a policy that forbids the new
         // mount API to root (seccomp, an LSM) is an error to report.
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) && !rustix::process::geteuid().is_root() => {
+        Err(e)
+            if e.raw_os_error() == Some(libc::EPERM) && !rustix::process::geteuid().is_root() =>
+        {
             // Not allowed to mount: fuser goes through fusermount3 (and unmounts on error).
             config.mount_options = vec![
                 MountOption::FSName(opts.fsname.clone()),
@@ -109,7 +111,11 @@ pub(crate) fn mount<FS: Filesystem>(
                 MountOption::NoSuid,
                 MountOption::NoDev,
             ];
-            config.acl = if opts.allow_other { SessionACL::All } else { SessionACL::Owner };
+            config.acl = if opts.allow_other {
+                SessionACL::All
+            } else {
+                SessionACL::Owner
+            };
             let s = Session::new(fs, &path, &config).map_err(err)?;
             let n = s.notifier();
             let s = s.spawn().map_err(err)?;
@@ -140,10 +146,14 @@ pub(crate) fn mount<FS: Filesystem>(
 
 /// Opens `/dev/fuse`, makes a FUSE mount of it (with `max_read` when given) and puts it on
 /// the directory `dir` refers to; returns the fd for the session and the mount's own fd.
-fn mount_sys(dir: BorrowedFd<'_>, opts: &MountOptions, max_read: Option<usize>) -> io::Result<(OwnedFd, OwnedFd)> {
+fn mount_sys(
+    dir: BorrowedFd<'_>,
+    opts: &MountOptions,
+    max_read: Option<usize>,
+) -> io::Result<(OwnedFd, OwnedFd)> {
     use rustix::mount::{
-        FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags, fsconfig_create, fsconfig_set_flag, fsconfig_set_string, fsmount,
-        fsopen, move_mount,
+        FsMountFlags, FsOpenFlags, MountAttrFlags, MoveMountFlags, fsconfig_create,
+        fsconfig_set_flag, fsconfig_set_string, fsmount, fsopen, move_mount,
     };
     let dev: File = OpenOptions::new()
         .read(true)
@@ -151,7 +161,9 @@ fn mount_sys(dir: BorrowedFd<'_>, opts: &MountOptions, max_read: Option<usize>) 
         .custom_flags(libc::O_CLOEXEC)
         .open("/dev/fuse")?;
     // SAFETY: getuid/getgid cannot fail.
-    let (uid, gid) = opts.owner.unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
+    let (uid, gid) = opts
+        .owner
+        .unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
     let fs = fsopen("fuse", FsOpenFlags::FSOPEN_CLOEXEC)?;
     fsconfig_set_string(&fs, "source", opts.fsname.as_str())?;
     fsconfig_set_string(&fs, "subtype", SUBTYPE)?;
@@ -186,7 +198,13 @@ fn mount_sys(dir: BorrowedFd<'_>, opts: &MountOptions, max_read: Option<usize>) 
 /// kernel has (the device is the superblock's), without a request to the server.
 fn mount_dev(mnt: &OwnedFd) -> Option<(u32, u32)> {
     use rustix::fs::{AtFlags, StatxFlags, statx};
-    let st = statx(mnt, "", AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC, StatxFlags::BASIC_STATS).ok()?;
+    let st = statx(
+        mnt,
+        "",
+        AtFlags::EMPTY_PATH | AtFlags::STATX_DONT_SYNC,
+        StatxFlags::BASIC_STATS,
+    )
+    .ok()?;
     Some((st.stx_dev_major, st.stx_dev_minor))
 }
 
@@ -217,7 +235,12 @@ fn set_read_ahead(maj: u32, min: u32, kb: u32) -> Option<u32> {
 /// to root), then its line of mountinfo.
 pub fn mount_of_fd(fd: BorrowedFd<'_>) -> Option<MountInfo> {
     let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
-    let id: u64 = info.lines().find_map(|l| l.strip_prefix("mnt_id:"))?.trim().parse().ok()?;
+    let id: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("mnt_id:"))?
+        .trim()
+        .parse()
+        .ok()?;
     mounts().into_iter().find(|m| m.id == id)
 }
 
@@ -236,7 +259,8 @@ pub fn detach_if_stale(path: &Path) -> io::Result<bool> {
         Err(rustix::io::Errno::NOENT) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    let ours = mount_of_fd(fd.as_fd()).is_some_and(|m| m.fstype == format!("fuse.{SUBTYPE}") && m.mount_point == path);
+    let ours = mount_of_fd(fd.as_fd())
+        .is_some_and(|m| m.fstype == format!("fuse.{SUBTYPE}") && m.mount_point == path);
     // fstatfs asks the server (as statfs does); a dead one answers ENOTCONN.
     let stale = matches!(rustix::fs::fstatfs(&fd), Err(rustix::io::Errno::NOTCONN));
     if !ours || !stale {
@@ -253,8 +277,9 @@ pub fn is_stale(path: &Path) -> bool {
     let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
         return false;
     };
-    // SAFETY: c is a valid path; st is written by the call.
+    // SAFETY: statfs is plain old data; all zeros is a valid value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is a valid NUL-terminated path; st is a valid statfs the call writes.
     let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
     rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOTCONN)
 }
@@ -282,7 +307,9 @@ pub fn unescape_octal(s: &str) -> String {
         if b[i] == b'\\'
             && let Some(d) = b.get(i + 1..i + 4)
             && d.iter().all(|c| (b'0'..=b'7').contains(c))
-            && let Ok(v) = u8::try_from((d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32)
+            && let Ok(v) = u8::try_from(
+                (d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32,
+            )
         {
             out.push(v);
             i += 4;
@@ -322,7 +349,10 @@ pub fn mounts() -> Vec<MountInfo> {
 /// The topmost spindle mount at `path` (canonical), if any.
 pub fn find_mount(path: &Path) -> Option<MountInfo> {
     let fstype = format!("fuse.{SUBTYPE}");
-    mounts().into_iter().rev().find(|m| m.mount_point == path && m.fstype == fstype)
+    mounts()
+        .into_iter()
+        .rev()
+        .find(|m| m.mount_point == path && m.fstype == fstype)
 }
 
 /// Lazily detaches the spindle mount at `path` (`umount2(MNT_DETACH | UMOUNT_NOFOLLOW)`: a
@@ -331,7 +361,8 @@ pub fn find_mount(path: &Path) -> Option<MountInfo> {
 /// Used by [`crate::Mount::unmount`]; the daemon can also call it on stale mounts left by a
 /// killed process ("Transport endpoint is not connected").
 pub fn detach(path: &Path) -> io::Result<()> {
-    let target = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let target = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: target is a valid NUL-terminated path.
     if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) } == 0 {
         return Ok(());
@@ -340,7 +371,10 @@ pub fn detach(path: &Path) -> io::Result<()> {
     if e.raw_os_error() == Some(libc::EPERM) {
         // Not root: the setuid helper can detach a mount of ours.
         for helper in ["fusermount3", "fusermount"] {
-            if let Ok(st) = std::process::Command::new(helper).args(["-u", "-q", "-z", "--"]).arg(path).status()
+            if let Ok(st) = std::process::Command::new(helper)
+                .args(["-u", "-q", "-z", "--"])
+                .arg(path)
+                .status()
                 && st.success()
             {
                 return Ok(());

@@ -58,7 +58,9 @@ fn pipe(bytes: usize) -> io::Result<Pipe> {
         return Err(io::Error::last_os_error());
     }
     if (got as usize) < bytes {
-        return Err(io::Error::other(format!("pipe of {got} bytes, not {bytes}")));
+        return Err(io::Error::other(format!(
+            "pipe of {got} bytes, not {bytes}"
+        )));
     }
     Ok(p)
 }
@@ -101,17 +103,27 @@ impl Splicer {
     /// Answers READ request `unique` with `len` bytes of `file` at `offset`. On `Err` the
     /// caller answers the request the ordinary way (should the kernel have closed it after
     /// all, that answer is refused, which is harmless).
-    pub(crate) fn reply(&self, unique: u64, file: &File, offset: u64, len: usize) -> Result<(), NotSent> {
+    pub(crate) fn reply(
+        &self,
+        unique: u64,
+        file: &File,
+        offset: u64,
+        len: usize,
+    ) -> Result<(), NotSent> {
         let spans = (offset as usize % PAGE + len).div_ceil(PAGE);
         if spans + 1 > self.pipe_bytes / PAGE {
-            return Err(NotSent(io::Error::other(format!("{len} bytes do not fit the pipe"))));
+            return Err(NotSent(io::Error::other(format!(
+                "{len} bytes do not fit the pipe"
+            ))));
         }
         PIPE.with(|cell| {
             let mut cell = cell.borrow_mut();
             if cell.is_none() {
                 *cell = Some(pipe(self.pipe_bytes).map_err(NotSent)?);
             }
-            let Some(p) = cell.as_ref() else { unreachable!() };
+            let Some(p) = cell.as_ref() else {
+                unreachable!()
+            };
             let r = self.send(p, unique, file, offset, len);
             if r.is_err() {
                 // Whatever is left in the pipe belongs to no reply: start the next afresh.
@@ -121,7 +133,14 @@ impl Splicer {
         })
     }
 
-    fn send(&self, p: &Pipe, unique: u64, file: &File, offset: u64, len: usize) -> Result<(), NotSent> {
+    fn send(
+        &self,
+        p: &Pipe,
+        unique: u64,
+        file: &File,
+        offset: u64,
+        len: usize,
+    ) -> Result<(), NotSent> {
         let total = 16 + len;
         // struct fuse_out_header { u32 len; i32 error; u64 unique; }
         let mut hdr = [0u8; 16];

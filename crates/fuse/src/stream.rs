@@ -91,18 +91,22 @@ fn workers() -> &'static Mutex<Sender<Job>> {
     POOL.get_or_init(|| {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
-        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4);
+        let n = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, 4);
         for i in 0..n {
             let rx = rx.clone();
-            let spawned = std::thread::Builder::new().name(format!("spindle-ahead-{i}")).spawn(move || {
-                loop {
-                    let job = rx.lock().unwrap().recv();
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
+            let spawned = std::thread::Builder::new()
+                .name(format!("spindle-ahead-{i}"))
+                .spawn(move || {
+                    loop {
+                        let job = rx.lock().unwrap().recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
                     }
-                }
-            });
+                });
             if let Err(e) = spawned {
                 eprintln!("spindle-fuse: cannot start a read-ahead thread: {e}");
             }
@@ -251,7 +255,9 @@ impl Stream {
         let a = ahead.clone();
         let job: Job = Box::new(move || {
             // A panicking reader must not leave the request waiting for this window.
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| crate::tree::fill(&mut buf.0[..len], start, &*read)));
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::tree::fill(&mut buf.0[..len], start, &*read)
+            }));
             let out = match r.unwrap_or_else(|_| Err(io::Error::other("reader panicked"))) {
                 Ok(n) if n == len => Ok(Window { start, len, buf }),
                 // Short or failed: the request reads itself and reports what is wrong.

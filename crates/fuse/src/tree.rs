@@ -11,8 +11,9 @@ use crate::splice::Splicer;
 use crate::stream::{Served, Stream};
 use crate::{Stats, attr};
 use fuser::{
-    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags, KernelConfig, LockOwner, Notifier, OpenFlags,
-    ReplyAttr, ReplyData, ReplyDirectory, ReplyDirectoryPlus, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
+    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, INodeNo, InitFlags,
+    KernelConfig, LockOwner, Notifier, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory,
+    ReplyDirectoryPlus, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
 };
 use spindle_fs::{DirEntry, FileSystem, NodeId};
 use std::cell::RefCell;
@@ -102,7 +103,11 @@ impl TreeState {
         }
     }
 
-    pub(crate) fn new(fs: Arc<dyn FileSystem>, opts: &crate::MountOptions, stats: Arc<Stats>) -> spindle_fs::Result<TreeState> {
+    pub(crate) fn new(
+        fs: Arc<dyn FileSystem>,
+        opts: &crate::MountOptions,
+        stats: Arc<Stats>,
+    ) -> spindle_fs::Result<TreeState> {
         let tables = Self::tables_for(fs, 1)?;
         Ok(TreeState {
             tables: RwLock::new(tables),
@@ -195,7 +200,14 @@ impl TreeState {
         }
         let i = self.next_ino.fetch_add(1, Ordering::Relaxed);
         t.by_ident.insert(meta_ino, i);
-        t.nodes.insert(i, Entry { node, parent, depth });
+        t.nodes.insert(
+            i,
+            Entry {
+                node,
+                parent,
+                depth,
+            },
+        );
         Some(i)
     }
 
@@ -207,7 +219,8 @@ impl TreeState {
         let ino = if node == shown.fs.root() {
             1
         } else {
-            self.ino_for(shown, meta.ino, node, parent).ok_or(Errno::ESTALE)?
+            self.ino_for(shown, meta.ino, node, parent)
+                .ok_or(Errno::ESTALE)?
         };
         Ok(attr::from_meta(ino, &meta))
     }
@@ -239,7 +252,11 @@ thread_local! {
 }
 
 /// Fills `buf` from `read(offset, ...)` until it is full or the content ends.
-pub(crate) fn fill(buf: &mut [u8], offset: u64, read: &dyn Fn(u64, &mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
+pub(crate) fn fill(
+    buf: &mut [u8],
+    offset: u64,
+    read: &dyn Fn(u64, &mut [u8]) -> io::Result<usize>,
+) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         let n = read(offset + done as u64, &mut buf[done..])?;
@@ -273,7 +290,10 @@ pub(crate) fn reply_read(
             }
             Err(e) => {
                 stats.errors.fetch_add(1, Ordering::Relaxed);
-                log(&format!("reading {} bytes at {offset} of {}", size, what()), &e);
+                log(
+                    &format!("reading {} bytes at {offset} of {}", size, what()),
+                    &e,
+                );
                 reply.error(Errno::EIO);
             }
         }
@@ -292,10 +312,14 @@ impl Filesystem for TreeFs {
             let _ = config.add_capabilities(caps);
         }
         // Shared mmap of a direct-I/O file (kernel 6.6+); without it no file gets direct I/O.
-        let mmap_ok = config.add_capabilities(InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP).is_ok();
+        let mmap_ok = config
+            .add_capabilities(InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP)
+            .is_ok();
         self.0.direct_io_ok.store(mmap_ok, Ordering::Relaxed);
         if !mmap_ok && self.0.direct_io_from != u64::MAX {
-            eprintln!("spindle-fuse: the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (6.6+): every file is read through the page cache");
+            eprintln!(
+                "spindle-fuse: the kernel lacks FUSE_DIRECT_IO_ALLOW_MMAP (6.6+): every file is read through the page cache"
+            );
         }
         Ok(())
     }
@@ -341,7 +365,10 @@ impl Filesystem for TreeFs {
                 Err(e) => reply.error(attr::errno(&e)),
             };
         }
-        match s.entry(ino.0).and_then(|(shown, e)| s.attr_of(&shown, e.node, e.parent)) {
+        match s
+            .entry(ino.0)
+            .and_then(|(shown, e)| s.attr_of(&shown, e.node, e.parent))
+        {
             Ok(a) => reply.attr(&s.ttl, &a),
             Err(e) => reply.error(e),
         }
@@ -372,12 +399,16 @@ impl Filesystem for TreeFs {
                     // Large: no page cache of ours (the image's own is there), read-ahead
                     // in the server instead of the kernel's.
                     let (g, node) = (shown.clone(), e.node);
-                    let read: crate::stream::Reader =
-                        Arc::new(move |off, buf: &mut [u8]| g.fs.read(node, off, buf).map_err(io::Error::other));
+                    let read: crate::stream::Reader = Arc::new(move |off, buf: &mut [u8]| {
+                        g.fs.read(node, off, buf).map_err(io::Error::other)
+                    });
                     let stream = Arc::new(Stream::new(size, read));
                     let fh = s.add_handle(Handle::File(shown, e.node, Some(stream)));
                     s.stats.direct_opens.fetch_add(1, Ordering::Relaxed);
-                    reply.opened(fh, FopenFlags::FOPEN_DIRECT_IO | FopenFlags::FOPEN_KEEP_CACHE);
+                    reply.opened(
+                        fh,
+                        FopenFlags::FOPEN_DIRECT_IO | FopenFlags::FOPEN_KEEP_CACHE,
+                    );
                 } else {
                     let fh = s.add_handle(Handle::File(shown, e.node, None));
                     // Immutable content: keep the page cache across opens.
@@ -442,7 +473,8 @@ impl Filesystem for TreeFs {
         {
             let st = &self.0.stats;
             st.reads.fetch_add(1, Ordering::Relaxed);
-            st.bytes.fetch_add(w.bytes().len() as u64, Ordering::Relaxed);
+            st.bytes
+                .fetch_add(w.bytes().len() as u64, Ordering::Relaxed);
             st.read_ahead_hits.fetch_add(1, Ordering::Relaxed);
             reply.data(w.bytes());
             stream.done(w);
@@ -479,7 +511,10 @@ impl Filesystem for TreeFs {
             Ok(entries) if !entries.is_empty() && e.depth as usize >= spindle_fs::MAX_DEPTH => {
                 log(
                     &format!("listing node {}", e.node.0),
-                    &format!("its entries lie deeper than {} directories", spindle_fs::MAX_DEPTH),
+                    &format!(
+                        "its entries lie deeper than {} directories",
+                        spindle_fs::MAX_DEPTH
+                    ),
                 );
                 reply.error(Errno::ENAMETOOLONG);
             }
@@ -490,7 +525,10 @@ impl Filesystem for TreeFs {
                     parent: e.parent,
                     entries: Arc::new(entries),
                 });
-                reply.opened(fh, FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_CACHE_DIR);
+                reply.opened(
+                    fh,
+                    FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_CACHE_DIR,
+                );
             }
             Err(err) => {
                 log(&format!("listing node {}", e.node.0), &err);
@@ -499,7 +537,14 @@ impl Filesystem for TreeFs {
         }
     }
 
-    fn readdir(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
+    fn readdir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
         let s = &self.0;
         let _shared = s.swap_lock.read().unwrap();
         let Some((shown, ino, parent, entries)) = s.dir_handle(fh) else {
@@ -526,13 +571,23 @@ impl Filesystem for TreeFs {
         reply.ok();
     }
 
-    fn readdirplus(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, offset: u64, mut reply: ReplyDirectoryPlus) {
+    fn readdirplus(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectoryPlus,
+    ) {
         let s = &self.0;
         let _shared = s.swap_lock.read().unwrap();
         let Some((shown, ino, parent, entries)) = s.dir_handle(fh) else {
             return reply.error(Errno::EBADF);
         };
-        let dot_attr = |i: u64| s.entry(i).and_then(|(g, e)| s.attr_of(&g, e.node, e.parent));
+        let dot_attr = |i: u64| {
+            s.entry(i)
+                .and_then(|(g, e)| s.attr_of(&g, e.node, e.parent))
+        };
         for i in offset as usize..entries.len() + 2 {
             let (a, name) = match i {
                 0 => (dot_attr(ino), "."),
@@ -547,20 +602,43 @@ impl Filesystem for TreeFs {
                 // Logged by attr_of; the name stays out of the listing.
                 Err(_) => continue,
             };
-            if reply.add(a.ino, i as u64 + 1, name, &s.ttl, &a, fuser::Generation(shown.number)) {
+            if reply.add(
+                a.ino,
+                i as u64 + 1,
+                name,
+                &s.ttl,
+                &a,
+                fuser::Generation(shown.number),
+            ) {
                 break;
             }
         }
         reply.ok();
     }
 
-    fn releasedir(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, _flags: OpenFlags, reply: fuser::ReplyEmpty) {
+    fn releasedir(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        reply: fuser::ReplyEmpty,
+    ) {
         self.0.handles.lock().unwrap().remove(&fh.0);
         reply.ok();
     }
 
     fn statfs(&self, _req: &Request, _ino: INodeNo, reply: ReplyStatfs) {
         let files = self.0.tables.read().unwrap().nodes.len() as u64;
-        reply.statfs(self.0.capacity.div_ceil(2048), 0, 0, files, 0, 2048, 255, 2048);
+        reply.statfs(
+            self.0.capacity.div_ceil(2048),
+            0,
+            0,
+            files,
+            0,
+            2048,
+            255,
+            2048,
+        );
     }
 }

@@ -24,7 +24,11 @@ fn mount(img: &Path, mp: &MountPoint) -> spindle_fuse::Mount {
 
 /// `find` over `root`: (exit code, lines printed, stderr).
 fn find(root: &Path) -> (i32, usize, String) {
-    let out = Command::new("find").arg(root).stdin(Stdio::null()).output().expect("find runs");
+    let out = Command::new("find")
+        .arg(root)
+        .stdin(Stdio::null())
+        .output()
+        .expect("find runs");
     let lines = out.stdout.iter().filter(|&&b| b == b'\n').count();
     (
         out.status.code().unwrap_or(-1),
@@ -43,7 +47,13 @@ fn vm_rss_kb() -> u64 {
 fn lookup(dir: &OwnedFd, name: &str) -> std::io::Result<OwnedFd> {
     let c = CString::new(name).unwrap();
     // SAFETY: dir is an open descriptor, c a NUL-terminated name; the result is checked.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -76,13 +86,18 @@ fn check_deep_mount(img: &Path, what: &str, dir: &str) {
     let e = lookup(&fd, dir).unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ENAMETOOLONG), "{what}: {e}");
     // The deepest path as one string: the kernel refuses it (PATH_MAX) before we see it.
-    let deepest = mp
-        .path()
-        .join(deep::deep_path(Iso::RockRidge, 100_000).replace('d', dir).trim_start_matches('/'));
+    let deepest = mp.path().join(
+        deep::deep_path(Iso::RockRidge, 100_000)
+            .replace('d', dir)
+            .trim_start_matches('/'),
+    );
     let e = std::fs::metadata(&deepest).unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ENAMETOOLONG), "{what}: {e}");
     // Still serving.
-    let names: Vec<_> = std::fs::read_dir(mp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(mp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert!(names.iter().any(|n| n == dir), "{what}: {names:?}");
     drop(fd);
     m.unmount().unwrap();
@@ -127,7 +142,10 @@ fn directory_loops() {
         assert_ne!(code, 0, "{what}");
         assert!(err.contains("Input/output error"), "{what}: {err}");
         assert!(lines < 20, "{what}: {lines} lines");
-        assert!(std::fs::read_dir(mp.path()).unwrap().count() > 0, "{what}: still serving");
+        assert!(
+            std::fs::read_dir(mp.path()).unwrap().count() > 0,
+            "{what}: still serving"
+        );
         m.unmount().unwrap();
     }
 }

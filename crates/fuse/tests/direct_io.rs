@@ -73,7 +73,14 @@ fn mapped(path: &Path, flags: libc::c_int) -> Vec<u8> {
     let len = f.metadata().unwrap().len() as usize;
     // SAFETY: a read-only mapping of an open file, copied out and unmapped before returning.
     unsafe {
-        let p = libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, flags, f.as_raw_fd(), 0);
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            flags,
+            f.as_raw_fd(),
+            0,
+        );
         assert_ne!(
             p,
             libc::MAP_FAILED,
@@ -89,7 +96,10 @@ fn mapped(path: &Path, flags: libc::c_int) -> Vec<u8> {
 
 fn read_all(path: &Path) -> Vec<u8> {
     let mut v = Vec::new();
-    std::fs::File::open(path).unwrap().read_to_end(&mut v).unwrap();
+    std::fs::File::open(path)
+        .unwrap()
+        .read_to_end(&mut v)
+        .unwrap();
     v
 }
 
@@ -106,8 +116,11 @@ fn large_files_direct_small_files_cached_mmap_and_programs_work() {
     // from a cold image too (its pages dropped: splice then reads them in, it does not fail).
     let f = std::fs::File::open(&iso).unwrap();
     f.sync_all().unwrap();
-    // SAFETY: advice on an open descriptor.
-    assert_eq!(unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) }, 0);
+    assert_eq!(
+        // SAFETY: advice on an open descriptor.
+        unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) },
+        0
+    );
     drop(f);
     let s0 = m.stats();
     assert!(read_all(&p.join("big")) == big, "big through read(2)");
@@ -115,15 +128,27 @@ fn large_files_direct_small_files_cached_mmap_and_programs_work() {
     assert_eq!(s1.direct_opens - s0.direct_opens, 1, "{s1:?}");
     assert!(s1.bytes - s0.bytes >= big.len() as u64, "{s1:?}");
     if root() {
-        assert!(s1.spliced - s0.spliced >= 20, "spliced replies as root: {s1:?}");
+        assert!(
+            s1.spliced - s0.spliced >= 20,
+            "spliced replies as root: {s1:?}"
+        );
     }
     assert!(read_all(&p.join("big")) == big);
     let s2 = m.stats();
-    assert!(s2.bytes - s1.bytes >= big.len() as u64, "a direct-I/O file is read again: {s2:?}");
+    assert!(
+        s2.bytes - s1.bytes >= big.len() as u64,
+        "a direct-I/O file is read again: {s2:?}"
+    );
 
     // mmap of a direct-I/O file (FUSE_DIRECT_IO_ALLOW_MMAP): shared and private.
-    assert!(mapped(&p.join("big"), libc::MAP_SHARED) == big, "MAP_SHARED of big");
-    assert!(mapped(&p.join("big"), libc::MAP_PRIVATE) == big, "MAP_PRIVATE of big");
+    assert!(
+        mapped(&p.join("big"), libc::MAP_SHARED) == big,
+        "MAP_SHARED of big"
+    );
+    assert!(
+        mapped(&p.join("big"), libc::MAP_PRIVATE) == big,
+        "MAP_PRIVATE of big"
+    );
 
     // Small: page cache, kept across opens: the second open and read sends no READ.
     assert!(read_all(&p.join("small")) == small);
@@ -138,7 +163,11 @@ fn large_files_direct_small_files_cached_mmap_and_programs_work() {
     );
     // One byte under the threshold: page cache too.
     read_all(&p.join("edge"));
-    assert_eq!(m.stats().direct_opens, s4.direct_opens, "edge is under the threshold");
+    assert_eq!(
+        m.stats().direct_opens,
+        s4.direct_opens,
+        "edge is under the threshold"
+    );
 
     m.unmount().unwrap();
 
@@ -151,10 +180,16 @@ fn large_files_direct_small_files_cached_mmap_and_programs_work() {
     };
     let m = mount_tree(tree_of(&iso), &mp.path(), &opts).unwrap();
     let p = mp.path();
-    let out = Command::new(p.join("prog")).arg(p.join("small")).output().unwrap();
+    let out = Command::new(p.join("prog"))
+        .arg(p.join("small"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     let printed = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(printed.split_whitespace().next(), Some(sha1(&small).as_str()));
+    assert_eq!(
+        printed.split_whitespace().next(),
+        Some(sha1(&small).as_str())
+    );
     assert!(m.stats().direct_opens >= 2, "{:?}", m.stats());
     assert!(mapped(&p.join("small"), libc::MAP_SHARED) == small);
     m.unmount().unwrap();
@@ -179,17 +214,26 @@ fn without_splice_the_server_reads_ahead() {
     let mut off = 0u64;
     while off < big.len() as u64 {
         let n = std::os::unix::fs::FileExt::read_at(&f, &mut buf, off).unwrap();
-        assert!(n > 0 && buf[..n] == big[off as usize..off as usize + n], "128 KiB read at {off}");
+        assert!(
+            n > 0 && buf[..n] == big[off as usize..off as usize + n],
+            "128 KiB read at {off}"
+        );
         off += n as u64;
     }
-    for (i, off) in [5u64 << 20, 123, (19 << 20) + 77, 0, (20 << 20) - 10].into_iter().enumerate() {
+    for (i, off) in [5u64 << 20, 123, (19 << 20) + 77, 0, (20 << 20) - 10]
+        .into_iter()
+        .enumerate()
+    {
         let n = std::os::unix::fs::FileExt::read_at(&f, &mut buf, off).unwrap();
         let want = &big[off as usize..(off as usize + buf.len()).min(big.len())];
         assert!(buf[..n] == *want, "jump {i} to {off}");
     }
     let s = m.stats();
     assert_eq!(s.spliced, 0, "{s:?}");
-    assert!(s.read_ahead_hits > 20, "sequential reads answered from the read-ahead: {s:?}");
+    assert!(
+        s.read_ahead_hits > 20,
+        "sequential reads answered from the read-ahead: {s:?}"
+    );
     m.unmount().unwrap();
 }
 
@@ -219,9 +263,16 @@ fn an_image_truncated_under_the_mount_reads_as_eio() {
         let mut failed = 0;
         for (name, want) in [("big", &big), ("edge", &edge)] {
             let mut v = Vec::new();
-            match std::fs::File::open(p.join(name)).unwrap().read_to_end(&mut v) {
+            match std::fs::File::open(p.join(name))
+                .unwrap()
+                .read_to_end(&mut v)
+            {
                 Err(e) => {
-                    assert_eq!(e.raw_os_error(), Some(libc::EIO), "{name} (splice {splice}): {e}");
+                    assert_eq!(
+                        e.raw_os_error(),
+                        Some(libc::EIO),
+                        "{name} (splice {splice}): {e}"
+                    );
                     failed += 1;
                 }
                 // Never a silently short (or wrong) file.
@@ -232,7 +283,10 @@ fn an_image_truncated_under_the_mount_reads_as_eio() {
                 ),
             }
         }
-        assert!(failed >= 1, "a file past the cut reads as EIO (splice {splice})");
+        assert!(
+            failed >= 1,
+            "a file past the cut reads as EIO (splice {splice})"
+        );
         assert!(m.stats().errors >= 1);
         // The mount lives on.
         assert!(std::fs::read_dir(&p).unwrap().count() >= 4);
@@ -264,7 +318,10 @@ fn mounts_read_and_unmounted_leave_no_descriptors_behind() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"), "the child ran the test");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+            "the child ran the test"
+        );
         return;
     }
     let _w = watchdog(120);

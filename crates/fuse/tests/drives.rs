@@ -22,7 +22,11 @@ impl DriveTable for Table {
 impl Table {
     fn with(discs: Vec<Option<Arc<Disc>>>) -> Arc<Table> {
         Arc::new(Table(Mutex::new(
-            discs.into_iter().enumerate().map(|(i, d)| (i as u32, d)).collect(),
+            discs
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| (i as u32, d))
+                .collect(),
         )))
     }
     fn load(&self, n: u32, d: Option<Arc<Disc>>) {
@@ -68,13 +72,25 @@ fn disc_iso_equals_convert() {
     let mp = MountPoint::new();
     let m = mount_drives(table, &mp.path(), &MountOptions::default()).unwrap();
     assert_eq!(names(&mp.path()), ["drives"]);
-    assert_eq!(names(&mp.path().join("drives")), ["0", "1", "2", "3", "4", "5"]);
+    assert_eq!(
+        names(&mp.path().join("drives")),
+        ["0", "1", "2", "3", "4", "5"]
+    );
     for (i, (rel, _)) in list.iter().enumerate() {
         let d = mp.path().join(format!("drives/{i}"));
         let iso = std::fs::read(d.join("disc.iso")).unwrap();
-        assert_eq!(sha1(&iso), sha1(&converted_iso(&discs[i])), "{rel}: disc.iso differs from convert");
-        assert!(names(&d).contains(&"toc.json".to_string()), "{rel}: {:?}", names(&d));
-        let toc: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("toc.json")).unwrap()).unwrap();
+        assert_eq!(
+            sha1(&iso),
+            sha1(&converted_iso(&discs[i])),
+            "{rel}: disc.iso differs from convert"
+        );
+        assert!(
+            names(&d).contains(&"toc.json".to_string()),
+            "{rel}: {:?}",
+            names(&d)
+        );
+        let toc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("toc.json")).unwrap()).unwrap();
         let tracks: usize = toc["sessions"]
             .as_array()
             .unwrap()
@@ -91,8 +107,12 @@ fn disc_iso_equals_convert() {
     }
     // A plain ISO: disc.iso is the image file itself (served by passthrough when allowed).
     let plain = std::fs::read(samples().join("libcdio/joliet.iso")).unwrap();
-    assert_eq!(sha1(&std::fs::read(mp.path().join("drives/0/disc.iso")).unwrap()), sha1(&plain));
+    assert_eq!(
+        sha1(&std::fs::read(mp.path().join("drives/0/disc.iso")).unwrap()),
+        sha1(&plain)
+    );
     // This machine (root, kernel >= 6.9) allows passthrough; elsewhere reads serve it.
+    // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         assert!(
             m.stats().passthrough_opens > 0,
@@ -107,7 +127,12 @@ fn disc_iso_equals_convert() {
 /// cd-info's track list: (track number, LSN) for every track line.
 fn cd_info_tracks(cue: &Path) -> Vec<(u32, i64)> {
     let o = Command::new("cd-info")
-        .args(["--no-device-info", "--no-cddb", "--no-analyze", "--cue-file"])
+        .args([
+            "--no-device-info",
+            "--no-cddb",
+            "--no-analyze",
+            "--cue-file",
+        ])
         .arg(cue)
         .output()
         .expect("cd-info (libcdio-utils) must be installed");
@@ -132,7 +157,11 @@ fn cd_info_tracks(cue: &Path) -> Vec<(u32, i64)> {
 #[test]
 fn disc_cue_shows_the_source_toc() {
     let _w = watchdog(60);
-    let srcs = ["libcdio/isofs-m1.cue", "libcdio/cdda.cue", "generated-chd/mixed-mode1-audio.chd"];
+    let srcs = [
+        "libcdio/isofs-m1.cue",
+        "libcdio/cdda.cue",
+        "generated-chd/mixed-mode1-audio.chd",
+    ];
     let table = Table::with(srcs.iter().map(|r| Some(disc(r, None))).collect());
     let mp = MountPoint::new();
     let m = mount_drives(table, &mp.path(), &MountOptions::default()).unwrap();
@@ -155,16 +184,25 @@ fn disc_cue_shows_the_source_toc() {
             spindle_image::convert(&disc(rel, None), &cue, &opts, &mut |_, _| {}).unwrap();
             cd_info_tracks(&cue)
         };
-        assert_eq!(ours.len(), disc(rel, None).track_count() + 1, "{rel}: tracks + lead-out");
+        assert_eq!(
+            ours.len(),
+            disc(rel, None).track_count() + 1,
+            "{rel}: tracks + lead-out"
+        );
         assert!(!ours.is_empty(), "{rel}: cd-info shows no tracks");
         assert_eq!(ours, expect, "{rel}: TOC through drives/{i}/disc.cue");
         // disc.bin holds what the sheet says: its size is a whole number of raw sectors.
-        let bin = std::fs::metadata(mp.path().join(format!("drives/{i}/disc.bin"))).unwrap().len();
+        let bin = std::fs::metadata(mp.path().join(format!("drives/{i}/disc.bin")))
+            .unwrap()
+            .len();
         assert_eq!(bin % 2352, 0);
     }
     // The BIN of a BIN/CUE source is the source BIN, byte for byte.
     let src_bin = std::fs::read(samples().join("libcdio/isofs-m1.bin")).unwrap();
-    assert_eq!(sha1(&std::fs::read(mp.path().join("drives/0/disc.bin")).unwrap()), sha1(&src_bin));
+    assert_eq!(
+        sha1(&std::fs::read(mp.path().join("drives/0/disc.bin")).unwrap()),
+        sha1(&src_bin)
+    );
     m.unmount().unwrap();
 }
 
@@ -177,9 +215,17 @@ fn audio_tracks_are_wav_files() {
     let m = mount_drives(table, &mp.path(), &MountOptions::default()).unwrap();
     let t = cdda.tracks().next().unwrap();
     let wav = mp.path().join("drives/0/tracks/01.wav");
-    let o = Command::new("sox").arg("--i").arg(&wav).output().expect("sox must be installed");
+    let o = Command::new("sox")
+        .arg("--i")
+        .arg(&wav)
+        .output()
+        .expect("sox must be installed");
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success(), "sox --i: {text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "sox --i: {text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(text.contains("Channels       : 2"), "{text}");
     assert!(text.contains("Sample Rate    : 44100"), "{text}");
     // 588 samples per sector.
@@ -188,9 +234,17 @@ fn audio_tracks_are_wav_files() {
         text.contains(&format!("= {samples_expected} samples")),
         "{text} (want {samples_expected} samples)"
     );
-    let o = Command::new("sox").arg("--i").arg("-D").arg(&wav).output().unwrap();
+    let o = Command::new("sox")
+        .arg("--i")
+        .arg("-D")
+        .arg(&wav)
+        .output()
+        .unwrap();
     let secs: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
-    assert!((secs - samples_expected as f64 / 44100.0).abs() < 0.001, "duration {secs}");
+    assert!(
+        (secs - samples_expected as f64 / 44100.0).abs() < 0.001,
+        "duration {secs}"
+    );
     // The samples after the header are the audio view's bytes.
     let bytes = std::fs::read(&wav).unwrap();
     let view = spindle_disc::SectorView::audio(cdda.clone(), t.number).unwrap();
@@ -199,13 +253,20 @@ fn audio_tracks_are_wav_files() {
     assert_eq!(&bytes[..4], b"RIFF");
     assert_eq!(sha1(&bytes[44..]), sha1(&direct));
     // The NRG audio disc: every track a WAV that sox accepts.
-    for t in names(&mp.path().join("drives/1/tracks")).iter().filter(|t| t.ends_with(".wav")) {
+    for t in names(&mp.path().join("drives/1/tracks"))
+        .iter()
+        .filter(|t| t.ends_with(".wav"))
+    {
         let o = Command::new("sox")
             .arg("--i")
             .arg(mp.path().join("drives/1/tracks").join(t))
             .output()
             .unwrap();
-        assert!(o.status.success(), "p1.nrg {t}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "p1.nrg {t}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     assert!(
         !names(&mp.path().join("drives/1")).contains(&"disc.iso".to_string()),
@@ -221,20 +282,31 @@ fn loads_and_ejects_show_at_once() {
     let mp = MountPoint::new();
     let m = mount_drives(table.clone(), &mp.path(), &MountOptions::default()).unwrap();
     let d0 = mp.path().join("drives/0");
-    assert!(names(&d0).is_empty(), "an empty drive is an empty directory");
+    assert!(
+        names(&d0).is_empty(),
+        "an empty drive is an empty directory"
+    );
     assert!(!d0.join("disc.iso").exists());
     table.load(0, Some(disc("libcdio/joliet.iso", None)));
     let a = std::fs::read(d0.join("disc.iso")).unwrap();
-    assert_eq!(sha1(&a), sha1(&std::fs::read(samples().join("libcdio/joliet.iso")).unwrap()));
-    let ino_a = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(d0.join("disc.iso")).unwrap());
+    assert_eq!(
+        sha1(&a),
+        sha1(&std::fs::read(samples().join("libcdio/joliet.iso")).unwrap())
+    );
+    let ino_a =
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(d0.join("disc.iso")).unwrap());
     // An open file keeps reading its disc after an eject and a new load.
     let held = std::fs::File::open(d0.join("disc.iso")).unwrap();
     table.load(0, None);
     assert!(names(&d0).is_empty(), "ejected: {:?}", names(&d0));
     table.load(0, Some(disc("libcdio/copying.iso", None)));
     let b = std::fs::read(d0.join("disc.iso")).unwrap();
-    assert_eq!(sha1(&b), sha1(&std::fs::read(samples().join("libcdio/copying.iso")).unwrap()));
-    let ino_b = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(d0.join("disc.iso")).unwrap());
+    assert_eq!(
+        sha1(&b),
+        sha1(&std::fs::read(samples().join("libcdio/copying.iso")).unwrap())
+    );
+    let ino_b =
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(d0.join("disc.iso")).unwrap());
     assert_ne!(ino_a, ino_b, "a new disc gets new inode numbers");
     let mut old = Vec::new();
     std::io::Read::read_to_end(&mut &held, &mut old).unwrap();

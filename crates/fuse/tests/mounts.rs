@@ -61,7 +61,11 @@ fn eight_trees_read_in_parallel() {
         m.unmount().unwrap();
     }
     for mp in &points {
-        assert!(!mounted(&mp.path()), "{} still mounted", mp.path().display());
+        assert!(
+            !mounted(&mp.path()),
+            "{} still mounted",
+            mp.path().display()
+        );
     }
     eprintln!("eight mounts, 24 walks: {:?}", t0.elapsed());
 }
@@ -87,7 +91,10 @@ fn unmount_with_a_file_open_leaves_no_mount() {
         } else {
             m.unmount().unwrap();
         }
-        assert!(t.elapsed().as_secs() < 5, "unmount blocked on the open file");
+        assert!(
+            t.elapsed().as_secs() < 5,
+            "unmount blocked on the open file"
+        );
         assert!(!mounted(&mp.path()), "the mount stayed behind (fuser#686)");
         // The lazily detached mount still serves the open file.
         let mut rest = Vec::new();
@@ -119,8 +126,16 @@ fn swap_shows_the_new_disc() {
     let cwd_before = std::fs::metadata(mp.path()).unwrap().ino();
     m.swap(fs_of(&b)).unwrap();
     assert_eq!(m.label(), Some(fs_of(&b).label()));
-    assert_eq!(walk(&mp.path()).0, want_b, "after the swap the mount shows disc B");
-    assert_eq!(std::fs::metadata(mp.path()).unwrap().ino(), cwd_before, "the root stays inode 1");
+    assert_eq!(
+        walk(&mp.path()).0,
+        want_b,
+        "after the swap the mount shows disc B"
+    );
+    assert_eq!(
+        std::fs::metadata(mp.path()).unwrap().ino(),
+        cwd_before,
+        "the root stays inode 1"
+    );
     let inos_b = inodes(&mp.path());
     assert!(
         inos_a.is_disjoint(&inos_b),
@@ -128,7 +143,11 @@ fn swap_shows_the_new_disc() {
     );
     let mut old = Vec::new();
     held.read_to_end(&mut old).unwrap();
-    assert_eq!(sha1(&old), ent_a.data, "a file open across the swap reads disc A");
+    assert_eq!(
+        sha1(&old),
+        ent_a.data,
+        "a file open across the swap reads disc A"
+    );
     drop(held);
     // And back: A again, with new numbers.
     m.swap(fs_of(&a)).unwrap();
@@ -136,8 +155,13 @@ fn swap_shows_the_new_disc() {
     assert!(inodes(&mp.path()).is_disjoint(&inos_a));
     // Only a tree mount swaps.
     let other = MountPoint::new();
-    let drives = spindle_fuse::mount_drives(Arc::new(NoDrives), &other.path(), &MountOptions::default()).unwrap();
-    assert!(matches!(drives.swap(fs_of(&a)), Err(spindle_fuse::FuseError::NotATree { .. })));
+    let drives =
+        spindle_fuse::mount_drives(Arc::new(NoDrives), &other.path(), &MountOptions::default())
+            .unwrap();
+    assert!(matches!(
+        drives.swap(fs_of(&a)),
+        Err(spindle_fuse::FuseError::NotATree { .. })
+    ));
     drop(drives);
     m.unmount().unwrap();
     assert!(!mounted(&mp.path()));
@@ -156,7 +180,11 @@ fn a_truncated_image_reads_as_eio() {
     let src = samples().join("libcdio/copying.iso");
     let d = disc("libcdio/copying.iso", None);
     let want = walk_fs(fs_of(&d).as_ref());
-    let (name, _) = want.iter().filter(|(_, e)| e.kind == 'f').max_by_key(|(_, e)| e.size).unwrap();
+    let (name, _) = want
+        .iter()
+        .filter(|(_, e)| e.kind == 'f')
+        .max_by_key(|(_, e)| e.size)
+        .unwrap();
     // Cut the image in the middle of the largest file (directories stay readable).
     let fs = fs_of(&d);
     let node = spindle_fs::resolve(fs.as_ref(), name).unwrap();
@@ -195,10 +223,17 @@ fn a_truncated_image_reads_as_eio() {
 /// mounts a tree at `$SPINDLE_FUSE_TEST_STALE` and waits to be killed.
 #[test]
 fn stale_mount_helper() {
-    let Ok(at) = std::env::var("SPINDLE_FUSE_TEST_STALE") else { return };
+    let Ok(at) = std::env::var("SPINDLE_FUSE_TEST_STALE") else {
+        return;
+    };
     let _w = watchdog(30);
     let d = disc("libcdio/joliet.iso", None);
-    let m = mount_tree(fs_of(&d), std::path::Path::new(&at), &MountOptions::default()).unwrap();
+    let m = mount_tree(
+        fs_of(&d),
+        std::path::Path::new(&at),
+        &MountOptions::default(),
+    )
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_secs(20));
     drop(m);
 }
@@ -221,7 +256,10 @@ fn a_killed_server_leaves_a_stale_mount_that_detach_removes() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert!(mounted(&mp.path()), "the mount outlives its killed server");
-    assert!(spindle_fuse::is_stale(&mp.path()), "Transport endpoint is not connected");
+    assert!(
+        spindle_fuse::is_stale(&mp.path()),
+        "Transport endpoint is not connected"
+    );
     spindle_fuse::detach(&mp.path()).unwrap();
     assert!(!mounted(&mp.path()));
 }
@@ -264,11 +302,20 @@ fn unmount_drops_the_filesystem_and_the_disc() {
         if let Some(f) = f {
             // The detached mount still serves the open file, so the disc stays...
             std::thread::sleep(std::time::Duration::from_millis(300));
-            assert!(weak_fs.upgrade().is_some(), "the filesystem went while a file was open");
+            assert!(
+                weak_fs.upgrade().is_some(),
+                "the filesystem went while a file was open"
+            );
             drop(f);
         }
         // ... and goes with the last close.
-        assert!(dies_within_5s(|| weak_fs.strong_count() > 0), "the filesystem outlived its mount");
-        assert!(dies_within_5s(|| weak_disc.strong_count() > 0), "the disc outlived its mount");
+        assert!(
+            dies_within_5s(|| weak_fs.strong_count() > 0),
+            "the filesystem outlived its mount"
+        );
+        assert!(
+            dies_within_5s(|| weak_disc.strong_count() > 0),
+            "the disc outlived its mount"
+        );
     }
 }

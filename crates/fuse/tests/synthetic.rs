@@ -84,7 +84,11 @@ impl FileSystem for Pattern {
         }
         let len = buf.len().min(size.saturating_sub(off) as usize);
         for (i, b) in buf[..len].iter_mut().enumerate() {
-            *b = if n.0 == 1 { pattern(off + i as u64) } else { b'x' };
+            *b = if n.0 == 1 {
+                pattern(off + i as u64)
+            } else {
+                b'x'
+            };
         }
         Ok(len)
     }
@@ -112,16 +116,31 @@ fn attributes_links_and_big_files() {
     for off in [0u64, 4096, (4 << 30) - 10, (4 << 30) + 12345, BIG - 1000] {
         let mut b = vec![0u8; 1000];
         f.read_exact_at(&mut b, off).unwrap();
-        assert!(b.iter().enumerate().all(|(i, &x)| x == pattern(off + i as u64)), "bytes at {off}");
+        assert!(
+            b.iter()
+                .enumerate()
+                .all(|(i, &x)| x == pattern(off + i as u64)),
+            "bytes at {off}"
+        );
     }
     let mut tail = vec![0u8; 500];
-    assert_eq!(f.read_at(&mut tail, BIG - 123).unwrap(), 123, "short read at the end");
+    assert_eq!(
+        f.read_at(&mut tail, BIG - 123).unwrap(),
+        123,
+        "short read at the end"
+    );
     // Hard links: one inode, nlink 2; other nodes their own.
-    let (a, b) = (std::fs::metadata(p.join("a")).unwrap(), std::fs::metadata(p.join("b")).unwrap());
+    let (a, b) = (
+        std::fs::metadata(p.join("a")).unwrap(),
+        std::fs::metadata(p.join("b")).unwrap(),
+    );
     assert_eq!(a.ino(), b.ino());
     assert_eq!(a.nlink(), 2);
     assert_ne!(a.ino(), big.ino());
-    assert_eq!(std::fs::read_link(p.join("link")).unwrap().to_str(), Some("big"));
+    assert_eq!(
+        std::fs::read_link(p.join("link")).unwrap().to_str(),
+        Some("big")
+    );
     assert_eq!(std::fs::symlink_metadata(p.join("link")).unwrap().len(), 3);
     let old = std::fs::metadata(p.join("old")).unwrap();
     assert!(old.is_dir());
@@ -148,12 +167,17 @@ fn buffered_reads_arrive_as_one_mib_requests() {
     };
     let m = mount_tree(Arc::new(Pattern), &mp.path(), &opts).unwrap();
     // 1024, or 1016 when spliced replies cap max_read at what a 1 MiB pipe holds.
-    assert!(matches!(m.read_ahead_kb(), Some(1016 | 1024)), "{:?}", m.read_ahead_kb());
+    assert!(
+        matches!(m.read_ahead_kb(), Some(1016 | 1024)),
+        "{:?}",
+        m.read_ahead_kb()
+    );
     let f = std::fs::File::open(mp.path().join("big")).unwrap();
     let mut buf = vec![0u8; 1 << 20];
     let before = m.stats();
     for i in 0..64u64 {
-        f.read_exact_at(&mut buf, (1 << 30) + i * (1 << 20)).unwrap();
+        f.read_exact_at(&mut buf, (1 << 30) + i * (1 << 20))
+            .unwrap();
     }
     let s = m.stats();
     let (reads, bytes) = (s.reads - before.reads, s.bytes - before.bytes);
@@ -177,7 +201,11 @@ fn direct_io_reads_ahead_of_a_sequential_reader() {
     let m = mount_tree(Arc::new(Pattern), &mp.path(), &opts).unwrap();
     let f = std::fs::File::open(mp.path().join("big")).unwrap();
     // 32 MiB from just under 4 GiB in 1 MiB reads, then 16 MiB in 128 KiB reads.
-    let check = |buf: &[u8], off: u64| buf.iter().enumerate().all(|(i, &x)| x == pattern(off + i as u64));
+    let check = |buf: &[u8], off: u64| {
+        buf.iter()
+            .enumerate()
+            .all(|(i, &x)| x == pattern(off + i as u64))
+    };
     let start = (4 << 30) - (3 << 20);
     for (size, count) in [(1usize << 20, 32u64), (128 << 10, 128)] {
         let mut buf = vec![0u8; size];
@@ -193,7 +221,10 @@ fn direct_io_reads_ahead_of_a_sequential_reader() {
     assert!(check(&tail[..5000], BIG - 5000));
     let s = m.stats();
     assert!(s.direct_opens >= 1 && s.spliced == 0, "{s:?}");
-    assert!(s.read_ahead_hits >= 150, "most sequential reads come from the read-ahead: {s:?}");
+    assert!(
+        s.read_ahead_hits >= 150,
+        "most sequential reads come from the read-ahead: {s:?}"
+    );
     // A failing node with direct I/O is EIO too, and the mount lives on.
     let e = std::fs::read(mp.path().join("bad")).unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::EIO));

@@ -77,7 +77,11 @@ fn check_sample(rel: &str, password: Option<&str>, xorriso: bool) {
                 })
                 .collect()
         };
-        assert_eq!(strip(&through), strip(&ext), "{rel}: the mount differs from xorriso's extraction");
+        assert_eq!(
+            strip(&through),
+            strip(&ext),
+            "{rel}: the mount differs from xorriso's extraction"
+        );
     }
     let st = nix_statfs(&mp.path());
     assert_eq!(st.0, 2048, "{rel}: statfs block size");
@@ -88,7 +92,9 @@ fn check_sample(rel: &str, password: Option<&str>, xorriso: bool) {
 
 fn nix_statfs(p: &std::path::Path) -> (u64, u64) {
     let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: statvfs is plain old data; all zeros is valid.
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is a NUL-terminated path; s is a valid statvfs the call fills.
     assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut s) }, 0);
     (s.f_bsize as u64, s.f_blocks as u64)
 }
@@ -115,7 +121,11 @@ fn rock_ridge_symlinks_modes_and_mountinfo() {
     assert_eq!(info.fstype, "fuse.spindle");
     assert_eq!(info.source, "copying-rr.iso");
     assert_eq!(m.device(), Some(info.dev));
-    assert_eq!(std::fs::metadata(mp.path()).unwrap().ino(), 1, "the root is inode 1");
+    assert_eq!(
+        std::fs::metadata(mp.path()).unwrap().ino(),
+        1,
+        "the root is inode 1"
+    );
     // 1016 when spliced replies cap max_read at what a 1 MiB pipe holds (as root).
     assert!(
         matches!(m.read_ahead_kb(), Some(1016 | 1024)),
@@ -123,10 +133,18 @@ fn rock_ridge_symlinks_modes_and_mountinfo() {
         m.read_ahead_kb()
     );
     let (t, _) = walk(&mp.path());
-    assert!(t.values().any(|e| e.kind == 'l'), "copying-rr.iso has symlinks: {t:?}");
+    assert!(
+        t.values().any(|e| e.kind == 'l'),
+        "copying-rr.iso has symlinks: {t:?}"
+    );
     // Read-only: no writes, no new files.
     let f = t.iter().find(|(_, e)| e.kind == 'f').unwrap().0;
-    assert!(std::fs::OpenOptions::new().write(true).open(mp.path().join(f)).is_err());
+    assert!(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(mp.path().join(f))
+            .is_err()
+    );
     assert!(std::fs::File::create(mp.path().join("new")).is_err());
     drop(m);
     assert!(!mounted(&mp.path()));

@@ -15,9 +15,14 @@ fn main() {
         spindle_container::write_seekable(&mut input, &mut out, 1 << 20, 3).expect("compress");
         return;
     }
-    let path = std::path::Path::new(args.get(1).expect("usage: random_reads IMAGE [READS] [SEED]"));
+    let path = std::path::Path::new(
+        args.get(1)
+            .expect("usage: random_reads IMAGE [READS] [SEED]"),
+    );
     let reads: u64 = args.get(2).map_or(20_000, |s| s.parse().expect("READS"));
-    let mut x: u64 = args.get(3).map_or(0x9E37_79B9_7F4A_7C15, |s| s.parse().expect("SEED"));
+    let mut x: u64 = args
+        .get(3)
+        .map_or(0x9E37_79B9_7F4A_7C15, |s| s.parse().expect("SEED"));
     let disc = Arc::new(spindle_image::open(path).unwrap_or_else(|e| panic!("{e}")));
     let view = SectorView::first_data_track(disc).expect("a data track");
     let blocks = view.len() / 2048;
@@ -33,5 +38,9 @@ fn main() {
         sum = sum.wrapping_add(buf[0] as u64);
     }
     let s = t0.elapsed().as_secs_f64();
-    println!("{} reads in {s:.3} s: {:.0} reads/s (checksum {sum})", reads, reads as f64 / s);
+    println!(
+        "{} reads in {s:.3} s: {:.0} reads/s (checksum {sum})",
+        reads,
+        reads as f64 / s
+    );
 }

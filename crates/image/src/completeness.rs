@@ -58,7 +58,11 @@ fn human(n: u64) -> String {
 /// Every place where `disc` holds less than its structures declare.
 pub fn missing_data(disc: &Arc<Disc>) -> Vec<MissingData> {
     let mut out = stored_ranges(disc);
-    let end = disc.tracks().map(|t| t.end().0.max(0) as u64).max().unwrap_or(0);
+    let end = disc
+        .tracks()
+        .map(|t| t.end().0.max(0) as u64)
+        .max()
+        .unwrap_or(0);
     let Ok(view) = SectorView::disc_user_data(disc.clone()) else {
         return out;
     };
@@ -107,7 +111,11 @@ fn stored_ranges(disc: &Disc) -> Vec<MissingData> {
                 let have = s.file.len();
                 if need > have {
                     out.push(MissingData {
-                        declared_by: format!("track {} (stored in {})", t.number, s.file.path().display()),
+                        declared_by: format!(
+                            "track {} (stored in {})",
+                            t.number,
+                            s.file.path().display()
+                        ),
                         declared: need,
                         present: have,
                         unit: "bytes",
@@ -156,7 +164,9 @@ fn udf_extents(read: &dyn Fn(u64) -> Option<Vec<u8>>) -> Vec<(String, u64)> {
     let (start, count) = (anchor.main.loc as u64, sectors(anchor.main.len).min(64));
     for s in start..start + count {
         let Some(b) = read(s) else { break };
-        let Ok(tag) = spindle_udf::parse_tag(&b) else { break };
+        let Ok(tag) = spindle_udf::parse_tag(&b) else {
+            break;
+        };
         match tag.ident {
             spindle_udf::ident::PARTITION => {
                 // A write-once partition (CD-R/DVD-R with a VAT) covers the blank space of
@@ -164,7 +174,10 @@ fn udf_extents(read: &dyn Fn(u64) -> Option<Vec<u8>>) -> Vec<(String, u64)> {
                 if let Ok(pd) = spindle_udf::parse_partition_desc(&b)
                     && pd.access_type != WRITE_ONCE
                 {
-                    out.push((format!("UDF partition {}", pd.number), pd.start as u64 + pd.len as u64));
+                    out.push((
+                        format!("UDF partition {}", pd.number),
+                        pd.start as u64 + pd.len as u64,
+                    ));
                 }
             }
             spindle_udf::ident::TERMINATING => break,

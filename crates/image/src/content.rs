@@ -27,7 +27,9 @@ pub fn unrecognised_content(disc: &Arc<Disc>) -> Option<String> {
     // is one too), or a UDF volume.
     let descriptor = |b: u32| {
         let mut d = [0u8; 2048];
-        dev.read_at((b as u64 + 16) * 2048, &mut d).is_ok_and(|n| n == 2048) && (&d[1..6] == b"CD001" || &d[9..14] == b"CDROM")
+        dev.read_at((b as u64 + 16) * 2048, &mut d)
+            .is_ok_and(|n| n == 2048)
+            && (&d[1..6] == b"CD001" || &d[9..14] == b"CDROM")
     };
     if bases.iter().any(|&b| descriptor(b)) || spindle_udf::detect(dev.clone()) {
         return None;
@@ -53,7 +55,9 @@ fn looks_like(head: &[u8], view: &SectorView) -> String {
             let want = ((scan - at) as usize).min(buf.len());
             match view.read_at(at, &mut buf[..want]) {
                 Ok(0) | Err(_) => break,
-                Ok(k) if buf[..k].iter().any(|&b| b != 0) => return "unrecognised data (zeros at the start)".into(),
+                Ok(k) if buf[..k].iter().any(|&b| b != 0) => {
+                    return "unrecognised data (zeros at the start)".into();
+                }
                 Ok(k) => at += k as u64,
             }
         }
@@ -79,7 +83,9 @@ fn looks_like(head: &[u8], view: &SectorView) -> String {
 /// The FAT type a boot sector's BIOS parameter block names, if it is one.
 fn fat_type(b: &[u8]) -> Option<&'static str> {
     let bytes_per_sector = u16::from_le_bytes([*b.get(11)?, *b.get(12)?]);
-    let sane_bpb = matches!(bytes_per_sector, 512 | 1024 | 2048 | 4096) && b[13].is_power_of_two() && b[16] > 0;
+    let sane_bpb = matches!(bytes_per_sector, 512 | 1024 | 2048 | 4096)
+        && b[13].is_power_of_two()
+        && b[16] > 0;
     if !sane_bpb {
         return None;
     }

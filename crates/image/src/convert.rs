@@ -38,18 +38,28 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
     let audio = disc.tracks().filter(|t| t.mode.is_audio()).count();
     let data = disc.tracks().filter(|t| t.mode.is_data()).count();
     if audio > 0 && !caps.audio {
-        refuse.push(format!("the disc has {audio} audio track(s), which this format cannot store"));
+        refuse.push(format!(
+            "the disc has {audio} audio track(s), which this format cannot store"
+        ));
     }
     if disc.sessions.len() > 1 && !caps.multisession {
-        refuse.push(format!("the disc has {} sessions; only one can be kept", disc.sessions.len()));
+        refuse.push(format!(
+            "the disc has {} sessions; only one can be kept",
+            disc.sessions.len()
+        ));
     }
     if data > 1 && !caps.multisession {
-        refuse.push(format!("the disc has {data} data tracks; only the first can be kept"));
+        refuse.push(format!(
+            "the disc has {data} data tracks; only the first can be kept"
+        ));
     }
     if data == 0 && !caps.audio {
         refuse.push("the disc has no data track".into());
     }
-    if let Some(t) = disc.first_data_track().filter(|t| t.index1().0 != 0 && !caps.multisession) {
+    if let Some(t) = disc
+        .first_data_track()
+        .filter(|t| t.index1().0 != 0 && !caps.multisession)
+    {
         warn.push(format!(
             "the data track starts at sector {}: a filesystem mastered for that address (CD-Extra, multisession) will not mount from a standalone image",
             t.index1()
@@ -74,18 +84,29 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
     }
     let st = &disc.structures;
     if !caps.structures {
-        if !st.pfi.is_empty() || !st.dmi.is_empty() || !st.copyright.is_empty() || st.bca.is_some() || st.bd_disc_info.is_some() {
+        if !st.pfi.is_empty()
+            || !st.dmi.is_empty()
+            || !st.copyright.is_empty()
+            || st.bca.is_some()
+            || st.bd_disc_info.is_some()
+        {
             warn.push("the disc structures (PFI, DMI, copyright, BCA) are not kept".into());
         }
         if !disc.dpm.is_empty() {
-            warn.push(format!("the DPM data ({} block(s)) is not kept", disc.dpm.len()));
+            warn.push(format!(
+                "the DPM data ({} block(s)) is not kept",
+                disc.dpm.len()
+            ));
         }
     }
-    let has_sub = disc.tracks().flat_map(|t| &t.extents).any(|e| match &e.data {
-        ExtentData::Stored(s) => s.sub != SubLayout::None || s.sub_stream.is_some(),
-        ExtentData::Custom(c) => c.sub_layout() != SubLayout::None,
-        ExtentData::Zero => false,
-    });
+    let has_sub = disc
+        .tracks()
+        .flat_map(|t| &t.extents)
+        .any(|e| match &e.data {
+            ExtentData::Stored(s) => s.sub != SubLayout::None || s.sub_stream.is_some(),
+            ExtentData::Custom(c) => c.sub_layout() != SubLayout::None,
+            ExtentData::Zero => false,
+        });
     if has_sub && !caps.subchannel {
         warn.push("stored subchannel data is not kept".into());
     }
@@ -95,7 +116,11 @@ pub fn losses(disc: &Disc, caps: WriterCaps) -> (Vec<String>, Vec<String>) {
 /// Refuses options the writer cannot honour.
 fn check_options(writer: &dyn ImageWriter, opts: &WriteOptions) -> Result<(), ImageError> {
     let supported = |f: fn(&dyn ImageWriter) -> bool| {
-        let ids: Vec<&str> = registry::writers().iter().filter(|w| f(w.as_ref())).map(|w| w.id()).collect();
+        let ids: Vec<&str> = registry::writers()
+            .iter()
+            .filter(|w| f(w.as_ref()))
+            .map(|w| w.id())
+            .collect();
         ids.join(", ")
     };
     if opts.password.is_some() && !writer.encrypts() {
@@ -145,13 +170,21 @@ fn check_companions(writer: &dyn ImageWriter, out: &Path) -> Result<(), ImageErr
 /// Refuses a target of 2048-byte sectors (ISO) for data sectors that hold more: Mode 2
 /// Form 2 (XA audio, video) and formless Mode 2 would be cut. With `--data-only` (the user
 /// asked for the data as 2048-byte blocks) it is a warning, returned.
-fn check_xa_forms(disc: &std::sync::Arc<Disc>, target: &'static str, opts: &ConvertOptions) -> Result<Option<String>, ImageError> {
+fn check_xa_forms(
+    disc: &std::sync::Arc<Disc>,
+    target: &'static str,
+    opts: &ConvertOptions,
+) -> Result<Option<String>, ImageError> {
     let Some(track) = disc.first_data_track().map(|t| t.number) else {
         return Ok(None);
     };
     let cancel = opts.write.cancel.as_deref();
     let n = match crate::xa_forms::oversized_sectors(disc, track, cancel) {
-        None => return Err(ImageError::Cancelled { removed: Vec::new() }),
+        None => {
+            return Err(ImageError::Cancelled {
+                removed: Vec::new(),
+            });
+        }
         Some(0) => return Ok(None),
         Some(n) => n,
     };
@@ -165,7 +198,8 @@ fn check_xa_forms(disc: &std::sync::Arc<Disc>, target: &'static str, opts: &Conv
         target,
         reasons: vec![
             what,
-            "convert to .cue or .ccd to keep them, or use --data-only to take the 2048-byte blocks".into(),
+            "convert to .cue or .ccd to keep them, or use --data-only to take the 2048-byte blocks"
+                .into(),
         ],
     })
 }
@@ -173,7 +207,12 @@ fn check_xa_forms(disc: &std::sync::Arc<Disc>, target: &'static str, opts: &Conv
 /// Writes `disc` to `out`. `progress` gets (bytes done, bytes total). Outputs appear only
 /// when complete and read back; on any error, and when `opts.write.cancel` is set, every file
 /// written is removed ([`ImageError::Cancelled`] lists them) and previous outputs stay.
-pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<ConvertOutcome, ImageError> {
+pub fn convert(
+    disc: &Disc,
+    out: &Path,
+    opts: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ConvertOutcome, ImageError> {
     let writer = registry::writer_for(out, opts.format.as_deref())?;
     check_options(writer.as_ref(), &opts.write)?;
     let (refuse, mut warnings) = losses(disc, writer.caps());
@@ -190,7 +229,11 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
         }
         warnings.extend(refuse.into_iter().map(|r| format!("dropped: {r}")));
     }
-    if writer.outputs(out).iter().any(|o| same_file(&disc.source.files, o)) {
+    if writer
+        .outputs(out)
+        .iter()
+        .any(|o| same_file(&disc.source.files, o))
+    {
         return Err(ImageError::Write {
             path: out.to_path_buf(),
             source: "the output would overwrite the image being read".into(),
@@ -205,7 +248,9 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
     }
     // A cut image converts to an equally cut one: say so (verify fails both).
     for m in crate::completeness::missing_data(&shared) {
-        warnings.push(format!("the image is incomplete, and so will be the output: {m}"));
+        warnings.push(format!(
+            "the image is incomplete, and so will be the output: {m}"
+        ));
     }
     let stage = Staging::beside(out)?;
     let staged = stage.path_for(out);
@@ -215,29 +260,33 @@ pub fn convert(disc: &Disc, out: &Path, opts: &ConvertOptions, progress: &mut dy
             .as_ref()
             .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
     };
-    let written = writer.write_with(disc, &staged, &opts.write, progress).and_then(|files| {
-        // An image that cannot hold audio holds one data track: nothing to compare.
-        if writer.caps().audio {
-            let problems = match registry::open_with(&staged, opts.write.password.clone()) {
-                Ok(back) => readback::differences(disc, &back, writer.caps()),
-                Err(e) => vec![format!(
-                    "it cannot be opened: {}",
-                    error_chain(&e).replace(&*staged.to_string_lossy(), &out.to_string_lossy())
-                )],
-            };
-            if !problems.is_empty() {
-                return Err(ImageError::ReadBack {
-                    path: out.to_path_buf(),
-                    target: writer.id(),
-                    problems,
+    let written = writer
+        .write_with(disc, &staged, &opts.write, progress)
+        .and_then(|files| {
+            // An image that cannot hold audio holds one data track: nothing to compare.
+            if writer.caps().audio {
+                let problems = match registry::open_with(&staged, opts.write.password.clone()) {
+                    Ok(back) => readback::differences(disc, &back, writer.caps()),
+                    Err(e) => vec![format!(
+                        "it cannot be opened: {}",
+                        error_chain(&e).replace(&*staged.to_string_lossy(), &out.to_string_lossy())
+                    )],
+                };
+                if !problems.is_empty() {
+                    return Err(ImageError::ReadBack {
+                        path: out.to_path_buf(),
+                        target: writer.id(),
+                        problems,
+                    }
+                    .into());
                 }
-                .into());
             }
-        }
-        Ok(files)
-    });
+            Ok(files)
+        });
     if cancelled() {
-        return Err(ImageError::Cancelled { removed: stage.discard() });
+        return Err(ImageError::Cancelled {
+            removed: stage.discard(),
+        });
     }
     let files = match written {
         Ok(files) => files,
@@ -273,6 +322,11 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn same_file(inputs: &[PathBuf], out: &Path) -> bool {
-    let Ok(o) = out.canonicalize() else { return false };
-    inputs.iter().filter_map(|p| p.canonicalize().ok()).any(|p| p == o)
+    let Ok(o) = out.canonicalize() else {
+        return false;
+    };
+    inputs
+        .iter()
+        .filter_map(|p| p.canonicalize().ok())
+        .any(|p| p == o)
 }

@@ -14,7 +14,10 @@ use std::sync::Arc;
 /// track whose volume descriptors (at that LBA + 16) describe the newest volume.
 pub fn disc_device(disc: &Arc<Disc>) -> Result<(Device, u32), ImageError> {
     let view = SectorView::disc_user_data(disc.clone())?;
-    let base = disc.last_data_track().map(|t| t.index1().0.max(0) as u32).unwrap_or(0);
+    let base = disc
+        .last_data_track()
+        .map(|t| t.index1().0.max(0) as u32)
+        .unwrap_or(0);
     Ok((Arc::new(view), base))
 }
 
@@ -23,7 +26,10 @@ pub fn disc_device(disc: &Arc<Disc>) -> Result<(Device, u32), ImageError> {
 /// When the last data track holds no volume at all (a Video CD keeps its ISO 9660 volume in
 /// track 1 and MPEG streams in the others), earlier data tracks are tried, newest first; a
 /// volume that is there but damaged is an error, not a reason to fall back.
-pub fn filesystem(disc: &Arc<Disc>, kind: Option<FsKind>) -> Result<Arc<dyn FileSystem>, ImageError> {
+pub fn filesystem(
+    disc: &Arc<Disc>,
+    kind: Option<FsKind>,
+) -> Result<Arc<dyn FileSystem>, ImageError> {
     let (dev, base) = disc_device(disc)?;
     let err = |source| ImageError::Filesystem {
         path: disc.source.path.clone(),
@@ -154,7 +160,11 @@ pub fn iso_file_at(dev: &dyn spindle_fs::BlockDevice, base: u32, lba: u32) -> Op
                 continue;
             }
             let name = String::from_utf8_lossy(name);
-            let name = name.split(';').next().unwrap_or_default().trim_end_matches('.');
+            let name = name
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('.');
             let child = format!("{path}/{name}");
             let (ext, sz) = (le(r, 2), le(r, 10));
             if r[25] & 2 != 0 {

@@ -77,11 +77,16 @@ pub fn iso_volume_label(disc: &Arc<Disc>) -> Option<String> {
     let mut pvd = [0u8; 2048];
     // Volume descriptors start at sector 16; the primary one has type 1.
     for sector in 16..32u64 {
-        if view.read_at(sector * 2048, &mut pvd).ok()? != 2048 || &pvd[1..6] != b"CD001" || pvd[0] == 0xFF {
+        if view.read_at(sector * 2048, &mut pvd).ok()? != 2048
+            || &pvd[1..6] != b"CD001"
+            || pvd[0] == 0xFF
+        {
             return None;
         }
         if pvd[0] == 1 {
-            let label = String::from_utf8_lossy(&pvd[40..72]).trim_end_matches([' ', '\0']).to_string();
+            let label = String::from_utf8_lossy(&pvd[40..72])
+                .trim_end_matches([' ', '\0'])
+                .to_string();
             return Some(label);
         }
     }
@@ -152,7 +157,12 @@ pub fn info(disc: &Arc<Disc>) -> DiscInfo {
         format: disc.source.format.clone(),
         variant: disc.source.variant.clone(),
         medium: disc.medium.to_string(),
-        files: disc.source.files.iter().map(|p| p.display().to_string()).collect(),
+        files: disc
+            .source
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         mcn: disc.mcn.as_ref().map(|m| m.as_str().to_string()),
         cdtext: text_of(disc, 0),
         label: iso_volume_label(disc).or_else(|| udf_volume_label(disc)),

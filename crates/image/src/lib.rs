@@ -23,12 +23,17 @@ pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
 pub use filesystem::{IsoFile, disc_device, filesystem, iso_file_at};
 pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label, udf_volume_label};
 pub use readback::differences;
-pub use registry::{OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers};
+pub use registry::{
+    OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers,
+};
 pub use spindle_container::{BudgetExceeded, DecodeBudget};
 pub use spindle_disc::{self, Disc, WriteOptions};
 pub use spindle_disc::{FileType, NotAFile};
 pub use staging::{Removed, STAGING_PREFIX};
-pub use verify::{FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, stored_image, verify, verify_image};
+pub use verify::{
+    FileHashes, SectorIssue, TrackReport, VerifyReport, hash_file, stored_image, verify,
+    verify_image,
+};
 
 use std::path::PathBuf;
 
@@ -58,7 +63,10 @@ pub enum ImageError {
     #[error("no writer for {}: use an extension or --format among {known}", path.display())]
     NoWriter { path: PathBuf, known: String },
     #[error("{target} cannot hold this disc: {}", reasons.join("; "))]
-    Lossy { target: &'static str, reasons: Vec<String> },
+    Lossy {
+        target: &'static str,
+        reasons: Vec<String>,
+    },
     /// An option the target format cannot honour (refused before anything is written).
     #[error("{target} cannot take {option}: only {supported} can")]
     Unsupported {

@@ -10,14 +10,21 @@ use spindle_disc::{Disc, WriterCaps};
 pub fn differences(src: &Disc, back: &Disc, caps: WriterCaps) -> Vec<String> {
     let mut out = Vec::new();
     if src.sessions.len() != back.sessions.len() {
-        out.push(format!("{} session(s) read back as {}", src.sessions.len(), back.sessions.len()));
+        out.push(format!(
+            "{} session(s) read back as {}",
+            src.sessions.len(),
+            back.sessions.len()
+        ));
         return out;
     }
     for (a, b) in src.sessions.iter().zip(&back.sessions) {
         let na: Vec<u8> = a.tracks.iter().map(|t| t.number).collect();
         let nb: Vec<u8> = b.tracks.iter().map(|t| t.number).collect();
         if na != nb {
-            out.push(format!("session {}: tracks {na:?} read back as {nb:?}", a.number));
+            out.push(format!(
+                "session {}: tracks {na:?} read back as {nb:?}",
+                a.number
+            ));
             continue;
         }
         if a.leadout != b.leadout {
@@ -33,24 +40,52 @@ pub fn differences(src: &Disc, back: &Disc, caps: WriterCaps) -> Vec<String> {
                     out.push(format!("track {n}: {what} {x} reads back as {y}"));
                 }
             };
-            diff("index 0 (start) at", t.start.to_string(), u.start.to_string());
+            diff(
+                "index 0 (start) at",
+                t.start.to_string(),
+                u.start.to_string(),
+            );
             diff("index 1 at", t.index1().to_string(), u.index1().to_string());
             diff("end at", t.end().to_string(), u.end().to_string());
             let kind = |d: &spindle_disc::Track| if d.mode.is_audio() { "audio" } else { "data" };
             diff("type", kind(t).into(), kind(u).into());
-            diff("CONTROL", format!("{:#x}", t.control()), format!("{:#x}", u.control()));
+            diff(
+                "CONTROL",
+                format!("{:#x}", t.control()),
+                format!("{:#x}", u.control()),
+            );
             if caps.indexes {
-                let list = |v: &[spindle_disc::Lba]| format!("[{}]", v.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", "));
-                diff("index 2 and later at", list(&t.extra_indexes), list(&u.extra_indexes));
+                let list = |v: &[spindle_disc::Lba]| {
+                    format!(
+                        "[{}]",
+                        v.iter()
+                            .map(|l| l.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                diff(
+                    "index 2 and later at",
+                    list(&t.extra_indexes),
+                    list(&u.extra_indexes),
+                );
             }
             if caps.codes {
-                let isrc = |d: &spindle_disc::Track| d.isrc.as_ref().map_or("none".to_string(), |i| i.as_str().to_string());
+                let isrc = |d: &spindle_disc::Track| {
+                    d.isrc
+                        .as_ref()
+                        .map_or("none".to_string(), |i| i.as_str().to_string())
+                };
                 diff("ISRC", isrc(t), isrc(u));
             }
         }
     }
     if caps.codes && src.mcn != back.mcn {
-        let mcn = |d: &Disc| d.mcn.as_ref().map_or("none".to_string(), |m| m.as_str().to_string());
+        let mcn = |d: &Disc| {
+            d.mcn
+                .as_ref()
+                .map_or("none".to_string(), |m| m.as_str().to_string())
+        };
         out.push(format!("MCN {} reads back as {}", mcn(src), mcn(back)));
     }
     let text = |d: &Disc| d.cdtext.clone().filter(|t| !t.blocks.is_empty());

@@ -70,7 +70,9 @@ pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, Ima
             let inner = source.into_inner().expect("checked above");
             match inner.downcast::<NotAFile>() {
                 Ok(n) => ImageError::NotAFile(*n),
-                Err(other) => ImageError::Budget(*other.downcast::<BudgetExceeded>().expect("checked above")),
+                Err(other) => {
+                    ImageError::Budget(*other.downcast::<BudgetExceeded>().expect("checked above"))
+                }
             }
         }
         _ => ImageError::Io {
@@ -101,11 +103,13 @@ pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, Ima
     let all = formats();
     for format in &all {
         if format.probe(&inner, &head, len) {
-            return format.open(&inner, &ctx).map_err(|source| ImageError::Open {
-                path: path.to_path_buf(),
-                format: format.id(),
-                source,
-            });
+            return format
+                .open(&inner, &ctx)
+                .map_err(|source| ImageError::Open {
+                    path: path.to_path_buf(),
+                    format: format.id(),
+                    source,
+                });
         }
     }
     Err(ImageError::Unrecognised {
@@ -116,7 +120,9 @@ pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, Ima
 
 /// The writer with this id.
 pub fn writer_by_id(id: &str) -> Option<Box<dyn ImageWriter>> {
-    writers().into_iter().find(|w| w.id().eq_ignore_ascii_case(id))
+    writers()
+        .into_iter()
+        .find(|w| w.id().eq_ignore_ascii_case(id))
 }
 
 /// The writer for an output path: `format` when given, else the path's extension.
@@ -124,12 +130,21 @@ pub fn writer_for(out: &Path, format: Option<&str>) -> Result<Box<dyn ImageWrite
     let found = match format {
         Some(id) => writer_by_id(id),
         None => {
-            let ext = out.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-            writers().into_iter().find(|w| w.extensions().contains(&ext.as_str()))
+            let ext = out
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            writers()
+                .into_iter()
+                .find(|w| w.extensions().contains(&ext.as_str()))
         }
     };
     found.ok_or_else(|| ImageError::NoWriter {
         path: out.to_path_buf(),
-        known: writers().iter().map(|w| w.id()).collect::<Vec<_>>().join(", "),
+        known: writers()
+            .iter()
+            .map(|w| w.id())
+            .collect::<Vec<_>>()
+            .join(", "),
     })
 }

@@ -16,7 +16,11 @@ pub const STAGING_PREFIX: &str = ".spindle-convert-";
 
 /// `dir`, or `.` for the empty path of a bare file name.
 fn real_dir(dir: &Path) -> &Path {
-    if dir.as_os_str().is_empty() { Path::new(".") } else { dir }
+    if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }
 }
 
 /// The work folder of one conversion.
@@ -42,7 +46,11 @@ impl Staging {
             .tempdir_in(real_dir(&target_dir))
             .map_err(|e| ImageError::Write {
                 path: out.to_path_buf(),
-                source: format!("cannot create a work folder in {}: {e}", real_dir(&target_dir).display()).into(),
+                source: format!(
+                    "cannot create a work folder in {}: {e}",
+                    real_dir(&target_dir).display()
+                )
+                .into(),
             })?;
         Ok(Staging { dir, target_dir })
     }
@@ -66,7 +74,10 @@ impl Staging {
             source: what.into(),
         };
         let Some(desc) = files.iter().find(|f| f.as_path() == descriptor) else {
-            return Err(werr(descriptor, "the writer did not report writing it".into()));
+            return Err(werr(
+                descriptor,
+                "the writer did not report writing it".into(),
+            ));
         };
         let mut order: Vec<&PathBuf> = files.iter().filter(|f| f.as_path() != descriptor).collect();
         order.push(desc);
@@ -87,10 +98,10 @@ impl Staging {
         let mut backups = Vec::new();
         for f in &order {
             let fin = self.final_path(f);
-            let keep = self
-                .dir
-                .path()
-                .join(format!("{}.previous", f.file_name().unwrap_or_default().to_string_lossy()));
+            let keep = self.dir.path().join(format!(
+                "{}.previous",
+                f.file_name().unwrap_or_default().to_string_lossy()
+            ));
             if std::fs::hard_link(&fin, &keep).is_ok() {
                 backups.push((fin, keep));
             }
@@ -104,7 +115,10 @@ impl Staging {
                         let _ = std::fs::rename(keep, fin);
                     }
                 }
-                for fin in done.iter().filter(|d| !backups.iter().any(|(b, _)| b == *d)) {
+                for fin in done
+                    .iter()
+                    .filter(|d| !backups.iter().any(|(b, _)| b == *d))
+                {
                     let _ = std::fs::remove_file(fin);
                 }
                 return Err(werr(&fin, format!("moving the new file into place: {e}")));

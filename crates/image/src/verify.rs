@@ -18,7 +18,9 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
 use spindle_disc::sector::{RawSector, SectorCheck, check_raw};
-use spindle_disc::{Disc, ExtentData, Lba, Track, TrackMode, raw_track_files, read_track_files, track_files};
+use spindle_disc::{
+    Disc, ExtentData, Lba, Track, TrackMode, raw_track_files, read_track_files, track_files,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -106,7 +108,9 @@ fn stored_with_edc(track: &Track, lba: Lba) -> bool {
                 ExtentData::Custom(c) => c.main_layout(),
                 ExtentData::Zero => return false,
             };
-            return l.edc_ecc && l.user && (l.sync || l.subheader || track.mode == TrackMode::Mode1);
+            return l.edc_ecc
+                && l.user
+                && (l.sync || l.subheader || track.mode == TrackMode::Mode1);
         }
         at = end;
     }
@@ -137,20 +141,29 @@ pub fn verify(disc: &Disc, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyR
 }
 
 /// [`verify`] naming the image as the user gave it (a container's path, not the file inside).
-pub fn verify_image(disc: &Arc<Disc>, image: &Path, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, ImageError> {
+pub fn verify_image(
+    disc: &Arc<Disc>,
+    image: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<VerifyReport, ImageError> {
     let cd = raw_track_files(disc);
     let files = track_files(disc);
     let stored: Vec<PathBuf> = stored_files(disc, image);
     let file_units: u64 = stored
         .iter()
-        .map(|p| std::fs::metadata(p).map(|m| m.len().div_ceil(2048)).unwrap_or(0))
+        .map(|p| {
+            std::fs::metadata(p)
+                .map(|m| m.len().div_ceil(2048))
+                .unwrap_or(0)
+        })
         .sum();
     let total: u64 = files.iter().map(|f| f.sectors() as u64).sum::<u64>() + file_units;
     let mut done = 0u64;
 
     let missing = missing_data(disc);
     let tracks: Vec<&Track> = disc.tracks().collect();
-    let mut hashers: Vec<(crc32fast::Hasher, Md5, Sha1)> = files.iter().map(|_| Default::default()).collect();
+    let mut hashers: Vec<(crc32fast::Hasher, Md5, Sha1)> =
+        files.iter().map(|_| Default::default()).collect();
     let mut reports: Vec<TrackReport> = files
         .iter()
         .zip(&tracks)
@@ -184,7 +197,12 @@ pub fn verify_image(disc: &Arc<Disc>, image: &Path, progress: &mut dyn FnMut(u64
             for (k, raw) in bytes.chunks_exact(2352).enumerate() {
                 let at = first.offset(k as i64);
                 if stored_with_edc(track, at) {
-                    check_one(raw.try_into().expect("2352-byte chunk"), at, stored_header(track, at), r);
+                    check_one(
+                        raw.try_into().expect("2352-byte chunk"),
+                        at,
+                        stored_header(track, at),
+                        r,
+                    );
                 }
             }
         }
@@ -209,10 +227,15 @@ pub fn verify_image(disc: &Arc<Disc>, image: &Path, progress: &mut dyn FnMut(u64
             done += n;
             progress(done, total);
         })
-        .map_err(|source| ImageError::Io { path: p.clone(), source })?;
+        .map_err(|source| ImageError::Io {
+            path: p.clone(),
+            source,
+        })?;
         file_hashes.push(h);
     }
-    let problem_count = missing.len() as u64 + read_errors.len() as u64 + reports.iter().map(|t| t.bad).sum::<u64>();
+    let problem_count = missing.len() as u64
+        + read_errors.len() as u64
+        + reports.iter().map(|t| t.bad).sum::<u64>();
     Ok(VerifyReport {
         image: image.to_path_buf(),
         result: if problem_count == 0 { "OK" } else { "FAILED" },
@@ -259,7 +282,8 @@ pub fn stored_image(disc: &Disc) -> (PathBuf, Option<&'static str>) {
         .iter()
         .find_map(|f| {
             let kind = spindle_container::kind_by_name(f)?;
-            (f != inner && &spindle_container::inner_path(f) == inner).then(|| (f.clone(), Some(kind.name())))
+            (f != inner && &spindle_container::inner_path(f) == inner)
+                .then(|| (f.clone(), Some(kind.name())))
         })
         .unwrap_or_else(|| (inner.clone(), None))
 }
@@ -268,7 +292,12 @@ pub fn stored_image(disc: &Disc) -> (PathBuf, Option<&'static str>) {
 pub fn hash_file(path: &Path, step: &mut dyn FnMut(u64)) -> std::io::Result<FileHashes> {
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
-    let (mut crc, mut md5, mut sha1, mut sha256) = (crc32fast::Hasher::new(), Md5::new(), Sha1::new(), Sha256::new());
+    let (mut crc, mut md5, mut sha1, mut sha256) = (
+        crc32fast::Hasher::new(),
+        Md5::new(),
+        Sha1::new(),
+        Sha256::new(),
+    );
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
@@ -308,7 +337,9 @@ fn check_one(raw: &RawSector, lba: Lba, header_stored: bool, r: &mut TrackReport
         SectorCheck::WrongMode(m) => Some(format!("mode byte {m}")),
         // A Form 1 or Mode 1 sector whose EDC and ECC are zeros: written from user data
         // only (a 2336-byte CDI track often is), not damaged after the fact.
-        SectorCheck::BadEdc if edc_tail_zero(raw) => Some("EDC/ECC not stored (zeros where they belong)".to_string()),
+        SectorCheck::BadEdc if edc_tail_zero(raw) => {
+            Some("EDC/ECC not stored (zeros where they belong)".to_string())
+        }
         SectorCheck::BadEdc => Some("EDC mismatch".to_string()),
         SectorCheck::BadEcc => Some("ECC mismatch".to_string()),
     };
@@ -326,7 +357,10 @@ fn check_one(raw: &RawSector, lba: Lba, header_stored: bool, r: &mut TrackReport
         Some(p) => {
             r.bad += 1;
             if r.issues.len() < MAX_LISTED {
-                r.issues.push(SectorIssue { lba: lba.0, problem: p });
+                r.issues.push(SectorIssue {
+                    lba: lba.0,
+                    problem: p,
+                });
             }
         }
     }

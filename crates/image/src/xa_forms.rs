@@ -3,16 +3,24 @@
 //! keep only the first 2048 bytes of each, so `convert` refuses instead, before anything is
 //! written.
 
-use spindle_disc::{Disc, MainFormat, SectorFormat, SectorView, SubFormat, TrackMode, sector::is_form2};
+use spindle_disc::{
+    Disc, MainFormat, SectorFormat, SectorView, SubFormat, TrackMode, sector::is_form2,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Sectors of the track `number` that do not fit 2048 bytes, found by reading each sector's
 /// subheader where the form is chosen per sector. `None` when a cancel came first.
-pub(crate) fn oversized_sectors(disc: &Arc<Disc>, number: u8, cancel: Option<&AtomicBool>) -> Option<u64> {
+pub(crate) fn oversized_sectors(
+    disc: &Arc<Disc>,
+    number: u8,
+    cancel: Option<&AtomicBool>,
+) -> Option<u64> {
     let track = disc.tracks().find(|t| t.number == number)?;
     match track.mode {
-        TrackMode::Mode2Form2 | TrackMode::Mode2Formless => return Some(u64::from(track.program_length())),
+        TrackMode::Mode2Form2 | TrackMode::Mode2Formless => {
+            return Some(u64::from(track.program_length()));
+        }
         TrackMode::Mode2Mixed => {}
         _ => return Some(0),
     }
@@ -21,7 +29,8 @@ pub(crate) fn oversized_sectors(disc: &Arc<Disc>, number: u8, cancel: Option<&At
         main: MainFormat::Raw,
         sub: SubFormat::None,
     };
-    let Ok(view) = SectorView::new(disc.clone(), track.index1(), track.program_length(), raw) else {
+    let Ok(view) = SectorView::new(disc.clone(), track.index1(), track.program_length(), raw)
+    else {
         return Some(0);
     };
     const BATCH: u64 = 256;
@@ -39,7 +48,10 @@ pub(crate) fn oversized_sectors(disc: &Arc<Disc>, number: u8, cancel: Option<&At
         let Ok(got) = view.read_at(at * 2352, &mut buf[..want]) else {
             break;
         };
-        found += buf[..got].chunks_exact(2352).filter(|s| s[15] == 2 && is_form2(&s[16..24])).count() as u64;
+        found += buf[..got]
+            .chunks_exact(2352)
+            .filter(|s| s[15] == 2 && is_form2(&s[16..24]))
+            .count() as u64;
         if got < want {
             break;
         }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn compress(tool: &str, args: &[&str], file: &Path) {
@@ -16,11 +19,20 @@ fn compress(tool: &str, args: &[&str], file: &Path) {
         .arg(file)
         .output()
         .unwrap_or_else(|e| panic!("{tool}: {e} (scripts/setup installs it)"));
-    assert!(out.status.success(), "{tool}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn hashes(d: &Disc) -> Vec<String> {
-    verify(d, &mut |_, _| {}).unwrap().tracks.into_iter().map(|t| t.sha1).collect()
+    verify(d, &mut |_, _| {})
+        .unwrap()
+        .tracks
+        .into_iter()
+        .map(|t| t.sha1)
+        .collect()
 }
 
 #[test]
@@ -59,8 +71,16 @@ fn compressed_iso_reads_like_the_plain_file() {
 fn cue_sheet_with_compressed_bins() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::copy(samples().join("libcdio/isofs-m1.cue"), d.join("isofs-m1.cue")).unwrap();
-    std::fs::copy(samples().join("libcdio/isofs-m1.bin"), d.join("isofs-m1.bin")).unwrap();
+    std::fs::copy(
+        samples().join("libcdio/isofs-m1.cue"),
+        d.join("isofs-m1.cue"),
+    )
+    .unwrap();
+    std::fs::copy(
+        samples().join("libcdio/isofs-m1.bin"),
+        d.join("isofs-m1.bin"),
+    )
+    .unwrap();
     let want = hashes(&open(&d.join("isofs-m1.cue")).unwrap());
     compress("xz", &["-q", "-f", "-0"], &d.join("isofs-m1.bin"));
     assert!(!d.join("isofs-m1.bin").exists());
@@ -114,7 +134,8 @@ fn single_file_formats_inside_containers() {
         let p = dir.path().join(name);
         std::fs::copy(samples().join(rel), &p).unwrap();
         compress("xz", &["-q", "-f", "-0"], &p);
-        let disc = open(&dir.path().join(format!("{name}.xz"))).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
+        let disc =
+            open(&dir.path().join(format!("{name}.xz"))).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
         assert_eq!(disc.source.format, plain.source.format, "{rel}");
         assert_eq!(hashes(&disc), hashes(&plain), "{rel}");
     }

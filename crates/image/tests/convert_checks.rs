@@ -3,7 +3,9 @@
 //! cancel before or during a write leaves nothing.
 
 use spindle_disc::{Dpm, Isrc, Lba, Mcn};
-use spindle_image::{ConvertOptions, ImageError, WriteOptions, convert, differences, losses, open, writers};
+use spindle_image::{
+    ConvertOptions, ImageError, WriteOptions, convert, differences, losses, open, writers,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -57,8 +59,18 @@ fn writers_name_what_they_cannot_keep() {
         let (_, warn) = losses(&disc, w.caps());
         let said = warn.join("; ");
         let keeps = matches!(w.id(), "mds" | "mdx");
-        assert_eq!(said.contains("DPM data (1 block(s)) is not kept"), !keeps, "{}: {said}", w.id());
-        assert_eq!(said.contains("BCA) are not kept"), !keeps, "{}: {said}", w.id());
+        assert_eq!(
+            said.contains("DPM data (1 block(s)) is not kept"),
+            !keeps,
+            "{}: {said}",
+            w.id()
+        );
+        assert_eq!(
+            said.contains("BCA) are not kept"),
+            !keeps,
+            "{}: {said}",
+            w.id()
+        );
     }
 }
 
@@ -78,8 +90,15 @@ fn a_cancel_leaves_nothing_and_keeps_the_previous_output() {
             ..Default::default()
         };
         let err = convert(&disc, &out, &opts, &mut |_, _| {}).unwrap_err();
-        assert!(matches!(err, ImageError::Cancelled { .. }), "{}: {err}", w.id());
-        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(
+            matches!(err, ImageError::Cancelled { .. }),
+            "{}: {err}",
+            w.id()
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(left, [out.file_name().unwrap()], "{}", w.id());
         assert_eq!(std::fs::read(&out).unwrap(), b"previous");
     }

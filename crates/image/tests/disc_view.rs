@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 #[test]
 fn disc_view_addresses_a_second_session_by_lba() {
-    let cue = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/cd-extra/disc.cue"));
+    let cue = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/cd-extra/disc.cue"
+    ));
     let disc = Arc::new(spindle_image::open(&cue).unwrap());
     let data = std::fs::read(cue.with_file_name("data.iso")).unwrap();
     let view = SectorView::disc_user_data(disc.clone()).unwrap();
@@ -16,18 +19,21 @@ fn disc_view_addresses_a_second_session_by_lba() {
 
     // The PVD at the data track's sector 16, by absolute address.
     let mut pvd = vec![0u8; 2048];
-    view.read_at((track.index1().0 as u64 + 16) * 2048, &mut pvd).unwrap();
+    view.read_at((track.index1().0 as u64 + 16) * 2048, &mut pvd)
+        .unwrap();
     assert_eq!(&pvd[..], &data[16 * 2048..17 * 2048]);
     // Audio, the lead-out/lead-in gap and the pregap read as zeros, across their borders.
     let mut span = vec![0xAAu8; 200 * 2048];
     view.read_at(0, &mut span).unwrap();
     assert!(span.iter().all(|&b| b == 0));
     let mut edge = vec![0xAAu8; 4 * 2048];
-    view.read_at((track.index1().0 as u64 - 2) * 2048, &mut edge).unwrap();
+    view.read_at((track.index1().0 as u64 - 2) * 2048, &mut edge)
+        .unwrap();
     assert!(edge[..2 * 2048].iter().all(|&b| b == 0));
     assert_eq!(&edge[2 * 2048..], &data[..2 * 2048]);
     // The whole data track reads back in one go.
     let mut all = vec![0u8; data.len()];
-    view.read_at(track.index1().0 as u64 * 2048, &mut all).unwrap();
+    view.read_at(track.index1().0 as u64 * 2048, &mut all)
+        .unwrap();
     assert_eq!(all, data);
 }

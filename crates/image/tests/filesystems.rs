@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 /// A Video CD keeps its ISO 9660 volume in track 1 and MPEG streams in tracks 2-5: the tree
@@ -15,7 +18,12 @@ fn video_cd_volume_in_track_1() {
     assert_eq!(disc.tracks().filter(|t| t.mode.is_data()).count(), 5);
     let fs = spindle_image::filesystem(&disc, None).unwrap();
     assert_eq!(fs.label(), "SVIDEOCD");
-    let names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
+    let names: Vec<String> = fs
+        .read_dir(fs.root())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     for want in ["EXT", "MPEG2", "SEGMENT", "SVCD"] {
         assert!(names.iter().any(|n| n == want), "{names:?}");
     }

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn mdsx(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/mdsx")).join(name)
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples/mdsx"
+    ))
+    .join(name)
 }
 
 /// Reads every sector of every track; the first error, if any.
@@ -19,11 +23,16 @@ fn read_all(d: &Disc) -> Result<(), String> {
         } else {
             SectorFormat::RAW
         };
-        let fmt = if d.medium.is_cd() { fmt } else { SectorFormat::USER_2048 };
+        let fmt = if d.medium.is_cd() {
+            fmt
+        } else {
+            SectorFormat::USER_2048
+        };
         let mut lba = t.start;
         while lba < t.end() {
             let n = (t.end().since(lba) as u32).min(64);
-            d.read_sectors(lba, n, fmt, &mut buf).map_err(|e| e.to_string())?;
+            d.read_sectors(lba, n, fmt, &mut buf)
+                .map_err(|e| e.to_string())?;
             lba = lba.offset(n as i64);
         }
     }
@@ -47,7 +56,12 @@ fn try_image(path: &Path, password: Option<&str>, longest: &mut Duration) -> Opt
         Ok(d) => read_all(d).err(),
     };
     *longest = (*longest).max(t0.elapsed());
-    assert!(t0.elapsed() < Duration::from_secs(5), "{} took {:?}", path.display(), t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "{} took {:?}",
+        path.display(),
+        t0.elapsed()
+    );
     out
 }
 
@@ -106,7 +120,8 @@ fn truncated_data_files() {
         let mdf = std::fs::read(mdsx(&mds.replace(".mds", ".mdf"))).unwrap();
         for len in [0, 1, 100, mdf.len() / 2] {
             std::fs::write(dir.path().join("t.mdf"), &mdf[..len]).unwrap();
-            let err = try_image(&dir.path().join("t.mds"), pw, &mut longest).expect("a truncated MDF must not read");
+            let err = try_image(&dir.path().join("t.mds"), pw, &mut longest)
+                .expect("a truncated MDF must not read");
             assert!(err.contains("t.mdf"), "{err}");
         }
         std::fs::remove_file(dir.path().join("t.mdf")).unwrap();
@@ -121,12 +136,19 @@ fn truncated_data_files() {
 fn corrupted_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let mut cases: Vec<(&str, &str, Option<&str>, usize)> = Vec::new();
-    for (name, pw) in [("test_compress.mdx", None), ("test_pass_compress.mdx", Some("pass"))] {
+    for (name, pw) in [
+        ("test_compress.mdx", None),
+        ("test_pass_compress.mdx", Some("pass")),
+    ] {
         let len = std::fs::metadata(mdsx(name)).unwrap().len() as usize;
         cases.extend((0..len).step_by(5).map(|i| (name, "mdx", pw, i)));
     }
     let mdf_len = std::fs::metadata(mdsx("test_compress.mdf")).unwrap().len() as usize;
-    cases.extend((0..mdf_len).step_by(2).map(|i| ("test_compress.mdf", "mds", None, i)));
+    cases.extend(
+        (0..mdf_len)
+            .step_by(2)
+            .map(|i| ("test_compress.mdf", "mds", None, i)),
+    );
     let (a, b) = cases.split_at(cases.len() / 2);
     let failed: usize = std::thread::scope(|s| {
         [a, b]
@@ -203,5 +225,8 @@ fn damaged_mds_v1() {
         .set_len(full - 2048)
         .unwrap();
     let err = try_image(&mds, None, &mut longest).unwrap();
-    assert!(err.contains("needs 177 sectors") && err.contains("hold 176"), "{err}");
+    assert!(
+        err.contains("needs 177 sectors") && err.contains("hold 176"),
+        "{err}"
+    );
 }

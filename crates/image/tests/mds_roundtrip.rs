@@ -4,13 +4,19 @@
 //! the test add what the samples lack: several sessions, CD-TEXT, subchannel, a DVD with its
 //! structures, BCA and DPM.
 
-use spindle_disc::{Disc, DiscStructures, Dpm, Extent, ExtentData, MainLayout, Medium, SectorFormat, Stored, SubLayout, TrackMode};
+use spindle_disc::{
+    Disc, DiscStructures, Dpm, Extent, ExtentData, MainLayout, Medium, SectorFormat, Stored,
+    SubLayout, TrackMode,
+};
 use spindle_image::{ConvertOptions, WriteOptions, convert, open, open_with, verify};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 /// What a table of contents shows of a track. MDS has one mode code for XA Form 1 and
@@ -45,7 +51,11 @@ fn toc(d: &Disc) -> (Vec<Toc>, Vec<i32>, Medium) {
             });
         }
     }
-    (out, d.sessions.iter().map(|s| s.leadout.0).collect(), d.medium)
+    (
+        out,
+        d.sessions.iter().map(|s| s.leadout.0).collect(),
+        d.medium,
+    )
 }
 
 fn hashes(d: &Disc) -> Vec<(u8, u32, String, String)> {
@@ -89,15 +99,28 @@ fn round_trip(disc: &Disc, what: &str) -> Vec<Disc> {
             write: write.clone(),
             ..Default::default()
         };
-        convert(disc, &out, &opts, &mut |_, _| {}).unwrap_or_else(|e| panic!("{what} -> {name}: {e:?}"));
-        let d = open_with(&out, write.password.clone()).unwrap_or_else(|e| panic!("{what} -> {name}: reading back: {e:?}"));
+        convert(disc, &out, &opts, &mut |_, _| {})
+            .unwrap_or_else(|e| panic!("{what} -> {name}: {e:?}"));
+        let d = open_with(&out, write.password.clone())
+            .unwrap_or_else(|e| panic!("{what} -> {name}: reading back: {e:?}"));
         assert_eq!(d.source.format, "mds");
         assert_eq!((toc(&d), hashes(&d)), want, "{what} -> {name}");
-        assert_eq!(d.cdtext.is_some(), disc.cdtext.is_some(), "{what} -> {name}: CD-TEXT");
+        assert_eq!(
+            d.cdtext.is_some(),
+            disc.cdtext.is_some(),
+            "{what} -> {name}: CD-TEXT"
+        );
         if let Some(t) = &disc.cdtext {
-            assert_eq!(d.cdtext.as_ref().unwrap().blocks, t.blocks, "{what} -> {name}: CD-TEXT");
+            assert_eq!(
+                d.cdtext.as_ref().unwrap().blocks,
+                t.blocks,
+                "{what} -> {name}: CD-TEXT"
+            );
         }
-        assert_eq!(d.structures, disc.structures, "{what} -> {name}: structures");
+        assert_eq!(
+            d.structures, disc.structures,
+            "{what} -> {name}: structures"
+        );
         assert_eq!(d.dpm, disc.dpm, "{what} -> {name}: DPM");
         back.push(d);
     }
@@ -125,7 +148,11 @@ fn sample_cue_bin_discs() {
         assert!(back.track(2).unwrap().pregap_stored());
     }
     // Mode 1 + audio with an unstored pregap, two BIN files.
-    std::fs::copy(samples().join("generated-chd/mixed-mode1-audio.source.cue"), d.join("mixed.cue")).unwrap();
+    std::fs::copy(
+        samples().join("generated-chd/mixed-mode1-audio.source.cue"),
+        d.join("mixed.cue"),
+    )
+    .unwrap();
     link(d, "libcdio/isofs-m1.bin", "isofs-m1.bin");
     link(d, "libcdio/cdda_4_5.bin", "cdda_4_5.bin");
     let disc = open(&d.join("mixed.cue")).unwrap();
@@ -161,10 +188,16 @@ fn sample_iso_images() {
         "mdsx",
         "ecmlib",
     ] {
-        let mut entries: Vec<_> = std::fs::read_dir(samples().join(sub)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(samples().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for p in entries {
-            let ext = p.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+            let ext = p
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
             if !matches!(ext.as_str(), "iso" | "bin") || sub == "libcdio" && ext == "bin" {
                 continue;
             }
@@ -196,7 +229,11 @@ fn multisession_with_cd_text() {
     for back in round_trip(&disc, "ms.cue") {
         assert_eq!(back.sessions.len(), 2);
         // The stored full TOC has the B0 entry pointing at session 2.
-        assert!(back.full_toc.iter().any(|e| e.point == 0xB0 && e.session == 1));
+        assert!(
+            back.full_toc
+                .iter()
+                .any(|e| e.point == 0xB0 && e.session == 1)
+        );
     }
 }
 
@@ -208,7 +245,8 @@ fn subchannel_is_kept() {
     let t = disc.track(1).unwrap();
     let n = t.program_length();
     let mut raw = vec![0u8; n as usize * 2448];
-    disc.read_sectors(t.index1(), n, SectorFormat::RAW_PW96, &mut raw).unwrap();
+    disc.read_sectors(t.index1(), n, SectorFormat::RAW_PW96, &mut raw)
+        .unwrap();
     // Mark the R-W channels so that a synthesised subchannel could not pass.
     for s in raw.chunks_exact_mut(2448) {
         for b in &mut s[2352..] {
@@ -218,20 +256,26 @@ fn subchannel_is_kept() {
     let bin = dir.path().join("sub.img");
     std::fs::write(&bin, &raw).unwrap();
     let mut with_sub = disc.clone();
-    let src: Arc<dyn spindle_disc::ByteSource> = Arc::new(spindle_disc::FileSource::open(&bin).unwrap());
+    let src: Arc<dyn spindle_disc::ByteSource> =
+        Arc::new(spindle_disc::FileSource::open(&bin).unwrap());
     let mut st = Stored::new(src, 0, MainLayout::RAW);
     st.sub = SubLayout::Pw96Interleaved;
     let tr = &mut with_sub.sessions[0].tracks[0];
     tr.extents = vec![Extent::zero(tr.pregap), Extent::stored(n, st)];
     for back in round_trip(&with_sub, "isofs-m1 + PW96") {
         let mut got = vec![0u8; raw.len()];
-        back.read_sectors(t.index1(), n, SectorFormat::RAW_PW96, &mut got).unwrap();
+        back.read_sectors(t.index1(), n, SectorFormat::RAW_PW96, &mut got)
+            .unwrap();
         assert!(got == raw, "subchannel differs after the round trip");
-        assert!(back.tracks().flat_map(|t| &t.extents).any(|e| match &e.data {
-            ExtentData::Stored(s) => s.sub == SubLayout::Pw96Interleaved,
-            ExtentData::Custom(c) => c.sub_layout() == SubLayout::Pw96Interleaved,
-            ExtentData::Zero => false,
-        }));
+        assert!(
+            back.tracks()
+                .flat_map(|t| &t.extents)
+                .any(|e| match &e.data {
+                    ExtentData::Stored(s) => s.sub == SubLayout::Pw96Interleaved,
+                    ExtentData::Custom(c) => c.sub_layout() == SubLayout::Pw96Interleaved,
+                    ExtentData::Zero => false,
+                })
+        );
     }
 }
 
@@ -279,10 +323,19 @@ fn writers_refuse_blu_ray_and_bad_names() {
         &mut |_, _| {},
     )
     .unwrap_err();
-    assert!(format!("{err:?}").contains("name the output .mds"), "{err:?}");
+    assert!(
+        format!("{err:?}").contains("name the output .mds"),
+        "{err:?}"
+    );
     disc.medium = Medium::BdRom;
     for name in ["x.mds", "x.mdx"] {
-        let err = convert(&disc, &dir.path().join(name), &ConvertOptions::default(), &mut |_, _| {}).unwrap_err();
+        let err = convert(
+            &disc,
+            &dir.path().join(name),
+            &ConvertOptions::default(),
+            &mut |_, _| {},
+        )
+        .unwrap_err();
         assert!(format!("{err:?}").contains("Blu-ray"), "{err:?}");
     }
 }

@@ -9,7 +9,11 @@ use std::path::{Path, PathBuf};
 const MDXTEST_MD5: &str = "6583ef09ef598d1b5ad926536c50339a";
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/mdsx")).join(name)
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples/mdsx"
+    ))
+    .join(name)
 }
 
 fn md5_file(p: &Path) -> String {
@@ -34,7 +38,8 @@ fn every_container_converts_to_the_source_iso() {
     assert_eq!(md5_file(&sample("mdxtest.iso")), MDXTEST_MD5);
     let out = tempfile::tempdir().unwrap();
     for (name, password) in CONTAINERS {
-        let disc = open_with(&sample(name), password.map(str::to_string)).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let disc = open_with(&sample(name), password.map(str::to_string))
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(disc.source.format, "mds", "{name}");
         let iso = out.path().join(format!("{name}.iso"));
         convert(&disc, &iso, &ConvertOptions::default(), &mut |_, _| {}).unwrap();
@@ -48,11 +53,17 @@ fn passwords_missing_and_wrong_are_told_apart() {
         let missing = open_with(&sample(name), None).unwrap_err();
         assert!(missing.needs_password(), "{name}: {missing:?}");
         let text = format!("{:?}", anyhow_chain(&missing));
-        assert!(text.contains("encrypted with a password") && text.contains(name), "{name}: {text}");
+        assert!(
+            text.contains("encrypted with a password") && text.contains(name),
+            "{name}: {text}"
+        );
         let wrong = open_with(&sample(name), Some(format!("{}x", password.unwrap()))).unwrap_err();
         assert!(!wrong.needs_password(), "{name}");
         let text = anyhow_chain(&wrong);
-        assert!(text.contains("wrong password") && text.contains(name), "{name}: {text}");
+        assert!(
+            text.contains("wrong password") && text.contains(name),
+            "{name}: {text}"
+        );
     }
     // An unencrypted image ignores a password.
     assert!(open_with(&sample("test.mdx"), Some("pass".into())).is_ok());
@@ -99,7 +110,12 @@ fn password_less_encryption_opens_without_a_password() {
     let header: [u8; 512] = desc[at..at + 512].try_into().unwrap();
     let salt: [u8; 64] = header[..64].try_into().unwrap();
     let keys = crypto::open_header(&header, b"user", HeaderCipher::Lrw).unwrap();
-    desc[at..at + 512].copy_from_slice(&crypto::seal_header(&keys, &crypto::salt_password(&salt), &salt, HeaderCipher::Lrw));
+    desc[at..at + 512].copy_from_slice(&crypto::seal_header(
+        &keys,
+        &crypto::salt_password(&salt),
+        &salt,
+        HeaderCipher::Lrw,
+    ));
     // Re-encrypt the descriptor in place of the old one (same length: only key bytes changed
     // before compression, so compress and pad again, and rewrite the footer fields).
     let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
@@ -125,7 +141,11 @@ fn password_less_encryption_opens_without_a_password() {
     file[0x38..0x40].copy_from_slice(&(enc.len() as u64 + 64).to_le_bytes());
     std::fs::write(&mdx, &file).unwrap();
     let back = open_with(&mdx, None).unwrap();
-    assert!(back.source.variant.contains("encrypted (no password)"), "{}", back.source.variant);
+    assert!(
+        back.source.variant.contains("encrypted (no password)"),
+        "{}",
+        back.source.variant
+    );
     let iso = dir.path().join("back.iso");
     convert(&back, &iso, &ConvertOptions::default(), &mut |_, _| {}).unwrap();
     assert_eq!(md5_file(&iso), MDXTEST_MD5);

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn md5_file(p: &Path) -> String {
@@ -23,16 +26,31 @@ fn mdf2iso_reads_our_mdf() {
     let mds = dir.path().join("disc.mds");
     convert(&disc, &mds, &ConvertOptions::default(), &mut |_, _| {}).unwrap();
     // Raw sectors, as Alcohol stores a Mode 1 CD.
-    assert_eq!(std::fs::metadata(dir.path().join("disc.mdf")).unwrap().len(), 302 * 2352);
+    assert_eq!(
+        std::fs::metadata(dir.path().join("disc.mdf"))
+            .unwrap()
+            .len(),
+        302 * 2352
+    );
     let ours = dir.path().join("ours.iso");
-    convert(&open(&mds).unwrap(), &ours, &ConvertOptions::default(), &mut |_, _| {}).unwrap();
+    convert(
+        &open(&mds).unwrap(),
+        &ours,
+        &ConvertOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     let theirs = dir.path().join("theirs.iso");
     let out = Command::new("mdf2iso")
         .arg(dir.path().join("disc.mdf"))
         .arg(&theirs)
         .output()
         .expect("mdf2iso must be installed (scripts/setup)");
-    assert!(out.status.success(), "mdf2iso: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "mdf2iso: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(std::fs::metadata(&ours).unwrap().len(), 302 * 2048);
     assert_eq!(md5_file(&theirs), md5_file(&ours));
 }
@@ -93,7 +111,11 @@ fn reference_decoder_reads_our_mdx() {
             };
             convert(&disc, &mdx, &opts, &mut |_, _| {}).unwrap();
             let tracks = reference_decode(&mdx, "pazz");
-            assert_eq!(tracks, vec![(1, md5_file(&samples().join("libcdio").join(bin)))], "{cue} as {name}");
+            assert_eq!(
+                tracks,
+                vec![(1, md5_file(&samples().join("libcdio").join(bin)))],
+                "{cue} as {name}"
+            );
         }
     }
 }

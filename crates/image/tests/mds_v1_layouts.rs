@@ -6,7 +6,10 @@ use spindle_image::{ConvertOptions, Disc, convert, open, verify};
 use std::path::{Path, PathBuf};
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn u32_at(d: &[u8], at: usize) -> u32 {
@@ -22,11 +25,19 @@ fn track_block(mds: &[u8], point: u8) -> usize {
     let sessions = u32_at(mds, 0x50) as usize;
     let all = mds[sessions + 10] as usize;
     let blocks = u32_at(mds, sessions + 20) as usize;
-    (0..all).map(|i| blocks + 80 * i).find(|&b| mds[b + 4] == point).unwrap()
+    (0..all)
+        .map(|i| blocks + 80 * i)
+        .find(|&b| mds[b + 4] == point)
+        .unwrap()
 }
 
 fn hashes(d: &Disc) -> Vec<String> {
-    verify(d, &mut |_, _| {}).unwrap().tracks.into_iter().map(|t| t.sha1).collect()
+    verify(d, &mut |_, _| {})
+        .unwrap()
+        .tracks
+        .into_iter()
+        .map(|t| t.sha1)
+        .collect()
 }
 
 /// isofs-m1 (302 raw Mode 1 sectors) written as MDS v1 into `dir`: (mds path, mds bytes, disc).
@@ -62,7 +73,10 @@ fn split_mdf() {
     let dir = tempfile::tempdir().unwrap();
     let (mds, bytes, disc) = written(dir.path());
     let mdf = std::fs::read(dir.path().join("disc.mdf")).unwrap();
-    let name: Vec<u8> = "*.mdf\0".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let name: Vec<u8> = "*.mdf\0"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     std::fs::write(&mds, with_footers(&bytes, 3, &name, true)).unwrap();
     // Split on sector boundaries into .mdf, .md0, .md1.
     std::fs::write(dir.path().join("disc.mdf"), &mdf[..100 * 2352]).unwrap();
@@ -85,7 +99,10 @@ fn ansi_and_utf16_names() {
     // Latin-1 "dísc.mdf".
     std::fs::write(&mds, with_footers(&bytes, 1, b"d\xEDsc.mdf\0", false)).unwrap();
     assert_eq!(hashes(&open(&mds).unwrap()), hashes(&disc));
-    let utf16: Vec<u8> = "dísc.mdf\0".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let utf16: Vec<u8> = "dísc.mdf\0"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     std::fs::write(&mds, with_footers(&bytes, 1, &utf16, true)).unwrap();
     assert_eq!(hashes(&open(&mds).unwrap()), hashes(&disc));
     // Names are matched without regard to case, as on the systems that write them.
@@ -106,19 +123,35 @@ fn hidden_first_track() {
     std::fs::write(&mds, &bytes).unwrap();
     let back = open(&mds).unwrap();
     let t1 = back.track(1).unwrap();
-    assert_eq!((t1.start.0, t1.pregap, t1.index1().0, t1.length), (-150, 250, 100, 452));
+    assert_eq!(
+        (t1.start.0, t1.pregap, t1.index1().0, t1.length),
+        (-150, 250, 100, 452)
+    );
     let mut a = vec![0u8; 302 * 2352];
     let mut b = a.clone();
-    disc.read_sectors(spindle_disc::Lba(0), 302, spindle_disc::SectorFormat::RAW, &mut a)
-        .unwrap();
-    back.read_sectors(spindle_disc::Lba(0), 302, spindle_disc::SectorFormat::RAW, &mut b)
-        .unwrap();
+    disc.read_sectors(
+        spindle_disc::Lba(0),
+        302,
+        spindle_disc::SectorFormat::RAW,
+        &mut a,
+    )
+    .unwrap();
+    back.read_sectors(
+        spindle_disc::Lba(0),
+        302,
+        spindle_disc::SectorFormat::RAW,
+        &mut b,
+    )
+    .unwrap();
     assert!(a == b);
     // Without the hidden sectors in the file, the start sector is wrong: an error.
     put_u32(&mut bytes, t + 0x28, 0);
     std::fs::write(&mds, &bytes).unwrap();
     let err = format!("{:?}", open(&mds).unwrap_err());
-    assert!(err.contains("does not hold the 100 sectors before it"), "{err}");
+    assert!(
+        err.contains("does not hold the 100 sectors before it"),
+        "{err}"
+    );
 }
 
 /// Old writers put minutes of 60 and more in the `zero` byte of a TOC entry.

@@ -2,12 +2,18 @@
 //! (CCD's IMG, MDS's MDF, a cue sheet's compressed BIN) that is a FIFO, a character device or
 //! a directory is refused at once as such, with the typed error the daemon and CLI show.
 
-use spindle_image::{ConvertOptions, DecodeBudget, FileType, ImageError, NotAFile, OpenOptions, convert, open, open_with_options};
+use spindle_image::{
+    ConvertOptions, DecodeBudget, FileType, ImageError, NotAFile, OpenOptions, convert, open,
+    open_with_options,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn mkfifo(p: &Path) {
@@ -27,9 +33,18 @@ fn open_in_time(path: &Path) -> Result<spindle_image::Disc, ImageError> {
 }
 
 fn refused_as(path: &Path, file: &Path, what: FileType) {
-    let e = open_in_time(path).err().unwrap_or_else(|| panic!("{}: opened", path.display()));
-    let n: &NotAFile = e.not_a_file().unwrap_or_else(|| panic!("{}: {e:?}", path.display()));
-    assert_eq!((n.path.as_path(), n.what), (file, what), "{}", path.display());
+    let e = open_in_time(path)
+        .err()
+        .unwrap_or_else(|| panic!("{}: opened", path.display()));
+    let n: &NotAFile = e
+        .not_a_file()
+        .unwrap_or_else(|| panic!("{}: {e:?}", path.display()));
+    assert_eq!(
+        (n.path.as_path(), n.what),
+        (file, what),
+        "{}",
+        path.display()
+    );
 }
 
 #[test]
@@ -63,10 +78,16 @@ fn data_files_that_are_not_files_are_refused() {
     // The image itself, compressed by name.
     mkfifo(&d.join("game.iso.zst"));
     let e = open_in_time(&d.join("game.iso.zst")).err().unwrap();
-    assert!(matches!(&e, ImageError::NotAFile(n) if n.what == FileType::Fifo), "{e:?}");
+    assert!(
+        matches!(&e, ImageError::NotAFile(n) if n.what == FileType::Fifo),
+        "{e:?}"
+    );
     assert_eq!(
         e.to_string(),
-        format!("{} is a FIFO (named pipe), not a disc image", d.join("game.iso.zst").display())
+        format!(
+            "{} is a FIFO (named pipe), not a disc image",
+            d.join("game.iso.zst").display()
+        )
     );
 }
 
@@ -80,7 +101,11 @@ fn the_budget_reaches_companions_and_is_a_typed_error() {
         .current_dir(d)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(
         d.join("x.cue"),
         "FILE \"track.bin\" BINARY\n  TRACK 01 MODE1/2048\n    INDEX 01 00:00:00\n",

@@ -16,10 +16,12 @@ fn main() {
         std::process::exit(2);
     };
     let secs: f64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2.0);
-    let disc = Arc::new(spindle_image::open(std::path::Path::new(path)).unwrap_or_else(|e| {
-        eprintln!("{path}: {e}");
-        std::process::exit(1)
-    }));
+    let disc = Arc::new(
+        spindle_image::open(std::path::Path::new(path)).unwrap_or_else(|e| {
+            eprintln!("{path}: {e}");
+            std::process::exit(1)
+        }),
+    );
     let first = disc
         .first_data_track()
         .map(|t| (t.index1().0, t.end().0))
@@ -38,7 +40,11 @@ fn main() {
         let c = (end - at).min(27) as u32;
         m.read_cd(at, c, SectorType::Any, raw, &mut buf).unwrap();
         n += c as u64;
-        at = if at + c as i32 >= end { start } else { at + c as i32 };
+        at = if at + c as i32 >= end {
+            start
+        } else {
+            at + c as i32
+        };
     }
     let raw_rate = n as f64 / t.elapsed().as_secs_f64();
     let mut buf = vec![0u8; 32 * 2048];
@@ -49,7 +55,11 @@ fn main() {
         let c = (first.1 - at).min(32) as u32;
         m.read10(at as u32, c as u16, &mut buf).unwrap();
         n += c as u64;
-        at = if at + c as i32 >= first.1 { first.0 } else { at + c as i32 };
+        at = if at + c as i32 >= first.1 {
+            first.0
+        } else {
+            at + c as i32
+        };
     }
     let user_rate = n as f64 / t.elapsed().as_secs_f64();
     // 52x CD: 52 * 75 sectors/s; 16x DVD: 16 * 1385 kB/s in 2048-byte sectors.

@@ -40,7 +40,12 @@ fn run(dev: &std::path::Path, out: &std::path::Path) -> Result<(), Box<dyn std::
                 ready = true;
                 break;
             }
-            Err(e) if matches!(e.sense().map(|s| s.key), Some(SenseKey::UnitAttention | SenseKey::NotReady)) => {
+            Err(e)
+                if matches!(
+                    e.sense().map(|s| s.key),
+                    Some(SenseKey::UnitAttention | SenseKey::NotReady)
+                ) =>
+            {
                 println!("probe tur-sense {}", e.sense().unwrap());
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -58,7 +63,11 @@ fn run(dev: &std::path::Path, out: &std::path::Path) -> Result<(), Box<dyn std::
     );
     let conf = m.get_configuration(ConfigRequest::All, 0)?;
     println!("probe profile {:#06x}", conf.current_profile);
-    let codes: Vec<String> = conf.features.iter().map(|f| format!("{:04x}", f.feature.code())).collect();
+    let codes: Vec<String> = conf
+        .features
+        .iter()
+        .map(|f| format!("{:04x}", f.feature.code()))
+        .collect();
     println!("probe features {}", codes.join(","));
     let cap = m.read_capacity()?;
     println!("probe capacity {} {}", cap.last_lba, cap.block_size);
@@ -88,13 +97,19 @@ fn run(dev: &std::path::Path, out: &std::path::Path) -> Result<(), Box<dyn std::
     }
     match m.mode_sense(0x2A, PageControl::Current) {
         Ok(md) => match md.page(0x2A).map(|p| Capabilities::parse(&p.bytes)) {
-            Some(Ok(c)) => println!("probe caps eject={} lock={} dvd={}", c.eject, c.lock, c.read_dvd_rom),
+            Some(Ok(c)) => println!(
+                "probe caps eject={} lock={} dvd={}",
+                c.eject, c.lock, c.read_dvd_rom
+            ),
             _ => println!("probe caps none"),
         },
         Err(e) => println!("probe caps error {e}"),
     }
     let ev = m.media_event()?;
-    println!("probe event present={}", ev.media.map(|e| e.present).unwrap_or(false));
+    println!(
+        "probe event present={}",
+        ev.media.map(|e| e.present).unwrap_or(false)
+    );
     // The whole disc through READ(10), 32 blocks at a time.
     let blocks = cap.last_lba + 1;
     let mut file = std::fs::File::create(out)?;
@@ -112,7 +127,10 @@ fn run(dev: &std::path::Path, out: &std::path::Path) -> Result<(), Box<dyn std::
     m.read10(16, 1, &mut user)?;
     let mut cd = vec![0u8; 2048];
     m.read_cd(16, 1, SectorType::Mode1, ReadCdFields::USER, &mut cd)?;
-    println!("probe readcd-user {}", if cd == user { "same" } else { "differs" });
+    println!(
+        "probe readcd-user {}",
+        if cd == user { "same" } else { "differs" }
+    );
     let mut raw = vec![0u8; 2352];
     m.read_cd(16, 1, SectorType::Any, ReadCdFields::RAW, &mut raw)?;
     let sync_ok = raw[..12] == spindle_disc::sector::SYNC;
@@ -122,13 +140,22 @@ fn run(dev: &std::path::Path, out: &std::path::Path) -> Result<(), Box<dyn std::
         raw[13],
         raw[14],
         raw[15],
-        if raw[16..2064] == user[..] { "same" } else { "differs" }
+        if raw[16..2064] == user[..] {
+            "same"
+        } else {
+            "differs"
+        }
     );
     // A read past the end: the drive's sense comes back through SG_IO.
     match m.read10(blocks + 10, 1, &mut user) {
         Ok(_) => println!("probe past-end no error"),
         Err(e) => match e.sense() {
-            Some(s) => println!("probe past-end {:02x}/{:02x}/{:02x}", s.key.code(), s.asc.0, s.asc.1),
+            Some(s) => println!(
+                "probe past-end {:02x}/{:02x}/{:02x}",
+                s.key.code(),
+                s.asc.0,
+                s.asc.1
+            ),
             None => println!("probe past-end {e}"),
         },
     }

@@ -367,7 +367,9 @@ impl Command {
     pub fn direction(&self) -> Direction {
         use Command::*;
         match self {
-            TestUnitReady | StartStopUnit { .. } | PreventAllow { .. } | SetCdSpeed { .. } => Direction::None,
+            TestUnitReady | StartStopUnit { .. } | PreventAllow { .. } | SetCdSpeed { .. } => {
+                Direction::None
+            }
             ModeSelect10 { .. } => Direction::Out,
             _ => Direction::In,
         }
@@ -396,7 +398,9 @@ impl Command {
             Read12 { blocks, .. } => blocks as usize * 2048,
             ReadCd(r) => r.blocks as usize * r.fields.size_for_type(r.sector_type),
             // Performance and write speed descriptors are both 16 bytes.
-            GetPerformance { max_descriptors, .. } => 8 + max_descriptors as usize * 16,
+            GetPerformance {
+                max_descriptors, ..
+            } => 8 + max_descriptors as usize * 16,
         }
     }
 
@@ -517,7 +521,11 @@ impl Command {
                 c.bytes[1] = data_type & 7;
                 c.put16(7, alloc);
             }
-            ReadTrackInformation { open, address, alloc } => {
+            ReadTrackInformation {
+                open,
+                address,
+                alloc,
+            } => {
                 c = Cdb::new(10, op::READ_TRACK_INFORMATION);
                 let (ty, v) = match address {
                     TrackAddress::Lba(v) => (0, v),
@@ -544,7 +552,11 @@ impl Command {
                 c.put16(8, alloc);
                 c.bytes[10] = (agid & 3) << 6;
             }
-            GetEventStatus { polled, classes, alloc } => {
+            GetEventStatus {
+                polled,
+                classes,
+                alloc,
+            } => {
                 c = Cdb::new(10, op::GET_EVENT_STATUS);
                 c.bytes[1] = polled as u8;
                 c.bytes[4] = classes;
@@ -677,8 +689,11 @@ impl Command {
                 let Some(sector_type) = SectorType::from_code((b[1] >> 2) & 7) else {
                     return bad(1, Some(4));
                 };
-                let fields = ReadCdFields::from_bytes(b[9], b[10]).ok_or_else(|| Sense::invalid_cdb_field(10, Some(2)))?;
-                fields.check().map_err(|bit| Sense::invalid_cdb_field(9, Some(bit)))?;
+                let fields = ReadCdFields::from_bytes(b[9], b[10])
+                    .ok_or_else(|| Sense::invalid_cdb_field(10, Some(2)))?;
+                fields
+                    .check()
+                    .map_err(|bit| Sense::invalid_cdb_field(9, Some(bit)))?;
                 Command::ReadCd(ReadCd {
                     lba: be32(b, 2) as i32,
                     blocks: u32::from_be_bytes([0, b[6], b[7], b[8]]),
@@ -775,7 +790,10 @@ mod tests {
             },
         });
         let cdb = cmd.encode();
-        assert_eq!(cdb.as_slice(), &[0xBE, 0, 0, 0, 0, 16, 0, 0, 27, 0xF8, 0x01, 0]);
+        assert_eq!(
+            cdb.as_slice(),
+            &[0xBE, 0, 0, 0, 0, 16, 0, 0, 27, 0xF8, 0x01, 0]
+        );
         assert_eq!(Command::parse(&cdb).unwrap(), cmd);
         assert_eq!(cmd.transfer_length(), 27 * 2448);
     }
@@ -843,7 +861,10 @@ mod tests {
                 track: 2,
                 alloc: 24,
             },
-            Command::ReadDiscInformation { data_type: 0, alloc: 34 },
+            Command::ReadDiscInformation {
+                data_type: 0,
+                alloc: 34,
+            },
             Command::ReadTrackInformation {
                 open: false,
                 address: TrackAddress::Track(2),
@@ -890,9 +911,16 @@ mod tests {
 
     #[test]
     fn bad_fields() {
-        assert_eq!(Command::parse(&[0xFF; 12]).unwrap_err(), Sense::invalid_opcode());
         assert_eq!(
-            Command::parse(&[0x43, 0, 7, 0, 0, 0, 0, 0, 4, 0]).unwrap_err().field.unwrap().byte,
+            Command::parse(&[0xFF; 12]).unwrap_err(),
+            Sense::invalid_opcode()
+        );
+        assert_eq!(
+            Command::parse(&[0x43, 0, 7, 0, 0, 0, 0, 0, 4, 0])
+                .unwrap_err()
+                .field
+                .unwrap()
+                .byte,
             2
         );
         // The old form of READ TOC format 1 in the control byte.

@@ -3,7 +3,9 @@
 //! Answers of variable length are read twice, as careful hosts do: once for the header's
 //! length field, then with an allocation length that holds it all.
 
-use crate::cdb::{Command, ConfigRequest, PageControl, ReadCd, SubChannelFormat, TocFormat, TrackAddress};
+use crate::cdb::{
+    Command, ConfigRequest, PageControl, ReadCd, SubChannelFormat, TocFormat, TrackAddress,
+};
 use crate::config::Configuration;
 use crate::discinfo::{Capacity, DiscInformation, TrackInformation};
 use crate::error::{MmcError, ParseError};
@@ -65,7 +67,12 @@ impl<T: Transport> Mmc<T> {
 
     /// Sends one command; returns the bytes moved. CHECK CONDITION becomes
     /// [`MmcError::Check`].
-    pub fn run(&mut self, name: &'static str, cmd: &Command, data: DataBuffer<'_>) -> Result<usize, MmcError> {
+    pub fn run(
+        &mut self,
+        name: &'static str,
+        cmd: &Command,
+        data: DataBuffer<'_>,
+    ) -> Result<usize, MmcError> {
         let cdb = cmd.encode();
         let out = self.transport.execute(&cdb, data, self.timeout)?;
         match out.status {
@@ -119,7 +126,8 @@ impl<T: Transport> Mmc<T> {
     }
 
     pub fn test_unit_ready(&mut self) -> Result<(), MmcError> {
-        self.run("TEST UNIT READY", &Command::TestUnitReady, DataBuffer::None).map(|_| ())
+        self.run("TEST UNIT READY", &Command::TestUnitReady, DataBuffer::None)
+            .map(|_| ())
     }
 
     /// REQUEST SENSE: the pending sense (NO SENSE when there is none).
@@ -203,10 +211,15 @@ impl<T: Transport> Mmc<T> {
             save: false,
             length: list.len() as u16,
         };
-        self.run("MODE SELECT(10)", &cmd, DataBuffer::Out(&list)).map(|_| ())
+        self.run("MODE SELECT(10)", &cmd, DataBuffer::Out(&list))
+            .map(|_| ())
     }
 
-    pub fn get_configuration(&mut self, rt: ConfigRequest, start: u16) -> Result<Configuration, MmcError> {
+    pub fn get_configuration(
+        &mut self,
+        rt: ConfigRequest,
+        start: u16,
+    ) -> Result<Configuration, MmcError> {
         let b = self.sized(
             "GET CONFIGURATION",
             8,
@@ -259,7 +272,11 @@ impl<T: Transport> Mmc<T> {
 
     /// READ(10) of 2048-byte blocks into `buf`; returns the bytes received.
     pub fn read10(&mut self, lba: u32, blocks: u16, buf: &mut [u8]) -> Result<usize, MmcError> {
-        let cmd = Command::Read10 { lba, blocks, fua: false };
+        let cmd = Command::Read10 {
+            lba,
+            blocks,
+            fua: false,
+        };
         let n = cmd.transfer_length();
         self.run("READ(10)", &cmd, DataBuffer::In(&mut buf[..n]))
     }
@@ -301,7 +318,12 @@ impl<T: Transport> Mmc<T> {
         self.run("READ CD", &cmd, DataBuffer::In(&mut buf[..n]))
     }
 
-    pub fn read_subchannel(&mut self, format: SubChannelFormat, track: u8, msf: bool) -> Result<SubChannel, MmcError> {
+    pub fn read_subchannel(
+        &mut self,
+        format: SubChannelFormat,
+        track: u8,
+        msf: bool,
+    ) -> Result<SubChannel, MmcError> {
         let cmd = Command::ReadSubChannel {
             msf,
             subq: true,
@@ -324,7 +346,10 @@ impl<T: Transport> Mmc<T> {
         DiscInformation::parse(&b).map_err(|e| self.parse_err("READ DISC INFORMATION", e))
     }
 
-    pub fn track_information(&mut self, address: TrackAddress) -> Result<TrackInformation, MmcError> {
+    pub fn track_information(
+        &mut self,
+        address: TrackAddress,
+    ) -> Result<TrackInformation, MmcError> {
         let b = self.data_in(
             "READ TRACK INFORMATION",
             &Command::ReadTrackInformation {
@@ -337,7 +362,12 @@ impl<T: Transport> Mmc<T> {
     }
 
     /// READ DISC STRUCTURE: the structure bytes, header removed.
-    pub fn disc_structure(&mut self, media_type: u8, layer: u8, format: u8) -> Result<Vec<u8>, MmcError> {
+    pub fn disc_structure(
+        &mut self,
+        media_type: u8,
+        layer: u8,
+        format: u8,
+    ) -> Result<Vec<u8>, MmcError> {
         let b = self.sized(
             "READ DISC STRUCTURE",
             4,
@@ -377,12 +407,16 @@ impl<T: Transport> Mmc<T> {
             load_eject,
             start,
         };
-        self.run("START STOP UNIT", &cmd, DataBuffer::None).map(|_| ())
+        self.run("START STOP UNIT", &cmd, DataBuffer::None)
+            .map(|_| ())
     }
 
     pub fn prevent_removal(&mut self, prevent: bool) -> Result<(), MmcError> {
-        let cmd = Command::PreventAllow { prevent: prevent as u8 };
-        self.run("PREVENT ALLOW MEDIUM REMOVAL", &cmd, DataBuffer::None).map(|_| ())
+        let cmd = Command::PreventAllow {
+            prevent: prevent as u8,
+        };
+        self.run("PREVENT ALLOW MEDIUM REMOVAL", &cmd, DataBuffer::None)
+            .map(|_| ())
     }
 
     /// SET CD SPEED in kB/s (0xFFFF: as fast as the drive can).

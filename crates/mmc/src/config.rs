@@ -164,12 +164,19 @@ impl Feature {
                     [a, b, cur as u8, 0]
                 })
                 .collect(),
-            Feature::Core { interface, dbe, inq2 } => {
+            Feature::Core {
+                interface,
+                dbe,
+                inq2,
+            } => {
                 let mut d = interface.to_be_bytes().to_vec();
                 d.extend_from_slice(&[(*dbe as u8) | ((*inq2 as u8) << 1), 0, 0, 0]);
                 d
             }
-            Feature::Morphing { asynchronous, oc_event } => vec![(*asynchronous as u8) | ((*oc_event as u8) << 1), 0, 0, 0],
+            Feature::Morphing {
+                asynchronous,
+                oc_event,
+            } => vec![(*asynchronous as u8) | ((*oc_event as u8) << 1), 0, 0, 0],
             Feature::RemovableMedium {
                 mechanism,
                 load,
@@ -177,7 +184,11 @@ impl Feature {
                 prevent_jumper,
                 lock,
             } => vec![
-                (mechanism << 5) | ((*load as u8) << 4) | ((*eject as u8) << 3) | ((*prevent_jumper as u8) << 2) | (*lock as u8),
+                (mechanism << 5)
+                    | ((*load as u8) << 4)
+                    | ((*eject as u8) << 3)
+                    | ((*prevent_jumper as u8) << 2)
+                    | (*lock as u8),
                 0,
                 0,
                 0,
@@ -193,8 +204,22 @@ impl Feature {
                 d
             }
             Feature::MultiRead => Vec::new(),
-            Feature::CdRead { cd_text, c2, dap } => vec![(*cd_text as u8) | ((*c2 as u8) << 1) | ((*dap as u8) << 7), 0, 0, 0],
-            Feature::DvdRead { multi110, dual_r, dual_rw } => vec![*multi110 as u8, 0, (*dual_r as u8) | ((*dual_rw as u8) << 1), 0],
+            Feature::CdRead { cd_text, c2, dap } => vec![
+                (*cd_text as u8) | ((*c2 as u8) << 1) | ((*dap as u8) << 7),
+                0,
+                0,
+                0,
+            ],
+            Feature::DvdRead {
+                multi110,
+                dual_r,
+                dual_rw,
+            } => vec![
+                *multi110 as u8,
+                0,
+                (*dual_r as u8) | ((*dual_rw as u8) << 1),
+                0,
+            ],
             Feature::BdRead { re, r, rom } => {
                 let mut d = vec![0u8; 4];
                 for v in re.iter().chain(r).chain(rom) {
@@ -255,7 +280,10 @@ impl Feature {
                     rom: four(20),
                 }
             }
-            _ => Feature::Other { code, data: d.to_vec() },
+            _ => Feature::Other {
+                code,
+                data: d.to_vec(),
+            },
         }
     }
 }
@@ -335,7 +363,10 @@ mod tests {
             current_profile: profile::CD_ROM,
             features: vec![
                 FeatureDescriptor {
-                    feature: Feature::ProfileList(vec![(profile::BD_ROM, false), (profile::CD_ROM, true)]),
+                    feature: Feature::ProfileList(vec![
+                        (profile::BD_ROM, false),
+                        (profile::CD_ROM, true),
+                    ]),
                     version: 0,
                     persistent: true,
                     current: true,

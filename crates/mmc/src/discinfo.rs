@@ -73,14 +73,18 @@ impl DiscInformation {
     pub fn to_bytes(&self) -> [u8; 34] {
         let mut b = [0u8; 34];
         b[0..2].copy_from_slice(&32u16.to_be_bytes());
-        b[2] = ((self.erasable as u8) << 4) | ((self.last_session_state & 3) << 2) | (self.disc_status & 3);
+        b[2] = ((self.erasable as u8) << 4)
+            | ((self.last_session_state & 3) << 2)
+            | (self.disc_status & 3);
         b[3] = self.first_track;
         let [sh, sl] = self.sessions.to_be_bytes();
         let [fh, fl] = self.first_track_last_session.to_be_bytes();
         let [lh, ll] = self.last_track_last_session.to_be_bytes();
         (b[4], b[5], b[6]) = (sl, fl, ll);
         (b[9], b[10], b[11]) = (sh, fh, lh);
-        b[7] = ((self.disc_id.is_some() as u8) << 7) | ((self.bar_code.is_some() as u8) << 6) | ((self.unrestricted as u8) << 5);
+        b[7] = ((self.disc_id.is_some() as u8) << 7)
+            | ((self.bar_code.is_some() as u8) << 6)
+            | ((self.unrestricted as u8) << 5);
         b[8] = self.disc_type;
         b[12..16].copy_from_slice(&self.disc_id.unwrap_or(0).to_be_bytes());
         b[16..20].copy_from_slice(&self.last_session_lead_in.to_be_bytes());

@@ -9,7 +9,11 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("{what}: {got} bytes, need at least {need}")]
-    Short { what: &'static str, need: usize, got: usize },
+    Short {
+        what: &'static str,
+        need: usize,
+        got: usize,
+    },
     #[error("{what}: {why}")]
     Invalid { what: &'static str, why: String },
 }
@@ -37,8 +41,14 @@ pub enum TransportError {
         source: io::Error,
     },
     #[error("{device}: command {opcode:#04x} timed out after {timeout:?}")]
-    Timeout { device: String, opcode: u8, timeout: Duration },
-    #[error("{device}: command {opcode:#04x} failed in the host adapter or driver (host status {host:#x}, driver status {driver:#x})")]
+    Timeout {
+        device: String,
+        opcode: u8,
+        timeout: Duration,
+    },
+    #[error(
+        "{device}: command {opcode:#04x} failed in the host adapter or driver (host status {host:#x}, driver status {driver:#x})"
+    )]
     Host {
         device: String,
         opcode: u8,
@@ -64,7 +74,11 @@ pub enum MmcError {
         transferred: usize,
     },
     #[error("{device}: {command} ended with SCSI status {status:#04x}")]
-    Status { device: String, command: &'static str, status: u8 },
+    Status {
+        device: String,
+        command: &'static str,
+        status: u8,
+    },
     #[error("{device}: {command}: {source}")]
     Parse {
         device: String,

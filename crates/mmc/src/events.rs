@@ -72,9 +72,19 @@ pub struct EventStatus {
 
 impl EventStatus {
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = vec![0, 0, ((self.nea as u8) << 7) | (self.class & 7), self.supported];
+        let mut b = vec![
+            0,
+            0,
+            ((self.nea as u8) << 7) | (self.class & 7),
+            self.supported,
+        ];
         if let Some(m) = self.media {
-            b.extend_from_slice(&[m.event.code(), (m.tray_open as u8) | ((m.present as u8) << 1), 0, 0]);
+            b.extend_from_slice(&[
+                m.event.code(),
+                (m.tray_open as u8) | ((m.present as u8) << 1),
+                0,
+                0,
+            ]);
         }
         // The event data length counts the bytes after the 4-byte header (what the Linux
         // sr driver checks against the 4-byte media descriptor, and what QEMU sends).
@@ -123,7 +133,12 @@ impl Performance {
         let mut b = vec![0u8; 8];
         b[4] = ((self.write as u8) << 1) | self.except as u8;
         for d in &self.descriptors {
-            for v in [d.start_lba, d.start_performance, d.end_lba, d.end_performance] {
+            for v in [
+                d.start_lba,
+                d.start_performance,
+                d.end_lba,
+                d.end_performance,
+            ] {
                 b.extend_from_slice(&v.to_be_bytes());
             }
         }

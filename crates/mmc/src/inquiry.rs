@@ -27,7 +27,10 @@ pub const STANDARD_LEN: usize = 36;
 
 fn put_ascii(out: &mut [u8], s: &str) {
     out.fill(b' ');
-    for (o, c) in out.iter_mut().zip(s.bytes().filter(|c| (0x20..0x7F).contains(c))) {
+    for (o, c) in out
+        .iter_mut()
+        .zip(s.bytes().filter(|c| (0x20..0x7F).contains(c)))
+    {
         *o = c;
     }
 }
@@ -35,7 +38,13 @@ fn put_ascii(out: &mut [u8], s: &str) {
 fn get_ascii(b: &[u8]) -> String {
     b.iter()
         .take_while(|&&c| c != 0)
-        .map(|&c| if (0x20..0x7F).contains(&c) { c as char } else { '?' })
+        .map(|&c| {
+            if (0x20..0x7F).contains(&c) {
+                c as char
+            } else {
+                '?'
+            }
+        })
         .collect::<String>()
         .trim_end()
         .to_string()

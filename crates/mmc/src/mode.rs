@@ -121,7 +121,11 @@ impl Capabilities {
 
     pub fn to_bytes(&self) -> [u8; 22] {
         let mut b = [0u8; 22];
-        let f = |bits: &[bool]| bits.iter().enumerate().fold(0u8, |a, (i, &on)| a | ((on as u8) << i));
+        let f = |bits: &[bool]| {
+            bits.iter()
+                .enumerate()
+                .fold(0u8, |a, (i, &on)| a | ((on as u8) << i))
+        };
         b[0] = PAGE_CAPABILITIES;
         b[1] = 0x14;
         b[2] = f(&[
@@ -152,7 +156,8 @@ impl Capabilities {
             self.upc,
             self.read_bar_code,
         ]);
-        b[6] = f(&[self.lock, self.locked, self.prevent_jumper, self.eject]) | (self.loading.code() << 5);
+        b[6] = f(&[self.lock, self.locked, self.prevent_jumper, self.eject])
+            | (self.loading.code() << 5);
         b[8..10].copy_from_slice(&self.max_read_speed.to_be_bytes());
         b[10..12].copy_from_slice(&self.volume_levels.to_be_bytes());
         b[12..14].copy_from_slice(&self.buffer_size.to_be_bytes());
@@ -349,8 +354,14 @@ mod tests {
         for ten in [false, true] {
             let back = ModeData::parse(&md.to_bytes(ten), ten, false).unwrap();
             assert_eq!(back, md);
-            assert_eq!(Capabilities::parse(&back.page(0x2A).unwrap().bytes).unwrap(), caps);
-            assert_eq!(ErrorRecovery::parse(&back.page(1).unwrap().bytes).unwrap(), er);
+            assert_eq!(
+                Capabilities::parse(&back.page(0x2A).unwrap().bytes).unwrap(),
+                caps
+            );
+            assert_eq!(
+                ErrorRecovery::parse(&back.page(1).unwrap().bytes).unwrap(),
+                er
+            );
         }
     }
 }

@@ -404,7 +404,10 @@ mod tests {
             assert_eq!(f.main_size(k), 2352, "{k:?}");
         }
         assert_eq!(ReadCdFields::USER.main_size(SectorKind::Mode2Form2), 2324);
-        assert_eq!(ReadCdFields::USER.main_size(SectorKind::Mode2Formless), 2336);
+        assert_eq!(
+            ReadCdFields::USER.main_size(SectorKind::Mode2Formless),
+            2336
+        );
         let hdr_user = ReadCdFields {
             headers: HeaderCodes::All,
             ..ReadCdFields::USER

@@ -161,7 +161,11 @@ impl Sense {
     /// ILLEGAL REQUEST, invalid field in CDB, pointing at `byte` (and `bit`) of the CDB.
     pub fn invalid_cdb_field(byte: u16, bit: Option<u8>) -> Sense {
         Sense {
-            field: Some(FieldPointer { in_cdb: true, byte, bit }),
+            field: Some(FieldPointer {
+                in_cdb: true,
+                byte,
+                bit,
+            }),
             ..Sense::new(SenseKey::IllegalRequest, Asc::INVALID_FIELD_IN_CDB)
         }
     }
@@ -217,12 +221,15 @@ impl Sense {
                     }
                 }
                 let at = |i: usize| b.get(i).copied().unwrap_or(0);
-                let information = (b[0] & 0x80 != 0 && b.len() >= 7).then(|| u32::from_be_bytes([b[3], b[4], b[5], b[6]]));
-                let field = (at(15) & 0x80 != 0 && SenseKey::from_code(at(2)) == SenseKey::IllegalRequest).then(|| FieldPointer {
-                    in_cdb: at(15) & 0x40 != 0,
-                    byte: u16::from_be_bytes([at(16), at(17)]),
-                    bit: (at(15) & 0x08 != 0).then_some(at(15) & 7),
-                });
+                let information = (b[0] & 0x80 != 0 && b.len() >= 7)
+                    .then(|| u32::from_be_bytes([b[3], b[4], b[5], b[6]]));
+                let field = (at(15) & 0x80 != 0
+                    && SenseKey::from_code(at(2)) == SenseKey::IllegalRequest)
+                    .then(|| FieldPointer {
+                        in_cdb: at(15) & 0x40 != 0,
+                        byte: u16::from_be_bytes([at(16), at(17)]),
+                        bit: (at(15) & 0x08 != 0).then_some(at(15) & 7),
+                    });
                 Some(Sense {
                     key: SenseKey::from_code(at(2)),
                     asc: Asc(at(12), at(13)),
@@ -308,7 +315,8 @@ mod tests {
 
     #[test]
     fn fixed_round_trip() {
-        let s = Sense::new(SenseKey::MediumError, Asc::UNRECOVERED_READ_ERROR).with_information(1234);
+        let s =
+            Sense::new(SenseKey::MediumError, Asc::UNRECOVERED_READ_ERROR).with_information(1234);
         let b = s.to_fixed();
         assert_eq!(b[0], 0xF0);
         assert_eq!(b[2], 0x03);

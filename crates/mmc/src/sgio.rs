@@ -90,7 +90,12 @@ impl Transport for SgIo {
         true
     }
 
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         if cdb.is_empty() || cdb.len() > 16 {
             return Err(TransportError::Invalid {
                 device: self.name.clone(),
@@ -99,7 +104,11 @@ impl Transport for SgIo {
         }
         let (dir, ptr, len) = match data {
             DataBuffer::None => (SG_DXFER_NONE, std::ptr::null_mut(), 0),
-            DataBuffer::In(b) => (SG_DXFER_FROM_DEV, b.as_mut_ptr() as *mut libc::c_void, b.len()),
+            DataBuffer::In(b) => (
+                SG_DXFER_FROM_DEV,
+                b.as_mut_ptr() as *mut libc::c_void,
+                b.len(),
+            ),
             // The kernel only reads from the buffer for TO_DEV transfers.
             DataBuffer::Out(b) => (SG_DXFER_TO_DEV, b.as_ptr() as *mut libc::c_void, b.len()),
         };

@@ -87,7 +87,9 @@ impl PhysicalFormat {
         let mut b = vec![0u8; 2048];
         b[0] = (self.book_type << 4) | (self.part_version & 0xF);
         b[1] = (self.disc_size << 4) | (self.max_rate & 0xF);
-        b[2] = ((self.layers.saturating_sub(1) & 3) << 5) | ((self.opposite_track_path as u8) << 4) | (self.layer_type & 0xF);
+        b[2] = ((self.layers.saturating_sub(1) & 3) << 5)
+            | ((self.opposite_track_path as u8) << 4)
+            | (self.layer_type & 0xF);
         b[3] = (self.linear_density << 4) | (self.track_density & 0xF);
         b[4..8].copy_from_slice(&self.data_start.to_be_bytes());
         b[8..12].copy_from_slice(&self.data_end.to_be_bytes());

@@ -74,7 +74,12 @@ impl SubChannel {
                 }
                 b.extend_from_slice(&v);
             }
-            SubChannelData::Isrc { adr, control, track, isrc } => {
+            SubChannelData::Isrc {
+                adr,
+                control,
+                track,
+                isrc,
+            } => {
                 b.extend_from_slice(&[3, (adr << 4) | (control & 0xF), *track, 0]);
                 let mut v = [0u8; 16];
                 if let Some(i) = isrc {
@@ -100,7 +105,12 @@ impl SubChannel {
                 data: SubChannelData::HeaderOnly,
             });
         }
-        let text = |r: std::ops::Range<usize>| -> String { b[r].iter().take_while(|&&c| c != 0).map(|&c| c as char).collect() };
+        let text = |r: std::ops::Range<usize>| -> String {
+            b[r].iter()
+                .take_while(|&&c| c != 0)
+                .map(|&c| c as char)
+                .collect()
+        };
         let data = match b[4] {
             1 => {
                 need("READ SUB-CHANNEL position", b, 16)?;

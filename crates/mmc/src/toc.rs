@@ -20,7 +20,11 @@ pub enum Address {
 
 impl Address {
     pub fn new(lba: Lba, msf: bool) -> Address {
-        if msf { Address::Msf(lba.to_msf()) } else { Address::Lba(lba.0) }
+        if msf {
+            Address::Msf(lba.to_msf())
+        } else {
+            Address::Lba(lba.0)
+        }
     }
     pub fn to_bytes(self) -> [u8; 4] {
         match self {
@@ -30,7 +34,11 @@ impl Address {
     }
     pub fn parse(b: &[u8], msf: bool) -> Address {
         if msf {
-            Address::Msf(Msf { m: b[1], s: b[2], f: b[3] })
+            Address::Msf(Msf {
+                m: b[1],
+                s: b[2],
+                f: b[3],
+            })
         } else {
             Address::Lba(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
         }
@@ -99,7 +107,10 @@ impl Toc {
         Ok(Toc {
             first_track: b[2],
             last_track: b[3],
-            tracks: b[4..end].chunks_exact(8).map(|d| TocTrack::parse(d, msf)).collect(),
+            tracks: b[4..end]
+                .chunks_exact(8)
+                .map(|d| TocTrack::parse(d, msf))
+                .collect(),
         })
     }
     /// The lead-out descriptor.
@@ -186,7 +197,9 @@ impl FullToc {
     }
     /// The entry of `point` in `session`.
     pub fn point(&self, session: u8, point: u8) -> Option<&TocEntry> {
-        self.entries.iter().find(|e| e.session == session && e.point == point)
+        self.entries
+            .iter()
+            .find(|e| e.session == session && e.point == point)
     }
 }
 

@@ -85,7 +85,12 @@ pub trait Transport {
 
     /// Sends `cdb` with its data phase. `Err` when the command did not complete (I/O
     /// error, timeout, host adapter failure); a drive's CHECK CONDITION is an `Ok` outcome.
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError>;
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError>;
 
     /// True when data-in reaches the buffer by the kernel's hand (DMA, or the kernel's
     /// copy), never by stores from this process: a buffer mapped from a file may then be
@@ -100,7 +105,12 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn name(&self) -> &str {
         (**self).name()
     }
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         (**self).execute(cdb, data, timeout)
     }
     fn reads_by_dma(&self) -> bool {
@@ -112,7 +122,12 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         (**self).execute(cdb, data, timeout)
     }
     fn reads_by_dma(&self) -> bool {

@@ -22,9 +22,17 @@ fn unreadable_sectors_then_recovery() {
     let s = *e.sense().unwrap();
     assert_eq!(
         (s.key, s.asc, s.information),
-        (SenseKey::MediumError, Asc::UNRECOVERED_READ_ERROR, Some(100))
+        (
+            SenseKey::MediumError,
+            Asc::UNRECOVERED_READ_ERROR,
+            Some(100)
+        )
     );
-    assert_eq!(e.transferred(), 4 * 2048, "the sectors before the bad one arrive");
+    assert_eq!(
+        e.transferred(),
+        4 * 2048,
+        "the sectors before the bad one arrive"
+    );
     for i in 0..4 {
         assert_eq!(&buf[i * 2048..(i + 1) * 2048], user(96 + i));
     }
@@ -36,7 +44,9 @@ fn unreadable_sectors_then_recovery() {
     m.read10(103, 1, &mut buf).unwrap();
     // READ CD reports the same.
     let mut raw = vec![0u8; 10 * 2352];
-    let e = m.read_cd(95, 10, SectorType::Any, ReadCdFields::RAW, &mut raw).unwrap_err();
+    let e = m
+        .read_cd(95, 10, SectorType::Any, ReadCdFields::RAW, &mut raw)
+        .unwrap_err();
     assert_eq!(e.sense().unwrap().information, Some(100));
     assert_eq!(e.transferred(), 5 * 2352);
     assert!(raw[..5 * 2352] == file[95 * 2352..100 * 2352]);
@@ -82,7 +92,10 @@ fn c2_errors() {
         if lba == 10 {
             assert_eq!(c2_offsets(c2), offsets.to_vec());
             assert_ne!(b[2352 + 294], 0, "block error byte");
-            let damaged: Vec<u16> = (0..2352).filter(|&k| b[k] != src[k]).map(|k| k as u16).collect();
+            let damaged: Vec<u16> = (0..2352)
+                .filter(|&k| b[k] != src[k])
+                .map(|k| k as u16)
+                .collect();
             assert_eq!(damaged, offsets.to_vec());
         } else {
             assert!(c2.iter().all(|&x| x == 0) && b[2352 + 294] == 0);
@@ -98,12 +111,19 @@ fn c2_errors() {
     m.read10(30, 1, &mut user).unwrap();
     assert_eq!(&user[..], &file[30 * 2352 + 16..30 * 2352 + 2064]);
     let mut b = vec![0u8; 2048 + 294];
-    m.read_cd(30, 1, SectorType::Mode1, ReadCdFields::USER.with_c2(C2Mode::Pointers), &mut b)
-        .unwrap();
+    m.read_cd(
+        30,
+        1,
+        SectorType::Mode1,
+        ReadCdFields::USER.with_c2(C2Mode::Pointers),
+        &mut b,
+    )
+    .unwrap();
     assert_eq!(&b[..2048], &file[30 * 2352 + 16..30 * 2352 + 2064]);
     assert_eq!(c2_offsets(&b[2048..]), vec![500, 501]);
     let mut r = vec![0u8; 2352];
-    m.read_cd(30, 1, SectorType::Mode1, ReadCdFields::RAW, &mut r).unwrap();
+    m.read_cd(30, 1, SectorType::Mode1, ReadCdFields::RAW, &mut r)
+        .unwrap();
     assert_ne!(r[500], file[30 * 2352 + 500]);
 }
 
@@ -149,7 +169,9 @@ fn hanging_commands_time_out_or_complete_when_recovered() {
 fn slow_commands_and_spin_up() {
     let drive = ready(sample("libcdio/isofs-m1.cue"));
     let mut m = Mmc::new(&drive);
-    drive.faults().update(|f| f.command_delay = Duration::from_millis(40));
+    drive
+        .faults()
+        .update(|f| f.command_delay = Duration::from_millis(40));
     let t = Instant::now();
     m.test_unit_ready().unwrap();
     assert!(t.elapsed() >= Duration::from_millis(40));

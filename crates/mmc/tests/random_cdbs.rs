@@ -26,7 +26,8 @@ impl Rng {
 }
 
 const OPCODES: [u8; 22] = [
-    0x00, 0x03, 0x12, 0x15, 0x1A, 0x1B, 0x1E, 0x25, 0x28, 0x42, 0x43, 0x46, 0x4A, 0x51, 0x52, 0x55, 0x5A, 0xA8, 0xAC, 0xAD, 0xBB, 0xBE,
+    0x00, 0x03, 0x12, 0x15, 0x1A, 0x1B, 0x1E, 0x25, 0x28, 0x42, 0x43, 0x46, 0x4A, 0x51, 0x52, 0x55,
+    0x5A, 0xA8, 0xAC, 0xAD, 0xBB, 0xBE,
 ];
 
 fn hammer(drive: &EmulatedDrive, seed: u64, rounds: usize) {
@@ -62,7 +63,9 @@ fn hammer(drive: &EmulatedDrive, seed: u64, rounds: usize) {
         } else {
             DataBuffer::In(&mut buf[..n])
         };
-        let o = t.execute(&cdb[..len], data, Duration::from_secs(1)).unwrap();
+        let o = t
+            .execute(&cdb[..len], data, Duration::from_secs(1))
+            .unwrap();
         match o.status {
             status::GOOD => assert!(o.transferred <= n.max(out.len()), "{cdb:02x?}"),
             status::CHECK_CONDITION => {
@@ -81,8 +84,16 @@ fn hammer(drive: &EmulatedDrive, seed: u64, rounds: usize) {
 #[test]
 fn random_cdbs_never_panic() {
     hammer(&EmulatedDrive::new(None), 1, 3000);
-    hammer(&EmulatedDrive::new(Some(sample("libcdio/videocd.nrg"))), 2, 3000);
-    hammer(&EmulatedDrive::new(Some(sample("cditools/test.cdi"))), 3, 3000);
+    hammer(
+        &EmulatedDrive::new(Some(sample("libcdio/videocd.nrg"))),
+        2,
+        3000,
+    );
+    hammer(
+        &EmulatedDrive::new(Some(sample("cditools/test.cdi"))),
+        3,
+        3000,
+    );
     let mut d = (*sample("libcdio/copying.iso")).clone();
     d.medium = spindle_disc::Medium::DvdRom;
     hammer(&EmulatedDrive::new(Some(Arc::new(d))), 4, 3000);

@@ -11,13 +11,22 @@ use spindle_mmc::sense::Asc;
 use spindle_mmc::{EmulatedDrive, Mmc, MmcError, SenseKey};
 use std::sync::Arc;
 
-fn read_cd_all(m: &mut Mmc<&EmulatedDrive>, lba: i32, count: u32, t: SectorType, f: ReadCdFields, per: usize) -> Vec<u8> {
+fn read_cd_all(
+    m: &mut Mmc<&EmulatedDrive>,
+    lba: i32,
+    count: u32,
+    t: SectorType,
+    f: ReadCdFields,
+    per: usize,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let mut buf = vec![0u8; 27 * per];
     let mut done = 0;
     while done < count {
         let n = (count - done).min(27);
-        let got = m.read_cd(lba + done as i32, n, t, f, &mut buf[..n as usize * per]).unwrap();
+        let got = m
+            .read_cd(lba + done as i32, n, t, f, &mut buf[..n as usize * per])
+            .unwrap();
         assert_eq!(got, n as usize * per);
         out.extend_from_slice(&buf[..got]);
         done += n;
@@ -40,7 +49,14 @@ fn raw_equals_source_bins() {
         let drive = ready(sample(cue));
         let mut m = Mmc::new(&drive);
         let want = std::fs::read(samples().join(bin)).unwrap();
-        let got = read_cd_all(&mut m, 0, (want.len() / 2352) as u32, SectorType::Any, ReadCdFields::RAW, 2352);
+        let got = read_cd_all(
+            &mut m,
+            0,
+            (want.len() / 2352) as u32,
+            SectorType::Any,
+            ReadCdFields::RAW,
+            2352,
+        );
         assert!(got == want, "{cue}: READ CD raw differs from {bin}");
     }
     // p1: track 1's INDEX 01 is one second into the BIN (a stored pregap before it, as
@@ -49,14 +65,24 @@ fn raw_equals_source_bins() {
     let drive = ready(open(&p1_cue(dir.path())));
     let mut m = Mmc::new(&drive);
     let want = std::fs::read(samples().join("libcdio/p1.bin")).unwrap();
-    let got = read_cd_all(&mut m, 0, (want.len() / 2352) as u32, SectorType::CdDa, ReadCdFields::RAW, 2352);
+    let got = read_cd_all(
+        &mut m,
+        0,
+        (want.len() / 2352) as u32,
+        SectorType::CdDa,
+        ReadCdFields::RAW,
+        2352,
+    );
     let diff = got.iter().zip(&want).position(|(a, b)| a != b);
     assert_eq!(
         (got.len(), diff.map(|d| d / 2352)),
         (want.len(), None),
         "p1: READ CD from 0 differs from p1.bin"
     );
-    assert_eq!(m.read_toc(false, 0).unwrap().tracks[0].address, spindle_mmc::toc::Address::Lba(75));
+    assert_eq!(
+        m.read_toc(false, 0).unwrap().tracks[0].address,
+        spindle_mmc::toc::Address::Lba(75)
+    );
     // The 150 sectors before LBA 0 of track 1's pregap read as silence.
     let lead = read_cd_all(&mut m, -150, 150, SectorType::CdDa, ReadCdFields::RAW, 2352);
     assert!(lead.iter().all(|&b| b == 0));
@@ -115,8 +141,15 @@ fn mode1_field_selections() {
         let sector = &raw[lba * 2352..(lba + 1) * 2352];
         for (fields, range) in cases.clone() {
             let mut buf = vec![0u8; 2352];
-            let n = m.read_cd(lba as i32, 1, SectorType::Mode1, fields, &mut buf).unwrap();
-            assert_eq!(&buf[..n], &sector[range.clone()], "lba {lba} byte 9 = {:#04x}", fields.byte9());
+            let n = m
+                .read_cd(lba as i32, 1, SectorType::Mode1, fields, &mut buf)
+                .unwrap();
+            assert_eq!(
+                &buf[..n],
+                &sector[range.clone()],
+                "lba {lba} byte 9 = {:#04x}",
+                fields.byte9()
+            );
         }
         // READ(10) is the user data too.
         let mut buf = vec![0u8; 2048];
@@ -125,15 +158,37 @@ fn mode1_field_selections() {
     }
     // Sync without the header is illegal: 05/24/00 pointing at byte 9.
     let e = m
-        .read_cd(0, 1, SectorType::Any, f(true, HeaderCodes::None, true, false), &mut vec![0u8; 2352])
+        .read_cd(
+            0,
+            1,
+            SectorType::Any,
+            f(true, HeaderCodes::None, true, false),
+            &mut vec![0u8; 2352],
+        )
         .unwrap_err();
     let s = *e.sense().unwrap();
-    assert_eq!((s.key, s.asc), (SenseKey::IllegalRequest, Asc::INVALID_FIELD_IN_CDB));
+    assert_eq!(
+        (s.key, s.asc),
+        (SenseKey::IllegalRequest, Asc::INVALID_FIELD_IN_CDB)
+    );
     assert_eq!(s.field.unwrap().byte, 9);
     // The wrong expected sector type: 05/64/00 with the LBA.
-    for t in [SectorType::CdDa, SectorType::Mode2Form1, SectorType::Mode2Formless] {
-        let e = m.read_cd(5, 1, t, ReadCdFields::RAW, &mut vec![0u8; 2352]).unwrap_err();
-        assert_eq!(sense_of(e), (SenseKey::IllegalRequest, Asc::ILLEGAL_MODE_FOR_TRACK, Some(5)));
+    for t in [
+        SectorType::CdDa,
+        SectorType::Mode2Form1,
+        SectorType::Mode2Formless,
+    ] {
+        let e = m
+            .read_cd(5, 1, t, ReadCdFields::RAW, &mut vec![0u8; 2352])
+            .unwrap_err();
+        assert_eq!(
+            sense_of(e),
+            (
+                SenseKey::IllegalRequest,
+                Asc::ILLEGAL_MODE_FOR_TRACK,
+                Some(5)
+            )
+        );
     }
 }
 
@@ -143,7 +198,14 @@ fn mode1_field_selections() {
 fn subchannel_selections() {
     let drive = ready(sample("libcdio/isofs-m1.cue"));
     let mut m = Mmc::new(&drive);
-    let q = read_cd_all(&mut m, 0, 302, SectorType::Any, ReadCdFields::RAW.with_sub(SubSelect::Q), 2352 + 16);
+    let q = read_cd_all(
+        &mut m,
+        0,
+        302,
+        SectorType::Any,
+        ReadCdFields::RAW.with_sub(SubSelect::Q),
+        2352 + 16,
+    );
     let pw = read_cd_all(
         &mut m,
         0,
@@ -190,13 +252,19 @@ fn subchannel_selections() {
         let block = &pw[lba * 2448..(lba + 1) * 2448];
         assert_eq!(&block[..2352], &q[lba * 2368..lba * 2368 + 2352]);
         assert_eq!(subchannel::q_of_interleaved(&block[2352..]), qf);
-        assert!(block[2352..].iter().all(|b| b & 0x80 == 0), "P is clear in index 1");
+        assert!(
+            block[2352..].iter().all(|b| b & 0x80 == 0),
+            "P is clear in index 1"
+        );
         let rblock = &rw[lba * 2144 + 2048..(lba + 1) * 2144];
         for (r, p) in rblock.iter().zip(&block[2352..]) {
             assert_eq!(*r, p & 0x3F);
         }
     }
-    assert!(positions > 290 && mcns >= 3, "{positions} positions, {mcns} MCN frames");
+    assert!(
+        positions > 290 && mcns >= 3,
+        "{positions} positions, {mcns} MCN frames"
+    );
     // P is set through a pregap (track 2 of the data + audio disc).
     let dir = tempfile::tempdir().unwrap();
     let drive = ready(open(&mixed_cue(dir.path())));
@@ -210,11 +278,18 @@ fn subchannel_selections() {
         2448,
     );
     for i in 0..20 {
-        let p = pw[i * 2448 + 2352..(i + 1) * 2448].iter().all(|b| b & 0x80 != 0);
+        let p = pw[i * 2448 + 2352..(i + 1) * 2448]
+            .iter()
+            .all(|b| b & 0x80 != 0);
         assert_eq!(p, 440 + i < 452, "P at {}", 440 + i);
         let q = subchannel::q_of_interleaved(&pw[i * 2448 + 2352..(i + 1) * 2448]);
         if q[0] & 0xF == 1 {
-            assert_eq!(q[2], if 440 + i < 452 { 0 } else { 1 }, "index at {}", 440 + i);
+            assert_eq!(
+                q[2],
+                if 440 + i < 452 { 0 } else { 1 },
+                "index at {}",
+                440 + i
+            );
         }
     }
 }
@@ -230,29 +305,57 @@ fn xa_forms() {
     let form2 = |lba: usize| raw[lba * 2352 + 18] & 0x20 != 0;
     let gap = |lba: usize| (676..826).contains(&lba); // the unstored pregap of track 2 reads as Form 1 zeros
     let f1 = (0..1726).find(|&l| !form2(l)).unwrap();
-    let f2 = (0..1726).find(|&l| form2(l) && !gap(l)).expect("a Form 2 sector");
+    let f2 = (0..1726)
+        .find(|&l| form2(l) && !gap(l))
+        .expect("a Form 2 sector");
     assert!(raw[f1 * 2352 + 15] == 2 && raw[f2 * 2352 + 15] == 2);
     let mut buf = vec![0u8; 2352];
     let n = m
-        .read_cd(f2 as i32, 1, SectorType::Mode2Form2, ReadCdFields::USER, &mut buf)
+        .read_cd(
+            f2 as i32,
+            1,
+            SectorType::Mode2Form2,
+            ReadCdFields::USER,
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(&buf[..n], &raw[f2 * 2352 + 24..f2 * 2352 + 2348]);
     let n = m
-        .read_cd(f1 as i32, 1, SectorType::Mode2Form1, ReadCdFields::USER, &mut buf)
+        .read_cd(
+            f1 as i32,
+            1,
+            SectorType::Mode2Form1,
+            ReadCdFields::USER,
+            &mut buf,
+        )
         .unwrap();
     assert_eq!(&buf[..n], &raw[f1 * 2352 + 24..f1 * 2352 + 2072]);
     let sub = ReadCdFields {
         headers: HeaderCodes::SubHeader,
         ..ReadCdFields::USER
     };
-    let n = m.read_cd(f2 as i32, 1, SectorType::Any, sub, &mut buf).unwrap();
+    let n = m
+        .read_cd(f2 as i32, 1, SectorType::Any, sub, &mut buf)
+        .unwrap();
     assert!(buf[..n] == raw[f2 * 2352 + 16..f2 * 2352 + 2348]);
     let e = m
-        .read_cd(f2 as i32, 1, SectorType::Mode2Form1, ReadCdFields::USER, &mut buf)
+        .read_cd(
+            f2 as i32,
+            1,
+            SectorType::Mode2Form1,
+            ReadCdFields::USER,
+            &mut buf,
+        )
         .unwrap_err();
     assert_eq!(sense_of(e).1, Asc::ILLEGAL_MODE_FOR_TRACK);
     let e = m
-        .read_cd(f1 as i32, 1, SectorType::Mode1, ReadCdFields::USER, &mut buf)
+        .read_cd(
+            f1 as i32,
+            1,
+            SectorType::Mode1,
+            ReadCdFields::USER,
+            &mut buf,
+        )
         .unwrap_err();
     assert_eq!(sense_of(e).1, Asc::ILLEGAL_MODE_FOR_TRACK);
     // READ(10): Form 1 gives its 2048 bytes, Form 2 is refused.
@@ -262,7 +365,11 @@ fn xa_forms() {
     let e = m.read10(f2 as u32, 1, &mut b).unwrap_err();
     assert_eq!(
         sense_of(e),
-        (SenseKey::IllegalRequest, Asc::ILLEGAL_MODE_FOR_TRACK, Some(f2 as u32))
+        (
+            SenseKey::IllegalRequest,
+            Asc::ILLEGAL_MODE_FOR_TRACK,
+            Some(f2 as u32)
+        )
     );
     let di = m.disc_information().unwrap();
     assert_eq!(di.disc_type, 0x20, "CD-ROM XA");
@@ -271,7 +378,11 @@ fn xa_forms() {
 /// READ(10) and READ(12) of ISO samples equal the files; capacity, range and audio refusals.
 #[test]
 fn read10_equals_iso_files() {
-    for rel in ["debian-ipxe/ipxe.iso", "libcdio/copying.iso", "kdomanski-iso9660/test.iso"] {
+    for rel in [
+        "debian-ipxe/ipxe.iso",
+        "libcdio/copying.iso",
+        "kdomanski-iso9660/test.iso",
+    ] {
         let file = std::fs::read(samples().join(rel)).unwrap();
         let blocks = (file.len() / 2048) as u32;
         let drive = ready(sample(rel));
@@ -296,8 +407,17 @@ fn read10_equals_iso_files() {
         assert_eq!(sense_of(e).1, Asc::LBA_OUT_OF_RANGE);
     }
     let drive = ready(sample("libcdio/cdda.cue"));
-    let e = Mmc::new(&drive).read10(0, 1, &mut vec![0u8; 2048]).unwrap_err();
-    assert_eq!(sense_of(e), (SenseKey::IllegalRequest, Asc::ILLEGAL_MODE_FOR_TRACK, Some(0)));
+    let e = Mmc::new(&drive)
+        .read10(0, 1, &mut vec![0u8; 2048])
+        .unwrap_err();
+    assert_eq!(
+        sense_of(e),
+        (
+            SenseKey::IllegalRequest,
+            Asc::ILLEGAL_MODE_FOR_TRACK,
+            Some(0)
+        )
+    );
 }
 
 /// A DVD: READ(10) works, READ CD is refused (05/30/02), disc structures answer.
@@ -312,7 +432,13 @@ fn dvd_medium() {
     m.read10(0, 64, &mut buf).unwrap();
     assert!(buf[..] == file[..64 * 2048]);
     let e = m
-        .read_cd(0, 1, SectorType::Any, ReadCdFields::RAW, &mut vec![0u8; 2352])
+        .read_cd(
+            0,
+            1,
+            SectorType::Any,
+            ReadCdFields::RAW,
+            &mut vec![0u8; 2352],
+        )
         .unwrap_err();
     assert_eq!(sense_of(e).1, Asc::INCOMPATIBLE_FORMAT);
     let pfi = m.disc_structure(0, 0, 0).unwrap();
@@ -325,7 +451,10 @@ fn dvd_medium() {
     assert_eq!(m.disc_structure(0, 0, 4).unwrap().len(), 2048);
     // No BCA on this disc, no second layer, and BD structures on a DVD.
     for (media, layer, format) in [(0, 0, 3), (0, 1, 0), (1, 0, 0)] {
-        assert!(m.disc_structure(media, layer, format).is_err(), "{media} {layer} {format}");
+        assert!(
+            m.disc_structure(media, layer, format).is_err(),
+            "{media} {layer} {format}"
+        );
     }
     // A stored BCA and PFI are what the drive returns.
     let mut disc = (*sample("libcdio/copying.iso")).clone();
@@ -352,14 +481,20 @@ fn session_gap_and_lead_out() {
     let mut buf = vec![0u8; 2352 * 2];
     // Session 1 ends at 302; session 2's first track starts (pregap) at 11552.
     for lba in [302, 5000, 11551, 12037] {
-        let e = m.read_cd(lba, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap_err();
+        let e = m
+            .read_cd(lba, 1, SectorType::Any, ReadCdFields::RAW, &mut buf)
+            .unwrap_err();
         assert_eq!(sense_of(e).1, Asc::LBA_OUT_OF_RANGE, "LBA {lba}");
     }
     // A read running from the last sector of session 1 into the gap fails after one sector.
-    let e = m.read_cd(301, 2, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap_err();
+    let e = m
+        .read_cd(301, 2, SectorType::Any, ReadCdFields::RAW, &mut buf)
+        .unwrap_err();
     assert_eq!(e.transferred(), 2352);
-    m.read_cd(11552, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap();
-    m.read_cd(12036, 1, SectorType::Any, ReadCdFields::RAW, &mut buf).unwrap();
+    m.read_cd(11552, 1, SectorType::Any, ReadCdFields::RAW, &mut buf)
+        .unwrap();
+    m.read_cd(12036, 1, SectorType::Any, ReadCdFields::RAW, &mut buf)
+        .unwrap();
 }
 
 /// Mode 2 formless and Mode 0 sectors (a disc built from the model: no sample has them).
@@ -408,8 +543,13 @@ fn formless_and_mode0_sectors() {
             edc_ecc: true,
             ..ReadCdFields::USER
         };
-        assert_eq!(m.read_cd(lba, 1, SectorType::Any, f, &mut buf).unwrap(), 4 + 2336);
-        let e = m.read_cd(lba, 1, kind_ok, ReadCdFields::USER, &mut buf).unwrap_err();
+        assert_eq!(
+            m.read_cd(lba, 1, SectorType::Any, f, &mut buf).unwrap(),
+            4 + 2336
+        );
+        let e = m
+            .read_cd(lba, 1, kind_ok, ReadCdFields::USER, &mut buf)
+            .unwrap_err();
         assert_eq!(sense_of(e).1, Asc::ILLEGAL_MODE_FOR_TRACK);
         let e = m.read10(lba as u32, 1, &mut buf).unwrap_err();
         assert_eq!(sense_of(e).1, Asc::ILLEGAL_MODE_FOR_TRACK);

@@ -9,7 +9,10 @@ use spindle_mmc::sense::Asc;
 use spindle_mmc::{EmulatedDrive, Mmc, SenseKey};
 
 fn check(e: spindle_mmc::MmcError) -> (SenseKey, Asc) {
-    let s = e.sense().copied().unwrap_or_else(|| panic!("no sense: {e}"));
+    let s = e
+        .sense()
+        .copied()
+        .unwrap_or_else(|| panic!("no sense: {e}"));
     (s.key, s.asc)
 }
 
@@ -29,7 +32,10 @@ fn power_on_unit_attention() {
     assert_eq!(ev.media.unwrap().event, MediaEvent::NewMedia);
     // REQUEST SENSE returns it and clears it.
     let s = m.request_sense().unwrap();
-    assert_eq!((s.key, s.asc), (SenseKey::UnitAttention, Asc::POWER_ON_RESET));
+    assert_eq!(
+        (s.key, s.asc),
+        (SenseKey::UnitAttention, Asc::POWER_ON_RESET)
+    );
     m.test_unit_ready().unwrap();
     // A reset raises it again; any other command reports it once.
     drive.reset();
@@ -41,7 +47,10 @@ fn power_on_unit_attention() {
     // After a CHECK CONDITION, REQUEST SENSE returns that sense once.
     let _ = m.read10(1_000_000, 1, &mut vec![0u8; 2048]).unwrap_err();
     let s = m.request_sense().unwrap();
-    assert_eq!((s.key, s.asc), (SenseKey::IllegalRequest, Asc::LBA_OUT_OF_RANGE));
+    assert_eq!(
+        (s.key, s.asc),
+        (SenseKey::IllegalRequest, Asc::LBA_OUT_OF_RANGE)
+    );
     assert_eq!(m.request_sense().unwrap().key, SenseKey::NoSense);
 }
 
@@ -54,9 +63,15 @@ fn no_medium_and_tray() {
         check(m.test_unit_ready().unwrap_err()),
         (SenseKey::NotReady, Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED)
     );
-    assert_eq!(check(m.read_toc(false, 0).unwrap_err()).1, Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED);
+    assert_eq!(
+        check(m.read_toc(false, 0).unwrap_err()).1,
+        Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED
+    );
     let s = m.request_sense().unwrap();
-    assert_eq!((s.key, s.asc), (SenseKey::NotReady, Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED));
+    assert_eq!(
+        (s.key, s.asc),
+        (SenseKey::NotReady, Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED)
+    );
     assert_eq!(
         m.get_configuration(spindle_mmc::cdb::ConfigRequest::All, 0)
             .unwrap()
@@ -68,13 +83,19 @@ fn no_medium_and_tray() {
     // The host opens the tray: 3A/02.
     m.start_stop(true, false).unwrap();
     assert!(drive.tray_open());
-    assert_eq!(check(m.test_unit_ready().unwrap_err()).1, Asc::MEDIUM_NOT_PRESENT_TRAY_OPEN);
+    assert_eq!(
+        check(m.test_unit_ready().unwrap_err()).1,
+        Asc::MEDIUM_NOT_PRESENT_TRAY_OPEN
+    );
     assert!(m.media_event().unwrap().media.unwrap().tray_open);
     // The emulator puts a disc in: NewMedia and UNIT ATTENTION 28/00, then ready.
     drive.insert(sample("libcdio/cdda.cue"));
     assert!(!drive.tray_open());
     let ev = m.media_event().unwrap().media.unwrap();
-    assert_eq!((ev.event, ev.present, ev.tray_open), (MediaEvent::NewMedia, true, false));
+    assert_eq!(
+        (ev.event, ev.present, ev.tray_open),
+        (MediaEvent::NewMedia, true, false)
+    );
     assert_eq!(
         m.media_event().unwrap().media.unwrap().event,
         MediaEvent::NoChange,
@@ -96,10 +117,19 @@ fn host_eject_and_load() {
     let mut m = Mmc::new(&drive);
     m.start_stop(true, false).unwrap();
     let ev = m.media_event().unwrap().media.unwrap();
-    assert_eq!((ev.event, ev.tray_open, ev.present), (MediaEvent::MediaRemoval, true, true));
-    assert_eq!(check(m.read_capacity().unwrap_err()).1, Asc::MEDIUM_NOT_PRESENT_TRAY_OPEN);
+    assert_eq!(
+        (ev.event, ev.tray_open, ev.present),
+        (MediaEvent::MediaRemoval, true, true)
+    );
+    assert_eq!(
+        check(m.read_capacity().unwrap_err()).1,
+        Asc::MEDIUM_NOT_PRESENT_TRAY_OPEN
+    );
     m.start_stop(true, true).unwrap();
-    assert_eq!(m.media_event().unwrap().media.unwrap().event, MediaEvent::NewMedia);
+    assert_eq!(
+        m.media_event().unwrap().media.unwrap().event,
+        MediaEvent::NewMedia
+    );
     m.test_unit_ready().unwrap();
     let mut buf = vec![0u8; 2048];
     m.read10(16, 1, &mut buf).unwrap();
@@ -110,9 +140,18 @@ fn host_eject_and_load() {
     // A user pushing the tray in after taking the disc out: nothing to load.
     let old = drive.remove().unwrap();
     drive.close_tray();
-    assert_eq!(check(m.test_unit_ready().unwrap_err()).1, Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED);
-    assert_eq!(m.media_event().unwrap().media.unwrap().event, MediaEvent::MediaRemoval);
-    assert_eq!(check(m.start_stop(false, true).unwrap_err()).0, SenseKey::NotReady);
+    assert_eq!(
+        check(m.test_unit_ready().unwrap_err()).1,
+        Asc::MEDIUM_NOT_PRESENT_TRAY_CLOSED
+    );
+    assert_eq!(
+        m.media_event().unwrap().media.unwrap().event,
+        MediaEvent::MediaRemoval
+    );
+    assert_eq!(
+        check(m.start_stop(false, true).unwrap_err()).0,
+        SenseKey::NotReady
+    );
     drive.insert(old);
     let _ = m.test_unit_ready();
     m.test_unit_ready().unwrap();
@@ -159,7 +198,9 @@ fn event_status_fields() {
         classes: 0x10,
         alloc: 8,
     };
-    let e = m.run("GESN", &cmd, spindle_mmc::DataBuffer::In(&mut [0u8; 8])).unwrap_err();
+    let e = m
+        .run("GESN", &cmd, spindle_mmc::DataBuffer::In(&mut [0u8; 8]))
+        .unwrap_err();
     assert_eq!(e.sense().unwrap().field.unwrap().byte, 1);
     let mut buf = [0u8; 8];
     let cmd = spindle_mmc::Command::GetEventStatus {
@@ -167,7 +208,9 @@ fn event_status_fields() {
         classes: class::bit(class::POWER_MANAGEMENT),
         alloc: 8,
     };
-    let n = m.run("GESN", &cmd, spindle_mmc::DataBuffer::In(&mut buf)).unwrap();
+    let n = m
+        .run("GESN", &cmd, spindle_mmc::DataBuffer::In(&mut buf))
+        .unwrap();
     let ev = spindle_mmc::events::EventStatus::parse(&buf[..n]).unwrap();
     assert!(ev.nea);
     assert_eq!(ev.supported, 0x10);

@@ -44,22 +44,47 @@ fn toc_equals_model_and_cd_info() {
 
         // The oracle: libcdio reading the image itself.
         let info = cd_info(&image);
-        assert_eq!(info.tracks.len(), lba.tracks.len(), "{}:\n{}", image.display(), info.text);
+        assert_eq!(
+            info.tracks.len(),
+            lba.tracks.len(),
+            "{}:\n{}",
+            image.display(),
+            info.text
+        );
         for (ours, theirs) in lba.tracks.iter().zip(&info.tracks) {
             assert_eq!(ours.track, theirs.number, "{}", image.display());
-            assert_eq!(ours.address.lba().0, theirs.lsn, "{} track {}", image.display(), ours.track);
+            assert_eq!(
+                ours.address.lba().0,
+                theirs.lsn,
+                "{} track {}",
+                image.display(),
+                ours.track
+            );
             let data = ours.control & 4 != 0;
             if ours.track != LEADOUT {
-                assert_eq!(data, theirs.kind != "audio", "{} track {}", image.display(), ours.track);
+                assert_eq!(
+                    data,
+                    theirs.kind != "audio",
+                    "{} track {}",
+                    image.display(),
+                    ours.track
+                );
             }
         }
         for (ours, theirs) in msf.tracks.iter().zip(&info.tracks) {
-            let Address::Msf(m) = ours.address else { panic!() };
+            let Address::Msf(m) = ours.address else {
+                panic!()
+            };
             assert_eq!(m.to_string(), theirs.msf);
         }
         // MCN: READ SUB-CHANNEL format 2 against cd-info.
         let mcn = m.read_subchannel(SubChannelFormat::Mcn, 0, false).unwrap();
-        assert_eq!(mcn.data, SubChannelData::Mcn(info.mcn.clone()), "{}", image.display());
+        assert_eq!(
+            mcn.data,
+            SubChannelData::Mcn(info.mcn.clone()),
+            "{}",
+            image.display()
+        );
         assert_eq!(info.mcn.as_deref(), disc.mcn.as_ref().map(|m| m.as_str()));
     }
 }
@@ -71,7 +96,10 @@ fn toc_starting_track() {
     let drive = ready(open(&mixed_cue(dir.path())));
     let mut m = Mmc::new(&drive);
     let t = m.read_toc(false, 2).unwrap();
-    assert_eq!(t.tracks.iter().map(|t| t.track).collect::<Vec<_>>(), vec![2, LEADOUT]);
+    assert_eq!(
+        t.tracks.iter().map(|t| t.track).collect::<Vec<_>>(),
+        vec![2, LEADOUT]
+    );
     let t = m.read_toc(false, LEADOUT).unwrap();
     assert_eq!(t.tracks.len(), 1);
     assert_eq!(t.tracks[0].address, Address::Lba(754));
@@ -90,9 +118,15 @@ fn full_toc_points() {
     let mut m = Mmc::new(&drive);
     let f = m.full_toc(0).unwrap();
     assert_eq!((f.first_session, f.last_session), (1, 1));
-    let p = |point: u8| *f.point(1, point).unwrap_or_else(|| panic!("no point {point:#x}"));
+    let p = |point: u8| {
+        *f.point(1, point)
+            .unwrap_or_else(|| panic!("no point {point:#x}"))
+    };
     let a0 = p(0xA0);
-    assert_eq!((a0.adr_ctl, a0.pmin, a0.psec, a0.pframe), (0x41, 1, 0x00, 0));
+    assert_eq!(
+        (a0.adr_ctl, a0.pmin, a0.psec, a0.pframe),
+        (0x41, 1, 0x00, 0)
+    );
     let a1 = p(0xA1);
     assert_eq!((a1.adr_ctl, a1.pmin), (0x01, 2));
     let a2 = p(0xA2);
@@ -127,7 +161,11 @@ fn multisession() {
     assert_eq!(b0.adr_ctl & 0x0F, 5);
     assert!(f.point(2, 0xB0).is_none());
     assert_eq!(f.point(2, 0xA0).unwrap().pmin, 2);
-    assert_eq!(f.point(2, 0xA0).unwrap().psec, 0x20, "session 2 is CD-ROM XA");
+    assert_eq!(
+        f.point(2, 0xA0).unwrap().psec,
+        0x20,
+        "session 2 is CD-ROM XA"
+    );
     assert_eq!(
         (
             f.point(2, 0xA2).unwrap().pmin,
@@ -137,17 +175,38 @@ fn multisession() {
         (2, 42, 37)
     );
     // Starting at session 2 leaves session 1 out.
-    assert!(m.full_toc(2).unwrap().entries.iter().all(|e| e.session == 2));
+    assert!(
+        m.full_toc(2)
+            .unwrap()
+            .entries
+            .iter()
+            .all(|e| e.session == 2)
+    );
     let di = m.disc_information().unwrap();
     assert_eq!(
-        (di.sessions, di.first_track, di.first_track_last_session, di.last_track_last_session),
+        (
+            di.sessions,
+            di.first_track,
+            di.first_track_last_session,
+            di.last_track_last_session
+        ),
         (2, 1, 2, 2)
     );
     let t2 = m.track_information(TrackAddress::Session(2)).unwrap();
-    assert_eq!((t2.track, t2.session, t2.start, t2.size, t2.data_mode), (2, 2, 11702, 335, 2));
+    assert_eq!(
+        (t2.track, t2.session, t2.start, t2.size, t2.data_mode),
+        (2, 2, 11702, 335, 2)
+    );
     let t1 = m.track_information(TrackAddress::Lba(100)).unwrap();
     assert_eq!(
-        (t1.track, t1.session, t1.start, t1.size, t1.data_mode, t1.track_mode),
+        (
+            t1.track,
+            t1.session,
+            t1.start,
+            t1.size,
+            t1.data_mode,
+            t1.track_mode
+        ),
         (1, 1, 0, 302, 0xF, 0)
     );
     let cap = m.read_capacity().unwrap();
@@ -165,7 +224,11 @@ fn cd_text_packs() {
     assert!(!packs.packs.is_empty());
     assert_eq!(packs.packs.len() % 18, 0);
     for p in packs.packs.chunks_exact(18) {
-        assert_eq!(subchannel::crc16(&p[..16]).to_be_bytes(), [p[16], p[17]], "pack CRC");
+        assert_eq!(
+            subchannel::crc16(&p[..16]).to_be_bytes(),
+            [p[16], p[17]],
+            "pack CRC"
+        );
     }
     let text = CdText::from_packs(&packs.packs, true).unwrap();
     let b = text.first().unwrap();
@@ -202,7 +265,9 @@ fn sub_channel_position_and_isrc() {
         &mut buf,
     )
     .unwrap();
-    let p = m.read_subchannel(SubChannelFormat::CurrentPosition, 0, false).unwrap();
+    let p = m
+        .read_subchannel(SubChannelFormat::CurrentPosition, 0, false)
+        .unwrap();
     assert_eq!(
         p.data,
         SubChannelData::Position {

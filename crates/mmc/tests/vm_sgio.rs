@@ -20,7 +20,10 @@ fn probe_binary() -> PathBuf {
 }
 
 fn sha256sum(path: &std::path::Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum (coreutils)");
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum (coreutils)");
     String::from_utf8(out.stdout)
         .unwrap()
         .split_whitespace()
@@ -31,7 +34,9 @@ fn sha256sum(path: &std::path::Path) -> String {
 
 #[test]
 fn sgio_against_qemu_cdrom() {
-    let iso = spindle_vmtest::samples_dir().unwrap().join("kdomanski-iso9660/test.iso");
+    let iso = spindle_vmtest::samples_dir()
+        .unwrap()
+        .join("kdomanski-iso9660/test.iso");
     let size = std::fs::metadata(&iso).unwrap().len();
     let blocks = size / 2048;
     let sum = sha256sum(&iso);
@@ -57,7 +62,13 @@ vmtest_sums dump / /data/dump.sha256
         .lines()
         .filter_map(|l| l.find("probe ").map(|i| l[i + 6..].trim_end()))
         .collect();
-    let has = |want: &str| assert!(lines.contains(&want), "no `probe {want}` in:\n{}", lines.join("\n"));
+    let has = |want: &str| {
+        assert!(
+            lines.contains(&want),
+            "no `probe {want}` in:\n{}",
+            lines.join("\n")
+        )
+    };
     has("ready true");
     has("inquiry type=5 removable=true vendor=\"QEMU\" product=\"QEMU DVD-ROM\"");
     has("profile 0x0008");
@@ -78,7 +89,9 @@ vmtest_sums dump / /data/dump.sha256
         lines.join("\n")
     );
     // QEMU's ATAPI drive has no READ TRACK INFORMATION and lists only feature 0000.
-    has("trackinfo error /dev/sr0: READ TRACK INFORMATION failed: IllegalRequest 05/20/00 (invalid command operation code) at 0");
+    has(
+        "trackinfo error /dev/sr0: READ TRACK INFORMATION failed: IllegalRequest 05/20/00 (invalid command operation code) at 0",
+    );
     has("features 0000");
     has("past-end 05/21/00");
     has("event present=true");

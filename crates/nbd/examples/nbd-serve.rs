@@ -44,9 +44,17 @@ fn main() -> anyhow::Result<()> {
             // 0: leave SO_SNDBUF alone (TCP autotuning stays on).
             "--sndbuf" => config.send_buffer = Some(value()?.parse()?).filter(|&b| b > 0),
             // 0: leave TCP_NOTSENT_LOWAT unset.
-            "--notsent-lowat" => config.tcp_notsent_lowat = Some(value()?.parse()?).filter(|&b| b > 0),
+            "--notsent-lowat" => {
+                config.tcp_notsent_lowat = Some(value()?.parse()?).filter(|&b| b > 0)
+            }
             // Comma-separated; empty: the system's default for loopback listeners too.
-            "--congestion" => config.loopback_congestion = value()?.split(',').filter(|c| !c.is_empty()).map(String::from).collect(),
+            "--congestion" => {
+                config.loopback_congestion = value()?
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect()
+            }
             s if s.contains('=') => {
                 let (name, file) = s.split_once('=').unwrap();
                 let export = FileExport::open(file)?.with_block_size(block);

@@ -17,7 +17,9 @@ pub enum ClientError {
     Io(#[from] io::Error),
     #[error("NBD server broke the protocol: {0}")]
     Protocol(String),
-    #[error("NBD server refused option {option} for export {export:?}: {reason} (reply {reply:#x}){message}")]
+    #[error(
+        "NBD server refused option {option} for export {export:?}: {reason} (reply {reply:#x}){message}"
+    )]
     Refused {
         export: String,
         option: u32,
@@ -26,7 +28,11 @@ pub enum ClientError {
         message: String,
     },
     #[error("NBD server answered error {errno} ({name}) to a request at offset {offset}")]
-    Command { errno: u32, name: &'static str, offset: u64 },
+    Command {
+        errno: u32,
+        name: &'static str,
+        offset: u64,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -99,16 +105,22 @@ fn send_option(s: &mut impl Write, option: u32, data: &[u8]) -> io::Result<()> {
 fn read_option_reply(s: &mut impl Read, option: u32) -> Result<(u32, Vec<u8>)> {
     let magic = read_u64(s)?;
     if magic != REPLY_MAGIC {
-        return Err(ClientError::Protocol(format!("option reply magic {magic:#x}")));
+        return Err(ClientError::Protocol(format!(
+            "option reply magic {magic:#x}"
+        )));
     }
     let opt = read_u32(s)?;
     if opt != option {
-        return Err(ClientError::Protocol(format!("reply to option {opt}, expected {option}")));
+        return Err(ClientError::Protocol(format!(
+            "reply to option {opt}, expected {option}"
+        )));
     }
     let reply = read_u32(s)?;
     let len = read_u32(s)?;
     if len > 1 << 20 {
-        return Err(ClientError::Protocol(format!("option reply of {len} bytes")));
+        return Err(ClientError::Protocol(format!(
+            "option reply of {len} bytes"
+        )));
     }
     let mut data = vec![0; len as usize];
     s.read_exact(&mut data)?;
@@ -125,11 +137,15 @@ pub fn connect<S: Read + Write>(mut stream: S, export: &str) -> Result<(S, Clien
     }
     let magic = read_u64(&mut stream)?;
     if magic != NBDMAGIC {
-        return Err(ClientError::Protocol(format!("not an NBD server (magic {magic:#x})")));
+        return Err(ClientError::Protocol(format!(
+            "not an NBD server (magic {magic:#x})"
+        )));
     }
     let style = read_u64(&mut stream)?;
     if style != IHAVEOPT {
-        return Err(ClientError::Protocol(format!("oldstyle or unknown negotiation ({style:#x})")));
+        return Err(ClientError::Protocol(format!(
+            "oldstyle or unknown negotiation ({style:#x})"
+        )));
     }
     let hflags = read_u16(&mut stream)?;
     let fixed = hflags & FLAG_FIXED_NEWSTYLE != 0;
@@ -165,7 +181,9 @@ pub fn connect<S: Read + Write>(mut stream: S, export: &str) -> Result<(S, Clien
             match reply {
                 REP_ACK => {
                     if !got_export {
-                        return Err(ClientError::Protocol("NBD_OPT_GO acknowledged without NBD_INFO_EXPORT".into()));
+                        return Err(ClientError::Protocol(
+                            "NBD_OPT_GO acknowledged without NBD_INFO_EXPORT".into(),
+                        ));
                     }
                     return Ok((stream, info));
                 }
@@ -182,13 +200,17 @@ pub fn connect<S: Read + Write>(mut stream: S, export: &str) -> Result<(S, Clien
                             got_export = true;
                         }
                         INFO_BLOCK_SIZE if body.len() == 12 => {
-                            let at = |i: usize| u32::from_be_bytes(body[i..i + 4].try_into().unwrap());
+                            let at =
+                                |i: usize| u32::from_be_bytes(body[i..i + 4].try_into().unwrap());
                             info.min_block = at(0);
                             info.preferred_block = at(4);
                             info.max_block = at(8);
                         }
                         INFO_EXPORT | INFO_BLOCK_SIZE => {
-                            return Err(ClientError::Protocol(format!("NBD_INFO type {kind} of {} bytes", body.len())));
+                            return Err(ClientError::Protocol(format!(
+                                "NBD_INFO type {kind} of {} bytes",
+                                body.len()
+                            )));
                         }
                         _ => {}
                     }
@@ -249,8 +271,12 @@ pub fn connect<S: Read + Write>(mut stream: S, export: &str) -> Result<(S, Clien
 
 /// Connects to a server on a Unix socket.
 pub fn connect_unix(path: impl AsRef<Path>, export: &str) -> Result<(UnixStream, ClientExport)> {
-    let stream = UnixStream::connect(path.as_ref())
-        .map_err(|e| io::Error::new(e.kind(), format!("connecting to {}: {e}", path.as_ref().display())))?;
+    let stream = UnixStream::connect(path.as_ref()).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("connecting to {}: {e}", path.as_ref().display()),
+        )
+    })?;
     connect(stream, export)
 }
 
@@ -282,7 +308,9 @@ pub fn read<S: Read + Write>(stream: &mut S, offset: u64, len: u32) -> Result<Ve
         return Err(ClientError::Protocol(format!("reply magic {magic:#x}")));
     }
     if got != cookie {
-        return Err(ClientError::Protocol(format!("reply cookie {got:#x}, expected {cookie:#x}")));
+        return Err(ClientError::Protocol(format!(
+            "reply cookie {got:#x}, expected {cookie:#x}"
+        )));
     }
     if errno != 0 {
         return Err(ClientError::Command {

@@ -24,7 +24,8 @@ pub struct FileExport {
 impl FileExport {
     pub fn open(path: impl AsRef<Path>) -> io::Result<FileExport> {
         let path = path.as_ref();
-        let file = File::open(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let file = File::open(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         let size = file.metadata()?.len();
         Ok(FileExport {
             file,
@@ -57,7 +58,10 @@ impl FileExport {
                 runs.push((start, self.size));
                 break;
             }
-            let end = self.seek(start, libc::SEEK_HOLE).unwrap_or(self.size).clamp(start + 1, self.size);
+            let end = self
+                .seek(start, libc::SEEK_HOLE)
+                .unwrap_or(self.size)
+                .clamp(start + 1, self.size);
             runs.push((start, end));
             at = end;
         }
@@ -139,7 +143,8 @@ impl StaticCatalog {
     }
 
     pub fn add(&mut self, name: &str, description: &str, export: Arc<dyn Export>) {
-        self.exports.insert(name.to_string(), (description.to_string(), export));
+        self.exports
+            .insert(name.to_string(), (description.to_string(), export));
     }
 }
 

@@ -128,7 +128,10 @@ fn parse_go(data: &[u8]) -> Result<(String, Vec<u16>), &'static str> {
     }
     Ok((
         name,
-        data[pos..].chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect(),
+        data[pos..]
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect(),
     ))
 }
 
@@ -164,7 +167,11 @@ pub fn preferred_block(b: u32) -> u32 {
 }
 
 pub fn transmission_flags(structured: bool) -> u16 {
-    let mut f = TFLAG_HAS_FLAGS | TFLAG_READ_ONLY | TFLAG_SEND_FLUSH | TFLAG_CAN_MULTI_CONN | TFLAG_SEND_CACHE;
+    let mut f = TFLAG_HAS_FLAGS
+        | TFLAG_READ_ONLY
+        | TFLAG_SEND_FLUSH
+        | TFLAG_CAN_MULTI_CONN
+        | TFLAG_SEND_CACHE;
     if structured {
         f |= TFLAG_SEND_DF;
     }
@@ -199,11 +206,17 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
 
     for _ in 0..MAX_OPTIONS {
         if start.elapsed() > inner.config.handshake_timeout {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "handshake took too long"));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "handshake took too long",
+            ));
         }
         let magic = rx.u64(&mut ch)?;
         if magic != IHAVEOPT {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("option magic {magic:#x}")));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("option magic {magic:#x}"),
+            ));
         }
         let option = rx.u32(&mut ch)?;
         let len = rx.u32(&mut ch)?;
@@ -227,7 +240,12 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
             if option == OPT_EXPORT_NAME {
                 return Ok(None); // no way to answer with an error: hang up
             }
-            err(&mut ch, option, REP_ERR_TLS_REQD, "TLS is required: use NBD_OPT_STARTTLS")?;
+            err(
+                &mut ch,
+                option,
+                REP_ERR_TLS_REQD,
+                "TLS is required: use NBD_OPT_STARTTLS",
+            )?;
             continue;
         }
 
@@ -253,7 +271,12 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
             }
             OPT_LIST => {
                 if !data.is_empty() {
-                    err(&mut ch, option, REP_ERR_INVALID, "NBD_OPT_LIST takes no data")?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_INVALID,
+                        "NBD_OPT_LIST takes no data",
+                    )?;
                     continue;
                 }
                 for e in inner.catalog.list() {
@@ -267,7 +290,12 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
             }
             OPT_STARTTLS => {
                 if !data.is_empty() {
-                    err(&mut ch, option, REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data")?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_INVALID,
+                        "NBD_OPT_STARTTLS takes no data",
+                    )?;
                     continue;
                 }
                 if st.tls {
@@ -294,9 +322,19 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
             }
             OPT_STRUCTURED_REPLY => {
                 if !data.is_empty() {
-                    err(&mut ch, option, REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY takes no data")?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_INVALID,
+                        "NBD_OPT_STRUCTURED_REPLY takes no data",
+                    )?;
                 } else if st.structured {
-                    err(&mut ch, option, REP_ERR_INVALID, "structured replies are already on")?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_INVALID,
+                        "structured replies are already on",
+                    )?;
                 } else {
                     st.structured = true;
                     reply(&mut ch, option, REP_ACK, &[])?;
@@ -311,7 +349,12 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                     }
                 };
                 let Some((info, export)) = inner.catalog.open(&name) else {
-                    err(&mut ch, option, REP_ERR_UNKNOWN, &format!("no export called {name:?}"))?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_UNKNOWN,
+                        &format!("no export called {name:?}"),
+                    )?;
                     continue;
                 };
                 let mut d = INFO_EXPORT.to_be_bytes().to_vec();
@@ -341,7 +384,12 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
             OPT_LIST_META_CONTEXT | OPT_SET_META_CONTEXT => {
                 let set = option == OPT_SET_META_CONTEXT;
                 if set && !st.structured {
-                    err(&mut ch, option, REP_ERR_INVALID, "negotiate structured replies first")?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_INVALID,
+                        "negotiate structured replies first",
+                    )?;
                     continue;
                 }
                 let (name, queries) = match parse_meta(&data) {
@@ -352,13 +400,19 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                     }
                 };
                 if inner.catalog.open(&name).is_none() {
-                    err(&mut ch, option, REP_ERR_UNKNOWN, &format!("no export called {name:?}"))?;
+                    err(
+                        &mut ch,
+                        option,
+                        REP_ERR_UNKNOWN,
+                        &format!("no export called {name:?}"),
+                    )?;
                     continue;
                 }
                 let matches = if set {
                     queries.iter().any(|q| q == BASE_ALLOCATION)
                 } else {
-                    queries.is_empty() || queries.iter().any(|q| q == BASE_ALLOCATION || q == "base:")
+                    queries.is_empty()
+                        || queries.iter().any(|q| q == BASE_ALLOCATION || q == "base:")
                 };
                 if set {
                     st.meta_for = matches.then(|| name.clone());
@@ -372,9 +426,17 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                 reply(&mut ch, option, REP_ACK, &[])?;
             }
             _ => {
-                err(&mut ch, option, REP_ERR_UNSUP, &format!("option {option} is not supported"))?;
+                err(
+                    &mut ch,
+                    option,
+                    REP_ERR_UNSUP,
+                    &format!("option {option} is not supported"),
+                )?;
             }
         }
     }
-    Err(io::Error::new(io::ErrorKind::InvalidData, "too many options"))
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "too many options",
+    ))
 }

@@ -148,7 +148,10 @@ impl Server {
         let Some(id) = self.register(&sock) else {
             return Ok(());
         };
-        let reg = Registration { inner: &self.inner, id };
+        let reg = Registration {
+            inner: &self.inner,
+            id,
+        };
         let r = serve_connection(&self.inner, sock);
         drop(reg);
         r
@@ -171,13 +174,17 @@ impl Server {
 
     fn spawn(&self, sock: Socket) {
         // Register on the accepting thread, so that the cap holds before threads start.
-        let Some(id) = self.register(&sock) else { return };
+        let Some(id) = self.register(&sock) else {
+            return;
+        };
         let inner = Arc::clone(&self.inner);
-        let spawned = std::thread::Builder::new().name("nbd-conn".into()).spawn(move || {
-            let reg = Registration { inner: &inner, id };
-            let _ = serve_connection(&inner, sock);
-            drop(reg);
-        });
+        let spawned = std::thread::Builder::new()
+            .name("nbd-conn".into())
+            .spawn(move || {
+                let reg = Registration { inner: &inner, id };
+                let _ = serve_connection(&inner, sock);
+                drop(reg);
+            });
         if spawned.is_err() {
             let mut live = self.inner.live.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(s) = live.remove(&id) {
@@ -221,7 +228,9 @@ impl Server {
 
     /// Accepts connections on a Unix socket until [`Server::stop`].
     pub fn serve_unix(&self, listener: UnixListener) -> io::Result<()> {
-        self.serve_listener(listener.as_raw_fd(), || listener.accept().map(|(s, _)| s.into()))
+        self.serve_listener(listener.as_raw_fd(), || {
+            listener.accept().map(|(s, _)| s.into())
+        })
     }
 
     /// Accepts connections over TCP until [`Server::stop`].
@@ -229,11 +238,16 @@ impl Server {
         // Only on a loopback listener: its sockets inherit the choice from their start.
         // (Set on an accepted socket, it comes too late: a connection that began under BBR
         // stays paced.) Other listeners keep the system's choice, loopback peers included.
-        let loopback = listener.local_addr().map(|a| a.ip().to_canonical().is_loopback()).unwrap_or(false);
+        let loopback = listener
+            .local_addr()
+            .map(|a| a.ip().to_canonical().is_loopback())
+            .unwrap_or(false);
         if loopback {
             socket::set_congestion(listener.as_raw_fd(), &self.inner.config.loopback_congestion);
         }
-        self.serve_listener(listener.as_raw_fd(), || listener.accept().map(|(s, _)| s.into()))
+        self.serve_listener(listener.as_raw_fd(), || {
+            listener.accept().map(|(s, _)| s.into())
+        })
     }
 
     /// The accept loop of either listener; waits for the connections to end once stopped.

@@ -59,14 +59,22 @@ impl Socket {
     /// Sets TCP_NOTSENT_LOWAT on a TCP socket (best effort; nothing for Unix sockets).
     pub fn set_notsent_lowat(&self, bytes: u32) {
         if let Socket::Tcp(s) = self {
-            set_int(s.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_NOTSENT_LOWAT, bytes as usize);
+            set_int(
+                s.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_NOTSENT_LOWAT,
+                bytes as usize,
+            );
         }
     }
     /// A description of the peer for log lines.
     pub fn peer(&self) -> String {
         match self {
             Socket::Unix(_) => "unix socket".to_string(),
-            Socket::Tcp(s) => s.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "tcp".into()),
+            Socket::Tcp(s) => s
+                .peer_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| "tcp".into()),
         }
     }
 }
@@ -149,7 +157,11 @@ impl Write for Channel {
 
 /// Writes every byte of `parts` with as few syscalls as the socket allows.
 pub fn write_all_vectored<W: Write + ?Sized>(w: &mut W, parts: &[&[u8]]) -> io::Result<()> {
-    let mut slices: Vec<IoSlice<'_>> = parts.iter().filter(|p| !p.is_empty()).map(|p| IoSlice::new(p)).collect();
+    let mut slices: Vec<IoSlice<'_>> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| IoSlice::new(p))
+        .collect();
     let mut bufs = &mut slices[..];
     while !bufs.is_empty() {
         match w.write_vectored(bufs) {
@@ -197,7 +209,12 @@ pub fn set_congestion(fd: RawFd, names: &[String]) -> Option<String> {
 }
 
 /// Sends `len` bytes of `file` from `offset` to the socket with sendfile(2).
-pub fn send_file(sock: &Socket, file: &std::fs::File, mut offset: u64, mut len: u64) -> io::Result<()> {
+pub fn send_file(
+    sock: &Socket,
+    file: &std::fs::File,
+    mut offset: u64,
+    mut len: u64,
+) -> io::Result<()> {
     while len > 0 {
         let mut off = offset as libc::off_t;
         let chunk = len.min(1 << 30) as usize;
@@ -231,7 +248,15 @@ mod tests {
         let mut v: libc::c_int = -1;
         let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
         // SAFETY: a valid fd and an int-sized out buffer.
-        let r = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, opt, (&mut v as *mut libc::c_int).cast(), &mut len) };
+        let r = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                opt,
+                (&mut v as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
         assert_eq!(r, 0, "{}", io::Error::last_os_error());
         v
     }
@@ -240,18 +265,34 @@ mod tests {
         let mut buf = [0u8; 16];
         let mut len = buf.len() as libc::socklen_t;
         // SAFETY: a valid fd and a buffer of the given length.
-        let r = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_CONGESTION, buf.as_mut_ptr().cast(), &mut len) };
+        let r = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_CONGESTION,
+                buf.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
         assert_eq!(r, 0, "{}", io::Error::last_os_error());
-        String::from_utf8_lossy(&buf[..len as usize]).trim_end_matches('\0').to_string()
+        String::from_utf8_lossy(&buf[..len as usize])
+            .trim_end_matches('\0')
+            .to_string()
     }
 
     #[test]
     fn accepted_sockets_inherit_the_listeners_congestion_control() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let want = ["reno", "cubic"].into_iter().find(|c| *c != congestion(l.as_raw_fd())).unwrap();
+        let want = ["reno", "cubic"]
+            .into_iter()
+            .find(|c| *c != congestion(l.as_raw_fd()))
+            .unwrap();
         let names = vec!["not-an-algorithm".to_string(), want.to_string()];
         assert_eq!(set_congestion(l.as_raw_fd(), &names).as_deref(), Some(want));
-        assert_eq!(set_congestion(l.as_raw_fd(), &["not-an-algorithm".to_string()]), None);
+        assert_eq!(
+            set_congestion(l.as_raw_fd(), &["not-an-algorithm".to_string()]),
+            None
+        );
         let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let (s, _) = l.accept().unwrap();
         assert_eq!(congestion(s.as_raw_fd()), want);

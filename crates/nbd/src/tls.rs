@@ -85,7 +85,10 @@ pub fn parse_psk_file(path: &Path, text: &str) -> Result<HashMap<String, Vec<u8>
 
 impl TlsConfig {
     /// A certificate chain and its private key, both PEM files.
-    pub fn from_cert_files(cert: impl AsRef<Path>, key: impl AsRef<Path>) -> Result<TlsConfig, TlsError> {
+    pub fn from_cert_files(
+        cert: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Result<TlsConfig, TlsError> {
         let (cert, key) = (cert.as_ref(), key.as_ref());
         let certs = CertificateDer::pem_file_iter(cert)
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
@@ -135,7 +138,10 @@ impl TlsConfig {
         b.set_ciphersuites("TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")?;
         b.set_options(openssl::ssl::SslOptions::CIPHER_SERVER_PREFERENCE);
         b.set_psk_server_callback(move |_ssl, identity, out| {
-            let Some(key) = identity.and_then(|id| std::str::from_utf8(id).ok()).and_then(|id| keys.get(id)) else {
+            let Some(key) = identity
+                .and_then(|id| std::str::from_utf8(id).ok())
+                .and_then(|id| keys.get(id))
+            else {
                 return Ok(0); // unknown identity: the handshake fails
             };
             if key.len() > out.len() {
@@ -153,7 +159,8 @@ impl TlsConfig {
     pub(crate) fn accept(&self, mut sock: Socket) -> io::Result<Box<dyn TlsStream>> {
         match &self.kind {
             Kind::X509(cfg) => {
-                let mut conn = rustls::ServerConnection::new(Arc::clone(cfg)).map_err(io::Error::other)?;
+                let mut conn =
+                    rustls::ServerConnection::new(Arc::clone(cfg)).map_err(io::Error::other)?;
                 while conn.is_handshaking() {
                     conn.complete_io(&mut sock)?;
                 }
@@ -161,9 +168,12 @@ impl TlsConfig {
             }
             Kind::Psk(ctx) => {
                 let ssl = openssl::ssl::Ssl::new(ctx).map_err(io::Error::other)?;
-                let stream = ssl
-                    .accept(sock)
-                    .map_err(|e| io::Error::new(io::ErrorKind::PermissionDenied, format!("TLS-PSK handshake: {e}")))?;
+                let stream = ssl.accept(sock).map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        format!("TLS-PSK handshake: {e}"),
+                    )
+                })?;
                 Ok(Box::new(stream))
             }
         }

@@ -135,7 +135,12 @@ impl Conn<'_> {
     fn send_error(&self, cookie: u64, error: u32, message: &str) {
         if self.structured {
             let msg = truncate_utf8(message, MAX_STRING).as_bytes();
-            let head = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie, 6 + msg.len() as u32);
+            let head = chunk_header(
+                REPLY_FLAG_DONE,
+                REPLY_TYPE_ERROR,
+                cookie,
+                6 + msg.len() as u32,
+            );
             let mut body = [0; 6];
             body[0..4].copy_from_slice(&error.to_be_bytes());
             body[4..6].copy_from_slice(&(msg.len() as u16).to_be_bytes());
@@ -147,12 +152,18 @@ impl Conn<'_> {
 
     /// Checks that `[offset, offset + length)` lies in the export.
     fn in_range(&self, req: &Request) -> bool {
-        req.length > 0 && req.offset.checked_add(req.length as u64).is_some_and(|end| end <= self.size)
+        req.length > 0
+            && req
+                .offset
+                .checked_add(req.length as u64)
+                .is_some_and(|end| end <= self.size)
     }
 
     fn acquire(&self, weight: usize) -> bool {
         let mut b = self.budget.lock().unwrap_or_else(|p| p.into_inner());
-        while !self.is_broken() && (b.count >= self.max_requests || (b.count > 0 && b.bytes + weight > self.max_bytes)) {
+        while !self.is_broken()
+            && (b.count >= self.max_requests || (b.count > 0 && b.bytes + weight > self.max_bytes))
+        {
             b = self
                 .freed
                 .wait_timeout(b, Duration::from_millis(200))
@@ -202,12 +213,19 @@ impl Conn<'_> {
             return false;
         }
         let len = req.length as u64;
-        let (Out::Plain(sock), Some((file, at))) = (&self.out, self.export.file_range(req.offset, len)) else {
+        let (Out::Plain(sock), Some((file, at))) =
+            (&self.out, self.export.file_range(req.offset, len))
+        else {
             return false;
         };
         let mut h = [0u8; CHUNK_HEADER_LEN + 8];
         let n = if self.structured {
-            h[..CHUNK_HEADER_LEN].copy_from_slice(&chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, req.cookie, 8 + req.length));
+            h[..CHUNK_HEADER_LEN].copy_from_slice(&chunk_header(
+                REPLY_FLAG_DONE,
+                REPLY_TYPE_OFFSET_DATA,
+                req.cookie,
+                8 + req.length,
+            ));
             h[CHUNK_HEADER_LEN..].copy_from_slice(&req.offset.to_be_bytes());
             CHUNK_HEADER_LEN + 8
         } else {
@@ -270,7 +288,8 @@ impl Conn<'_> {
                         let mut done = n;
                         while done < len {
                             let m = piece.min(len - done);
-                            self.export.read_at(req.offset + done as u64, &mut buf[..m])?;
+                            self.export
+                                .read_at(req.offset + done as u64, &mut buf[..m])?;
                             write_all_vectored(w, &[&buf[..m]])?;
                             done += m;
                         }
@@ -292,7 +311,11 @@ impl Conn<'_> {
         let runs = match self.export.allocation(req.offset, req.length as u64) {
             Ok(r) => r,
             Err(e) => {
-                return self.send_error(req.cookie, wire_error(&e), &format!("block status at {}: {e}", req.offset));
+                return self.send_error(
+                    req.cookie,
+                    wire_error(&e),
+                    &format!("block status at {}: {e}", req.offset),
+                );
             }
         };
         let want = req.length as u64;
@@ -325,7 +348,12 @@ impl Conn<'_> {
             body.extend_from_slice(&l.to_be_bytes());
             body.extend_from_slice(&f.to_be_bytes());
         }
-        let head = chunk_header(REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, req.cookie, body.len() as u32);
+        let head = chunk_header(
+            REPLY_FLAG_DONE,
+            REPLY_TYPE_BLOCK_STATUS,
+            req.cookie,
+            body.len() as u32,
+        );
         self.send(&[&head, &body]);
     }
 
@@ -409,7 +437,11 @@ pub fn run(inner: &Inner, n: Negotiated, ctl: &Socket) -> io::Result<()> {
         freed: Condvar::new(),
         broken: AtomicBool::new(false),
     };
-    let workers = if plain_reader.is_some() { cfg.workers } else { 0 };
+    let workers = if plain_reader.is_some() {
+        cfg.workers
+    } else {
+        0
+    };
     let (tx, rx) = mpsc::channel::<Job>();
     let rx = Mutex::new(rx);
     std::thread::scope(|scope| {
@@ -493,7 +525,10 @@ fn reader_loop(
             return Ok(());
         }
         let Some(req) = Request::decode(&h) else {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "bad request magic"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bad request magic",
+            ));
         };
         match req.kind {
             CMD_DISC => return Ok(()),
@@ -504,10 +539,19 @@ fn reader_loop(
                     } else {
                         EINVAL
                     };
-                    conn.send_error(req.cookie, e, "read longer than the 32 MiB maximum block size");
+                    conn.send_error(
+                        req.cookie,
+                        e,
+                        "read longer than the 32 MiB maximum block size",
+                    );
                 } else if !conn.in_range(&req) {
                     conn.send_error(req.cookie, EINVAL, "read outside the export");
-                } else if conn.zero_copy_plain && conn.export.file_range(req.offset, req.length as u64).is_some() {
+                } else if conn.zero_copy_plain
+                    && conn
+                        .export
+                        .file_range(req.offset, req.length as u64)
+                        .is_some()
+                {
                     // sendfile needs no buffer and is over in the time a hand-off to a
                     // worker takes: the reader sends it itself.
                     conn.read(&req, buf);
@@ -544,12 +588,20 @@ fn reader_loop(
                 // Skip the payload to stay in step; one larger than any block we allow is a
                 // client we cannot stay in step with cheaply: hang up.
                 if req.length as usize > MAX_PAYLOAD {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "write payload over 32 MiB"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "write payload over 32 MiB",
+                    ));
                 }
-                io::copy(&mut Read::take(&mut *reader, req.length as u64), &mut io::sink())?;
+                io::copy(
+                    &mut Read::take(&mut *reader, req.length as u64),
+                    &mut io::sink(),
+                )?;
                 conn.send_error(req.cookie, EPERM, "the export is read-only");
             }
-            CMD_TRIM | CMD_WRITE_ZEROES => conn.send_error(req.cookie, EPERM, "the export is read-only"),
+            CMD_TRIM | CMD_WRITE_ZEROES => {
+                conn.send_error(req.cookie, EPERM, "the export is read-only")
+            }
             _ => conn.send_error(req.cookie, EINVAL, "unknown command"),
         }
         if conn.is_broken() {

@@ -12,7 +12,11 @@ fn wait_for(path: &Path, child: &mut Child) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("server exited early: {status}");
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "no socket {}", path.display());
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no socket {}",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -50,7 +54,10 @@ fn client_reads_from_nbdkit_and_qemu_nbd() {
     assert_eq!(info.size, data.len() as u64);
     assert!(info.read_only());
     assert!(info.used_go);
-    assert_eq!(client::read(&mut s, 4096, 8192).unwrap(), &data[4096..12288]);
+    assert_eq!(
+        client::read(&mut s, 4096, 8192).unwrap(),
+        &data[4096..12288]
+    );
     client::disconnect(&mut s).unwrap();
     drop(k);
 
@@ -65,7 +72,10 @@ fn client_reads_from_nbdkit_and_qemu_nbd() {
     wait_for(&sock, &mut k.0);
     let (mut s, info) = client::connect_unix(&sock, "disc").unwrap();
     assert_eq!(info.size, data.len() as u64);
-    assert_eq!(client::read(&mut s, 1 << 20, 65536).unwrap(), &data[1 << 20..(1 << 20) + 65536]);
+    assert_eq!(
+        client::read(&mut s, 1 << 20, 65536).unwrap(),
+        &data[1 << 20..(1 << 20) + 65536]
+    );
     assert!(client::read(&mut s, 3 << 20, 4096).is_err());
     drop(k);
     let err = client::connect_unix(&sock, "nope");
@@ -136,7 +146,10 @@ fn serve_stream_over_a_socketpair() {
     let t = std::thread::spawn(move || s.serve_stream(a));
     let (mut c, info) = client::connect(b, "drive0").unwrap();
     assert_eq!(info.size, 1 << 20);
-    assert_eq!(client::read(&mut c, 777, 4096).unwrap(), &data[777..777 + 4096]);
+    assert_eq!(
+        client::read(&mut c, 777, 4096).unwrap(),
+        &data[777..777 + 4096]
+    );
     client::disconnect(&mut c).unwrap();
     t.join().unwrap().unwrap();
     // stop() ends a connection that is still open.

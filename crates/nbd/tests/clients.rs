@@ -29,7 +29,10 @@ fn nbdinfo_shows_export_structured_replies_and_block_sizes() {
     let out = stdout(Command::new("nbdinfo").arg(srv.uri("raw")));
     assert!(out.contains("block_size_preferred: 4096"), "{out}");
     // An unknown export is refused.
-    let out = Command::new("nbdinfo").arg(srv.uri("nope")).output().unwrap();
+    let out = Command::new("nbdinfo")
+        .arg(srv.uri("nope"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }
 
@@ -43,9 +46,17 @@ fn nbdinfo_list_shows_every_export_with_size_and_block_sizes() {
     for name in ["disc", "raw", "mem", "holes"] {
         assert!(out.contains(&format!("export=\"{name}\"")), "{name}: {out}");
     }
-    assert_eq!(out.matches(&format!("export-size: {SIZE}")).count(), 3, "{out}");
+    assert_eq!(
+        out.matches(&format!("export-size: {SIZE}")).count(),
+        3,
+        "{out}"
+    );
     assert!(out.contains("export-size: 6291456"), "{out}");
-    assert_eq!(out.matches("block_size_maximum: 33554432").count(), 4, "{out}");
+    assert_eq!(
+        out.matches("block_size_maximum: 33554432").count(),
+        4,
+        "{out}"
+    );
     assert!(out.contains("block_size_preferred: 4096"), "{out}");
 }
 
@@ -83,7 +94,10 @@ fn qemu_img_compare_matches_the_file_over_unix_and_tcp() {
         .arg(srv.uri("disc"))
         .output()
         .unwrap();
-    assert!(!out.status.success(), "qemu-img compare missed a difference");
+    assert!(
+        !out.status.success(),
+        "qemu-img compare missed a difference"
+    );
 }
 
 #[test]
@@ -93,9 +107,14 @@ fn nbdcopy_with_four_connections_is_byte_identical() {
     let (cat, _, data) = catalog(dir.path(), 40 << 20);
     let srv = TestServer::unix(dir.path(), cat.clone(), ServerConfig::default());
     let tcp = TestServer::tcp(cat, ServerConfig::default());
-    for (i, uri) in [srv.uri("disc"), srv.uri("mem"), tcp.uri("disc"), tcp.uri("mem")]
-        .iter()
-        .enumerate()
+    for (i, uri) in [
+        srv.uri("disc"),
+        srv.uri("mem"),
+        tcp.uri("disc"),
+        tcp.uri("mem"),
+    ]
+    .iter()
+    .enumerate()
     {
         let out = dir.path().join(format!("copy{i}"));
         run(Command::new("nbdcopy")
@@ -138,7 +157,12 @@ fn qemu_io_random_reads_match() {
         expect += 1;
     }
     for name in ["disc", "mem"] {
-        let out = stdout(Command::new("qemu-io").args(["-r", "-f", "raw"]).arg(srv.uri(name)).args(&args));
+        let out = stdout(
+            Command::new("qemu-io")
+                .args(["-r", "-f", "raw"])
+                .arg(srv.uri(name))
+                .args(&args),
+        );
         assert!(!out.contains("Pattern verification failed"), "{out}");
         assert_eq!(out.matches("read ").count(), expect, "{out}");
     }
@@ -160,9 +184,18 @@ fn nbdinfo_map_shows_holes_and_zero_regions() {
     let (cat, _, _) = catalog(dir.path(), SIZE);
     let srv = TestServer::unix(dir.path(), cat, ServerConfig::default());
     let out = stdout(Command::new("nbdinfo").arg("--map").arg(srv.uri("holes")));
-    let rows: Vec<Vec<String>> = out.lines().map(|l| l.split_whitespace().map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> = out
+        .lines()
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect();
     let m = 1u64 << 20;
-    let want = [(0, m, "0"), (m, 2 * m, "3"), (3 * m, m, "0"), (4 * m, m, "2"), (5 * m, m, "0")];
+    let want = [
+        (0, m, "0"),
+        (m, 2 * m, "3"),
+        (3 * m, m, "0"),
+        (4 * m, m, "2"),
+        (5 * m, m, "0"),
+    ];
     assert_eq!(rows.len(), want.len(), "{out}");
     for (row, (off, len, ty)) in rows.iter().zip(want) {
         assert_eq!(row[0], off.to_string(), "{out}");
@@ -203,8 +236,14 @@ fn our_client_reads_and_sees_the_flags() {
     let (mut s, info) = spindle_nbd::client::connect_unix(&srv.sock, "raw").unwrap();
     assert_eq!(info.size, SIZE as u64);
     assert!(info.read_only() && info.can_multi_conn() && info.used_go);
-    assert_eq!((info.min_block, info.preferred_block, info.max_block), (1, 4096, 32 << 20));
-    assert_eq!(spindle_nbd::client::read(&mut s, 12345, 100_000).unwrap(), &data[12345..112_345]);
+    assert_eq!(
+        (info.min_block, info.preferred_block, info.max_block),
+        (1, 4096, 32 << 20)
+    );
+    assert_eq!(
+        spindle_nbd::client::read(&mut s, 12345, 100_000).unwrap(),
+        &data[12345..112_345]
+    );
     let e = spindle_nbd::client::read(&mut s, SIZE as u64 - 10, 11).unwrap_err();
     assert!(e.to_string().contains("EINVAL"), "{e}");
     assert_eq!(spindle_nbd::client::read(&mut s, 0, 1).unwrap(), &data[..1]);
@@ -222,7 +261,8 @@ fn our_client_reads_and_sees_the_flags() {
 fn loopback_tcp_connections_use_the_configured_congestion_control() {
     require("ss");
     let default = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control").unwrap();
-    let available = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control").unwrap();
+    let available =
+        std::fs::read_to_string("/proc/sys/net/ipv4/tcp_available_congestion_control").unwrap();
     // One the kernel has that is not the default, so that the test shows a change.
     let want = ["reno", "cubic", "bbr"]
         .into_iter()
@@ -243,5 +283,9 @@ fn loopback_tcp_connections_use_the_configured_congestion_control() {
     let filter = format!("( sport = :{} )", srv.port);
     let out = stdout(Command::new("ss").args(["-tinH", "state", "established", &filter]));
     let words: Vec<&str> = out.split_whitespace().collect();
-    assert!(words.contains(&want), "want {want} (default {}): {out}", default.trim());
+    assert!(
+        words.contains(&want),
+        "want {want} (default {}): {out}",
+        default.trim()
+    );
 }

@@ -92,7 +92,10 @@ impl Raw {
     fn simple(&mut self) -> (u32, u64) {
         let mut b = [0; 16];
         self.0.read_exact(&mut b).unwrap();
-        assert_eq!(u32::from_be_bytes(b[0..4].try_into().unwrap()), SIMPLE_REPLY_MAGIC);
+        assert_eq!(
+            u32::from_be_bytes(b[0..4].try_into().unwrap()),
+            SIMPLE_REPLY_MAGIC
+        );
         (
             u32::from_be_bytes(b[4..8].try_into().unwrap()),
             u64::from_be_bytes(b[8..16].try_into().unwrap()),
@@ -102,7 +105,10 @@ impl Raw {
     fn chunk(&mut self) -> (u16, u16, u64, Vec<u8>) {
         let mut b = [0; 20];
         self.0.read_exact(&mut b).unwrap();
-        assert_eq!(u32::from_be_bytes(b[0..4].try_into().unwrap()), STRUCTURED_REPLY_MAGIC);
+        assert_eq!(
+            u32::from_be_bytes(b[0..4].try_into().unwrap()),
+            STRUCTURED_REPLY_MAGIC
+        );
         let len = u32::from_be_bytes(b[16..20].try_into().unwrap());
         let mut d = vec![0; len as usize];
         self.0.read_exact(&mut d).unwrap();
@@ -128,7 +134,10 @@ impl Raw {
 }
 
 fn valid_error(e: u32) -> bool {
-    [EPERM, EIO, ENOMEM, EINVAL, ENOSPC, EOVERFLOW, ENOTSUP, ESHUTDOWN].contains(&e)
+    [
+        EPERM, EIO, ENOMEM, EINVAL, ENOSPC, EOVERFLOW, ENOTSUP, ESHUTDOWN,
+    ]
+    .contains(&e)
 }
 
 /// A well-behaved client reads the right bytes.
@@ -203,7 +212,10 @@ fn unknown_and_out_of_order_options_get_errors() {
     r.go("disc");
     r.request(CMD_BLOCK_STATUS, 0, 7, 0, 65536);
     let (flags, kind, cookie, payload) = r.chunk();
-    assert_eq!((flags, kind, cookie), (REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, 7));
+    assert_eq!(
+        (flags, kind, cookie),
+        (REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, 7)
+    );
     assert_eq!(&payload[0..4], &BASE_ALLOCATION_ID.to_be_bytes());
     // Options after GO are not requests: dropped.
     r.opt(OPT_INFO, &go);
@@ -321,7 +333,10 @@ fn bad_requests_get_error_chunks_with_structured_replies() {
     r.request(CMD_READ, CMD_FLAG_DF, 12, off, len);
     let (f, kind, _, payload) = r.chunk();
     assert_eq!((f, kind), (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA));
-    assert_eq!(&payload[8..], &data[off as usize..(off + len as u64) as usize]);
+    assert_eq!(
+        &payload[8..],
+        &data[off as usize..(off + len as u64) as usize]
+    );
     // DISC: the server hangs up.
     r.request(CMD_DISC, 0, 10, 0, 0);
     assert!(r.closed());
@@ -368,7 +383,10 @@ fn disconnecting_mid_request_leaves_the_server_serving() {
     still_works(&srv, &data);
     let start = Instant::now();
     while srv.server.connections() > 0 {
-        assert!(start.elapsed() < Duration::from_secs(10), "connections linger");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "connections linger"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -432,8 +450,15 @@ fn a_client_trickling_bytes_cannot_stretch_the_handshake() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(dropped, "the trickling client was kept past the handshake timeout");
-    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    assert!(
+        dropped,
+        "the trickling client was kept past the handshake timeout"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
     still_works(&srv, &data);
 }
 
@@ -482,11 +507,15 @@ fn memory_stays_bounded_when_clients_flood_reads_and_never_read_replies() {
     // and whole-request buffers 8 x 32 MiB.
     let bound = idle + 64 * 1024;
     eprintln!("nbd-serve VmRSS idle {idle} KiB, flooded by 8 clients {peak} KiB");
-    assert!(peak < bound, "server VmRSS {peak} KiB (idle {idle} KiB) over {bound} KiB");
+    assert!(
+        peak < bound,
+        "server VmRSS {peak} KiB (idle {idle} KiB) over {bound} KiB"
+    );
     // The server still serves others meanwhile.
     let (mut s, _) = client::connect_unix(&sock, "disc").unwrap();
     assert_eq!(client::read(&mut s, 0, 16).unwrap().len(), 16);
     drop(floods);
+    // SAFETY: a signal to the child this test started.
     unsafe {
         libc::kill(pid as i32, libc::SIGTERM);
     }
@@ -537,7 +566,11 @@ fn edges_of_names_reads_and_block_status() {
         // A read that ends exactly at the end (the file one goes by sendfile).
         r.request(CMD_READ, 0, 1, size - 100, 100);
         let (f, kind, c, payload) = r.chunk();
-        assert_eq!((f, kind, c), (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 1), "{name}");
+        assert_eq!(
+            (f, kind, c),
+            (REPLY_FLAG_DONE, REPLY_TYPE_OFFSET_DATA, 1),
+            "{name}"
+        );
         assert_eq!(&payload[8..], &data[SIZE - 100..], "{name}");
         // Zero-length reads and block status past the end: EINVAL in an error chunk.
         for (cookie, kind, offset, length) in [
@@ -548,16 +581,31 @@ fn edges_of_names_reads_and_block_status() {
         ] {
             r.request(kind, 0, cookie, offset, length);
             let (f, t, c, payload) = r.chunk();
-            assert_eq!((f, t, c), (REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie), "{name} request {cookie}");
-            assert_eq!(u32::from_be_bytes(payload[0..4].try_into().unwrap()), EINVAL);
+            assert_eq!(
+                (f, t, c),
+                (REPLY_FLAG_DONE, REPLY_TYPE_ERROR, cookie),
+                "{name} request {cookie}"
+            );
+            assert_eq!(
+                u32::from_be_bytes(payload[0..4].try_into().unwrap()),
+                EINVAL
+            );
         }
         // Block status of the last byte, with REQ_ONE: one extent of that one byte.
         r.request(CMD_BLOCK_STATUS, CMD_FLAG_REQ_ONE, 6, size - 1, 1);
         let (f, t, c, payload) = r.chunk();
-        assert_eq!((f, t, c), (REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, 6), "{name}");
+        assert_eq!(
+            (f, t, c),
+            (REPLY_FLAG_DONE, REPLY_TYPE_BLOCK_STATUS, 6),
+            "{name}"
+        );
         assert_eq!(payload.len(), 4 + 8, "{name}: one extent");
         assert_eq!(u32::from_be_bytes(payload[0..4].try_into().unwrap()), id);
-        assert_eq!(u32::from_be_bytes(payload[4..8].try_into().unwrap()), 1, "{name}: extent length");
+        assert_eq!(
+            u32::from_be_bytes(payload[4..8].try_into().unwrap()),
+            1,
+            "{name}: extent length"
+        );
     }
     // Holes with REQ_ONE: only the first extent, no longer than asked.
     let mut r = Raw::open(&srv);
@@ -566,7 +614,14 @@ fn edges_of_names_reads_and_block_status() {
     set_base_allocation(&mut r, "holes");
     r.go("holes");
     for (flags, want) in [
-        (0u16, vec![(1u32 << 20, 0u32), (2 << 20, STATE_HOLE | STATE_ZERO), (4096, 0)]),
+        (
+            0u16,
+            vec![
+                (1u32 << 20, 0u32),
+                (2 << 20, STATE_HOLE | STATE_ZERO),
+                (4096, 0),
+            ],
+        ),
         (CMD_FLAG_REQ_ONE, vec![(1 << 20, 0)]),
     ] {
         r.request(CMD_BLOCK_STATUS, flags, 7, 0, (3 << 20) + 4096);

@@ -64,15 +64,25 @@ fn psk_clients_get_in_and_plain_clients_are_refused() {
                 dir.path().display()
             ))
             .arg("--image-opts")
-            .arg(format!("driver=nbd,path={},export=disc,tls-creds=tls0", srv.sock.display()))
+            .arg(format!(
+                "driver=nbd,path={},export=disc,tls-creds=tls0",
+                srv.sock.display()
+            ))
             .arg(format!("driver=file,filename={}", file.display())),
     );
     assert!(out.contains("Images are identical"), "{out}");
 
     // Plain clients: nbdinfo fails, our client gets NBD_REP_ERR_TLS_REQD for GO.
-    let out = Command::new("nbdinfo").arg(srv.uri("disc")).output().unwrap();
+    let out = Command::new("nbdinfo")
+        .arg(srv.uri("disc"))
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "a plain client got in");
-    let out = Command::new("nbdinfo").arg("--list").arg(srv.uri("")).output().unwrap();
+    let out = Command::new("nbdinfo")
+        .arg("--list")
+        .arg(srv.uri(""))
+        .output()
+        .unwrap();
     assert!(
         !String::from_utf8_lossy(&out.stdout).contains("export=\"disc\""),
         "plain --list showed the exports"
@@ -90,7 +100,10 @@ fn psk_clients_get_in_and_plain_clients_are_refused() {
         .unwrap();
     assert!(!out.status.success(), "a wrong key got in");
     let bob = psk_file(dir.path(), "bob.psk", "bob");
-    let out = Command::new("nbdinfo").arg(psk_uri(&srv, "bob", &bob, "disc")).output().unwrap();
+    let out = Command::new("nbdinfo")
+        .arg(psk_uri(&srv, "bob", &bob, "disc"))
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "an unknown identity got in");
 
     // The server keeps serving the right key afterwards.
@@ -123,7 +136,14 @@ fn x509_with_a_self_signed_certificate() {
     let pki = dir.path().join("pki");
     std::fs::create_dir(&pki).unwrap();
     run(Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
         .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
         .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
         .arg("-keyout")
@@ -131,21 +151,29 @@ fn x509_with_a_self_signed_certificate() {
         .arg("-out")
         .arg(pki.join("server-cert.pem")));
     std::fs::copy(pki.join("server-cert.pem"), pki.join("ca-cert.pem")).unwrap();
-    let tls = TlsConfig::from_cert_files(pki.join("server-cert.pem"), pki.join("server-key.pem")).unwrap();
+    let tls = TlsConfig::from_cert_files(pki.join("server-cert.pem"), pki.join("server-key.pem"))
+        .unwrap();
     let (cat, _, data) = catalog(dir.path(), SIZE);
     let config = ServerConfig {
         tls: TlsMode::Required(tls),
         ..ServerConfig::default()
     };
     let srv = TestServer::tcp(cat, config);
-    let uri = format!("nbds://localhost:{}/disc?tls-certificates={}", srv.port, pki.display());
+    let uri = format!(
+        "nbds://localhost:{}/disc?tls-certificates={}",
+        srv.port,
+        pki.display()
+    );
     let out = stdout(Command::new("nbdinfo").arg(&uri));
     assert!(out.contains("with TLS"), "{out}");
     let copy = dir.path().join("copy");
     run(Command::new("nbdcopy").arg(&uri).arg(&copy));
     assert!(std::fs::read(&copy).unwrap() == data);
     // Plain TCP is refused.
-    let out = Command::new("nbdinfo").arg(srv.uri("disc")).output().unwrap();
+    let out = Command::new("nbdinfo")
+        .arg(srv.uri("disc"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     // A client that does not trust the certificate fails.
     let empty = dir.path().join("empty");
@@ -153,17 +181,31 @@ fn x509_with_a_self_signed_certificate() {
     let other = tempfile::tempdir().unwrap();
     let pki2 = other.path();
     run(Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
         .args(["-nodes", "-days", "2", "-subj", "/CN=localhost"])
         .arg("-keyout")
         .arg(pki2.join("k.pem"))
         .arg("-out")
         .arg(pki2.join("ca-cert.pem")));
     let out = Command::new("nbdinfo")
-        .arg(format!("nbds://localhost:{}/disc?tls-certificates={}", srv.port, pki2.display()))
+        .arg(format!(
+            "nbds://localhost:{}/disc?tls-certificates={}",
+            srv.port,
+            pki2.display()
+        ))
         .output()
         .unwrap();
-    assert!(!out.status.success(), "an untrusted certificate was accepted");
+    assert!(
+        !out.status.success(),
+        "an untrusted certificate was accepted"
+    );
 }
 
 #[test]

@@ -16,8 +16,19 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--list") {
         for d in spindle_rip::devices::optical_drives(std::path::Path::new("/sys")) {
-            let sg = d.generic.as_ref().map(|g| g.display().to_string()).unwrap_or_else(|| "-".into());
-            println!("drive {} {} {:?} {:?} {:?}", d.device.display(), sg, d.vendor, d.model, d.revision);
+            let sg = d
+                .generic
+                .as_ref()
+                .map(|g| g.display().to_string())
+                .unwrap_or_else(|| "-".into());
+            println!(
+                "drive {} {} {:?} {:?} {:?}",
+                d.device.display(),
+                sg,
+                d.vendor,
+                d.model,
+                d.revision
+            );
         }
         return ExitCode::SUCCESS;
     }

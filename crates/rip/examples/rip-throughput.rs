@@ -33,7 +33,14 @@ fn main() {
         let _ = std::fs::remove_file(&files.map);
         let _ = std::fs::remove_file(&files.work);
         let t = Instant::now();
-        let r = rip(&mut Mmc::new(&drive), &files, &RipOptions::default(), None, None).unwrap();
+        let r = rip(
+            &mut Mmc::new(&drive),
+            &files,
+            &RipOptions::default(),
+            None,
+            None,
+        )
+        .unwrap();
         best = best.min(t.elapsed().as_secs_f64());
         sectors = r.plan.sectors();
     }
@@ -44,5 +51,8 @@ fn main() {
     } else {
         ("52x CD", 52.0 * 75.0)
     };
-    println!("{sectors} sectors in {best:.3} s: {rate:.0} sectors/s, {:.1}x a {name}", rate / x1);
+    println!(
+        "{sectors} sectors in {best:.3} s: {rate:.0} sectors/s, {:.1}x a {name}",
+        rate / x1
+    );
 }

@@ -24,6 +24,7 @@ pub struct SharedBuf {
 // one writes them while a handle exists (the pool hands out a buffer only when no handle is
 // left, and a rescue never reads again a sector it has handed on: see `MappedFile`).
 unsafe impl Send for SharedBuf {}
+// SAFETY: as for Send: shared handles only read.
 unsafe impl Sync for SharedBuf {}
 
 impl SharedBuf {
@@ -54,6 +55,7 @@ pub struct MappedFile {
 // SAFETY: a plain memory region; who writes where is the rescue's business (each region is
 // read into once before it is handed on).
 unsafe impl Send for MappedFile {}
+// SAFETY: as for Send: the mapping is plain memory.
 unsafe impl Sync for MappedFile {}
 
 impl MappedFile {
@@ -97,7 +99,11 @@ impl MappedFile {
     // A mutable slice from a shared handle: the mapping is shared memory by nature, and
     // exclusive use of each region is the caller's promise (above).
     #[allow(clippy::mut_from_ref)]
-    pub unsafe fn region(self: &Arc<Self>, offset: usize, len: usize) -> Option<(&mut [u8], SharedBuf)> {
+    pub unsafe fn region(
+        self: &Arc<Self>,
+        offset: usize,
+        len: usize,
+    ) -> Option<(&mut [u8], SharedBuf)> {
         let end = offset.checked_add(len)?;
         if end > self.len {
             return None;
@@ -105,6 +111,7 @@ impl MappedFile {
         // SAFETY: inside the mapping; exclusivity is the caller's promise. Both the slice
         // and the handle come from the mapping's own pointer (not one from the other).
         let p = unsafe { self.ptr.add(offset) };
+        // SAFETY: `p..p + len` lies inside the mapping (checked above); see the comment above.
         let slice = unsafe { std::slice::from_raw_parts_mut(p, len) };
         let shared = SharedBuf {
             _owner: self.clone(),
@@ -134,7 +141,9 @@ impl BufferPool {
     /// `count` buffers (at least one) of `len` bytes each.
     pub fn new(count: usize, len: usize) -> BufferPool {
         BufferPool {
-            bufs: (0..count.max(1)).map(|_| Arc::new(AlignedBuf::new(len))).collect(),
+            bufs: (0..count.max(1))
+                .map(|_| Arc::new(AlignedBuf::new(len)))
+                .collect(),
             len,
             next: 0,
         }
@@ -188,7 +197,10 @@ mod tests {
     fn buffers_are_aligned_and_reused_only_when_free() {
         let mut pool = BufferPool::new(2, 3 * 2048);
         let a = pool.take();
-        assert_eq!(pool.get_mut(a).as_ptr() as usize % spindle_disc::aligned::ALIGN, 0);
+        assert_eq!(
+            pool.get_mut(a).as_ptr() as usize % spindle_disc::aligned::ALIGN,
+            0
+        );
         assert_eq!(pool.get_mut(a).len(), 3 * 2048);
         pool.get_mut(a)[0] = 7;
         let held = pool.shared(a, 2048);
@@ -223,9 +235,13 @@ mod tests {
         // SAFETY: a test: no one else maps or reads the file, and a tmp file backs every page.
         let (slice, shared) = unsafe { m.region(4096, 4096) }.unwrap();
         slice.fill(0x5a);
+        // SAFETY: as above; the region asked for runs past the end and is refused.
         assert!(unsafe { m.region(3 * 4096 - 1, 2) }.is_none());
         drop(m);
-        assert!(shared.iter().all(|&b| b == 0x5a), "the handle keeps the mapping");
+        assert!(
+            shared.iter().all(|&b| b == 0x5a),
+            "the handle keeps the mapping"
+        );
         drop(shared);
         let bytes = std::fs::read(&path).unwrap();
         assert!(bytes[..4096].iter().all(|&b| b == 0));

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 fn choice() -> (bool, bool) {
     static CHOICE: OnceLock<(bool, bool)> = OnceLock::new();
     *CHOICE.get_or_init(|| {
-        let data: Vec<u8> = (0..256u32 << 10).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..256u32 << 10)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         // Best of three, so that one preempted run does not decide.
         let best = |f: &dyn Fn(&[u8])| -> Duration {
             (0..3)
@@ -130,7 +132,10 @@ mod tests {
     #[test]
     fn both_choices_give_the_same_digests() {
         let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
-        let (mut a, mut b) = (Crc::Simd(crc32fast::Hasher::new()), Crc::Tables(crate::crc32::Crc32::new()));
+        let (mut a, mut b) = (
+            Crc::Simd(crc32fast::Hasher::new()),
+            Crc::Tables(crate::crc32::Crc32::new()),
+        );
         let (mut c, mut d) = (
             Sha1::Crate(<sha1::Sha1 as sha1::Digest>::new()),
             Sha1::Ours(crate::fast_sha1::Sha1::new()),

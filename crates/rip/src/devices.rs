@@ -95,8 +95,14 @@ pub fn medium_state<T: spindle_mmc::Transport>(m: &mut spindle_mmc::Mmc<T>) -> M
                 let s = e.sense().copied();
                 match s.map(|s| (s.key, s.asc.0, s.asc.1)) {
                     Some((SenseKey::UnitAttention, _, _)) if tries < 4 => tries += 1,
-                    Some((SenseKey::NotReady, 0x3A, q)) => return MediumState::NoDisc { tray_open: q == 0x02 },
-                    Some((SenseKey::NotReady, _, _)) => return MediumState::NotReady(e.to_string()),
+                    Some((SenseKey::NotReady, 0x3A, q)) => {
+                        return MediumState::NoDisc {
+                            tray_open: q == 0x02,
+                        };
+                    }
+                    Some((SenseKey::NotReady, _, _)) => {
+                        return MediumState::NotReady(e.to_string());
+                    }
                     _ => return MediumState::Unknown(e.to_string()),
                 }
             }

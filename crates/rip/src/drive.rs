@@ -49,13 +49,20 @@ impl<T: Transport> SectorSource for DriveSource<'_, T> {
         let lba = self.base + first as i64;
         let r = match self.mode {
             ReadMode::User => {
-                let lba = u32::try_from(lba).map_err(|_| RipError::Drive(format!("READ(10) cannot address LBA {lba}")))?;
-                let blocks = u16::try_from(count).map_err(|_| RipError::Drive(format!("READ(10) cannot read {count} blocks at once")))?;
+                let lba = u32::try_from(lba)
+                    .map_err(|_| RipError::Drive(format!("READ(10) cannot address LBA {lba}")))?;
+                let blocks = u16::try_from(count).map_err(|_| {
+                    RipError::Drive(format!("READ(10) cannot read {count} blocks at once"))
+                })?;
                 self.mmc.read10(lba, blocks, buf)
             }
-            ReadMode::Raw(sub) => self
-                .mmc
-                .read_cd(lba as i32, count, SectorType::Any, ReadCdFields::RAW.with_sub(sub), buf),
+            ReadMode::Raw(sub) => self.mmc.read_cd(
+                lba as i32,
+                count,
+                SectorType::Any,
+                ReadCdFields::RAW.with_sub(sub),
+                buf,
+            ),
         };
         match r {
             Ok(n) if n >= count as usize * ss => Ok(ReadOutcome::All),
@@ -79,12 +86,17 @@ fn classify(e: MmcError, lba: i64, count: u32, ss: usize) -> Result<ReadOutcome>
         .map(|k| k as u32)
         .unwrap_or((e.transferred() / ss) as u32);
     match s.key {
-        SenseKey::MediumError | SenseKey::HardwareError | SenseKey::AbortedCommand | SenseKey::RecoveredError => {
+        SenseKey::MediumError
+        | SenseKey::HardwareError
+        | SenseKey::AbortedCommand
+        | SenseKey::RecoveredError => Ok(ReadOutcome::FailedAt(good)),
+        // Some drives answer an unreadable sector as an illegal mode or a bad address.
+        SenseKey::IllegalRequest if s.asc == Asc::ILLEGAL_MODE_FOR_TRACK && good > 0 => {
             Ok(ReadOutcome::FailedAt(good))
         }
-        // Some drives answer an unreadable sector as an illegal mode or a bad address.
-        SenseKey::IllegalRequest if s.asc == Asc::ILLEGAL_MODE_FOR_TRACK && good > 0 => Ok(ReadOutcome::FailedAt(good)),
-        SenseKey::NotReady | SenseKey::UnitAttention => Err(RipError::Drive(format!("the medium is gone or was changed: {e}"))),
+        SenseKey::NotReady | SenseKey::UnitAttention => Err(RipError::Drive(format!(
+            "the medium is gone or was changed: {e}"
+        ))),
         _ => Err(e.into()),
     }
 }

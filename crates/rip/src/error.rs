@@ -16,9 +16,17 @@ pub enum RipError {
         source: io::Error,
     },
     #[error("{}: line {line}: {why}", path.display())]
-    Map { path: PathBuf, line: usize, why: String },
+    Map {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
     #[error("{}: the map is for {theirs}, this rip is {ours}", path.display())]
-    MapMismatch { path: PathBuf, ours: String, theirs: String },
+    MapMismatch {
+        path: PathBuf,
+        ours: String,
+        theirs: String,
+    },
     #[error("interrupted: the map is saved, --resume continues")]
     Cancelled,
     #[error("{0}")]

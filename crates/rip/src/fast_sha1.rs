@@ -6,7 +6,13 @@
 //! SHA-NI against 0.85): [`crate::chosen`] measures which one to use.
 
 const K: [u32; 4] = [0x5A82_7999, 0x6ED9_EBA1, 0x8F1B_BCDC, 0xCA62_C1D6];
-const H0: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+const H0: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
 
 /// The compression of whole 64-byte blocks, inlined into each entry point so that each is
 /// built for its own instruction set. Fully unrolled, with the five words renamed from
@@ -30,7 +36,12 @@ fn compress_blocks(state: &mut [u32; 5], blocks: &[u8]) {
     for block in blocks.chunks_exact(64) {
         let mut w = [0u32; 16];
         for (i, word) in w.iter_mut().enumerate() {
-            *word = u32::from_be_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
+            *word = u32::from_be_bytes([
+                block[4 * i],
+                block[4 * i + 1],
+                block[4 * i + 2],
+                block[4 * i + 3],
+            ]);
         }
         let [mut a, mut b, mut c, mut d, mut e] = *state;
         // Round `i` with the words in the roles a..e: e gets the new a, b is rotated.
@@ -230,13 +241,22 @@ mod tests {
 
     #[test]
     fn known_answers() {
-        assert_eq!(hex(&Sha1::new().finalize()), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            hex(&Sha1::new().finalize()),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
         let mut h = Sha1::new();
         h.update(b"abc");
-        assert_eq!(hex(&h.finalize()), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            hex(&h.finalize()),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         let mut h = Sha1::new();
         h.update(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq");
-        assert_eq!(hex(&h.finalize()), "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+        assert_eq!(
+            hex(&h.finalize()),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+        );
     }
 
     #[test]

@@ -59,7 +59,11 @@ impl Hasher {
     }
 
     /// The digests of a file read from the start (`len` bytes from `offset`, or to its end).
-    pub fn of_file(path: &std::path::Path, offset: u64, len: Option<u64>) -> std::io::Result<Digests> {
+    pub fn of_file(
+        path: &std::path::Path,
+        offset: u64,
+        len: Option<u64>,
+    ) -> std::io::Result<Digests> {
         use std::io::{Read, Seek, SeekFrom};
         let mut f = std::fs::File::open(path)?;
         f.seek(SeekFrom::Start(offset))?;
@@ -101,12 +105,14 @@ impl StreamHasher {
             rx: Receiver<SharedBuf>,
             update: fn(&mut H, &[u8]),
         ) -> std::io::Result<std::thread::JoinHandle<H>> {
-            std::thread::Builder::new().name(name.into()).spawn(move || {
-                for data in rx {
-                    update(&mut h, &data);
-                }
-                h
-            })
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    for data in rx {
+                        update(&mut h, &data);
+                    }
+                    h
+                })
         }
         let (crc_tx, crc_rx) = channel();
         let (sha1_tx, sha1_rx) = channel();
@@ -153,13 +159,18 @@ pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8,
 /// The track digests of [`track_digests`] and, in the same pass, the digest of the whole
 /// image as one file of those sectors (every track's sectors in order: a single-BIN dump of
 /// a CD, the ISO of a DVD).
-pub fn disc_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
+pub fn disc_digests(
+    disc: &spindle_disc::Disc,
+) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
     disc_digests_as(disc, disc.medium.is_cd())
 }
 
 /// [`disc_digests`] of raw 2352-byte sectors (`raw`) or of 2048-byte user data (a CD read
 /// as user data, whose raw sectors would be made up).
-pub fn disc_digests_as(disc: &spindle_disc::Disc, raw: bool) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
+pub fn disc_digests_as(
+    disc: &spindle_disc::Disc,
+    raw: bool,
+) -> spindle_disc::Result<(Vec<(u8, Digests)>, Digests)> {
     let files = spindle_disc::track_files(disc);
     let mut hashers: Vec<Hasher> = files.iter().map(|_| Hasher::new()).collect();
     let mut whole = Hasher::new();
@@ -167,7 +178,11 @@ pub fn disc_digests_as(disc: &spindle_disc::Disc, raw: bool) -> spindle_disc::Re
         hashers[i].update(bytes);
         whole.update(bytes);
     })?;
-    let out = files.iter().zip(hashers).map(|(f, h)| (f.track, h.finish())).collect();
+    let out = files
+        .iter()
+        .zip(hashers)
+        .map(|(f, h)| (f.track, h.finish()))
+        .collect();
     Ok((out, whole.finish()))
 }
 

@@ -122,7 +122,11 @@ mod tests {
     #[test]
     fn a_gap_a_short_count_or_a_copied_write_gives_no_digest() {
         assert_eq!(feed(&[(0, 16), (20, 16)], 36).0, None, "gap");
-        assert_eq!(feed(&[(0, 16), (16, 16)], 33).0, None, "fewer sectors than asked");
+        assert_eq!(
+            feed(&[(0, 16), (16, 16)], 33).0,
+            None,
+            "fewer sectors than asked"
+        );
         let mut mem = Mem::default();
         let mut pool = BufferPool::new(1, 64);
         let mut sink = HashingSink::new(&mut mem, 4);

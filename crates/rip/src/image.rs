@@ -9,8 +9,8 @@ use crate::layout::Family;
 use crate::rip::{Plan, Ripped};
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
 use spindle_disc::{
-    ByteSource, CdText, Disc, DiscStructures, Extent, ExtentData, FileSource, Lba, MainLayout, Mcn, Medium, Session, SourceInfo, Stored,
-    SubLayout, Track, TrackFlags, TrackMode, addr::from_bcd,
+    ByteSource, CdText, Disc, DiscStructures, Extent, ExtentData, FileSource, Lba, MainLayout, Mcn,
+    Medium, Session, SourceInfo, Stored, SubLayout, Track, TrackFlags, TrackMode, addr::from_bcd,
 };
 use spindle_mmc::readcd::SubSelect;
 use std::sync::Arc;
@@ -81,7 +81,9 @@ impl Work<'_> {
         while at < to {
             let n = (to - at).min(CHUNK);
             // A chunk within one area (a track never crosses one).
-            let Some(i) = self.r.plan.index_of(at) else { break };
+            let Some(i) = self.r.plan.index_of(at) else {
+                break;
+            };
             let bytes = &mut buf[..n as usize * self.stride as usize];
             if self.file.read_exact_at(bytes, i * self.stride).is_err() {
                 break;
@@ -153,12 +155,20 @@ impl spindle_disc::SectorSource for OffsetAudio {
         MainLayout::RAW
     }
     fn sub_layout(&self) -> SubLayout {
-        if self.sub { SubLayout::Pw96Interleaved } else { SubLayout::None }
+        if self.sub {
+            SubLayout::Pw96Interleaved
+        } else {
+            SubLayout::None
+        }
     }
     fn read_sectors(&self, first: u64, count: u32, buf: &mut [u8]) -> std::io::Result<()> {
         let out_stride = 2352 + if self.sub { 96 } else { 0 };
         let mut two = [0u8; 2 * 2352];
-        for (k, out) in buf.chunks_exact_mut(out_stride).take(count as usize).enumerate() {
+        for (k, out) in buf
+            .chunks_exact_mut(out_stride)
+            .take(count as usize)
+            .enumerate()
+        {
             let lba = self.first_lba + first as i64 + k as i64;
             let start = lba * 2352 + self.shift;
             let s0 = start.div_euclid(2352);
@@ -168,7 +178,9 @@ impl spindle_disc::SectorSource for OffsetAudio {
             out[..2352].copy_from_slice(&two[within..within + 2352]);
             if self.sub {
                 match self.plan.index_of(lba) {
-                    Some(i) => self.file.read_exact_at(&mut out[2352..2352 + 96], i * self.stride + 2352)?,
+                    Some(i) => self
+                        .file
+                        .read_exact_at(&mut out[2352..2352 + 96], i * self.stride + 2352)?,
                     None => out[2352..].fill(0),
                 }
             }
@@ -213,7 +225,10 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
                 extra_indexes: Vec::new(),
                 length: sectors,
                 postgap: 0,
-                extents: vec![Extent::stored(sectors, Stored::new(file, 0, MainLayout::USER))],
+                extents: vec![Extent::stored(
+                    sectors,
+                    Stored::new(file, 0, MainLayout::USER),
+                )],
             }],
             leadout: Lba(sectors as i32),
         });
@@ -244,7 +259,11 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
         let area_start = area.map(|a| a.lba).unwrap_or(0);
         let mut starts = Vec::new();
         for (i, t) in tracks.iter().enumerate() {
-            let floor = if i == 0 { area_start } else { tracks[i - 1].start + 1 };
+            let floor = if i == 0 {
+                area_start
+            } else {
+                tracks[i - 1].start + 1
+            };
             let mut pregap = 0i64;
             let mut k = 1;
             while t.start - k >= floor {
@@ -266,13 +285,21 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
             let start = starts[i];
             let end = starts.get(i + 1).copied().unwrap_or(s.leadout);
             let length = (end - start) as u32;
-            let mode = if t.is_data() { w.data_mode(t.start) } else { TrackMode::Audio };
+            let mode = if t.is_data() {
+                w.data_mode(t.start)
+            } else {
+                TrackMode::Audio
+            };
             let mut extents = Vec::new();
             let unread = (area_start - start).clamp(0, length as i64) as u32;
             if unread > 0 {
                 extents.push(Extent::zero(unread));
             }
-            if length > unread && mode == TrackMode::Audio && r.read_offset != 0 && r.plan.mode != ReadMode::User {
+            if length > unread
+                && mode == TrackMode::Audio
+                && r.read_offset != 0
+                && r.plan.mode != ReadMode::User
+            {
                 extents.push(Extent {
                     sectors: length - unread,
                     data: ExtentData::Custom(Arc::new(OffsetAudio {
@@ -287,13 +314,14 @@ pub fn disc_from_rip(r: &Ripped) -> Result<Disc> {
                 });
             } else if length > unread {
                 let first = start + unread as i64;
-                let index = r
-                    .plan
-                    .index_of(first)
-                    .ok_or_else(|| RipError::Drive(format!("track {} starts outside the read areas", t.number)))?;
+                let index = r.plan.index_of(first).ok_or_else(|| {
+                    RipError::Drive(format!("track {} starts outside the read areas", t.number))
+                })?;
                 let (main, sub) = match r.plan.mode {
                     ReadMode::User => (MainLayout::USER, SubLayout::None),
-                    ReadMode::Raw(SubSelect::RawPw) => (MainLayout::RAW, SubLayout::Pw96Interleaved),
+                    ReadMode::Raw(SubSelect::RawPw) => {
+                        (MainLayout::RAW, SubLayout::Pw96Interleaved)
+                    }
                     ReadMode::Raw(_) => (MainLayout::RAW, SubLayout::None),
                 };
                 let mut st = Stored::new(file.clone(), index * stride, main);

@@ -97,7 +97,9 @@ pub fn wait_ready<T: Transport>(m: &mut Mmc<T>, patience: Duration) -> Result<()
                 let retry = match s.map(|s| (s.key, s.asc.0)) {
                     Some((SenseKey::UnitAttention, _)) => true,
                     Some((SenseKey::NotReady, 0x04)) => true,
-                    Some((SenseKey::NotReady, 0x3A)) => return Err(RipError::Drive(format!("no disc in the drive: {e}"))),
+                    Some((SenseKey::NotReady, 0x3A)) => {
+                        return Err(RipError::Drive(format!("no disc in the drive: {e}")));
+                    }
                     _ => false,
                 };
                 if !retry || start.elapsed() > patience {
@@ -131,9 +133,18 @@ pub fn read_layout<T: Transport>(m: &mut Mmc<T>) -> Result<DiscLayout> {
     // Sessions: from the full TOC's A0/A1/A2 points; else one session, or two from the
     // session information.
     let mut sessions: Vec<SessionLayout> = Vec::new();
-    for e in full_toc.iter().filter(|e| e.point == 0xA0 && e.adr_ctl & 0xF == 1) {
-        let find = |p: u8| full_toc.iter().find(|x| x.session == e.session && x.point == p);
-        let (Some(a1), Some(a2)) = (find(0xA1), find(0xA2)) else { continue };
+    for e in full_toc
+        .iter()
+        .filter(|e| e.point == 0xA0 && e.adr_ctl & 0xF == 1)
+    {
+        let find = |p: u8| {
+            full_toc
+                .iter()
+                .find(|x| x.session == e.session && x.point == p)
+        };
+        let (Some(a1), Some(a2)) = (find(0xA1), find(0xA2)) else {
+            continue;
+        };
         sessions.push(SessionLayout {
             number: e.session,
             first_track: e.pmin,
@@ -147,13 +158,23 @@ pub fn read_layout<T: Transport>(m: &mut Mmc<T>) -> Result<DiscLayout> {
             .0 as i64,
         });
     }
-    let numbers: Vec<u8> = toc.tracks.iter().filter(|t| t.track != LEADOUT).map(|t| t.track).collect();
+    let numbers: Vec<u8> = toc
+        .tracks
+        .iter()
+        .filter(|t| t.track != LEADOUT)
+        .map(|t| t.track)
+        .collect();
     if sessions.is_empty() {
         let (first, last) = (toc.first_track, toc.last_track);
         match m.session_info(false) {
             Ok(si) if si.last_session > 1 && si.first_track_last_session.track > first => {
                 let split = si.first_track_last_session.track;
-                let before = numbers.iter().copied().filter(|&n| n < split).max().unwrap_or(first);
+                let before = numbers
+                    .iter()
+                    .copied()
+                    .filter(|&n| n < split)
+                    .max()
+                    .unwrap_or(first);
                 sessions.push(SessionLayout {
                     number: si.first_session,
                     first_track: first,
@@ -176,15 +197,26 @@ pub fn read_layout<T: Transport>(m: &mut Mmc<T>) -> Result<DiscLayout> {
             }),
         }
     }
-    let session_of = |n: u8| sessions.iter().find(|s| (s.first_track..=s.last_track).contains(&n));
+    let session_of = |n: u8| {
+        sessions
+            .iter()
+            .find(|s| (s.first_track..=s.last_track).contains(&n))
+    };
     let mut tracks = Vec::new();
-    for (i, t) in toc.tracks.iter().enumerate().filter(|(_, t)| t.track != LEADOUT) {
+    for (i, t) in toc
+        .tracks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.track != LEADOUT)
+    {
         let s = session_of(t.track);
         let start = t.address.lba().0 as i64;
         let next_in_session = toc
             .tracks
             .get(i + 1)
-            .filter(|n| n.track != LEADOUT && session_of(n.track).map(|x| x.number) == s.map(|x| x.number))
+            .filter(|n| {
+                n.track != LEADOUT && session_of(n.track).map(|x| x.number) == s.map(|x| x.number)
+            })
             .map(|n| n.address.lba().0 as i64);
         let end = next_in_session.or(s.map(|s| s.leadout)).unwrap_or(leadout);
         tracks.push(TrackLayout {
@@ -234,7 +266,11 @@ pub fn read_layout<T: Transport>(m: &mut Mmc<T>) -> Result<DiscLayout> {
                 layout.dmi.push(d);
             }
             // The layer count is in the first PFI's byte 2.
-            if layout.pfi.first().is_some_and(|p| p.len() > 2 && (p[2] >> 5) & 3 == 0) {
+            if layout
+                .pfi
+                .first()
+                .is_some_and(|p| p.len() > 2 && (p[2] >> 5) & 3 == 0)
+            {
                 break;
             }
         }

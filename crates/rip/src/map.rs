@@ -196,12 +196,20 @@ impl RescueMap {
 
     /// The runs with `status`.
     pub fn runs_with(&self, status: Status) -> Vec<Run> {
-        self.runs.iter().filter(|r| r.status == status).copied().collect()
+        self.runs
+            .iter()
+            .filter(|r| r.status == status)
+            .copied()
+            .collect()
     }
 
     /// Number of sectors with `status`.
     pub fn count(&self, status: Status) -> u64 {
-        self.runs.iter().filter(|r| r.status == status).map(|r| r.len).sum()
+        self.runs
+            .iter()
+            .filter(|r| r.status == status)
+            .map(|r| r.len)
+            .sum()
     }
 
     /// True when every sector is read.
@@ -211,14 +219,20 @@ impl RescueMap {
 
     /// The sector indexes that are bad.
     pub fn bad_sectors(&self) -> Vec<u64> {
-        self.runs_with(Status::Bad).iter().flat_map(|r| r.start..r.end()).collect()
+        self.runs_with(Status::Bad)
+            .iter()
+            .flat_map(|r| r.start..r.end())
+            .collect()
     }
 
     /// The mapfile text.
     pub fn to_text(&self) -> String {
         let ss = self.sector_size as u64;
         let mut t = String::new();
-        let _ = writeln!(t, "# Mapfile. Created by spindle rip (GNU ddrescue mapfile format)");
+        let _ = writeln!(
+            t,
+            "# Mapfile. Created by spindle rip (GNU ddrescue mapfile format)"
+        );
         let _ = writeln!(
             t,
             "{TAG} base {} sector-size {} sectors {}",
@@ -234,7 +248,13 @@ impl RescueMap {
         );
         let _ = writeln!(t, "#      pos        size  status");
         for r in &self.runs {
-            let _ = writeln!(t, "{:#010x}  {:#010x}  {}", r.start * ss, r.len * ss, r.status.symbol());
+            let _ = writeln!(
+                t,
+                "{:#010x}  {:#010x}  {}",
+                r.start * ss,
+                r.len * ss,
+                r.status.symbol()
+            );
         }
         t
     }
@@ -266,7 +286,9 @@ impl RescueMap {
                 }
                 let base = f[1].parse().map_err(|_| bad(n, "bad base".into()))?;
                 let ss = f[3].parse().map_err(|_| bad(n, "bad sector size".into()))?;
-                let sectors = f[5].parse().map_err(|_| bad(n, "bad sector count".into()))?;
+                let sectors = f[5]
+                    .parse()
+                    .map_err(|_| bad(n, "bad sector count".into()))?;
                 header = Some((base, ss, sectors));
                 continue;
             }
@@ -277,7 +299,10 @@ impl RescueMap {
             let f: Vec<&str> = line.split_whitespace().collect();
             if status_line.is_none() {
                 if f.len() < 2 {
-                    return Err(bad(n, "the status line needs a position and a status".into()));
+                    return Err(bad(
+                        n,
+                        "the status line needs a position and a status".into(),
+                    ));
                 }
                 let ph = f[1]
                     .chars()
@@ -295,10 +320,12 @@ impl RescueMap {
             if f.len() != 3 || f[2].chars().count() != 1 {
                 return Err(bad(n, "a block line is: pos size status".into()));
             }
-            let st = Status::from_symbol(f[2].chars().next().unwrap()).ok_or_else(|| bad(n, format!("unknown block status {:?}", f[2])))?;
+            let st = Status::from_symbol(f[2].chars().next().unwrap())
+                .ok_or_else(|| bad(n, format!("unknown block status {:?}", f[2])))?;
             raw.push((n, num(f[0], n)?, num(f[1], n)?, st));
         }
-        let (base, ss, sectors) = header.ok_or_else(|| bad(0, "no spindle-rip header line".into()))?;
+        let (base, ss, sectors) =
+            header.ok_or_else(|| bad(0, "no spindle-rip header line".into()))?;
         if ss == 0 {
             return Err(bad(0, "sector size 0".into()));
         }
@@ -308,12 +335,18 @@ impl RescueMap {
         let mut at = 0u64;
         for (n, p, s, st) in raw {
             if p % ss64 != 0 || s % ss64 != 0 || s == 0 {
-                return Err(bad(n, format!("block {p:#x}+{s:#x} is not whole sectors of {ss} bytes")));
+                return Err(bad(
+                    n,
+                    format!("block {p:#x}+{s:#x} is not whole sectors of {ss} bytes"),
+                ));
             }
             if p / ss64 != at {
                 return Err(bad(
                     n,
-                    format!("block at {p:#x} does not follow the previous one (expected {:#x})", at * ss64),
+                    format!(
+                        "block at {p:#x} does not follow the previous one (expected {:#x})",
+                        at * ss64
+                    ),
                 ));
             }
             runs.push(Run {
@@ -324,7 +357,10 @@ impl RescueMap {
             at += s / ss64;
         }
         if at != sectors {
-            return Err(bad(0, format!("blocks cover {at} sectors, the header says {sectors}")));
+            return Err(bad(
+                0,
+                format!("blocks cover {at} sectors, the header says {sectors}"),
+            ));
         }
         Ok(RescueMap {
             base,
@@ -363,12 +399,21 @@ impl RescueMap {
     }
 
     /// Checks that a loaded map belongs to this read area.
-    pub fn check_matches(&self, base: i64, sectors: u64, sector_size: u32, path: &Path) -> Result<()> {
+    pub fn check_matches(
+        &self,
+        base: i64,
+        sectors: u64,
+        sector_size: u32,
+        path: &Path,
+    ) -> Result<()> {
         if (self.base, self.sectors, self.sector_size) != (base, sectors, sector_size) {
             return Err(RipError::MapMismatch {
                 path: path.to_path_buf(),
                 ours: format!("{sectors} sectors of {sector_size} bytes from LBA {base}"),
-                theirs: format!("{} sectors of {} bytes from LBA {}", self.sectors, self.sector_size, self.base),
+                theirs: format!(
+                    "{} sectors of {} bytes from LBA {}",
+                    self.sectors, self.sector_size, self.base
+                ),
             });
         }
         Ok(())
@@ -401,7 +446,11 @@ mod tests {
         m.set(50, 10, Status::Bad);
         m.set(55, 1, Status::Finished);
         m.set(0, 10, Status::Finished);
-        let r: Vec<_> = m.runs().iter().map(|r| (r.start, r.len, r.status)).collect();
+        let r: Vec<_> = m
+            .runs()
+            .iter()
+            .map(|r| (r.start, r.len, r.status))
+            .collect();
         assert_eq!(
             r,
             vec![
@@ -450,7 +499,9 @@ mod tests {
         let mut model = vec![Status::NonTried; 500];
         let mut x: u64 = 12345;
         for _ in 0..2000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let start = (x >> 33) % 520;
             let len = (x >> 20) % 40;
             let st = [

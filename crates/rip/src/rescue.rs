@@ -127,13 +127,17 @@ impl FileSink {
         const RAMFS_MAGIC: i64 = 0x8584_58f6;
         // SAFETY: an open fd and a zeroed statfs to fill.
         let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-        let memory = unsafe { libc::fstatfs(self.file.as_raw_fd(), &mut st) } == 0 && matches!(st.f_type as i64, TMPFS_MAGIC | RAMFS_MAGIC);
+        // SAFETY: the fd is open; st is a valid statfs the call fills.
+        let memory = unsafe { libc::fstatfs(self.file.as_raw_fd(), &mut st) } == 0
+            && matches!(st.f_type as i64, TMPFS_MAGIC | RAMFS_MAGIC);
         if !memory {
             self.mapped = None;
             return false;
         }
         let len = self.file.metadata().map(|m| m.len()).unwrap_or(0);
-        self.mapped = usize::try_from(len).ok().and_then(|len| MappedFile::map(&self.file, len).ok());
+        self.mapped = usize::try_from(len)
+            .ok()
+            .and_then(|len| MappedFile::map(&self.file, len).ok());
         self.mapped.is_some()
     }
 
@@ -177,11 +181,13 @@ impl SectorSink for FileSink {
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()> {
         use std::os::unix::fs::FileExt;
         let at = self.offset + first * self.sector_size;
-        self.file.write_all_at(data, at).map_err(|source| RipError::Io {
-            path: self.path.clone(),
-            what: "writing sectors",
-            source,
-        })
+        self.file
+            .write_all_at(data, at)
+            .map_err(|source| RipError::Io {
+                path: self.path.clone(),
+                what: "writing sectors",
+                source,
+            })
     }
 }
 
@@ -285,7 +291,10 @@ impl Rescue<'_, '_> {
 fn bad_buffer(e: &RipError) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(x) = cur {
-        if x.downcast_ref::<std::io::Error>().and_then(|io| io.raw_os_error()) == Some(libc::EFAULT) {
+        if x.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.raw_os_error())
+            == Some(libc::EFAULT)
+        {
             return true;
         }
         cur = x.source();
@@ -313,7 +322,8 @@ impl Run<'_, '_, '_> {
         }
         if let Some(p) = self.r.progress.as_mut() {
             let m = &*self.r.map;
-            let errors = m.count(Status::NonTrimmed) + m.count(Status::NonScraped) + m.count(Status::Bad);
+            let errors =
+                m.count(Status::NonTrimmed) + m.count(Status::NonScraped) + m.count(Status::Bad);
             p(&Progress {
                 phase,
                 pass: m.pass,
@@ -336,13 +346,18 @@ impl Run<'_, '_, '_> {
             Some(good) => good,
             None => {
                 let i = self.pool.take();
-                let outcome = self.r.source.read(at, n, &mut self.pool.get_mut(i)[..n as usize * ss])?;
+                let outcome =
+                    self.r
+                        .source
+                        .read(at, n, &mut self.pool.get_mut(i)[..n as usize * ss])?;
                 let good = match outcome {
                     ReadOutcome::All => n,
                     ReadOutcome::FailedAt(k) => k.min(n),
                 };
                 if good > 0 {
-                    self.r.sink.write_shared(at, &self.pool.shared(i, good as usize * ss))?;
+                    self.r
+                        .sink
+                        .write_shared(at, &self.pool.shared(i, good as usize * ss))?;
                 }
                 good
             }
@@ -380,7 +395,9 @@ impl Run<'_, '_, '_> {
             }
         };
         if good > 0 {
-            self.r.sink.wrote_direct(at, &shared.prefix(good as usize * ss))?;
+            self.r
+                .sink
+                .wrote_direct(at, &shared.prefix(good as usize * ss))?;
         }
         if good < n {
             // What a failed read left there is not the disc's: unread sectors are zeros.

@@ -14,7 +14,9 @@ use crate::hash::Digests;
 use crate::hashing_sink::HashingSink;
 use crate::layout::{DiscLayout, Family, read_layout};
 use crate::map::{RescueMap, Status};
-use crate::rescue::{FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSink, SectorSource};
+use crate::rescue::{
+    FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSink, SectorSource,
+};
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
 use spindle_mmc::readcd::{ReadCdFields, SectorType, SubSelect};
 use spindle_mmc::{Mmc, Transport};
@@ -63,10 +65,17 @@ impl Plan {
             // hidden track audio); later sessions from their first track's pregap.
             let lba = if i == 0 { 0 } else { first - 150 };
             let sectors = (s.leadout - lba).max(0) as u64;
-            areas.push(Area { index, lba, sectors });
+            areas.push(Area {
+                index,
+                lba,
+                sectors,
+            });
             index += sectors;
         }
-        Plan { mode: cd_mode, areas }
+        Plan {
+            mode: cd_mode,
+            areas,
+        }
     }
 
     pub fn sectors(&self) -> u64 {
@@ -112,7 +121,9 @@ impl<T: Transport> SectorSource for AreaSource<'_, T> {
                 .areas
                 .iter()
                 .find(|a| i >= a.index && i < a.index + a.sectors)
-                .ok_or_else(|| RipError::Drive(format!("sector index {i} is outside the read areas")))?;
+                .ok_or_else(|| {
+                    RipError::Drive(format!("sector index {i} is outside the read areas"))
+                })?;
             let n = (count - done).min((a.index + a.sectors - i) as u32);
             // DriveSource addresses from its base: point it at this area.
             self.drive.base = a.lba - a.index as i64;
@@ -136,8 +147,16 @@ pub fn probe_cd_mode<T: Transport>(mmc: &mut Mmc<T>, lba: i64) -> ReadMode {
         let ss = mode.sector_size() as usize;
         let mut buf = vec![0u8; ss];
         for &at in &tries {
-            let got = mmc.read_cd(at as i32, 1, SectorType::Any, ReadCdFields::RAW.with_sub(sub), &mut buf);
-            if got.is_ok_and(|n| n == ss) && (sub == SubSelect::None || q_crc_ok(&q_of_interleaved(&buf[2352..]))) {
+            let got = mmc.read_cd(
+                at as i32,
+                1,
+                SectorType::Any,
+                ReadCdFields::RAW.with_sub(sub),
+                &mut buf,
+            );
+            if got.is_ok_and(|n| n == ss)
+                && (sub == SubSelect::None || q_crc_ok(&q_of_interleaved(&buf[2352..])))
+            {
                 return mode;
             }
         }

@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn open(rel: &str) -> Disc {
@@ -39,7 +42,11 @@ fn check_against_model(disc: Disc) {
     assert_eq!(l.sessions.len(), disc.sessions.len(), "{name}");
     for (ls, ms) in l.sessions.iter().zip(&disc.sessions) {
         assert_eq!(ls.number, ms.number);
-        assert_eq!(ls.leadout, ms.leadout.0 as i64, "{name} session {}", ms.number);
+        assert_eq!(
+            ls.leadout, ms.leadout.0 as i64,
+            "{name} session {}",
+            ms.number
+        );
         assert_eq!(
             (ls.first_track, ls.last_track),
             (ms.tracks[0].number, ms.tracks.last().unwrap().number)
@@ -52,14 +59,27 @@ fn check_against_model(disc: Disc) {
         .collect();
     assert_eq!(l.tracks.len(), model.len(), "{name}");
     for (lt, (sn, t)) in l.tracks.iter().zip(model) {
-        assert_eq!((lt.number, lt.session, lt.control), (t.number, sn, t.control()), "{name}");
+        assert_eq!(
+            (lt.number, lt.session, lt.control),
+            (t.number, sn, t.control()),
+            "{name}"
+        );
         assert_eq!(lt.start, t.index1().0 as i64, "{name} track {}", t.number);
-        assert_eq!(lt.end(), toc_end(&disc, t.number).0 as i64, "{name} track {}", t.number);
+        assert_eq!(
+            lt.end(),
+            toc_end(&disc, t.number).0 as i64,
+            "{name} track {}",
+            t.number
+        );
         if t.mode.is_audio() {
             assert_eq!(lt.isrc.as_deref(), t.isrc.as_ref().map(|i| i.as_str()));
         }
     }
-    assert_eq!(l.mcn.as_deref(), disc.mcn.as_ref().map(|m| m.as_str()), "{name}");
+    assert_eq!(
+        l.mcn.as_deref(),
+        disc.mcn.as_ref().map(|m| m.as_str()),
+        "{name}"
+    );
     match &disc.cdtext {
         Some(t) => assert_eq!(&CdText::from_packs(&l.cd_text, true).unwrap(), t, "{name}"),
         None => assert!(l.cd_text.is_empty()),
@@ -94,7 +114,12 @@ fn dvd_layout() {
     assert_eq!((l.profile, l.family, l.capacity), (0x0010, Family::Dvd, 64));
     assert_eq!(l.tracks.len(), 1);
     assert_eq!(l.pfi.len(), 1);
-    assert_eq!(spindle_mmc::structure::PhysicalFormat::parse(&l.pfi[0]).unwrap().sectors(), 64);
+    assert_eq!(
+        spindle_mmc::structure::PhysicalFormat::parse(&l.pfi[0])
+            .unwrap()
+            .sectors(),
+        64
+    );
     assert_eq!(l.dmi.len(), 1);
     assert_eq!(l.bca, Some(vec![1, 2, 3, 4]));
     assert!(l.full_toc.is_empty() && l.cd_text.is_empty());
@@ -107,7 +132,12 @@ impl Transport for NoFullToc<'_> {
     fn name(&self) -> &str {
         "drive without a full TOC"
     }
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         if cdb[0] == 0x43 && cdb[2] & 0xF == 2 {
             return Ok(Outcome::check(&Sense::invalid_cdb_field(2, None), 0));
         }
@@ -124,8 +154,14 @@ fn layout_without_full_toc() {
     let l = read_layout(&mut Mmc::new(NoFullToc(&drive))).unwrap();
     assert!(l.full_toc.is_empty());
     assert_eq!(l.sessions.len(), 2);
-    assert_eq!((l.sessions[0].first_track, l.sessions[0].last_track), (1, 1));
-    assert_eq!((l.sessions[1].first_track, l.sessions[1].last_track), (2, 2));
+    assert_eq!(
+        (l.sessions[0].first_track, l.sessions[0].last_track),
+        (1, 1)
+    );
+    assert_eq!(
+        (l.sessions[1].first_track, l.sessions[1].last_track),
+        (2, 2)
+    );
     assert_eq!(l.sessions[0].leadout, disc.sessions[0].leadout.0 as i64);
     assert_eq!(l.tracks[1].end(), disc.leadout().0 as i64);
     assert_eq!(l.tracks[0].end(), disc.sessions[0].leadout.0 as i64);

@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn drive(rel: &str) -> EmulatedDrive {
@@ -47,7 +50,11 @@ fn rescue(
     } else {
         RescueMap::new(base, sectors, ss)
     };
-    let mut source = DriveSource { mmc: &mut mmc, base, mode };
+    let mut source = DriveSource {
+        mmc: &mut mmc,
+        base,
+        mode,
+    };
     let mut sink = FileSink::open(out, ss, 0)?;
     sink.set_sectors(sectors)?;
     let cancel = AtomicBool::new(false);
@@ -84,7 +91,11 @@ fn ddrescue_bad(map: &Path, ss: u32) -> Vec<u64> {
         .arg(map)
         .output()
         .expect("ddrescuelog (Debian gddrescue) must be installed: scripts/setup installs it");
-    assert!(out.status.success(), "ddrescuelog: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ddrescuelog: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -122,7 +133,10 @@ fn bad_sectors_in_the_map_then_resume_completes() {
     let img = std::fs::read(&out).unwrap();
     assert_eq!(img.len(), src.len());
     for s in 0..sectors as usize {
-        let (a, b) = (&img[s * 2048..(s + 1) * 2048], &src[s * 2048..(s + 1) * 2048]);
+        let (a, b) = (
+            &img[s * 2048..(s + 1) * 2048],
+            &src[s * 2048..(s + 1) * 2048],
+        );
         if bad.contains(&(s as u64)) {
             assert!(a.iter().all(|&x| x == 0), "bad sector {s} is zeros");
         } else {
@@ -132,12 +146,19 @@ fn bad_sectors_in_the_map_then_resume_completes() {
     // The drive recovers; the resumed rescue reads only what is missing.
     d.faults().recover();
     let before = d.commands();
-    assert!(rescue(&d, ReadMode::User, 0, sectors, &out, &map, None).unwrap().is_empty());
+    assert!(
+        rescue(&d, ReadMode::User, 0, sectors, &out, &map, None)
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         d.commands() - before <= bad.len() as u64 + 2,
         "resume re-reads only the bad sectors"
     );
-    assert!(std::fs::read(&out).unwrap() == src, "the image equals the source");
+    assert!(
+        std::fs::read(&out).unwrap() == src,
+        "the image equals the source"
+    );
     assert!(ddrescue_done(&map));
     let m = RescueMap::load(&map).unwrap();
     assert!(m.is_finished());
@@ -175,7 +196,11 @@ fn interrupted_rescue_resumes_to_the_same_image() {
     let src = std::fs::read(samples().join("libcdio/isofs-m1.bin")).unwrap();
     let img = std::fs::read(&b).unwrap();
     for s in [0usize, 39, 42, 199, 201, 301] {
-        assert_eq!(&img[s * 2448..s * 2448 + 2352], &src[s * 2352..(s + 1) * 2352], "sector {s}");
+        assert_eq!(
+            &img[s * 2448..s * 2448 + 2352],
+            &src[s * 2352..(s + 1) * 2352],
+            "sector {s}"
+        );
     }
     // A map of another read area is refused.
     let wrong = rescue(&d, ReadMode::User, 0, 302, &b, &bmap, None).unwrap_err();
@@ -196,7 +221,11 @@ fn hanging_sector_times_out_then_resumes() {
     assert_eq!(m.status(20), Some(Status::Bad));
     assert_eq!(m.count(Status::Finished), 63);
     d.faults().recover();
-    assert!(rescue(&d, ReadMode::User, 0, 64, &out, &map, None).unwrap().is_empty());
+    assert!(
+        rescue(&d, ReadMode::User, 0, 64, &out, &map, None)
+            .unwrap()
+            .is_empty()
+    );
     let src = std::fs::read(samples().join("libcdio/copying.iso")).unwrap();
     assert!(std::fs::read(&out).unwrap() == src[..64 * 2048]);
 }
@@ -209,7 +238,12 @@ impl spindle_rip::rescue::SectorSource for DmaLike<'_, '_> {
     fn sector_size(&self) -> u32 {
         self.0.sector_size()
     }
-    fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> spindle_rip::Result<spindle_rip::rescue::ReadOutcome> {
+    fn read(
+        &mut self,
+        first: u64,
+        count: u32,
+        buf: &mut [u8],
+    ) -> spindle_rip::Result<spindle_rip::rescue::ReadOutcome> {
         let r = self.0.read(first, count, buf)?;
         if let spindle_rip::rescue::ReadOutcome::FailedAt(k) = r {
             buf[k as usize * self.sector_size() as usize..].fill(0xee);
@@ -232,14 +266,22 @@ impl spindle_rip::rescue::SectorSink for Counting<'_> {
     fn write(&mut self, first: u64, data: &[u8]) -> spindle_rip::Result<()> {
         self.file.write(first, data)
     }
-    fn write_shared(&mut self, first: u64, data: &spindle_rip::buffers::SharedBuf) -> spindle_rip::Result<()> {
+    fn write_shared(
+        &mut self,
+        first: u64,
+        data: &spindle_rip::buffers::SharedBuf,
+    ) -> spindle_rip::Result<()> {
         self.shared += 1;
         self.file.write_shared(first, data)
     }
     fn direct(&mut self, first: u64, count: u32) -> Option<spindle_rip::rescue::Direct<'_>> {
         self.file.direct(first, count)
     }
-    fn wrote_direct(&mut self, first: u64, data: &spindle_rip::buffers::SharedBuf) -> spindle_rip::Result<()> {
+    fn wrote_direct(
+        &mut self,
+        first: u64,
+        data: &spindle_rip::buffers::SharedBuf,
+    ) -> spindle_rip::Result<()> {
         self.direct += 1;
         self.file.wrote_direct(first, data)
     }
@@ -254,8 +296,21 @@ fn direct_reads_into_the_mapped_file_match_buffered_ones() {
     let dir = tempfile::tempdir_in("/dev/shm").unwrap();
     let sectors = 400u64;
     let buffered = dir.path().join("buffered.iso");
-    d.faults().set(Faults::none().unreadable_range(100, 3).unreadable_range(250, 1));
-    let bad = rescue(&d, ReadMode::User, 0, sectors, &buffered, &dir.path().join("b.map"), None).unwrap();
+    d.faults().set(
+        Faults::none()
+            .unreadable_range(100, 3)
+            .unreadable_range(250, 1),
+    );
+    let bad = rescue(
+        &d,
+        ReadMode::User,
+        0,
+        sectors,
+        &buffered,
+        &dir.path().join("b.map"),
+        None,
+    )
+    .unwrap();
     assert_eq!(bad, vec![100, 101, 102, 250]);
 
     let out = dir.path().join("direct.iso");
@@ -272,9 +327,17 @@ fn direct_reads_into_the_mapped_file_match_buffered_ones() {
     let disk = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("unmapped.iso");
     let mut other = FileSink::open(&disk, 2048, 0).unwrap();
     other.set_sectors(16).unwrap();
-    let fs = Command::new("stat").args(["-f", "-c", "%T"]).arg(&disk).output().unwrap();
+    let fs = Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(&disk)
+        .output()
+        .unwrap();
     let fs = String::from_utf8_lossy(&fs.stdout).trim().to_string();
-    assert_eq!(other.map(), fs == "tmpfs" || fs == "ramfs", "filesystem {fs}");
+    assert_eq!(
+        other.map(),
+        fs == "tmpfs" || fs == "ramfs",
+        "filesystem {fs}"
+    );
     drop(other);
     let _ = std::fs::remove_file(&disk);
     let mut sink = Counting {
@@ -307,9 +370,13 @@ fn direct_reads_into_the_mapped_file_match_buffered_ones() {
     );
     file.sync().unwrap();
     drop(file);
-    let (a, b) = (std::fs::read(&buffered).unwrap(), std::fs::read(&out).unwrap());
+    let (a, b) = (
+        std::fs::read(&buffered).unwrap(),
+        std::fs::read(&out).unwrap(),
+    );
     assert!(a == b, "the mapped file differs from the buffered one");
     assert!(b[100 * 2048..103 * 2048].iter().all(|&x| x == 0));
-    let src = std::fs::read(samples().join("libarchive/test_read_format_iso_rockridge.iso")).unwrap();
+    let src =
+        std::fs::read(samples().join("libarchive/test_read_format_iso_rockridge.iso")).unwrap();
     assert!(b[..100 * 2048] == src[..100 * 2048]);
 }

@@ -27,7 +27,8 @@ fn source() -> Disc {
 
 fn raw(d: &Disc, lba: i32, n: u32) -> Vec<u8> {
     let mut b = vec![0u8; n as usize * 2352];
-    d.read_sectors(spindle_disc::Lba(lba), n, SectorFormat::RAW, &mut b).unwrap();
+    d.read_sectors(spindle_disc::Lba(lba), n, SectorFormat::RAW, &mut b)
+        .unwrap();
     b
 }
 
@@ -71,7 +72,10 @@ fn bad_sectors_then_recovery() {
     let r = rip(&mut m, &files, &options(true), None, None).unwrap();
     assert!(r.bad.is_empty());
     let d = disc_from_rip(&r).unwrap();
-    assert!(raw(&d, 0, 754) == raw(&src, 0, 754), "the resumed rip equals the source");
+    assert!(
+        raw(&d, 0, 754) == raw(&src, 0, 754),
+        "the resumed rip equals the source"
+    );
 }
 
 #[test]
@@ -96,7 +100,14 @@ fn interrupted_rip_resumes_to_the_same_result() {
                 cancel.store(true, Ordering::Relaxed);
             }
         };
-        let e = rip(&mut Mmc::new(&drive), &parts, &options(resume), Some(&cancel), Some(&mut progress)).unwrap_err();
+        let e = rip(
+            &mut Mmc::new(&drive),
+            &parts,
+            &options(resume),
+            Some(&cancel),
+            Some(&mut progress),
+        )
+        .unwrap_err();
         assert!(matches!(e, RipError::Cancelled), "{e}");
         resume = true;
     }
@@ -119,7 +130,11 @@ fn drive_without_subchannel() {
     let r = rip(&mut Mmc::new(&drive), &files, &options(false), None, None).unwrap();
     assert_eq!(r.plan.mode, ReadMode::Raw(SubSelect::None));
     let d = disc_from_rip(&r).unwrap();
-    let idx = |d: &Disc| d.tracks().map(|t| (t.number, t.index1())).collect::<Vec<_>>();
+    let idx = |d: &Disc| {
+        d.tracks()
+            .map(|t| (t.number, t.index1()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(idx(&d), idx(&src));
     assert!(raw(&d, 0, 754) == raw(&src, 0, 754));
     assert_eq!(std::fs::metadata(&files.work).unwrap().len(), 754 * 2352);
@@ -139,7 +154,10 @@ fn read_offset_correction() {
         let r = rip(&mut Mmc::new(&drive), &plain, &options(false), None, None).unwrap();
         let d = disc_from_rip(&r).unwrap();
         // Data is not shifted; audio is.
-        assert!(raw(&d, 0, 302) == raw(&src, 0, 302), "offset {offset}: data track");
+        assert!(
+            raw(&d, 0, 302) == raw(&src, 0, 302),
+            "offset {offset}: data track"
+        );
         assert!(
             raw(&d, 452, 302) != raw(&src, 452, 302),
             "offset {offset}: uncorrected audio differs"
@@ -154,7 +172,10 @@ fn read_offset_correction() {
         let (a, b) = (raw(&d, 452, 302), raw(&src, 452, 302));
         // With a positive offset the last `offset` samples lie beyond the lead-out.
         let lost = offset.max(0) as usize * 4;
-        assert!(a[..a.len() - lost] == b[..b.len() - lost], "offset {offset}: corrected audio");
+        assert!(
+            a[..a.len() - lost] == b[..b.len() - lost],
+            "offset {offset}: corrected audio"
+        );
         // Through an image writer the correction is kept.
         let out = dir.path().join("out.cue");
         let conv = spindle_image::ConvertOptions {
@@ -165,7 +186,10 @@ fn read_offset_correction() {
         spindle_image::convert(&d, &out, &conv, &mut |_, _| {}).unwrap();
         let back = spindle_image::open(&out).unwrap();
         let c = raw(&back, 452, 302);
-        assert!(c[..c.len() - lost] == b[..b.len() - lost], "offset {offset}: written");
+        assert!(
+            c[..c.len() - lost] == b[..b.len() - lost],
+            "offset {offset}: written"
+        );
     }
 }
 
@@ -188,8 +212,14 @@ fn hash_while_reading_only_for_a_clean_fresh_rip() {
     let files = RipFiles::beside(&dir.path().join("clean.iso"));
     let r = rip(&mut Mmc::new(&drive), &files, &opts(false), None, None).unwrap();
     let d = r.digest.clone().expect("a clean rip is hashed while read");
-    assert_eq!(d, spindle_rip::hash::Hasher::of_file(&files.work, 0, None).unwrap());
-    assert_eq!(d, spindle_rip::hash::Hasher::of_file(&iso, 0, None).unwrap());
+    assert_eq!(
+        d,
+        spindle_rip::hash::Hasher::of_file(&files.work, 0, None).unwrap()
+    );
+    assert_eq!(
+        d,
+        spindle_rip::hash::Hasher::of_file(&iso, 0, None).unwrap()
+    );
 
     drive.faults().set(Faults::none().unreadable_range(40, 2));
     let files = RipFiles::beside(&dir.path().join("bad.iso"));
@@ -200,7 +230,10 @@ fn hash_while_reading_only_for_a_clean_fresh_rip() {
     drive.faults().recover();
     let r = rip(&mut m, &files, &opts(true), None, None).unwrap();
     assert!(r.bad.is_empty());
-    assert_eq!(r.digest, None, "a resumed rip has sectors it did not read now");
+    assert_eq!(
+        r.digest, None,
+        "a resumed rip has sectors it did not read now"
+    );
     assert_eq!(
         spindle_rip::hash::Hasher::of_file(&files.work, 0, None).unwrap(),
         spindle_rip::hash::Hasher::of_file(&iso, 0, None).unwrap()

@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 fn kind(m: TrackMode) -> &'static str {
@@ -52,9 +55,17 @@ fn toc(d: &Disc) -> Vec<(u8, u8, &'static str, i32, u32, u32, u8)> {
     d.sessions
         .iter()
         .flat_map(|s| {
-            s.tracks
-                .iter()
-                .map(move |t| (s.number, t.number, kind(t.mode), t.start.0, t.pregap, t.length, t.control()))
+            s.tracks.iter().map(move |t| {
+                (
+                    s.number,
+                    t.number,
+                    kind(t.mode),
+                    t.start.0,
+                    t.pregap,
+                    t.length,
+                    t.control(),
+                )
+            })
         })
         .collect()
 }
@@ -80,13 +91,28 @@ fn check(rel: &str, source: Disc) {
     let ripped = rip_disc(source, dir.path());
     assert_eq!(toc(&ripped), src_toc, "{rel}: tracks");
     assert_eq!(track_hashes(&ripped), src_hashes, "{rel}: per-track hashes");
-    assert_eq!(ripped.sessions.iter().map(|s| s.leadout).collect::<Vec<_>>(), leadouts, "{rel}");
+    assert_eq!(
+        ripped
+            .sessions
+            .iter()
+            .map(|s| s.leadout)
+            .collect::<Vec<_>>(),
+        leadouts,
+        "{rel}"
+    );
     assert_eq!(ripped.mcn, mcn, "{rel}: MCN");
     assert_eq!(ripped.cdtext, cdtext, "{rel}: CD-TEXT");
-    assert_eq!(ripped.tracks().map(|t| t.isrc.clone()).collect::<Vec<_>>(), isrcs, "{rel}: ISRC");
+    assert_eq!(
+        ripped.tracks().map(|t| t.isrc.clone()).collect::<Vec<_>>(),
+        isrcs,
+        "{rel}: ISRC"
+    );
     assert_eq!(ripped.medium, medium);
     assert_eq!(
-        ripped.tracks().map(|t| t.extra_indexes.clone()).collect::<Vec<_>>(),
+        ripped
+            .tracks()
+            .map(|t| t.extra_indexes.clone())
+            .collect::<Vec<_>>(),
         indexes,
         "{rel}: indexes 2+"
     );
@@ -98,10 +124,19 @@ fn check(rel: &str, source: Disc) {
         data_only: false,
         write: Default::default(),
     };
-    spindle_image::convert(&ripped, &out, &opts, &mut |_, _| {}).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    spindle_image::convert(&ripped, &out, &opts, &mut |_, _| {})
+        .unwrap_or_else(|e| panic!("{rel}: {e}"));
     let back = spindle_image::open(&out).unwrap();
-    let index1 = |d: &Disc| d.tracks().map(|t| (t.number, t.index1().0, kind(t.mode))).collect::<Vec<_>>();
-    assert_eq!(index1(&back), index1(&ripped), "{rel}: written and read back");
+    let index1 = |d: &Disc| {
+        d.tracks()
+            .map(|t| (t.number, t.index1().0, kind(t.mode)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        index1(&back),
+        index1(&ripped),
+        "{rel}: written and read back"
+    );
 }
 
 #[test]
@@ -142,6 +177,9 @@ fn iso_rip_equals_the_source() {
             write: Default::default(),
         };
         spindle_image::convert(&ripped, &out, &opts, &mut |_, _| {}).unwrap();
-        assert!(std::fs::read(&out).unwrap() == std::fs::read(samples().join(rel)).unwrap(), "{rel}");
+        assert!(
+            std::fs::read(&out).unwrap() == std::fs::read(samples().join(rel)).unwrap(),
+            "{rel}"
+        );
     }
 }

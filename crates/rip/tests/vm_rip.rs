@@ -19,8 +19,13 @@ fn example() -> PathBuf {
 
 #[test]
 fn rip_qemu_cdrom_to_iso() {
-    let iso = spindle_vmtest::samples_dir().unwrap().join("kdomanski-iso9660/test_rockridge.iso");
-    let out = Command::new("sha256sum").arg(&iso).output().expect("sha256sum");
+    let iso = spindle_vmtest::samples_dir()
+        .unwrap()
+        .join("kdomanski-iso9660/test_rockridge.iso");
+    let out = Command::new("sha256sum")
+        .arg(&iso)
+        .output()
+        .expect("sha256sum");
     let sum = String::from_utf8(out.stdout)
         .unwrap()
         .split_whitespace()
@@ -52,7 +57,11 @@ vmtest_sums same / /data/x.sha256
         .filter_map(|l| l.find("rip ").map(|i| &l[i..]))
         .filter(|l| l.starts_with("rip "))
         .collect();
-    assert!(lines.iter().any(|l| l.trim_end() == "rip bad 0"), "{}", lines.join("\n"));
+    assert!(
+        lines.iter().any(|l| l.trim_end() == "rip bad 0"),
+        "{}",
+        lines.join("\n")
+    );
     // The drive list from sysfs: QEMU's drive with its sg node and INQUIRY strings.
     let drives: Vec<&str> = outcome
         .console
@@ -65,5 +74,9 @@ vmtest_sums same / /data/x.sha256
         "{}",
         drives[0]
     );
-    eprintln!("rip VM ({:.1} s):\n{}", outcome.elapsed.as_secs_f64(), lines.join("\n"));
+    eprintln!(
+        "rip VM ({:.1} s):\n{}",
+        outcome.elapsed.as_secs_f64(),
+        lines.join("\n")
+    );
 }

@@ -10,7 +10,10 @@ fn walk(fs: &dyn FileSystem, dir: NodeId) -> spindle_fs::Result<()> {
         for e in fs.read_dir(dir)? {
             let m = fs.metadata(e.node)?;
             let sep = if path.ends_with('/') { "" } else { "/" };
-            println!("{:?} {:o} {:>10} {path}{sep}{}", m.kind, m.mode, m.size, e.name);
+            println!(
+                "{:?} {:o} {:>10} {path}{sep}{}",
+                m.kind, m.mode, m.size, e.name
+            );
             if m.kind == FileKind::Dir {
                 subdirs.push((e.name, e.node));
             }

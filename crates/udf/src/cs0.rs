@@ -11,8 +11,12 @@ pub fn decode_cs0(b: &[u8]) -> String {
     match id {
         8 | 254 => rest.iter().map(|&c| c as char).collect(),
         16 | 255 => {
-            let units = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            char::decode_utf16(units).map(|r| r.unwrap_or('\u{FFFD}')).collect()
+            let units = rest
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]));
+            char::decode_utf16(units)
+                .map(|r| r.unwrap_or('\u{FFFD}'))
+                .collect()
         }
         _ => String::new(),
     }

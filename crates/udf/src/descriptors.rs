@@ -97,7 +97,13 @@ pub fn parse_timestamp(b: &[u8], at: usize) -> Time {
     };
     let tt = u16::from_le_bytes([s[0], s[1]]);
     let year = i16::from_le_bytes([s[2], s[3]]) as i64;
-    let (month, day, hour, min, sec) = (s[4] as i64, s[5] as i64, s[6] as i64, s[7] as i64, s[8] as i64);
+    let (month, day, hour, min, sec) = (
+        s[4] as i64,
+        s[5] as i64,
+        s[6] as i64,
+        s[7] as i64,
+        s[8] as i64,
+    );
     let (cs, hus, us) = (s[9] as u32, s[10] as u32, s[11] as u32);
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
         return Time::default();
@@ -188,7 +194,12 @@ pub enum PartitionMap {
         tables: Vec<u32>,
     },
     /// Type 2 "*UDF Metadata Partition": blocks are those of the metadata file.
-    Metadata { number: u16, file: u32, mirror: u32, flags: u8 },
+    Metadata {
+        number: u16,
+        file: u32,
+        mirror: u32,
+        flags: u8,
+    },
     /// Anything else (kept so that partition reference numbers stay aligned).
     Unknown,
 }
@@ -220,13 +231,17 @@ pub fn parse_logical_volume(b: &[u8]) -> Result<LogicalVolume> {
         )));
     };
     if count > 64 {
-        return Err(corrupt(format!("logical volume descriptor: {count} partition maps")));
+        return Err(corrupt(format!(
+            "logical volume descriptor: {count} partition maps"
+        )));
     }
     let mut maps = Vec::with_capacity(count);
     let mut at = 0usize;
     for i in 0..count {
         let (Some(&ty), Some(&len)) = (table.get(at), table.get(at + 1)) else {
-            return Err(corrupt(format!("logical volume descriptor: partition map {i} past the map table")));
+            return Err(corrupt(format!(
+                "logical volume descriptor: partition map {i} past the map table"
+            )));
         };
         let len = len as usize;
         let Some(m) = table.get(at..at + len).filter(|_| len >= 6) else {
@@ -249,7 +264,9 @@ pub fn parse_logical_volume(b: &[u8]) -> Result<LogicalVolume> {
 
 fn parse_partition_map(ty: u8, m: &[u8]) -> PartitionMap {
     if ty == 1 {
-        return PartitionMap::Physical { number: u16le(m, 4) };
+        return PartitionMap::Physical {
+            number: u16le(m, 4),
+        };
     }
     if ty != 2 || m.len() < 40 {
         return PartitionMap::Unknown;
@@ -260,7 +277,10 @@ fn parse_partition_map(ty: u8, m: &[u8]) -> PartitionMap {
         PartitionMap::Virtual { number }
     } else if id.is("*UDF Sparable Partition") && m.len() >= 48 {
         let n = (m[42] as usize).min(4);
-        let tables = (0..n).map(|i| u32le(m, 48 + 4 * i)).filter(|_| m.len() >= 52).collect();
+        let tables = (0..n)
+            .map(|i| u32le(m, 48 + 4 * i))
+            .filter(|_| m.len() >= 52)
+            .collect();
         PartitionMap::Sparable {
             number,
             packet_len: u16le(m, 40),

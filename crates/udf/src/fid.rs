@@ -50,12 +50,17 @@ pub fn parse_fid(b: &[u8]) -> Result<(Fid, usize)> {
     let used = 38 + l_iu + l_fi;
     let padded = (used + 3) & !3;
     let Some(desc) = b.get(..used) else {
-        return Err(corrupt("file identifier descriptor: runs past the directory"));
+        return Err(corrupt(
+            "file identifier descriptor: runs past the directory",
+        ));
     };
     // The CRC covers the padding too (ECMA-167 4/14.4.10; 3/7.2.6).
     let tag = verify_tag(&b[..padded.min(b.len())], "file identifier descriptor")?;
     if tag.ident != ident::FILE_IDENTIFIER {
-        return Err(corrupt(format!("file identifier descriptor: tag identifier {}", tag.ident)));
+        return Err(corrupt(format!(
+            "file identifier descriptor: tag identifier {}",
+            tag.ident
+        )));
     }
     let fid = Fid {
         characteristics: b[18],

@@ -114,9 +114,14 @@ pub fn parse_file_entry(b: &[u8]) -> Result<FileEntry> {
         1 => AdForm::Long,
         2 => AdForm::Extended,
         3 => AdForm::Embedded,
-        f => return Err(corrupt(format!("file entry: unknown allocation descriptor form {f}"))),
+        f => {
+            return Err(corrupt(format!(
+                "file entry: unknown allocation descriptor form {f}"
+            )));
+        }
     };
-    let t = |off_fe: usize, off_efe: usize| parse_timestamp(b, if extended { off_efe } else { off_fe });
+    let t =
+        |off_fe: usize, off_efe: usize| parse_timestamp(b, if extended { off_efe } else { off_fe });
     Ok(FileEntry {
         extended,
         strategy: u16le(b, 20),
@@ -205,7 +210,9 @@ pub fn parse_allocation_descriptors(b: &[u8], form: AdForm, part: u16) -> Result
         AdForm::Short => 8,
         AdForm::Long => 16,
         AdForm::Extended => 20,
-        AdForm::Embedded => return Err(corrupt("allocation descriptors requested of embedded data")),
+        AdForm::Embedded => {
+            return Err(corrupt("allocation descriptors requested of embedded data"));
+        }
     };
     let mut out = Vec::with_capacity(b.len() / size);
     for d in b.chunks_exact(size) {
@@ -224,7 +231,10 @@ pub fn parse_allocation_descriptors(b: &[u8], form: AdForm, part: u16) -> Result
             AdForm::Short => out.push(Extent {
                 len,
                 kind,
-                loc: LbAddr { lbn: u32le(d, 4), part },
+                loc: LbAddr {
+                    lbn: u32le(d, 4),
+                    part,
+                },
             }),
             AdForm::Long => out.push(Extent {
                 len,
@@ -237,7 +247,11 @@ pub fn parse_allocation_descriptors(b: &[u8], form: AdForm, part: u16) -> Result
                 let loc = LbAddr::parse(d, 12);
                 if kind == ExtentKind::Recorded && recorded < len {
                     if recorded > 0 {
-                        out.push(Extent { len: recorded, kind, loc });
+                        out.push(Extent {
+                            len: recorded,
+                            kind,
+                            loc,
+                        });
                     }
                     out.push(Extent {
                         len: len - recorded,
@@ -257,7 +271,10 @@ pub fn parse_allocation_descriptors(b: &[u8], form: AdForm, part: u16) -> Result
 pub fn parse_alloc_extent(b: &[u8]) -> Result<&[u8]> {
     let tag = verify_tag(b, "allocation extent descriptor")?;
     if tag.ident != ident::ALLOC_EXTENT {
-        return Err(corrupt(format!("allocation extent descriptor: tag identifier {}", tag.ident)));
+        return Err(corrupt(format!(
+            "allocation extent descriptor: tag identifier {}",
+            tag.ident
+        )));
     }
     let len = u32le(b, 20) as usize;
     b.get(24..24usize.saturating_add(len)).ok_or_else(|| {
@@ -289,7 +306,11 @@ pub fn parse_symlink(b: &[u8]) -> Result<String> {
             3 => "..".to_string(),
             4 => ".".to_string(),
             5 => decode_cs0(name),
-            _ => return Err(corrupt(format!("symbolic link: unknown path component type {ty}"))),
+            _ => {
+                return Err(corrupt(format!(
+                    "symbolic link: unknown path component type {ty}"
+                )));
+            }
         };
         if !out.is_empty() && !out.ends_with('/') {
             out.push('/');
@@ -311,7 +332,10 @@ mod tests {
         b.extend_from_slice(&[3, 0, 0, 0]);
         assert_eq!(parse_symlink(&b).unwrap(), "/usr/..");
         assert!(parse_symlink(&[5, 9, 0, 0, 8]).is_err());
-        assert_eq!(parse_symlink(&[4, 0, 0, 0, 5, 2, 0, 0, 8, b'a']).unwrap(), "./a");
+        assert_eq!(
+            parse_symlink(&[4, 0, 0, 0, 5, 2, 0, 0, 8, b'a']).unwrap(),
+            "./a"
+        );
     }
 
     #[test]

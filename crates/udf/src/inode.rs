@@ -7,7 +7,10 @@ use std::collections::HashSet;
 use spindle_fs::{FsError, Metadata, NodeId, Result};
 
 use crate::descriptors::{LbAddr, LongAd};
-use crate::icb::{AdForm, ExtentKind, FileEntry, parse_alloc_extent, parse_allocation_descriptors, parse_file_entry};
+use crate::icb::{
+    AdForm, ExtentKind, FileEntry, parse_alloc_extent, parse_allocation_descriptors,
+    parse_file_entry,
+};
 use crate::limits::*;
 use crate::partition::Volume;
 use crate::tag::{corrupt, descriptor_name, ident, verify_tag};
@@ -75,7 +78,10 @@ pub(crate) fn load_inode(vol: &Volume, addr: LbAddr) -> Result<Inode> {
             if current.is_some() {
                 break;
             }
-            return Err(corrupt(format!("indirect entries loop from {}", where_(addr))));
+            return Err(corrupt(format!(
+                "indirect entries loop from {}",
+                where_(addr)
+            )));
         }
         let entry = vol.read_block(at.part, at.lbn).and_then(|b| {
             let tag = verify_tag(&b, "file entry").map_err(|e| prefix(e, &where_(at)))?;
@@ -153,7 +159,10 @@ pub(crate) fn build_inode(vol: &Volume, node: LbAddr, at: LbAddr, fe: FileEntry)
 /// Linux's encoding of a device number (glibc `makedev`).
 pub(crate) fn makedev(major: u32, minor: u32) -> u64 {
     let (major, minor) = (major as u64, minor as u64);
-    ((major & 0xFFFF_F000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFF_FF00) << 12) | (minor & 0xFF)
+    ((major & 0xFFFF_F000) << 32)
+        | ((major & 0xFFF) << 8)
+        | ((minor & 0xFFFF_FF00) << 12)
+        | (minor & 0xFF)
 }
 
 /// The file's extents, following allocation extent descriptors (ECMA-167 4/14.5) until the
@@ -185,7 +194,10 @@ pub(crate) fn collect_extents(vol: &Volume, fe: &FileEntry, part: u16) -> Result
             return Ok(pieces);
         };
         if !seen.insert(c.loc) || seen.len() > MAX_AED_HOPS {
-            return Err(corrupt(format!("allocation extent descriptors loop at {}", where_(c.loc))));
+            return Err(corrupt(format!(
+                "allocation extent descriptors loop at {}",
+                where_(c.loc)
+            )));
         }
         let len = (c.len as u64).min(vol.bs) as usize;
         let mut b = vec![0u8; len];
@@ -210,7 +222,9 @@ pub(crate) fn read_data(vol: &Volume, ino: &Inode, off: u64, buf: &mut [u8]) -> 
             while done < n {
                 let pos = off + done as u64;
                 let Some(p) = pieces.get(idx) else {
-                    return Err(corrupt(format!("file data ends at byte {pos}, before its size {size}")));
+                    return Err(corrupt(format!(
+                        "file data ends at byte {pos}, before its size {size}"
+                    )));
                 };
                 let within = pos - p.file_off;
                 let take = (p.len - within).min((n - done) as u64) as usize;
@@ -230,7 +244,10 @@ pub(crate) fn read_data(vol: &Volume, ino: &Inode, off: u64, buf: &mut [u8]) -> 
 
 pub(crate) fn read_all(vol: &Volume, ino: &Inode, cap: u64, what: &str) -> Result<Vec<u8>> {
     if ino.meta.size > cap {
-        return Err(corrupt(format!("{what} of {} bytes (more than {cap})", ino.meta.size)));
+        return Err(corrupt(format!(
+            "{what} of {} bytes (more than {cap})",
+            ino.meta.size
+        )));
     }
     let mut b = vec![0u8; ino.meta.size as usize];
     read_data(vol, ino, 0, &mut b)?;

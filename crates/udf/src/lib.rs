@@ -40,12 +40,13 @@ mod volume;
 
 pub use cs0::{decode_cs0, decode_dstring};
 pub use descriptors::{
-    Anchor, ExtentAd, FileSet, LbAddr, LogicalVolume, LongAd, PartitionDesc, PartitionMap, Regid, parse_anchor, parse_file_set,
-    parse_logical_volume, parse_partition_desc, parse_timestamp,
+    Anchor, ExtentAd, FileSet, LbAddr, LogicalVolume, LongAd, PartitionDesc, PartitionMap, Regid,
+    parse_anchor, parse_file_set, parse_logical_volume, parse_partition_desc, parse_timestamp,
 };
 pub use fid::{Fid, characteristics, parse_fid, parse_fids};
 pub use icb::{
-    AdForm, Extent, ExtentKind, FileEntry, file_type, parse_alloc_extent, parse_allocation_descriptors, parse_file_entry, parse_symlink,
+    AdForm, Extent, ExtentKind, FileEntry, file_type, parse_alloc_extent,
+    parse_allocation_descriptors, parse_file_entry, parse_symlink,
 };
 pub use partition::{parse_sparing_table, parse_vat, vat_label};
 pub use tag::{Tag, crc16, descriptor_name, ident, parse_tag, verify_tag};
@@ -107,7 +108,12 @@ mod fuzz_tests {
             let _ = parse_vat(&b, true);
             let _ = parse_vat(&b, false);
             let _ = parse_symlink(&b);
-            for form in [AdForm::Short, AdForm::Long, AdForm::Extended, AdForm::Embedded] {
+            for form in [
+                AdForm::Short,
+                AdForm::Long,
+                AdForm::Extended,
+                AdForm::Embedded,
+            ] {
                 let _ = parse_allocation_descriptors(&b, form, 1);
             }
             let _ = decode_cs0(&b);

@@ -110,10 +110,22 @@ impl Volume {
     pub fn map(&self, part: u16, lbn: u64, count: u64) -> Result<Mapped> {
         let (mut part, mut lbn, mut count) = (part as usize, lbn, count.max(1));
         for hop in 0..2 {
-            let bad = |len: u64| corrupt(format!("block {lbn} lies outside partition {part} ({len} blocks)"));
+            let bad = |len: u64| {
+                corrupt(format!(
+                    "block {lbn} lies outside partition {part} ({len} blocks)"
+                ))
+            };
             match self.parts.get(part) {
-                None => return Err(corrupt(format!("partition reference {part} has no partition map"))),
-                Some(Partition::Unusable) => return Err(corrupt(format!("partition {part} is of a kind this reader does not support"))),
+                None => {
+                    return Err(corrupt(format!(
+                        "partition reference {part} has no partition map"
+                    )));
+                }
+                Some(Partition::Unusable) => {
+                    return Err(corrupt(format!(
+                        "partition {part} is of a kind this reader does not support"
+                    )));
+                }
                 Some(Partition::Physical { start, len }) => {
                     if lbn >= *len {
                         return Err(bad(*len));
@@ -123,7 +135,12 @@ impl Volume {
                         count: count.min(len - lbn),
                     });
                 }
-                Some(Partition::Sparable { start, len, packet, map }) => {
+                Some(Partition::Sparable {
+                    start,
+                    len,
+                    packet,
+                    map,
+                }) => {
                     if lbn >= *len {
                         return Err(bad(*len));
                     }
@@ -146,21 +163,31 @@ impl Volume {
                 }
                 Some(Partition::Virtual { phys, vat, .. }) => {
                     if hop > 0 {
-                        return Err(corrupt("a virtual partition is stacked on another translated partition"));
+                        return Err(corrupt(
+                            "a virtual partition is stacked on another translated partition",
+                        ));
                     }
                     match vat.get(lbn as usize) {
                         Some(&p) if p != u32::MAX => (part, lbn, count) = (*phys, p as u64, 1),
-                        Some(_) => return Err(corrupt(format!("virtual block {lbn} is not in use (VAT entry 0xFFFFFFFF)"))),
+                        Some(_) => {
+                            return Err(corrupt(format!(
+                                "virtual block {lbn} is not in use (VAT entry 0xFFFFFFFF)"
+                            )));
+                        }
                         None => return Err(bad(vat.len() as u64)),
                     }
                 }
                 Some(Partition::Metadata { phys, runs, .. }) => {
                     if hop > 0 {
-                        return Err(corrupt("a metadata partition is stacked on another translated partition"));
+                        return Err(corrupt(
+                            "a metadata partition is stacked on another translated partition",
+                        ));
                     }
                     let idx = runs.partition_point(|r| r.start + r.count <= lbn);
                     let Some(r) = runs.get(idx).filter(|r| r.start <= lbn) else {
-                        return Err(corrupt(format!("metadata block {lbn} lies past the metadata file")));
+                        return Err(corrupt(format!(
+                            "metadata block {lbn} lies past the metadata file"
+                        )));
                     };
                     let within = lbn - r.start;
                     count = count.min(r.count - within);
@@ -171,7 +198,9 @@ impl Volume {
                 }
             }
         }
-        Err(corrupt("a translated partition is stacked on another translated partition"))
+        Err(corrupt(
+            "a translated partition is stacked on another translated partition",
+        ))
     }
 
     /// The same volume read through the metadata mirror files instead of the metadata files,
@@ -182,7 +211,11 @@ impl Volume {
             .parts
             .iter()
             .map(|p| match p {
-                Partition::Metadata { phys, mirror: Some(m), .. } => {
+                Partition::Metadata {
+                    phys,
+                    mirror: Some(m),
+                    ..
+                } => {
                     any = true;
                     Partition::Metadata {
                         phys: *phys,
@@ -210,7 +243,9 @@ impl Volume {
             let left = (buf.len() - done) as u64;
             let blocks = (within + left).div_ceil(self.bs);
             let (n, mapped) = match self.map(part, block, blocks)? {
-                m @ Mapped::Sector { count, .. } | m @ Mapped::Zero { count } => ((count * self.bs - within).min(left) as usize, m),
+                m @ Mapped::Sector { count, .. } | m @ Mapped::Zero { count } => {
+                    ((count * self.bs - within).min(left) as usize, m)
+                }
             };
             let dst = &mut buf[done..done + n];
             match mapped {
@@ -235,7 +270,9 @@ impl Volume {
         let mut first_err = None;
         for &t in tables {
             let mut b = vec![0u8; size];
-            let r = self.read_abs(t as u64 * self.bs, &mut b).and_then(|_| parse_sparing_table(&b));
+            let r = self
+                .read_abs(t as u64 * self.bs, &mut b)
+                .and_then(|_| parse_sparing_table(&b));
             match r {
                 Ok(map) => return Ok(map),
                 Err(e) => {
@@ -251,12 +288,16 @@ impl Volume {
 /// sorted by original block.
 pub fn parse_sparing_table(b: &[u8]) -> Result<Vec<(u32, u32)>> {
     let tag = verify_tag(b, "sparing table")?;
-    if tag.ident != crate::tag::ident::SPARING_TABLE || !Regid::parse(b, 16).is("*UDF Sparing Table") {
+    if tag.ident != crate::tag::ident::SPARING_TABLE
+        || !Regid::parse(b, 16).is("*UDF Sparing Table")
+    {
         return Err(corrupt("sparing table: not a sparing table"));
     }
     let n = u16le(b, 48) as usize;
     let Some(entries) = b.get(56..56 + n * 8) else {
-        return Err(corrupt(format!("sparing table: {n} entries overrun the table")));
+        return Err(corrupt(format!(
+            "sparing table: {n} entries overrun the table"
+        )));
     };
     let mut map: Vec<(u32, u32)> = entries
         .chunks_exact(8)
@@ -283,7 +324,9 @@ pub fn parse_vat(b: &[u8], new_layout: bool) -> Result<Vec<u32>> {
         &b[header..]
     } else {
         if b.len() < 36 || !Regid::parse(b, b.len() - 36).is("*UDF Virtual Alloc Tbl") {
-            return Err(corrupt("VAT: no \"*UDF Virtual Alloc Tbl\" identifier at its end"));
+            return Err(corrupt(
+                "VAT: no \"*UDF Virtual Alloc Tbl\" identifier at its end",
+            ));
         }
         &b[..b.len() - 36]
     };
@@ -314,9 +357,24 @@ mod tests {
                 map: vec![(64, 5000)],
             }],
         };
-        assert_eq!(vol.map(0, 10, 100).unwrap(), Mapped::Sector { abs: 110, count: 54 });
-        assert_eq!(vol.map(0, 70, 100).unwrap(), Mapped::Sector { abs: 5006, count: 26 });
-        assert_eq!(vol.map(0, 96, 2).unwrap(), Mapped::Sector { abs: 196, count: 2 });
+        assert_eq!(
+            vol.map(0, 10, 100).unwrap(),
+            Mapped::Sector {
+                abs: 110,
+                count: 54
+            }
+        );
+        assert_eq!(
+            vol.map(0, 70, 100).unwrap(),
+            Mapped::Sector {
+                abs: 5006,
+                count: 26
+            }
+        );
+        assert_eq!(
+            vol.map(0, 96, 2).unwrap(),
+            Mapped::Sector { abs: 196, count: 2 }
+        );
         assert!(vol.map(0, 1000, 1).is_err());
         assert!(vol.map(1, 0, 1).is_err());
     }

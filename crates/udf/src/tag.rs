@@ -70,11 +70,13 @@ pub(crate) fn corrupt(what: impl Into<String>) -> FsError {
 }
 
 pub(crate) fn u16le(b: &[u8], at: usize) -> u16 {
-    b.get(at..at + 2).map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
+    b.get(at..at + 2)
+        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]]))
 }
 
 pub(crate) fn u32le(b: &[u8], at: usize) -> u32 {
-    b.get(at..at + 4).map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    b.get(at..at + 4)
+        .map_or(0, |s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
 pub(crate) fn u64le(b: &[u8], at: usize) -> u64 {
@@ -87,8 +89,9 @@ pub(crate) fn u64le(b: &[u8], at: usize) -> u64 {
 
 /// CRC-ITU-T (x^16 + x^12 + x^5 + 1), initial value 0, no reflection (ECMA-167 1/7.2.6).
 pub fn crc16(data: &[u8]) -> u16 {
-    data.iter()
-        .fold(0u16, |crc, &b| (crc << 8) ^ CRC_TABLE[((crc >> 8) as u8 ^ b) as usize])
+    data.iter().fold(0u16, |crc, &b| {
+        (crc << 8) ^ CRC_TABLE[((crc >> 8) as u8 ^ b) as usize]
+    })
 }
 
 const CRC_TABLE: [u16; 256] = {
@@ -98,7 +101,11 @@ const CRC_TABLE: [u16; 256] = {
         let mut c = (i as u16) << 8;
         let mut k = 0;
         while k < 8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x1021 } else { c << 1 };
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x1021
+            } else {
+                c << 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -120,7 +127,9 @@ pub fn tag_checksum(tag: &[u8; 16]) -> u8 {
 /// descriptor in errors.
 pub fn verify_tag(buf: &[u8], what: &str) -> Result<Tag> {
     let Some(head) = buf.get(..16) else {
-        return Err(corrupt(format!("{what}: descriptor shorter than its 16-byte tag")));
+        return Err(corrupt(format!(
+            "{what}: descriptor shorter than its 16-byte tag"
+        )));
     };
     let mut t = [0u8; 16];
     t.copy_from_slice(head);
@@ -157,7 +166,10 @@ pub fn parse_tag(buf: &[u8]) -> Result<Tag> {
 pub(crate) fn expect_tag(buf: &[u8], want: u16, what: &str) -> Result<Tag> {
     let tag = verify_tag(buf, what)?;
     if tag.ident != want {
-        return Err(corrupt(format!("{what}: tag identifier {} where {want} was expected", tag.ident)));
+        return Err(corrupt(format!(
+            "{what}: tag identifier {} where {want} was expected",
+            tag.ident
+        )));
     }
     Ok(tag)
 }

@@ -68,7 +68,11 @@ impl Udf {
         }
         let Some((bs, anchor)) = found else {
             let e = first_err.unwrap_or(FsError::NotFound("udf"));
-            return Err(if detect(dev) { e } else { FsError::NotFound("udf") });
+            return Err(if detect(dev) {
+                e
+            } else {
+                FsError::NotFound("udf")
+            });
         };
         vol.bs = bs;
         // The main volume descriptor sequence, else the reserve one (ECMA-167 3/8.4.2),
@@ -94,7 +98,12 @@ impl Udf {
                 _ => None,
             });
             let label = vat_label.unwrap_or_else(|| lvd.label.clone());
-            Ok((with_parts.parts, label, node_of(fsd.root.loc), lvd.maps.len()))
+            Ok((
+                with_parts.parts,
+                label,
+                node_of(fsd.root.loc),
+                lvd.maps.len(),
+            ))
         };
         let (parts, label, root, maps) = match mount("main", anchor.main) {
             Ok(m) => m,
@@ -140,7 +149,8 @@ impl Udf {
             (Err(e), None) => return Err(e),
         };
         if ino.meta.kind == FileKind::Symlink {
-            let target = parse_symlink(&read_all(&self.vol, &ino, MAX_LINK_BYTES, "symbolic link")?)?;
+            let target =
+                parse_symlink(&read_all(&self.vol, &ino, MAX_LINK_BYTES, "symbolic link")?)?;
             ino.meta.size = target.len() as u64;
             ino.data = Data::Embedded(target.clone().into_bytes());
             ino.link = Some(target);
@@ -170,7 +180,10 @@ impl Udf {
     /// listed to reach it), so a directory named for the first time cannot be one of them.
     fn check_cycle(&self, dir: NodeId, child: NodeId) -> Result<()> {
         if child == dir || child == self.root {
-            return Err(corrupt(format!("directory {} contains itself or an ancestor", dir.0)));
+            return Err(corrupt(format!(
+                "directory {} contains itself or an ancestor",
+                dir.0
+            )));
         }
         let mut parents = self.parents.lock().unwrap();
         match parents.get(&child) {
@@ -195,7 +208,9 @@ impl Udf {
             None => {
                 let depth = parents.get(&dir).map_or(0, |&(_, d)| d) + 1;
                 if depth > MAX_DEPTH {
-                    return Err(corrupt(format!("directories nested deeper than {MAX_DEPTH}")));
+                    return Err(corrupt(format!(
+                        "directories nested deeper than {MAX_DEPTH}"
+                    )));
                 }
                 parents.insert(child, (dir, depth));
                 Ok(())
@@ -211,7 +226,9 @@ impl Udf {
         if ino.meta.kind != FileKind::Dir {
             return Err(FsError::NotDir(format!("node {}", dir.0)));
         }
-        let fids = |vol: &Volume| read_all(vol, &ino, MAX_DIR_BYTES, "directory").and_then(|d| parse_fids(&d));
+        let fids = |vol: &Volume| {
+            read_all(vol, &ino, MAX_DIR_BYTES, "directory").and_then(|d| parse_fids(&d))
+        };
         let fids = match (fids(&self.vol), &self.mirror) {
             (Ok(f), _) => f,
             (Err(e), Some(m)) => fids(m).map_err(|_| e)?,
@@ -237,7 +254,10 @@ impl Udf {
             if kind == FileKind::Dir {
                 self.check_cycle(dir, node)?;
                 if !subdirs.insert(node) {
-                    return Err(corrupt(format!("directory {} is linked twice from directory {}", node.0, dir.0)));
+                    return Err(corrupt(format!(
+                        "directory {} is linked twice from directory {}",
+                        node.0, dir.0
+                    )));
                 }
             }
             // UDF 2.60 4.2.2.1.1: names are translated for the OS; '/' and NUL cannot appear,
@@ -291,9 +311,15 @@ impl FileSystem for Udf {
         if ino.meta.kind != FileKind::Symlink {
             return Err(FsError::NotSymlink(format!("node {}", node.0)));
         }
-        ino.link.clone().ok_or_else(|| corrupt("symbolic link without a target"))
+        ino.link
+            .clone()
+            .ok_or_else(|| corrupt("symbolic link without a target"))
     }
     fn lookup(&self, dir: NodeId, name: &str) -> Result<Option<NodeId>> {
-        Ok(self.entries(dir)?.iter().find(|e| e.name == name).map(|e| e.node))
+        Ok(self
+            .entries(dir)?
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| e.node))
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use spindle_fs::{FsError, Result};
 
 use crate::descriptors::{
-    Anchor, ExtentAd, LbAddr, LogicalVolume, PartitionDesc, PartitionMap, has_nsr_sequence, parse_anchor, parse_logical_volume,
-    parse_partition_desc,
+    Anchor, ExtentAd, LbAddr, LogicalVolume, PartitionDesc, PartitionMap, has_nsr_sequence,
+    parse_anchor, parse_logical_volume, parse_partition_desc,
 };
 use crate::icb::{file_type, parse_file_entry};
 use crate::inode::{Data, build_inode, load_inode, read_all};
@@ -48,13 +48,19 @@ pub(crate) fn read_vds(vol: &Volume, ext: ExtentAd, which: &str) -> Result<Vds> 
         match tag.ident {
             ident::PARTITION => {
                 let pd = parse_partition_desc(&b).map_err(|e| prefix_vds(e, &name))?;
-                if pds.get(&pd.number).is_none_or(|old| pd.vds_number >= old.vds_number) {
+                if pds
+                    .get(&pd.number)
+                    .is_none_or(|old| pd.vds_number >= old.vds_number)
+                {
                     pds.insert(pd.number, pd);
                 }
             }
             ident::LOGICAL_VOLUME => {
                 let l = parse_logical_volume(&b).map_err(|e| prefix_vds(e, &name))?;
-                if lvd.as_ref().is_none_or(|old| l.vds_number >= old.vds_number) {
+                if lvd
+                    .as_ref()
+                    .is_none_or(|old| l.vds_number >= old.vds_number)
+                {
                     lvd = Some(l);
                 }
             }
@@ -64,15 +70,28 @@ pub(crate) fn read_vds(vol: &Volume, ext: ExtentAd, which: &str) -> Result<Vds> 
                 continue 'seq;
             }
             ident::TERMINATING => break,
-            ident::PRIMARY_VOLUME | ident::IMPL_USE_VOLUME | ident::UNALLOCATED_SPACE | ident::LV_INTEGRITY => {}
-            other => return Err(corrupt(format!("{name}: unexpected descriptor (tag identifier {other})"))),
+            ident::PRIMARY_VOLUME
+            | ident::IMPL_USE_VOLUME
+            | ident::UNALLOCATED_SPACE
+            | ident::LV_INTEGRITY => {}
+            other => {
+                return Err(corrupt(format!(
+                    "{name}: unexpected descriptor (tag identifier {other})"
+                )));
+            }
         }
         sector += 1;
         left -= 1;
     }
-    let lvd = lvd.ok_or_else(|| corrupt(format!("{which} volume descriptor sequence has no logical volume descriptor")))?;
+    let lvd = lvd.ok_or_else(|| {
+        corrupt(format!(
+            "{which} volume descriptor sequence has no logical volume descriptor"
+        ))
+    })?;
     if pds.is_empty() {
-        return Err(corrupt(format!("{which} volume descriptor sequence has no partition descriptor")));
+        return Err(corrupt(format!(
+            "{which} volume descriptor sequence has no partition descriptor"
+        )));
     }
     Ok(Vds { lvd, pds })
 }
@@ -102,7 +121,10 @@ pub(crate) fn find_anchor(vol: &Volume) -> Result<(Anchor, bool)> {
     .into_iter()
     .flatten()
     {
-        match vol.read_sector(s).and_then(|b| Ok((parse_anchor(&b)?, u32le(&b, 12) as u64 == s))) {
+        match vol
+            .read_sector(s)
+            .and_then(|b| Ok((parse_anchor(&b)?, u32le(&b, 12) as u64 == s)))
+        {
             // The tag location names the sector (ECMA-167 3/7.2.8): with the wrong block
             // size an anchor can be seen where it is not (the last 2048 bytes of a volume of
             // 4096-byte blocks hold its last anchor).
@@ -118,7 +140,8 @@ pub(crate) fn find_anchor(vol: &Volume) -> Result<(Anchor, bool)> {
     if let Some(a) = inexact {
         return Ok((a, false));
     }
-    Err(first_err.unwrap_or_else(|| corrupt("image too small for an anchor volume descriptor pointer")))
+    Err(first_err
+        .unwrap_or_else(|| corrupt("image too small for an anchor volume descriptor pointer")))
 }
 
 /// True when the volume recognition sequence names a UDF volume (BEA01, NSR02/NSR03,
@@ -147,9 +170,11 @@ pub fn detect(dev: spindle_fs::Device) -> bool {
 /// Builds the partitions of the logical volume, one per partition map (UDF 2.60 2.2.4.5).
 pub(crate) fn build_partitions(vol: &Volume, vds: &Vds) -> Result<Vec<Partition>> {
     let pd = |n: u16| {
-        vds.pds
-            .get(&n)
-            .ok_or_else(|| corrupt(format!("partition map names partition {n}, which has no descriptor")))
+        vds.pds.get(&n).ok_or_else(|| {
+            corrupt(format!(
+                "partition map names partition {n}, which has no descriptor"
+            ))
+        })
     };
     let phys = |p: &PartitionDesc| Partition::Physical {
         start: p.start as u64,
@@ -211,9 +236,18 @@ pub(crate) fn build_partitions(vol: &Volume, vds: &Vds) -> Result<Vec<Partition>
                     parts: parts.clone(),
                 };
                 let (vat, label) = find_vat(&vol2, ph)?;
-                parts[i] = Partition::Virtual { phys: ph, vat, label };
+                parts[i] = Partition::Virtual {
+                    phys: ph,
+                    vat,
+                    label,
+                };
             }
-            PartitionMap::Metadata { number, file, mirror, .. } => {
+            PartitionMap::Metadata {
+                number,
+                file,
+                mirror,
+                ..
+            } => {
                 let ph = under(&mut parts, *number)?;
                 let vol2 = Volume {
                     dev: vol.dev.clone(),
@@ -230,7 +264,11 @@ pub(crate) fn build_partitions(vol: &Volume, vds: &Vds) -> Result<Vec<Partition>
                     None
                 };
                 parts[i] = match (main, mirror) {
-                    (Ok(runs), mirror) => Partition::Metadata { phys: ph, runs, mirror },
+                    (Ok(runs), mirror) => Partition::Metadata {
+                        phys: ph,
+                        runs,
+                        mirror,
+                    },
                     (Err(_), Some(runs)) => Partition::Metadata {
                         phys: ph,
                         runs,
@@ -247,9 +285,18 @@ pub(crate) fn build_partitions(vol: &Volume, vds: &Vds) -> Result<Vec<Partition>
 
 /// The extents of the metadata (or mirror) file at block `lbn` of partition `ph`.
 pub(crate) fn metadata_runs(vol: &Volume, ph: usize, lbn: u32, want: u8) -> Result<Vec<MetaRun>> {
-    let ino = load_inode(vol, LbAddr { lbn, part: ph as u16 })?;
+    let ino = load_inode(
+        vol,
+        LbAddr {
+            lbn,
+            part: ph as u16,
+        },
+    )?;
     if ino.file_type != want {
-        return Err(corrupt(format!("metadata file has file type {} (expected {want})", ino.file_type)));
+        return Err(corrupt(format!(
+            "metadata file has file type {} (expected {want})",
+            ino.file_type
+        )));
     }
     let Data::Extents(pieces) = &ino.data else {
         return Err(corrupt("metadata file with embedded data"));
@@ -275,7 +322,9 @@ pub(crate) fn metadata_runs(vol: &Volume, ph: usize, lbn: u32, want: u8) -> Resu
 /// Finds the VAT (UDF 2.60 2.2.11): its file entry is in the last recorded sectors of the
 /// image (searched backwards), in physical partition `ph`.
 pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<String>)> {
-    let Some(Partition::Physical { start, .. } | Partition::Sparable { start, .. }) = vol.parts.get(ph) else {
+    let Some(Partition::Physical { start, .. } | Partition::Sparable { start, .. }) =
+        vol.parts.get(ph)
+    else {
         return Err(corrupt("virtual partition over an unusable partition"));
     };
     let n = vol.sectors();
@@ -289,7 +338,9 @@ pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<Stri
         if id != ident::FILE_ENTRY && id != ident::EXTENDED_FILE_ENTRY {
             continue;
         }
-        let Ok(fe) = parse_file_entry(&b) else { continue };
+        let Ok(fe) = parse_file_entry(&b) else {
+            continue;
+        };
         if fe.file_type != file_type::VAT && fe.file_type != file_type::UNSPECIFIED {
             continue;
         }
@@ -302,7 +353,9 @@ pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<Stri
             lbn: (s - start) as u32,
             part: ph as u16,
         };
-        let Ok(ino) = build_inode(vol, addr, addr, fe) else { continue };
+        let Ok(ino) = build_inode(vol, addr, addr, fe) else {
+            continue;
+        };
         let Ok(data) = read_all(vol, &ino, MAX_VAT_BYTES, "VAT") else {
             continue;
         };
@@ -311,5 +364,7 @@ pub(crate) fn find_vat(vol: &Volume, ph: usize) -> Result<(Vec<u32>, Option<Stri
             return Ok((vat, if new_layout { vat_label(&data) } else { None }));
         }
     }
-    Err(corrupt("virtual partition without a VAT in the last sectors of the image"))
+    Err(corrupt(
+        "virtual partition without a VAT in the last sectors of the image",
+    ))
 }

@@ -48,9 +48,13 @@ fn put(d: &mut [u8], at: usize, b: &[u8]) {
 
 fn cs0(s: &str) -> Vec<u8> {
     if s.chars().all(|c| (c as u32) < 256) {
-        std::iter::once(8).chain(s.chars().map(|c| c as u8)).collect()
+        std::iter::once(8)
+            .chain(s.chars().map(|c| c as u8))
+            .collect()
     } else {
-        std::iter::once(16).chain(s.encode_utf16().flat_map(|u| u.to_be_bytes())).collect()
+        std::iter::once(16)
+            .chain(s.encode_utf16().flat_map(|u| u.to_be_bytes()))
+            .collect()
     }
 }
 
@@ -113,8 +117,16 @@ fn fe(f: Fe, loc: u32) -> Vec<u8> {
     if f.extended {
         put(&mut v, 64, &f.info_len.to_le_bytes());
     }
-    put(&mut v, if f.extended { 208 } else { 168 }, &(f.ea.len() as u32).to_le_bytes());
-    put(&mut v, if f.extended { 212 } else { 172 }, &(f.ads.len() as u32).to_le_bytes());
+    put(
+        &mut v,
+        if f.extended { 208 } else { 168 },
+        &(f.ea.len() as u32).to_le_bytes(),
+    );
+    put(
+        &mut v,
+        if f.extended { 212 } else { 172 },
+        &(f.ads.len() as u32).to_le_bytes(),
+    );
     v.extend_from_slice(&f.ea);
     v.extend_from_slice(&f.ads);
     set_tag(&mut v, if f.extended { 266 } else { 261 }, loc);
@@ -154,7 +166,9 @@ fn dir(entries: &[(u8, &str, u32)], parent: u32) -> Vec<u8> {
 }
 
 fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed)).collect()
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
+        .collect()
 }
 
 fn aed(ads: &[Vec<u8>], loc: u32) -> Vec<u8> {
@@ -209,8 +223,16 @@ fn build(o: &Opts) -> Vec<u8> {
     }
     for s in [256, SECTORS - 1] {
         let mut a = vec![0u8; 512];
-        put(&mut a, 16, &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat());
-        put(&mut a, 24, &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat());
+        put(
+            &mut a,
+            16,
+            &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat(),
+        );
+        put(
+            &mut a,
+            24,
+            &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat(),
+        );
         set_tag(&mut a, 2, s as u32);
         put(&mut img, s * BS, &a);
     }
@@ -219,7 +241,12 @@ fn build(o: &Opts) -> Vec<u8> {
     let mut mfe = fe(
         Fe {
             file_type: 250,
-            ..file(true, 0, 20 * BS as u64, short_ad(20 * BS as u32, META as u32))
+            ..file(
+                true,
+                0,
+                20 * BS as u64,
+                short_ad(20 * BS as u32, META as u32),
+            )
         },
         0,
     );
@@ -230,7 +257,12 @@ fn build(o: &Opts) -> Vec<u8> {
     let mut mirror = fe(
         Fe {
             file_type: 251,
-            ..file(true, 0, 20 * BS as u64, short_ad(20 * BS as u32, MIRROR as u32))
+            ..file(
+                true,
+                0,
+                20 * BS as u64,
+                short_ad(20 * BS as u32, MIRROR as u32),
+            )
         },
         1,
     );
@@ -302,7 +334,14 @@ fn build(o: &Opts) -> Vec<u8> {
     let ads = [long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 111, 0)].concat();
     meta(&mut img, 3, &fe(file(true, 1, 5096, ads), 3));
     phys(&mut img, 110, &pattern(2048, 3));
-    phys(&mut img, 111, &aed(&[long_ad(2048, 112, 0), long_ad(2048 | 3 << 30, 113, 0)], 111));
+    phys(
+        &mut img,
+        111,
+        &aed(
+            &[long_ad(2048, 112, 0), long_ad(2048 | 3 << 30, 113, 0)],
+            111,
+        ),
+    );
     phys(&mut img, 112, &pattern(2048, 4));
     phys(&mut img, 113, &aed(&[long_ad(1000, 114, 0)], 113));
     phys(&mut img, 114, &pattern(1000, 5));
@@ -321,7 +360,11 @@ fn build(o: &Opts) -> Vec<u8> {
     );
     meta(&mut img, 8, &sub);
     // deep (meta 10): with `cycle`, it contains its parent sub.
-    let deep = if o.cycle { dir(&[(2, "back", 4)], 4) } else { dir(&[], 4) };
+    let deep = if o.cycle {
+        dir(&[(2, "back", 4)], 4)
+    } else {
+        dir(&[], 4)
+    };
     meta(
         &mut img,
         10,
@@ -392,7 +435,14 @@ fn build(o: &Opts) -> Vec<u8> {
     // loop: an allocation extent descriptor that continues with itself.
     let ads = [long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 115, 0)].concat();
     meta(&mut img, 9, &fe(file(true, 1, 1 << 40, ads), 9));
-    phys(&mut img, 115, &aed(&[long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 115, 0)], 115));
+    phys(
+        &mut img,
+        115,
+        &aed(
+            &[long_ad(2048, 110, 0), long_ad(2048 | 3 << 30, 115, 0)],
+            115,
+        ),
+    );
     if o.break_main_copies {
         // Metadata blocks 1 (root) and 8 (sub's FIDs), main copy only.
         img[(P0 + META + 1) * BS + 40] ^= 0x55;
@@ -419,11 +469,18 @@ fn metadata_partition_volume() {
     assert_eq!(udf.partition_kinds(), ["physical", "metadata"]);
     let fs: &dyn FileSystem = &udf;
     assert_eq!(fs.label(), "Fé€ UDF");
-    let mut names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
+    let mut names: Vec<String> = fs
+        .read_dir(fs.root())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     names.sort();
     assert_eq!(
         names,
-        ["Fé€", "_..", "a_b", "big", "chain", "emb", "ext", "hard", "link", "null", "sub"]
+        [
+            "Fé€", "_..", "a_b", "big", "chain", "emb", "ext", "hard", "link", "null", "sub"
+        ]
     );
     let null = fs.metadata(resolve(fs, "null").unwrap()).unwrap();
     assert_eq!((null.kind, null.rdev), (FileKind::CharDevice, (1 << 8) | 3));
@@ -434,8 +491,14 @@ fn metadata_partition_volume() {
     assert_eq!(big.size, BIG);
     assert_eq!((big.uid, big.gid, big.mode, big.nlink), (0, 100, 0o640, 2));
     assert_eq!(big.mtime.secs, MTIME);
-    assert_eq!(big.ino, fs.metadata(resolve(fs, "hard").unwrap()).unwrap().ino);
-    assert_ne!(big.ino, fs.metadata(resolve(fs, "emb").unwrap()).unwrap().ino);
+    assert_eq!(
+        big.ino,
+        fs.metadata(resolve(fs, "hard").unwrap()).unwrap().ino
+    );
+    assert_ne!(
+        big.ino,
+        fs.metadata(resolve(fs, "emb").unwrap()).unwrap().ino
+    );
     assert_eq!(read_at(fs, "big", 0, 4096), pattern(4096, 1));
     assert_eq!(read_at(fs, "big", 3 << 30, 10000), vec![0; 10000]);
     let mut tail = vec![0u8; 50];
@@ -448,7 +511,10 @@ fn metadata_partition_volume() {
     assert_eq!(read_at(fs, "chain", 2000, 100), chain[2000..2100]);
     assert_eq!(read_at(fs, "emb", 0, 100), b"embedded content");
     assert_eq!(read_at(fs, "Fé€", 9, 100), b"content");
-    assert_eq!(read_at(fs, "ext", 0, 5000), [pattern(2048, 6), vec![0; 2048]].concat());
+    assert_eq!(
+        read_at(fs, "ext", 0, 5000),
+        [pattern(2048, 6), vec![0; 2048]].concat()
+    );
     let link = resolve(fs, "link").unwrap();
     assert_eq!(fs.metadata(link).unwrap().kind, FileKind::Symlink);
     assert_eq!(fs.read_link(link).unwrap(), "/etc/passwd");
@@ -498,7 +564,10 @@ fn metadata_mirror_serves_damaged_blocks() {
         ..Default::default()
     })
     .unwrap();
-    assert!(matches!(fs.read_dir(fs.root()), Err(FsError::Corrupt { .. })));
+    assert!(matches!(
+        fs.read_dir(fs.root()),
+        Err(FsError::Corrupt { .. })
+    ));
 }
 
 #[test]
@@ -547,10 +616,19 @@ fn mutated_built_volume() {
     };
     let sectors: Vec<u64> = [16, 17, 18, 32, 33, 34, 35, 256, 599]
         .into_iter()
-        .chain((P0 as u64..P0 as u64 + 22).chain([P0 as u64 + 40, P0 as u64 + 41, P0 as u64 + 111, P0 as u64 + 113, P0 as u64 + 115]))
+        .chain((P0 as u64..P0 as u64 + 22).chain([
+            P0 as u64 + 40,
+            P0 as u64 + 41,
+            P0 as u64 + 111,
+            P0 as u64 + 113,
+            P0 as u64 + 115,
+        ]))
         .collect();
     // UDF_MUTATIONS=N for a longer run (in a release build).
-    let n = std::env::var("UDF_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let n = std::env::var("UDF_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1500);
     for _ in 0..n {
         let mut patches = Vec::new();
         for _ in 0..1 + rand() % 3 {

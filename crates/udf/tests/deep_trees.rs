@@ -30,7 +30,11 @@ fn open(path: &Path) -> Arc<dyn FileSystem> {
 
 fn walk_all(fs: &dyn FileSystem) -> (usize, Option<FsError>) {
     let mut dirs = 0;
-    let r = walk_tree(fs, fs.root(), "/", &mut |_, _, dir, subdirs| -> spindle_fs::Result<()> {
+    let r = walk_tree(fs, fs.root(), "/", &mut |_,
+                                                _,
+                                                dir,
+                                                subdirs|
+     -> spindle_fs::Result<()> {
         dirs += 1;
         for e in fs.read_dir(dir)? {
             if e.kind == FileKind::Dir {
@@ -84,7 +88,11 @@ fn within_the_limit() {
     let (dirs, err) = walk_all(fs.as_ref());
     assert!(err.is_none(), "{err:?}");
     assert_eq!(dirs, MAX_DEPTH);
-    let node = resolve(fs.as_ref(), &deep::deep_path(deep::Iso::RockRidge, MAX_DEPTH - 1)).unwrap();
+    let node = resolve(
+        fs.as_ref(),
+        &deep::deep_path(deep::Iso::RockRidge, MAX_DEPTH - 1),
+    )
+    .unwrap();
     let mut buf = [0u8; 64];
     let n = fs.read(node, 0, &mut buf).unwrap();
     assert_eq!(&buf[..n], deep::CONTENT);
@@ -118,7 +126,10 @@ fn wide_directory_far_down() {
     let fs = open(&img);
     let mut node = fs.root();
     for level in 1..=4000 {
-        node = fs.lookup(node, "d").unwrap().unwrap_or_else(|| panic!("level {level}"));
+        node = fs
+            .lookup(node, "d")
+            .unwrap()
+            .unwrap_or_else(|| panic!("level {level}"));
     }
     let t = std::time::Instant::now();
     let entries = fs.read_dir(node).unwrap();
@@ -127,7 +138,10 @@ fn wide_directory_far_down() {
         t.elapsed().as_secs_f64()
     );
     assert_eq!(entries.len(), 200_001);
-    assert_eq!(entries.iter().filter(|e| e.kind == FileKind::Dir).count(), 200_000);
+    assert_eq!(
+        entries.iter().filter(|e| e.kind == FileKind::Dir).count(),
+        200_000
+    );
     // Each reads as a directory that cannot be opened (its entry lies past the image's end).
     let w = fs.lookup(node, "w7").unwrap().unwrap();
     assert!(fs.read_dir(w).is_err());

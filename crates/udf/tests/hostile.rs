@@ -61,8 +61,11 @@ fn truncated_images() {
 /// byte of the main and reserve volume descriptor sequences' first 512 bytes.
 #[test]
 fn flipped_bytes() {
-    let vds = (32..38).chain(48..54).flat_map(|s| (0..512).map(move |i| s * 2048 + i));
-    let area = (256 * 2048..256 * 2048 + 65536).filter(|p| (p % 2048 < 512 && *p < 264 * 2048) || p % 16 == 0);
+    let vds = (32..38)
+        .chain(48..54)
+        .flat_map(|s| (0..512).map(move |i| s * 2048 + i));
+    let area = (256 * 2048..256 * 2048 + 65536)
+        .filter(|p| (p % 2048 < 512 && *p < 264 * 2048) || p % 16 == 0);
     flip_each(area.chain(vds).collect());
 }
 
@@ -71,7 +74,9 @@ fn flipped_bytes() {
 #[test]
 #[ignore]
 fn flipped_bytes_exhaustive() {
-    let vds = (32..38).chain(48..54).flat_map(|s| (0..2048).map(move |i| s * 2048 + i));
+    let vds = (32..38)
+        .chain(48..54)
+        .flat_map(|s| (0..2048).map(move |i| s * 2048 + i));
     flip_each((256 * 2048..256 * 2048 + 65536).chain(vds).collect());
 }
 
@@ -95,7 +100,9 @@ fn flip_each(positions: Vec<u64>) {
                         });
                         match timed("a flip", dev, &mut slowest) {
                             Ok(_) => ok += 1,
-                            Err(FsError::Corrupt { .. } | FsError::NotFound(_) | FsError::Io(_)) => failed += 1,
+                            Err(
+                                FsError::Corrupt { .. } | FsError::NotFound(_) | FsError::Io(_),
+                            ) => failed += 1,
                             Err(e) => panic!("flip at {pos}: unexpected error {e:?}"),
                         }
                     }
@@ -124,9 +131,14 @@ fn random_mutations() {
         seed ^= seed << 17;
         seed
     };
-    let hot: Vec<u64> = vec![32, 33, 34, 35, 36, 37, 48, 50, 51, 256, 593, 594, 595, 596, 597, 607];
+    let hot: Vec<u64> = vec![
+        32, 33, 34, 35, 36, 37, 48, 50, 51, 256, 593, 594, 595, 596, 597, 607,
+    ];
     // UDF_MUTATIONS=N for a longer run (in a release build).
-    let n = std::env::var("UDF_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
+    let n = std::env::var("UDF_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3000);
     for i in 0..n {
         let mut patches = Vec::new();
         for _ in 0..1 + rand() % 4 {
@@ -190,7 +202,10 @@ fn bad_descriptor_is_named() {
     data[51 * 2048 + 100] ^= 1;
     match open_bytes(data) {
         Err(FsError::Corrupt { what, .. }) => {
-            assert!(what.contains("logical volume descriptor") && what.contains("CRC"), "{what}")
+            assert!(
+                what.contains("logical volume descriptor") && what.contains("CRC"),
+                "{what}"
+            )
         }
         other => panic!("{:?}", other.map(|_| ())),
     }

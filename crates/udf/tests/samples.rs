@@ -25,7 +25,11 @@ fn check_against_7z(name: &str) -> Arc<dyn FileSystem> {
         let theirs = walk_dir(&extract_7z(&path, tmp.path()));
         assert_eq!(ours, theirs);
     }
-    eprintln!("{name}: {} entries: {:?}", ours.len(), ours.keys().take(8).collect::<Vec<_>>());
+    eprintln!(
+        "{name}: {} entries: {:?}",
+        ours.len(),
+        ours.keys().take(8).collect::<Vec<_>>()
+    );
     assert!(!ours.is_empty());
     fs
 }

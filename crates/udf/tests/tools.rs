@@ -19,13 +19,21 @@ fn make_tree(root: &Path) {
     std::fs::create_dir_all(root.join("empty dir")).unwrap();
     std::fs::write(root.join("empty"), b"").unwrap();
     std::fs::write(root.join("one"), b"1").unwrap();
-    let pattern = |n: usize, seed: u8| (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect::<Vec<u8>>();
+    let pattern = |n: usize, seed: u8| {
+        (0..n)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect::<Vec<u8>>()
+    };
     std::fs::write(root.join("a/sector"), pattern(2048, 1)).unwrap();
     std::fs::write(root.join("a/sector+1"), pattern(2049, 2)).unwrap();
     std::fs::write(root.join("a/b/big.bin"), pattern(3 << 20, 3)).unwrap();
     std::fs::write(root.join("a/b/c/Février ж.txt"), b"non-ascii name\n").unwrap();
     for i in 0..40 {
-        std::fs::write(root.join(format!("a/b/many-{i:03}.txt")), format!("file {i}\n")).unwrap();
+        std::fs::write(
+            root.join(format!("a/b/many-{i:03}.txt")),
+            format!("file {i}\n"),
+        )
+        .unwrap();
     }
 }
 
@@ -55,7 +63,13 @@ fn genisoimage_udf102_matches_source() {
     let fs = open_bytes(data).unwrap();
     assert_eq!(fs.kind(), FsKind::Udf);
     assert_eq!(fs.label(), "GENUDF");
-    assert_eq!(fs.metadata(resolve(&*fs, "one").unwrap()).unwrap().mtime.secs, 1_614_834_367);
+    assert_eq!(
+        fs.metadata(resolve(&*fs, "one").unwrap())
+            .unwrap()
+            .mtime
+            .secs,
+        1_614_834_367
+    );
     let ours = walk_fs(&*fs).unwrap();
     assert_eq!(ours, walk_dir(&src));
     // Reads at odd offsets return the right bytes.
@@ -68,14 +82,21 @@ fn genisoimage_udf102_matches_source() {
     // 7z must read the UDF side (not the ISO 9660 one) and see the same tree.
     assert!(have("7z"));
     assert_eq!(type_7z(&img), "Udf", "7z does not read this image as UDF");
-    assert_eq!(ours, walk_dir(&extract_7z(&img, tmp.path())), "spindle and 7z differ");
+    assert_eq!(
+        ours,
+        walk_dir(&extract_7z(&img, tmp.path())),
+        "spindle and 7z differ"
+    );
 }
 
 /// Makes an empty mkudffs volume; for write-once media the image ends at the last recorded
 /// sector (where the VAT is), as a disc image would.
 fn mkudffs(dir: &Path, media: &str, rev: &str, label: &str, extra: &[&str]) -> Vec<u8> {
     let img = dir.join(format!("{media}-{rev}-{}.img", extra.join("")));
-    std::fs::File::create(&img).unwrap().set_len(32 << 20).unwrap();
+    std::fs::File::create(&img)
+        .unwrap()
+        .set_len(32 << 20)
+        .unwrap();
     let blocksize = if extra.iter().any(|a| a.starts_with("--blocksize")) {
         ""
     } else {
@@ -89,7 +110,10 @@ fn mkudffs(dir: &Path, media: &str, rev: &str, label: &str, extra: &[&str]) -> V
         .args(extra)
         .arg(&img));
     let mut data = std::fs::read(&img).unwrap();
-    let last = data.chunks(2048).rposition(|s| s.iter().any(|&b| b != 0)).unwrap();
+    let last = data
+        .chunks(2048)
+        .rposition(|s| s.iter().any(|&b| b != 0))
+        .unwrap();
     // (With 4096-byte blocks this cuts the last block in half, leaving its anchor in the last
     // 2048 bytes: the reader must not take it for a 2048-byte-block anchor.)
     data.truncate((last + 1) * 2048);
@@ -119,18 +143,33 @@ fn mkudffs_empty_volumes() {
         ("cdr", "2.60"),
     ];
     let strategy_4096: &[&str] = &["--strategy=4096"];
-    let (b512, b1024, b4096): (&[&str], &[&str], &[&str]) = (&["--blocksize=512"], &["--blocksize=1024"], &["--blocksize=4096"]);
-    let blocksizes = [("hd", "2.01", b512), ("hd", "2.01", b1024), ("hd", "2.01", b4096)];
+    let (b512, b1024, b4096): (&[&str], &[&str], &[&str]) = (
+        &["--blocksize=512"],
+        &["--blocksize=1024"],
+        &["--blocksize=4096"],
+    );
+    let blocksizes = [
+        ("hd", "2.01", b512),
+        ("hd", "2.01", b1024),
+        ("hd", "2.01", b4096),
+    ];
     let variants = cases
         .iter()
         .map(|&(m, r)| (m, r, &[][..]))
-        .chain([("hd", "2.01", strategy_4096), ("cdrw", "2.01", strategy_4096)])
+        .chain([
+            ("hd", "2.01", strategy_4096),
+            ("cdrw", "2.01", strategy_4096),
+        ])
         .chain(blocksizes);
     for (media, rev, extra) in variants {
         let label = format!("V{media}{rev}");
         let data = mkudffs(tmp.path(), media, rev, &label, extra);
-        assert!(spindle_udf::detect(std::sync::Arc::new(data.clone())), "{media} {rev}");
-        let udf = spindle_udf::Udf::open(std::sync::Arc::new(data.clone())).unwrap_or_else(|e| panic!("{media} {rev}: {e}"));
+        assert!(
+            spindle_udf::detect(std::sync::Arc::new(data.clone())),
+            "{media} {rev}"
+        );
+        let udf = spindle_udf::Udf::open(std::sync::Arc::new(data.clone()))
+            .unwrap_or_else(|e| panic!("{media} {rev}: {e}"));
         let kinds = udf.partition_kinds();
         let want = match media {
             "hd" => "physical",
@@ -146,7 +185,10 @@ fn mkudffs_empty_volumes() {
         assert_eq!(root.mode, 0o755, "{media} {rev}");
         let entries = fs.read_dir(fs.root()).unwrap();
         // mkudffs may make a "lost+found"; nothing else.
-        assert!(entries.iter().all(|e| e.name == "lost+found"), "{media} {rev}: {entries:?}");
+        assert!(
+            entries.iter().all(|e| e.name == "lost+found"),
+            "{media} {rev}: {entries:?}"
+        );
     }
 }
 
@@ -208,8 +250,17 @@ iso.close()
 "#;
 
 fn pycdlib_listing(image: &Path) -> std::collections::BTreeMap<String, Node> {
-    let out = Command::new("python3").arg("-c").arg(PYCDLIB_LIST).arg(image).output().unwrap();
-    assert!(out.status.success(), "pycdlib listing: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(PYCDLIB_LIST)
+        .arg(image)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pycdlib listing: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -229,7 +280,12 @@ fn pycdlib_listing(image: &Path) -> std::collections::BTreeMap<String, Node> {
 }
 
 fn make_pycdlib(src: &Path, img: &Path) {
-    run(Command::new("python3").arg("-c").arg(PYCDLIB_SCRIPT).arg(src).arg(img).arg("2.60"));
+    run(Command::new("python3")
+        .arg("-c")
+        .arg(PYCDLIB_SCRIPT)
+        .arg(src)
+        .arg(img)
+        .arg("2.60"));
 }
 
 /// The pycdlib UDF 2.60 image with files, a hard link (extracted as a second copy) and no
@@ -247,7 +303,11 @@ fn pycdlib_udf260_matches_7z() {
     let ours = walk_fs(&*fs).unwrap();
     assert_eq!(ours.len(), walk_dir(&src).len());
     assert_eq!(type_7z(&img), "Udf", "7z does not read this image as UDF");
-    assert_eq!(ours, walk_dir(&extract_7z(&img, tmp.path())), "spindle and 7z differ");
+    assert_eq!(
+        ours,
+        walk_dir(&extract_7z(&img, tmp.path())),
+        "spindle and 7z differ"
+    );
     assert_eq!(ours, pycdlib_listing(&img), "spindle and pycdlib differ");
 }
 
@@ -278,7 +338,11 @@ fn pycdlib_udf260_matches_source() {
             })
             .collect::<std::collections::BTreeMap<_, _>>()
     };
-    assert_eq!(no_targets(&ours), pycdlib_listing(&img), "spindle and pycdlib differ");
+    assert_eq!(
+        no_targets(&ours),
+        pycdlib_listing(&img),
+        "spindle and pycdlib differ"
+    );
     let a = fs.metadata(resolve(&*fs, "a/sector").unwrap()).unwrap();
     let b = fs.metadata(resolve(&*fs, "a/b/hard").unwrap()).unwrap();
     assert_eq!(a.ino, b.ino, "hard links share an inode number");
@@ -287,12 +351,18 @@ fn pycdlib_udf260_matches_source() {
     assert!(a.mtime.secs > 1_500_000_000, "{:?}", a.mtime);
     let link = resolve(&*fs, "rel-link").unwrap();
     let meta = fs.metadata(link).unwrap();
-    assert_eq!((meta.kind, meta.size), (FileKind::Symlink, "a/b/c/Février ж.txt".len() as u64));
+    assert_eq!(
+        (meta.kind, meta.size),
+        (FileKind::Symlink, "a/b/c/Février ж.txt".len() as u64)
+    );
     let mut buf = [0u8; 100];
     assert_eq!(fs.read(link, 0, &mut buf).unwrap(), meta.size as usize);
     assert!(fs.read_link(resolve(&*fs, "a").unwrap()).is_err());
     assert!(fs.read_dir(resolve(&*fs, "one").unwrap()).is_err());
-    assert!(fs.read(resolve(&*fs, "a").unwrap(), 0, &mut [0u8; 4]).is_err());
+    assert!(
+        fs.read(resolve(&*fs, "a").unwrap(), 0, &mut [0u8; 4])
+            .is_err()
+    );
 }
 
 /// A directory of 3000 files and 100 subdirectories lists quickly, and a second listing
@@ -314,7 +384,10 @@ fn genisoimage_large_tree() {
         std::fs::write(d.join("x"), b"x").unwrap();
     }
     let img = tmp.path().join("big.iso");
-    run(Command::new("genisoimage").args(["-quiet", "-udf", "-o"]).arg(&img).arg(&src));
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-udf", "-o"])
+        .arg(&img)
+        .arg(&src));
     let fs = open_bytes(std::fs::read(&img).unwrap()).unwrap();
     let t = std::time::Instant::now();
     assert_eq!(walk_fs(&*fs).unwrap(), walk_dir(&src));
@@ -324,7 +397,9 @@ fn genisoimage_large_tree() {
     assert!(fs.lookup(fs.root(), "file-02999.txt").unwrap().is_some());
     let again = t.elapsed();
     eprintln!("walk of 3200 nodes: {first:?}; cached listing and lookup: {again:?}");
-    assert!(first < std::time::Duration::from_secs(5) && again < std::time::Duration::from_millis(200));
+    assert!(
+        first < std::time::Duration::from_secs(5) && again < std::time::Duration::from_millis(200)
+    );
 }
 
 /// A CD-RW volume (sparable partition) where the packet holding the file set descriptor and
@@ -364,7 +439,10 @@ fn mkudffs_sparable_relocated_packet() {
         let n = u16::from_le_bytes([table[48], table[49]]) as usize;
         // The first available entry (original location 0xFFFFFFFF, UDF 2.60 2.2.12) gets the
         // packet.
-        let e = (0..n).map(|i| 56 + 8 * i).find(|&e| table[e..e + 4] == [0xFF; 4]).unwrap();
+        let e = (0..n)
+            .map(|i| 56 + 8 * i)
+            .find(|&e| table[e..e + 4] == [0xFF; 4])
+            .unwrap();
         table[e..e + 4].copy_from_slice(&(orig as u32).to_le_bytes());
         let mapped = u32::from_le_bytes(table[e + 4..e + 8].try_into().unwrap()) as u64;
         assert!(spare.is_none_or(|s| s == mapped));
@@ -389,7 +467,12 @@ fn mkudffs_sparable_relocated_packet() {
     let fs = open_bytes(data).unwrap();
     assert_eq!(fs.label(), "SPARED");
     assert_eq!(fs.metadata(fs.root()).unwrap().mode, 0o755);
-    assert!(fs.read_dir(fs.root()).unwrap().iter().all(|e| e.name == "lost+found"));
+    assert!(
+        fs.read_dir(fs.root())
+            .unwrap()
+            .iter()
+            .all(|e| e.name == "lost+found")
+    );
 }
 
 /// On write-once media the label is the VAT's logical volume identifier (UDF 2.60 2.2.11),
@@ -434,7 +517,10 @@ fn mkudffs_mutations() {
         seed ^= seed << 17;
         seed
     };
-    let n = std::env::var("UDF_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(800);
+    let n = std::env::var("UDF_MUTATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(800);
     for (media, rev) in [("cdr", "2.01"), ("cdr", "1.50"), ("cdrw", "2.01")] {
         let data = mkudffs(tmp.path(), media, rev, "M", &[]);
         // Sectors holding something, except long runs of file system space.
@@ -474,8 +560,14 @@ fn iso9660_only_is_not_udf() {
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("a"), b"a").unwrap();
     let img = tmp.path().join("plain.iso");
-    run(Command::new("genisoimage").args(["-quiet", "-R", "-J", "-o"]).arg(&img).arg(&src));
+    run(Command::new("genisoimage")
+        .args(["-quiet", "-R", "-J", "-o"])
+        .arg(&img)
+        .arg(&src));
     let data = std::fs::read(&img).unwrap();
     assert!(!spindle_udf::detect(std::sync::Arc::new(data.clone())));
-    assert!(matches!(open_bytes(data), Err(spindle_fs::FsError::NotFound("udf"))));
+    assert!(matches!(
+        open_bytes(data),
+        Err(spindle_fs::FsError::NotFound("udf"))
+    ));
 }

@@ -61,7 +61,8 @@ impl Initramfs {
     pub fn bytes(&mut self, guest: &str, bytes: &[u8], mode: u32) -> Result<()> {
         let dest = self.prepare(guest)?;
         std::fs::write(&dest, bytes).map_err(|e| Error::io(&dest, e))?;
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode)).map_err(|e| Error::io(&dest, e))
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(&dest, e))
     }
 
     /// Copies host file `host` (following symlinks) to `guest`, keeping its permission bits.
@@ -94,7 +95,8 @@ impl Initramfs {
         if !stripped {
             std::fs::copy(host, &dest).map_err(|e| Error::io(host, e))?;
         }
-        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).map_err(|e| Error::io(&dest, e))?;
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(&dest, e))?;
         for lib in shared_libraries(host)? {
             if self.libraries.insert(lib.clone()) {
                 let guest_lib = lib.to_string_lossy().into_owned();
@@ -154,7 +156,11 @@ impl Initramfs {
         if !out.status.success() {
             return Err(Error::Command {
                 command: "cpio -o -H newc".into(),
-                detail: format!("{}: {}", out.status, String::from_utf8_lossy(&out.stderr).trim()),
+                detail: format!(
+                    "{}: {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
             });
         }
         Ok(())
@@ -163,10 +169,13 @@ impl Initramfs {
 
 /// The shared libraries (and the dynamic loader) `ldd` lists for `binary`; none for a static one.
 pub fn shared_libraries(binary: &Path) -> Result<Vec<PathBuf>> {
-    let out = Command::new("ldd").arg(binary).output().map_err(|e| Error::Command {
-        command: "ldd".into(),
-        detail: e.to_string(),
-    })?;
+    let out = Command::new("ldd")
+        .arg(binary)
+        .output()
+        .map_err(|e| Error::Command {
+            command: "ldd".into(),
+            detail: e.to_string(),
+        })?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         // "not a dynamic executable" (a static binary) is the only failure we accept.
@@ -207,7 +216,10 @@ mod tests {
     #[test]
     fn guest_paths_stay_inside() {
         let root = Path::new("/stage");
-        assert_eq!(under(root, "/bin/spindle").unwrap(), Path::new("/stage/bin/spindle"));
+        assert_eq!(
+            under(root, "/bin/spindle").unwrap(),
+            Path::new("/stage/bin/spindle")
+        );
         assert!(under(root, "/../etc/passwd").is_err());
         assert!(under(root, "/").is_err());
     }
@@ -215,7 +227,14 @@ mod tests {
     #[test]
     fn ldd_lists_the_loader_and_libc() {
         let libs = shared_libraries(Path::new("/bin/sh")).unwrap();
-        assert!(libs.iter().any(|l| l.to_string_lossy().contains("ld-linux")), "{libs:?}");
-        assert!(libs.iter().any(|l| l.to_string_lossy().contains("libc.so")), "{libs:?}");
+        assert!(
+            libs.iter()
+                .any(|l| l.to_string_lossy().contains("ld-linux")),
+            "{libs:?}"
+        );
+        assert!(
+            libs.iter().any(|l| l.to_string_lossy().contains("libc.so")),
+            "{libs:?}"
+        );
     }
 }

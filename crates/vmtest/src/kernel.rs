@@ -71,16 +71,25 @@ impl Kernel {
     /// A kernel unpacked in `dir` (`boot/vmlinuz-*` and `lib/modules/<release>/`).
     pub fn from_dir(dir: &Path) -> Result<Kernel> {
         let boot = dir.join("boot");
-        let entries = std::fs::read_dir(&boot).map_err(|e| Error::Kernel(format!("{}: {e}", boot.display())))?;
+        let entries = std::fs::read_dir(&boot)
+            .map_err(|e| Error::Kernel(format!("{}: {e}", boot.display())))?;
         let mut releases: Vec<String> = entries
             .filter_map(|e| e.ok())
-            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix("vmlinuz-")).map(str::to_string))
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("vmlinuz-"))
+                    .map(str::to_string)
+            })
             .filter(|r| dir.join("lib/modules").join(r).is_dir())
             .collect();
         releases.sort_by(|a, b| natural_cmp(a, b));
-        let release = releases
-            .pop()
-            .ok_or_else(|| Error::Kernel(format!("{}: no boot/vmlinuz-R with a lib/modules/R beside it", dir.display())))?;
+        let release = releases.pop().ok_or_else(|| {
+            Error::Kernel(format!(
+                "{}: no boot/vmlinuz-R with a lib/modules/R beside it",
+                dir.display()
+            ))
+        })?;
         Ok(Kernel {
             vmlinuz: boot.join(format!("vmlinuz-{release}")),
             modules: dir.join("lib/modules").join(&release),
@@ -117,8 +126,17 @@ mod tests {
 
     #[test]
     fn versions_compare_by_number() {
-        assert_eq!(natural_cmp("6.1.0-9-amd64", "6.1.0-57-amd64"), Ordering::Less);
-        assert_eq!(natural_cmp("6.10.0-1-amd64", "6.9.0-3-amd64"), Ordering::Greater);
-        assert_eq!(natural_cmp("6.1.0-57-amd64", "6.1.0-57-amd64"), Ordering::Equal);
+        assert_eq!(
+            natural_cmp("6.1.0-9-amd64", "6.1.0-57-amd64"),
+            Ordering::Less
+        );
+        assert_eq!(
+            natural_cmp("6.10.0-1-amd64", "6.9.0-3-amd64"),
+            Ordering::Greater
+        );
+        assert_eq!(
+            natural_cmp("6.1.0-57-amd64", "6.1.0-57-amd64"),
+            Ordering::Equal
+        );
     }
 }

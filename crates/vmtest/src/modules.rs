@@ -77,7 +77,13 @@ impl ModuleIndex {
         Ok(order)
     }
 
-    fn visit(&self, name: &str, path: &mut Vec<String>, done: &mut HashSet<String>, order: &mut Vec<PathBuf>) -> Result<()> {
+    fn visit(
+        &self,
+        name: &str,
+        path: &mut Vec<String>,
+        done: &mut HashSet<String>,
+        order: &mut Vec<PathBuf>,
+    ) -> Result<()> {
         let key = normalise(name);
         if done.contains(&key) {
             return Ok(());
@@ -95,13 +101,19 @@ impl ModuleIndex {
             }
             return Err(Error::Module {
                 name: name.into(),
-                detail: format!("not in {} (neither a module nor built in)", self.root.display()),
+                detail: format!(
+                    "not in {} (neither a module nor built in)",
+                    self.root.display()
+                ),
             });
         };
         if file.extension().is_some_and(|e| e != "ko") {
             return Err(Error::Module {
                 name: name.into(),
-                detail: format!("{} is compressed; the harness loads plain .ko files", file.display()),
+                detail: format!(
+                    "{} is compressed; the harness loads plain .ko files",
+                    file.display()
+                ),
             });
         }
         path.push(key.clone());
@@ -122,12 +134,17 @@ pub fn modinfo_depends(file: &Path) -> Result<Vec<String>> {
         name: file.display().to_string(),
         detail: detail.to_string(),
     };
-    let modinfo = elf_section(&data, ".modinfo").ok_or_else(|| bad("not an ELF64 module with a .modinfo section"))?;
+    let modinfo = elf_section(&data, ".modinfo")
+        .ok_or_else(|| bad("not an ELF64 module with a .modinfo section"))?;
     let mut deps = Vec::new();
     for field in modinfo.split(|&b| b == 0) {
         if let Some(list) = field.strip_prefix(b"depends=") {
             let list = std::str::from_utf8(list).map_err(|_| bad("depends= is not UTF-8"))?;
-            deps.extend(list.split(',').filter(|d| !d.is_empty()).map(str::to_string));
+            deps.extend(
+                list.split(',')
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string),
+            );
         }
     }
     Ok(deps)
@@ -135,9 +152,18 @@ pub fn modinfo_depends(file: &Path) -> Result<Vec<String>> {
 
 /// The contents of the section called `want` in a little-endian ELF64 file.
 fn elf_section<'a>(data: &'a [u8], want: &str) -> Option<&'a [u8]> {
-    let u16_at = |o: usize| data.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
-    let u32_at = |o: usize| data.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize);
-    let u64_at = |o: usize| data.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize);
+    let u16_at = |o: usize| {
+        data.get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
+    let u32_at = |o: usize| {
+        data.get(o..o + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize)
+    };
+    let u64_at = |o: usize| {
+        data.get(o..o + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize)
+    };
     if data.get(..6)? != b"\x7fELF\x02\x01" {
         return None;
     }

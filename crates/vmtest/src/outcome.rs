@@ -42,13 +42,16 @@ pub(crate) fn parse(console: &str) -> Markers {
     let mut m = Markers::default();
     for line in console.lines() {
         // Kernel messages can share a line with ours: look for the marker anywhere.
-        let Some(at) = line.find("VMTEST ") else { continue };
+        let Some(at) = line.find("VMTEST ") else {
+            continue;
+        };
         let marker = line[at + 7..].trim_end_matches(['\r', ' ']);
         if let Some(name) = marker.strip_prefix("PASS ") {
             m.passed.push(name.trim().to_string());
         } else if let Some(rest) = marker.strip_prefix("FAIL ") {
             let (name, detail) = rest.split_once(':').unwrap_or((rest, ""));
-            m.failed.push((name.trim().to_string(), detail.trim().to_string()));
+            m.failed
+                .push((name.trim().to_string(), detail.trim().to_string()));
         } else if let Some(rest) = marker.strip_prefix("VALUE ") {
             let (name, value) = rest.trim().split_once(' ').unwrap_or((rest.trim(), ""));
             m.values.push((name.to_string(), value.trim().to_string()));
@@ -62,7 +65,11 @@ pub(crate) fn parse(console: &str) -> Markers {
 impl Outcome {
     /// The last value the guest reported as `name` (`vmtest_value name value`).
     pub fn value(&self, name: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Why this run does not count as a pass with every check in `expected` passed: `None` when
@@ -70,7 +77,10 @@ impl Outcome {
     pub fn problems<S: AsRef<str>>(&self, expected: &[S]) -> Option<String> {
         let mut problems = Vec::new();
         if self.timed_out {
-            problems.push(format!("timed out after {:.0} s", self.elapsed.as_secs_f64()));
+            problems.push(format!(
+                "timed out after {:.0} s",
+                self.elapsed.as_secs_f64()
+            ));
         }
         if !self.done {
             problems.push("the guest never printed VMTEST DONE".to_string());
@@ -86,7 +96,11 @@ impl Outcome {
         if !missing.is_empty() {
             problems.push(format!("no PASS from {}", missing.join(", ")));
         }
-        if problems.is_empty() { None } else { Some(problems.join("; ")) }
+        if problems.is_empty() {
+            None
+        } else {
+            Some(problems.join("; "))
+        }
     }
 }
 
@@ -100,7 +114,10 @@ mod tests {
                        VMTEST VALUE rip-seconds 1.25\r\nVMTEST DONE\r\n";
         let m = parse(console);
         assert_eq!(m.passed, ["modules", "sr0"]);
-        assert_eq!(m.failed, [("hash".to_string(), "COPYING: FAILED".to_string())]);
+        assert_eq!(
+            m.failed,
+            [("hash".to_string(), "COPYING: FAILED".to_string())]
+        );
         assert_eq!(m.values, [("rip-seconds".to_string(), "1.25".to_string())]);
         assert!(m.done);
     }
@@ -126,7 +143,10 @@ mod tests {
             elapsed: Duration::from_secs(1),
         };
         let p = o.problems(&["a", "b"]).unwrap();
-        assert!(p.contains("VMTEST DONE") && p.contains("no PASS from b"), "{p}");
+        assert!(
+            p.contains("VMTEST DONE") && p.contains("no PASS from b"),
+            "{p}"
+        );
         let o = Outcome { done: true, ..o };
         assert!(o.problems(&["a"]).is_none());
     }

@@ -16,7 +16,11 @@ pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
         Some(d) => {
             let d = PathBuf::from(d);
-            if d.is_absolute() { d } else { workspace_root().join(d) }
+            if d.is_absolute() {
+                d
+            } else {
+                workspace_root().join(d)
+            }
         }
         None => workspace_root().join("target"),
     }
@@ -30,7 +34,10 @@ pub fn samples_dir() -> Result<PathBuf> {
     } else {
         Err(Error::io(
             dir,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "the sample images are missing"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the sample images are missing",
+            ),
         ))
     }
 }

@@ -58,7 +58,11 @@ pub(crate) fn qemu_binary() -> String {
     std::env::var("SPINDLE_VM_QEMU").unwrap_or_else(|_| "qemu-system-x86_64".to_string())
 }
 
-fn reader(mut from: impl Read + Send + 'static, sink: Arc<Mutex<Vec<u8>>>, mut log: Option<std::fs::File>) -> std::thread::JoinHandle<()> {
+fn reader(
+    mut from: impl Read + Send + 'static,
+    sink: Arc<Mutex<Vec<u8>>>,
+    mut log: Option<std::fs::File>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
@@ -69,7 +73,9 @@ fn reader(mut from: impl Read + Send + 'static, sink: Arc<Mutex<Vec<u8>>>, mut l
                         use std::io::Write;
                         let _ = f.write_all(&buf[..n]);
                     }
-                    sink.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&buf[..n]);
+                    sink.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend_from_slice(&buf[..n]);
                 }
             }
         }
@@ -116,8 +122,16 @@ pub(crate) fn boot(b: &Boot) -> Result<Run> {
     let log = std::fs::File::create(&b.log).map_err(|e| Error::io(&b.log, e))?;
     let console = Arc::new(Mutex::new(Vec::new()));
     let stderr = Arc::new(Mutex::new(Vec::new()));
-    let out_thread = reader(child.stdout.take().expect("piped stdout"), console.clone(), Some(log));
-    let err_thread = reader(child.stderr.take().expect("piped stderr"), stderr.clone(), None);
+    let out_thread = reader(
+        child.stdout.take().expect("piped stdout"),
+        console.clone(),
+        Some(log),
+    );
+    let err_thread = reader(
+        child.stderr.take().expect("piped stderr"),
+        stderr.clone(),
+        None,
+    );
     let mut timed_out = false;
     let mut done_at: Option<Instant> = None;
     loop {
@@ -157,7 +171,9 @@ pub(crate) fn boot(b: &Boot) -> Result<Run> {
     let elapsed = start.elapsed();
     let _ = out_thread.join();
     let _ = err_thread.join();
-    let text = |v: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&v.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    let text = |v: &Arc<Mutex<Vec<u8>>>| {
+        String::from_utf8_lossy(&v.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    };
     Ok(Run {
         console: text(&console),
         stderr: text(&stderr),

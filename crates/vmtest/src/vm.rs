@@ -62,25 +62,29 @@ impl VmTest {
 
     /// Copies host file `host` to `guest` (e.g. `/data/sample.iso`).
     pub fn file(mut self, host: impl Into<PathBuf>, guest: &str) -> Self {
-        self.entries.push(Entry::File(host.into(), guest.to_string()));
+        self.entries
+            .push(Entry::File(host.into(), guest.to_string()));
         self
     }
 
     /// Writes `bytes` to `guest` (mode 0644), e.g. an expected-hashes file.
     pub fn data(mut self, guest: &str, bytes: impl Into<Vec<u8>>) -> Self {
-        self.entries.push(Entry::Bytes(guest.to_string(), bytes.into(), 0o644));
+        self.entries
+            .push(Entry::Bytes(guest.to_string(), bytes.into(), 0o644));
         self
     }
 
     /// Copies an executable with its shared libraries.
     pub fn binary(mut self, host: impl Into<PathBuf>, guest: &str) -> Self {
-        self.entries.push(Entry::Binary(host.into(), guest.to_string()));
+        self.entries
+            .push(Entry::Binary(host.into(), guest.to_string()));
         self
     }
 
     /// Puts our `spindle` binary (built now, debug profile) at `/bin/spindle`.
     pub fn spindle(mut self) -> Self {
-        self.entries.push(Entry::Spindle("/bin/spindle".to_string()));
+        self.entries
+            .push(Entry::Spindle("/bin/spindle".to_string()));
         self
     }
 
@@ -138,7 +142,11 @@ impl VmTest {
         std::fs::create_dir_all(&work).map_err(|e| Error::io(&work, e))?;
         let initrd = work.join("initrd.cpio");
         self.build(&kernel, &work.join("root"), &initrd)?;
-        let mut append = vec!["console=ttyS0".to_string(), "quiet".to_string(), "panic=-1".to_string()];
+        let mut append = vec![
+            "console=ttyS0".to_string(),
+            "quiet".to_string(),
+            "panic=-1".to_string(),
+        ];
         append.extend(self.append.iter().cloned());
         let lock = FileLock::take(&target_dir().join("vmtest/.boot.lock"))?;
         let log = work.join("console.log");

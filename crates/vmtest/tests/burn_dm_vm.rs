@@ -87,7 +87,9 @@ vmtest_check inputs-unchanged sha256sum -c /tmp/before.sha
 
 #[test]
 fn burn_refuses_device_mapper_targets_over_the_source_and_writes_an_unrelated_one() {
-    let iso = spindle_vmtest::samples_dir().unwrap().join("debian-ipxe/ipxe.iso");
+    let iso = spindle_vmtest::samples_dir()
+        .unwrap()
+        .join("debian-ipxe/ipxe.iso");
     VmTest::new("burn-dm")
         .spindle()
         .binary("/usr/sbin/dmsetup", "/sbin/dmsetup")

@@ -68,7 +68,9 @@ vmtest_check usb-burned burn_stick "$USB"
 
 #[test]
 fn burn_lists_the_usb_stick_refuses_fixed_disks_and_verifies_the_stick() {
-    let iso = spindle_vmtest::samples_dir().unwrap().join("debian-ipxe/ipxe.iso");
+    let iso = spindle_vmtest::samples_dir()
+        .unwrap()
+        .join("debian-ipxe/ipxe.iso");
     let want = std::fs::read(&iso).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mk = |name: &str, size: u64| {
@@ -76,10 +78,21 @@ fn burn_lists_the_usb_stick_refuses_fixed_disks_and_verifies_the_stick() {
         std::fs::File::create(&p).unwrap().set_len(size).unwrap();
         p.into_os_string().into_string().unwrap()
     };
-    let (stick, sata, virtio) = (mk("stick.img", 16 << 20), mk("sata.img", 8 << 20), mk("virtio.img", 8 << 20));
+    let (stick, sata, virtio) = (
+        mk("stick.img", 16 << 20),
+        mk("sata.img", 8 << 20),
+        mk("virtio.img", 8 << 20),
+    );
     VmTest::new("burn")
         .spindle()
-        .modules(["xhci-pci", "usb-storage", "sd_mod", "ahci", "virtio_pci", "virtio_blk"])
+        .modules([
+            "xhci-pci",
+            "usb-storage",
+            "sd_mod",
+            "ahci",
+            "virtio_pci",
+            "virtio_blk",
+        ])
         .file(&iso, "/data/ipxe.iso")
         .qemu_args([
             "-device".to_string(),
@@ -115,8 +128,14 @@ fn burn_lists_the_usb_stick_refuses_fixed_disks_and_verifies_the_stick() {
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
     let written = std::fs::read(&stick).unwrap();
-    assert!(written[..want.len()] == want[..], "the stick's image starts with the ISO");
+    assert!(
+        written[..want.len()] == want[..],
+        "the stick's image starts with the ISO"
+    );
     for fixed in [&sata, &virtio] {
-        assert!(std::fs::read(fixed).unwrap().iter().all(|&b| b == 0), "{fixed} was written");
+        assert!(
+            std::fs::read(fixed).unwrap().iter().all(|&b| b == 0),
+            "{fixed} was written"
+        );
     }
 }

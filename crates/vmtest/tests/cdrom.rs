@@ -13,10 +13,22 @@ fn qemu_cdrom_mounts_and_matches_spindle() {
     let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
     let image = std::fs::read(&iso).unwrap();
     let device_sum = format!("{}  /dev/sr0\n", common::sha256(&image));
-    let cat_sum = format!("{}  /mnt/dir2/large.txt\n", common::cat_sha256(&iso, "/dir2/large.txt"));
+    let cat_sum = format!(
+        "{}  /mnt/dir2/large.txt\n",
+        common::cat_sha256(&iso, "/dir2/large.txt")
+    );
     let tree = common::tree_sums(&iso, None, "/mnt");
     let outcome = VmTest::new("cdrom")
-        .modules(["scsi_common", "scsi_mod", "cdrom", "sr_mod", "libata", "ata_piix", "isofs", "sg"])
+        .modules([
+            "scsi_common",
+            "scsi_mod",
+            "cdrom",
+            "sr_mod",
+            "libata",
+            "ata_piix",
+            "isofs",
+            "sg",
+        ])
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/device.sha256", device_sum)
         .data("/data/cat.sha256", cat_sum)
@@ -35,7 +47,16 @@ vmtest_sums tree-hashes / /data/tree.sha256
 vmtest_check umount umount /mnt
 "#,
         )
-        .expect(["sr0", "sg0", "sg0-type", "sr0-bytes", "mount", "cat-hash", "tree-hashes", "umount"])
+        .expect([
+            "sr0",
+            "sg0",
+            "sg0-type",
+            "sr0-bytes",
+            "mount",
+            "cat-hash",
+            "tree-hashes",
+            "umount",
+        ])
         .timeout(Duration::from_secs(180))
         .run_checked()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -43,7 +64,10 @@ vmtest_check umount umount /mnt
         .value("sr0-read-seconds")
         .and_then(|v| v.parse().ok())
         .expect("the guest timed its read of /dev/sr0");
-    assert!((0.0..60.0).contains(&read), "reading 2.5 MB from /dev/sr0 took {read} s");
+    assert!(
+        (0.0..60.0).contains(&read),
+        "reading 2.5 MB from /dev/sr0 took {read} s"
+    );
     eprintln!(
         "cdrom VM: {} checks passed in {:.1} s; dd of /dev/sr0 (2.5 MB) took {read} s of guest time",
         outcome.passed.len(),

@@ -11,12 +11,33 @@ fn modules_resolve_dependencies_first() {
     let order = index.resolve(&["udf", "sr_mod", "nbd"]).unwrap();
     let names: Vec<String> = order
         .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().trim_end_matches(".ko").to_string())
+        .map(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".ko")
+                .to_string()
+        })
         .collect();
-    let pos = |n: &str| names.iter().position(|x| x == n).unwrap_or_else(|| panic!("{n} not in {names:?}"));
-    assert!(pos("cdrom") < pos("udf") && pos("crc-itu-t") < pos("udf"), "{names:?}");
-    assert!(pos("scsi_common") < pos("scsi_mod") && pos("scsi_mod") < pos("sr_mod"), "{names:?}");
-    assert_eq!(names.iter().filter(|n| *n == "cdrom").count(), 1, "{names:?}");
+    let pos = |n: &str| {
+        names
+            .iter()
+            .position(|x| x == n)
+            .unwrap_or_else(|| panic!("{n} not in {names:?}"))
+    };
+    assert!(
+        pos("cdrom") < pos("udf") && pos("crc-itu-t") < pos("udf"),
+        "{names:?}"
+    );
+    assert!(
+        pos("scsi_common") < pos("scsi_mod") && pos("scsi_mod") < pos("sr_mod"),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| *n == "cdrom").count(),
+        1,
+        "{names:?}"
+    );
     let err = index.resolve(&["no_such_module"]).unwrap_err().to_string();
     assert!(err.contains("no_such_module"), "{err}");
     assert!(Kernel::from_dir(std::path::Path::new("/nonexistent")).is_err());
@@ -33,7 +54,10 @@ fn failures_and_missing_checks_fail_with_the_console() {
         .to_string();
     assert!(err.contains("bad failed: exit 1 from: false"), "{err}");
     assert!(err.contains("no PASS from bad, never-run"), "{err}");
-    assert!(err.contains("marker-from-the-guest"), "the console is in the message: {err}");
+    assert!(
+        err.contains("marker-from-the-guest"),
+        "the console is in the message: {err}"
+    );
 }
 
 #[test]
@@ -45,6 +69,9 @@ fn a_hung_guest_times_out() {
         .run_checked()
         .expect_err("a guest that never finishes must fail")
         .to_string();
-    assert!(err.contains("timed out") && err.contains("VMTEST DONE"), "{err}");
+    assert!(
+        err.contains("timed out") && err.contains("VMTEST DONE"),
+        "{err}"
+    );
     assert!(err.contains("VMTEST PASS started"), "{err}");
 }

@@ -112,7 +112,10 @@ fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
         .data("/data/raw.blocks", format!("{raw_blocks}\n"))
         .data("/data/raw.sha256", format!("{raw_sha256}\n"))
         .data("/data/iso.sha256", common::tree_sums(&iso, None, "/mnt"))
-        .data("/data/udf.sha256", common::tree_sums(&udf, Some("udf"), "/mnt"))
+        .data(
+            "/data/udf.sha256",
+            common::tree_sums(&udf, Some("udf"), "/mnt"),
+        )
         .script(SCRIPT)
         .expect([
             "daemon",

@@ -13,7 +13,14 @@ use std::time::Duration;
 fn release_spindle() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let st = Command::new(cargo)
-        .args(["build", "--release", "-p", "spindle-cli", "--bin", "spindle"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "spindle-cli",
+            "--bin",
+            "spindle",
+        ])
         .current_dir(spindle_vmtest::workspace_root())
         .status()
         .expect("cargo build --release");
@@ -49,7 +56,11 @@ fn big_iso(mb: u64) -> PathBuf {
         .arg(&tree)
         .output()
         .expect("xorriso (apt-get install xorriso)");
-    assert!(out.status.success(), "xorriso: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "xorriso: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::rename(&tmp, &iso).unwrap();
     std::fs::remove_dir_all(&tree).unwrap();
     iso
@@ -117,13 +128,28 @@ vmtest_check same cmp /tmp/x.iso /tmp/dd.iso
             .and_then(|s| s.parse().ok())
             .unwrap_or_else(|| panic!("no value {k}"))
     };
-    let best = |a: &str| (1..=5).map(|i| v(&format!("{a}-{i}"))).fold(f64::INFINITY, f64::min);
-    let (dd_file, dd_null, rip, read) = (best("dd-file"), best("dd-null"), best("rip"), best("rip-read"));
+    let best = |a: &str| {
+        (1..=5)
+            .map(|i| v(&format!("{a}-{i}")))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (dd_file, dd_null, rip, read) = (
+        best("dd-file"),
+        best("dd-null"),
+        best("rip"),
+        best("rip-read"),
+    );
     let nohash = best("rip-nohash");
     let mbs = |s: f64| bytes as f64 / s / 1e6;
     println!("rip-bench {mb} MB ISO ({bytes} bytes), -smp {smp}, best of 5, guest seconds:");
-    println!("  dd bs=64k to a file   {dd_file:7.2} s  {:7.1} MB/s", mbs(dd_file));
-    println!("  dd bs=64k to null     {dd_null:7.2} s  {:7.1} MB/s", mbs(dd_null));
+    println!(
+        "  dd bs=64k to a file   {dd_file:7.2} s  {:7.1} MB/s",
+        mbs(dd_file)
+    );
+    println!(
+        "  dd bs=64k to null     {dd_null:7.2} s  {:7.1} MB/s",
+        mbs(dd_null)
+    );
     println!(
         "  rip --no-hash         {nohash:7.2} s  {:7.1} MB/s  rip/dd-file {:.2}x",
         mbs(nohash),

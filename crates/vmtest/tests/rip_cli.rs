@@ -14,7 +14,10 @@ use std::process::Command;
 use std::time::Duration;
 
 fn tool_sum(tool: &str, path: &std::path::Path) -> String {
-    let out = Command::new(tool).arg(path).output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    let out = Command::new(tool)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"));
     assert!(out.status.success());
     String::from_utf8(out.stdout)
         .unwrap()

@@ -24,8 +24,8 @@ use crate::descriptor::{Ccd, Entry, TrackSection};
 use crate::error::{CcdError, Result};
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::{
-    ByteSource, Companions, Disc, Extent, Lba, MainLayout, Medium, Session, SourceInfo, Stored, SubLayout, SubStream, TocEntry, Track,
-    TrackMode,
+    ByteSource, Companions, Disc, Extent, Lba, MainLayout, Medium, Session, SourceInfo, Stored,
+    SubLayout, SubStream, TocEntry, Track, TrackMode,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -44,13 +44,18 @@ pub struct DataFiles {
 /// Opens `<stem>.img` and `<stem>.sub` through the companions. A missing or empty `.sub` is
 /// no subchannel (psx-spx: it may be omitted or 0 bytes long).
 pub fn open_data_files(path: &Path, companions: &dyn Companions) -> Result<DataFiles> {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let img_name = format!("{stem}.img");
-    let img = companions.open(&img_name).map_err(|source| CcdError::MissingFile {
-        path: path.to_path_buf(),
-        name: img_name,
-        source,
-    })?;
+    let img = companions
+        .open(&img_name)
+        .map_err(|source| CcdError::MissingFile {
+            path: path.to_path_buf(),
+            name: img_name,
+            source,
+        })?;
     let sub_name = format!("{stem}.sub");
     let sub = match companions.open(&sub_name) {
         Ok(s) if s.is_empty() => None,
@@ -106,8 +111,15 @@ pub fn build(ccd: &Ccd, files: &DataFiles) -> Result<Disc> {
         ));
     }
     for (number, t) in &ccd.tracks {
-        if !ccd.entries.iter().any(|e| e.is_track() && e.point == *number) {
-            return Err(syntax(t.line, format!("[TRACK {number}] has no [Entry] with Point={number}")));
+        if !ccd
+            .entries
+            .iter()
+            .any(|e| e.is_track() && e.point == *number)
+        {
+            return Err(syntax(
+                t.line,
+                format!("[TRACK {number}] has no [Entry] with Point={number}"),
+            ));
         }
     }
     let mut disc = Disc::new(
@@ -129,17 +141,21 @@ pub fn build(ccd: &Ccd, files: &DataFiles) -> Result<Disc> {
     let mut prev_leadout: Option<i64> = None;
     for number in 1..=last_session {
         let entries: Vec<&Entry> = ccd.entries.iter().filter(|e| e.session == number).collect();
-        let leadout_entry = entries
-            .iter()
-            .find(|e| e.point == 0xA2)
-            .ok_or_else(|| corrupt(format!("session {number} has no lead-out entry (Point=0xa2)")))?;
+        let leadout_entry = entries.iter().find(|e| e.point == 0xA2).ok_or_else(|| {
+            corrupt(format!(
+                "session {number} has no lead-out entry (Point=0xa2)"
+            ))
+        })?;
         let mut tracks: Vec<&Entry> = entries.iter().copied().filter(|e| e.is_track()).collect();
         if tracks.is_empty() {
             return Err(corrupt(format!("session {number} has no track entries")));
         }
         tracks.sort_by_key(|e| e.point);
         if let Some(w) = tracks.windows(2).find(|w| w[0].point == w[1].point) {
-            return Err(syntax(w[1].line, format!("track {} has two entries", w[1].point)));
+            return Err(syntax(
+                w[1].line,
+                format!("track {} has two entries", w[1].point),
+            ));
         }
         let leadout = leadout_entry.p_lba() as i64;
         let mut placed: Vec<Placed> = Vec::new();
@@ -149,7 +165,10 @@ pub fn build(ccd: &Ccd, files: &DataFiles) -> Result<Disc> {
             let idx = |n: u8| section.and_then(|s| s.indexes.get(&n)).map(|&v| v as i64);
             let (start, stored_from) = if number == 1 && ti == 0 {
                 if index1 < 0 {
-                    return Err(syntax(e.line, format!("track {} starts at LBA {index1}, before LBA 0", e.point)));
+                    return Err(syntax(
+                        e.line,
+                        format!("track {} starts at LBA {index1}, before LBA 0", e.point),
+                    ));
                 }
                 (-(DEFAULT_PREGAP as i64), 0)
             } else {
@@ -161,7 +180,10 @@ pub fn build(ccd: &Ccd, files: &DataFiles) -> Result<Disc> {
                 match stored_pregap {
                     Some(p) if p < 0 => {
                         let line = section.map_or(e.line, |s| s.line);
-                        return Err(syntax(line, format!("track {}: INDEX 0 lies after INDEX 1", e.point)));
+                        return Err(syntax(
+                            line,
+                            format!("track {}: INDEX 0 lies after INDEX 1", e.point),
+                        ));
                     }
                     Some(p) => (index1 - p, index1 - p),
                     None if ti == 0 => (index1 - DEFAULT_PREGAP as i64, index1),
@@ -226,7 +248,8 @@ pub fn build(ccd: &Ccd, files: &DataFiles) -> Result<Disc> {
     check_lengths(files, img_sectors)?;
     disc.mcn = ccd.catalog.clone();
     if !ccd.cdtext.is_empty() {
-        let text = spindle_disc::CdText::from_packs(&ccd.cdtext, false).map_err(|e| corrupt(format!("[CDText]: {e}")))?;
+        let text = spindle_disc::CdText::from_packs(&ccd.cdtext, false)
+            .map_err(|e| corrupt(format!("[CDText]: {e}")))?;
         disc.cdtext = Some(text);
     }
     disc.full_toc = ccd
@@ -316,11 +339,17 @@ fn build_track(ccd: &Ccd, files: &DataFiles, p: &Placed, img_sectors: &mut u64) 
         .section
         .map(|s| {
             let i1 = s.indexes.get(&1).map(|&v| v as i64).unwrap_or(p.index1);
-            s.indexes.range(2..).map(|(_, &v)| Lba((p.index1 + v as i64 - i1) as i32)).collect()
+            s.indexes
+                .range(2..)
+                .map(|(_, &v)| Lba((p.index1 + v as i64 - i1) as i32))
+                .collect()
         })
         .unwrap_or_default();
     let extra_indexes: Vec<Lba> = extra_indexes;
-    if let Some(bad) = extra_indexes.iter().find(|l| (l.0 as i64) <= p.index1 || (l.0 as i64) >= p.end) {
+    if let Some(bad) = extra_indexes
+        .iter()
+        .find(|l| (l.0 as i64) <= p.index1 || (l.0 as i64) >= p.end)
+    {
         let line = p.section.map_or(e.line, |s| s.line);
         return Err(CcdError::Syntax {
             path: ccd.path.clone(),
@@ -364,10 +393,13 @@ fn track_mode(ccd: &Ccd, files: &DataFiles, p: &Placed, at: u64) -> Result<Track
     let n = n.min(avail) as usize;
     let mut buf = vec![0u8; n * SECTOR as usize];
     if n > 0 {
-        files.img.read_exact_at(&mut buf, at * SECTOR).map_err(|source| CcdError::Io {
-            path: files.img.path().to_path_buf(),
-            source,
-        })?;
+        files
+            .img
+            .read_exact_at(&mut buf, at * SECTOR)
+            .map_err(|source| CcdError::Io {
+                path: files.img.path().to_path_buf(),
+                source,
+            })?;
     }
     let mut found: Option<TrackMode> = None;
     for chunk in buf.chunks_exact_mut(SECTOR as usize) {
@@ -378,7 +410,9 @@ fn track_mode(ccd: &Ccd, files: &DataFiles, p: &Placed, at: u64) -> Result<Track
         match (found, spindle_disc::sector::sniff_mode(raw)) {
             (None, Some(m)) => found = Some(m),
             // One sector with XA subheader copies makes a Mode 2 track XA.
-            (Some(TrackMode::Mode2Formless), Some(TrackMode::Mode2Mixed)) => found = Some(TrackMode::Mode2Mixed),
+            (Some(TrackMode::Mode2Formless), Some(TrackMode::Mode2Mixed)) => {
+                found = Some(TrackMode::Mode2Mixed)
+            }
             _ => {}
         }
     }

@@ -49,8 +49,9 @@ impl Entry {
     /// The P address as an LBA: PLBA when given, else from PMin/PSec/PFrame
     /// (`(M*60+S)*75+F-150`, CloneCD's formula).
     pub fn p_lba(&self) -> i32 {
-        self.plba
-            .unwrap_or_else(|| (self.pmin as i32 * 60 + self.psec as i32) * 75 + self.pframe as i32 - 150)
+        self.plba.unwrap_or_else(|| {
+            (self.pmin as i32 * 60 + self.psec as i32) * 75 + self.pframe as i32 - 150
+        })
     }
     /// A track entry: ADR 1, point 1..=99.
     pub fn is_track(&self) -> bool {
@@ -108,19 +109,31 @@ impl Ctx<'_> {
             Some(d) => (true, d),
             None => (false, v.strip_prefix('+').unwrap_or(v)),
         };
-        let parsed = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        let parsed = match digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
             Some(hex) if !hex.is_empty() && hex.len() <= 8 => i64::from_str_radix(hex, 16).ok(),
             Some(_) => None,
-            None if !digits.is_empty() && digits.len() <= 10 && digits.bytes().all(|b| b.is_ascii_digit()) => digits.parse().ok(),
+            None if !digits.is_empty()
+                && digits.len() <= 10
+                && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                digits.parse().ok()
+            }
             None => None,
         };
-        let n = parsed.ok_or_else(|| self.err(k.line, format!("{}={v:?} is not a number", k.name)))?;
+        let n =
+            parsed.ok_or_else(|| self.err(k.line, format!("{}={v:?} is not a number", k.name)))?;
         Ok(if neg { -n } else { n })
     }
     fn ranged(&self, k: &Key, lo: i64, hi: i64) -> Result<i64> {
         let n = self.int(k)?;
         if n < lo || n > hi {
-            return Err(self.err(k.line, format!("{}={} is out of range ({lo}..={hi})", k.name, k.value)));
+            return Err(self.err(
+                k.line,
+                format!("{}={} is out of range ({lo}..={hi})", k.name, k.value),
+            ));
         }
         Ok(n)
     }
@@ -129,7 +142,11 @@ impl Ctx<'_> {
     }
     fn lba(&self, k: &Key) -> Result<i32> {
         // Lead-in start to far past any CD; keeps arithmetic inside i32.
-        Ok(self.ranged(k, spindle_disc::MIN_LBA.0 as i64, spindle_disc::MAX_LBA.0 as i64)? as i32)
+        Ok(self.ranged(
+            k,
+            spindle_disc::MIN_LBA.0 as i64,
+            spindle_disc::MAX_LBA.0 as i64,
+        )? as i32)
     }
 }
 
@@ -169,15 +186,24 @@ pub fn parse_ccd(bytes: &[u8], path: &Path) -> Result<Ccd> {
         } else if name.eq_ignore_ascii_case("Disc") {
             for k in &s.keys {
                 match k.name.to_ascii_lowercase().as_str() {
-                    "tocentries" => ccd.toc_entries = Some((c.ranged(k, 0, MAX_ENTRIES as i64)? as u32, k.line)),
+                    "tocentries" => {
+                        ccd.toc_entries = Some((c.ranged(k, 0, MAX_ENTRIES as i64)? as u32, k.line))
+                    }
                     "sessions" => ccd.sessions = Some((c.ranged(k, 1, 99)? as u32, k.line)),
                     "datatracksscrambled" => ccd.data_tracks_scrambled = c.ranged(k, 0, 1)? == 1,
                     "cdtextlength" => {
-                        ccd.cdtext_length = Some((c.ranged(k, 0, (MAX_CDTEXT_PACKS * 18) as i64)? as u32, k.line));
+                        ccd.cdtext_length = Some((
+                            c.ranged(k, 0, (MAX_CDTEXT_PACKS * 18) as i64)? as u32,
+                            k.line,
+                        ));
                     }
                     "catalog" => {
-                        let mcn = Mcn::parse(&k.value)
-                            .ok_or_else(|| c.err(k.line, format!("CATALOG={:?} is not a 13-digit catalog number", k.value)))?;
+                        let mcn = Mcn::parse(&k.value).ok_or_else(|| {
+                            c.err(
+                                k.line,
+                                format!("CATALOG={:?} is not a 13-digit catalog number", k.value),
+                            )
+                        })?;
                         ccd.catalog = Some(mcn);
                     }
                     _ => {}
@@ -191,21 +217,31 @@ pub fn parse_ccd(bytes: &[u8], path: &Path) -> Result<Ccd> {
                     ccd.cdtext = vec![0; n * 18];
                     cdtext_seen = vec![false; n];
                 } else if let Some(num) = numbered(&k.name, "Entry") {
-                    let (n, _) = cdtext_entries.ok_or_else(|| c.err(k.line, "a CD-TEXT entry before Entries=".into()))?;
-                    let i = num
-                        .filter(|&i| (i as usize) < n)
-                        .ok_or_else(|| c.err(k.line, format!("{} is not one of the {n} entries Entries= declares", k.name)))?
-                        as usize;
+                    let (n, _) = cdtext_entries
+                        .ok_or_else(|| c.err(k.line, "a CD-TEXT entry before Entries=".into()))?;
+                    let i = num.filter(|&i| (i as usize) < n).ok_or_else(|| {
+                        c.err(
+                            k.line,
+                            format!("{} is not one of the {n} entries Entries= declares", k.name),
+                        )
+                    })? as usize;
                     let bytes: Vec<&str> = k.value.split_ascii_whitespace().collect();
                     if bytes.is_empty() || bytes.len() > 18 {
                         return Err(c.err(
                             k.line,
-                            format!("{} has {} bytes; a CD-TEXT pack has 16 (18 with CRC)", k.name, bytes.len()),
+                            format!(
+                                "{} has {} bytes; a CD-TEXT pack has 16 (18 with CRC)",
+                                k.name,
+                                bytes.len()
+                            ),
                         ));
                     }
                     for (j, b) in bytes.iter().enumerate() {
-                        let v = (b.len() <= 2).then(|| u8::from_str_radix(b, 16).ok()).flatten();
-                        ccd.cdtext[i * 18 + j] = v.ok_or_else(|| c.err(k.line, format!("{b:?} is not a hex byte")))?;
+                        let v = (b.len() <= 2)
+                            .then(|| u8::from_str_radix(b, 16).ok())
+                            .flatten();
+                        ccd.cdtext[i * 18 + j] =
+                            v.ok_or_else(|| c.err(k.line, format!("{b:?} is not a hex byte")))?;
                     }
                     cdtext_seen[i] = true;
                 }
@@ -222,7 +258,8 @@ pub fn parse_ccd(bytes: &[u8], path: &Path) -> Result<Ccd> {
         } else if let Some(num) = numbered(name, "TRACK") {
             let number = num
                 .filter(|n| (1..=99).contains(n))
-                .ok_or_else(|| c.err(s.line, format!("[{name}]: track numbers run from 1 to 99")))? as u8;
+                .ok_or_else(|| c.err(s.line, format!("[{name}]: track numbers run from 1 to 99")))?
+                as u8;
             if ccd.tracks.contains_key(&number) {
                 return Err(c.err(s.line, format!("[TRACK {number}] appears twice")));
             }
@@ -238,25 +275,37 @@ pub fn parse_ccd(bytes: &[u8], path: &Path) -> Result<Ccd> {
     }
     if let Some((n, line)) = cdtext_entries {
         if let Some(missing) = cdtext_seen.iter().position(|s| !s) {
-            return Err(c.err(line, format!("Entries={n} but CD-TEXT entry {missing} is missing")));
+            return Err(c.err(
+                line,
+                format!("Entries={n} but CD-TEXT entry {missing} is missing"),
+            ));
         }
         // libmirage: CDTextLength counts 18-byte packs.
         if let Some((len, len_line)) = ccd.cdtext_length
             && len as usize != n * 18
         {
-            return Err(c.err(len_line, format!("CDTextLength={len} but [CDText] has {n} entries of 18 bytes")));
+            return Err(c.err(
+                len_line,
+                format!("CDTextLength={len} but [CDText] has {n} entries of 18 bytes"),
+            ));
         }
     } else if let Some((len, line)) = ccd.cdtext_length
         && len > 0
     {
-        return Err(c.err(line, format!("CDTextLength={len} but there is no [CDText] section")));
+        return Err(c.err(
+            line,
+            format!("CDTextLength={len} but there is no [CDText] section"),
+        ));
     }
     if let Some((n, line)) = ccd.toc_entries
         && n as usize != ccd.entries.len()
     {
         return Err(c.err(
             line,
-            format!("TocEntries={n} but the file has {} [Entry] sections", ccd.entries.len()),
+            format!(
+                "TocEntries={n} but the file has {} [Entry] sections",
+                ccd.entries.len()
+            ),
         ));
     }
     ccd.entries.sort_by_key(|e| e.number);
@@ -326,16 +375,27 @@ fn parse_track(c: &Ctx, s: &Section, number: u8) -> Result<TrackSection> {
         if lower == "mode" {
             t.mode = Some(c.ranged(k, 0, 2)? as u8);
         } else if let Some(n) = numbered(&k.name, "INDEX") {
-            let n = n
-                .filter(|&n| n <= 99)
-                .ok_or_else(|| c.err(k.line, format!("{}: index numbers run from 0 to 99", k.name)))? as u8;
+            let n = n.filter(|&n| n <= 99).ok_or_else(|| {
+                c.err(
+                    k.line,
+                    format!("{}: index numbers run from 0 to 99", k.name),
+                )
+            })? as u8;
             t.indexes.insert(n, c.lba(k)?);
         } else if lower == "isrc" {
-            t.isrc = Some(Isrc::parse(&k.value).ok_or_else(|| c.err(k.line, format!("ISRC={:?} is not a 12-character ISRC", k.value)))?);
+            t.isrc = Some(Isrc::parse(&k.value).ok_or_else(|| {
+                c.err(
+                    k.line,
+                    format!("ISRC={:?} is not a 12-character ISRC", k.value),
+                )
+            })?);
         } else if lower == "flags" {
             for f in k.value.split_ascii_whitespace() {
                 if !t.flags.set_by_name(f) {
-                    return Err(c.err(k.line, format!("FLAGS: {f:?} is not one of DCP, 4CH, PRE, SCMS")));
+                    return Err(c.err(
+                        k.line,
+                        format!("FLAGS: {f:?} is not one of DCP, 4CH, PRE, SCMS"),
+                    ));
                 }
             }
         }
@@ -347,27 +407,41 @@ fn parse_track(c: &Ctx, s: &Section, number: u8) -> Result<TrackSection> {
 mod tests {
     use super::*;
 
-    const MIN: &str =
-        "[CloneCD]\nVersion=3\n[Disc]\nTocEntries=1\nSessions=1\n[Entry 0]\nSession=1\nPoint=0xa2\nADR=0x01\nControl=0x04\nPLBA=302\n";
+    const MIN: &str = "[CloneCD]\nVersion=3\n[Disc]\nTocEntries=1\nSessions=1\n[Entry 0]\nSession=1\nPoint=0xa2\nADR=0x01\nControl=0x04\nPLBA=302\n";
 
     #[test]
     fn parses_numbers_in_both_bases() {
         let c = parse_ccd(MIN.as_bytes(), Path::new("x.ccd")).unwrap();
-        assert_eq!((c.entries[0].point, c.entries[0].control, c.entries[0].p_lba()), (0xa2, 4, 302));
+        assert_eq!(
+            (
+                c.entries[0].point,
+                c.entries[0].control,
+                c.entries[0].p_lba()
+            ),
+            (0xa2, 4, 302)
+        );
     }
 
     #[test]
     fn errors_name_line_and_key() {
         let bad = MIN.replace("Point=0xa2", "Point=0x1a2");
-        let e = parse_ccd(bad.as_bytes(), Path::new("x.ccd")).unwrap_err().to_string();
+        let e = parse_ccd(bad.as_bytes(), Path::new("x.ccd"))
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "x.ccd: line 8: Point=0x1a2 is out of range (0..=255)");
         let bad = MIN.replace("PLBA=302", "PLBA=abc");
-        let e = parse_ccd(bad.as_bytes(), Path::new("x.ccd")).unwrap_err().to_string();
+        let e = parse_ccd(bad.as_bytes(), Path::new("x.ccd"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 11") && e.contains("not a number"), "{e}");
         let bad = MIN.replace("TocEntries=1", "TocEntries=2");
-        let e = parse_ccd(bad.as_bytes(), Path::new("x.ccd")).unwrap_err().to_string();
+        let e = parse_ccd(bad.as_bytes(), Path::new("x.ccd"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 4"), "{e}");
-        let e = parse_ccd(b"[Disc]\nSessions=1\n", Path::new("x.ccd")).unwrap_err().to_string();
+        let e = parse_ccd(b"[Disc]\nSessions=1\n", Path::new("x.ccd"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no [CloneCD] section"), "{e}");
     }
 }

@@ -16,10 +16,18 @@ pub enum CcdError {
         source: io::Error,
     },
     #[error("{}: {size} bytes is more than a CloneCD control file holds ({limit} at most)", path.display())]
-    TooLarge { path: PathBuf, size: u64, limit: u64 },
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     /// A line of the control file that is malformed or holds an impossible value.
     #[error("{}: line {line}: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     /// The control file as a whole is inconsistent (no line to blame).
     #[error("{}: {message}", path.display())]
     Corrupt { path: PathBuf, message: String },

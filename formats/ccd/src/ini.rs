@@ -65,7 +65,10 @@ pub fn parse_ini(bytes: &[u8], path: &Path) -> Result<Vec<Section>> {
             continue;
         }
         let Some((k, v)) = l.split_once('=') else {
-            return Err(err(format!("expected [Section] or Key=Value, found {:?}", shorten(l))));
+            return Err(err(format!(
+                "expected [Section] or Key=Value, found {:?}",
+                shorten(l)
+            )));
         };
         let section = sections
             .last_mut()
@@ -114,7 +117,10 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let e = parse_ini(b"[CloneCD]\nVersion=3\nrubbish\n", Path::new("x.ccd")).unwrap_err();
-        assert_eq!(e.to_string(), "x.ccd: line 3: expected [Section] or Key=Value, found \"rubbish\"");
+        assert_eq!(
+            e.to_string(),
+            "x.ccd: line 3: expected [Section] or Key=Value, found \"rubbish\""
+        );
         let e = parse_ini(b"Version=3\n", Path::new("x.ccd")).unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
         let e = parse_ini(b"[Disc\n", Path::new("x.ccd")).unwrap_err();

@@ -50,7 +50,10 @@ impl ImageFormat for CcdFormat {
 /// True for a `.ccd` name (any case), or text that opens (after a BOM, blank lines and `;`
 /// comments) with the `[CloneCD]` section.
 pub fn probe(path: &Path, head: &[u8]) -> bool {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ccd")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ccd"))
+    {
         return true;
     }
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -95,7 +98,10 @@ mod tests {
     #[test]
     fn probes() {
         assert!(probe(Path::new("x.CCD"), b""));
-        assert!(probe(Path::new("x"), b"\xEF\xBB\xBF\r\n[CloneCD]\r\nVersion=3\r\n"));
+        assert!(probe(
+            Path::new("x"),
+            b"\xEF\xBB\xBF\r\n[CloneCD]\r\nVersion=3\r\n"
+        ));
         assert!(probe(Path::new("x.txt"), b"; comment\n[clonecd]\n"));
         assert!(!probe(Path::new("x.iso"), &[0u8; 4096]));
         assert!(!probe(Path::new("x.txt"), b"[Disc]\n[CloneCD]\n"));

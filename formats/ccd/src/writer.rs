@@ -15,7 +15,10 @@
 use crate::error::{CcdError, Result};
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::subchannel::deinterleave;
-use spindle_disc::{BoxError, Disc, ImageWriter, Lba, Msf, Progress, SectorFormat, TocEntry, TrackMode, WriteOptions, WriterCaps};
+use spindle_disc::{
+    BoxError, Disc, ImageWriter, Lba, Msf, Progress, SectorFormat, TocEntry, TrackMode,
+    WriteOptions, WriterCaps,
+};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,12 +41,22 @@ impl ImageWriter for CcdWriter {
         }
     }
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
-        vec![out.to_path_buf(), out.with_extension("img"), out.with_extension("sub")]
+        vec![
+            out.to_path_buf(),
+            out.with_extension("img"),
+            out.with_extension("sub"),
+        ]
     }
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         Ok(write_ccd(disc, out, progress)?)
     }
-    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+    fn write_with(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        options: &WriteOptions,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, BoxError> {
         Ok(write_ccd_with(disc, out, options, progress)?)
     }
 }
@@ -69,7 +82,10 @@ fn stored_runs(disc: &Disc) -> Vec<(Lba, Lba)> {
 fn check_representable(disc: &Disc) -> Result<()> {
     let bad = |m: String| Err(CcdError::Unrepresentable(m));
     if !disc.medium.is_cd() {
-        return bad(format!("CloneCD images hold CDs only, and this disc is a {}", disc.medium));
+        return bad(format!(
+            "CloneCD images hold CDs only, and this disc is a {}",
+            disc.medium
+        ));
     }
     for (si, s) in disc.sessions.iter().enumerate() {
         for (ti, t) in s.tracks.iter().enumerate() {
@@ -191,7 +207,10 @@ pub fn ccd_text(disc: &Disc) -> Result<String> {
     }
     for s in &disc.sessions {
         line(format!("[Session {}]", s.number));
-        line(format!("PreGapMode={}", s.first_track().map_or(0, |t| mode_number(t.mode))));
+        line(format!(
+            "PreGapMode={}",
+            s.first_track().map_or(0, |t| mode_number(t.mode))
+        ));
         line("PreGapSubC=0".into());
     }
     for (i, e) in entries.iter().enumerate() {
@@ -223,7 +242,11 @@ pub fn ccd_text(disc: &Disc) -> Result<String> {
                 line(format!("FLAGS={}", flags.join(" ")));
             }
             // Track 1's pregap before LBA 0 is implied; from LBA 0 on it is in the .img.
-            let index0 = if si == 0 && ti == 0 { Lba::ZERO } else { t.start };
+            let index0 = if si == 0 && ti == 0 {
+                Lba::ZERO
+            } else {
+                t.start
+            };
             if t.index1() > index0 || (si > 0 && ti == 0) {
                 line(format!("INDEX 0={}", index0.0));
             }
@@ -244,7 +267,12 @@ pub fn write_ccd(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<Path
 
 /// [`write_ccd`], stopping between chunks when `options.cancel` is set (the files written so
 /// far are left for the caller to remove).
-pub fn write_ccd_with(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>> {
+pub fn write_ccd_with(
+    disc: &Disc,
+    out: &Path,
+    options: &WriteOptions,
+    progress: Progress,
+) -> Result<Vec<PathBuf>> {
     check_representable(disc)?;
     let (img, sub) = (out.with_extension("img"), out.with_extension("sub"));
     if img == out || sub == out {
@@ -259,7 +287,10 @@ pub fn write_ccd_with(disc: &Disc, out: &Path, options: &WriteOptions, progress:
         move |source| CcdError::Io { path, source }
     };
     let runs = stored_runs(disc);
-    let total: u64 = runs.iter().map(|(a, b)| b.since(*a) as u64 * (SECTOR + SUB) as u64).sum();
+    let total: u64 = runs
+        .iter()
+        .map(|(a, b)| b.since(*a) as u64 * (SECTOR + SUB) as u64)
+        .sum();
     let mut img_file = File::create(&img).map_err(io(&img))?;
     let mut sub_file = File::create(&sub).map_err(io(&sub))?;
     let mut raw = vec![0u8; CHUNK as usize * (SECTOR + SUB)];

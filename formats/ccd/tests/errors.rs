@@ -20,7 +20,9 @@ fn base() -> (tempfile::TempDir, PathBuf, String) {
 
 /// The 1-based line of the first occurrence of `needle` in `text`.
 fn line_of(text: &str, needle: &str) -> usize {
-    let at = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in\n{text}"));
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in\n{text}"));
     text[..at].matches('\n').count() + 1
 }
 
@@ -28,7 +30,9 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn fails_with(ccd: &Path, text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "{from:?} not in\n{text}");
     std::fs::write(ccd, text.replacen(from, to, 1)).unwrap();
-    let e = open_ccd(ccd).expect_err(&format!("{from:?} → {to:?} should fail")).to_string();
+    let e = open_ccd(ccd)
+        .expect_err(&format!("{from:?} → {to:?} should fail"))
+        .to_string();
     assert!(
         e.contains("x.ccd") || e.contains("x.img") || e.contains("x.sub"),
         "no file named: {e}"
@@ -47,28 +51,93 @@ fn corrupt_control_files_name_the_line() {
             "rubbish",
             "expected [Section] or Key=Value",
         ),
-        ("Point=0xa2", "Point=0xzz", "Point=0xzz", "Point=\"0xzz\" is not a number"),
-        ("PLBA=452", "PLBA=99999999999", "PLBA=99999999999", "not a number"),
+        (
+            "Point=0xa2",
+            "Point=0xzz",
+            "Point=0xzz",
+            "Point=\"0xzz\" is not a number",
+        ),
+        (
+            "PLBA=452",
+            "PLBA=99999999999",
+            "PLBA=99999999999",
+            "not a number",
+        ),
         ("ASec=0", "ASec=300", "ASec=300", "out of range"),
-        ("TocEntries=", "TocEntries=9", "TocEntries=", "[Entry] sections"),
+        (
+            "TocEntries=",
+            "TocEntries=9",
+            "TocEntries=",
+            "[Entry] sections",
+        ),
         ("Sessions=1", "Sessions=2", "Sessions=", "describe 1"),
-        ("CDTextLength=0", "CDTextLength=18", "CDTextLength=", "no [CDText] section"),
-        ("[TRACK 2]", "[TRACK 7]", "[TRACK 7]", "no [Entry] with Point=7"),
+        (
+            "CDTextLength=0",
+            "CDTextLength=18",
+            "CDTextLength=",
+            "no [CDText] section",
+        ),
+        (
+            "[TRACK 2]",
+            "[TRACK 7]",
+            "[TRACK 7]",
+            "no [Entry] with Point=7",
+        ),
         ("[TRACK 2]", "[TRACK 200]", "[TRACK 200]", "from 1 to 99"),
-        ("INDEX 0=302", "INDEX 0=460", "[TRACK 2]", "INDEX 0 lies after INDEX 1"),
-        ("INDEX 1=452", "INDEX 1=452\r\nINDEX 2=9000", "[TRACK 2]", "outside the track"),
-        ("[TRACK 2]\r\n", "[TRACK 2]\r\nISRC=bad\r\n", "ISRC=bad", "not a 12-character ISRC"),
+        (
+            "INDEX 0=302",
+            "INDEX 0=460",
+            "[TRACK 2]",
+            "INDEX 0 lies after INDEX 1",
+        ),
+        (
+            "INDEX 1=452",
+            "INDEX 1=452\r\nINDEX 2=9000",
+            "[TRACK 2]",
+            "outside the track",
+        ),
+        (
+            "[TRACK 2]\r\n",
+            "[TRACK 2]\r\nISRC=bad\r\n",
+            "ISRC=bad",
+            "not a 12-character ISRC",
+        ),
         (
             "[CloneCD]\r\n",
             "[CloneCD]\r\n[CDText]\r\nEntry 0=80 00\r\n",
             "Entry 0=80",
             "before Entries=",
         ),
-        ("[Disc]\r\n", "[Disc]\r\nCATALOG=12ab\r\n", "CATALOG=12ab", "13-digit"),
-        ("[TRACK 1]\r\n", "[TRACK 1]\r\nFLAGS=LOUD\r\n", "FLAGS=LOUD", "not one of DCP"),
-        ("[TRACK 1]\r\nMODE=1", "[TRACK 1]\r\nMODE=7", "MODE=7", "out of range"),
-        ("[Entry 1]", "[Entry 0]", "[Entry 0]\r\nSession=1\r\nPoint=0xa1", "appears twice"),
-        ("[Entry 1]\r\nSession=1\r\n", "[Entry 1]\r\n", "[Entry 1]", "has no Session="),
+        (
+            "[Disc]\r\n",
+            "[Disc]\r\nCATALOG=12ab\r\n",
+            "CATALOG=12ab",
+            "13-digit",
+        ),
+        (
+            "[TRACK 1]\r\n",
+            "[TRACK 1]\r\nFLAGS=LOUD\r\n",
+            "FLAGS=LOUD",
+            "not one of DCP",
+        ),
+        (
+            "[TRACK 1]\r\nMODE=1",
+            "[TRACK 1]\r\nMODE=7",
+            "MODE=7",
+            "out of range",
+        ),
+        (
+            "[Entry 1]",
+            "[Entry 0]",
+            "[Entry 0]\r\nSession=1\r\nPoint=0xa1",
+            "appears twice",
+        ),
+        (
+            "[Entry 1]\r\nSession=1\r\n",
+            "[Entry 1]\r\n",
+            "[Entry 1]",
+            "has no Session=",
+        ),
     ];
     for &(from, to, at, msg) in cases {
         let e = fails_with(&ccd, &text, from, to);
@@ -98,8 +167,16 @@ fn inconsistent_tocs_fail_clearly() {
     // The lead-out before the last track's index 1.
     let e = fails_with(&ccd, &text, "PLBA=754", "PLBA=400");
     assert!(e.contains("lead-out at LBA 400"), "{e}");
-    let e = fails_with(&ccd, &text, "Session=1\r\nPoint=0x01", "Session=3\r\nPoint=0x01");
-    assert!(e.contains("Sessions=1 but the [Entry] sections describe 3"), "{e}");
+    let e = fails_with(
+        &ccd,
+        &text,
+        "Session=1\r\nPoint=0x01",
+        "Session=3\r\nPoint=0x01",
+    );
+    assert!(
+        e.contains("Sessions=1 but the [Entry] sections describe 3"),
+        "{e}"
+    );
     let e = fails_with(
         &ccd,
         &text.replace("Sessions=1", "Sessions=3"),
@@ -108,9 +185,19 @@ fn inconsistent_tocs_fail_clearly() {
     );
     assert!(e.contains("session 2 has no lead-out"), "{e}");
     std::fs::write(&ccd, "").unwrap();
-    assert!(open_ccd(&ccd).unwrap_err().to_string().contains("no [CloneCD] section"));
+    assert!(
+        open_ccd(&ccd)
+            .unwrap_err()
+            .to_string()
+            .contains("no [CloneCD] section")
+    );
     std::fs::write(&ccd, "[CloneCD]\r\nVersion=3\r\n").unwrap();
-    assert!(open_ccd(&ccd).unwrap_err().to_string().contains("no [Entry] sections"));
+    assert!(
+        open_ccd(&ccd)
+            .unwrap_err()
+            .to_string()
+            .contains("no [Entry] sections")
+    );
     // Binary junk (the .img itself) and an oversized file.
     std::fs::copy(sample("libcdio/isofs-m1.bin"), &ccd).unwrap();
     let e = open_ccd(&ccd).unwrap_err().to_string();
@@ -146,7 +233,10 @@ fn truncated_and_missing_data_files() {
     );
     std::fs::remove_file(&img).unwrap();
     let e = open_ccd(&ccd).unwrap_err().to_string();
-    assert!(e.contains("x.ccd: data file \"x.img\"") && e.contains("not found"), "{e}");
+    assert!(
+        e.contains("x.ccd: data file \"x.img\"") && e.contains("not found"),
+        "{e}"
+    );
     // Found whatever its case.
     std::fs::write(dir.path().join("X.IMG"), &full_img).unwrap();
     open_ccd(&ccd).unwrap();

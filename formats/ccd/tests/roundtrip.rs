@@ -12,7 +12,9 @@ fn libcdio_samples() {
         let disc = open_cue(&sample(&format!("libcdio/{cue}")));
         let (back, out) = round_trip(&disc, cue.trim_end_matches(".cue"));
         // The .img holds LBA 0 to the lead-out.
-        let img = std::fs::metadata(out.path().join(cue.replace(".cue", ".img"))).unwrap().len();
+        let img = std::fs::metadata(out.path().join(cue.replace(".cue", ".img")))
+            .unwrap()
+            .len();
         assert_eq!(img, back.leadout().0 as u64 * 2352, "{cue}");
     }
 }
@@ -62,9 +64,17 @@ fn mixed_mode_multi_file_with_pregap() {
     let (disc, _dir) = common::mixed_disc();
     let (back, out) = round_trip(&disc, "mixed");
     // The unstored pregap of track 2 is written into the .img (as CloneCD does).
-    assert_eq!(std::fs::metadata(out.path().join("mixed.img")).unwrap().len(), 754 * 2352);
+    assert_eq!(
+        std::fs::metadata(out.path().join("mixed.img"))
+            .unwrap()
+            .len(),
+        754 * 2352
+    );
     let t2 = back.track(2).unwrap();
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, back.leadout().0), (302, 150, 452, 754));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0, back.leadout().0),
+        (302, 150, 452, 754)
+    );
     assert!(t2.pregap_stored());
 }
 
@@ -72,7 +82,8 @@ fn mixed_mode_multi_file_with_pregap() {
 fn two_sessions_with_their_gap() {
     let dir = tempfile::tempdir().unwrap();
     for bin in ["isofs-m1.bin", "cdda.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin)).unwrap();
+        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin))
+            .unwrap();
     }
     let cue = write(
         dir.path(),
@@ -91,7 +102,10 @@ fn two_sessions_with_their_gap() {
     let img = std::fs::metadata(out.path().join("ms.img")).unwrap().len() / 2352;
     assert_eq!(img as i32, leadouts[0] + (leadouts[1] - tracks[1].start));
     let text = std::fs::read_to_string(out.path().join("ms.ccd")).unwrap();
-    assert!(text.contains("Sessions=2\r\n") && text.contains("Point=0xb0\r\n"), "{text}");
+    assert!(
+        text.contains("Sessions=2\r\n") && text.contains("Point=0xb0\r\n"),
+        "{text}"
+    );
     // A third session: the later gap is 6750.
     let cue3 = write(
         dir.path(),
@@ -101,5 +115,8 @@ fn two_sessions_with_their_gap() {
     let disc3 = open_cue(&cue3);
     let (back3, _out3) = round_trip(&disc3, "ms3");
     let (t, l) = toc(&back3);
-    assert_eq!(t[2].start, l[1] + spindle_disc::cuesheet::session_gap(2) as i32);
+    assert_eq!(
+        t[2].start,
+        l[1] + spindle_disc::cuesheet::session_gap(2) as i32
+    );
 }

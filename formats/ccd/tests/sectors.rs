@@ -52,15 +52,20 @@ fn sub_holds_valid_q_at_the_right_positions() {
             checked += 1;
         }
         // P is clear in the program area, R-W empty.
-        assert!(rec[..12].iter().all(|&b| b == 0) && rec[24..].iter().all(|&b| b == 0), "LBA {lba}");
+        assert!(
+            rec[..12].iter().all(|&b| b == 0) && rec[24..].iter().all(|&b| b == 0),
+            "LBA {lba}"
+        );
     }
     assert!(checked >= 6);
     // Reading back: the stored subchannel (interleaved again) is what the model synthesises.
     let src = open_cue(&sample("libcdio/cdda_4_5.cue"));
     let mut a = vec![0u8; 300 * 2448];
     let mut b = vec![0u8; 300 * 2448];
-    src.read_sectors(Lba(0), 300, SectorFormat::RAW_PW96, &mut a).unwrap();
-    disc.read_sectors(Lba(0), 300, SectorFormat::RAW_PW96, &mut b).unwrap();
+    src.read_sectors(Lba(0), 300, SectorFormat::RAW_PW96, &mut a)
+        .unwrap();
+    disc.read_sectors(Lba(0), 300, SectorFormat::RAW_PW96, &mut b)
+        .unwrap();
     assert!(a == b, "subchannel read back from the .sub differs");
     // A corrupted Q in the .sub comes back as stored (never "corrected").
     let mut sub2 = sub.clone();
@@ -68,7 +73,8 @@ fn sub_holds_valid_q_at_the_right_positions() {
     std::fs::write(dir.path().join("audio.sub"), &sub2).unwrap();
     let disc = open_ccd(&ccd).unwrap();
     let mut q = vec![0u8; 2352 + 16];
-    disc.read_sectors(Lba(10), 1, SectorFormat::RAW_Q16, &mut q).unwrap();
+    disc.read_sectors(Lba(10), 1, SectorFormat::RAW_Q16, &mut q)
+        .unwrap();
     assert_eq!(&q[2352..2364], &sub2[10 * 96 + 12..10 * 96 + 24]);
 }
 
@@ -79,7 +85,8 @@ fn without_sub_the_model_synthesises_q() {
     let disc = open_ccd(&ccd).unwrap();
     assert_eq!(disc.source.files.len(), 1);
     let mut q = vec![0u8; 2352 + 16];
-    disc.read_sectors(Lba(5), 1, SectorFormat::RAW_Q16, &mut q).unwrap();
+    disc.read_sectors(Lba(5), 1, SectorFormat::RAW_Q16, &mut q)
+        .unwrap();
     assert!(q_crc_ok(&q[2352..2364].try_into().unwrap()));
     // An empty .sub is the same as none (psx-spx).
     std::fs::write(dir.path().join("data.sub"), b"").unwrap();
@@ -117,7 +124,10 @@ fn scrambled_img_reads_back_descrambled() {
     // Scramble the data track (track 1, LBA 0..302); audio is never scrambled.
     let t1 = plain.track(1).unwrap();
     for lba in 0..t1.end().0 as usize {
-        for (b, s) in img[lba * 2352 + 12..(lba + 1) * 2352].iter_mut().zip(&table) {
+        for (b, s) in img[lba * 2352 + 12..(lba + 1) * 2352]
+            .iter_mut()
+            .zip(&table)
+        {
             *b ^= s;
         }
     }
@@ -141,7 +151,8 @@ fn scrambled_img_reads_back_descrambled() {
         );
     }
     let mut user = vec![0u8; 2048];
-    back.read_sectors(Lba(16), 1, SectorFormat::USER_2048, &mut user).unwrap();
+    back.read_sectors(Lba(16), 1, SectorFormat::USER_2048, &mut user)
+        .unwrap();
     assert_eq!(&user[1..6], b"CD001");
 }
 
@@ -153,7 +164,10 @@ fn modes_come_from_sector_headers_when_the_ccd_lies() {
     assert_eq!(disc.track(1).unwrap().mode, TrackMode::Mode1);
     assert_eq!(disc.track(2).unwrap().mode, TrackMode::Audio);
     edit(&ccd, "[TRACK 1]\r\nMODE=2", "[TRACK 1]\r\nMODE=0");
-    assert_eq!(open_ccd(&ccd).unwrap().track(1).unwrap().mode, TrackMode::Mode1);
+    assert_eq!(
+        open_ccd(&ccd).unwrap().track(1).unwrap().mode,
+        TrackMode::Mode1
+    );
     // A Mode 2 XA header is read as such whatever MODE says.
     let (dir, ccd) = written("libcdio/isofs-m1.cue", "xa");
     let img_path = dir.path().join("xa.img");
@@ -163,18 +177,27 @@ fn modes_come_from_sector_headers_when_the_ccd_lies() {
         s[16..24].copy_from_slice(&[0, 0, 8, 0, 0, 0, 8, 0]);
     }
     std::fs::write(&img_path, &img).unwrap();
-    assert_eq!(open_ccd(&ccd).unwrap().track(1).unwrap().mode, TrackMode::Mode2Mixed);
+    assert_eq!(
+        open_ccd(&ccd).unwrap().track(1).unwrap().mode,
+        TrackMode::Mode2Mixed
+    );
     for s in img.chunks_exact_mut(2352) {
         s[16..24].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
     }
     std::fs::write(&img_path, &img).unwrap();
-    assert_eq!(open_ccd(&ccd).unwrap().track(1).unwrap().mode, TrackMode::Mode2Formless);
+    assert_eq!(
+        open_ccd(&ccd).unwrap().track(1).unwrap().mode,
+        TrackMode::Mode2Formless
+    );
     // No sync anywhere: MODE= decides.
     for s in img.chunks_exact_mut(2352) {
         s[..12].fill(0);
     }
     std::fs::write(&img_path, &img).unwrap();
-    assert_eq!(open_ccd(&ccd).unwrap().track(1).unwrap().mode, TrackMode::Mode1);
+    assert_eq!(
+        open_ccd(&ccd).unwrap().track(1).unwrap().mode,
+        TrackMode::Mode1
+    );
 }
 
 #[test]
@@ -186,13 +209,25 @@ fn ccd2iso_gives_our_user_data() {
         .arg(&iso)
         .output()
         .expect("ccd2iso must be installed (Debian package ccd2iso)");
-    assert!(status.status.success(), "ccd2iso: {}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "ccd2iso: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let theirs = std::fs::read(&iso).unwrap();
     let disc = Arc::new(open_ccd(&ccd).unwrap());
     let view = SectorView::user_data(disc, 1).unwrap();
     assert_eq!(view.len(), 302 * 2048);
     let mut ours = vec![0u8; view.len() as usize];
     assert_eq!(view.read_at(0, &mut ours).unwrap(), ours.len());
-    assert_eq!(theirs.len(), ours.len(), "ccd2iso wrote {} bytes", theirs.len());
-    assert!(theirs == ours, "ccd2iso's ISO differs from our user-data view");
+    assert_eq!(
+        theirs.len(),
+        ours.len(),
+        "ccd2iso wrote {} bytes",
+        theirs.len()
+    );
+    assert!(
+        theirs == ours,
+        "ccd2iso's ISO differs from our user-data view"
+    );
 }

@@ -14,8 +14,8 @@
 use crate::descriptor::{Descriptor, TrackBlock};
 use crate::error::{CdiError, Result};
 use spindle_disc::{
-    ByteSource, Disc, Extent, Isrc, Lba, MAX_LBA, MIN_LBA, MainLayout, Mcn, Medium, Session, SourceInfo, Stored, SubLayout, Track,
-    TrackFlags, TrackMode,
+    ByteSource, Disc, Extent, Isrc, Lba, MAX_LBA, MIN_LBA, MainLayout, Mcn, Medium, Session,
+    SourceInfo, Stored, SubLayout, Track, TrackFlags, TrackMode,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +30,11 @@ pub fn layout(mode: u32, read_mode: u32) -> Result<(TrackMode, MainLayout, SubLa
         1 => TrackMode::Mode1,
         // libmirage reads Mode 2 tracks as mixed XA: DiscJuggler stores their subheaders.
         2 => TrackMode::Mode2Mixed,
-        m => return Err(format!("track mode {m} is not known (0 audio, 1 Mode 1, 2 Mode 2)")),
+        m => {
+            return Err(format!(
+                "track mode {m} is not known (0 audio, 1 Mode 1, 2 Mode 2)"
+            ));
+        }
     };
     let (main, sub) = match read_mode {
         0 => (MainLayout::USER, SubLayout::None),
@@ -38,14 +42,20 @@ pub fn layout(mode: u32, read_mode: u32) -> Result<(TrackMode, MainLayout, SubLa
         2 => (MainLayout::RAW, SubLayout::None),
         3 => (MainLayout::RAW, SubLayout::Q16),
         4 => (MainLayout::RAW, SubLayout::Pw96Interleaved),
-        r => return Err(format!("read mode {r} is not known (0..4: 2048, 2336, 2352, 2352+16, 2352+96)")),
+        r => {
+            return Err(format!(
+                "read mode {r} is not known (0..4: 2048, 2336, 2352, 2352+16, 2352+96)"
+            ));
+        }
     };
     match (track_mode, read_mode) {
         (TrackMode::Audio, 0 | 1) => Err(format!(
             "an audio track stored with read mode {read_mode} ({} bytes a sector); audio is stored as 2352",
             if read_mode == 0 { 2048 } else { 2336 }
         )),
-        (TrackMode::Mode1, 1) => Err("a Mode 1 track stored with read mode 1 (2336 bytes, a Mode 2 size)".into()),
+        (TrackMode::Mode1, 1) => {
+            Err("a Mode 1 track stored with read mode 1 (2336 bytes, a Mode 2 size)".into())
+        }
         // 2048-byte Mode 2 sectors: only the Form 1 user data is there (cditools info.txt §2).
         (TrackMode::Mode2Mixed, 0) => Ok((TrackMode::Mode2Form1, main, sub)),
         _ => Ok((track_mode, main, sub)),
@@ -53,12 +63,21 @@ pub fn layout(mode: u32, read_mode: u32) -> Result<(TrackMode, MainLayout, SubLa
 }
 
 /// Builds the disc. `data_end` is where track data must end (the descriptor's offset).
-pub fn build(d: &Descriptor, file: Arc<dyn ByteSource>, data_end: u64, path: &Path) -> Result<Disc> {
+pub fn build(
+    d: &Descriptor,
+    file: Arc<dyn ByteSource>,
+    data_end: u64,
+    path: &Path,
+) -> Result<Disc> {
     let mut disc = Disc::new(
         Medium::CdRom,
         SourceInfo {
             format: "cdi".into(),
-            variant: format!("DiscJuggler {} ({:#010x})", d.version.name(), d.version.raw()),
+            variant: format!(
+                "DiscJuggler {} ({:#010x})",
+                d.version.name(),
+                d.version.raw()
+            ),
             path: path.to_path_buf(),
             files: vec![file.path().to_path_buf()],
         },
@@ -80,7 +99,9 @@ pub fn build(d: &Descriptor, file: Arc<dyn ByteSource>, data_end: u64, path: &Pa
         disc.sessions.push(session);
     }
     if let Some(db) = &d.disc {
-        disc.mcn = db.mcn.and_then(|m| std::str::from_utf8(&m).ok().and_then(Mcn::parse));
+        disc.mcn = db
+            .mcn
+            .and_then(|m| std::str::from_utf8(&m).ok().and_then(Mcn::parse));
         if !db.cdtext.is_empty() {
             disc.cdtext = spindle_disc::CdText::from_packs(&db.cdtext, false).ok();
         }
@@ -92,7 +113,14 @@ pub fn build(d: &Descriptor, file: Arc<dyn ByteSource>, data_end: u64, path: &Pa
     Ok(disc)
 }
 
-fn build_track(tb: &TrackBlock, number: u8, file: &Arc<dyn ByteSource>, offset: &mut u64, data_end: u64, path: &Path) -> Result<Track> {
+fn build_track(
+    tb: &TrackBlock,
+    number: u8,
+    file: &Arc<dyn ByteSource>,
+    offset: &mut u64,
+    data_end: u64,
+    path: &Path,
+) -> Result<Track> {
     let bad = |m: String| CdiError::Corrupt {
         path: path.to_path_buf(),
         message: format!("track {number} (descriptor at {:#x}): {m}", tb.offset),
@@ -100,7 +128,9 @@ fn build_track(tb: &TrackBlock, number: u8, file: &Arc<dyn ByteSource>, offset: 
     if tb.medium == Some(MEDIUM_DVD) {
         return Err(CdiError::Unsupported {
             path: path.to_path_buf(),
-            message: format!("track {number}: DiscJuggler DVD images (medium type 0x38) are not read"),
+            message: format!(
+                "track {number}: DiscJuggler DVD images (medium type 0x38) are not read"
+            ),
         });
     }
     let (mode, main, sub) = layout(tb.mode, tb.read_mode).map_err(&bad)?;
@@ -110,11 +140,16 @@ fn build_track(tb: &TrackBlock, number: u8, file: &Arc<dyn ByteSource>, offset: 
     }
     let start = tb.start as i64 - 150;
     if start < MIN_LBA.0 as i64 || start + total as i64 > MAX_LBA.0 as i64 {
-        return Err(bad(format!("start {} with {total} sectors lies outside any disc", tb.start)));
+        return Err(bad(format!(
+            "start {} with {total} sectors lies outside any disc",
+            tb.start
+        )));
     }
     let pregap = tb.index_lengths.first().copied().unwrap_or(0);
     if pregap >= total {
-        return Err(bad(format!("pregap of {pregap} sectors leaves nothing of its {total} sectors")));
+        return Err(bad(format!(
+            "pregap of {pregap} sectors leaves nothing of its {total} sectors"
+        )));
     }
     // Index lengths → positions of indexes 2, 3...; the last index runs to the end.
     let mut extra_indexes = Vec::new();
@@ -125,7 +160,10 @@ fn build_track(tb: &TrackBlock, number: u8, file: &Arc<dyn ByteSource>, offset: 
         }
         at += len as u64;
         if at >= total as u64 {
-            return Err(bad(format!("index {} lies at sector {at} of a {total}-sector track", i + 1)));
+            return Err(bad(format!(
+                "index {} lies at sector {at} of a {total}-sector track",
+                i + 1
+            )));
         }
         extra_indexes.push(Lba((start + at as i64) as i32));
     }
@@ -150,7 +188,9 @@ fn build_track(tb: &TrackBlock, number: u8, file: &Arc<dyn ByteSource>, offset: 
         number,
         mode,
         flags: TrackFlags::from_control(tb.control as u8 & 0x0F),
-        isrc: tb.isrc.and_then(|i| std::str::from_utf8(&i).ok().and_then(Isrc::parse)),
+        isrc: tb
+            .isrc
+            .and_then(|i| std::str::from_utf8(&i).ok().and_then(Isrc::parse)),
         start: Lba(start as i32),
         pregap,
         extra_indexes,

@@ -16,7 +16,12 @@ pub(crate) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub fn new(data: &'a [u8], base: u64, path: &'a Path) -> Cursor<'a> {
-        Cursor { data, pos: 0, base, path }
+        Cursor {
+            data,
+            pos: 0,
+            base,
+            path,
+        }
     }
 
     /// File offset of the next byte.

@@ -77,7 +77,9 @@ pub fn locate(file_len: u64, tail: [u8; 8], path: &Path) -> Result<(Version, u64
         message,
     };
     if file_len < 8 + 2 {
-        return Err(not(format!("{file_len} bytes is too short for a descriptor and footer")));
+        return Err(not(format!(
+            "{file_len} bytes is too short for a descriptor and footer"
+        )));
     }
     let raw = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
     let offset = u32::from_le_bytes([tail[4], tail[5], tail[6], tail[7]]) as u64;
@@ -98,7 +100,11 @@ pub fn locate(file_len: u64, tail: [u8; 8], path: &Path) -> Result<(Version, u64
             message: format!(
                 "footer (version {}) puts the descriptor at {} {offset:#x}, outside the file ({file_len:#x} bytes)",
                 version.name(),
-                if version == Version::V35 { "end minus" } else { "offset" }
+                if version == Version::V35 {
+                    "end minus"
+                } else {
+                    "offset"
+                }
             ),
         }),
     }
@@ -166,7 +172,9 @@ pub fn parse(data: &[u8], base: u64, version: Version, path: &Path) -> Result<De
     let mut c = Cursor::new(data, base, path);
     let count = c.u16(&|| "session count".into())? as usize;
     if count == 0 || count > MAX_COUNT {
-        return Err(c.corrupt(format!("descriptor at {base:#x}: session count {count} is not 1..{MAX_COUNT}")));
+        return Err(c.corrupt(format!(
+            "descriptor at {base:#x}: session count {count} is not 1..{MAX_COUNT}"
+        )));
     }
     let mut sessions = Vec::with_capacity(count);
     let mut all_tracks = 0usize;
@@ -188,17 +196,28 @@ pub fn parse(data: &[u8], base: u64, version: Version, path: &Path) -> Result<De
             session_type: 0,
         };
         for _ in 0..tracks {
-            let number = sessions.iter().map(|s: &SessionBlock| s.tracks.len()).sum::<usize>() + block.tracks.len() + 1;
+            let number = sessions
+                .iter()
+                .map(|s: &SessionBlock| s.tracks.len())
+                .sum::<usize>()
+                + block.tracks.len()
+                + 1;
             block.tracks.push(track_block(&mut c, version, number)?);
         }
-        let footer = c.take(if version == Version::V2 { 12 } else { 13 }, &|| format!("footer of session {s}"))?;
+        let footer = c.take(if version == Version::V2 { 12 } else { 13 }, &|| {
+            format!("footer of session {s}")
+        })?;
         block.session_type = footer[0];
         sessions.push(block);
     }
     // The disc block is informative only (volume id, MCN, CD-TEXT); images whose block
     // differs from the layout known from 3.5 still open.
     let disc = disc_block(&mut c.clone(), version).ok();
-    Ok(Descriptor { version, sessions, disc })
+    Ok(Descriptor {
+        version,
+        sessions,
+        disc,
+    })
 }
 
 /// The common start of track and disc blocks: the marks, the filename, the medium type.
@@ -246,10 +265,14 @@ fn track_block(c: &mut Cursor, version: Version, number: usize) -> Result<TrackB
     let at = c.offset();
     let indexes = c.u16(&|| format!("{}: index count", what()))? as usize;
     if indexes == 0 || indexes > MAX_COUNT {
-        return Err(c.corrupt(format!("{}: index count {indexes} at {at:#x} is not 1..{MAX_COUNT}", what())));
+        return Err(c.corrupt(format!(
+            "{}: index count {indexes} at {at:#x} is not 1..{MAX_COUNT}",
+            what()
+        )));
     }
     for i in 0..indexes {
-        t.index_lengths.push(c.u32(&|| format!("{}: length of index {i}", what()))?);
+        t.index_lengths
+            .push(c.u32(&|| format!("{}: length of index {i}", what()))?);
     }
     let at = c.offset();
     let blocks = c.u32(&|| format!("{}: CD-TEXT block count", what()))?;
@@ -263,7 +286,10 @@ fn track_block(c: &mut Cursor, version: Version, number: usize) -> Result<TrackB
         let mut fields = Vec::with_capacity(18);
         for f in 0..18 {
             let len = c.u8(&|| format!("{}: CD-TEXT block {b} field {f}", what()))? as usize;
-            fields.push(c.take(len, &|| format!("{}: CD-TEXT block {b} field {f}", what()))?.to_vec());
+            fields.push(
+                c.take(len, &|| format!("{}: CD-TEXT block {b} field {f}", what()))?
+                    .to_vec(),
+            );
         }
         t.cdtext.push(fields);
     }
@@ -307,7 +333,9 @@ fn disc_block(c: &mut Cursor, _version: Version) -> Result<DiscBlock> {
     let mcn = c.take(13, &|| format!("{}: MCN", what()))?;
     let mcn_valid = c.u32(&|| format!("{}: MCN flag", what()))? != 0;
     let cdtext_len = c.u32(&|| format!("{}: CD-TEXT length", what()))? as usize;
-    let cdtext = c.take(cdtext_len, &|| format!("{}: CD-TEXT packs", what()))?.to_vec();
+    let cdtext = c
+        .take(cdtext_len, &|| format!("{}: CD-TEXT packs", what()))?
+        .to_vec();
     Ok(DiscBlock {
         offset,
         disc_length,
@@ -318,7 +346,10 @@ fn disc_block(c: &mut Cursor, _version: Version) -> Result<DiscBlock> {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .map(|x| format!("{x:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -335,10 +366,19 @@ mod tests {
     #[test]
     fn footer_offsets_by_version() {
         let p = Path::new("x.cdi");
-        assert_eq!(locate(1000, tail(0x8000_0004, 900), p).unwrap(), (Version::V2, 900));
-        assert_eq!(locate(1000, tail(0x8000_0005, 900), p).unwrap(), (Version::V3, 900));
+        assert_eq!(
+            locate(1000, tail(0x8000_0004, 900), p).unwrap(),
+            (Version::V2, 900)
+        );
+        assert_eq!(
+            locate(1000, tail(0x8000_0005, 900), p).unwrap(),
+            (Version::V3, 900)
+        );
         // 3.5 counts back from the end of the file.
-        assert_eq!(locate(1000, tail(0x8000_0006, 100), p).unwrap(), (Version::V35, 900));
+        assert_eq!(
+            locate(1000, tail(0x8000_0006, 100), p).unwrap(),
+            (Version::V35, 900)
+        );
         assert!(
             locate(1000, tail(0x8000_0007, 100), p)
                 .unwrap_err()
@@ -351,7 +391,10 @@ mod tests {
                 .to_string()
                 .contains("outside the file")
         );
-        assert!(locate(1000, tail(0x8000_0004, 991), p).is_err(), "no room for the session count");
+        assert!(
+            locate(1000, tail(0x8000_0004, 991), p).is_err(),
+            "no room for the session count"
+        );
         assert!(locate(9, tail(0x8000_0004, 0), p).is_err());
     }
 }

@@ -48,7 +48,9 @@ impl ImageFormat for CdiFormat {
 /// the file (as libmirage decides), unless the whole file is in `head` and its footer names
 /// no DiscJuggler version.
 pub fn probe(path: &Path, head: &[u8], len: u64) -> bool {
-    let named = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cdi"));
+    let named = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("cdi"));
     if !named || len < 10 {
         return false;
     }
@@ -86,7 +88,9 @@ pub fn open_source(file: Arc<dyn ByteSource>, path: &Path) -> Result<Disc, CdiEr
     if size > MAX_DESCRIPTOR_BYTES {
         return Err(CdiError::Corrupt {
             path: path.to_path_buf(),
-            message: format!("descriptor at {start:#x} would be {size} bytes; real ones are far smaller than {MAX_DESCRIPTOR_BYTES}"),
+            message: format!(
+                "descriptor at {start:#x} would be {size} bytes; real ones are far smaller than {MAX_DESCRIPTOR_BYTES}"
+            ),
         });
     }
     let mut data = vec![0u8; size as usize];
@@ -104,7 +108,10 @@ mod tests {
     fn registry_face() {
         let f = CdiFormat;
         assert_eq!(f.id(), "cdi");
-        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/cditools/test.cdi"));
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/samples/cditools/test.cdi"
+        ));
         let len = std::fs::metadata(path).unwrap().len();
         assert!(f.probe(path, &[0u8; 16], len));
         let disc = f

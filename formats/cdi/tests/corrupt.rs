@@ -22,7 +22,10 @@ fn check(data: Vec<u8>, what: &str) -> bool {
     let ok = match r {
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.contains(NAME), "{what}: message does not name the file: {msg}");
+            assert!(
+                msg.contains(NAME),
+                "{what}: message does not name the file: {msg}"
+            );
             false
         }
         Ok(disc) => {
@@ -30,7 +33,11 @@ fn check(data: Vec<u8>, what: &str) -> bool {
             let mut buf = vec![0u8; 2448 * 2];
             for t in disc.tracks() {
                 for lba in [t.start, t.index1(), t.end().offset(-2)] {
-                    for f in [SectorFormat::RAW, SectorFormat::RAW_PW96, SectorFormat::USER] {
+                    for f in [
+                        SectorFormat::RAW,
+                        SectorFormat::RAW_PW96,
+                        SectorFormat::USER,
+                    ] {
                         let _ = disc.read_sectors(lba, 2, f, &mut buf);
                     }
                 }
@@ -38,7 +45,11 @@ fn check(data: Vec<u8>, what: &str) -> bool {
             true
         }
     };
-    assert!(t.elapsed() < Duration::from_secs(1), "{what}: took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "{what}: took {:?}",
+        t.elapsed()
+    );
     ok
 }
 
@@ -112,7 +123,10 @@ fn messages_say_what_is_wrong() {
     let pos = find_u32(&d[start..], 485, 0x100).unwrap() + start;
     d[pos + 1] = 0x10;
     let m = err(d);
-    assert!(m.contains("track 2") && m.contains("run past the track data"), "{m}");
+    assert!(
+        m.contains("track 2") && m.contains("run past the track data"),
+        "{m}"
+    );
 }
 
 /// First offset at or after `from` of `v` as a little-endian u32.

@@ -13,7 +13,9 @@
 //! ("ssv") 1 = 2336 bytes. The footer is version 0x80000006 with the header offset counted
 //! from the end (`hdr_offset = 665 + 8`).
 
-use spindle_disc::{DirCompanions, Lba, OpenContext, SectorFormat, SectorView, SubLayout, TrackMode};
+use spindle_disc::{
+    DirCompanions, Lba, OpenContext, SectorFormat, SectorView, SubLayout, TrackMode,
+};
 use spindle_fs::FileSystem;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,7 +42,11 @@ fn layout_matches_cdibuilder() {
     let disc = open(&path).expect("test.cdi opens");
     disc.validate().unwrap();
     assert_eq!(disc.source.format, "cdi");
-    assert!(disc.source.variant.contains("3.5"), "{}", disc.source.variant);
+    assert!(
+        disc.source.variant.contains("3.5"),
+        "{}",
+        disc.source.variant
+    );
     assert_eq!(disc.sessions.len(), 2);
 
     let s1 = &disc.sessions[0];
@@ -94,17 +100,27 @@ fn data_track_bytes_match_the_file() {
     let raw = std::fs::read(&path).unwrap();
     let disc = open(&path).unwrap();
     let mut buf = vec![0u8; 335 * 2048];
-    disc.read_sectors(Lba(11702), 335, SectorFormat::USER_2048, &mut buf).unwrap();
+    disc.read_sectors(Lba(11702), 335, SectorFormat::USER_2048, &mut buf)
+        .unwrap();
     let base = 452 * 2352 + 150 * 2336;
     for i in 0..335 {
         let o = base + i * 2336 + 8;
-        assert_eq!(&buf[i * 2048..(i + 1) * 2048], &raw[o..o + 2048], "sector {i}");
+        assert_eq!(
+            &buf[i * 2048..(i + 1) * 2048],
+            &raw[o..o + 2048],
+            "sector {i}"
+        );
     }
-    assert_eq!(&buf[..16], b"SEGA SEGAKATANA ", "IP.BIN at the start of the data track");
+    assert_eq!(
+        &buf[..16],
+        b"SEGA SEGAKATANA ",
+        "IP.BIN at the start of the data track"
+    );
     assert_eq!(&buf[16 * 2048..16 * 2048 + 6], b"\x01CD001");
     // Audio: silence, raw 2352.
     let mut a = vec![0xAAu8; 2352];
-    disc.read_sectors(Lba(0), 1, SectorFormat::RAW, &mut a).unwrap();
+    disc.read_sectors(Lba(0), 1, SectorFormat::RAW, &mut a)
+        .unwrap();
     assert_eq!(&a[..], &raw[150 * 2352..151 * 2352]);
 }
 
@@ -112,8 +128,14 @@ fn fs_names(disc: spindle_disc::Disc) -> Vec<String> {
     let disc = Arc::new(disc);
     let base = disc.last_data_track().unwrap().index1().0 as u32;
     let dev: spindle_fs::Device = Arc::new(SectorView::disc_user_data(disc).unwrap());
-    let fs: Arc<dyn FileSystem> = spindle_fs::open_iso(dev, spindle_fs::FsKind::Iso9660, base).unwrap();
-    let mut names: Vec<String> = fs.read_dir(fs.root()).unwrap().into_iter().map(|e| e.name).collect();
+    let fs: Arc<dyn FileSystem> =
+        spindle_fs::open_iso(dev, spindle_fs::FsKind::Iso9660, base).unwrap();
+    let mut names: Vec<String> = fs
+        .read_dir(fs.root())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     names.sort();
     names
 }
@@ -141,7 +163,11 @@ fn isoinfo_lists_the_same_names() {
         .arg(&iso_path)
         .output()
         .expect("isoinfo (Debian package genisoimage) must be installed");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut theirs: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.trim_start_matches('/').trim_end_matches(";1").to_string())
@@ -159,8 +185,20 @@ fn probe_claims_cdi_names() {
     let head = std::fs::read(&path).unwrap();
     let len = head.len() as u64;
     assert!(spindle_format_cdi::probe(&path, &head[..65536], len));
-    assert!(spindle_format_cdi::probe(Path::new("X.CDI"), &head[..65536], len));
-    assert!(!spindle_format_cdi::probe(Path::new("x.iso"), &head[..65536], len));
+    assert!(spindle_format_cdi::probe(
+        Path::new("X.CDI"),
+        &head[..65536],
+        len
+    ));
+    assert!(!spindle_format_cdi::probe(
+        Path::new("x.iso"),
+        &head[..65536],
+        len
+    ));
     // A whole small file in the head: its footer decides.
-    assert!(!spindle_format_cdi::probe(Path::new("x.cdi"), &[0u8; 100], 100));
+    assert!(!spindle_format_cdi::probe(
+        Path::new("x.cdi"),
+        &[0u8; 100],
+        100
+    ));
 }

@@ -7,7 +7,9 @@
 mod common;
 
 use common::{T, descriptor, image, open_mem, track_data};
-use spindle_disc::{CdText, CdTextBlock, CdTextField, ExtentData, Lba, MainFormat, SectorFormat, TrackMode};
+use spindle_disc::{
+    CdText, CdTextBlock, CdTextField, ExtentData, Lba, MainFormat, SectorFormat, TrackMode,
+};
 
 const V2: u32 = 0x8000_0004;
 const V3: u32 = 0x8000_0005;
@@ -55,7 +57,11 @@ fn three_sessions_every_read_mode() {
     let mut t5 = T::new(2, 1, 11822 + 6750 + 150, &[150, 20]); // 18572..18742
     t5.dj4_lead = true;
     t5.short_tail = true;
-    let sessions = vec![vec![t1.clone(), t2.clone()], vec![t3.clone(), t4.clone()], vec![t5.clone()]];
+    let sessions = vec![
+        vec![t1.clone(), t2.clone()],
+        vec![t3.clone(), t4.clone()],
+        vec![t5.clone()],
+    ];
     let mut text = CdText::default();
     let mut block = CdTextBlock::default();
     block.set(0, CdTextField::Title, "Synthetic".into());
@@ -90,7 +96,10 @@ fn three_sessions_every_read_mode() {
     let lengths: Vec<u32> = tracks.iter().map(|t| t.length).collect();
     assert_eq!(lengths, [250, 82, 350, 40, 170]);
     assert_eq!(tracks[1].extra_indexes, [Lba(152)]);
-    assert_eq!(tracks[1].isrc.as_ref().map(|i| i.as_str()), Some("USRC17607839"));
+    assert_eq!(
+        tracks[1].isrc.as_ref().map(|i| i.as_str()),
+        Some("USRC17607839")
+    );
     assert!(tracks[1].flags.copy_permitted);
     let leadouts: Vec<i32> = disc.sessions.iter().map(|s| s.leadout.0).collect();
     assert_eq!(leadouts, [182, 11822, 18742]);
@@ -105,32 +114,53 @@ fn three_sessions_every_read_mode() {
 
     // Bytes come back as stored.
     let at = |n: usize, i: u32| {
-        let off = stored_offset(tracks[n]) as usize + i as usize * [&t1, &t2, &t3, &t4, &t5][n].stride();
+        let off =
+            stored_offset(tracks[n]) as usize + i as usize * [&t1, &t2, &t3, &t4, &t5][n].stride();
         &data[off..]
     };
     let pw = read(&disc, Lba(-150), SectorFormat::RAW_PW96);
-    assert_eq!(&pw[..], &at(0, 0)[..2448], "track 1: main and interleaved P-W as stored");
+    assert_eq!(
+        &pw[..],
+        &at(0, 0)[..2448],
+        "track 1: main and interleaved P-W as stored"
+    );
     let q = read(&disc, Lba(101), SectorFormat::RAW_Q16);
     assert_eq!(&q[..2352], &at(1, 1)[..2352], "track 2: main");
-    assert_eq!(&q[2352..2352 + 12], &at(1, 1)[2352..2352 + 12], "track 2: stored Q");
+    assert_eq!(
+        &q[2352..2352 + 12],
+        &at(1, 1)[2352..2352 + 12],
+        "track 2: stored Q"
+    );
     let u = read(&disc, Lba(11582 + 5), SectorFormat::USER_2048);
     assert_eq!(&u[..], &at(2, 155)[..2048], "track 3: Mode 1 user data");
     let r = read(&disc, Lba(11432), SectorFormat::RAW);
     assert_eq!(
         &r[..12],
-        &[0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0],
+        &[
+            0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0
+        ],
         "track 3: sync synthesised"
     );
     assert_eq!(&r[16..2064], &at(2, 0)[..2048]);
     let r = read(&disc, Lba(11790), SectorFormat::RAW);
     assert_eq!(&r[..], &at(3, 8)[..2352], "track 4: raw Mode 2");
     let r = read(&disc, Lba(18572 + 3), SectorFormat::RAW);
-    assert_eq!(&r[16..], &at(4, 3)[..2336], "track 5: Mode 2 without sync and header");
+    assert_eq!(
+        &r[16..],
+        &at(4, 3)[..2336],
+        "track 5: Mode 2 without sync and header"
+    );
 
     assert_eq!(disc.mcn.as_ref().map(|m| m.as_str()), Some("0123456789012"));
     let text = disc.cdtext.as_ref().expect("CD-TEXT from the disc block");
-    assert_eq!(text.first().unwrap().get(0, CdTextField::Title), Some("Synthetic"));
-    assert_eq!(text.first().unwrap().get(2, CdTextField::Title), Some("Two"));
+    assert_eq!(
+        text.first().unwrap().get(0, CdTextField::Title),
+        Some("Synthetic")
+    );
+    assert_eq!(
+        text.first().unwrap().get(2, CdTextField::Title),
+        Some("Two")
+    );
     assert!(disc.source.variant.contains("3.5"));
 }
 
@@ -142,10 +172,17 @@ fn version_2_0_absolute_offset_no_tails() {
     let desc = descriptor(V2, &sessions, None, &[]);
     let data = track_data(&[&t1, &t2]);
     let disc = open_mem(image(V2, &data, &desc), "/synthetic/v2.cdi").unwrap();
-    assert!(disc.source.variant.contains("2.0"), "{}", disc.source.variant);
+    assert!(
+        disc.source.variant.contains("2.0"),
+        "{}",
+        disc.source.variant
+    );
     assert_eq!(disc.sessions.len(), 1);
     let t: Vec<_> = disc.tracks().collect();
-    assert_eq!((t[0].mode, t[0].start, t[0].length), (TrackMode::Mode1, Lba(-150), 450));
+    assert_eq!(
+        (t[0].mode, t[0].start, t[0].length),
+        (TrackMode::Mode1, Lba(-150), 450)
+    );
     assert_eq!(
         (t[1].mode, t[1].start, t[1].index1(), t[1].length),
         (TrackMode::Audio, Lba(450), Lba(600), 225)
@@ -170,15 +207,24 @@ fn version_3_0_with_track_cdtext_blocks() {
     assert!(disc.source.variant.contains("3.0"));
     assert_eq!(disc.sessions.len(), 2);
     let t2d = disc.track(2).unwrap();
-    assert_eq!((t2d.start, t2d.index1(), t2d.length), (Lba(11900), Lba(12050), 250));
+    assert_eq!(
+        (t2d.start, t2d.index1(), t2d.length),
+        (Lba(11900), Lba(12050), 250)
+    );
     assert_eq!(stored_offset(t2d), 650 * 2336);
 }
 
 #[test]
 fn bad_combinations_are_named() {
     let cases: [(T, &str); 5] = [
-        (T::new(0, 0, 0, &[150, 10]), "audio track stored with read mode 0"),
-        (T::new(1, 1, 0, &[150, 10]), "Mode 1 track stored with read mode 1"),
+        (
+            T::new(0, 0, 0, &[150, 10]),
+            "audio track stored with read mode 0",
+        ),
+        (
+            T::new(1, 1, 0, &[150, 10]),
+            "Mode 1 track stored with read mode 1",
+        ),
         (T::new(3, 2, 0, &[150, 10]), "track mode 3 is not known"),
         (T::new(1, 2, 0, &[]), "index count 0"),
         (T::new(1, 2, 0, &[150, 0, 10]), "out of order"),
@@ -187,15 +233,21 @@ fn bad_combinations_are_named() {
         let desc = descriptor(V35, &[vec![t.clone()]], None, &[]);
         let img = image(V35, &track_data(&[&t]), &desc);
         let e = open_mem(img, "/synthetic/bad.cdi").unwrap_err().to_string();
-        assert!(e.contains("/synthetic/bad.cdi") && e.contains(want), "{want}: {e}");
+        assert!(
+            e.contains("/synthetic/bad.cdi") && e.contains(want),
+            "{want}: {e}"
+        );
     }
     // A second session that starts inside the first.
     let t1 = T::new(1, 0, 0, &[150, 100]);
     let t2 = T::new(1, 0, 200, &[150, 100]);
     let desc = descriptor(V35, &[vec![t1.clone()], vec![t2.clone()]], None, &[]);
-    let e = open_mem(image(V35, &track_data(&[&t1, &t2]), &desc), "/synthetic/overlap.cdi")
-        .unwrap_err()
-        .to_string();
+    let e = open_mem(
+        image(V35, &track_data(&[&t1, &t2]), &desc),
+        "/synthetic/overlap.cdi",
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("/synthetic/overlap.cdi") && e.contains("inside the previous track"),
         "{e}"

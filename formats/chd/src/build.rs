@@ -17,7 +17,10 @@ use crate::hunks::Hunks;
 use crate::metadata::{ChdSubType, ChdTrack};
 use crate::source::TrackFrames;
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
-use spindle_disc::{Disc, Extent, ExtentData, Lba, MAX_LBA, Medium, Session, SourceInfo, SubLayout, Track, TrackFlags};
+use spindle_disc::{
+    Disc, Extent, ExtentData, Lba, MAX_LBA, Medium, Session, SourceInfo, SubLayout, Track,
+    TrackFlags,
+};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -25,13 +28,20 @@ use std::sync::Arc;
 pub const TRACK_PADDING: u64 = 4;
 
 /// Builds the disc of `tracks` (in metadata order) over `hunks`.
-pub fn build(tracks: &[ChdTrack], hunks: &Arc<Hunks>, path: &Path, variant: String) -> Result<Disc> {
+pub fn build(
+    tracks: &[ChdTrack],
+    hunks: &Arc<Hunks>,
+    path: &Path,
+    variant: String,
+) -> Result<Disc> {
     let corrupt = |message: String| ChdError::Corrupt {
         path: path.to_path_buf(),
         message,
     };
     if tracks.is_empty() {
-        return Err(corrupt("no CD track metadata (CHT2/CHTR): not a CD image".into()));
+        return Err(corrupt(
+            "no CD track metadata (CHT2/CHTR): not a CD image".into(),
+        ));
     }
     let stream_frames = hunks.header().frames();
     let mut chd_frame: u64 = 0;

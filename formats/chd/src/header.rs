@@ -89,7 +89,12 @@ impl Header {
                 head.len().min(V5_HEADER_LEN)
             )));
         }
-        let compressors = [be32(head, 16), be32(head, 20), be32(head, 24), be32(head, 28)];
+        let compressors = [
+            be32(head, 16),
+            be32(head, 20),
+            be32(head, 24),
+            be32(head, 28),
+        ];
         for (i, &c) in compressors.iter().enumerate() {
             if c != 0 && !KNOWN_CODECS.iter().any(|k| u32::from_be_bytes(**k) == c) {
                 return Err(unsupported(format!(
@@ -98,7 +103,9 @@ impl Header {
                 )));
             }
             if c == 0 && compressors[i..].iter().any(|&x| x != 0) {
-                return Err(corrupt(format!("header: compressor {i} is empty but a later one is set")));
+                return Err(corrupt(format!(
+                    "header: compressor {i} is empty but a later one is set"
+                )));
             }
         }
         let h = Header {
@@ -123,13 +130,18 @@ impl Header {
                 h.unit_bytes
             )));
         }
-        if h.hunk_bytes == 0 || !h.hunk_bytes.is_multiple_of(FRAME_BYTES) || h.hunk_bytes > MAX_HUNK_BYTES {
+        if h.hunk_bytes == 0
+            || !h.hunk_bytes.is_multiple_of(FRAME_BYTES)
+            || h.hunk_bytes > MAX_HUNK_BYTES
+        {
             return Err(corrupt(format!(
                 "header: hunks of {} bytes (a CD CHD's hunks are whole {FRAME_BYTES}-byte frames, at most {MAX_HUNK_BYTES} bytes)",
                 h.hunk_bytes
             )));
         }
-        if h.logical_bytes == 0 || !h.logical_bytes.is_multiple_of(FRAME_BYTES as u64) || h.logical_bytes / FRAME_BYTES as u64 > MAX_FRAMES
+        if h.logical_bytes == 0
+            || !h.logical_bytes.is_multiple_of(FRAME_BYTES as u64)
+            || h.logical_bytes / FRAME_BYTES as u64 > MAX_FRAMES
         {
             return Err(corrupt(format!(
                 "header: logical size {} bytes is not a whole number of frames between 1 and {MAX_FRAMES}",
@@ -137,14 +149,25 @@ impl Header {
             )));
         }
         let hunk_count = h.logical_bytes.div_ceil(h.hunk_bytes as u64) as u32;
-        let map_min = if compressors[0] == 0 { hunk_count as u64 * 4 } else { 16 };
-        if h.map_offset < V5_HEADER_LEN as u64 || h.map_offset.checked_add(map_min).is_none_or(|end| end > file_len) {
+        let map_min = if compressors[0] == 0 {
+            hunk_count as u64 * 4
+        } else {
+            16
+        };
+        if h.map_offset < V5_HEADER_LEN as u64
+            || h.map_offset
+                .checked_add(map_min)
+                .is_none_or(|end| end > file_len)
+        {
             return Err(corrupt(format!(
                 "header: hunk map at offset {} ({map_min} bytes at least) lies outside the file ({file_len} bytes)",
                 h.map_offset
             )));
         }
-        if h.meta_offset != 0 && (h.meta_offset < V5_HEADER_LEN as u64 || h.meta_offset.checked_add(16).is_none_or(|e| e > file_len)) {
+        if h.meta_offset != 0
+            && (h.meta_offset < V5_HEADER_LEN as u64
+                || h.meta_offset.checked_add(16).is_none_or(|e| e > file_len))
+        {
             return Err(corrupt(format!(
                 "header: metadata at offset {} lies outside the file ({file_len} bytes)",
                 h.meta_offset

@@ -60,7 +60,8 @@ impl Seek for SourceReader {
             SeekFrom::End(d) => self.src.len().checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = to.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek outside the file"))?;
+        self.pos =
+            to.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek outside the file"))?;
         Ok(self.pos)
     }
 }
@@ -127,17 +128,28 @@ impl Hunks {
                 ))
             })?
             .map_err(|e| chd_err(path, "header and hunk map", e))?;
-        if chd.header().hunk_count() != header.hunk_count || chd.header().hunk_size() != header.hunk_bytes {
-            return Err(corrupt("header: chd-rs reads a different hunk count or size".into()));
+        if chd.header().hunk_count() != header.hunk_count
+            || chd.header().hunk_size() != header.hunk_bytes
+        {
+            return Err(corrupt(
+                "header: chd-rs reads a different hunk count or size".into(),
+            ));
         }
         let mut plans: Vec<Plan> = Vec::with_capacity(header.hunk_count as usize);
         for i in 0..header.hunk_count {
             let at = |m: String| corrupt(format!("hunk map entry {i}: {m}"));
-            let inside = |off: u64, len: u64| off.checked_add(len).is_some_and(|e| e <= file_len) && off >= 124;
-            let entry = chd.map().get_entry(i as usize).ok_or_else(|| at("missing".into()))?;
+            let inside = |off: u64, len: u64| {
+                off.checked_add(len).is_some_and(|e| e <= file_len) && off >= 124
+            };
+            let entry = chd
+                .map()
+                .get_entry(i as usize)
+                .ok_or_else(|| at("missing".into()))?;
             let plan = match entry {
                 MapEntry::V5Compressed(e) => {
-                    let t = e.hunk_type().map_err(|_| at("unknown compression type".into()))?;
+                    let t = e
+                        .hunk_type()
+                        .map_err(|_| at("unknown compression type".into()))?;
                     match t {
                         CompressionTypeV5::CompressionType0
                         | CompressionTypeV5::CompressionType1
@@ -145,16 +157,23 @@ impl Hunks {
                         | CompressionTypeV5::CompressionType3 => {
                             let slot = t as usize;
                             if header.codec(slot) == 0 {
-                                return Err(at(format!("compressed with codec {slot}, which the header leaves empty")));
+                                return Err(at(format!(
+                                    "compressed with codec {slot}, which the header leaves empty"
+                                )));
                             }
-                            if e.block_size() == 0 || !inside(e.block_offset(), e.block_size() as u64) {
+                            if e.block_size() == 0
+                                || !inside(e.block_offset(), e.block_size() as u64)
+                            {
                                 return Err(at(format!(
                                     "{} compressed bytes at offset {} lie outside the file ({file_len} bytes)",
                                     e.block_size(),
                                     e.block_offset()
                                 )));
                             }
-                            Plan::Decode { hunk: i, slot: Some(slot) }
+                            Plan::Decode {
+                                hunk: i,
+                                slot: Some(slot),
+                            }
                         }
                         CompressionTypeV5::CompressionNone => {
                             if !inside(e.block_offset(), header.hunk_bytes as u64) {
@@ -163,22 +182,34 @@ impl Hunks {
                                     e.block_offset()
                                 )));
                             }
-                            Plan::Decode { hunk: i, slot: None }
+                            Plan::Decode {
+                                hunk: i,
+                                slot: None,
+                            }
                         }
                         CompressionTypeV5::CompressionSelf => {
                             let target = e.block_offset();
                             if target >= i as u64 {
-                                return Err(at(format!("copies hunk {target}, which is not an earlier hunk")));
+                                return Err(at(format!(
+                                    "copies hunk {target}, which is not an earlier hunk"
+                                )));
                             }
                             plans[target as usize]
                         }
                         CompressionTypeV5::CompressionParent => {
                             return Err(ChdError::Unsupported {
                                 path: path.to_path_buf(),
-                                message: format!("hunk {i} comes from a parent CHD: parents are not supported"),
+                                message: format!(
+                                    "hunk {i} comes from a parent CHD: parents are not supported"
+                                ),
                             });
                         }
-                        _ => return Err(at(format!("compression type {} is not valid in a map", t as u8))),
+                        _ => {
+                            return Err(at(format!(
+                                "compression type {} is not valid in a map",
+                                t as u8
+                            )));
+                        }
                     }
                 }
                 MapEntry::V5Uncompressed(e) => {
@@ -190,7 +221,10 @@ impl Hunks {
                             e.block_offset()
                         )));
                     } else {
-                        Plan::Decode { hunk: i, slot: None }
+                        Plan::Decode {
+                            hunk: i,
+                            slot: None,
+                        }
                     }
                 }
                 MapEntry::LegacyEntry(_) => return Err(at("a v1-v4 entry in a v5 file".into())),
@@ -225,8 +259,16 @@ impl Hunks {
 
     /// The decoded bytes of hunk `n` (`hunk_bytes` long).
     pub fn hunk(&self, n: u32) -> io::Result<Arc<[u8]>> {
-        let bad = |m: String| io::Error::new(io::ErrorKind::InvalidData, format!("{}: hunk {n}: {m}", self.path.display()));
-        let plan = *self.plans.get(n as usize).ok_or_else(|| bad("past the last hunk".into()))?;
+        let bad = |m: String| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: hunk {n}: {m}", self.path.display()),
+            )
+        };
+        let plan = *self
+            .plans
+            .get(n as usize)
+            .ok_or_else(|| bad("past the last hunk".into()))?;
         let (target, slot) = match plan {
             Plan::Zeros => return Ok(vec![0u8; self.header.hunk_bytes as usize].into()),
             Plan::Decode { hunk, slot } => (hunk, slot),
@@ -243,20 +285,28 @@ impl Hunks {
         let codec = slot.map(|s| self.header.codec(s)).unwrap_or(0);
         let header = &self.header;
         let r = catch_unwind(AssertUnwindSafe(|| -> std::result::Result<(), String> {
-            let Inner { chd, compressed, .. } = inner;
+            let Inner {
+                chd, compressed, ..
+            } = inner;
             if is_cd_codec(codec) {
                 let mut h = chd.hunk(target).map_err(|e| e.to_string())?;
                 h.read_raw_in(compressed).map_err(|e| e.to_string())?;
                 check_cd_header(compressed, header.hunk_bytes)?;
             }
             let mut h = chd.hunk(target).map_err(|e| e.to_string())?;
-            h.read_hunk_in(compressed, &mut out).map_err(|e| e.to_string())?;
+            h.read_hunk_in(compressed, &mut out)
+                .map_err(|e| e.to_string())?;
             Ok(())
         }));
         match r {
             Ok(Ok(())) => {}
             Ok(Err(m)) => return Err(bad(format!("{}: {m}", describe(codec, target, n)))),
-            Err(_) => return Err(bad(format!("{}: the decoder failed on corrupt data", describe(codec, target, n)))),
+            Err(_) => {
+                return Err(bad(format!(
+                    "{}: the decoder failed on corrupt data",
+                    describe(codec, target, n)
+                )));
+            }
         }
         let bytes: Arc<[u8]> = out.into();
         inner.cache.push_front((target, bytes.clone()));
@@ -266,8 +316,16 @@ impl Hunks {
 }
 
 fn describe(codec: u32, target: u32, n: u32) -> String {
-    let c = if codec == 0 { "uncompressed".to_string() } else { fourcc(codec) };
-    if target == n { c } else { format!("copy of hunk {target} ({c})") }
+    let c = if codec == 0 {
+        "uncompressed".to_string()
+    } else {
+        fourcc(codec)
+    };
+    if target == n {
+        c
+    } else {
+        format!("copy of hunk {target} ({c})")
+    }
 }
 
 /// The CD codecs whose hunks start with an ECC bitmap and a sector-stream length.
@@ -287,7 +345,9 @@ fn check_cd_header(block: &[u8], hunk_bytes: u32) -> std::result::Result<(), Str
             block.len()
         ));
     }
-    let sector_len = block[ecc..head].iter().fold(0usize, |a, &b| a << 8 | b as usize);
+    let sector_len = block[ecc..head]
+        .iter()
+        .fold(0usize, |a, &b| a << 8 | b as usize);
     if sector_len > block.len() - head {
         return Err(format!(
             "the sector stream is {sector_len} bytes but the block holds {} after its header",

@@ -74,12 +74,18 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc> {
 pub fn open_source(src: Arc<dyn ByteSource>, path: &Path) -> Result<Disc> {
     let len = src.len();
     let mut head = vec![0u8; (len.min(V5_HEADER_LEN as u64)) as usize];
-    src.read_exact_at(&mut head, 0).map_err(|source| ChdError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    src.read_exact_at(&mut head, 0)
+        .map_err(|source| ChdError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let header = Header::parse(&head, len, path)?;
-    let codecs: Vec<String> = header.compressors.iter().filter(|&&c| c != 0).map(|&c| fourcc(c)).collect();
+    let codecs: Vec<String> = header
+        .compressors
+        .iter()
+        .filter(|&&c| c != 0)
+        .map(|&c| fourcc(c))
+        .collect();
     let variant = if codecs.is_empty() {
         "CHD v5 CD, uncompressed".to_string()
     } else {
@@ -102,7 +108,9 @@ fn read_tracks(hunks: &Hunks, path: &Path) -> Result<Vec<ChdTrack>> {
             let mut refs = Vec::new();
             for (i, r) in it.by_ref().enumerate() {
                 if i >= MAX_METADATA_ENTRIES {
-                    return Err(corrupt(format!("more than {MAX_METADATA_ENTRIES} metadata entries")));
+                    return Err(corrupt(format!(
+                        "more than {MAX_METADATA_ENTRIES} metadata entries"
+                    )));
                 }
                 let r = r.map_err(|e| ChdError::Chd {
                     path: path.to_path_buf(),
@@ -121,13 +129,15 @@ fn read_tracks(hunks: &Hunks, path: &Path) -> Result<Vec<ChdTrack>> {
                 CHGD | CHGT => {
                     return Err(ChdError::Unsupported {
                         path: path.to_path_buf(),
-                        message: "a GD-ROM image (CHGD metadata): GD-ROM CHDs are not supported".into(),
+                        message: "a GD-ROM image (CHGD metadata): GD-ROM CHDs are not supported"
+                            .into(),
                     });
                 }
                 CHCD => {
                     return Err(ChdError::Unsupported {
                         path: path.to_path_buf(),
-                        message: "binary CD metadata (CHCD, chdman before 0.128) is not supported".into(),
+                        message: "binary CD metadata (CHCD, chdman before 0.128) is not supported"
+                            .into(),
                     });
                 }
                 CHT2 | CHTR => {
@@ -139,8 +149,9 @@ fn read_tracks(hunks: &Hunks, path: &Path) -> Result<Vec<ChdTrack>> {
                         what: format!("metadata entry {i} ({})", fourcc(tag)),
                         source: e,
                     })?;
-                    let t = metadata::parse_track(&m.value, tag == CHT2)
-                        .map_err(|m| corrupt(format!("metadata entry {i} ({}): {m}", fourcc(tag))))?;
+                    let t = metadata::parse_track(&m.value, tag == CHT2).map_err(|m| {
+                        corrupt(format!("metadata entry {i} ({}): {m}", fourcc(tag)))
+                    })?;
                     if tag == CHT2 {
                         v2 += 1
                     } else {

@@ -118,13 +118,18 @@ pub struct ChdTrack {
 /// prefix with the file and entry.
 pub fn parse_track(value: &[u8], v2: bool) -> Result<ChdTrack, String> {
     if value.len() > MAX_ENTRY_LEN {
-        return Err(format!("{} bytes, longer than any track entry", value.len()));
+        return Err(format!(
+            "{} bytes, longer than any track entry",
+            value.len()
+        ));
     }
     let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
     let text = std::str::from_utf8(&value[..end]).map_err(|_| "not ASCII text".to_string())?;
     let mut fields: Vec<(&str, &str)> = Vec::new();
     for word in text.split_ascii_whitespace() {
-        let (k, v) = word.split_once(':').ok_or_else(|| format!("{word:?} is not KEY:VALUE"))?;
+        let (k, v) = word
+            .split_once(':')
+            .ok_or_else(|| format!("{word:?} is not KEY:VALUE"))?;
         if fields.iter().any(|(x, _)| *x == k) {
             return Err(format!("{k} appears twice"));
         }
@@ -140,9 +145,11 @@ pub fn parse_track(value: &[u8], v2: bool) -> Result<ChdTrack, String> {
     };
     let number = num("TRACK", need("TRACK")?)?;
     let kind_s = need("TYPE")?;
-    let kind = ChdTrackType::parse(kind_s).ok_or_else(|| format!("TYPE: unknown track type {kind_s:?}"))?;
+    let kind = ChdTrackType::parse(kind_s)
+        .ok_or_else(|| format!("TYPE: unknown track type {kind_s:?}"))?;
     let sub_s = need("SUBTYPE")?;
-    let sub = ChdSubType::parse(sub_s).ok_or_else(|| format!("SUBTYPE: unknown subchannel type {sub_s:?}"))?;
+    let sub = ChdSubType::parse(sub_s)
+        .ok_or_else(|| format!("SUBTYPE: unknown subchannel type {sub_s:?}"))?;
     let frames = num("FRAMES", need("FRAMES")?)?;
     let (pregap, pregap_stored, postgap) = if v2 {
         let pregap = num("PREGAP", need("PREGAP")?)?;
@@ -158,10 +165,14 @@ pub fn parse_track(value: &[u8], v2: bool) -> Result<ChdTrack, String> {
         return Err(format!("TRACK: track number {number} outside 1..99"));
     }
     if pregap_stored && pregap > frames {
-        return Err(format!("PREGAP: {pregap} stored pregap frames but the track has {frames} frames"));
+        return Err(format!(
+            "PREGAP: {pregap} stored pregap frames but the track has {frames} frames"
+        ));
     }
     if frames == 0 || (pregap_stored && frames == pregap) {
-        return Err(format!("FRAMES: {frames}: the track has no frames after its pregap"));
+        return Err(format!(
+            "FRAMES: {frames}: the track has no frames after its pregap"
+        ));
     }
     Ok(ChdTrack {
         number,

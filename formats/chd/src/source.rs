@@ -36,7 +36,9 @@ impl SectorSource for TrackFrames {
         let main = self.main.size(self.mode);
         let sub = self.sub.size();
         let stride = main + sub;
-        let end = first.checked_add(count as u64).filter(|&e| e <= self.frames);
+        let end = first
+            .checked_add(count as u64)
+            .filter(|&e| e <= self.frames);
         if end.is_none() || buf.len() < count as usize * stride {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

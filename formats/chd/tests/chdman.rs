@@ -47,7 +47,10 @@ fn every_cd_codec_reads_back() {
         ("cdlz,cdzl,cdfl", &["cdlz", "cdzl", "cdfl"]),
     ] {
         let info = roundtrip(&cue, &["-c", codecs]);
-        let line = info.lines().find(|l| l.starts_with("Compression:")).unwrap();
+        let line = info
+            .lines()
+            .find(|l| l.starts_with("Compression:"))
+            .unwrap();
         for n in names {
             assert!(line.contains(n), "{codecs}: {line}");
         }
@@ -80,7 +83,10 @@ fn stored_pregap_and_postgap() {
 FILE \"cdda_4_5.bin\" BINARY\n  TRACK 02 AUDIO\n    INDEX 00 00:00:00\n    INDEX 01 00:01:00\n",
     );
     let info = roundtrip(&cue, &[]);
-    assert!(info.contains("PGTYPE:VAUDIO") && info.contains("POSTGAP:10"), "{info}");
+    assert!(
+        info.contains("PGTYPE:VAUDIO") && info.contains("POSTGAP:10"),
+        "{info}"
+    );
     let chd = open_chd(&cue.with_extension("chd")).unwrap();
     let t2 = chd.track(2).unwrap();
     assert!(t2.pregap_stored());
@@ -102,8 +108,14 @@ fn mode1_2048_mode2_2336_and_mode2_raw_tracks() {
     let (dir, _) = setup("");
     // User data and Mode 2 bodies cut from isofs-m1.bin's raw sectors.
     let raw = std::fs::read(samples().join("libcdio/isofs-m1.bin")).unwrap();
-    let user: Vec<u8> = raw.chunks(2352).flat_map(|s| s[16..2064].to_vec()).collect();
-    let body: Vec<u8> = raw.chunks(2352).flat_map(|s| s[16..2352].to_vec()).collect();
+    let user: Vec<u8> = raw
+        .chunks(2352)
+        .flat_map(|s| s[16..2064].to_vec())
+        .collect();
+    let body: Vec<u8> = raw
+        .chunks(2352)
+        .flat_map(|s| s[16..2352].to_vec())
+        .collect();
     std::fs::write(dir.path().join("user.iso"), user).unwrap();
     std::fs::write(dir.path().join("body.bin"), body).unwrap();
     for (name, text, ty) in [

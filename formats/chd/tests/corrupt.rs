@@ -30,7 +30,9 @@ fn read_everything(disc: &Disc) -> Result<(), String> {
             if let Err(e) = disc.read_sectors(lba, n, SectorFormat::RAW_PW96, &mut buf) {
                 err.get_or_insert(format!(
                     "{e}: {}",
-                    std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default()
+                    std::error::Error::source(&e)
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()
                 ));
             }
             lba = lba.offset(n as i64);
@@ -45,7 +47,11 @@ fn bounded(what: String, case: impl FnOnce() -> Option<String> + Send + 'static)
     std::thread::spawn(move || {
         let _ = tx.send(case());
     });
-    match rx.recv_timeout(Duration::from_secs(if cfg!(debug_assertions) { 5 } else { 1 })) {
+    match rx.recv_timeout(Duration::from_secs(if cfg!(debug_assertions) {
+        5
+    } else {
+        1
+    })) {
         Ok(r) => r,
         Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: took too long"),
         Err(mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
@@ -71,7 +77,9 @@ const SAMPLES: [&str; 3] = ["cdda", "isofs-m1", "mixed-mode1-audio"];
 fn truncated_samples_fail_clearly() {
     for name in SAMPLES {
         let data = std::fs::read(samples().join(format!("generated-chd/{name}.chd"))).unwrap();
-        let mut cuts: Vec<usize> = (0..200).chain((200..data.len()).step_by(data.len() / 150 + 1)).collect();
+        let mut cuts: Vec<usize> = (0..200)
+            .chain((200..data.len()).step_by(data.len() / 150 + 1))
+            .collect();
         cuts.push(data.len() - 1);
         for cut in cuts {
             let dir = tempfile::tempdir().unwrap();
@@ -80,8 +88,13 @@ fn truncated_samples_fail_clearly() {
             let bytes = data[..cut].to_vec();
             let msg = bounded(format!("{name} cut at {cut}"), move || try_all(&p, &bytes));
             // A CHD cut anywhere loses its map, metadata or hunk data: it must fail.
-            let msg = msg.unwrap_or_else(|| panic!("{name} cut at {cut} of {}: opened and read", data.len()));
-            assert!(msg.contains(&path.display().to_string()), "{name} cut at {cut}: {msg}");
+            let msg = msg.unwrap_or_else(|| {
+                panic!("{name} cut at {cut} of {}: opened and read", data.len())
+            });
+            assert!(
+                msg.contains(&path.display().to_string()),
+                "{name} cut at {cut}: {msg}"
+            );
         }
     }
 }
@@ -117,11 +130,31 @@ fn hostile_header_values() {
     };
     let cases = [
         ("version 4", set(12, &4u32.to_be_bytes()), "version 4"),
-        ("huge logical size", set(32, &u64::MAX.to_be_bytes()[..]), "logical size"),
-        ("hunk of 1 byte", set(56, &1u32.to_be_bytes()), "hunks of 1 bytes"),
-        ("huge hunks", set(56, &(2448u32 * 100_000).to_be_bytes()), "hunks of"),
-        ("hard disk units", set(60, &512u32.to_be_bytes()), "not a CD image"),
-        ("map past the end", set(40, &(1u64 << 40).to_be_bytes()), "hunk map"),
+        (
+            "huge logical size",
+            set(32, &u64::MAX.to_be_bytes()[..]),
+            "logical size",
+        ),
+        (
+            "hunk of 1 byte",
+            set(56, &1u32.to_be_bytes()),
+            "hunks of 1 bytes",
+        ),
+        (
+            "huge hunks",
+            set(56, &(2448u32 * 100_000).to_be_bytes()),
+            "hunks of",
+        ),
+        (
+            "hard disk units",
+            set(60, &512u32.to_be_bytes()),
+            "not a CD image",
+        ),
+        (
+            "map past the end",
+            set(40, &(1u64 << 40).to_be_bytes()),
+            "hunk map",
+        ),
         ("unknown codec", set(16, b"abcd"), "\"abcd\""),
         ("parent", set(104, &[1]), "parent"),
         ("not a CHD", set(0, b"XComprHD"), "not a CHD"),

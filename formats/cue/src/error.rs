@@ -24,7 +24,11 @@ pub enum CueError {
     TooLarge { cue: String, size: u64, limit: u64 },
     /// A syntax or consistency problem on one line (`message` quotes the offending text).
     #[error("{cue} line {line}: {message}")]
-    Syntax { cue: String, line: usize, message: String },
+    Syntax {
+        cue: String,
+        line: usize,
+        message: String,
+    },
     /// A problem with the sheet as a whole (no tracks at all).
     #[error("{cue}: {message}")]
     Sheet { cue: String, message: String },

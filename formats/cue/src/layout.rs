@@ -23,7 +23,8 @@ use crate::sheet::{CueFile, CueMode, CueSheet, CueTrack, FileKind};
 use crate::wave;
 use spindle_disc::cuesheet::{DEFAULT_PREGAP, session_gap};
 use spindle_disc::{
-    ByteSource, CdText, CdTextBlock, Companions, Disc, Extent, Lba, MainLayout, Medium, Msf, Session, SourceInfo, Stored, Track,
+    ByteSource, CdText, CdTextBlock, Companions, Disc, Extent, Lba, MainLayout, Medium, Msf,
+    Session, SourceInfo, Stored, Track,
 };
 use std::io;
 use std::path::Path;
@@ -56,7 +57,11 @@ const MAX_LBA: i64 = 1 << 30;
 
 /// Builds the disc a parsed sheet describes, opening its files through `companions`.
 /// `path` is the sheet's own path (for [`SourceInfo`]).
-pub fn open_sheet(sheet: &CueSheet, path: &Path, companions: &dyn Companions) -> Result<Disc, CueError> {
+pub fn open_sheet(
+    sheet: &CueSheet,
+    path: &Path,
+    companions: &dyn Companions,
+) -> Result<Disc, CueError> {
     let cue = &sheet.cue;
     let inputs = open_files(sheet, companions)?;
     let mut disc = Disc::new(
@@ -77,7 +82,14 @@ pub fn open_sheet(sheet: &CueSheet, path: &Path, companions: &dyn Companions) ->
         if new_session && let Some(prev) = disc.sessions.last() {
             lba = prev.leadout.0 as i64 + session_gap(prev.number) as i64;
         }
-        let track = build_track(sheet, ct, t_first(new_session, disc.sessions.is_empty()), lba, &pieces, &inputs)?;
+        let track = build_track(
+            sheet,
+            ct,
+            t_first(new_session, disc.sessions.is_empty()),
+            lba,
+            &pieces,
+            &inputs,
+        )?;
         lba = track.end().0 as i64;
         if new_session {
             disc.sessions.push(Session {
@@ -90,7 +102,10 @@ pub fn open_sheet(sheet: &CueSheet, path: &Path, companions: &dyn Companions) ->
         s.leadout = track.end();
         s.tracks.push(track);
     }
-    disc.validate().map_err(|source| CueError::Disc { cue: cue.clone(), source })?;
+    disc.validate().map_err(|source| CueError::Disc {
+        cue: cue.clone(),
+        source,
+    })?;
     Ok(disc)
 }
 
@@ -110,16 +125,29 @@ fn t_first(new_session: bool, disc_empty: bool) -> First {
     }
 }
 
-fn open_files<'a>(sheet: &'a CueSheet, companions: &dyn Companions) -> Result<Vec<Input<'a>>, CueError> {
+fn open_files<'a>(
+    sheet: &'a CueSheet,
+    companions: &dyn Companions,
+) -> Result<Vec<Input<'a>>, CueError> {
     let cue = &sheet.cue;
     let mut inputs = Vec::with_capacity(sheet.files.len());
     for file in &sheet.files {
         let src = companions.open(&file.name).map_err(|source| {
             let (cue, line, name) = (cue.clone(), file.line, file.name.clone());
             if source.kind() == io::ErrorKind::NotFound {
-                CueError::MissingFile { cue, line, name, source }
+                CueError::MissingFile {
+                    cue,
+                    line,
+                    name,
+                    source,
+                }
             } else {
-                CueError::FileIo { cue, line, name, source }
+                CueError::FileIo {
+                    cue,
+                    line,
+                    name,
+                    source,
+                }
             }
         })?;
         let (base, len) = match file.kind {
@@ -134,7 +162,12 @@ fn open_files<'a>(sheet: &'a CueSheet, companions: &dyn Companions) -> Result<Ve
             }
             FileKind::Binary | FileKind::Motorola => (0, src.len()),
         };
-        inputs.push(Input { src, base, len, file });
+        inputs.push(Input {
+            src,
+            base,
+            len,
+            file,
+        });
     }
     Ok(inputs)
 }
@@ -146,7 +179,11 @@ fn stored_starts(sheet: &CueSheet) -> Vec<(usize, u32)> {
     let mut starts = Vec::with_capacity(sheet.tracks.len());
     for t in &sheet.tracks {
         // The parser guarantees an INDEX 01; the fallback only keeps this total.
-        let first = t.indexes.first().map(|i| (i.file, i.frames)).unwrap_or((0, 0));
+        let first = t
+            .indexes
+            .first()
+            .map(|i| (i.file, i.frames))
+            .unwrap_or((0, 0));
         let start = match seen.get(first.0) {
             Some(false) => (first.0, 0),
             _ => first,
@@ -173,17 +210,23 @@ fn place_tracks(sheet: &CueSheet, inputs: &[Input]) -> Result<Vec<Vec<Piece>>, C
     let mut all = Vec::with_capacity(sheet.tracks.len());
     for (ti, t) in sheet.tracks.iter().enumerate() {
         if starts.get(ti) != Some(&(file, pos)) {
-            return Err(internal("a track does not start where the previous one ends"));
+            return Err(internal(
+                "a track does not start where the previous one ends",
+            ));
         }
         let end = starts.get(ti + 1).copied();
         let stride = t.mode.stride() as u64;
         let mut pieces = Vec::new();
         loop {
-            let input = inputs.get(file).ok_or_else(|| internal("INDEX in a FILE that does not exist"))?;
+            let input = inputs
+                .get(file)
+                .ok_or_else(|| internal("INDEX in a FILE that does not exist"))?;
             check_kind(cue, t, input)?;
             match end {
                 Some((end_file, end_pos)) if end_file == file => {
-                    let n = end_pos.checked_sub(pos).ok_or_else(|| internal("positions go backwards"))?;
+                    let n = end_pos
+                        .checked_sub(pos)
+                        .ok_or_else(|| internal("positions go backwards"))?;
                     let next = byte.saturating_add(n as u64 * stride);
                     if next > input.len {
                         let at = sheet.tracks.get(ti + 1).and_then(|t| t.indexes.first());
@@ -247,7 +290,11 @@ fn check_kind(cue: &str, t: &CueTrack, input: &Input) -> Result<(), CueError> {
     if ok {
         return Ok(());
     }
-    let kind = if input.file.kind == FileKind::Wave { "WAVE" } else { "MOTOROLA" };
+    let kind = if input.file.kind == FileKind::Wave {
+        "WAVE"
+    } else {
+        "MOTOROLA"
+    };
     Err(CueError::Syntax {
         cue: cue.to_string(),
         line: t.line,
@@ -260,7 +307,14 @@ fn check_kind(cue: &str, t: &CueTrack, input: &Input) -> Result<(), CueError> {
     })
 }
 
-fn beyond_end(cue: &str, line: usize, number: u8, frames: u32, input: &Input, mode: CueMode) -> CueError {
+fn beyond_end(
+    cue: &str,
+    line: usize,
+    number: u8,
+    frames: u32,
+    input: &Input,
+    mode: CueMode,
+) -> CueError {
     CueError::Syntax {
         cue: cue.to_string(),
         line,
@@ -276,7 +330,14 @@ fn beyond_end(cue: &str, line: usize, number: u8, frames: u32, input: &Input, mo
 }
 
 /// Builds one track starting at `lba` from its stored pieces.
-fn build_track(sheet: &CueSheet, t: &CueTrack, first: First, lba: i64, pieces: &[Piece], inputs: &[Input]) -> Result<Track, CueError> {
+fn build_track(
+    sheet: &CueSheet,
+    t: &CueTrack,
+    first: First,
+    lba: i64,
+    pieces: &[Piece],
+    inputs: &[Input],
+) -> Result<Track, CueError> {
     let cue = &sheet.cue;
     let syntax = |line: usize, message: String| CueError::Syntax {
         cue: cue.clone(),
@@ -303,13 +364,22 @@ fn build_track(sheet: &CueSheet, t: &CueTrack, first: First, lba: i64, pieces: &
                     Some(input) => beyond_end(cue, i.line, i.number, i.frames, input, t.mode),
                     None => syntax(
                         i.line,
-                        format!("INDEX {:02} refers to FILE number {} of {}", i.number, i.file + 1, inputs.len()),
+                        format!(
+                            "INDEX {:02} refers to FILE number {} of {}",
+                            i.number,
+                            i.file + 1,
+                            inputs.len()
+                        ),
                     ),
                 });
             }
         }
     }
-    let index1 = offsets.iter().find(|(n, _)| *n == 1).map(|(_, o)| *o).unwrap_or(0);
+    let index1 = offsets
+        .iter()
+        .find(|(n, _)| *n == 1)
+        .map(|(_, o)| *o)
+        .unwrap_or(0);
     let has_index0 = t.index(0).is_some();
     let implicit = match first {
         First::Disc => DEFAULT_PREGAP,
@@ -318,7 +388,10 @@ fn build_track(sheet: &CueSheet, t: &CueTrack, first: First, lba: i64, pieces: &
     };
     let lead = implicit as u64 + t.pregap.unwrap_or(0) as u64;
     if index1 >= stored {
-        return Err(syntax(t.line, format!("TRACK {:02} has no sectors after its INDEX 01", t.number)));
+        return Err(syntax(
+            t.line,
+            format!("TRACK {:02} has no sectors after its INDEX 01", t.number),
+        ));
     }
     let length = lead + stored + t.postgap as u64;
     if lba + length as i64 > MAX_LBA {
@@ -374,11 +447,12 @@ fn cdtext(sheet: &CueSheet, companions: &dyn Companions) -> Result<Option<CdText
         Some((name, line)) => read_cdt(sheet, name, *line, companions)?,
         None => CdText::default(),
     };
-    let inline = sheet
-        .text
-        .iter()
-        .map(|(f, s)| (0u8, *f, s))
-        .chain(sheet.tracks.iter().flat_map(|t| t.text.iter().map(move |(f, s)| (t.number, *f, s))));
+    let inline = sheet.text.iter().map(|(f, s)| (0u8, *f, s)).chain(
+        sheet
+            .tracks
+            .iter()
+            .flat_map(|t| t.text.iter().map(move |(f, s)| (t.number, *f, s))),
+    );
     for (track, field, value) in inline {
         if text.blocks.is_empty() {
             // Language 0x09: English, what CD-TEXT from a cue sheet is taken to be.
@@ -393,14 +467,29 @@ fn cdtext(sheet: &CueSheet, companions: &dyn Companions) -> Result<Option<CdText
     Ok((!text.blocks.is_empty()).then_some(text))
 }
 
-fn read_cdt(sheet: &CueSheet, name: &str, line: usize, companions: &dyn Companions) -> Result<CdText, CueError> {
+fn read_cdt(
+    sheet: &CueSheet,
+    name: &str,
+    line: usize,
+    companions: &dyn Companions,
+) -> Result<CdText, CueError> {
     let cue = &sheet.cue;
     let src = companions.open(name).map_err(|source| {
         let (cue, name) = (cue.clone(), name.to_string());
         if source.kind() == io::ErrorKind::NotFound {
-            CueError::MissingFile { cue, line, name, source }
+            CueError::MissingFile {
+                cue,
+                line,
+                name,
+                source,
+            }
         } else {
-            CueError::FileIo { cue, line, name, source }
+            CueError::FileIo {
+                cue,
+                line,
+                name,
+                source,
+            }
         }
     })?;
     let problem = |problem: String| CueError::CdText {
@@ -410,15 +499,19 @@ fn read_cdt(sheet: &CueSheet, name: &str, line: usize, companions: &dyn Companio
         problem,
     };
     if src.len() > MAX_CDTEXT_BYTES {
-        return Err(problem(format!("{} bytes is too large for CD-TEXT", src.len())));
+        return Err(problem(format!(
+            "{} bytes is too large for CD-TEXT",
+            src.len()
+        )));
     }
     let mut data = vec![0u8; src.len() as usize];
-    src.read_exact_at(&mut data, 0).map_err(|source| CueError::FileIo {
-        cue: cue.clone(),
-        line,
-        name: name.to_string(),
-        source,
-    })?;
+    src.read_exact_at(&mut data, 0)
+        .map_err(|source| CueError::FileIo {
+            cue: cue.clone(),
+            line,
+            name: name.to_string(),
+            source,
+        })?;
     // Some writers leave the CRCs zero: accept packs with bad CRCs rather than lose the text.
     CdText::from_packs(&data, true)
         .or_else(|_| CdText::from_packs(&data, false))

@@ -89,7 +89,8 @@ pub(crate) fn tokenize(line: &str) -> Result<Vec<Token<'_>>, String> {
                     break;
                 }
             }
-            let end = end.ok_or_else(|| format!("unterminated quoted text {:?}", &line[start..]))?;
+            let end =
+                end.ok_or_else(|| format!("unterminated quoted text {:?}", &line[start..]))?;
             tokens.push(Token {
                 text: &line[body..end],
                 quoted: true,
@@ -158,7 +159,16 @@ mod tests {
     fn line_endings_and_bom() {
         let text = decode(b"\xEF\xBB\xBFFILE a\r\nTRACK\rINDEX\n\nlast");
         let l = lines(&text);
-        assert_eq!(l, vec![(1, "FILE a"), (2, "TRACK"), (3, "INDEX"), (4, ""), (5, "last")]);
+        assert_eq!(
+            l,
+            vec![
+                (1, "FILE a"),
+                (2, "TRACK"),
+                (3, "INDEX"),
+                (4, ""),
+                (5, "last")
+            ]
+        );
         assert_eq!(decode(b"caf\xE9"), "caf\u{e9}");
         assert_eq!(decode(b"\xFF\xFEA\0B\0"), "AB");
     }

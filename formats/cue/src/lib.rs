@@ -53,7 +53,9 @@ impl ImageFormat for CueFormat {
         // The sheet the registry probed (opened once, through the companions), not the name
         // opened again.
         let cue = sheet::display_name(path);
-        let src = ctx.open_image(path).map_err(|source| CueError::Read { cue, source })?;
+        let src = ctx
+            .open_image(path)
+            .map_err(|source| CueError::Read { cue, source })?;
         Ok(open_source(path, &*src, ctx.companions)?)
     }
 }
@@ -61,7 +63,10 @@ impl ImageFormat for CueFormat {
 /// True for a `.cue` name (any case), or text whose first command (after a BOM, blank lines
 /// and REM lines) is one a cue sheet starts with.
 pub fn probe(path: &Path, head: &[u8]) -> bool {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cue")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("cue"))
+    {
         return true;
     }
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
@@ -79,7 +84,9 @@ pub fn probe(path: &Path, head: &[u8]) -> bool {
         let rest_ok = line.len() > indent + word.len();
         match word.as_slice() {
             b"REM" => continue,
-            b"FILE" | b"CATALOG" | b"TITLE" | b"PERFORMER" | b"SONGWRITER" | b"CDTEXTFILE" => return rest_ok,
+            b"FILE" | b"CATALOG" | b"TITLE" | b"PERFORMER" | b"SONGWRITER" | b"CDTEXTFILE" => {
+                return rest_ok;
+            }
             _ => return false,
         }
     }
@@ -94,7 +101,11 @@ pub fn open(path: &Path, companions: &dyn Companions) -> Result<Disc, CueError> 
 }
 
 /// Opens the cue sheet `path` whose bytes are `src`.
-pub fn open_source(path: &Path, src: &dyn ByteSource, companions: &dyn Companions) -> Result<Disc, CueError> {
+pub fn open_source(
+    path: &Path,
+    src: &dyn ByteSource,
+    companions: &dyn Companions,
+) -> Result<Disc, CueError> {
     let cue = sheet::display_name(path);
     let size = src.len();
     if size > MAX_SHEET_BYTES {
@@ -105,7 +116,8 @@ pub fn open_source(path: &Path, src: &dyn ByteSource, companions: &dyn Companion
         });
     }
     let mut text = vec![0u8; size as usize];
-    src.read_exact_at(&mut text, 0).map_err(|source| CueError::Read { cue, source })?;
+    src.read_exact_at(&mut text, 0)
+        .map_err(|source| CueError::Read { cue, source })?;
     let sheet = parse_sheet(&text, path)?;
     open_sheet(&sheet, path, companions)
 }
@@ -117,7 +129,10 @@ mod tests {
     #[test]
     fn probes() {
         assert!(probe(Path::new("x.CUE"), b""));
-        assert!(probe(Path::new("x"), b"\xEF\xBB\xBFREM GENRE x\r\n\r\n  FILE \"a.bin\" BINARY\r\n"));
+        assert!(probe(
+            Path::new("x"),
+            b"\xEF\xBB\xBFREM GENRE x\r\n\r\n  FILE \"a.bin\" BINARY\r\n"
+        ));
         assert!(probe(Path::new("x.txt"), b"catalog 0000000000000\n"));
         assert!(!probe(Path::new("x.iso"), &[0u8; 4096]));
         assert!(!probe(Path::new("x.txt"), b"REM only\nREM"));

@@ -78,7 +78,9 @@ impl CueMode {
     }
 
     pub fn parse(text: &str) -> Option<CueMode> {
-        CueMode::ALL.into_iter().find(|m| m.keyword().eq_ignore_ascii_case(text))
+        CueMode::ALL
+            .into_iter()
+            .find(|m| m.keyword().eq_ignore_ascii_case(text))
     }
 
     /// The track mode on the disc. MODE2/2336, MODE2/2352 and the CD-i modes may hold either
@@ -89,16 +91,22 @@ impl CueMode {
             CueMode::Mode1_2048 | CueMode::Mode1_2352 => TrackMode::Mode1,
             CueMode::Mode2_2048 => TrackMode::Mode2Form1,
             CueMode::Mode2_2324 => TrackMode::Mode2Form2,
-            CueMode::Mode2_2336 | CueMode::Mode2_2352 | CueMode::Cdi2336 | CueMode::Cdi2352 => TrackMode::Mode2Mixed,
+            CueMode::Mode2_2336 | CueMode::Mode2_2352 | CueMode::Cdi2336 | CueMode::Cdi2352 => {
+                TrackMode::Mode2Mixed
+            }
         }
     }
 
     /// The stored layout of one sector (main channel, subchannel).
     pub fn layout(self) -> (MainLayout, SubLayout) {
         match self {
-            CueMode::Audio | CueMode::Mode1_2352 | CueMode::Mode2_2352 | CueMode::Cdi2352 => (MainLayout::RAW, SubLayout::None),
+            CueMode::Audio | CueMode::Mode1_2352 | CueMode::Mode2_2352 | CueMode::Cdi2352 => {
+                (MainLayout::RAW, SubLayout::None)
+            }
             CueMode::Cdg => (MainLayout::RAW, SubLayout::Pw96Interleaved),
-            CueMode::Mode1_2048 | CueMode::Mode2_2048 | CueMode::Mode2_2324 => (MainLayout::USER, SubLayout::None),
+            CueMode::Mode1_2048 | CueMode::Mode2_2048 | CueMode::Mode2_2324 => {
+                (MainLayout::USER, SubLayout::None)
+            }
             CueMode::Mode2_2336 | CueMode::Cdi2336 => (MainLayout::MODE2_2336, SubLayout::None),
         }
     }
@@ -170,7 +178,10 @@ pub struct CueSheet {
 
 /// The file name to show in messages.
 pub(crate) fn display_name(path: &Path) -> String {
-    path.file_name().unwrap_or(path.as_os_str()).to_string_lossy().into_owned()
+    path.file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Parses a cue sheet. Pure: no file is opened.
@@ -216,7 +227,10 @@ impl Parser {
         };
         let keyword = cmd.text.to_ascii_uppercase();
         match keyword.as_str() {
-            _ if cmd.quoted => Err(self.err(line, format!("expected a command, found quoted text \"{}\"", cmd.text))),
+            _ if cmd.quoted => Err(self.err(
+                line,
+                format!("expected a command, found quoted text \"{}\"", cmd.text),
+            )),
             "REM" => self.rem(line, args),
             "CATALOG" => self.catalog(line, args),
             "CDTEXTFILE" => {
@@ -231,12 +245,16 @@ impl Parser {
             "FLAGS" => self.flags(line, args),
             "ISRC" => {
                 let text = self.one_arg(line, "ISRC", "a 12-character ISRC", args)?;
-                let isrc = Isrc::parse(&text.to_ascii_uppercase())
-                    .ok_or_else(|| self.err(line, format!("bad ISRC \"{text}\" (expected CCOOOYYNNNNN)")))?;
+                let isrc = Isrc::parse(&text.to_ascii_uppercase()).ok_or_else(|| {
+                    self.err(line, format!("bad ISRC \"{text}\" (expected CCOOOYYNNNNN)"))
+                })?;
                 self.current_track(line, "ISRC")?.isrc = Some(isrc);
                 Ok(())
             }
-            _ => match CdTextField::TEXT.into_iter().find(|f| f.cue_keyword() == keyword) {
+            _ => match CdTextField::TEXT
+                .into_iter()
+                .find(|f| f.cue_keyword() == keyword)
+            {
                 Some(field) => self.cdtext(line, content, field, args),
                 None => Err(self.err(line, format!("unknown command \"{}\"", cmd.text))),
             },
@@ -244,13 +262,22 @@ impl Parser {
     }
 
     /// The single argument of a command.
-    fn one_arg<'t>(&self, line: usize, cmd: &str, what: &str, args: &'t [Token]) -> Result<&'t str, CueError> {
+    fn one_arg<'t>(
+        &self,
+        line: usize,
+        cmd: &str,
+        what: &str,
+        args: &'t [Token],
+    ) -> Result<&'t str, CueError> {
         match args {
             [a] => Ok(a.text),
             [] => Err(self.err(line, format!("{cmd} needs {what}"))),
             [_, extra, ..] => Err(self.err(
                 line,
-                format!("unexpected \"{}\" after {cmd} (quote names that contain spaces)", extra.text),
+                format!(
+                    "unexpected \"{}\" after {cmd} (quote names that contain spaces)",
+                    extra.text
+                ),
             )),
         }
     }
@@ -265,14 +292,21 @@ impl Parser {
     fn rem(&mut self, line: usize, args: &[Token]) -> Result<(), CueError> {
         // Only `REM SESSION nn` (Redump, IsoBuster, cdrdao's toc2cue) means anything; other
         // REM lines (GENRE, DATE, DISCID, COMMENT, LEAD-OUT...) are comments.
-        let [first, rest @ ..] = args else { return Ok(()) };
+        let [first, rest @ ..] = args else {
+            return Ok(());
+        };
         if !is(first, "SESSION") {
             return Ok(());
         }
         let text = self.one_arg(line, "REM SESSION", "a session number", rest)?;
         let n = lexer::number(text, 3)
             .filter(|n| (1..=99).contains(n))
-            .ok_or_else(|| self.err(line, format!("bad session number \"{text}\" (must be 1 to 99)")))?;
+            .ok_or_else(|| {
+                self.err(
+                    line,
+                    format!("bad session number \"{text}\" (must be 1 to 99)"),
+                )
+            })?;
         let n = n as u8;
         if n == self.session && self.session_tracks == 0 {
             return Ok(());
@@ -293,7 +327,12 @@ impl Parser {
 
     fn catalog(&mut self, line: usize, args: &[Token]) -> Result<(), CueError> {
         let text = self.one_arg(line, "CATALOG", "a 13-digit media catalog number", args)?;
-        let mcn = Mcn::parse(text).ok_or_else(|| self.err(line, format!("bad CATALOG \"{text}\" (must be 13 decimal digits)")))?;
+        let mcn = Mcn::parse(text).ok_or_else(|| {
+            self.err(
+                line,
+                format!("bad CATALOG \"{text}\" (must be 13 decimal digits)"),
+            )
+        })?;
         if self.sheet.catalog.is_some() {
             return Err(self.err(line, "second CATALOG".into()));
         }
@@ -305,14 +344,27 @@ impl Parser {
         let (name, kind) = match args {
             [name, kind] => (name, kind),
             [] => return Err(self.err(line, "FILE needs a name and a type".into())),
-            [name] => return Err(self.err(line, format!("FILE \"{}\" needs a type (BINARY, MOTOROLA or WAVE)", name.text))),
+            [name] => {
+                return Err(self.err(
+                    line,
+                    format!(
+                        "FILE \"{}\" needs a type (BINARY, MOTOROLA or WAVE)",
+                        name.text
+                    ),
+                ));
+            }
             [name, ..] if !name.quoted => {
                 return Err(self.err(
                     line,
-                    format!("unquoted file name with spaces \"{}...\" (put the name in quotes)", name.text),
+                    format!(
+                        "unquoted file name with spaces \"{}...\" (put the name in quotes)",
+                        name.text
+                    ),
                 ));
             }
-            [_, _, extra, ..] => return Err(self.err(line, format!("unexpected \"{}\" after FILE", extra.text))),
+            [_, _, extra, ..] => {
+                return Err(self.err(line, format!("unexpected \"{}\" after FILE", extra.text)));
+            }
         };
         let kind = match kind.text.to_ascii_uppercase().as_str() {
             "BINARY" => FileKind::Binary,
@@ -327,7 +379,15 @@ impl Parser {
                     ),
                 ));
             }
-            _ => return Err(self.err(line, format!("bad FILE type \"{}\" (expected BINARY, MOTOROLA or WAVE)", kind.text))),
+            _ => {
+                return Err(self.err(
+                    line,
+                    format!(
+                        "bad FILE type \"{}\" (expected BINARY, MOTOROLA or WAVE)",
+                        kind.text
+                    ),
+                ));
+            }
         };
         if name.text.is_empty() {
             return Err(self.err(line, "FILE with an empty name".into()));
@@ -353,14 +413,19 @@ impl Parser {
     /// The previous TRACK must have had an INDEX 01.
     fn check_track_done(&self) -> Result<(), CueError> {
         match self.sheet.tracks.last() {
-            Some(t) if t.index(1).is_none() => Err(self.err(t.line, format!("TRACK {:02} has no INDEX 01", t.number))),
+            Some(t) if t.index(1).is_none() => {
+                Err(self.err(t.line, format!("TRACK {:02} has no INDEX 01", t.number)))
+            }
             _ => Ok(()),
         }
     }
 
     fn track(&mut self, line: usize, args: &[Token]) -> Result<(), CueError> {
         let [number, mode] = args else {
-            return Err(self.err(line, "TRACK needs a number and a mode (TRACK 01 AUDIO)".into()));
+            return Err(self.err(
+                line,
+                "TRACK needs a number and a mode (TRACK 01 AUDIO)".into(),
+            ));
         };
         if self.sheet.files.is_empty() {
             return Err(self.err(line, "TRACK before any FILE".into()));
@@ -368,21 +433,33 @@ impl Parser {
         self.check_track_done()?;
         let n = lexer::number(number.text, 3)
             .filter(|n| (1..=99).contains(n))
-            .ok_or_else(|| self.err(line, format!("bad track number \"{}\" (must be 1 to 99)", number.text)))?;
+            .ok_or_else(|| {
+                self.err(
+                    line,
+                    format!("bad track number \"{}\" (must be 1 to 99)", number.text),
+                )
+            })?;
         let n = n as u8;
         if let Some(prev) = self.sheet.tracks.last()
             && n <= prev.number
         {
             return Err(self.err(
                 line,
-                format!("TRACK {:02} follows TRACK {:02} (track numbers must increase)", n, prev.number),
+                format!(
+                    "TRACK {:02} follows TRACK {:02} (track numbers must increase)",
+                    n, prev.number
+                ),
             ));
         }
         let mode = CueMode::parse(mode.text).ok_or_else(|| {
             let all: Vec<&str> = CueMode::ALL.iter().map(|m| m.keyword()).collect();
             self.err(
                 line,
-                format!("bad track mode \"{}\" (expected one of {})", mode.text, all.join(", ")),
+                format!(
+                    "bad track mode \"{}\" (expected one of {})",
+                    mode.text,
+                    all.join(", ")
+                ),
             )
         })?;
         self.sheet.tracks.push(CueTrack {
@@ -402,19 +479,28 @@ impl Parser {
     }
 
     fn time(&self, line: usize, cmd: &str, text: &str) -> Result<u32, CueError> {
-        lexer::msf(text).map_err(|why| self.err(line, format!("bad time \"{text}\" in {cmd} ({why})")))
+        lexer::msf(text)
+            .map_err(|why| self.err(line, format!("bad time \"{text}\" in {cmd} ({why})")))
     }
 
     fn index(&mut self, line: usize, args: &[Token]) -> Result<(), CueError> {
         let [number, time] = args else {
-            return Err(self.err(line, "INDEX needs a number and a time (INDEX 01 00:00:00)".into()));
+            return Err(self.err(
+                line,
+                "INDEX needs a number and a time (INDEX 01 00:00:00)".into(),
+            ));
         };
         if self.sheet.tracks.is_empty() {
             return Err(self.err(line, "INDEX before any TRACK".into()));
         }
         let n = lexer::number(number.text, 3)
             .filter(|n| *n <= 99)
-            .ok_or_else(|| self.err(line, format!("bad index number \"{}\" (must be 0 to 99)", number.text)))?;
+            .ok_or_else(|| {
+                self.err(
+                    line,
+                    format!("bad index number \"{}\" (must be 0 to 99)", number.text),
+                )
+            })?;
         let n = n as u8;
         let frames = self.time(line, "INDEX", time.text)?;
         let file = self.sheet.files.len().saturating_sub(1);
@@ -427,14 +513,25 @@ impl Parser {
             .find_map(|t| t.indexes.last().map(|i| (t.number, *i)));
         let track = self.sheet.tracks.last().expect("checked above");
         if track.postgap > 0 {
-            return Err(self.err(line, format!("INDEX {n:02} after POSTGAP (POSTGAP comes after the last INDEX)")));
+            return Err(self.err(
+                line,
+                format!("INDEX {n:02} after POSTGAP (POSTGAP comes after the last INDEX)"),
+            ));
         }
         match track.indexes.last() {
-            None if n > 1 => return Err(self.err(line, format!("INDEX {n:02} before INDEX 01 of TRACK {:02}", track.number))),
+            None if n > 1 => {
+                return Err(self.err(
+                    line,
+                    format!("INDEX {n:02} before INDEX 01 of TRACK {:02}", track.number),
+                ));
+            }
             Some(last) if n != last.number + 1 => {
                 return Err(self.err(
                     line,
-                    format!("INDEX {n:02} follows INDEX {:02} (indexes count up by one)", last.number),
+                    format!(
+                        "INDEX {n:02} follows INDEX {:02} (indexes count up by one)",
+                        last.number
+                    ),
                 ));
             }
             _ => {}
@@ -480,12 +577,16 @@ impl Parser {
                 return Err(err("second PREGAP".into()));
             }
             if !track.indexes.is_empty() {
-                return Err(err("PREGAP after INDEX (PREGAP comes before the first INDEX)".into()));
+                return Err(err(
+                    "PREGAP after INDEX (PREGAP comes before the first INDEX)".into(),
+                ));
             }
         } else if track.postgap > 0 {
             return Err(err("second POSTGAP".into()));
         } else if track.index(1).is_none() {
-            return Err(err("POSTGAP before INDEX 01 (POSTGAP comes after the last INDEX)".into()));
+            return Err(err(
+                "POSTGAP before INDEX 01 (POSTGAP comes after the last INDEX)".into(),
+            ));
         }
         let track = self.sheet.tracks.last_mut().expect("checked above");
         if cmd == "PREGAP" {
@@ -501,24 +602,39 @@ impl Parser {
         for a in args {
             // Some writers add DATA for data tracks; the mode already says so.
             if !a.text.eq_ignore_ascii_case("DATA") && !flags.set_by_name(a.text) {
-                return Err(self.err(line, format!("bad flag \"{}\" (expected DCP, 4CH, PRE or SCMS)", a.text)));
+                return Err(self.err(
+                    line,
+                    format!("bad flag \"{}\" (expected DCP, 4CH, PRE or SCMS)", a.text),
+                ));
             }
         }
         self.current_track(line, "FLAGS")?.flags = flags;
         Ok(())
     }
 
-    fn cdtext(&mut self, line: usize, content: &str, field: CdTextField, args: &[Token]) -> Result<(), CueError> {
+    fn cdtext(
+        &mut self,
+        line: usize,
+        content: &str,
+        field: CdTextField,
+        args: &[Token],
+    ) -> Result<(), CueError> {
         let text = match args {
             [] => return Err(self.err(line, format!("{} needs a text", field.cue_keyword()))),
             // Unquoted text runs to the end of the line (`TITLE Join us now`).
-            [first, ..] if !first.quoted => content.get(first.start..).unwrap_or("").trim().to_string(),
+            [first, ..] if !first.quoted => {
+                content.get(first.start..).unwrap_or("").trim().to_string()
+            }
             [one, rest @ ..] => match rest.first() {
                 None => one.text.to_string(),
                 Some(extra) => {
                     return Err(self.err(
                         line,
-                        format!("unexpected \"{}\" after the quoted {}", extra.text, field.cue_keyword()),
+                        format!(
+                            "unexpected \"{}\" after the quoted {}",
+                            extra.text,
+                            field.cue_keyword()
+                        ),
                     ));
                 }
             },

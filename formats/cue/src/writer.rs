@@ -38,7 +38,12 @@ impl ImageWriter for BinCueWriter {
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {
         vec![out.to_path_buf(), out.with_extension("bin")]
     }
-    fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, spindle_disc::BoxError> {
+    fn write(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, spindle_disc::BoxError> {
         Ok(write_bin_cue(disc, out, progress)?)
     }
     fn write_with(
@@ -60,7 +65,10 @@ const BUFFER_SECTORS: u32 = 1792;
 fn check_representable(disc: &Disc) -> Result<(), WriteError> {
     let bad = |m: String| Err(WriteError::Unrepresentable(m));
     if !disc.medium.is_cd() {
-        return bad(format!("BIN/CUE holds CDs, and this disc is a {}", disc.medium));
+        return bad(format!(
+            "BIN/CUE holds CDs, and this disc is a {}",
+            disc.medium
+        ));
     }
     let mut prev_end: Option<Lba> = None;
     for (si, s) in disc.sessions.iter().enumerate() {
@@ -91,13 +99,22 @@ fn check_representable(disc: &Disc) -> Result<(), WriteError> {
 
 /// Writes `disc` as `out` (the cue sheet) and `out` with the extension `.bin`; returns both
 /// paths. `progress` gets (bytes written, bytes to write) of the BIN.
-pub fn write_bin_cue(disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, WriteError> {
+pub fn write_bin_cue(
+    disc: &Disc,
+    out: &Path,
+    progress: Progress,
+) -> Result<Vec<PathBuf>, WriteError> {
     write_bin_cue_with(disc, out, &WriteOptions::default(), progress)
 }
 
 /// [`write_bin_cue`], stopping between writes when `options.cancel` is set (the files
 /// written so far are left for the caller to remove).
-pub fn write_bin_cue_with(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, WriteError> {
+pub fn write_bin_cue_with(
+    disc: &Disc,
+    out: &Path,
+    options: &WriteOptions,
+    progress: Progress,
+) -> Result<Vec<PathBuf>, WriteError> {
     check_representable(disc)?;
     let bin = out.with_extension("bin");
     if bin == out {
@@ -106,9 +123,15 @@ pub fn write_bin_cue_with(disc: &Disc, out: &Path, options: &WriteOptions, progr
             out.display()
         )));
     }
-    let bin_name = bin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let bin_name = bin
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let plans = bin_plan(disc);
-    let total: u64 = plans.iter().map(|p| p.sectors() as u64 * SECTOR as u64).sum();
+    let total: u64 = plans
+        .iter()
+        .map(|p| p.sectors() as u64 * SECTOR as u64)
+        .sum();
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| WriteError::Io { path, source }
@@ -124,7 +147,12 @@ pub fn write_bin_cue_with(disc: &Disc, out: &Path, options: &WriteOptions, progr
             let room = BUFFER_SECTORS - filled as u32;
             let n = (p.end.since(lba) as u64).min(room as u64) as u32;
             let at = filled * SECTOR;
-            disc.read_sectors(lba, n, SectorFormat::RAW, &mut buf[at..at + n as usize * SECTOR])?;
+            disc.read_sectors(
+                lba,
+                n,
+                SectorFormat::RAW,
+                &mut buf[at..at + n as usize * SECTOR],
+            )?;
             filled += n as usize;
             lba = lba.offset(n as i64);
             if filled == BUFFER_SECTORS as usize {

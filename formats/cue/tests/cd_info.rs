@@ -17,13 +17,19 @@ type Row = (u8, String, i32);
 fn parse_table(report: &str) -> (Vec<Row>, i32) {
     let mut rows = Vec::new();
     let mut leadout = None;
-    let start = report.find("CD-ROM Track List").expect("a CD-ROM Track List in the report");
+    let start = report
+        .find("CD-ROM Track List")
+        .expect("a CD-ROM Track List in the report");
     for line in report[start..].lines().skip(2) {
         let mut words = line.split_whitespace();
-        let (Some(num), Some(_msf), Some(lsn), Some(kind)) = (words.next(), words.next(), words.next(), words.next()) else {
+        let (Some(num), Some(_msf), Some(lsn), Some(kind)) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
             break;
         };
-        let Ok(num) = num.trim_end_matches(':').parse::<u32>() else { break };
+        let Ok(num) = num.trim_end_matches(':').parse::<u32>() else {
+            break;
+        };
         let lsn: i32 = lsn.parse().expect("LSN");
         if num == 170 {
             leadout = Some(lsn);
@@ -47,7 +53,13 @@ fn cd_info(dir: &Path, cue: &str) -> String {
 fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
     let rows = disc
         .tracks()
-        .map(|t| (t.number, if t.mode.is_audio() { "audio" } else { "data" }.to_string(), t.index1().0))
+        .map(|t| {
+            (
+                t.number,
+                if t.mode.is_audio() { "audio" } else { "data" }.to_string(),
+                t.index1().0,
+            )
+        })
         .collect();
     (rows, disc.leadout().0)
 }
@@ -68,7 +80,8 @@ fn check(dir: &Path, cue: &str, right: Option<&str>) -> Disc {
     assert_eq!(ours, theirs, "{cue}: our table vs cd-info\n{report}");
     assert_eq!(lengths(&ours), lengths(&theirs), "{cue}: lengths");
     if let Some(right) = right {
-        let expected = std::fs::read_to_string(sample(&format!("libcdio/expected-cd-info/{right}"))).unwrap();
+        let expected =
+            std::fs::read_to_string(sample(&format!("libcdio/expected-cd-info/{right}"))).unwrap();
         assert_eq!(ours, parse_table(&expected), "{cue}: our table vs {right}");
     }
     let mcn = report
@@ -76,7 +89,10 @@ fn check(dir: &Path, cue: &str, right: Option<&str>) -> Disc {
         .find_map(|l| l.strip_prefix("Media Catalog Number (MCN): "))
         .expect("an MCN line");
     assert_eq!(
-        disc.mcn.as_ref().map(|m| m.as_str()).unwrap_or("not available"),
+        disc.mcn
+            .as_ref()
+            .map(|m| m.as_str())
+            .unwrap_or("not available"),
         mcn.trim(),
         "{cue}: MCN"
     );
@@ -100,7 +116,11 @@ fn cdda() {
             theirs.insert((t, k.to_string()), v.to_string());
         }
     }
-    let block = disc.cdtext.as_ref().and_then(|c| c.first()).expect("CD-TEXT");
+    let block = disc
+        .cdtext
+        .as_ref()
+        .and_then(|c| c.first())
+        .expect("CD-TEXT");
     assert_eq!(block.language, 9);
     let ours: BTreeMap<(u8, String), String> = block
         .items
@@ -115,7 +135,10 @@ fn cdda() {
 #[test]
 fn cdda_4_5() {
     let disc = check(&sample("libcdio"), "cdda_4_5.cue", Some("cdda_4_5.right"));
-    assert_eq!(disc.tracks().map(|t| t.number).collect::<Vec<_>>(), vec![4, 5]);
+    assert_eq!(
+        disc.tracks().map(|t| t.number).collect::<Vec<_>>(),
+        vec![4, 5]
+    );
 }
 
 #[test]
@@ -137,6 +160,9 @@ fn p1_with_boing_bin() {
     let t1 = disc.track(1).unwrap();
     assert_eq!((t1.start.0, t1.pregap, t1.index1().0), (-150, 225, 75));
     let t2 = disc.track(2).unwrap();
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, t2.end().0), (150, 75, 225, 302));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0, t2.end().0),
+        (150, 75, 225, 302)
+    );
     assert!(t2.pregap_stored());
 }

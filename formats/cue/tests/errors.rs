@@ -34,7 +34,10 @@ fn libcdio_bad_sheets_name_file_and_line() {
     for entry in std::fs::read_dir(sample("libcdio")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         if name.starts_with("bad-") && name.ends_with(".cue") {
-            assert!(cases.iter().any(|c| c.0 == name), "{name} has no expectation here");
+            assert!(
+                cases.iter().any(|c| c.0 == name),
+                "{name} has no expectation here"
+            );
             seen += 1;
         }
     }
@@ -53,7 +56,9 @@ fn libcdio_bad_sheets_name_file_and_line() {
             Err(CueError::Syntax { .. })
         ));
     }
-    let msg = open(&sample("libcdio/bad-msf-1.cue")).unwrap_err().to_string();
+    let msg = open(&sample("libcdio/bad-msf-1.cue"))
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         msg,
         "bad-msf-1.cue line 7: bad time \"00:00:100\" in INDEX (frames must be below 75)"
@@ -64,8 +69,14 @@ fn libcdio_bad_sheets_name_file_and_line() {
 fn p1_in_place_names_the_missing_bin() {
     let err = open(&sample("libcdio/p1.cue")).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, CueError::MissingFile { line: 4, .. }), "{msg}");
-    assert!(msg.starts_with("p1.cue line 4: missing file \"BOING.BIN\""), "{msg}");
+    assert!(
+        matches!(err, CueError::MissingFile { line: 4, .. }),
+        "{msg}"
+    );
+    assert!(
+        msg.starts_with("p1.cue line 4: missing file \"BOING.BIN\""),
+        "{msg}"
+    );
     // ... and where it looked.
     assert!(msg.contains("libcdio"), "{msg}");
 }
@@ -80,7 +91,11 @@ fn parse_err(text: &str) -> CueError {
 #[test]
 fn structural_errors() {
     let cases: &[(&str, usize, &str)] = &[
-        ("FILE a.bin BINARY\nINDEX 01 00:00:00\n", 2, "INDEX before any TRACK"),
+        (
+            "FILE a.bin BINARY\nINDEX 01 00:00:00\n",
+            2,
+            "INDEX before any TRACK",
+        ),
         ("TRACK 01 AUDIO\n", 1, "TRACK before any FILE"),
         (
             "FILE a.bin BINARY\n  TRACK 01 AUDIO\n  TRACK 02 AUDIO\n    INDEX 01 00:00:00\n",
@@ -107,7 +122,11 @@ fn structural_errors() {
             4,
             "count up by one",
         ),
-        ("FILE a.bin BINARY\n TRACK 01 AUDIO\n INDEX 02 00:00:00\n", 3, "before INDEX 01"),
+        (
+            "FILE a.bin BINARY\n TRACK 01 AUDIO\n INDEX 02 00:00:00\n",
+            3,
+            "before INDEX 01",
+        ),
         (
             "FILE a.bin BINARY\n TRACK 02 AUDIO\n INDEX 01 00:00:00\n TRACK 01 AUDIO\n",
             4,
@@ -115,8 +134,16 @@ fn structural_errors() {
         ),
         ("FILE a.bin BINARY\n TRACK 100 AUDIO\n", 2, "\"100\""),
         ("FILE a.bin BINARY\n TRACK 00 AUDIO\n", 2, "\"00\""),
-        ("FILE a.bin BINARY\n TRACK 99999999999999999999 AUDIO\n", 2, "bad track number"),
-        ("FILE a.bin BINARY\n TRACK 01 AUDIO\n INDEX 01 99999999999:00:00\n", 3, "bad time"),
+        (
+            "FILE a.bin BINARY\n TRACK 99999999999999999999 AUDIO\n",
+            2,
+            "bad track number",
+        ),
+        (
+            "FILE a.bin BINARY\n TRACK 01 AUDIO\n INDEX 01 99999999999:00:00\n",
+            3,
+            "bad time",
+        ),
         (
             "FILE a.bin BINARY\n TRACK 01 AUDIO\n INDEX 01 00:00:00\n PREGAP 00:02:00\n",
             4,
@@ -132,8 +159,16 @@ fn structural_errors() {
             5,
             "after POSTGAP",
         ),
-        ("FILE a.bin BINARY\n TRACK 01 AUDIO\n FLAGS DCP LOUD\n", 3, "\"LOUD\""),
-        ("FILE a.bin BINARY\n TRACK 01 AUDIO\n ISRC 12345\n", 3, "bad ISRC"),
+        (
+            "FILE a.bin BINARY\n TRACK 01 AUDIO\n FLAGS DCP LOUD\n",
+            3,
+            "\"LOUD\"",
+        ),
+        (
+            "FILE a.bin BINARY\n TRACK 01 AUDIO\n ISRC 12345\n",
+            3,
+            "bad ISRC",
+        ),
         (
             "FILE a.bin BINARY\n TRACK 01 AUDIO\n INDEX 01 00:00:00\n FROBNICATE 1\n",
             4,
@@ -165,7 +200,11 @@ fn structural_errors() {
             "count up by one",
         ),
         ("CATALOG 123\n", 1, "13 decimal digits"),
-        ("CATALOG 0000000000000\nCATALOG 0000000000000\n", 2, "second CATALOG"),
+        (
+            "CATALOG 0000000000000\nCATALOG 0000000000000\n",
+            2,
+            "second CATALOG",
+        ),
         ("TITLE \"a\" b\n", 1, "unexpected \"b\""),
         ("\"FILE\" a.bin BINARY\n", 1, "quoted text"),
     ];
@@ -193,10 +232,16 @@ fn layout_errors_name_the_file() {
     let dir = tempfile::tempdir().unwrap();
     // A trailing partial sector.
     write(dir.path(), "odd.bin", vec![0u8; 2352 * 3 + 100]);
-    let cue = write(dir.path(), "odd.cue", "FILE odd.bin BINARY\n TRACK 01 AUDIO\n  INDEX 01 00:00:00\n");
+    let cue = write(
+        dir.path(),
+        "odd.cue",
+        "FILE odd.bin BINARY\n TRACK 01 AUDIO\n  INDEX 01 00:00:00\n",
+    );
     let msg = open(&cue).unwrap_err().to_string();
     assert!(
-        msg.starts_with("odd.cue line 1: ") && msg.contains("odd.bin is 7156 bytes") && msg.contains("partial sector of 100 bytes"),
+        msg.starts_with("odd.cue line 1: ")
+            && msg.contains("odd.bin is 7156 bytes")
+            && msg.contains("partial sector of 100 bytes"),
         "{msg}"
     );
     // An INDEX past the end of its file.
@@ -225,7 +270,10 @@ fn layout_errors_name_the_file() {
         "FILE short.bin BINARY\n TRACK 01 AUDIO\n  INDEX 01 00:00:10\n",
     );
     let msg = open(&cue).unwrap_err().to_string();
-    assert!(msg.starts_with("empty.cue line 2: TRACK 01 has no sectors"), "{msg}");
+    assert!(
+        msg.starts_with("empty.cue line 2: TRACK 01 has no sectors"),
+        "{msg}"
+    );
     // Data in a WAVE file; a missing CDTEXTFILE.
     let cue = write(
         dir.path(),
@@ -233,22 +281,34 @@ fn layout_errors_name_the_file() {
         "FILE short.bin MOTOROLA\n TRACK 01 MODE1/2352\n  INDEX 01 00:00:00\n",
     );
     let msg = open(&cue).unwrap_err().to_string();
-    assert!(msg.starts_with("mot.cue line 2: ") && msg.contains("only AUDIO"), "{msg}");
+    assert!(
+        msg.starts_with("mot.cue line 2: ") && msg.contains("only AUDIO"),
+        "{msg}"
+    );
     let cue = write(
         dir.path(),
         "cdt.cue",
         "CDTEXTFILE nothere.cdt\nFILE short.bin BINARY\n TRACK 01 AUDIO\n  INDEX 01 00:00:00\n",
     );
     let msg = open(&cue).unwrap_err().to_string();
-    assert!(msg.starts_with("cdt.cue line 1: missing file \"nothere.cdt\""), "{msg}");
+    assert!(
+        msg.starts_with("cdt.cue line 1: missing file \"nothere.cdt\""),
+        "{msg}"
+    );
     // A WAVE file that is not CD audio.
     let mut wav = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x22\x56\0\0\x44\xac\0\0\x02\0\x10\0data\x08\0\0\0".to_vec();
     wav.extend_from_slice(&[0; 8]);
     write(dir.path(), "mono.wav", wav);
-    let cue = write(dir.path(), "mono.cue", "FILE mono.wav WAVE\n TRACK 01 AUDIO\n  INDEX 01 00:00:00\n");
+    let cue = write(
+        dir.path(),
+        "mono.cue",
+        "FILE mono.wav WAVE\n TRACK 01 AUDIO\n  INDEX 01 00:00:00\n",
+    );
     let msg = open(&cue).unwrap_err().to_string();
     assert!(
-        msg.starts_with("mono.cue line 1: ") && msg.contains("PCM 16-bit stereo 44100 Hz") && msg.contains("1 channel(s), 22050 Hz"),
+        msg.starts_with("mono.cue line 1: ")
+            && msg.contains("PCM 16-bit stereo 44100 Hz")
+            && msg.contains("1 channel(s), 22050 Hz"),
         "{msg}"
     );
 }
@@ -372,13 +432,22 @@ fn hostile_input_never_panics() {
                 lines.push(format!("PREGAP 00:00:{:02}", rng.next() % 5));
             }
             if rng.one_in(3) {
-                lines.push(format!("INDEX 00 {}", spindle_disc::Msf::from_frames(pos as u32)));
+                lines.push(format!(
+                    "INDEX 00 {}",
+                    spindle_disc::Msf::from_frames(pos as u32)
+                ));
                 pos += rng.next() % 3;
             }
-            lines.push(format!("INDEX 01 {}", spindle_disc::Msf::from_frames(pos as u32)));
+            lines.push(format!(
+                "INDEX 01 {}",
+                spindle_disc::Msf::from_frames(pos as u32)
+            ));
             pos += 1 + rng.next() % 3;
             if rng.one_in(4) {
-                lines.push(format!("INDEX 02 {}", spindle_disc::Msf::from_frames(pos as u32)));
+                lines.push(format!(
+                    "INDEX 02 {}",
+                    spindle_disc::Msf::from_frames(pos as u32)
+                ));
                 pos += 1 + rng.next() % 2;
             }
             if rng.one_in(4) {
@@ -388,7 +457,11 @@ fn hostile_input_never_panics() {
         if rng.one_in(3) {
             let i = (rng.next() % lines.len() as u64) as usize;
             let j = (rng.next() % lines.len() as u64) as usize;
-            if rng.one_in(2) { lines.swap(i, j) } else { drop(lines.remove(i)) }
+            if rng.one_in(2) {
+                lines.swap(i, j)
+            } else {
+                drop(lines.remove(i))
+            }
         }
         let path = dir.path().join("s.cue");
         std::fs::write(&path, lines.join("\n")).unwrap();

@@ -6,8 +6,8 @@ mod common;
 
 use common::{open, pattern, raw, round_trip, sample, toc, write};
 use spindle_disc::{
-    CdText, CdTextField, Companions, DirCompanions, ExtentData, ImageFormat, Lba, MainLayout, OpenContext, SectorFormat, SubLayout,
-    TrackMode,
+    CdText, CdTextField, Companions, DirCompanions, ExtentData, ImageFormat, Lba, MainLayout,
+    OpenContext, SectorFormat, SubLayout, TrackMode,
 };
 use spindle_format_cue::CueFormat;
 use std::path::Path;
@@ -27,10 +27,20 @@ fn pregap_postgap_index0_index2() {
         "FILE \"gaps.bin\" BINARY\n  TRACK 01 MODE1/2352\n    ISRC USABC0100001\n    INDEX 01 00:00:00\n    POSTGAP 00:00:10\n  TRACK 02 AUDIO\n    FLAGS DCP PRE 4CH SCMS\n    PREGAP 00:00:20\n    INDEX 00 00:00:30\n    INDEX 01 00:00:40\n    INDEX 02 00:00:50\n    INDEX 03 00:00:60\n  TRACK 03 AUDIO\n    INDEX 01 00:01:00\n",
     );
     let disc = open(&cue).unwrap();
-    let (t1, t2, t3) = (disc.track(1).unwrap(), disc.track(2).unwrap(), disc.track(3).unwrap());
-    assert_eq!((t1.start.0, t1.pregap, t1.length, t1.postgap, t1.end().0), (-150, 150, 190, 10, 40));
+    let (t1, t2, t3) = (
+        disc.track(1).unwrap(),
+        disc.track(2).unwrap(),
+        disc.track(3).unwrap(),
+    );
+    assert_eq!(
+        (t1.start.0, t1.pregap, t1.length, t1.postgap, t1.end().0),
+        (-150, 150, 190, 10, 40)
+    );
     assert_eq!(t1.isrc.as_ref().unwrap().as_str(), "USABC0100001");
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, t2.length, t2.end().0), (40, 30, 70, 65, 105));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0, t2.length, t2.end().0),
+        (40, 30, 70, 65, 105)
+    );
     assert_eq!(t2.extra_indexes, vec![Lba(80), Lba(90)]);
     assert_eq!(
         (
@@ -41,12 +51,23 @@ fn pregap_postgap_index0_index2() {
         ),
         (0, 1, 2, 3)
     );
-    assert!(t2.flags.copy_permitted && t2.flags.pre_emphasis && t2.flags.four_channel && t2.flags.scms);
+    assert!(
+        t2.flags.copy_permitted && t2.flags.pre_emphasis && t2.flags.four_channel && t2.flags.scms
+    );
     assert_eq!(t2.control(), 0xB);
     assert!(!t2.pregap_stored());
-    assert_eq!((t3.start.0, t3.index1().0, t3.end().0, disc.leadout().0), (105, 105, 130, 130));
     assert_eq!(
-        format!("{:?}", t2.extents.iter().map(|e| (e.sectors, e.is_zero())).collect::<Vec<_>>()),
+        (t3.start.0, t3.index1().0, t3.end().0, disc.leadout().0),
+        (105, 105, 130, 130)
+    );
+    assert_eq!(
+        format!(
+            "{:?}",
+            t2.extents
+                .iter()
+                .map(|e| (e.sectors, e.is_zero()))
+                .collect::<Vec<_>>()
+        ),
         "[(20, true), (45, false)]"
     );
     // File sector 0 is LBA 0; sector 30 (track 2's INDEX 00) is LBA 60 after the PREGAP.
@@ -56,7 +77,12 @@ fn pregap_postgap_index0_index2() {
     // Unstored gaps: silence in audio, synthesised Mode 1 sectors in data.
     assert!(raw(&disc, Lba(40), 20).iter().all(|&b| b == 0));
     let post = raw(&disc, Lba(30), 1);
-    assert_eq!(&post[..12], &[0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0]);
+    assert_eq!(
+        &post[..12],
+        &[
+            0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0
+        ]
+    );
     assert_eq!(post[15], 1);
     let (_back, out) = round_trip(&disc, "gaps");
     let text = std::fs::read_to_string(out.path().join("gaps.cue")).unwrap();
@@ -86,16 +112,31 @@ fn sessions() {
     let disc = open(&cue).unwrap();
     let (tracks, leadouts) = toc(&disc);
     assert_eq!(leadouts, vec![300, 11_710, 18_480]);
-    assert_eq!(tracks.iter().map(|t| t.session).collect::<Vec<_>>(), vec![1, 2, 3, 3]);
+    assert_eq!(
+        tracks.iter().map(|t| t.session).collect::<Vec<_>>(),
+        vec![1, 2, 3, 3]
+    );
     // Session 2 starts 11250 sectors (lead-out + lead-in) after lead-out 1; index 1 150 later.
     let t2 = disc.track(2).unwrap();
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0), (300 + 11_250, 150, 11_700));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0),
+        (300 + 11_250, 150, 11_700)
+    );
     assert!(!t2.pregap_stored());
-    assert_eq!(raw(&disc, Lba(11_700), 10), bytes_of(&dir.path().join("s2.bin")));
+    assert_eq!(
+        raw(&disc, Lba(11_700), 10),
+        bytes_of(&dir.path().join("s2.bin"))
+    );
     // Later sessions: 6750 sectors; a stored pregap (INDEX 00) replaces the implicit one.
     let t3 = disc.track(3).unwrap();
-    assert_eq!((t3.start.0, t3.pregap, t3.index1().0), (11_710 + 6_750, 5, 18_465));
-    assert!(disc.read_sectors(Lba(400), 1, SectorFormat::RAW, &mut [0; 2352]).is_err());
+    assert_eq!(
+        (t3.start.0, t3.pregap, t3.index1().0),
+        (11_710 + 6_750, 5, 18_465)
+    );
+    assert!(
+        disc.read_sectors(Lba(400), 1, SectorFormat::RAW, &mut [0; 2352])
+            .is_err()
+    );
     round_trip(&disc, "ms");
 
     // Without REM SESSION 01, and with an explicit PREGAP on the second session's track.
@@ -151,7 +192,10 @@ fn wave_files() {
     let disc = open(&cue).unwrap();
     assert_eq!(raw(&disc, Lba(0), 8), [a.clone(), b.clone()].concat());
     let t2 = disc.track(2).unwrap();
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0), (3, 2, 5, 8));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0),
+        (3, 2, 5, 8)
+    );
     assert_eq!(disc.source.files.len(), 2);
     round_trip(&disc, "w");
     // Data in a WAVE file, and a WAVE whose samples are not whole sectors.
@@ -171,7 +215,10 @@ fn wave_files() {
     ))
     .unwrap_err()
     .to_string();
-    assert!(msg.starts_with("d.cue line 2: ") && msg.contains("WAVE"), "{msg}");
+    assert!(
+        msg.starts_with("d.cue line 2: ") && msg.contains("WAVE"),
+        "{msg}"
+    );
     write(dir.path(), "fake.wav", &a);
     let msg = open(&write(
         dir.path(),
@@ -180,7 +227,10 @@ fn wave_files() {
     ))
     .unwrap_err()
     .to_string();
-    assert!(msg.starts_with("f.cue line 1: ") && msg.contains("not a RIFF WAVE file"), "{msg}");
+    assert!(
+        msg.starts_with("f.cue line 1: ") && msg.contains("not a RIFF WAVE file"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -199,11 +249,18 @@ fn cdg_keeps_its_subchannel() {
     let ExtentData::Stored(s) = &t.extents[1].data else {
         panic!("stored")
     };
-    assert_eq!((s.sub, s.stride(t.mode)), (SubLayout::Pw96Interleaved, 2448));
+    assert_eq!(
+        (s.sub, s.stride(t.mode)),
+        (SubLayout::Pw96Interleaved, 2448)
+    );
     let mut buf = vec![0u8; 5 * 2448];
-    disc.read_sectors(Lba(0), 5, SectorFormat::RAW_PW96, &mut buf).unwrap();
+    disc.read_sectors(Lba(0), 5, SectorFormat::RAW_PW96, &mut buf)
+        .unwrap();
     assert_eq!(buf, bin);
-    let main: Vec<u8> = bin.chunks_exact(2448).flat_map(|s| s[..2352].to_vec()).collect();
+    let main: Vec<u8> = bin
+        .chunks_exact(2448)
+        .flat_map(|s| s[..2352].to_vec())
+        .collect();
     assert_eq!(raw(&disc, Lba(0), 5), main);
     // The writer keeps the main channel (BIN/CUE has no subchannel: caps say so).
     round_trip(&disc, "k");
@@ -219,9 +276,19 @@ fn every_track_mode() {
         ("MODE1/2352", TrackMode::Mode1, MainLayout::RAW, 2352),
         ("MODE2/2048", TrackMode::Mode2Form1, MainLayout::USER, 2048),
         ("MODE2/2324", TrackMode::Mode2Form2, MainLayout::USER, 2324),
-        ("MODE2/2336", TrackMode::Mode2Mixed, MainLayout::MODE2_2336, 2336),
+        (
+            "MODE2/2336",
+            TrackMode::Mode2Mixed,
+            MainLayout::MODE2_2336,
+            2336,
+        ),
         ("MODE2/2352", TrackMode::Mode2Mixed, MainLayout::RAW, 2352),
-        ("CDI/2336", TrackMode::Mode2Mixed, MainLayout::MODE2_2336, 2336),
+        (
+            "CDI/2336",
+            TrackMode::Mode2Mixed,
+            MainLayout::MODE2_2336,
+            2336,
+        ),
         ("CDI/2352", TrackMode::Mode2Mixed, MainLayout::RAW, 2352),
     ];
     assert_eq!(cases.len(), CueMode::ALL.len());
@@ -232,7 +299,10 @@ fn every_track_mode() {
         let cue = write(
             dir.path(),
             "m.cue",
-            format!("FILE m.bin BINARY\n TRACK 01 {}\n  INDEX 01 00:00:00\n", keyword.to_lowercase()),
+            format!(
+                "FILE m.bin BINARY\n TRACK 01 {}\n  INDEX 01 00:00:00\n",
+                keyword.to_lowercase()
+            ),
         );
         let disc = open(&cue).unwrap_or_else(|e| panic!("{keyword}: {e}"));
         let t = disc.track(1).unwrap();
@@ -244,7 +314,8 @@ fn every_track_mode() {
         // User data comes from the file where the file holds exactly that.
         if matches!(keyword, "MODE1/2048" | "MODE2/2048" | "MODE2/2324") {
             let mut buf = vec![0u8; 3 * stride];
-            disc.read_sectors(Lba(0), 3, SectorFormat::USER, &mut buf).unwrap();
+            disc.read_sectors(Lba(0), 3, SectorFormat::USER, &mut buf)
+                .unwrap();
             assert_eq!(buf, bin, "{keyword}");
         }
         raw(&disc, Lba(0), 3);
@@ -275,7 +346,13 @@ fn crlf_bom_unquoted_names_and_case() {
         b"TITLE \"Caf\xE9\"\nFILE data_disc.bin BINARY\n TRACK 01 MODE1/2048\n  INDEX 01 00:00:00\n TRACK 02 AUDIO\n  INDEX 01 00:00:02\n",
     );
     assert_eq!(
-        open(&cue).unwrap().cdtext.unwrap().first().unwrap().get(0, CdTextField::Title),
+        open(&cue)
+            .unwrap()
+            .cdtext
+            .unwrap()
+            .first()
+            .unwrap()
+            .get(0, CdTextField::Title),
         Some("Caf\u{e9}")
     );
 }
@@ -283,7 +360,8 @@ fn crlf_bom_unquoted_names_and_case() {
 #[test]
 fn cdtextfile() {
     let dir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(sample("libcdio/cdtext.cdt"), dir.path().join("cdtext.cdt")).unwrap();
+    std::os::unix::fs::symlink(sample("libcdio/cdtext.cdt"), dir.path().join("cdtext.cdt"))
+        .unwrap();
     write(dir.path(), "t.bin", pattern(3 * 2352, 3));
     let cue = write(
         dir.path(),
@@ -292,7 +370,8 @@ fn cdtextfile() {
     );
     let disc = open(&cue).unwrap();
     let text = disc.cdtext.as_ref().unwrap();
-    let expected = CdText::from_packs(&std::fs::read(sample("libcdio/cdtext.cdt")).unwrap(), true).unwrap();
+    let expected =
+        CdText::from_packs(&std::fs::read(sample("libcdio/cdtext.cdt")).unwrap(), true).unwrap();
     assert_eq!(text.blocks.len(), expected.blocks.len());
     assert_eq!(text.blocks[1], expected.blocks[1]);
     let b = &text.blocks[0];
@@ -309,7 +388,10 @@ fn cdtextfile() {
     ))
     .unwrap_err()
     .to_string();
-    assert!(msg.starts_with("j.cue line 1: CDTEXTFILE \"junk.cdt\": "), "{msg}");
+    assert!(
+        msg.starts_with("j.cue line 1: CDTEXTFILE \"junk.cdt\": "),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -327,7 +409,13 @@ fn multi_file_sets() {
     let disc = open(&cue).unwrap();
     let t2 = disc.track(2).unwrap();
     assert_eq!(
-        (t2.start.0, t2.pregap, t2.index1().0, t2.end().0, disc.leadout().0),
+        (
+            t2.start.0,
+            t2.pregap,
+            t2.index1().0,
+            t2.end().0,
+            disc.leadout().0
+        ),
         (20, 10, 30, 60, 70)
     );
     assert_eq!(raw(&disc, Lba(0), 70), [a.clone(), b.clone()].concat());
@@ -341,7 +429,10 @@ fn multi_file_sets() {
     );
     let disc = open(&cue).unwrap();
     let t2 = disc.track(2).unwrap();
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0), (30, 2, 32, 70));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0),
+        (30, 2, 32, 70)
+    );
     assert!(t2.pregap_stored());
     round_trip(&disc, "redump");
 }
@@ -359,7 +450,10 @@ fn registry_entry_points() {
         password: None,
     };
     let disc = CueFormat.open(&cue, &ctx).unwrap();
-    assert_eq!((disc.source.format.as_str(), disc.source.variant.as_str()), ("cue", "CUE/BIN"));
+    assert_eq!(
+        (disc.source.format.as_str(), disc.source.variant.as_str()),
+        ("cue", "CUE/BIN")
+    );
     assert_eq!(disc.source.path, cue);
     assert_eq!(disc.medium, spindle_disc::Medium::CdRom);
     let writer: &dyn spindle_disc::ImageWriter = &spindle_format_cue::BinCueWriter;

@@ -25,29 +25,47 @@ fn p1_with_stored_pregaps() {
     // The stored pregaps come back as INDEX 00, the implicit one stays implicit.
     let text = std::fs::read_to_string(out.path().join("p1.cue")).unwrap();
     assert!(
-        text.contains("INDEX 00 00:00:00") && text.contains("INDEX 00 00:02:00") && !text.contains("PREGAP"),
+        text.contains("INDEX 00 00:00:00")
+            && text.contains("INDEX 00 00:02:00")
+            && !text.contains("PREGAP"),
         "{text}"
     );
-    assert_eq!(std::fs::metadata(out.path().join("p1.bin")).unwrap().len(), 710_304);
+    assert_eq!(
+        std::fs::metadata(out.path().join("p1.bin")).unwrap().len(),
+        710_304
+    );
     assert!(back.track(2).unwrap().pregap_stored());
 }
 
 #[test]
 fn mixed_mode_multi_file_with_pregap() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("generated-chd/mixed-mode1-audio.source.cue"), dir.path().join("mixed.cue")).unwrap();
+    std::fs::copy(
+        sample("generated-chd/mixed-mode1-audio.source.cue"),
+        dir.path().join("mixed.cue"),
+    )
+    .unwrap();
     for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin)).unwrap();
+        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin))
+            .unwrap();
     }
     let disc = open(&dir.path().join("mixed.cue")).unwrap();
     let t2 = disc.track(2).unwrap();
-    assert_eq!((t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0), (302, 150, 452, 754));
+    assert_eq!(
+        (t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0),
+        (302, 150, 452, 754)
+    );
     assert!(!t2.pregap_stored());
     assert_eq!(disc.source.files.len(), 2);
     let (_, out) = round_trip(&disc, "mixed");
     let text = std::fs::read_to_string(out.path().join("mixed.cue")).unwrap();
     assert!(text.contains("PREGAP 00:02:00"), "{text}");
-    assert_eq!(std::fs::metadata(out.path().join("mixed.bin")).unwrap().len(), 604 * 2352);
+    assert_eq!(
+        std::fs::metadata(out.path().join("mixed.bin"))
+            .unwrap()
+            .len(),
+        604 * 2352
+    );
 }
 
 #[test]
@@ -55,12 +73,19 @@ fn writer_refuses_what_a_sheet_cannot_say() {
     let mut disc = open(&sample("libcdio/isofs-m1.cue")).unwrap();
     disc.medium = spindle_disc::Medium::DvdRom;
     let out = tempfile::tempdir().unwrap();
-    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.cue"), &mut |_, _| {}).unwrap_err();
+    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.cue"), &mut |_, _| {})
+        .unwrap_err();
     assert!(err.to_string().contains("DVD-ROM"), "{err}");
     let disc = open(&sample("libcdio/isofs-m1.cue")).unwrap();
-    let err = spindle_format_cue::write_bin_cue(&disc, Path::new("/nonexistent-dir/x.cue"), &mut |_, _| {}).unwrap_err();
+    let err = spindle_format_cue::write_bin_cue(
+        &disc,
+        Path::new("/nonexistent-dir/x.cue"),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("/nonexistent-dir/x.bin"), "{err}");
-    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.bin"), &mut |_, _| {}).unwrap_err();
+    let err = spindle_format_cue::write_bin_cue(&disc, &out.path().join("x.bin"), &mut |_, _| {})
+        .unwrap_err();
     assert!(err.to_string().contains("name the output .cue"), "{err}");
     // A later session's first track with an empty pregap (INDEX 00 = INDEX 01) round-trips.
     let dir = tempfile::tempdir().unwrap();
@@ -74,7 +99,10 @@ fn writer_refuses_what_a_sheet_cannot_say() {
     assert_eq!(disc.track(2).unwrap().pregap, 0);
     spindle_format_cue::write_bin_cue(&disc, &out.path().join("ms.cue"), &mut |_, _| {}).unwrap();
     let text = std::fs::read_to_string(out.path().join("ms.cue")).unwrap();
-    assert!(text.contains("INDEX 00 00:04:02\n    INDEX 01 00:04:02"), "{text}");
+    assert!(
+        text.contains("INDEX 00 00:04:02\n    INDEX 01 00:04:02"),
+        "{text}"
+    );
     let back = open(&out.path().join("ms.cue")).unwrap();
     let t2 = back.track(2).unwrap();
     assert_eq!((t2.start, t2.pregap), (disc.track(2).unwrap().start, 0));

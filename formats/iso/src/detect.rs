@@ -16,7 +16,9 @@ pub struct Layout {
     pub mode: TrackMode,
 }
 
-const DESCRIPTOR_IDS: [&[u8; 5]; 7] = [b"CD001", b"BEA01", b"NSR02", b"NSR03", b"TEA01", b"BOOT2", b"CDW02"];
+const DESCRIPTOR_IDS: [&[u8; 5]; 7] = [
+    b"CD001", b"BEA01", b"NSR02", b"NSR03", b"TEA01", b"BOOT2", b"CDW02",
+];
 
 fn has_sync_at(head: &[u8], off: usize) -> bool {
     head.get(off..off + 12) == Some(&SYNC[..])
@@ -33,7 +35,9 @@ fn user_offset(size: usize, sector: &[u8]) -> usize {
 
 fn descriptor_at(head: &[u8], size: usize) -> bool {
     let base = 16 * size;
-    let Some(sector) = head.get(base..base + size) else { return false };
+    let Some(sector) = head.get(base..base + size) else {
+        return false;
+    };
     let off = user_offset(size, sector);
     sector
         .get(off + 1..off + 6)
@@ -51,9 +55,15 @@ pub fn detect_layout(head: &[u8], len: u64) -> Option<Layout> {
             continue;
         }
         let checks = (len / size as u64).min(4) as usize;
-        if checks > 0 && (0..checks).all(|i| has_sync_at(head, i * size) || head.len() < (i + 1) * size) && has_sync_at(head, 0) {
+        if checks > 0
+            && (0..checks).all(|i| has_sync_at(head, i * size) || head.len() < (i + 1) * size)
+            && has_sync_at(head, 0)
+        {
             let at16 = head.get(16 * size..17 * size);
-            let mode = at16.and_then(sniff_mode).or_else(|| sniff_mode(head)).unwrap_or(TrackMode::Mode1);
+            let mode = at16
+                .and_then(sniff_mode)
+                .or_else(|| sniff_mode(head))
+                .unwrap_or(TrackMode::Mode1);
             return Some(Layout {
                 sector_size: size,
                 raw: true,
@@ -61,7 +71,10 @@ pub fn detect_layout(head: &[u8], len: u64) -> Option<Layout> {
             });
         }
         if descriptor_at(head, size) {
-            let mode = head.get(16 * size..17 * size).and_then(sniff_mode).unwrap_or(TrackMode::Mode1);
+            let mode = head
+                .get(16 * size..17 * size)
+                .and_then(sniff_mode)
+                .unwrap_or(TrackMode::Mode1);
             return Some(Layout {
                 sector_size: size,
                 raw: true,
@@ -69,7 +82,9 @@ pub fn detect_layout(head: &[u8], len: u64) -> Option<Layout> {
             });
         }
     }
-    if len.is_multiple_of(2048) && (descriptor_at(head, 2048) || !len.is_multiple_of(2336) || !descriptor_at(head, 2336)) {
+    if len.is_multiple_of(2048)
+        && (descriptor_at(head, 2048) || !len.is_multiple_of(2336) || !descriptor_at(head, 2336))
+    {
         return Some(Layout {
             sector_size: 2048,
             raw: false,
@@ -94,7 +109,10 @@ mod tests {
     fn plain_iso_by_descriptor_and_by_size() {
         let mut img = vec![0u8; 2048 * 20];
         img[16 * 2048 + 1..16 * 2048 + 6].copy_from_slice(b"CD001");
-        assert_eq!(detect_layout(&img, img.len() as u64).unwrap().sector_size, 2048);
+        assert_eq!(
+            detect_layout(&img, img.len() as u64).unwrap().sector_size,
+            2048
+        );
         assert_eq!(detect_layout(&[0u8; 4096], 4096).unwrap().sector_size, 2048);
         assert_eq!(detect_layout(&[0u8; 1000], 1000), None);
         assert_eq!(detect_layout(&[], 0), None);

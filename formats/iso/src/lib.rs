@@ -17,8 +17,8 @@ pub use writer::IsoWriter;
 
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::{
-    BoxError, Disc, Extent, FileSource, ImageFormat, Lba, MainLayout, Medium, OpenContext, Session, SourceInfo, Stored, SubLayout, Track,
-    TrackFlags,
+    BoxError, Disc, Extent, FileSource, ImageFormat, Lba, MainLayout, Medium, OpenContext, Session,
+    SourceInfo, Stored, SubLayout, Track, TrackFlags,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,7 +84,9 @@ pub fn open_source(path: &Path, file: Arc<dyn spindle_disc::ByteSource>) -> Resu
     let len = file.len();
     let file_path = file.path().to_path_buf();
     if len == 0 {
-        return Err(IsoError::Empty { path: path.to_path_buf() });
+        return Err(IsoError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     let mut head = vec![0u8; (spindle_disc::format::PROBE_BYTES as u64).min(len) as usize];
     file.read_exact_at(&mut head, 0).map_err(io)?;
@@ -93,7 +95,11 @@ pub fn open_source(path: &Path, file: Arc<dyn spindle_disc::ByteSource>) -> Resu
         len,
     })?;
     let sectors = (len / layout.sector_size as u64) as u32;
-    let medium = if layout.raw { Medium::CdRom } else { Medium::guess_from_size(len) };
+    let medium = if layout.raw {
+        Medium::CdRom
+    } else {
+        Medium::guess_from_size(len)
+    };
     let main = match layout.sector_size {
         2048 => MainLayout::USER,
         2336 => MainLayout::MODE2_2336,

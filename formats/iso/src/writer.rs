@@ -25,7 +25,13 @@ impl ImageWriter for IsoWriter {
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         self.write_with(disc, out, &WriteOptions::default(), progress)
     }
-    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+    fn write_with(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        options: &WriteOptions,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, BoxError> {
         let view = SectorView::first_data_track(Arc::new(disc.clone()))?;
         write_view(&view, out, options, progress)?;
         Ok(vec![out.to_path_buf()])
@@ -34,7 +40,12 @@ impl ImageWriter for IsoWriter {
 
 /// Copies a byte view to a new file in large chunks; stops between chunks when
 /// `options.cancel` is set.
-pub fn write_view(view: &SectorView, out: &Path, options: &WriteOptions, progress: Progress) -> Result<(), BoxError> {
+pub fn write_view(
+    view: &SectorView,
+    out: &Path,
+    options: &WriteOptions,
+    progress: Progress,
+) -> Result<(), BoxError> {
     let total = view.len();
     let mut f = File::create(out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut buf = vec![0u8; CHUNK];
@@ -45,7 +56,8 @@ pub fn write_view(view: &SectorView, out: &Path, options: &WriteOptions, progres
         if n == 0 {
             break;
         }
-        f.write_all(&buf[..n]).map_err(|e| format!("{}: {e}", out.display()))?;
+        f.write_all(&buf[..n])
+            .map_err(|e| format!("{}: {e}", out.display()))?;
         done += n as u64;
         progress(done, total);
     }

@@ -15,7 +15,9 @@ fn sample_bin() -> Vec<u8> {
 }
 
 fn user_of(bin: &[u8]) -> Vec<u8> {
-    bin.chunks(2352).flat_map(|s| s[16..2064].to_vec()).collect()
+    bin.chunks(2352)
+        .flat_map(|s| s[16..2064].to_vec())
+        .collect()
 }
 
 #[test]
@@ -53,7 +55,8 @@ fn raw_2448_keeps_its_subchannel() {
     let disc = spindle_format_iso::open(&p).unwrap();
     assert_eq!(disc.source.variant, "raw 2448-byte sectors (mode1)");
     let mut buf = vec![0u8; 2352 + 96];
-    disc.read_sector(Lba(10), SectorFormat::RAW_PW96, &mut buf).unwrap();
+    disc.read_sector(Lba(10), SectorFormat::RAW_PW96, &mut buf)
+        .unwrap();
     assert_eq!(&buf[..], &img[10 * 2448..11 * 2448]);
     let view = SectorView::first_data_track(Arc::new(disc)).unwrap();
     let mut user = vec![0u8; view.len() as usize];
@@ -79,7 +82,13 @@ fn mode2_2336_with_a_volume_descriptor() {
         }
         stored.extend(user);
         let mut raw = [0u8; 2352];
-        build_raw(&mut raw, Lba(i), TrackMode::Mode2Mixed, &layout, Some(&stored));
+        build_raw(
+            &mut raw,
+            Lba(i),
+            TrackMode::Mode2Mixed,
+            &layout,
+            Some(&stored),
+        );
         img.extend_from_slice(&raw[16..]);
         raws.push(raw);
     }
@@ -88,11 +97,13 @@ fn mode2_2336_with_a_volume_descriptor() {
     let disc = spindle_format_iso::open(&p).unwrap();
     assert_eq!(disc.tracks().next().unwrap().mode, TrackMode::Mode2Mixed);
     let mut raw = vec![0u8; 2352];
-    disc.read_sector(Lba(16), SectorFormat::RAW, &mut raw).unwrap();
+    disc.read_sector(Lba(16), SectorFormat::RAW, &mut raw)
+        .unwrap();
     assert_eq!(&raw[..], &raws[16][..], "sync and header are synthesised");
     assert_eq!(check_raw(raw[..].try_into().unwrap()), SectorCheck::Good);
     let mut user = vec![0u8; 2048];
-    disc.read_sector(Lba(16), SectorFormat::USER_2048, &mut user).unwrap();
+    disc.read_sector(Lba(16), SectorFormat::USER_2048, &mut user)
+        .unwrap();
     assert_eq!(&user[1..6], b"CD001");
 }
 
@@ -110,7 +121,10 @@ fn medium_is_guessed_from_size() {
         let disc = spindle_format_iso::open(&p).unwrap();
         assert_eq!(disc.medium, medium, "{bytes} bytes");
         let t = disc.tracks().next().unwrap();
-        assert_eq!((t.pregap, t.index1(), t.program_length() as u64), (pregap, Lba(0), bytes / 2048));
+        assert_eq!(
+            (t.pregap, t.index1(), t.program_length() as u64),
+            (pregap, Lba(0), bytes / 2048)
+        );
     }
 }
 
@@ -131,7 +145,13 @@ fn raw_mode2_with_zero_subheaders_is_xa() {
         }
         stored.extend(user);
         let mut raw = [0u8; 2352];
-        build_raw(&mut raw, Lba(i), TrackMode::Mode2Mixed, &layout, Some(&stored));
+        build_raw(
+            &mut raw,
+            Lba(i),
+            TrackMode::Mode2Mixed,
+            &layout,
+            Some(&stored),
+        );
         img.extend_from_slice(&raw);
     }
     let p = dir.path().join("zero-sub.bin");

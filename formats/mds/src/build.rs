@@ -21,7 +21,8 @@ use crate::fragment::MdxFragment;
 use crate::groups::GroupTable;
 use crate::layout::{self, TrackFormat};
 use spindle_disc::{
-    ByteSource, Companions, Disc, Extent, ExtentData, Lba, MAX_LBA, Medium, Session, SourceInfo, Stored, TocEntry, Track, TrackFlags,
+    ByteSource, Companions, Disc, Extent, ExtentData, Lba, MAX_LBA, Medium, Session, SourceInfo,
+    Stored, TocEntry, Track, TrackFlags,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,7 +80,10 @@ impl FileOpener<'_> {
         // Split MDFs that repeat one name: `.mdf`, then `.md0`, `.md1`...
         let repeated = index > 0 && all[0].name == f.name;
         let name = if repeated {
-            let base = name.rsplit_once('.').map_or(name.as_str(), |(b, _)| b).to_string();
+            let base = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(b, _)| b)
+                .to_string();
             format!("{base}.md{}", index - 1)
         } else {
             name
@@ -99,11 +103,15 @@ impl FileOpener<'_> {
                 .ok_or_else(|| self.ctx.corrupt("a footer names no data file".into()));
         }
         let name = self.name_for(f, index, all);
-        let src = self.ctx.companions.open(&name).map_err(|source| MdsError::MissingFile {
-            path: self.ctx.path.to_path_buf(),
-            name: name.clone(),
-            source,
-        })?;
+        let src = self
+            .ctx
+            .companions
+            .open(&name)
+            .map_err(|source| MdsError::MissingFile {
+                path: self.ctx.path.to_path_buf(),
+                name: name.clone(),
+                source,
+            })?;
         if !self.files.iter().any(|p| p == src.path()) {
             self.files.push(src.path().to_path_buf());
         }
@@ -123,7 +131,10 @@ pub fn build(d: &Descriptor, ctx: &BuildContext) -> Result<Disc> {
         },
     );
     let dvd = d.is_dvd();
-    let mut opener = FileOpener { ctx, files: Vec::new() };
+    let mut opener = FileOpener {
+        ctx,
+        files: Vec::new(),
+    };
     if let Some(mdx) = &ctx.mdx {
         opener.files.push(mdx.path().to_path_buf());
     }
@@ -133,7 +144,13 @@ pub fn build(d: &Descriptor, ctx: &BuildContext) -> Result<Disc> {
         let number = u8::try_from(sb.number)
             .ok()
             .filter(|&n| n as usize == si + 1)
-            .ok_or_else(|| ctx.corrupt(format!("session block {} is numbered {}", si + 1, sb.number)))?;
+            .ok_or_else(|| {
+                ctx.corrupt(format!(
+                    "session block {} is numbered {}",
+                    si + 1,
+                    sb.number
+                ))
+            })?;
         let mut session = Session {
             number,
             tracks: Vec::new(),
@@ -181,7 +198,10 @@ fn build_track(
     .map_err(&bad)?;
     let stride = fmt.stride() as u64;
     if b.start_sector as i64 >= MAX_LBA.0 as i64 {
-        return Err(bad(format!("starts at sector {}, beyond any disc", b.start_sector)));
+        return Err(bad(format!(
+            "starts at sector {}, beyond any disc",
+            b.start_sector
+        )));
     }
     let index1 = Lba(b.start_sector as i32);
     let (mut pregap, length) = match (dvd, b.extra) {
@@ -194,7 +214,10 @@ fn build_track(
         // Track 1 starts at LBA −150; an index 1 after LBA 0 is UltraISO's hidden track.
         pregap = (index1.0 as i64 + 150).max(0) as u64;
     }
-    if pregap + length == 0 || pregap + length >= MAX_LBA.0 as u64 || pregap > index1.0 as u64 + 45_150 {
+    if pregap + length == 0
+        || pregap + length >= MAX_LBA.0 as u64
+        || pregap > index1.0 as u64 + 45_150
+    {
         return Err(bad(format!("pregap {pregap} and length {length} sectors")));
     }
     let start = index1.offset(-(pregap as i64));
@@ -248,7 +271,11 @@ fn build_track(
     let mut got = 0u64;
     let mut last_end = (first_src.path().to_path_buf(), data_start);
     for (j, f) in b.files.iter().enumerate() {
-        let src = if j == 0 { first_src.clone() } else { opener.open(f, j, &b.files)? };
+        let src = if j == 0 {
+            first_src.clone()
+        } else {
+            opener.open(f, j, &b.files)?
+        };
         let off = if j == 0 { data_start } else { 0 };
         let (sectors, data) = match d.version {
             Version::V1 { .. } => {
@@ -293,10 +320,16 @@ fn build_track(
         } else if got < need {
             return Err(bad(format!(
                 "needs {need} sectors of {stride} bytes, but its data files hold {got} (truncated {})",
-                if d.version.is_v2() { "descriptor" } else { "MDF" }
+                if d.version.is_v2() {
+                    "descriptor"
+                } else {
+                    "MDF"
+                }
             )));
         } else {
-            return Err(bad(format!("its footers cover {got} sectors, the track has {need}")));
+            return Err(bad(format!(
+                "its footers cover {got} sectors, the track has {need}"
+            )));
         }
     }
     *prev_stored = Some(last_end);
@@ -345,21 +378,26 @@ fn v2_extent(
     }
     let table = if f.compressed {
         let n = GroupTable::count(f.sectors, f.group_sectors.max(1));
-        let at = off.checked_add(f.table_offset).filter(|&a| a < src.len()).ok_or_else(|| {
-            bad(format!(
-                "compression table at offset {} + {} is past the end of {}",
-                off,
-                f.table_offset,
-                src.path().display()
-            ))
-        })?;
+        let at = off
+            .checked_add(f.table_offset)
+            .filter(|&a| a < src.len())
+            .ok_or_else(|| {
+                bad(format!(
+                    "compression table at offset {} + {} is past the end of {}",
+                    off,
+                    f.table_offset,
+                    src.path().display()
+                ))
+            })?;
         let want = ((n.min(crate::groups::MAX_GROUPS) + 0x800) * 2).min(src.len() - at);
         let mut z = vec![0u8; want as usize];
-        src.read_exact_at(&mut z, at).map_err(|source| MdsError::Io {
-            path: src.path().to_path_buf(),
-            source,
-        })?;
-        let t = GroupTable::parse(&z, f.sectors, f.group_sectors, stride).map_err(|e| bad(format!("at offset {at}: {e}")))?;
+        src.read_exact_at(&mut z, at)
+            .map_err(|source| MdsError::Io {
+                path: src.path().to_path_buf(),
+                source,
+            })?;
+        let t = GroupTable::parse(&z, f.sectors, f.group_sectors, stride)
+            .map_err(|e| bad(format!("at offset {at}: {e}")))?;
         if off + t.stored_bytes > src.len() {
             return Err(bad(format!(
                 "its compressed groups need {} bytes from offset {off}, past the end of {} ({} bytes)",

@@ -53,7 +53,9 @@ fn xor_into(block: &mut Block, value: u128) {
 
 /// `N` bytes of `data` from `at` as an array reference (the callers' ranges are always in bounds).
 fn field<const N: usize>(data: &[u8], at: usize) -> &[u8; N] {
-    data[at..at + N].try_into().expect("field within the buffer")
+    data[at..at + N]
+        .try_into()
+        .expect("field within the buffer")
 }
 
 /// CD-ROM EDC CRC: reflected polynomial 0xD8018001, initial value 0, no final XOR.
@@ -282,7 +284,11 @@ fn crypt_header(dk: &[u8; 152], cipher: HeaderCipher, body: &mut [u8], encrypt: 
 
 /// Decrypts and validates a 512-byte encryption header with `password` (salt = `header[0..64]`).
 /// `None` when the magic, key size or key-data CRC-32 does not match (e.g. a wrong password).
-pub fn open_header(header: &[u8; 512], password: &[u8], cipher: HeaderCipher) -> Option<HeaderKeys> {
+pub fn open_header(
+    header: &[u8; 512],
+    password: &[u8],
+    cipher: HeaderCipher,
+) -> Option<HeaderKeys> {
     let dk = derive_key(password, field(header, 0));
     let mut h = *header;
     crypt_header(&dk, cipher, &mut h[64..], false);
@@ -300,7 +306,12 @@ pub fn open_header(header: &[u8; 512], password: &[u8], cipher: HeaderCipher) ->
 
 /// Builds and encrypts a 512-byte encryption header (the inverse of [`open_header`]), laid out as
 /// §1.2: salt, CRC-32 of the key data, magic, u16 1, key size 0x100, u32 0, key data, sizes, zeros.
-pub fn seal_header(keys: &HeaderKeys, password: &[u8], salt: &[u8; 64], cipher: HeaderCipher) -> [u8; 512] {
+pub fn seal_header(
+    keys: &HeaderKeys,
+    password: &[u8],
+    salt: &[u8; 64],
+    cipher: HeaderCipher,
+) -> [u8; 512] {
     let mut h = [0; HEADER_SIZE];
     h[..64].copy_from_slice(salt);
     h[64..68].copy_from_slice(&crc32fast::hash(&keys.key_data).to_le_bytes());
@@ -322,13 +333,15 @@ fn descriptor_cipher(key_data: &[u8; 256]) -> CbcWhitened {
 /// IV `key_data[0..16]`, AES key `key_data[32..64]`. The length should be a multiple of 16.
 pub fn decrypt_descriptor(key_data: &[u8; 256], data: &mut [u8]) {
     let cipher = descriptor_cipher(key_data);
-    data.chunks_mut(DESCRIPTOR_CHUNK).for_each(|chunk| cipher.decrypt(chunk));
+    data.chunks_mut(DESCRIPTOR_CHUNK)
+        .for_each(|chunk| cipher.decrypt(chunk));
 }
 
 /// Encrypts a (zero-padded to 16 bytes) compressed descriptor in place; inverse of [`decrypt_descriptor`].
 pub fn encrypt_descriptor(key_data: &[u8; 256], data: &mut [u8]) {
     let cipher = descriptor_cipher(key_data);
-    data.chunks_mut(DESCRIPTOR_CHUNK).for_each(|chunk| cipher.encrypt(chunk));
+    data.chunks_mut(DESCRIPTOR_CHUNK)
+        .for_each(|chunk| cipher.encrypt(chunk));
 }
 
 /// The LRW cipher of the track data (§1.7): AES key `key_data[32..64]`, tweak key `key_data[0..16]`.
@@ -388,8 +401,15 @@ mod tests {
     fn gf_multiply_matches_reference() {
         for (k, i) in randoms(1).zip(randoms(2)).take(500) {
             let lrw = Lrw::new(&[7; 32], &k.to_be_bytes());
-            assert_eq!(lrw_tweak_be(&lrw, i), gf_mul_reference(k, i), "k={k:032x} i={i:032x}");
-            assert_eq!(lrw_tweak_be(&lrw, i & 0xFFFF_FFFF), gf_mul_reference(k, i & 0xFFFF_FFFF));
+            assert_eq!(
+                lrw_tweak_be(&lrw, i),
+                gf_mul_reference(k, i),
+                "k={k:032x} i={i:032x}"
+            );
+            assert_eq!(
+                lrw_tweak_be(&lrw, i & 0xFFFF_FFFF),
+                gf_mul_reference(k, i & 0xFFFF_FFFF)
+            );
         }
         assert_eq!(gf_mul_reference(1 << 127, 2), 0x87);
         assert_eq!(gf_double(1 << 127), 0x87);
@@ -421,7 +441,11 @@ mod tests {
             // And the stepped tweaks themselves equal the reference product.
             let (mut t, mut i) = (lrw.tweak(start), start);
             for _ in 0..300 {
-                assert_eq!(u128::from_be_bytes(t.to_ne_bytes()), gf_mul_reference(k, i), "index {i:#x}");
+                assert_eq!(
+                    u128::from_be_bytes(t.to_ne_bytes()),
+                    gf_mul_reference(k, i),
+                    "index {i:#x}"
+                );
                 t ^= lrw.steps[(i.trailing_ones() as usize).min(127)];
                 i = i.wrapping_add(1);
             }
@@ -467,7 +491,10 @@ mod tests {
 
     #[test]
     fn cbc_round_trip_and_reference() {
-        let cbc = CbcWhitened::new(&[0x42; 32], &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+        let cbc = CbcWhitened::new(
+            &[0x42; 32],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16],
+        );
         let plain = pattern(16 * 100);
         let mut data = plain.clone();
         cbc.encrypt(&mut data);
@@ -478,7 +505,10 @@ mod tests {
         let mut prev = iv;
         for (c, p) in data.chunks_exact(16).zip(plain.chunks_exact(16)) {
             let mut block = Block::clone_from_slice(c);
-            block.iter_mut().enumerate().for_each(|(n, b)| *b ^= iv[8 + n % 8]);
+            block
+                .iter_mut()
+                .enumerate()
+                .for_each(|(n, b)| *b ^= iv[8 + n % 8]);
             let dewhitened = block;
             aes.decrypt_block(&mut block);
             block.iter_mut().zip(prev).for_each(|(b, v)| *b ^= v);
@@ -536,9 +566,15 @@ mod tests {
             assert_eq!(open_header(&header, b"wrong", cipher), None);
         }
         let header = seal_header(&keys, b"pass", &salt, HeaderCipher::Lrw);
-        assert_eq!(open_header(&header, b"pass", HeaderCipher::Lrw).as_ref(), Some(&keys));
+        assert_eq!(
+            open_header(&header, b"pass", HeaderCipher::Lrw).as_ref(),
+            Some(&keys)
+        );
         assert_eq!(open_header(&header, b"pazz", HeaderCipher::Lrw), None);
-        assert_eq!(open_header(&header, b"pass", HeaderCipher::CbcWhitened), None);
+        assert_eq!(
+            open_header(&header, b"pass", HeaderCipher::CbcWhitened),
+            None
+        );
     }
 
     #[test]

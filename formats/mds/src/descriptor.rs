@@ -184,11 +184,17 @@ pub(crate) fn parse(b: Bytes, version: Version) -> Result<Descriptor> {
         d.structures = parse_structures(b, structures_off as u64)?;
     }
     if bca_off != 0 && bca_len != 0 {
-        d.structures.bca = Some(b.slice(bca_off as u64, bca_len as u64, &|| "BCA".into())?.to_vec());
+        d.structures.bca = Some(
+            b.slice(bca_off as u64, bca_len as u64, &|| "BCA".into())?
+                .to_vec(),
+        );
     }
     if cdtext_off != 0 && cdtext_len != 0 {
-        let packs = b.slice(cdtext_off as u64, cdtext_len as u64, &|| "CD-TEXT packs".into())?;
-        let text = CdText::from_packs(packs, false).map_err(|e| b.corrupt(format!("CD-TEXT at offset {cdtext_off:#x}: {e}")))?;
+        let packs = b.slice(cdtext_off as u64, cdtext_len as u64, &|| {
+            "CD-TEXT packs".into()
+        })?;
+        let text = CdText::from_packs(packs, false)
+            .map_err(|e| b.corrupt(format!("CD-TEXT at offset {cdtext_off:#x}: {e}")))?;
         d.cdtext = Some(text);
     }
     if dpm_off != 0 {
@@ -197,7 +203,14 @@ pub(crate) fn parse(b: Bytes, version: Version) -> Result<Descriptor> {
     Ok(d)
 }
 
-fn parse_track_block(b: Bytes, version: Version, dvd: bool, off: u64, session: u16, index: usize) -> Result<TrackBlock> {
+fn parse_track_block(
+    b: Bytes,
+    version: Version,
+    dvd: bool,
+    off: u64,
+    session: u16,
+    index: usize,
+) -> Result<TrackBlock> {
     let what = || format!("track block {} of session {session}", index + 1);
     let t = b.slice(off, 80, &what)?;
     let mut block = TrackBlock {
@@ -222,7 +235,9 @@ fn parse_track_block(b: Bytes, version: Version, dvd: bool, off: u64, session: u
         return Ok(block);
     }
     if !dvd && block.extra_offset != 0 {
-        let e = b.slice(block.extra_offset as u64, 8, &|| format!("extra block of track {}", block.point))?;
+        let e = b.slice(block.extra_offset as u64, 8, &|| {
+            format!("extra block of track {}", block.point)
+        })?;
         block.extra = Some((e.u32_at(0), e.u32_at(4)));
     }
     let count = t.u32_at(0x30);
@@ -239,7 +254,11 @@ fn parse_track_block(b: Bytes, version: Version, dvd: bool, off: u64, session: u
         let name_off = f.u32_at(0);
         let name = if name_off == 0 {
             if !mdx {
-                return Err(b.corrupt(format!("track {}: footer {} names no data file", block.point, j + 1)));
+                return Err(b.corrupt(format!(
+                    "track {}: footer {} names no data file",
+                    block.point,
+                    j + 1
+                )));
             }
             None
         } else {
@@ -279,7 +298,10 @@ fn read_name(b: Bytes, off: u64, wide: bool) -> Result<String> {
             .collect();
         String::from_utf16_lossy(&units)
     } else {
-        raw.iter().take_while(|&&c| c != 0).map(|&c| c as char).collect()
+        raw.iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as char)
+            .collect()
     };
     if name.is_empty() {
         return Err(b.corrupt(format!("empty data file name at offset {off:#x}")));
@@ -318,11 +340,16 @@ fn parse_dpm(b: Bytes, off: u64) -> Result<Vec<Dpm>> {
         let at = offsets.u32_at(i * 4) as u64;
         let h = b.slice(at, 16, &|| format!("DPM block {}", i + 1))?;
         let n = h.u32_at(12) as u64;
-        let entries = b.slice(at + 16, n * 4, &|| format!("entries of DPM block {}", i + 1))?;
+        let entries = b.slice(at + 16, n * 4, &|| {
+            format!("entries of DPM block {}", i + 1)
+        })?;
         out.push(Dpm {
             start_sector: h.u32_at(4),
             resolution: h.u32_at(8),
-            entries: entries.chunks_exact(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect(),
+            entries: entries
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
         });
     }
     Ok(out)

@@ -59,7 +59,10 @@ impl MdxFragment {
     }
 
     fn bad(&self, what: String) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", self.file.path().display()))
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {what}", self.file.path().display()),
+        )
     }
 
     /// Decodes group `g` of a compressed fragment.
@@ -87,7 +90,8 @@ impl MdxFragment {
                     c.decrypt(&mut stored, first_tweak(first_sector, self.stride));
                 }
                 let mut out = vec![0u8; len];
-                inflate_group(&stored, &mut out).map_err(|e| self.bad(format!("group {g} at offset {at}: {e}")))?;
+                inflate_group(&stored, &mut out)
+                    .map_err(|e| self.bad(format!("group {g} at offset {at}: {e}")))?;
                 out
             }
         };
@@ -111,12 +115,16 @@ impl SectorSource for MdxFragment {
     fn read_sectors(&self, first: u64, count: u32, buf: &mut [u8]) -> io::Result<()> {
         let s = self.stride;
         if first + count as u64 > self.sectors || buf.len() < count as usize * s {
-            return Err(self.bad(format!("sectors {first}+{count} outside a fragment of {}", self.sectors)));
+            return Err(self.bad(format!(
+                "sectors {first}+{count} outside a fragment of {}",
+                self.sectors
+            )));
         }
         let buf = &mut buf[..count as usize * s];
         match &self.table {
             None => {
-                self.file.read_exact_at(buf, self.start + first * s as u64)?;
+                self.file
+                    .read_exact_at(buf, self.start + first * s as u64)?;
                 if let Some(c) = &self.cipher {
                     for (i, sector) in buf.chunks_exact_mut(s).enumerate() {
                         c.decrypt(sector, first_tweak(first + i as u64, s));
@@ -146,6 +154,10 @@ impl SectorSource for MdxFragment {
             (Some(_), None) => "compressed",
             (None, _) => "encrypted",
         };
-        format!("{} ({what} track data at offset {})", self.file.path().display(), self.start)
+        format!(
+            "{} ({what} track data at offset {})",
+            self.file.path().display(),
+            self.start
+        )
     }
 }

@@ -68,7 +68,12 @@ impl GroupTable {
     /// Decodes the zlib stream `z` (the bytes from the table's offset on; extra bytes after
     /// the stream are ignored) into the table of a fragment of `sectors` sectors of `stride`
     /// bytes in groups of `group_sectors`.
-    pub fn parse(z: &[u8], sectors: u64, group_sectors: u32, stride: usize) -> Result<GroupTable, String> {
+    pub fn parse(
+        z: &[u8],
+        sectors: u64,
+        group_sectors: u32,
+        stride: usize,
+    ) -> Result<GroupTable, String> {
         if group_sectors == 0 {
             return Err("compression groups of 0 sectors".into());
         }
@@ -87,7 +92,10 @@ impl GroupTable {
             .read_to_end(&mut raw)
             .map_err(|e| format!("compression table does not inflate: {e}"))?;
         if (raw.len() as u64) < n * 2 {
-            return Err(format!("compression table holds {} entries, {n} groups expected", raw.len() / 2));
+            return Err(format!(
+                "compression table holds {} entries, {n} groups expected",
+                raw.len() / 2
+            ));
         }
         let mut t = GroupTable {
             group_sectors,
@@ -134,13 +142,23 @@ impl GroupTable {
 /// Inflates a raw deflate group into `out`, which must come out exactly full.
 pub fn inflate_group(stored: &[u8], out: &mut [u8]) -> Result<(), String> {
     let mut d = DeflateDecoder::new(stored);
-    d.read_exact(out)
-        .map_err(|e| format!("compressed group does not inflate to {} bytes: {e}", out.len()))?;
+    d.read_exact(out).map_err(|e| {
+        format!(
+            "compressed group does not inflate to {} bytes: {e}",
+            out.len()
+        )
+    })?;
     let mut extra = [0u8; 1];
     match d.read(&mut extra) {
         Ok(0) => Ok(()),
-        Ok(_) => Err(format!("compressed group inflates to more than {} bytes", out.len())),
-        Err(e) => Err(format!("compressed group is corrupt after {} bytes: {e}", out.len())),
+        Ok(_) => Err(format!(
+            "compressed group inflates to more than {} bytes",
+            out.len()
+        )),
+        Err(e) => Err(format!(
+            "compressed group is corrupt after {} bytes: {e}",
+            out.len()
+        )),
     }
 }
 
@@ -159,14 +177,29 @@ mod tests {
 
     #[test]
     fn table_offsets() {
-        let entries: Vec<u8> = [0u16, 0x8000, 100, 0x80FF].iter().flat_map(|e| e.to_le_bytes()).collect();
+        let entries: Vec<u8> = [0u16, 0x8000, 100, 0x80FF]
+            .iter()
+            .flat_map(|e| e.to_le_bytes())
+            .collect();
         let mut z = zlib(&entries);
         z.extend_from_slice(&[0xAA; 64]); // what follows the stream is ignored
         let t = GroupTable::parse(&z, 16 * 3 + 5, 16, 2048).unwrap();
-        assert_eq!(t.groups, vec![Group::Raw, Group::Fill(0), Group::Deflate(100), Group::Fill(0xFF)]);
+        assert_eq!(
+            t.groups,
+            vec![
+                Group::Raw,
+                Group::Fill(0),
+                Group::Deflate(100),
+                Group::Fill(0xFF)
+            ]
+        );
         assert_eq!(t.offsets, vec![0, 16 * 2048, 16 * 2048, 16 * 2048 + 100]);
         assert_eq!(t.group_len(3), 5 * 2048);
-        assert!(GroupTable::parse(&z, 16 * 5, 16, 2048).unwrap_err().contains("4 entries"));
+        assert!(
+            GroupTable::parse(&z, 16 * 5, 16, 2048)
+                .unwrap_err()
+                .contains("4 entries")
+        );
         assert!(GroupTable::parse(&z[..2], 16, 16, 2048).is_err());
         assert!(GroupTable::parse(&z, 16, 0, 2048).is_err());
     }

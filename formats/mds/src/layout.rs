@@ -60,10 +60,15 @@ pub fn v1(mode_code: u8, sub_code: u8, sector_size: u16, dvd: bool) -> Result<Tr
         edc_ecc: true,
         ..MainLayout::USER
     };
-    let main = [MainLayout::RAW, MainLayout::USER, MainLayout::MODE2_2336, user_edc]
-        .into_iter()
-        .find(|l| l.size(mode) == main_size && (mode.is_data() || l.is_raw()))
-        .ok_or_else(|| format!("sector size {sector_size} does not fit a {mode} track"))?;
+    let main = [
+        MainLayout::RAW,
+        MainLayout::USER,
+        MainLayout::MODE2_2336,
+        user_edc,
+    ]
+    .into_iter()
+    .find(|l| l.size(mode) == main_size && (mode.is_data() || l.is_raw()))
+    .ok_or_else(|| format!("sector size {sector_size} does not fit a {mode} track"))?;
     Ok(TrackFormat {
         mode: xa_mixed(mode, main),
         main,
@@ -98,7 +103,11 @@ pub fn v2(mode_code: u8, sub_code: u8, sector_size: u16, dvd: bool) -> Result<Tr
         3 => TrackMode::Mode2Formless,
         4 => TrackMode::Mode2Form1,
         5 => TrackMode::Mode2Form2,
-        x => return Err(format!("unknown sector type {x} in mode byte {mode_code:#04x}")),
+        x => {
+            return Err(format!(
+                "unknown sector type {x} in mode byte {mode_code:#04x}"
+            ));
+        }
     };
     let main = if mode.is_audio() {
         MainLayout::RAW
@@ -121,7 +130,9 @@ pub fn v2(mode_code: u8, sub_code: u8, sector_size: u16, dvd: bool) -> Result<Tr
     };
     let main = if full.is_raw() { MainLayout::RAW } else { main };
     if dvd && (mode != TrackMode::Mode1 || main != MainLayout::USER) {
-        return Err(format!("a DVD track must hold 2048-byte sectors (mode byte {mode_code:#04x})"));
+        return Err(format!(
+            "a DVD track must hold 2048-byte sectors (mode byte {mode_code:#04x})"
+        ));
     }
     let main_size = main.size(mode);
     let sub = match (sub_code >> 3) & 7 {
@@ -193,11 +204,23 @@ mod tests {
     #[test]
     fn v1_layouts() {
         let f = v1(0xAA, 0, 2352, false).unwrap();
-        assert_eq!((f.mode, f.main, f.sub), (TrackMode::Mode1, MainLayout::RAW, SubLayout::None));
+        assert_eq!(
+            (f.mode, f.main, f.sub),
+            (TrackMode::Mode1, MainLayout::RAW, SubLayout::None)
+        );
         let f = v1(0xA9, 0x08, 2448, false).unwrap();
-        assert_eq!((f.mode, f.sub, f.stride()), (TrackMode::Audio, SubLayout::Pw96Interleaved, 2448));
-        assert_eq!(v1(0xAC, 0, 2352, false).unwrap().mode, TrackMode::Mode2Mixed);
-        assert_eq!(v1(0xAC, 0, 2048, false).unwrap().mode, TrackMode::Mode2Form1);
+        assert_eq!(
+            (f.mode, f.sub, f.stride()),
+            (TrackMode::Audio, SubLayout::Pw96Interleaved, 2448)
+        );
+        assert_eq!(
+            v1(0xAC, 0, 2352, false).unwrap().mode,
+            TrackMode::Mode2Mixed
+        );
+        assert_eq!(
+            v1(0xAC, 0, 2048, false).unwrap().mode,
+            TrackMode::Mode2Form1
+        );
         assert_eq!(v1(0x02, 0, 2048, true).unwrap().main, MainLayout::USER);
         assert!(v1(0xA9, 0, 2048, false).is_err());
         assert!(v1(0xAA, 0x08, 50, false).is_err());

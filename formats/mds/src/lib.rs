@@ -68,10 +68,11 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, MdsError> {
         source,
     })?;
     let mut head = [0u8; 17];
-    src.read_exact_at(&mut head, 0).map_err(|_| MdsError::Corrupt {
-        path: path.to_path_buf(),
-        message: "too short for an MDS header".into(),
-    })?;
+    src.read_exact_at(&mut head, 0)
+        .map_err(|_| MdsError::Corrupt {
+            path: path.to_path_buf(),
+            message: "too short for an MDS header".into(),
+        })?;
     match head[16] {
         1 => v1::open(path, ctx, &*src),
         2 => v2::open(path, ctx, src),

@@ -6,7 +6,8 @@
 use crate::error::{MdsError, Result};
 use crate::layout::TrackFormat;
 use spindle_disc::{
-    Disc, ExtentData, Lba, MainFormat, MainLayout, Medium, SectorFormat, SubFormat, SubLayout, TocEntry, Track, TrackMode, WriteOptions,
+    Disc, ExtentData, Lba, MainFormat, MainLayout, Medium, SectorFormat, SubFormat, SubLayout,
+    TocEntry, Track, TrackMode, WriteOptions,
 };
 
 /// One track as written.
@@ -35,11 +36,13 @@ impl TrackPlan {
 }
 
 pub fn has_subchannel(disc: &Disc) -> bool {
-    disc.tracks().flat_map(|t| &t.extents).any(|e| match &e.data {
-        ExtentData::Stored(s) => s.sub != SubLayout::None || s.sub_stream.is_some(),
-        ExtentData::Custom(c) => c.sub_layout() != SubLayout::None,
-        ExtentData::Zero => false,
-    })
+    disc.tracks()
+        .flat_map(|t| &t.extents)
+        .any(|e| match &e.data {
+            ExtentData::Stored(s) => s.sub != SubLayout::None || s.sub_stream.is_some(),
+            ExtentData::Custom(c) => c.sub_layout() != SubLayout::None,
+            ExtentData::Zero => false,
+        })
 }
 
 /// True when every stored sector of the track holds its 2048 bytes of user data only, so
@@ -48,8 +51,12 @@ fn user_only(t: &Track) -> bool {
     matches!(t.mode, TrackMode::Mode1 | TrackMode::Mode2Form1)
         && t.extents.iter().all(|e| match &e.data {
             ExtentData::Zero => true,
-            ExtentData::Stored(s) => s.main == MainLayout::USER && s.sub == SubLayout::None && s.sub_stream.is_none(),
-            ExtentData::Custom(c) => c.main_layout() == MainLayout::USER && c.sub_layout() == SubLayout::None,
+            ExtentData::Stored(s) => {
+                s.main == MainLayout::USER && s.sub == SubLayout::None && s.sub_stream.is_none()
+            }
+            ExtentData::Custom(c) => {
+                c.main_layout() == MainLayout::USER && c.sub_layout() == SubLayout::None
+            }
         })
 }
 
@@ -103,11 +110,19 @@ pub fn plan(disc: &Disc) -> Vec<TrackPlan> {
                     TrackFormat {
                         mode: t.mode,
                         main: MainLayout::RAW,
-                        sub: if sub { SubLayout::Pw96Interleaved } else { SubLayout::None },
+                        sub: if sub {
+                            SubLayout::Pw96Interleaved
+                        } else {
+                            SubLayout::None
+                        },
                     },
                     SectorFormat {
                         main: MainFormat::Raw,
-                        sub: if sub { SubFormat::Pw96 } else { SubFormat::None },
+                        sub: if sub {
+                            SubFormat::Pw96
+                        } else {
+                            SubFormat::None
+                        },
                     },
                 )
             };
@@ -154,7 +169,9 @@ pub const BATCH_SECTORS: u32 = 448;
 pub fn read_stored(disc: &Disc, p: &TrackPlan, first: u64, buf: &mut [u8]) -> Result<()> {
     let stride = p.stride();
     for (i, chunk) in buf.chunks_mut(BATCH_SECTORS as usize * stride).enumerate() {
-        let lba = p.first_stored.offset((first + i as u64 * BATCH_SECTORS as u64) as i64);
+        let lba = p
+            .first_stored
+            .offset((first + i as u64 * BATCH_SECTORS as u64) as i64);
         let n = (chunk.len() / stride) as u32;
         disc.read_sectors(lba, n, p.read, chunk)
             .map_err(|e| MdsError::Unrepresentable(format!("reading the disc: {e}")))?;
@@ -164,7 +181,12 @@ pub fn read_stored(disc: &Disc, p: &TrackPlan, first: u64, buf: &mut [u8]) -> Re
 
 /// Calls `f` with each batch of the track's stored sectors and the index of its first one;
 /// stops with [`spindle_disc::Cancelled`] between batches once `options.cancel` is set.
-pub fn for_each_batch(disc: &Disc, p: &TrackPlan, options: &WriteOptions, mut f: impl FnMut(u64, &mut [u8]) -> Result<()>) -> Result<()> {
+pub fn for_each_batch(
+    disc: &Disc,
+    p: &TrackPlan,
+    options: &WriteOptions,
+    mut f: impl FnMut(u64, &mut [u8]) -> Result<()>,
+) -> Result<()> {
     let stride = p.stride();
     let total = p.stored_sectors();
     let mut buf = Vec::new();

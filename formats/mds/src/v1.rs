@@ -14,14 +14,17 @@ pub fn read_descriptor(path: &Path, src: &dyn ByteSource) -> Result<Vec<u8>> {
     if len > MAX_DESCRIPTOR_BYTES {
         return Err(MdsError::Corrupt {
             path: path.to_path_buf(),
-            message: format!("{len} bytes is too large for an MDS descriptor (at most {MAX_DESCRIPTOR_BYTES})"),
+            message: format!(
+                "{len} bytes is too large for an MDS descriptor (at most {MAX_DESCRIPTOR_BYTES})"
+            ),
         });
     }
     let mut data = vec![0u8; len as usize];
-    src.read_exact_at(&mut data, 0).map_err(|source| MdsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    src.read_exact_at(&mut data, 0)
+        .map_err(|source| MdsError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(data)
 }
 

@@ -49,12 +49,16 @@ pub fn locate(head: &[u8], file_len: u64, path: &Path) -> Result<(bool, u64, u64
         let foot_off = head.u64_at(0x30);
         let foot_len = head.u64_at(0x38);
         if foot_len < 64 || foot_off.checked_add(foot_len).is_none() {
-            return Err(corrupt(format!("MDX footer at {foot_off} of {foot_len} bytes")));
+            return Err(corrupt(format!(
+                "MDX footer at {foot_off} of {foot_len} bytes"
+            )));
         }
         (true, foot_off, foot_len - 64, foot_off + foot_len - 64)
     } else {
         if enc < 0x30 {
-            return Err(corrupt(format!("encryption header offset {enc} lies inside the file header")));
+            return Err(corrupt(format!(
+                "encryption header offset {enc} lies inside the file header"
+            )));
         }
         (false, 0x30, enc as u64 - 0x30, enc as u64)
     };
@@ -87,19 +91,29 @@ pub fn decode(src: &dyn ByteSource, path: &Path) -> Result<Decoded> {
     let mut header = [0u8; 512];
     src.read_exact_at(&mut header, hdr_off).map_err(io)?;
     let salt: [u8; 64] = header[..64].try_into().unwrap();
-    let keys = crypto::open_header(&header, &crypto::salt_password(&salt), HeaderCipher::CbcWhitened).ok_or_else(|| {
+    let keys = crypto::open_header(
+        &header,
+        &crypto::salt_password(&salt),
+        HeaderCipher::CbcWhitened,
+    )
+    .ok_or_else(|| {
         corrupt(format!(
             "the descriptor's encryption header at offset {hdr_off} does not decrypt: damaged"
         ))
     })?;
-    if keys.compressed_size as u64 > desc_len || (keys.compressed_size as u64).div_ceil(16) * 16 != desc_len {
+    if keys.compressed_size as u64 > desc_len
+        || (keys.compressed_size as u64).div_ceil(16) * 16 != desc_len
+    {
         return Err(corrupt(format!(
             "the descriptor is {desc_len} bytes but its header says {} compressed bytes",
             keys.compressed_size
         )));
     }
     if keys.decompressed_size as u64 > MAX_DESCRIPTOR_BYTES {
-        return Err(corrupt(format!("a descriptor of {} bytes is too large", keys.decompressed_size)));
+        return Err(corrupt(format!(
+            "a descriptor of {} bytes is too large",
+            keys.decompressed_size
+        )));
     }
     if desc_off.checked_add(desc_len).is_none_or(|e| e > src.len()) {
         return Err(corrupt(format!(
@@ -122,7 +136,10 @@ pub fn decode(src: &dyn ByteSource, path: &Path) -> Result<Decoded> {
         )));
     }
     Ok(Decoded {
-        version: Version::V2 { minor: head[17], mdx },
+        version: Version::V2 {
+            minor: head[17],
+            mdx,
+        },
         descriptor,
     })
 }
@@ -141,13 +158,20 @@ pub enum DataKey {
 }
 
 /// Opens the data encryption header with the salt-derived password, else with `password`.
-pub fn data_key(d: &Descriptor, data: &[u8], password: Option<&str>, path: &Path) -> Result<DataKey> {
+pub fn data_key(
+    d: &Descriptor,
+    data: &[u8],
+    password: Option<&str>,
+    path: &Path,
+) -> Result<DataKey> {
     if d.data_key_offset == 0 {
         return Ok(DataKey::None);
     }
     let b = Bytes::new(data, path);
     let h: [u8; 512] = b
-        .slice(d.data_key_offset as u64, 512, &|| "data encryption header".into())?
+        .slice(d.data_key_offset as u64, 512, &|| {
+            "data encryption header".into()
+        })?
         .try_into()
         .unwrap();
     let salt: [u8; 64] = h[..64].try_into().unwrap();
@@ -155,25 +179,34 @@ pub fn data_key(d: &Descriptor, data: &[u8], password: Option<&str>, path: &Path
         return Ok(DataKey::Tages(k));
     }
     let Some(pw) = password else {
-        return Err(MdsError::PasswordNeeded { path: path.to_path_buf() });
+        return Err(MdsError::PasswordNeeded {
+            path: path.to_path_buf(),
+        });
     };
     crypto::open_header(&h, pw.as_bytes(), HeaderCipher::Lrw)
         .map(DataKey::User)
-        .ok_or_else(|| MdsError::WrongPassword { path: path.to_path_buf() })
+        .ok_or_else(|| MdsError::WrongPassword {
+            path: path.to_path_buf(),
+        })
 }
 
 pub fn open(path: &Path, ctx: &OpenContext, src: Arc<dyn ByteSource>) -> Result<Disc> {
     let dec = decode(&*src, path)?;
     let d = parse(&dec.descriptor, dec.version, path)?;
     let key = data_key(&d, &dec.descriptor, ctx.password.as_deref(), path)?;
-    let Version::V2 { minor, mdx } = dec.version else { unreachable!() };
+    let Version::V2 { minor, mdx } = dec.version else {
+        unreachable!()
+    };
     let compressed = d
         .sessions
         .iter()
         .flat_map(|s| &s.blocks)
         .flat_map(|b| &b.files)
         .any(|f| f.compressed);
-    let mut variant = format!("{} v2.{minor} (DAEMON Tools)", if mdx { "MDX" } else { "MDS" });
+    let mut variant = format!(
+        "{} v2.{minor} (DAEMON Tools)",
+        if mdx { "MDX" } else { "MDS" }
+    );
     if compressed {
         variant.push_str(", compressed");
     }

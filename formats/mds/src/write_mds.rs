@@ -13,7 +13,9 @@ use crate::error::{MdsError, Result};
 use crate::layout;
 use crate::le::PutLe;
 use crate::plan::{self, TrackPlan, check_medium, lead_in_entries};
-use spindle_disc::{BoxError, Disc, ImageWriter, Medium, Progress, TocEntry, WriteOptions, WriterCaps};
+use spindle_disc::{
+    BoxError, Disc, ImageWriter, Medium, Progress, TocEntry, WriteOptions, WriterCaps,
+};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -43,7 +45,13 @@ impl ImageWriter for MdsWriter {
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         Ok(write_mds(disc, out, &WriteOptions::default(), progress)?)
     }
-    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+    fn write_with(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        options: &WriteOptions,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, BoxError> {
         Ok(write_mds(disc, out, options, progress)?)
     }
 }
@@ -99,7 +107,10 @@ pub(crate) fn write_tracks(
     options: &WriteOptions,
     progress: Progress,
 ) -> Result<Vec<u64>, MdsError> {
-    let total: u64 = plans.iter().map(|p| p.stored_sectors() * p.stride() as u64).sum();
+    let total: u64 = plans
+        .iter()
+        .map(|p| p.stored_sectors() * p.stride() as u64)
+        .sum();
     let mut done = 0u64;
     let mut offsets = Vec::new();
     progress(0, total);
@@ -117,7 +128,12 @@ pub(crate) fn write_tracks(
 
 /// Writes `disc` as MDS v1 (`out`) + MDF (`out` with extension `.mdf`), stopping between
 /// batches once `options.cancel` is set.
-pub fn write_mds(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>> {
+pub fn write_mds(
+    disc: &Disc,
+    out: &Path,
+    options: &WriteOptions,
+    progress: Progress,
+) -> Result<Vec<PathBuf>> {
     check_medium(disc, "MDS v1")?;
     let mdf = out.with_extension("mdf");
     if mdf == out {
@@ -144,13 +160,24 @@ pub fn write_mds(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
 fn descriptor(disc: &Disc, plans: &[TrackPlan], offsets: &[u64], dvd: bool) -> Result<Vec<u8>> {
     let nsessions = disc.sessions.len();
     // Blocks per session: lead-in entries + tracks + B0/C0.
-    let per_session: Vec<(Vec<TocEntry>, Vec<TocEntry>)> = disc.sessions.iter().map(|s| lead_in_entries(disc, s.number)).collect();
+    let per_session: Vec<(Vec<TocEntry>, Vec<TocEntry>)> = disc
+        .sessions
+        .iter()
+        .map(|s| lead_in_entries(disc, s.number))
+        .collect();
     let sessions_off = 0x58usize;
     let mut blocks_off = sessions_off + 24 * nsessions;
-    let total_blocks: usize = per_session.iter().map(|(a, b)| a.len() + b.len()).sum::<usize>() + plans.len();
+    let total_blocks: usize = per_session
+        .iter()
+        .map(|(a, b)| a.len() + b.len())
+        .sum::<usize>()
+        + plans.len();
     let extra_off = blocks_off + 80 * total_blocks;
     let footer_off = extra_off + if dvd { 0 } else { 8 * plans.len() };
-    let name: Vec<u8> = "*.mdf\0".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let name: Vec<u8> = "*.mdf\0"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     let mut tail_off = footer_off + 16 + name.len();
     let mut d = vec![0u8; tail_off];
     d[..16].copy_from_slice(crate::SIGNATURE);
@@ -239,7 +266,11 @@ pub(crate) fn append_tail(disc: &Disc, d: &mut Vec<u8>, at: &mut usize) -> Resul
         }
         *at = d.len();
     }
-    if let Some(bca) = st.bca.as_ref().filter(|b| !b.is_empty() && b.len() <= u16::MAX as usize) {
+    if let Some(bca) = st
+        .bca
+        .as_ref()
+        .filter(|b| !b.is_empty() && b.len() <= u16::MAX as usize)
+    {
         d.put_u32(0x24, *at as u32);
         d.put_u16(0x1A, bca.len() as u16);
         d.extend_from_slice(bca);
@@ -266,7 +297,12 @@ pub(crate) fn append_tail(disc: &Disc, d: &mut Vec<u8>, at: &mut usize) -> Resul
         let mut body = Vec::new();
         for (i, b) in disc.dpm.iter().enumerate() {
             head.extend_from_slice(&(off as u32).to_le_bytes());
-            for v in [i as u32 + 1, b.start_sector, b.resolution, b.entries.len() as u32] {
+            for v in [
+                i as u32 + 1,
+                b.start_sector,
+                b.resolution,
+                b.entries.len() as u32,
+            ] {
                 body.extend_from_slice(&v.to_le_bytes());
             }
             for e in &b.entries {

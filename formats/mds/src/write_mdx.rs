@@ -58,7 +58,13 @@ impl ImageWriter for MdxWriter {
     fn write(&self, disc: &Disc, out: &Path, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
         self.write_with(disc, out, &WriteOptions::default(), progress)
     }
-    fn write_with(&self, disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<Vec<PathBuf>, BoxError> {
+    fn write_with(
+        &self,
+        disc: &Disc,
+        out: &Path,
+        options: &WriteOptions,
+        progress: Progress,
+    ) -> Result<Vec<PathBuf>, BoxError> {
         write_mdx(disc, out, options, progress)?;
         Ok(vec![out.to_path_buf()])
     }
@@ -72,7 +78,8 @@ impl ImageWriter for MdxWriter {
 
 fn random<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];
-    getrandom::fill(&mut b).map_err(|e| MdsError::Unrepresentable(format!("no random numbers for the keys: {e}")))?;
+    getrandom::fill(&mut b)
+        .map_err(|e| MdsError::Unrepresentable(format!("no random numbers for the keys: {e}")))?;
     Ok(b)
 }
 
@@ -83,7 +90,12 @@ struct Written {
 }
 
 /// Writes `disc` as an MDX at `out`.
-pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Progress) -> Result<()> {
+pub fn write_mdx(
+    disc: &Disc,
+    out: &Path,
+    options: &WriteOptions,
+    progress: Progress,
+) -> Result<()> {
     check_medium(disc, "MDX")?;
     let io = |source| MdsError::Io {
         path: out.to_path_buf(),
@@ -92,14 +104,21 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
     let plans = plan::plan(disc);
     let compress = !options.uncompressed;
     let data_key = match &options.password {
-        Some(pw) if pw.is_empty() => return Err(MdsError::Unrepresentable("an empty password encrypts nothing".into())),
+        Some(pw) if pw.is_empty() => {
+            return Err(MdsError::Unrepresentable(
+                "an empty password encrypts nothing".into(),
+            ));
+        }
         Some(_) => Some(random::<256>()?),
         None => None,
     };
     let cipher = data_key.as_ref().map(crypto::track_cipher);
     let mut w = BufWriter::with_capacity(4 << 20, File::create(out).map_err(io)?);
     w.write_all(&[0u8; 0x40]).map_err(io)?;
-    let total: u64 = plans.iter().map(|p| p.stored_sectors() * p.stride() as u64).sum();
+    let total: u64 = plans
+        .iter()
+        .map(|p| p.stored_sectors() * p.stride() as u64)
+        .sum();
     let mut done = 0u64;
     let mut pos = 0x40u64;
     let mut written = Vec::new();
@@ -107,7 +126,17 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
     for p in &plans {
         let start = pos;
         let table_offset = if compress {
-            let table = write_groups(disc, p, options, cipher.as_ref(), &mut w, &mut pos, &mut done, total, progress)?;
+            let table = write_groups(
+                disc,
+                p,
+                options,
+                cipher.as_ref(),
+                &mut w,
+                &mut pos,
+                &mut done,
+                total,
+                progress,
+            )?;
             let table_offset = pos - start;
             let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
             for g in &table {
@@ -118,12 +147,32 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
             pos += z.len() as u64;
             table_offset
         } else {
-            write_plain(disc, p, options, cipher.as_ref(), &mut w, &mut pos, &mut done, total, progress)?;
+            write_plain(
+                disc,
+                p,
+                options,
+                cipher.as_ref(),
+                &mut w,
+                &mut pos,
+                &mut done,
+                total,
+                progress,
+            )?;
             0
         };
-        written.push(Written { start, table_offset });
+        written.push(Written {
+            start,
+            table_offset,
+        });
     }
-    let desc = descriptor(disc, &plans, &written, compress, options.password.as_deref(), data_key.as_ref())?;
+    let desc = descriptor(
+        disc,
+        &plans,
+        &written,
+        compress,
+        options.password.as_deref(),
+        data_key.as_ref(),
+    )?;
     // Compress and encrypt the descriptor under a random key; seal the key.
     let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
     z.write_all(&desc[PREFIX..]).map_err(io)?;
@@ -136,7 +185,12 @@ pub fn write_mdx(disc: &Disc, out: &Path, options: &WriteOptions, progress: Prog
     enc.resize(enc.len().div_ceil(16) * 16, 0);
     crypto::encrypt_descriptor(&keys.key_data, &mut enc);
     let salt = random::<64>()?;
-    let header = crypto::seal_header(&keys, &crypto::salt_password(&salt), &salt, HeaderCipher::CbcWhitened);
+    let header = crypto::seal_header(
+        &keys,
+        &crypto::salt_password(&salt),
+        &salt,
+        HeaderCipher::CbcWhitened,
+    );
     let footer_off = pos;
     w.write_all(&enc).map_err(io)?;
     w.write_all(&header).map_err(io)?;
@@ -229,11 +283,17 @@ fn write_groups(
                 .chunks(per)
                 .map(|part| s.spawn(move || part.iter().map(|c| pack_group(c)).collect::<Vec<_>>()))
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().expect("compression worker")).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("compression worker"))
+                .collect()
         });
         for (i, (kind, bytes)) in packed.iter_mut().enumerate() {
             if let (Some(c), false) = (cipher, matches!(kind, Group::Fill(_))) {
-                c.encrypt(bytes, first_tweak((g + i as u64) * GROUP_SECTORS as u64, stride));
+                c.encrypt(
+                    bytes,
+                    first_tweak((g + i as u64) * GROUP_SECTORS as u64, stride),
+                );
             }
             w.write_all(bytes).map_err(plan::write_err)?;
             *pos += bytes.len() as u64;
@@ -257,10 +317,18 @@ fn descriptor(
 ) -> Result<Vec<u8>> {
     let dvd = !disc.medium.is_cd();
     let nsessions = disc.sessions.len();
-    let per_session: Vec<(Vec<TocEntry>, Vec<TocEntry>)> = disc.sessions.iter().map(|s| lead_in_entries(disc, s.number)).collect();
+    let per_session: Vec<(Vec<TocEntry>, Vec<TocEntry>)> = disc
+        .sessions
+        .iter()
+        .map(|s| lead_in_entries(disc, s.number))
+        .collect();
     let sessions_off = 0x60usize;
     let mut blocks_off = sessions_off + 32 * nsessions;
-    let total_blocks: usize = per_session.iter().map(|(a, b)| a.len() + b.len()).sum::<usize>() + plans.len();
+    let total_blocks: usize = per_session
+        .iter()
+        .map(|(a, b)| a.len() + b.len())
+        .sum::<usize>()
+        + plans.len();
     let extra_off = blocks_off + 80 * total_blocks;
     let footers_off = extra_off + if dvd { 0 } else { 8 * plans.len() };
     let mut at = footers_off + 32 * plans.len();
@@ -334,7 +402,12 @@ fn descriptor(
         };
         let off = d.len() as u32;
         d.put_u32(0x58, off);
-        d.extend_from_slice(&crypto::seal_header(&keys, pw.as_bytes(), &salt, HeaderCipher::Lrw));
+        d.extend_from_slice(&crypto::seal_header(
+            &keys,
+            pw.as_bytes(),
+            &salt,
+            HeaderCipher::Lrw,
+        ));
     }
     Ok(d)
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use spindle_format_mds::crypto::{
-    HeaderCipher, HeaderKeys, decrypt_descriptor, first_tweak, open_header, salt_password, seal_header, track_cipher,
+    HeaderCipher, HeaderKeys, decrypt_descriptor, first_tweak, open_header, salt_password,
+    seal_header, track_cipher,
 };
 
 const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/mdsx");
@@ -53,7 +54,8 @@ fn descriptor(file: &[u8]) -> Vec<u8> {
     };
     let header = header_at(file, header_off);
     let salt = header[..64].try_into().unwrap();
-    let keys = open_header(&header, &salt_password(salt), HeaderCipher::CbcWhitened).expect("main header");
+    let keys =
+        open_header(&header, &salt_password(salt), HeaderCipher::CbcWhitened).expect("main header");
     assert_eq!(desc_len, (keys.compressed_size as usize).div_ceil(16) * 16);
     let mut plain = file[desc_off..desc_off + desc_len].to_vec();
     decrypt_descriptor(&keys.key_data, &mut plain);
@@ -63,7 +65,10 @@ fn descriptor(file: &[u8]) -> Vec<u8> {
         .unwrap();
     assert_eq!(out.len(), 18 + keys.decompressed_size as usize);
     // Sealing the same keys with the same salt reproduces the header byte for byte.
-    assert_eq!(seal_header(&keys, &salt_password(salt), salt, HeaderCipher::CbcWhitened), header);
+    assert_eq!(
+        seal_header(&keys, &salt_password(salt), salt, HeaderCipher::CbcWhitened),
+        header
+    );
     out
 }
 
@@ -87,13 +92,19 @@ fn samples_with(ext: &str) -> Vec<PathBuf> {
 
 #[test]
 fn headers_and_descriptors_of_all_samples() {
-    let files: Vec<_> = samples_with("mds").into_iter().chain(samples_with("mdx")).collect();
+    let files: Vec<_> = samples_with("mds")
+        .into_iter()
+        .chain(samples_with("mdx"))
+        .collect();
     assert_eq!(files.len(), 9);
     for path in files {
         let desc = descriptor(&std::fs::read(&path).unwrap());
         let expected = password_for(&path);
         let Some(header) = data_header(&desc) else {
-            assert!(expected.is_none(), "{path:?} should have a data encryption header");
+            assert!(
+                expected.is_none(),
+                "{path:?} should have a data encryption header"
+            );
             continue;
         };
         let password = expected.expect("only password samples have a data header");
@@ -103,10 +114,22 @@ fn headers_and_descriptors_of_all_samples() {
             None,
             "{path:?}: not TAGES-style"
         );
-        let wrong: &[u8] = if password == b"pass" { b"pazz" } else { b"pass" };
-        assert_eq!(open_header(&header, wrong, HeaderCipher::Lrw), None, "{path:?}: wrong password");
+        let wrong: &[u8] = if password == b"pass" {
+            b"pazz"
+        } else {
+            b"pass"
+        };
+        assert_eq!(
+            open_header(&header, wrong, HeaderCipher::Lrw),
+            None,
+            "{path:?}: wrong password"
+        );
         let keys = open_header(&header, password, HeaderCipher::Lrw).expect("right password");
-        assert_eq!(seal_header(&keys, password, salt, HeaderCipher::Lrw), header, "{path:?}: reseal");
+        assert_eq!(
+            seal_header(&keys, password, salt, HeaderCipher::Lrw),
+            header,
+            "{path:?}: reseal"
+        );
         println!(
             "{path:?}: descriptor {} bytes, data header opened with {:?}",
             desc.len(),
@@ -143,7 +166,11 @@ fn track_sectors_decrypt_to_the_iso() {
         let mut data = mdf[sector * 2048..(sector + 1) * 2048].to_vec();
         assert_ne!(data, iso[sector * 2048..(sector + 1) * 2048]);
         lrw.decrypt(&mut data, first_tweak(sector as u64, 2048));
-        assert_eq!(data, iso[sector * 2048..(sector + 1) * 2048], "sector {sector}");
+        assert_eq!(
+            data,
+            iso[sector * 2048..(sector + 1) * 2048],
+            "sector {sector}"
+        );
     }
     assert_eq!(&iso[16 * 2048..16 * 2048 + 6], b"\x01CD001");
 }
@@ -197,7 +224,11 @@ fn compressed_encrypted_tracks_decrypt_to_the_iso() {
             .read_to_end(&mut table)
             .unwrap();
         let (lrw, mut pos, mut track_data) = (track_cipher(&keys.key_data), start, Vec::new());
-        for (group, entry) in table.chunks_exact(2).map(|e| u16::from_le_bytes([e[0], e[1]]) as usize).enumerate() {
+        for (group, entry) in table
+            .chunks_exact(2)
+            .map(|e| u16::from_le_bytes([e[0], e[1]]) as usize)
+            .enumerate()
+        {
             let len = g.min(sectors - group * g) * s;
             let stored = match entry {
                 0 => len,
@@ -213,8 +244,14 @@ fn compressed_encrypted_tracks_decrypt_to_the_iso() {
             if entry == 0 {
                 track_data.extend_from_slice(&unit);
             } else {
-                assert_ne!(stored % 16, 0, "the samples' deflate group has a plain tail");
-                flate2::read::DeflateDecoder::new(&unit[..]).read_to_end(&mut track_data).unwrap();
+                assert_ne!(
+                    stored % 16,
+                    0,
+                    "the samples' deflate group has a plain tail"
+                );
+                flate2::read::DeflateDecoder::new(&unit[..])
+                    .read_to_end(&mut track_data)
+                    .unwrap();
             }
         }
         assert!(track_data == iso, "{image}");
@@ -224,7 +261,11 @@ fn compressed_encrypted_tracks_decrypt_to_the_iso() {
 #[test]
 fn lrw_throughput() {
     let lrw = track_cipher(&[0x5A; 256]);
-    let size = if cfg!(debug_assertions) { 4 << 20 } else { 64 << 20 };
+    let size = if cfg!(debug_assertions) {
+        4 << 20
+    } else {
+        64 << 20
+    };
     let mut data: Vec<u8> = (0..size).map(|i| i as u8).collect(); // touched, so no page faults are timed
     let start = Instant::now();
     for (i, sector) in data.chunks_mut(2048).enumerate() {

@@ -21,7 +21,8 @@ use crate::error::{NrgError, Result};
 use crate::mode::{ModeCode, medium_of};
 use crate::records::{CueEntry, DaoTrack, Descriptor, EtnTrack, LEADOUT_TRACK, SessionDesc};
 use spindle_disc::{
-    ByteSource, CdText, Disc, Extent, Isrc, Lba, MAX_LBA, MIN_LBA, Mcn, Medium, Session, SourceInfo, Stored, Track, TrackFlags,
+    ByteSource, CdText, Disc, Extent, Isrc, Lba, MAX_LBA, MIN_LBA, Mcn, Medium, Session,
+    SourceInfo, Stored, Track, TrackFlags,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -50,14 +51,25 @@ impl Ctx<'_> {
     }
 
     /// A run of stored sectors at `offset`, checked to lie before the chunk list.
-    fn stored(&self, what: &dyn Fn() -> String, code: ModeCode, offset: u64, sectors: u64) -> Result<Extent> {
-        let end = sectors.checked_mul(code.stride()).and_then(|b| b.checked_add(offset));
+    fn stored(
+        &self,
+        what: &dyn Fn() -> String,
+        code: ModeCode,
+        offset: u64,
+        sectors: u64,
+    ) -> Result<Extent> {
+        let end = sectors
+            .checked_mul(code.stride())
+            .and_then(|b| b.checked_add(offset));
         if end.is_none_or(|e| e > self.data_end) {
             return Err(NrgError::Truncated {
                 path: self.path.to_path_buf(),
                 what: format!("{}: {sectors} sectors of {} bytes", what(), code.stride()),
                 offset,
-                limit: format!("the track data, which ends where the chunk list starts ({:#x})", self.data_end),
+                limit: format!(
+                    "the track data, which ends where the chunk list starts ({:#x})",
+                    self.data_end
+                ),
             });
         }
         let mut st = Stored::new(self.file.clone(), offset, code.main);
@@ -113,13 +125,24 @@ pub fn build(desc: &Descriptor, file: Arc<dyn ByteSource>, path: &Path) -> Resul
                     // An MCN that is not 13 digits is ignored, as libmirage validates it.
                     disc.mcn = std::str::from_utf8(&header.mcn).ok().and_then(Mcn::parse);
                 }
-                let first = if header.first_track != 0 { header.first_track } else { next_number };
+                let first = if header.first_track != 0 {
+                    header.first_track
+                } else {
+                    next_number
+                };
                 dao_session(&ctx, cue_chunk, cues, dao_chunk, first, tracks)?
             }
             SessionDesc::Tao { chunk, tracks } => {
                 let start = match disc.sessions.last() {
                     None => -(tao_pregap(&ctx) as i64),
-                    Some(prev) => prev.leadout.0 as i64 + if prev.number == 1 { FIRST_SESSION_GAP } else { LATER_SESSION_GAP },
+                    Some(prev) => {
+                        prev.leadout.0 as i64
+                            + if prev.number == 1 {
+                                FIRST_SESSION_GAP
+                            } else {
+                                LATER_SESSION_GAP
+                            }
+                    }
                 };
                 tao_session(&ctx, chunk, tracks, start, next_number)?
             }
@@ -138,7 +161,8 @@ pub fn build(desc: &Descriptor, file: Arc<dyn ByteSource>, path: &Path) -> Resul
     }
     if let Some((packs, chunk)) = &desc.cdtext {
         // CRCs are not checked: writers are known to leave them zero.
-        let text = CdText::from_packs(packs, false).map_err(|e| ctx.corrupt(format!("{chunk}: {e}")))?;
+        let text =
+            CdText::from_packs(packs, false).map_err(|e| ctx.corrupt(format!("{chunk}: {e}")))?;
         disc.cdtext = (!text.blocks.is_empty()).then_some(text);
     }
     disc.validate().map_err(|source| NrgError::Disc {
@@ -149,19 +173,40 @@ pub fn build(desc: &Descriptor, file: Arc<dyn ByteSource>, path: &Path) -> Resul
 }
 
 fn tao_pregap(ctx: &Ctx) -> u32 {
-    if ctx.medium.is_cd() { DEFAULT_PREGAP } else { 0 }
+    if ctx.medium.is_cd() {
+        DEFAULT_PREGAP
+    } else {
+        0
+    }
 }
 
-fn dao_session(ctx: &Ctx, cue_chunk: &str, cues: &[CueEntry], dao_chunk: &str, first: u8, records: &[DaoTrack]) -> Result<Vec<Track>> {
+fn dao_session(
+    ctx: &Ctx,
+    cue_chunk: &str,
+    cues: &[CueEntry],
+    dao_chunk: &str,
+    first: u8,
+    records: &[DaoTrack],
+) -> Result<Vec<Track>> {
     let mut tracks = Vec::with_capacity(records.len());
     for (i, r) in records.iter().enumerate() {
         let what = || format!("{dao_chunk}, track record {}", i + 1);
         let number = u8::try_from(first as usize + i)
             .ok()
             .filter(|n| (1..=99).contains(n))
-            .ok_or_else(|| ctx.corrupt(format!("{}: track number {} is out of 1..99", what(), first as usize + i)))?;
-        let code = ModeCode::decode(r.mode_code)
-            .ok_or_else(|| unsupported(ctx, format!("{}: mode code {:#04x} is not known", what(), r.mode_code)))?;
+            .ok_or_else(|| {
+                ctx.corrupt(format!(
+                    "{}: track number {} is out of 1..99",
+                    what(),
+                    first as usize + i
+                ))
+            })?;
+        let code = ModeCode::decode(r.mode_code).ok_or_else(|| {
+            unsupported(
+                ctx,
+                format!("{}: mode code {:#04x} is not known", what(), r.mode_code),
+            )
+        })?;
         if r.sector_size as u64 != code.stride() {
             return Err(ctx.corrupt(format!(
                 "{}: sector size {} does not match mode code {:#04x} ({} bytes a sector)",
@@ -181,7 +226,10 @@ fn dao_session(ctx: &Ctx, cue_chunk: &str, cues: &[CueEntry], dao_chunk: &str, f
             )));
         }
         let stride = code.stride();
-        let (pregap_bytes, program_bytes) = (r.start_offset - r.pregap_offset, r.end_offset - r.start_offset);
+        let (pregap_bytes, program_bytes) = (
+            r.start_offset - r.pregap_offset,
+            r.end_offset - r.start_offset,
+        );
         if !pregap_bytes.is_multiple_of(stride) || !program_bytes.is_multiple_of(stride) {
             return Err(ctx.corrupt(format!(
                 "{}: pregap ({pregap_bytes} bytes) or track ({program_bytes} bytes) is not a whole number of {stride}-byte sectors",
@@ -190,10 +238,15 @@ fn dao_session(ctx: &Ctx, cue_chunk: &str, cues: &[CueEntry], dao_chunk: &str, f
         }
         let (stored_pregap, program) = (pregap_bytes / stride, program_bytes / stride);
         if program == 0 {
-            return Err(ctx.corrupt(format!("{}: the track has no sectors after its pregap", what())));
+            return Err(ctx.corrupt(format!(
+                "{}: the track has no sectors after its pregap",
+                what()
+            )));
         }
         let of_track = |index: u8| cues.iter().find(|c| c.track == number && c.index == index);
-        let index1 = of_track(1).ok_or_else(|| ctx.corrupt(format!("{cue_chunk}: no index 1 entry for track {number}")))?;
+        let index1 = of_track(1).ok_or_else(|| {
+            ctx.corrupt(format!("{cue_chunk}: no index 1 entry for track {number}"))
+        })?;
         let index1_lba = index1.lba.0 as i64;
         let stored_start = index1_lba - stored_pregap as i64;
         let start = match of_track(0) {
@@ -214,10 +267,19 @@ fn dao_session(ctx: &Ctx, cue_chunk: &str, cues: &[CueEntry], dao_chunk: &str, f
             extents.push(Extent::zero(unstored as u32));
         }
         if stored_pregap > 0 {
-            extents.push(ctx.stored(&|| format!("{}, pregap", what()), code, r.pregap_offset, stored_pregap)?);
+            extents.push(ctx.stored(
+                &|| format!("{}, pregap", what()),
+                code,
+                r.pregap_offset,
+                stored_pregap,
+            )?);
         }
         extents.push(ctx.stored(&what, code, r.start_offset, program)?);
-        let mut extra: Vec<Lba> = cues.iter().filter(|c| c.track == number && c.index >= 2).map(|c| c.lba).collect();
+        let mut extra: Vec<Lba> = cues
+            .iter()
+            .filter(|c| c.track == number && c.index >= 2)
+            .map(|c| c.lba)
+            .collect();
         extra.sort();
         tracks.push(Track {
             number,
@@ -233,10 +295,9 @@ fn dao_session(ctx: &Ctx, cue_chunk: &str, cues: &[CueEntry], dao_chunk: &str, f
         });
     }
     // A CUE entry for a track no DAO record describes means the two chunks disagree.
-    if let Some(c) = cues
-        .iter()
-        .find(|c| c.track != 0 && c.track != LEADOUT_TRACK && !tracks.iter().any(|t| t.number == c.track))
-    {
+    if let Some(c) = cues.iter().find(|c| {
+        c.track != 0 && c.track != LEADOUT_TRACK && !tracks.iter().any(|t| t.number == c.track)
+    }) {
         return Err(ctx.corrupt(format!(
             "{cue_chunk}: an entry for track {} that {dao_chunk} has no record for (tracks {}..{})",
             c.track,
@@ -247,7 +308,13 @@ fn dao_session(ctx: &Ctx, cue_chunk: &str, cues: &[CueEntry], dao_chunk: &str, f
     Ok(tracks)
 }
 
-fn tao_session(ctx: &Ctx, chunk: &str, records: &[EtnTrack], start: i64, first: u8) -> Result<Vec<Track>> {
+fn tao_session(
+    ctx: &Ctx,
+    chunk: &str,
+    records: &[EtnTrack],
+    start: i64,
+    first: u8,
+) -> Result<Vec<Track>> {
     let pregap = tao_pregap(ctx);
     let mut cursor = start;
     let mut tracks = Vec::with_capacity(records.len());
@@ -256,9 +323,19 @@ fn tao_session(ctx: &Ctx, chunk: &str, records: &[EtnTrack], start: i64, first: 
         let number = u8::try_from(first as usize + i)
             .ok()
             .filter(|n| (1..=99).contains(n))
-            .ok_or_else(|| ctx.corrupt(format!("{}: track number {} is out of 1..99", what(), first as usize + i)))?;
-        let code = ModeCode::decode(r.mode_code)
-            .ok_or_else(|| unsupported(ctx, format!("{}: mode code {:#04x} is not known", what(), r.mode_code)))?;
+            .ok_or_else(|| {
+                ctx.corrupt(format!(
+                    "{}: track number {} is out of 1..99",
+                    what(),
+                    first as usize + i
+                ))
+            })?;
+        let code = ModeCode::decode(r.mode_code).ok_or_else(|| {
+            unsupported(
+                ctx,
+                format!("{}: mode code {:#04x} is not known", what(), r.mode_code),
+            )
+        })?;
         let stride = code.stride();
         if r.size == 0 || !r.size.is_multiple_of(stride) {
             return Err(ctx.corrupt(format!(

@@ -98,10 +98,15 @@ pub fn read_trailer(src: &dyn ByteSource, path: &Path) -> Result<(Version, u64)>
         let mut t = [0u8; 8];
         src.read_exact_at(&mut t, len - 8).map_err(io)?;
         if &t[..4] == b"NERO" {
-            return Ok((Version::V1, u32::from_be_bytes(t[4..].try_into().unwrap()) as u64));
+            return Ok((
+                Version::V1,
+                u32::from_be_bytes(t[4..].try_into().unwrap()) as u64,
+            ));
         }
     }
-    Err(NrgError::NoTrailer { path: path.to_path_buf() })
+    Err(NrgError::NoTrailer {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Reads the trailer and the chunk list of `src`.
@@ -125,12 +130,17 @@ pub fn read_chunk_list(src: &dyn ByteSource, path: &Path) -> Result<ChunkList> {
         )));
     }
     let mut data = vec![0u8; size as usize];
-    src.read_exact_at(&mut data, offset).map_err(|source| NrgError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    src.read_exact_at(&mut data, offset)
+        .map_err(|source| NrgError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let chunks = split_chunks(&data, offset, path)?;
-    Ok(ChunkList { version, offset, chunks })
+    Ok(ChunkList {
+        version,
+        offset,
+        chunks,
+    })
 }
 
 /// Splits the bytes of a chunk list (found at file offset `base`) into chunks, up to `END!`.
@@ -148,10 +158,15 @@ pub fn split_chunks(data: &[u8], base: u64, path: &Path) -> Result<Vec<Chunk>> {
             });
         };
         let id: [u8; 4] = head[..4].try_into().unwrap();
-        if !id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'!' || *b == b' ') {
+        if !id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'!' || *b == b' ')
+        {
             return Err(NrgError::Corrupt {
                 path: path.to_path_buf(),
-                message: format!("no chunk at offset {at:#x}: its id is the bytes {id:02x?}, not four ASCII letters"),
+                message: format!(
+                    "no chunk at offset {at:#x}: its id is the bytes {id:02x?}, not four ASCII letters"
+                ),
             });
         }
         let len = u32::from_be_bytes(head[4..8].try_into().unwrap()) as usize;
@@ -163,7 +178,10 @@ pub fn split_chunks(data: &[u8], base: u64, path: &Path) -> Result<Vec<Chunk>> {
                 path: path.to_path_buf(),
                 what: format!("{} chunk of {len} bytes", String::from_utf8_lossy(&id)),
                 offset: at,
-                limit: format!("the end of the chunk list at {:#x}", base + data.len() as u64),
+                limit: format!(
+                    "the end of the chunk list at {:#x}",
+                    base + data.len() as u64
+                ),
             })?;
         if chunks.len() >= MAX_CHUNKS {
             return Err(NrgError::Corrupt {

@@ -60,7 +60,8 @@ pub fn probe(path: &Path, head: &[u8], len: u64) -> bool {
             return true;
         }
     }
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("nrg"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("nrg"))
 }
 
 /// Opens an NRG image. It is one file, opened through the companions so that a compressed

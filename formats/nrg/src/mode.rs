@@ -35,13 +35,29 @@ impl ModeCode {
         let (mode, main, sub) = match code {
             0x00 => (TrackMode::Mode1, MainLayout::USER, SubLayout::None),
             0x02 => (TrackMode::Mode2Form1, MainLayout::USER, SubLayout::None),
-            0x03 => (TrackMode::Mode2Mixed, MainLayout::MODE2_2336, SubLayout::None),
+            0x03 => (
+                TrackMode::Mode2Mixed,
+                MainLayout::MODE2_2336,
+                SubLayout::None,
+            ),
             0x05 => (TrackMode::Mode1, MainLayout::RAW, SubLayout::None),
             0x06 => (TrackMode::Mode2Mixed, MainLayout::RAW, SubLayout::None),
             0x07 => (TrackMode::Audio, MainLayout::RAW, SubLayout::None),
-            0x0F => (TrackMode::Mode1, MainLayout::RAW, SubLayout::Pw96Interleaved),
-            0x10 => (TrackMode::Audio, MainLayout::RAW, SubLayout::Pw96Interleaved),
-            0x11 => (TrackMode::Mode2Mixed, MainLayout::RAW, SubLayout::Pw96Interleaved),
+            0x0F => (
+                TrackMode::Mode1,
+                MainLayout::RAW,
+                SubLayout::Pw96Interleaved,
+            ),
+            0x10 => (
+                TrackMode::Audio,
+                MainLayout::RAW,
+                SubLayout::Pw96Interleaved,
+            ),
+            0x11 => (
+                TrackMode::Mode2Mixed,
+                MainLayout::RAW,
+                SubLayout::Pw96Interleaved,
+            ),
             _ => return None,
         };
         Some(ModeCode { mode, main, sub })

@@ -129,7 +129,10 @@ pub fn decode(list: &ChunkList, path: &Path) -> Result<Descriptor> {
             }
             b"DAOI" | b"DAOX" => {
                 let Some((cue_chunk, cues)) = pending_cue.take() else {
-                    return Err(corrupt(format!("{} has no CUES/CUEX chunk before it", chunk.describe())));
+                    return Err(corrupt(format!(
+                        "{} has no CUES/CUEX chunk before it",
+                        chunk.describe()
+                    )));
                 };
                 let (header, tracks) = dao(chunk, path)?;
                 sessions.push(SessionDesc::Dao {
@@ -160,7 +163,9 @@ pub fn decode(list: &ChunkList, path: &Path) -> Result<Descriptor> {
             _ => {}
         }
         if sessions.len() > MAX_SESSIONS {
-            return Err(corrupt(format!("more than {MAX_SESSIONS} sessions in the chunk list")));
+            return Err(corrupt(format!(
+                "more than {MAX_SESSIONS} sessions in the chunk list"
+            )));
         }
     }
     if let Some((name, _)) = pending_cue {
@@ -194,10 +199,16 @@ fn cue_entries(chunk: &Chunk, path: &Path) -> Result<Vec<CueEntry>> {
         message: format!("{}: {message}", chunk.describe()),
     };
     if !p.len().is_multiple_of(8) {
-        return Err(corrupt(format!("{} bytes, not a whole number of 8-byte entries", p.len())));
+        return Err(corrupt(format!(
+            "{} bytes, not a whole number of 8-byte entries",
+            p.len()
+        )));
     }
     if p.len() / 8 > MAX_CUE_ENTRIES {
-        return Err(corrupt(format!("{} entries; a session has at most {MAX_CUE_ENTRIES}", p.len() / 8)));
+        return Err(corrupt(format!(
+            "{} entries; a session has at most {MAX_CUE_ENTRIES}",
+            p.len() / 8
+        )));
     }
     let msf = &chunk.id == b"CUES";
     p.chunks_exact(8)
@@ -207,12 +218,21 @@ fn cue_entries(chunk: &Chunk, path: &Path) -> Result<Vec<CueEntry>> {
             let track = if e[1] == LEADOUT_TRACK {
                 LEADOUT_TRACK
             } else {
-                bcd(e[1]).ok_or_else(|| corrupt(format!("entry {i}: track number {:#04x} is not BCD", e[1])))?
+                bcd(e[1]).ok_or_else(|| {
+                    corrupt(format!("entry {i}: track number {:#04x} is not BCD", e[1]))
+                })?
             };
-            let index = bcd(e[2]).ok_or_else(|| corrupt(format!("entry {i}: index number {:#04x} is not BCD", e[2])))?;
+            let index = bcd(e[2]).ok_or_else(|| {
+                corrupt(format!("entry {i}: index number {:#04x} is not BCD", e[2]))
+            })?;
             let lba = if msf {
                 Msf::new(e[5], e[6], e[7])
-                    .ok_or_else(|| corrupt(format!("entry {i}: {:02}:{:02}:{:02} is not an MSF address", e[5], e[6], e[7])))?
+                    .ok_or_else(|| {
+                        corrupt(format!(
+                            "entry {i}: {:02}:{:02}:{:02} is not an MSF address",
+                            e[5], e[6], e[7]
+                        ))
+                    })?
                     .to_lba()
             } else {
                 Lba(be32(e, 4) as i32)
@@ -243,7 +263,9 @@ fn dao(chunk: &Chunk, path: &Path) -> Result<(DaoHeader, Vec<DaoTrack>)> {
     }
     let count = (p.len() - 22) / record;
     if count == 0 || count > MAX_TRACKS {
-        return Err(corrupt(format!("{count} track records; a session has 1 to {MAX_TRACKS}")));
+        return Err(corrupt(format!(
+            "{count} track records; a session has 1 to {MAX_TRACKS}"
+        )));
     }
     let mcn_bytes = &p[4..17];
     let mcn = mcn_bytes[..mcn_bytes.iter().position(|&b| b == 0).unwrap_or(13)].to_vec();
@@ -282,11 +304,16 @@ fn etn(chunk: &Chunk, path: &Path) -> Result<Vec<EtnTrack>> {
         message: format!("{}: {message}", chunk.describe()),
     };
     if !p.len().is_multiple_of(record) {
-        return Err(corrupt(format!("{} bytes, not whole {record}-byte track records", p.len())));
+        return Err(corrupt(format!(
+            "{} bytes, not whole {record}-byte track records",
+            p.len()
+        )));
     }
     let count = p.len() / record;
     if count == 0 || count > MAX_TRACKS {
-        return Err(corrupt(format!("{count} track records; a session has 1 to {MAX_TRACKS}")));
+        return Err(corrupt(format!(
+            "{count} track records; a session has 1 to {MAX_TRACKS}"
+        )));
     }
     Ok(p.chunks_exact(record)
         .map(|r| {
@@ -312,7 +339,11 @@ fn u32_payload(chunk: &Chunk, path: &Path) -> Result<u32> {
         Some(b) => Ok(be32(b, 0)),
         None => Err(NrgError::Corrupt {
             path: path.to_path_buf(),
-            message: format!("{}: {} bytes, a 4-byte value expected", chunk.describe(), chunk.payload.len()),
+            message: format!(
+                "{}: {} bytes, a 4-byte value expected",
+                chunk.describe(),
+                chunk.payload.len()
+            ),
         }),
     }
 }

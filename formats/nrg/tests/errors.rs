@@ -20,7 +20,11 @@ fn try_open(path: &Path, case: &str) {
             let mut buf = vec![0u8; 2448];
             for track in disc.tracks() {
                 for lba in [track.start, track.index1(), track.end().offset(-1)] {
-                    for f in [SectorFormat::RAW, SectorFormat::RAW_PW96, SectorFormat::USER] {
+                    for f in [
+                        SectorFormat::RAW,
+                        SectorFormat::RAW_PW96,
+                        SectorFormat::USER,
+                    ] {
                         let _ = disc.read_sectors(lba, 1, f, &mut buf);
                     }
                 }
@@ -34,7 +38,11 @@ fn try_open(path: &Path, case: &str) {
             );
         }
     }
-    assert!(t.elapsed() < Duration::from_secs(1), "{case}: took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "{case}: took {:?}",
+        t.elapsed()
+    );
 }
 
 /// Every byte of the chunk list and trailer flipped (two ways), then truncations.
@@ -66,7 +74,9 @@ fn mutate(name: &str) {
         f.set_len(len as u64).unwrap();
         try_open(&path, &format!("{name} cut to {len} bytes"));
         if len < data.len() - 12 {
-            let e = open(&path).expect_err("a cut file has no trailer").to_string();
+            let e = open(&path)
+                .expect_err("a cut file has no trailer")
+                .to_string();
             assert!(e.contains("no Nero trailer"), "{name} cut to {len}: {e}");
         }
     }
@@ -89,7 +99,9 @@ fn error_of(name: &str, edit: impl FnOnce(&mut Vec<u8>)) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, &data).unwrap();
-    let e = open(&path).expect_err("the edited image must not open").to_string();
+    let e = open(&path)
+        .expect_err("the edited image must not open")
+        .to_string();
     assert!(e.starts_with(&*path.to_string_lossy()), "{e}");
     e
 }
@@ -105,11 +117,15 @@ fn messages_say_what_is_wrong() {
     assert!(e.contains("past the trailer"), "{e}");
     let e = error_of("p1.nrg", |d| d[daox + 22 + 14] = 0x42);
     assert!(
-        e.contains("mode code 0x42 is not known") && e.contains("DAOX chunk at offset 0x1038f8, track record 1"),
+        e.contains("mode code 0x42 is not known")
+            && e.contains("DAOX chunk at offset 0x1038f8, track record 1"),
         "{e}"
     );
     let e = error_of("p1.nrg", |d| d[daox + 22 + 13] = 0x20);
-    assert!(e.contains("sector size 2336 does not match mode code 0x07"), "{e}");
+    assert!(
+        e.contains("sector size 2336 does not match mode code 0x07"),
+        "{e}"
+    );
     let e = error_of("p1.nrg", |d| {
         // Track 2 now ends 1000 sectors after its start, far past the chunk list.
         let end = 0x102660u64 + 1000 * 2352;
@@ -122,9 +138,15 @@ fn messages_say_what_is_wrong() {
     assert!(e.contains("no chunk at offset 0x1038c0"), "{e}");
     // videocd.nrg: ETNF at 0x2822c0, first record's mode code at byte 11.
     let e = error_of("videocd.nrg", |d| d[0x2822c0 + 8 + 11] = 0x01);
-    assert!(e.contains("ETNF chunk at offset 0x2822c0, track record 1: mode code 0x01"), "{e}");
+    assert!(
+        e.contains("ETNF chunk at offset 0x2822c0, track record 1: mode code 0x01"),
+        "{e}"
+    );
     let e = error_of("videocd.nrg", |d| d[0x2822c0 + 8 + 7] = 0x81);
-    assert!(e.contains("not a whole, non-zero number of 2336-byte sectors"), "{e}");
+    assert!(
+        e.contains("not a whole, non-zero number of 2336-byte sectors"),
+        "{e}"
+    );
     let e = error_of("videocd.nrg", |d| {
         let n = d.len();
         d[n - 8..n - 4].copy_from_slice(b"NERX");

@@ -22,7 +22,9 @@ type Row = (u8, &'static str, i32, bool, bool);
 /// The track rows and the lead-out LSN of a cd-info report.
 fn parse_table(report: &str) -> (Vec<Row>, i32) {
     let mut rows = Vec::new();
-    let start = report.find("CD-ROM Track List").expect("a CD-ROM Track List in the report");
+    let start = report
+        .find("CD-ROM Track List")
+        .expect("a CD-ROM Track List in the report");
     for line in report[start..].lines().skip(2) {
         let w: Vec<&str> = line.split_whitespace().collect();
         let Some(Ok(num)) = w.first().map(|n| n.trim_end_matches(':').parse::<u32>()) else {
@@ -53,7 +55,13 @@ fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
         .tracks()
         .map(|t| {
             let kind = if t.mode.is_audio() { "audio" } else { "data" };
-            (t.number, kind, t.index1().0, t.mode.has_subheader(), t.flags.copy_permitted)
+            (
+                t.number,
+                kind,
+                t.index1().0,
+                t.mode.has_subheader(),
+                t.flags.copy_permitted,
+            )
         })
         .collect();
     (rows, disc.leadout().0)
@@ -83,7 +91,10 @@ fn check(name: &str) -> (Disc, String) {
         .trim();
     match &disc.mcn {
         Some(m) => assert_eq!(m.as_str(), mcn, "{name}: MCN"),
-        None => assert!(mcn.is_empty() || mcn == "not available", "{name}: cd-info has MCN {mcn:?}"),
+        None => assert!(
+            mcn.is_empty() || mcn == "not available",
+            "{name}: cd-info has MCN {mcn:?}"
+        ),
     }
     disc.validate().unwrap();
     (disc, report)
@@ -124,7 +135,11 @@ fn p1_table_and_cdtext_match_cd_info() {
             track = None;
         }
     }
-    let block = disc.cdtext.as_ref().and_then(|c| c.first()).expect("CD-TEXT");
+    let block = disc
+        .cdtext
+        .as_ref()
+        .and_then(|c| c.first())
+        .expect("CD-TEXT");
     assert_eq!(block.language, 9, "cd-info: Language 0 'English'");
     let ours: BTreeMap<(u8, String), String> = block
         .items
@@ -132,14 +147,22 @@ fn p1_table_and_cdtext_match_cd_info() {
         .map(|((t, f), v)| ((*t, f.cue_keyword().to_string()), v.clone()))
         .collect();
     assert_eq!(ours, theirs);
-    assert_eq!(block.get(0, CdTextField::Title), Some("Join us now we have the software"));
+    assert_eq!(
+        block.get(0, CdTextField::Title),
+        Some("Join us now we have the software")
+    );
 }
 
 #[test]
 fn videocd_table_matches_cd_info_and_libcdio_expected() {
     let (disc, _) = check("videocd.nrg");
-    let expected = std::fs::read_to_string(sample("libcdio/expected-cd-info/videocd.right")).unwrap();
-    assert_eq!(our_table(&disc), parse_table(&expected), "our table vs videocd.right");
+    let expected =
+        std::fs::read_to_string(sample("libcdio/expected-cd-info/videocd.right")).unwrap();
+    assert_eq!(
+        our_table(&disc),
+        parse_table(&expected),
+        "our table vs videocd.right"
+    );
     assert_eq!(disc.source.variant, "NRG v1 (NERO)");
     // TAO: every track has the synthetic, unstored 150-sector pregap.
     for t in disc.tracks() {
@@ -181,7 +204,12 @@ fn p1_raw_sectors_equal_p1_bin_and_p1_cue() {
             assert_eq!(sector, want, "track {} sector {lba}", t.number);
             // The CUE disc has other track boundaries (index 1 at 75 and 225) but the same sectors.
             let theirs = read(&cue, Lba(lba), 1, SectorFormat::RAW);
-            assert_eq!(sector, &theirs[..], "track {} sector {lba} vs p1.cue", t.number);
+            assert_eq!(
+                sector,
+                &theirs[..],
+                "track {} sector {lba} vs p1.cue",
+                t.number
+            );
             compared += 1;
         }
     }
@@ -214,7 +242,11 @@ fn videocd_agrees_with_nrg2iso() {
         }
     }
     let chunk_list = u32::from_be_bytes(nrg[nrg.len() - 4..].try_into().unwrap()) as usize;
-    assert_eq!(stored.len(), chunk_list, "the tracks cover the file up to the chunk list");
+    assert_eq!(
+        stored.len(),
+        chunk_list,
+        "the tracks cover the file up to the chunk list"
+    );
     assert_eq!(&stored[..], &nrg[..chunk_list]);
 
     // nrg2iso assumes a Mode 1 DAO image with its 150-sector pregap stored as 2048-byte
@@ -223,7 +255,11 @@ fn videocd_agrees_with_nrg2iso() {
     // from byte 307200 on (not an ISO: the user data is not extracted), then the chunk list.
     const SKIP: usize = 150 * 2048;
     assert_eq!(iso.len(), nrg.len() - SKIP);
-    assert_eq!(&iso[..chunk_list - SKIP], &stored[SKIP..], "nrg2iso output vs our stored data");
+    assert_eq!(
+        &iso[..chunk_list - SKIP],
+        &stored[SKIP..],
+        "nrg2iso output vs our stored data"
+    );
     assert_eq!(&iso[chunk_list - SKIP..], &nrg[chunk_list..]);
 
     // Track 1 in detail: nrg2iso's bytes are our 2336-byte sectors of track 1, shifted.

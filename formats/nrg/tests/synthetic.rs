@@ -15,7 +15,11 @@ fn chunk(out: &mut Vec<u8>, id: &[u8; 4], payload: &[u8]) {
 }
 
 fn bcd(v: u8) -> u8 {
-    if v == 0xAA { v } else { (v / 10) << 4 | (v % 10) }
+    if v == 0xAA {
+        v
+    } else {
+        (v / 10) << 4 | (v % 10)
+    }
 }
 
 /// A CUES (`msf`) or CUEX entry.
@@ -71,7 +75,9 @@ fn finish(mut data: Vec<u8>, chunks: &[u8], v2: bool) -> Vec<u8> {
 
 /// `n` bytes of a pattern that differs per image position.
 fn pattern(seed: u32, n: usize) -> Vec<u8> {
-    (0..n as u32).map(|i| (i.wrapping_mul(31) ^ seed ^ (i >> 7)) as u8).collect()
+    (0..n as u32)
+        .map(|i| (i.wrapping_mul(31) ^ seed ^ (i >> 7)) as u8)
+        .collect()
 }
 
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
@@ -110,7 +116,9 @@ fn every_mode_code_reads_back_what_is_stored() {
         if main == 2352 && mode != TrackMode::Audio {
             // Raw data sectors: give each a sync pattern and a header, Form 1 subheaders.
             for (i, s) in data.chunks_mut(stride).enumerate() {
-                s[..12].copy_from_slice(&[0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0]);
+                s[..12].copy_from_slice(&[
+                    0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0,
+                ]);
                 let msf = spindle_disc::Lba(i as i32 - 150).to_msf().to_bcd();
                 s[12..15].copy_from_slice(&msf);
                 s[15] = mode.mode_byte();
@@ -143,15 +151,27 @@ fn every_mode_code_reads_back_what_is_stored() {
         let path = write(&dir, &format!("mode{code:02x}.nrg"), &img);
         let disc = open(&path).unwrap_or_else(|e| panic!("mode {code:#04x}: {e}"));
         let t = disc.track(1).unwrap();
-        assert_eq!((t.mode, t.start.0, t.pregap, t.length), (mode, -150, 150, 153), "mode {code:#04x}");
+        assert_eq!(
+            (t.mode, t.start.0, t.pregap, t.length),
+            (mode, -150, 150, 153),
+            "mode {code:#04x}"
+        );
         assert!(t.pregap_stored());
         for i in [0usize, 149, 150, 152] {
             let lba = i as i32 - 150;
             let stored = &data[i * stride..][..stride];
             let raw = read(&disc, lba, SectorFormat::RAW_PW96);
-            assert_eq!(&raw[at..at + main], &stored[..main], "mode {code:#04x} sector {lba}: main channel");
+            assert_eq!(
+                &raw[at..at + main],
+                &stored[..main],
+                "mode {code:#04x} sector {lba}: main channel"
+            );
             if sub > 0 {
-                assert_eq!(&raw[2352..], &stored[main..], "mode {code:#04x} sector {lba}: subchannel");
+                assert_eq!(
+                    &raw[2352..],
+                    &stored[main..],
+                    "mode {code:#04x} sector {lba}: subchannel"
+                );
             }
             if mode == TrackMode::Audio {
                 // Little-endian samples, as stored (no byte swap).
@@ -192,7 +212,10 @@ fn v1_dao_session_with_msf_cues_then_a_tao_session() {
             b"0123456789012",
             1,
             2,
-            &[(b"USABC9900001", 2048, 0x00, 0, 150 * 2048, o2), (&[0; 12], 2352, 0x07, o2, o2, o3)],
+            &[
+                (b"USABC9900001", 2048, 0x00, 0, 150 * 2048, o2),
+                (&[0; 12], 2352, 0x07, o2, o2, o3),
+            ],
         ),
     );
     chunk(&mut chunks, b"SINF", &2u32.to_be_bytes());
@@ -209,7 +232,10 @@ fn v1_dao_session_with_msf_cues_then_a_tao_session() {
     assert_eq!(disc.medium, Medium::CdRom);
     assert_eq!(disc.mcn.as_ref().map(|m| m.as_str()), Some("0123456789012"));
     assert_eq!(disc.sessions.len(), 2);
-    let table: Vec<_> = disc.tracks().map(|t| (t.number, t.mode, t.start.0, t.pregap, t.length)).collect();
+    let table: Vec<_> = disc
+        .tracks()
+        .map(|t| (t.number, t.mode, t.start.0, t.pregap, t.length))
+        .collect();
     assert_eq!(
         table,
         vec![
@@ -219,7 +245,11 @@ fn v1_dao_session_with_msf_cues_then_a_tao_session() {
         ]
     );
     assert_eq!(disc.sessions[0].leadout.0, 23);
-    let (a, b, c) = (disc.track(1).unwrap(), disc.track(2).unwrap(), disc.track(3).unwrap());
+    let (a, b, c) = (
+        disc.track(1).unwrap(),
+        disc.track(2).unwrap(),
+        disc.track(3).unwrap(),
+    );
     assert_eq!(a.isrc.as_ref().map(|i| i.as_str()), Some("USABC9900001"));
     assert!(b.flags.pre_emphasis && !b.flags.copy_permitted);
     assert_eq!(b.extra_indexes, vec![Lba(17)]);
@@ -227,10 +257,17 @@ fn v1_dao_session_with_msf_cues_then_a_tao_session() {
     // Stored bytes come back where the layout says.
     assert_eq!(read(&disc, -150, SectorFormat::USER), &t1[..2048]);
     assert_eq!(read(&disc, 9, SectorFormat::USER), &t1[159 * 2048..]);
-    assert_eq!(read(&disc, 12, SectorFormat::RAW), vec![0u8; 2352], "unstored pregap");
+    assert_eq!(
+        read(&disc, 12, SectorFormat::RAW),
+        vec![0u8; 2352],
+        "unstored pregap"
+    );
     assert_eq!(read(&disc, 15, SectorFormat::RAW), &t2[..2352]);
     assert_eq!(read(&disc, 22, SectorFormat::RAW), &t2[7 * 2352..]);
-    assert_eq!(read(&disc, c.index1().0 + 3, SectorFormat::USER), &t3[3 * 2048..]);
+    assert_eq!(
+        read(&disc, c.index1().0 + 3, SectorFormat::USER),
+        &t3[3 * 2048..]
+    );
 }
 
 #[test]
@@ -246,7 +283,13 @@ fn dvd_medium_from_mtyp() {
     chunk(
         &mut chunks,
         b"DAOX",
-        &dao(true, &[0; 13], 1, 1, &[(&[0; 12], 2048, 0x00, 0, 0, data.len() as u64)]),
+        &dao(
+            true,
+            &[0; 13],
+            1,
+            1,
+            &[(&[0; 12], 2048, 0x00, 0, 0, data.len() as u64)],
+        ),
     );
     chunk(&mut chunks, b"MTYP", &0x200u32.to_be_bytes());
     let path = write(&dir, "dvd.nrg", &finish(data.clone(), &chunks, true));
@@ -263,7 +306,11 @@ fn inconsistent_chunks_are_refused() {
     let data = pattern(4, 10 * 2352);
     let rec: Rec = (&[0; 12], 2352, 0x07, 0, 0, data.len() as u64);
     let cases: [(&str, Vec<u8>, &str); 4] = [
-        ("no-index1", [cue(1, 1, 0, 0, false)].concat(), "no index 1 entry for track 1"),
+        (
+            "no-index1",
+            [cue(1, 1, 0, 0, false)].concat(),
+            "no index 1 entry for track 1",
+        ),
         (
             "extra-track",
             [cue(1, 1, 1, 0, false), cue(1, 5, 1, 20, false)].concat(),
@@ -284,9 +331,16 @@ fn inconsistent_chunks_are_refused() {
         let mut chunks = Vec::new();
         chunk(&mut chunks, b"CUEX", &cues);
         chunk(&mut chunks, b"DAOX", &dao(true, &[0; 13], 1, 1, &[rec]));
-        let path = write(&dir, &format!("{name}.nrg"), &finish(data.clone(), &chunks, true));
+        let path = write(
+            &dir,
+            &format!("{name}.nrg"),
+            &finish(data.clone(), &chunks, true),
+        );
         let e = open(&path).expect_err(name).to_string();
-        assert!(e.contains(want) && e.contains(&format!("{name}.nrg")), "{name}: {e}");
+        assert!(
+            e.contains(want) && e.contains(&format!("{name}.nrg")),
+            "{name}: {e}"
+        );
     }
     // A DAO chunk with no CUE chunk before it.
     let mut chunks = Vec::new();
@@ -304,9 +358,21 @@ fn inconsistent_chunks_are_refused() {
 fn probe_claims_by_extension_or_whole_file_trailer() {
     use std::path::Path;
     let img = finish(Vec::new(), &[], true);
-    assert!(spindle_format_nrg::probe(Path::new("x.NRG"), &[0; 64], 1 << 20));
-    assert!(spindle_format_nrg::probe(Path::new("x.bin"), &img, img.len() as u64));
-    assert!(!spindle_format_nrg::probe(Path::new("x.bin"), &[0; 64], 1 << 20));
+    assert!(spindle_format_nrg::probe(
+        Path::new("x.NRG"),
+        &[0; 64],
+        1 << 20
+    ));
+    assert!(spindle_format_nrg::probe(
+        Path::new("x.bin"),
+        &img,
+        img.len() as u64
+    ));
+    assert!(!spindle_format_nrg::probe(
+        Path::new("x.bin"),
+        &[0; 64],
+        1 << 20
+    ));
     assert!(!spindle_format_nrg::probe(Path::new("x.nrg"), &[0; 8], 8));
     // Through the registry's trait: the first 64 KiB of the sample, then open.
     use spindle_disc::{DirCompanions, ImageFormat, OpenContext};

@@ -19,7 +19,11 @@ pub fn sh(cmd: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{cmd}: {e} (is it installed? scripts/setup installs it)"));
-    assert!(o.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{cmd} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -137,11 +141,22 @@ impl Mount {
     pub fn ext4(dev: &Path, dir: &Path) -> Mount {
         sh(
             "mkfs.ext4",
-            &["-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", dev.to_str().unwrap()],
+            &[
+                "-q",
+                "-F",
+                "-E",
+                "lazy_itable_init=0,lazy_journal_init=0",
+                dev.to_str().unwrap(),
+            ],
         );
         std::fs::create_dir_all(dir).unwrap();
-        sh("mount", &["-t", "ext4", dev.to_str().unwrap(), dir.to_str().unwrap()]);
-        Mount { dir: dir.to_path_buf() }
+        sh(
+            "mount",
+            &["-t", "ext4", dev.to_str().unwrap(), dir.to_str().unwrap()],
+        );
+        Mount {
+            dir: dir.to_path_buf(),
+        }
     }
 }
 
@@ -186,5 +201,8 @@ pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
 /// `sha256sum` of a file or device: the independent oracle that a refused burn changed nothing.
 pub fn sha256(path: &Path) -> String {
     let out = sh("sha256sum", &[path.to_str().unwrap()]);
-    out.split_whitespace().next().unwrap_or_default().to_string()
+    out.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

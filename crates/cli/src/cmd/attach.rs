@@ -53,7 +53,9 @@ pub struct Args {
 /// The index N of `/dev/nbdN` (also accepts `nbdN`).
 fn device_index(dev: &Path) -> Result<u32> {
     let name = dev.to_string_lossy();
-    let digits = name.strip_prefix("/dev/nbd").or_else(|| name.strip_prefix("nbd"));
+    let digits = name
+        .strip_prefix("/dev/nbd")
+        .or_else(|| name.strip_prefix("nbd"));
     match digits.and_then(|d| d.parse::<u32>().ok()) {
         Some(n) => Ok(n),
         None => bail!("{name}: not an nbd device (expected /dev/nbdN)"),
@@ -87,9 +89,15 @@ fn nbd_devices() -> std::io::Result<Vec<u32>> {
 /// The first nbd device that exists and is not attached (for the ioctl interface, which cannot
 /// ask the kernel to pick one).
 fn first_free() -> Result<u32> {
-    match nbd_devices().context("/sys/block")?.into_iter().find(|&i| !is_attached(i)) {
+    match nbd_devices()
+        .context("/sys/block")?
+        .into_iter()
+        .find(|&i| !is_attached(i))
+    {
         Some(i) => Ok(i),
-        None => bail!("every /dev/nbdN is attached (load the nbd module with more devices: modprobe nbd nbds_max=N)"),
+        None => bail!(
+            "every /dev/nbdN is attached (load the nbd module with more devices: modprobe nbd nbds_max=N)"
+        ),
     }
 }
 
@@ -107,7 +115,9 @@ fn block_size(preferred: u32, min: u32) -> u64 {
 }
 
 fn no_driver() -> anyhow::Error {
-    anyhow::anyhow!("the kernel has no nbd driver: load it with `modprobe nbd` (the nbd module; not every kernel or container has it)")
+    anyhow::anyhow!(
+        "the kernel has no nbd driver: load it with `modprobe nbd` (the nbd module; not every kernel or container has it)"
+    )
 }
 
 /// Opens the netlink family, trying `modprobe nbd` once when it is missing.
@@ -127,9 +137,15 @@ fn open_netlink() -> Result<Option<netlink::Nbd>> {
 /// Explains a kernel error for device `dev`.
 fn kernel_error(e: std::io::Error, dev: &str, what: &str) -> anyhow::Error {
     match e.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) => anyhow::anyhow!("{dev}: {what} needs root (CAP_SYS_ADMIN): {e}"),
-        Some(libc::EBUSY) => anyhow::anyhow!("{dev} is busy: it is already attached (spindle detach {dev})"),
-        Some(libc::ENOENT) | Some(libc::ENXIO) | Some(libc::ENODEV) => anyhow::anyhow!("{dev}: no such nbd device: {e}"),
+        Some(libc::EPERM) | Some(libc::EACCES) => {
+            anyhow::anyhow!("{dev}: {what} needs root (CAP_SYS_ADMIN): {e}")
+        }
+        Some(libc::EBUSY) => {
+            anyhow::anyhow!("{dev} is busy: it is already attached (spindle detach {dev})")
+        }
+        Some(libc::ENOENT) | Some(libc::ENXIO) | Some(libc::ENODEV) => {
+            anyhow::anyhow!("{dev}: no such nbd device: {e}")
+        }
         _ => anyhow::anyhow!("{dev}: {what}: {e}"),
     }
 }
@@ -139,7 +155,8 @@ fn set_read_only(dev: &Path) -> Result<()> {
     let one: libc::c_int = 1;
     // SAFETY: BLKROSET reads one int through the pointer, which stays valid for the call.
     if unsafe { libc::ioctl(f.as_raw_fd(), BLKROSET as _, &one as *const libc::c_int) } < 0 {
-        return Err(std::io::Error::last_os_error()).with_context(|| format!("{}: BLKROSET", dev.display()));
+        return Err(std::io::Error::last_os_error())
+            .with_context(|| format!("{}: BLKROSET", dev.display()));
     }
     Ok(())
 }
@@ -164,7 +181,13 @@ fn backend_id(socket: &Path, export: &str) -> String {
 fn attach_ioctl(index: Option<u32>, socket: i32, size: u64, bs: u64, flags: u64) -> Result<u32> {
     let i = match index {
         Some(i) => i,
-        None => first_free().map_err(|e| if Path::new("/sys/module/nbd").exists() { e } else { no_driver() })?,
+        None => first_free().map_err(|e| {
+            if Path::new("/sys/module/nbd").exists() {
+                e
+            } else {
+                no_driver()
+            }
+        })?,
     };
     let dev = PathBuf::from(format!("/dev/nbd{i}"));
     if !dev.exists() {
@@ -181,9 +204,13 @@ fn attach_ioctl(index: Option<u32>, socket: i32, size: u64, bs: u64, flags: u64)
             dev.display()
         );
     }
-    ioctl::connect(&dev, socket, size, bs, flags).map_err(|e| kernel_error(e, &dev.display().to_string(), "NBD ioctls"))?;
+    ioctl::connect(&dev, socket, size, bs, flags)
+        .map_err(|e| kernel_error(e, &dev.display().to_string(), "NBD ioctls"))?;
     if !wait_for(|| is_attached(i), Duration::from_secs(10)) {
-        bail!("{}: the kernel did not start the device (NBD_DO_IT) within 10 s", dev.display());
+        bail!(
+            "{}: the kernel did not start the device (NBD_DO_IT) within 10 s",
+            dev.display()
+        );
     }
     Ok(i)
 }
@@ -196,14 +223,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
     };
     // The drive must exist and hold a disc.
     let reply = connect()?.request("drives", serde_json::json!({}))?;
-    let drives: Vec<DriveReport> = serde_json::from_value(reply["drives"].clone()).context("the daemon's drive list")?;
+    let drives: Vec<DriveReport> =
+        serde_json::from_value(reply["drives"].clone()).context("the daemon's drive list")?;
     match drives.iter().find(|d| d.drive == a.drive) {
         None => bail!(
             "there is no drive {} (the daemon has {} drives: spindle drives --count N)",
             a.drive,
             drives.len()
         ),
-        Some(d) if d.image.is_none() => bail!("drive {} is empty: load a disc first (spindle load {} IMAGE)", a.drive, a.drive),
+        Some(d) if d.image.is_none() => bail!(
+            "drive {} is empty: load a disc first (spindle load {} IMAGE)",
+            a.drive,
+            a.drive
+        ),
         Some(_) => {}
     }
     let index = a.device.as_deref().map(device_index).transpose()?;
@@ -214,9 +246,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let (s, e) = match spindle_nbd::client::connect_unix(&socket_path, &export) {
             Ok(x) => x,
             // The drive holds a disc (checked above), so an unknown export is a missing track.
-            Err(spindle_nbd::client::ClientError::Refused { reply, .. }) if reply == spindle_nbd::proto::REP_ERR_UNKNOWN => {
+            Err(spindle_nbd::client::ClientError::Refused { reply, .. })
+                if reply == spindle_nbd::proto::REP_ERR_UNKNOWN =>
+            {
                 bail!(if a.raw {
-                    format!("drive {}: its disc is not a CD, so it has no raw export {export}", a.drive)
+                    format!(
+                        "drive {}: its disc is not a CD, so it has no raw export {export}",
+                        a.drive
+                    )
                 } else {
                     format!(
                         "drive {}: its disc has no data track, so there is no export {export} (an audio CD? attach its raw sectors with --raw)",
@@ -224,7 +261,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     )
                 })
             }
-            Err(e) => return Err(e).with_context(|| format!("NBD export {export} on {}", socket_path.display())),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("NBD export {export} on {}", socket_path.display()));
+            }
         };
         if info.is_none() {
             info = Some(e);
@@ -233,10 +273,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let info = info.expect("at least one connection");
     if a.connections > 1 && !info.can_multi_conn() {
-        bail!("export {export} does not allow several connections (no multi-conn flag): use --connections 1");
+        bail!(
+            "export {export} does not allow several connections (no multi-conn flag): use --connections 1"
+        );
     }
     if info.size == 0 {
-        bail!("drive {} holds no data track to attach (export {export} is empty)", a.drive);
+        bail!(
+            "drive {} holds no data track to attach (export {export} is empty)",
+            a.drive
+        );
     }
     let bs = block_size(info.preferred_block, info.min_block);
     let flags = info.flags as u64 | NBD_FLAG_HAS_FLAGS | NBD_FLAG_READ_ONLY;
@@ -262,8 +307,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         match nl.connect(&c) {
             Ok(got) => attached = Some((got, "netlink")),
             // A kernel whose netlink side refuses what we send may still take the ioctls.
-            Err(e) if a.via == Via::Auto && a.connections == 1 && e.raw_os_error() == Some(libc::EINVAL) => {
-                eprintln!("spindle: the kernel refused NBD_CMD_CONNECT ({e}); trying the NBD ioctls");
+            Err(e)
+                if a.via == Via::Auto
+                    && a.connections == 1
+                    && e.raw_os_error() == Some(libc::EINVAL) =>
+            {
+                eprintln!(
+                    "spindle: the kernel refused NBD_CMD_CONNECT ({e}); trying the NBD ioctls"
+                );
             }
             Err(e) => return Err(kernel_error(e, &shown(index), "NBD_CMD_CONNECT")),
         }
@@ -319,7 +370,10 @@ pub mod detach {
         super::nbd_devices()
             .unwrap_or_default()
             .into_iter()
-            .filter(|&i| std::fs::read_to_string(sys(i).join("backend")).is_ok_and(|b| names.iter().any(|n| n == b.trim_end())))
+            .filter(|&i| {
+                std::fs::read_to_string(sys(i).join("backend"))
+                    .is_ok_and(|b| names.iter().any(|n| n == b.trim_end()))
+            })
             .collect()
     }
 
@@ -333,7 +387,8 @@ pub mod detach {
                 let mut f = l.split_whitespace();
                 let (src, at) = (f.next()?, f.next()?);
                 let rest = src.strip_prefix(&dev)?;
-                (rest.is_empty() || rest.starts_with('p')).then(|| format!("{src} is mounted on {at}"))
+                (rest.is_empty() || rest.starts_with('p'))
+                    .then(|| format!("{src} is mounted on {at}"))
             })
             .collect();
         for h in std::fs::read_dir(sys(index).join("holders"))
@@ -341,7 +396,10 @@ pub mod detach {
             .flatten()
             .filter_map(|e| e.ok())
         {
-            out.push(format!("{dev} is held by {}", h.file_name().to_string_lossy()));
+            out.push(format!(
+                "{dev} is held by {}",
+                h.file_name().to_string_lossy()
+            ));
         }
         out
     }
@@ -353,13 +411,19 @@ pub mod detach {
             bail!("{name}: no such nbd device");
         }
         let mut nl = netlink::Nbd::open().ok().flatten();
-        let connected = nl.as_mut().and_then(|n| n.connected(index).ok().flatten()).unwrap_or(false);
+        let connected = nl
+            .as_mut()
+            .and_then(|n| n.connected(index).ok().flatten())
+            .unwrap_or(false);
         if !is_attached(index) && !connected {
             bail!("{name} is not attached");
         }
         let users = users(index);
         if !users.is_empty() && !force {
-            bail!("{name} is busy: {}; unmount it first (or detach --force)", users.join(", "));
+            bail!(
+                "{name} is busy: {}; unmount it first (or detach --force)",
+                users.join(", ")
+            );
         }
         let via_netlink = match nl.as_mut() {
             Some(n) => match n.disconnect(index) {
@@ -383,7 +447,9 @@ pub mod detach {
         if let Ok(drive) = a.target.parse::<u32>() {
             let found = devices_of_drive(drive);
             if found.is_empty() {
-                bail!("drive {drive} is not attached to an nbd device (detach a device attached with the ioctls by its /dev/nbdN)");
+                bail!(
+                    "drive {drive} is not attached to an nbd device (detach a device attached with the ioctls by its /dev/nbdN)"
+                );
             }
             for i in found {
                 detach_one(i, a.force).with_context(|| format!("detaching drive {drive}"))?;

@@ -26,10 +26,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
         Ok(e) => e,
         // A UDF-only disc (or one with no filesystem) has no place for a boot record.
         Err(spindle_fs::FsError::NotFound(_)) => {
-            println!("{}: no El Torito boot record (no ISO 9660 volume)", a.image.display());
+            println!(
+                "{}: no El Torito boot record (no ISO 9660 volume)",
+                a.image.display()
+            );
             return Ok(ExitCode::SUCCESS);
         }
-        Err(e) => return Err(e).with_context(|| format!("reading the boot catalog of {}", a.image.display())),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| format!("reading the boot catalog of {}", a.image.display()));
+        }
     };
     if entries.is_empty() {
         println!("{}: no El Torito boot record", a.image.display());
@@ -49,7 +55,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
             e.load_rba,
             e.sector_count,
             e.load_size,
-            e.section_id.as_deref().filter(|s| !s.is_empty()).unwrap_or("-")
+            e.section_id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or("-")
         );
         let file = spindle_image::iso_file_at(dev.as_ref(), base, e.load_rba);
         if let Some(f) = &file {
@@ -75,10 +84,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
                     "the size the boot catalog declares: no file starts at its block".to_string(),
                 ),
             };
-            let bytes = spindle_fs::read_boot_image(dev.as_ref(), &entry)
-                .with_context(|| format!("reading boot image {} of {}", i + 1, a.image.display()))?;
+            let bytes = spindle_fs::read_boot_image(dev.as_ref(), &entry).with_context(|| {
+                format!("reading boot image {} of {}", i + 1, a.image.display())
+            })?;
             write_whole(&path, &bytes)?;
-            println!("     wrote {} ({} bytes: {what})", path.display(), bytes.len());
+            println!(
+                "     wrote {} ({} bytes: {what})",
+                path.display(),
+                bytes.len()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -103,7 +117,9 @@ fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     tmp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o644))
         .with_context(ctx)?;
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).with_context(ctx)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(ctx)?;
     tmp.persist(path).map_err(|e| e.error).with_context(ctx)?;
     Ok(())
 }

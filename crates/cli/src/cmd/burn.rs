@@ -4,7 +4,10 @@
 
 use anyhow::{Context, Result, bail};
 use indicatif::{MultiProgress, ProgressBar};
-use spindle_burn::{BurnError, Device, Options, Outcome, Phase, Policy, Source, Target, backing, device, human_size, safety};
+use spindle_burn::{
+    BurnError, Device, Options, Outcome, Phase, Policy, Source, Target, backing, device,
+    human_size, safety,
+};
 use spindle_image::ImageError;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -43,7 +46,14 @@ fn open_source(a: &Args) -> Result<Source> {
     }
     match super::open(&a.image) {
         Ok(disc) => Ok(Source::from_disc(&a.image, disc)?),
-        Err(e) if matches!(e.downcast_ref::<ImageError>(), Some(ImageError::Unrecognised { .. })) => Ok(Source::raw(&a.image)?),
+        Err(e)
+            if matches!(
+                e.downcast_ref::<ImageError>(),
+                Some(ImageError::Unrecognised { .. })
+            ) =>
+        {
+            Ok(Source::raw(&a.image)?)
+        }
         Err(e) => Err(e.context(format!("opening {}", a.image.display()))),
     }
 }
@@ -64,7 +74,12 @@ fn confirm(d: &Device, input: &mut dyn BufRead) -> Result<()> {
         } else {
             format!(", mounted on {}", p.mountpoints.join(", "))
         };
-        writeln!(err, "  partition {} {}{m}", p.path.display(), human_size(p.size))?;
+        writeln!(
+            err,
+            "  partition {} {}{m}",
+            p.path.display(),
+            human_size(p.size)
+        )?;
     }
     write!(
         err,
@@ -74,7 +89,9 @@ fn confirm(d: &Device, input: &mut dyn BufRead) -> Result<()> {
     )?;
     err.flush()?;
     let mut line = String::new();
-    input.read_line(&mut line).context("reading the confirmation")?;
+    input
+        .read_line(&mut line)
+        .context("reading the confirmation")?;
     if !std::io::stdin().is_terminal() {
         // The answer came from a pipe: nothing echoed the line end.
         writeln!(err)?;
@@ -95,7 +112,12 @@ fn confirm(d: &Device, input: &mut dyn BufRead) -> Result<()> {
 pub fn run(a: Args) -> Result<ExitCode> {
     let src = open_source(&a)?;
     let need = src.len();
-    eprintln!("{}: {} ({})", a.image.display(), human_size(need), src.description);
+    eprintln!(
+        "{}: {} ({})",
+        a.image.display(),
+        human_size(need),
+        src.description
+    );
     let boot = spindle_burn::boot::check(&src);
     if boot.bootable() {
         eprintln!("boot: {}", boot.message());
@@ -148,13 +170,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let bars: Vec<ProgressBar> = targets
         .iter()
         .map(|t| {
-            let b = multi.add(crate::progress::bytes(&format!("{} writing", t.device.name)));
+            let b = multi.add(crate::progress::bytes(&format!(
+                "{} writing",
+                t.device.name
+            )));
             b.set_length(need);
             b
         })
         .collect();
     let names: Vec<String> = targets.iter().map(|t| t.device.name.clone()).collect();
-    let phases: Vec<std::sync::Mutex<Option<Phase>>> = targets.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let phases: Vec<std::sync::Mutex<Option<Phase>>> = targets
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
     let progress = |p: &spindle_burn::Progress| {
         let bar = &bars[p.target];
         let mut last = phases[p.target].lock().unwrap_or_else(|e| e.into_inner());
@@ -174,7 +202,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ..Options::default()
     };
     let n = targets.len();
-    eprintln!("writing {} to {n} device{}", human_size(need), if n == 1 { "" } else { "s" });
+    eprintln!(
+        "writing {} to {n} device{}",
+        human_size(need),
+        if n == 1 { "" } else { "s" }
+    );
     let report = spindle_burn::burn(&src, targets, &opts, &cancel, &progress);
     for b in &bars {
         b.finish_and_clear();
@@ -200,11 +232,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 "  wrote at {}/s{}{}",
                 human_size((report.bytes as f64 / t.write_secs) as u64),
                 if t.verify_secs > 0.0 {
-                    format!(", verified at {}/s", human_size((report.bytes as f64 / t.verify_secs) as u64))
+                    format!(
+                        ", verified at {}/s",
+                        human_size((report.bytes as f64 / t.verify_secs) as u64)
+                    )
                 } else {
                     String::new()
                 },
-                if t.direct { "" } else { " (buffered: the device refused O_DIRECT)" }
+                if t.direct {
+                    ""
+                } else {
+                    " (buffered: the device refused O_DIRECT)"
+                }
             );
         }
     }

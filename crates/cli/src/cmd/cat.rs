@@ -18,14 +18,23 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fs = fsview::open(&a.image, a.fs)?;
-    let node =
-        resolve(fs.as_ref(), &a.path).with_context(|| format!("reading {} in {}", spindle_fs::short_path(&a.path), a.image.display()))?;
+    let node = resolve(fs.as_ref(), &a.path).with_context(|| {
+        format!(
+            "reading {} in {}",
+            spindle_fs::short_path(&a.path),
+            a.image.display()
+        )
+    })?;
     let m = fs.metadata(node)?;
     if m.kind == FileKind::Dir {
         bail!("{}: is a directory", spindle_fs::short_path(&a.path));
     }
     if m.kind == FileKind::Symlink {
-        bail!("{}: is a symbolic link to {}", spindle_fs::short_path(&a.path), fs.read_link(node)?);
+        bail!(
+            "{}: is a symbolic link to {}",
+            spindle_fs::short_path(&a.path),
+            fs.read_link(node)?
+        );
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -56,7 +56,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             eprintln!("spindle: {e}; previous outputs were left as they were");
             return Ok(ExitCode::from(130));
         }
-        other => other.with_context(|| format!("converting {} to {}", a.input.display(), a.output.display()))?,
+        other => other.with_context(|| {
+            format!("converting {} to {}", a.input.display(), a.output.display())
+        })?,
     };
     for w in &outcome.warnings {
         eprintln!("spindle: warning: {w}");

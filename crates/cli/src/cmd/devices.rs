@@ -32,7 +32,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if list.is_empty() {
         eprintln!(
             "no removable or USB disks found{}",
-            if a.all { "" } else { " (--all shows fixed disks too)" }
+            if a.all {
+                ""
+            } else {
+                " (--all shows fixed disks too)"
+            }
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -78,7 +82,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 format!("  mounted on {}", p.mountpoints.join(", "))
             };
-            println!("  {:<12} {:>10}{mounts}", p.path.display(), human_size(p.size));
+            println!(
+                "  {:<12} {:>10}{mounts}",
+                p.path.display(),
+                human_size(p.size)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -39,14 +39,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
     );
     for d in &drives {
         let s = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
-        let mounts: Vec<String> = d.mountpoints.iter().map(|p| p.display().to_string()).collect();
+        let mounts: Vec<String> = d
+            .mountpoints
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         println!(
             "{:<5}  {:<8}  {:<6}  {:<20}  {:<40}  {}",
             d.drive,
             s(&d.medium),
             s(&d.format),
             s(&d.label),
-            d.image.as_ref().map_or("(empty)".into(), |p| p.display().to_string()),
+            d.image
+                .as_ref()
+                .map_or("(empty)".into(), |p| p.display().to_string()),
             mounts.join(" ")
         );
     }

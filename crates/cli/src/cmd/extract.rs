@@ -52,7 +52,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
         ..Options::default()
     };
     let warn = |w: &str| eprintln!("spindle: warning: {w}");
-    let report = spindle_extract::extract(fs.as_ref(), node, name, &a.output, &opts, &cancel, &warn);
+    let report =
+        spindle_extract::extract(fs.as_ref(), node, name, &a.output, &opts, &cancel, &warn);
     // The process ends here: leave the reader's caches to the OS.
     std::mem::forget(fs);
     finish(report, &a.output)
@@ -66,7 +67,10 @@ fn finish(r: Report, output: &Path) -> Result<ExitCode> {
         notes.push(format!("skipped {} (see the warnings)", s.skipped));
     }
     if s.special > 0 {
-        notes.push(format!("{} device nodes, FIFOs or sockets not created", s.special));
+        notes.push(format!(
+            "{} device nodes, FIFOs or sockets not created",
+            s.special
+        ));
     }
     if s.bits_dropped > 0 {
         notes.push(format!(
@@ -93,7 +97,10 @@ fn finish(r: Report, output: &Path) -> Result<ExitCode> {
                 eprintln!("spindle: removed the unfinished {}", Shown(p));
             }
             if s.files + s.dirs + s.symlinks + s.hardlinks > 0 {
-                eprintln!("spindle: completed before stopping: {done} in {}{notes}", Shown(output));
+                eprintln!(
+                    "spindle: completed before stopping: {done} in {}{notes}",
+                    Shown(output)
+                );
             }
             if matches!(e, Error::Interrupted) {
                 eprintln!("spindle: interrupted");

@@ -28,7 +28,8 @@ impl From<FsChoice> for FsKind {
 /// Opens the image and its filesystem (the best view unless `choice` names one).
 pub fn open(image: &Path, choice: Option<FsChoice>) -> Result<Arc<dyn FileSystem>> {
     let disc = super::open(image)?;
-    spindle_image::filesystem(&disc, choice.map(FsKind::from)).with_context(|| format!("reading the files of {}", image.display()))
+    spindle_image::filesystem(&disc, choice.map(FsKind::from))
+        .with_context(|| format!("reading the files of {}", image.display()))
 }
 
 /// `drwxr-xr-x`-style mode, as 10 bytes.
@@ -50,7 +51,11 @@ pub fn mode_bytes(m: &Metadata) -> [u8; 10] {
     }
     // As GNU ls: setuid, setgid and sticky show in the execute columns, lower case when
     // execute is set too.
-    for (special, col, lower, upper) in [(0o4000, 3, b's', b'S'), (0o2000, 6, b's', b'S'), (0o1000, 9, b't', b'T')] {
+    for (special, col, lower, upper) in [
+        (0o4000, 3, b's', b'S'),
+        (0o2000, 6, b's', b'S'),
+        (0o1000, 9, b't', b'T'),
+    ] {
         if m.mode & special != 0 {
             out[col] = if out[col] == b'x' { lower } else { upper };
         }
@@ -73,7 +78,11 @@ pub fn time_string(t: Time) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 #[cfg(test)]

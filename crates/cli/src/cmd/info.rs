@@ -46,7 +46,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         println!("CD-TEXT:  {k}: {v}");
     }
     for s in &info.sessions {
-        println!("Session {} (lead-out at {} = {})", s.number, s.leadout, s.leadout_msf);
+        println!(
+            "Session {} (lead-out at {} = {})",
+            s.number, s.leadout, s.leadout_msf
+        );
         println!(
             "  {:>5}  {:<11} {:>7}  {:<8}  {:>7}  {:>6}  {:<9} ISRC",
             "Track", "Mode", "Start", "MSF", "Length", "Pregap", "Flags"
@@ -55,9 +58,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let pregap = if t.pregap == 0 {
                 "0".to_string()
             } else {
-                format!("{}{}", t.pregap, if t.pregap_synthesised == 0 { "" } else { "*" })
+                format!(
+                    "{}{}",
+                    t.pregap,
+                    if t.pregap_synthesised == 0 { "" } else { "*" }
+                )
             };
-            let flags = if t.flags.is_empty() { "-".to_string() } else { t.flags.join(",") };
+            let flags = if t.flags.is_empty() {
+                "-".to_string()
+            } else {
+                t.flags.join(",")
+            };
             println!(
                 "  {:>5}  {:<11} {:>7}  {:<8}  {:>7}  {:>6}  {:<9} {}",
                 t.number,
@@ -80,7 +91,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
     }
-    if info.sessions.iter().flat_map(|s| &s.tracks).any(|t| t.pregap_synthesised > 0) {
+    if info
+        .sessions
+        .iter()
+        .flat_map(|s| &s.tracks)
+        .any(|t| t.pregap_synthesised > 0)
+    {
         println!("(* pregap sectors not stored in the image: synthesised)");
     }
     Ok(ExitCode::SUCCESS)

@@ -15,7 +15,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let image = absolute(&a.image)?;
-    let reply = connect()?.request("load", json!({"drive": a.drive, "image": image, "password": super::password()}))?;
+    let reply = connect()?.request(
+        "load",
+        json!({"drive": a.drive, "image": image, "password": super::password()}),
+    )?;
     for m in reply["mountpoints"].as_array().into_iter().flatten() {
         println!("{}", m.as_str().unwrap_or_default());
     }

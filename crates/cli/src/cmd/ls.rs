@@ -26,18 +26,38 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let fs = fsview::open(&a.image, a.fs)?;
-    let in_image = || format!("listing {} in {}", spindle_fs::short_path(&a.path), a.image.display());
+    let in_image = || {
+        format!(
+            "listing {} in {}",
+            spindle_fs::short_path(&a.path),
+            a.image.display()
+        )
+    };
     let node = resolve(fs.as_ref(), &a.path).with_context(in_image)?;
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out.lock());
     let meta = fs.metadata(node)?;
     if meta.kind != FileKind::Dir {
-        let name = a.path.rsplit('/').find(|s| !s.is_empty()).unwrap_or("/").to_string();
+        let name = a
+            .path
+            .rsplit('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or("/")
+            .to_string();
         Lines::default()
             .line(&mut out, fs.as_ref(), node, &name, a.long)
             .with_context(in_image)?;
     } else {
-        list(&mut out, &mut Lines::default(), fs.as_ref(), node, &a.path, a.long, a.recursive).with_context(in_image)?;
+        list(
+            &mut out,
+            &mut Lines::default(),
+            fs.as_ref(),
+            node,
+            &a.path,
+            a.long,
+            a.recursive,
+        )
+        .with_context(in_image)?;
     }
     out.flush()?;
     drop(out);
@@ -55,7 +75,14 @@ struct Lines {
 }
 
 impl Lines {
-    fn line(&mut self, out: &mut impl Write, fs: &dyn FileSystem, node: NodeId, name: &str, long: bool) -> Result<()> {
+    fn line(
+        &mut self,
+        out: &mut impl Write,
+        fs: &dyn FileSystem,
+        node: NodeId,
+        name: &str,
+        long: bool,
+    ) -> Result<()> {
         if !long {
             out.write_all(name.as_bytes())?;
             out.write_all(b"\n")?;
@@ -81,7 +108,12 @@ impl Lines {
         }
         let time = &self.last_time.as_ref().expect("just set").1;
         l.extend_from_slice(&fsview::mode_bytes(m));
-        for (v, width) in [(m.nlink as u64, 3), (m.uid as u64, 5), (m.gid as u64, 5), (m.size, 12)] {
+        for (v, width) in [
+            (m.nlink as u64, 3),
+            (m.uid as u64, 5),
+            (m.gid as u64, 5),
+            (m.size, 12),
+        ] {
             l.push(b' ');
             push_right(l, v, width);
         }
@@ -128,15 +160,40 @@ struct DirLines {
 /// parent, in name order. The walk is [`walk_tree`]'s: no recursion, at most
 /// [`spindle_fs::MAX_DEPTH`] levels, no directory twice.
 #[allow(clippy::too_many_arguments)]
-fn list(out: &mut impl Write, lines: &mut Lines, fs: &dyn FileSystem, dir: NodeId, path: &str, long: bool, recursive: bool) -> Result<()> {
+fn list(
+    out: &mut impl Write,
+    lines: &mut Lines,
+    fs: &dyn FileSystem,
+    dir: NodeId,
+    path: &str,
+    long: bool,
+    recursive: bool,
+) -> Result<()> {
     let mut buf = DirLines::default();
     if !recursive {
-        return list_into(out, lines, &mut buf, fs, dir, path, long, false, true, &mut Subdirs::new());
+        return list_into(
+            out,
+            lines,
+            &mut buf,
+            fs,
+            dir,
+            path,
+            long,
+            false,
+            true,
+            &mut Subdirs::new(),
+        );
     }
     let mut first = true;
-    walk_tree(fs, dir, path, &mut |path, _depth, dir, subdirs| -> Result<()> {
-        list_into(out, lines, &mut buf, fs, dir, path, long, true, first, subdirs)
-            .with_context(|| format!("listing {}", spindle_fs::short_path(path)))?;
+    walk_tree(fs, dir, path, &mut |path,
+                                   _depth,
+                                   dir,
+                                   subdirs|
+     -> Result<()> {
+        list_into(
+            out, lines, &mut buf, fs, dir, path, long, true, first, subdirs,
+        )
+        .with_context(|| format!("listing {}", spindle_fs::short_path(path)))?;
         first = false;
         Ok(())
     })
@@ -183,7 +240,8 @@ fn list_into(
     })?;
     let names = &buf.names;
     // Stable, and linear on the (usual) already sorted order.
-    buf.items.sort_by(|a, b| names[a.0.clone()].cmp(&names[b.0.clone()]));
+    buf.items
+        .sort_by(|a, b| names[a.0.clone()].cmp(&names[b.0.clone()]));
     if recursive {
         if !first {
             writeln!(out)?;

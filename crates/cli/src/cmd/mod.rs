@@ -30,7 +30,11 @@ static PASSWORD: OnceLock<Option<String>> = OnceLock::new();
 
 /// Sets the password given on the command line (called once, before any image is opened).
 pub fn set_password(p: Option<String>) {
-    let p = p.or_else(|| std::env::var("SPINDLE_PASSWORD").ok().filter(|s| !s.is_empty()));
+    let p = p.or_else(|| {
+        std::env::var("SPINDLE_PASSWORD")
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
     let _ = PASSWORD.set(p);
 }
 

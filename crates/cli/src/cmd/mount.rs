@@ -33,12 +33,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let reply = loop {
         let req = json!({"image": image, "drive": a.drive, "at": at, "password": password, "allow_other": a.allow_other});
         match c.request("mount", req) {
-            Err(e) if e.code() == Some("password_needed") && password.is_none() && std::io::stdin().is_terminal() => {
-                password = Some(rpassword::prompt_password(format!("password for {}: ", image.display()))?);
+            Err(e)
+                if e.code() == Some("password_needed")
+                    && password.is_none()
+                    && std::io::stdin().is_terminal() =>
+            {
+                password = Some(rpassword::prompt_password(format!(
+                    "password for {}: ",
+                    image.display()
+                ))?);
             }
             // A refused mount point: the daemon's code with its message.
             Err(e) if e.code() == Some(spindle_daemon::protocol::code::MOUNT_POINT) => {
-                return Err(anyhow!("{e} [{}]", spindle_daemon::protocol::code::MOUNT_POINT));
+                return Err(anyhow!(
+                    "{e} [{}]",
+                    spindle_daemon::protocol::code::MOUNT_POINT
+                ));
             }
             r => break r?,
         }
@@ -54,13 +64,20 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 .ok()
                 .and_then(|d| spindle_image::unrecognised_content(&std::sync::Arc::new(d)));
             match what {
-                Some(w) => eprintln!("drive {drive}: loaded; the image holds {w}; only the raw views are mounted: {raw}"),
-                None => eprintln!("drive {drive}: loaded; no file tree on this disc (raw views: {raw})"),
+                Some(w) => eprintln!(
+                    "drive {drive}: loaded; the image holds {w}; only the raw views are mounted: {raw}"
+                ),
+                None => {
+                    eprintln!("drive {drive}: loaded; no file tree on this disc (raw views: {raw})")
+                }
             }
         }
     }
     if let Value::String(label) = &reply["label"] {
-        eprintln!("drive {drive}: {label} ({})", reply["medium"].as_str().unwrap_or("disc"));
+        eprintln!(
+            "drive {drive}: {label} ({})",
+            reply["medium"].as_str().unwrap_or("disc")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -71,7 +88,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
 fn mount_point(p: &Path) -> Result<PathBuf> {
     match (p.parent(), p.file_name()) {
         (Some(parent), Some(name)) => {
-            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            let parent = if parent.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                parent
+            };
             Ok(absolute(parent)?.join(name))
         }
         _ => absolute(p),

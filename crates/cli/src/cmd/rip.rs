@@ -43,7 +43,12 @@ pub struct Args {
     #[arg(long)]
     resume: bool,
     /// The drive's read offset in samples (as in AccurateRip's list), corrected in audio tracks.
-    #[arg(long, value_name = "SAMPLES", default_value_t = 0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "SAMPLES",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
     read_offset: i32,
     /// Passes over unreadable sectors after the scrape phase.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -97,7 +102,8 @@ fn lba_list(s: &str) -> Result<Vec<i32>> {
         let bad = || anyhow!("bad sector list {s:?}: {part:?} is not an LBA or a range a-b");
         match part.split_once('-').filter(|(a, _)| !a.is_empty()) {
             Some((a, b)) => {
-                let (a, b): (i32, i32) = (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
+                let (a, b): (i32, i32) =
+                    (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?);
                 if b < a || b - a > 10_000_000 {
                     return Err(bad());
                 }
@@ -154,7 +160,11 @@ fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String, Option<u64>)> {
         f.no_subchannel = a.emulate_no_subchannel;
         f.read_offset = a.emulate_read_offset.unwrap_or(0);
         drive.faults().set(f);
-        return Ok((Box::new(drive), format!("emulated drive ({})", img.display()), None));
+        return Ok((
+            Box::new(drive),
+            format!("emulated drive ({})", img.display()),
+            None,
+        ));
     }
     let dev = match &a.device {
         Some(d) => d.clone(),
@@ -162,7 +172,9 @@ fn open_drive(a: &Args) -> Result<(Box<dyn Transport>, String, Option<u64>)> {
             .into_iter()
             .next()
             .map(|d| d.device)
-            .ok_or_else(|| anyhow!("no optical drive found in /sys/class/block (give the device)"))?,
+            .ok_or_else(|| {
+                anyhow!("no optical drive found in /sys/class/block (give the device)")
+            })?,
     };
     let t = spindle_mmc::sgio::SgIo::open(&dev)?;
     Ok((Box::new(t), dev.display().to_string(), max_transfer(&dev)))
@@ -222,12 +234,26 @@ fn ranges(lbas: &[i64]) -> String {
 }
 
 /// The redump-form hash log: one `<game>` of the track files, then the whole image.
-fn hash_log(out: &Path, cd: bool, tracks: &[(u8, Digests)], whole: &Digests, source: &str, bad: &[i64]) -> String {
-    let stem = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+fn hash_log(
+    out: &Path,
+    cd: bool,
+    tracks: &[(u8, Digests)],
+    whole: &Digests,
+    source: &str,
+    bad: &[i64],
+) -> String {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
     let ext = if cd { "bin" } else { "iso" };
     let pad = if tracks.len() >= 10 { 2 } else { 1 };
     let mut s = String::from("<?xml version=\"1.0\"?>\n");
-    s.push_str(&format!("<!-- spindle rip from {}: {} -->\n", xml_comment(source), out.display()));
+    s.push_str(&format!(
+        "<!-- spindle rip from {}: {} -->\n",
+        xml_comment(source),
+        out.display()
+    ));
     if bad.is_empty() {
         s.push_str("<!-- no errors -->\n");
     } else {
@@ -239,7 +265,10 @@ fn hash_log(out: &Path, cd: bool, tracks: &[(u8, Digests)], whole: &Digests, sou
     }
     s.push_str("<datafile>\n");
     s.push_str(&format!("\t<game name=\"{}\">\n", xml_attr(&stem)));
-    s.push_str(&format!("\t\t<description>{}</description>\n", xml_attr(&stem)));
+    s.push_str(&format!(
+        "\t\t<description>{}</description>\n",
+        xml_attr(&stem)
+    ));
     for (n, d) in tracks {
         let name = if tracks.len() > 1 {
             format!("{stem} (Track {n:0pad$}).{ext}")
@@ -250,8 +279,14 @@ fn hash_log(out: &Path, cd: bool, tracks: &[(u8, Digests)], whole: &Digests, sou
     }
     s.push_str("\t</game>\n");
     if tracks.len() > 1 {
-        s.push_str(&format!("\t<game name=\"{} (whole image)\">\n", xml_attr(&stem)));
-        s.push_str(&format!("\t\t{}\n", whole.rom_line(&format!("{stem}.{ext}"))));
+        s.push_str(&format!(
+            "\t<game name=\"{} (whole image)\">\n",
+            xml_attr(&stem)
+        ));
+        s.push_str(&format!(
+            "\t\t{}\n",
+            whole.rom_line(&format!("{stem}.{ext}"))
+        ));
         s.push_str("\t</game>\n");
     }
     s.push_str("</datafile>\n");
@@ -272,9 +307,11 @@ fn xml_comment(s: &str) -> String {
 fn bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {percent:>3}% {pos}/{len} sectors ETA {eta}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {percent:>3}% {pos}/{len} sectors ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar
 }
@@ -292,14 +329,23 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if a.resume && !files.map.exists() {
         bail!("--resume: no map {} beside the output", files.map.display());
     }
-    wait_ready(&mut m, Duration::from_secs(30)).with_context(|| format!("{source}: waiting for the disc"))?;
+    wait_ready(&mut m, Duration::from_secs(30))
+        .with_context(|| format!("{source}: waiting for the disc"))?;
     // The layout decides the x-factor, the speed unit and the read mode: a one-track data CD
     // going to an ISO is read as user data (READ(10)), which is all an ISO keeps.
-    let layout = read_layout(&mut m).with_context(|| format!("{source}: reading the disc layout"))?;
+    let layout =
+        read_layout(&mut m).with_context(|| format!("{source}: reading the disc layout"))?;
     let family = layout.family;
-    let ext = a.output.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let ext = a
+        .output
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
     let cd = !matches!(family, Family::Dvd | Family::Bd);
-    let plain_iso = ext == "iso" && layout.sessions.len() == 1 && layout.tracks.len() == 1 && layout.tracks[0].is_data();
+    let plain_iso = ext == "iso"
+        && layout.sessions.len() == 1
+        && layout.tracks.len() == 1
+        && layout.tracks[0].is_data();
     let cd_mode = if cd && plain_iso {
         Some(ReadMode::User)
     } else if a.no_subchannel {
@@ -343,7 +389,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         read_offset: a.read_offset,
         cd_mode,
         // A fresh user-data rip of one track is hashed while it is read.
-        hash_while_reading: (!cd || cd_mode == Some(ReadMode::User)) && !a.resume && !a.no_hash && layout.tracks.len() == 1,
+        hash_while_reading: (!cd || cd_mode == Some(ReadMode::User))
+            && !a.resume
+            && !a.no_hash
+            && layout.tracks.len() == 1,
     };
     let bar = bar();
     let one_x = one_x(family);
@@ -358,18 +407,32 @@ pub fn run(a: Args) -> Result<ExitCode> {
         let now = Instant::now();
         match last {
             Some((t, f)) if now.duration_since(t) >= Duration::from_millis(500) => {
-                let rate = p.finished.saturating_sub(f) as f64 * 2048.0 / now.duration_since(t).as_secs_f64();
-                xf = if xf == 0.0 { rate / one_x } else { 0.7 * xf + 0.3 * rate / one_x };
+                let rate = p.finished.saturating_sub(f) as f64 * 2048.0
+                    / now.duration_since(t).as_secs_f64();
+                xf = if xf == 0.0 {
+                    rate / one_x
+                } else {
+                    0.7 * xf + 0.3 * rate / one_x
+                };
                 last = Some((now, p.finished));
             }
             None => last = Some((now, p.finished)),
             _ => {}
         }
-        bar.set_message(format!("{:?} {xf:5.1}x {label}, {} error(s)", p.phase, p.errors));
+        bar.set_message(format!(
+            "{:?} {xf:5.1}x {label}, {} error(s)",
+            p.phase, p.errors
+        ));
     };
     timing("setup");
     let started = Instant::now();
-    let result = rip(&mut m, &files, &options, Some(&cancel), Some(&mut on_progress));
+    let result = rip(
+        &mut m,
+        &files,
+        &options,
+        Some(&cancel),
+        Some(&mut on_progress),
+    );
     // After reading they end the process at once: the work file and map are complete, so a
     // `--resume` only writes the image again.
     let interrupted = cancel.swap(true, Ordering::SeqCst);
@@ -423,7 +486,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     if as_is {
-        std::fs::rename(&files.work, &a.output).with_context(|| format!("renaming {} to {}", files.work.display(), a.output.display()))?;
+        std::fs::rename(&files.work, &a.output).with_context(|| {
+            format!(
+                "renaming {} to {}",
+                files.work.display(),
+                a.output.display()
+            )
+        })?;
         println!("wrote {}", a.output.display());
     } else {
         let wbar = progress::bytes("writing");
@@ -432,8 +501,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
             data_only: false,
             write: Default::default(),
         };
-        let outcome = spindle_image::convert(&disc, &a.output, &opts, &mut progress::updater(&wbar))
-            .with_context(|| format!("writing {}", a.output.display()))?;
+        let outcome =
+            spindle_image::convert(&disc, &a.output, &opts, &mut progress::updater(&wbar))
+                .with_context(|| format!("writing {}", a.output.display()))?;
         wbar.finish_and_clear();
         for w in &outcome.warnings {
             eprintln!("spindle: warning: {w}");
@@ -455,9 +525,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         };
         let read_raw = disc.medium.is_cd() && ripped.plan.mode != ReadMode::User;
         let (tracks, whole) = match followed {
-            Some(d) if disc.tracks().count() == 1 && raw == read_raw => {
-                (vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())], d)
-            }
+            Some(d) if disc.tracks().count() == 1 && raw == read_raw => (
+                vec![(disc.tracks().next().map_or(1, |t| t.number), d.clone())],
+                d,
+            ),
             _ => disc_digests_as(&disc, raw).context("hashing the rip")?,
         };
         let log = beside(&a.output, ".dat");
@@ -478,7 +549,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("unreadable sectors ({}): {}", ripped.bad.len(), ranges(&ripped.bad));
+        println!(
+            "unreadable sectors ({}): {}",
+            ripped.bad.len(),
+            ranges(&ripped.bad)
+        );
         eprintln!(
             "spindle: {} sector(s) unreadable (zeros in the image); {} and {} are kept: --resume tries them again",
             ripped.bad.len(),
@@ -536,7 +611,9 @@ pub fn list_optical(json: bool) -> Result<ExitCode> {
         println!(
             "{:<10} {:<10} {:<10} {:<18} {:<8} {}",
             r.device.display(),
-            r.generic.map(|g| g.display().to_string()).unwrap_or_else(|| "-".into()),
+            r.generic
+                .map(|g| g.display().to_string())
+                .unwrap_or_else(|| "-".into()),
             r.vendor,
             r.model,
             r.firmware,
@@ -552,7 +629,10 @@ mod tests {
 
     #[test]
     fn lists_and_ranges() {
-        assert_eq!(lba_list("10, 11,500-502").unwrap(), vec![10, 11, 500, 501, 502]);
+        assert_eq!(
+            lba_list("10, 11,500-502").unwrap(),
+            vec![10, 11, 500, 501, 502]
+        );
         assert!(lba_list("x").is_err());
         assert!(lba_list("5-3").is_err());
         assert_eq!(ranges(&[10, 11, 12, 500, 502, 503]), "10-12, 500, 502-503");

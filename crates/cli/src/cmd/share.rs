@@ -22,7 +22,12 @@ pub struct Args {
     #[arg(long, value_name = "HOST:PORT", required_unless_present = "stop")]
     listen: Option<String>,
     /// TLS with an X.509 certificate chain (PEM); needs --tls-key.
-    #[arg(long, value_name = "CERT", requires = "tls_key", conflicts_with = "tls_psk")]
+    #[arg(
+        long,
+        value_name = "CERT",
+        requires = "tls_key",
+        conflicts_with = "tls_psk"
+    )]
     tls_cert: Option<PathBuf>,
     /// The certificate's private key (PEM).
     #[arg(long, value_name = "KEY", requires = "tls_cert")]
@@ -67,7 +72,12 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         r => (r?, None),
     };
-    let uris: Vec<&str> = reply["uris"].as_array().into_iter().flatten().filter_map(|u| u.as_str()).collect();
+    let uris: Vec<&str> = reply["uris"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u.as_str())
+        .collect();
     match made {
         None => {
             for uri in uris {
@@ -78,7 +88,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
             for uri in &uris {
                 println!("{}", psk::client_uri(uri, &file));
             }
-            psk::explain(a.drive, reply["address"].as_str().unwrap_or("HOST:PORT"), &file);
+            psk::explain(
+                a.drive,
+                reply["address"].as_str().unwrap_or("HOST:PORT"),
+                &file,
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -47,17 +47,30 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
         println!("Image files as stored:");
         for f in &report.files {
-            let name = f.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             println!("  {name}: size {}", f.size);
             println!("    crc32  {}", f.crc32);
             println!("    md5    {}", f.md5);
             println!("    sha1   {}", f.sha1);
             println!("    sha256 {}", f.sha256);
         }
-        let stem = a.image.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let stem = a
+            .image
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         // `game.iso.xz`: the track files are named after `game`.
         let stem = match stem.rsplit_once('.') {
-            Some((s, ext)) if ["iso", "bin", "cue", "img", "mds", "ccd", "nrg", "cdi", "chd"].contains(&ext.to_lowercase().as_str()) => {
+            Some((s, ext))
+                if [
+                    "iso", "bin", "cue", "img", "mds", "ccd", "nrg", "cdi", "chd",
+                ]
+                .contains(&ext.to_lowercase().as_str()) =>
+            {
                 s.to_string()
             }
             _ => stem,
@@ -69,9 +82,15 @@ pub fn run(a: Args) -> Result<ExitCode> {
             let edc = if t.checked == 0 {
                 "no stored EDC/ECC".to_string()
             } else {
-                format!("EDC/ECC: {} good, {} bad, {} unprotected", t.good, t.bad, t.unprotected)
+                format!(
+                    "EDC/ECC: {} good, {} bad, {} unprotected",
+                    t.good, t.bad, t.unprotected
+                )
             };
-            println!("Track {:02} ({}, {} sectors): {edc}", t.number, t.mode, t.sectors);
+            println!(
+                "Track {:02} ({}, {} sectors): {edc}",
+                t.number, t.mode, t.sectors
+            );
             for i in &t.issues {
                 println!("  sector {}: {}", i.lba, i.problem);
             }
@@ -100,7 +119,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     }
     if !report.ok() {
-        eprintln!("spindle: {}: verification failed: {}", a.image.display(), summary(&report));
+        eprintln!(
+            "spindle: {}: verification failed: {}",
+            a.image.display(),
+            summary(&report)
+        );
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
@@ -109,15 +132,25 @@ pub fn run(a: Args) -> Result<ExitCode> {
 /// What failed, in one line.
 fn summary(r: &spindle_image::VerifyReport) -> String {
     let mut parts = Vec::new();
-    let missing: u64 = r.missing.iter().map(|m| m.missing_bytes()).max().unwrap_or(0);
+    let missing: u64 = r
+        .missing
+        .iter()
+        .map(|m| m.missing_bytes())
+        .max()
+        .unwrap_or(0);
     if missing > 0 {
-        parts.push(format!("data missing ({missing} bytes short of what the image declares)"));
+        parts.push(format!(
+            "data missing ({missing} bytes short of what the image declares)"
+        ));
     }
     if !r.read_errors.is_empty() {
         parts.push(format!("{} read error(s)", r.read_errors.len()));
     }
     if r.bad_sectors() > 0 {
-        parts.push(format!("{} sector(s) failed EDC/ECC or address checks", r.bad_sectors()));
+        parts.push(format!(
+            "{} sector(s) failed EDC/ECC or address checks",
+            r.bad_sectors()
+        ));
     }
     parts.join("; ")
 }

@@ -5,7 +5,10 @@ use std::process::{Command, Output};
 
 /// `../shared/samples`, read in place.
 pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 /// Runs the spindle binary with `args`.

@@ -13,7 +13,11 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_spindle");
 
 pub fn sample(rel: &str) -> PathBuf {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples")).join(rel);
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
+    .join(rel);
     p.canonicalize().unwrap_or(p)
 }
 
@@ -29,20 +33,28 @@ pub struct Env {
 
 impl Env {
     pub fn new(timeout_secs: u64) -> Env {
-        let dir = tempfile::Builder::new().prefix("spindle-daemon-test").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("spindle-daemon-test")
+            .tempdir()
+            .unwrap();
         // Traversable by everyone: the security test runs the CLI as nobody.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         for d in ["run", "state"] {
             std::fs::create_dir(dir.path().join(d)).unwrap();
-            std::fs::set_permissions(dir.path().join(d), std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(dir.path().join(d), std::fs::Permissions::from_mode(0o755))
+                .unwrap();
         }
         let root = dir.path().canonicalize().unwrap();
         let (tx, rx) = mpsc::channel::<()>();
         let pids = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u32>::new()));
         let watched = pids.clone();
         std::thread::spawn(move || {
-            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(timeout_secs)) {
-                eprintln!("watchdog: test still running after {timeout_secs} s; cleaning up and exiting");
+            if let Err(mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(Duration::from_secs(timeout_secs))
+            {
+                eprintln!(
+                    "watchdog: test still running after {timeout_secs} s; cleaning up and exiting"
+                );
                 for &pid in watched.lock().unwrap().iter() {
                     // SAFETY: plain kill(2) of a child of this test.
                     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
@@ -152,7 +164,10 @@ impl Env {
     /// Spindle tree mounts under this test's directory (the daemon's raw-views mount aside).
     pub fn tree_mounts(&self) -> Vec<PathBuf> {
         let raw = self.runtime().join("spindle/raw");
-        spindle_mounts_under(&self.root()).into_iter().filter(|p| *p != raw).collect()
+        spindle_mounts_under(&self.root())
+            .into_iter()
+            .filter(|p| *p != raw)
+            .collect()
     }
 
     pub fn all_mounts(&self) -> Vec<PathBuf> {
@@ -276,7 +291,10 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus
         if let Some(s) = child.try_wait().unwrap() {
             return s;
         }
-        assert!(Instant::now() < deadline, "process still running after {limit:?}");
+        assert!(
+            Instant::now() < deadline,
+            "process still running after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -293,7 +311,10 @@ pub fn files(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
                 stack.push(p);
             } else if m.is_file() {
                 let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())));
+                out.insert(
+                    rel,
+                    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+                );
             }
         }
     }

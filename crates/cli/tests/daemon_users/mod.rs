@@ -24,7 +24,11 @@ pub struct TestUser {
 
 fn id(flag: &str, name: &str) -> u32 {
     let o = Command::new("id").args([flag, name]).output().unwrap();
-    assert!(o.status.success(), "id {flag} {name}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "id {flag} {name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap().trim().parse().unwrap()
 }
 
@@ -35,12 +39,22 @@ impl TestUser {
         // One useradd at a time in this process; another process holding the passwd or group
         // lock makes it fail with exit 1 or 10: then try again.
         static SERIAL: Mutex<()> = Mutex::new(());
-        let name = format!("sp{tag}{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "sp{tag}{}x{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
         let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let mut tries = 0;
         loop {
             let o = Command::new("useradd")
-                .args(["--no-create-home", "--user-group", "--shell", "/usr/sbin/nologin", &name])
+                .args([
+                    "--no-create-home",
+                    "--user-group",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    &name,
+                ])
                 .output()
                 .unwrap();
             if o.status.success() {
@@ -102,7 +116,10 @@ impl TestUser {
             // SAFETY: raw per-thread credential calls with valid arguments; this thread ends
             // right after and nothing else runs on it.
             unsafe {
-                assert_eq!(libc::syscall(libc::SYS_setgroups, 0usize, std::ptr::null::<libc::gid_t>()), 0);
+                assert_eq!(
+                    libc::syscall(libc::SYS_setgroups, 0usize, std::ptr::null::<libc::gid_t>()),
+                    0
+                );
                 assert_eq!(libc::syscall(libc::SYS_setresgid, gid, gid, gid), 0);
                 assert_eq!(libc::syscall(libc::SYS_setresuid, uid, uid, uid), 0);
             }
@@ -121,7 +138,9 @@ impl Drop for TestUser {
             match o {
                 Ok(o) if o.status.success() => return,
                 // 1, 10: the passwd or group file is locked by another process.
-                Ok(o) if matches!(o.status.code(), Some(1 | 10)) => std::thread::sleep(Duration::from_millis(200)),
+                Ok(o) if matches!(o.status.code(), Some(1 | 10)) => {
+                    std::thread::sleep(Duration::from_millis(200))
+                }
                 o => {
                     eprintln!("userdel {}: {o:?}", self.name);
                     return;
@@ -134,7 +153,10 @@ impl Drop for TestUser {
 /// Raises this process's soft limit of open files to its hard limit (tests that hold
 /// thousands of connections).
 pub fn raise_fd_limit() {
-    let mut l = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit with a valid struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {

@@ -99,7 +99,10 @@ impl BootEntry {
 }
 
 fn corrupt(what: String) -> FsError {
-    FsError::Corrupt { fs: "El Torito", what }
+    FsError::Corrupt {
+        fs: "El Torito",
+        what,
+    }
 }
 
 /// Most catalog bytes read (the catalog is normally one block).
@@ -119,7 +122,11 @@ fn entry(e: &[u8], platform: u8, section_id: Option<String>) -> BootEntry {
         load_rba: le32(&e[8..12]),
         load_size,
         section_id,
-        selection: if e[12] != 0 { e[13..32].to_vec() } else { Vec::new() },
+        selection: if e[12] != 0 {
+            e[13..32].to_vec()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -131,11 +138,15 @@ pub fn parse_catalog(cat: &[u8]) -> Result<Vec<BootEntry>> {
     }
     let v = &cat[..32];
     if v[0] != 1 || v[30] != 0x55 || v[31] != 0xAA {
-        return Err(corrupt("boot catalog validation entry missing (header 01, key 55 AA)".into()));
+        return Err(corrupt(
+            "boot catalog validation entry missing (header 01, key 55 AA)".into(),
+        ));
     }
     let sum = v.chunks_exact(2).fold(0u16, |s, c| s.wrapping_add(le16(c)));
     if sum != 0 {
-        return Err(corrupt(format!("boot catalog validation entry checksum is off by {sum:#06x}")));
+        return Err(corrupt(format!(
+            "boot catalog validation entry checksum is off by {sum:#06x}"
+        )));
     }
     let mut out = vec![entry(&cat[32..64], v[1], None)];
     let mut pos = 64;
@@ -147,7 +158,9 @@ pub fn parse_catalog(cat: &[u8]) -> Result<Vec<BootEntry>> {
         let last = h[0] == 0x91;
         let platform = h[1];
         let count = le16(&h[2..4]) as usize;
-        let id = String::from_utf8_lossy(&h[4..32]).trim_end_matches(['\0', ' ']).to_string();
+        let id = String::from_utf8_lossy(&h[4..32])
+            .trim_end_matches(['\0', ' '])
+            .to_string();
         pos += 32;
         let mut n = 0;
         while n < count && pos + 32 <= cat.len() {
@@ -179,13 +192,18 @@ pub fn boot_entries(dev: &dyn BlockDevice, base_lba: u32) -> Result<Vec<BootEntr
     };
     let start = lba as u64 * SECTOR;
     if start >= dev.len() {
-        return Err(corrupt(format!("boot catalog at block {lba} lies past the end of the device")));
+        return Err(corrupt(format!(
+            "boot catalog at block {lba} lies past the end of the device"
+        )));
     }
     let len = (dev.len() - start).min(MAX_CATALOG as u64) as usize;
     let mut cat = vec![0u8; len];
     read_exact_at(dev, start, &mut cat)?;
     let mut entries = parse_catalog(&cat)?;
-    for e in entries.iter_mut().filter(|e| e.emulation == Emulation::HardDisk) {
+    for e in entries
+        .iter_mut()
+        .filter(|e| e.emulation == Emulation::HardDisk)
+    {
         if let Some(size) = hard_disk_size(dev, e.load_rba)? {
             e.load_size = size;
         }

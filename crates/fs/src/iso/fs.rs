@@ -15,11 +15,17 @@
 //! ([`super::susp`]); zisofs blocks are checked ([`super::zisofs`]).
 
 use crate::api::{
-    BlockDevice, ContentRun, DirEntry, EntryInfo, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Result, Time, read_exact_at,
+    BlockDevice, ContentRun, DirEntry, EntryInfo, FileKind, FileSystem, FsError, FsKind, Metadata,
+    NodeId, Result, Time, read_exact_at,
 };
 use crate::iso::joliet::joliet_name;
-use crate::iso::record::{DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, RecordRef, iso_name, parse_directory_record, parse_record_ref};
-use crate::iso::rockridge::{RockRidge, RrBuilder, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
+use crate::iso::record::{
+    DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, RecordRef, iso_name, parse_directory_record,
+    parse_record_ref,
+};
+use crate::iso::rockridge::{
+    RockRidge, RrBuilder, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK,
+};
 use crate::iso::susp::{MAX_LISTING_CE_BYTES, collect_entries, parse_susp, visit_entries};
 use crate::iso::volume::{self, SECTOR};
 use crate::iso::zisofs::ZisofsFile;
@@ -48,7 +54,10 @@ pub struct IsoVolumes {
 }
 
 fn corrupt(what: String) -> FsError {
-    FsError::Corrupt { fs: "iso9660", what }
+    FsError::Corrupt {
+        fs: "iso9660",
+        what,
+    }
 }
 
 /// One piece of a file's data.
@@ -137,9 +146,13 @@ fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>,
         Some(su[6] as usize)
     } else {
         let (e, _) = parse_susp(su);
-        e.iter().any(|e| matches!(&e.sig, b"PX" | b"NM" | b"TF" | b"RR")).then_some(0)
+        e.iter()
+            .any(|e| matches!(&e.sig, b"PX" | b"NM" | b"TF" | b"RR"))
+            .then_some(0)
     };
-    let Some(skip) = skip else { return Ok((None, false)) };
+    let Some(skip) = skip else {
+        return Ok((None, false));
+    };
     // A CE loop here must not make the volume unopenable: treat it as no Rock Ridge.
     let entries = collect_entries(dev, su, skip, &mut { MAX_LISTING_CE_BYTES }).unwrap_or_default();
     let rr = RockRidge::from_entries(&entries).any
@@ -152,15 +165,22 @@ fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>,
     Ok((Some(skip), rr))
 }
 
-fn root_record(dev: &dyn BlockDevice, vd_off: u64, high_sierra: bool) -> Result<(Vec<u8>, DirRecord, u64)> {
+fn root_record(
+    dev: &dyn BlockDevice,
+    vd_off: u64,
+    high_sierra: bool,
+) -> Result<(Vec<u8>, DirRecord, u64)> {
     let mut vd = vec![0u8; SECTOR as usize];
     read_exact_at(dev, vd_off, &mut vd)?;
     let (block_size_at, root_at) = if high_sierra { (136, 180) } else { (128, 156) };
     let bs = u16::from_le_bytes([vd[block_size_at], vd[block_size_at + 1]]);
     if bs != 2048 {
-        return Err(FsError::Unsupported(format!("logical block size {bs} (only 2048 is supported)")));
+        return Err(FsError::Unsupported(format!(
+            "logical block size {bs} (only 2048 is supported)"
+        )));
     }
-    let mut root = parse_directory_record(&vd[root_at..], high_sierra)?.ok_or_else(|| corrupt("empty root directory record".into()))?;
+    let mut root = parse_directory_record(&vd[root_at..], high_sierra)?
+        .ok_or_else(|| corrupt("empty root directory record".into()))?;
     // Some writers store a longer length than the 34 bytes the descriptor has room for.
     root.system_use.clear();
     Ok((vd, root, vd_off + root_at as u64))
@@ -171,7 +191,11 @@ pub fn detect(dev: &dyn BlockDevice, base_lba: u32) -> Result<IsoVolumes> {
     let d = volume::scan(dev, base_lba)?;
     let pvd_off = d.primary.expect("scan ensures a primary descriptor");
     let (pvd, root, _) = root_record(dev, pvd_off, d.high_sierra)?;
-    let has_rock_ridge = if d.high_sierra { false } else { probe_susp(dev, &root)?.1 };
+    let has_rock_ridge = if d.high_sierra {
+        false
+    } else {
+        probe_susp(dev, &root)?.1
+    };
     let joliet_label = match d.joliet {
         Some((off, _)) => {
             let mut svd = vec![0u8; SECTOR as usize];
@@ -195,7 +219,11 @@ pub fn detect(dev: &dyn BlockDevice, base_lba: u32) -> Result<IsoVolumes> {
 /// Opens one view of the volume whose descriptors start at block `base_lba + 16` (16 for an
 /// ordinary disc; track start for a later session). `kind` is `Iso9660`, `Joliet` or
 /// `RockRidge`; a view the volume lacks is `NotFound`.
-pub fn open_iso(dev: crate::api::Device, kind: FsKind, base_lba: u32) -> Result<Arc<dyn FileSystem>> {
+pub fn open_iso(
+    dev: crate::api::Device,
+    kind: FsKind,
+    base_lba: u32,
+) -> Result<Arc<dyn FileSystem>> {
     Ok(Arc::new(IsoFs::open(dev, kind, base_lba)?))
 }
 
@@ -223,7 +251,13 @@ impl IsoFs {
                 if !has_rr {
                     return Err(FsError::NotFound("Rock Ridge"));
                 }
-                (pvd_off, Names::RockRidge, volume::primary_label(&pvd, false), false, susp_skip)
+                (
+                    pvd_off,
+                    Names::RockRidge,
+                    volume::primary_label(&pvd, false),
+                    false,
+                    susp_skip,
+                )
             }
             FsKind::Joliet => {
                 let (off, _) = d.joliet.ok_or(FsError::NotFound("Joliet"))?;
@@ -231,7 +265,11 @@ impl IsoFs {
                 read_exact_at(&*dev, off, &mut svd)?;
                 (off, Names::Joliet, volume::joliet_label(&svd), false, None)
             }
-            FsKind::Udf => return Err(FsError::Unsupported("UDF is not part of the ISO 9660 reader".into())),
+            FsKind::Udf => {
+                return Err(FsError::Unsupported(
+                    "UDF is not part of the ISO 9660 reader".into(),
+                ));
+            }
         };
         let (_, root_rec, root_pos) = root_record(&*dev, vd_off, high_sierra)?;
         let fs = IsoFs {
@@ -264,15 +302,21 @@ impl IsoFs {
         dot.extent = root_rec.extent;
         dot.size = root_rec.size;
         dot.flags |= crate::iso::record::FLAG_DIRECTORY;
-        let (_, root) = fs.make_node(&[(root_pos, dot.as_ref())], true, &mut { MAX_LISTING_CE_BYTES })?;
+        let (_, root) = fs.make_node(&[(root_pos, dot.as_ref())], true, &mut {
+            MAX_LISTING_CE_BYTES
+        })?;
         fs.nodes.lock().unwrap().insert(root_pos, Arc::new(root));
         Ok(fs)
     }
 
     fn rock_ridge(&self, system_use: &[u8], budget: &mut u64) -> Result<Option<RockRidge>> {
-        let Some(skip) = self.susp_skip else { return Ok(None) };
+        let Some(skip) = self.susp_skip else {
+            return Ok(None);
+        };
         let mut b = RrBuilder::default();
-        match visit_entries(&*self.dev, system_use, skip, budget, &mut |sig, _, d| b.push(sig, d)) {
+        match visit_entries(&*self.dev, system_use, skip, budget, &mut |sig, _, d| {
+            b.push(sig, d)
+        }) {
             Ok(()) => Ok(Some(b.rr)),
             Err(e) if self.names == Names::RockRidge => Err(e),
             // The plain view reads SUSP only for zisofs; broken SUSP leaves the file as stored.
@@ -284,7 +328,12 @@ impl IsoFs {
     /// display name too. `is_root` skips the CL/name handling.
     /// The name is `None` for an entry the view hides (Rock Ridge `RE`, unusable names).
     /// `budget`: continuation bytes and relocated-directory reads left for this listing.
-    fn make_node(&self, recs: &[(u64, RecordRef<'_>)], is_root: bool, budget: &mut u64) -> Result<(Option<String>, Node)> {
+    fn make_node(
+        &self,
+        recs: &[(u64, RecordRef<'_>)],
+        is_root: bool,
+        budget: &mut u64,
+    ) -> Result<(Option<String>, Node)> {
         let (pos, first) = &recs[0];
         let mut rr = self.rock_ridge(first.system_use, budget)?;
         let use_rr = self.names == Names::RockRidge;
@@ -293,14 +342,18 @@ impl IsoFs {
         // The name is taken out of `rr` (it is not needed afterwards): no copy.
         let rr_name = rr.as_mut().and_then(|r| r.name.take());
         let mut dot_attrs: Option<RockRidge> = None;
-        let mut dir_extent: Option<(u32, u32)> = first.is_dir().then_some((first.extent, first.size));
-        let child_link = rr.as_ref().and_then(|r| r.child_link).filter(|_| use_rr && !is_root);
+        let mut dir_extent: Option<(u32, u32)> =
+            first.is_dir().then_some((first.extent, first.size));
+        let child_link = rr
+            .as_ref()
+            .and_then(|r| r.child_link)
+            .filter(|_| use_rr && !is_root);
         if let Some(target) = child_link {
             // A relocated directory (RRIP §4.1.5.1): its attributes are those of the '.'
             // record at the CL block.
-            *budget = budget
-                .checked_sub(SECTOR)
-                .ok_or_else(|| corrupt("relocated directories of one directory exceed the read budget".into()))?;
+            *budget = budget.checked_sub(SECTOR).ok_or_else(|| {
+                corrupt("relocated directories of one directory exceed the read budget".into())
+            })?;
             let dot = self.dot_record(target)?;
             let dot_rr = self.rock_ridge(&dot.system_use, budget)?;
             dir_extent = Some((target, dot.size));
@@ -318,7 +371,8 @@ impl IsoFs {
                 Names::Joliet => joliet_name(first.name),
                 Names::Iso => iso_name(first.name),
                 Names::RockRidge => match rr_name {
-                    Some(n) => String::from_utf8(n).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    Some(n) => String::from_utf8(n)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
                     None => iso_name(first.name),
                 },
             };
@@ -406,7 +460,9 @@ impl IsoFs {
                 // As xorriso and the Linux isofs driver do: r-x for everyone, files included.
                 None => 0o555,
             },
-            nlink: px.map_or(if kind == FileKind::Dir { 2 } else { 1 }, |r| r.nlink.max(1)),
+            nlink: px.map_or(if kind == FileKind::Dir { 2 } else { 1 }, |r| {
+                r.nlink.max(1)
+            }),
             uid: px.map_or(0, |r| r.uid),
             gid: px.map_or(0, |r| r.gid),
             mtime: t(|r| r.mtime),
@@ -435,15 +491,21 @@ impl IsoFs {
     fn joliet_zisofs(&self) -> &HashMap<u64, u32> {
         self.joliet_zf.get_or_init(|| {
             let mut map = HashMap::new();
-            let Some(base) = self.primary_base else { return map };
+            let Some(base) = self.primary_base else {
+                return map;
+            };
             let Ok(plain) = IsoFs::open(self.dev.clone(), FsKind::Iso9660, base) else {
                 return map;
             };
             let mut stack = vec![plain.root];
             while let Some(dir) = stack.pop() {
-                let Ok(listing) = plain.list(dir) else { continue };
+                let Ok(listing) = plain.list(dir) else {
+                    continue;
+                };
                 for e in &listing.entries {
-                    let Ok(node) = plain.node(e.node) else { continue };
+                    let Ok(node) = plain.node(e.node) else {
+                        continue;
+                    };
                     match (node.kind, node.zf, node.extents.first()) {
                         (FileKind::Dir, _, _) => stack.push(e.node),
                         (FileKind::File, Some(size), Some(x)) => {
@@ -469,7 +531,11 @@ impl IsoFs {
         read_exact_at(&*self.dev, start, &mut buf)?;
         parse_directory_record(&buf, self.high_sierra)?
             .filter(|r| r.is_dot())
-            .ok_or_else(|| corrupt(format!("relocated directory at block {block} has no '.' record")))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "relocated directory at block {block} has no '.' record"
+                ))
+            })
     }
 
     /// The node, unless its record is damaged in a way that makes its content unreadable.
@@ -506,20 +572,33 @@ impl IsoFs {
         let mut buf = vec![0u8; window as usize];
         read_exact_at(&*self.dev, sector_start, &mut buf)?;
         let mut recs = Vec::new();
-        self.walk_records(&buf, (pos - sector_start) as usize, sector_start, &mut |p, r| {
-            let more = r.flags & FLAG_MULTI_EXTENT != 0;
-            recs.push((p, r));
-            Ok(more)
-        })?;
+        self.walk_records(
+            &buf,
+            (pos - sector_start) as usize,
+            sector_start,
+            &mut |p, r| {
+                let more = r.flags & FLAG_MULTI_EXTENT != 0;
+                recs.push((p, r));
+                Ok(more)
+            },
+        )?;
         if recs.is_empty() || recs[0].1.is_dot() || recs[0].1.is_dotdot() {
             return Err(bad());
         }
-        Ok(self.make_node(&recs, false, &mut { MAX_LISTING_CE_BYTES })?.1)
+        Ok(self
+            .make_node(&recs, false, &mut { MAX_LISTING_CE_BYTES })?
+            .1)
     }
 
     /// Calls `f` with each record of `buf` from `from` on (device position, record) until it
     /// returns false or the buffer ends; zero bytes skip to the next sector.
-    fn walk_records<'b>(&self, buf: &'b [u8], from: usize, base: u64, f: &mut dyn FnMut(u64, RecordRef<'b>) -> Result<bool>) -> Result<()> {
+    fn walk_records<'b>(
+        &self,
+        buf: &'b [u8],
+        from: usize,
+        base: u64,
+        f: &mut dyn FnMut(u64, RecordRef<'b>) -> Result<bool>,
+    ) -> Result<()> {
         let mut pos = from;
         while pos < buf.len() {
             let sector_end = ((pos / SECTOR as usize) + 1) * SECTOR as usize;
@@ -573,7 +652,11 @@ impl IsoFs {
 
     /// Reads the directory `dir` and calls `f` with each visible entry (name, node id, node),
     /// caching nothing but the ownership of its blocks (for loop detection).
-    fn scan_dir(&self, dir: NodeId, f: &mut dyn FnMut(&str, NodeId, Node) -> Result<()>) -> Result<()> {
+    fn scan_dir(
+        &self,
+        dir: NodeId,
+        f: &mut dyn FnMut(&str, NodeId, Node) -> Result<()>,
+    ) -> Result<()> {
         let node = self.readable_node(dir)?;
         if node.kind != FileKind::Dir {
             return Err(FsError::NotDir(format!("node {}", dir.0)));
@@ -583,7 +666,10 @@ impl IsoFs {
             .first()
             .ok_or_else(|| corrupt(format!("directory at record byte {} has no extent", dir.0)))?;
         if ext.len > MAX_DIR_BYTES {
-            return Err(corrupt(format!("directory of {} bytes (limit {MAX_DIR_BYTES})", ext.len)));
+            return Err(corrupt(format!(
+                "directory of {} bytes (limit {MAX_DIR_BYTES})",
+                ext.len
+            )));
         }
         if ext.dev_off + ext.len > self.dev.len() {
             return Err(corrupt(format!(
@@ -673,7 +759,10 @@ impl IsoFs {
             None => (e.dev_off + rel, e.len - rel),
             Some(chunk) => {
                 let within = rel % e.unit;
-                (e.dev_off + chunk * (e.unit + e.gap) + within, (e.unit - within).min(e.len - rel))
+                (
+                    e.dev_off + chunk * (e.unit + e.gap) + within,
+                    (e.unit - within).min(e.len - rel),
+                )
             }
         })
     }
@@ -683,18 +772,26 @@ impl IsoFs {
         let mut done = 0usize;
         while done < buf.len() {
             let off = offset + done as u64;
-            let Some((dev_off, run)) = Self::stored_run(node, off) else { break };
+            let Some((dev_off, run)) = Self::stored_run(node, off) else {
+                break;
+            };
             let want = ((buf.len() - done) as u64).min(run) as usize;
             // A run ending inside a sector is read up to the sector's end when the buffer has
             // room (the device reads whole sectors in one go, a partial one through a copy);
             // only `want` bytes count.
             let whole = (want as u64).next_multiple_of(SECTOR) as usize;
-            let read = if dev_off % SECTOR == 0 && whole <= buf.len() - done && dev_off + whole as u64 <= self.dev.len() {
+            let read = if dev_off % SECTOR == 0
+                && whole <= buf.len() - done
+                && dev_off + whole as u64 <= self.dev.len()
+            {
                 whole
             } else {
                 want
             };
-            let n = self.dev.read_at(dev_off, &mut buf[done..done + read])?.min(want);
+            let n = self
+                .dev
+                .read_at(dev_off, &mut buf[done..done + read])?
+                .min(want);
             if n == 0 {
                 return Err(corrupt(format!(
                     "file data at byte {dev_off} lies past the end of the device ({} bytes)",
@@ -711,7 +808,11 @@ impl IsoFs {
         if n < buf.len() {
             return Err(FsError::Corrupt {
                 fs: "zisofs",
-                what: format!("compressed data ends at {} of {} stored bytes", offset + n as u64, node.stored_size),
+                what: format!(
+                    "compressed data ends at {} of {} stored bytes",
+                    offset + n as u64,
+                    node.stored_size
+                ),
             });
         }
         Ok(())
@@ -721,9 +822,11 @@ impl IsoFs {
         if let Some(z) = node.zfile.get() {
             return Ok(z.clone());
         }
-        let z = Arc::new(ZisofsFile::open(node.stored_size, node.zf.unwrap_or(0) as u64, &mut |o, b| {
-            self.read_stored_exact(node, o, b)
-        })?);
+        let z = Arc::new(ZisofsFile::open(
+            node.stored_size,
+            node.zf.unwrap_or(0) as u64,
+            &mut |o, b| self.read_stored_exact(node, o, b),
+        )?);
         Ok(node.zfile.get_or_init(|| z).clone())
     }
 
@@ -802,7 +905,11 @@ impl FileSystem for IsoFs {
                 symlink: node.symlink.as_deref(),
             })?;
             if node.kind == FileKind::Dir {
-                self.nodes.lock().unwrap().entry(id.0).or_insert_with(|| Arc::new(node));
+                self.nodes
+                    .lock()
+                    .unwrap()
+                    .entry(id.0)
+                    .or_insert_with(|| Arc::new(node));
             }
             Ok(())
         })

@@ -20,7 +20,9 @@ pub fn joliet_level(escapes: &[u8]) -> Option<u8> {
 
 /// Decodes big-endian UTF-16 leniently.
 pub fn decode_ucs2(raw: &[u8]) -> String {
-    let units = raw.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
+    let units = raw
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]));
     char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect()
@@ -30,7 +32,10 @@ pub fn decode_ucs2(raw: &[u8]) -> String {
 /// and `/` (which cannot appear in a path component) replaced by `_`.
 pub fn joliet_name(raw: &[u8]) -> String {
     let mut s = decode_ucs2(raw);
-    if let Some(i) = s.rfind(';').filter(|&i| s[i + 1..].chars().all(|c| c.is_ascii_digit())) {
+    if let Some(i) = s
+        .rfind(';')
+        .filter(|&i| s[i + 1..].chars().all(|c| c.is_ascii_digit()))
+    {
         s.truncate(i);
     }
     if s.ends_with('.') && s.len() > 1 {
@@ -45,7 +50,10 @@ mod tests {
 
     #[test]
     fn names() {
-        let raw: Vec<u8> = "héllo.txt;1".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let raw: Vec<u8> = "héllo.txt;1"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         assert_eq!(joliet_name(&raw), "héllo.txt");
         assert_eq!(joliet_name(&[0xD8, 0x00, 0x00]), "\u{FFFD}");
         assert_eq!(joliet_level(b"%/E\0\0"), Some(3));

@@ -51,7 +51,10 @@ impl DirRecord {
 }
 
 fn corrupt(what: String) -> FsError {
-    FsError::Corrupt { fs: "iso9660", what }
+    FsError::Corrupt {
+        fs: "iso9660",
+        what,
+    }
 }
 
 /// A directory record borrowing its identifier and system use area from the directory bytes
@@ -132,7 +135,9 @@ pub fn parse_record_ref(bytes: &[u8], high_sierra: bool) -> Result<Option<Record
     }
     let len_us = len as usize;
     if len_us < RECORD_HEADER + 1 {
-        return Err(corrupt(format!("directory record of {len} bytes (at least 34 needed)")));
+        return Err(corrupt(format!(
+            "directory record of {len} bytes (at least 34 needed)"
+        )));
     }
     if len_us > bytes.len() {
         return Err(corrupt(format!(
@@ -155,7 +160,10 @@ pub fn parse_record_ref(bytes: &[u8], high_sierra: bool) -> Result<Option<Record
     }
     let system_use = r.get(su_start..).unwrap_or(&[]);
     let (recorded, flags) = if high_sierra {
-        (decode_record_time(&[r[18], r[19], r[20], r[21], r[22], r[23], 0]), r[24])
+        (
+            decode_record_time(&[r[18], r[19], r[20], r[21], r[22], r[23], 0]),
+            r[24],
+        )
     } else {
         (decode_record_time(&r[18..25]), r[25])
     };
@@ -192,11 +200,21 @@ pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn to_time(year: i64, month: u32, day: u32, h: u32, mi: u32, s: u32, hundredths: u32, tz: i8) -> Time {
+fn to_time(
+    year: i64,
+    month: u32,
+    day: u32,
+    h: u32,
+    mi: u32,
+    s: u32,
+    hundredths: u32,
+    tz: i8,
+) -> Time {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
         return Time::default();
     }
-    let secs = days_from_civil(year, month, day) * 86400 + (h * 3600 + mi * 60 + s) as i64 - tz as i64 * 15 * 60;
+    let secs = days_from_civil(year, month, day) * 86400 + (h * 3600 + mi * 60 + s) as i64
+        - tz as i64 * 15 * 60;
     Time {
         secs,
         nanos: hundredths.min(99) * 10_000_000,
@@ -233,9 +251,15 @@ pub fn decode_dec_time(b: &[u8]) -> Time {
         let s = std::str::from_utf8(&b[r]).ok()?;
         s.parse().ok()
     };
-    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s), Some(cs)) =
-        (num(0..4), num(4..6), num(6..8), num(8..10), num(10..12), num(12..14), num(14..16))
-    else {
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(s), Some(cs)) = (
+        num(0..4),
+        num(4..6),
+        num(6..8),
+        num(8..10),
+        num(10..12),
+        num(12..14),
+        num(14..16),
+    ) else {
         return Time::default();
     };
     if y == 0 {
@@ -248,7 +272,10 @@ pub fn decode_dec_time(b: &[u8]) -> Time {
 /// names stripped (`README.;1` is `README`).
 pub fn iso_name(raw: &[u8]) -> String {
     let mut s = String::from_utf8_lossy(raw).into_owned();
-    if let Some(i) = s.rfind(';').filter(|&i| s[i + 1..].bytes().all(|c| c.is_ascii_digit())) {
+    if let Some(i) = s
+        .rfind(';')
+        .filter(|&i| s[i + 1..].bytes().all(|c| c.is_ascii_digit()))
+    {
         s.truncate(i);
     }
     if s.ends_with('.') && s.len() > 1 {

@@ -107,7 +107,12 @@ impl RrBuilder {
                     rr.any = true;
                     let (hi, lo) = (le32(&d[0..4]) as u64, le32(&d[8..12]) as u64);
                     // glibc makedev(major, minor).
-                    rr.rdev = Some(((hi & 0xffff_f000) << 32) | ((hi & 0xfff) << 8) | ((lo & 0xffff_ff00) << 12) | (lo & 0xff));
+                    rr.rdev = Some(
+                        ((hi & 0xffff_f000) << 32)
+                            | ((hi & 0xfff) << 8)
+                            | ((lo & 0xffff_ff00) << 12)
+                            | (lo & 0xff),
+                    );
                 }
                 b"NM" if !d.is_empty() => {
                     rr.any = true;
@@ -142,9 +147,15 @@ impl RrBuilder {
                         if flags & (1 << bit) == 0 {
                             continue;
                         }
-                        let Some(b) = d.get(pos..pos + size) else { break };
+                        let Some(b) = d.get(pos..pos + size) else {
+                            break;
+                        };
                         pos += size;
-                        let t = if long { decode_dec_time(b) } else { decode_record_time(b) };
+                        let t = if long {
+                            decode_dec_time(b)
+                        } else {
+                            decode_record_time(b)
+                        };
                         match bit {
                             0 => rr.birth = Some(t),
                             1 => rr.mtime = Some(t),
@@ -206,7 +217,9 @@ impl SlState {
         while pos + 2 <= d.len() {
             let flags = d[pos];
             let len = d[pos + 1] as usize;
-            let Some(text) = d.get(pos + 2..pos + 2 + len) else { break };
+            let Some(text) = d.get(pos + 2..pos + 2 + len) else {
+                break;
+            };
             pos += 2 + len;
             let mut root = false;
             match flags & !1 {
@@ -248,7 +261,10 @@ mod tests {
     #[test]
     fn symlink_components() {
         // "/usr/../lib" over two entries, the second component continued.
-        let rr = RockRidge::from_entries(&[e(b"SL", b"\x01\x08\x00\x00\x03usr\x04\x00"), e(b"SL", b"\x00\x01\x02li\x00\x01b")]);
+        let rr = RockRidge::from_entries(&[
+            e(b"SL", b"\x01\x08\x00\x00\x03usr\x04\x00"),
+            e(b"SL", b"\x00\x01\x02li\x00\x01b"),
+        ]);
         assert_eq!(rr.symlink.unwrap(), b"/usr/../lib");
         let rr = RockRidge::from_entries(&[e(b"SL", b"\x00\x02\x00\x00\x01a")]);
         assert_eq!(rr.symlink.unwrap(), b"./a");
@@ -288,7 +304,10 @@ mod tests {
             e(b"ZF", &zf),
         ]);
         assert!(rr.has_px && rr.any && rr.relocated);
-        assert_eq!((rr.mode, rr.nlink, rr.uid, rr.gid, rr.ino), (0o100644, 3, 1000, 100, Some(77)));
+        assert_eq!(
+            (rr.mode, rr.nlink, rr.uid, rr.gid, rr.ino),
+            (0o100644, 3, 1000, 100, Some(77))
+        );
         // glibc makedev(8, 0x10001): minor bits 8.. move up by 12.
         assert_eq!(rr.rdev, Some((8 << 8) | 0x01 | (0x10000 << 12)));
         assert_eq!(rr.mtime.unwrap().secs, 946_782_245 - 3600);
@@ -307,7 +326,8 @@ mod tests {
 
     #[test]
     fn short_fields_are_ignored() {
-        let rr = RockRidge::from_entries(&[e(b"PX", b"\x01"), e(b"TF", b"\x0f\x01"), e(b"ZF", b"pz")]);
+        let rr =
+            RockRidge::from_entries(&[e(b"PX", b"\x01"), e(b"TF", b"\x0f\x01"), e(b"ZF", b"pz")]);
         assert!(!rr.has_px && rr.mtime.is_none() && rr.zf.is_none());
         // ...but a truncated ZF is reported, not ignored.
         assert_eq!(rr.bad_zf, Some(6));

@@ -109,7 +109,12 @@ pub const MAX_LISTING_CE_BYTES: u64 = 256 << 20;
 /// area followed, bounded by [`MAX_CE_AREAS`] and [`MAX_CE_BYTES`], each area visited once.
 /// Continuation bytes read are also taken from `budget` (shared by all records of one
 /// directory listing, so a hostile directory of many records cannot make it read without end).
-pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, budget: &mut u64) -> Result<Vec<SuspEntry>> {
+pub fn collect_entries(
+    dev: &dyn BlockDevice,
+    system_use: &[u8],
+    skip: usize,
+    budget: &mut u64,
+) -> Result<Vec<SuspEntry>> {
     let mut entries = Vec::new();
     visit_entries(dev, system_use, skip, budget, &mut |sig, version, data| {
         entries.push(SuspEntry {
@@ -123,7 +128,13 @@ pub fn collect_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, bu
 
 /// [`collect_entries`] without copying: calls `f` with (signature, version, data) of each
 /// entry, continuation areas in order, with the same bounds.
-pub fn visit_entries(dev: &dyn BlockDevice, system_use: &[u8], skip: usize, budget: &mut u64, f: &mut EntryVisitor<'_>) -> Result<()> {
+pub fn visit_entries(
+    dev: &dyn BlockDevice,
+    system_use: &[u8],
+    skip: usize,
+    budget: &mut u64,
+    f: &mut EntryVisitor<'_>,
+) -> Result<()> {
     let area = system_use.get(skip..).unwrap_or(&[]);
     let mut next = visit_susp(area, f);
     if next.is_none() {

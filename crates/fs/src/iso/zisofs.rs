@@ -32,10 +32,16 @@ pub struct ZisofsFile {
 impl ZisofsFile {
     /// Parses the header and block pointers. `read` reads from the stored (compressed) bytes;
     /// `stored_size` is their length. `zf_size` is the size the ZF entry states.
-    pub fn open(stored_size: u64, zf_size: u64, read: &mut dyn FnMut(u64, &mut [u8]) -> Result<()>) -> Result<ZisofsFile> {
+    pub fn open(
+        stored_size: u64,
+        zf_size: u64,
+        read: &mut dyn FnMut(u64, &mut [u8]) -> Result<()>,
+    ) -> Result<ZisofsFile> {
         let mut hdr = [0u8; 16];
         if stored_size < 16 {
-            return Err(corrupt(format!("file of {stored_size} bytes is too short for a zisofs header")));
+            return Err(corrupt(format!(
+                "file of {stored_size} bytes is too short for a zisofs header"
+            )));
         }
         read(0, &mut hdr)?;
         if hdr[..8] != MAGIC {
@@ -45,13 +51,19 @@ impl ZisofsFile {
         let header_size = hdr[12] as u64 * 4;
         let log2 = hdr[13];
         if !(15..=17).contains(&log2) {
-            return Err(corrupt(format!("zisofs block size 2^{log2} (15..17 allowed)")));
+            return Err(corrupt(format!(
+                "zisofs block size 2^{log2} (15..17 allowed)"
+            )));
         }
         if size != zf_size {
-            return Err(corrupt(format!("zisofs header says {size} bytes, the ZF entry {zf_size}")));
+            return Err(corrupt(format!(
+                "zisofs header says {size} bytes, the ZF entry {zf_size}"
+            )));
         }
         if header_size < 16 {
-            return Err(corrupt(format!("zisofs header size {header_size} below 16")));
+            return Err(corrupt(format!(
+                "zisofs header size {header_size} below 16"
+            )));
         }
         let block_size = 1u32 << log2;
         let nblocks = size.div_ceil(block_size as u64);
@@ -97,7 +109,11 @@ impl ZisofsFile {
     }
 
     /// Inflates block `i`; `read` reads stored bytes.
-    pub fn block(&self, i: usize, read: &mut dyn FnMut(u64, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+    pub fn block(
+        &self,
+        i: usize,
+        read: &mut dyn FnMut(u64, &mut [u8]) -> Result<()>,
+    ) -> Result<Vec<u8>> {
         let want = self.block_len(i);
         let (a, b) = (self.pointers[i], self.pointers[i + 1]);
         if a == b {
@@ -167,7 +183,8 @@ mod tests {
         data.extend(vec![0u8; 32_768]);
         data.extend(b"tail");
         let stored = zfile(&data, 15);
-        let z = ZisofsFile::open(stored.len() as u64, data.len() as u64, &mut reader(&stored)).unwrap();
+        let z =
+            ZisofsFile::open(stored.len() as u64, data.len() as u64, &mut reader(&stored)).unwrap();
         let mut out = Vec::new();
         for i in 0..z.pointers.len() - 1 {
             out.extend(z.block(i, &mut reader(&stored)).unwrap());
@@ -180,7 +197,12 @@ mod tests {
         let data = vec![9u8; 70_000];
         let stored = zfile(&data, 15);
         let open = |s: &[u8], size: u64| ZisofsFile::open(s.len() as u64, size, &mut reader(s));
-        assert!(open(&stored, 1).unwrap_err().to_string().contains("ZF entry"));
+        assert!(
+            open(&stored, 1)
+                .unwrap_err()
+                .to_string()
+                .contains("ZF entry")
+        );
         let mut bad = stored.clone();
         bad[13] = 20;
         assert!(open(&bad, 70_000).is_err());

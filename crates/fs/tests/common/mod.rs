@@ -62,7 +62,10 @@ pub fn walk_ours(fs: &dyn FileSystem) -> BTreeMap<String, Item> {
     let mut out = BTreeMap::new();
     let mut stack = vec![(String::new(), fs.root())];
     while let Some((path, dir)) = stack.pop() {
-        for e in fs.read_dir(dir).unwrap_or_else(|err| panic!("{path}: {err}")) {
+        for e in fs
+            .read_dir(dir)
+            .unwrap_or_else(|err| panic!("{path}: {err}"))
+        {
             let p = if path.is_empty() {
                 e.name.clone()
             } else {
@@ -108,7 +111,10 @@ pub fn walk_host(root: &Path) -> BTreeMap<String, Item> {
             let mode = m.permissions().mode() & 0o7777;
             let item = if m.file_type().is_symlink() {
                 Item::Link {
-                    target: std::fs::read_link(&p).unwrap().to_string_lossy().into_owned(),
+                    target: std::fs::read_link(&p)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
                 }
             } else if m.is_dir() {
                 stack.push(p.clone());
@@ -149,11 +155,19 @@ pub fn xorriso_extract(iso: &Path, tmp: &Path) -> Option<PathBuf> {
 
 /// Makes a tree removable (extracted read-only directories).
 pub fn make_writable(root: &Path) {
-    let _ = Command::new("chmod").args(["-R", "u+rwx"]).arg(root).status();
+    let _ = Command::new("chmod")
+        .args(["-R", "u+rwx"])
+        .arg(root)
+        .status();
 }
 
 /// Compares our view with the host tree; modes only when `modes`.
-pub fn compare(ours: &BTreeMap<String, Item>, host: &BTreeMap<String, Item>, modes: bool, what: &str) {
+pub fn compare(
+    ours: &BTreeMap<String, Item>,
+    host: &BTreeMap<String, Item>,
+    modes: bool,
+    what: &str,
+) {
     let strip = |i: &Item| match i {
         Item::Dir { .. } if !modes => Item::Dir { mode: 0 },
         Item::File { size, sha1, .. } if !modes => Item::File {
@@ -170,7 +184,9 @@ pub fn compare(ours: &BTreeMap<String, Item>, host: &BTreeMap<String, Item>, mod
         for (k, v) in &a {
             match b.get(k) {
                 None => msg += &format!("  only ours: {k} {v:?}\n"),
-                Some(w) if w != v => msg += &format!("  differs: {k}\n    ours {v:?}\n    xorriso {w:?}\n"),
+                Some(w) if w != v => {
+                    msg += &format!("  differs: {k}\n    ours {v:?}\n    xorriso {w:?}\n")
+                }
                 _ => {}
             }
         }

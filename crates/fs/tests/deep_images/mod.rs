@@ -200,16 +200,29 @@ pub fn write_iso(path: &Path, kind: Iso, depth: usize) -> io::Result<()> {
         if relocated && i > 0 {
             dotdot_su.extend(entry32(b"PL", me - 1));
         }
-        let mut recs = vec![record(&[0], me, BS, true, &dot_su), record(&[1], parent, BS, true, &dotdot_su)];
+        let mut recs = vec![
+            record(&[0], me, BS, true, &dot_su),
+            record(&[1], parent, BS, true, &dotdot_su),
+        ];
         if i < depth {
             let child = match kind {
                 Iso::Plain | Iso::Cycle => record(b"D", me + 1, BS, true, &[]),
                 Iso::RockRidge => record(b"D", me + 1, BS, true, &[nm("d"), px(DIR_MODE)].concat()),
-                Iso::Relocated | Iso::CycleCl => record(b"D", 0, 0, false, &[nm("d"), px(DIR_MODE), entry32(b"CL", me + 1)].concat()),
+                Iso::Relocated | Iso::CycleCl => record(
+                    b"D",
+                    0,
+                    0,
+                    false,
+                    &[nm("d"), px(DIR_MODE), entry32(b"CL", me + 1)].concat(),
+                ),
             };
             recs.push(child);
         } else {
-            let su = if rr { [nm("f"), px(FILE_MODE)].concat() } else { Vec::new() };
+            let su = if rr {
+                [nm("f"), px(FILE_MODE)].concat()
+            } else {
+                Vec::new()
+            };
             recs.push(record(b"F.TXT;1", file_block, CONTENT.len(), false, &su));
             match kind {
                 Iso::Cycle => recs.push(record(b"LOOP", DIR0 + 1, BS, true, &[])),
@@ -242,7 +255,13 @@ pub fn write_iso(path: &Path, kind: Iso, depth: usize) -> io::Result<()> {
         let recs = vec![
             record(&[0], DIR0, BS, true, &root_su),
             record(&[1], DIR0, BS, true, &px(DIR_MODE)),
-            record(b"D", 0, 0, false, &[nm("d"), px(DIR_MODE), entry32(b"CL", DIR0 + 1)].concat()),
+            record(
+                b"D",
+                0,
+                0,
+                false,
+                &[nm("d"), px(DIR_MODE), entry32(b"CL", DIR0 + 1)].concat(),
+            ),
             record(
                 b"RR_MOVED",
                 moved_block,
@@ -265,7 +284,11 @@ fn crc16(data: &[u8]) -> u16 {
     for &b in data {
         crc ^= (b as u16) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -396,7 +419,11 @@ pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
     let wide_lbn = file_lbn + 1;
     let mut deepest = Vec::new();
     // Wide: room for the FIDs' (absent) entries in the partition, past the image's end.
-    let part_len = if wide.is_empty() { file_lbn + 1 } else { 1 << 25 };
+    let part_len = if wide.is_empty() {
+        file_lbn + 1
+    } else {
+        1 << 25
+    };
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut head = vec![0u8; P0 * BS];
     for (i, id) in [b"BEA01", b"NSR03", b"TEA01"].iter().enumerate() {
@@ -429,8 +456,16 @@ pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
         put(&mut head, s * BS, &d);
     }
     let mut anchor = vec![0u8; 512];
-    put(&mut anchor, 16, &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat());
-    put(&mut anchor, 24, &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat());
+    put(
+        &mut anchor,
+        16,
+        &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat(),
+    );
+    put(
+        &mut anchor,
+        24,
+        &[(4 * BS as u32).to_le_bytes(), 32u32.to_le_bytes()].concat(),
+    );
     set_tag(&mut anchor, 2, 256);
     put(&mut head, 256 * BS, &anchor);
     w.write_all(&head)?;

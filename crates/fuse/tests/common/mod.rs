@@ -13,12 +13,18 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 pub fn disc(rel: &str, password: Option<&str>) -> Arc<spindle_disc::Disc> {
     let p = samples().join(rel);
-    Arc::new(spindle_image::open_with(&p, password.map(String::from)).unwrap_or_else(|e| panic!("{rel}: {e}")))
+    Arc::new(
+        spindle_image::open_with(&p, password.map(String::from))
+            .unwrap_or_else(|e| panic!("{rel}: {e}")),
+    )
 }
 
 pub fn fs_of(disc: &Arc<spindle_disc::Disc>) -> Arc<dyn FileSystem> {
@@ -34,7 +40,10 @@ pub struct MountPoint {
 impl MountPoint {
     pub fn new() -> MountPoint {
         MountPoint {
-            dir: tempfile::Builder::new().prefix("spindle-fuse-test").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("spindle-fuse-test")
+                .tempdir()
+                .unwrap(),
         }
     }
     pub fn path(&self) -> PathBuf {
@@ -112,7 +121,10 @@ pub fn walk(root: &Path) -> (BTreeMap<String, Ent>, BTreeMap<String, u64>) {
                     kind: 'l',
                     mode: 0,
                     size: m.len(),
-                    data: std::fs::read_link(&p).unwrap().to_string_lossy().into_owned(),
+                    data: std::fs::read_link(&p)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
                 }
             } else if m.is_dir() {
                 stack.push(p.clone());
@@ -215,7 +227,10 @@ pub fn xorriso_extract(iso: &Path, to: &Path) -> bool {
 
 /// Makes an extracted tree removable (xorriso keeps read-only directory modes).
 pub fn unlock(root: &Path) {
-    let _ = Command::new("chmod").args(["-R", "u+rwx"]).arg(root).status();
+    let _ = Command::new("chmod")
+        .args(["-R", "u+rwx"])
+        .arg(root)
+        .status();
 }
 
 /// True when `path` is a mount point of a spindle mount in this namespace.

@@ -119,7 +119,12 @@ pub fn configuration(medium: Option<Medium>, interface: u32) -> Configuration {
                 false,
                 some,
             ),
-            d(Feature::MultiRead, 0, false, family == Some(MediumFamily::Cd)),
+            d(
+                Feature::MultiRead,
+                0,
+                false,
+                family == Some(MediumFamily::Cd),
+            ),
             d(
                 Feature::CdRead {
                     cd_text: true,
@@ -216,7 +221,11 @@ pub fn read_toc(disc: &Disc, format: TocFormat, msf: bool, number: u8) -> Result
             if number > last.number && number != LEADOUT {
                 return Err(bad_field(6));
             }
-            let mut tracks: Vec<TocTrack> = disc.tracks().filter(|t| t.number >= number).map(|t| toc_track(t, msf)).collect();
+            let mut tracks: Vec<TocTrack> = disc
+                .tracks()
+                .filter(|t| t.number >= number)
+                .map(|t| toc_track(t, msf))
+                .collect();
             tracks.push(leadout_entry(disc, msf));
             Ok(Toc {
                 first_track: first.number,
@@ -240,7 +249,11 @@ pub fn read_toc(disc: &Disc, format: TocFormat, msf: bool, number: u8) -> Result
             if number > last_session {
                 return Err(bad_field(6));
             }
-            let entries = disc.full_toc_entries().into_iter().filter(|e| e.session >= number).collect();
+            let entries = disc
+                .full_toc_entries()
+                .into_iter()
+                .filter(|e| e.session >= number)
+                .collect();
             Ok(FullToc {
                 first_session: disc.sessions.first().map(|s| s.number).unwrap_or(1),
                 last_session,
@@ -261,7 +274,10 @@ pub fn read_toc(disc: &Disc, format: TocFormat, msf: bool, number: u8) -> Result
 }
 
 fn erasable(m: Medium) -> bool {
-    matches!(m, Medium::CdRw | Medium::DvdRw | Medium::DvdPlusRw | Medium::DvdRam | Medium::BdRe)
+    matches!(
+        m,
+        Medium::CdRw | Medium::DvdRw | Medium::DvdPlusRw | Medium::DvdRam | Medium::BdRe
+    )
 }
 
 /// READ DISC INFORMATION (standard).
@@ -274,10 +290,19 @@ pub fn disc_information(disc: &Disc) -> DiscInformation {
         disc_status: disc_status::FINALIZED,
         first_track,
         sessions: disc.sessions.len() as u16,
-        first_track_last_session: last.and_then(|s| s.first_track()).map(|t| t.number as u16).unwrap_or(1),
-        last_track_last_session: last.and_then(|s| s.last_track()).map(|t| t.number as u16).unwrap_or(1),
+        first_track_last_session: last
+            .and_then(|s| s.first_track())
+            .map(|t| t.number as u16)
+            .unwrap_or(1),
+        last_track_last_session: last
+            .and_then(|s| s.last_track())
+            .map(|t| t.number as u16)
+            .unwrap_or(1),
         disc_type: if is_cd(disc) {
-            disc.sessions.first().map(|s| s.format().code()).unwrap_or(0)
+            disc.sessions
+                .first()
+                .map(|s| s.format().code())
+                .unwrap_or(0)
         } else {
             0
         },
@@ -310,7 +335,12 @@ pub fn track_information(disc: &Disc, address: TrackAddress) -> Result<TrackInfo
         TrackAddress::Track(n) => disc
             .sessions
             .iter()
-            .find_map(|s| s.tracks.iter().find(|t| t.number as u32 == n).map(|t| (s, t)))
+            .find_map(|s| {
+                s.tracks
+                    .iter()
+                    .find(|t| t.number as u32 == n)
+                    .map(|t| (s, t))
+            })
             .ok_or_else(|| bad_field(2))?,
         TrackAddress::Session(n) => disc
             .sessions
@@ -337,7 +367,13 @@ pub fn track_information(disc: &Disc, address: TrackAddress) -> Result<TrackInfo
 }
 
 /// READ SUB-CHANNEL at the head position `pos`.
-pub fn sub_channel(disc: &Disc, format: crate::cdb::SubChannelFormat, track: u8, msf: bool, pos: Lba) -> Result<SubChannel, Sense> {
+pub fn sub_channel(
+    disc: &Disc,
+    format: crate::cdb::SubChannelFormat,
+    track: u8,
+    msf: bool,
+    pos: Lba,
+) -> Result<SubChannel, Sense> {
     use crate::cdb::SubChannelFormat as F;
     let data = match format {
         F::CurrentPosition => {
@@ -354,7 +390,9 @@ pub fn sub_channel(disc: &Disc, format: crate::cdb::SubChannelFormat, track: u8,
                 index: t.index_at(lba),
                 absolute: Address::new(lba, msf),
                 relative: if msf {
-                    Address::Msf(spindle_disc::Msf::from_frames(lba.since(t.index1()).unsigned_abs() as u32))
+                    Address::Msf(spindle_disc::Msf::from_frames(
+                        lba.since(t.index1()).unsigned_abs() as u32,
+                    ))
                 } else {
                     Address::Lba(lba.since(t.index1()) as i32)
                 },
@@ -378,7 +416,12 @@ pub fn sub_channel(disc: &Disc, format: crate::cdb::SubChannelFormat, track: u8,
 }
 
 /// READ DISC STRUCTURE.
-pub fn disc_structure(disc: &Disc, media_type: u8, layer: u8, format: u8) -> Result<Vec<u8>, Sense> {
+pub fn disc_structure(
+    disc: &Disc,
+    media_type: u8,
+    layer: u8,
+    format: u8,
+) -> Result<Vec<u8>, Sense> {
     let st = &disc.structures;
     let family = disc.medium.family();
     let layers = st.pfi.len().max(1) as u8;
@@ -390,19 +433,29 @@ pub fn disc_structure(disc: &Disc, media_type: u8, layer: u8, format: u8) -> Res
             }
             let sectors = capacity(disc).blocks() as u32;
             match format {
-                structure::format::PHYSICAL => Ok(structure::wrap(
-                    &per_layer(&st.pfi).unwrap_or_else(|| PhysicalFormat::dvd_rom(sectors).to_bytes()),
+                structure::format::PHYSICAL => {
+                    Ok(structure::wrap(&per_layer(&st.pfi).unwrap_or_else(|| {
+                        PhysicalFormat::dvd_rom(sectors).to_bytes()
+                    })))
+                }
+                structure::format::COPYRIGHT => Ok(structure::wrap(
+                    &per_layer(&st.copyright).unwrap_or_else(|| {
+                        Copyright {
+                            protection: 0,
+                            region_mask: 0,
+                        }
+                        .to_bytes()
+                        .to_vec()
+                    }),
                 )),
-                structure::format::COPYRIGHT => Ok(structure::wrap(&per_layer(&st.copyright).unwrap_or_else(|| {
-                    Copyright {
-                        protection: 0,
-                        region_mask: 0,
-                    }
-                    .to_bytes()
-                    .to_vec()
-                }))),
-                structure::format::BCA => st.bca.as_ref().map(|b| structure::wrap(b)).ok_or_else(|| bad_field(7)),
-                structure::format::MANUFACTURING => Ok(structure::wrap(&per_layer(&st.dmi).unwrap_or_else(|| vec![0; 2048]))),
+                structure::format::BCA => st
+                    .bca
+                    .as_ref()
+                    .map(|b| structure::wrap(b))
+                    .ok_or_else(|| bad_field(7)),
+                structure::format::MANUFACTURING => Ok(structure::wrap(
+                    &per_layer(&st.dmi).unwrap_or_else(|| vec![0; 2048]),
+                )),
                 structure::format::LIST => {
                     let mut list = Vec::new();
                     let mut put = |code: u8, len: usize| {
@@ -423,7 +476,11 @@ pub fn disc_structure(disc: &Disc, media_type: u8, layer: u8, format: u8) -> Res
             }
         }
         (MediumFamily::Bd, structure::MEDIA_BD) => match format {
-            structure::format::BD_DISC_INFORMATION => st.bd_disc_info.as_ref().map(|b| structure::wrap(b)).ok_or_else(|| bad_field(7)),
+            structure::format::BD_DISC_INFORMATION => st
+                .bd_disc_info
+                .as_ref()
+                .map(|b| structure::wrap(b))
+                .ok_or_else(|| bad_field(7)),
             _ => Err(bad_field(7)),
         },
         _ => Err(incompatible()),

@@ -71,7 +71,12 @@ impl Faults {
     }
 
     pub(crate) fn hangs(&self, first: i32, count: u32) -> bool {
-        self.hang || self.hang_sectors.range(first..first.saturating_add(count as i32)).next().is_some()
+        self.hang
+            || self
+                .hang_sectors
+                .range(first..first.saturating_add(count as i32))
+                .next()
+                .is_some()
     }
 }
 

@@ -69,7 +69,11 @@ struct State {
 
 impl State {
     fn medium(&self) -> Option<&Arc<Disc>> {
-        if self.tray_open { None } else { self.disc.as_ref() }
+        if self.tray_open {
+            None
+        } else {
+            self.disc.as_ref()
+        }
     }
     fn not_ready(&self) -> Sense {
         Sense::new(
@@ -228,7 +232,12 @@ impl EmulatedDrive {
 
     /// Executes one CDB with its data phase, as a drive would: the outcome carries status,
     /// sense and bytes moved. `Err(Timeout)` when a hang fault outlasts `timeout`.
-    pub fn execute_cdb(&self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    pub fn execute_cdb(
+        &self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         let opcode = cdb.first().copied().unwrap_or(0xFF);
         let (delay, hang_all) = {
             let f = self.faults.lock();
@@ -271,7 +280,13 @@ impl EmulatedDrive {
         }
     }
 
-    fn answer(&self, s: &mut State, opcode: u8, parsed: Result<Command, Sense>, data: DataBuffer<'_>) -> Answer {
+    fn answer(
+        &self,
+        s: &mut State,
+        opcode: u8,
+        parsed: Result<Command, Sense>,
+        data: DataBuffer<'_>,
+    ) -> Answer {
         // INQUIRY, REQUEST SENSE, GET CONFIGURATION and GET EVENT STATUS NOTIFICATION run
         // while a unit attention is pending; everything else reports (and clears) it.
         let exempt = matches!(
@@ -295,15 +310,19 @@ impl EmulatedDrive {
                 let p = match page {
                     vpd::SUPPORTED_PAGES => VpdPage::SupportedPages(vec![0x00, 0x80, 0x83]),
                     vpd::UNIT_SERIAL_NUMBER => VpdPage::SerialNumber(self.identity.serial.clone()),
-                    vpd::DEVICE_IDENTIFICATION => VpdPage::DeviceIdentification(vec![Designator::t10_vendor(
-                        &self.identity.vendor,
-                        &format!("{} {}", self.identity.product, self.identity.serial),
-                    )]),
+                    vpd::DEVICE_IDENTIFICATION => {
+                        VpdPage::DeviceIdentification(vec![Designator::t10_vendor(
+                            &self.identity.vendor,
+                            &format!("{} {}", self.identity.product, self.identity.serial),
+                        )])
+                    }
                     _ => return Err((Sense::invalid_cdb_field(2, None), 0)),
                 };
                 reply(&p.to_bytes(DEVICE_TYPE_MMC), buf)
             }
-            Command::RequestSense { descriptor: true, .. } => Err((Sense::invalid_cdb_field(1, Some(0)), 0)),
+            Command::RequestSense {
+                descriptor: true, ..
+            } => Err((Sense::invalid_cdb_field(1, Some(0)), 0)),
             Command::RequestSense { .. } => {
                 let sense = if let Some(asc) = s.unit_attention.pop_front() {
                     Sense::new(SenseKey::UnitAttention, asc)
@@ -317,7 +336,8 @@ impl EmulatedDrive {
                 reply(&sense.to_fixed(), buf)
             }
             Command::GetConfiguration { rt, start, .. } => {
-                let mut c = answers::configuration(s.medium().map(|d| d.medium), self.identity.interface);
+                let mut c =
+                    answers::configuration(s.medium().map(|d| d.medium), self.identity.interface);
                 c.features.retain(|f| {
                     let code = f.feature.code();
                     match rt {
@@ -328,7 +348,9 @@ impl EmulatedDrive {
                 });
                 reply(&c.to_bytes(), buf)
             }
-            Command::GetEventStatus { polled: false, .. } => Err((Sense::invalid_cdb_field(1, Some(0)), 0)),
+            Command::GetEventStatus { polled: false, .. } => {
+                Err((Sense::invalid_cdb_field(1, Some(0)), 0))
+            }
             Command::GetEventStatus { classes, .. } => {
                 let supported = class::bit(class::MEDIA);
                 let e = if classes & supported != 0 {
@@ -359,26 +381,42 @@ impl EmulatedDrive {
             }
             Command::ModeSelect10 { save, length, .. } => {
                 if save {
-                    return Err((Sense::new(SenseKey::IllegalRequest, Asc::SAVING_NOT_SUPPORTED), 0));
+                    return Err((
+                        Sense::new(SenseKey::IllegalRequest, Asc::SAVING_NOT_SUPPORTED),
+                        0,
+                    ));
                 }
                 let list = &out[..(length as usize).min(out.len())];
-                let md =
-                    ModeData::parse(list, true, true).map_err(|_| (Sense::new(SenseKey::IllegalRequest, Asc::PARAMETER_LIST_LENGTH), 0))?;
+                let md = ModeData::parse(list, true, true).map_err(|_| {
+                    (
+                        Sense::new(SenseKey::IllegalRequest, Asc::PARAMETER_LIST_LENGTH),
+                        0,
+                    )
+                })?;
                 for p in &md.pages {
                     if p.code != mode::PAGE_ERROR_RECOVERY || p.bytes.len() < 4 {
-                        return Err((Sense::new(SenseKey::IllegalRequest, Asc::INVALID_FIELD_IN_PARAMETERS), 0));
+                        return Err((
+                            Sense::new(SenseKey::IllegalRequest, Asc::INVALID_FIELD_IN_PARAMETERS),
+                            0,
+                        ));
                     }
                 }
                 for p in &md.pages {
-                    let er = ErrorRecovery::parse(&p.bytes)
-                        .map_err(|_| (Sense::new(SenseKey::IllegalRequest, Asc::PARAMETER_LIST_LENGTH), 0))?;
+                    let er = ErrorRecovery::parse(&p.bytes).map_err(|_| {
+                        (
+                            Sense::new(SenseKey::IllegalRequest, Asc::PARAMETER_LIST_LENGTH),
+                            0,
+                        )
+                    })?;
                     s.error_recovery.flags = er.flags;
                     s.error_recovery.read_retries = er.read_retries;
                 }
                 Ok(0)
             }
             Command::StartStopUnit {
-                load_eject: true, start, ..
+                load_eject: true,
+                start,
+                ..
             } => {
                 if start {
                     // Host-initiated load: a NewMedia event, no unit attention (see
@@ -392,7 +430,10 @@ impl EmulatedDrive {
                     }
                 } else {
                     if s.prevent {
-                        return Err((Sense::new(SenseKey::IllegalRequest, Asc::REMOVAL_PREVENTED), 0));
+                        return Err((
+                            Sense::new(SenseKey::IllegalRequest, Asc::REMOVAL_PREVENTED),
+                            0,
+                        ));
                     }
                     if !s.tray_open {
                         s.tray_open = true;
@@ -414,7 +455,11 @@ impl EmulatedDrive {
                 Ok(0)
             }
             Command::SetCdSpeed { read_speed, .. } => {
-                s.read_speed = if read_speed == 0xFFFF { 0 } else { read_speed as u32 };
+                s.read_speed = if read_speed == 0xFFFF {
+                    0
+                } else {
+                    read_speed as u32
+                };
                 Ok(0)
             }
             _ => self.medium_command(s, cmd, buf, alloc),
@@ -428,20 +473,31 @@ impl EmulatedDrive {
         if !spin_up.is_zero() && s.loaded_at.elapsed() < spin_up {
             return Err((Sense::new(SenseKey::NotReady, Asc::BECOMING_READY), 0));
         }
-        let reply = |r: Result<Vec<u8>, Sense>, buf: &mut [u8]| r.map(|b| copy_out(&b, alloc, buf)).map_err(|e| (e, 0));
+        let reply = |r: Result<Vec<u8>, Sense>, buf: &mut [u8]| {
+            r.map(|b| copy_out(&b, alloc, buf)).map_err(|e| (e, 0))
+        };
         match cmd {
             Command::TestUnitReady => Ok(0),
             Command::ReadCapacity => reply(Ok(answers::capacity(&disc).to_bytes().to_vec()), buf),
-            Command::ReadToc { msf, format, number, .. } => reply(answers::read_toc(&disc, format, msf, number), buf),
+            Command::ReadToc {
+                msf,
+                format,
+                number,
+                ..
+            } => reply(answers::read_toc(&disc, format, msf, number), buf),
             Command::ReadDiscInformation { data_type, .. } => {
                 if data_type != 0 {
                     return Err((Sense::invalid_cdb_field(1, Some(0)), 0));
                 }
-                reply(Ok(answers::disc_information(&disc).to_bytes().to_vec()), buf)
+                reply(
+                    Ok(answers::disc_information(&disc).to_bytes().to_vec()),
+                    buf,
+                )
             }
-            Command::ReadTrackInformation { address, .. } => {
-                reply(answers::track_information(&disc, address).map(|t| t.to_bytes().to_vec()), buf)
-            }
+            Command::ReadTrackInformation { address, .. } => reply(
+                answers::track_information(&disc, address).map(|t| t.to_bytes().to_vec()),
+                buf,
+            ),
             Command::ReadSubChannel { subq: false, .. } => reply(
                 Ok(crate::subq::SubChannel {
                     audio_status: crate::subq::audio_status::NO_STATUS,
@@ -450,13 +506,21 @@ impl EmulatedDrive {
                 .to_bytes()),
                 buf,
             ),
-            Command::ReadSubChannel { msf, format, track, .. } => reply(
+            Command::ReadSubChannel {
+                msf, format, track, ..
+            } => reply(
                 answers::sub_channel(&disc, format, track, msf, s.position).map(|a| a.to_bytes()),
                 buf,
             ),
             Command::ReadDiscStructure {
-                media_type, layer, format, ..
-            } => reply(answers::disc_structure(&disc, media_type, layer, format), buf),
+                media_type,
+                layer,
+                format,
+                ..
+            } => reply(
+                answers::disc_structure(&disc, media_type, layer, format),
+                buf,
+            ),
             Command::GetPerformance { kind, .. } => {
                 if kind != 0 {
                     return Err((Sense::invalid_cdb_field(10, None), 0));
@@ -474,10 +538,18 @@ impl EmulatedDrive {
                 blocks as u32,
                 reads::read_user(&disc, &self.faults, lba, blocks as u32, buf),
             ),
-            Command::Read12 { lba, blocks, .. } => {
-                self.read(s, lba as i32, blocks, reads::read_user(&disc, &self.faults, lba, blocks, buf))
-            }
-            Command::ReadCd(r) => self.read(s, r.lba, r.blocks, reads::read_cd(&disc, &self.faults, &r, buf)),
+            Command::Read12 { lba, blocks, .. } => self.read(
+                s,
+                lba as i32,
+                blocks,
+                reads::read_user(&disc, &self.faults, lba, blocks, buf),
+            ),
+            Command::ReadCd(r) => self.read(
+                s,
+                r.lba,
+                r.blocks,
+                reads::read_cd(&disc, &self.faults, &r, buf),
+            ),
             _ => Err((Sense::invalid_opcode(), 0)),
         }
     }
@@ -501,9 +573,16 @@ impl EmulatedDrive {
     }
 
     fn capabilities(&self, s: &State) -> Capabilities {
-        let family = s.medium().map(|d| d.medium.family()).unwrap_or(MediumFamily::Cd);
+        let family = s
+            .medium()
+            .map(|d| d.medium.family())
+            .unwrap_or(MediumFamily::Cd);
         let max = (max_speed(MediumFamily::Cd)).min(0xFFFF) as u16;
-        let current = if s.read_speed == 0 { max_speed(family) } else { s.read_speed };
+        let current = if s.read_speed == 0 {
+            max_speed(family)
+        } else {
+            s.read_speed
+        };
         Capabilities {
             read_cd_r: true,
             read_cd_rw: true,
@@ -539,7 +618,10 @@ impl EmulatedDrive {
 
     fn mode_data(&self, s: &State, pc: PageControl, page: u8) -> Result<ModeData, Sense> {
         if pc == PageControl::Saved {
-            return Err(Sense::new(SenseKey::IllegalRequest, Asc::SAVING_NOT_SUPPORTED));
+            return Err(Sense::new(
+                SenseKey::IllegalRequest,
+                Asc::SAVING_NOT_SUPPORTED,
+            ));
         }
         let recovery = match pc {
             PageControl::Current => s.error_recovery,
@@ -597,7 +679,12 @@ impl Transport for EmulatedDrive {
     fn name(&self) -> &str {
         &self.name
     }
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         self.execute_cdb(cdb, data, timeout)
     }
 }
@@ -606,7 +693,12 @@ impl Transport for &EmulatedDrive {
     fn name(&self) -> &str {
         &self.name
     }
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         self.execute_cdb(cdb, data, timeout)
     }
 }
@@ -615,7 +707,12 @@ impl Transport for Arc<EmulatedDrive> {
     fn name(&self) -> &str {
         &self.name
     }
-    fn execute(&mut self, cdb: &[u8], data: DataBuffer<'_>, timeout: Duration) -> Result<Outcome, TransportError> {
+    fn execute(
+        &mut self,
+        cdb: &[u8],
+        data: DataBuffer<'_>,
+        timeout: Duration,
+    ) -> Result<Outcome, TransportError> {
         self.execute_cdb(cdb, data, timeout)
     }
 }

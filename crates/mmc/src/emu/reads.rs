@@ -50,13 +50,21 @@ fn pause(faults: &FaultHandle, sectors: u32) {
 
 /// The run of sectors from `at` that lies in one track: (track mode, run length).
 fn run_at(disc: &Disc, at: i32, left: u32) -> Result<(TrackMode, u32), Sense> {
-    let (_, t) = disc.locate(Lba(at)).ok_or_else(|| out_of_range(at as i64))?;
+    let (_, t) = disc
+        .locate(Lba(at))
+        .ok_or_else(|| out_of_range(at as i64))?;
     let n = (t.end().since(Lba(at)) as u32).min(left).min(RUN);
     Ok((t.mode, n))
 }
 
 /// READ(10) / READ(12): `blocks` 2048-byte blocks from `lba`.
-pub(super) fn read_user(disc: &Disc, faults: &FaultHandle, lba: u32, blocks: u32, buf: &mut [u8]) -> ReadResult {
+pub(super) fn read_user(
+    disc: &Disc,
+    faults: &FaultHandle,
+    lba: u32,
+    blocks: u32,
+    buf: &mut [u8],
+) -> ReadResult {
     let end = lba as i64 + blocks as i64;
     if end > disc.leadout().0 as i64 {
         return Err((out_of_range(lba as i64), 0));
@@ -83,7 +91,11 @@ pub(super) fn read_user(disc: &Disc, faults: &FaultHandle, lba: u32, blocks: u32
                 let raw = &mut raw[..n as usize * 2352];
                 disc.read_sectors(Lba(at), n, SectorFormat::RAW, raw)
                     .map_err(|e| (model_error(e, at), written))?;
-                for (i, (r, o)) in raw.chunks_exact(2352).zip(out.chunks_exact_mut(2048)).enumerate() {
+                for (i, (r, o)) in raw
+                    .chunks_exact(2352)
+                    .zip(out.chunks_exact_mut(2048))
+                    .enumerate()
+                {
                     if SectorKind::of(mode, r) != SectorKind::Mode2Form1 {
                         return Err((illegal_mode(at + i as i32), written + i * 2048));
                     }
@@ -118,9 +130,17 @@ fn is_full_raw(f: &ReadCdFields) -> bool {
 }
 
 /// READ CD.
-pub(super) fn read_cd(disc: &Disc, faults: &FaultHandle, cmd: &ReadCd, buf: &mut [u8]) -> ReadResult {
+pub(super) fn read_cd(
+    disc: &Disc,
+    faults: &FaultHandle,
+    cmd: &ReadCd,
+    buf: &mut [u8],
+) -> ReadResult {
     if !disc.medium.is_cd() {
-        return Err((Sense::new(SenseKey::IllegalRequest, Asc::INCOMPATIBLE_FORMAT), 0));
+        return Err((
+            Sense::new(SenseKey::IllegalRequest, Asc::INCOMPATIBLE_FORMAT),
+            0,
+        ));
     }
     let first = disc.tracks().next().map(|t| t.start.0).unwrap_or(0);
     let end = cmd.lba as i64 + cmd.blocks as i64;
@@ -206,7 +226,10 @@ fn shifted_audio(disc: &Disc, lba: i32, samples: i32, out: &mut [u8]) {
     let mut two = [0u8; 2 * 2352];
     for (k, half) in two.chunks_exact_mut(2352).enumerate() {
         let s = first + k as i64;
-        if disc.read_sectors(Lba(s as i32), 1, SectorFormat::RAW, half).is_err() {
+        if disc
+            .read_sectors(Lba(s as i32), 1, SectorFormat::RAW, half)
+            .is_err()
+        {
             half.fill(0);
         }
     }

@@ -9,7 +9,10 @@ use std::process::Command;
 use std::sync::Arc;
 
 pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 pub fn open(path: &Path) -> Arc<Disc> {
@@ -28,7 +31,11 @@ pub fn link(dir: &Path, rel: &str, name: &str) {
 /// audio track 2 behind an unstored 2-second pregap.
 pub fn mixed_cue(dir: &Path) -> PathBuf {
     let cue = dir.join("mixed.cue");
-    std::fs::copy(samples().join("generated-chd/mixed-mode1-audio.source.cue"), &cue).unwrap();
+    std::fs::copy(
+        samples().join("generated-chd/mixed-mode1-audio.source.cue"),
+        &cue,
+    )
+    .unwrap();
     link(dir, "libcdio/isofs-m1.bin", "isofs-m1.bin");
     link(dir, "libcdio/cdda_4_5.bin", "cdda_4_5.bin");
     cue

@@ -117,7 +117,10 @@ impl MemExport {
         }
         MemExport {
             data,
-            runs: runs.iter().map(|&(length, hole, zero)| Allocation { length, hole, zero }).collect(),
+            runs: runs
+                .iter()
+                .map(|&(length, hole, zero)| Allocation { length, hole, zero })
+                .collect(),
         }
     }
 }
@@ -138,7 +141,10 @@ impl Export for MemExport {
             let end = start + r.length;
             if end > offset && start < offset + length {
                 let s = start.max(offset);
-                out.push(Allocation { length: end - s, ..*r });
+                out.push(Allocation {
+                    length: end - s,
+                    ..*r
+                });
             }
             start = end;
         }
@@ -154,7 +160,11 @@ pub fn catalog(dir: &Path, size: usize) -> (StaticCatalog, PathBuf, Vec<u8>) {
     let file = dir.join("disc.iso");
     std::fs::write(&file, &data).unwrap();
     let mut c = StaticCatalog::new();
-    c.add("disc", "a test disc", Arc::new(FileExport::open(&file).unwrap()));
+    c.add(
+        "disc",
+        "a test disc",
+        Arc::new(FileExport::open(&file).unwrap()),
+    );
     c.add(
         "raw",
         "raw sectors",
@@ -208,6 +218,10 @@ pub fn nbd_serve_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join("examples").join("nbd-serve");
-    assert!(bin.is_file(), "no {} (cargo test builds examples)", bin.display());
+    assert!(
+        bin.is_file(),
+        "no {} (cargo test builds examples)",
+        bin.display()
+    );
     bin
 }

@@ -23,15 +23,20 @@ pub enum Node {
 }
 
 pub fn fnv(data: &[u8]) -> u64 {
-    data.iter()
-        .fold(0xcbf29ce484222325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    data.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 /// Walks a UDF filesystem into path -> node (paths relative, '/'-separated), with
 /// `spindle_fs::walk_tree` (no recursion, bounded depth, no directory twice).
 pub fn walk_fs(fs: &dyn FileSystem) -> spindle_fs::Result<BTreeMap<String, Node>> {
     let mut out = BTreeMap::new();
-    spindle_fs::walk_tree(fs, fs.root(), "", &mut |prefix, _, dir, subdirs| -> spindle_fs::Result<()> {
+    spindle_fs::walk_tree(fs, fs.root(), "", &mut |prefix,
+                                                   _,
+                                                   dir,
+                                                   subdirs|
+     -> spindle_fs::Result<()> {
         for e in fs.read_dir(dir)? {
             let path = if prefix.is_empty() {
                 e.name.clone()
@@ -49,7 +54,13 @@ pub fn walk_fs(fs: &dyn FileSystem) -> spindle_fs::Result<BTreeMap<String, Node>
                 }
                 _ if meta.size > 1 << 28 => {
                     // Too big to hash here (a sparse test file): size only.
-                    out.insert(path, Node::File { size: meta.size, hash: 0 });
+                    out.insert(
+                        path,
+                        Node::File {
+                            size: meta.size,
+                            hash: 0,
+                        },
+                    );
                 }
                 _ => {
                     let data = read_file(fs, e.node, meta.size)?;
@@ -98,7 +109,12 @@ fn walk_dir_in(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Node>) {
         if ft.is_symlink() {
             out.insert(
                 path,
-                Node::Link(std::fs::read_link(e.path()).unwrap().to_string_lossy().into_owned()),
+                Node::Link(
+                    std::fs::read_link(e.path())
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
             );
         } else if ft.is_dir() {
             out.insert(path.clone(), Node::Dir);
@@ -131,7 +147,10 @@ pub fn have_pycdlib() -> bool {
         .args(["-c", "import pycdlib"])
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(ok, "python3 with pycdlib is not available (scripts/setup installs it with pip)");
+    assert!(
+        ok,
+        "python3 with pycdlib is not available (scripts/setup installs it with pip)"
+    );
     ok
 }
 
@@ -160,7 +179,10 @@ pub fn extract_7z(image: &Path, tmp: &Path) -> PathBuf {
 pub fn type_7z(image: &Path) -> String {
     let out = Command::new("7z").arg("l").arg(image).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.lines().find_map(|l| l.strip_prefix("Type = ")).unwrap_or("").to_string()
+    text.lines()
+        .find_map(|l| l.strip_prefix("Type = "))
+        .unwrap_or("")
+        .to_string()
 }
 
 pub fn open_bytes(data: Vec<u8>) -> spindle_fs::Result<Arc<dyn FileSystem>> {

@@ -82,7 +82,9 @@ pub fn raw_md5(disc: &Disc, first: Lba, end: Lba) -> String {
     let mut buf = vec![0u8; 256 * 2352];
     while lba < end {
         let n = (end.since(lba) as u32).min(256);
-        let len = disc.read_sectors(lba, n, SectorFormat::RAW, &mut buf).unwrap();
+        let len = disc
+            .read_sectors(lba, n, SectorFormat::RAW, &mut buf)
+            .unwrap();
         h.update(&buf[..len]);
         lba = lba.offset(n as i64);
     }
@@ -96,7 +98,12 @@ pub fn bin_md5s(disc: &Disc, plan_of: &Disc) -> Vec<(u8, u32, String, String)> {
         .iter()
         .map(|p| {
             let t = plan_of.track(p.track).unwrap();
-            (p.track, p.sectors(), raw_md5(disc, p.first, p.end), raw_md5(disc, t.start, t.end()))
+            (
+                p.track,
+                p.sectors(),
+                raw_md5(disc, p.first, p.end),
+                raw_md5(disc, t.start, t.end()),
+            )
         })
         .collect()
 }
@@ -117,19 +124,37 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
     assert_eq!(files, CcdWriter.outputs(&ccd));
     let img_len = std::fs::metadata(&files[1]).unwrap().len();
     let sub_len = std::fs::metadata(&files[2]).unwrap().len();
-    assert_eq!(img_len / 2352, sub_len / 96, "{stem}: one .sub record per .img sector");
+    assert_eq!(
+        img_len / 2352,
+        sub_len / 96,
+        "{stem}: one .sub record per .img sector"
+    );
     assert_eq!(last, (img_len + sub_len, img_len + sub_len));
     let text = std::fs::read_to_string(&ccd).unwrap();
     let back = open_ccd(&ccd).unwrap_or_else(|e| panic!("{stem}: reopening: {e}\n{text}"));
     assert_eq!(toc(&back), toc(disc), "{stem}: TOC\n{text}");
-    assert_eq!(back.full_toc_entries(), disc.full_toc_entries(), "{stem}: full TOC\n{text}");
+    assert_eq!(
+        back.full_toc_entries(),
+        disc.full_toc_entries(),
+        "{stem}: full TOC\n{text}"
+    );
     assert_eq!(back.mcn, disc.mcn, "{stem}: MCN");
     assert_eq!(
-        back.cdtext.as_ref().and_then(|c| c.first()).map(|b| &b.items),
-        disc.cdtext.as_ref().and_then(|c| c.first()).map(|b| &b.items),
+        back.cdtext
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|b| &b.items),
+        disc.cdtext
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|b| &b.items),
         "{stem}: CD-TEXT"
     );
-    assert_eq!(bin_md5s(&back, disc), bin_md5s(disc, disc), "{stem}: sectors");
+    assert_eq!(
+        bin_md5s(&back, disc),
+        bin_md5s(disc, disc),
+        "{stem}: sectors"
+    );
     assert_eq!(back.source.files, files[1..].to_vec());
     back.validate().unwrap();
     (back, out)
@@ -139,9 +164,14 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
 /// pregap), with its BINs linked beside the sheet. The folder must outlive the disc.
 pub fn mixed_disc() -> (Disc, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("generated-chd/mixed-mode1-audio.source.cue"), dir.path().join("mixed.cue")).unwrap();
+    std::fs::copy(
+        sample("generated-chd/mixed-mode1-audio.source.cue"),
+        dir.path().join("mixed.cue"),
+    )
+    .unwrap();
     for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin)).unwrap();
+        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin))
+            .unwrap();
     }
     (open_cue(&dir.path().join("mixed.cue")), dir)
 }

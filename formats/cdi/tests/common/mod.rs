@@ -6,7 +6,10 @@ use spindle_disc::MemSource;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub fn open_mem(data: Vec<u8>, name: &str) -> Result<spindle_disc::Disc, spindle_format_cdi::CdiError> {
+pub fn open_mem(
+    data: Vec<u8>,
+    name: &str,
+) -> Result<spindle_disc::Disc, spindle_format_cdi::CdiError> {
     let path = PathBuf::from(name);
     spindle_format_cdi::open_source(Arc::new(MemSource::new(data, path.clone())), &path)
 }
@@ -78,7 +81,12 @@ fn head(v: &mut Vec<u8>, dj4: bool, tracks: u8) {
 }
 
 /// The descriptor for `sessions` (track data not included).
-pub fn descriptor(version: u32, sessions: &[Vec<T>], mcn: Option<&[u8; 13]>, cdtext: &[u8]) -> Vec<u8> {
+pub fn descriptor(
+    version: u32,
+    sessions: &[Vec<T>],
+    mcn: Option<&[u8; 13]>,
+    cdtext: &[u8],
+) -> Vec<u8> {
     let all: u8 = sessions.iter().map(|s| s.len() as u8).sum();
     let mut v = Vec::new();
     v.extend_from_slice(&(sessions.len() as u16).to_le_bytes());

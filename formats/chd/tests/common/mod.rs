@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples"
+    ))
 }
 
 pub fn open_chd(path: &Path) -> Result<Disc, spindle_format_chd::ChdError> {
@@ -26,7 +29,8 @@ pub fn open_chd(path: &Path) -> Result<Disc, spindle_format_chd::ChdError> {
 /// Opens a CUE sheet whose data files are looked up beside `data_beside`.
 pub fn open_cue(cue: &Path, data_beside: &Path) -> Disc {
     let companions: Box<dyn Companions> = Box::new(DirCompanions::beside(data_beside));
-    spindle_format_cue::open(cue, companions.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", cue.display()))
+    spindle_format_cue::open(cue, companions.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", cue.display()))
 }
 
 /// One line per track: number, mode, start, index 1, length, pregap, postgap.
@@ -78,7 +82,11 @@ pub fn track_hashes(disc: &Disc) -> Vec<String> {
 /// Asserts that two discs have the same TOC and per-track hashes.
 pub fn assert_same(chd: &Disc, cue: &Disc, what: &str) {
     assert_eq!(toc(chd), toc(cue), "{what}: TOC");
-    assert_eq!(track_hashes(chd), track_hashes(cue), "{what}: per-track hashes");
+    assert_eq!(
+        track_hashes(chd),
+        track_hashes(cue),
+        "{what}: per-track hashes"
+    );
 }
 
 /// Runs `chdman createcd -i cue -o out` with extra arguments; panics (fails the test) when

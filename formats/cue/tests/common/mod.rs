@@ -67,7 +67,9 @@ pub fn toc(disc: &Disc) -> (Vec<TocTrack>, Vec<i32>) {
 /// Raw bytes of `count` sectors from `lba`.
 pub fn raw(disc: &Disc, lba: Lba, count: u32) -> Vec<u8> {
     let mut buf = vec![0u8; count as usize * 2352];
-    let n = disc.read_sectors(lba, count, SectorFormat::RAW, &mut buf).unwrap();
+    let n = disc
+        .read_sectors(lba, count, SectorFormat::RAW, &mut buf)
+        .unwrap();
     assert_eq!(n, buf.len());
     buf
 }
@@ -81,7 +83,9 @@ pub fn track_md5s(disc: &Disc) -> Vec<(u8, String)> {
             let mut buf = vec![0u8; 256 * 2352];
             while lba < t.end() {
                 let n = (t.end().since(lba) as u32).min(256);
-                let len = disc.read_sectors(lba, n, SectorFormat::RAW, &mut buf).unwrap();
+                let len = disc
+                    .read_sectors(lba, n, SectorFormat::RAW, &mut buf)
+                    .unwrap();
                 h.update(&buf[..len]);
                 lba = lba.offset(n as i64);
             }
@@ -118,15 +122,37 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
         calls += 1;
     });
     let files = files.unwrap_or_else(|e| panic!("{stem}: writing: {e}"));
-    assert_eq!(files, vec![cue.clone(), out.path().join(format!("{stem}.bin"))]);
+    assert_eq!(
+        files,
+        vec![cue.clone(), out.path().join(format!("{stem}.bin"))]
+    );
     let bin_len = std::fs::metadata(&files[1]).unwrap().len();
-    assert!(calls >= 2 && last == (bin_len, bin_len), "progress {last:?} for {bin_len} bytes");
-    let back = open(&cue).unwrap_or_else(|e| panic!("{stem}: reopening: {e}\n{}", std::fs::read_to_string(&cue).unwrap()));
-    assert_eq!(toc(&back), toc(disc), "{stem}: TOC\n{}", std::fs::read_to_string(&cue).unwrap());
+    assert!(
+        calls >= 2 && last == (bin_len, bin_len),
+        "progress {last:?} for {bin_len} bytes"
+    );
+    let back = open(&cue).unwrap_or_else(|e| {
+        panic!(
+            "{stem}: reopening: {e}\n{}",
+            std::fs::read_to_string(&cue).unwrap()
+        )
+    });
+    assert_eq!(
+        toc(&back),
+        toc(disc),
+        "{stem}: TOC\n{}",
+        std::fs::read_to_string(&cue).unwrap()
+    );
     assert_eq!(back.mcn, disc.mcn, "{stem}: MCN");
     assert_eq!(
-        back.cdtext.as_ref().and_then(|c| c.first()).map(|b| &b.items),
-        disc.cdtext.as_ref().and_then(|c| c.first()).map(|b| &b.items),
+        back.cdtext
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|b| &b.items),
+        disc.cdtext
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|b| &b.items),
         "{stem}: CD-TEXT"
     );
     assert_eq!(track_md5s(&back), track_md5s(disc), "{stem}: sectors");

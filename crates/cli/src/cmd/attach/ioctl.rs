@@ -33,7 +33,13 @@ fn open(dev: &Path) -> io::Result<File> {
 }
 
 /// Configures `dev` for `socket` and forks a child that stays in NBD_DO_IT; returns its pid.
-pub fn connect(dev: &Path, socket: RawFd, size: u64, block_size: u64, flags: u64) -> io::Result<i32> {
+pub fn connect(
+    dev: &Path,
+    socket: RawFd,
+    size: u64,
+    block_size: u64,
+    flags: u64,
+) -> io::Result<i32> {
     let file = open(dev)?;
     let fd = file.as_raw_fd();
     ioctl(fd, NBD_SET_BLKSIZE, block_size)?;

@@ -98,14 +98,23 @@ impl Nbd {
     /// has no nbd family (the module is not loaded, or too old for netlink).
     pub fn open() -> io::Result<Option<Nbd>> {
         // SAFETY: plain socket(2) call; the result is checked.
-        let raw = unsafe { libc::socket(libc::AF_NETLINK, libc::SOCK_RAW | libc::SOCK_CLOEXEC, NETLINK_GENERIC) };
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_GENERIC,
+            )
+        };
         if raw < 0 {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: raw is a descriptor we just opened and own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         // Never wait forever for the kernel's answer.
-        let tv = libc::timeval { tv_sec: 10, tv_usec: 0 };
+        let tv = libc::timeval {
+            tv_sec: 10,
+            tv_usec: 0,
+        };
         // SAFETY: SO_RCVTIMEO reads one timeval through the pointer, valid for the call.
         unsafe {
             libc::setsockopt(
@@ -167,7 +176,8 @@ impl Nbd {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             // SAFETY: receiving into a buffer we own.
-            let n = unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+            let n =
+                unsafe { libc::recv(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
             if n < 0 {
                 let e = io::Error::last_os_error();
                 if e.kind() == io::ErrorKind::Interrupted {
@@ -181,7 +191,10 @@ impl Nbd {
                 let mtype = u16::from_ne_bytes([data[4], data[5]]);
                 let mseq = u32::from_ne_bytes(data[8..12].try_into().unwrap());
                 if mlen < 16 || mlen > data.len() {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "truncated netlink message"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "truncated netlink message",
+                    ));
                 }
                 let body = &data[16..mlen];
                 data = data.get((mlen + 3) & !3..).unwrap_or(&[]);
@@ -190,7 +203,9 @@ impl Nbd {
                 }
                 match mtype {
                     NLMSG_ERROR => {
-                        let err = body.get(..4).map_or(0, |b| i32::from_ne_bytes(b.try_into().unwrap()));
+                        let err = body
+                            .get(..4)
+                            .map_or(0, |b| i32::from_ne_bytes(b.try_into().unwrap()));
                         return if err == 0 {
                             Ok(replies)
                         } else {
@@ -211,7 +226,11 @@ impl Nbd {
             put_attr(&mut p, NBD_ATTR_INDEX, &i.to_ne_bytes());
         }
         put_attr(&mut p, NBD_ATTR_SIZE_BYTES, &c.size.to_ne_bytes());
-        put_attr(&mut p, NBD_ATTR_BLOCK_SIZE_BYTES, &c.block_size.to_ne_bytes());
+        put_attr(
+            &mut p,
+            NBD_ATTR_BLOCK_SIZE_BYTES,
+            &c.block_size.to_ne_bytes(),
+        );
         put_attr(&mut p, NBD_ATTR_SERVER_FLAGS, &c.server_flags.to_ne_bytes());
         let mut items = Vec::new();
         for fd in c.sockets {
@@ -230,14 +249,20 @@ impl Nbd {
             .find(|(k, _)| *k == NBD_ATTR_INDEX)
             .and_then(|(_, v)| u32_of(v))
             .or(c.index)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "the kernel did not say which nbd device it connected"))
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the kernel did not say which nbd device it connected",
+                )
+            })
     }
 
     /// NBD_CMD_DISCONNECT of device `index`.
     pub fn disconnect(&mut self, index: u32) -> io::Result<()> {
         let mut p = Vec::new();
         put_attr(&mut p, NBD_ATTR_INDEX, &index.to_ne_bytes());
-        self.request(NBD_CMD_DISCONNECT, NBD_GENL_VERSION, &p).map(drop)
+        self.request(NBD_CMD_DISCONNECT, NBD_GENL_VERSION, &p)
+            .map(drop)
     }
 
     /// NBD_CMD_STATUS: whether device `index` is connected (`None`: no such device).
@@ -246,14 +271,28 @@ impl Nbd {
         put_attr(&mut p, NBD_ATTR_INDEX, &index.to_ne_bytes());
         let replies = match self.request(NBD_CMD_STATUS, NBD_GENL_VERSION, &p) {
             Ok(r) => r,
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) || e.raw_os_error() == Some(libc::ENODEV) => return Ok(None),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINVAL)
+                    || e.raw_os_error() == Some(libc::ENODEV) =>
+            {
+                return Ok(None);
+            }
             Err(e) => return Err(e),
         };
         for reply in &replies {
-            for (_, list) in attrs(reply).into_iter().filter(|(k, _)| *k == NBD_ATTR_DEVICE_LIST) {
-                for (_, item) in attrs(list).into_iter().filter(|(k, _)| *k == NBD_DEVICE_ITEM) {
+            for (_, list) in attrs(reply)
+                .into_iter()
+                .filter(|(k, _)| *k == NBD_ATTR_DEVICE_LIST)
+            {
+                for (_, item) in attrs(list)
+                    .into_iter()
+                    .filter(|(k, _)| *k == NBD_DEVICE_ITEM)
+                {
                     let fields = attrs(item);
-                    let idx = fields.iter().find(|(k, _)| *k == NBD_DEVICE_INDEX).and_then(|(_, v)| u32_of(v));
+                    let idx = fields
+                        .iter()
+                        .find(|(k, _)| *k == NBD_DEVICE_INDEX)
+                        .and_then(|(_, v)| u32_of(v));
                     let conn = fields
                         .iter()
                         .find(|(k, _)| *k == NBD_DEVICE_CONNECTED)

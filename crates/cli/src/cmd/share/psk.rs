@@ -19,7 +19,8 @@ fn euid() -> u32 {
 
 /// A directory the user owns that no one else may write to.
 fn owned(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir() && m.uid() == euid() && m.mode() & 0o022 == 0)
+    std::fs::symlink_metadata(p)
+        .is_ok_and(|m| m.is_dir() && m.uid() == euid() && m.mode() & 0o022 == 0)
 }
 
 /// Where the key files go.
@@ -57,7 +58,8 @@ fn private_dir(dir: &Path) -> Result<()> {
         bail!("{}: not a directory of yours", dir.display());
     }
     if m.mode() & 0o077 != 0 {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).with_context(|| format!("{}: chmod 700", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("{}: chmod 700", dir.display()))?;
     }
     Ok(())
 }
@@ -83,7 +85,8 @@ pub fn make(drive: u32) -> Result<PathBuf> {
     f.write_all(format!("{IDENTITY}:{hex}\n").as_bytes())
         .and_then(|()| f.sync_all())
         .with_context(|| format!("{}: writing", tmp.display()))?;
-    std::fs::rename(&tmp, &file).with_context(|| format!("{}: renaming to {}", tmp.display(), file.display()))?;
+    std::fs::rename(&tmp, &file)
+        .with_context(|| format!("{}: renaming to {}", tmp.display(), file.display()))?;
     Ok(file)
 }
 
