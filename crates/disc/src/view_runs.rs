@@ -133,3 +133,67 @@ fn extent_at(t: &Track, lba: Lba) -> Option<(u32, &ExtentData)> {
     }
     None
 }
+
+/// A view is a source of the one byte layer: its reads, its runs, and the one zero-copy check
+/// (which 2048-byte runs are stored as they read in a plain file).
+impl spindle_bytes::ByteSource for SectorView {
+    fn len(&self) -> u64 {
+        SectorView::len(self)
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        SectorView::read_at(self, offset, buf).map_err(std::io::Error::other)
+    }
+    fn backing(&self, offset: u64, len: u64) -> Option<spindle_bytes::Backing<'_>> {
+        // Only the 2048-byte user-data view maps to stored bytes one to one.
+        if self.format() != crate::read::SectorFormat::USER_2048 || offset >= self.len() || len == 0
+        {
+            return None;
+        }
+        let len = len.min(self.len() - offset);
+        let lba = self.start().offset((offset / 2048) as i64);
+        let within = offset % 2048;
+        let (_, track) = self.disc().locate(lba)?;
+        // As `Disc::read_sectors` reads directly: user data stored as is.
+        if !matches!(track.mode, TrackMode::Mode1 | TrackMode::Mode2Form1) {
+            return None;
+        }
+        let (left, data) = extent_at(track, lba)?;
+        let ExtentData::Stored(s) = data else {
+            return None;
+        };
+        if s.sub != SubLayout::None
+            || s.scrambled
+            || s.sub_stream.is_some()
+            || s.main != MainLayout::USER
+            || s.stride(track.mode) != 2048
+        {
+            return None;
+        }
+        let file = s.file.plain_file()?;
+        let mut at = track.start;
+        for e in &track.extents {
+            let end = at.offset(e.sectors as i64);
+            if lba >= at && lba < end {
+                break;
+            }
+            at = end;
+        }
+        let file_off = s.offset + lba.since(at) as u64 * 2048 + within;
+        let run = (left as u64 * 2048 - within).min(len);
+        (file_off + run <= s.file.len()).then_some(spindle_bytes::Backing {
+            file,
+            offset: file_off,
+            len: run,
+        })
+    }
+    fn runs(&self, offset: u64, len: u64) -> Vec<spindle_bytes::Run> {
+        SectorView::runs(self, offset, len)
+            .into_iter()
+            .map(|r| spindle_bytes::Run {
+                len: r.len,
+                stored: r.stored,
+                zero: r.zero,
+            })
+            .collect()
+    }
+}
