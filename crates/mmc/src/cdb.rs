@@ -8,37 +8,65 @@
 use crate::readcd::{ReadCdFields, SectorType};
 use crate::sense::Sense;
 
+/// Operation codes (byte 0 of a CDB) of the commands in the subset: SPC-4 for the generic ones,
+/// MMC-6 for the multimedia ones.
 pub mod op {
+    /// TEST UNIT READY (SPC-4): is the medium ready?
     pub const TEST_UNIT_READY: u8 = 0x00;
+    /// REQUEST SENSE (SPC-4): the sense data of the last command.
     pub const REQUEST_SENSE: u8 = 0x03;
+    /// INQUIRY (SPC-4): standard inquiry data or a vital product data page.
     pub const INQUIRY: u8 = 0x12;
+    /// MODE SELECT(6) (SPC-4): set mode parameters, 6-byte CDB.
     pub const MODE_SELECT_6: u8 = 0x15;
+    /// MODE SENSE(6) (SPC-4): read mode pages, 6-byte CDB.
     pub const MODE_SENSE_6: u8 = 0x1A;
+    /// START STOP UNIT (MMC-6): spin up or down, load or eject.
     pub const START_STOP_UNIT: u8 = 0x1B;
+    /// PREVENT ALLOW MEDIUM REMOVAL (SPC-4, MMC-6): lock or unlock the tray.
     pub const PREVENT_ALLOW: u8 = 0x1E;
+    /// READ CAPACITY (MMC-6): last LBA and block length.
     pub const READ_CAPACITY: u8 = 0x25;
+    /// READ(10): user data of 2048-byte blocks, 16-bit block count.
     pub const READ_10: u8 = 0x28;
+    /// READ SUB-CHANNEL (MMC-6 §6.29): current position, MCN or ISRC.
     pub const READ_SUB_CHANNEL: u8 = 0x42;
+    /// READ TOC/PMA/ATIP (MMC-6 §6.26).
     pub const READ_TOC: u8 = 0x43;
+    /// GET CONFIGURATION (MMC-6 §6.6): profiles and features.
     pub const GET_CONFIGURATION: u8 = 0x46;
+    /// GET EVENT STATUS NOTIFICATION (MMC-6): media and operational events.
     pub const GET_EVENT_STATUS: u8 = 0x4A;
+    /// READ DISC INFORMATION (MMC-6 §6.22).
     pub const READ_DISC_INFORMATION: u8 = 0x51;
+    /// READ TRACK INFORMATION (MMC-6 §6.27).
     pub const READ_TRACK_INFORMATION: u8 = 0x52;
+    /// MODE SELECT(10) (SPC-4): set mode parameters, 10-byte CDB.
     pub const MODE_SELECT_10: u8 = 0x55;
+    /// MODE SENSE(10) (SPC-4): read mode pages, 10-byte CDB.
     pub const MODE_SENSE_10: u8 = 0x5A;
+    /// READ(12): user data of 2048-byte blocks, 32-bit block count.
     pub const READ_12: u8 = 0xA8;
+    /// GET PERFORMANCE (MMC-6): performance or write speed descriptors.
     pub const GET_PERFORMANCE: u8 = 0xAC;
+    /// READ DISC STRUCTURE (MMC-6 §6.23): DVD/BD structures.
     pub const READ_DISC_STRUCTURE: u8 = 0xAD;
+    /// SET CD SPEED (MMC-6): read and write speeds in kB/s.
     pub const SET_CD_SPEED: u8 = 0xBB;
+    /// READ CD (MMC-6 §6.19): CD sectors with a choice of fields.
     pub const READ_CD: u8 = 0xBE;
 }
 
 /// Which values MODE SENSE returns (byte 2 bits 7-6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageControl {
+    /// The current values (code 0).
     Current,
+    /// A mask of the values that MODE SELECT may change (code 1).
     Changeable,
+    /// The power-on default values (code 2).
     Default,
+    /// The saved values (code 3).
     Saved,
 }
 
@@ -75,15 +103,22 @@ pub enum ConfigRequest {
 /// READ TOC/PMA/ATIP formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TocFormat {
+    /// Format 0: the TOC, one descriptor a track plus the lead-out.
     Toc,
+    /// Format 1: session information (first track of the last session).
     SessionInfo,
+    /// Format 2: the full TOC, raw Q sub-channel entries of the lead-in (points A0-A2, tracks).
     FullToc,
+    /// Format 3: the program memory area of a recordable disc.
     Pma,
+    /// Format 4: the absolute time in pregroove of a recordable disc.
     Atip,
+    /// Format 5: CD-TEXT packs from the lead-in.
     CdText,
 }
 
 impl TocFormat {
+    /// The format code (CDB byte 2 bits 3-0).
     pub fn code(self) -> u8 {
         match self {
             TocFormat::Toc => 0,
@@ -94,6 +129,7 @@ impl TocFormat {
             TocFormat::CdText => 5,
         }
     }
+    /// The format for a code; `None` for codes outside 0-5.
     pub fn from_code(c: u8) -> Option<TocFormat> {
         Some(match c {
             0 => TocFormat::Toc,
@@ -110,12 +146,16 @@ impl TocFormat {
 /// READ SUB-CHANNEL data formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubChannelFormat {
+    /// Format 1: the current position (track, index, relative and absolute address).
     CurrentPosition,
+    /// Format 2: the media catalog number (UPC/EAN).
     Mcn,
+    /// Format 3: a track's international standard recording code.
     Isrc,
 }
 
 impl SubChannelFormat {
+    /// The format code (CDB byte 3).
     pub fn code(self) -> u8 {
         match self {
             SubChannelFormat::CurrentPosition => 1,
@@ -123,6 +163,7 @@ impl SubChannelFormat {
             SubChannelFormat::Isrc => 3,
         }
     }
+    /// The format for a code; `None` for codes other than 1-3.
     pub fn from_code(c: u8) -> Option<SubChannelFormat> {
         Some(match c {
             1 => SubChannelFormat::CurrentPosition,
@@ -151,121 +192,204 @@ pub struct ReadCd {
     pub lba: i32,
     /// Number of sectors (24 bits).
     pub blocks: u32,
+    /// The sector type the host expects (byte 1 bits 4-2); a mismatch fails the command.
     pub sector_type: SectorType,
     /// Digital audio play: error concealment for audio (recorded, not acted on).
     pub dap: bool,
+    /// Which parts of each sector to return (bytes 9 and 10).
     pub fields: ReadCdFields,
 }
 
 /// The commands of the subset, typed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
+    /// TEST UNIT READY: no data; a drive without a ready medium answers with sense.
     TestUnitReady,
+    /// REQUEST SENSE: the sense data of the previous command.
     RequestSense {
+        /// DESC (byte 1 bit 0): descriptor format sense wanted.
         descriptor: bool,
+        /// Allocation length in bytes (byte 4).
         alloc: u8,
     },
+    /// INQUIRY: standard data, or a vital product data page when `evpd`.
     Inquiry {
+        /// EVPD (byte 1 bit 0): return the vital product data page `page`.
         evpd: bool,
+        /// VPD page code (byte 2); must be 0 without `evpd`.
         page: u8,
+        /// Allocation length in bytes (bytes 3-4).
         alloc: u16,
     },
+    /// MODE SENSE(6): mode pages behind a 4-byte header.
     ModeSense6 {
+        /// DBD (byte 1 bit 3): no block descriptors.
         dbd: bool,
+        /// Which values to return (byte 2 bits 7-6).
         pc: PageControl,
+        /// Page code (byte 2 bits 5-0); 0x3F for all pages.
         page: u8,
+        /// Subpage code (byte 3).
         subpage: u8,
+        /// Allocation length in bytes (byte 4).
         alloc: u8,
     },
+    /// MODE SENSE(10): mode pages behind an 8-byte header.
     ModeSense10 {
+        /// DBD (byte 1 bit 3): no block descriptors.
         dbd: bool,
+        /// LLBAA (byte 1 bit 4): long LBA block descriptors accepted.
         llbaa: bool,
+        /// Which values to return (byte 2 bits 7-6).
         pc: PageControl,
+        /// Page code (byte 2 bits 5-0); 0x3F for all pages.
         page: u8,
+        /// Subpage code (byte 3).
         subpage: u8,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// MODE SELECT(10): the host sends mode pages behind an 8-byte header.
     ModeSelect10 {
+        /// PF (byte 1 bit 4): the pages follow the page format.
         pf: bool,
+        /// SP (byte 1 bit 0): save the pages.
         save: bool,
+        /// Parameter list length in bytes (bytes 7-8).
         length: u16,
     },
+    /// GET CONFIGURATION: the current profile and feature descriptors.
     GetConfiguration {
+        /// RT (byte 1 bits 1-0): which features.
         rt: ConfigRequest,
+        /// Starting feature number (bytes 2-3).
         start: u16,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// READ TOC/PMA/ATIP in one of its formats.
     ReadToc {
+        /// MSF (byte 1 bit 1): addresses as minute/second/frame instead of LBAs.
         msf: bool,
+        /// Format (byte 2 bits 3-0).
         format: TocFormat,
         /// Track (format 0), session (format 2) number.
         number: u8,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// READ CAPACITY: the last LBA and the block length (8 bytes).
     ReadCapacity,
+    /// READ(10): user data, 2048 bytes a block.
     Read10 {
+        /// First LBA (bytes 2-5).
         lba: u32,
+        /// Number of blocks (bytes 7-8).
         blocks: u16,
+        /// FUA (byte 1 bit 3): force unit access, bypass the cache.
         fua: bool,
     },
+    /// READ(12): user data, 2048 bytes a block.
     Read12 {
+        /// First LBA (bytes 2-5).
         lba: u32,
+        /// Number of blocks (bytes 6-9).
         blocks: u32,
+        /// FUA (byte 1 bit 3): force unit access, bypass the cache.
         fua: bool,
+        /// Streaming (byte 10 bit 7): favour throughput over error recovery.
         streaming: bool,
     },
+    /// READ CD: CD sectors by LBA with a choice of fields.
     ReadCd(ReadCd),
+    /// READ SUB-CHANNEL: Q sub-channel data in one of its formats.
     ReadSubChannel {
+        /// MSF (byte 1 bit 1): addresses as minute/second/frame instead of LBAs.
         msf: bool,
+        /// SubQ (byte 2 bit 6): return the sub-channel data, not only the header.
         subq: bool,
+        /// Format (byte 3).
         format: SubChannelFormat,
+        /// Track number (byte 6), for the ISRC format.
         track: u8,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// READ DISC INFORMATION.
     ReadDiscInformation {
+        /// Data type (byte 1 bits 2-0): 0 is standard disc information.
         data_type: u8,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// READ TRACK INFORMATION for a track named by LBA, number or session.
     ReadTrackInformation {
+        /// Open (byte 1 bit 2): the next open track/zone rather than the addressed one.
         open: bool,
+        /// What the address field (bytes 2-5) names (byte 1 bits 1-0).
         address: TrackAddress,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// READ DISC STRUCTURE: a DVD or BD structure.
     ReadDiscStructure {
         /// 0: DVD/HD DVD, 1: BD.
         media_type: u8,
+        /// Address (bytes 2-5); its meaning depends on the format.
         address: u32,
+        /// Layer number (byte 6).
         layer: u8,
+        /// Format code (byte 7), e.g. 0x00 physical format information.
         format: u8,
+        /// Allocation length in bytes (bytes 8-9).
         alloc: u16,
+        /// Authentication grant ID (byte 10 bits 7-6).
         agid: u8,
     },
+    /// GET EVENT STATUS NOTIFICATION.
     GetEventStatus {
+        /// Polled (byte 1 bit 0): report at once; the emulated drive rejects asynchronous (clear) requests.
         polled: bool,
         /// Notification class request bit mask (0x10: media).
         classes: u8,
+        /// Allocation length in bytes (bytes 7-8).
         alloc: u16,
     },
+    /// START STOP UNIT: spin up or down, load or eject.
     StartStopUnit {
+        /// IMMED (byte 1 bit 0): return before the operation completes.
         immed: bool,
+        /// Power condition (byte 4 bits 7-4); 0 to act on `start` and `load_eject`.
         power_condition: u8,
+        /// LoEj (byte 4 bit 1): load (with `start`) or eject (without).
         load_eject: bool,
+        /// Start (byte 4 bit 0): spin up (set) or stop (clear).
         start: bool,
     },
+    /// PREVENT ALLOW MEDIUM REMOVAL: lock or unlock the tray.
     PreventAllow {
         /// 0 allow, 1 prevent (persistent prevent bits 2 and 3 are the others).
         prevent: u8,
     },
+    /// SET CD SPEED: the host's wanted read and write speeds.
     SetCdSpeed {
+        /// Rotational control (byte 1 bits 1-0): 0 CLV, 1 CAV.
         rotation: u8,
         /// kB/s (1000 bytes), 0xFFFF = the drive's maximum.
         read_speed: u16,
+        /// Write speed in kB/s (1000 bytes), 0xFFFF = the drive's maximum.
         write_speed: u16,
     },
+    /// GET PERFORMANCE: performance or write speed descriptors.
     GetPerformance {
+        /// Data type (byte 1 bits 4-0): for type 0, tolerance (bits 4-3), write (bit 2) and
+        /// except (bits 1-0).
         data_type: u8,
+        /// Starting LBA (bytes 2-5).
         lba: u32,
+        /// Maximum number of descriptors (bytes 8-9), 16 bytes each.
         max_descriptors: u16,
+        /// Type (byte 10): 0x00 performance, 0x03 write speed.
         kind: u8,
     },
 }
@@ -273,6 +397,7 @@ pub enum Command {
 /// The direction data moves for a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
+    /// No data moves.
     None,
     /// From the drive to the host.
     In,
@@ -293,6 +418,7 @@ impl Cdb {
         bytes[0] = opcode;
         Cdb { bytes, len }
     }
+    /// The CDB bytes (6, 10 or 12 of them, by operation code).
     pub fn as_slice(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
@@ -336,6 +462,7 @@ fn be32(b: &[u8], at: usize) -> u32 {
 }
 
 impl Command {
+    /// The operation code (byte 0) of the command.
     pub fn opcode(&self) -> u8 {
         use Command::*;
         match self {

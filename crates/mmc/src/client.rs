@@ -25,6 +25,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Typed MMC commands over a transport.
 pub struct Mmc<T: Transport> {
     transport: T,
+    /// Timeout for each command; [`DEFAULT_TIMEOUT`] unless changed.
     pub timeout: Duration,
 }
 
@@ -37,6 +38,7 @@ fn be32_len(b: &[u8]) -> usize {
 }
 
 impl<T: Transport> Mmc<T> {
+    /// Typed calls over `transport`, with [`DEFAULT_TIMEOUT`].
     pub fn new(transport: T) -> Mmc<T> {
         Mmc {
             transport,
@@ -44,6 +46,7 @@ impl<T: Transport> Mmc<T> {
         }
     }
 
+    /// The transport, for raw commands.
     pub fn transport(&mut self) -> &mut T {
         &mut self.transport
     }
@@ -53,6 +56,7 @@ impl<T: Transport> Mmc<T> {
         self.transport.reads_by_dma()
     }
 
+    /// Gives the transport back.
     pub fn into_inner(self) -> T {
         self.transport
     }
@@ -125,6 +129,8 @@ impl<T: Transport> Mmc<T> {
         self.data_in(name, &make(total as u16))
     }
 
+    /// TEST UNIT READY: `Ok` when a medium is ready; [`MmcError::Check`] with the sense
+    /// (e.g. 02/3A/00 medium not present) otherwise.
     pub fn test_unit_ready(&mut self) -> Result<(), MmcError> {
         self.run("TEST UNIT READY", &Command::TestUnitReady, DataBuffer::None)
             .map(|_| ())
@@ -142,6 +148,7 @@ impl<T: Transport> Mmc<T> {
         Ok(Sense::parse(&b).unwrap_or(Sense::NO_SENSE))
     }
 
+    /// INQUIRY: the standard inquiry data (96 bytes asked for).
     pub fn inquiry(&mut self) -> Result<InquiryData, MmcError> {
         let b = self.data_in(
             "INQUIRY",
@@ -154,6 +161,7 @@ impl<T: Transport> Mmc<T> {
         InquiryData::parse(&b).map_err(|e| self.parse_err("INQUIRY", e))
     }
 
+    /// INQUIRY of vital product data page `page`; [`MmcError::Check`] when the drive lacks it.
     pub fn vpd(&mut self, page: u8) -> Result<VpdPage, MmcError> {
         let b = self.sized(
             "INQUIRY (VPD)",
@@ -201,6 +209,8 @@ impl<T: Transport> Mmc<T> {
         ModeData::parse(&b, false, false).map_err(|e| self.parse_err("MODE SENSE(6)", e))
     }
 
+    /// MODE SELECT(10) of `data`, page format, not saved (the mode data length is sent as 0,
+    /// as it is reserved in MODE SELECT).
     pub fn mode_select(&mut self, data: &ModeData) -> Result<(), MmcError> {
         let mut list = data.to_bytes(true);
         // The mode data length is reserved in MODE SELECT.
@@ -215,6 +225,8 @@ impl<T: Transport> Mmc<T> {
             .map(|_| ())
     }
 
+    /// GET CONFIGURATION: the current profile and the features `rt` selects from feature
+    /// number `start` on.
     pub fn get_configuration(
         &mut self,
         rt: ConfigRequest,
@@ -249,6 +261,7 @@ impl<T: Transport> Mmc<T> {
         Toc::parse(&b, msf).map_err(|e| self.parse_err("READ TOC", e))
     }
 
+    /// READ TOC format 1: the first and last complete session and the first track of the last.
     pub fn session_info(&mut self, msf: bool) -> Result<SessionInfo, MmcError> {
         let b = self.toc_bytes(TocFormat::SessionInfo, msf, 0)?;
         SessionInfo::parse(&b, msf).map_err(|e| self.parse_err("READ TOC", e))
@@ -260,11 +273,14 @@ impl<T: Transport> Mmc<T> {
         FullToc::parse(&b).map_err(|e| self.parse_err("READ TOC", e))
     }
 
+    /// READ TOC format 5: the CD-TEXT packs of the lead-in; [`MmcError::Check`] when the disc
+    /// has none.
     pub fn cd_text(&mut self) -> Result<CdTextPacks, MmcError> {
         let b = self.toc_bytes(TocFormat::CdText, false, 0)?;
         CdTextPacks::parse(&b).map_err(|e| self.parse_err("READ TOC", e))
     }
 
+    /// READ CAPACITY: the last LBA and the block length.
     pub fn read_capacity(&mut self) -> Result<Capacity, MmcError> {
         let b = self.data_in("READ CAPACITY", &Command::ReadCapacity)?;
         Capacity::parse(&b).map_err(|e| self.parse_err("READ CAPACITY", e))
@@ -281,6 +297,7 @@ impl<T: Transport> Mmc<T> {
         self.run("READ(10)", &cmd, DataBuffer::In(&mut buf[..n]))
     }
 
+    /// READ(12) of 2048-byte blocks into `buf`, which must hold them; returns the bytes received.
     pub fn read12(&mut self, lba: u32, blocks: u32, buf: &mut [u8]) -> Result<usize, MmcError> {
         let cmd = Command::Read12 {
             lba,
@@ -318,6 +335,7 @@ impl<T: Transport> Mmc<T> {
         self.run("READ CD", &cmd, DataBuffer::In(&mut buf[..n]))
     }
 
+    /// READ SUB-CHANNEL with Q data in `format`; `track` names the track for an ISRC.
     pub fn read_subchannel(
         &mut self,
         format: SubChannelFormat,
@@ -335,6 +353,7 @@ impl<T: Transport> Mmc<T> {
         SubChannel::parse(&b, msf).map_err(|e| self.parse_err("READ SUB-CHANNEL", e))
     }
 
+    /// READ DISC INFORMATION: the standard disc information.
     pub fn disc_information(&mut self) -> Result<DiscInformation, MmcError> {
         let b = self.data_in(
             "READ DISC INFORMATION",
@@ -346,6 +365,7 @@ impl<T: Transport> Mmc<T> {
         DiscInformation::parse(&b).map_err(|e| self.parse_err("READ DISC INFORMATION", e))
     }
 
+    /// READ TRACK INFORMATION of the track `address` names.
     pub fn track_information(
         &mut self,
         address: TrackAddress,
@@ -411,6 +431,7 @@ impl<T: Transport> Mmc<T> {
             .map(|_| ())
     }
 
+    /// PREVENT ALLOW MEDIUM REMOVAL: `true` locks the tray, `false` unlocks it.
     pub fn prevent_removal(&mut self, prevent: bool) -> Result<(), MmcError> {
         let cmd = Command::PreventAllow {
             prevent: prevent as u8,

@@ -5,22 +5,39 @@ use spindle_disc::Medium;
 
 /// Profile numbers (MMC-6 table 89).
 pub mod profile {
+    /// No current profile (no medium).
     pub const NONE: u16 = 0x0000;
+    /// CD-ROM: read-only CD.
     pub const CD_ROM: u16 = 0x0008;
+    /// CD-R: write-once CD.
     pub const CD_R: u16 = 0x0009;
+    /// CD-RW: rewritable CD.
     pub const CD_RW: u16 = 0x000A;
+    /// DVD-ROM: read-only DVD.
     pub const DVD_ROM: u16 = 0x0010;
+    /// DVD-R sequential recording.
     pub const DVD_R: u16 = 0x0011;
+    /// DVD-RAM.
     pub const DVD_RAM: u16 = 0x0012;
+    /// DVD-RW restricted overwrite.
     pub const DVD_RW_RO: u16 = 0x0013;
+    /// DVD-RW sequential recording.
     pub const DVD_RW: u16 = 0x0014;
+    /// DVD-R dual layer, sequential recording.
     pub const DVD_R_DL: u16 = 0x0015;
+    /// DVD+RW.
     pub const DVD_PLUS_RW: u16 = 0x001A;
+    /// DVD+R.
     pub const DVD_PLUS_R: u16 = 0x001B;
+    /// DVD+R dual layer.
     pub const DVD_PLUS_R_DL: u16 = 0x002B;
+    /// BD-ROM: read-only Blu-ray.
     pub const BD_ROM: u16 = 0x0040;
+    /// BD-R in sequential recording mode (SRM).
     pub const BD_R_SRM: u16 = 0x0041;
+    /// BD-R in random recording mode (RRM).
     pub const BD_R_RRM: u16 = 0x0042;
+    /// BD-RE: rewritable Blu-ray.
     pub const BD_RE: u16 = 0x0043;
 }
 
@@ -67,25 +84,41 @@ pub fn profile_name(p: u16) -> &'static str {
 
 /// Feature codes.
 pub mod feature {
+    /// Profile List: every profile the drive supports.
     pub const PROFILE_LIST: u16 = 0x0000;
+    /// Core: the physical interface and basic command set.
     pub const CORE: u16 = 0x0001;
+    /// Morphing: the drive reports operational changes.
     pub const MORPHING: u16 = 0x0002;
+    /// Removable Medium: loading mechanism, eject and lock.
     pub const REMOVABLE_MEDIUM: u16 = 0x0003;
+    /// Random Readable: logical block size and blocking.
     pub const RANDOM_READABLE: u16 = 0x0010;
+    /// Multi-Read: reads CD-R and CD-RW as OSTA Multi-Read asks.
     pub const MULTI_READ: u16 = 0x001D;
+    /// CD Read: READ CD and its options.
     pub const CD_READ: u16 = 0x001E;
+    /// DVD Read: reads DVD media.
     pub const DVD_READ: u16 = 0x001F;
+    /// BD Read: reads BD media.
     pub const BD_READ: u16 = 0x0040;
+    /// Power Management: the drive has power conditions.
     pub const POWER_MANAGEMENT: u16 = 0x0100;
+    /// Timeout: commands complete within the times the timeout mode page sets.
     pub const TIMEOUT: u16 = 0x0105;
+    /// Real Time Streaming: streaming reads, GET PERFORMANCE, SET CD SPEED.
     pub const REAL_TIME_STREAMING: u16 = 0x0107;
 }
 
 /// Physical interface standards (core feature).
 pub mod interface {
+    /// SCSI family (SPI, FC, SAS...).
     pub const SCSI: u32 = 1;
+    /// ATAPI.
     pub const ATAPI: u32 = 2;
+    /// Serial ATAPI.
     pub const SERIAL_ATAPI: u32 = 7;
+    /// USB.
     pub const USB: u32 = 8;
 }
 
@@ -94,52 +127,84 @@ pub mod interface {
 pub enum Feature {
     /// Profiles the drive supports, each with its CurrentP bit.
     ProfileList(Vec<(u16, bool)>),
+    /// Core (0x0001).
     Core {
+        /// Physical interface standard (see [`interface`]).
         interface: u32,
+        /// DBE: the drive reports device busy events.
         dbe: bool,
+        /// INQ2: INQUIRY is supported as SPC defines it.
         inq2: bool,
     },
+    /// Morphing (0x0002).
     Morphing {
+        /// Async: GET EVENT STATUS NOTIFICATION in asynchronous mode.
         asynchronous: bool,
+        /// OCEvent: operational change events are reported.
         oc_event: bool,
     },
+    /// Removable Medium (0x0003).
     RemovableMedium {
+        /// Loading mechanism type (0 caddy/slot, 1 tray, 2 pop-up, 4-5 changers).
         mechanism: u8,
+        /// Load: START STOP UNIT can load the medium.
         load: bool,
+        /// Eject: START STOP UNIT can eject the medium.
         eject: bool,
+        /// Pvnt Jmpr: the state of the prevent/allow jumper.
         prevent_jumper: bool,
+        /// Lock: PREVENT ALLOW MEDIUM REMOVAL can lock the medium in.
         lock: bool,
     },
+    /// Random Readable (0x0010).
     RandomReadable {
+        /// Logical block size in bytes (2048 for CD, DVD and BD data).
         block_size: u32,
+        /// Blocking: logical blocks in one readable unit (1 on CD, 16 on DVD, 32 on BD).
         blocking: u16,
+        /// PP: the read/write error recovery mode page is present.
         page_present: bool,
     },
+    /// Multi-Read (0x001D).
     MultiRead,
+    /// CD Read (0x001E).
     CdRead {
+        /// CD-Text: CD-TEXT is read from the lead-in (READ TOC format 5).
         cd_text: bool,
+        /// C2 Flags: READ CD returns C2 error pointers.
         c2: bool,
+        /// DAP: READ CD honours the digital audio play bit.
         dap: bool,
     },
+    /// DVD Read (0x001F).
     DvdRead {
+        /// MULTI110: the drive meets DVD Multi Drive Read-only specification version 1.1.
         multi110: bool,
+        /// Dual-R: reads DVD-R dual layer.
         dual_r: bool,
+        /// Dual-RW: reads DVD-RW dual layer.
         dual_rw: bool,
     },
     /// BD read: class bit maps of BD-RE, BD-R and BD-ROM versions (4 classes each).
     BdRead {
+        /// BD-RE class 0-3 version bit maps.
         re: [u16; 4],
+        /// BD-R class 0-3 version bit maps.
         r: [u16; 4],
+        /// BD-ROM class 0-3 version bit maps.
         rom: [u16; 4],
     },
     /// Any other feature, its bytes after the 4-byte descriptor header.
     Other {
+        /// Feature code.
         code: u16,
+        /// The descriptor's additional data.
         data: Vec<u8>,
     },
 }
 
 impl Feature {
+    /// The feature code (see [`feature`]).
     pub fn code(&self) -> u16 {
         match self {
             Feature::ProfileList(_) => feature::PROFILE_LIST,
@@ -291,20 +356,27 @@ impl Feature {
 /// One feature descriptor with its header bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeatureDescriptor {
+    /// The feature and its data.
     pub feature: Feature,
+    /// Version of the feature descriptor (4 bits).
     pub version: u8,
+    /// Persistent: the feature stays current whatever the medium.
     pub persistent: bool,
+    /// Current: the feature is usable now.
     pub current: bool,
 }
 
 /// A GET CONFIGURATION answer.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Configuration {
+    /// The profile of the medium in the drive (see [`profile`]); 0 without one.
     pub current_profile: u16,
+    /// Feature descriptors, in ascending feature code.
     pub features: Vec<FeatureDescriptor>,
 }
 
 impl Configuration {
+    /// The answer's bytes: an 8-byte header (data length, current profile), then each descriptor.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0u8; 8];
         b[6..8].copy_from_slice(&self.current_profile.to_be_bytes());
@@ -348,6 +420,7 @@ impl Configuration {
         })
     }
 
+    /// The first descriptor of feature `code`, if the answer has it.
     pub fn feature(&self, code: u16) -> Option<&FeatureDescriptor> {
         self.features.iter().find(|f| f.feature.code() == code)
     }

@@ -4,11 +4,17 @@ use crate::error::{ParseError, need};
 
 /// Notification class numbers and their request bits.
 pub mod class {
+    /// Operational change events (class 1).
     pub const OPERATIONAL_CHANGE: u8 = 1;
+    /// Power management events (class 2).
     pub const POWER_MANAGEMENT: u8 = 2;
+    /// External request events (class 3): front panel buttons.
     pub const EXTERNAL_REQUEST: u8 = 3;
+    /// Media events (class 4): insertion, removal, eject requests.
     pub const MEDIA: u8 = 4;
+    /// Multiple host events (class 5).
     pub const MULTI_HOST: u8 = 5;
+    /// Device busy events (class 6).
     pub const DEVICE_BUSY: u8 = 6;
     /// The request bit of a class.
     pub const fn bit(class: u8) -> u8 {
@@ -19,15 +25,22 @@ pub mod class {
 /// Media event codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaEvent {
+    /// Code 0: nothing changed.
     NoChange,
+    /// Code 1: the user asked for an eject (pressed the button).
     EjectRequest,
+    /// Code 2: a medium was inserted.
     NewMedia,
+    /// Code 3: the medium was removed.
     MediaRemoval,
+    /// Code 4: the medium was changed.
     MediaChanged,
+    /// Any other code (low 4 bits).
     Other(u8),
 }
 
 impl MediaEvent {
+    /// The event code (descriptor byte 0 bits 3-0).
     pub fn code(self) -> u8 {
         match self {
             MediaEvent::NoChange => 0,
@@ -38,6 +51,7 @@ impl MediaEvent {
             MediaEvent::Other(c) => c & 0xF,
         }
     }
+    /// The event for a code (its low 4 bits).
     pub fn from_code(c: u8) -> MediaEvent {
         match c & 0xF {
             0 => MediaEvent::NoChange,
@@ -53,8 +67,11 @@ impl MediaEvent {
 /// A media class event descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MediaStatus {
+    /// The event since the last report.
     pub event: MediaEvent,
+    /// Door or Tray open (byte 1 bit 0).
     pub tray_open: bool,
+    /// Media Present (byte 1 bit 1).
     pub present: bool,
 }
 
@@ -67,10 +84,12 @@ pub struct EventStatus {
     pub class: u8,
     /// Supported event classes (bit per class).
     pub supported: u8,
+    /// The media event descriptor, when the class returned is media.
     pub media: Option<MediaStatus>,
 }
 
 impl EventStatus {
+    /// The answer: a 4-byte header, then the media descriptor if there is one.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![
             0,
@@ -92,6 +111,8 @@ impl EventStatus {
         b[0..2].copy_from_slice(&len.to_be_bytes());
         b
     }
+    /// Decodes an answer; [`ParseError::Short`] under the 4-byte header. A media descriptor
+    /// cut short is left out.
     pub fn parse(b: &[u8]) -> Result<EventStatus, ParseError> {
         need("event status header", b, 4)?;
         let len = u16::from_be_bytes([b[0], b[1]]) as usize;
@@ -113,22 +134,29 @@ impl EventStatus {
 /// One GET PERFORMANCE (type 0) descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PerformanceDescriptor {
+    /// First LBA of the range.
     pub start_lba: u32,
     /// kB/s (1000 bytes).
     pub start_performance: u32,
+    /// Last LBA of the range.
     pub end_lba: u32,
+    /// Speed at `end_lba` in kB/s (1000 bytes).
     pub end_performance: u32,
 }
 
 /// A GET PERFORMANCE answer (performance data, type 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Performance {
+    /// Write (header byte 4 bit 1): write performance rather than read.
     pub write: bool,
+    /// Except (header byte 4 bit 0): the nominal performance has exceptions.
     pub except: bool,
+    /// Descriptors, 16 bytes each on the wire.
     pub descriptors: Vec<PerformanceDescriptor>,
 }
 
 impl Performance {
+    /// The answer: an 8-byte header, then the descriptors.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0u8; 8];
         b[4] = ((self.write as u8) << 1) | self.except as u8;
@@ -146,6 +174,8 @@ impl Performance {
         b[0..4].copy_from_slice(&len.to_be_bytes());
         b
     }
+    /// Decodes an answer; [`ParseError::Short`] under the 8-byte header. Trailing bytes short of
+    /// a whole descriptor are ignored.
     pub fn parse(b: &[u8]) -> Result<Performance, ParseError> {
         need("performance header", b, 8)?;
         let total = (u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
@@ -170,7 +200,9 @@ impl Performance {
 
 /// kB/s (1000 bytes) of 1x for CD (75 sectors of 2352 bytes), DVD and BD.
 pub const CD_1X_KBS: u32 = 176;
+/// kB/s of 1x DVD.
 pub const DVD_1X_KBS: u32 = 1385;
+/// kB/s of 1x BD.
 pub const BD_1X_KBS: u32 = 4496;
 
 #[cfg(test)]

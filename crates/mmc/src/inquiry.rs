@@ -11,6 +11,7 @@ pub const DEVICE_TYPE_MMC: u8 = 0x05;
 pub struct InquiryData {
     /// Peripheral qualifier (bits 7-5) and device type (bits 4-0) as one byte.
     pub device_type: u8,
+    /// RMB (byte 1 bit 7): the medium is removable.
     pub removable: bool,
     /// VERSION: the SPC version claimed (0x05 = SPC-3, 0x06 = SPC-4; ATAPI drives often 0).
     pub version: u8,
@@ -51,6 +52,8 @@ fn get_ascii(b: &[u8]) -> String {
 }
 
 impl InquiryData {
+    /// The 36-byte standard data (response data format 2); strings are padded with spaces and
+    /// stripped of characters outside printable ASCII.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0u8; STANDARD_LEN];
         b[0] = self.device_type;
@@ -65,6 +68,8 @@ impl InquiryData {
         b
     }
 
+    /// Decodes standard data of 8 bytes or more (strings past its end are empty);
+    /// [`ParseError::Short`] when shorter.
     pub fn parse(b: &[u8]) -> Result<InquiryData, ParseError> {
         need("INQUIRY data", b, 8)?;
         let s = |r: std::ops::Range<usize>| b.get(r).map(get_ascii).unwrap_or_default();
@@ -86,8 +91,11 @@ impl InquiryData {
 
 /// VPD page codes this crate knows.
 pub mod vpd {
+    /// Supported VPD pages (0x00).
     pub const SUPPORTED_PAGES: u8 = 0x00;
+    /// Unit serial number (0x80).
     pub const UNIT_SERIAL_NUMBER: u8 = 0x80;
+    /// Device identification (0x83).
     pub const DEVICE_IDENTIFICATION: u8 = 0x83;
 }
 
@@ -100,6 +108,7 @@ pub struct Designator {
     pub association: u8,
     /// 1 T10 vendor ID, 2 EUI-64, 3 NAA, 8 SCSI name string...
     pub kind: u8,
+    /// The designator's bytes (at most 255 are written).
     pub value: Vec<u8>,
 }
 
@@ -121,12 +130,16 @@ impl Designator {
 /// A vital product data page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VpdPage {
+    /// Page 0x00: the codes of the pages the drive supports.
     SupportedPages(Vec<u8>),
+    /// Page 0x80: the unit serial number (printable ASCII).
     SerialNumber(String),
+    /// Page 0x83: designation descriptors.
     DeviceIdentification(Vec<Designator>),
 }
 
 impl VpdPage {
+    /// The page code.
     pub fn code(&self) -> u8 {
         match self {
             VpdPage::SupportedPages(_) => vpd::SUPPORTED_PAGES,
@@ -135,6 +148,7 @@ impl VpdPage {
         }
     }
 
+    /// The page with its 4-byte header; `device_type` is the peripheral byte (byte 0).
     pub fn to_bytes(&self, device_type: u8) -> Vec<u8> {
         let mut b = vec![device_type, self.code(), 0, 0];
         match self {
@@ -155,6 +169,8 @@ impl VpdPage {
         b
     }
 
+    /// Decodes a page; [`ParseError::Short`] under the 4-byte header, [`ParseError::Invalid`]
+    /// for a page code other than 0x00, 0x80 and 0x83.
     pub fn parse(b: &[u8]) -> Result<VpdPage, ParseError> {
         need("VPD page", b, 4)?;
         let len = u16::from_be_bytes([b[2], b[3]]) as usize;

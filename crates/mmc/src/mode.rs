@@ -7,7 +7,9 @@
 
 use crate::error::{ParseError, need};
 
+/// Page code of the read/write error recovery page.
 pub const PAGE_ERROR_RECOVERY: u8 = 0x01;
+/// Page code of the MM capabilities and mechanical status page.
 pub const PAGE_CAPABILITIES: u8 = 0x2A;
 /// MODE SENSE page code asking for every page.
 pub const PAGE_ALL: u8 = 0x3F;
@@ -17,15 +19,19 @@ pub const PAGE_ALL: u8 = 0x3F;
 pub struct ErrorRecovery {
     /// Byte 2: AWRE, ARRE, TB, RC, (obsolete), PER, DTE, DCR.
     pub flags: u8,
+    /// Read retry count (byte 3).
     pub read_retries: u8,
+    /// Write retry count (byte 8).
     pub write_retries: u8,
     /// Recovery time limit (ms).
     pub time_limit: u16,
 }
 
 impl ErrorRecovery {
+    /// Length of the page in bytes, header included (page length 0x0A).
     pub const LEN: usize = 12;
 
+    /// The 12-byte page; `savable` sets the PS bit.
     pub fn to_bytes(&self, savable: bool) -> [u8; 12] {
         let mut b = [0u8; 12];
         b[0] = PAGE_ERROR_RECOVERY | if savable { 0x80 } else { 0 };
@@ -37,6 +43,8 @@ impl ErrorRecovery {
         b
     }
 
+    /// Decodes the page (from its code byte on); [`ParseError::Short`] under 4 bytes, fields
+    /// past its end read as 0.
     pub fn parse(b: &[u8]) -> Result<ErrorRecovery, ParseError> {
         need("mode page 0x01", b, 4)?;
         let at = |i: usize| b.get(i).copied().unwrap_or(0);
@@ -52,13 +60,18 @@ impl ErrorRecovery {
 /// How the disc is loaded (page 0x2A byte 6 bits 7-5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LoadingMechanism {
+    /// Code 0: caddy or slot.
     Caddy,
+    /// Code 1: tray.
     Tray,
+    /// Code 2: pop-up.
     PopUp,
+    /// Any other code (changers, reserved), 3 bits.
     Other(u8),
 }
 
 impl LoadingMechanism {
+    /// The 3-bit code.
     pub fn code(self) -> u8 {
         match self {
             LoadingMechanism::Caddy => 0,
@@ -67,6 +80,7 @@ impl LoadingMechanism {
             LoadingMechanism::Other(c) => c & 7,
         }
     }
+    /// The mechanism for a code (its low 3 bits).
     pub fn from_code(c: u8) -> LoadingMechanism {
         match c & 7 {
             0 => LoadingMechanism::Caddy,
@@ -80,45 +94,71 @@ impl LoadingMechanism {
 /// MM capabilities and mechanical status (page 0x2A).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
+    /// Reads CD-R media (byte 2 bit 0).
     pub read_cd_r: bool,
+    /// Reads CD-RW media (byte 2 bit 1).
     pub read_cd_rw: bool,
+    /// Reads fixed packet tracks written with addressing method 2 (byte 2 bit 2).
     pub method2: bool,
+    /// Reads DVD-ROM media (byte 2 bit 3).
     pub read_dvd_rom: bool,
+    /// Reads DVD-R media (byte 2 bit 4).
     pub read_dvd_r: bool,
+    /// Reads DVD-RAM media (byte 2 bit 5).
     pub read_dvd_ram: bool,
+    /// Writes CD-R media (byte 3 bit 0).
     pub write_cd_r: bool,
+    /// Writes CD-RW media (byte 3 bit 1).
     pub write_cd_rw: bool,
+    /// Plays audio to an analogue output (byte 4 bit 0).
     pub audio_play: bool,
+    /// Reads Mode 2 Form 1 sectors (byte 4 bit 4).
     pub mode2_form1: bool,
+    /// Reads Mode 2 Form 2 sectors (byte 4 bit 5).
     pub mode2_form2: bool,
+    /// Reads multi-session discs (byte 4 bit 6).
     pub multi_session: bool,
     /// READ CD of audio sectors.
     pub cdda: bool,
     /// Audio reads restart exactly where they stopped.
     pub cdda_accurate: bool,
+    /// Returns R-W sub-channel data (byte 5 bit 2).
     pub rw_supported: bool,
+    /// R-W data comes de-interleaved and corrected (byte 5 bit 3).
     pub rw_deinterleaved: bool,
+    /// Returns C2 error pointers (byte 5 bit 4).
     pub c2_pointers: bool,
+    /// Returns ISRCs (byte 5 bit 5).
     pub isrc: bool,
+    /// Returns the media catalog number (byte 5 bit 6).
     pub upc: bool,
+    /// Reads the disc bar code (byte 5 bit 7).
     pub read_bar_code: bool,
+    /// PREVENT ALLOW MEDIUM REMOVAL can lock the medium in (byte 6 bit 0).
     pub lock: bool,
     /// The drive is locked now (PREVENT ALLOW MEDIUM REMOVAL).
     pub locked: bool,
+    /// State of the prevent/allow jumper (byte 6 bit 2).
     pub prevent_jumper: bool,
+    /// START STOP UNIT can eject the medium (byte 6 bit 3).
     pub eject: bool,
+    /// Loading mechanism type (byte 6 bits 7-5).
     pub loading: LoadingMechanism,
     /// kB/s (obsolete in MMC-6 but still read by hosts).
     pub max_read_speed: u16,
+    /// Number of discrete volume levels of the audio output (bytes 10-11).
     pub volume_levels: u16,
     /// KiB.
     pub buffer_size: u16,
+    /// Current read speed in kB/s (bytes 14-15).
     pub current_read_speed: u16,
 }
 
 impl Capabilities {
+    /// Length of the page in bytes as written: 2 header bytes and page length 0x14.
     pub const LEN: usize = 22;
 
+    /// The 22-byte page (MMC-2 layout).
     pub fn to_bytes(&self) -> [u8; 22] {
         let mut b = [0u8; 22];
         let f = |bits: &[bool]| {
@@ -165,6 +205,8 @@ impl Capabilities {
         b
     }
 
+    /// Decodes the page (from its code byte on); [`ParseError::Short`] under 7 bytes, fields
+    /// past its end read as 0.
     pub fn parse(b: &[u8]) -> Result<Capabilities, ParseError> {
         need("mode page 0x2A", b, 7)?;
         let at = |i: usize| b.get(i).copied().unwrap_or(0);
@@ -207,7 +249,9 @@ impl Capabilities {
 /// One page of mode parameter data, as found in a MODE SENSE answer or a MODE SELECT list.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawPage {
+    /// Page code (bits 5-0 of the first byte).
     pub code: u8,
+    /// PS (bit 7 of the first byte): the page can be saved.
     pub savable: bool,
     /// The whole page, code and length bytes included.
     pub bytes: Vec<u8>,
@@ -216,8 +260,11 @@ pub struct RawPage {
 /// Mode parameter data: header values and pages (block descriptors are skipped).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ModeData {
+    /// Medium type byte of the header.
     pub medium_type: u8,
+    /// Device-specific parameter byte of the header.
     pub device_specific: u8,
+    /// The pages, in the order they came; the last may be cut short by the allocation length.
     pub pages: Vec<RawPage>,
 }
 

@@ -10,15 +10,22 @@
 /// Byte 1 bits 4-2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SectorType {
+    /// Code 0: any type; the block size follows each sector.
     Any,
+    /// Code 1: CD-DA (audio) sectors only.
     CdDa,
+    /// Code 2: Mode 1 sectors only.
     Mode1,
+    /// Code 3: Mode 2 formless sectors only (2336 bytes of user data).
     Mode2Formless,
+    /// Code 4: Mode 2 Form 1 sectors only.
     Mode2Form1,
+    /// Code 5: Mode 2 Form 2 sectors only.
     Mode2Form2,
 }
 
 impl SectorType {
+    /// The 3-bit code (byte 1 bits 4-2).
     pub fn code(self) -> u8 {
         match self {
             SectorType::Any => 0,
@@ -29,6 +36,7 @@ impl SectorType {
             SectorType::Mode2Form2 => 5,
         }
     }
+    /// The type for a code; `None` for the reserved codes 6 and 7.
     pub fn from_code(c: u8) -> Option<SectorType> {
         Some(match c {
             0 => SectorType::Any,
@@ -56,11 +64,17 @@ impl SectorType {
 /// What a sector on the disc actually is (for mixed XA: per sector, from its subheader).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SectorKind {
+    /// Audio: 2352 bytes of samples, no sync or header.
     Audio,
+    /// Mode 0: 2336 zero bytes after the header.
     Mode0,
+    /// Mode 1: 2048 bytes of user data, EDC and ECC.
     Mode1,
+    /// Mode 2 without a form: 2336 bytes of user data.
     Mode2Formless,
+    /// Mode 2 Form 1: subheader, 2048 bytes of user data, EDC and ECC.
     Mode2Form1,
+    /// Mode 2 Form 2: subheader, 2324 bytes of user data, EDC.
     Mode2Form2,
 }
 
@@ -101,6 +115,7 @@ impl SectorKind {
 /// Byte 9 bits 6-5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeaderCodes {
+    /// No header codes.
     None,
     /// The 4-byte header.
     Header,
@@ -130,6 +145,7 @@ impl HeaderCodes {
 /// Byte 9 bits 2-1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum C2Mode {
+    /// No C2 error information.
     None,
     /// 294 bytes: one bit per byte of the 2352-byte main channel.
     Pointers,
@@ -138,6 +154,7 @@ pub enum C2Mode {
 }
 
 impl C2Mode {
+    /// Bytes of C2 error information a block carries.
     pub fn size(self) -> usize {
         match self {
             C2Mode::None => 0,
@@ -157,6 +174,7 @@ impl C2Mode {
 /// Byte 10 bits 2-0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubSelect {
+    /// No subchannel data.
     None,
     /// 96 bytes of raw interleaved P-W.
     RawPw,
@@ -167,6 +185,7 @@ pub enum SubSelect {
 }
 
 impl SubSelect {
+    /// The 3-bit code (byte 10 bits 2-0).
     pub fn code(self) -> u8 {
         match self {
             SubSelect::None => 0,
@@ -175,6 +194,7 @@ impl SubSelect {
             SubSelect::Rw => 4,
         }
     }
+    /// The selection for a code (its low 3 bits); `None` for the reserved codes 3, 5, 6 and 7.
     pub fn from_code(c: u8) -> Option<SubSelect> {
         Some(match c & 7 {
             0 => SubSelect::None,
@@ -184,6 +204,7 @@ impl SubSelect {
             _ => return None,
         })
     }
+    /// Bytes of subchannel data a block carries.
     pub fn size(self) -> usize {
         match self {
             SubSelect::None => 0,
@@ -196,11 +217,17 @@ impl SubSelect {
 /// The fields READ CD returns of each sector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadCdFields {
+    /// Sync (byte 9 bit 7): the 12-byte sync pattern.
     pub sync: bool,
+    /// Header codes (byte 9 bits 6-5).
     pub headers: HeaderCodes,
+    /// User Data (byte 9 bit 4).
     pub user_data: bool,
+    /// EDC & ECC (byte 9 bit 3).
     pub edc_ecc: bool,
+    /// C2 error information (byte 9 bits 2-1).
     pub c2: C2Mode,
+    /// Subchannel selection (byte 10 bits 2-0).
     pub sub: SubSelect,
 }
 
@@ -224,13 +251,16 @@ impl ReadCdFields {
         sub: SubSelect::None,
     };
 
+    /// The same fields with subchannel selection `sub`.
     pub fn with_sub(self, sub: SubSelect) -> ReadCdFields {
         ReadCdFields { sub, ..self }
     }
+    /// The same fields with C2 error information `c2`.
     pub fn with_c2(self, c2: C2Mode) -> ReadCdFields {
         ReadCdFields { c2, ..self }
     }
 
+    /// CDB byte 9 for these fields.
     pub fn byte9(&self) -> u8 {
         ((self.sync as u8) << 7)
             | (self.headers.code() << 5)

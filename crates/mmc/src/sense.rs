@@ -7,24 +7,40 @@ use std::fmt;
 /// The sense key (SPC-4 table 27).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SenseKey {
+    /// 0x0: nothing to report.
     NoSense,
+    /// 0x1: the command succeeded after recovery.
     RecoveredError,
+    /// 0x2: the drive is not ready (no medium, spinning up).
     NotReady,
+    /// 0x3: the medium could not be read (unrecovered error).
     MediumError,
+    /// 0x4: the drive's hardware failed.
     HardwareError,
+    /// 0x5: the command or its parameters are invalid.
     IllegalRequest,
+    /// 0x6: the medium may have changed or the drive was reset.
     UnitAttention,
+    /// 0x7: the operation is not allowed on this medium (write protected...).
     DataProtect,
+    /// 0x8: blank or unwritten medium where data was expected.
     BlankCheck,
+    /// 0x9: vendor specific.
     VendorSpecific,
+    /// 0xA: a copy command was aborted.
     CopyAborted,
+    /// 0xB: the drive aborted the command; the host may retry.
     AbortedCommand,
+    /// 0xD: the end of the partition was reached with data left.
     VolumeOverflow,
+    /// 0xE: verified data did not match.
     Miscompare,
+    /// A reserved key (0xC, 0xF).
     Reserved(u8),
 }
 
 impl SenseKey {
+    /// The 4-bit key.
     pub fn code(self) -> u8 {
         use SenseKey::*;
         match self {
@@ -46,6 +62,7 @@ impl SenseKey {
         }
     }
 
+    /// The key for a code (its low 4 bits).
     pub fn from_code(c: u8) -> SenseKey {
         use SenseKey::*;
         match c & 0xF {
@@ -73,6 +90,7 @@ impl SenseKey {
 pub struct Asc(pub u8, pub u8);
 
 impl Asc {
+    /// 00/00 no additional sense information.
     pub const NONE: Asc = Asc(0x00, 0x00);
     /// 04/00 logical unit not ready, cause not reportable.
     pub const NOT_READY: Asc = Asc(0x04, 0x00);
@@ -121,6 +139,7 @@ impl Asc {
 pub struct FieldPointer {
     /// True: the field is in the CDB; false: in the parameter data.
     pub in_cdb: bool,
+    /// The byte of the CDB or parameter list the error is in.
     pub byte: u16,
     /// The bit within the byte, when known.
     pub bit: Option<u8>,
@@ -129,12 +148,15 @@ pub struct FieldPointer {
 /// Decoded sense data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sense {
+    /// The sense key.
     pub key: SenseKey,
+    /// Additional sense code and qualifier.
     pub asc: Asc,
     /// INFORMATION field (the failing LBA of a read), with the VALID bit.
     pub information: Option<u32>,
     /// Incorrect length indicator.
     pub ili: bool,
+    /// Sense-key specific field pointer, for ILLEGAL REQUEST.
     pub field: Option<FieldPointer>,
     /// True for deferred errors (response codes 0x71/0x73).
     pub deferred: bool,
@@ -144,6 +166,7 @@ pub struct Sense {
 pub const FIXED_SENSE_LEN: usize = 18;
 
 impl Sense {
+    /// Current sense with `key` and `asc`, no information or field pointer.
     pub const fn new(key: SenseKey, asc: Asc) -> Sense {
         Sense {
             key,
@@ -170,6 +193,7 @@ impl Sense {
         }
     }
 
+    /// ILLEGAL REQUEST, invalid command operation code (05/20/00), pointing at CDB byte 0.
     pub fn invalid_opcode() -> Sense {
         Sense {
             field: Some(FieldPointer {
@@ -181,6 +205,7 @@ impl Sense {
         }
     }
 
+    /// The same sense with the INFORMATION field set to `info` (the failing LBA of a read).
     pub fn with_information(mut self, info: u32) -> Sense {
         self.information = Some(info);
         self

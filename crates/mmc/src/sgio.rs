@@ -76,6 +76,7 @@ impl SgIo {
         })
     }
 
+    /// The device's path.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -6,16 +6,23 @@ use crate::error::{ParseError, need};
 
 /// Format codes.
 pub mod format {
+    /// DVD 0x00: physical format information (2048 bytes).
     pub const PHYSICAL: u8 = 0x00;
+    /// DVD 0x01: copyright information.
     pub const COPYRIGHT: u8 = 0x01;
+    /// DVD 0x03: burst cutting area.
     pub const BCA: u8 = 0x03;
+    /// DVD 0x04: disc manufacturing information (2048 bytes).
     pub const MANUFACTURING: u8 = 0x04;
+    /// BD 0x00 (media type 1): disc information.
     pub const BD_DISC_INFORMATION: u8 = 0x00;
+    /// 0xFF: the list of structures the drive can return.
     pub const LIST: u8 = 0xFF;
 }
 
 /// Media type field of the CDB.
 pub const MEDIA_DVD: u8 = 0;
+/// Media type field of the CDB for BD.
 pub const MEDIA_BD: u8 = 1;
 
 /// Wraps a structure in its answer header.
@@ -40,22 +47,29 @@ pub fn unwrap(b: &[u8]) -> Result<&[u8], ParseError> {
 pub struct PhysicalFormat {
     /// Book type (0 DVD-ROM, 1 DVD-RAM, 2 DVD-R, 3 DVD-RW, 9 DVD+RW, 0xA DVD+R...).
     pub book_type: u8,
+    /// Part version (byte 0 bits 3-0).
     pub part_version: u8,
     /// 0: 120 mm, 1: 80 mm.
     pub disc_size: u8,
     /// Maximum rate code (2: 10.08 Mbit/s, 0xF: not specified).
     pub max_rate: u8,
+    /// Number of layers, 1 or 2 (byte 2 bits 6-5 hold this minus 1).
     pub layers: u8,
     /// Opposite track path (dual layer).
     pub opposite_track_path: bool,
     /// Layer type bits (1 embossed, 2 recordable, 4 rewritable).
     pub layer_type: u8,
+    /// Linear density code (byte 3 bits 7-4; 0 = 0.267 µm/bit).
     pub linear_density: u8,
+    /// Track density code (byte 3 bits 3-0; 0 = 0.74 µm/track).
     pub track_density: u8,
     /// Physical sector numbers.
     pub data_start: u32,
+    /// Last physical sector number of the data area.
     pub data_end: u32,
+    /// Last physical sector number of layer 0 (opposite track path), 0 otherwise.
     pub layer0_end: u32,
+    /// BCA flag (byte 16 bit 7): the disc has a burst cutting area.
     pub bca_present: bool,
 }
 
@@ -98,6 +112,7 @@ impl PhysicalFormat {
         b
     }
 
+    /// Decodes the block; [`ParseError::Short`] under 17 bytes.
     pub fn parse(b: &[u8]) -> Result<PhysicalFormat, ParseError> {
         need("DVD physical format information", b, 17)?;
         let d = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
@@ -134,9 +149,11 @@ pub struct Copyright {
 }
 
 impl Copyright {
+    /// The 4-byte structure.
     pub fn to_bytes(&self) -> [u8; 4] {
         [self.protection, self.region_mask, 0, 0]
     }
+    /// Decodes the structure; [`ParseError::Short`] under 2 bytes.
     pub fn parse(b: &[u8]) -> Result<Copyright, ParseError> {
         need("DVD copyright information", b, 2)?;
         Ok(Copyright {

@@ -5,11 +5,17 @@ use crate::toc::Address;
 
 /// Audio status codes (header byte 1).
 pub mod audio_status {
+    /// 0x00: audio status not supported or not valid.
     pub const NOT_SUPPORTED: u8 = 0x00;
+    /// 0x11: audio play in progress.
     pub const PLAYING: u8 = 0x11;
+    /// 0x12: audio play paused.
     pub const PAUSED: u8 = 0x12;
+    /// 0x13: audio play completed.
     pub const COMPLETED: u8 = 0x13;
+    /// 0x14: audio play stopped by an error.
     pub const ERROR: u8 = 0x14;
+    /// 0x15: no current audio status to return.
     pub const NO_STATUS: u8 = 0x15;
 }
 
@@ -18,10 +24,15 @@ pub mod audio_status {
 pub enum SubChannelData {
     /// Format 1: the Q position of the current sector.
     Position {
+        /// ADR of the Q sub-channel (1: position).
         adr: u8,
+        /// CONTROL of the Q sub-channel (audio/data, copy, pre-emphasis).
         control: u8,
+        /// Track number.
         track: u8,
+        /// Index number.
         index: u8,
+        /// Absolute address on the disc.
         absolute: Address,
         /// Relative to index 1 of the track (negative in the pregap).
         relative: Address,
@@ -30,9 +41,13 @@ pub enum SubChannelData {
     Mcn(Option<String>),
     /// Format 3: a track's ISRC (12 characters), if it has one.
     Isrc {
+        /// ADR of the Q sub-channel (3: ISRC).
         adr: u8,
+        /// CONTROL of the Q sub-channel.
         control: u8,
+        /// Track number.
         track: u8,
+        /// The ISRC, when the TCVal bit says there is one.
         isrc: Option<String>,
     },
     /// SUBQ = 0: the header alone.
@@ -42,11 +57,14 @@ pub enum SubChannelData {
 /// A READ SUB-CHANNEL answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubChannel {
+    /// Audio status (see [`audio_status`]).
     pub audio_status: u8,
+    /// The sub-channel data of the requested format.
     pub data: SubChannelData,
 }
 
 impl SubChannel {
+    /// The answer: the 4-byte header, then the format's data (12 or 20 bytes).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0, self.audio_status, 0, 0];
         match &self.data {
@@ -96,6 +114,8 @@ impl SubChannel {
         b
     }
 
+    /// Decodes an answer with addresses as MSF when `msf`; [`ParseError::Short`] when the
+    /// header or the format's data is cut, [`ParseError::Invalid`] for an unknown format.
     pub fn parse(b: &[u8], msf: bool) -> Result<SubChannel, ParseError> {
         need("READ SUB-CHANNEL header", b, 4)?;
         let audio_status = b[1];

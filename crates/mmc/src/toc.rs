@@ -14,11 +14,14 @@ pub const LEADOUT: u8 = 0xAA;
 /// An address as READ TOC and READ SUB-CHANNEL give it: LBA, or MSF when the MSF bit is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Address {
+    /// A logical block address (negative before LBA 0).
     Lba(i32),
+    /// Minute, second, frame (binary), 150 frames ahead of the LBA.
     Msf(Msf),
 }
 
 impl Address {
+    /// `lba` as an LBA, or as MSF when `msf`.
     pub fn new(lba: Lba, msf: bool) -> Address {
         if msf {
             Address::Msf(lba.to_msf())
@@ -26,12 +29,14 @@ impl Address {
             Address::Lba(lba.0)
         }
     }
+    /// The 4 bytes of the address field (MSF as 00 MM SS FF).
     pub fn to_bytes(self) -> [u8; 4] {
         match self {
             Address::Lba(v) => v.to_be_bytes(),
             Address::Msf(m) => [0, m.m, m.s, m.f],
         }
     }
+    /// Decodes a 4-byte address field, as MSF when `msf`. Panics if `b` has fewer than 4 bytes.
     pub fn parse(b: &[u8], msf: bool) -> Address {
         if msf {
             Address::Msf(Msf {
@@ -43,6 +48,7 @@ impl Address {
             Address::Lba(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
         }
     }
+    /// The address as an LBA.
     pub fn lba(self) -> Lba {
         match self {
             Address::Lba(v) => Lba(v),
@@ -54,9 +60,13 @@ impl Address {
 /// One track descriptor of format 0 (and the one of format 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TocTrack {
+    /// ADR (byte 1 high nibble).
     pub adr: u8,
+    /// CONTROL (byte 1 low nibble): audio/data, copy, pre-emphasis.
     pub control: u8,
+    /// Track number ([`LEADOUT`] for the lead-out).
     pub track: u8,
+    /// Start address of the track.
     pub address: Address,
 }
 
@@ -78,8 +88,11 @@ impl TocTrack {
 /// Format 0: the tracks and the lead-out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Toc {
+    /// First track number.
     pub first_track: u8,
+    /// Last track number.
     pub last_track: u8,
+    /// Track descriptors from the requested track on, then the lead-out.
     pub tracks: Vec<TocTrack>,
 }
 
@@ -95,6 +108,7 @@ fn body(b: &[u8], what: &'static str) -> Result<usize, ParseError> {
 }
 
 impl Toc {
+    /// The answer: a 4-byte header (data length, first and last track), then 8 bytes a track.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0, 0, self.first_track, self.last_track];
         for t in &self.tracks {
@@ -102,6 +116,8 @@ impl Toc {
         }
         finish(b)
     }
+    /// Decodes an answer with addresses as MSF when `msf`; [`ParseError::Short`] under 4
+    /// bytes. A trailing partial descriptor is ignored.
     pub fn parse(b: &[u8], msf: bool) -> Result<Toc, ParseError> {
         let end = body(b, "READ TOC format 0")?;
         Ok(Toc {
@@ -122,17 +138,22 @@ impl Toc {
 /// Format 1: the first and last complete sessions, and the first track of the last one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionInfo {
+    /// First complete session number.
     pub first_session: u8,
+    /// Last complete session number.
     pub last_session: u8,
+    /// The first track of the last complete session and its start.
     pub first_track_last_session: TocTrack,
 }
 
 impl SessionInfo {
+    /// The 12-byte answer.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0, 0, self.first_session, self.last_session];
         self.first_track_last_session.put(&mut b);
         finish(b)
     }
+    /// Decodes an answer with addresses as MSF when `msf`; [`ParseError::Short`] under 12 bytes.
     pub fn parse(b: &[u8], msf: bool) -> Result<SessionInfo, ParseError> {
         need("READ TOC format 1", b, 12)?;
         Ok(SessionInfo {
@@ -146,13 +167,16 @@ impl SessionInfo {
 /// Format 2: the raw lead-in entries of every session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FullToc {
+    /// First complete session number.
     pub first_session: u8,
+    /// Last complete session number.
     pub last_session: u8,
     /// Entries with `adr_ctl` in the disc model's order (CONTROL high, ADR low).
     pub entries: Vec<TocEntry>,
 }
 
 impl FullToc {
+    /// The answer: a 4-byte header, then 11 bytes an entry (ADR/CONTROL in the answer's order).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0, 0, self.first_session, self.last_session];
         for e in &self.entries {
@@ -172,6 +196,8 @@ impl FullToc {
         }
         finish(b)
     }
+    /// Decodes an answer; [`ParseError::Short`] under 4 bytes. A trailing partial entry is
+    /// ignored.
     pub fn parse(b: &[u8]) -> Result<FullToc, ParseError> {
         let end = body(b, "READ TOC format 2")?;
         Ok(FullToc {
@@ -206,15 +232,19 @@ impl FullToc {
 /// Format 5: CD-TEXT packs from the lead-in (18 bytes each, CRC included).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct CdTextPacks {
+    /// The packs, back to back.
     pub packs: Vec<u8>,
 }
 
 impl CdTextPacks {
+    /// The answer: a 4-byte header, then the packs.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = vec![0, 0, 0, 0];
         b.extend_from_slice(&self.packs);
         finish(b)
     }
+    /// Decodes an answer; [`ParseError::Short`] under 4 bytes. A trailing partial pack is
+    /// ignored.
     pub fn parse(b: &[u8]) -> Result<CdTextPacks, ParseError> {
         let end = body(b, "READ TOC format 5")?;
         let n = (end - 4) / 18 * 18;

@@ -7,19 +7,28 @@ use std::time::Duration;
 
 /// SCSI status codes (SAM).
 pub mod status {
+    /// The command completed.
     pub const GOOD: u8 = 0x00;
+    /// The command failed; sense data says why.
     pub const CHECK_CONDITION: u8 = 0x02;
+    /// A condition the command tested for was met.
     pub const CONDITION_MET: u8 = 0x04;
+    /// The drive is busy; the host may retry.
     pub const BUSY: u8 = 0x08;
+    /// Another initiator holds a reservation.
     pub const RESERVATION_CONFLICT: u8 = 0x18;
+    /// The drive's task set is full.
     pub const TASK_SET_FULL: u8 = 0x28;
+    /// An auto contingent allegiance condition is active.
     pub const ACA_ACTIVE: u8 = 0x30;
+    /// The command was aborted.
     pub const TASK_ABORTED: u8 = 0x40;
 }
 
 /// The data phase of a command.
 #[derive(Debug)]
 pub enum DataBuffer<'a> {
+    /// No data phase.
     None,
     /// Data from the drive into this buffer (its length is the transfer length).
     In(&'a mut [u8]),
@@ -28,6 +37,7 @@ pub enum DataBuffer<'a> {
 }
 
 impl DataBuffer<'_> {
+    /// Length of the data phase in bytes (0 for none).
     pub fn len(&self) -> usize {
         match self {
             DataBuffer::None => 0,
@@ -35,6 +45,7 @@ impl DataBuffer<'_> {
             DataBuffer::Out(b) => b.len(),
         }
     }
+    /// True when there is no data to move.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -43,6 +54,7 @@ impl DataBuffer<'_> {
 /// How a command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
+    /// SCSI status byte (see [`status`]).
     pub status: u8,
     /// Sense bytes as the drive returned them (empty unless CHECK CONDITION).
     pub sense: Vec<u8>,
@@ -51,6 +63,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Status GOOD with `transferred` bytes moved.
     pub fn good(transferred: usize) -> Outcome {
         Outcome {
             status: status::GOOD,
@@ -58,6 +71,7 @@ impl Outcome {
             transferred,
         }
     }
+    /// Status CHECK CONDITION with `sense` in fixed format, after `transferred` bytes.
     pub fn check(sense: &Sense, transferred: usize) -> Outcome {
         Outcome {
             status: status::CHECK_CONDITION,
@@ -65,6 +79,7 @@ impl Outcome {
             transferred,
         }
     }
+    /// True for status GOOD.
     pub fn is_good(&self) -> bool {
         self.status == status::GOOD
     }

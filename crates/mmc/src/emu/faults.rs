@@ -39,6 +39,7 @@ pub struct Faults {
 }
 
 impl Faults {
+    /// No faults: a drive that reads everything.
     pub fn none() -> Faults {
         Faults::default()
     }
@@ -85,6 +86,7 @@ impl Faults {
 pub struct FaultHandle(pub(crate) Arc<Mutex<Faults>>);
 
 impl FaultHandle {
+    /// Locks the faults for reading or changing (a poisoned lock is taken over).
     pub fn lock(&self) -> MutexGuard<'_, Faults> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -100,6 +102,7 @@ impl FaultHandle {
     pub fn recover(&self) {
         self.set(Faults::none());
     }
+    /// A copy of the faults as they are now.
     pub fn snapshot(&self) -> Faults {
         self.lock().clone()
     }

@@ -29,9 +29,13 @@ use std::time::{Duration, Instant};
 /// What the drive says it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
+    /// Vendor identification in INQUIRY data (bytes 8-15, 8 ASCII characters).
     pub vendor: String,
+    /// Product identification in INQUIRY data (bytes 16-31, 16 ASCII characters).
     pub product: String,
+    /// Product revision level in INQUIRY data (bytes 32-35, 4 ASCII characters).
     pub revision: String,
+    /// Unit serial number (VPD page 0x80).
     pub serial: String,
     /// Physical interface reported in the core feature.
     pub interface: u32,
@@ -118,6 +122,8 @@ impl EmulatedDrive {
         EmulatedDrive::with_identity(disc, Identity::default())
     }
 
+    /// A drive just powered on that reports `identity`, with `disc` loaded (tray closed) or
+    /// empty.
     pub fn with_identity(disc: Option<Arc<Disc>>, identity: Identity) -> EmulatedDrive {
         let media_event = disc.as_ref().map(|_| MediaEvent::NewMedia);
         EmulatedDrive {
@@ -149,6 +155,7 @@ impl EmulatedDrive {
         self.faults.clone()
     }
 
+    /// What the drive says it is.
     pub fn identity(&self) -> &Identity {
         &self.identity
     }
@@ -158,6 +165,7 @@ impl EmulatedDrive {
         self.state().disc.clone()
     }
 
+    /// True when the tray is open (no medium is then ready).
     pub fn tray_open(&self) -> bool {
         self.state().tray_open
     }
