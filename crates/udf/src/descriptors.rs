@@ -11,11 +11,14 @@ use crate::tag::{corrupt, expect_tag, ident, u16le, u32le};
 /// `extent_ad` (ECMA-167 3/7.1): a byte length and a sector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct ExtentAd {
+    /// Length of the extent in bytes.
     pub len: u32,
+    /// First sector of the extent.
     pub loc: u32,
 }
 
 impl ExtentAd {
+    /// Reads the 8-byte `extent_ad` at byte `at` of `b`; bytes past the end of `b` read as 0.
     pub fn parse(b: &[u8], at: usize) -> ExtentAd {
         ExtentAd {
             len: u32le(b, at),
@@ -28,11 +31,14 @@ impl ExtentAd {
 /// number, the index of the logical volume's partition map).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct LbAddr {
+    /// Logical block number, relative to the start of the partition.
     pub lbn: u32,
+    /// Partition reference number (index in the logical volume's partition maps).
     pub part: u16,
 }
 
 impl LbAddr {
+    /// Reads the 6-byte `lb_addr` at byte `at` of `b`; bytes past the end of `b` read as 0.
     pub fn parse(b: &[u8], at: usize) -> LbAddr {
         LbAddr {
             lbn: u32le(b, at),
@@ -44,17 +50,21 @@ impl LbAddr {
 /// `long_ad` (ECMA-167 4/14.14.2). `len` keeps the extent type in its top two bits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct LongAd {
+    /// Extent length in bytes (low 30 bits) and extent type (top 2 bits).
     pub len: u32,
+    /// Where the extent starts.
     pub loc: LbAddr,
 }
 
 impl LongAd {
+    /// Reads the 16-byte `long_ad` at byte `at` of `b`; bytes past the end of `b` read as 0.
     pub fn parse(b: &[u8], at: usize) -> LongAd {
         LongAd {
             len: u32le(b, at),
             loc: LbAddr::parse(b, at + 4),
         }
     }
+    /// Extent length in bytes, without the extent type bits.
     pub fn byte_len(&self) -> u32 {
         self.len & 0x3FFF_FFFF
     }
@@ -63,12 +73,16 @@ impl LongAd {
 /// `regid` (ECMA-167 1/7.4): an entity identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Regid {
+    /// Flags (bit 0 dirty, bit 1 protected).
     pub flags: u8,
+    /// Identifier, NUL padded ("*OSTA UDF Compliant", "+NSR03"...).
     pub ident: [u8; 23],
+    /// Identifier suffix (UDF: the UDF revision, or the OS class and identifier).
     pub suffix: [u8; 8],
 }
 
 impl Regid {
+    /// Reads the 32-byte `regid` at byte `at` of `b`; all zeros when `b` is too short.
     pub fn parse(b: &[u8], at: usize) -> Regid {
         let mut r = Regid::default();
         if let Some(s) = b.get(at..at + 32) {
@@ -83,6 +97,7 @@ impl Regid {
         let end = self.ident.iter().position(|&c| c == 0).unwrap_or(23);
         &self.ident[..end]
     }
+    /// True when the identifier (up to its first NUL) is `s`.
     pub fn is(&self, s: &str) -> bool {
         self.name() == s.as_bytes()
     }
@@ -135,10 +150,14 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 /// Anchor volume descriptor pointer (ECMA-167 3/10.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Anchor {
+    /// The main volume descriptor sequence.
     pub main: ExtentAd,
+    /// The reserve volume descriptor sequence.
     pub reserve: ExtentAd,
 }
 
+/// Parses an anchor volume descriptor pointer (tag 2); [`spindle_fs::FsError::Corrupt`] when
+/// the tag does not verify, is another descriptor's, or the descriptor is under 32 bytes.
 pub fn parse_anchor(b: &[u8]) -> Result<Anchor> {
     expect_tag(b, ident::ANCHOR, "anchor volume descriptor pointer")?;
     if b.len() < 32 {
@@ -153,9 +172,13 @@ pub fn parse_anchor(b: &[u8]) -> Result<Anchor> {
 /// Partition descriptor (ECMA-167 3/10.5).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionDesc {
+    /// Volume descriptor sequence number (the highest wins among copies).
     pub vds_number: u32,
+    /// Partition number, which partition maps refer to.
     pub number: u16,
+    /// Partition contents ("+NSR02" or "+NSR03" for UDF).
     pub contents: Regid,
+    /// Access type (1 read-only, 2 write-once, 3 rewritable, 4 overwritable).
     pub access_type: u32,
     /// First sector.
     pub start: u32,
@@ -163,6 +186,8 @@ pub struct PartitionDesc {
     pub len: u32,
 }
 
+/// Parses a partition descriptor (tag 5); [`spindle_fs::FsError::Corrupt`] when the tag does
+/// not verify, is another descriptor's, or the descriptor is under 196 bytes.
 pub fn parse_partition_desc(b: &[u8]) -> Result<PartitionDesc> {
     expect_tag(b, ident::PARTITION, "partition descriptor")?;
     if b.len() < 196 {
@@ -183,21 +208,35 @@ pub fn parse_partition_desc(b: &[u8]) -> Result<PartitionDesc> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PartitionMap {
     /// Type 1: a partition descriptor's sectors as they are.
-    Physical { number: u16 },
+    Physical {
+        /// Partition number of the partition descriptor this map uses.
+        number: u16,
+    },
     /// Type 2 "*UDF Virtual Partition": blocks translated by the VAT (write-once media).
-    Virtual { number: u16 },
+    Virtual {
+        /// Partition number of the partition descriptor this map uses.
+        number: u16,
+    },
     /// Type 2 "*UDF Sparable Partition": packets relocated by sparing tables.
     Sparable {
+        /// Partition number of the partition descriptor this map uses.
         number: u16,
+        /// Packet length in blocks (32 in UDF).
         packet_len: u16,
+        /// Size of each sparing table in bytes.
         table_size: u32,
+        /// Sectors of the sparing table copies (at most 4 are kept).
         tables: Vec<u32>,
     },
     /// Type 2 "*UDF Metadata Partition": blocks are those of the metadata file.
     Metadata {
+        /// Partition number of the partition descriptor this map uses.
         number: u16,
+        /// Logical block of the metadata file's ICB in the partition.
         file: u32,
+        /// Logical block of the metadata mirror file's ICB in the partition.
         mirror: u32,
+        /// Flags (bit 0: the metadata is duplicated in the mirror).
         flags: u8,
     },
     /// Anything else (kept so that partition reference numbers stay aligned).
@@ -207,13 +246,17 @@ pub enum PartitionMap {
 /// Logical volume descriptor (ECMA-167 3/10.6).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogicalVolume {
+    /// Volume descriptor sequence number (the highest wins among copies).
     pub vds_number: u32,
     /// Logical volume identifier (the label).
     pub label: String,
+    /// Logical block size in bytes.
     pub block_size: u32,
+    /// Domain identifier ("*OSTA UDF Compliant" for UDF).
     pub domain: Regid,
     /// Where the file set descriptor is (UDF 2.60 2.2.4.4: logical volume contents use).
     pub fsd: LongAd,
+    /// Partition maps, indexed by partition reference number.
     pub maps: Vec<PartitionMap>,
 }
 
@@ -302,10 +345,14 @@ fn parse_partition_map(ty: u8, m: &[u8]) -> PartitionMap {
 /// File set descriptor (ECMA-167 4/14.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileSet {
+    /// File set identifier.
     pub label: String,
+    /// The root directory's ICB.
     pub root: LongAd,
 }
 
+/// Parses a file set descriptor (tag 256); [`spindle_fs::FsError::Corrupt`] when the tag does
+/// not verify, is another descriptor's, or the descriptor is under 416 bytes.
 pub fn parse_file_set(b: &[u8]) -> Result<FileSet> {
     expect_tag(b, ident::FILE_SET, "file set descriptor")?;
     if b.len() < 416 {

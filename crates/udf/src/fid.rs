@@ -8,16 +8,22 @@ use crate::tag::{corrupt, ident, u16le, verify_tag};
 
 /// File characteristics bits (ECMA-167 4/14.4.3).
 pub mod characteristics {
+    /// Existence bit: the entry is hidden from the user.
     pub const HIDDEN: u8 = 0x01;
+    /// The entry is a directory.
     pub const DIRECTORY: u8 = 0x02;
+    /// The entry is deleted.
     pub const DELETED: u8 = 0x04;
+    /// The entry names the parent directory.
     pub const PARENT: u8 = 0x08;
+    /// The entry is implementation metadata (ECMA-167 4/14.4.3 bit 4).
     pub const METADATA: u8 = 0x10;
 }
 
 /// One file identifier descriptor.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fid {
+    /// File characteristics (see [`characteristics`]).
     pub characteristics: u8,
     /// The file's ICB.
     pub icb: LongAd,
@@ -26,15 +32,19 @@ pub struct Fid {
 }
 
 impl Fid {
+    /// True when the entry is deleted.
     pub fn is_deleted(&self) -> bool {
         self.characteristics & characteristics::DELETED != 0
     }
+    /// True when the entry names the parent directory.
     pub fn is_parent(&self) -> bool {
         self.characteristics & characteristics::PARENT != 0
     }
+    /// True when the entry is a directory.
     pub fn is_dir(&self) -> bool {
         self.characteristics & characteristics::DIRECTORY != 0
     }
+    /// True when the entry is hidden.
     pub fn is_hidden(&self) -> bool {
         self.characteristics & characteristics::HIDDEN != 0
     }

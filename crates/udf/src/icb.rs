@@ -11,26 +11,42 @@ use crate::tag::{corrupt, ident, u16le, u32le, u64le, verify_tag};
 
 /// File types of the ICB tag (ECMA-167 4/14.6.6, UDF 2.60 2.3.5.2).
 pub mod file_type {
+    /// Unspecified.
     pub const UNSPECIFIED: u8 = 0;
+    /// A directory.
     pub const DIRECTORY: u8 = 4;
+    /// A regular file (random-access bytes).
     pub const FILE: u8 = 5;
+    /// A block device.
     pub const BLOCK_DEVICE: u8 = 6;
+    /// A character device.
     pub const CHAR_DEVICE: u8 = 7;
+    /// A FIFO.
     pub const FIFO: u8 = 9;
+    /// A socket.
     pub const SOCKET: u8 = 10;
+    /// A symbolic link.
     pub const SYMLINK: u8 = 12;
+    /// A stream directory (named streams).
     pub const STREAM_DIRECTORY: u8 = 13;
+    /// UDF's virtual allocation table.
     pub const VAT: u8 = 248;
+    /// UDF's real-time file.
     pub const REAL_TIME: u8 = 249;
+    /// UDF's metadata file.
     pub const METADATA: u8 = 250;
+    /// UDF's metadata mirror file.
     pub const METADATA_MIRROR: u8 = 251;
 }
 
 /// How a file's data is described: ICB flags bits 0-2 (ECMA-167 4/14.6.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdForm {
+    /// `short_ad`s (8 bytes), in the ICB's partition.
     Short,
+    /// `long_ad`s (16 bytes), with their partition.
     Long,
+    /// `ext_ad`s (20 bytes), with their partition and a recorded length.
     Extended,
     /// The data is in the entry itself, in place of allocation descriptors.
     Embedded,
@@ -39,6 +55,7 @@ pub enum AdForm {
 /// Extent types: the top two bits of an extent length (ECMA-167 4/14.14.1.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExtentKind {
+    /// Allocated and recorded: read from the disc.
     Recorded,
     /// Allocated but not recorded: reads as zeros.
     Unrecorded,
@@ -51,27 +68,44 @@ pub enum ExtentKind {
 /// One allocation descriptor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Extent {
+    /// Length in bytes.
     pub len: u32,
+    /// What the extent holds.
     pub kind: ExtentKind,
+    /// Where it starts.
     pub loc: LbAddr,
 }
 
 /// A file entry or extended file entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileEntry {
+    /// True for an extended file entry (tag 266).
     pub extended: bool,
+    /// ICB strategy type (4, or 4096 for write-once media).
     pub strategy: u16,
+    /// File type (see [`file_type`]).
     pub file_type: u8,
+    /// ICB tag flags: allocation descriptor form (bits 0-2), setuid, setgid, sticky (bits 6-8).
     pub icb_flags: u16,
+    /// Owner's user ID (0xFFFFFFFF: not set).
     pub uid: u32,
+    /// Owner's group ID (0xFFFFFFFF: not set).
     pub gid: u32,
+    /// UDF permission bits (see [`FileEntry::mode`]).
     pub permissions: u32,
+    /// Number of FIDs naming this entry.
     pub link_count: u16,
+    /// Information length: the file's size in bytes.
     pub info_len: u64,
+    /// Access time.
     pub atime: Time,
+    /// Modification time.
     pub mtime: Time,
+    /// Attribute (status change) time.
     pub ctime: Time,
+    /// Unique ID of the entry.
     pub unique_id: u64,
+    /// How the data is described.
     pub form: AdForm,
     /// Major and minor device numbers of a device node (device specification extended
     /// attribute).
@@ -166,6 +200,8 @@ fn device_numbers(ea: &[u8]) -> Option<(u32, u32)> {
 }
 
 impl FileEntry {
+    /// The file kind for the file type (stream directories are directories, unknown types
+    /// regular files).
     pub fn kind(&self) -> FileKind {
         match self.file_type {
             file_type::DIRECTORY | file_type::STREAM_DIRECTORY => FileKind::Dir,

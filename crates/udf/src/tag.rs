@@ -7,22 +7,39 @@ use spindle_fs::{FsError, Result};
 pub mod ident {
     /// UDF 2.2.12: a sparing table carries tag identifier 0.
     pub const SPARING_TABLE: u16 = 0;
+    /// Primary volume descriptor.
     pub const PRIMARY_VOLUME: u16 = 1;
+    /// Anchor volume descriptor pointer.
     pub const ANCHOR: u16 = 2;
+    /// Volume descriptor pointer (continues the sequence elsewhere).
     pub const VOLUME_POINTER: u16 = 3;
+    /// Implementation use volume descriptor.
     pub const IMPL_USE_VOLUME: u16 = 4;
+    /// Partition descriptor.
     pub const PARTITION: u16 = 5;
+    /// Logical volume descriptor.
     pub const LOGICAL_VOLUME: u16 = 6;
+    /// Unallocated space descriptor.
     pub const UNALLOCATED_SPACE: u16 = 7;
+    /// Terminating descriptor (ends a sequence).
     pub const TERMINATING: u16 = 8;
+    /// Logical volume integrity descriptor.
     pub const LV_INTEGRITY: u16 = 9;
+    /// File set descriptor.
     pub const FILE_SET: u16 = 256;
+    /// File identifier descriptor (a directory entry).
     pub const FILE_IDENTIFIER: u16 = 257;
+    /// Allocation extent descriptor (more allocation descriptors).
     pub const ALLOC_EXTENT: u16 = 258;
+    /// Indirect entry (points to a newer ICB).
     pub const INDIRECT_ENTRY: u16 = 259;
+    /// Terminal entry (ends an ICB hierarchy).
     pub const TERMINAL_ENTRY: u16 = 260;
+    /// File entry.
     pub const FILE_ENTRY: u16 = 261;
+    /// Extended attribute header descriptor.
     pub const EA_HEADER: u16 = 262;
+    /// Extended file entry.
     pub const EXTENDED_FILE_ENTRY: u16 = 266;
 }
 
@@ -53,10 +70,15 @@ pub fn descriptor_name(id: u16) -> &'static str {
 /// A verified descriptor tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tag {
+    /// Tag identifier (see [`ident`]).
     pub ident: u16,
+    /// Descriptor version (2 for NSR02 volumes, 3 for NSR03).
     pub version: u16,
+    /// Tag serial number.
     pub serial: u16,
+    /// CRC of the `crc_len` bytes after the tag.
     pub crc: u16,
+    /// Number of bytes after the tag the CRC covers.
     pub crc_len: u16,
     /// Logical block (or sector, for volume descriptors) the descriptor claims to live at.
     pub location: u32,

@@ -41,6 +41,8 @@ pub struct Udf {
 }
 
 impl Udf {
+    /// Opens the UDF volume on `dev`: [`spindle_fs::FsError::NotFound`] when it holds none,
+    /// [`spindle_fs::FsError::Corrupt`] when its structures are damaged.
     pub fn open(dev: spindle_fs::Device) -> Result<Udf> {
         let mut vol = Volume {
             dev: dev.clone(),
