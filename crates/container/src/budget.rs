@@ -251,10 +251,13 @@ impl Drop for Reservation {
 /// `io::Error` (kind `QuotaExceeded`); find it with `spindle_disc::open::find_in_chain`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct BudgetExceeded {
+    /// The compressed file.
     pub path: PathBuf,
+    /// Its container.
     pub kind: Kind,
     /// The size the file declares (`declared`), or how far decoding got before it stopped.
     pub needed: u64,
+    /// True when `needed` is the size the file declares, false when decoding stopped at it.
     pub declared: bool,
     /// The limit that applied.
     pub budget: u64,
@@ -262,6 +265,7 @@ pub struct BudgetExceeded {
     pub others: u64,
     /// What set the limit.
     pub limited_by: LimitSource,
+    /// The directory the temporary copy would have gone to.
     pub temp_dir: PathBuf,
     /// Space left free in `temp_dir` (when `limited_by` is `FreeSpace`).
     pub margin: u64,

@@ -27,6 +27,9 @@ pub struct ContainerCompanions {
 }
 
 impl ContainerCompanions {
+    /// The files a descriptor (a cue sheet, a TOC...) names, looked up in the folder of
+    /// `descriptor`, compressed or not; the default [`DecodeBudget`] bounds their temporary
+    /// copies.
     pub fn beside(descriptor: &Path) -> ContainerCompanions {
         ContainerCompanions {
             dir: DirCompanions::beside(descriptor),

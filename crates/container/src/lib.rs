@@ -16,6 +16,8 @@
 //! Temporary copies are bounded by a [`DecodeBudget`] (8 GiB by default, or
 //! `SPINDLE_DECODE_BUDGET`), counted per uid across the process.
 
+#![warn(missing_docs)]
+
 mod budget;
 mod cache;
 mod companions;
@@ -42,12 +44,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// A compression container.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// gzip (`.gz`, `.gzip`).
     Gzip,
+    /// xz (`.xz`).
     Xz,
+    /// Zstandard (`.zst`, `.zstd`), seekable format included.
     Zstd,
 }
 
 impl Kind {
+    /// The container's name for messages ("gzip", "xz", "zstd").
     pub fn name(self) -> &'static str {
         match self {
             Kind::Gzip => "gzip",
@@ -107,6 +113,7 @@ pub struct Compressed {
 }
 
 impl Compressed {
+    /// The file's container.
     pub fn kind(&self) -> Kind {
         self.kind
     }
