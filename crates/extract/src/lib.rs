@@ -10,6 +10,8 @@
 //! entry of the image, whatever repeats or links it holds, reaches outside the output folder,
 //! and a file appears under its name only when its content is complete.
 
+#![warn(missing_docs)]
+
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 #[cfg(any(test, feature = "fuzzing"))]
@@ -60,10 +62,15 @@ impl Default for Options {
 /// What was made, and what was left out.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Regular files written.
     pub files: u64,
+    /// Bytes of file content written.
     pub bytes: u64,
+    /// Directories made (or merged into).
     pub dirs: u64,
+    /// Symbolic links made.
     pub symlinks: u64,
+    /// Hard links made (to files this run wrote).
     pub hardlinks: u64,
     /// Entries not made: unusable names, repeated names, too deep, unusable link targets.
     pub skipped: u64,
@@ -76,22 +83,31 @@ pub struct Stats {
 /// Why an extraction stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An output entry could not be made.
     #[error(transparent)]
     Out(#[from] OutError),
+    /// A file's content could not be read from the image.
     #[error("{}: reading it from the image: {source}", name::Shown(.path))]
     Read {
+        /// The entry's path in the output.
         path: PathBuf,
+        /// The filesystem's error.
         #[source]
         source: FsError,
     },
+    /// A file's content could not be written to the output.
     #[error("writing {}: {source}", name::Shown(.path))]
     Write {
+        /// The entry's path in the output.
         path: PathBuf,
+        /// The system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The caller cancelled the extraction.
     #[error("interrupted")]
     Interrupted,
+    /// A copying thread panicked (a bug).
     #[error("an extraction worker panicked")]
     WorkerPanicked,
 }
@@ -99,9 +115,11 @@ pub enum Error {
 /// The outcome of [`extract`]: what was done, even when it stopped early.
 #[derive(Debug)]
 pub struct Report {
+    /// What was made before the extraction ended.
     pub stats: Stats,
     /// Unfinished files that were removed (under the names they would have had).
     pub removed: Vec<PathBuf>,
+    /// `Ok` when everything was extracted (skipped entries aside), else why it stopped.
     pub result: Result<(), Error>,
 }
 

@@ -23,6 +23,7 @@ impl Default for MemFs {
 }
 
 impl MemFs {
+    /// An empty filesystem: only the root directory (node 0, mode 0755).
     pub fn new() -> MemFs {
         let mut fs = MemFs { nodes: Vec::new() };
         fs.push(FileKind::Dir, 0o755, String::new(), Vec::new());
@@ -87,10 +88,12 @@ impl MemFs {
         id
     }
 
+    /// Adds a directory `name` with permission bits `mode` in `dir`; returns its node.
     pub fn dir(&mut self, dir: NodeId, name: &str, mode: u32) -> NodeId {
         self.add(dir, name, FileKind::Dir, mode, String::new(), Vec::new())
     }
 
+    /// Adds a regular file `name` holding `data` in `dir`; returns its node.
     pub fn file(&mut self, dir: NodeId, name: &str, mode: u32, data: &[u8]) -> NodeId {
         self.add(
             dir,
@@ -102,6 +105,7 @@ impl MemFs {
         )
     }
 
+    /// Adds a symbolic link `name` to `target` in `dir`; returns its node.
     pub fn symlink(&mut self, dir: NodeId, name: &str, target: &str) -> NodeId {
         self.add(
             dir,
@@ -118,6 +122,7 @@ impl MemFs {
         self.add(dir, name, kind, mode, String::new(), Vec::new())
     }
 
+    /// The kind of `node`. Panics if there is no such node.
     pub fn kind(&self, node: NodeId) -> FileKind {
         self.nodes[node.0 as usize].meta.kind
     }

@@ -27,16 +27,23 @@ pub struct Dir {
 /// What went wrong with one output entry.
 #[derive(Debug, thiserror::Error)]
 pub enum OutError {
+    /// The entry exists and overwriting was not asked for.
     #[error("{} already exists (--overwrite replaces it)", Shown(.0))]
     Exists(PathBuf),
+    /// A directory has the name a file or link would take.
     #[error("{} is a directory in the output folder; it is not replaced by a file or link", Shown(.0))]
     DirInTheWay(PathBuf),
+    /// A file changed between being written and being hard linked.
     #[error("{} changed while it was being linked (it is not the file extract wrote)", Shown(.0))]
     Changed(PathBuf),
+    /// A system call on the output failed.
     #[error("{what} {}: {source}", Shown(.path))]
     Io {
+        /// What was being done ("creating", "opening"...).
         what: &'static str,
+        /// The entry's path.
         path: PathBuf,
+        /// The system's error.
         #[source]
         source: io::Error,
     },
@@ -119,6 +126,7 @@ impl Dir {
         })
     }
 
+    /// The directory's path (for messages).
     pub fn path(&self) -> &Path {
         &self.path
     }
