@@ -7,28 +7,49 @@ use std::path::PathBuf;
 pub enum Error {
     /// A tool the harness needs is not installed.
     #[error("{tool} is missing ({hint})")]
-    MissingTool { tool: String, hint: String },
+    MissingTool {
+        /// The tool's name.
+        tool: String,
+        /// How to install it.
+        hint: String,
+    },
     /// The kernel package could not be found or fetched.
     #[error("kernel: {0}")]
     Kernel(String),
     /// A kernel module the test names does not exist or cannot be read.
     #[error("kernel module {name}: {detail}")]
-    Module { name: String, detail: String },
+    Module {
+        /// The module's name.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The system's error.
         source: std::io::Error,
     },
     /// A helper command failed.
     #[error("{command} failed: {detail}")]
-    Command { command: String, detail: String },
+    Command {
+        /// The command line, or the command's name.
+        command: String,
+        /// What went wrong: its exit status and output, or why it could not run.
+        detail: String,
+    },
     /// The VM ran, but a check failed, a check is missing, or it did not finish.
     #[error("VM test {name} failed: {summary}\n--- console ({}) ---\n{console}--- end of console ---", log.display())]
     Failed {
+        /// The test's name.
         name: String,
+        /// The failed and missing checks, or why the VM did not finish.
         summary: String,
+        /// The guest's serial console output, then QEMU's stderr if it wrote any.
         console: String,
+        /// Where the whole console log was saved.
         log: PathBuf,
     },
 }

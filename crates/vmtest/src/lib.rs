@@ -15,6 +15,8 @@
 //! if let Err(e) = outcome { panic!("{e}") }
 //! ```
 
+#![warn(missing_docs)]
+
 mod error;
 mod initramfs;
 mod kernel;
