@@ -324,7 +324,7 @@ pub enum Command {
     },
     /// READ TRACK INFORMATION for a track named by LBA, number or session.
     ReadTrackInformation {
-        /// Open (byte 1 bit 2): the next open track/zone rather than the addressed one.
+        /// Open (byte 1 bit 2): ask for an open (incomplete) track.
         open: bool,
         /// What the address field (bytes 2-5) names (byte 1 bits 1-0).
         address: TrackAddress,
@@ -373,7 +373,7 @@ pub enum Command {
     },
     /// SET CD SPEED: the host's wanted read and write speeds.
     SetCdSpeed {
-        /// Rotational control (byte 1 bits 1-0): 0 CLV, 1 CAV.
+        /// Rotational control (byte 1 bits 1-0): 0 CLV, 1 pure CAV.
         rotation: u8,
         /// kB/s (1000 bytes), 0xFFFF = the drive's maximum.
         read_speed: u16,
