@@ -37,33 +37,35 @@ pub enum ReadOutcome {
     FailedAt(u32),
 }
 
-/// Where sectors come from (a drive in some read mode).
-pub trait SectorSource {
+/// What a rescue reads from: a drive in one read mode, sector by sector, where a read may
+/// fail part way. (Not the disc model's `spindle_disc::SectorSource`, which decodes stored
+/// sectors into a layout.)
+pub trait RescueSource {
     /// Bytes per sector in this read mode.
     fn sector_size(&self) -> u32;
     /// Reads `count` sectors from index `first` into `buf` (`count * sector_size` bytes).
     /// `Err` ends the rescue (the medium is gone, the drive does not answer sensibly).
     fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome>;
     /// True when only the kernel writes `buf` (SG_IO): a buffer mapped from the output
-    /// file may then be given (see [`SectorSink::direct`]).
+    /// file may then be given (see [`RescueSink::direct`]).
     fn reads_by_dma(&self) -> bool {
         false
     }
 }
 
-/// A region of the sink's own storage to read sectors into (see [`SectorSink::direct`]).
+/// A region of the sink's own storage to read sectors into (see [`RescueSink::direct`]).
 pub struct Direct<'s> {
     pub bytes: &'s mut [u8],
     /// The same bytes, to hand on once they are read.
     pub shared: SharedBuf,
 }
 
-/// Where rescued sectors go.
-pub trait SectorSink {
+/// Where a rescue writes the sectors it read (a file, a hashing wrapper around one).
+pub trait RescueSink {
     /// Writes whole sectors from index `first`.
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()>;
 
-    /// [`SectorSink::write`] of `data`, whose handle the sink may keep after returning: the
+    /// [`RescueSink::write`] of `data`, whose handle the sink may keep after returning: the
     /// rescue reuses the buffer only once every handle is gone.
     fn write_shared(&mut self, first: u64, data: &SharedBuf) -> Result<()> {
         self.write(first, data)
@@ -71,12 +73,12 @@ pub trait SectorSink {
 
     /// Where `count` sectors from `first` are stored, when the sink can offer it as memory
     /// to read into (a mapped file), sparing the copy of a write. Only asked of a source
-    /// that [`SectorSource::reads_by_dma`]. The default: `None`.
+    /// that [`RescueSource::reads_by_dma`]. The default: `None`.
     fn direct(&mut self, _first: u64, _count: u32) -> Option<Direct<'_>> {
         None
     }
 
-    /// After a read into [`SectorSink::direct`]: `data` (the sectors from `first` that
+    /// After a read into [`RescueSink::direct`]: `data` (the sectors from `first` that
     /// arrived) is in place; the sink may keep the handle.
     fn wrote_direct(&mut self, _first: u64, _data: &SharedBuf) -> Result<()> {
         Ok(())
@@ -117,7 +119,7 @@ impl FileSink {
     }
 
     /// Maps the file (as long as it is now: call after [`FileSink::set_sectors`]) so that
-    /// [`SectorSink::direct`] offers its page-aligned regions. Only on tmpfs and ramfs:
+    /// [`RescueSink::direct`] offers its page-aligned regions. Only on tmpfs and ramfs:
     /// there pages are never written back, whereas on a disk filesystem writeback may start
     /// while a drive's DMA into a pinned page is still under way (checksumming filesystems
     /// then fail their checksums). False when it is not mapped (every write is a copy).
@@ -163,7 +165,7 @@ impl FileSink {
     }
 }
 
-impl SectorSink for FileSink {
+impl RescueSink for FileSink {
     fn direct(&mut self, first: u64, count: u32) -> Option<Direct<'_>> {
         let m = self.mapped.as_ref()?;
         let at = usize::try_from(self.offset + first * self.sector_size).ok()?;
@@ -242,8 +244,8 @@ pub struct Summary {
 
 /// One rescue of one read area.
 pub struct Rescue<'a, 'p> {
-    pub source: &'a mut dyn SectorSource,
-    pub sink: &'a mut dyn SectorSink,
+    pub source: &'a mut dyn RescueSource,
+    pub sink: &'a mut dyn RescueSink,
     pub map: &'a mut RescueMap,
     /// Where the map is saved (`None`: kept in memory only).
     pub map_path: Option<&'a Path>,

@@ -15,7 +15,7 @@ use crate::hashing_sink::HashingSink;
 use crate::layout::{DiscLayout, Family, read_layout};
 use crate::map::{RescueMap, Status};
 use crate::rescue::{
-    FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSink, SectorSource,
+    FileSink, Progress, ReadOutcome, Rescue, RescueOptions, RescueSink, RescueSource,
 };
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
 use spindle_mmc::readcd::{ReadCdFields, SectorType, SubSelect};
@@ -105,7 +105,7 @@ struct AreaSource<'m, T: Transport> {
     areas: Vec<Area>,
 }
 
-impl<T: Transport> SectorSource for AreaSource<'_, T> {
+impl<T: Transport> RescueSource for AreaSource<'_, T> {
     fn sector_size(&self) -> u32 {
         self.drive.sector_size()
     }
@@ -308,7 +308,7 @@ impl<'a> HashingSinkOrNot<'a> {
         }
     }
 
-    fn as_sink(&mut self) -> &mut dyn SectorSink {
+    fn as_sink(&mut self) -> &mut dyn RescueSink {
         match self {
             HashingSinkOrNot::Hashing(h) => h,
             HashingSinkOrNot::Plain(f) => *f,
