@@ -71,14 +71,13 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, NrgError> {
         path: path.to_path_buf(),
         source,
     })?;
-    open_source(file)
+    open_source(file, path)
 }
 
 /// Opens an NRG image held in any byte source (a file, or bytes in memory); messages name
-/// `src.path()`.
-pub fn open_source(src: Arc<dyn ByteSource>) -> Result<Disc, NrgError> {
-    let path = src.path().to_path_buf();
-    let list = chunks::read_chunk_list(src.as_ref(), &path)?;
-    let desc = records::decode(&list, &path)?;
-    build::build(&desc, src, &path)
+/// `path`.
+pub fn open_source(src: Arc<dyn ByteSource>, path: &Path) -> Result<Disc, NrgError> {
+    let list = chunks::read_chunk_list(src.as_ref(), path)?;
+    let desc = records::decode(&list, path)?;
+    build::build(&desc, src, path)
 }
