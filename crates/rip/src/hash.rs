@@ -186,19 +186,13 @@ pub fn disc_digests_as(
     Ok((out, whole.finish()))
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 impl Digests {
-    /// The datfile line for a file: `<rom name="..." size="..." crc="..." md5="..." sha1="..."/>`.
+    /// The datfile line for a file: `<rom name="..." size="..." crc="..." md5="..." sha1="..."/>`,
+    /// with `name` escaped ([`crate::datfile::xml_escape`]). `spindle rip` and `spindle verify` both print it.
     pub fn rom_line(&self, name: &str) -> String {
         format!(
             "<rom name=\"{}\" size=\"{}\" crc=\"{}\" md5=\"{}\" sha1=\"{}\"/>",
-            xml_escape(name),
+            crate::datfile::xml_escape(name),
             self.size,
             self.crc32,
             self.md5,
