@@ -19,6 +19,7 @@ pub enum ReadMode {
 }
 
 impl ReadMode {
+    /// Bytes each sector read in this mode takes: 2048, or 2352 plus the subchannel selected.
     pub fn sector_size(self) -> u32 {
         match self {
             ReadMode::User => 2048,
@@ -29,9 +30,11 @@ impl ReadMode {
 
 /// Sectors `base..` of a drive in one read mode.
 pub struct DriveSource<'m, T: Transport> {
+    /// The drive.
     pub mmc: &'m mut Mmc<T>,
     /// The LBA of sector index 0.
     pub base: i64,
+    /// How each sector is read.
     pub mode: ReadMode,
 }
 

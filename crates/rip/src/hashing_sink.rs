@@ -7,6 +7,8 @@ use crate::error::Result;
 use crate::hash::{Digests, StreamHasher};
 use crate::rescue::{Direct, RescueSink};
 
+/// A [`RescueSink`] that writes through to another and hashes the sectors as they arrive,
+/// for a fresh rip that reads in order (see [`StreamHasher`]).
 pub struct HashingSink<'a> {
     inner: &'a mut dyn RescueSink,
     sector_size: u64,

@@ -55,6 +55,7 @@ pub trait RescueSource {
 
 /// A region of the sink's own storage to read sectors into (see [`RescueSink::direct`]).
 pub struct Direct<'s> {
+    /// The storage, as bytes to read into.
     pub bytes: &'s mut [u8],
     /// The same bytes, to hand on once they are read.
     pub shared: SharedBuf,
@@ -156,6 +157,7 @@ impl FileSink {
             })
     }
 
+    /// Flushes what was written to the disk (fdatasync).
     pub fn sync(&mut self) -> Result<()> {
         self.file.sync_data().map_err(|source| RipError::Io {
             path: self.path.clone(),
@@ -200,6 +202,7 @@ pub struct RescueOptions {
     pub cluster: u32,
     /// Sectors skipped after the first failure (doubling up to `skip_max`).
     pub skip_min: u64,
+    /// Most sectors skipped at once after consecutive failures.
     pub skip_max: u64,
     /// Passes over bad sectors after scraping.
     pub retries: u32,
@@ -222,19 +225,26 @@ impl Default for RescueOptions {
 /// Where a rescue is, for a progress display.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
+    /// The phase under way.
     pub phase: Phase,
+    /// Its pass, from 1.
     pub pass: u32,
+    /// The sector index being read.
     pub position: u64,
+    /// Sectors read so far.
     pub finished: u64,
     /// Sectors failed so far (non-trimmed, non-scraped and bad).
     pub errors: u64,
+    /// Sectors in the read area.
     pub total: u64,
+    /// Time since the rescue started.
     pub elapsed: Duration,
 }
 
 /// How a rescue ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
+    /// Sectors read.
     pub finished: u64,
     /// Indexes of the sectors still unreadable.
     pub bad: Vec<u64>,
@@ -244,13 +254,19 @@ pub struct Summary {
 
 /// One rescue of one read area.
 pub struct Rescue<'a, 'p> {
+    /// Where the sectors come from.
     pub source: &'a mut dyn RescueSource,
+    /// Where they go.
     pub sink: &'a mut dyn RescueSink,
+    /// What is known of every sector; updated as reads finish.
     pub map: &'a mut RescueMap,
     /// Where the map is saved (`None`: kept in memory only).
     pub map_path: Option<&'a Path>,
+    /// Tuning.
     pub options: RescueOptions,
+    /// Set (by a Ctrl-C handler) to stop the rescue at the next read; the map is then saved.
     pub cancel: Option<&'a AtomicBool>,
+    /// Called with where the rescue is, after reads.
     pub progress: Option<&'p mut dyn FnMut(&Progress)>,
 }
 

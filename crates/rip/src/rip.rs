@@ -28,14 +28,18 @@ use std::sync::atomic::AtomicBool;
 pub struct Area {
     /// First sector index in the work file.
     pub index: u64,
+    /// Its first LBA.
     pub lba: i64,
+    /// Sectors in the run.
     pub sectors: u64,
 }
 
 /// What is read, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// How every sector is read.
     pub mode: ReadMode,
+    /// The runs read, in the order of the work file.
     pub areas: Vec<Area>,
 }
 
@@ -78,6 +82,7 @@ impl Plan {
         }
     }
 
+    /// Sectors read, over all areas.
     pub fn sectors(&self) -> u64 {
         self.areas.iter().map(|a| a.sectors).sum()
     }
@@ -167,6 +172,7 @@ pub fn probe_cd_mode<T: Transport>(mmc: &mut Mmc<T>, lba: i64) -> ReadMode {
 /// Options of a rip.
 #[derive(Clone, Debug, Default)]
 pub struct RipOptions {
+    /// Tuning of the rescue of each area.
     pub rescue: RescueOptions,
     /// Continue from an existing map (else an existing map is an error, so that a rip never
     /// silently mixes two discs).
@@ -187,6 +193,7 @@ pub struct RipOptions {
 pub struct RipFiles {
     /// Raw sectors as read (2448 bytes each for CDs, 2048 for DVD/BD).
     pub work: PathBuf,
+    /// The ddrescue-format map of what is read so far.
     pub map: PathBuf,
 }
 
@@ -208,8 +215,11 @@ impl RipFiles {
 /// A finished (possibly partial) rip.
 #[derive(Clone, Debug)]
 pub struct Ripped {
+    /// What the drive said about the disc.
     pub layout: DiscLayout,
+    /// What was read, and how.
     pub plan: Plan,
+    /// Where it went.
     pub files: RipFiles,
     /// LBAs that stayed unreadable.
     pub bad: Vec<i64>,
