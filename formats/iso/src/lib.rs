@@ -9,6 +9,8 @@
 //! ISO is the registry's fallback, tried last: its probe accepts any file that is a whole
 //! number of sectors of one of these sizes.
 
+#![warn(missing_docs)]
+
 mod detect;
 mod writer;
 
@@ -23,21 +25,38 @@ use spindle_disc::{
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Why an ISO or raw sector image could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum IsoError {
+    /// Reading the image failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The image file.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The file's length is no whole number of sectors of any size an ISO holds.
     #[error("{}: {len} bytes is not a whole number of 2048-, 2352-, 2336- or 2448-byte sectors", path.display())]
-    NotSectors { path: PathBuf, len: u64 },
+    NotSectors {
+        /// The image file.
+        path: PathBuf,
+        /// The file's length in bytes.
+        len: u64,
+    },
+    /// The file is empty.
     #[error("{}: the image is empty", path.display())]
-    Empty { path: PathBuf },
+    Empty {
+        /// The image file.
+        path: PathBuf,
+    },
+    /// The disc the image makes is inconsistent.
     #[error("{}: {source}", path.display())]
     Layout {
+        /// The image file.
         path: PathBuf,
+        /// What the disc model found wrong.
         #[source]
         source: spindle_disc::DiscError,
     },
