@@ -159,7 +159,7 @@ impl StreamHasher {
 }
 
 /// Per-track digests of a disc's track files in redump's form
-/// ([`spindle_disc::track_files`], the definition `spindle verify` uses too): raw 2352-byte
+/// ([`spindle_disc::track_files()`], the definition `spindle verify` uses too): raw 2352-byte
 /// sectors of a CD from each track's pregap, track 1 from LBA 0; DVD/BD user data.
 pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8, Digests)>> {
     Ok(disc_digests(disc)?.0)

@@ -4,8 +4,8 @@
 //! 1. [`parse_sheet`] (pure, [`sheet`]): bytes → [`CueSheet`], the commands as written, with
 //!    every syntax and ordering rule checked and errors that name the line ([`CueError`]);
 //! 2. [`open_sheet`] ([`layout`]): [`CueSheet`] → [`Disc`], opening each FILE through the
-//!    [`Companions`] of the [`OpenContext`] (never by walking the filesystem), deciding which
-//!    bytes each track stores and the address of every sector.
+//!    [`Companions`](spindle_disc::Companions) of the [`OpenContext`] (never by walking the
+//!    filesystem), deciding which bytes each track stores and the address of every sector.
 //!
 //! The conventions for stored and unstored gaps are those of `spindle_disc::cuesheet`, and
 //! [`BinCueWriter`] ([`writer`]) writes through them, so generated sheets read back to the
