@@ -49,7 +49,7 @@ pub struct Entry {
     pub aframe: u8,
     /// `ALBA=`: the running time as an LBA, when given.
     pub alba: Option<i32>,
-    /// `Zero=`: the byte between the two times (the hour digit on long discs).
+    /// `Zero=`: the byte between the two times, as stored.
     pub zero: u8,
     /// `PMin=`: minutes of the pointed-to address.
     pub pmin: u8,

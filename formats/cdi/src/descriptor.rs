@@ -128,9 +128,9 @@ pub struct TrackBlock {
     pub cdtext: Vec<Vec<Vec<u8>>>,
     /// 0 audio, 1 Mode 1, 2 Mode 2.
     pub mode: u32,
-    /// Index of the session, from 0, as the track block stores it.
+    /// The session index the track block stores (not used to build the disc).
     pub session_index: u32,
-    /// Index of the track within its session, from 0.
+    /// The track index the track block stores (not used to build the disc).
     pub track_index: u32,
     /// First sector (pregap included), counted from MSF 00:00:00 (so track 1 has 0).
     pub start: u32,

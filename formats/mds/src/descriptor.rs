@@ -97,7 +97,7 @@ pub struct TrackBlock {
     pub point: u8,
     /// The running time (minutes, seconds, frames) of the entry.
     pub msf: [u8; 3],
-    /// The byte between the two times.
+    /// The byte between the two times, as stored.
     pub zero: u8,
     /// The pointed-to address (minutes, seconds, frames).
     pub pmsf: [u8; 3],
