@@ -3,8 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spindle_disc::{ImageFormat, SectorFormat, SectorView};
-use std::io::Write;
+use spindle_disc::{SectorFormat, SectorView};
 use std::sync::Arc;
 
 fuzz_target!(|data: &[u8]| {
@@ -26,14 +25,14 @@ fuzz_target!(|data: &[u8]| {
     }
     let len = file.len() as u64;
     let layout = spindle_format_iso::detect_layout(&file, len);
-    let probed = spindle_format_iso::IsoFormat.probe(std::path::Path::new("x.iso"), &file, len);
+    let probed = spindle_format_iso::probe(std::path::Path::new("x.iso"), &file, len);
     assert_eq!(layout.is_some(), probed);
     if layout.is_none() {
         return;
     }
-    let mut f = tempfile_in_memory(&file);
-    let _ = f.flush();
-    if let Ok(disc) = spindle_format_iso::open(f.path()) {
+    let path = std::path::Path::new("/fuzz/image.iso");
+    let src = Arc::new(spindle_disc::MemSource::new(file, path));
+    if let Ok(disc) = spindle_format_iso::open_source(src, path) {
         let disc = Arc::new(disc);
         if let Ok(view) = SectorView::first_data_track(disc.clone()) {
             let mut buf = vec![0u8; 4096];
@@ -47,25 +46,3 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
-
-struct Temp(std::path::PathBuf, std::fs::File);
-impl Temp {
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.1.flush()
-    }
-}
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn tempfile_in_memory(data: &[u8]) -> Temp {
-    let path = std::env::temp_dir().join(format!("spindle-fuzz-{}.iso", std::process::id()));
-    let mut f = std::fs::File::create(&path).unwrap();
-    f.write_all(data).unwrap();
-    Temp(path, f)
-}

@@ -33,8 +33,9 @@ fuzz_target!(|data: &[u8]| {
         }
         f.into()
     };
-    let src = Arc::new(mem::Mem::new(file, "/fuzz/image.nrg"));
-    if let Ok(disc) = spindle_format_nrg::open_source(src) {
+    let path = std::path::Path::new("/fuzz/image.nrg");
+    let src = Arc::new(mem::Mem::new(file, path));
+    if let Ok(disc) = spindle_format_nrg::open_source(src, path) {
         mem::read_tracks(&disc);
     }
 });

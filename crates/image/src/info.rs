@@ -71,26 +71,15 @@ fn text_of(disc: &Disc, track: u8) -> BTreeMap<String, String> {
     m
 }
 
-/// The volume identifier of an ISO9660 primary volume descriptor in the first data track.
+/// The volume identifier of the ISO 9660 (or High Sierra) primary volume descriptor in the
+/// first data track, read by crates/fs's descriptor scan (the reader the mounted filesystem uses).
 pub fn iso_volume_label(disc: &Arc<Disc>) -> Option<String> {
+    use spindle_fs::iso::volume;
     let view = SectorView::first_data_track(disc.clone()).ok()?;
-    let mut pvd = [0u8; 2048];
-    // Volume descriptors start at sector 16; the primary one has type 1.
-    for sector in 16..32u64 {
-        if view.read_at(sector * 2048, &mut pvd).ok()? != 2048
-            || &pvd[1..6] != b"CD001"
-            || pvd[0] == 0xFF
-        {
-            return None;
-        }
-        if pvd[0] == 1 {
-            let label = String::from_utf8_lossy(&pvd[40..72])
-                .trim_end_matches([' ', '\0'])
-                .to_string();
-            return Some(label);
-        }
-    }
-    None
+    let found = volume::scan(&view, 0).ok()?;
+    let mut pvd = [0u8; volume::SECTOR as usize];
+    spindle_fs::read_exact_at(&view, found.primary?, &mut pvd).ok()?;
+    Some(volume::primary_label(&pvd, found.high_sierra))
 }
 
 /// The label of the UDF volume, when there is one.

@@ -82,10 +82,12 @@ impl MappedFile {
         Ok(Arc::new(MappedFile { ptr: p.cast(), len }))
     }
 
+    /// Bytes mapped.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// True when nothing is mapped (a zero-length file).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

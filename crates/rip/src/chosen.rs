@@ -55,11 +55,14 @@ fn choice() -> (bool, bool) {
 /// A running CRC-32.
 #[derive(Clone)]
 pub enum Crc {
+    /// crc32fast's SIMD implementation.
     Simd(crc32fast::Hasher),
+    /// Our slicing-by-16 tables ([`crate::crc32`]), where they measured faster.
     Tables(crate::crc32::Crc32),
 }
 
 impl Crc {
+    /// A CRC-32 with nothing fed yet, using whichever implementation measured faster here.
     pub fn new() -> Crc {
         if choice().0 {
             Crc::Tables(crate::crc32::Crc32::new())
@@ -67,12 +70,14 @@ impl Crc {
             Crc::Simd(crc32fast::Hasher::new())
         }
     }
+    /// Feeds `data`.
     pub fn update(&mut self, data: &[u8]) {
         match self {
             Crc::Simd(h) => h.update(data),
             Crc::Tables(h) => h.update(data),
         }
     }
+    /// The CRC-32 (IEEE 802.3, as zip and redump datfiles give it) of every byte fed.
     pub fn finalize(self) -> u32 {
         match self {
             Crc::Simd(h) => h.finalize(),
@@ -90,11 +95,14 @@ impl Default for Crc {
 /// A running SHA-1.
 #[derive(Clone)]
 pub enum Sha1 {
+    /// The `sha1` crate's implementation.
     Crate(sha1::Sha1),
+    /// Ours ([`crate::fast_sha1`]), where it measured faster.
     Ours(crate::fast_sha1::Sha1),
 }
 
 impl Sha1 {
+    /// A SHA-1 with nothing fed yet, using whichever implementation measured faster here.
     pub fn new() -> Sha1 {
         use sha1::Digest as _;
         if choice().1 {
@@ -103,6 +111,7 @@ impl Sha1 {
             Sha1::Crate(sha1::Sha1::new())
         }
     }
+    /// Feeds `data`.
     pub fn update(&mut self, data: &[u8]) {
         use sha1::Digest as _;
         match self {
@@ -110,6 +119,7 @@ impl Sha1 {
             Sha1::Ours(h) => h.update(data),
         }
     }
+    /// The 20-byte SHA-1 digest of every byte fed.
     pub fn finalize(self) -> [u8; 20] {
         use sha1::Digest as _;
         match self {

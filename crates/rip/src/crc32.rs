@@ -46,10 +46,12 @@ pub struct Crc32 {
 }
 
 impl Crc32 {
+    /// A CRC-32 with nothing fed yet.
     pub fn new() -> Crc32 {
         Crc32 { state: 0 }
     }
 
+    /// Feeds `data`.
     pub fn update(&mut self, data: &[u8]) {
         let t = &TABLES;
         let mut c = !self.state;
@@ -79,6 +81,7 @@ impl Crc32 {
         self.state = !c;
     }
 
+    /// The CRC-32 (IEEE 802.3, reflected, as zip gives it) of every byte fed.
     pub fn finalize(self) -> u32 {
         self.state
     }

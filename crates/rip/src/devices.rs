@@ -10,8 +10,11 @@ pub struct OpticalDrive {
     pub device: PathBuf,
     /// `/dev/sgM`, when the sg driver is loaded.
     pub generic: Option<PathBuf>,
+    /// INQUIRY vendor identification (8 characters at most, trimmed).
     pub vendor: String,
+    /// INQUIRY product identification (16 characters at most, trimmed).
     pub model: String,
+    /// INQUIRY product revision (firmware version, trimmed).
     pub revision: String,
 }
 
@@ -61,9 +64,17 @@ pub fn optical_drives(sysfs: &Path) -> Vec<OpticalDrive> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MediumState {
     /// A disc is loaded; its current profile (`spindle_mmc::config::profile`).
-    Loaded { profile: u16, name: &'static str },
+    Loaded {
+        /// The current profile number.
+        profile: u16,
+        /// That profile's name (`CD-ROM`, `DVD+R`...).
+        name: &'static str,
+    },
     /// No disc (sense 02/3A), with the tray open when the drive says so (3A/02).
-    NoDisc { tray_open: bool },
+    NoDisc {
+        /// The drive reports its tray open.
+        tray_open: bool,
+    },
     /// The drive is spinning up or otherwise not ready.
     NotReady(String),
     /// The drive could not be asked (opening it or the command failed).

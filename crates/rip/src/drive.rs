@@ -1,10 +1,10 @@
-//! A drive as a [`SectorSource`]: READ(10) of 2048-byte user data, or READ CD of raw
+//! A drive as a [`RescueSource`]: READ(10) of 2048-byte user data, or READ CD of raw
 //! 2352-byte sectors with a subchannel selection, with the drive's errors sorted into "this
 //! sector failed" (medium errors, timeouts: the rescue goes on) and "stop" (the medium is
 //! gone or changed, the read mode does not fit the disc).
 
 use crate::error::{Result, RipError};
-use crate::rescue::{ReadOutcome, SectorSource};
+use crate::rescue::{ReadOutcome, RescueSource};
 use spindle_mmc::readcd::{ReadCdFields, SectorType, SubSelect};
 use spindle_mmc::sense::Asc;
 use spindle_mmc::{Mmc, MmcError, SenseKey, Transport};
@@ -19,6 +19,7 @@ pub enum ReadMode {
 }
 
 impl ReadMode {
+    /// Bytes each sector read in this mode takes: 2048, or 2352 plus the subchannel selected.
     pub fn sector_size(self) -> u32 {
         match self {
             ReadMode::User => 2048,
@@ -29,13 +30,15 @@ impl ReadMode {
 
 /// Sectors `base..` of a drive in one read mode.
 pub struct DriveSource<'m, T: Transport> {
+    /// The drive.
     pub mmc: &'m mut Mmc<T>,
     /// The LBA of sector index 0.
     pub base: i64,
+    /// How each sector is read.
     pub mode: ReadMode,
 }
 
-impl<T: Transport> SectorSource for DriveSource<'_, T> {
+impl<T: Transport> RescueSource for DriveSource<'_, T> {
     fn sector_size(&self) -> u32 {
         self.mode.sector_size()
     }

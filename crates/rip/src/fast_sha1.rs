@@ -184,6 +184,7 @@ impl Default for Sha1 {
 }
 
 impl Sha1 {
+    /// A SHA-1 with nothing fed yet.
     pub fn new() -> Sha1 {
         Sha1 {
             state: H0,
@@ -193,6 +194,7 @@ impl Sha1 {
         }
     }
 
+    /// Feeds `data`.
     pub fn update(&mut self, mut data: &[u8]) {
         self.total = self.total.wrapping_add(data.len() as u64);
         if self.pending_len > 0 {
@@ -214,6 +216,7 @@ impl Sha1 {
         self.pending_len = rest.len();
     }
 
+    /// The 20-byte SHA-1 digest of every byte fed.
     pub fn finalize(mut self) -> [u8; 20] {
         let bits = self.total.wrapping_mul(8);
         let mut tail = [0u8; 128];

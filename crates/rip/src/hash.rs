@@ -22,9 +22,13 @@ impl Default for Hasher {
 /// Finished digests, lower-case hex.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digests {
+    /// Bytes hashed.
     pub size: u64,
+    /// CRC-32, 8 hex digits.
     pub crc32: String,
+    /// MD5, 32 hex digits.
     pub md5: String,
+    /// SHA-1, 40 hex digits.
     pub sha1: String,
 }
 
@@ -33,6 +37,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl Hasher {
+    /// Hashes with nothing fed yet.
     pub fn new() -> Hasher {
         Hasher {
             crc: Crc::new(),
@@ -42,6 +47,7 @@ impl Hasher {
         }
     }
 
+    /// Feeds `data` to all three digests.
     pub fn update(&mut self, data: &[u8]) {
         self.crc.update(data);
         self.md5.update(data);
@@ -49,6 +55,7 @@ impl Hasher {
         self.size += data.len() as u64;
     }
 
+    /// The digests of every byte fed.
     pub fn finish(self) -> Digests {
         Digests {
             size: self.size,
@@ -96,6 +103,8 @@ pub struct StreamHasher {
 }
 
 impl StreamHasher {
+    /// Starts the hashing threads (one for CRC-32 and MD5, one for SHA-1); fails when a
+    /// thread cannot be spawned.
     pub fn start() -> std::io::Result<StreamHasher> {
         use crate::buffers::SharedBuf;
         use std::sync::mpsc::{Receiver, channel};
@@ -150,7 +159,7 @@ impl StreamHasher {
 }
 
 /// Per-track digests of a disc's track files in redump's form
-/// ([`spindle_disc::track_files`], the definition `spindle verify` uses too): raw 2352-byte
+/// ([`spindle_disc::track_files()`], the definition `spindle verify` uses too): raw 2352-byte
 /// sectors of a CD from each track's pregap, track 1 from LBA 0; DVD/BD user data.
 pub fn track_digests(disc: &spindle_disc::Disc) -> spindle_disc::Result<Vec<(u8, Digests)>> {
     Ok(disc_digests(disc)?.0)
@@ -186,19 +195,13 @@ pub fn disc_digests_as(
     Ok((out, whole.finish()))
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 impl Digests {
-    /// The datfile line for a file: `<rom name="..." size="..." crc="..." md5="..." sha1="..."/>`.
+    /// The datfile line for a file: `<rom name="..." size="..." crc="..." md5="..." sha1="..."/>`,
+    /// with `name` escaped ([`crate::datfile::xml_escape`]). `spindle rip` and `spindle verify` both print it.
     pub fn rom_line(&self, name: &str) -> String {
         format!(
             "<rom name=\"{}\" size=\"{}\" crc=\"{}\" md5=\"{}\" sha1=\"{}\"/>",
-            xml_escape(name),
+            crate::datfile::xml_escape(name),
             self.size,
             self.crc32,
             self.md5,

@@ -5,10 +5,12 @@
 use crate::buffers::SharedBuf;
 use crate::error::Result;
 use crate::hash::{Digests, StreamHasher};
-use crate::rescue::{Direct, SectorSink};
+use crate::rescue::{Direct, RescueSink};
 
+/// A [`RescueSink`] that writes through to another and hashes the sectors as they arrive,
+/// for a fresh rip that reads in order (see [`StreamHasher`]).
 pub struct HashingSink<'a> {
-    inner: &'a mut dyn SectorSink,
+    inner: &'a mut dyn RescueSink,
     sector_size: u64,
     /// `None` once the order broke (a failed or skipped sector, a write from elsewhere).
     hasher: Option<StreamHasher>,
@@ -18,7 +20,7 @@ pub struct HashingSink<'a> {
 
 impl<'a> HashingSink<'a> {
     /// Hashing stays off when its threads cannot start (the rip then hashes afterwards).
-    pub fn new(inner: &'a mut dyn SectorSink, sector_size: u32) -> HashingSink<'a> {
+    pub fn new(inner: &'a mut dyn RescueSink, sector_size: u32) -> HashingSink<'a> {
         HashingSink {
             inner,
             sector_size: sector_size as u64,
@@ -48,7 +50,7 @@ impl HashingSink<'_> {
     }
 }
 
-impl SectorSink for HashingSink<'_> {
+impl RescueSink for HashingSink<'_> {
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()> {
         // Bytes that cannot be kept without a copy: hashing stops here.
         self.hasher = None;
@@ -82,7 +84,7 @@ mod tests {
     #[derive(Default)]
     struct Mem(Vec<u8>);
 
-    impl SectorSink for Mem {
+    impl RescueSink for Mem {
         fn write(&mut self, first: u64, data: &[u8]) -> Result<()> {
             let at = first as usize * 4;
             if self.0.len() < at + data.len() {

@@ -18,12 +18,17 @@ use std::time::Duration;
 /// The family of the loaded medium, from the current profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
+    /// A CD (CD-ROM, CD-R, CD-RW profiles).
     Cd,
+    /// A DVD (profiles 0x10 to 0x2F).
     Dvd,
+    /// A Blu-ray disc (profiles 0x40 to 0x4F).
     Bd,
+    /// Any other profile (none, or a medium spindle does not rip).
     Unknown,
 }
 
+/// The family of MMC profile number `profile`.
 pub fn family_of(profile: u16) -> Family {
     match profile {
         profile::CD_ROM | profile::CD_R | profile::CD_RW => Family::Cd,
@@ -36,7 +41,9 @@ pub fn family_of(profile: u16) -> Family {
 /// One track as the drive reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackLayout {
+    /// Track number, 1 to 99.
     pub number: u8,
+    /// Number of the session the track is in, from 1.
     pub session: u8,
     /// CONTROL nibble (bit 2: data).
     pub control: u8,
@@ -44,13 +51,16 @@ pub struct TrackLayout {
     pub start: i64,
     /// Sectors from index 1 to the next track's index 1 in the session, or to the lead-out.
     pub length: u64,
+    /// The track's ISRC, when the drive reports one (12 characters).
     pub isrc: Option<String>,
 }
 
 impl TrackLayout {
+    /// True for a data track (CONTROL bit 2).
     pub fn is_data(&self) -> bool {
         self.control & 4 != 0
     }
+    /// The LBA just after the track (its start plus its length).
     pub fn end(&self) -> i64 {
         self.start + self.length as i64
     }
@@ -59,29 +69,40 @@ impl TrackLayout {
 /// One session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionLayout {
+    /// Session number, from 1.
     pub number: u8,
+    /// Number of the session's first track.
     pub first_track: u8,
+    /// Number of the session's last track.
     pub last_track: u8,
+    /// LBA of the session's lead-out.
     pub leadout: i64,
 }
 
 /// What a drive says about its disc.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscLayout {
+    /// The current MMC profile number (GET CONFIGURATION).
     pub profile: u16,
+    /// The family of that profile.
     pub family: Family,
     /// READ CAPACITY: blocks (last LBA + 1).
     pub capacity: u64,
+    /// The sessions, in order.
     pub sessions: Vec<SessionLayout>,
+    /// The tracks of every session, in order.
     pub tracks: Vec<TrackLayout>,
     /// The full TOC, when the drive gives one (CD).
     pub full_toc: Vec<TocEntry>,
     /// CD-TEXT packs (18 bytes each), when there are any.
     pub cd_text: Vec<u8>,
+    /// The disc's media catalogue number (13 digits), when the drive reports one.
     pub mcn: Option<String>,
     /// DVD physical format information per layer, disc manufacturing information, BCA.
     pub pfi: Vec<Vec<u8>>,
+    /// Disc manufacturing information (DVD), 2048 bytes per layer.
     pub dmi: Vec<Vec<u8>>,
+    /// Burst cutting area (DVD, BD), when the disc has one.
     pub bca: Option<Vec<u8>>,
 }
 

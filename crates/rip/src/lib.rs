@@ -3,11 +3,14 @@
 //! Reads physical discs through any [`spindle_mmc::Transport`] (Linux SG_IO, or the emulated
 //! drive in tests): the disc layout from the drive ([`layout`]), sectors rescued in
 //! ddrescue's phases with a map file that lets a rip resume ([`rescue`], [`map`]), and the
-//! hashes redump datfiles list ([`hash`]).
+//! hashes redump datfiles list ([`hash`], [`datfile`]).
+
+#![warn(missing_docs)]
 
 pub mod buffers;
 pub mod chosen;
 pub mod crc32;
+pub mod datfile;
 pub mod devices;
 pub mod drive;
 mod error;

@@ -26,6 +26,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The ddrescue map character of this status.
     pub fn symbol(self) -> char {
         match self {
             Status::NonTried => '?',
@@ -35,6 +36,7 @@ impl Status {
             Status::Finished => '+',
         }
     }
+    /// The status of a ddrescue map character, `None` for another character.
     pub fn from_symbol(c: char) -> Option<Status> {
         Some(match c {
             '?' => Status::NonTried,
@@ -50,14 +52,20 @@ impl Status {
 /// What the rescue is doing (ddrescue's current status characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// First pass: clusters in order, skipping ahead after failures.
     Copying,
+    /// Reading the edges of the non-trimmed areas.
     Trimming,
+    /// Reading the non-scraped sectors one by one.
     Scraping,
+    /// Reading bad sectors again.
     Retrying,
+    /// Nothing left to do.
     Finished,
 }
 
 impl Phase {
+    /// The ddrescue map character of this phase (as the map's current-status line writes it).
     pub fn symbol(self) -> char {
         match self {
             Phase::Copying => '?',
@@ -82,12 +90,16 @@ impl Phase {
 /// A run of sectors with one status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Run {
+    /// First sector index of the run.
     pub start: u64,
+    /// Sectors in the run.
     pub len: u64,
+    /// What is known of them.
     pub status: Status,
 }
 
 impl Run {
+    /// The index just after the run.
     pub fn end(&self) -> u64 {
         self.start + self.len
     }
@@ -98,11 +110,15 @@ impl Run {
 pub struct RescueMap {
     /// The LBA of sector index 0.
     pub base: i64,
+    /// Bytes per sector in the work file.
     pub sector_size: u32,
+    /// Sectors in the read area.
     pub sectors: u64,
     /// Where the rescue was (sector index) and in what phase and pass.
     pub position: u64,
+    /// The phase the rescue was in.
     pub phase: Phase,
+    /// The pass of that phase, from 1.
     pub pass: u32,
     runs: Vec<Run>,
 }

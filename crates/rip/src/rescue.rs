@@ -37,33 +37,36 @@ pub enum ReadOutcome {
     FailedAt(u32),
 }
 
-/// Where sectors come from (a drive in some read mode).
-pub trait SectorSource {
+/// What a rescue reads from: a drive in one read mode, sector by sector, where a read may
+/// fail part way. (Not the disc model's `spindle_disc::SectorSource`, which decodes stored
+/// sectors into a layout.)
+pub trait RescueSource {
     /// Bytes per sector in this read mode.
     fn sector_size(&self) -> u32;
     /// Reads `count` sectors from index `first` into `buf` (`count * sector_size` bytes).
     /// `Err` ends the rescue (the medium is gone, the drive does not answer sensibly).
     fn read(&mut self, first: u64, count: u32, buf: &mut [u8]) -> Result<ReadOutcome>;
     /// True when only the kernel writes `buf` (SG_IO): a buffer mapped from the output
-    /// file may then be given (see [`SectorSink::direct`]).
+    /// file may then be given (see [`RescueSink::direct`]).
     fn reads_by_dma(&self) -> bool {
         false
     }
 }
 
-/// A region of the sink's own storage to read sectors into (see [`SectorSink::direct`]).
+/// A region of the sink's own storage to read sectors into (see [`RescueSink::direct`]).
 pub struct Direct<'s> {
+    /// The storage, as bytes to read into.
     pub bytes: &'s mut [u8],
     /// The same bytes, to hand on once they are read.
     pub shared: SharedBuf,
 }
 
-/// Where rescued sectors go.
-pub trait SectorSink {
+/// Where a rescue writes the sectors it read (a file, a hashing wrapper around one).
+pub trait RescueSink {
     /// Writes whole sectors from index `first`.
     fn write(&mut self, first: u64, data: &[u8]) -> Result<()>;
 
-    /// [`SectorSink::write`] of `data`, whose handle the sink may keep after returning: the
+    /// [`RescueSink::write`] of `data`, whose handle the sink may keep after returning: the
     /// rescue reuses the buffer only once every handle is gone.
     fn write_shared(&mut self, first: u64, data: &SharedBuf) -> Result<()> {
         self.write(first, data)
@@ -71,12 +74,12 @@ pub trait SectorSink {
 
     /// Where `count` sectors from `first` are stored, when the sink can offer it as memory
     /// to read into (a mapped file), sparing the copy of a write. Only asked of a source
-    /// that [`SectorSource::reads_by_dma`]. The default: `None`.
+    /// that [`RescueSource::reads_by_dma`]. The default: `None`.
     fn direct(&mut self, _first: u64, _count: u32) -> Option<Direct<'_>> {
         None
     }
 
-    /// After a read into [`SectorSink::direct`]: `data` (the sectors from `first` that
+    /// After a read into [`RescueSink::direct`]: `data` (the sectors from `first` that
     /// arrived) is in place; the sink may keep the handle.
     fn wrote_direct(&mut self, _first: u64, _data: &SharedBuf) -> Result<()> {
         Ok(())
@@ -117,7 +120,7 @@ impl FileSink {
     }
 
     /// Maps the file (as long as it is now: call after [`FileSink::set_sectors`]) so that
-    /// [`SectorSink::direct`] offers its page-aligned regions. Only on tmpfs and ramfs:
+    /// [`RescueSink::direct`] offers its page-aligned regions. Only on tmpfs and ramfs:
     /// there pages are never written back, whereas on a disk filesystem writeback may start
     /// while a drive's DMA into a pinned page is still under way (checksumming filesystems
     /// then fail their checksums). False when it is not mapped (every write is a copy).
@@ -154,6 +157,7 @@ impl FileSink {
             })
     }
 
+    /// Flushes what was written to the disk (fdatasync).
     pub fn sync(&mut self) -> Result<()> {
         self.file.sync_data().map_err(|source| RipError::Io {
             path: self.path.clone(),
@@ -163,7 +167,7 @@ impl FileSink {
     }
 }
 
-impl SectorSink for FileSink {
+impl RescueSink for FileSink {
     fn direct(&mut self, first: u64, count: u32) -> Option<Direct<'_>> {
         let m = self.mapped.as_ref()?;
         let at = usize::try_from(self.offset + first * self.sector_size).ok()?;
@@ -198,6 +202,7 @@ pub struct RescueOptions {
     pub cluster: u32,
     /// Sectors skipped after the first failure (doubling up to `skip_max`).
     pub skip_min: u64,
+    /// Most sectors skipped at once after consecutive failures.
     pub skip_max: u64,
     /// Passes over bad sectors after scraping.
     pub retries: u32,
@@ -220,19 +225,26 @@ impl Default for RescueOptions {
 /// Where a rescue is, for a progress display.
 #[derive(Clone, Copy, Debug)]
 pub struct Progress {
+    /// The phase under way.
     pub phase: Phase,
+    /// Its pass, from 1.
     pub pass: u32,
+    /// The sector index being read.
     pub position: u64,
+    /// Sectors read so far.
     pub finished: u64,
     /// Sectors failed so far (non-trimmed, non-scraped and bad).
     pub errors: u64,
+    /// Sectors in the read area.
     pub total: u64,
+    /// Time since the rescue started.
     pub elapsed: Duration,
 }
 
 /// How a rescue ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
+    /// Sectors read.
     pub finished: u64,
     /// Indexes of the sectors still unreadable.
     pub bad: Vec<u64>,
@@ -242,13 +254,19 @@ pub struct Summary {
 
 /// One rescue of one read area.
 pub struct Rescue<'a, 'p> {
-    pub source: &'a mut dyn SectorSource,
-    pub sink: &'a mut dyn SectorSink,
+    /// Where the sectors come from.
+    pub source: &'a mut dyn RescueSource,
+    /// Where they go.
+    pub sink: &'a mut dyn RescueSink,
+    /// What is known of every sector; updated as reads finish.
     pub map: &'a mut RescueMap,
     /// Where the map is saved (`None`: kept in memory only).
     pub map_path: Option<&'a Path>,
+    /// Tuning.
     pub options: RescueOptions,
+    /// Set (by a Ctrl-C handler) to stop the rescue at the next read; the map is then saved.
     pub cancel: Option<&'a AtomicBool>,
+    /// Called with where the rescue is, after reads.
     pub progress: Option<&'p mut dyn FnMut(&Progress)>,
 }
 

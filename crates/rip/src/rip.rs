@@ -15,7 +15,7 @@ use crate::hashing_sink::HashingSink;
 use crate::layout::{DiscLayout, Family, read_layout};
 use crate::map::{RescueMap, Status};
 use crate::rescue::{
-    FileSink, Progress, ReadOutcome, Rescue, RescueOptions, SectorSink, SectorSource,
+    FileSink, Progress, ReadOutcome, Rescue, RescueOptions, RescueSink, RescueSource,
 };
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
 use spindle_mmc::readcd::{ReadCdFields, SectorType, SubSelect};
@@ -28,14 +28,18 @@ use std::sync::atomic::AtomicBool;
 pub struct Area {
     /// First sector index in the work file.
     pub index: u64,
+    /// Its first LBA.
     pub lba: i64,
+    /// Sectors in the run.
     pub sectors: u64,
 }
 
 /// What is read, and how.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
+    /// How every sector is read.
     pub mode: ReadMode,
+    /// The runs read, in the order of the work file.
     pub areas: Vec<Area>,
 }
 
@@ -78,6 +82,7 @@ impl Plan {
         }
     }
 
+    /// Sectors read, over all areas.
     pub fn sectors(&self) -> u64 {
         self.areas.iter().map(|a| a.sectors).sum()
     }
@@ -105,7 +110,7 @@ struct AreaSource<'m, T: Transport> {
     areas: Vec<Area>,
 }
 
-impl<T: Transport> SectorSource for AreaSource<'_, T> {
+impl<T: Transport> RescueSource for AreaSource<'_, T> {
     fn sector_size(&self) -> u32 {
         self.drive.sector_size()
     }
@@ -167,6 +172,7 @@ pub fn probe_cd_mode<T: Transport>(mmc: &mut Mmc<T>, lba: i64) -> ReadMode {
 /// Options of a rip.
 #[derive(Clone, Debug, Default)]
 pub struct RipOptions {
+    /// Tuning of the rescue of each area.
     pub rescue: RescueOptions,
     /// Continue from an existing map (else an existing map is an error, so that a rip never
     /// silently mixes two discs).
@@ -187,6 +193,7 @@ pub struct RipOptions {
 pub struct RipFiles {
     /// Raw sectors as read (2448 bytes each for CDs, 2048 for DVD/BD).
     pub work: PathBuf,
+    /// The ddrescue-format map of what is read so far.
     pub map: PathBuf,
 }
 
@@ -208,8 +215,11 @@ impl RipFiles {
 /// A finished (possibly partial) rip.
 #[derive(Clone, Debug)]
 pub struct Ripped {
+    /// What the drive said about the disc.
     pub layout: DiscLayout,
+    /// What was read, and how.
     pub plan: Plan,
+    /// Where it went.
     pub files: RipFiles,
     /// LBAs that stayed unreadable.
     pub bad: Vec<i64>,
@@ -308,7 +318,7 @@ impl<'a> HashingSinkOrNot<'a> {
         }
     }
 
-    fn as_sink(&mut self) -> &mut dyn SectorSink {
+    fn as_sink(&mut self) -> &mut dyn RescueSink {
         match self {
             HashingSinkOrNot::Hashing(h) => h,
             HashingSinkOrNot::Plain(f) => *f,

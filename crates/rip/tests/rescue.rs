@@ -234,7 +234,7 @@ fn hanging_sector_times_out_then_resumes() {
 /// whatever a failed read leaves, as a half-finished DMA would.
 struct DmaLike<'a, 'm>(DriveSource<'m, &'a EmulatedDrive>);
 
-impl spindle_rip::rescue::SectorSource for DmaLike<'_, '_> {
+impl spindle_rip::rescue::RescueSource for DmaLike<'_, '_> {
     fn sector_size(&self) -> u32 {
         self.0.sector_size()
     }
@@ -262,7 +262,7 @@ struct Counting<'a> {
     shared: u32,
 }
 
-impl spindle_rip::rescue::SectorSink for Counting<'_> {
+impl spindle_rip::rescue::RescueSink for Counting<'_> {
     fn write(&mut self, first: u64, data: &[u8]) -> spindle_rip::Result<()> {
         self.file.write(first, data)
     }

@@ -37,7 +37,9 @@ const SNIFF_SECTORS: u32 = 8;
 
 /// The data files of an image: the `.img`, and the `.sub` when there is a non-empty one.
 pub struct DataFiles {
+    /// The `.img`: 2352-byte raw sectors from LBA 0.
     pub img: Arc<dyn ByteSource>,
+    /// The `.sub`: 96 bytes of deinterleaved P-W per `.img` sector, when there is one.
     pub sub: Option<Arc<dyn ByteSource>>,
 }
 

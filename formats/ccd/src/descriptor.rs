@@ -27,21 +27,37 @@ pub const MAX_CDTEXT_PACKS: usize = 2048;
 /// One `[Entry n]`: a raw full-TOC entry (MSF fields binary).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
+    /// `n` of the section name `[Entry n]`.
     pub number: u32,
+    /// The line of the section header, from 1.
     pub line: usize,
+    /// `Session=`: the session the entry belongs to.
     pub session: u8,
+    /// `Point=`: the track number, or a lead-in pointer (A0, A1, A2, B0, C0...).
     pub point: u8,
+    /// `ADR=`: the Q mode of the entry (1 for track and lead-in pointers).
     pub adr: u8,
+    /// `Control=`: the Q CONTROL nibble (bit 2: data track).
     pub control: u8,
+    /// `TrackNo=`: 0 in the lead-in, where every entry is stored.
     pub track_no: u8,
+    /// `AMin=`: minutes of the running time in the lead-in.
     pub amin: u8,
+    /// `ASec=`: seconds of the running time in the lead-in.
     pub asec: u8,
+    /// `AFrame=`: frames of the running time in the lead-in.
     pub aframe: u8,
+    /// `ALBA=`: the running time as an LBA, when given.
     pub alba: Option<i32>,
+    /// `Zero=`: the byte between the two times, as stored.
     pub zero: u8,
+    /// `PMin=`: minutes of the pointed-to address.
     pub pmin: u8,
+    /// `PSec=`: seconds of the pointed-to address.
     pub psec: u8,
+    /// `PFrame=`: frames of the pointed-to address.
     pub pframe: u8,
+    /// `PLBA=`: the pointed-to address as an LBA, when given.
     pub plba: Option<i32>,
 }
 
@@ -62,12 +78,15 @@ impl Entry {
 /// One `[TRACK n]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrackSection {
+    /// `n` of the section name `[TRACK n]`.
     pub number: u8,
+    /// The line of the section header, from 1.
     pub line: usize,
     /// 0 audio, 1 Mode 1, 2 Mode 2 (unreliable: CloneCD images exist where it lies).
     pub mode: Option<u8>,
     /// `INDEX n=` values, as written (absolute LBAs from CloneCD; see `build`).
     pub indexes: BTreeMap<u8, i32>,
+    /// `ISRC=`, when given.
     pub isrc: Option<Isrc>,
     /// Flags named by `FLAGS=` (DCP, 4CH, PRE, SCMS).
     pub flags: TrackFlags,
@@ -76,17 +95,25 @@ pub struct TrackSection {
 /// A parsed control file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Ccd {
+    /// The control file, for messages.
     pub path: PathBuf,
+    /// `[CloneCD] Version=`, when given.
     pub version: Option<u32>,
+    /// `[Disc] TocEntries=` and its line: how many `[Entry]` sections follow.
     pub toc_entries: Option<(u32, usize)>,
+    /// `[Disc] Sessions=` and its line.
     pub sessions: Option<(u32, usize)>,
+    /// `[Disc] DataTracksScrambled=1`: data sectors are stored scrambled.
     pub data_tracks_scrambled: bool,
+    /// `[Disc] CDTextLength=` and its line: bytes of CD-TEXT packs.
     pub cdtext_length: Option<(u32, usize)>,
+    /// `[Disc] CATALOG=`: the media catalogue number, when given.
     pub catalog: Option<Mcn>,
     /// CD-TEXT packs, 18 bytes each, CRC bytes zero (CloneCD does not store them).
     pub cdtext: Vec<u8>,
     /// Entries in file order.
     pub entries: Vec<Entry>,
+    /// The `[TRACK n]` sections, by track number.
     pub tracks: BTreeMap<u8, TrackSection>,
 }
 

@@ -11,8 +11,11 @@ use std::path::Path;
 /// One `Key=Value` line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
+    /// The key, as written.
     pub name: String,
+    /// The value, trimmed.
     pub value: String,
+    /// The line, from 1.
     pub line: usize,
 }
 
@@ -21,7 +24,9 @@ pub struct Key {
 pub struct Section {
     /// The text between the brackets, trimmed (`Entry 3`, `TRACK 1`).
     pub name: String,
+    /// The line of the `[Section]` header, from 1.
     pub line: usize,
+    /// The keys under it, in file order.
     pub keys: Vec<Key>,
 }
 

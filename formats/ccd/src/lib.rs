@@ -12,6 +12,8 @@
 //! opening `.img`/`.sub` through the companions, sniffing track modes from sector headers).
 //! [`CcdWriter`] ([`writer`]) writes all three files from any CD.
 
+#![warn(missing_docs)]
+
 pub mod build;
 pub mod descriptor;
 pub mod error;
@@ -22,8 +24,9 @@ pub use descriptor::{Ccd, Entry, TrackSection, parse_ccd};
 pub use error::CcdError;
 pub use writer::{CcdWriter, write_ccd, write_ccd_with};
 
-use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
+use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Largest file taken for a control file (real ones are a few KiB; 99 tracks and full
 /// CD-TEXT stay far below this).
@@ -39,8 +42,8 @@ impl ImageFormat for CcdFormat {
     fn description(&self) -> &'static str {
         "CloneCD CCD/IMG/SUB"
     }
-    fn probe(&self, path: &Path, head: &[u8], _len: u64) -> bool {
-        probe(path, head)
+    fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
+        probe(path, head, len)
     }
     fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
         Ok(open(path, ctx)?)
@@ -48,8 +51,8 @@ impl ImageFormat for CcdFormat {
 }
 
 /// True for a `.ccd` name (any case), or text that opens (after a BOM, blank lines and `;`
-/// comments) with the `[CloneCD]` section.
-pub fn probe(path: &Path, head: &[u8]) -> bool {
+/// comments) with the `[CloneCD]` section. The length plays no part.
+pub fn probe(path: &Path, head: &[u8], _len: u64) -> bool {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("ccd"))
@@ -69,13 +72,26 @@ pub fn probe(path: &Path, head: &[u8]) -> bool {
 
 /// Reads and opens the control file at `path`, with its `.img` and `.sub` beside it.
 pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CcdError> {
+    // Through the companions: the file the registry probed (opened once), never a
+    // FIFO or device (see `spindle_disc::open`).
+    let src = ctx.open_image(path).map_err(|source| CcdError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    open_source(src, path, ctx)
+}
+
+/// Opens the control file whose bytes are `src` (`path` names it in messages and locates
+/// the `.img` and `.sub`, which `ctx.companions` opens).
+pub fn open_source(
+    src: Arc<dyn ByteSource>,
+    path: &Path,
+    ctx: &OpenContext,
+) -> Result<Disc, CcdError> {
     let io = |source| CcdError::Io {
         path: path.to_path_buf(),
         source,
     };
-    // Through the companions: the file the registry probed (opened once), never a
-    // FIFO or device (see `spindle_disc::open`).
-    let src = ctx.open_image(path).map_err(io)?;
     let size = src.len();
     if size > MAX_CCD_BYTES {
         return Err(CcdError::TooLarge {
@@ -95,15 +111,17 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CcdError> {
 mod tests {
     use super::*;
 
+    /// The probe's answer for a file named `name` that is all in `head`.
+    fn claims(name: &str, head: &[u8]) -> bool {
+        probe(Path::new(name), head, head.len() as u64)
+    }
+
     #[test]
     fn probes() {
-        assert!(probe(Path::new("x.CCD"), b""));
-        assert!(probe(
-            Path::new("x"),
-            b"\xEF\xBB\xBF\r\n[CloneCD]\r\nVersion=3\r\n"
-        ));
-        assert!(probe(Path::new("x.txt"), b"; comment\n[clonecd]\n"));
-        assert!(!probe(Path::new("x.iso"), &[0u8; 4096]));
-        assert!(!probe(Path::new("x.txt"), b"[Disc]\n[CloneCD]\n"));
+        assert!(claims("x.CCD", b""));
+        assert!(claims("x", b"\xEF\xBB\xBF\r\n[CloneCD]\r\nVersion=3\r\n"));
+        assert!(claims("x.txt", b"; comment\n[clonecd]\n"));
+        assert!(!claims("x.iso", &[0u8; 4096]));
+        assert!(!claims("x.txt", b"[Disc]\n[CloneCD]\n"));
     }
 }

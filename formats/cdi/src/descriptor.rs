@@ -45,6 +45,7 @@ pub enum Version {
 }
 
 impl Version {
+    /// The version a footer's version number names, `None` for an unknown number.
     pub fn from_raw(v: u32) -> Option<Version> {
         match v {
             0x8000_0004 => Some(Version::V2),
@@ -53,6 +54,7 @@ impl Version {
             _ => None,
         }
     }
+    /// The version number the footer stores.
     pub fn raw(self) -> u32 {
         match self {
             Version::V2 => 0x8000_0004,
@@ -60,6 +62,7 @@ impl Version {
             Version::V35 => 0x8000_0006,
         }
     }
+    /// DiscJuggler's version name (`2.0`, `3.0`, `3.5`).
     pub fn name(self) -> &'static str {
         match self {
             Version::V2 => "2.0",
@@ -125,7 +128,9 @@ pub struct TrackBlock {
     pub cdtext: Vec<Vec<Vec<u8>>>,
     /// 0 audio, 1 Mode 1, 2 Mode 2.
     pub mode: u32,
+    /// The session index the track block stores (not used to build the disc).
     pub session_index: u32,
+    /// The track index the track block stores (not used to build the disc).
     pub track_index: u32,
     /// First sector (pregap included), counted from MSF 00:00:00 (so track 1 has 0).
     pub start: u32,
@@ -133,14 +138,18 @@ pub struct TrackBlock {
     pub total: u32,
     /// 0: 2048, 1: 2336, 2: 2352, 3: 2352 + 16 Q, 4: 2352 + 96 PW.
     pub read_mode: u32,
+    /// The Q CONTROL nibble (bit 2: data track).
     pub control: u32,
+    /// The track's ISRC, when it has one.
     pub isrc: Option<[u8; 12]>,
 }
 
 /// One session: its tracks and the type its footer gives.
 #[derive(Clone, Debug, Default)]
 pub struct SessionBlock {
+    /// Byte offset in the file where the session's block starts.
     pub offset: u64,
+    /// The session's tracks, in order.
     pub tracks: Vec<TrackBlock>,
     /// 0 CD-DA, 1 CD-ROM, 2 CD-ROM XA.
     pub session_type: u8,
@@ -149,18 +158,24 @@ pub struct SessionBlock {
 /// The disc block after the sessions (3.0 and 3.5).
 #[derive(Clone, Debug, Default)]
 pub struct DiscBlock {
+    /// Byte offset in the file where the disc block starts.
     pub offset: u64,
     /// Sectors from LBA 0 to the end of the last track, as DiscJuggler counts them.
     pub disc_length: u32,
+    /// The volume identifier, as stored.
     pub volume_id: Vec<u8>,
+    /// The media catalogue number, when the disc has one.
     pub mcn: Option<[u8; 13]>,
     /// Raw CD-TEXT packs.
     pub cdtext: Vec<u8>,
 }
 
+/// The whole descriptor of a CDI image.
 #[derive(Clone, Debug)]
 pub struct Descriptor {
+    /// The footer's DiscJuggler version.
     pub version: Version,
+    /// The sessions, in order.
     pub sessions: Vec<SessionBlock>,
     /// Absent (or unreadable: it carries nothing the tracks need) in some images.
     pub disc: Option<DiscBlock>,

@@ -34,12 +34,19 @@ const KNOWN_CODECS: [&[u8; 4]; 10] = [
 /// The fields of a v5 header that the reader uses.
 #[derive(Clone, Debug)]
 pub struct Header {
+    /// FourCCs of the four compressors hunks may use (0: slot unused).
     pub compressors: [u32; 4],
+    /// Bytes of the uncompressed stream (frames times 2448 for a CD).
     pub logical_bytes: u64,
+    /// Byte offset of the hunk map in the file.
     pub map_offset: u64,
+    /// Byte offset of the first metadata entry in the file (0: none).
     pub meta_offset: u64,
+    /// Bytes per hunk, uncompressed.
     pub hunk_bytes: u32,
+    /// Bytes per unit (2448, one frame, for a CD).
     pub unit_bytes: u32,
+    /// Hunks in the stream.
     pub hunk_count: u32,
 }
 
@@ -181,10 +188,12 @@ impl Header {
         self.logical_bytes / FRAME_BYTES as u64
     }
 
+    /// Frames in one hunk.
     pub fn frames_per_hunk(&self) -> u32 {
         self.hunk_bytes / FRAME_BYTES
     }
 
+    /// The FourCC of compressor `slot` (0 when the slot is unused or out of range).
     pub fn codec(&self, slot: usize) -> u32 {
         self.compressors.get(slot).copied().unwrap_or(0)
     }

@@ -36,6 +36,7 @@ pub struct SourceReader {
 }
 
 impl SourceReader {
+    /// A reader at offset 0 of `src`.
     pub fn new(src: Arc<dyn ByteSource>) -> SourceReader {
         SourceReader { src, pos: 0 }
     }
@@ -243,10 +244,12 @@ impl Hunks {
         })
     }
 
+    /// The CHD's header.
     pub fn header(&self) -> &Header {
         &self.header
     }
 
+    /// The CHD file, for messages.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -16,9 +16,13 @@ use spindle_disc::{MainLayout, TrackMode};
 
 /// Metadata tags (big-endian FourCCs).
 pub const CHT2: u32 = u32::from_be_bytes(*b"CHT2");
+/// `CHTR`: a CD track, v1 text (no pregap or postgap fields).
 pub const CHTR: u32 = u32::from_be_bytes(*b"CHTR");
+/// `CHGD`: a GD-ROM track (not supported).
 pub const CHGD: u32 = u32::from_be_bytes(*b"CHGD");
+/// `CHGT`: an old GD-ROM track (not supported).
 pub const CHGT: u32 = u32::from_be_bytes(*b"CHGT");
+/// `CHCD`: binary CD metadata of chdman before 0.128 (not supported).
 pub const CHCD: u32 = u32::from_be_bytes(*b"CHCD");
 
 /// Longest entry accepted (chdman's are under 100 bytes).
@@ -46,6 +50,7 @@ pub enum ChdTrackType {
 }
 
 impl ChdTrackType {
+    /// The track type of a `TYPE:` value, `None` for one not known.
     pub fn parse(s: &str) -> Option<ChdTrackType> {
         Some(match s {
             "MODE1" | "MODE1/2048" => ChdTrackType::Mode1,
@@ -90,6 +95,7 @@ pub enum ChdSubType {
 }
 
 impl ChdSubType {
+    /// The subchannel type of a `SUBTYPE:` value, `None` for one not known.
     pub fn parse(s: &str) -> Option<ChdSubType> {
         Some(match s {
             "RW_RAW" => ChdSubType::RwRaw,
@@ -103,14 +109,19 @@ impl ChdSubType {
 /// One track as the metadata describes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChdTrack {
+    /// Track number, from 1.
     pub number: u32,
+    /// How the track's main channel is stored.
     pub kind: ChdTrackType,
+    /// How its subchannel is stored.
     pub sub: ChdSubType,
     /// Frames in the hunk stream (stored pregap included).
     pub frames: u32,
+    /// Pregap sectors (`PREGAP:`).
     pub pregap: u32,
     /// The pregap is in the hunk stream (`PGTYPE` starts with `V`).
     pub pregap_stored: bool,
+    /// Postgap sectors (`POSTGAP:`), never stored.
     pub postgap: u32,
 }
 

@@ -15,11 +15,17 @@ const SUB_OFFSET: usize = 2352;
 
 /// `frames` frames of one track, from frame `first_frame` of the hunk stream.
 pub struct TrackFrames {
+    /// The hunk stream.
     pub hunks: Arc<Hunks>,
+    /// Index of the track's first frame in the stream.
     pub first_frame: u64,
+    /// Frames of the track.
     pub frames: u64,
+    /// The track's mode.
     pub mode: TrackMode,
+    /// What each frame's first 2352 bytes store.
     pub main: MainLayout,
+    /// What its last 96 bytes store.
     pub sub: SubLayout,
 }
 

@@ -4,8 +4,8 @@
 //! 1. [`parse_sheet`] (pure, [`sheet`]): bytes → [`CueSheet`], the commands as written, with
 //!    every syntax and ordering rule checked and errors that name the line ([`CueError`]);
 //! 2. [`open_sheet`] ([`layout`]): [`CueSheet`] → [`Disc`], opening each FILE through the
-//!    [`Companions`] of the [`OpenContext`] (never by walking the filesystem), deciding which
-//!    bytes each track stores and the address of every sector.
+//!    [`Companions`](spindle_disc::Companions) of the [`OpenContext`] (never by walking the
+//!    filesystem), deciding which bytes each track stores and the address of every sector.
 //!
 //! The conventions for stored and unstored gaps are those of `spindle_disc::cuesheet`, and
 //! [`BinCueWriter`] ([`writer`]) writes through them, so generated sheets read back to the
@@ -17,6 +17,8 @@
 //! TRACK AUDIO, CDG, MODE1/2048, MODE1/2352, MODE2/2048, MODE2/2324, MODE2/2336, MODE2/2352,
 //! CDI/2336, CDI/2352; INDEX 00..99, PREGAP, POSTGAP, FLAGS, ISRC, CATALOG, CDTEXTFILE, TITLE,
 //! PERFORMER, SONGWRITER, COMPOSER, ARRANGER, MESSAGE; multi-FILE sets; CRLF, BOM, Latin-1.
+
+#![warn(missing_docs)]
 
 pub mod error;
 pub mod layout;
@@ -30,8 +32,9 @@ pub use layout::open_sheet;
 pub use sheet::{CueFile, CueIndex, CueMode, CueSheet, CueTrack, FileKind, parse_sheet};
 pub use writer::{BinCueWriter, write_bin_cue, write_bin_cue_with};
 
-use spindle_disc::{BoxError, ByteSource, Companions, Disc, FileSource, ImageFormat, OpenContext};
+use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Largest file taken for a cue sheet.
 pub const MAX_SHEET_BYTES: u64 = 16 << 20;
@@ -46,23 +49,17 @@ impl ImageFormat for CueFormat {
     fn description(&self) -> &'static str {
         "CUE sheet with BIN/WAVE tracks"
     }
-    fn probe(&self, path: &Path, head: &[u8], _len: u64) -> bool {
-        probe(path, head)
+    fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
+        probe(path, head, len)
     }
     fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
-        // The sheet the registry probed (opened once, through the companions), not the name
-        // opened again.
-        let cue = sheet::display_name(path);
-        let src = ctx
-            .open_image(path)
-            .map_err(|source| CueError::Read { cue, source })?;
-        Ok(open_source(path, &*src, ctx.companions)?)
+        Ok(open(path, ctx)?)
     }
 }
 
 /// True for a `.cue` name (any case), or text whose first command (after a BOM, blank lines
-/// and REM lines) is one a cue sheet starts with.
-pub fn probe(path: &Path, head: &[u8]) -> bool {
+/// and REM lines) is one a cue sheet starts with. The length plays no part.
+pub fn probe(path: &Path, head: &[u8], _len: u64) -> bool {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("cue"))
@@ -93,18 +90,22 @@ pub fn probe(path: &Path, head: &[u8]) -> bool {
     false
 }
 
-/// Reads and opens the cue sheet at `path` (a regular file: see `spindle_disc::open`).
-pub fn open(path: &Path, companions: &dyn Companions) -> Result<Disc, CueError> {
+/// Reads and opens the cue sheet at `path`, with the files it names, all through
+/// `ctx.companions` (the sheet the registry probed is the file opened, once).
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, CueError> {
     let cue = sheet::display_name(path);
-    let src = FileSource::open(path).map_err(|source| CueError::Read { cue, source })?;
-    open_source(path, &src, companions)
+    let src = ctx
+        .open_image(path)
+        .map_err(|source| CueError::Read { cue, source })?;
+    open_source(src, path, ctx)
 }
 
-/// Opens the cue sheet `path` whose bytes are `src`.
+/// Opens the cue sheet whose bytes are `src` (`path` names it in messages and locates the
+/// files it names, which `ctx.companions` opens).
 pub fn open_source(
+    src: Arc<dyn ByteSource>,
     path: &Path,
-    src: &dyn ByteSource,
-    companions: &dyn Companions,
+    ctx: &OpenContext,
 ) -> Result<Disc, CueError> {
     let cue = sheet::display_name(path);
     let size = src.len();
@@ -119,24 +120,29 @@ pub fn open_source(
     src.read_exact_at(&mut text, 0)
         .map_err(|source| CueError::Read { cue, source })?;
     let sheet = parse_sheet(&text, path)?;
-    open_sheet(&sheet, path, companions)
+    open_sheet(&sheet, path, ctx.companions)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The probe's answer for a file named `name` that is all in `head`.
+    fn claims(name: &str, head: &[u8]) -> bool {
+        probe(Path::new(name), head, head.len() as u64)
+    }
+
     #[test]
     fn probes() {
-        assert!(probe(Path::new("x.CUE"), b""));
-        assert!(probe(
-            Path::new("x"),
+        assert!(claims("x.CUE", b""));
+        assert!(claims(
+            "x",
             b"\xEF\xBB\xBFREM GENRE x\r\n\r\n  FILE \"a.bin\" BINARY\r\n"
         ));
-        assert!(probe(Path::new("x.txt"), b"catalog 0000000000000\n"));
-        assert!(!probe(Path::new("x.iso"), &[0u8; 4096]));
-        assert!(!probe(Path::new("x.txt"), b"REM only\nREM"));
-        assert!(!probe(Path::new("x.txt"), b"FILES are here"));
-        assert!(!probe(Path::new("x.txt"), b"FILE"));
+        assert!(claims("x.txt", b"catalog 0000000000000\n"));
+        assert!(!claims("x.iso", &[0u8; 4096]));
+        assert!(!claims("x.txt", b"REM only\nREM"));
+        assert!(!claims("x.txt", b"FILES are here"));
+        assert!(!claims("x.txt", b"FILE"));
     }
 }

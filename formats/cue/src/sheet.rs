@@ -33,22 +33,30 @@ pub enum FileKind {
 /// A TRACK's mode keyword: the track mode and how its sectors are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CueMode {
+    /// `AUDIO`: 2352 bytes of samples per sector.
     Audio,
     /// Audio with 96 bytes of interleaved P-W subchannel after each sector (CD+G).
     Cdg,
+    /// `MODE1/2048`: Mode 1 user data only.
     Mode1_2048,
+    /// `MODE1/2352`: raw Mode 1 sectors.
     Mode1_2352,
     /// Mode 2 XA Form 1, user data only.
     Mode2_2048,
     /// Mode 2 XA Form 2, user data only.
     Mode2_2324,
+    /// `MODE2/2336`: Mode 2 sectors without sync and header.
     Mode2_2336,
+    /// `MODE2/2352`: raw Mode 2 sectors.
     Mode2_2352,
+    /// `CDI/2336`: CD-i sectors without sync and header.
     Cdi2336,
+    /// `CDI/2352`: raw CD-i sectors.
     Cdi2352,
 }
 
 impl CueMode {
+    /// Every mode, in the order the keywords are tried.
     pub const ALL: [CueMode; 10] = [
         CueMode::Audio,
         CueMode::Cdg,
@@ -62,6 +70,7 @@ impl CueMode {
         CueMode::Cdi2352,
     ];
 
+    /// The keyword as a sheet writes it (`MODE1/2352`).
     pub fn keyword(self) -> &'static str {
         match self {
             CueMode::Audio => "AUDIO",
@@ -77,6 +86,7 @@ impl CueMode {
         }
     }
 
+    /// The mode of a keyword (any case), `None` for an unknown one.
     pub fn parse(text: &str) -> Option<CueMode> {
         CueMode::ALL
             .into_iter()
@@ -123,28 +133,37 @@ impl CueMode {
 pub struct CueFile {
     /// The name as written (relative to the sheet).
     pub name: String,
+    /// BINARY, MOTOROLA or WAVE.
     pub kind: FileKind,
+    /// The line of the command, from 1.
     pub line: usize,
 }
 
 /// An INDEX command: a position in a FILE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CueIndex {
+    /// The index number, 0 to 99.
     pub number: u8,
     /// Which of [`CueSheet::files`] the position is in.
     pub file: usize,
     /// Sectors from the start of that file.
     pub frames: u32,
+    /// The line of the command, from 1.
     pub line: usize,
 }
 
 /// A TRACK with everything stated for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CueTrack {
+    /// The track number, 1 to 99.
     pub number: u8,
+    /// The mode keyword.
     pub mode: CueMode,
+    /// The session the track is in (`REM SESSION`), from 1.
     pub session: u8,
+    /// `FLAGS`.
     pub flags: TrackFlags,
+    /// `ISRC`, when given.
     pub isrc: Option<Isrc>,
     /// Unstored pregap (`PREGAP`), when stated.
     pub pregap: Option<u32>,
@@ -152,11 +171,14 @@ pub struct CueTrack {
     pub postgap: u32,
     /// INDEX 00 (optional), 01, 02... in order.
     pub indexes: Vec<CueIndex>,
+    /// Track CD-TEXT (TITLE, PERFORMER...), in sheet order.
     pub text: Vec<(CdTextField, String)>,
+    /// The line of the TRACK command, from 1.
     pub line: usize,
 }
 
 impl CueTrack {
+    /// The index numbered `number`, when the track has one.
     pub fn index(&self, number: u8) -> Option<&CueIndex> {
         self.indexes.iter().find(|i| i.number == number)
     }
@@ -167,12 +189,15 @@ impl CueTrack {
 pub struct CueSheet {
     /// The sheet's file name, for messages.
     pub cue: String,
+    /// `CATALOG`, when given.
     pub catalog: Option<Mcn>,
     /// CDTEXTFILE name and line.
     pub cdtext_file: Option<(String, usize)>,
     /// Disc CD-TEXT (lines before the first TRACK).
     pub text: Vec<(CdTextField, String)>,
+    /// The FILE commands, in order.
     pub files: Vec<CueFile>,
+    /// The TRACK commands, in order.
     pub tracks: Vec<CueTrack>,
 }
 

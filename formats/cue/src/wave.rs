@@ -15,7 +15,9 @@ use spindle_disc::ByteSource;
 /// Where the samples are: a byte range of the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaveData {
+    /// Byte offset of the first sample.
     pub offset: u64,
+    /// Bytes of samples.
     pub len: u64,
 }
 

@@ -10,9 +10,11 @@ use spindle_disc::sector::{SYNC, sniff_mode};
 /// What an image's sectors look like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
+    /// Bytes per sector: 2048, 2336, 2352 or 2448.
     pub sector_size: usize,
     /// True for raw sectors (2352, 2336, 2448), which only CDs have.
     pub raw: bool,
+    /// The track mode the sectors hold (Mode 1, Mode 2 form 1...).
     pub mode: TrackMode,
 }
 

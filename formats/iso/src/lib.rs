@@ -9,6 +9,8 @@
 //! ISO is the registry's fallback, tried last: its probe accepts any file that is a whole
 //! number of sectors of one of these sizes.
 
+#![warn(missing_docs)]
+
 mod detect;
 mod writer;
 
@@ -17,27 +19,44 @@ pub use writer::IsoWriter;
 
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::{
-    BoxError, Disc, Extent, FileSource, ImageFormat, Lba, MainLayout, Medium, OpenContext, Session,
+    BoxError, ByteSource, Disc, Extent, ImageFormat, Lba, MainLayout, Medium, OpenContext, Session,
     SourceInfo, Stored, SubLayout, Track, TrackFlags,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// Why an ISO or raw sector image could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum IsoError {
+    /// Reading the image failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The image file.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
+    /// The file's length is no whole number of sectors of any size an ISO holds.
     #[error("{}: {len} bytes is not a whole number of 2048-, 2352-, 2336- or 2448-byte sectors", path.display())]
-    NotSectors { path: PathBuf, len: u64 },
+    NotSectors {
+        /// The image file.
+        path: PathBuf,
+        /// The file's length in bytes.
+        len: u64,
+    },
+    /// The file is empty.
     #[error("{}: the image is empty", path.display())]
-    Empty { path: PathBuf },
+    Empty {
+        /// The image file.
+        path: PathBuf,
+    },
+    /// The disc the image makes is inconsistent.
     #[error("{}: {source}", path.display())]
     Layout {
+        /// The image file.
         path: PathBuf,
+        /// What the disc model found wrong.
         #[source]
         source: spindle_disc::DiscError,
     },
@@ -53,30 +72,32 @@ impl ImageFormat for IsoFormat {
     fn description(&self) -> &'static str {
         "ISO image (2048-byte sectors, or raw 2352/2336/2448-byte sectors)"
     }
-    fn probe(&self, _path: &Path, head: &[u8], len: u64) -> bool {
-        len > 0 && detect_layout(head, len).is_some()
+    fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
+        probe(path, head, len)
     }
     fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
-        let file = ctx.open_image(path).map_err(|source| IsoError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Ok(open_source(path, file)?)
+        Ok(open(path, ctx)?)
     }
 }
 
-/// Opens an ISO or raw sector image.
-pub fn open(path: &Path) -> Result<Disc, IsoError> {
-    let io = |source| IsoError::Io {
+/// True for a non-empty file that is a whole number of sectors of a size [`detect_layout`]
+/// recognises (any name: ISO is the registry's fallback).
+pub fn probe(_path: &Path, head: &[u8], len: u64) -> bool {
+    len > 0 && detect_layout(head, len).is_some()
+}
+
+/// Opens an ISO or raw sector image, through the companions (so that a compressed
+/// `game.iso.zst` opened as `game.iso` reads decompressed).
+pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, IsoError> {
+    let file = ctx.open_image(path).map_err(|source| IsoError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let file: Arc<dyn spindle_disc::ByteSource> = Arc::new(FileSource::open(path).map_err(io)?);
-    open_source(path, file)
+    })?;
+    open_source(file, path)
 }
 
 /// Opens an ISO or raw sector image from its bytes (`path` names it in messages).
-pub fn open_source(path: &Path, file: Arc<dyn spindle_disc::ByteSource>) -> Result<Disc, IsoError> {
+pub fn open_source(file: Arc<dyn ByteSource>, path: &Path) -> Result<Disc, IsoError> {
     let io = |source| IsoError::Io {
         path: path.to_path_buf(),
         source,

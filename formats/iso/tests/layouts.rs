@@ -6,6 +6,16 @@ use spindle_disc::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Opens an ISO or raw image the way the registry does, with its directory as companions.
+fn open_iso(path: &std::path::Path) -> Result<Disc, spindle_format_iso::IsoError> {
+    let companions = DirCompanions::beside(path);
+    let ctx = OpenContext {
+        companions: &companions,
+        password: None,
+    };
+    spindle_format_iso::open(path, &ctx)
+}
+
 fn sample_bin() -> Vec<u8> {
     std::fs::read(PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -28,8 +38,8 @@ fn raw_2352_and_2048_agree() {
     let iso = dir.path().join("cooked.iso");
     std::fs::write(&raw, &bin).unwrap();
     std::fs::write(&iso, user_of(&bin)).unwrap();
-    let a = Arc::new(spindle_format_iso::open(&raw).unwrap());
-    let b = Arc::new(spindle_format_iso::open(&iso).unwrap());
+    let a = Arc::new(open_iso(&raw).unwrap());
+    let b = Arc::new(open_iso(&iso).unwrap());
     assert_eq!(a.source.variant, "raw 2352-byte sectors (mode1)");
     assert_eq!(b.medium, Medium::CdRom);
     for lba in [0, 16, 301] {
@@ -52,7 +62,7 @@ fn raw_2448_keeps_its_subchannel() {
     }
     let p = dir.path().join("sub.img");
     std::fs::write(&p, &img).unwrap();
-    let disc = spindle_format_iso::open(&p).unwrap();
+    let disc = open_iso(&p).unwrap();
     assert_eq!(disc.source.variant, "raw 2448-byte sectors (mode1)");
     let mut buf = vec![0u8; 2352 + 96];
     disc.read_sector(Lba(10), SectorFormat::RAW_PW96, &mut buf)
@@ -94,7 +104,7 @@ fn mode2_2336_with_a_volume_descriptor() {
     }
     let p = dir.path().join("m2.bin");
     std::fs::write(&p, &img).unwrap();
-    let disc = spindle_format_iso::open(&p).unwrap();
+    let disc = open_iso(&p).unwrap();
     assert_eq!(disc.tracks().next().unwrap().mode, TrackMode::Mode2Mixed);
     let mut raw = vec![0u8; 2352];
     disc.read_sector(Lba(16), SectorFormat::RAW, &mut raw)
@@ -118,7 +128,7 @@ fn medium_is_guessed_from_size() {
         let p = dir.path().join(format!("{bytes}.iso"));
         // Sparse files: nothing is written but the length.
         std::fs::File::create(&p).unwrap().set_len(bytes).unwrap();
-        let disc = spindle_format_iso::open(&p).unwrap();
+        let disc = open_iso(&p).unwrap();
         assert_eq!(disc.medium, medium, "{bytes} bytes");
         let t = disc.tracks().next().unwrap();
         assert_eq!(
@@ -156,7 +166,7 @@ fn raw_mode2_with_zero_subheaders_is_xa() {
     }
     let p = dir.path().join("zero-sub.bin");
     std::fs::write(&p, &img).unwrap();
-    let disc = Arc::new(spindle_format_iso::open(&p).unwrap());
+    let disc = Arc::new(open_iso(&p).unwrap());
     assert_eq!(disc.tracks().next().unwrap().mode, TrackMode::Mode2Mixed);
     let view = SectorView::first_data_track(disc).unwrap();
     let mut pvd = vec![0u8; 2048];

@@ -29,7 +29,9 @@ use std::sync::Arc;
 
 /// What building needs besides the descriptor.
 pub struct BuildContext<'a> {
+    /// The descriptor, for messages.
     pub path: &'a Path,
+    /// Opens the data files the descriptor names.
     pub companions: &'a dyn Companions,
     /// MDX: the image itself, which holds the track data.
     pub mdx: Option<Arc<dyn ByteSource>>,
@@ -38,6 +40,7 @@ pub struct BuildContext<'a> {
     /// Password-less (TAGES) encryption: DAEMON Tools' declared lengths may disagree with
     /// what is stored (twin sectors), so footers are trusted.
     pub lenient_lengths: bool,
+    /// The variant `spindle info` shows (`MDS v1.3`, `MDX, compressed`...).
     pub variant: String,
 }
 

@@ -15,12 +15,21 @@ use spindle_disc::{CdText, DiscStructures, Dpm};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Version {
     /// Alcohol 120% MDS v1.x (plain descriptor, MDF data files).
-    V1 { minor: u8 },
+    V1 {
+        /// The minor version (v1.`minor`).
+        minor: u8,
+    },
     /// DAEMON Tools MDS v2.x (encrypted descriptor, MDF data files) or MDX (one file).
-    V2 { minor: u8, mdx: bool },
+    V2 {
+        /// The minor version (v2.`minor`).
+        minor: u8,
+        /// The file is an MDX (descriptor and track data in one file).
+        mdx: bool,
+    },
 }
 
 impl Version {
+    /// True for MDS v2 and MDX.
     pub fn is_v2(self) -> bool {
         matches!(self, Version::V2 { .. })
     }
@@ -29,13 +38,18 @@ impl Version {
 /// A parsed descriptor.
 #[derive(Clone, Debug)]
 pub struct Descriptor {
+    /// Which member of the family the descriptor is.
     pub version: Version,
     /// The medium type code as stored (v1: 0x00 CD-ROM, 0x01 CD-R, 0x02 CD-RW, 0x10 DVD-ROM,
     /// 0x12 DVD-R; v2: 0 CD, 3 DVD).
     pub medium: u16,
+    /// The sessions, in order.
     pub sessions: Vec<SessionBlock>,
+    /// DVD and BD structures (PFI, DMI, copyright, BCA) the descriptor holds.
     pub structures: DiscStructures,
+    /// CD-TEXT, when the descriptor holds some.
     pub cdtext: Option<CdText>,
+    /// Data position measurement blocks (DPM), when there are any.
     pub dpm: Vec<Dpm>,
     /// v2: offset of the 512-byte data encryption header inside the descriptor (0: none).
     pub data_key_offset: u32,
@@ -51,12 +65,18 @@ impl Descriptor {
     }
 }
 
+/// One session block: its extent and its track blocks.
 #[derive(Clone, Debug)]
 pub struct SessionBlock {
+    /// First LBA of the session (negative: the pregap before LBA 0).
     pub start: i64,
+    /// LBA just after the session's last sector.
     pub end: i64,
+    /// Session number, from 1.
     pub number: u16,
+    /// Number of the session's first track.
     pub first_track: u16,
+    /// Number of the session's last track.
     pub last_track: u16,
     /// Every block of the session in stored order: lead-in entries (A0, A1, A2, B0, C0...) and tracks.
     pub blocks: Vec<TrackBlock>,
@@ -65,22 +85,33 @@ pub struct SessionBlock {
 /// One 80-byte track block: a full-TOC entry, and for points 1..99 a track.
 #[derive(Clone, Debug)]
 pub struct TrackBlock {
+    /// The track mode code as stored (see [`crate::layout`]).
     pub mode: u8,
+    /// The subchannel code as stored (0: none, 0x08: 96 bytes of interleaved P-W).
     pub subchannel: u8,
     /// ADR in the high nibble, CONTROL in the low nibble (as MDS stores it).
     pub adr_ctl: u8,
+    /// TNO of the Q entry: 0 in the lead-in, where every entry is stored.
     pub tno: u8,
+    /// POINT of the Q entry: the track number, or a lead-in pointer (A0, A1, A2...).
     pub point: u8,
+    /// The running time (minutes, seconds, frames) of the entry.
     pub msf: [u8; 3],
+    /// The byte between the two times, as stored.
     pub zero: u8,
+    /// The pointed-to address (minutes, seconds, frames).
     pub pmsf: [u8; 3],
     /// CD: offset of the extra block; v1 DVD: the track length in sectors.
     pub extra_offset: u32,
     /// CD: (pregap, length) from the extra block.
     pub extra: Option<(u32, u32)>,
+    /// Bytes per stored sector, subchannel included.
     pub sector_size: u16,
+    /// LBA of the track's index 1.
     pub start_sector: u32,
+    /// Byte offset of the track's first stored sector in its data file.
     pub start_offset: u64,
+    /// The data files the track's sectors are in, from the block's footers.
     pub files: Vec<Footer>,
     /// v2: first stored sector (tells whether the pregap is stored).
     pub start_sector64: u64,
@@ -89,6 +120,7 @@ pub struct TrackBlock {
 }
 
 impl TrackBlock {
+    /// True for a block that describes a track (POINT 1 to 99), not a lead-in pointer.
     pub fn is_track(&self) -> bool {
         (1..=99).contains(&self.point)
     }

@@ -10,47 +10,75 @@ use std::path::PathBuf;
 /// Why an MDS/MDF or MDX image could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum MdsError {
+    /// Reading or writing a file of the image failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
     /// A structure runs past the end of the descriptor (or of the file).
     #[error("{}: {what} at offset {offset:#x}: runs past the end of the descriptor ({len} bytes)", path.display())]
     Truncated {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
         path: PathBuf,
+        /// The structure being read.
         what: String,
+        /// Its byte offset in the file.
         offset: u64,
+        /// The descriptor's length in bytes.
         len: u64,
     },
     /// A field holds a value no valid image has.
     #[error("{}: {message}", path.display())]
-    Corrupt { path: PathBuf, message: String },
+    Corrupt {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
+        path: PathBuf,
+        /// What is wrong, in words.
+        message: String,
+    },
     /// Something valid that this reader does not handle.
     #[error("{}: {message}", path.display())]
-    Unsupported { path: PathBuf, message: String },
+    Unsupported {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
+        path: PathBuf,
+        /// What is not handled, in words.
+        message: String,
+    },
     /// The track data is encrypted with a user password and none was given.
     #[error(
         "{}: the image is encrypted with a password: give it with --password or the SPINDLE_PASSWORD variable",
         path.display()
     )]
-    PasswordNeeded { path: PathBuf },
+    PasswordNeeded {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
+        path: PathBuf,
+    },
     /// The password given does not open the data encryption header.
     #[error("{}: wrong password (the data encryption header does not decrypt with it)", path.display())]
-    WrongPassword { path: PathBuf },
+    WrongPassword {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
+        path: PathBuf,
+    },
     /// A data file the descriptor names could not be found or opened.
     #[error("{}: data file \"{name}\": {source}", path.display())]
     MissingFile {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
         path: PathBuf,
+        /// The data file's name as the descriptor gives it.
         name: String,
+        /// The operating system's error.
         #[source]
         source: io::Error,
     },
     /// The disc the descriptor describes is inconsistent.
     #[error("{}: {source}", path.display())]
     Disc {
+        /// The descriptor (`.mds`, `.mdx`) or, when writing, the file written.
         path: PathBuf,
+        /// What the disc model found wrong.
         #[source]
         source: spindle_disc::DiscError,
     },
@@ -62,4 +90,5 @@ pub enum MdsError {
     Cancelled(#[from] spindle_disc::Cancelled),
 }
 
+/// The result of reading or writing an MDS or MDX image.
 pub type Result<T, E = MdsError> = std::result::Result<T, E>;

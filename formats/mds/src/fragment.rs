@@ -20,20 +20,30 @@ use std::sync::{Arc, Mutex};
 /// Decoded groups kept per fragment.
 const CACHE_GROUPS: usize = 8;
 
+/// One stored run of an MDX track's sectors, decoded on read: decrypted with the track
+/// data cipher and inflated group by group when the image is compressed.
 pub struct MdxFragment {
+    /// The file holding the run.
     pub file: Arc<dyn ByteSource>,
     /// Offset of the fragment's first stored byte.
     pub start: u64,
+    /// What each stored sector's main channel holds.
     pub main: MainLayout,
+    /// What its subchannel holds.
     pub sub: SubLayout,
+    /// Bytes per stored sector (main plus subchannel).
     pub stride: usize,
+    /// Sectors in the run.
     pub sectors: u64,
+    /// The track data cipher, when the image is encrypted.
     pub cipher: Option<Arc<Lrw>>,
+    /// The group table, when the run is compressed.
     pub table: Option<GroupTable>,
     cache: Mutex<VecDeque<(u64, Arc<Vec<u8>>)>>,
 }
 
 impl MdxFragment {
+    /// A fragment with an empty cache of decoded groups.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         file: Arc<dyn ByteSource>,

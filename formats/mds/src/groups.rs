@@ -28,6 +28,8 @@ pub enum Group {
 }
 
 impl Group {
+    /// The group a table entry describes (0: raw; top bit set: a fill byte; else a deflate
+    /// length).
     pub fn from_entry(e: u16) -> Group {
         if e == 0 {
             Group::Raw
@@ -37,6 +39,7 @@ impl Group {
             Group::Deflate(e)
         }
     }
+    /// The table entry for this group.
     pub fn entry(self) -> u16 {
         match self {
             Group::Raw => 0,
@@ -49,9 +52,13 @@ impl Group {
 /// The decoded table: each group's kind and where its bytes start (from the track's start offset).
 #[derive(Clone, Debug)]
 pub struct GroupTable {
+    /// Sectors per group.
     pub group_sectors: u32,
+    /// Sectors in the track.
     pub sectors: u64,
+    /// Bytes per stored sector.
     pub stride: usize,
+    /// Every group's kind, in order.
     pub groups: Vec<Group>,
     /// Byte offset of each group's stored bytes from the start of the track data.
     pub offsets: Vec<u64>,

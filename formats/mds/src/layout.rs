@@ -11,12 +11,16 @@ use spindle_disc::{MainLayout, SubLayout, TrackMode};
 /// How a track's sectors are stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrackFormat {
+    /// The track mode.
     pub mode: TrackMode,
+    /// What each stored sector's main channel holds.
     pub main: MainLayout,
+    /// What its subchannel holds.
     pub sub: SubLayout,
 }
 
 impl TrackFormat {
+    /// Bytes per stored sector (main plus subchannel).
     pub fn stride(&self) -> usize {
         self.main.size(self.mode) + self.sub.size()
     }

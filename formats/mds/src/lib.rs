@@ -10,6 +10,8 @@
 //! Both parse into [`descriptor::Descriptor`], which [`build`] turns into a [`Disc`]. The
 //! writers ([`write_mds`], [`write_mdx`]) write MDS v1 + MDF and MDX from any disc.
 
+#![warn(missing_docs)]
+
 pub mod build;
 pub mod crypto;
 pub mod descriptor;
@@ -28,8 +30,9 @@ pub use error::MdsError;
 pub use write_mds::MdsWriter;
 pub use write_mdx::MdxWriter;
 
-use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
+use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
 use std::path::Path;
+use std::sync::Arc;
 
 /// The signature every file of the family starts with.
 pub const SIGNATURE: &[u8; 16] = b"MEDIA DESCRIPTOR";
@@ -48,16 +51,17 @@ impl ImageFormat for MdsFormat {
     fn description(&self) -> &'static str {
         "MDS/MDF (Alcohol 120%), MDS v2 and MDX (DAEMON Tools)"
     }
-    fn probe(&self, _path: &Path, head: &[u8], _len: u64) -> bool {
-        probe(head)
+    fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
+        probe(path, head, len)
     }
     fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
         Ok(open(path, ctx)?)
     }
 }
 
-/// True for the signature followed by major version 1 or 2.
-pub fn probe(head: &[u8]) -> bool {
+/// True for the signature followed by major version 1 or 2. The name and length play no
+/// part.
+pub fn probe(_path: &Path, head: &[u8], _len: u64) -> bool {
     head.len() >= 17 && &head[..16] == SIGNATURE && matches!(head[16], 1 | 2)
 }
 
@@ -67,6 +71,17 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, MdsError> {
         path: path.to_path_buf(),
         source,
     })?;
+    open_source(src, path, ctx)
+}
+
+/// Opens the MDS or MDX image whose bytes are `src` (`path` names it in messages and
+/// locates an MDS's data files, which `ctx.companions` opens; `ctx.password` unlocks an
+/// encrypted image).
+pub fn open_source(
+    src: Arc<dyn ByteSource>,
+    path: &Path,
+    ctx: &OpenContext,
+) -> Result<Disc, MdsError> {
     let mut head = [0u8; 17];
     src.read_exact_at(&mut head, 0)
         .map_err(|_| MdsError::Corrupt {

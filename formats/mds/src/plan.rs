@@ -13,28 +13,38 @@ use spindle_disc::{
 /// One track as written.
 #[derive(Clone, Debug)]
 pub struct TrackPlan {
+    /// The session the track is in, from 1.
     pub session: u8,
+    /// Track number, from 1.
     pub number: u8,
+    /// How its sectors are stored.
     pub format: TrackFormat,
     /// What to ask the disc for to get the stored bytes.
     pub read: SectorFormat,
+    /// The track's first sector (index 0 when it has a pregap).
     pub start: Lba,
+    /// The track's index 1.
     pub index1: Lba,
+    /// Pregap sectors (from `start` to `index1`).
     pub pregap: u32,
     /// First stored sector (`first_stored .. end` are written).
     pub first_stored: Lba,
+    /// The sector after the track's last.
     pub end: Lba,
 }
 
 impl TrackPlan {
+    /// Sectors written for the track.
     pub fn stored_sectors(&self) -> u64 {
         self.end.since(self.first_stored) as u64
     }
+    /// Bytes per sector written.
     pub fn stride(&self) -> usize {
         self.format.stride()
     }
 }
 
+/// True when any track of `disc` carries subchannel data worth writing.
 pub fn has_subchannel(disc: &Disc) -> bool {
     disc.tracks()
         .flat_map(|t| &t.extents)
@@ -69,6 +79,8 @@ fn leading_zero(t: &Track) -> u32 {
         .min(t.pregap)
 }
 
+/// Refuses a disc the MDS family cannot describe (a BD); `what` names the format in the
+/// message.
 pub fn check_medium(disc: &Disc, what: &str) -> Result<()> {
     if matches!(disc.medium, Medium::BdRom | Medium::BdR | Medium::BdRe) {
         return Err(MdsError::Unrepresentable(format!(
@@ -202,6 +214,7 @@ pub fn for_each_batch(
     Ok(())
 }
 
+/// A write error as an [`MdsError`].
 pub fn write_err(e: std::io::Error) -> MdsError {
     MdsError::Unrepresentable(format!("writing: {e}"))
 }

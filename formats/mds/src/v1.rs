@@ -34,6 +34,7 @@ pub fn parse(data: &[u8], path: &Path) -> Result<descriptor::Descriptor> {
     descriptor::parse(Bytes::new(data, path), Version::V1 { minor })
 }
 
+/// Opens an MDS v1 image whose descriptor is `src`, with its data files through `ctx`.
 pub fn open(path: &Path, ctx: &OpenContext, src: &dyn ByteSource) -> Result<Disc> {
     let data = read_descriptor(path, src)?;
     let d = parse(&data, path)?;

@@ -30,6 +30,7 @@ pub const PREFIX: usize = 18;
 
 /// A decrypted and inflated descriptor and what it came from.
 pub struct Decoded {
+    /// Which member of the family the file is.
     pub version: Version,
     /// Prefix + inflated descriptor.
     pub descriptor: Vec<u8>,
@@ -151,9 +152,11 @@ pub fn parse(data: &[u8], version: Version, path: &Path) -> Result<Descriptor> {
 
 /// How the track data is encrypted.
 pub enum DataKey {
+    /// Track data is not encrypted.
     None,
     /// Salt-derived password (TAGES-protected images).
     Tages(HeaderKeys),
+    /// Encrypted under the user's password.
     User(HeaderKeys),
 }
 
@@ -190,6 +193,8 @@ pub fn data_key(
         })
 }
 
+/// Opens an MDS v2 or MDX image whose file is `src`; an MDS's data files come through
+/// `ctx`, and `ctx.password` unlocks encrypted track data.
 pub fn open(path: &Path, ctx: &OpenContext, src: Arc<dyn ByteSource>) -> Result<Disc> {
     let dec = decode(&*src, path)?;
     let d = parse(&dec.descriptor, dec.version, path)?;

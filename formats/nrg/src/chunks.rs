@@ -30,12 +30,14 @@ pub enum Version {
 }
 
 impl Version {
+    /// Bytes of the trailer at the end of the file: 8 (v1) or 12 (v2).
     pub fn trailer_len(self) -> u64 {
         match self {
             Version::V1 => 8,
             Version::V2 => 12,
         }
     }
+    /// The version's name for messages and `spindle info`.
     pub fn name(self) -> &'static str {
         match self {
             Version::V1 => "NRG v1 (NERO)",
@@ -54,9 +56,11 @@ impl Version {
 /// One chunk: its id, where it starts in the file, and its payload.
 #[derive(Clone, Debug)]
 pub struct Chunk {
+    /// The 4-byte ASCII id (`CUEX`, `DAOX`, `ETN2`...).
     pub id: [u8; 4],
     /// File offset of the chunk's id.
     pub offset: u64,
+    /// The chunk's payload, after its id and size.
     pub payload: Vec<u8>,
 }
 
@@ -74,9 +78,11 @@ impl Chunk {
 /// The parsed chunk list.
 #[derive(Clone, Debug)]
 pub struct ChunkList {
+    /// Which trailer the file has.
     pub version: Version,
     /// File offset of the chunk list: track data lies before it.
     pub offset: u64,
+    /// The chunks, in file order, up to `END!`.
     pub chunks: Vec<Chunk>,
 }
 

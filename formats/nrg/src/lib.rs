@@ -15,6 +15,8 @@
 //! files named `*.nrg` (or a head that is the whole file and ends in a trailer); [`open`]
 //! then checks the trailer and fails clearly when there is none.
 
+#![warn(missing_docs)]
+
 pub mod build;
 pub mod chunks;
 pub mod error;
@@ -71,14 +73,13 @@ pub fn open(path: &Path, ctx: &OpenContext) -> Result<Disc, NrgError> {
         path: path.to_path_buf(),
         source,
     })?;
-    open_source(file)
+    open_source(file, path)
 }
 
 /// Opens an NRG image held in any byte source (a file, or bytes in memory); messages name
-/// `src.path()`.
-pub fn open_source(src: Arc<dyn ByteSource>) -> Result<Disc, NrgError> {
-    let path = src.path().to_path_buf();
-    let list = chunks::read_chunk_list(src.as_ref(), &path)?;
-    let desc = records::decode(&list, &path)?;
-    build::build(&desc, src, &path)
+/// `path`.
+pub fn open_source(src: Arc<dyn ByteSource>, path: &Path) -> Result<Disc, NrgError> {
+    let list = chunks::read_chunk_list(src.as_ref(), path)?;
+    let desc = records::decode(&list, path)?;
+    build::build(&desc, src, path)
 }

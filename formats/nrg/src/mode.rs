@@ -25,12 +25,16 @@ use spindle_disc::{MainLayout, Medium, SubLayout, TrackMode};
 /// The track mode and stored layout of a mode code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModeCode {
+    /// The track mode.
     pub mode: TrackMode,
+    /// What each stored sector's main channel holds.
     pub main: MainLayout,
+    /// What its subchannel holds.
     pub sub: SubLayout,
 }
 
 impl ModeCode {
+    /// The mode of a Nero mode code, `None` for an unknown code.
     pub fn decode(code: u8) -> Option<ModeCode> {
         let (mode, main, sub) = match code {
             0x00 => (TrackMode::Mode1, MainLayout::USER, SubLayout::None),

@@ -31,11 +31,13 @@ const MAX_CUE_ENTRIES: usize = 99 * 100 + 2;
 /// One `CUES`/`CUEX` entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CueEntry {
+    /// ADR in the high nibble, CONTROL in the low nibble.
     pub adr_ctl: u8,
     /// Track number (decoded from BCD); 0 = lead-in, 0xAA = lead-out.
     pub track: u8,
     /// Index number (decoded from BCD).
     pub index: u8,
+    /// The entry's address.
     pub lba: Lba,
 }
 
@@ -47,41 +49,61 @@ pub const LEADOUT_TRACK: u8 = 0xAA;
 pub struct DaoHeader {
     /// The 13 MCN bytes up to the first NUL.
     pub mcn: Vec<u8>,
+    /// Number of the first track.
     pub first_track: u8,
+    /// Number of the last track.
     pub last_track: u8,
 }
 
 /// One DAO track record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DaoTrack {
+    /// The track's ISRC bytes (zeros: none).
     pub isrc: [u8; 12],
+    /// Bytes per stored sector.
     pub sector_size: u16,
+    /// The Nero mode code ([`crate::mode`]).
     pub mode_code: u8,
+    /// File offset where the track's pregap (index 0) starts.
     pub pregap_offset: u64,
+    /// File offset where index 1 starts.
     pub start_offset: u64,
+    /// File offset just after the track's last sector.
     pub end_offset: u64,
 }
 
 /// One TAO track record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EtnTrack {
+    /// File offset of the track's first sector.
     pub offset: u64,
+    /// Bytes of the track.
     pub size: u64,
+    /// The Nero mode code ([`crate::mode`]).
     pub mode_code: u8,
 }
 
 /// One session as the chunks describe it, with where its chunks are (for messages).
 #[derive(Clone, Debug)]
 pub enum SessionDesc {
+    /// A disc-at-once session: CUE entries and DAO track records.
     Dao {
+        /// The CUE chunk, for messages.
         cue_chunk: String,
+        /// Its entries, in order.
         cues: Vec<CueEntry>,
+        /// The DAO chunk, for messages.
         dao_chunk: String,
+        /// The DAO header.
         header: DaoHeader,
+        /// The DAO track records.
         tracks: Vec<DaoTrack>,
     },
+    /// A track-at-once session: ETN track records.
     Tao {
+        /// The ETN chunk, for messages.
         chunk: String,
+        /// Its track records.
         tracks: Vec<EtnTrack>,
     },
 }
@@ -89,10 +111,13 @@ pub enum SessionDesc {
 /// Everything the chunk list says.
 #[derive(Clone, Debug)]
 pub struct Descriptor {
+    /// Where the chunk list is.
     pub list: ChunkListInfo,
+    /// The sessions, in order.
     pub sessions: Vec<SessionDesc>,
     /// Track counts of the `SINF` chunks, in order.
     pub sinf: Vec<u32>,
+    /// The `MTYP` media type value, when there is one.
     pub mtyp: Option<u32>,
     /// The `CDTX` payload and its chunk's description.
     pub cdtext: Option<(Vec<u8>, String)>,
@@ -101,7 +126,9 @@ pub struct Descriptor {
 /// What the chunk list's place tells: the version and where track data must end.
 #[derive(Clone, Copy, Debug)]
 pub struct ChunkListInfo {
+    /// Which trailer the file has.
     pub version: crate::chunks::Version,
+    /// File offset of the chunk list: track data ends there.
     pub offset: u64,
 }
 

@@ -187,7 +187,12 @@ fn p1_raw_sectors_equal_p1_bin_and_p1_cue() {
     std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
     std::fs::copy(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
     let cue_path = dir.path().join("p1.cue");
-    let cue = spindle_format_cue::open(&cue_path, &DirCompanions::beside(&cue_path)).unwrap();
+    let companions = DirCompanions::beside(&cue_path);
+    let ctx = spindle_disc::OpenContext {
+        companions: &companions,
+        password: None,
+    };
+    let cue = spindle_format_cue::open(&cue_path, &ctx).unwrap();
     assert_eq!(cue.leadout(), disc.leadout());
     let mut compared = 0;
     for t in disc.tracks() {

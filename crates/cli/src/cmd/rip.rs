@@ -18,9 +18,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use spindle_mmc::readcd::SubSelect;
 use spindle_mmc::{EmulatedDrive, Faults, Mmc, Transport};
 use spindle_rip::RipError;
+use spindle_rip::datfile::{hash_log, ranges};
 use spindle_rip::devices::{OpticalDrive, optical_drives, probe_medium};
 use spindle_rip::drive::ReadMode;
-use spindle_rip::hash::{Digests, disc_digests_as};
+use spindle_rip::hash::disc_digests_as;
 use spindle_rip::image::disc_from_rip;
 use spindle_rip::layout::{Family, read_layout, wait_ready};
 use spindle_rip::rescue::{Progress, RescueOptions};
@@ -212,96 +213,6 @@ fn beside(out: &Path, suffix: &str) -> PathBuf {
     let mut s = out.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
-}
-
-/// `[10, 11, 12, 500]` as `10-12, 500`.
-fn ranges(lbas: &[i64]) -> String {
-    let mut out: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < lbas.len() {
-        let mut j = i;
-        while j + 1 < lbas.len() && lbas[j + 1] == lbas[j] + 1 {
-            j += 1;
-        }
-        out.push(if i == j {
-            lbas[i].to_string()
-        } else {
-            format!("{}-{}", lbas[i], lbas[j])
-        });
-        i = j + 1;
-    }
-    out.join(", ")
-}
-
-/// The redump-form hash log: one `<game>` of the track files, then the whole image.
-fn hash_log(
-    out: &Path,
-    cd: bool,
-    tracks: &[(u8, Digests)],
-    whole: &Digests,
-    source: &str,
-    bad: &[i64],
-) -> String {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let ext = if cd { "bin" } else { "iso" };
-    let pad = if tracks.len() >= 10 { 2 } else { 1 };
-    let mut s = String::from("<?xml version=\"1.0\"?>\n");
-    s.push_str(&format!(
-        "<!-- spindle rip from {}: {} -->\n",
-        xml_comment(source),
-        out.display()
-    ));
-    if bad.is_empty() {
-        s.push_str("<!-- no errors -->\n");
-    } else {
-        s.push_str(&format!(
-            "<!-- {} unreadable sector(s), zeros in the image: {} -->\n",
-            bad.len(),
-            ranges(bad)
-        ));
-    }
-    s.push_str("<datafile>\n");
-    s.push_str(&format!("\t<game name=\"{}\">\n", xml_attr(&stem)));
-    s.push_str(&format!(
-        "\t\t<description>{}</description>\n",
-        xml_attr(&stem)
-    ));
-    for (n, d) in tracks {
-        let name = if tracks.len() > 1 {
-            format!("{stem} (Track {n:0pad$}).{ext}")
-        } else {
-            format!("{stem}.{ext}")
-        };
-        s.push_str(&format!("\t\t{}\n", d.rom_line(&name)));
-    }
-    s.push_str("\t</game>\n");
-    if tracks.len() > 1 {
-        s.push_str(&format!(
-            "\t<game name=\"{} (whole image)\">\n",
-            xml_attr(&stem)
-        ));
-        s.push_str(&format!(
-            "\t\t{}\n",
-            whole.rom_line(&format!("{stem}.{ext}"))
-        ));
-        s.push_str("\t</game>\n");
-    }
-    s.push_str("</datafile>\n");
-    s
-}
-
-fn xml_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn xml_comment(s: &str) -> String {
-    s.replace("--", "- -")
 }
 
 fn bar() -> ProgressBar {
@@ -635,7 +546,6 @@ mod tests {
         );
         assert!(lba_list("x").is_err());
         assert!(lba_list("5-3").is_err());
-        assert_eq!(ranges(&[10, 11, 12, 500, 502, 503]), "10-12, 500, 502-503");
         assert_eq!(speed_kbs(Family::Cd, 8.0), 1408);
         assert_eq!(speed_kbs(Family::Bd, 100.0), 65535);
     }

@@ -102,14 +102,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             } else {
                 format!("{stem}.{ext}")
             };
-            println!(
-                "<rom name=\"{}\" size=\"{}\" crc=\"{}\" md5=\"{}\" sha1=\"{}\"/>",
-                xml_escape(&name),
-                t.size,
-                t.crc32,
-                t.md5,
-                t.sha1
-            );
+            let digests = spindle_rip::hash::Digests {
+                size: t.size,
+                crc32: t.crc32.clone(),
+                md5: t.md5.clone(),
+                sha1: t.sha1.clone(),
+            };
+            println!("{}", digests.rom_line(&name));
         }
         if report.ok() {
             println!("OK");
@@ -153,11 +152,4 @@ fn summary(r: &spindle_image::VerifyReport) -> String {
         ));
     }
     parts.join("; ")
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

@@ -29,7 +29,12 @@ pub fn open_ccd(path: &Path) -> Result<Disc, CcdError> {
 }
 
 pub fn open_cue(path: &Path) -> Disc {
-    spindle_format_cue::open(path, &DirCompanions::beside(path)).unwrap_or_else(|e| panic!("{e}"))
+    let companions = DirCompanions::beside(path);
+    let ctx = OpenContext {
+        companions: &companions,
+        password: None,
+    };
+    spindle_format_cue::open(path, &ctx).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {

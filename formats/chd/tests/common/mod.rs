@@ -4,9 +4,10 @@
 
 use md5::{Digest, Md5};
 use spindle_disc::cuesheet::bin_plan;
-use spindle_disc::{Companions, DirCompanions, Disc, OpenContext, SectorFormat};
+use spindle_disc::{ByteSource, Companions, DirCompanions, Disc, OpenContext, SectorFormat};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 pub fn samples() -> PathBuf {
     PathBuf::from(concat!(
@@ -28,9 +29,46 @@ pub fn open_chd(path: &Path) -> Result<Disc, spindle_format_chd::ChdError> {
 
 /// Opens a CUE sheet whose data files are looked up beside `data_beside`.
 pub fn open_cue(cue: &Path, data_beside: &Path) -> Disc {
-    let companions: Box<dyn Companions> = Box::new(DirCompanions::beside(data_beside));
-    spindle_format_cue::open(cue, companions.as_ref())
-        .unwrap_or_else(|e| panic!("{}: {e}", cue.display()))
+    // The sheet is opened by its name through the companions: beside `data_beside`, the
+    // sheet itself comes from its own directory.
+    let companions = SheetAndData {
+        sheet: cue.to_path_buf(),
+        data: DirCompanions::beside(data_beside),
+    };
+    let ctx = OpenContext {
+        companions: &companions,
+        password: None,
+    };
+    spindle_format_cue::open(cue, &ctx).unwrap_or_else(|e| panic!("{}: {e}", cue.display()))
+}
+
+/// The sheet by its own name, every other file from beside the data.
+struct SheetAndData {
+    sheet: PathBuf,
+    data: DirCompanions,
+}
+
+impl SheetAndData {
+    fn is_sheet(&self, name: &str) -> bool {
+        self.sheet.file_name().is_some_and(|n| n == name)
+    }
+}
+
+impl Companions for SheetAndData {
+    fn open(&self, name: &str) -> std::io::Result<Arc<dyn ByteSource>> {
+        if self.is_sheet(name) {
+            DirCompanions::beside(&self.sheet).open(name)
+        } else {
+            self.data.open(name)
+        }
+    }
+    fn resolve(&self, name: &str) -> std::io::Result<PathBuf> {
+        if self.is_sheet(name) {
+            Ok(self.sheet.clone())
+        } else {
+            self.data.resolve(name)
+        }
+    }
 }
 
 /// One line per track: number, mode, start, index 1, length, pregap, postgap.

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use md5::{Digest, Md5};
-use spindle_disc::{DirCompanions, Disc, Lba, SectorFormat};
+use spindle_disc::{DirCompanions, Disc, Lba, OpenContext, SectorFormat};
 use spindle_format_cue::CueError;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,12 @@ pub fn sample(rel: &str) -> PathBuf {
 
 /// Opens a cue sheet with its companions beside it.
 pub fn open(path: &Path) -> Result<Disc, CueError> {
-    spindle_format_cue::open(path, &DirCompanions::beside(path))
+    let companions = DirCompanions::beside(path);
+    let ctx = OpenContext {
+        companions: &companions,
+        password: None,
+    };
+    spindle_format_cue::open(path, &ctx)
 }
 
 /// Writes a text file (a cue sheet) into `dir`.
