@@ -18,7 +18,7 @@ use crate::server::{self, Shared};
 use crate::state::SavedState;
 use crate::{DaemonError, Drives, Result, creds, paths, protocol};
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -288,26 +288,14 @@ fn wait_readable(fd: RawFd, ms: i32) -> bool {
     unsafe { libc::poll(&mut p, 1, ms) > 0 }
 }
 
-/// The listening socket systemd (or a launchd-style supervisor) passed as fd 3, if any.
-/// The variables are removed so that nothing we start inherits them.
+/// The listening socket systemd (or a launchd-style supervisor) passed as fd 3, if any
+/// (others passed after it are closed). The variables are removed so that nothing we start
+/// inherits them.
 fn take_passed_socket() -> Option<UnixListener> {
-    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
-    let fds: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
-    // SAFETY: called at start, before any other thread exists.
-    unsafe {
-        std::env::remove_var("LISTEN_PID");
-        std::env::remove_var("LISTEN_FDS");
-        std::env::remove_var("LISTEN_FDNAMES");
-    }
-    if pid != std::process::id() || fds < 1 {
-        return None;
-    }
-    const SD_LISTEN_FDS_START: RawFd = 3;
-    // SAFETY: the service manager handed us fd 3 as a listening socket; we own it now.
-    unsafe {
-        libc::fcntl(SD_LISTEN_FDS_START, libc::F_SETFD, libc::FD_CLOEXEC);
-        Some(UnixListener::from_raw_fd(SD_LISTEN_FDS_START))
-    }
+    // SAFETY: called at start, before any other thread exists; nothing else owns the
+    // descriptors the service manager passed.
+    let fds = unsafe { spindle_sys::activation::take_listen_fds() };
+    fds.into_iter().next().map(UnixListener::from)
 }
 
 /// sd_notify(3) without libsystemd: one datagram to `$NOTIFY_SOCKET` (a path, or an
@@ -382,7 +370,7 @@ fn clean_stale(runtime: &Path, saved: Option<&SavedState>) {
     let runtime = runtime
         .canonicalize()
         .unwrap_or_else(|_| runtime.to_path_buf());
-    let mut candidates: Vec<PathBuf> = spindle_fuse::mounts()
+    let mut candidates: Vec<PathBuf> = spindle_sys::mountinfo::mounts()
         .into_iter()
         .filter(|m| {
             m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE)
