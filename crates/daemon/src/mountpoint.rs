@@ -434,8 +434,10 @@ mod tests {
     #[test]
     fn fuse_servers_uid_from_the_superblock_options() {
         let m = |o: &str| {
-            spindle_sys::mountinfo::parse_mountinfo(&format!("40 1 0:50 / /m rw - fuse.sshfs host: {o}\n"))
-                .remove(0)
+            spindle_sys::mountinfo::parse_mountinfo(&format!(
+                "40 1 0:50 / /m rw - fuse.sshfs host: {o}\n"
+            ))
+            .remove(0)
         };
         assert_eq!(fuse_user(&m("rw,user_id=1000,group_id=1000")), Some(1000));
         assert_eq!(

@@ -14,8 +14,8 @@
 
 use crate::splice::Splicer;
 use crate::{FuseError, MountOptions, Result};
-use spindle_sys::mountinfo::MountInfo;
 use fuser::{BackgroundSession, Config, Filesystem, MountOption, Notifier, Session, SessionACL};
+use spindle_sys::mountinfo::MountInfo;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};

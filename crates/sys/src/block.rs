@@ -150,7 +150,11 @@ mod tests {
             .arg(&img)
             .output()
             .expect("losetup runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let dev = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let f = std::fs::File::open(&dev).unwrap();
         let got = (loop_status(f.as_fd()), set_read_only(f.as_fd(), true));
@@ -162,7 +166,9 @@ mod tests {
         let num = device_number(f.as_fd());
         let seq = disk_seq(f.as_fd());
         drop(f);
-        let _ = std::process::Command::new("losetup").args(["-d", &dev]).status();
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &dev])
+            .status();
         let m = std::fs::metadata(&img).unwrap();
         let s = got.0.unwrap();
         assert_eq!(s.backing_dev, split_dev(m.dev()));

@@ -67,7 +67,11 @@ mod tests {
     fn direct_goes_on_and_off() {
         let dir = tempfile::tempdir().unwrap();
         let f = std::fs::File::create(dir.path().join("f")).unwrap();
-        let direct = || rustix::fs::fcntl_getfl(&f).unwrap().contains(rustix::fs::OFlags::DIRECT);
+        let direct = || {
+            rustix::fs::fcntl_getfl(&f)
+                .unwrap()
+                .contains(rustix::fs::OFlags::DIRECT)
+        };
         match set_direct(f.as_fd(), true) {
             // tmpfs and some others refuse O_DIRECT.
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}

@@ -14,8 +14,7 @@ pub fn unmount(path: &Path) -> io::Result<()> {
 /// once; open files keep working until they close.
 pub fn detach(path: &Path) -> io::Result<()> {
     use rustix::mount::UnmountFlags;
-    rustix::mount::unmount(path, UnmountFlags::DETACH | UnmountFlags::NOFOLLOW)
-        .map_err(Into::into)
+    rustix::mount::unmount(path, UnmountFlags::DETACH | UnmountFlags::NOFOLLOW).map_err(Into::into)
 }
 
 #[cfg(test)]

@@ -140,9 +140,8 @@ pub fn parse_fdinfo_mnt_id(text: &str) -> Option<u64> {
 /// nor needs its permission (a `statx` of another user's FUSE mount is refused to root).
 pub fn mount_id_of_fd(fd: BorrowedFd<'_>) -> io::Result<u64> {
     let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))?;
-    parse_fdinfo_mnt_id(&text).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidData, "fdinfo has no mnt_id: line")
-    })
+    parse_fdinfo_mnt_id(&text)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "fdinfo has no mnt_id: line"))
 }
 
 /// The mount `fd` is on: [`mount_id_of_fd`], then its line of mountinfo.
@@ -236,6 +235,9 @@ mod tests {
         assert!(canon.starts_with(&m.mount_point), "{m:?}");
         // The root of the namespace is in the table too.
         let root = std::fs::File::open("/").unwrap();
-        assert_eq!(mount_of_fd(root.as_fd()).unwrap().mount_point, Path::new("/"));
+        assert_eq!(
+            mount_of_fd(root.as_fd()).unwrap().mount_point,
+            Path::new("/")
+        );
     }
 }

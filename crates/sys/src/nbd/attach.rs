@@ -84,7 +84,13 @@ fn attach_ioctl(index: Option<u32>, a: &Attach<'_>, flags: u64) -> Result<u32, N
     let [socket] = a.sockets else {
         return Err(NbdError::OneSocketOnly);
     };
-    let no_driver = |e| if driver_loaded() { e } else { NbdError::NoDriver };
+    let no_driver = |e| {
+        if driver_loaded() {
+            e
+        } else {
+            NbdError::NoDriver
+        }
+    };
     let i = match index {
         Some(i) => i,
         None => devices()

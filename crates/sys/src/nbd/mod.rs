@@ -114,12 +114,10 @@ impl NbdError {
         match e.raw_os_error() {
             Some(libc::EPERM) | Some(libc::EACCES) => NbdError::Permission { dev, op, source: e },
             Some(libc::EBUSY) => NbdError::Busy { dev },
-            Some(libc::ENOENT) | Some(libc::ENXIO) | Some(libc::ENODEV) => {
-                NbdError::NoSuchDevice {
-                    dev,
-                    source: Some(e),
-                }
-            }
+            Some(libc::ENOENT) | Some(libc::ENXIO) | Some(libc::ENODEV) => NbdError::NoSuchDevice {
+                dev,
+                source: Some(e),
+            },
             _ => NbdError::Kernel { dev, op, source: e },
         }
     }
@@ -307,7 +305,10 @@ mod tests {
     fn kernel_errors_are_sorted() {
         let k = |n| NbdError::kernel(io::Error::from_raw_os_error(n), "/dev/nbd3", "NBD ioctls");
         assert!(matches!(k(libc::EPERM), NbdError::Permission { .. }));
-        assert_eq!(k(libc::EBUSY).to_string(), "/dev/nbd3 is busy: it is already attached");
+        assert_eq!(
+            k(libc::EBUSY).to_string(),
+            "/dev/nbd3 is busy: it is already attached"
+        );
         assert!(
             k(libc::ENODEV)
                 .to_string()

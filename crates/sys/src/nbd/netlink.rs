@@ -238,7 +238,11 @@ impl Netlink {
         let mut items = Vec::new();
         for fd in c.sockets {
             let mut item = Vec::new();
-            put_attr(&mut item, NBD_SOCK_FD, &(fd.as_raw_fd() as u32).to_ne_bytes());
+            put_attr(
+                &mut item,
+                NBD_SOCK_FD,
+                &(fd.as_raw_fd() as u32).to_ne_bytes(),
+            );
             put_attr(&mut items, NBD_SOCK_ITEM | NLA_F_NESTED, &item);
         }
         put_attr(&mut p, NBD_ATTR_SOCKETS | NLA_F_NESTED, &items);
