@@ -12,7 +12,7 @@
 //! * [`activation`]: sockets a service manager passed (`LISTEN_FDS`);
 //! * [`block`]: block and loop device ioctls (`BLKGETDISKSEQ`, `BLKROSET`,
 //!   `LOOP_GET_STATUS64`);
-//! * [`file`]: `O_DIRECT`, writeback and page-cache control of an open file;
+//! * [`file`](mod@file): `O_DIRECT`, writeback and page-cache control of an open file;
 //! * [`nbd`]: the kernel's nbd driver, attach and detach (generic netlink, or the ioctls).
 //!
 //! What stays elsewhere: `SG_IO` with the MMC commands (spindle-mmc), the FUSE mount calls
