@@ -18,9 +18,8 @@ use crate::mounts::{self, DevNum};
 use crate::source::Source;
 use crate::write::{Outcome, Target, TargetReport};
 use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::CString;
 use std::fs::{self, File};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -133,7 +132,7 @@ impl Guarded {
 
     /// Guards `name`, its disk, everything under them, and the backing files of the loop
     /// devices among them.
-    fn guard_device(&mut self, name: &str, why: &Why, mounts: &[mounts::MountEntry], depth: usize) {
+    fn guard_device(&mut self, name: &str, why: &Why, mounts: &[mounts::MountInfo], depth: usize) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -212,7 +211,7 @@ fn same_path(a: &Path, b: &Path) -> bool {
 
 /// The block device (kernel name) holding a file: its `st_dev`, or for a filesystem with an
 /// anonymous device number (btrfs, overlay) the block device mounted where the path is.
-fn device_of_file(id: FileId, path: &Path, mounts: &[mounts::MountEntry]) -> Option<String> {
+fn device_of_file(id: FileId, path: &Path, mounts: &[mounts::MountInfo]) -> Option<String> {
     if id.dev.0 != 0
         && let Some(n) = mounts::name_of(id.dev)
     {
@@ -244,63 +243,30 @@ struct Backing {
     shown: String,
 }
 
-/// `LOOP_GET_STATUS64` (`linux/loop.h`).
-const LOOP_GET_STATUS64: libc::c_ulong = 0x4C05;
-
-/// `struct loop_info64` (`linux/loop.h`): the first three fields are what we read.
-#[repr(C)]
-struct LoopInfo64 {
-    lo_device: u64,
-    lo_inode: u64,
-    lo_rdevice: u64,
-    lo_offset: u64,
-    lo_sizelimit: u64,
-    lo_number: u32,
-    lo_encrypt_type: u32,
-    lo_encrypt_key_size: u32,
-    lo_flags: u32,
-    lo_file_name: [u8; 64],
-    lo_crypt_name: [u8; 64],
-    lo_encrypt_key: [u8; 32],
-    lo_init: [u64; 2],
-}
-
-/// The kernel's answer for a bound loop device: device, inode and rdev of its backing file.
+/// The kernel's answer for a bound loop device (`LOOP_GET_STATUS64`): device, inode and rdev
+/// of its backing file.
 fn loop_status(disk: &str) -> std::io::Result<(FileId, u64)> {
+    use std::os::unix::fs::OpenOptionsExt;
     let node = format!("/dev/{disk}");
-    let c = CString::new(node.clone()).map_err(std::io::Error::other)?;
-    // SAFETY: a valid NUL-terminated path; the result is checked.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK,
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a descriptor we just opened and own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&node)?;
     // The node must be the device sysfs names (a stale or planted /dev entry is not).
-    let m = File::from(fd.try_clone()?).metadata()?;
+    let m = file.metadata()?;
     let want = mounts::dev_of_name(disk);
     if !m.file_type().is_block_device() || Some(mounts::split_dev(m.rdev())) != want {
         return Err(std::io::Error::other(format!(
             "{node} is not the device {disk}"
         )));
     }
-    // SAFETY: an all-zero loop_info64 is valid (integers and byte arrays).
-    let mut info: LoopInfo64 = unsafe { std::mem::zeroed() };
-    // SAFETY: LOOP_GET_STATUS64 fills one loop_info64, whose layout is the kernel's.
-    if unsafe { libc::ioctl(fd.as_raw_fd(), LOOP_GET_STATUS64 as _, &mut info) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    let st = spindle_sys::block::loop_status(file.as_fd())?;
     Ok((
         FileId {
-            dev: mounts::split_dev(info.lo_device),
-            ino: info.lo_inode,
+            dev: st.backing_dev,
+            ino: st.backing_inode,
         },
-        info.lo_rdevice,
+        st.backing_rdev,
     ))
 }
 

@@ -3,7 +3,7 @@
 //! on them and what is built on top of them.
 
 use crate::error::{BurnError, Result};
-use crate::mounts::{self, DevNum, MountEntry};
+use crate::mounts::{self, DevNum, MountInfo};
 use serde::Serialize;
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -198,7 +198,7 @@ fn transport_of(name: &str, real: &str) -> Transport {
 /// Reads one disk by kernel name.
 pub fn read_device(
     name: &str,
-    mounts: &[MountEntry],
+    mounts: &[MountInfo],
     system: &std::collections::HashMap<String, String>,
 ) -> Option<Device> {
     let sys = mounts::sys_dir(name);

@@ -7,48 +7,29 @@ use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
-/// A block device number.
-pub type DevNum = (u32, u32);
+pub use spindle_sys::block::{DevNum, split_dev};
+pub use spindle_sys::mountinfo::MountInfo;
 
-pub fn split_dev(dev: u64) -> DevNum {
-    (libc::major(dev), libc::minor(dev))
+/// Reads mountinfo text (the one parser, [`spindle_sys::mountinfo`]) for the burner: the
+/// device number of a filesystem with an anonymous one (btrfs, overlay on a block device) is
+/// replaced by that of the block device its source names, so that `dev` is the block device
+/// a mount lives on wherever the kernel says so.
+pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
+    let mut mounts = spindle_sys::mountinfo::parse_mountinfo(text);
+    for m in &mut mounts {
+        if m.dev.0 == 0
+            && m.source.starts_with("/dev/")
+            && let Ok(meta) = fs::metadata(&m.source)
+            && meta.file_type().is_block_device()
+        {
+            m.dev = split_dev(meta.rdev());
+        }
+    }
+    mounts
 }
 
-/// One mounted filesystem.
-#[derive(Clone, Debug)]
-pub struct MountEntry {
-    pub dev: DevNum,
-    pub mountpoint: String,
-    pub fstype: String,
-    pub source: String,
-}
-
-/// Parses mountinfo text. Filesystems with an anonymous device number (btrfs, overlay on a
-/// block device) are attributed to the block device their source names.
-pub fn parse_mountinfo(text: &str) -> Vec<MountEntry> {
-    spindle_fuse::parse_mountinfo(text)
-        .into_iter()
-        .map(|m| {
-            let mut dev = m.dev;
-            if dev.0 == 0
-                && m.source.starts_with("/dev/")
-                && let Ok(meta) = fs::metadata(&m.source)
-                && meta.file_type().is_block_device()
-            {
-                dev = split_dev(meta.rdev());
-            }
-            MountEntry {
-                dev,
-                mountpoint: m.mount_point.to_string_lossy().into_owned(),
-                fstype: m.fstype,
-                source: m.source,
-            }
-        })
-        .collect()
-}
-
-/// The mounts of this process's namespace.
-pub fn mounts() -> Vec<MountEntry> {
+/// The mounts of this process's namespace, as [`parse_mountinfo`] reads them.
+pub fn mounts() -> Vec<MountInfo> {
     fs::read_to_string("/proc/self/mountinfo")
         .map(|t| parse_mountinfo(&t))
         .unwrap_or_default()
@@ -60,7 +41,7 @@ pub fn swap_devices() -> Vec<DevNum> {
     text.lines()
         .skip(1)
         .filter_map(|l| l.split_whitespace().next())
-        .filter_map(|p| fs::metadata(spindle_fuse::unescape_octal(p)).ok())
+        .filter_map(|p| fs::metadata(spindle_sys::mountinfo::unescape_octal(p)).ok())
         .map(|m| {
             if m.file_type().is_block_device() {
                 split_dev(m.rdev())
@@ -143,7 +124,7 @@ fn walk(name: &str, out: &mut BTreeSet<String>, depth: u32) {
 
 /// The device number of the filesystem holding `path` (or of `path` itself when it is a block
 /// device). Filesystems with anonymous device numbers are looked up in mountinfo.
-pub fn device_of_path(path: &Path, mounts: &[MountEntry]) -> Option<DevNum> {
+pub fn device_of_path(path: &Path, mounts: &[MountInfo]) -> Option<DevNum> {
     let m = fs::metadata(path).ok()?;
     if m.file_type().is_block_device() {
         return Some(split_dev(m.rdev()));
@@ -157,13 +138,13 @@ pub fn device_of_path(path: &Path, mounts: &[MountEntry]) -> Option<DevNum> {
     let canon = fs::canonicalize(path).ok()?;
     mounts
         .iter()
-        .filter(|e| e.dev.0 != 0 && canon.starts_with(&e.mountpoint))
-        .max_by_key(|e| e.mountpoint.len())
+        .filter(|e| e.dev.0 != 0 && canon.starts_with(&e.mount_point))
+        .max_by_key(|e| e.mount_point.as_os_str().len())
         .map(|e| e.dev)
 }
 
 /// Whole disks holding the running system: the root filesystem's and active swap's.
-pub fn system_disks(mounts: &[MountEntry]) -> HashMap<String, String> {
+pub fn system_disks(mounts: &[MountInfo]) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for p in ["/", "/boot", "/usr"] {
         if let Some(dev) = device_of_path(Path::new(p), mounts) {
@@ -182,11 +163,11 @@ pub fn system_disks(mounts: &[MountEntry]) -> HashMap<String, String> {
 }
 
 /// Mounts of one block device number.
-pub fn mounts_of(dev: DevNum, mounts: &[MountEntry]) -> Vec<String> {
+pub fn mounts_of(dev: DevNum, mounts: &[MountInfo]) -> Vec<String> {
     mounts
         .iter()
         .filter(|e| e.dev == dev)
-        .map(|e| e.mountpoint.clone())
+        .map(|e| e.mount_point.to_string_lossy().into_owned())
         .collect()
 }
 
@@ -205,7 +186,7 @@ mod tests {
         let m = parse_mountinfo(t);
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].dev, (98, 0));
-        assert_eq!(m[0].mountpoint, "/mnt/with space");
+        assert_eq!(m[0].mount_point, Path::new("/mnt/with space"));
         assert_eq!(m[0].fstype, "ext3");
         assert_eq!(m[1].dev, (0, 21));
     }

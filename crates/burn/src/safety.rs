@@ -5,8 +5,7 @@ use crate::backing::{self, Reads};
 use crate::device::{self, Device};
 use crate::error::{BurnError, Result};
 use crate::mounts;
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// What the user allowed.
 #[derive(Clone, Copy, Debug, Default)]
@@ -86,17 +85,11 @@ pub fn unmount_all(d: &Device) -> Result<Device> {
     }
     points.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for mp in points {
-        let c = CString::new(mp.as_bytes()).map_err(|_| BurnError::Unmount {
-            path: d.path.clone(),
-            mountpoint: mp.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "NUL in mount point"),
-        })?;
-        // SAFETY: a valid NUL-terminated path.
-        if unsafe { libc::umount2(c.as_ptr(), 0) } != 0 {
+        if let Err(source) = spindle_sys::mount::unmount(std::path::Path::new(&mp)) {
             return Err(BurnError::Unmount {
                 path: d.path.clone(),
                 mountpoint: mp,
-                source: std::io::Error::last_os_error(),
+                source,
             });
         }
     }
@@ -121,25 +114,20 @@ pub fn unmount_all(d: &Device) -> Result<Device> {
 /// fails while anything has it mounted or claimed), with `O_DIRECT` when the device allows.
 /// Returns the descriptor and whether it is direct.
 pub fn open_exclusive(d: &Device) -> Result<(OwnedFd, bool)> {
-    let c = CString::new(d.path.as_os_str().as_encoded_bytes()).map_err(|_| {
-        BurnError::NotBlockDevice {
-            path: d.path.clone(),
-        }
-    })?;
-    let base = libc::O_RDWR | libc::O_EXCL | libc::O_CLOEXEC;
-    for flags in [base | libc::O_DIRECT, base] {
-        // SAFETY: a valid NUL-terminated path; the result is checked.
-        let fd = unsafe { libc::open(c.as_ptr(), flags) };
-        if fd >= 0 {
-            // SAFETY: a descriptor we just opened and own.
-            return Ok((
-                unsafe { OwnedFd::from_raw_fd(fd) },
-                flags & libc::O_DIRECT != 0,
-            ));
-        }
-        let e = std::io::Error::last_os_error();
+    use std::os::unix::fs::OpenOptionsExt;
+    for direct in [true, false] {
+        let flags = libc::O_EXCL | if direct { libc::O_DIRECT } else { 0 };
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(flags)
+            .open(&d.path);
+        let e = match opened {
+            Ok(f) => return Ok((OwnedFd::from(f), direct)),
+            Err(e) => e,
+        };
         match e.raw_os_error() {
-            Some(libc::EINVAL) if flags & libc::O_DIRECT != 0 => continue,
+            Some(libc::EINVAL) if direct => continue,
             Some(libc::EBUSY) => {
                 return Err(BurnError::Busy {
                     path: d.path.clone(),
@@ -172,9 +160,6 @@ pub fn open_exclusive(d: &Device) -> Result<(OwnedFd, bool)> {
     unreachable!("the buffered open either succeeds or returns")
 }
 
-/// `BLKGETDISKSEQ`: `_IOR(0x12, 128, __u64)`.
-const BLKGETDISKSEQ: libc::c_ulong = 0x8008_1280;
-
 /// Fails unless the open descriptor is the disk `d` was read as: the same device number,
 /// the same `diskseq` (asked of the descriptor itself, so a stick swapped under the same name
 /// between the checks and the open is caught) and the same identity in sysfs now. Run after
@@ -184,26 +169,16 @@ pub fn still_same(fd: &OwnedFd, d: &Device) -> Result<()> {
         path: d.path.clone(),
         what,
     };
-    // SAFETY: fstat on a descriptor we own into a zeroed struct.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fd is open for the call; st is a valid stat the call fills.
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return Err(BurnError::io(
-            &d.path,
-            "checking the opened device",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    let dev = mounts::split_dev(st.st_rdev);
+    let dev = spindle_sys::block::device_number(fd.as_fd())
+        .map_err(|e| BurnError::io(&d.path, "checking the opened device", e))?;
     if dev != d.dev {
         return Err(changed(format!(
             "device number was {:?}, is now {dev:?}",
             d.dev
         )));
     }
-    let mut seq: u64 = 0;
-    // SAFETY: BLKGETDISKSEQ writes one u64 into `seq`; older kernels fail with ENOTTY.
-    if unsafe { libc::ioctl(fd.as_raw_fd(), BLKGETDISKSEQ as _, &mut seq) } == 0
+    // Older kernels have no BLKGETDISKSEQ (ENOTTY): the other checks stand.
+    if let Ok(seq) = spindle_sys::block::disk_seq(fd.as_fd())
         && let Some(was) = d.diskseq
         && was != seq
     {

@@ -4,9 +4,9 @@
 
 use crate::aligned::AlignedBuf;
 use crate::source::Source;
-use crate::write::{Outcome, Phase, Progress, set_direct};
+use crate::write::{Outcome, Phase, Progress};
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +25,6 @@ pub(crate) fn verify_target(
     cancel: &AtomicBool,
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Outcome {
-    let fd = file.as_raw_fd();
     let total = src.len();
     let hashes = hashes.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let failed = |done: u64, error: String| Outcome::Failed {
@@ -34,13 +33,12 @@ pub(crate) fn verify_target(
         error,
     };
     if direct {
-        if let Err(e) = set_direct(fd, true) {
+        if let Err(e) = spindle_sys::file::set_direct(file.as_fd(), true) {
             return failed(0, format!("reading back: {e}"));
         }
     } else {
         // Drop the cached pages so the read comes from the device.
-        // SAFETY: advice on our descriptor.
-        unsafe { libc::posix_fadvise(fd, 0, 0, libc::POSIX_FADV_DONTNEED) };
+        let _ = spindle_sys::file::drop_cached_pages(file.as_fd());
     }
     let mut buf = AlignedBuf::new(chunk);
     let start = Instant::now();

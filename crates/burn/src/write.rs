@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::safety;
 use crate::source::Source;
 use std::fs::File;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -382,7 +382,6 @@ fn run_target(
     let total = sh.src.len();
     let started = Instant::now();
     let rate = Rate::new();
-    let fd = t.file.as_raw_fd();
     let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
     // Two writes in flight per target: the device gets the next request while the last one
     // completes, instead of idling for a system call's round trip.
@@ -438,12 +437,7 @@ fn run_target(
     };
     (sh.progress)(&rate.progress(i, Phase::Syncing, written, total));
     // Sync even after an error or a stop, so what was written is on the stick when we say so.
-    // SAFETY: fsync on a descriptor we own.
-    let synced = if unsafe { libc::fsync(fd) } != 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(())
-    };
+    let synced = t.file.sync_all();
     let write_secs = started.elapsed().as_secs_f64();
     if let Some(error) = error {
         return report(
@@ -544,26 +538,6 @@ pub fn verify(
     )
 }
 
-/// Sets or clears `O_DIRECT` on an open descriptor.
-pub(crate) fn set_direct(fd: i32, on: bool) -> std::io::Result<()> {
-    // SAFETY: fcntl flag calls on a descriptor the caller owns.
-    unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFL);
-        if fl < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let want = if on {
-            fl | libc::O_DIRECT
-        } else {
-            fl & !libc::O_DIRECT
-        };
-        if want != fl && libc::fcntl(fd, libc::F_SETFL, want) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    Ok(())
-}
-
 fn write_chunk(
     file: &File,
     direct: bool,
@@ -571,25 +545,16 @@ fn write_chunk(
     c: &Chunk,
     opts: &Options,
 ) -> std::io::Result<()> {
-    let fd = file.as_raw_fd();
+    let fd = file.as_fd();
     let data = c.bytes();
     if !direct {
         file.write_all_at(data, c.off)?;
         // Bounded dirty data: start writeback of this chunk, wait for the one `depth` back.
-        // SAFETY: sync_file_range on our descriptor with in-range offsets.
-        unsafe {
-            libc::sync_file_range(fd, c.off as i64, c.len as i64, libc::SYNC_FILE_RANGE_WRITE);
-            let back = (opts.chunk * opts.depth) as u64;
-            if c.off >= back {
-                libc::sync_file_range(
-                    fd,
-                    (c.off - back) as i64,
-                    opts.chunk as i64,
-                    libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                        | libc::SYNC_FILE_RANGE_WRITE
-                        | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-                );
-            }
+        // Best effort, as hints: the final fsync is what makes the data durable.
+        let _ = spindle_sys::file::start_writeback(fd, c.off, c.len as u64);
+        let back = (opts.chunk * opts.depth) as u64;
+        if c.off >= back {
+            let _ = spindle_sys::file::wait_writeback(fd, c.off - back, opts.chunk as u64);
         }
         return Ok(());
     }
@@ -598,9 +563,9 @@ fn write_chunk(
     if aligned < c.len {
         // The image ends inside a logical block: the tail goes through the page cache (the
         // final fsync writes it) and the descriptor stays direct for reading back.
-        set_direct(fd, false)?;
+        spindle_sys::file::set_direct(fd, false)?;
         let r = file.write_all_at(&data[aligned..], c.off + aligned as u64);
-        set_direct(fd, true)?;
+        spindle_sys::file::set_direct(fd, true)?;
         r?;
     }
     Ok(())

@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 
 /// A user on whose behalf the daemon acts.
@@ -28,8 +28,7 @@ pub struct User {
 impl User {
     /// The daemon process itself.
     pub fn current() -> User {
-        // SAFETY: these calls cannot fail.
-        let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        let (uid, gid) = spindle_sys::creds::effective_ids();
         User {
             uid,
             gid,
@@ -47,47 +46,11 @@ impl User {
 
 /// The credentials of the process at the other end of `stream`.
 pub fn peer(stream: &UnixStream) -> io::Result<User> {
-    let fd = stream.as_raw_fd();
-    let mut cred = libc::ucred {
-        pid: 0,
-        uid: 0,
-        gid: 0,
-    };
-    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: cred and len are valid for writing; the kernel writes at most len bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_PEERCRED,
-            (&raw mut cred).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let mut groups = vec![0 as libc::gid_t; 256];
-    let mut glen = (groups.len() * std::mem::size_of::<libc::gid_t>()) as libc::socklen_t;
-    // SAFETY: groups has glen bytes of room.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_PEERGROUPS,
-            groups.as_mut_ptr().cast(),
-            &mut glen,
-        )
-    };
-    if rc == 0 {
-        groups.truncate(glen as usize / std::mem::size_of::<libc::gid_t>());
-    } else {
-        groups.clear();
-    }
+    let p = spindle_sys::creds::peer_credentials(stream.as_fd())?;
     Ok(User {
-        uid: cred.uid,
-        gid: cred.gid,
-        groups,
+        uid: p.uid,
+        gid: p.gid,
+        groups: p.groups,
     })
 }
 
@@ -167,68 +130,11 @@ pub fn within_budget() -> &'static std::sync::Arc<crate::limits::Budget> {
     B.get_or_init(|| crate::limits::Budget::new("file look-ups", WITHIN_PER_USER, 64, 16))
 }
 
-/// Sets this thread's filesystem credentials to `user`'s. Never call it on a thread that
-/// lives on.
+/// Sets this thread's filesystem credentials to `user`'s and drops its capabilities
+/// ([`spindle_sys::creds::set_thread_fs_credentials`]). Never call it on a thread that lives
+/// on.
 fn switch(user: &User) -> io::Result<()> {
-    let groups: Vec<libc::gid_t> = if user.groups.is_empty() {
-        vec![user.gid]
-    } else {
-        user.groups.clone()
-    };
-    // SAFETY: raw per-thread system calls with valid arguments.
-    unsafe {
-        if libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        libc::syscall(libc::SYS_setfsgid, user.gid);
-        libc::syscall(libc::SYS_setfsuid, user.uid);
-        // setfsuid returns the previous value and never fails visibly: read it back.
-        if libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32 != user.uid
-            || libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32 != user.gid
-        {
-            return Err(io::Error::other(
-                "cannot take the user's filesystem credentials",
-            ));
-        }
-    }
-    drop_capabilities()
-}
-
-/// Clears every capability of this thread (effective, permitted, inheritable). A non-zero
-/// fsuid drops only the file-access ones (`CAP_DAC_OVERRIDE`, `CAP_FOWNER`...): with
-/// `CAP_SYS_PTRACE` left, an open of `/proc/PID/cwd/...` would pass through another user's
-/// private directories (the kernel checks those magic links with `ptrace_may_access`, which
-/// that capability satisfies). `capset` with pid 0 acts on the calling thread only.
-fn drop_capabilities() -> io::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: VERSION_3,
-        pid: 0,
-    };
-    let data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: header and data are valid, correctly laid out (_LINUX_CAPABILITY_VERSION_3 takes
-    // two data structs) and outlive the call; the kernel only reads data.
-    let rc = unsafe { libc::syscall(libc::SYS_capset, &raw mut header, data.as_ptr()) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    spindle_sys::creds::set_thread_fs_credentials(user.uid, user.gid, &user.groups)
 }
 
 #[cfg(test)]

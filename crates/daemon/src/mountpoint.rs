@@ -179,17 +179,15 @@ fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
 }
 
 /// The uid a FUSE mount's server runs for (`user_id=` of its superblock options).
-fn fuse_user(m: &spindle_fuse::MountInfo) -> Option<u32> {
-    m.super_options
-        .split(',')
-        .find_map(|o| o.strip_prefix("user_id=")?.parse().ok())
+fn fuse_user(m: &spindle_sys::mountinfo::MountInfo) -> Option<u32> {
+    m.super_option("user_id")?.parse().ok()
 }
 
 /// Refuses `/` itself, anything under `/proc`, `/sys`, `/dev`, any kernel pseudo-filesystem
 /// and an existing spindle mount, judged on the descriptor `fd` (the daemon's rights).
 pub fn check_location(fd: BorrowedFd<'_>, path: &Path) -> Result<()> {
     // The mount's type first: nothing here may wait on a user's FUSE server.
-    if let Some(m) = spindle_fuse::mount_of_fd(fd) {
+    if let Some(m) = spindle_sys::mountinfo::mount_of_fd(fd) {
         if m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE) {
             return Err(refuse(path, "a spindle disc is mounted there already"));
         }
@@ -436,8 +434,10 @@ mod tests {
     #[test]
     fn fuse_servers_uid_from_the_superblock_options() {
         let m = |o: &str| {
-            spindle_fuse::parse_mountinfo(&format!("40 1 0:50 / /m rw - fuse.sshfs host: {o}\n"))
-                .remove(0)
+            spindle_sys::mountinfo::parse_mountinfo(&format!(
+                "40 1 0:50 / /m rw - fuse.sshfs host: {o}\n"
+            ))
+            .remove(0)
         };
         assert_eq!(fuse_user(&m("rw,user_id=1000,group_id=1000")), Some(1000));
         assert_eq!(

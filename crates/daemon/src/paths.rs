@@ -16,8 +16,7 @@ use std::path::PathBuf;
 
 /// True when the process runs as root.
 pub fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() == 0 }
+    spindle_sys::creds::effective_ids().0 == 0
 }
 
 fn env_dir(name: &str) -> Option<PathBuf> {
@@ -35,8 +34,7 @@ pub fn runtime_dir() -> PathBuf {
     if is_root() {
         return PathBuf::from("/run/spindle");
     }
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
+    let uid = spindle_sys::creds::real_ids().0;
     std::env::temp_dir().join(format!("spindle-{uid}"))
 }
 

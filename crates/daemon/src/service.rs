@@ -18,7 +18,7 @@ use crate::server::{self, Shared};
 use crate::state::SavedState;
 use crate::{DaemonError, Drives, Result, creds, paths, protocol};
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -59,16 +59,17 @@ fn tune_allocator() {
 /// image and its companions), so the common soft limit of 1024 would cap a daemon near 100
 /// mounts. What systemd's documentation advises for such daemons.
 fn raise_fd_limit() {
-    let mut l = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut l = getrlimit(Resource::Nofile);
+    // `None` is unlimited.
+    let below = match (l.current, l.maximum) {
+        (Some(cur), Some(max)) => cur < max,
+        (Some(_), None) => true,
+        (None, _) => false,
     };
-    // SAFETY: getrlimit/setrlimit with a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 && l.rlim_cur < l.rlim_max {
-            l.rlim_cur = l.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
-        }
+    if below {
+        l.current = l.maximum;
+        let _ = setrlimit(Resource::Nofile, l);
     }
 }
 
@@ -200,7 +201,7 @@ pub fn run(cfg: &Config) -> Result<()> {
     notify("READY=1");
 
     while !stop.load(Ordering::SeqCst) {
-        if wait_readable(listener.as_raw_fd(), 100) {
+        if wait_readable(listener.as_fd(), 100) {
             accept_all(&listener, &shared);
         }
         if let Some(idle) = cfg.idle_exit
@@ -278,36 +279,23 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
     }
 }
 
-fn wait_readable(fd: RawFd, ms: i32) -> bool {
-    let mut p = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
+fn wait_readable(fd: BorrowedFd<'_>, ms: i64) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let timeout = Timespec {
+        tv_sec: ms / 1000,
+        tv_nsec: ms % 1000 * 1_000_000,
     };
-    // SAFETY: one valid pollfd.
-    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+    poll(&mut [PollFd::new(&fd, PollFlags::IN)], Some(&timeout)).is_ok_and(|n| n > 0)
 }
 
-/// The listening socket systemd (or a launchd-style supervisor) passed as fd 3, if any.
-/// The variables are removed so that nothing we start inherits them.
+/// The listening socket systemd (or a launchd-style supervisor) passed as fd 3, if any
+/// (others passed after it are closed). The variables are removed so that nothing we start
+/// inherits them.
 fn take_passed_socket() -> Option<UnixListener> {
-    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
-    let fds: u32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
-    // SAFETY: called at start, before any other thread exists.
-    unsafe {
-        std::env::remove_var("LISTEN_PID");
-        std::env::remove_var("LISTEN_FDS");
-        std::env::remove_var("LISTEN_FDNAMES");
-    }
-    if pid != std::process::id() || fds < 1 {
-        return None;
-    }
-    const SD_LISTEN_FDS_START: RawFd = 3;
-    // SAFETY: the service manager handed us fd 3 as a listening socket; we own it now.
-    unsafe {
-        libc::fcntl(SD_LISTEN_FDS_START, libc::F_SETFD, libc::FD_CLOEXEC);
-        Some(UnixListener::from_raw_fd(SD_LISTEN_FDS_START))
-    }
+    // SAFETY: called at start, before any other thread exists; nothing else owns the
+    // descriptors the service manager passed.
+    let fds = unsafe { spindle_sys::activation::take_listen_fds() };
+    fds.into_iter().next().map(UnixListener::from)
 }
 
 /// sd_notify(3) without libsystemd: one datagram to `$NOTIFY_SOCKET` (a path, or an
@@ -359,8 +347,7 @@ fn bind(socket: &Path, root: bool) -> Result<(UnixListener, std::fs::File)> {
         .write(true)
         .open(&lock_name)
         .map_err(|e| io("lock file", e))?;
-    // SAFETY: a valid fd.
-    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    if rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
         return Err(DaemonError::AlreadyRunning(socket.to_path_buf()));
     }
     let _ = lock.set_len(0);
@@ -382,7 +369,7 @@ fn clean_stale(runtime: &Path, saved: Option<&SavedState>) {
     let runtime = runtime
         .canonicalize()
         .unwrap_or_else(|_| runtime.to_path_buf());
-    let mut candidates: Vec<PathBuf> = spindle_fuse::mounts()
+    let mut candidates: Vec<PathBuf> = spindle_sys::mountinfo::mounts()
         .into_iter()
         .filter(|m| {
             m.fstype == format!("fuse.{}", spindle_fuse::SUBTYPE)

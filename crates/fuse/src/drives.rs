@@ -149,10 +149,7 @@ impl DrivesFs {
         opts: &MountOptions,
         stats: Arc<Stats>,
     ) -> DrivesFs {
-        // SAFETY: getuid/getgid cannot fail.
-        let owner = opts
-            .owner
-            .unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
+        let owner = opts.owner.unwrap_or_else(spindle_sys::creds::real_ids);
         DrivesFs {
             table_src: drives,
             table: Arc::default(),

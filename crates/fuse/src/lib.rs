@@ -50,10 +50,10 @@ mod stream;
 mod tree;
 
 pub use drives::{DriveTable, DrivesRefresh};
-pub use session::{
-    MountInfo, SUBTYPE, detach, detach_if_stale, find_mount, is_stale, mount_of_fd, mounts,
-    parse_mountinfo, unescape_octal,
-};
+pub use session::{SUBTYPE, detach, detach_if_stale, find_mount, is_stale};
+/// The mount table, re-exported from [`spindle_sys::mountinfo`] (the one parser and type) for
+/// the tests and tools that look for spindle mounts.
+pub use spindle_sys::mountinfo::{MountInfo, mounts};
 
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};

@@ -15,11 +15,10 @@
 use crate::splice::Splicer;
 use crate::{FuseError, MountOptions, Result};
 use fuser::{BackgroundSession, Config, Filesystem, MountOption, Notifier, Session, SessionACL};
-use std::ffi::CString;
+use spindle_sys::mountinfo::MountInfo;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -160,10 +159,7 @@ fn mount_sys(
         .write(true)
         .custom_flags(libc::O_CLOEXEC)
         .open("/dev/fuse")?;
-    // SAFETY: getuid/getgid cannot fail.
-    let (uid, gid) = opts
-        .owner
-        .unwrap_or_else(|| unsafe { (libc::getuid(), libc::getgid()) });
+    let (uid, gid) = opts.owner.unwrap_or_else(spindle_sys::creds::real_ids);
     let fs = fsopen("fuse", FsOpenFlags::FSOPEN_CLOEXEC)?;
     fsconfig_set_string(&fs, "source", opts.fsname.as_str())?;
     fsconfig_set_string(&fs, "subtype", SUBTYPE)?;
@@ -230,20 +226,6 @@ fn set_read_ahead(maj: u32, min: u32, kb: u32) -> Option<u32> {
     std::fs::read_to_string(&p).ok()?.trim().parse().ok()
 }
 
-/// The mount `fd` is on: its id from `/proc/self/fdinfo/N` (`mnt_id:`), which never asks a
-/// FUSE server nor needs its permission (a `statx` of another user's FUSE mount is refused
-/// to root), then its line of mountinfo.
-pub fn mount_of_fd(fd: BorrowedFd<'_>) -> Option<MountInfo> {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).ok()?;
-    let id: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("mnt_id:"))?
-        .trim()
-        .parse()
-        .ok()?;
-    mounts().into_iter().find(|m| m.id == id)
-}
-
 /// Detaches the spindle mount at `path` if, and only if, its server is gone, resolving the
 /// path once: it is opened `O_PATH` with no symbolic or magic link anywhere
 /// (`RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`), the descriptor must be the root of a
@@ -259,7 +241,7 @@ pub fn detach_if_stale(path: &Path) -> io::Result<bool> {
         Err(rustix::io::Errno::NOENT) => return Ok(false),
         Err(e) => return Err(e.into()),
     };
-    let ours = mount_of_fd(fd.as_fd())
+    let ours = spindle_sys::mountinfo::mount_of_fd(fd.as_fd())
         .is_some_and(|m| m.fstype == format!("fuse.{SUBTYPE}") && m.mount_point == path);
     // fstatfs asks the server (as statfs does); a dead one answers ENOTCONN.
     let stale = matches!(rustix::fs::fstatfs(&fd), Err(rustix::io::Errno::NOTCONN));
@@ -274,85 +256,12 @@ pub fn detach_if_stale(path: &Path) -> io::Result<bool> {
 /// connected"): what a killed daemon leaves. The daemon [`detach`]es those at start.
 pub fn is_stale(path: &Path) -> bool {
     // statfs always asks the server (a stat may be answered from cached attributes).
-    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: statfs is plain old data; all zeros is a valid value.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: c is a valid NUL-terminated path; st is a valid statfs the call writes.
-    let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
-    rc != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ENOTCONN)
-}
-
-/// One line of `/proc/self/mountinfo`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MountInfo {
-    /// The mount id (as `statx` `STATX_MNT_ID` gives it).
-    pub id: u64,
-    pub dev: (u32, u32),
-    pub mount_point: PathBuf,
-    pub fstype: String,
-    pub source: String,
-    /// The superblock options (`rw,user_id=1000,...`).
-    pub super_options: String,
-}
-
-/// Undoes the octal escapes (`\040` for a space; also tab, newline and backslash) of the
-/// kernel's mount tables: `/proc/self/mountinfo`, `/proc/swaps`.
-pub fn unescape_octal(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && let Some(d) = b.get(i + 1..i + 4)
-            && d.iter().all(|c| (b'0'..=b'7').contains(c))
-            && let Ok(v) = u8::try_from(
-                (d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32,
-            )
-        {
-            out.push(v);
-            i += 4;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The mounts a mountinfo text lists (lines it cannot read are skipped).
-pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let f: Vec<&str> = left.split(' ').collect();
-            let (maj, min) = f.get(2)?.split_once(':')?;
-            let r: Vec<&str> = right.split(' ').collect();
-            Some(MountInfo {
-                id: f.first()?.parse().ok()?,
-                dev: (maj.parse().ok()?, min.parse().ok()?),
-                mount_point: PathBuf::from(unescape_octal(f.get(4)?)),
-                fstype: r.first()?.to_string(),
-                source: unescape_octal(r.get(1)?),
-                super_options: r.get(2).map(|o| unescape_octal(o)).unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
-/// Every mount of this process's mount namespace.
-pub fn mounts() -> Vec<MountInfo> {
-    parse_mountinfo(&std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default())
+    matches!(rustix::fs::statfs(path), Err(rustix::io::Errno::NOTCONN))
 }
 
 /// The topmost spindle mount at `path` (canonical), if any.
 pub fn find_mount(path: &Path) -> Option<MountInfo> {
-    let fstype = format!("fuse.{SUBTYPE}");
-    mounts()
-        .into_iter()
-        .rev()
-        .find(|m| m.mount_point == path && m.fstype == fstype)
+    spindle_sys::mountinfo::find(path, &format!("fuse.{SUBTYPE}"))
 }
 
 /// Lazily detaches the spindle mount at `path` (`umount2(MNT_DETACH | UMOUNT_NOFOLLOW)`: a
@@ -361,13 +270,9 @@ pub fn find_mount(path: &Path) -> Option<MountInfo> {
 /// Used by [`crate::Mount::unmount`]; the daemon can also call it on stale mounts left by a
 /// killed process ("Transport endpoint is not connected").
 pub fn detach(path: &Path) -> io::Result<()> {
-    let target = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: target is a valid NUL-terminated path.
-    if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH | libc::UMOUNT_NOFOLLOW) } == 0 {
+    let Err(e) = spindle_sys::mount::detach(path) else {
         return Ok(());
-    }
-    let e = io::Error::last_os_error();
+    };
     if e.raw_os_error() == Some(libc::EPERM) {
         // Not root: the setuid helper can detach a mount of ours.
         for helper in ["fusermount3", "fusermount"] {
@@ -432,27 +337,5 @@ impl Drop for Running {
         if let Err(e) = self.unmount(self.wait) {
             eprintln!("spindle-fuse: unmounting {}: {e}", self.path.display());
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mountinfo_fields_are_unescaped_and_bad_lines_skipped() {
-        let t = "36 35 98:0 /mnt1 /mnt/with\\040space\\134 rw master:1 - ext3 /dev/root rw\n\
-                 garbage line\n\
-                 22 1 0:21 / /odd\\777\\04 rw - fuse.spindle spindle\\011x rw\n";
-        let m = parse_mountinfo(t);
-        assert_eq!(m.len(), 2);
-        assert_eq!((m[0].id, m[1].id), (36, 22));
-        assert_eq!(m[0].dev, (98, 0));
-        assert_eq!(m[0].mount_point, Path::new("/mnt/with space\\"));
-        assert_eq!(m[0].fstype, "ext3");
-        // Not escapes: a value over 255 and a short one stay as written.
-        assert_eq!(m[1].mount_point, Path::new("/odd\\777\\04"));
-        assert_eq!(m[1].source, "spindle\tx");
-        assert_eq!(m[1].super_options, "rw");
     }
 }

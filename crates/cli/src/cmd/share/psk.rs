@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 pub const IDENTITY: &str = "spindle";
 
 fn euid() -> u32 {
-    // SAFETY: geteuid cannot fail.
-    unsafe { libc::geteuid() }
+    spindle_sys::creds::effective_ids().0
 }
 
 /// A directory the user owns that no one else may write to.

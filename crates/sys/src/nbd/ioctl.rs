@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 
 const fn io_nr(nr: u64) -> u64 {
@@ -33,9 +33,9 @@ fn open(dev: &Path) -> io::Result<File> {
 }
 
 /// Configures `dev` for `socket` and forks a child that stays in NBD_DO_IT; returns its pid.
-pub fn connect(
+pub(crate) fn connect(
     dev: &Path,
-    socket: RawFd,
+    socket: BorrowedFd<'_>,
     size: u64,
     block_size: u64,
     flags: u64,
@@ -45,7 +45,7 @@ pub fn connect(
     ioctl(fd, NBD_SET_BLKSIZE, block_size)?;
     ioctl(fd, NBD_SET_SIZE, size)?;
     ioctl(fd, NBD_SET_FLAGS, flags)?;
-    ioctl(fd, NBD_SET_SOCK, socket as u64)?;
+    ioctl(fd, NBD_SET_SOCK, socket.as_raw_fd() as u64)?;
     // SAFETY: the child only makes system calls (setsid, ioctl, _exit) before it exits: nothing
     // that needs the parent's locks or threads.
     let pid = unsafe { libc::fork() };
@@ -70,7 +70,7 @@ pub fn connect(
 }
 
 /// NBD_DISCONNECT on `dev` (works on netlink-connected devices too).
-pub fn disconnect(dev: &Path) -> io::Result<()> {
+pub(crate) fn disconnect(dev: &Path) -> io::Result<()> {
     let file = open(dev)?;
     ioctl(file.as_raw_fd(), NBD_DISCONNECT, 0)
 }

@@ -9,7 +9,7 @@
 //! query either.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 // netlink(7) and genetlink.
 const NETLINK_GENERIC: i32 = 16;
@@ -42,21 +42,23 @@ const NBD_DEVICE_INDEX: u16 = 1;
 const NBD_DEVICE_CONNECTED: u16 = 2;
 
 /// What a kernel nbd connect is given.
-pub struct Connect<'a> {
+pub(crate) struct Connect<'a> {
     /// The device index (`/dev/nbd<index>`); `None` lets the kernel pick a free one.
     pub index: Option<u32>,
+    /// The export's size in bytes.
     pub size: u64,
+    /// The device's logical block size.
     pub block_size: u64,
     /// NBD transmission flags as the server sent them (read-only forced by the caller).
     pub server_flags: u64,
     /// Sockets in the transmission phase.
-    pub sockets: &'a [RawFd],
+    pub sockets: &'a [BorrowedFd<'a>],
     /// Shown in /sys/block/nbdN/backend (kernels from 5.18; older ones ignore it).
     pub backend: &'a str,
 }
 
 /// A generic-netlink socket bound to the nbd family.
-pub struct Nbd {
+pub(crate) struct Netlink {
     fd: OwnedFd,
     family: u16,
     seq: u32,
@@ -93,10 +95,10 @@ fn u32_of(p: &[u8]) -> Option<u32> {
     Some(u32::from_ne_bytes(p.get(..4)?.try_into().ok()?))
 }
 
-impl Nbd {
+impl Netlink {
     /// Opens a generic-netlink socket and looks up the "nbd" family. `Ok(None)`: the kernel
     /// has no nbd family (the module is not loaded, or too old for netlink).
-    pub fn open() -> io::Result<Option<Nbd>> {
+    pub fn open() -> io::Result<Option<Netlink>> {
         // SAFETY: plain socket(2) call; the result is checked.
         let raw = unsafe {
             libc::socket(
@@ -116,6 +118,7 @@ impl Nbd {
             tv_usec: 0,
         };
         // SAFETY: SO_RCVTIMEO reads one timeval through the pointer, valid for the call.
+        // Best effort: without the timeout a reply is still awaited.
         unsafe {
             libc::setsockopt(
                 fd.as_raw_fd(),
@@ -125,7 +128,7 @@ impl Nbd {
                 std::mem::size_of::<libc::timeval>() as libc::socklen_t,
             )
         };
-        let mut nl = Nbd {
+        let mut nl = Netlink {
             fd,
             family: GENL_ID_CTRL,
             seq: 0,
@@ -235,7 +238,11 @@ impl Nbd {
         let mut items = Vec::new();
         for fd in c.sockets {
             let mut item = Vec::new();
-            put_attr(&mut item, NBD_SOCK_FD, &(*fd as u32).to_ne_bytes());
+            put_attr(
+                &mut item,
+                NBD_SOCK_FD,
+                &(fd.as_raw_fd() as u32).to_ne_bytes(),
+            );
             put_attr(&mut items, NBD_SOCK_ITEM | NLA_F_NESTED, &item);
         }
         put_attr(&mut p, NBD_ATTR_SOCKETS | NLA_F_NESTED, &items);
