@@ -16,6 +16,7 @@
 
 pub mod addr;
 pub mod aligned;
+pub mod catalogue;
 pub mod cdtext;
 pub mod companion;
 pub mod cuesheet;
@@ -30,6 +31,7 @@ mod open_files;
 mod read;
 pub mod sector;
 pub mod subchannel;
+pub mod summary;
 mod toc;
 pub mod track_files;
 mod validate;
@@ -37,6 +39,7 @@ mod view_runs;
 mod views;
 
 pub use addr::{Lba, Msf};
+pub use catalogue::{Catalogue, Entry, EntryKind, Skipped};
 pub use cdtext::{CdText, CdTextBlock, CdTextField};
 pub use companion::DirCompanions;
 pub use error::{DiscError, Result};
@@ -54,6 +57,7 @@ pub use model::{
 };
 pub use open::{FileType, NotAFile, open_image_file};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
+pub use summary::{DiscInfo, SessionInfo, TrackInfo, VolumeFacts, VolumeProbe};
 pub use track_files::{TrackFile, raw_track_files, read_track_files, track_file, track_files};
 pub use validate::{MAX_LBA, MIN_LBA};
 pub use view_runs::ByteRun;
