@@ -10,6 +10,9 @@
 //! ([`SectorFormat`]: user data, raw 2352, plus Q16 or PW96 subchannel), or through byte
 //! views ([`SectorView`]): the 2048-byte user-data view of a data track (ISO files, NBD,
 //! filesystems), raw tracks, audio. [`cuesheet`] generates CUE text for a disc.
+//! [`Catalogue`] names the files a disc offers to every frontend (`disc.iso`, `disc.bin`,
+//! `disc.raw`, `toc.json`, `tracks/NN.wav`...), each a `spindle_bytes` source, and
+//! [`summary`] describes a disc (`toc.json`, `spindle info --json`).
 //!
 //! Addresses are [`Lba`]s (i32; LBA 0 = MSF 00:02:00; the pregap of track 1 and the lead-in
 //! are negative) and [`Msf`]s.
