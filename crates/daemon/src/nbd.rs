@@ -1,175 +1,79 @@
-//! The drives as NBD exports: `drive<N>` is the user data of the disc's first data track in
-//! 2048-byte blocks (what `drives/<N>/disc.iso` shows), `drive<N>.raw` every sector of a CD
-//! as 2352 raw bytes, addressed linearly from the first track's start (byte
-//! `(lba - start) * 2352` is sector `lba`; the gaps between sessions read as zeros). The
-//! default export (`""`) is the first loaded drive's `drive<N>`.
+//! The drives as NBD exports, named from each disc's [`Catalogue`] (so FUSE's
+//! `drives/<N>/` files and these exports are the same bytes under the same names):
+//!
+//! - `drive<N>/<entry>` for every entry of the disc in drive N: `drive0/disc.iso`,
+//!   `drive0/disc.cue`, `drive0/disc.bin`, `drive0/disc.raw`, `drive0/toc.json`,
+//!   `drive0/tracks/02.wav`...;
+//! - `drive<N>`: an alias of `drive<N>/disc.iso` (user data of the first data track, 2048-byte
+//!   blocks);
+//! - `drive<N>.raw`: an alias of `drive<N>/disc.raw` (every sector of a CD as 2352 raw bytes,
+//!   addressed linearly from the first track's start: byte `(lba - start) * 2352` is sector
+//!   `lba`; the gaps between sessions read as zeros);
+//! - the default export (`""`): the first loaded drive's `drive<N>`.
 //!
 //! A connection keeps the disc it opened until it closes: swapping or ejecting a drive does
 //! not pull the bytes from under a client (a reconnect sees the new disc).
 
 use crate::slots::Table;
-use spindle_disc::{ByteSource, Disc, SectorFormat, SectorView};
-use spindle_fuse::DriveTable;
+use spindle_bytes::ByteSource;
+use spindle_disc::{Catalogue, Disc, Entry, EntryKind};
 use spindle_nbd::{Allocation, Catalog, Export, ExportInfo};
 use std::io;
 use std::sync::Arc;
 
-/// A piece of an export.
-enum Piece {
-    View(SectorView),
-    /// Bytes that no track holds (between sessions): zeros, not stored.
-    Gap(u64),
-}
-
-impl Piece {
-    fn len(&self) -> u64 {
-        match self {
-            Piece::View(v) => v.len(),
-            Piece::Gap(n) => *n,
-        }
-    }
-}
-
-/// An export made of sector views laid end to end.
+/// One catalogue entry as an NBD export.
+// TODO(merge, bytes): once spindle-nbd serves any `Arc<dyn spindle_bytes::ByteSource>`,
+// this adapter goes and the catalog hands out `entry.bytes()` with its block size.
 pub struct DiscExport {
-    /// (start offset, piece), in order.
-    pieces: Vec<(u64, Piece)>,
-    size: u64,
+    bytes: Arc<dyn ByteSource>,
     block: u32,
-    /// The plain file holding the whole export as is, and where (zero-copy sends).
-    plain: Option<(Arc<dyn ByteSource>, u64)>,
 }
 
 impl DiscExport {
-    fn new(pieces: Vec<Piece>, block: u32) -> DiscExport {
-        let mut at = 0;
-        let pieces: Vec<(u64, Piece)> = pieces
-            .into_iter()
-            .filter(|p| p.len() > 0)
-            .map(|p| {
-                let start = at;
-                at += p.len();
-                (start, p)
-            })
-            .collect();
+    /// The export of a catalogue entry.
+    pub fn of(entry: &Entry) -> DiscExport {
         DiscExport {
-            pieces,
-            size: at,
-            block,
-            plain: None,
+            bytes: entry.bytes().clone(),
+            // Text and WAVE files have no sectors: announce 512 (the NBD minimum preferred).
+            block: entry.kind().sector_size().unwrap_or(512),
         }
     }
 
-    /// The user data of the first data track (`None`: an audio-only disc).
+    /// The user data of the first data track: `disc.iso` (`None`: an audio-only disc).
     pub fn data(disc: Arc<Disc>) -> Option<DiscExport> {
-        let v = SectorView::first_data_track(disc).ok()?;
-        let plain = v.plain_source();
-        let mut e = DiscExport::new(vec![Piece::View(v)], 2048);
-        e.plain = plain;
-        Some(e)
+        Catalogue::of(disc)
+            .by_kind(EntryKind::DiscIso)
+            .map(DiscExport::of)
     }
 
-    /// Every sector of a CD, raw (`None`: not a CD, or no tracks).
+    /// Every sector of a CD, raw: `disc.raw` (`None`: not a CD, or no tracks).
     pub fn raw(disc: Arc<Disc>) -> Option<DiscExport> {
-        if !disc.medium.is_cd() {
-            return None;
-        }
-        let mut pieces = Vec::new();
-        let mut prev_end = None;
-        for s in &disc.sessions {
-            let (Some(first), Some(last)) = (s.first_track(), s.last_track()) else {
-                continue;
-            };
-            if let Some(end) = prev_end {
-                let gap = first.start.since(end).max(0) as u64;
-                pieces.push(Piece::Gap(gap * 2352));
-            }
-            let sectors = last.end().since(first.start).max(0) as u32;
-            pieces.push(Piece::View(
-                SectorView::new(disc.clone(), first.start, sectors, SectorFormat::RAW).ok()?,
-            ));
-            prev_end = Some(last.end());
-        }
-        (!pieces.is_empty()).then(|| DiscExport::new(pieces, 2352))
-    }
-
-    fn piece_at(&self, offset: u64) -> usize {
-        self.pieces
-            .partition_point(|(s, _)| *s <= offset)
-            .saturating_sub(1)
+        Catalogue::of(disc)
+            .by_kind(EntryKind::DiscRaw)
+            .map(DiscExport::of)
     }
 }
 
 impl Export for DiscExport {
     fn size(&self) -> u64 {
-        self.size
+        self.bytes.len()
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let mut pos = 0usize;
-        while pos < buf.len() {
-            let off = offset + pos as u64;
-            let (start, piece) = self
-                .pieces
-                .get(self.piece_at(off))
-                .filter(|(s, p)| off >= *s && off < s + p.len())
-                .ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("offset {off} is past the end"),
-                    )
-                })?;
-            let within = off - start;
-            let want = (buf.len() - pos).min((piece.len() - within) as usize);
-            let out = &mut buf[pos..pos + want];
-            match piece {
-                Piece::Gap(_) => out.fill(0),
-                Piece::View(v) => {
-                    let n = v.read_at(within, out).map_err(io::Error::other)?;
-                    if n < want {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "short read from the disc",
-                        ));
-                    }
-                }
-            }
-            pos += want;
-        }
-        Ok(())
+        self.bytes.read_exact_at(buf, offset)
     }
 
     fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
-        let end = offset.saturating_add(length).min(self.size);
-        let mut out: Vec<Allocation> = Vec::new();
-        let mut push = |a: Allocation| match out.last_mut() {
-            Some(l) if l.hole == a.hole && l.zero == a.zero => l.length += a.length,
-            _ => out.push(a),
-        };
-        let mut off = offset;
-        while off < end {
-            let (start, piece) = &self.pieces[self.piece_at(off)];
-            let within = off - start;
-            let take = (piece.len() - within).min(end - off);
-            match piece {
-                Piece::Gap(_) => push(Allocation {
-                    length: take,
-                    hole: true,
-                    zero: true,
-                }),
-                Piece::View(v) => {
-                    for r in v.runs(within, take) {
-                        push(Allocation {
-                            length: r.len,
-                            hole: !r.stored,
-                            zero: r.zero,
-                        });
-                    }
-                }
-            }
-            off += take;
-        }
-        Ok(out)
+        Ok(self
+            .bytes
+            .runs(offset, length)
+            .into_iter()
+            .map(|r| Allocation {
+                length: r.len,
+                hole: !r.stored,
+                zero: r.zero,
+            })
+            .collect())
     }
 
     fn preferred_block_size(&self) -> u32 {
@@ -177,9 +81,8 @@ impl Export for DiscExport {
     }
 
     fn file_range(&self, offset: u64, length: u64) -> Option<(&std::fs::File, u64)> {
-        let (src, base) = self.plain.as_ref()?;
-        (offset.checked_add(length)? <= self.size).then_some(())?;
-        Some((src.plain_file()?, base + offset))
+        let b = self.bytes.backing(offset, length)?;
+        (b.len == length).then_some((b.file, b.offset))
     }
 }
 
@@ -234,9 +137,15 @@ impl DriveCatalog {
         parse_name(name).map(|(n, _)| n)
     }
 
+    /// Whether `name` is one of a drive's two short aliases (`drive<N>`, `drive<N>.raw`),
+    /// the exports `spindle drives` reports.
+    pub fn is_alias(name: &str) -> bool {
+        matches!(parse_name(name), Some((_, Name::Data | Name::Raw)))
+    }
+
     fn loaded(&self) -> Vec<(u32, Arc<Disc>)> {
         self.table
-            .drives()
+            .discs()
             .into_iter()
             .filter(|(n, _)| self.serves(*n))
             .filter_map(|(n, d)| d.map(|d| (n, d)))
@@ -257,48 +166,63 @@ impl DriveCatalog {
     }
 }
 
-fn describe(drive: u32, disc: &Disc, raw: bool) -> String {
-    let what = if raw {
-        "raw 2352-byte sectors"
-    } else {
-        "user data, 2048-byte blocks"
-    };
+fn describe(drive: u32, disc: &Disc, entry: &Entry) -> String {
     format!(
-        "drive {drive}: {} ({}, {}), {what}",
+        "drive {drive}: {} ({}, {}), {}: {}",
         disc.source.path.display(),
         disc.source.format,
-        disc.medium
+        disc.medium,
+        entry.name(),
+        entry.kind().describe()
     )
 }
 
-/// `drive<N>` or `drive<N>.raw`: the drive number and whether raw.
-fn parse_name(name: &str) -> Option<(u32, bool)> {
+/// What an export name asks of a drive.
+#[derive(Debug, PartialEq, Eq)]
+enum Name<'a> {
+    /// `drive<N>`: `disc.iso`.
+    Data,
+    /// `drive<N>.raw`: `disc.raw`.
+    Raw,
+    /// `drive<N>/<entry>`.
+    Entry(&'a str),
+}
+
+/// `drive<N>`, `drive<N>.raw` or `drive<N>/<entry>`: the drive number and what of it.
+fn parse_name(name: &str) -> Option<(u32, Name<'_>)> {
     let rest = name.strip_prefix("drive")?;
-    let (num, raw) = match rest.strip_suffix(".raw") {
-        Some(n) => (n, true),
-        None => (rest, false),
+    let (num, what) = if let Some((n, entry)) = rest.split_once('/') {
+        (n, Name::Entry(entry))
+    } else if let Some(n) = rest.strip_suffix(".raw") {
+        (n, Name::Raw)
+    } else {
+        (rest, Name::Data)
     };
     if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) || num.len() > 3 {
         return None;
     }
-    Some((num.parse().ok()?, raw))
+    Some((num.parse().ok()?, what))
 }
 
 impl Catalog for DriveCatalog {
     fn list(&self) -> Vec<ExportInfo> {
         let mut out = Vec::new();
         for (n, disc) in self.loaded() {
-            if disc.first_data_track().is_some() {
+            let c = Catalogue::of(disc.clone());
+            let mut add = |name: String, e: &Entry| {
                 out.push(ExportInfo {
-                    name: format!("drive{n}"),
-                    description: describe(n, &disc, false),
-                });
+                    name,
+                    description: describe(n, &disc, e),
+                })
+            };
+            if let Some(e) = c.by_kind(EntryKind::DiscIso) {
+                add(format!("drive{n}"), e);
             }
-            if disc.medium.is_cd() {
-                out.push(ExportInfo {
-                    name: format!("drive{n}.raw"),
-                    description: describe(n, &disc, true),
-                });
+            if let Some(e) = c.by_kind(EntryKind::DiscRaw) {
+                add(format!("drive{n}.raw"), e);
+            }
+            for e in c.entries() {
+                add(format!("drive{n}/{}", e.name()), e);
             }
         }
         out
@@ -306,30 +230,31 @@ impl Catalog for DriveCatalog {
 
     fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
         let loaded = self.loaded();
-        let (drive, raw, disc) = if name.is_empty() {
+        let (drive, what, disc) = if name.is_empty() {
             let (n, d) = loaded
                 .into_iter()
                 .find(|(_, d)| d.first_data_track().is_some())?;
-            (n, false, d)
+            (n, Name::Data, d)
         } else {
-            let (n, raw) = parse_name(name)?;
+            let (n, what) = parse_name(name)?;
             let (_, d) = loaded.into_iter().find(|(m, _)| *m == n)?;
-            (n, raw, d)
+            (n, what, d)
         };
+        let c = Catalogue::of(disc.clone());
+        let entry = match what {
+            Name::Data => c.by_kind(EntryKind::DiscIso),
+            Name::Raw => c.by_kind(EntryKind::DiscRaw),
+            Name::Entry(e) => c.get(e),
+        }?;
         let info = ExportInfo {
             name: if name.is_empty() {
                 format!("drive{drive}")
             } else {
                 name.to_string()
             },
-            description: describe(drive, &disc, raw),
+            description: describe(drive, &disc, entry),
         };
-        let export = if raw {
-            DiscExport::raw(disc)?
-        } else {
-            DiscExport::data(disc)?
-        };
-        Some((info, Arc::new(export)))
+        Some((info, Arc::new(DiscExport::of(entry))))
     }
 }
 
@@ -339,8 +264,16 @@ mod tests {
 
     #[test]
     fn export_names() {
-        assert_eq!(parse_name("drive0"), Some((0, false)));
-        assert_eq!(parse_name("drive12.raw"), Some((12, true)));
+        assert_eq!(parse_name("drive0"), Some((0, Name::Data)));
+        assert_eq!(parse_name("drive12.raw"), Some((12, Name::Raw)));
+        assert_eq!(
+            parse_name("drive3/tracks/02.wav"),
+            Some((3, Name::Entry("tracks/02.wav")))
+        );
+        assert_eq!(
+            parse_name("drive3/disc.raw"),
+            Some((3, Name::Entry("disc.raw")))
+        );
         for bad in [
             "drive",
             "drive.raw",
@@ -349,9 +282,13 @@ mod tests {
             "drive1.iso",
             "drive99999",
             "Drive1",
+            "drive/disc.iso",
+            "drivex/disc.iso",
             "",
         ] {
             assert_eq!(parse_name(bad), None, "{bad}");
         }
+        assert!(DriveCatalog::is_alias("drive1") && DriveCatalog::is_alias("drive1.raw"));
+        assert!(!DriveCatalog::is_alias("drive1/disc.iso"));
     }
 }

@@ -67,6 +67,7 @@ impl Shared {
         for rep in &mut r {
             let mine: Vec<String> = exports
                 .iter()
+                .filter(|e| DriveCatalog::is_alias(&e.name))
                 .filter(|e| DriveCatalog::drive_of(&e.name) == Some(rep.drive))
                 .map(|e| e.name.clone())
                 .collect();
@@ -440,10 +441,9 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
 /// drive holding a disc other local users cannot read. (A disc loaded later is checked
 /// again when a client asks for it: [`DriveCatalog::public_only`].)
 fn refuse_private(shared: &Shared, user: &User, drive: u32) -> crate::Result<()> {
-    use spindle_fuse::DriveTable;
     let table = shared.drives().table();
     let disc = table
-        .drives()
+        .discs()
         .into_iter()
         .find(|(n, _)| *n == drive)
         .and_then(|(_, d)| d);

@@ -105,9 +105,16 @@ impl Table {
     }
 }
 
+impl Table {
+    /// Every drive slot, in order, and the disc it holds (the NBD exports read this).
+    pub fn discs(&self) -> Vec<(u32, Option<Arc<Disc>>)> {
+        self.0.read().map(|t| t.clone()).unwrap_or_default()
+    }
+}
+
 impl DriveTable for Table {
     fn drives(&self) -> Vec<(u32, Option<Arc<Disc>>)> {
-        self.0.read().map(|t| t.clone()).unwrap_or_default()
+        self.discs()
     }
 }
 

@@ -10,12 +10,16 @@
 //! ([`SectorFormat`]: user data, raw 2352, plus Q16 or PW96 subchannel), or through byte
 //! views ([`SectorView`]): the 2048-byte user-data view of a data track (ISO files, NBD,
 //! filesystems), raw tracks, audio. [`cuesheet`] generates CUE text for a disc.
+//! [`Catalogue`] names the files a disc offers to every frontend (`disc.iso`, `disc.bin`,
+//! `disc.raw`, `toc.json`, `tracks/NN.wav`...), each a `spindle_bytes` source, and
+//! [`summary`] describes a disc (`toc.json`, `spindle info --json`).
 //!
 //! Addresses are [`Lba`]s (i32; LBA 0 = MSF 00:02:00; the pregap of track 1 and the lead-in
 //! are negative) and [`Msf`]s.
 
 pub mod addr;
 pub mod aligned;
+pub mod catalogue;
 pub mod cdtext;
 pub mod companion;
 pub mod cuesheet;
@@ -30,6 +34,7 @@ mod open_files;
 mod read;
 pub mod sector;
 pub mod subchannel;
+pub mod summary;
 mod toc;
 pub mod track_files;
 mod validate;
@@ -37,6 +42,7 @@ mod view_runs;
 mod views;
 
 pub use addr::{Lba, Msf};
+pub use catalogue::{Catalogue, Entry, EntryKind, Skipped};
 pub use cdtext::{CdText, CdTextBlock, CdTextField};
 pub use companion::DirCompanions;
 pub use error::{DiscError, Result};
@@ -54,6 +60,7 @@ pub use model::{
 };
 pub use open::{FileType, NotAFile, open_image_file};
 pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
+pub use summary::{DiscInfo, SessionInfo, TrackInfo, VolumeFacts, VolumeProbe};
 pub use track_files::{TrackFile, raw_track_files, read_track_files, track_file, track_files};
 pub use validate::{MAX_LBA, MIN_LBA};
 pub use view_runs::ByteRun;

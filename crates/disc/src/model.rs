@@ -331,6 +331,11 @@ pub struct Disc {
     pub full_toc: Vec<TocEntry>,
     pub dpm: Vec<Dpm>,
     pub source: SourceInfo,
+    /// Finds what only readers above the disc model know of it (its UDF label, what data
+    /// with no known filesystem looks like, the compressed file it came from), for its
+    /// summary ([`crate::summary`]). Set by the opener (spindle-image's registry); `None`
+    /// for discs built otherwise.
+    pub volume_probe: Option<crate::summary::VolumeProbe>,
 }
 
 impl Disc {
@@ -345,6 +350,7 @@ impl Disc {
             full_toc: Vec::new(),
             dpm: Vec::new(),
             source,
+            volume_probe: None,
         }
     }
 

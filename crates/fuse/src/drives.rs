@@ -8,7 +8,7 @@
 //! file, whose inode always means the same bytes, stay cached.
 
 use crate::attr;
-use crate::raw::{DiscFiles, RawFile};
+use crate::raw::{DiscFiles, passthrough_file, read_entry};
 use crate::tree::reply_read;
 use crate::{MountOptions, Stats};
 use fuser::{
@@ -16,7 +16,7 @@ use fuser::{
     KernelConfig, LockOwner, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyDirectoryPlus,
     ReplyEmpty, ReplyEntry, ReplyOpen, Request,
 };
-use spindle_disc::Disc;
+use spindle_disc::{Disc, Entry};
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
@@ -58,11 +58,11 @@ enum Node {
     Drives,
     Drive(u32),
     Tracks(u32, Arc<DiscFiles>),
-    File(Arc<RawFile>),
+    File(Entry),
 }
 
 struct Open {
-    file: Arc<RawFile>,
+    file: Entry,
     ino: u64,
 }
 
@@ -249,7 +249,9 @@ impl DrivesFs {
                         .top
                         .iter()
                         .enumerate()
-                        .map(|(i, file)| (file.name.clone(), self.ino(Key::File(n, d, false, i))))
+                        .map(|(i, file)| {
+                            (file.file_name().into(), self.ino(Key::File(n, d, false, i)))
+                        })
                         .collect();
                     if !f.tracks.is_empty() {
                         v.push(("tracks".into(), self.ino(Key::Tracks(n, d))));
@@ -262,7 +264,7 @@ impl DrivesFs {
                 f.tracks
                     .iter()
                     .enumerate()
-                    .map(|(i, file)| (file.name.clone(), self.ino(Key::File(n, d, true, i))))
+                    .map(|(i, file)| (file.file_name().into(), self.ino(Key::File(n, d, true, i))))
                     .collect()
             }
             Node::File(_) => return Err(Errno::ENOTDIR),
@@ -290,7 +292,7 @@ impl DrivesFs {
                 attr::synthetic(
                     ino,
                     FileType::RegularFile,
-                    f.size,
+                    f.len(),
                     1,
                     self.owner,
                     self.mounted_at,
@@ -346,7 +348,7 @@ impl Filesystem for DrivesFs {
             let a = attr::synthetic(
                 ino.0,
                 FileType::RegularFile,
-                o.file.size,
+                o.file.len(),
                 1,
                 self.owner,
                 self.mounted_at,
@@ -369,17 +371,15 @@ impl Filesystem for DrivesFs {
             Err(e) => return reply.error(e),
         };
         let fh = self.next_fh.fetch_add(1, Ordering::Relaxed);
-        let plain = file
-            .passthrough
-            .clone()
-            .filter(|_| self.passthrough.load(Ordering::Relaxed));
-        self.handles
-            .lock()
-            .unwrap()
-            .insert(fh, Open { file, ino: ino.0 });
-        if let Some(src) = plain
-            && let Some(f) = src.plain_file()
-        {
+        let plain = self.passthrough.load(Ordering::Relaxed);
+        self.handles.lock().unwrap().insert(
+            fh,
+            Open {
+                file: file.clone(),
+                ino: ino.0,
+            },
+        );
+        if plain && let Some(f) = passthrough_file(&file) {
             let mut backing = self.backing.lock().unwrap();
             if let Some((id, count)) = backing.get_mut(&ino.0) {
                 *count += 1;
@@ -422,9 +422,9 @@ impl Filesystem for DrivesFs {
                 _ => return reply.error(Errno::EBADF),
             },
         };
-        let what = || file.name.clone();
+        let what = || file.name().to_string();
         reply_read(&self.stats, reply, size, offset, &what, &|off, buf| {
-            file.read_at(off, buf)
+            read_entry(&file, off, buf)
         });
     }
 

@@ -13,13 +13,16 @@
 //!   drives/<N>/disc.iso       user data of the first data track (passthrough for a plain ISO)
 //!   drives/<N>/disc.cue       CUE sheet naming disc.bin (CDs)
 //!   drives/<N>/disc.bin       the raw sectors that sheet describes (CDs)
+//!   drives/<N>/disc.raw       every sector raw from the first track's start, gaps zero (CDs)
 //!   drives/<N>/toc.json       sessions, tracks, modes, addresses (as `spindle info --json`)
 //!   drives/<N>/tracks/NN.wav  audio tracks with a RIFF header
 //!   drives/<N>/tracks/NN.iso  user data of data tracks
 //!   drives/<N>/tracks/NN.bin  raw sectors of each track, pregap included (CDs)
 //!   ```
 //!
-//!   An empty drive is an empty directory. Loads and ejects show at once: names under
+//!   The names and bytes are the disc's [`spindle_disc::Catalogue`] (the daemon's NBD
+//!   exports are the same); its docs give `disc.raw`'s layout. An empty drive is an empty
+//!   directory. Loads and ejects show at once: names under
 //!   `drives/` are never cached by the kernel (entry TTL 0), while each file's inode belongs
 //!   to one loaded disc and is cached hard.
 //!

@@ -21,7 +21,9 @@ pub use completeness::{MissingData, missing_data};
 pub use content::unrecognised_content;
 pub use convert::{ConvertOptions, ConvertOutcome, convert, losses};
 pub use filesystem::{IsoFile, disc_device, filesystem, iso_file_at};
-pub use info::{DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label, udf_volume_label};
+pub use info::{
+    DiscInfo, SessionInfo, TrackInfo, info, iso_volume_label, udf_volume_label, volume_facts,
+};
 pub use readback::differences;
 pub use registry::{
     OpenOptions, formats, open, open_with, open_with_options, writer_by_id, writer_for, writers,

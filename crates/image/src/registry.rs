@@ -103,13 +103,16 @@ pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, Ima
     let all = formats();
     for format in &all {
         if format.probe(&inner, &head, len) {
-            return format
+            let mut disc = format
                 .open(&inner, &ctx)
                 .map_err(|source| ImageError::Open {
                     path: path.to_path_buf(),
                     format: format.id(),
                     source,
-                });
+                })?;
+            // Its summary (`toc.json` of the catalogue) can then say all `info` says.
+            disc.volume_probe = Some(crate::info::volume_facts);
+            return Ok(disc);
         }
     }
     Err(ImageError::Unrecognised {
