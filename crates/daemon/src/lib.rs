@@ -3,7 +3,7 @@
 //! One process owns N virtual drive slots ([`Drives`]; 4 by default, up to [`MAX_DRIVES`]),
 //! each holding at most one disc image with its FUSE tree mounts, plus one mount with the
 //! raw views of every drive. Clients (the `spindle` CLI) talk to it over a Unix socket with
-//! versioned JSON lines ([`protocol`]; docs/protocol.md). [`service::run`] is the whole
+//! versioned JSON lines ([`protocol`], the `spindle-protocol` crate; docs/protocol.md). [`service::run`] is the whole
 //! daemon as systemd and launchd start it: foreground, stderr logging, socket activation,
 //! SIGTERM handling, idle exit, saved and restored drives (docs/daemon.md).
 //!
@@ -15,18 +15,19 @@ pub mod limits;
 pub mod mountpoint;
 pub mod nbd;
 pub mod paths;
-pub mod protocol;
 mod server;
 pub mod service;
 mod sharing;
 mod slots;
 pub mod state;
-mod strict_json;
+
+/// The control protocol's types and lines (the `spindle-protocol` crate).
+pub use spindle_protocol as protocol;
 
 pub use slots::{
-    DEFAULT_DRIVES, DriveReport, Drives, EjectTarget, LoadRequest, MAX_DRIVES, Opened, folder_name,
-    open_image,
+    DEFAULT_DRIVES, Drives, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image,
 };
+pub use spindle_protocol::{DriveReport, EjectTarget};
 
 use std::path::PathBuf;
 
@@ -80,6 +81,21 @@ impl DaemonError {
         DaemonError::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// The code an error reply carries for this error.
+    pub fn code(&self) -> spindle_protocol::ErrorCode {
+        use spindle_protocol::ErrorCode;
+        match self {
+            DaemonError::PasswordNeeded(_) => ErrorCode::PasswordNeeded,
+            DaemonError::Denied(_) => ErrorCode::Denied,
+            DaemonError::Invalid(_) => ErrorCode::BadRequest,
+            DaemonError::Limit(_) => ErrorCode::Busy,
+            DaemonError::TimedOut(_) => ErrorCode::Timeout,
+            DaemonError::PrivateDisc(_) => ErrorCode::PrivateDisc,
+            DaemonError::MountPoint { .. } => ErrorCode::BadMountPoint,
+            _ => ErrorCode::Failed,
         }
     }
 

@@ -13,11 +13,15 @@ use crate::DaemonError;
 use crate::creds::User;
 use crate::limits::{self, Budget, Limits, Permit};
 use crate::nbd::DriveCatalog;
-use crate::protocol::{self, Command, MAX_LINE, code};
+use spindle_protocol::{
+    self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, LoadReply, MAX_LINE,
+    MountReply, PingReply, Reply, Request, ShareArgs, ShareReply, ShutdownReply, UnshareReply,
+};
 use crate::sharing::{LocalNbd, Share};
-use crate::slots::{self, DriveReport, Drives, EjectTarget};
+use crate::slots::{self, Drives};
+use spindle_protocol::DriveReport;
 use crate::state::SavedShare;
-use serde_json::{Value, json};
+use serde_json::Value;
 use spindle_nbd::Catalog;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
@@ -209,9 +213,9 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
                     handle(&line, &user, &shared)
                 }))
                 .unwrap_or_else(|_| {
-                    protocol::error(
+                    protocol::error_value(
                         &Value::Null,
-                        code::FAILED,
+                        ErrorCode::Failed,
                         "internal error (logged by the daemon)",
                     )
                 });
@@ -224,7 +228,7 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
             Line::TooLong => {
                 shared.touch();
                 let msg = format!("request line longer than {MAX_LINE} bytes");
-                if !send(&mut w, &protocol::error(&Value::Null, code::TOO_LONG, &msg)) {
+                if !send(&mut w, &protocol::error_value(&Value::Null, ErrorCode::TooLong, &msg)) {
                     return;
                 }
                 d.since = Instant::now();
@@ -232,9 +236,9 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
             Line::Partial => {
                 send(
                     &mut w,
-                    &protocol::error(
+                    &protocol::error_value(
                         &Value::Null,
-                        code::INCOMPLETE,
+                        ErrorCode::Incomplete,
                         "connection closed in the middle of a request",
                     ),
                 );
@@ -246,7 +250,7 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
                     d.idle.as_secs_f64(),
                     d.line.as_secs_f64()
                 );
-                send(&mut w, &protocol::error(&Value::Null, code::TIMEOUT, &msg));
+                send(&mut w, &protocol::error_value(&Value::Null, ErrorCode::Timeout, &msg));
                 return;
             }
             Line::Eof | Line::Failed => return,
@@ -255,26 +259,19 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
 }
 
 fn failure(id: &Value, e: &DaemonError) -> Value {
-    let c = match e {
-        DaemonError::PasswordNeeded(_) => code::PASSWORD_NEEDED,
-        DaemonError::Denied(_) => code::DENIED,
-        DaemonError::Invalid(_) => code::BAD_REQUEST,
-        DaemonError::Limit(_) => code::BUSY,
-        DaemonError::TimedOut(_) => code::TIMEOUT,
-        DaemonError::PrivateDisc(_) => code::PRIVATE_DISC,
-        DaemonError::MountPoint { .. } => code::MOUNT_POINT,
-        _ => code::FAILED,
-    };
-    protocol::error(id, c, &e.full_message())
+    protocol::error_value(id, e.code(), &e.full_message())
 }
 
 fn handle(line: &[u8], user: &User, shared: &Shared) -> Value {
-    let (id, cmd) = match protocol::parse(line) {
+    let (id, request) = match protocol::decode_request(line) {
         Ok(x) => x,
-        Err(r) => return protocol::error(&r.id, r.code, &r.message),
+        Err(r) => return protocol::error_value(&r.id, r.code, &r.message),
     };
-    match run(cmd, user, shared) {
-        Ok(fields) => protocol::ok(&id, fields),
+    match run(request, user, shared) {
+        Ok(reply) => protocol::ok_value(&id, &reply).unwrap_or_else(|e| {
+            // A path that is not UTF-8 has no JSON string.
+            protocol::error_value(&id, ErrorCode::Failed, &format!("the reply: {e}"))
+        }),
         Err(e) => failure(&id, &e),
     }
 }
@@ -286,14 +283,14 @@ fn raw_of(shared: &Shared, drive: u32) -> Option<PathBuf> {
         .map(|r| r.join("drives").join(drive.to_string()))
 }
 
-fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
-    Ok(match cmd {
-        Command::Ping => json!({
-            "version": env!("CARGO_PKG_VERSION"),
-            "protocol": protocol::VERSION,
-            "pid": std::process::id(),
+fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
+    Ok(match request {
+        Request::Ping => Reply::Ping(PingReply {
+            version: env!("CARGO_PKG_VERSION").into(),
+            protocol: protocol::VERSION,
+            pid: std::process::id(),
         }),
-        Command::Mount(a) => {
+        Request::Mount(a) => {
             let img = open_image(shared, user, &a.image, a.password)?;
             // Resolved and checked before the drives lock: a slow path holds up this request
             // alone.
@@ -310,16 +307,16 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
                 a.image.display(),
                 r.mountpoints
             );
-            json!({
-                "drive": drive,
-                "mountpoint": r.mountpoints.first(),
-                "label": r.label,
-                "format": r.format,
-                "medium": r.medium,
-                "raw": raw_of(shared, drive),
+            Reply::Mount(MountReply {
+                drive,
+                mountpoint: r.mountpoints.into_iter().next(),
+                label: r.label,
+                format: r.format.unwrap_or_default(),
+                medium: r.medium.unwrap_or_default(),
+                raw: raw_of(shared, drive),
             })
         }
-        Command::Load(a) => {
+        Request::Load(a) => {
             let img = open_image(shared, user, &a.image, a.password)?;
             let mut d = shared.drives();
             d.load(user, a.drive, img)?;
@@ -330,28 +327,33 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
                 a.drive,
                 a.image.display()
             );
-            json!({"drive": a.drive, "mountpoints": r.mountpoints, "label": r.label, "raw": raw_of(shared, a.drive)})
-        }
-        Command::Eject(a) => {
-            let target = match (a.drive, a.path) {
-                (Some(d), _) => EjectTarget::Drive(d),
-                (None, Some(p)) => EjectTarget::Path(p),
-                (None, None) => EjectTarget::All,
-            };
-            let ejected = shared.drives().eject(user, &target)?;
-            eprintln!("spindle-daemon: uid {}: ejected {ejected:?}", user.uid);
-            json!({"ejected": ejected})
-        }
-        Command::Drives => {
-            let d = shared.drives();
-            json!({
-                "count": d.count(),
-                "raw": shared.raw,
-                "nbd": shared.nbd.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|n| n.path().to_path_buf()),
-                "drives": shared.report(&d),
+            Reply::Load(LoadReply {
+                drive: a.drive,
+                mountpoints: r.mountpoints,
+                label: r.label,
+                raw: raw_of(shared, a.drive),
             })
         }
-        Command::Count { n } => {
+        Request::Eject(target) => {
+            let ejected = shared.drives().eject(user, &target)?;
+            eprintln!("spindle-daemon: uid {}: ejected {ejected:?}", user.uid);
+            Reply::Eject(EjectReply { ejected })
+        }
+        Request::Drives => {
+            let d = shared.drives();
+            Reply::Drives(DrivesReply {
+                count: d.count(),
+                raw: shared.raw.clone(),
+                nbd: shared
+                    .nbd
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_ref()
+                    .map(|n| n.path().to_path_buf()),
+                drives: shared.report(&d),
+            })
+        }
+        Request::Count { n } => {
             if !limits::privileged(user.uid) {
                 return Err(DaemonError::Denied(format!(
                     "only root or the daemon's own user (uid {}) may change the drive count",
@@ -360,11 +362,11 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             }
             let mut d = shared.drives();
             d.set_count(n)?;
-            json!({"count": d.count()})
+            Reply::Count(CountReply { count: d.count() })
         }
-        Command::Share(a) => share(a, user, shared)?,
-        Command::Unshare { drive } => unshare(drive, user, shared)?,
-        Command::Shutdown => {
+        Request::Share(a) => Reply::Share(share(a, user, shared)?),
+        Request::Unshare { drive } => Reply::Unshare(unshare(drive, user, shared)?),
+        Request::Shutdown => {
             let me = User::current();
             if user.uid != 0 && user.uid != me.uid {
                 return Err(DaemonError::Denied(format!(
@@ -374,7 +376,7 @@ fn run(cmd: Command, user: &User, shared: &Shared) -> crate::Result<Value> {
             }
             eprintln!("spindle-daemon: shutdown asked by uid {}", user.uid);
             shared.stop.store(true, Ordering::SeqCst);
-            json!({})
+            Reply::Shutdown(ShutdownReply {})
         }
     })
 }
@@ -397,7 +399,7 @@ fn open_image(
     )
 }
 
-fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<Value> {
+fn share(a: ShareArgs, user: &User, shared: &Shared) -> crate::Result<ShareReply> {
     {
         let d = shared.drives();
         if a.drive >= d.count() {
@@ -433,7 +435,12 @@ fn share(a: protocol::ShareArgs, user: &User, shared: &Shared) -> crate::Result<
         owner: user.clone(),
     };
     let s = start_share(shared, spec)?;
-    Ok(json!({"drive": s.drive, "address": s.addr.to_string(), "tls": s.tls, "uris": s.uris}))
+    Ok(ShareReply {
+        drive: s.drive,
+        address: s.addr.to_string(),
+        tls: s.tls,
+        uris: s.uris,
+    })
 }
 
 /// Refuses a share that authenticates no client (no TLS, or an X.509 certificate only) of a
@@ -540,7 +547,7 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
     Ok(started)
 }
 
-fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
+fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<UnshareReply> {
     let gone = {
         let mut d = shared.drives();
         let mut shares = shared.shares();
@@ -564,7 +571,7 @@ fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<Value> {
     );
     // Stops the server (waits for its connections) with no lock held.
     drop(gone);
-    Ok(json!({"drive": drive}))
+    Ok(UnshareReply { drive })
 }
 
 #[cfg(test)]

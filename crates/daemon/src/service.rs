@@ -17,6 +17,7 @@ use crate::limits::{Budget, Limits};
 use crate::server::{self, Shared};
 use crate::state::SavedState;
 use crate::{DaemonError, Drives, Result, creds, paths, protocol};
+use spindle_protocol::ErrorCode;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::fs::PermissionsExt;
@@ -232,8 +233,8 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
     loop {
         match listener.accept() {
             Ok((mut stream, _)) => {
-                let refuse = |s: &mut UnixStream, code: &str, msg: &str| {
-                    let v = protocol::error(&serde_json::Value::Null, code, msg);
+                let refuse = |s: &mut UnixStream, code: ErrorCode, msg: &str| {
+                    let v = protocol::error_value(&serde_json::Value::Null, code, msg);
                     let _ = s.write_all(format!("{v}\n").as_bytes());
                 };
                 // accept(2) on Linux does not pass O_NONBLOCK on; set it for the refusals.
@@ -243,7 +244,7 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
                     Err(e) => {
                         refuse(
                             &mut stream,
-                            protocol::code::FAILED,
+                            ErrorCode::Failed,
                             &format!("cannot read peer credentials: {e}"),
                         );
                         continue;
@@ -252,7 +253,7 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
                 let permit = match shared.clients.take(user.uid) {
                     Ok(p) => p,
                     Err(msg) => {
-                        refuse(&mut stream, protocol::code::BUSY, &msg);
+                        refuse(&mut stream, ErrorCode::Busy, &msg);
                         continue;
                     }
                 };

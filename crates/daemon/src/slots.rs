@@ -10,10 +10,10 @@ use crate::creds::{self, User};
 use crate::mountpoint::{self, Made, MountPoint};
 use crate::state::{SavedDrive, SavedMount, SavedShare, SavedState};
 use crate::{DaemonError, Result};
-use serde::Serialize;
 use spindle_disc::Disc;
 use spindle_fs::FileSystem;
 use spindle_fuse::{DriveTable, DrivesRefresh, Mount, MountOptions};
+use spindle_protocol::{DriveReport, EjectTarget};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -65,22 +65,6 @@ pub struct LoadRequest {
     /// Where to mount the tree (`None`: `<media>/<LABEL>`).
     pub at: Option<PathBuf>,
     pub allow_other: bool,
-}
-
-/// One drive as `drives` reports it.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct DriveReport {
-    pub drive: u32,
-    pub image: Option<PathBuf>,
-    pub format: Option<String>,
-    pub medium: Option<String>,
-    pub label: Option<String>,
-    pub mountpoints: Vec<PathBuf>,
-    pub encrypted: bool,
-    pub uid: Option<u32>,
-    /// NBD URIs of the drive's exports (the daemon's socket, then any `share`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub nbd: Vec<String>,
 }
 
 /// The table the drives mount shows.
@@ -248,17 +232,7 @@ impl Drives {
             .iter()
             .enumerate()
             .map(|(i, s)| match s {
-                None => DriveReport {
-                    drive: i as u32,
-                    image: None,
-                    format: None,
-                    medium: None,
-                    label: None,
-                    mountpoints: Vec::new(),
-                    encrypted: false,
-                    uid: None,
-                    nbd: Vec::new(),
-                },
+                None => DriveReport::empty(i as u32),
                 Some(l) => DriveReport {
                     drive: i as u32,
                     image: Some(l.image.clone()),
@@ -793,15 +767,6 @@ fn release_freed_memory(gone: Vec<Weak<dyn FileSystem>>) {
     });
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     drop(gone);
-}
-
-/// What `eject` names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EjectTarget {
-    All,
-    Drive(u32),
-    /// A mount point or an image path.
-    Path(PathBuf),
 }
 
 #[cfg(test)]
