@@ -11,6 +11,72 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
+/// What kind of failure a format's [`ImageFormat::open`] reports: the kinds a caller acts
+/// on (asking for a password and trying again) are told apart here, so that nobody has to
+/// look into a format's own error type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenErrorKind {
+    /// The image is encrypted with a password and none was given
+    /// ([`OpenContext::password`]).
+    PasswordNeeded,
+    /// Anything else: the message says what.
+    Other,
+}
+
+/// Why a format could not open an image: its kind and the format's own error (the message).
+///
+/// Any error converts into one of kind [`OpenErrorKind::Other`] (so `?` works in `open`); a
+/// format says [`OpenError::password_needed`] itself. Not an [`Error`] itself (that would
+/// clash with the conversion from every error): [`OpenError::into_source`] gives the error.
+#[derive(Debug)]
+pub struct OpenError {
+    kind: OpenErrorKind,
+    source: BoxError,
+}
+
+impl OpenError {
+    /// An error of `kind`, with the format's message.
+    pub fn new(kind: OpenErrorKind, source: impl Into<BoxError>) -> OpenError {
+        OpenError {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// The image is encrypted and no password was given; `source` says so for people.
+    pub fn password_needed(source: impl Into<BoxError>) -> OpenError {
+        OpenError::new(OpenErrorKind::PasswordNeeded, source)
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> OpenErrorKind {
+        self.kind
+    }
+
+    /// The format's error.
+    pub fn source(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.source
+    }
+
+    /// The format's error, for the caller's own error chain.
+    pub fn into_source(self) -> BoxError {
+        self.source
+    }
+}
+
+impl<E: Error + Send + Sync + 'static> From<E> for OpenError {
+    fn from(e: E) -> OpenError {
+        OpenError::new(OpenErrorKind::Other, e)
+    }
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
 /// Opens the files an image refers to (BIN, MDF, IMG, SUB...) by the name the descriptor
 /// gives. Format crates never walk the filesystem themselves.
 pub trait Companions: Send + Sync {
@@ -50,8 +116,9 @@ pub trait ImageFormat: Send + Sync {
     /// A cheap, pure check: the file name, its first bytes (up to [`PROBE_BYTES`]) and its
     /// length. True when this format claims the file.
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool;
-    /// Parses the image into a disc.
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError>;
+    /// Parses the image into a disc. An encrypted image opened without the password it
+    /// needs is [`OpenErrorKind::PasswordNeeded`].
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError>;
 }
 
 /// What an output format can keep. Conversion refuses a target that would lose something

@@ -45,7 +45,8 @@ pub use extent::{
     SubLayout, SubStream,
 };
 pub use format::{
-    BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions,
+    BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, OpenError, OpenErrorKind,
+    Progress, WriteOptions,
     WriterCaps,
 };
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};

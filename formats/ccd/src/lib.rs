@@ -22,7 +22,7 @@ pub use descriptor::{Ccd, Entry, TrackSection, parse_ccd};
 pub use error::CcdError;
 pub use writer::{CcdWriter, write_ccd, write_ccd_with};
 
-use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
+use spindle_disc::{Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 
 /// Largest file taken for a control file (real ones are a few KiB; 99 tracks and full
@@ -42,7 +42,7 @@ impl ImageFormat for CcdFormat {
     fn probe(&self, path: &Path, head: &[u8], _len: u64) -> bool {
         probe(path, head)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

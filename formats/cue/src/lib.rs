@@ -30,7 +30,7 @@ pub use layout::open_sheet;
 pub use sheet::{CueFile, CueIndex, CueMode, CueSheet, CueTrack, FileKind, parse_sheet};
 pub use writer::{BinCueWriter, write_bin_cue, write_bin_cue_with};
 
-use spindle_disc::{BoxError, ByteSource, Companions, Disc, FileSource, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Companions, Disc, FileSource, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 
 /// Largest file taken for a cue sheet.
@@ -49,7 +49,7 @@ impl ImageFormat for CueFormat {
     fn probe(&self, path: &Path, head: &[u8], _len: u64) -> bool {
         probe(path, head)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         // The sheet the registry probed (opened once, through the companions), not the name
         // opened again.
         let cue = sheet::display_name(path);

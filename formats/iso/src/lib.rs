@@ -17,8 +17,8 @@ pub use writer::IsoWriter;
 
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::{
-    BoxError, Disc, Extent, FileSource, ImageFormat, Lba, MainLayout, Medium, OpenContext, Session,
-    SourceInfo, Stored, SubLayout, Track, TrackFlags,
+    Disc, Extent, FileSource, ImageFormat, Lba, MainLayout, Medium, OpenContext, OpenError,
+    Session, SourceInfo, Stored, SubLayout, Track, TrackFlags,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl ImageFormat for IsoFormat {
     fn probe(&self, _path: &Path, head: &[u8], len: u64) -> bool {
         len > 0 && detect_layout(head, len).is_some()
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         let file = ctx.open_image(path).map_err(|source| IsoError::Io {
             path: path.to_path_buf(),
             source,

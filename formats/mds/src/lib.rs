@@ -28,7 +28,7 @@ pub use error::MdsError;
 pub use write_mds::MdsWriter;
 pub use write_mdx::MdxWriter;
 
-use spindle_disc::{BoxError, Disc, ImageFormat, OpenContext};
+use spindle_disc::{Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 
 /// The signature every file of the family starts with.
@@ -51,8 +51,11 @@ impl ImageFormat for MdsFormat {
     fn probe(&self, _path: &Path, head: &[u8], _len: u64) -> bool {
         probe(head)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
-        Ok(open(path, ctx)?)
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
+        open(path, ctx).map_err(|e| match e {
+            MdsError::PasswordNeeded { .. } => OpenError::password_needed(e),
+            e => e.into(),
+        })
     }
 }
 
