@@ -201,9 +201,7 @@ fn reply_name(r: &Reply) -> &'static str {
 
 /// True when a daemon answers `ping` on `socket`.
 pub fn ping(socket: &Path) -> bool {
-    Client::connect(socket)
-        .and_then(|mut c| c.ping())
-        .is_ok()
+    Client::connect(socket).and_then(|mut c| c.ping()).is_ok()
 }
 
 /// Connects to the daemon on `socket`; when none listens there, starts `exe daemon --socket

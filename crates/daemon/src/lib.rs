@@ -24,9 +24,7 @@ pub mod state;
 /// The control protocol's types and lines (the `spindle-protocol` crate).
 pub use spindle_protocol as protocol;
 
-pub use slots::{
-    DEFAULT_DRIVES, Drives, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image,
-};
+pub use slots::{DEFAULT_DRIVES, Drives, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image};
 pub use spindle_protocol::{DriveReport, EjectTarget};
 
 use std::path::PathBuf;

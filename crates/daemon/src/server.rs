@@ -13,16 +13,16 @@ use crate::DaemonError;
 use crate::creds::User;
 use crate::limits::{self, Budget, Limits, Permit};
 use crate::nbd::DriveCatalog;
+use crate::sharing::{LocalNbd, Share};
+use crate::slots::{self, Drives};
+use crate::state::SavedShare;
+use serde_json::Value;
+use spindle_nbd::Catalog;
+use spindle_protocol::DriveReport;
 use spindle_protocol::{
     self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, LoadReply, MAX_LINE,
     MountReply, PingReply, Reply, Request, ShareArgs, ShareReply, ShutdownReply, UnshareReply,
 };
-use crate::sharing::{LocalNbd, Share};
-use crate::slots::{self, Drives};
-use spindle_protocol::DriveReport;
-use crate::state::SavedShare;
-use serde_json::Value;
-use spindle_nbd::Catalog;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -44,8 +44,6 @@ pub struct Shared {
     pub opens: Arc<Budget>,
     /// The NBD socket of every drive (`None`: it could not be bound).
     pub nbd: Mutex<Option<LocalNbd>>,
-    /// `spindle share`s, at most one per drive.
-    pub shares: Mutex<Vec<(SavedShare, Share)>>,
 }
 
 impl Shared {
@@ -57,13 +55,9 @@ impl Shared {
         *self.last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
-    pub fn shares(&self) -> MutexGuard<'_, Vec<(SavedShare, Share)>> {
-        self.shares.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The drives with their NBD URIs filled in.
     fn report(&self, d: &Drives) -> Vec<DriveReport> {
-        let shares = self.shares();
+        let shares = d.shares();
         let mut r = d.report();
         let table = d.table();
         let catalog = DriveCatalog::all(table);
@@ -228,7 +222,10 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
             Line::TooLong => {
                 shared.touch();
                 let msg = format!("request line longer than {MAX_LINE} bytes");
-                if !send(&mut w, &protocol::error_value(&Value::Null, ErrorCode::TooLong, &msg)) {
+                if !send(
+                    &mut w,
+                    &protocol::error_value(&Value::Null, ErrorCode::TooLong, &msg),
+                ) {
                     return;
                 }
                 d.since = Instant::now();
@@ -250,7 +247,10 @@ pub fn serve(stream: UnixStream, user: User, permit: Permit, shared: Arc<Shared>
                     d.idle.as_secs_f64(),
                     d.line.as_secs_f64()
                 );
-                send(&mut w, &protocol::error_value(&Value::Null, ErrorCode::Timeout, &msg));
+                send(
+                    &mut w,
+                    &protocol::error_value(&Value::Null, ErrorCode::Timeout, &msg),
+                );
                 return;
             }
             Line::Eof | Line::Failed => return,
@@ -490,19 +490,12 @@ fn not_shared(shares: &[(SavedShare, Share)], drive: u32) -> crate::Result<()> {
     Ok(())
 }
 
-/// Saves the shares with the drives. Called with both locks held, drives first (the order
-/// every other holder of both takes them in), so that the saved list is the live one even when
-/// shares start and stop at once.
-fn save_shares(d: &mut Drives, shares: &[(SavedShare, Share)]) {
-    d.set_shares(shares.iter().map(|(spec, _)| spec.clone()).collect());
-}
-
 /// Starts a share (a request's, or a saved one at restore) and saves the shares.
 pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Started> {
     // Checked before the listener is bound (the usual refusal), and again below under the
     // lock, where a share of the same drive started meanwhile is caught.
     let drive = spec.share.drive;
-    not_shared(&shared.shares(), drive)?;
+    not_shared(shared.drives().shares(), drive)?;
     let tls = {
         let (owner, what) = (
             spec.owner.clone(),
@@ -531,14 +524,12 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
     let owner = spec.owner.uid;
     {
         let mut d = shared.drives();
-        let mut shares = shared.shares();
-        if let Err(e) = not_shared(&shares, drive) {
-            drop((shares, d));
-            drop(s); // stops the listener just started, outside the locks
+        if let Err(e) = not_shared(d.shares(), drive) {
+            drop(d);
+            drop(s); // stops the listener just started, outside the lock
             return Err(e);
         }
-        shares.push((spec, s));
-        save_shares(&mut d, &shares);
+        d.add_share(spec, s);
     }
     eprintln!(
         "spindle-daemon: uid {owner}: drive {drive}: shared on {} (tls: {})",
@@ -550,20 +541,19 @@ pub fn start_share(shared: &Shared, mut spec: SavedShare) -> crate::Result<Start
 fn unshare(drive: u32, user: &User, shared: &Shared) -> crate::Result<UnshareReply> {
     let gone = {
         let mut d = shared.drives();
-        let mut shares = shared.shares();
-        let i = shares
+        let owner = d
+            .shares()
             .iter()
-            .position(|(spec, _)| spec.share.drive == drive)
+            .find(|(spec, _)| spec.share.drive == drive)
+            .map(|(spec, _)| spec.owner.uid)
             .ok_or_else(|| DaemonError::Invalid(format!("drive {drive} is not shared")))?;
-        let owner = shares[i].0.owner.uid;
         if user.uid != 0 && user.uid != owner {
             return Err(DaemonError::Denied(format!(
                 "drive {drive} was shared by uid {owner}"
             )));
         }
-        let gone = shares.remove(i);
-        save_shares(&mut d, &shares);
-        gone
+        d.remove_share(drive)
+            .expect("found above, under the same lock")
     };
     eprintln!(
         "spindle-daemon: uid {}: drive {drive}: no longer shared on {}",

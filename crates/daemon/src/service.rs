@@ -184,7 +184,6 @@ pub fn run(cfg: &Config) -> Result<()> {
         ),
         limits: cfg.limits.clone(),
         nbd: Mutex::new(nbd),
-        shares: Default::default(),
     });
     if let Some(s) = &saved {
         for spec in &s.shares {
@@ -215,7 +214,9 @@ pub fn run(cfg: &Config) -> Result<()> {
     }
     notify("STOPPING=1");
     log("stopping: ejecting every drive");
-    shared.shares().clear();
+    // Each share's server stops (and waits for its connections) with the drives unlocked.
+    let shares = shared.drives().take_shares();
+    drop(shares);
     drop(shared.nbd.lock().unwrap_or_else(|e| e.into_inner()).take());
     shared.drives().shutdown();
     drop(raw_mount);
