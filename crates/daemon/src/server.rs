@@ -340,16 +340,18 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             Reply::Eject(EjectReply { ejected })
         }
         Request::Drives => {
+            // In its own statement: the NBD lock is let go before `report` takes it again.
+            let nbd = shared
+                .nbd
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|n| n.path().to_path_buf());
             let d = shared.drives();
             Reply::Drives(DrivesReply {
                 count: d.count(),
                 raw: shared.raw.clone(),
-                nbd: shared
-                    .nbd
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_ref()
-                    .map(|n| n.path().to_path_buf()),
+                nbd,
                 drives: shared.report(&d),
             })
         }

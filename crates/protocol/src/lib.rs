@@ -26,8 +26,8 @@ mod wire;
 pub use code::ErrorCode;
 pub use decode::{COMMON, Rejected, decode_request, fields_of};
 pub use reply::{
-    CountReply, DriveReport, DrivesReply, EjectReply, ErrorReply, LoadReply, MountReply,
-    PingReply, Reply, ShareReply, ShutdownReply, UnshareReply,
+    CountReply, DriveReport, DrivesReply, EjectReply, ErrorReply, LoadReply, MountReply, PingReply,
+    Reply, ShareReply, ShutdownReply, UnshareReply,
 };
 pub use request::{EjectTarget, LoadArgs, MountArgs, Request, ShareArgs};
 pub use wire::{ReplyLine, decode_reply, error_value, ok_value, request_value};

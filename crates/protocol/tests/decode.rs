@@ -69,8 +69,8 @@ fn rejects_with_codes() {
         code_of(br#"{"v":1,"id":1,"cmd":"count","n":-1}"#),
         ErrorCode::BadRequest
     );
-    let r = parse(br#"{"v":1,"cmd":"share","drive":0,"listen":"x:1","tls_cert":"/c"}"#)
-        .unwrap_err();
+    let r =
+        parse(br#"{"v":1,"cmd":"share","drive":0,"listen":"x:1","tls_cert":"/c"}"#).unwrap_err();
     assert_eq!(
         (r.code, r.message.as_str()),
         (
@@ -160,8 +160,7 @@ fn duplicate_keys_unknown_fields_and_wrong_types_are_refused() {
         Request::Share(ShareArgs { drive: 0, listen: "127.0.0.1:0".into(), ..Default::default() })
     );
     assert!(
-        parse(br#"{"v":1,"id":1,"cmd":"load","drive":0,"image":"/a.iso","password":null}"#)
-            .is_ok()
+        parse(br#"{"v":1,"id":1,"cmd":"load","drive":0,"image":"/a.iso","password":null}"#).is_ok()
     );
 }
 

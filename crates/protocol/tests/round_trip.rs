@@ -104,7 +104,11 @@ fn every_request_encodes_to_its_documented_line_and_back() {
             );
         }
     }
-    assert_eq!(seen.len(), 9, "a command without a round-trip case: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        9,
+        "a command without a round-trip case: {seen:?}"
+    );
 }
 
 /// Each reply, the request it answers, and its line (id 7).
@@ -274,10 +278,7 @@ fn error_codes_keep_their_wire_strings() {
         assert_eq!(serde_json::from_value::<ErrorCode>(json!(s)).unwrap(), code);
         assert_eq!(ErrorCode::from_wire(s), code);
         let v = error_value(&json!(7), code, "why");
-        assert_eq!(
-            v,
-            json!({"v":1,"id":7,"ok":false,"code":s,"error":"why"})
-        );
+        assert_eq!(v, json!({"v":1,"id":7,"ok":false,"code":s,"error":"why"}));
         let line = decode_reply(&v.to_string()).unwrap();
         assert_eq!(
             line.outcome,
@@ -288,7 +289,8 @@ fn error_codes_keep_their_wire_strings() {
         );
     }
     // A newer daemon's code reads as `failed`; the message is kept.
-    let line = decode_reply(r#"{"v":1,"id":null,"ok":false,"code":"frobbed","error":"x"}"#).unwrap();
+    let line =
+        decode_reply(r#"{"v":1,"id":null,"ok":false,"code":"frobbed","error":"x"}"#).unwrap();
     assert_eq!(line.id, Value::Null);
     assert_eq!(line.outcome.unwrap_err().code, ErrorCode::Failed);
     assert!(decode_reply("not json").is_err());

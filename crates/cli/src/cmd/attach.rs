@@ -222,7 +222,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         format!("drive{}", a.drive)
     };
     // The drive must exist and hold a disc.
-    let drives = connect()?.drives().context("the daemon's drive list")?.drives;
+    let drives = connect()?
+        .drives()
+        .context("the daemon's drive list")?
+        .drives;
     match drives.iter().find(|d| d.drive == a.drive) {
         None => bail!(
             "there is no drive {} (the daemon has {} drives: spindle drives --count N)",

@@ -85,11 +85,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             for uri in &uris {
                 println!("{}", psk::client_uri(uri, &file));
             }
-            psk::explain(
-                a.drive,
-                &reply.address,
-                &file,
-            );
+            psk::explain(a.drive, &reply.address, &file);
         }
     }
     Ok(ExitCode::SUCCESS)
