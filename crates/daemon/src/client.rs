@@ -152,7 +152,7 @@ impl Client {
         let got = protocol::decode_reply(&reply).map_err(ClientError::Protocol)?;
         // A refusal of the connection or of the line (`busy`, `timeout`...) carries no id.
         let refusal = got.id == Value::Null && got.outcome.is_err();
-        if got.id != Value::from(id) && !refusal {
+        if got.id != id && !refusal {
             return Err(ClientError::Protocol(format!(
                 "reply to another request: {reply}"
             )));
