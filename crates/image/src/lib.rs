@@ -64,8 +64,11 @@ pub enum ImageError {
     /// [`spindle_disc::OpenErrorKind::PasswordNeeded`]); `source` is its message.
     #[error("{}: cannot open as {format}", path.display())]
     PasswordNeeded {
+        /// The image.
         path: PathBuf,
+        /// The format that claimed it.
         format: &'static str,
+        /// The format's message.
         #[source]
         source: spindle_disc::BoxError,
     },

@@ -65,6 +65,7 @@ pub struct LoadRequest {
     pub drive: Option<u32>,
     /// Where to mount the tree (`None`: `<media>/<LABEL>`).
     pub at: Option<PathBuf>,
+    /// Let other users into the mount (FUSE `allow_other`).
     pub allow_other: bool,
 }
 
