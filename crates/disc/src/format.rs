@@ -214,3 +214,36 @@ pub trait ImageWriter: Send + Sync {
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("game.mdx: encrypted")]
+    struct Encrypted;
+
+    fn open(password: Option<&str>) -> Result<(), OpenError> {
+        match password {
+            None => Err(OpenError::password_needed(Encrypted)),
+            // `?` on any error: kind Other.
+            Some(_) => Err(io::Error::other("game.mdx: short read"))?,
+        }
+    }
+
+    #[test]
+    fn the_kind_is_told_without_looking_into_the_error() {
+        let e = open(None).unwrap_err();
+        assert_eq!(e.kind(), OpenErrorKind::PasswordNeeded);
+        assert_eq!(e.to_string(), "game.mdx: encrypted");
+        assert!(e.source().is::<Encrypted>());
+        let e = open(Some("pw")).unwrap_err();
+        assert_eq!(e.kind(), OpenErrorKind::Other);
+        assert_eq!(e.into_source().to_string(), "game.mdx: short read");
+        let boxed: BoxError = "plain message".into();
+        assert_eq!(
+            OpenError::new(OpenErrorKind::Other, boxed).to_string(),
+            "plain message"
+        );
+    }
+}
