@@ -12,6 +12,8 @@ mod daemon_common;
 
 use daemon_common::{BIN, Env, run_timeout, sample};
 use serde_json::json;
+use spindle_daemon::EjectTarget;
+use spindle_daemon::protocol::{ErrorCode, MountArgs};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -232,15 +234,19 @@ fn rename_exchange_race_never_mounts_over_a_root_directory() {
                 && start.elapsed() < Duration::from_secs(120)
             {
                 tries += 1;
-                match c.request("mount", json!({"image": img, "at": d})) {
+                let req = MountArgs {
+                    image: img.clone(),
+                    at: Some(d.clone()),
+                    ..MountArgs::default()
+                };
+                match c.mount(req) {
                     Ok(r) => {
                         mounted += 1;
-                        assert_eq!(r["mountpoint"], json!(d), "{r}");
-                        let drive = r["drive"].as_u64().unwrap();
-                        c.request("eject", json!({"drive": drive})).unwrap();
+                        assert_eq!(r.mountpoint.as_ref(), Some(&d), "{r:?}");
+                        c.eject(EjectTarget::Drive(r.drive)).unwrap();
                     }
                     Err(e) => {
-                        assert_eq!(e.code(), Some("bad_mount_point"), "{e}");
+                        assert_eq!(e.code(), Some(ErrorCode::BadMountPoint), "{e}");
                         assert!(e.to_string().contains("symbolic link"), "{e}");
                         refused += 1;
                     }

@@ -330,10 +330,11 @@ fn concurrent_shares_of_one_drive_start_one_and_save_what_runs() {
                     let barrier = &barrier;
                     s.spawn(move || {
                         barrier.wait();
-                        c.request(
-                            "share",
-                            serde_json::json!({"drive": 0, "listen": "127.0.0.1:0"}),
-                        )
+                        c.share(spindle_daemon::protocol::ShareArgs {
+                            drive: 0,
+                            listen: "127.0.0.1:0".into(),
+                            ..Default::default()
+                        })
                         .is_ok()
                     })
                 })

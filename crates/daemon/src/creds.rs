@@ -19,8 +19,11 @@ use std::os::unix::net::UnixStream;
 /// A user on whose behalf the daemon acts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user id.
     pub uid: u32,
+    /// The primary group id.
     pub gid: u32,
+    /// The supplementary groups.
     #[serde(default)]
     pub groups: Vec<u32>,
 }

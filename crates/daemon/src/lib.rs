@@ -3,7 +3,7 @@
 //! One process owns N virtual drive slots ([`Drives`]; 4 by default, up to [`MAX_DRIVES`]),
 //! each holding at most one disc image with its FUSE tree mounts, plus one mount with the
 //! raw views of every drive. Clients (the `spindle` CLI) talk to it over a Unix socket with
-//! versioned JSON lines ([`protocol`]; docs/protocol.md). [`service::run`] is the whole
+//! versioned JSON lines ([`protocol`], the `spindle-protocol` crate; docs/protocol.md). [`service::run`] is the whole
 //! daemon as systemd and launchd start it: foreground, stderr logging, socket activation,
 //! SIGTERM handling, idle exit, saved and restored drives (docs/daemon.md).
 //!
@@ -15,51 +15,79 @@ pub mod limits;
 pub mod mountpoint;
 pub mod nbd;
 pub mod paths;
-pub mod protocol;
 mod server;
 pub mod service;
 mod sharing;
 mod slots;
 pub mod state;
-mod strict_json;
 
-pub use slots::{
-    DEFAULT_DRIVES, DriveReport, Drives, EjectTarget, LoadRequest, MAX_DRIVES, Opened, folder_name,
-    open_image,
-};
+/// The control protocol's types and lines (the `spindle-protocol` crate).
+pub use spindle_protocol as protocol;
+
+pub use slots::{DEFAULT_DRIVES, Drives, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image};
+pub use spindle_protocol::{DriveReport, EjectTarget};
 
 use std::path::PathBuf;
 
 /// What can go wrong in the daemon; each message names what the user asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    /// Opening or reading an image (code `password_needed` when it is
+    /// [`spindle_image::ImageError::PasswordNeeded`] turned into [`DaemonError::PasswordNeeded`]).
     #[error(transparent)]
     Image(#[from] spindle_image::ImageError),
+    /// Mounting, swapping or unmounting a FUSE tree.
     #[error(transparent)]
     Fuse(#[from] spindle_fuse::FuseError),
+    /// A system call, with what the daemon was doing.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done (naming the file).
         context: String,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// A drive number past the last drive.
     #[error("no drive {drive} (there are {count}; `spindle drives --count N` adds more)")]
-    NoDrive { drive: u32, count: u32 },
+    NoDrive {
+        /// The drive asked for.
+        drive: u32,
+        /// How many drives there are.
+        count: u32,
+    },
+    /// Ejecting an empty drive.
     #[error("drive {0} is empty")]
     Empty(u32),
+    /// No free drive for a `mount`.
     #[error("every drive is loaded ({0}); eject one or add drives with `spindle drives --count N`")]
     Full(u32),
+    /// `mount` into a drive that holds a disc.
     #[error("drive {drive} holds {}; eject it first, or swap its disc with `spindle load`", image.display())]
-    Busy { drive: u32, image: PathBuf },
+    Busy {
+        /// The drive.
+        drive: u32,
+        /// The image in it.
+        image: PathBuf,
+    },
+    /// `eject PATH` of a path that is neither a mount point nor a loaded image.
     #[error("{}: not an image in a drive nor a mount point", .0.display())]
     NotFound(PathBuf),
+    /// The user may not do this (code `denied`).
     #[error("{0}")]
     Denied(String),
+    /// A request that cannot be done as asked (code `bad_request`).
     #[error("{0}")]
     Invalid(String),
     /// A mount point refused (code `bad_mount_point`).
     #[error("{}: cannot mount there: {reason}", path.display())]
-    MountPoint { path: PathBuf, reason: String },
+    MountPoint {
+        /// The mount point asked for.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// An encrypted image and no password (code `password_needed`).
     #[error("{}: password needed (encrypted image)", .0.display())]
     PasswordNeeded(PathBuf),
     /// A limit of the daemon (too many connections or opens in flight): answered `busy`.
@@ -71,6 +99,7 @@ pub enum DaemonError {
     /// A `share` without TLS of a disc other local users cannot read.
     #[error("{0}")]
     PrivateDisc(String),
+    /// A daemon answers on the socket already.
     #[error("another spindle daemon is running on {}", .0.display())]
     AlreadyRunning(PathBuf),
 }
@@ -80,6 +109,21 @@ impl DaemonError {
         DaemonError::Io {
             context: context.into(),
             source,
+        }
+    }
+
+    /// The code an error reply carries for this error.
+    pub fn code(&self) -> spindle_protocol::ErrorCode {
+        use spindle_protocol::ErrorCode;
+        match self {
+            DaemonError::PasswordNeeded(_) => ErrorCode::PasswordNeeded,
+            DaemonError::Denied(_) => ErrorCode::Denied,
+            DaemonError::Invalid(_) => ErrorCode::BadRequest,
+            DaemonError::Limit(_) => ErrorCode::Busy,
+            DaemonError::TimedOut(_) => ErrorCode::Timeout,
+            DaemonError::PrivateDisc(_) => ErrorCode::PrivateDisc,
+            DaemonError::MountPoint { .. } => ErrorCode::BadMountPoint,
+            _ => ErrorCode::Failed,
         }
     }
 
@@ -99,4 +143,5 @@ impl DaemonError {
     }
 }
 
+/// The daemon's results.
 pub type Result<T, E = DaemonError> = std::result::Result<T, E>;

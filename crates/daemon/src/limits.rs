@@ -79,6 +79,9 @@ pub struct Permit {
 }
 
 impl Budget {
+    /// A budget of `what` (for messages): `per_user` permits per user and `total` for all
+    /// users together; root and the daemon's own user have no per-user cap and `reserve`
+    /// more beyond `total`.
     pub fn new(what: &'static str, per_user: usize, total: usize, reserve: usize) -> Arc<Budget> {
         Arc::new(Budget {
             what,

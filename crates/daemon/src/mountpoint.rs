@@ -34,7 +34,9 @@ use std::path::{Component, Path, PathBuf};
 /// it was named by.
 #[derive(Debug)]
 pub struct MountPoint {
+    /// The directory, opened `O_PATH` without following links.
     pub fd: OwnedFd,
+    /// The path it was named by.
     pub path: PathBuf,
 }
 

@@ -125,10 +125,11 @@ impl DriveCatalog {
         }
     }
 
-    fn serves(&self, drive: u32) -> bool {
+    /// Whether `drive`, holding a disc `owner` loaded, is served.
+    fn serves(&self, drive: u32, owner: Option<u32>) -> bool {
         match self.only {
             None => true,
-            Some((d, uid)) => d == drive && (uid == 0 || self.table.owner(drive) == Some(uid)),
+            Some((d, uid)) => d == drive && (uid == 0 || owner == Some(uid)),
         }
     }
 
@@ -144,11 +145,12 @@ impl DriveCatalog {
     }
 
     fn loaded(&self) -> Vec<(u32, Arc<Disc>)> {
+        // One snapshot: each disc with the owner that loaded it.
         self.table
-            .discs()
-            .into_iter()
-            .filter(|(n, _)| self.serves(*n))
-            .filter_map(|(n, d)| d.map(|d| (n, d)))
+            .entries()
+            .iter()
+            .filter(|e| self.serves(e.drive, e.owner))
+            .filter_map(|e| e.disc.clone().map(|d| (e.drive, d)))
             .filter(|(n, d)| !self.public_only || self.readable_by_all(*n, d))
             .collect()
     }

@@ -17,6 +17,7 @@ use crate::limits::{Budget, Limits};
 use crate::server::{self, Shared};
 use crate::state::SavedState;
 use crate::{DaemonError, Drives, Result, creds, paths, protocol};
+use spindle_protocol::ErrorCode;
 use std::io::Write;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::PermissionsExt;
@@ -184,7 +185,6 @@ pub fn run(cfg: &Config) -> Result<()> {
         ),
         limits: cfg.limits.clone(),
         nbd: Mutex::new(nbd),
-        shares: Default::default(),
     });
     if let Some(s) = &saved {
         for spec in &s.shares {
@@ -215,7 +215,9 @@ pub fn run(cfg: &Config) -> Result<()> {
     }
     notify("STOPPING=1");
     log("stopping: ejecting every drive");
-    shared.shares().clear();
+    // Each share's server stops (and waits for its connections) with the drives unlocked.
+    let shares = shared.drives().take_shares();
+    drop(shares);
     drop(shared.nbd.lock().unwrap_or_else(|e| e.into_inner()).take());
     shared.drives().shutdown();
     drop(raw_mount);
@@ -233,8 +235,8 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
     loop {
         match listener.accept() {
             Ok((mut stream, _)) => {
-                let refuse = |s: &mut UnixStream, code: &str, msg: &str| {
-                    let v = protocol::error(&serde_json::Value::Null, code, msg);
+                let refuse = |s: &mut UnixStream, code: ErrorCode, msg: &str| {
+                    let v = protocol::error_value(&serde_json::Value::Null, code, msg);
                     let _ = s.write_all(format!("{v}\n").as_bytes());
                 };
                 // accept(2) on Linux does not pass O_NONBLOCK on; set it for the refusals.
@@ -244,7 +246,7 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
                     Err(e) => {
                         refuse(
                             &mut stream,
-                            protocol::code::FAILED,
+                            ErrorCode::Failed,
                             &format!("cannot read peer credentials: {e}"),
                         );
                         continue;
@@ -253,7 +255,7 @@ fn accept_all(listener: &UnixListener, shared: &Arc<Shared>) {
                 let permit = match shared.clients.take(user.uid) {
                     Ok(p) => p,
                     Err(msg) => {
-                        refuse(&mut stream, protocol::code::BUSY, &msg);
+                        refuse(&mut stream, ErrorCode::Busy, &msg);
                         continue;
                     }
                 };

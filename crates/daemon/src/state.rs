@@ -8,10 +8,14 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Everything saved: the drive count, the loaded drives, the shares.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedState {
+    /// The format's version (1).
     pub version: u32,
+    /// How many drives there are.
     pub count: u32,
+    /// The loaded drives.
     pub drives: Vec<SavedDrive>,
     /// `spindle share`s, started again at restore.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -25,27 +29,36 @@ pub struct SavedShare {
     /// What the `share` request asked (its fields sit flat in the saved object).
     #[serde(flatten)]
     pub share: crate::protocol::ShareArgs,
+    /// Who shared it (its TLS files are read with their rights).
     pub owner: User,
 }
 
+/// A loaded drive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedDrive {
+    /// The drive number.
     pub drive: u32,
+    /// The image in it.
     pub image: PathBuf,
     /// Opened with a password (not stored): restored empty.
     #[serde(default)]
     pub encrypted: bool,
+    /// Who loaded it (it is opened again with their rights).
     pub owner: User,
+    /// Where its tree was mounted.
     #[serde(default)]
     pub mounts: Vec<SavedMount>,
 }
 
+/// A tree mount of a loaded drive.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedMount {
+    /// The mount point.
     pub path: PathBuf,
     /// Made by the daemon (made again at restore when missing).
     #[serde(default)]
     pub created: bool,
+    /// Other users were let in (FUSE `allow_other`).
     #[serde(default)]
     pub allow_other: bool,
 }

@@ -11,6 +11,72 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
+/// What kind of failure a format's [`ImageFormat::open`] reports: the kinds a caller acts
+/// on (asking for a password and trying again) are told apart here, so that nobody has to
+/// look into a format's own error type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenErrorKind {
+    /// The image is encrypted with a password and none was given
+    /// ([`OpenContext::password`]).
+    PasswordNeeded,
+    /// Anything else: the message says what.
+    Other,
+}
+
+/// Why a format could not open an image: its kind and the format's own error (the message).
+///
+/// Any error converts into one of kind [`OpenErrorKind::Other`] (so `?` works in `open`); a
+/// format says [`OpenError::password_needed`] itself. Not an [`Error`] itself (that would
+/// clash with the conversion from every error): [`OpenError::into_source`] gives the error.
+#[derive(Debug)]
+pub struct OpenError {
+    kind: OpenErrorKind,
+    source: BoxError,
+}
+
+impl OpenError {
+    /// An error of `kind`, with the format's message.
+    pub fn new(kind: OpenErrorKind, source: impl Into<BoxError>) -> OpenError {
+        OpenError {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// The image is encrypted and no password was given; `source` says so for people.
+    pub fn password_needed(source: impl Into<BoxError>) -> OpenError {
+        OpenError::new(OpenErrorKind::PasswordNeeded, source)
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> OpenErrorKind {
+        self.kind
+    }
+
+    /// The format's error.
+    pub fn source(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.source
+    }
+
+    /// The format's error, for the caller's own error chain.
+    pub fn into_source(self) -> BoxError {
+        self.source
+    }
+}
+
+impl<E: Error + Send + Sync + 'static> From<E> for OpenError {
+    fn from(e: E) -> OpenError {
+        OpenError::new(OpenErrorKind::Other, e)
+    }
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
 /// Opens the files an image refers to (BIN, MDF, IMG, SUB...) by the name the descriptor
 /// gives. Format crates never walk the filesystem themselves.
 pub trait Companions: Send + Sync {
@@ -50,8 +116,9 @@ pub trait ImageFormat: Send + Sync {
     /// A cheap, pure check: the file name, its first bytes (up to [`PROBE_BYTES`]) and its
     /// length. True when this format claims the file.
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool;
-    /// Parses the image into a disc.
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError>;
+    /// Parses the image into a disc. An encrypted image opened without the password it
+    /// needs is [`OpenErrorKind::PasswordNeeded`].
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError>;
 }
 
 /// What an output format can keep. Conversion refuses a target that would lose something
@@ -145,5 +212,38 @@ pub trait ImageWriter: Send + Sync {
     /// ([`WriteOptions::uncompressed`]).
     fn compresses(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("game.mdx: encrypted")]
+    struct Encrypted;
+
+    fn open(password: Option<&str>) -> Result<(), OpenError> {
+        match password {
+            None => Err(OpenError::password_needed(Encrypted)),
+            // `?` on any error: kind Other.
+            Some(_) => Err(io::Error::other("game.mdx: short read"))?,
+        }
+    }
+
+    #[test]
+    fn the_kind_is_told_without_looking_into_the_error() {
+        let e = open(None).unwrap_err();
+        assert_eq!(e.kind(), OpenErrorKind::PasswordNeeded);
+        assert_eq!(e.to_string(), "game.mdx: encrypted");
+        assert!(e.source().is::<Encrypted>());
+        let e = open(Some("pw")).unwrap_err();
+        assert_eq!(e.kind(), OpenErrorKind::Other);
+        assert_eq!(e.into_source().to_string(), "game.mdx: short read");
+        let boxed: BoxError = "plain message".into();
+        assert_eq!(
+            OpenError::new(OpenErrorKind::Other, boxed).to_string(),
+            "plain message"
+        );
     }
 }

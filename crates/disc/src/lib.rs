@@ -51,8 +51,8 @@ pub use extent::{
     SubLayout, SubStream,
 };
 pub use format::{
-    BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, Progress, WriteOptions,
-    WriterCaps,
+    BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, OpenError,
+    OpenErrorKind, Progress, WriteOptions, WriterCaps,
 };
 pub use medium::{DiscStructures, Dpm, Medium, MediumFamily, TocEntry};
 pub use model::{

@@ -62,6 +62,18 @@ pub enum ImageError {
         #[source]
         source: spindle_disc::BoxError,
     },
+    /// The image is encrypted with a password and none was given (the format said so:
+    /// [`spindle_disc::OpenErrorKind::PasswordNeeded`]); `source` is its message.
+    #[error("{}: cannot open as {format}", path.display())]
+    PasswordNeeded {
+        /// The image.
+        path: PathBuf,
+        /// The format that claimed it.
+        format: &'static str,
+        /// The format's message.
+        #[source]
+        source: spindle_disc::BoxError,
+    },
     #[error("no writer for {}: use an extension or --format among {known}", path.display())]
     NoWriter { path: PathBuf, known: String },
     #[error("{target} cannot hold this disc: {}", reasons.join("; "))]
@@ -132,9 +144,9 @@ impl ImageError {
         }
     }
 
-    /// True when the image is encrypted and no password was given.
+    /// True when the image is encrypted and no password was given
+    /// ([`ImageError::PasswordNeeded`]).
     pub fn needs_password(&self) -> bool {
-        matches!(self, ImageError::Open { source, .. }
-            if matches!(source.downcast_ref::<spindle_format_mds::MdsError>(), Some(spindle_format_mds::MdsError::PasswordNeeded { .. })))
+        matches!(self, ImageError::PasswordNeeded { .. })
     }
 }

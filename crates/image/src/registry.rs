@@ -3,7 +3,7 @@
 use crate::ImageError;
 use spindle_container::{BudgetExceeded, ContainerCompanions, DecodeBudget};
 use spindle_disc::format::PROBE_BYTES;
-use spindle_disc::{Disc, ImageFormat, ImageWriter, OpenContext};
+use spindle_disc::{Disc, ImageFormat, ImageWriter, OpenContext, OpenErrorKind};
 use spindle_disc::{FileSource, NotAFile};
 use std::path::Path;
 
@@ -103,13 +103,21 @@ pub fn open_with_options(path: &Path, options: &OpenOptions) -> Result<Disc, Ima
     let all = formats();
     for format in &all {
         if format.probe(&inner, &head, len) {
-            let mut disc = format
-                .open(&inner, &ctx)
-                .map_err(|source| ImageError::Open {
-                    path: path.to_path_buf(),
-                    format: format.id(),
-                    source,
-                })?;
+            let mut disc = format.open(&inner, &ctx).map_err(|e| {
+                let (path, format) = (path.to_path_buf(), format.id());
+                match e.kind() {
+                    OpenErrorKind::PasswordNeeded => ImageError::PasswordNeeded {
+                        path,
+                        format,
+                        source: e.into_source(),
+                    },
+                    _ => ImageError::Open {
+                        path,
+                        format,
+                        source: e.into_source(),
+                    },
+                }
+            })?;
             // Its summary (`toc.json` of the catalogue) can then say all `info` says.
             disc.volume_probe = Some(crate::info::volume_facts);
             return Ok(disc);

@@ -24,7 +24,7 @@ pub use descriptor::{Ccd, Entry, TrackSection, parse_ccd};
 pub use error::CcdError;
 pub use writer::{CcdWriter, write_ccd, write_ccd_with};
 
-use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,7 +45,7 @@ impl ImageFormat for CcdFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

@@ -20,7 +20,7 @@ pub mod error;
 pub use descriptor::Version;
 pub use error::CdiError;
 
-use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -41,7 +41,7 @@ impl ImageFormat for CdiFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

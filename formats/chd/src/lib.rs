@@ -31,7 +31,7 @@ use chd::metadata::MetadataTag;
 use header::{Header, V5_HEADER_LEN, fourcc};
 use hunks::Hunks;
 use metadata::{CHCD, CHGD, CHGT, CHT2, CHTR, ChdTrack};
-use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -51,7 +51,7 @@ impl ImageFormat for ChdFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

@@ -32,7 +32,7 @@ pub use layout::open_sheet;
 pub use sheet::{CueFile, CueIndex, CueMode, CueSheet, CueTrack, FileKind, parse_sheet};
 pub use writer::{BinCueWriter, write_bin_cue, write_bin_cue_with};
 
-use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ impl ImageFormat for CueFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

@@ -19,8 +19,8 @@ pub use writer::IsoWriter;
 
 use spindle_disc::cuesheet::DEFAULT_PREGAP;
 use spindle_disc::{
-    BoxError, ByteSource, Disc, Extent, ImageFormat, Lba, MainLayout, Medium, OpenContext, Session,
-    SourceInfo, Stored, SubLayout, Track, TrackFlags,
+    ByteSource, Disc, Extent, ImageFormat, Lba, MainLayout, Medium, OpenContext, OpenError,
+    Session, SourceInfo, Stored, SubLayout, Track, TrackFlags,
 };
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,7 +75,7 @@ impl ImageFormat for IsoFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

@@ -30,7 +30,7 @@ pub use error::MdsError;
 pub use write_mds::MdsWriter;
 pub use write_mdx::MdxWriter;
 
-use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -54,8 +54,11 @@ impl ImageFormat for MdsFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
-        Ok(open(path, ctx)?)
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
+        open(path, ctx).map_err(|e| match e {
+            MdsError::PasswordNeeded { .. } => OpenError::password_needed(e),
+            e => e.into(),
+        })
     }
 }
 

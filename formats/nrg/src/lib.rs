@@ -25,7 +25,7 @@ pub mod records;
 
 pub use error::NrgError;
 
-use spindle_disc::{BoxError, ByteSource, Disc, ImageFormat, OpenContext};
+use spindle_disc::{ByteSource, Disc, ImageFormat, OpenContext, OpenError};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -42,7 +42,7 @@ impl ImageFormat for NrgFormat {
     fn probe(&self, path: &Path, head: &[u8], len: u64) -> bool {
         probe(path, head, len)
     }
-    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, BoxError> {
+    fn open(&self, path: &Path, ctx: &OpenContext) -> Result<Disc, OpenError> {
         Ok(open(path, ctx)?)
     }
 }

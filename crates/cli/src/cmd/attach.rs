@@ -7,7 +7,7 @@
 
 use super::daemon::connect;
 use anyhow::{Context, Result, bail};
-use spindle_daemon::{DriveReport, paths};
+use spindle_daemon::paths;
 use spindle_sys::nbd::{self, NbdError};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -78,9 +78,10 @@ pub fn run(a: Args) -> Result<ExitCode> {
         format!("drive{}", a.drive)
     };
     // The drive must exist and hold a disc.
-    let reply = connect()?.request("drives", serde_json::json!({}))?;
-    let drives: Vec<DriveReport> =
-        serde_json::from_value(reply["drives"].clone()).context("the daemon's drive list")?;
+    let drives = connect()?
+        .drives()
+        .context("the daemon's drive list")?
+        .drives;
     match drives.iter().find(|d| d.drive == a.drive) {
         None => bail!(
             "there is no drive {} (the daemon has {} drives: spindle drives --count N)",

@@ -3,8 +3,6 @@
 use super::daemon::connect;
 use anyhow::Result;
 use clap::Parser;
-use serde_json::{Value, json};
-use spindle_daemon::DriveReport;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -20,24 +18,23 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let mut c = connect()?;
     if let Some(n) = a.count {
-        c.request("count", json!({"n": n}))?;
+        c.count(n)?;
     }
-    let mut reply = c.request("drives", json!({}))?;
+    let reply = c.drives()?;
     if a.json {
-        if let Value::Object(m) = &mut reply {
-            for k in ["v", "id", "ok"] {
-                m.remove(k);
-            }
-        }
-        println!("{}", serde_json::to_string_pretty(&reply)?);
+        // Through a JSON value: its keys in the order the daemon's line has them.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::to_value(&reply)?)?
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let drives: Vec<DriveReport> = serde_json::from_value(reply["drives"].clone())?;
+    let drives = &reply.drives;
     println!(
         "{:<5}  {:<8}  {:<6}  {:<20}  {:<40}  MOUNTPOINTS",
         "DRIVE", "MEDIUM", "FORMAT", "LABEL", "IMAGE"
     );
-    for d in &drives {
+    for d in drives {
         let s = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
         let mounts: Vec<String> = d
             .mountpoints
@@ -56,8 +53,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             mounts.join(" ")
         );
     }
-    if let Some(raw) = reply["raw"].as_str() {
-        println!("raw views: {raw}/drives/N");
+    if let Some(raw) = &reply.raw {
+        println!("raw views: {}/drives/N", raw.display());
     }
     for d in drives.iter().filter(|d| !d.nbd.is_empty()) {
         println!("drive {} over NBD: {}", d.drive, d.nbd.join("  "));

@@ -3,7 +3,7 @@
 use super::daemon::connect;
 use anyhow::{Result, bail};
 use clap::Parser;
-use serde_json::json;
+use spindle_daemon::EjectTarget;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -17,19 +17,18 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let req = match (&a.target, a.all) {
-        (_, true) => json!({"all": true}),
+        (_, true) => EjectTarget::All,
         (Some(t), false) => match t.parse::<u32>() {
-            Ok(d) => json!({"drive": d}),
+            Ok(d) => EjectTarget::Drive(d),
             Err(_) => {
                 let p = std::path::Path::new(t);
-                let abs = p.canonicalize().or_else(|_| std::path::absolute(p))?;
-                json!({"path": abs})
+                EjectTarget::Path(p.canonicalize().or_else(|_| std::path::absolute(p))?)
             }
         },
         (None, false) => bail!("name a drive, a mount point or an image, or give --all"),
     };
-    let reply = connect()?.request("eject", req)?;
-    for d in reply["ejected"].as_array().into_iter().flatten() {
+    let reply = connect()?.eject(req)?;
+    for d in reply.ejected {
         eprintln!("ejected drive {d}");
     }
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 use super::daemon::{absolute, connect};
 use anyhow::Result;
 use clap::Parser;
-use serde_json::json;
+use spindle_daemon::protocol::LoadArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,12 +15,13 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<ExitCode> {
     let image = absolute(&a.image)?;
-    let reply = connect()?.request(
-        "load",
-        json!({"drive": a.drive, "image": image, "password": super::password()}),
-    )?;
-    for m in reply["mountpoints"].as_array().into_iter().flatten() {
-        println!("{}", m.as_str().unwrap_or_default());
+    let reply = connect()?.load(LoadArgs {
+        drive: a.drive,
+        image: image.clone(),
+        password: super::password(),
+    })?;
+    for m in reply.mountpoints {
+        println!("{}", m.display());
     }
     eprintln!("drive {}: {}", a.drive, image.display());
     Ok(ExitCode::SUCCESS)

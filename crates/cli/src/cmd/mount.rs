@@ -4,7 +4,7 @@
 use super::daemon::{absolute, connect};
 use anyhow::{Result, anyhow};
 use clap::Parser;
-use serde_json::{Value, json};
+use spindle_daemon::protocol::{ErrorCode, MountArgs};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,10 +31,16 @@ pub fn run(a: Args) -> Result<ExitCode> {
     let mut c = connect()?;
     let mut password = super::password();
     let reply = loop {
-        let req = json!({"image": image, "drive": a.drive, "at": at, "password": password, "allow_other": a.allow_other});
-        match c.request("mount", req) {
+        let req = MountArgs {
+            image: image.clone(),
+            drive: a.drive,
+            at: at.clone(),
+            password: password.clone(),
+            allow_other: a.allow_other,
+        };
+        match c.mount(req) {
             Err(e)
-                if e.code() == Some("password_needed")
+                if e.code() == Some(ErrorCode::PasswordNeeded)
                     && password.is_none()
                     && std::io::stdin().is_terminal() =>
             {
@@ -44,20 +50,21 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 ))?);
             }
             // A refused mount point: the daemon's code with its message.
-            Err(e) if e.code() == Some(spindle_daemon::protocol::code::MOUNT_POINT) => {
-                return Err(anyhow!(
-                    "{e} [{}]",
-                    spindle_daemon::protocol::code::MOUNT_POINT
-                ));
+            Err(e) if e.code() == Some(ErrorCode::BadMountPoint) => {
+                return Err(anyhow!("{e} [{}]", ErrorCode::BadMountPoint));
             }
             r => break r?,
         }
     };
-    let drive = reply["drive"].as_u64().unwrap_or(0);
-    match reply["mountpoint"].as_str() {
-        Some(m) => println!("{m}"),
+    let drive = reply.drive;
+    match &reply.mountpoint {
+        Some(m) => println!("{}", m.display()),
         None => {
-            let raw = reply["raw"].as_str().map(String::from).unwrap_or_default();
+            let raw = reply
+                .raw
+                .as_ref()
+                .map(|r| r.display().to_string())
+                .unwrap_or_default();
             // Say what the data looks like when it holds no known filesystem (a FAT floppy
             // or zeros opened as an ISO): only the raw views are mounted.
             let what = spindle_image::open_with(&image, password.clone())
@@ -73,11 +80,13 @@ pub fn run(a: Args) -> Result<ExitCode> {
             }
         }
     }
-    if let Value::String(label) = &reply["label"] {
-        eprintln!(
-            "drive {drive}: {label} ({})",
-            reply["medium"].as_str().unwrap_or("disc")
-        );
+    if let Some(label) = &reply.label {
+        let medium = if reply.medium.is_empty() {
+            "disc"
+        } else {
+            &reply.medium
+        };
+        eprintln!("drive {drive}: {label} ({medium})");
     }
     Ok(ExitCode::SUCCESS)
 }

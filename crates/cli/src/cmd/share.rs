@@ -9,8 +9,7 @@ mod psk;
 use super::daemon::{absolute, connect};
 use anyhow::{Result, bail};
 use clap::Parser;
-use serde_json::json;
-use spindle_daemon::protocol::code;
+use spindle_daemon::protocol::{ErrorCode, ShareArgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,7 +45,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<ExitCode> {
     let mut c = connect()?;
     if a.stop {
-        c.request("unshare", json!({"drive": a.drive}))?;
+        c.unshare(a.drive)?;
         eprintln!("drive {}: no longer shared", a.drive);
         return Ok(ExitCode::SUCCESS);
     }
@@ -54,30 +53,28 @@ pub fn run(a: Args) -> Result<ExitCode> {
         bail!("--listen HOST:PORT is required")
     };
     let abs = |p: Option<PathBuf>| p.map(|p| absolute(&p)).transpose();
-    let mut req = json!({
-        "drive": a.drive,
-        "listen": listen,
-        "tls_cert": abs(a.tls_cert.clone())?,
-        "tls_key": abs(a.tls_key.clone())?,
-        "tls_psk": abs(a.tls_psk.clone())?,
-        "public": a.public,
-    });
+    let req = ShareArgs {
+        drive: a.drive,
+        listen,
+        tls_cert: abs(a.tls_cert.clone())?,
+        tls_key: abs(a.tls_key.clone())?,
+        tls_psk: abs(a.tls_psk.clone())?,
+        public: a.public,
+    };
     let no_tls_asked = a.tls_cert.is_none() && a.tls_psk.is_none() && !a.public;
-    let (reply, made) = match c.request("share", req.clone()) {
-        Err(e) if e.code() == Some(code::PRIVATE_DISC) && no_tls_asked => {
+    let (reply, made) = match c.share(req.clone()) {
+        Err(e) if e.code() == Some(ErrorCode::PrivateDisc) && no_tls_asked => {
             // A private disc and no TLS option: share it with a key made for it.
             let file = psk::make(a.drive)?;
-            req["tls_psk"] = json!(file);
-            (c.request("share", req)?, Some(file))
+            let req = ShareArgs {
+                tls_psk: Some(file.clone()),
+                ..req
+            };
+            (c.share(req)?, Some(file))
         }
         r => (r?, None),
     };
-    let uris: Vec<&str> = reply["uris"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| u.as_str())
-        .collect();
+    let uris: Vec<&str> = reply.uris.iter().map(String::as_str).collect();
     match made {
         None => {
             for uri in uris {
@@ -88,11 +85,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
             for uri in &uris {
                 println!("{}", psk::client_uri(uri, &file));
             }
-            psk::explain(
-                a.drive,
-                reply["address"].as_str().unwrap_or("HOST:PORT"),
-                &file,
-            );
+            psk::explain(a.drive, &reply.address, &file);
         }
     }
     Ok(ExitCode::SUCCESS)

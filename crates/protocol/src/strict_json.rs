@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Parses `bytes` as one JSON value; a repeated key in any object is an error whose message
 /// starts with [`DUPLICATE`].
-pub fn parse(bytes: &[u8]) -> serde_json::Result<Value> {
+pub(crate) fn parse(bytes: &[u8]) -> serde_json::Result<Value> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let v = Strict.deserialize(&mut de)?;
     de.end()?;
@@ -16,7 +16,7 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Value> {
 }
 
 /// The start of the error message for a repeated key.
-pub const DUPLICATE: &str = "duplicate field";
+pub(crate) const DUPLICATE: &str = "duplicate field";
 
 struct Strict;
 

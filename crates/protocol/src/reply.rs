@@ -1,0 +1,193 @@
+//! Replies: one struct per command, and [`Reply`], the successful reply to any request.
+
+use crate::Request;
+use crate::code::ErrorCode;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// `ping`: who answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PingReply {
+    /// The daemon's package version.
+    pub version: String,
+    /// The protocol version it speaks ([`crate::VERSION`]).
+    pub protocol: u64,
+    /// Its process id.
+    pub pid: u32,
+}
+
+/// `mount`: where the disc went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountReply {
+    /// The drive it went into.
+    pub drive: u32,
+    /// Where its tree is mounted (`None`: the disc has no file tree, e.g. an audio CD).
+    pub mountpoint: Option<PathBuf>,
+    /// The volume label.
+    pub label: Option<String>,
+    /// The image format's id (`iso`, `mds`...).
+    pub format: String,
+    /// The medium (`CD-ROM`, `DVD-ROM`...).
+    pub medium: String,
+    /// The drive's directory in the raw views mount (`None`: that mount failed).
+    pub raw: Option<PathBuf>,
+}
+
+/// `load`: the drive with its new disc.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadReply {
+    /// The drive.
+    pub drive: u32,
+    /// Its mount points (unchanged: they show the new disc).
+    pub mountpoints: Vec<PathBuf>,
+    /// The new disc's volume label.
+    pub label: Option<String>,
+    /// The drive's directory in the raw views mount (`None`: that mount failed).
+    pub raw: Option<PathBuf>,
+}
+
+/// `eject`: the drives ejected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EjectReply {
+    /// Their numbers.
+    pub ejected: Vec<u32>,
+}
+
+/// `drives`: every drive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrivesReply {
+    /// How many drives there are.
+    pub count: u32,
+    /// Where the raw views are mounted (`None`: that mount failed).
+    pub raw: Option<PathBuf>,
+    /// The daemon's NBD socket (`None`: it could not be bound).
+    pub nbd: Option<PathBuf>,
+    /// One entry per drive.
+    pub drives: Vec<DriveReport>,
+}
+
+/// One drive as `drives` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriveReport {
+    /// The drive number.
+    pub drive: u32,
+    /// The image in it (`None`: empty).
+    pub image: Option<PathBuf>,
+    /// The image format's id.
+    pub format: Option<String>,
+    /// The medium.
+    pub medium: Option<String>,
+    /// The volume label.
+    pub label: Option<String>,
+    /// Where its tree is mounted.
+    pub mountpoints: Vec<PathBuf>,
+    /// Opened with a password (which is never stored).
+    pub encrypted: bool,
+    /// Who loaded it.
+    pub uid: Option<u32>,
+    /// NBD URIs of the drive's exports (the daemon's socket, then any `share`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nbd: Vec<String>,
+}
+
+impl DriveReport {
+    /// An empty drive.
+    pub fn empty(drive: u32) -> DriveReport {
+        DriveReport {
+            drive,
+            image: None,
+            format: None,
+            medium: None,
+            label: None,
+            mountpoints: Vec::new(),
+            encrypted: false,
+            uid: None,
+            nbd: Vec::new(),
+        }
+    }
+}
+
+/// `count`: the drive count now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountReply {
+    /// How many drives there are.
+    pub count: u32,
+}
+
+/// `share`: where the drive is served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareReply {
+    /// The drive.
+    pub drive: u32,
+    /// The address bound (`HOST:PORT`; a port 0 request gets the port picked).
+    pub address: String,
+    /// Whether clients must speak TLS.
+    pub tls: bool,
+    /// `nbd://` or `nbds://` URIs of `drive<N>` and `drive<N>.raw`.
+    pub uris: Vec<String>,
+}
+
+/// `unshare`: the drive no longer shared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnshareReply {
+    /// The drive.
+    pub drive: u32,
+}
+
+/// `shutdown`: no fields (`{}`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShutdownReply {}
+
+/// A failed reply's fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReply {
+    /// Why.
+    pub code: ErrorCode,
+    /// What went wrong, naming the file or drive and the cause.
+    pub error: String,
+}
+
+/// The successful reply to a request: one variant per command. On the wire it carries no
+/// tag (the reply answers a known request); [`Reply::decode`] reads it for its request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    /// To [`Request::Ping`].
+    Ping(PingReply),
+    /// To [`Request::Mount`].
+    Mount(MountReply),
+    /// To [`Request::Load`].
+    Load(LoadReply),
+    /// To [`Request::Eject`].
+    Eject(EjectReply),
+    /// To [`Request::Drives`].
+    Drives(DrivesReply),
+    /// To [`Request::Count`].
+    Count(CountReply),
+    /// To [`Request::Share`].
+    Share(ShareReply),
+    /// To [`Request::Unshare`].
+    Unshare(UnshareReply),
+    /// To [`Request::Shutdown`].
+    Shutdown(ShutdownReply),
+}
+
+impl Reply {
+    /// Reads the fields of a successful reply (without `v`, `id`, `ok`) as the reply to
+    /// `request`. Fields this side does not know are ignored (a newer daemon may add some).
+    pub fn decode(request: &Request, fields: serde_json::Value) -> serde_json::Result<Reply> {
+        use serde_json::from_value as f;
+        Ok(match request {
+            Request::Ping => Reply::Ping(f(fields)?),
+            Request::Mount(_) => Reply::Mount(f(fields)?),
+            Request::Load(_) => Reply::Load(f(fields)?),
+            Request::Eject(_) => Reply::Eject(f(fields)?),
+            Request::Drives => Reply::Drives(f(fields)?),
+            Request::Count { .. } => Reply::Count(f(fields)?),
+            Request::Share(_) => Reply::Share(f(fields)?),
+            Request::Unshare { .. } => Reply::Unshare(f(fields)?),
+            // `{}` from this daemon; a newer one's extra fields are ignored too.
+            Request::Shutdown => Reply::Shutdown(ShutdownReply {}),
+        })
+    }
+}
