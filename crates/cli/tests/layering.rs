@@ -240,7 +240,6 @@ fn the_graph_is_the_workspace() {
 /// The rules the structure work of issue 16 makes true: the burner's mountinfo reader moves
 /// to crates/sys, and FUSE's `toc.json` to the disc catalogue.
 #[test]
-#[ignore = "until the sys/catalogue branches land"]
 fn frontends_link_neither_fuse_nor_formats_they_do_not_serve() {
     let g = Graph::get();
     let mut offences = g.reaches("spindle-burn", |n| n == "fuser");
