@@ -1,7 +1,7 @@
 //! A description of a disc for `spindle info`, in a shape that serialises to stable JSON.
 
 use serde::Serialize;
-use spindle_disc::{CdTextField, Disc, SectorView, Track};
+use spindle_disc::{ByteSource, CdTextField, Disc, SectorView, Track};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -77,7 +77,7 @@ pub fn iso_volume_label(disc: &Arc<Disc>) -> Option<String> {
     let mut pvd = [0u8; 2048];
     // Volume descriptors start at sector 16; the primary one has type 1.
     for sector in 16..32u64 {
-        if view.read_at(sector * 2048, &mut pvd).ok()? != 2048
+        if view.read_at(&mut pvd, sector * 2048).ok()? != 2048
             || &pvd[1..6] != b"CD001"
             || pvd[0] == 0xFF
         {
