@@ -63,22 +63,25 @@ pub trait ByteSource: Send + Sync {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 
     /// Fills `buf` from `offset`; a read past the end is an `UnexpectedEof` error naming the
-    /// source.
+    /// source (by its [`path`](Self::path), when it has one).
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let mut done = 0;
         while done < buf.len() {
             let at = offset + done as u64;
             let n = self.read_at(&mut buf[done..], at)?;
             if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "{}: read of {} bytes at {offset} runs past the end ({} bytes)",
-                        self.path().display(),
-                        buf.len(),
-                        self.len()
-                    ),
-                ));
+                let what = format!(
+                    "read of {} bytes at {offset} runs past the end ({} bytes)",
+                    buf.len(),
+                    self.len()
+                );
+                let path = self.path();
+                let msg = if path.as_os_str().is_empty() {
+                    what
+                } else {
+                    format!("{}: {what}", path.display())
+                };
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg));
             }
             done += n;
         }

@@ -15,9 +15,10 @@
 //! ([`super::susp`]); zisofs blocks are checked ([`super::zisofs`]).
 
 use crate::api::{
-    BlockDevice, ContentRun, DirEntry, EntryInfo, FileKind, FileSystem, FsError, FsKind, Metadata,
-    NodeId, Result, Time, read_exact_at,
+    ContentRun, DirEntry, EntryInfo, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId,
+    Result, Time,
 };
+use spindle_bytes::ByteSource;
 use crate::iso::joliet::joliet_name;
 use crate::iso::record::{
     DirRecord, FLAG_ASSOCIATED, FLAG_MULTI_EXTENT, RecordRef, iso_name, parse_directory_record,
@@ -128,7 +129,7 @@ pub struct IsoFs {
 /// The SUSP state of a volume from the root directory's `.` record: `Some(skip)` when it has
 /// an `SP` entry (or, leniently, Rock Ridge entries without one), and whether Rock Ridge is
 /// present.
-fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>, bool)> {
+fn probe_susp(dev: &dyn ByteSource, root: &DirRecord) -> Result<(Option<usize>, bool)> {
     let start = root.extent as u64 * SECTOR;
     if start + SECTOR > dev.len() {
         return Err(corrupt(format!(
@@ -137,7 +138,7 @@ fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>,
         )));
     }
     let mut buf = vec![0u8; SECTOR as usize];
-    read_exact_at(dev, start, &mut buf)?;
+    dev.read_exact_at(&mut buf, start)?;
     let Some(dot) = parse_directory_record(&buf, false)? else {
         return Err(corrupt("root directory has no '.' record".into()));
     };
@@ -166,12 +167,12 @@ fn probe_susp(dev: &dyn BlockDevice, root: &DirRecord) -> Result<(Option<usize>,
 }
 
 fn root_record(
-    dev: &dyn BlockDevice,
+    dev: &dyn ByteSource,
     vd_off: u64,
     high_sierra: bool,
 ) -> Result<(Vec<u8>, DirRecord, u64)> {
     let mut vd = vec![0u8; SECTOR as usize];
-    read_exact_at(dev, vd_off, &mut vd)?;
+    dev.read_exact_at(&mut vd, vd_off)?;
     let (block_size_at, root_at) = if high_sierra { (136, 180) } else { (128, 156) };
     let bs = u16::from_le_bytes([vd[block_size_at], vd[block_size_at + 1]]);
     if bs != 2048 {
@@ -187,7 +188,7 @@ fn root_record(
 }
 
 /// Which views the volume whose descriptors start at block `base_lba + 16` has.
-pub fn detect(dev: &dyn BlockDevice, base_lba: u32) -> Result<IsoVolumes> {
+pub fn detect(dev: &dyn ByteSource, base_lba: u32) -> Result<IsoVolumes> {
     let d = volume::scan(dev, base_lba)?;
     let pvd_off = d.primary.expect("scan ensures a primary descriptor");
     let (pvd, root, _) = root_record(dev, pvd_off, d.high_sierra)?;
@@ -199,7 +200,7 @@ pub fn detect(dev: &dyn BlockDevice, base_lba: u32) -> Result<IsoVolumes> {
     let joliet_label = match d.joliet {
         Some((off, _)) => {
             let mut svd = vec![0u8; SECTOR as usize];
-            read_exact_at(dev, off, &mut svd)?;
+            dev.read_exact_at(&mut svd, off)?;
             Some(volume::joliet_label(&svd))
         }
         None => None,
@@ -262,7 +263,7 @@ impl IsoFs {
             FsKind::Joliet => {
                 let (off, _) = d.joliet.ok_or(FsError::NotFound("Joliet"))?;
                 let mut svd = vec![0u8; SECTOR as usize];
-                read_exact_at(&*dev, off, &mut svd)?;
+                dev.read_exact_at(&mut svd, off)?;
                 (off, Names::Joliet, volume::joliet_label(&svd), false, None)
             }
             FsKind::Udf => {
@@ -296,7 +297,7 @@ impl IsoFs {
             )));
         }
         let mut buf = vec![0u8; SECTOR as usize];
-        read_exact_at(&*fs.dev, start, &mut buf)?;
+        fs.dev.read_exact_at(&mut buf, start)?;
         let dot = parse_directory_record(&buf, high_sierra)?.unwrap_or_else(|| root_rec.clone());
         let mut dot = dot;
         dot.extent = root_rec.extent;
@@ -528,7 +529,7 @@ impl IsoFs {
             )));
         }
         let mut buf = vec![0u8; SECTOR as usize];
-        read_exact_at(&*self.dev, start, &mut buf)?;
+        self.dev.read_exact_at(&mut buf, start)?;
         parse_directory_record(&buf, self.high_sierra)?
             .filter(|r| r.is_dot())
             .ok_or_else(|| {
@@ -570,7 +571,7 @@ impl IsoFs {
             return Err(bad());
         }
         let mut buf = vec![0u8; window as usize];
-        read_exact_at(&*self.dev, sector_start, &mut buf)?;
+        self.dev.read_exact_at(&mut buf, sector_start)?;
         let mut recs = Vec::new();
         self.walk_records(
             &buf,
@@ -700,7 +701,7 @@ impl IsoFs {
             }
         }
         let mut buf = vec![0u8; ext.len as usize];
-        read_exact_at(&*self.dev, ext.dev_off, &mut buf)?;
+        self.dev.read_exact_at(&mut buf, ext.dev_off)?;
         // Records of the visible entries, and where each entry's group (several records for
         // a multi-extent file) ends in `recs`.
         let mut recs: Vec<(u64, RecordRef<'_>)> = Vec::new();
@@ -790,7 +791,7 @@ impl IsoFs {
             };
             let n = self
                 .dev
-                .read_at(dev_off, &mut buf[done..done + read])?
+                .read_at(&mut buf[done..done + read], dev_off)?
                 .min(want);
             if n == 0 {
                 return Err(corrupt(format!(
@@ -922,10 +923,7 @@ impl FileSystem for IsoFs {
         let Some((dev_off, run)) = Self::stored_run(&node, offset) else {
             return Ok(None);
         };
-        Ok(self
-            .dev
-            .backing(dev_off, run)
-            .map(|(file, offset, len)| ContentRun { file, offset, len }))
+        Ok(self.dev.backing(dev_off, run))
     }
     fn read(&self, id: NodeId, offset: u64, buf: &mut [u8]) -> Result<usize> {
         let node = self.readable_node(id)?;
