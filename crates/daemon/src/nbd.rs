@@ -8,179 +8,39 @@
 //! not pull the bytes from under a client (a reconnect sees the new disc).
 
 use crate::slots::Table;
-use spindle_disc::{ByteSource, Disc, SectorFormat, SectorView};
+use spindle_disc::{ByteSource, Concat, Disc, Piece, SectorFormat, SectorView};
 use spindle_fuse::DriveTable;
-use spindle_nbd::{Allocation, Catalog, Export, ExportInfo};
-use std::io;
+use spindle_nbd::{Catalog, ExportInfo};
 use std::sync::Arc;
 
-/// A piece of an export.
-enum Piece {
-    View(SectorView),
-    /// Bytes that no track holds (between sessions): zeros, not stored.
-    Gap(u64),
+/// The user data of the first data track (`None`: an audio-only disc), as `drive<N>`.
+pub fn data_export(disc: Arc<Disc>) -> Option<Concat> {
+    let v = SectorView::first_data_track(disc).ok()?;
+    Some(Concat::new([Piece::Source(Arc::new(v))], "drive.iso"))
 }
 
-impl Piece {
-    fn len(&self) -> u64 {
-        match self {
-            Piece::View(v) => v.len(),
-            Piece::Gap(n) => *n,
-        }
+/// Every sector of a CD, raw, the gaps between sessions as zeros (`None`: not a CD, or no
+/// tracks), as `drive<N>.raw`.
+pub fn raw_export(disc: Arc<Disc>) -> Option<Concat> {
+    if !disc.medium.is_cd() {
+        return None;
     }
-}
-
-/// An export made of sector views laid end to end.
-pub struct DiscExport {
-    /// (start offset, piece), in order.
-    pieces: Vec<(u64, Piece)>,
-    size: u64,
-    block: u32,
-    /// The plain file holding the whole export as is, and where (zero-copy sends).
-    plain: Option<(Arc<dyn ByteSource>, u64)>,
-}
-
-impl DiscExport {
-    fn new(pieces: Vec<Piece>, block: u32) -> DiscExport {
-        let mut at = 0;
-        let pieces: Vec<(u64, Piece)> = pieces
-            .into_iter()
-            .filter(|p| p.len() > 0)
-            .map(|p| {
-                let start = at;
-                at += p.len();
-                (start, p)
-            })
-            .collect();
-        DiscExport {
-            pieces,
-            size: at,
-            block,
-            plain: None,
-        }
-    }
-
-    /// The user data of the first data track (`None`: an audio-only disc).
-    pub fn data(disc: Arc<Disc>) -> Option<DiscExport> {
-        let v = SectorView::first_data_track(disc).ok()?;
-        let plain = v.plain_source();
-        let mut e = DiscExport::new(vec![Piece::View(v)], 2048);
-        e.plain = plain;
-        Some(e)
-    }
-
-    /// Every sector of a CD, raw (`None`: not a CD, or no tracks).
-    pub fn raw(disc: Arc<Disc>) -> Option<DiscExport> {
-        if !disc.medium.is_cd() {
-            return None;
-        }
-        let mut pieces = Vec::new();
-        let mut prev_end = None;
-        for s in &disc.sessions {
-            let (Some(first), Some(last)) = (s.first_track(), s.last_track()) else {
-                continue;
-            };
-            if let Some(end) = prev_end {
-                let gap = first.start.since(end).max(0) as u64;
-                pieces.push(Piece::Gap(gap * 2352));
-            }
-            let sectors = last.end().since(first.start).max(0) as u32;
-            pieces.push(Piece::View(
-                SectorView::new(disc.clone(), first.start, sectors, SectorFormat::RAW).ok()?,
-            ));
-            prev_end = Some(last.end());
-        }
-        (!pieces.is_empty()).then(|| DiscExport::new(pieces, 2352))
-    }
-
-    fn piece_at(&self, offset: u64) -> usize {
-        self.pieces
-            .partition_point(|(s, _)| *s <= offset)
-            .saturating_sub(1)
-    }
-}
-
-impl Export for DiscExport {
-    fn size(&self) -> u64 {
-        self.size
-    }
-
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let mut pos = 0usize;
-        while pos < buf.len() {
-            let off = offset + pos as u64;
-            let (start, piece) = self
-                .pieces
-                .get(self.piece_at(off))
-                .filter(|(s, p)| off >= *s && off < s + p.len())
-                .ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("offset {off} is past the end"),
-                    )
-                })?;
-            let within = off - start;
-            let want = (buf.len() - pos).min((piece.len() - within) as usize);
-            let out = &mut buf[pos..pos + want];
-            match piece {
-                Piece::Gap(_) => out.fill(0),
-                Piece::View(v) => {
-                    let n = v.read_at(within, out).map_err(io::Error::other)?;
-                    if n < want {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "short read from the disc",
-                        ));
-                    }
-                }
-            }
-            pos += want;
-        }
-        Ok(())
-    }
-
-    fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
-        let end = offset.saturating_add(length).min(self.size);
-        let mut out: Vec<Allocation> = Vec::new();
-        let mut push = |a: Allocation| match out.last_mut() {
-            Some(l) if l.hole == a.hole && l.zero == a.zero => l.length += a.length,
-            _ => out.push(a),
+    let mut pieces = Vec::new();
+    let mut prev_end = None;
+    for s in &disc.sessions {
+        let (Some(first), Some(last)) = (s.first_track(), s.last_track()) else {
+            continue;
         };
-        let mut off = offset;
-        while off < end {
-            let (start, piece) = &self.pieces[self.piece_at(off)];
-            let within = off - start;
-            let take = (piece.len() - within).min(end - off);
-            match piece {
-                Piece::Gap(_) => push(Allocation {
-                    length: take,
-                    hole: true,
-                    zero: true,
-                }),
-                Piece::View(v) => {
-                    for r in v.runs(within, take) {
-                        push(Allocation {
-                            length: r.len,
-                            hole: !r.stored,
-                            zero: r.zero,
-                        });
-                    }
-                }
-            }
-            off += take;
+        if let Some(end) = prev_end {
+            let gap = first.start.since(end).max(0) as u64;
+            pieces.push(Piece::Zeros(gap * 2352));
         }
-        Ok(out)
+        let sectors = last.end().since(first.start).max(0) as u32;
+        let view = SectorView::new(disc.clone(), first.start, sectors, SectorFormat::RAW).ok()?;
+        pieces.push(Piece::Source(Arc::new(view)));
+        prev_end = Some(last.end());
     }
-
-    fn preferred_block_size(&self) -> u32 {
-        self.block
-    }
-
-    fn file_range(&self, offset: u64, length: u64) -> Option<(&std::fs::File, u64)> {
-        let (src, base) = self.plain.as_ref()?;
-        (offset.checked_add(length)? <= self.size).then_some(())?;
-        Some((src.plain_file()?, base + offset))
-    }
+    (!pieces.is_empty()).then(|| Concat::new(pieces, "drive.raw"))
 }
 
 /// The NBD exports of the daemon's drives.
@@ -289,22 +149,22 @@ impl Catalog for DriveCatalog {
         let mut out = Vec::new();
         for (n, disc) in self.loaded() {
             if disc.first_data_track().is_some() {
-                out.push(ExportInfo {
-                    name: format!("drive{n}"),
-                    description: describe(n, &disc, false),
-                });
+                out.push(ExportInfo::new(
+                    format!("drive{n}"),
+                    describe(n, &disc, false),
+                ));
             }
             if disc.medium.is_cd() {
-                out.push(ExportInfo {
-                    name: format!("drive{n}.raw"),
-                    description: describe(n, &disc, true),
-                });
+                out.push(
+                    ExportInfo::new(format!("drive{n}.raw"), describe(n, &disc, true))
+                        .with_block_size(2352),
+                );
             }
         }
         out
     }
 
-    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
+    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn ByteSource>)> {
         let loaded = self.loaded();
         let (drive, raw, disc) = if name.is_empty() {
             let (n, d) = loaded
@@ -316,18 +176,16 @@ impl Catalog for DriveCatalog {
             let (_, d) = loaded.into_iter().find(|(m, _)| *m == n)?;
             (n, raw, d)
         };
-        let info = ExportInfo {
-            name: if name.is_empty() {
-                format!("drive{drive}")
-            } else {
-                name.to_string()
-            },
-            description: describe(drive, &disc, raw),
-        };
-        let export = if raw {
-            DiscExport::raw(disc)?
+        let name = if name.is_empty() {
+            format!("drive{drive}")
         } else {
-            DiscExport::data(disc)?
+            name.to_string()
+        };
+        let info = ExportInfo::new(name, describe(drive, &disc, raw));
+        let (info, export) = if raw {
+            (info.with_block_size(2352), raw_export(disc)?)
+        } else {
+            (info, data_export(disc)?)
         };
         Some((info, Arc::new(export)))
     }

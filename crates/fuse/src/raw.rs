@@ -66,9 +66,7 @@ impl RawFile {
                 buf[..want].copy_from_slice(&b[within as usize..within as usize + want]);
                 Ok(want)
             }
-            Piece::View(v) => v
-                .read_at(within, &mut buf[..want])
-                .map_err(io::Error::other),
+            Piece::View(v) => v.read_at(&mut buf[..want], within),
         }
     }
 }
@@ -95,9 +93,9 @@ impl DiscFiles {
         if let Ok(view) = SectorView::first_data_track(disc.clone()) {
             // FUSE passthrough maps a whole file: only an image that is the view, from byte 0.
             let passthrough = view
-                .plain_source()
-                .filter(|(src, offset)| *offset == 0 && src.len() == view.len())
-                .map(|(src, _)| src);
+                .plain_file()
+                .is_some()
+                .then(|| Arc::new(view.clone()) as Arc<dyn ByteSource>);
             let mut f = RawFile::new("disc.iso".into(), vec![Piece::View(view)]);
             f.passthrough = passthrough;
             top.push(Arc::new(f));

@@ -27,7 +27,7 @@ pub fn unrecognised_content(disc: &Arc<Disc>) -> Option<String> {
     // is one too), or a UDF volume.
     let descriptor = |b: u32| {
         let mut d = [0u8; 2048];
-        dev.read_at((b as u64 + 16) * 2048, &mut d)
+        dev.read_at(&mut d, (b as u64 + 16) * 2048)
             .is_ok_and(|n| n == 2048)
             && (&d[1..6] == b"CD001" || &d[9..14] == b"CDROM")
     };
