@@ -212,7 +212,9 @@ impl Read for At<'_> {
 
 impl ByteSource for Compressed {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-        let n = buf.len().min(self.len.saturating_sub(offset).min(usize::MAX as u64) as usize);
+        let n = buf
+            .len()
+            .min(self.len.saturating_sub(offset).min(usize::MAX as u64) as usize);
         let buf = &mut buf[..n];
         if n == 0 {
             return Ok(0);

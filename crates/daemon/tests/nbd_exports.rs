@@ -42,7 +42,10 @@ fn iso_export_is_the_image_and_all_data() {
     let file = v.plain_file().expect("a plain ISO has a plain file");
     let (got, want) = (file.metadata().unwrap(), std::fs::metadata(&path).unwrap());
     assert_eq!((got.dev(), got.ino()), (want.dev(), want.ino()));
-    assert!(e.plain_file().is_some(), "the data export is the plain file too");
+    assert!(
+        e.plain_file().is_some(),
+        "the data export is the plain file too"
+    );
     // An ISO is no CD image with raw sectors... but it is a CD-ROM medium if small: the raw
     // export then synthesises headers for every sector, none of them stored as raw.
     if disc.medium.is_cd() {

@@ -55,7 +55,9 @@ impl ByteSource for FileSource {
         if offset >= self.len {
             return Ok(0);
         }
-        let want = buf.len().min((self.len - offset).min(usize::MAX as u64) as usize);
+        let want = buf
+            .len()
+            .min((self.len - offset).min(usize::MAX as u64) as usize);
         let mut done = 0;
         while done < want {
             match FileExt::read_at(&self.file, &mut buf[done..want], offset + done as u64) {

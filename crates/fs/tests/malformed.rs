@@ -283,7 +283,8 @@ fn truncated_images_fail_cleanly() {
     ))
     .unwrap();
     for cut in (0..img.len()).step_by(2048 * 7).chain([img.len() - 1000]) {
-        let dev: spindle_fs::Device = std::sync::Arc::new(MemSource::new(img[..cut].to_vec(), "cut.iso"));
+        let dev: spindle_fs::Device =
+            std::sync::Arc::new(MemSource::new(img[..cut].to_vec(), "cut.iso"));
         let Ok(v) = detect(&*dev, 0) else { continue };
         let kind = if v.has_rock_ridge {
             FsKind::RockRidge

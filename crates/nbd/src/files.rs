@@ -85,7 +85,10 @@ impl ByteSource for SparseFile {
             .min(self.size.saturating_sub(offset).min(usize::MAX as u64) as usize);
         let mut done = 0;
         while done < want {
-            match self.file.read_at(&mut buf[done..want], offset + done as u64) {
+            match self
+                .file
+                .read_at(&mut buf[done..want], offset + done as u64)
+            {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -156,7 +159,10 @@ impl StaticCatalog {
 
 impl Catalog for StaticCatalog {
     fn list(&self) -> Vec<ExportInfo> {
-        self.exports.values().map(|(info, _)| info.clone()).collect()
+        self.exports
+            .values()
+            .map(|(info, _)| info.clone())
+            .collect()
     }
 
     fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn ByteSource>)> {

@@ -80,12 +80,7 @@ struct State {
 
 impl State {
     /// The end of the handshake: `export`, reached by the name `name`.
-    fn negotiated(
-        &self,
-        channel: Channel,
-        export: Arc<dyn ByteSource>,
-        name: &str,
-    ) -> Negotiated {
+    fn negotiated(&self, channel: Channel, export: Arc<dyn ByteSource>, name: &str) -> Negotiated {
         Negotiated {
             channel,
             export,

@@ -13,7 +13,7 @@ mod tls;
 mod transmission;
 
 pub use export::{Catalog, ExportInfo};
-pub use spindle_bytes::{Backing, ByteSource, Run};
 pub use server::{Server, ServerConfig, TlsMode};
 pub use socket::Socket;
+pub use spindle_bytes::{Backing, ByteSource, Run};
 pub use tls::{TlsConfig, TlsError, parse_psk_file};

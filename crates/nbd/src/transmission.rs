@@ -221,8 +221,7 @@ impl Conn<'_> {
             return false;
         }
         let len = req.length as u64;
-        let (Out::Plain(sock), Some((file, at))) =
-            (&self.out, self.file_range(req.offset, len))
+        let (Out::Plain(sock), Some((file, at))) = (&self.out, self.file_range(req.offset, len))
         else {
             return false;
         };

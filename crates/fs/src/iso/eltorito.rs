@@ -6,9 +6,9 @@
 //! reads the catalog on a device; [`read_boot_image`] reads an entry's load bytes.
 
 use crate::api::{FsError, Result};
-use spindle_bytes::ByteSource;
 use crate::iso::record::{le16, le32};
 use crate::iso::volume::{SECTOR, scan};
+use spindle_bytes::ByteSource;
 
 /// Platform IDs (El Torito §2.1 and the UEFI specification §12.3.2.1).
 pub const PLATFORM_X86: u8 = 0x00;

@@ -7,8 +7,8 @@
 //! ends with an error instead of a hang.
 
 use crate::api::{FsError, Result};
-use spindle_bytes::ByteSource;
 use crate::iso::record::le32;
+use spindle_bytes::ByteSource;
 use std::collections::HashSet;
 
 /// One SUSP entry: two signature bytes, a version and its data (after the 4-byte header).
@@ -226,7 +226,13 @@ mod tests {
         }
         ce.truncate(28);
         dev[..28].copy_from_slice(&ce);
-        let err = collect_entries(&spindle_bytes::MemSource::new(dev, "ce.iso"), &ce, 0, &mut { MAX_LISTING_CE_BYTES }).unwrap_err();
+        let err = collect_entries(
+            &spindle_bytes::MemSource::new(dev, "ce.iso"),
+            &ce,
+            0,
+            &mut { MAX_LISTING_CE_BYTES },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("loop"), "{err}");
     }
 }

@@ -3,9 +3,9 @@
 //! variant (`CDROM` at byte 9).
 
 use crate::api::{FsError, Result};
-use spindle_bytes::ByteSource;
 use crate::iso::joliet::{decode_ucs2, joliet_level};
 use crate::iso::record::le32;
+use spindle_bytes::ByteSource;
 
 pub const SECTOR: u64 = 2048;
 /// Most descriptors read before giving up on a terminator.

@@ -146,10 +146,7 @@ impl ByteSource for MemExport {
             let end = start + r.len;
             if end > offset && start < offset + length {
                 let s = start.max(offset);
-                out.push(Run {
-                    len: end - s,
-                    ..*r
-                });
+                out.push(Run { len: end - s, ..*r });
             }
             start = end;
         }
