@@ -117,7 +117,10 @@ pub trait ByteSource: Send + Sync {
         }]
     }
 
-    /// The plain file that is this whole source byte for byte, if there is one.
+    /// The plain file that is this whole source byte for byte, if there is one (FUSE
+    /// passthrough maps the whole file). The default: the backing of the whole source, from
+    /// the file's first byte; a source whose file may hold more than it (a view of part of
+    /// an image) checks the file's length too.
     fn plain_file(&self) -> Option<&File> {
         let len = self.len();
         let b = self.backing(0, len)?;

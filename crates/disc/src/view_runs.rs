@@ -12,6 +12,42 @@ use spindle_bytes::{Backing, ByteSource, Run, push_run};
 use std::io;
 
 impl SectorView {
+    /// The one zero-copy check: where `[offset, offset + len)` starts in a plain file that
+    /// stores it as it reads, up to the end of its extent, with the length of the source
+    /// holding it.
+    fn stored_at(&self, offset: u64, len: u64) -> Option<(u64, Backing<'_>)> {
+        if self.format() != SectorFormat::USER_2048 || offset >= self.len() || len == 0 {
+            return None;
+        }
+        let len = len.min(self.len() - offset);
+        let lba = self.start().offset((offset / 2048) as i64);
+        let within = offset % 2048;
+        let (_, track) = self.disc().locate(lba)?;
+        // As `Disc::read_sectors` reads directly: user data stored as is.
+        if !matches!(track.mode, TrackMode::Mode1 | TrackMode::Mode2Form1) {
+            return None;
+        }
+        let (first, left, data) = extent_at(track, lba)?;
+        let ExtentData::Stored(s) = data else {
+            return None;
+        };
+        if s.sub != SubLayout::None
+            || s.scrambled
+            || s.sub_stream.is_some()
+            || s.main != MainLayout::USER
+            || s.stride(track.mode) != 2048
+        {
+            return None;
+        }
+        let file_off = s.offset + lba.since(first) as u64 * 2048 + within;
+        let run = (left as u64 * 2048 - within).min(len);
+        // A truncated image reads as an error, never as a shorter copy.
+        if file_off.checked_add(run)? > s.file.len() {
+            return None;
+        }
+        Some((s.file.len(), s.file.backing(file_off, run)?))
+    }
+
     /// Whether a synthesised sector of `mode` reads as zeros in this view's format.
     fn synthesised_is_zero(&self, mode: TrackMode) -> bool {
         let f = self.format();
@@ -77,36 +113,16 @@ impl ByteSource for SectorView {
     /// user data (no subchannel, not scrambled, no compression) in a plain file maps one to
     /// one; the run ends with the extent.
     fn backing(&self, offset: u64, len: u64) -> Option<Backing<'_>> {
-        if self.format() != SectorFormat::USER_2048 || offset >= self.len() || len == 0 {
-            return None;
-        }
-        let len = len.min(self.len() - offset);
-        let lba = self.start().offset((offset / 2048) as i64);
-        let within = offset % 2048;
-        let (_, track) = self.disc().locate(lba)?;
-        // As `Disc::read_sectors` reads directly: user data stored as is.
-        if !matches!(track.mode, TrackMode::Mode1 | TrackMode::Mode2Form1) {
-            return None;
-        }
-        let (first, left, data) = extent_at(track, lba)?;
-        let ExtentData::Stored(s) = data else {
-            return None;
-        };
-        if s.sub != SubLayout::None
-            || s.scrambled
-            || s.sub_stream.is_some()
-            || s.main != MainLayout::USER
-            || s.stride(track.mode) != 2048
-        {
-            return None;
-        }
-        let file_off = s.offset + lba.since(first) as u64 * 2048 + within;
-        let run = (left as u64 * 2048 - within).min(len);
-        // A truncated image reads as an error, never as a shorter copy.
-        if file_off.checked_add(run)? > s.file.len() {
-            return None;
-        }
-        s.file.backing(file_off, run)
+        let (_, b) = self.stored_at(offset, len)?;
+        Some(b)
+    }
+
+    /// A view whose bytes are one image file, from its first byte to its last (a plain ISO):
+    /// not when the file holds more than the view (a partial last sector, other tracks).
+    fn plain_file(&self) -> Option<&std::fs::File> {
+        let len = self.len();
+        let (file_len, b) = self.stored_at(0, len)?;
+        (b.offset == 0 && b.len == len && file_len == len).then_some(b.file)
     }
 
     fn runs(&self, offset: u64, len: u64) -> Vec<Run> {
