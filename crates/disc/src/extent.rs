@@ -80,6 +80,10 @@ impl ByteSource for FileSource {
             len: len.min(self.len - offset),
         })
     }
+    /// The file, even when empty (no range of it backs anything then).
+    fn plain_file(&self) -> Option<&File> {
+        Some(&self.file)
+    }
 }
 
 /// Which parts of a CD sector's main channel an image stored, in sector order.
