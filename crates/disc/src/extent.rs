@@ -31,16 +31,6 @@ impl FileSource {
         })
     }
 
-    /// The file, already open, of `len` bytes, named `path` in errors. The length must not
-    /// change while the source lives (reads past it are short).
-    pub fn from_file(file: File, len: u64, path: impl Into<PathBuf>) -> FileSource {
-        FileSource {
-            file,
-            len,
-            path: path.into(),
-        }
-    }
-
     /// The open file.
     pub fn file(&self) -> &File {
         &self.file
