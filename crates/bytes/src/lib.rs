@@ -12,6 +12,7 @@
 //!   `base:allocation`, sparse copies).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod concat;
 mod mem;
