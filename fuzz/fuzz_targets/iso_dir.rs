@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let mut image = vec![0u8; 16 * 2048];
     image.extend_from_slice(data);
     image.resize(image.len().div_ceil(2048).max(18) * 2048, 0);
-    let dev: spindle_fs::Device = Arc::new(image);
+    let dev: spindle_fs::Device = Arc::new(spindle_disc::MemSource::new(image, "fuzz.iso"));
     if spindle_fs::detect(dev.as_ref(), 0).is_err() {
         return;
     }

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spindle_disc::{SectorFormat, SectorView};
+use spindle_disc::{ByteSource, SectorFormat, SectorView};
 use std::sync::Arc;
 
 fuzz_target!(|data: &[u8]| {
@@ -36,8 +36,8 @@ fuzz_target!(|data: &[u8]| {
         let disc = Arc::new(disc);
         if let Ok(view) = SectorView::first_data_track(disc.clone()) {
             let mut buf = vec![0u8; 4096];
-            let _ = view.read_at(0, &mut buf);
-            let _ = view.read_at(view.len().saturating_sub(100), &mut buf);
+            let _ = view.read_at(&mut buf, 0);
+            let _ = view.read_at(&mut buf, view.len().saturating_sub(100));
         }
         let mut raw = vec![0u8; 2352 + 96];
         for lba in [-1, 0, 16] {

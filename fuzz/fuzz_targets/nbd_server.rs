@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spindle_nbd::{Allocation, Catalog, Export, ExportInfo, Server, ServerConfig};
+use spindle_nbd::{ByteSource, Catalog, ExportInfo, Run, Server, ServerConfig};
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, OnceLock};
@@ -16,30 +16,31 @@ use std::time::Duration;
 
 struct Mem(Vec<u8>);
 
-impl Export for Mem {
-    fn size(&self) -> u64 {
+impl ByteSource for Mem {
+    fn len(&self) -> u64 {
         self.0.len() as u64
     }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let at = offset as usize;
-        buf.copy_from_slice(&self.0[at..at + buf.len()]);
-        Ok(())
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let at = (offset as usize).min(self.0.len());
+        let n = buf.len().min(self.0.len() - at);
+        buf[..n].copy_from_slice(&self.0[at..at + n]);
+        Ok(n)
     }
-    fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
+    fn runs(&self, offset: u64, length: u64) -> Vec<Run> {
         // Alternating 4 KiB data and hole runs from offset 0.
         let mut out = Vec::new();
-        let (mut at, end) = (offset, offset + length);
+        let (mut at, end) = (offset, offset.saturating_add(length).min(self.len()));
         while at < end {
             let run_end = ((at / 4096) + 1) * 4096;
             let hole = (at / 4096) % 2 == 1;
-            out.push(Allocation {
-                length: run_end.min(end) - at,
-                hole,
+            out.push(Run {
+                len: run_end.min(end) - at,
+                stored: !hole,
                 zero: hole,
             });
             at = run_end;
         }
-        Ok(out)
+        out
     }
 }
 
@@ -47,14 +48,11 @@ struct One(Arc<Mem>);
 
 impl Catalog for One {
     fn list(&self) -> Vec<ExportInfo> {
-        vec![ExportInfo {
-            name: "disc".into(),
-            description: "fuzz".into(),
-        }]
+        vec![ExportInfo::new("disc", "fuzz")]
     }
-    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
+    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn ByteSource>)> {
         (name.is_empty() || name == "disc")
-            .then(|| (self.list().remove(0), self.0.clone() as Arc<dyn Export>))
+            .then(|| (self.list().remove(0), self.0.clone() as Arc<dyn ByteSource>))
     }
 }
 

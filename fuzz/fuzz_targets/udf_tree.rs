@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let mut image = vec![0u8; 256 * 2048];
     image.extend_from_slice(data);
     image.resize(image.len().div_ceil(2048).max(258) * 2048, 0);
-    let dev: spindle_fs::Device = Arc::new(image);
+    let dev: spindle_fs::Device = Arc::new(spindle_disc::MemSource::new(image, "fuzz.iso"));
     if let Ok(fs) = spindle_udf::open_udf(dev) {
         walk::walk(fs.as_ref());
     }

@@ -61,6 +61,21 @@ impl Reads {
     /// The files named by `paths` (as they are now: call this right after opening them) and
     /// the open descriptors `open` (the files actually read, whatever their names are now).
     pub fn new(image: &Path, paths: &[PathBuf], open: &[&File]) -> Reads {
+        let named: Vec<PathBuf> = paths
+            .iter()
+            .cloned()
+            .chain(std::iter::once(image.to_path_buf()))
+            .collect();
+        Reads::of(image, &named, open)
+    }
+
+    /// The open descriptors `open` only: bytes whose name is no file's (a catalogue entry,
+    /// bytes in memory), named `image` in messages.
+    pub fn open_only(image: &Path, open: &[&File]) -> Reads {
+        Reads::of(image, &[], open)
+    }
+
+    fn of(image: &Path, paths: &[PathBuf], open: &[&File]) -> Reads {
         let mut files: Vec<SourceFile> = Vec::new();
         let mut add = |path: PathBuf, m: Option<fs::Metadata>| {
             if let Some(m) = m {
@@ -76,7 +91,7 @@ impl Reads {
                 .unwrap_or_else(|_| image.to_path_buf());
             add(name, f.metadata().ok());
         }
-        for p in paths.iter().chain(std::iter::once(&image.to_path_buf())) {
+        for p in paths {
             add(p.clone(), fs::metadata(p).ok());
         }
         Reads {

@@ -4,66 +4,17 @@
 
 use crate::backing::Reads;
 use crate::error::{BurnError, Result};
-use spindle_disc::{ByteSource, Disc, FileSource, SectorView};
+use spindle_disc::{ByteSource, Disc, FileSource, MemSource, SectorView};
 use spindle_image::ImageError;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Positioned reads of the bytes to write, shareable between threads.
-pub trait Bytes: Send + Sync {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
-    fn len(&self) -> u64;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The plain file read, when the bytes are a file's own.
-    fn plain_file(&self) -> Option<&std::fs::File> {
-        None
-    }
-}
-
-/// A plain file, read with `pread` straight into the writer's buffers.
-fn plain_bytes(f: FileSource) -> Arc<dyn Bytes> {
-    Arc::new(RawBytes(Box::new(f)))
-}
-
-struct ViewBytes(SectorView);
-
-impl Bytes for ViewBytes {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let n = self.0.read_at(offset, buf).map_err(io::Error::other)?;
-        if n < buf.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "past the end of the data track",
-            ));
-        }
-        Ok(())
-    }
-    fn len(&self) -> u64 {
-        self.0.len()
-    }
-}
-
-struct RawBytes(Box<dyn ByteSource>);
-
-impl Bytes for RawBytes {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        self.0.read_exact_at(buf, offset)
-    }
-    fn len(&self) -> u64 {
-        self.0.len()
-    }
-    fn plain_file(&self) -> Option<&std::fs::File> {
-        self.0.plain_file()
-    }
-}
-
 /// The bytes to write and where they come from.
 pub struct Source {
     pub path: PathBuf,
-    pub bytes: Arc<dyn Bytes>,
+    /// The bytes, read as the writer reads them with [`Source::read_chunk`].
+    pub bytes: Arc<dyn ByteSource>,
     /// For people: `ISO 2048, data track 1` or `raw file, zstd-compressed`.
     pub description: String,
     /// The disc, when the registry read the image (the bootability check looks inside).
@@ -170,9 +121,9 @@ impl Source {
             && same(&files[0], path)
             && !compressed(path);
         // A plain 2048-byte ISO is its own user data: read the file straight.
-        let bytes: Arc<dyn Bytes> = match plain.then(|| FileSource::open(path)) {
-            Some(Ok(f)) if f.len() == view.len() => plain_bytes(f),
-            _ => Arc::new(ViewBytes(view)),
+        let bytes: Arc<dyn ByteSource> = match plain.then(|| FileSource::open(path)) {
+            Some(Ok(f)) if f.len() == view.len() => Arc::new(f),
+            _ => Arc::new(view),
         };
         let mut files = files;
         if !files.iter().any(|f| same(f, path)) {
@@ -202,16 +153,14 @@ impl Source {
             let (mut f, _) = spindle_disc::open::open_image_file(path).map_err(io)?;
             f.read(&mut head).map_err(io)?
         };
-        let (bytes, description): (Arc<dyn Bytes>, String) =
+        let (bytes, description): (Arc<dyn ByteSource>, String) =
             match spindle_container::kind_of(path, &head[..n]) {
                 Some(kind) => (
-                    Arc::new(RawBytes(Box::new(
-                        spindle_container::open(path, kind).map_err(io)?,
-                    ))),
+                    Arc::new(spindle_container::open(path, kind).map_err(io)?),
                     format!("raw file, {}-compressed", kind.name()),
                 ),
                 None => (
-                    Arc::new(RawBytes(Box::new(FileSource::open(path).map_err(io)?))),
+                    Arc::new(FileSource::open(path).map_err(io)?),
                     "raw file".to_string(),
                 ),
             };
@@ -229,16 +178,59 @@ impl Source {
         .nonempty()
     }
 
-    /// Bytes held in memory (tests).
-    pub fn from_bytes(path: &Path, data: Vec<u8>) -> Source {
+    /// Any bytes of the byte layer (a catalogue entry, a sector view, bytes in memory),
+    /// written as they read; `description` is for people. The source is named by the
+    /// bytes' path, which need not name a file; the plain file behind the whole of them, if
+    /// any, is the file it reads (a target that is, or is backed by, it is refused). Bytes
+    /// read from other files (a disc's views) leave the check to the caller, who knows them.
+    pub fn from_bytes(bytes: Arc<dyn ByteSource>, description: impl Into<String>) -> Source {
+        let path = bytes.path().to_path_buf();
+        let open: Vec<&std::fs::File> = bytes.plain_file().into_iter().collect();
+        let reads = Reads::open_only(&path, &open);
         Source {
-            path: path.to_path_buf(),
-            bytes: Arc::new(RawBytes(Box::new(spindle_disc::MemSource::new(data, path)))),
-            description: "bytes in memory".into(),
+            path,
+            bytes,
+            description: description.into(),
             disc: None,
             files: vec![],
-            reads: Reads::default(),
+            reads,
         }
+    }
+
+    /// Bytes held in memory, named `path` (tests).
+    pub fn from_memory(path: &Path, data: Vec<u8>) -> Source {
+        Source::from_bytes(Arc::new(MemSource::new(data, path)), "bytes in memory")
+    }
+
+    /// Fills `buf` from byte `offset`, as the writer and the verifier read every chunk; the
+    /// error names the source and the offset.
+    pub fn read_chunk(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.bytes.read_exact_at(buf, offset).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("reading {} at byte {offset}: {e}", self.path.display()),
+            )
+        })
+    }
+
+    /// Reads the whole source front to back in chunks of `chunk` bytes (the last one
+    /// shorter) with [`read_chunk`](Self::read_chunk), handing each to `f` with its offset:
+    /// the bytes a burn writes.
+    pub fn read_all(
+        &self,
+        chunk: usize,
+        mut f: impl FnMut(u64, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let total = self.len();
+        let mut buf = vec![0u8; chunk.clamp(1, 64 << 20).min(total as usize)];
+        let mut off = 0u64;
+        while off < total {
+            let len = (total - off).min(buf.len() as u64) as usize;
+            self.read_chunk(&mut buf[..len], off)?;
+            f(off, &buf[..len])?;
+            off += len as u64;
+        }
+        Ok(())
     }
 
     fn nonempty(self) -> Result<Source> {

@@ -5,11 +5,11 @@
 //! content size, as the `zstd` tool's frames do), and the rare read elsewhere (the
 //! bootability check, locating a mismatch) restarts the decoder.
 
-use crate::source::Bytes;
+use spindle_disc::ByteSource;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 const MAGIC: u32 = 0xFD2F_B528;
@@ -94,6 +94,7 @@ type Decoder = zstd::stream::read::Decoder<'static, BufReader<FromStart>>;
 pub struct ZstdStream {
     file: Arc<File>,
     len: u64,
+    path: PathBuf,
     cursor: Mutex<(Option<Decoder>, u64)>,
 }
 
@@ -109,6 +110,7 @@ impl ZstdStream {
         Ok(Some(ZstdStream {
             file: Arc::new(f),
             len,
+            path: path.to_path_buf(),
             cursor: Mutex::new((None, 0)),
         }))
     }
@@ -126,7 +128,19 @@ impl ZstdStream {
     }
 }
 
-impl Bytes for ZstdStream {
+impl ByteSource for ZstdStream {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let n = buf
+            .len()
+            .min(self.len.saturating_sub(offset).min(usize::MAX as u64) as usize);
+        if n > 0 {
+            self.read_exact_at(&mut buf[..n], offset)?;
+        }
+        Ok(n)
+    }
+    fn path(&self) -> &Path {
+        &self.path
+    }
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         if offset
             .checked_add(buf.len() as u64)
@@ -136,6 +150,9 @@ impl Bytes for ZstdStream {
                 io::ErrorKind::UnexpectedEof,
                 "past the end of the decoded image",
             ));
+        }
+        if buf.is_empty() {
+            return Ok(());
         }
         let mut cur = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
         if cur.0.is_none() || offset < cur.1 {

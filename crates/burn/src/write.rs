@@ -316,15 +316,8 @@ fn read_source(
         let c = Arc::get_mut(&mut pool[slot]).expect("free buffer");
         c.off = off;
         c.len = len;
-        if let Err(e) = sh
-            .src
-            .bytes
-            .read_exact_at(&mut c.buf.as_mut_slice()[..len], off)
-        {
-            *sh.source_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
-                "reading {} at byte {off}: {e}",
-                sh.src.path.display()
-            ));
+        if let Err(e) = sh.src.read_chunk(&mut c.buf.as_mut_slice()[..len], off) {
+            *sh.source_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
             break;
         }
         let c = pool[slot].clone();
@@ -521,11 +514,11 @@ pub fn verify(
     let mut off = 0u64;
     while off < total {
         let len = (total - off).min(chunk as u64) as usize;
-        if let Err(e) = src.bytes.read_exact_at(&mut buf[..len], off) {
+        if let Err(e) = src.read_chunk(&mut buf[..len], off) {
             return Outcome::Failed {
                 phase: Phase::Verifying,
                 written: 0,
-                error: format!("reading {} at byte {off}: {e}", src.path.display()),
+                error: e.to_string(),
             };
         }
         hashes.push(xxh3_128(&buf[..len]));

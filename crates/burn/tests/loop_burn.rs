@@ -339,7 +339,7 @@ fn thousands_of_small_chunks_through_one_fast_target_never_stall() {
     let data: Vec<u8> = (0..48u32 << 20)
         .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
         .collect();
-    let src = Source::from_bytes(&dir.path().join("mem.img"), data.clone());
+    let src = Source::from_memory(&dir.path().join("mem.img"), data.clone());
     let l = Loop::new(dir.path(), "fast.img", 48 << 20, &[]);
     for depth in [1, 2, 4] {
         let opts = Options {
@@ -447,13 +447,14 @@ fn a_disk_replaced_under_the_same_name_after_the_checks_is_not_opened() {
 /// 64 MiB of a pattern, counting the bytes asked for.
 struct Counted(std::sync::atomic::AtomicU64);
 
-impl spindle_burn::source::Bytes for Counted {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
-        self.0.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        for (i, b) in buf.iter_mut().enumerate() {
+impl spindle_disc::ByteSource for Counted {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let n = buf.len().min((64u64 << 20).saturating_sub(offset) as usize);
+        self.0.fetch_add(n as u64, Ordering::Relaxed);
+        for (i, b) in buf[..n].iter_mut().enumerate() {
             *b = ((offset + i as u64) % 251) as u8;
         }
-        Ok(())
+        Ok(n)
     }
     fn len(&self) -> u64 {
         64 << 20

@@ -114,6 +114,14 @@ impl ByteSource for Concat {
         }
     }
 
+    /// A concatenation of one source is that source's plain file, if it has one.
+    fn plain_file(&self) -> Option<&std::fs::File> {
+        match self.pieces.as_slice() {
+            [(_, Piece::Source(s))] => s.plain_file(),
+            _ => None,
+        }
+    }
+
     fn runs(&self, offset: u64, len: u64) -> Vec<Run> {
         let end = offset.saturating_add(len).min(self.len);
         let mut out = Vec::new();

@@ -12,6 +12,7 @@
 //!   `base:allocation`, sparse copies).
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod concat;
 mod mem;
@@ -63,22 +64,25 @@ pub trait ByteSource: Send + Sync {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
 
     /// Fills `buf` from `offset`; a read past the end is an `UnexpectedEof` error naming the
-    /// source.
+    /// source (by its [`path`](Self::path), when it has one).
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let mut done = 0;
         while done < buf.len() {
             let at = offset + done as u64;
             let n = self.read_at(&mut buf[done..], at)?;
             if n == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "{}: read of {} bytes at {offset} runs past the end ({} bytes)",
-                        self.path().display(),
-                        buf.len(),
-                        self.len()
-                    ),
-                ));
+                let what = format!(
+                    "read of {} bytes at {offset} runs past the end ({} bytes)",
+                    buf.len(),
+                    self.len()
+                );
+                let path = self.path();
+                let msg = if path.as_os_str().is_empty() {
+                    what
+                } else {
+                    format!("{}: {what}", path.display())
+                };
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, msg));
             }
             done += n;
         }
@@ -114,7 +118,10 @@ pub trait ByteSource: Send + Sync {
         }]
     }
 
-    /// The plain file that is this whole source byte for byte, if there is one.
+    /// The plain file that is this whole source byte for byte, if there is one (FUSE
+    /// passthrough maps the whole file). The default: the backing of the whole source, from
+    /// the file's first byte; a source whose file may hold more than it (a view of part of
+    /// an image) checks the file's length too.
     fn plain_file(&self) -> Option<&File> {
         let len = self.len();
         let b = self.backing(0, len)?;

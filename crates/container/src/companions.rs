@@ -63,7 +63,7 @@ impl ContainerCompanions {
     /// Takes `plain` (the file `path`, opened by the caller) as that path's source,
     /// decompressing it when its name and first bytes say it is compressed.
     pub fn adopt(&self, path: &Path, plain: FileSource) -> io::Result<Arc<dyn ByteSource>> {
-        let file = plain.plain_file().expect("a plain file");
+        let file = plain.file();
         let mut head = [0u8; 16];
         let n = (plain.len() as usize).min(16);
         file.read_exact_at(&mut head[..n], 0)

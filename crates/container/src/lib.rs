@@ -218,6 +218,21 @@ impl Read for At<'_> {
 }
 
 impl ByteSource for Compressed {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let n = buf
+            .len()
+            .min(self.len.saturating_sub(offset).min(usize::MAX as u64) as usize);
+        let buf = &mut buf[..n];
+        if n == 0 {
+            return Ok(0);
+        }
+        match &self.access {
+            Access::Frames(f) => f.read_at(buf, offset, &self.path, &self.decoded)?,
+            Access::Gzip(g) => g.read_at(buf, offset, &self.path, &self.decoded)?,
+            Access::Cached(c) => c.file().read_exact_at(buf, offset)?,
+        }
+        Ok(n)
+    }
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         if offset
             .checked_add(buf.len() as u64)
@@ -233,11 +248,7 @@ impl ByteSource for Compressed {
                 ),
             ));
         }
-        match &self.access {
-            Access::Frames(f) => f.read_at(buf, offset, &self.path, &self.decoded),
-            Access::Gzip(g) => g.read_at(buf, offset, &self.path, &self.decoded),
-            Access::Cached(c) => c.file().read_exact_at(buf, offset),
-        }
+        self.read_at(buf, offset).map(|_| ())
     }
     fn len(&self) -> u64 {
         self.len

@@ -17,73 +17,29 @@
 use crate::slots::Table;
 use spindle_bytes::ByteSource;
 use spindle_disc::{Catalogue, Disc, Entry, EntryKind};
-use spindle_nbd::{Allocation, Catalog, Export, ExportInfo};
-use std::io;
+use spindle_nbd::{Catalog, ExportInfo};
 use std::sync::Arc;
 
-/// One catalogue entry as an NBD export.
-// TODO(merge, bytes): once spindle-nbd serves any `Arc<dyn spindle_bytes::ByteSource>`,
-// this adapter goes and the catalog hands out `entry.bytes()` with its block size.
-pub struct DiscExport {
-    bytes: Arc<dyn ByteSource>,
-    block: u32,
+/// The user data of the first data track, `disc.iso` of the catalogue, as `drive<N>` serves
+/// it (`None`: an audio-only disc).
+pub fn data_export(disc: Arc<Disc>) -> Option<Arc<dyn ByteSource>> {
+    Catalogue::of(disc)
+        .by_kind(EntryKind::DiscIso)
+        .map(|e| e.bytes().clone())
 }
 
-impl DiscExport {
-    /// The export of a catalogue entry.
-    pub fn of(entry: &Entry) -> DiscExport {
-        DiscExport {
-            bytes: entry.bytes().clone(),
-            // Text and WAVE files have no sectors: announce 512 (the NBD minimum preferred).
-            block: entry.kind().sector_size().unwrap_or(512),
-        }
-    }
-
-    /// The user data of the first data track: `disc.iso` (`None`: an audio-only disc).
-    pub fn data(disc: Arc<Disc>) -> Option<DiscExport> {
-        Catalogue::of(disc)
-            .by_kind(EntryKind::DiscIso)
-            .map(DiscExport::of)
-    }
-
-    /// Every sector of a CD, raw: `disc.raw` (`None`: not a CD, or no tracks).
-    pub fn raw(disc: Arc<Disc>) -> Option<DiscExport> {
-        Catalogue::of(disc)
-            .by_kind(EntryKind::DiscRaw)
-            .map(DiscExport::of)
-    }
+/// Every sector of a CD, raw, `disc.raw` of the catalogue, as `drive<N>.raw` serves it
+/// (`None`: not a CD, or no tracks).
+pub fn raw_export(disc: Arc<Disc>) -> Option<Arc<dyn ByteSource>> {
+    Catalogue::of(disc)
+        .by_kind(EntryKind::DiscRaw)
+        .map(|e| e.bytes().clone())
 }
 
-impl Export for DiscExport {
-    fn size(&self) -> u64 {
-        self.bytes.len()
-    }
-
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.bytes.read_exact_at(buf, offset)
-    }
-
-    fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
-        Ok(self
-            .bytes
-            .runs(offset, length)
-            .into_iter()
-            .map(|r| Allocation {
-                length: r.len,
-                hole: !r.stored,
-                zero: r.zero,
-            })
-            .collect())
-    }
-
-    fn preferred_block_size(&self) -> u32 {
-        self.block
-    }
-
-    fn file_range(&self, offset: u64, length: u64) -> Option<(&std::fs::File, u64)> {
-        let b = self.bytes.backing(offset, length)?;
-        (b.len == length).then_some((b.file, b.offset))
-    }
+/// The NBD description of catalogue entry `e` named `name`: its preferred block size is the
+/// entry's sector size (text and WAVE files have none: 512, the NBD minimum).
+fn export_info(name: String, description: String, e: &Entry) -> ExportInfo {
+    ExportInfo::new(name, description).with_block_size(e.kind().sector_size().unwrap_or(512))
 }
 
 /// The NBD exports of the daemon's drives.
@@ -211,12 +167,8 @@ impl Catalog for DriveCatalog {
         let mut out = Vec::new();
         for (n, disc) in self.loaded() {
             let c = Catalogue::of(disc.clone());
-            let mut add = |name: String, e: &Entry| {
-                out.push(ExportInfo {
-                    name,
-                    description: describe(n, &disc, e),
-                })
-            };
+            let mut add =
+                |name: String, e: &Entry| out.push(export_info(name, describe(n, &disc, e), e));
             if let Some(e) = c.by_kind(EntryKind::DiscIso) {
                 add(format!("drive{n}"), e);
             }
@@ -230,7 +182,7 @@ impl Catalog for DriveCatalog {
         out
     }
 
-    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
+    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn ByteSource>)> {
         let loaded = self.loaded();
         let (drive, what, disc) = if name.is_empty() {
             let (n, d) = loaded
@@ -248,15 +200,13 @@ impl Catalog for DriveCatalog {
             Name::Raw => c.by_kind(EntryKind::DiscRaw),
             Name::Entry(e) => c.get(e),
         }?;
-        let info = ExportInfo {
-            name: if name.is_empty() {
-                format!("drive{drive}")
-            } else {
-                name.to_string()
-            },
-            description: describe(drive, &disc, entry),
+        let name = if name.is_empty() {
+            format!("drive{drive}")
+        } else {
+            name.to_string()
         };
-        Some((info, Arc::new(DiscExport::of(entry))))
+        let info = export_info(name, describe(drive, &disc, entry), entry);
+        Some((info, entry.bytes().clone()))
     }
 }
 

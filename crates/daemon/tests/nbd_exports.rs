@@ -1,9 +1,8 @@
 //! The NBD exports of a disc, in process: sizes, bytes and `base:allocation` runs against the
 //! disc model and `spindle convert`-style views of real samples.
 
-use spindle_daemon::nbd::DiscExport;
-use spindle_disc::{SectorFormat, SectorView};
-use spindle_nbd::{Allocation, Export};
+use spindle_daemon::nbd::{data_export, raw_export};
+use spindle_disc::{ByteSource, Run, SectorFormat, SectorView};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -24,40 +23,46 @@ fn iso_export_is_the_image_and_all_data() {
     let path = sample("kdomanski-iso9660/test.iso");
     let image = std::fs::read(&path).unwrap();
     let disc = open("kdomanski-iso9660/test.iso");
-    let e = DiscExport::data(disc.clone()).unwrap();
-    assert_eq!(e.size(), image.len() as u64);
+    let e = data_export(disc.clone()).unwrap();
+    assert_eq!(e.len(), image.len() as u64);
     let mut buf = vec![0; image.len()];
-    e.read_at(0, &mut buf).unwrap();
+    e.read_exact_at(&mut buf, 0).unwrap();
     assert!(buf == image, "export bytes differ from the ISO");
     assert_eq!(
-        e.allocation(0, e.size()).unwrap(),
-        [Allocation {
-            length: e.size(),
-            hole: false,
+        e.runs(0, e.len()),
+        [Run {
+            len: e.len(),
+            stored: true,
             zero: false
         }]
     );
     // A plain ISO's user-data view is the file itself, from offset 0.
+    use std::os::unix::fs::MetadataExt;
     let v = SectorView::first_data_track(disc.clone()).unwrap();
-    let (src, off) = v.plain_source().expect("a plain ISO has a plain source");
-    assert_eq!((src.path().to_path_buf(), off), (path, 0));
+    let file = v.plain_file().expect("a plain ISO has a plain file");
+    let (got, want) = (file.metadata().unwrap(), std::fs::metadata(&path).unwrap());
+    assert_eq!((got.dev(), got.ino()), (want.dev(), want.ino()));
+    assert!(
+        e.plain_file().is_some(),
+        "the data export is the plain file too"
+    );
     // An ISO is no CD image with raw sectors... but it is a CD-ROM medium if small: the raw
     // export then synthesises headers for every sector, none of them stored as raw.
     if disc.medium.is_cd() {
-        let raw = DiscExport::raw(disc).unwrap();
-        assert_eq!(raw.size() % 2352, 0);
+        let raw = raw_export(disc).unwrap();
+        assert_eq!(raw.len() % 2352, 0);
     }
 }
 
 #[test]
 fn unstored_audio_pregap_is_a_zero_hole_in_the_raw_export() {
     let disc = open("generated-chd/mixed-mode1-audio.chd");
-    let raw = DiscExport::raw(disc.clone()).unwrap();
+    let raw = raw_export(disc.clone()).unwrap();
     let t1 = disc.track(1).unwrap();
     let t2 = disc.track(2).unwrap();
-    assert_eq!(raw.size(), t2.end().since(t1.start) as u64 * 2352);
-    let map = raw.allocation(0, raw.size()).unwrap();
-    assert_eq!(map.iter().map(|a| a.length).sum::<u64>(), raw.size());
+    assert_eq!(raw.len(), t2.end().since(t1.start) as u64 * 2352);
+    let map = raw.runs(0, raw.len());
+    assert_eq!(map.iter().map(|a| a.len).sum::<u64>(), raw.len());
     // The audio track's 150-sector pregap is not stored and reads as zeros.
     let pregap_at = t2.start.since(t1.start) as u64 * 2352;
     let mut at = 0;
@@ -66,19 +71,19 @@ fn unstored_audio_pregap_is_a_zero_hole_in_the_raw_export() {
         if at == pregap_at {
             assert_eq!(
                 *a,
-                Allocation {
-                    length: t2.pregap as u64 * 2352,
-                    hole: true,
+                Run {
+                    len: t2.pregap as u64 * 2352,
+                    stored: false,
                     zero: true
                 }
             );
             found = true;
         }
-        at += a.length;
+        at += a.len;
     }
     assert!(found, "no run starts at the audio pregap: {map:?}");
     let mut buf = vec![0xAA; t2.pregap as usize * 2352];
-    raw.read_at(pregap_at, &mut buf).unwrap();
+    raw.read_exact_at(&mut buf, pregap_at).unwrap();
     assert!(
         buf.iter().all(|&b| b == 0),
         "the pregap does not read as zeros"
@@ -86,33 +91,28 @@ fn unstored_audio_pregap_is_a_zero_hole_in_the_raw_export() {
     // Bytes after it equal the model's raw sectors.
     let v = SectorView::new(disc.clone(), t2.index1(), 4, SectorFormat::RAW).unwrap();
     let mut want = vec![0; 4 * 2352];
-    v.read_at(0, &mut want).unwrap();
+    v.read_exact_at(&mut want, 0).unwrap();
     let mut got = vec![0; 4 * 2352];
-    raw.read_at(pregap_at + t2.pregap as u64 * 2352, &mut got)
+    raw.read_exact_at(&mut got, pregap_at + t2.pregap as u64 * 2352)
         .unwrap();
     assert!(got == want);
     // The data export is the first track's user data.
-    let data = DiscExport::data(disc.clone()).unwrap();
-    assert_eq!(data.size(), t1.program_length() as u64 * 2048);
-    assert!(
-        data.allocation(0, data.size())
-            .unwrap()
-            .iter()
-            .all(|a| !a.hole)
-    );
+    let data = data_export(disc.clone()).unwrap();
+    assert_eq!(data.len(), t1.program_length() as u64 * 2048);
+    assert!(data.runs(0, data.len()).iter().all(|a| a.stored));
 }
 
 #[test]
 fn allocation_of_a_window_is_clipped_and_starts_at_the_offset() {
     let disc = open("generated-chd/mixed-mode1-audio.chd");
-    let raw = DiscExport::raw(disc.clone()).unwrap();
-    let map = raw.allocation(1000, 5000).unwrap();
-    assert_eq!(map.iter().map(|a| a.length).sum::<u64>(), 5000);
-    let end = raw.allocation(raw.size() - 10, 1 << 30).unwrap();
-    assert_eq!(end.iter().map(|a| a.length).sum::<u64>(), 10);
+    let raw = raw_export(disc.clone()).unwrap();
+    let map = raw.runs(1000, 5000);
+    assert_eq!(map.iter().map(|a| a.len).sum::<u64>(), 5000);
+    let end = raw.runs(raw.len() - 10, 1 << 30);
+    assert_eq!(end.iter().map(|a| a.len).sum::<u64>(), 10);
     let mut buf = [0u8; 16];
     assert!(
-        raw.read_at(raw.size() - 8, &mut buf).is_err(),
+        raw.read_exact_at(&mut buf, raw.len() - 8).is_err(),
         "a read past the end must fail"
     );
 }

@@ -5,7 +5,8 @@
 //! the descriptor's folder), then a case-insensitive match of the whole name in that folder,
 //! then a case-insensitive match of the name's last component.
 
-use crate::extent::{ByteSource, FileSource};
+use crate::ByteSource;
+use crate::extent::FileSource;
 use crate::format::Companions;
 use std::io;
 use std::path::{Path, PathBuf};

@@ -9,25 +9,10 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Random-access bytes: a plain file, or a decoded stream (a compressed container, an
-/// encrypted MDX fragment...). Reads must be safe from several threads at once.
-pub trait ByteSource: Send + Sync {
-    /// Fills `buf` from `offset`. Reading past the end is an `UnexpectedEof` error.
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
-    /// Total length in bytes.
-    fn len(&self) -> u64;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The path shown in errors.
-    fn path(&self) -> &Path;
-    /// The underlying plain file when bytes map 1:1 to it (lets frontends pass it through).
-    fn plain_file(&self) -> Option<&File> {
-        None
-    }
-}
+use spindle_bytes::ByteSource;
 
-/// A plain file read with positioned reads (`pread`), shareable between threads.
+/// A plain file read with positioned reads (`pread`), shareable between threads. The whole
+/// file backs it byte for byte ([`ByteSource::backing`]).
 pub struct FileSource {
     file: File,
     len: u64,
@@ -45,52 +30,49 @@ impl FileSource {
             path: path.to_path_buf(),
         })
     }
+
+    /// The open file.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
 }
 
 impl ByteSource for FileSource {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        FileExt::read_exact_at(&self.file, buf, offset)
-    }
     fn len(&self) -> u64 {
         self.len
     }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min((self.len - offset).min(usize::MAX as u64) as usize);
+        let mut done = 0;
+        while done < want {
+            match FileExt::read_at(&self.file, &mut buf[done..want], offset + done as u64) {
+                // The file shrank under us: what is left reads short, as at the end.
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
     fn path(&self) -> &Path {
         &self.path
     }
+    fn backing(&self, offset: u64, len: u64) -> Option<spindle_bytes::Backing<'_>> {
+        (offset < self.len && len > 0).then(|| spindle_bytes::Backing {
+            file: &self.file,
+            offset,
+            len: len.min(self.len - offset),
+        })
+    }
+    /// The file, even when empty (no range of it backs anything then).
     fn plain_file(&self) -> Option<&File> {
         Some(&self.file)
-    }
-}
-
-/// Bytes held in memory read as a file named `path` (tests, fuzz targets, decoded images).
-pub struct MemSource {
-    data: Arc<[u8]>,
-    path: PathBuf,
-}
-
-impl MemSource {
-    pub fn new(data: impl Into<Arc<[u8]>>, path: impl Into<PathBuf>) -> MemSource {
-        MemSource {
-            data: data.into(),
-            path: path.into(),
-        }
-    }
-}
-
-impl ByteSource for MemSource {
-    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
-        let src = usize::try_from(offset)
-            .ok()
-            .and_then(|start| self.data.get(start..start.checked_add(buf.len())?))
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn len(&self) -> u64 {
-        self.data.len() as u64
-    }
-    fn path(&self) -> &Path {
-        &self.path
     }
 }
 

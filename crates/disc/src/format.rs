@@ -1,7 +1,7 @@
 //! The traits a format crate implements so that the registry can probe, open and write it
 //! without knowing anything else about it.
 
-use crate::extent::ByteSource;
+use crate::ByteSource;
 use crate::model::Disc;
 use std::error::Error;
 use std::io;

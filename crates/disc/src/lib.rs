@@ -47,8 +47,7 @@ pub use cdtext::{CdText, CdTextBlock, CdTextField};
 pub use companion::DirCompanions;
 pub use error::{DiscError, Result};
 pub use extent::{
-    ByteSource, Extent, ExtentData, FileSource, MainLayout, MemSource, SectorSource, Stored,
-    SubLayout, SubStream,
+    Extent, ExtentData, FileSource, MainLayout, SectorSource, Stored, SubLayout, SubStream,
 };
 pub use format::{
     BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, OpenError,
@@ -63,5 +62,8 @@ pub use read::{CHUNK_SECTORS, MainFormat, SectorFormat, SubFormat};
 pub use summary::{DiscInfo, SessionInfo, TrackInfo, VolumeFacts, VolumeProbe};
 pub use track_files::{TrackFile, raw_track_files, read_track_files, track_file, track_files};
 pub use validate::{MAX_LBA, MIN_LBA};
-pub use view_runs::ByteRun;
 pub use views::{SectorView, wav_header};
+
+/// The byte layer (crate `spindle-bytes`), re-exported so format crates name it through the
+/// disc model.
+pub use spindle_bytes::{Backing, ByteSource, Concat, MemSource, Piece, Run};

@@ -3,7 +3,8 @@
 //! a path can be renamed or replaced after the open, the descriptor cannot.
 //! [`SourceInfo::files`](crate::SourceInfo) names every file, compressed ones included.
 
-use crate::extent::{ByteSource, ExtentData};
+use crate::ByteSource;
+use crate::extent::ExtentData;
 use crate::model::Disc;
 use std::fs::File;
 use std::sync::Arc;
@@ -37,7 +38,8 @@ impl Disc {
 
 #[cfg(test)]
 mod tests {
-    use crate::extent::{Extent, FileSource, MainLayout, MemSource, Stored, SubLayout, SubStream};
+    use crate::MemSource;
+    use crate::extent::{Extent, FileSource, MainLayout, Stored, SubLayout, SubStream};
     use crate::model::{Disc, Session, SourceInfo, Track, TrackFlags, TrackMode};
     use crate::{Lba, Medium};
     use std::os::unix::fs::MetadataExt;

@@ -147,7 +147,8 @@ impl SectorView {
     }
 
     /// Reads at a byte offset; returns the bytes read (short only at the end of the view).
-    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+    /// Callers use [`ByteSource::read_at`](spindle_bytes::ByteSource::read_at).
+    pub(crate) fn read_bytes(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
         let len = self.len();
         if offset >= len || buf.is_empty() {
             return Ok(0);

@@ -168,7 +168,7 @@ fn views_read_unaligned_ranges() {
         (0, 300_000),
     ] {
         let mut buf = vec![0u8; len];
-        let n = view.read_at(off, &mut buf).unwrap();
+        let n = view.read_at(&mut buf, off).unwrap();
         let end = (off as usize + len).min(user.len());
         assert_eq!(n, end - off as usize);
         assert_eq!(&buf[..n], &user[off as usize..end]);
@@ -176,7 +176,7 @@ fn views_read_unaligned_ranges() {
     let a = SectorView::audio(disc.clone(), 2).unwrap();
     assert_eq!(a.len(), audio.len() as u64);
     let mut buf = vec![0u8; 10_000];
-    a.read_at(12_345, &mut buf).unwrap();
+    a.read_at(&mut buf, 12_345).unwrap();
     assert_eq!(&buf[..], &audio[12_345..22_345]);
     assert!(SectorView::user_data(disc, 2).is_err());
 }

@@ -5,110 +5,14 @@
 //! node (FUSE hands it back as the inode number). Identity for hard links is
 //! [`Metadata::ino`], which several `NodeId`s may share.
 
+use spindle_bytes::ByteSource;
 use std::io;
 use std::sync::Arc;
 
-/// Random-access bytes a filesystem is read from: normally a disc's user-data view.
-pub trait BlockDevice: Send + Sync {
-    /// Reads at `offset`; returns the bytes read (short only at the end).
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
-    fn len(&self) -> u64;
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// Where the bytes from `offset` lie in a plain file, when they are stored there as they
-    /// read (an ISO image, a 2048-byte track of a cue sheet): (file, offset in the file, bytes
-    /// from there that map 1:1, at most `len`). Lets callers copy without reading through
-    /// (`copy_file_range`); `None` when the bytes must be read with [`read_at`](Self::read_at).
-    fn backing(&self, offset: u64, len: u64) -> Option<(&std::fs::File, u64, u64)> {
-        let _ = (offset, len);
-        None
-    }
-}
-
-impl BlockDevice for spindle_disc::SectorView {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        spindle_disc::SectorView::read_at(self, offset, buf).map_err(io::Error::other)
-    }
-    fn len(&self) -> u64 {
-        spindle_disc::SectorView::len(self)
-    }
-    fn backing(&self, offset: u64, len: u64) -> Option<(&std::fs::File, u64, u64)> {
-        use spindle_disc::{ExtentData, MainLayout, TrackMode};
-        // Only the 2048-byte user-data view maps to stored bytes one to one.
-        if self.sector_size() != 2048 || offset >= self.len() || len == 0 {
-            return None;
-        }
-        let len = len.min(self.len() - offset);
-        let lba = self.start().offset((offset / 2048) as i64);
-        let within = offset % 2048;
-        let (_, track) = self.disc().locate(lba)?;
-        // As `Disc::read_sectors` reads directly: user data stored as is.
-        if track.mode.user_size() != 2048
-            || track.mode == TrackMode::Mode2Mixed
-            || !track.mode.is_data()
-        {
-            return None;
-        }
-        let mut ext_start = track.start;
-        for e in &track.extents {
-            let end = ext_start.offset(e.sectors as i64);
-            if lba < end {
-                let ExtentData::Stored(s) = &e.data else {
-                    return None;
-                };
-                if s.sub != spindle_disc::SubLayout::None
-                    || s.scrambled
-                    || s.main != MainLayout::USER
-                    || s.stride(track.mode) != 2048
-                {
-                    return None;
-                }
-                let file = s.file.plain_file()?;
-                let in_extent = lba.since(ext_start) as u64;
-                let file_off = s.offset + in_extent * 2048 + within;
-                let run = ((e.sectors as u64 - in_extent) * 2048 - within).min(len);
-                return Some((file, file_off, run));
-            }
-            ext_start = end;
-        }
-        None
-    }
-}
-
-impl BlockDevice for Vec<u8> {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let start = (offset.min(self.len() as u64)) as usize;
-        let n = buf.len().min(self.len() - start);
-        buf[..n].copy_from_slice(&self[start..start + n]);
-        Ok(n)
-    }
-    fn len(&self) -> u64 {
-        self.len() as u64
-    }
-}
-
-/// Reads exactly `buf.len()` bytes or fails with `UnexpectedEof`.
-pub fn read_exact_at(dev: &dyn BlockDevice, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-    let mut done = 0;
-    while done < buf.len() {
-        let n = dev.read_at(offset + done as u64, &mut buf[done..])?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!(
-                    "read of {} bytes at {offset} runs past the end ({})",
-                    buf.len(),
-                    dev.len()
-                ),
-            ));
-        }
-        done += n;
-    }
-    Ok(())
-}
-
-pub type Device = Arc<dyn BlockDevice>;
+/// The bytes a filesystem is read from: normally a disc's user-data view
+/// ([`spindle_disc::SectorView::disc_user_data`]), a [`spindle_bytes::MemSource`] in tests.
+/// Copies that need not read through ask [`ByteSource::backing`].
+pub type Device = Arc<dyn ByteSource>;
 
 /// Names a node of one mounted filesystem. Stable for the life of the reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -163,14 +67,9 @@ pub struct EntryInfo<'a> {
     pub symlink: Option<&'a str>,
 }
 
-/// Where a run of a file's content is stored as is in a plain file ([`FileSystem::content_run`]).
-#[derive(Clone, Copy, Debug)]
-pub struct ContentRun<'a> {
-    pub file: &'a std::fs::File,
-    /// Offset of the run in `file`.
-    pub offset: u64,
-    pub len: u64,
-}
+/// Where a run of a file's content is stored as is in a plain file ([`FileSystem::content_run`]):
+/// the byte layer's [`Backing`](spindle_bytes::Backing).
+pub type ContentRun<'a> = spindle_bytes::Backing<'a>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {

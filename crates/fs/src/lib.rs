@@ -1,8 +1,9 @@
 //! # spindle-fs: the files on a disc
 //!
 //! Read-only readers for the filesystems of CDs, DVDs and Blu-rays, working on a
-//! [`BlockDevice`] (normally [`spindle_disc::SectorView::disc_user_data`], addressed by disc
-//! LBA so that later-session volumes resolve), behind one [`FileSystem`] trait.
+//! [`Device`], a shared [`spindle_bytes::ByteSource`] (normally
+//! [`spindle_disc::SectorView::disc_user_data`], addressed by disc LBA so that later-session
+//! volumes resolve), behind one [`FileSystem`] trait.
 //!
 //! The ISO 9660 family (plain, Joliet, Rock Ridge, zisofs, El Torito) is in [`iso`]:
 //! [`detect`] tells which views a volume has, [`open_iso`] opens one.

@@ -6,30 +6,16 @@ mod deep_images;
 use deep_images as deep;
 
 use deep::Iso;
+use spindle_disc::FileSource;
 use spindle_fs::{
-    BlockDevice, FileKind, FileSystem, FsError, FsKind, MAX_DEPTH, NodeId, open_iso, resolve,
-    walk_tree,
+    FileKind, FileSystem, FsError, FsKind, MAX_DEPTH, NodeId, open_iso, resolve, walk_tree,
 };
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// An image file read in place (a 200 MB image is not read into memory).
-struct FileDev(std::fs::File, u64);
-
-impl BlockDevice for FileDev {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read_at(buf, offset)
-    }
-    fn len(&self) -> u64 {
-        self.1
-    }
-}
-
+/// The image file read in place (a 200 MB image is not read into memory).
 fn open(path: &Path, kind: FsKind) -> Arc<dyn FileSystem> {
-    let f = std::fs::File::open(path).unwrap();
-    let len = f.metadata().unwrap().len();
-    open_iso(Arc::new(FileDev(f, len)), kind, 0).unwrap()
+    open_iso(Arc::new(FileSource::open(path).unwrap()), kind, 0).unwrap()
 }
 
 /// Walks the whole tree with `walk_tree`: (directories visited, the error that ended it).

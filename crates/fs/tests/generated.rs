@@ -4,7 +4,8 @@
 
 mod common;
 use common::*;
-use spindle_fs::{BlockDevice, Device, FileKind, FileSystem, FsKind, detect, resolve};
+use spindle_bytes::ByteSource;
+use spindle_fs::{Device, FileKind, FileSystem, FsKind, detect, resolve};
 use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -313,8 +314,8 @@ struct Sparse {
     len: u64,
 }
 
-impl BlockDevice for Sparse {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+impl ByteSource for Sparse {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         let n = buf.len().min(self.len.saturating_sub(offset) as usize);
         let mut done = 0;
         while done < n {

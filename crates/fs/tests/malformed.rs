@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+use spindle_bytes::MemSource;
 use spindle_fs::{FileKind, FileSystem, FsError, FsKind, detect, open_iso};
 use std::time::{Duration, Instant};
 
@@ -199,7 +200,7 @@ fn directory_without_records_is_corrupt() {
     let n = img.len();
     assert_eq!(&img[n - 5..n - 3], b"ZF");
     img[n - 5..].fill(0);
-    let dev: spindle_fs::Device = std::sync::Arc::new(img);
+    let dev: spindle_fs::Device = std::sync::Arc::new(MemSource::new(img, "malformed.iso"));
     let fs = open_iso(dev, FsKind::Iso9660, 0).unwrap();
     let a = spindle_fs::resolve(&*fs, "A").unwrap();
     let err = fs.read_dir(a).unwrap_err().to_string();
@@ -261,7 +262,7 @@ fn directory_loop_is_corrupt() {
         pos += len;
     }
     assert!(patched);
-    let dev: spindle_fs::Device = std::sync::Arc::new(img);
+    let dev: spindle_fs::Device = std::sync::Arc::new(MemSource::new(img, "malformed.iso"));
     let fs = open_iso(dev, FsKind::RockRidge, 0).unwrap();
     let copy = spindle_fs::resolve(&*fs, "copy").unwrap();
     let err = fs.read_dir(copy).unwrap_err();
@@ -282,7 +283,8 @@ fn truncated_images_fail_cleanly() {
     ))
     .unwrap();
     for cut in (0..img.len()).step_by(2048 * 7).chain([img.len() - 1000]) {
-        let dev: spindle_fs::Device = std::sync::Arc::new(img[..cut].to_vec());
+        let dev: spindle_fs::Device =
+            std::sync::Arc::new(MemSource::new(img[..cut].to_vec(), "cut.iso"));
         let Ok(v) = detect(&*dev, 0) else { continue };
         let kind = if v.has_rock_ridge {
             FsKind::RockRidge
@@ -326,7 +328,7 @@ fn random_damage_never_panics() {
                 let at = 16 * 2048 + (rnd() as usize) % (meta_end - 16 * 2048);
                 m[at] = rnd() as u8;
             }
-            let dev: spindle_fs::Device = std::sync::Arc::new(m);
+            let dev: spindle_fs::Device = std::sync::Arc::new(MemSource::new(m, "mutated.iso"));
             let _ = spindle_fs::boot_entries(&*dev, 0);
             let Ok(v) = detect(&*dev, 0) else { continue };
             for (k, on) in [

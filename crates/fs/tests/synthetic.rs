@@ -2,6 +2,7 @@
 //! files, High Sierra, over-long Joliet names, a later-session volume (`base_lba`), hostile
 //! extents, and a 100 000-entry directory.
 
+use spindle_bytes::MemSource;
 use spindle_fs::iso::fs::IsoFs;
 use spindle_fs::{
     Device, FileKind, FileSystem, FsError, FsKind, NodeId, detect, open_iso, resolve,
@@ -125,7 +126,7 @@ impl Builder {
         size
     }
     fn device(self) -> Device {
-        Arc::new(self.img)
+        Arc::new(MemSource::new(self.img, "synthetic.iso"))
     }
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use spindle_disc::Disc;
+use spindle_disc::{ByteSource, Disc};
 use spindle_fuse::{DriveTable, MountOptions, mount_drives};
 use std::path::Path;
 use std::process::Command;
@@ -249,7 +249,7 @@ fn audio_tracks_are_wav_files() {
     let bytes = std::fs::read(&wav).unwrap();
     let view = spindle_disc::SectorView::audio(cdda.clone(), t.number).unwrap();
     let mut direct = vec![0u8; view.len() as usize];
-    assert_eq!(view.read_at(0, &mut direct).unwrap(), direct.len());
+    assert_eq!(view.read_at(&mut direct, 0).unwrap(), direct.len());
     assert_eq!(&bytes[..4], b"RIFF");
     assert_eq!(sha1(&bytes[44..]), sha1(&direct));
     // The NRG audio disc: every track a WAV that sox accepts.

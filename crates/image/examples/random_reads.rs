@@ -3,7 +3,7 @@
 //! reads per second. With `--make-seekable ISO OUT.zst` it writes a seekable zstd of an ISO
 //! (1 MiB frames), which bench/random_reads.sh reads.
 
-use spindle_disc::SectorView;
+use spindle_disc::{ByteSource, SectorView};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,7 +34,7 @@ fn main() {
         x ^= x >> 7;
         x ^= x << 17;
         let b = x % blocks;
-        view.read_at(b * 2048, &mut buf).expect("read");
+        view.read_at(&mut buf, b * 2048).expect("read");
         sum = sum.wrapping_add(buf[0] as u64);
     }
     let s = t0.elapsed().as_secs_f64();

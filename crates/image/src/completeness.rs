@@ -7,7 +7,7 @@
 //! missing, in sectors and bytes.
 
 use serde::Serialize;
-use spindle_disc::{Disc, ExtentData, SectorView};
+use spindle_disc::{ByteSource, Disc, ExtentData, SectorView};
 use std::sync::Arc;
 
 /// One place where the image holds less than it declares.
@@ -68,7 +68,7 @@ pub fn missing_data(disc: &Arc<Disc>) -> Vec<MissingData> {
     };
     let read = |sector: u64| -> Option<Vec<u8>> {
         let mut b = vec![0u8; 2048];
-        (view.read_at(sector * 2048, &mut b).ok()? == 2048).then_some(b)
+        (view.read_at(&mut b, sector * 2048).ok()? == 2048).then_some(b)
     };
     let mut bases: Vec<u64> = disc
         .tracks()

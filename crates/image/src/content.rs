@@ -5,7 +5,7 @@
 //! El Torito boot record, and what the data looks like instead: zeros, a FAT filesystem (a
 //! floppy or disk image), an MBR or GPT partitioned disk.
 
-use spindle_disc::{Disc, SectorView};
+use spindle_disc::{ByteSource, Disc, SectorView};
 use std::sync::Arc;
 
 /// How much of an unrecognised image is scanned for non-zero bytes.
@@ -27,7 +27,7 @@ pub fn unrecognised_content(disc: &Arc<Disc>) -> Option<String> {
     // is one too), or a UDF volume.
     let descriptor = |b: u32| {
         let mut d = [0u8; 2048];
-        dev.read_at((b as u64 + 16) * 2048, &mut d)
+        dev.read_at(&mut d, (b as u64 + 16) * 2048)
             .is_ok_and(|n| n == 2048)
             && (&d[1..6] == b"CD001" || &d[9..14] == b"CDROM")
     };
@@ -36,7 +36,7 @@ pub fn unrecognised_content(disc: &Arc<Disc>) -> Option<String> {
     }
     let view = SectorView::first_data_track(disc.clone()).ok()?;
     let mut head = vec![0u8; 64 * 1024];
-    let n = view.read_at(0, &mut head).ok()?;
+    let n = view.read_at(&mut head, 0).ok()?;
     head.truncate(n);
     Some(format!(
         "no known filesystem (no ISO 9660 or UDF volume): {}",
@@ -53,7 +53,7 @@ fn looks_like(head: &[u8], view: &SectorView) -> String {
         let mut at = 0;
         while at < scan {
             let want = ((scan - at) as usize).min(buf.len());
-            match view.read_at(at, &mut buf[..want]) {
+            match view.read_at(&mut buf[..want], at) {
                 Ok(0) | Err(_) => break,
                 Ok(k) if buf[..k].iter().any(|&b| b != 0) => {
                     return "unrecognised data (zeros at the start)".into();

@@ -108,12 +108,12 @@ const MAX_DIR_BYTES: u64 = 256 << 20;
 /// `lba`, as `xorriso` finds the file of a boot image. Walks the primary volume's directory
 /// tree breadth-first with a queue (no recursion), each directory extent once, within
 /// [`MAX_DIRS`], [`MAX_RECORDS`] and [`MAX_DIR_BYTES`].
-pub fn iso_file_at(dev: &dyn spindle_fs::BlockDevice, base: u32, lba: u32) -> Option<IsoFile> {
+pub fn iso_file_at(dev: &dyn spindle_disc::ByteSource, base: u32, lba: u32) -> Option<IsoFile> {
     let read = |at: u64, len: usize| -> Option<Vec<u8>> {
         let mut b = vec![0u8; len];
         let mut n = 0;
         while n < len {
-            match dev.read_at(at + n as u64, &mut b[n..]) {
+            match dev.read_at(&mut b[n..], at + n as u64) {
                 Ok(0) | Err(_) => return None,
                 Ok(k) => n += k,
             }

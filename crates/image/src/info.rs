@@ -4,7 +4,7 @@
 
 use spindle_disc::summary::VolumeFacts;
 pub use spindle_disc::summary::{DiscInfo, SessionInfo, TrackInfo};
-use spindle_disc::{Disc, SectorView};
+use spindle_disc::{ByteSource, Disc, SectorView};
 use std::sync::Arc;
 
 /// The volume identifier of the ISO 9660 (or High Sierra) primary volume descriptor in the
@@ -14,7 +14,7 @@ pub fn iso_volume_label(disc: &Arc<Disc>) -> Option<String> {
     let view = SectorView::first_data_track(disc.clone()).ok()?;
     let found = volume::scan(&view, 0).ok()?;
     let mut pvd = [0u8; volume::SECTOR as usize];
-    spindle_fs::read_exact_at(&view, found.primary?, &mut pvd).ok()?;
+    view.read_exact_at(&mut pvd, found.primary?).ok()?;
     Some(volume::primary_label(&pvd, found.high_sierra))
 }
 

@@ -4,7 +4,7 @@
 //! written.
 
 use spindle_disc::{
-    Disc, MainFormat, SectorFormat, SectorView, SubFormat, TrackMode, sector::is_form2,
+    ByteSource, Disc, MainFormat, SectorFormat, SectorView, SubFormat, TrackMode, sector::is_form2,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +45,7 @@ pub(crate) fn oversized_sectors(
         let n = BATCH.min(total - at);
         let want = (n * 2352) as usize;
         // A sector that cannot be read is the writer's error to report, not this check's.
-        let Ok(got) = view.read_at(at * 2352, &mut buf[..want]) else {
+        let Ok(got) = view.read_at(&mut buf[..want], at * 2352) else {
             break;
         };
         found += buf[..got]

@@ -14,8 +14,8 @@ use std::os::unix::net::UnixListener;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use spindle_nbd::files::{FileExport, StaticCatalog};
-use spindle_nbd::{Server, ServerConfig, TlsConfig, TlsMode};
+use spindle_nbd::files::{SparseFile, StaticCatalog};
+use spindle_nbd::{ExportInfo, Server, ServerConfig, TlsConfig, TlsMode};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -57,8 +57,8 @@ fn main() -> anyhow::Result<()> {
             }
             s if s.contains('=') => {
                 let (name, file) = s.split_once('=').unwrap();
-                let export = FileExport::open(file)?.with_block_size(block);
-                catalog.add(name, &format!("file {file}"), Arc::new(export));
+                let info = ExportInfo::new(name, format!("file {file}")).with_block_size(block);
+                catalog.add(info, Arc::new(SparseFile::open(file)?));
             }
             s => bail!("unknown argument {s}"),
         }

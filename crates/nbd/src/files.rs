@@ -1,44 +1,43 @@
 //! Exports over plain files (a catalog for tests, the example server and plain ISO images):
 //! reads with pread(2), zero-copy ranges, and the allocation from SEEK_DATA/SEEK_HOLE so
-//! sparse files report their holes.
+//! sparse files report their holes; and a fixed catalog of them.
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::export::{Allocation, Catalog, Export, ExportInfo};
+use spindle_bytes::{Backing, ByteSource, Run, push_run};
 
-/// One file served whole.
-pub struct FileExport {
+use crate::export::{Catalog, ExportInfo};
+
+/// A plain file served whole: read with pread(2), sent with sendfile(2) (its
+/// [`backing`](ByteSource::backing) is itself), and its allocation from SEEK_DATA/SEEK_HOLE
+/// so that a sparse file reports its holes.
+pub struct SparseFile {
     file: File,
     size: u64,
-    block: u32,
-    /// Data runs (start, end), from [`FileExport::map_data`] on first use.
+    path: PathBuf,
+    /// Data runs (start, end), from [`SparseFile::map_data`] on first use.
     data: OnceLock<Vec<(u64, u64)>>,
 }
 
-impl FileExport {
-    pub fn open(path: impl AsRef<Path>) -> io::Result<FileExport> {
+impl SparseFile {
+    /// Opens `path`; its size is taken now and must not change while it is served.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<SparseFile> {
         let path = path.as_ref();
         let file = File::open(path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         let size = file.metadata()?.len();
-        Ok(FileExport {
+        Ok(SparseFile {
             file,
             size,
-            block: 2048,
+            path: path.to_path_buf(),
             data: OnceLock::new(),
         })
-    }
-
-    /// Sets the preferred block size reported in NBD_INFO_BLOCK_SIZE.
-    pub fn with_block_size(mut self, block: u32) -> FileExport {
-        self.block = block.max(1);
-        self
     }
 
     /// The file's data runs, found once with SEEK_DATA/SEEK_HOLE: a seek can scan the file
@@ -75,98 +74,99 @@ impl FileExport {
     }
 }
 
-impl Export for FileExport {
-    fn size(&self) -> u64 {
+impl ByteSource for SparseFile {
+    fn len(&self) -> u64 {
         self.size
     }
 
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.file.read_exact_at(buf, offset)
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let want = buf
+            .len()
+            .min(self.size.saturating_sub(offset).min(usize::MAX as u64) as usize);
+        let mut done = 0;
+        while done < want {
+            match self
+                .file
+                .read_at(&mut buf[done..want], offset + done as u64)
+            {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
     }
 
-    fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
-        let end = offset.saturating_add(length).min(self.size);
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn backing(&self, offset: u64, len: u64) -> Option<Backing<'_>> {
+        (offset < self.size && len > 0).then(|| Backing {
+            file: &self.file,
+            offset,
+            len: len.min(self.size - offset),
+        })
+    }
+
+    fn runs(&self, offset: u64, len: u64) -> Vec<Run> {
+        let end = offset.saturating_add(len).min(self.size);
         let data = self.data.get_or_init(|| self.map_data());
         // The first data run that ends after `offset`.
         let mut i = data.partition_point(|&(_, e)| e <= offset);
         let mut runs = Vec::new();
         let mut at = offset;
-        while at < end && runs.len() < 1024 {
+        while at < end {
             let (ds, de) = data.get(i).copied().unwrap_or((end, end));
-            if ds > at {
-                let to = ds.min(end);
-                runs.push(Allocation {
-                    length: to - at,
-                    hole: true,
-                    zero: true,
-                });
-                at = to;
-                continue;
-            }
-            let to = de.min(end);
-            runs.push(Allocation {
-                length: to - at,
-                hole: false,
-                zero: false,
-            });
+            let (to, stored) = if ds > at {
+                (ds.min(end), false)
+            } else {
+                i += 1;
+                (de.min(end), true)
+            };
+            push_run(
+                &mut runs,
+                Run {
+                    len: to - at,
+                    stored,
+                    zero: !stored,
+                },
+            );
             at = to;
-            i += 1;
         }
-        if runs.is_empty() {
-            runs.push(Allocation {
-                length: length.max(1),
-                hole: false,
-                zero: false,
-            });
-        }
-        Ok(runs)
-    }
-
-    fn preferred_block_size(&self) -> u32 {
-        self.block
-    }
-
-    fn file_range(&self, offset: u64, length: u64) -> Option<(&File, u64)> {
-        (offset.checked_add(length)? <= self.size).then_some((&self.file, offset))
+        runs
     }
 }
 
 /// A fixed set of named exports.
 #[derive(Default, Clone)]
 pub struct StaticCatalog {
-    exports: BTreeMap<String, (String, Arc<dyn Export>)>,
+    exports: BTreeMap<String, (ExportInfo, Arc<dyn ByteSource>)>,
 }
 
 impl StaticCatalog {
+    /// An empty catalog.
     pub fn new() -> StaticCatalog {
         StaticCatalog::default()
     }
 
-    pub fn add(&mut self, name: &str, description: &str, export: Arc<dyn Export>) {
-        self.exports
-            .insert(name.to_string(), (description.to_string(), export));
+    /// Adds (or replaces) the export named `info.name`.
+    pub fn add(&mut self, info: ExportInfo, bytes: Arc<dyn ByteSource>) {
+        self.exports.insert(info.name.clone(), (info, bytes));
     }
 }
 
 impl Catalog for StaticCatalog {
     fn list(&self) -> Vec<ExportInfo> {
         self.exports
-            .iter()
-            .map(|(name, (description, _))| ExportInfo {
-                name: name.clone(),
-                description: description.clone(),
-            })
+            .values()
+            .map(|(info, _)| info.clone())
             .collect()
     }
 
-    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn Export>)> {
-        let (description, export) = self.exports.get(name)?;
-        Some((
-            ExportInfo {
-                name: name.to_string(),
-                description: description.clone(),
-            },
-            Arc::clone(export),
-        ))
+    fn open(&self, name: &str) -> Option<(ExportInfo, Arc<dyn ByteSource>)> {
+        let (info, bytes) = self.exports.get(name)?;
+        Some((info.clone(), Arc::clone(bytes)))
     }
 }

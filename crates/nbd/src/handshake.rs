@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use crate::export::Export;
+use spindle_bytes::ByteSource;
+
 use crate::proto::*;
 use crate::server::{Inner, TlsMode};
 use crate::socket::{Channel, Socket};
@@ -19,7 +20,7 @@ const MAX_OPTIONS: usize = 1024;
 /// What the transmission phase needs.
 pub struct Negotiated {
     pub channel: Channel,
-    pub export: Arc<dyn Export>,
+    pub export: Arc<dyn ByteSource>,
     pub structured: bool,
     pub base_allocation: bool,
 }
@@ -79,7 +80,7 @@ struct State {
 
 impl State {
     /// The end of the handshake: `export`, reached by the name `name`.
-    fn negotiated(&self, channel: Channel, export: Arc<dyn Export>, name: &str) -> Negotiated {
+    fn negotiated(&self, channel: Channel, export: Arc<dyn ByteSource>, name: &str) -> Negotiated {
         Negotiated {
             channel,
             export,
@@ -153,9 +154,9 @@ fn parse_meta(data: &[u8]) -> Result<(String, Vec<String>), &'static str> {
 
 /// Export size and transmission flags, as NBD_INFO_EXPORT and the NBD_OPT_EXPORT_NAME reply
 /// both carry them.
-fn size_and_flags(export: &dyn Export, structured: bool) -> [u8; 10] {
+fn size_and_flags(export: &dyn ByteSource, structured: bool) -> [u8; 10] {
     let mut b = [0; 10];
-    b[..8].copy_from_slice(&export.size().to_be_bytes());
+    b[..8].copy_from_slice(&export.len().to_be_bytes());
     b[8..].copy_from_slice(&transmission_flags(structured).to_be_bytes());
     b
 }
@@ -363,7 +364,7 @@ pub fn negotiate(inner: &Inner, sock: Socket, ctl: &Socket) -> io::Result<Option
                 let mut d = Vec::with_capacity(14);
                 d.extend_from_slice(&INFO_BLOCK_SIZE.to_be_bytes());
                 d.extend_from_slice(&1u32.to_be_bytes());
-                d.extend_from_slice(&preferred_block(export.preferred_block_size()).to_be_bytes());
+                d.extend_from_slice(&preferred_block(info.block_size).to_be_bytes());
                 d.extend_from_slice(&(MAX_PAYLOAD as u32).to_be_bytes());
                 reply(&mut ch, option, REP_INFO, &d)?;
                 if wanted.contains(&INFO_NAME) {

@@ -12,7 +12,8 @@ mod socket;
 mod tls;
 mod transmission;
 
-pub use export::{Allocation, Catalog, Export, ExportInfo};
+pub use export::{Catalog, ExportInfo};
 pub use server::{Server, ServerConfig, TlsMode};
 pub use socket::Socket;
+pub use spindle_bytes::{Backing, ByteSource, Run};
 pub use tls::{TlsConfig, TlsError, parse_psk_file};

@@ -44,7 +44,8 @@ pub struct ServerConfig {
     /// Worker threads per connection (the reader thread comes on top). TLS connections
     /// are served by their reader thread alone.
     pub workers: usize,
-    /// Use sendfile(2) for exports that give a [`crate::Export::file_range`].
+    /// Use sendfile(2) for ranges of an export that a plain file backs
+    /// ([`spindle_bytes::ByteSource::backing`]).
     pub zero_copy: bool,
     /// A reply the client does not drain within this ends the connection.
     pub write_timeout: Duration,

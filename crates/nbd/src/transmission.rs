@@ -10,7 +10,8 @@ use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use crate::export::Export;
+use spindle_bytes::ByteSource;
+
 use crate::handshake::Negotiated;
 use crate::proto::*;
 use crate::server::Inner;
@@ -35,7 +36,7 @@ struct Budget {
 }
 
 struct Conn<'a> {
-    export: Arc<dyn Export>,
+    export: Arc<dyn ByteSource>,
     size: u64,
     structured: bool,
     base_allocation: bool,
@@ -99,6 +100,13 @@ impl Conn<'_> {
         self.broken.store(true, Ordering::SeqCst);
         self.ctl.shutdown();
         self.freed.notify_all();
+    }
+
+    /// The plain file and the offset there that hold all of `[offset, offset + length)`
+    /// as it reads, for sendfile(2) and readahead advice.
+    fn file_range(&self, offset: u64, length: u64) -> Option<(&std::fs::File, u64)> {
+        let b = self.export.backing(offset, length)?;
+        (b.len == length).then_some((b.file, b.offset))
     }
 
     fn is_broken(&self) -> bool {
@@ -213,8 +221,7 @@ impl Conn<'_> {
             return false;
         }
         let len = req.length as u64;
-        let (Out::Plain(sock), Some((file, at))) =
-            (&self.out, self.export.file_range(req.offset, len))
+        let (Out::Plain(sock), Some((file, at))) = (&self.out, self.file_range(req.offset, len))
         else {
             return false;
         };
@@ -258,7 +265,7 @@ impl Conn<'_> {
             while done < len {
                 let n = piece.min(len - done);
                 let at = req.offset + done as u64;
-                if let Err(e) = self.export.read_at(at, &mut buf[..n]) {
+                if let Err(e) = self.export.read_exact_at(&mut buf[..n], at) {
                     let (code, msg) = error(at, e);
                     self.send_error(req.cookie, code, &msg);
                     break;
@@ -276,7 +283,7 @@ impl Conn<'_> {
             // Simple replies: the first piece is read before the header, so that its error
             // can still be reported; a later error leaves no way to say so but hanging up.
             let n = piece.min(len);
-            match self.export.read_at(req.offset, &mut buf[..n]) {
+            match self.export.read_exact_at(&mut buf[..n], req.offset) {
                 Err(e) => {
                     let (code, msg) = error(req.offset, e);
                     self.send_error(req.cookie, code, &msg);
@@ -289,7 +296,7 @@ impl Conn<'_> {
                         while done < len {
                             let m = piece.min(len - done);
                             self.export
-                                .read_at(req.offset + done as u64, &mut buf[..m])?;
+                                .read_exact_at(&mut buf[..m], req.offset + done as u64)?;
                             write_all_vectored(w, &[&buf[..m]])?;
                             done += m;
                         }
@@ -308,16 +315,7 @@ impl Conn<'_> {
     }
 
     fn block_status(&self, req: &Request) {
-        let runs = match self.export.allocation(req.offset, req.length as u64) {
-            Ok(r) => r,
-            Err(e) => {
-                return self.send_error(
-                    req.cookie,
-                    wire_error(&e),
-                    &format!("block status at {}: {e}", req.offset),
-                );
-            }
-        };
+        let runs = self.export.runs(req.offset, req.length as u64);
         let want = req.length as u64;
         let mut extents: Vec<(u32, u32)> = Vec::new();
         let mut covered = 0u64;
@@ -325,11 +323,11 @@ impl Conn<'_> {
             if covered >= want || extents.len() >= MAX_EXTENTS {
                 break;
             }
-            if r.length == 0 {
+            if r.len == 0 {
                 continue;
             }
-            let len = r.length.min(want - covered);
-            let flags = if r.hole { STATE_HOLE } else { 0 } | if r.zero { STATE_ZERO } else { 0 };
+            let len = r.len.min(want - covered);
+            let flags = if r.stored { 0 } else { STATE_HOLE } | if r.zero { STATE_ZERO } else { 0 };
             match extents.last_mut() {
                 Some((l, f)) if *f == flags => *l += len as u32,
                 _ => extents.push((len as u32, flags)),
@@ -359,7 +357,7 @@ impl Conn<'_> {
 
     /// Advice to read ahead; the data stays in the page cache for the reads to come.
     fn cache(&self, req: &Request) {
-        if let Some((file, at)) = self.export.file_range(req.offset, req.length as u64) {
+        if let Some((file, at)) = self.file_range(req.offset, req.length as u64) {
             use std::os::fd::AsRawFd;
             // SAFETY: a valid fd; the call only gives advice.
             unsafe {
@@ -423,7 +421,7 @@ pub fn run(inner: &Inner, n: Negotiated, ctl: &Socket) -> io::Result<()> {
         Channel::Tls(stream) => (Out::Tls(Mutex::new(stream)), None),
     };
     let conn = Conn {
-        size: n.export.size(),
+        size: n.export.len(),
         export: n.export,
         structured: n.structured,
         base_allocation: n.base_allocation,
@@ -547,10 +545,7 @@ fn reader_loop(
                 } else if !conn.in_range(&req) {
                     conn.send_error(req.cookie, EINVAL, "read outside the export");
                 } else if conn.zero_copy_plain
-                    && conn
-                        .export
-                        .file_range(req.offset, req.length as u64)
-                        .is_some()
+                    && conn.file_range(req.offset, req.length as u64).is_some()
                 {
                     // sendfile needs no buffer and is over in the time a hand-off to a
                     // worker takes: the reader sends it itself.

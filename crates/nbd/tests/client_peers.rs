@@ -131,7 +131,8 @@ fn client_falls_back_to_export_name_when_go_is_unsupported() {
 /// listening socket).
 #[test]
 fn serve_stream_over_a_socketpair() {
-    use spindle_nbd::files::{FileExport, StaticCatalog};
+    use spindle_nbd::ExportInfo;
+    use spindle_nbd::files::{SparseFile, StaticCatalog};
     use spindle_nbd::{Server, ServerConfig};
     use std::sync::Arc;
     let dir = tempfile::tempdir().unwrap();
@@ -139,7 +140,10 @@ fn serve_stream_over_a_socketpair() {
     let data = pattern(1 << 20);
     std::fs::write(&file, &data).unwrap();
     let mut cat = StaticCatalog::new();
-    cat.add("drive0", "", Arc::new(FileExport::open(&file).unwrap()));
+    cat.add(
+        ExportInfo::new("drive0", ""),
+        Arc::new(SparseFile::open(&file).unwrap()),
+    );
     let server = Server::new(Arc::new(cat), ServerConfig::default());
     let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
     let s = server.clone();

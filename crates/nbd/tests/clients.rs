@@ -211,9 +211,8 @@ fn nbdinfo_map_shows_holes_and_zero_regions() {
     drop(f);
     let mut c = spindle_nbd::files::StaticCatalog::new();
     c.add(
-        "sparse",
-        "",
-        std::sync::Arc::new(spindle_nbd::files::FileExport::open(&sparse).unwrap()),
+        spindle_nbd::ExportInfo::new("sparse", ""),
+        std::sync::Arc::new(spindle_nbd::files::SparseFile::open(&sparse).unwrap()),
     );
     let srv2 = TestServer::unix(dir.path(), c, ServerConfig::default());
     let out = stdout(Command::new("nbdinfo").arg("--map").arg(srv2.uri("sparse")));

@@ -25,7 +25,7 @@ fn walk(fs: &dyn FileSystem, dir: NodeId) -> spindle_fs::Result<()> {
 fn main() {
     let path = std::env::args().nth(1).expect("usage: udfls IMAGE");
     let data = std::fs::read(&path).expect("reading the image");
-    let dev: spindle_fs::Device = Arc::new(data);
+    let dev: spindle_fs::Device = Arc::new(spindle_bytes::MemSource::new(data, path));
     println!("detect: {}", spindle_udf::detect(dev.clone()));
     match spindle_udf::open_udf(dev) {
         Ok(fs) => {

@@ -84,7 +84,7 @@ impl Volume {
     /// Reads exactly `buf.len()` bytes at device byte `offset`; reading past the end is
     /// corruption (the volume points outside the image).
     pub fn read_abs(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        spindle_fs::read_exact_at(&*self.dev, offset, buf).map_err(|e| {
+        self.dev.read_exact_at(buf, offset).map_err(|e| {
             if e.kind() == io::ErrorKind::UnexpectedEof {
                 corrupt(format!(
                     "{} bytes at byte {offset} lie past the end of the image ({} bytes)",
@@ -348,7 +348,7 @@ mod tests {
     #[test]
     fn sparable_mapping() {
         let vol = Volume {
-            dev: Arc::new(vec![0u8; 4096]),
+            dev: Arc::new(spindle_bytes::MemSource::new(vec![0u8; 4096], "udf.img")),
             bs: 2048,
             parts: vec![Partition::Sparable {
                 start: 100,

@@ -150,7 +150,7 @@ pub fn detect(dev: spindle_fs::Device) -> bool {
     let mut area = vec![0u8; 32 * 2048];
     let mut n = 0;
     while n < area.len() {
-        match dev.read_at(32768 + n as u64, &mut area[n..]) {
+        match dev.read_at(&mut area[n..], 32768 + n as u64) {
             Ok(0) | Err(_) => break,
             Ok(k) => n += k,
         }
@@ -163,7 +163,7 @@ pub fn detect(dev: spindle_fs::Device) -> bool {
     }
     [2048u64, 512, 1024, 4096].into_iter().any(|bs| {
         let mut b = vec![0u8; 512];
-        spindle_fs::read_exact_at(&*dev, 256 * bs, &mut b).is_ok() && parse_anchor(&b).is_ok()
+        dev.read_exact_at(&mut b, 256 * bs).is_ok() && parse_anchor(&b).is_ok()
     })
 }
 

@@ -452,7 +452,10 @@ fn build(o: &Opts) -> Vec<u8> {
 }
 
 fn open(o: &Opts) -> spindle_fs::Result<Arc<dyn FileSystem>> {
-    spindle_udf::open_udf(Arc::new(build(o)))
+    spindle_udf::open_udf(Arc::new(spindle_bytes::MemSource::new(
+        build(o),
+        "built.udf",
+    )))
 }
 
 fn read_at(fs: &dyn FileSystem, path: &str, off: u64, len: usize) -> Vec<u8> {
@@ -465,7 +468,11 @@ fn read_at(fs: &dyn FileSystem, path: &str, off: u64, len: usize) -> Vec<u8> {
 
 #[test]
 fn metadata_partition_volume() {
-    let udf = spindle_udf::Udf::open(Arc::new(build(&Opts::default()))).unwrap();
+    let udf = spindle_udf::Udf::open(Arc::new(spindle_bytes::MemSource::new(
+        build(&Opts::default()),
+        "built.udf",
+    )))
+    .unwrap();
     assert_eq!(udf.partition_kinds(), ["physical", "metadata"]);
     let fs: &dyn FileSystem = &udf;
     assert_eq!(fs.label(), "Fé€ UDF");

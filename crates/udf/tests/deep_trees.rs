@@ -6,15 +6,16 @@
 mod deep;
 
 use deep::Udf;
-use spindle_fs::{BlockDevice, FileKind, FileSystem, FsError, MAX_DEPTH, resolve, walk_tree};
+use spindle_bytes::ByteSource;
+use spindle_fs::{FileKind, FileSystem, FsError, MAX_DEPTH, resolve, walk_tree};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 
 struct FileDev(std::fs::File, u64);
 
-impl BlockDevice for FileDev {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+impl ByteSource for FileDev {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         self.0.read_at(buf, offset)
     }
     fn len(&self) -> u64 {

@@ -10,7 +10,9 @@ use spindle_fs::{FileKind, FileSystem, FsKind};
 fn check_against_7z(name: &str) -> Arc<dyn FileSystem> {
     let path = sample(name);
     let data = std::fs::read(&path).unwrap();
-    assert!(spindle_udf::detect(Arc::new(data.clone())));
+    assert!(spindle_udf::detect(Arc::new(
+        spindle_bytes::MemSource::new(data.clone(), "udf.img")
+    )));
     let fs = open_bytes(data).unwrap();
     assert_eq!(fs.kind(), FsKind::Udf);
     assert_eq!(fs.metadata(fs.root()).unwrap().kind, FileKind::Dir);
@@ -48,7 +50,9 @@ fn udf102_matches_7z() {
 
 #[test]
 fn not_udf() {
-    assert!(!spindle_udf::detect(Arc::new(vec![0u8; 1 << 20])));
+    assert!(!spindle_udf::detect(Arc::new(
+        spindle_bytes::MemSource::new(vec![0u8; 1 << 20], "zeros.img")
+    )));
     assert!(open_bytes(vec![0u8; 1 << 20]).is_err());
     assert!(open_bytes(Vec::new()).is_err());
 }

@@ -165,11 +165,17 @@ fn mkudffs_empty_volumes() {
         let label = format!("V{media}{rev}");
         let data = mkudffs(tmp.path(), media, rev, &label, extra);
         assert!(
-            spindle_udf::detect(std::sync::Arc::new(data.clone())),
+            spindle_udf::detect(std::sync::Arc::new(spindle_bytes::MemSource::new(
+                data.clone(),
+                "udf.img"
+            ))),
             "{media} {rev}"
         );
-        let udf = spindle_udf::Udf::open(std::sync::Arc::new(data.clone()))
-            .unwrap_or_else(|e| panic!("{media} {rev}: {e}"));
+        let udf = spindle_udf::Udf::open(std::sync::Arc::new(spindle_bytes::MemSource::new(
+            data.clone(),
+            "udf.img",
+        )))
+        .unwrap_or_else(|e| panic!("{media} {rev}: {e}"));
         let kinds = udf.partition_kinds();
         let want = match media {
             "hd" => "physical",
@@ -565,7 +571,9 @@ fn iso9660_only_is_not_udf() {
         .arg(&img)
         .arg(&src));
     let data = std::fs::read(&img).unwrap();
-    assert!(!spindle_udf::detect(std::sync::Arc::new(data.clone())));
+    assert!(!spindle_udf::detect(std::sync::Arc::new(
+        spindle_bytes::MemSource::new(data.clone(), "udf.img")
+    )));
     assert!(matches!(
         open_bytes(data),
         Err(spindle_fs::FsError::NotFound("udf"))

@@ -7,7 +7,7 @@ mod common;
 use common::{mixed_disc, open_ccd, open_cue, raw_md5, sample};
 use spindle_disc::addr::to_bcd;
 use spindle_disc::subchannel::q_crc_ok;
-use spindle_disc::{ImageWriter, Lba, SectorFormat, SectorView, TrackMode};
+use spindle_disc::{ByteSource, ImageWriter, Lba, SectorFormat, SectorView, TrackMode};
 use spindle_format_ccd::CcdWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -219,7 +219,7 @@ fn ccd2iso_gives_our_user_data() {
     let view = SectorView::user_data(disc, 1).unwrap();
     assert_eq!(view.len(), 302 * 2048);
     let mut ours = vec![0u8; view.len() as usize];
-    assert_eq!(view.read_at(0, &mut ours).unwrap(), ours.len());
+    assert_eq!(view.read_at(&mut ours, 0).unwrap(), ours.len());
     assert_eq!(
         theirs.len(),
         ours.len(),

@@ -14,7 +14,7 @@
 //! from the end (`hdr_offset = 665 + 8`).
 
 use spindle_disc::{
-    DirCompanions, Lba, OpenContext, SectorFormat, SectorView, SubLayout, TrackMode,
+    ByteSource, DirCompanions, Lba, OpenContext, SectorFormat, SectorView, SubLayout, TrackMode,
 };
 use spindle_fs::FileSystem;
 use std::path::{Path, PathBuf};
@@ -154,7 +154,7 @@ fn isoinfo_lists_the_same_names() {
     let disc = Arc::new(open(&sample()).unwrap());
     let view = SectorView::user_data(disc.clone(), 2).unwrap();
     let mut iso = vec![0u8; view.len() as usize];
-    assert_eq!(view.read_at(0, &mut iso).unwrap(), iso.len());
+    assert_eq!(view.read_at(&mut iso, 0).unwrap(), iso.len());
     let dir = tempfile::tempdir().unwrap();
     let iso_path = dir.path().join("track2.iso");
     std::fs::write(&iso_path, &iso).unwrap();

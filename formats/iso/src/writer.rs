@@ -1,6 +1,8 @@
 //! Writing a disc's first data track as a 2048-byte ISO.
 
-use spindle_disc::{BoxError, Disc, ImageWriter, Progress, SectorView, WriteOptions, WriterCaps};
+use spindle_disc::{
+    BoxError, ByteSource, Disc, ImageWriter, Progress, SectorView, WriteOptions, WriterCaps,
+};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,7 +54,7 @@ pub fn write_view(
     let mut done = 0u64;
     while done < total {
         options.check_cancel()?;
-        let n = view.read_at(done, &mut buf)?;
+        let n = view.read_at(&mut buf, done)?;
         if n == 0 {
             break;
         }

@@ -70,7 +70,7 @@ fn raw_2448_keeps_its_subchannel() {
     assert_eq!(&buf[..], &img[10 * 2448..11 * 2448]);
     let view = SectorView::first_data_track(Arc::new(disc)).unwrap();
     let mut user = vec![0u8; view.len() as usize];
-    view.read_at(0, &mut user).unwrap();
+    view.read_at(&mut user, 0).unwrap();
     assert_eq!(user, user_of(&bin));
 }
 
@@ -170,6 +170,6 @@ fn raw_mode2_with_zero_subheaders_is_xa() {
     assert_eq!(disc.tracks().next().unwrap().mode, TrackMode::Mode2Mixed);
     let view = SectorView::first_data_track(disc).unwrap();
     let mut pvd = vec![0u8; 2048];
-    view.read_at(16 * 2048, &mut pvd).unwrap();
+    view.read_at(&mut pvd, 16 * 2048).unwrap();
     assert_eq!(&pvd[1..6], b"CD001");
 }

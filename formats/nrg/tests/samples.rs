@@ -9,7 +9,7 @@
 mod common;
 
 use common::{open, sample};
-use spindle_disc::{CdTextField, DirCompanions, Disc, Lba, SectorFormat, SectorView};
+use spindle_disc::{ByteSource, CdTextField, DirCompanions, Disc, Lba, SectorFormat, SectorView};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -172,7 +172,7 @@ fn videocd_table_matches_cd_info_and_libcdio_expected() {
     // The first data track is an ISO 9660 volume: its primary volume descriptor at sector 16.
     let view = SectorView::first_data_track(Arc::new(disc)).unwrap();
     let mut pvd = [0u8; 2048];
-    view.read_at(16 * 2048, &mut pvd).unwrap();
+    view.read_at(&mut pvd, 16 * 2048).unwrap();
     assert_eq!(&pvd[..6], b"\x01CD001");
     assert_eq!(&pvd[40..48], b"SVIDEOCD");
 }

@@ -5,9 +5,10 @@
 //! [`parse_catalog`] is pure over the catalog bytes (fuzzable); [`boot_entries`] finds and
 //! reads the catalog on a device; [`read_boot_image`] reads an entry's load bytes.
 
-use crate::api::{BlockDevice, FsError, Result, read_exact_at};
+use crate::api::{FsError, Result};
 use crate::iso::record::{le16, le32};
 use crate::iso::volume::{SECTOR, scan};
+use spindle_bytes::ByteSource;
 
 /// Platform IDs (El Torito §2.1 and the UEFI specification §12.3.2.1).
 pub const PLATFORM_X86: u8 = 0x00;
@@ -180,13 +181,13 @@ pub fn parse_catalog(cat: &[u8]) -> Result<Vec<BootEntry>> {
 }
 
 /// The boot catalog block of the volume at `base_lba`, if it is bootable.
-pub fn catalog_lba(dev: &dyn BlockDevice, base_lba: u32) -> Result<Option<u32>> {
+pub fn catalog_lba(dev: &dyn ByteSource, base_lba: u32) -> Result<Option<u32>> {
     Ok(scan(dev, base_lba)?.boot_catalog)
 }
 
 /// The boot images of the volume whose descriptors start at `base_lba + 16`. An empty list
 /// when there is no boot record.
-pub fn boot_entries(dev: &dyn BlockDevice, base_lba: u32) -> Result<Vec<BootEntry>> {
+pub fn boot_entries(dev: &dyn ByteSource, base_lba: u32) -> Result<Vec<BootEntry>> {
     let Some(lba) = catalog_lba(dev, base_lba)? else {
         return Ok(Vec::new());
     };
@@ -198,7 +199,7 @@ pub fn boot_entries(dev: &dyn BlockDevice, base_lba: u32) -> Result<Vec<BootEntr
     }
     let len = (dev.len() - start).min(MAX_CATALOG as u64) as usize;
     let mut cat = vec![0u8; len];
-    read_exact_at(dev, start, &mut cat)?;
+    dev.read_exact_at(&mut cat, start)?;
     let mut entries = parse_catalog(&cat)?;
     for e in entries
         .iter_mut()
@@ -214,13 +215,13 @@ pub fn boot_entries(dev: &dyn BlockDevice, base_lba: u32) -> Result<Vec<BootEntr
 /// The size of a hard disk emulation image: the end of its furthest MBR partition (El Torito
 /// §3.3: the image is a disk with one partition; the BIOS emulates a disk of that size).
 /// `None` when the image has no valid MBR.
-pub fn hard_disk_size(dev: &dyn BlockDevice, load_rba: u32) -> Result<Option<u64>> {
+pub fn hard_disk_size(dev: &dyn ByteSource, load_rba: u32) -> Result<Option<u64>> {
     let start = load_rba as u64 * SECTOR;
     if start + 512 > dev.len() {
         return Ok(None);
     }
     let mut mbr = [0u8; 512];
-    read_exact_at(dev, start, &mut mbr)?;
+    dev.read_exact_at(&mut mbr, start)?;
     if mbr[510..512] != [0x55, 0xAA] {
         return Ok(None);
     }
@@ -233,7 +234,7 @@ pub fn hard_disk_size(dev: &dyn BlockDevice, load_rba: u32) -> Result<Option<u64
 }
 
 /// The bytes the firmware loads for `entry` (`load_size` bytes at `load_rba`).
-pub fn read_boot_image(dev: &dyn BlockDevice, entry: &BootEntry) -> Result<Vec<u8>> {
+pub fn read_boot_image(dev: &dyn ByteSource, entry: &BootEntry) -> Result<Vec<u8>> {
     let start = entry.load_rba as u64 * SECTOR;
     if start + entry.load_size > dev.len() {
         return Err(corrupt(format!(
@@ -242,6 +243,6 @@ pub fn read_boot_image(dev: &dyn BlockDevice, entry: &BootEntry) -> Result<Vec<u
         )));
     }
     let mut buf = vec![0u8; entry.load_size as usize];
-    read_exact_at(dev, start, &mut buf)?;
+    dev.read_exact_at(&mut buf, start)?;
     Ok(buf)
 }

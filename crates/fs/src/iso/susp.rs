@@ -6,8 +6,9 @@
 //! number of areas and bytes so a `CE` loop (libarchive `test_read_format_iso_rockridge_ce_loop`)
 //! ends with an error instead of a hang.
 
-use crate::api::{BlockDevice, FsError, Result, read_exact_at};
+use crate::api::{FsError, Result};
 use crate::iso::record::le32;
+use spindle_bytes::ByteSource;
 use std::collections::HashSet;
 
 /// One SUSP entry: two signature bytes, a version and its data (after the 4-byte header).
@@ -110,7 +111,7 @@ pub const MAX_LISTING_CE_BYTES: u64 = 256 << 20;
 /// Continuation bytes read are also taken from `budget` (shared by all records of one
 /// directory listing, so a hostile directory of many records cannot make it read without end).
 pub fn collect_entries(
-    dev: &dyn BlockDevice,
+    dev: &dyn ByteSource,
     system_use: &[u8],
     skip: usize,
     budget: &mut u64,
@@ -129,7 +130,7 @@ pub fn collect_entries(
 /// [`collect_entries`] without copying: calls `f` with (signature, version, data) of each
 /// entry, continuation areas in order, with the same bounds.
 pub fn visit_entries(
-    dev: &dyn BlockDevice,
+    dev: &dyn ByteSource,
     system_use: &[u8],
     skip: usize,
     budget: &mut u64,
@@ -179,7 +180,7 @@ pub fn visit_entries(
         }
         buf.clear();
         buf.resize(ce.len as usize, 0);
-        read_exact_at(dev, start, &mut buf)?;
+        dev.read_exact_at(&mut buf, start)?;
         next = visit_susp(&buf, f);
     }
     Ok(())
@@ -225,7 +226,13 @@ mod tests {
         }
         ce.truncate(28);
         dev[..28].copy_from_slice(&ce);
-        let err = collect_entries(&dev, &ce, 0, &mut { MAX_LISTING_CE_BYTES }).unwrap_err();
+        let err = collect_entries(
+            &spindle_bytes::MemSource::new(dev, "ce.iso"),
+            &ce,
+            0,
+            &mut { MAX_LISTING_CE_BYTES },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("loop"), "{err}");
     }
 }

@@ -2,9 +2,10 @@
 //! terminator, plus the UDF volume recognition sequence that may follow it and the High Sierra
 //! variant (`CDROM` at byte 9).
 
-use crate::api::{BlockDevice, FsError, Result, read_exact_at};
+use crate::api::{FsError, Result};
 use crate::iso::joliet::{decode_ucs2, joliet_level};
 use crate::iso::record::le32;
+use spindle_bytes::ByteSource;
 
 pub const SECTOR: u64 = 2048;
 /// Most descriptors read before giving up on a terminator.
@@ -41,7 +42,7 @@ pub fn joliet_label(svd: &[u8]) -> String {
 }
 
 /// Reads the descriptor set that starts at block `base_lba + 16`.
-pub fn scan(dev: &dyn BlockDevice, base_lba: u32) -> Result<Descriptors> {
+pub fn scan(dev: &dyn ByteSource, base_lba: u32) -> Result<Descriptors> {
     let mut d = Descriptors::default();
     let mut buf = [0u8; SECTOR as usize];
     let first = base_lba as u64 + 16;
@@ -51,7 +52,7 @@ pub fn scan(dev: &dyn BlockDevice, base_lba: u32) -> Result<Descriptors> {
         if (block + 1) * SECTOR > dev.len() {
             break;
         }
-        read_exact_at(dev, block * SECTOR, &mut buf)?;
+        dev.read_exact_at(&mut buf, block * SECTOR)?;
         let off = block * SECTOR;
         block += 1;
         if &buf[1..6] == b"CD001" {
@@ -96,7 +97,7 @@ pub fn scan(dev: &dyn BlockDevice, base_lba: u32) -> Result<Descriptors> {
             if (b + 1) * SECTOR > dev.len() {
                 break;
             }
-            read_exact_at(dev, b * SECTOR, &mut buf)?;
+            dev.read_exact_at(&mut buf, b * SECTOR)?;
             match &buf[1..6] {
                 b"NSR02" | b"NSR03" => {
                     d.udf_marker = true;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use sha1::{Digest, Sha1};
+use spindle_bytes::MemSource;
 use spindle_fs::{Device, FileKind, FileSystem, FsKind, NodeId, detect, open_iso};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -25,7 +26,7 @@ pub fn sha1_hex(b: &[u8]) -> String {
 }
 
 pub fn device(path: &Path) -> Device {
-    Arc::new(std::fs::read(path).unwrap())
+    Arc::new(MemSource::new(std::fs::read(path).unwrap(), path))
 }
 
 /// The view xorriso shows: Rock Ridge, else Joliet, else ISO 9660.

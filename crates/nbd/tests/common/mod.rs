@@ -10,8 +10,8 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use spindle_nbd::files::{FileExport, StaticCatalog};
-use spindle_nbd::{Allocation, Export, Server, ServerConfig};
+use spindle_nbd::files::{SparseFile, StaticCatalog};
+use spindle_nbd::{ByteSource, ExportInfo, Run, Server, ServerConfig};
 
 pub struct TestServer {
     pub server: Server,
@@ -101,7 +101,7 @@ pub fn pattern(len: usize) -> Vec<u8> {
 /// runs read as zeros.
 pub struct MemExport {
     pub data: Vec<u8>,
-    pub runs: Vec<Allocation>,
+    pub runs: Vec<Run>,
 }
 
 impl MemExport {
@@ -119,36 +119,38 @@ impl MemExport {
             data,
             runs: runs
                 .iter()
-                .map(|&(length, hole, zero)| Allocation { length, hole, zero })
+                .map(|&(len, hole, zero)| Run {
+                    len,
+                    stored: !hole,
+                    zero,
+                })
                 .collect(),
         }
     }
 }
 
-impl Export for MemExport {
-    fn size(&self) -> u64 {
+impl ByteSource for MemExport {
+    fn len(&self) -> u64 {
         self.data.len() as u64
     }
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let o = offset as usize;
-        buf.copy_from_slice(&self.data[o..o + buf.len()]);
-        Ok(())
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let o = (offset as usize).min(self.data.len());
+        let n = buf.len().min(self.data.len() - o);
+        buf[..n].copy_from_slice(&self.data[o..o + n]);
+        Ok(n)
     }
-    fn allocation(&self, offset: u64, length: u64) -> io::Result<Vec<Allocation>> {
+    fn runs(&self, offset: u64, length: u64) -> Vec<Run> {
         let mut out = Vec::new();
         let mut start = 0;
         for r in &self.runs {
-            let end = start + r.length;
+            let end = start + r.len;
             if end > offset && start < offset + length {
                 let s = start.max(offset);
-                out.push(Allocation {
-                    length: end - s,
-                    ..*r
-                });
+                out.push(Run { len: end - s, ..*r });
             }
             start = end;
         }
-        Ok(out)
+        out
     }
 }
 
@@ -161,19 +163,20 @@ pub fn catalog(dir: &Path, size: usize) -> (StaticCatalog, PathBuf, Vec<u8>) {
     std::fs::write(&file, &data).unwrap();
     let mut c = StaticCatalog::new();
     c.add(
-        "disc",
-        "a test disc",
-        Arc::new(FileExport::open(&file).unwrap()),
+        ExportInfo::new("disc", "a test disc"),
+        Arc::new(SparseFile::open(&file).unwrap()),
     );
     c.add(
-        "raw",
-        "raw sectors",
-        Arc::new(FileExport::open(&file).unwrap().with_block_size(2352)),
+        ExportInfo::new("raw", "raw sectors").with_block_size(2352),
+        Arc::new(SparseFile::open(&file).unwrap()),
     );
     let mut mem = MemExport::new(&[(size as u64, false, false)]);
     mem.data = data.clone();
-    c.add("mem", "", Arc::new(mem));
-    c.add("holes", "an export with holes", Arc::new(holes_export()));
+    c.add(ExportInfo::new("mem", ""), Arc::new(mem));
+    c.add(
+        ExportInfo::new("holes", "an export with holes"),
+        Arc::new(holes_export()),
+    );
     (c, file, data)
 }
 

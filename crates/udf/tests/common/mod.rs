@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use spindle_fs::{BlockDevice, FileKind, FileSystem, NodeId};
+use spindle_bytes::{ByteSource, MemSource};
+use spindle_fs::{FileKind, FileSystem, NodeId};
 
 pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 
@@ -186,7 +187,7 @@ pub fn type_7z(image: &Path) -> String {
 }
 
 pub fn open_bytes(data: Vec<u8>) -> spindle_fs::Result<Arc<dyn FileSystem>> {
-    spindle_udf::open_udf(Arc::new(data))
+    spindle_udf::open_udf(Arc::new(MemSource::new(data, "udf.img")))
 }
 
 /// A device reading `base` with one byte XORed.
@@ -197,8 +198,8 @@ pub struct Mutated {
     pub len: u64,
 }
 
-impl BlockDevice for Mutated {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+impl ByteSource for Mutated {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
         let end = self.len.min(self.base.len() as u64);
         let start = offset.min(end) as usize;
         let n = buf.len().min(end as usize - start);
@@ -219,9 +220,11 @@ pub struct Patched {
     pub patches: Vec<(u64, u8)>,
 }
 
-impl BlockDevice for Patched {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.base.read_at(offset, buf)?;
+impl ByteSource for Patched {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let start = offset.min(self.base.len() as u64) as usize;
+        let n = buf.len().min(self.base.len() - start);
+        buf[..n].copy_from_slice(&self.base[start..start + n]);
         for &(pos, val) in &self.patches {
             if pos >= offset && pos < offset + n as u64 {
                 buf[(pos - offset) as usize] = val;
