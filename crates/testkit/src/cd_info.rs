@@ -1,0 +1,149 @@
+//! libcdio's `cd-info` as an oracle: running it on an image (CUE, NRG, TOC or BIN by the
+//! extension) and reading its track list and MCN. A missing `cd-info` fails the test.
+
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+
+/// The track number cd-info gives the lead-out row.
+pub const LEADOUT: u32 = 170;
+
+/// What cd-info printed about one image.
+#[derive(Debug)]
+pub struct Report {
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+    /// How it exited.
+    pub status: ExitStatus,
+}
+
+/// One row of cd-info's "CD-ROM Track List".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Track {
+    /// The track number ([`LEADOUT`] for the lead-out row).
+    pub number: u32,
+    /// The MSF column, as printed.
+    pub msf: String,
+    /// The LSN column.
+    pub lsn: i32,
+    /// The type column: "audio", "data", "XA", or "leadout".
+    pub kind: String,
+    /// The "Green?" column (None on the lead-out row).
+    pub green: Option<bool>,
+    /// The "Copy?" column (None on the lead-out row).
+    pub copy: Option<bool>,
+}
+
+/// Runs `cd-info` on `image`, its kind chosen by the extension (`.cue`, `.nrg`, `.toc`, else
+/// a BIN).
+pub fn run(image: &Path) -> Report {
+    output(Command::new("cd-info").args(args(image)).arg(image))
+}
+
+/// Runs `cd-info` on `image` (a name relative to `dir`) inside `dir`.
+pub fn run_in(dir: &Path, image: &str) -> Report {
+    output(
+        Command::new("cd-info")
+            .args(args(Path::new(image)))
+            .arg(image)
+            .current_dir(dir),
+    )
+}
+
+fn args(image: &Path) -> [&'static str; 3] {
+    let kind = match image.extension().and_then(|e| e.to_str()) {
+        Some("cue") => "--cue-file",
+        Some("nrg") => "--nrg-file",
+        Some("toc") => "--toc-file",
+        _ => "--bin-file",
+    };
+    ["--no-device-info", "--no-cddb", kind]
+}
+
+fn output(cmd: &mut Command) -> Report {
+    let out = cmd
+        .output()
+        .expect("cd-info (Debian package libcdio-utils) must be installed: scripts/setup does it");
+    Report {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status,
+    }
+}
+
+impl Report {
+    /// Standard output and standard error, one after the other.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// Fails the test unless cd-info exited with success; says what it printed.
+    pub fn assert_success(&self, what: &Path) {
+        assert!(
+            self.status.success(),
+            "cd-info failed on {}: {}",
+            what.display(),
+            self.text()
+        );
+    }
+
+    /// Every row of the track list, the lead-out row included (empty when there is no list).
+    pub fn tracks(&self) -> Vec<Track> {
+        let Some(start) = self.stdout.find("CD-ROM Track List") else {
+            return Vec::new();
+        };
+        let mut rows = Vec::new();
+        // The heading, then the column names, then the rows.
+        for line in self.stdout[start..].lines().skip(2) {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let Some(Ok(number)) = w.first().map(|n| n.trim_end_matches(':').parse::<u32>())
+            else {
+                break;
+            };
+            if w.len() < 4 || !w[0].ends_with(':') {
+                break;
+            }
+            let lsn = w[2]
+                .parse()
+                .unwrap_or_else(|_| panic!("an LSN in cd-info's row {line:?}"));
+            rows.push(Track {
+                number,
+                msf: w[1].to_string(),
+                lsn,
+                kind: w[3].to_string(),
+                green: w.get(4).filter(|_| number != LEADOUT).map(|g| *g == "true"),
+                copy: w.get(5).filter(|_| number != LEADOUT).map(|c| *c == "yes"),
+            });
+            if number == LEADOUT {
+                break;
+            }
+        }
+        rows
+    }
+
+    /// The track rows without the lead-out, and the lead-out's LSN; fails the test when the
+    /// report has no lead-out row.
+    pub fn table(&self) -> (Vec<Track>, i32) {
+        let mut rows = self.tracks();
+        match rows.pop() {
+            Some(last) if last.number == LEADOUT => (rows, last.lsn),
+            _ => panic!("no lead-out row in cd-info's report\n{}", self.text()),
+        }
+    }
+
+    /// The "Media Catalog Number (MCN):" line's value, trimmed; None when the line is missing.
+    pub fn mcn_line(&self) -> Option<&str> {
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Media Catalog Number (MCN):"))
+            .map(str::trim)
+    }
+
+    /// The MCN, when cd-info shows one (not empty, not "not available").
+    pub fn mcn(&self) -> Option<String> {
+        self.mcn_line()
+            .filter(|m| !m.is_empty() && *m != "not available")
+            .map(String::from)
+    }
+}

@@ -1,0 +1,21 @@
+//! Helpers the integration tests of several crates share, so that each exists once: where the
+//! samples are, running and reading libcdio's `cd-info`, a comparable table of contents, one
+//! seeded pattern generator, digests and host-tree walks, and the host side of the VM tests.
+//!
+//! A dev-dependency only. It depends on spindle-disc and on no format or frontend crate, so any
+//! crate but spindle-disc (and what spindle-disc depends on) may use it in its tests without a
+//! dependency cycle. A test must not pass when a sample or a tool it needs is missing: the
+//! helpers here panic then, naming what is missing.
+
+#![warn(missing_docs)]
+
+pub mod cd_info;
+pub mod digest;
+pub mod pattern;
+pub mod samples;
+pub mod sectors;
+pub mod toc;
+pub mod tree;
+pub mod vm;
+
+pub use samples::{sample, samples};
