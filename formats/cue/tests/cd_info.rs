@@ -4,50 +4,25 @@
 
 mod common;
 
-use common::{open, sample};
+use common::open;
 use spindle_disc::{CdTextField, Disc};
+use spindle_testkit::{cd_info, sample};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 /// One row of cd-info's "CD-ROM Track List": number, audio/data, LSN of index 1.
 type Row = (u8, String, i32);
 
 /// The track rows and the lead-out LSN of a cd-info report.
 fn parse_table(report: &str) -> (Vec<Row>, i32) {
-    let mut rows = Vec::new();
-    let mut leadout = None;
-    let start = report
-        .find("CD-ROM Track List")
-        .expect("a CD-ROM Track List in the report");
-    for line in report[start..].lines().skip(2) {
-        let mut words = line.split_whitespace();
-        let (Some(num), Some(_msf), Some(lsn), Some(kind)) =
-            (words.next(), words.next(), words.next(), words.next())
-        else {
-            break;
-        };
-        let Ok(num) = num.trim_end_matches(':').parse::<u32>() else {
-            break;
-        };
-        let lsn: i32 = lsn.parse().expect("LSN");
-        if num == 170 {
-            leadout = Some(lsn);
-            break;
-        }
-        rows.push((num as u8, kind.to_string(), lsn));
-    }
-    (rows, leadout.expect("a lead-out row"))
+    let (rows, leadout) = cd_info::table(report);
+    let rows = rows.into_iter().map(|t| (t.number as u8, t.kind, t.lsn));
+    (rows.collect(), leadout)
 }
 
 /// Runs cd-info on `cue` inside `dir`; fails the test when cd-info is missing.
 fn cd_info(dir: &Path, cue: &str) -> String {
-    let out = Command::new("cd-info")
-        .args(["--no-device-info", "--no-cddb", "--cue-file", cue])
-        .current_dir(dir)
-        .output()
-        .expect("cd-info (Debian package libcdio-utils) must be installed for this test");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    cd_info::run_in(dir, cue).text()
 }
 
 fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
@@ -84,16 +59,13 @@ fn check(dir: &Path, cue: &str, right: Option<&str>) -> Disc {
             std::fs::read_to_string(sample(&format!("libcdio/expected-cd-info/{right}"))).unwrap();
         assert_eq!(ours, parse_table(&expected), "{cue}: our table vs {right}");
     }
-    let mcn = report
-        .lines()
-        .find_map(|l| l.strip_prefix("Media Catalog Number (MCN): "))
-        .expect("an MCN line");
+    let mcn = cd_info::mcn_line(&report).expect("an MCN line");
     assert_eq!(
         disc.mcn
             .as_ref()
             .map(|m| m.as_str())
             .unwrap_or("not available"),
-        mcn.trim(),
+        mcn,
         "{cue}: MCN"
     );
     disc

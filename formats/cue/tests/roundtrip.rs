@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{open, round_trip, sample};
+use common::{open, round_trip};
+use spindle_testkit::sample;
 use std::path::Path;
 
 #[test]
