@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{mixed_disc, open_ccd, open_cue, sample};
+use common::{mixed_disc, open_ccd, open_cue};
+use spindle_testkit::sample;
 use spindle_disc::{ImageWriter, Medium};
 use spindle_format_ccd::CcdWriter;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{open_cue, round_trip, sample, toc, write};
+use common::{open_cue, round_trip, toc, write};
+use spindle_testkit::sample;
+use spindle_testkit::toc::Toc;
 
 #[test]
 fn libcdio_samples() {
@@ -93,7 +95,7 @@ fn two_sessions_with_their_gap() {
     let disc = open_cue(&cue);
     assert_eq!(disc.sessions.len(), 2);
     let (back, out) = round_trip(&disc, "ms");
-    let (tracks, leadouts) = toc(&back);
+    let Toc { tracks, leadouts } = toc(&back);
     let gap = spindle_disc::cuesheet::session_gap(1) as i32;
     assert_eq!(tracks[1].start, leadouts[0] + gap);
     assert_eq!(tracks[1].index1, leadouts[0] + gap + 150);
@@ -114,7 +116,10 @@ fn two_sessions_with_their_gap() {
     );
     let disc3 = open_cue(&cue3);
     let (back3, _out3) = round_trip(&disc3, "ms3");
-    let (t, l) = toc(&back3);
+    let Toc {
+        tracks: t,
+        leadouts: l,
+    } = toc(&back3);
     assert_eq!(
         t[2].start,
         l[1] + spindle_disc::cuesheet::session_gap(2) as i32

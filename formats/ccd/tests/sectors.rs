@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{mixed_disc, open_ccd, open_cue, raw_md5, sample};
+use common::{mixed_disc, open_ccd, open_cue};
+use spindle_testkit::sample;
+use spindle_testkit::sectors::raw_md5;
 use spindle_disc::addr::to_bcd;
 use spindle_disc::subchannel::q_crc_ok;
 use spindle_disc::{ImageWriter, Lba, SectorFormat, SectorView, TrackMode};
