@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{open, sample};
+use common::open;
+use spindle_testkit::sample;
 use spindle_disc::SectorFormat;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
