@@ -88,62 +88,83 @@ impl Report {
         );
     }
 
-    /// Every row of the track list, the lead-out row included (empty when there is no list).
+    /// Every row of the track list, the lead-out row included ([`tracks`]).
     pub fn tracks(&self) -> Vec<Track> {
-        let Some(start) = self.stdout.find("CD-ROM Track List") else {
-            return Vec::new();
-        };
-        let mut rows = Vec::new();
-        // The heading, then the column names, then the rows.
-        for line in self.stdout[start..].lines().skip(2) {
-            let w: Vec<&str> = line.split_whitespace().collect();
-            let Some(Ok(number)) = w.first().map(|n| n.trim_end_matches(':').parse::<u32>())
-            else {
-                break;
-            };
-            if w.len() < 4 || !w[0].ends_with(':') {
-                break;
-            }
-            let lsn = w[2]
-                .parse()
-                .unwrap_or_else(|_| panic!("an LSN in cd-info's row {line:?}"));
-            rows.push(Track {
-                number,
-                msf: w[1].to_string(),
-                lsn,
-                kind: w[3].to_string(),
-                green: w.get(4).filter(|_| number != LEADOUT).map(|g| *g == "true"),
-                copy: w.get(5).filter(|_| number != LEADOUT).map(|c| *c == "yes"),
-            });
-            if number == LEADOUT {
-                break;
-            }
-        }
-        rows
+        tracks(&self.stdout)
     }
 
-    /// The track rows without the lead-out, and the lead-out's LSN; fails the test when the
-    /// report has no lead-out row.
+    /// The track rows without the lead-out and the lead-out's LSN ([`table`]).
     pub fn table(&self) -> (Vec<Track>, i32) {
-        let mut rows = self.tracks();
-        match rows.pop() {
-            Some(last) if last.number == LEADOUT => (rows, last.lsn),
-            _ => panic!("no lead-out row in cd-info's report\n{}", self.text()),
+        table(&self.stdout)
+    }
+
+    /// The MCN line's value ([`mcn_line`]).
+    pub fn mcn_line(&self) -> Option<&str> {
+        mcn_line(&self.stdout)
+    }
+
+    /// The MCN, when cd-info shows one ([`mcn`]).
+    pub fn mcn(&self) -> Option<String> {
+        mcn(&self.stdout)
+    }
+}
+
+/// Every row of the track list in a cd-info report (or in libcdio's expected outputs), the
+/// lead-out row included; empty when there is no list.
+pub fn tracks(report: &str) -> Vec<Track> {
+    let Some(start) = report.find("CD-ROM Track List") else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    // The heading, then the column names, then the rows.
+    for line in report[start..].lines().skip(2) {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let Some(Ok(number)) = w.first().map(|n| n.trim_end_matches(':').parse::<u32>()) else {
+            break;
+        };
+        if w.len() < 4 || !w[0].ends_with(':') {
+            break;
+        }
+        let lsn = w[2]
+            .parse()
+            .unwrap_or_else(|_| panic!("an LSN in cd-info's row {line:?}"));
+        let column = |i: usize, yes: &str| w.get(i).filter(|_| number != LEADOUT).map(|v| *v == yes);
+        rows.push(Track {
+            number,
+            msf: w[1].to_string(),
+            lsn,
+            kind: w[3].to_string(),
+            green: column(4, "true"),
+            copy: column(5, "yes"),
+        });
+        if number == LEADOUT {
+            break;
         }
     }
+    rows
+}
 
-    /// The "Media Catalog Number (MCN):" line's value, trimmed; None when the line is missing.
-    pub fn mcn_line(&self) -> Option<&str> {
-        self.stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("Media Catalog Number (MCN):"))
-            .map(str::trim)
+/// The track rows of a report without the lead-out, and the lead-out's LSN; fails the test
+/// when there is no lead-out row.
+pub fn table(report: &str) -> (Vec<Track>, i32) {
+    let mut rows = tracks(report);
+    match rows.pop() {
+        Some(last) if last.number == LEADOUT => (rows, last.lsn),
+        _ => panic!("no lead-out row in cd-info's report\n{report}"),
     }
+}
 
-    /// The MCN, when cd-info shows one (not empty, not "not available").
-    pub fn mcn(&self) -> Option<String> {
-        self.mcn_line()
-            .filter(|m| !m.is_empty() && *m != "not available")
-            .map(String::from)
-    }
+/// The "Media Catalog Number (MCN):" line's value, trimmed; None when the line is missing.
+pub fn mcn_line(report: &str) -> Option<&str> {
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix("Media Catalog Number (MCN):"))
+        .map(str::trim)
+}
+
+/// The MCN, when the report shows one (not empty, not "not available").
+pub fn mcn(report: &str) -> Option<String> {
+    mcn_line(report)
+        .filter(|m| !m.is_empty() && *m != "not available")
+        .map(String::from)
 }

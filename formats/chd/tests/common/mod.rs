@@ -5,15 +5,10 @@
 use md5::{Digest, Md5};
 use spindle_disc::cuesheet::bin_plan;
 use spindle_disc::{Companions, DirCompanions, Disc, OpenContext, SectorFormat};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
+pub use spindle_testkit::samples;
 
 pub fn open_chd(path: &Path) -> Result<Disc, spindle_format_chd::ChdError> {
     let companions = DirCompanions::beside(path);
