@@ -9,15 +9,9 @@ use spindle_disc::{
     SubLayout, TrackMode,
 };
 use spindle_image::{ConvertOptions, WriteOptions, convert, open, open_with, verify};
-use std::path::{Path, PathBuf};
+use spindle_testkit::samples;
+use std::path::Path;
 use std::sync::Arc;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 /// What a table of contents shows of a track. MDS has one mode code for XA Form 1 and
 /// mixed XA, and no postgap (it becomes part of the track).
