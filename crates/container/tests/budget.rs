@@ -193,15 +193,11 @@ fn xz_with_no_usable_index_is_stopped_at_the_budget() {
 
 /// Pseudo-random bytes (so that the copy is not all zeros).
 fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9u32;
-    (0..len)
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            if i % 4096 < 2048 { 0 } else { x as u8 }
-        })
-        .collect()
+    let mut v = spindle_testkit::pattern::bytes(len, 0x9E37_79B9);
+    for half in v.chunks_mut(2048).step_by(2) {
+        half.fill(0);
+    }
+    v
 }
 
 #[test]

@@ -4,16 +4,8 @@
 use spindle_daemon::nbd::DiscExport;
 use spindle_disc::{SectorFormat, SectorView};
 use spindle_nbd::{Allocation, Export};
-use std::path::PathBuf;
+use spindle_testkit::sample;
 use std::sync::Arc;
-
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-    .join(rel)
-}
 
 fn open(rel: &str) -> Arc<spindle_disc::Disc> {
     Arc::new(spindle_image::open(&sample(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))
