@@ -5,22 +5,13 @@
 mod common;
 use common::*;
 use spindle_fs::{BlockDevice, Device, FileKind, FileSystem, FsKind, detect, resolve};
+use spindle_testkit::pattern::bytes as pseudo_random;
 use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-
-fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (x >> 16) as u8
-        })
-        .collect()
-}
 
 const LONG_NAME_LEN: usize = 200;
 

@@ -128,7 +128,8 @@ pub fn tracks(report: &str) -> Vec<Track> {
         let lsn = w[2]
             .parse()
             .unwrap_or_else(|_| panic!("an LSN in cd-info's row {line:?}"));
-        let column = |i: usize, yes: &str| w.get(i).filter(|_| number != LEADOUT).map(|v| *v == yes);
+        let column =
+            |i: usize, yes: &str| w.get(i).filter(|_| number != LEADOUT).map(|v| *v == yes);
         rows.push(Track {
             number,
             msf: w[1].to_string(),

@@ -1,10 +1,13 @@
 //! The sample images: `../shared/samples` beside the repository, read in place.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+/// The samples folder as a string, for `format!` paths.
+pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 
 /// The samples folder (`../shared/samples` beside the repository root).
 pub fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples")
+    PathBuf::from(SAMPLES)
 }
 
 /// `rel` inside the samples folder (not checked: opening a missing one fails the test).

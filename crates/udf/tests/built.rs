@@ -9,6 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use spindle_fs::{FileKind, FileSystem, FsError, resolve};
+use spindle_testkit::pattern::bytes as pattern;
 
 const BS: usize = 2048;
 /// First sector of the partition.
@@ -163,12 +164,6 @@ fn dir(entries: &[(u8, &str, u32)], parent: u32) -> Vec<u8> {
         v.extend(fid(*c, n, *l));
     }
     v
-}
-
-fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
-        .collect()
 }
 
 fn aed(ads: &[Vec<u8>], loc: u32) -> Vec<u8> {
