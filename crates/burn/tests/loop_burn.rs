@@ -82,9 +82,7 @@ fn an_iso_written_to_three_loop_devices_at_once_verifies_on_each() {
 fn an_odd_sized_raw_image_on_a_4k_sector_device_keeps_its_tail() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("odd.img");
-    let data: Vec<u8> = (0..(5 << 20) + 1234u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let data = spindle_testkit::pattern::bytes((5 << 20) + 1234, 4);
     std::fs::write(&raw, &data).unwrap();
     let l = Loop::new(dir.path(), "l4k.img", 16 << 20, &["-b", "4096"]);
     let d = device::open_device(&l.dev).unwrap();

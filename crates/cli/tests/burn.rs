@@ -112,9 +112,7 @@ fn iso_cue_bin_and_iso_zst_burn_and_verify() {
 fn raw_images_compressed_with_xz_and_gzip_are_written_as_their_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("disk.img");
-    let data: Vec<u8> = (0..(3 << 20) + 777u32)
-        .map(|i| (i.wrapping_mul(40503) >> 7) as u8)
-        .collect();
+    let data = spindle_testkit::pattern::bytes((3 << 20) + 777, 1);
     std::fs::write(&raw, &data).unwrap();
     sh("xz", &["-k", "-T1", raw.to_str().unwrap()]);
     sh("gzip", &["-k", raw.to_str().unwrap()]);

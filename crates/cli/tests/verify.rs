@@ -4,10 +4,11 @@
 
 mod common;
 
-use common::{samples, spindle};
+use common::spindle;
 use serde_json::Value;
 use spindle_disc::sector::build_raw;
 use spindle_disc::{Lba, MainLayout, TrackMode};
+use spindle_testkit::samples;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -65,9 +66,7 @@ fn a_truncated_iso_fails_and_says_how_much_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     std::fs::create_dir(&tree).unwrap();
-    let data: Vec<u8> = (0..3u32 << 20)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
-        .collect();
+    let data = spindle_testkit::pattern::bytes(3 << 20, 2);
     std::fs::write(tree.join("big.dat"), &data).unwrap();
     let iso = dir.path().join("good.iso");
     tool(

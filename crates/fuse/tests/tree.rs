@@ -60,7 +60,10 @@ fn check_sample(rel: &str, password: Option<&str>, xorriso: bool) {
             out
         };
         let x = tempfile::tempdir().unwrap();
-        assert!(xorriso_extract(&iso, x.path()), "{rel}: xorriso failed");
+        assert!(
+            spindle_testkit::tree::xorriso_extract(&iso, x.path()),
+            "{rel}: xorriso failed"
+        );
         let (ext, _) = walk(x.path());
         spindle_testkit::tree::make_removable(x.path());
         // Directory modes of xorriso's copy are the extracting system's, and xorriso does not

@@ -80,3 +80,17 @@ pub fn make_removable(root: &Path) {
         .arg(root)
         .status();
 }
+
+/// Extracts the whole of `iso` into `to` with xorriso (`-abort_on FAILURE -osirrox on`), the
+/// oracle for an extraction; false when xorriso cannot read it. Fails the test when xorriso is
+/// missing.
+pub fn xorriso_extract(iso: &Path, to: &Path) -> bool {
+    let o = std::process::Command::new("xorriso")
+        .args(["-abort_on", "FAILURE", "-osirrox", "on", "-indev"])
+        .arg(iso)
+        .args(["-extract", "/"])
+        .arg(to)
+        .output()
+        .expect("xorriso must be installed (scripts/setup installs it)");
+    o.status.success()
+}

@@ -170,16 +170,9 @@ impl Drop for Mount {
 pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
     let tree = dir.join(format!("{name}.tree"));
     std::fs::create_dir_all(&tree).unwrap();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ mib as u64;
     for i in 0..mib {
-        let mut data = vec![0u8; 1 << 20];
-        for c in data.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            c.copy_from_slice(&x.to_le_bytes()[..c.len()]);
-        }
-        std::fs::write(tree.join(format!("file{i}.bin")), data).unwrap();
+        let file = tree.join(format!("file{i}.bin"));
+        spindle_testkit::pattern::write_file(&file, 1 << 20, (mib << 16 | i) as u64);
     }
     let iso = dir.join(name);
     sh(
@@ -200,9 +193,5 @@ pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
 
 /// `sha256sum` of a file or device: the independent oracle that a refused burn changed nothing.
 pub fn sha256(path: &Path) -> String {
-    let out = sh("sha256sum", &[path.to_str().unwrap()]);
-    out.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    spindle_testkit::digest::tool_sum("sha256sum", path)
 }

@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_spindle");
 
 pub fn sample(rel: &str) -> PathBuf {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-    .join(rel);
+    let p = spindle_testkit::samples().join(rel);
     p.canonicalize().unwrap_or(p)
 }
 

@@ -6,7 +6,6 @@ use spindle_fs::{FileKind, FileSystem, NodeId};
 use spindle_testkit::tree::{self, Kind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -175,18 +174,6 @@ pub fn walk_fs(fs: &dyn FileSystem) -> BTreeMap<String, Ent> {
         }
     }
     out
-}
-
-/// xorriso's extraction of `iso` into `to` (false when xorriso cannot read it).
-pub fn xorriso_extract(iso: &Path, to: &Path) -> bool {
-    let o = Command::new("xorriso")
-        .args(["-abort_on", "FAILURE", "-osirrox", "on", "-indev"])
-        .arg(iso)
-        .args(["-extract", "/"])
-        .arg(to)
-        .output()
-        .expect("xorriso must be installed");
-    o.status.success()
 }
 
 /// True when `path` is a mount point of a spindle mount in this namespace.
