@@ -4,6 +4,7 @@
 //! UDF + ISO 9660 bridge disc.
 
 use spindle_testkit::digest::md5_hex;
+use spindle_testkit::tools::run;
 use spindle_testkit::tree::{Kind, make_removable as unlock};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -17,17 +18,6 @@ fn spindle(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn run(cmd: &mut Command) {
-    let o = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup installs the tools)"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
 }
 
 fn s(p: &Path) -> &str {

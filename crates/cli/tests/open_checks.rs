@@ -7,6 +7,7 @@
 mod daemon_common;
 
 use daemon_common::{Env, run_timeout};
+use spindle_testkit::tools::sh_in as sh;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -41,21 +42,6 @@ fn cue_naming(dir: &Path, cue: &str, file: &str) -> std::path::PathBuf {
     )
     .unwrap();
     p
-}
-
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use serde_json::Value;
 use spindle_disc::sector::build_raw;
 use spindle_disc::{Lba, MainLayout, TrackMode};
 use spindle_testkit::samples;
+use spindle_testkit::tools::tool;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -17,19 +18,6 @@ fn s(p: &Path) -> &str {
 }
 
 fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn tool(cmd: &str, args: &[&str]) -> String {
-    let o = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup installs it)"));
-    assert!(
-        o.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 

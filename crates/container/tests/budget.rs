@@ -7,27 +7,11 @@
 use spindle_container::{BudgetExceeded, Compressed, DecodeBudget, Kind, open_with};
 use spindle_disc::ByteSource;
 use spindle_disc::open::find_in_chain;
+use spindle_testkit::tools::sh_in as sh;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 const MIB: u64 = 1 << 20;
-
-/// Runs `sh -c script` in `dir` (pipes from /dev/zero into the real tools).
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 struct Setup {
     dir: tempfile::TempDir,

@@ -5,6 +5,7 @@ use spindle_container::{Kind, open, write_seekable};
 use spindle_disc::ByteSource;
 use spindle_testkit::pattern::Rng;
 use spindle_testkit::samples;
+use spindle_testkit::tools::run;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
@@ -22,17 +23,6 @@ fn pattern(len: usize) -> Vec<u8> {
     }
     v.truncate(len);
     v
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (installed by scripts/setup)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Reads `src` at scattered offsets and whole, comparing with `plain`.

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use spindle_fs::{BlockDevice, Device, FileKind, FileSystem, FsKind, detect, resolve};
 use spindle_testkit::pattern::bytes as pseudo_random;
+use spindle_testkit::tools::run;
 use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -62,15 +63,6 @@ fn make_tree(root: &Path) {
     std::os::unix::fs::symlink("../../text.txt", root.join("d1/d2/up_link")).unwrap();
     w("hard_a", b"linked content\n");
     std::fs::hard_link(root.join("hard_a"), root.join("hard_b")).unwrap();
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("tool runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 struct Built {

@@ -15,6 +15,7 @@ pub mod pattern;
 pub mod samples;
 pub mod sectors;
 pub mod toc;
+pub mod tools;
 pub mod tree;
 pub mod vm;
 

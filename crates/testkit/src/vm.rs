@@ -8,16 +8,7 @@ use std::process::Command;
 
 /// Runs `cmd`; fails the test unless it succeeds; its standard output.
 pub fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    crate::tools::run(cmd).stdout
 }
 
 /// `cargo build` with `args` (`$CARGO`, else `cargo`) in the workspace; fails the test

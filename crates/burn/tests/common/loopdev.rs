@@ -3,6 +3,7 @@
 //! crates/cli/tests/burn.rs (included with `#[path]`).
 #![allow(dead_code)]
 
+pub use spindle_testkit::tools::tool as sh;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
 use std::io::Read;
@@ -12,20 +13,6 @@ use std::sync::Mutex;
 
 /// `losetup -f` picks a free device and then claims it: serialise it between test threads.
 static LOSETUP: Mutex<()> = Mutex::new(());
-
-/// Runs a command that must succeed; panics with its stderr (a missing tool fails the test).
-pub fn sh(cmd: &str, args: &[&str]) -> String {
-    let o = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e} (is it installed? scripts/setup installs it)"));
-    assert!(
-        o.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 pub struct Loop {
     pub dev: PathBuf,

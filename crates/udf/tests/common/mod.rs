@@ -7,8 +7,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use spindle_fs::{BlockDevice, FileKind, FileSystem, NodeId};
+pub use spindle_testkit::tools::run;
 use spindle_testkit::tree::Kind;
-
 
 /// A libcdio sample.
 pub fn sample(name: &str) -> PathBuf {
@@ -133,16 +133,6 @@ pub fn have_pycdlib() -> bool {
         "python3 with pycdlib is not available (scripts/setup installs it with pip)"
     );
     ok
-}
-
-pub fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Extracts `image` with 7z into a new directory under `tmp`.
