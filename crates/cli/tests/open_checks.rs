@@ -6,7 +6,7 @@
 
 mod daemon_common;
 
-use daemon_common::{Env, run_timeout};
+use daemon_common::{Env, as_nobody, run_timeout};
 use spindle_testkit::tools::sh_in as sh;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -191,21 +191,6 @@ fn decompression_bombs_are_refused_within_the_budget() {
         "{}",
         stderr(&o)
     );
-}
-
-fn as_nobody(env: &Env, args: &[&str]) -> Output {
-    let mut c = Command::new("setpriv");
-    c.args([
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-        daemon_common::BIN,
-    ])
-    .args(args)
-    .env("XDG_RUNTIME_DIR", env.runtime())
-    .env("SPINDLE_SOCKET", env.socket())
-    .env_remove("XDG_STATE_HOME");
-    run_timeout(c, LIMIT)
 }
 
 /// Links of the daemon's open descriptors.

@@ -11,11 +11,6 @@ use spindle_vmtest::VmTest;
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn probe_binary() -> PathBuf {
-    vm::cargo_build(&["-p", "spindle-mmc", "--example", "sgio-probe"]);
-    spindle_vmtest::target_dir().join("debug/examples/sgio-probe")
-}
-
 #[test]
 fn sgio_against_qemu_cdrom() {
     let iso = existing_sample("kdomanski-iso9660/test.iso");
@@ -24,7 +19,10 @@ fn sgio_against_qemu_cdrom() {
     let sum = tool_sum("sha256sum", &iso);
     let outcome = VmTest::new("mmc-sgio")
         .modules(["sr_mod", "ata_piix"])
-        .binary(probe_binary(), "/bin/sgio-probe")
+        .binary(
+            vm::cargo_example(&spindle_vmtest::target_dir(), "spindle-mmc", "sgio-probe"),
+            "/bin/sgio-probe",
+        )
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/dump.sha256", format!("{sum}  /tmp/dump.iso\n"))
         .script(

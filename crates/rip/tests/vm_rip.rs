@@ -9,18 +9,16 @@ use spindle_vmtest::VmTest;
 use std::path::PathBuf;
 use std::time::Duration;
 
-fn example() -> PathBuf {
-    vm::cargo_build(&["-p", "spindle-rip", "--example", "rip-device"]);
-    spindle_vmtest::target_dir().join("debug/examples/rip-device")
-}
-
 #[test]
 fn rip_qemu_cdrom_to_iso() {
     let iso = existing_sample("kdomanski-iso9660/test_rockridge.iso");
     let sum = tool_sum("sha256sum", &iso);
     let outcome = VmTest::new("rip-iso")
         .modules(["sr_mod", "ata_piix", "sg"])
-        .binary(example(), "/bin/rip-device")
+        .binary(
+            vm::cargo_example(&spindle_vmtest::target_dir(), "spindle-rip", "rip-device"),
+            "/bin/rip-device",
+        )
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/x.sha256", format!("{sum}  /tmp/x.iso\n"))
         .script(

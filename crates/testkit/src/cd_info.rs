@@ -169,3 +169,41 @@ pub fn mcn(report: &str) -> Option<String> {
         .filter(|m| !m.is_empty() && *m != "not available")
         .map(String::from)
 }
+
+/// Track lengths as a TOC gives them: from each track's index 1 (`starts`, in order) to the
+/// next one's, the last to the lead-out.
+pub fn lengths(starts: &[i32], leadout: i32) -> Vec<i32> {
+    let ends = starts.iter().skip(1).chain([&leadout]);
+    starts.iter().zip(ends).map(|(s, e)| e - s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = "\
+CD-ROM Track List (1 - 2)
+  #: MSF       LSN    Type   Green? Copy? Channels Premphasis?
+  1: 00:02:00  000000 data   false  no
+  2: 00:06:00  000300 audio  false  yes   2        no
+170: 00:09:00  000525 leadout (693 KB raw, 693 KB formatted)
+Media Catalog Number (MCN): not available
+";
+
+    #[test]
+    fn track_list_and_mcn() {
+        let (rows, leadout) = table(REPORT);
+        assert_eq!(leadout, 525);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].number, 2);
+        assert_eq!(rows[1].msf, "00:06:00");
+        assert_eq!((rows[1].lsn, rows[1].kind.as_str()), (300, "audio"));
+        assert_eq!((rows[0].green, rows[0].copy), (Some(false), Some(false)));
+        assert_eq!(rows[1].copy, Some(true));
+        assert_eq!(tracks(REPORT).last().unwrap().green, None);
+        assert_eq!(mcn_line(REPORT), Some("not available"));
+        assert_eq!(mcn(REPORT), None);
+        assert_eq!(lengths(&[0, 300], leadout), [300, 225]);
+        assert!(tracks("no list here").is_empty());
+    }
+}

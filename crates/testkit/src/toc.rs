@@ -82,3 +82,16 @@ impl Toc {
         }
     }
 }
+
+/// Fails the test unless `back` (a disc written and read again) has the MCN and the first
+/// CD-TEXT block's items of `disc`; `what` names the case.
+pub fn assert_same_codes(back: &Disc, disc: &Disc, what: &str) {
+    assert_eq!(back.mcn, disc.mcn, "{what}: MCN");
+    let items = |d: &Disc| {
+        d.cdtext
+            .as_ref()
+            .and_then(|c| c.first())
+            .map(|b| b.items.clone())
+    };
+    assert_eq!(items(back), items(disc), "{what}: CD-TEXT");
+}

@@ -3,7 +3,7 @@
 //! `spindle` (its path given: `spindle_vmtest::spindle_binary()`) and coreutils.
 
 use crate::digest::tool_sum_bytes;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs `cmd`; fails the test unless it succeeds; its standard output.
@@ -22,6 +22,13 @@ pub fn cargo_build(args: &[&str]) {
         .status()
         .expect("running cargo build");
     assert!(st.success(), "cargo build {args:?} failed");
+}
+
+/// Builds `example` of `package` (a debug build) and gives its path under `target_dir`
+/// (`spindle_vmtest::target_dir()`).
+pub fn cargo_example(target_dir: &Path, package: &str, example: &str) -> PathBuf {
+    cargo_build(&["-p", package, "--example", example]);
+    target_dir.join("debug/examples").join(example)
 }
 
 /// `sha256sum` of bytes.

@@ -4,9 +4,9 @@
 mod common;
 
 use common::{mixed_disc, open_ccd, open_cue};
-use spindle_testkit::sample;
 use spindle_disc::{ImageWriter, Medium};
 use spindle_format_ccd::CcdWriter;
+use spindle_testkit::sample;
 use std::path::{Path, PathBuf};
 
 /// The mixed-mode disc written as `x.ccd` in a new folder.

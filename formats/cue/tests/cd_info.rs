@@ -41,10 +41,8 @@ fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
 
 /// Track lengths as a TOC gives them: from one index 1 to the next (or the lead-out).
 fn lengths((rows, leadout): &(Vec<Row>, i32)) -> Vec<i32> {
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| rows.get(i + 1).map(|n| n.2).unwrap_or(*leadout) - r.2)
-        .collect()
+    let starts: Vec<i32> = rows.iter().map(|r| r.2).collect();
+    cd_info::lengths(&starts, *leadout)
 }
 
 fn check(dir: &Path, cue: &str, right: Option<&str>) -> Disc {

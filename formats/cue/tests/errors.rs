@@ -3,8 +3,8 @@
 mod common;
 
 use common::{open, write};
-use spindle_testkit::sample;
 use spindle_format_cue::{CueError, parse_sheet};
+use spindle_testkit::sample;
 use std::path::Path;
 
 /// The 1-based line of the first line of `path` that starts with `keyword` (after spaces).
@@ -337,7 +337,11 @@ fn hostile_input_never_panics() {
     write(dir.path(), "a.bin", vec![0u8; 2352 * 2048]);
     write(dir.path(), "b.bin", vec![0u8; 2048 * 7 + 5]);
     // A multiple of 2352 * 2048 bytes suits most sector sizes.
-    write(dir.path(), "c.bin", spindle_testkit::pattern::bytes(2352 * 2048, 1));
+    write(
+        dir.path(),
+        "c.bin",
+        spindle_testkit::pattern::bytes(2352 * 2048, 1),
+    );
     let words = [
         "FILE",
         "a.bin",

@@ -5,15 +5,15 @@
 mod common;
 
 use common::{open, round_trip, write};
-use spindle_testkit::pattern::bytes as pattern;
-use spindle_testkit::sample;
-use spindle_testkit::sectors::raw;
-use spindle_testkit::toc::{Toc, toc};
 use spindle_disc::{
     CdText, CdTextField, Companions, DirCompanions, ExtentData, ImageFormat, Lba, MainLayout,
     OpenContext, SectorFormat, SubLayout, TrackMode,
 };
 use spindle_format_cue::CueFormat;
+use spindle_testkit::pattern::bytes as pattern;
+use spindle_testkit::sample;
+use spindle_testkit::sectors::raw;
+use spindle_testkit::toc::{Toc, toc};
 use std::path::Path;
 
 fn bytes_of(path: &Path) -> Vec<u8> {

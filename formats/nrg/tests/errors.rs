@@ -5,8 +5,8 @@
 mod common;
 
 use common::open;
-use spindle_testkit::sample;
 use spindle_disc::SectorFormat;
+use spindle_testkit::sample;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::Path;

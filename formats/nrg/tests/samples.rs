@@ -25,7 +25,13 @@ fn parse_table(report: &str) -> (Vec<Row>, i32) {
     let (rows, leadout) = cd_info::table(report);
     let rows = rows.into_iter().map(|t| {
         let kind = if t.kind == "audio" { "audio" } else { "data" };
-        (t.number as u8, kind, t.lsn, t.green.unwrap(), t.copy.unwrap())
+        (
+            t.number as u8,
+            kind,
+            t.lsn,
+            t.green.unwrap(),
+            t.copy.unwrap(),
+        )
     });
     (rows.collect(), leadout)
 }
@@ -54,10 +60,8 @@ fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
 
 /// Track lengths as a TOC gives them: from one index 1 to the next (or the lead-out).
 fn lengths((rows, leadout): &(Vec<Row>, i32)) -> Vec<i32> {
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| rows.get(i + 1).map(|n| n.2).unwrap_or(*leadout) - r.2)
-        .collect()
+    let starts: Vec<i32> = rows.iter().map(|r| r.2).collect();
+    cd_info::lengths(&starts, *leadout)
 }
 
 /// Opens `name`, compares its table with cd-info's, and returns the disc and the report.

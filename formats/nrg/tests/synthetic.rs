@@ -5,8 +5,8 @@
 mod common;
 
 use common::open;
-use spindle_testkit::pattern::bytes;
 use spindle_disc::{Disc, Lba, Medium, SectorFormat, TrackMode};
+use spindle_testkit::pattern::bytes;
 use std::path::PathBuf;
 
 fn chunk(out: &mut Vec<u8>, id: &[u8; 4], payload: &[u8]) {

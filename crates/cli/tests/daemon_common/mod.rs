@@ -316,3 +316,15 @@ pub fn files(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// Runs spindle with `args` as user nobody (group nogroup, no supplementary groups) against
+/// `env`'s daemon; 30 s at most.
+pub fn as_nobody(env: &Env, args: &[&str]) -> Output {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN])
+        .args(args)
+        .env("XDG_RUNTIME_DIR", env.runtime())
+        .env("SPINDLE_SOCKET", env.socket())
+        .env_remove("XDG_STATE_HOME");
+    run_timeout(c, Duration::from_secs(30))
+}

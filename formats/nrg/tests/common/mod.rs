@@ -7,7 +7,6 @@ use spindle_disc::{DirCompanions, Disc, OpenContext};
 use spindle_format_nrg::NrgError;
 use std::path::Path;
 
-
 /// Opens an NRG image through the crate's API, as the registry will.
 pub fn open(path: &Path) -> Result<Disc, NrgError> {
     spindle_format_nrg::open(
