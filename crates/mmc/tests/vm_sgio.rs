@@ -8,7 +8,6 @@ use spindle_testkit::digest::tool_sum;
 use spindle_testkit::samples::existing_sample;
 use spindle_testkit::vm;
 use spindle_vmtest::VmTest;
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[test]

@@ -20,7 +20,6 @@ use spindle_fs::FileSystem;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-
 fn sample() -> PathBuf {
     spindle_testkit::sample("cditools/test.cdi")
 }

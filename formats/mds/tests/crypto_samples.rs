@@ -11,7 +11,6 @@ use spindle_format_mds::crypto::{
     seal_header, track_cipher,
 };
 
-
 fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(d[at..at + 4].try_into().unwrap())
 }
