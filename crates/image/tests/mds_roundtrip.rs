@@ -9,6 +9,7 @@ use spindle_disc::{
     SubLayout, TrackMode,
 };
 use spindle_image::{ConvertOptions, WriteOptions, convert, open, open_with, verify};
+use spindle_testkit::fixtures;
 use spindle_testkit::samples;
 use std::path::Path;
 use std::sync::Arc;
@@ -134,22 +135,13 @@ fn sample_cue_bin_discs() {
         round_trip(&disc, c);
     }
     // p1: stored pregaps (INDEX 00) between tracks.
-    std::fs::copy(samples().join("libcdio/p1.cue"), d.join("p1.cue")).unwrap();
-    link(d, "libcdio/p1.bin", "BOING.BIN");
-    let disc = open(&d.join("p1.cue")).unwrap();
+    let disc = open(&fixtures::p1_cue(d)).unwrap();
     assert!(disc.track(2).unwrap().pregap_stored());
     for back in round_trip(&disc, "p1.cue") {
         assert!(back.track(2).unwrap().pregap_stored());
     }
     // Mode 1 + audio with an unstored pregap, two BIN files.
-    std::fs::copy(
-        samples().join("generated-chd/mixed-mode1-audio.source.cue"),
-        d.join("mixed.cue"),
-    )
-    .unwrap();
-    link(d, "libcdio/isofs-m1.bin", "isofs-m1.bin");
-    link(d, "libcdio/cdda_4_5.bin", "cdda_4_5.bin");
-    let disc = open(&d.join("mixed.cue")).unwrap();
+    let disc = open(&fixtures::mixed_cue(d)).unwrap();
     for back in round_trip(&disc, "mixed.cue") {
         assert!(!back.track(2).unwrap().pregap_stored());
     }

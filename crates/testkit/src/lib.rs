@@ -11,6 +11,7 @@
 
 pub mod cd_info;
 pub mod digest;
+pub mod fixtures;
 pub mod pattern;
 pub mod samples;
 pub mod sectors;

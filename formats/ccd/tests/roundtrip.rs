@@ -42,9 +42,7 @@ fn isofs_m1_control_file() {
 #[test]
 fn p1_with_stored_pregaps_mcn_and_cdtext() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
-    std::os::unix::fs::symlink(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
-    let disc = open_cue(&dir.path().join("p1.cue"));
+    let disc = open_cue(&spindle_testkit::fixtures::p1_cue(dir.path()));
     assert!(disc.mcn.is_some() && disc.cdtext.is_some());
     let (back, out) = round_trip(&disc, "p1");
     let text = std::fs::read_to_string(out.path().join("p1.ccd")).unwrap();

@@ -123,9 +123,7 @@ fn p1_with_boing_bin() {
     // p1.cue names BOING.BIN; cd-info looks for the BIN by the sheet's own name too, so the
     // temporary folder holds it under both names.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
-    std::fs::copy(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
-    std::fs::copy(sample("libcdio/p1.bin"), dir.path().join("p1.bin")).unwrap();
+    spindle_testkit::fixtures::p1_cue(dir.path());
     let disc = check(dir.path(), "p1.cue", None);
     let t1 = disc.track(1).unwrap();
     assert_eq!((t1.start.0, t1.pregap, t1.index1().0), (-150, 225, 75));

@@ -7,7 +7,6 @@
 use spindle_disc::cuesheet::bin_plan;
 use spindle_disc::{DirCompanions, Disc, ImageWriter, OpenContext};
 use spindle_format_ccd::{CcdError, CcdWriter};
-use spindle_testkit::sample;
 use spindle_testkit::sectors::raw_md5;
 use spindle_testkit::toc::{Toc, TrackRow};
 use std::path::{Path, PathBuf};
@@ -105,14 +104,8 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
 /// pregap), with its BINs linked beside the sheet. The folder must outlive the disc.
 pub fn mixed_disc() -> (Disc, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        sample("generated-chd/mixed-mode1-audio.source.cue"),
-        dir.path().join("mixed.cue"),
+    (
+        open_cue(&spindle_testkit::fixtures::mixed_cue(dir.path())),
+        dir,
     )
-    .unwrap();
-    for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin))
-            .unwrap();
-    }
-    (open_cue(&dir.path().join("mixed.cue")), dir)
 }
