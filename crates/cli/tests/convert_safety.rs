@@ -7,6 +7,7 @@ mod common;
 use common::spindle;
 use spindle_testkit::digest::tool_sum;
 use spindle_testkit::samples;
+use spindle_testkit::tree::names as entries;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -18,16 +19,6 @@ fn s(p: &Path) -> &str {
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Every entry of `dir` (hidden ones included), sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// sha256 of every file in `dir` but `skip`, by name.

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use spindle_disc::Disc;
 use spindle_fuse::{DriveTable, MountOptions, mount_drives};
+use spindle_testkit::tree::names;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -45,15 +46,6 @@ fn converted_iso(disc: &Disc) -> Vec<u8> {
     };
     spindle_image::convert(disc, &out, &opts, &mut |_, _| {}).unwrap();
     std::fs::read(&out).unwrap()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! libcdio's `cd-info` as an oracle: running it on an image (CUE, NRG, TOC or BIN by the
 //! extension) and reading its track list and MCN. A missing `cd-info` fails the test.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, ExitStatus};
 
@@ -177,6 +178,28 @@ pub fn lengths(starts: &[i32], leadout: i32) -> Vec<i32> {
     starts.iter().zip(ends).map(|(s, e)| e - s).collect()
 }
 
+/// The CD-TEXT a report lists ("CD-TEXT for Disc:" / "CD-TEXT for Track  1:", then
+/// "\tFIELD: text" lines): (track, 0 for the disc; field) → text.
+pub fn cdtext(report: &str) -> BTreeMap<(u8, String), String> {
+    let mut out = BTreeMap::new();
+    let mut track = None;
+    for line in report.lines() {
+        if line.starts_with("CD-TEXT for Disc:") {
+            track = Some(0u8);
+        } else if let Some(n) = line.strip_prefix("CD-TEXT for Track") {
+            track = n.trim().trim_end_matches(':').parse().ok();
+        } else if let (Some(t), Some(item)) = (track, line.strip_prefix('\t')) {
+            let (k, v) = item
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("a CD-TEXT line {line:?}"));
+            out.insert((t, k.to_string()), v.to_string());
+        } else if !line.starts_with("CD-TEXT") {
+            track = None;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +211,13 @@ CD-ROM Track List (1 - 2)
   2: 00:06:00  000300 audio  false  yes   2        no
 170: 00:09:00  000525 leadout (693 KB raw, 693 KB formatted)
 Media Catalog Number (MCN): not available
+Language 0 'English':
+CD-TEXT for Disc:
+\tTITLE: Join us
+CD-TEXT for Track  2:
+\tPERFORMER: Someone
+audio status: not implemented
+\tnot: CD-TEXT
 ";
 
     #[test]
@@ -205,5 +235,9 @@ Media Catalog Number (MCN): not available
         assert_eq!(mcn(REPORT), None);
         assert_eq!(lengths(&[0, 300], leadout), [300, 225]);
         assert!(tracks("no list here").is_empty());
+        let text = cdtext(REPORT);
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert_eq!(text[&(0, "TITLE".to_string())], "Join us");
+        assert_eq!(text[&(2, "PERFORMER".to_string())], "Someone");
     }
 }

@@ -94,3 +94,13 @@ pub fn xorriso_extract(iso: &Path, to: &Path) -> bool {
         .expect("xorriso must be installed (scripts/setup installs it)");
     o.status.success()
 }
+
+/// The names in `dir` (not below it), sorted.
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}

@@ -74,18 +74,7 @@ fn cdda() {
     let disc = check(&sample("libcdio"), "cdda.cue", Some("cdda.right"));
     // CD-TEXT as cd-info lists it: "CD-TEXT for Disc:" / "CD-TEXT for Track  1:" then "\tFIELD: text".
     let report = cd_info(&sample("libcdio"), "cdda.cue");
-    let mut theirs: BTreeMap<(u8, String), String> = BTreeMap::new();
-    let mut track = None;
-    for line in report.lines() {
-        if line.starts_with("CD-TEXT for Disc:") {
-            track = Some(0u8);
-        } else if let Some(n) = line.strip_prefix("CD-TEXT for Track") {
-            track = n.trim().trim_end_matches(':').parse().ok();
-        } else if let (Some(t), Some(item)) = (track, line.strip_prefix('\t')) {
-            let (k, v) = item.split_once(": ").unwrap();
-            theirs.insert((t, k.to_string()), v.to_string());
-        }
-    }
+    let theirs = cd_info::cdtext(&report);
     let block = disc
         .cdtext
         .as_ref()

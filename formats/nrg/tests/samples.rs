@@ -106,20 +106,7 @@ fn p1_table_and_cdtext_match_cd_info() {
     assert!(t2.pregap_stored());
 
     // CD-TEXT as cd-info lists it: "CD-TEXT for Disc:" / "CD-TEXT for Track  1:" then "\tFIELD: text".
-    let mut theirs: BTreeMap<(u8, String), String> = BTreeMap::new();
-    let mut track = None;
-    for line in report.lines() {
-        if line.starts_with("CD-TEXT for Disc:") {
-            track = Some(0u8);
-        } else if let Some(n) = line.strip_prefix("CD-TEXT for Track") {
-            track = n.trim().trim_end_matches(':').parse().ok();
-        } else if let (Some(t), Some(item)) = (track, line.strip_prefix('\t')) {
-            let (k, v) = item.split_once(": ").unwrap();
-            theirs.insert((t, k.to_string()), v.to_string());
-        } else if !line.starts_with("CD-TEXT") {
-            track = None;
-        }
-    }
+    let theirs = cd_info::cdtext(&report);
     let block = disc
         .cdtext
         .as_ref()
