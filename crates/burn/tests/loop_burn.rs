@@ -1,12 +1,10 @@
 //! The writer and the checks on real loop devices (we run as root; `losetup` on sparse files).
 
-#[path = "common/loopdev.rs"]
-mod loopdev;
-
-use loopdev::{Loop, Mount, make_iso, sh};
 use spindle_burn::{
     Boot, BurnError, Options, Outcome, Phase, Policy, Source, Target, Transport, device, safety,
 };
+use spindle_testkit::loopdev::{Loop, Mount, make_iso};
+use spindle_testkit::tools::tool as sh;
 use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 use std::path::Path;

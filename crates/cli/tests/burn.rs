@@ -1,10 +1,8 @@
 //! `spindle burn` and `spindle devices` on real loop devices (root; `losetup` on sparse files).
 //! Every refusal must leave the device byte for byte as it was.
 
-#[path = "../../burn/tests/common/loopdev.rs"]
-mod loopdev;
-
-use loopdev::{Loop, Mount, make_iso, sh};
+use spindle_testkit::loopdev::{Loop, Mount, make_iso};
+use spindle_testkit::tools::tool as sh;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

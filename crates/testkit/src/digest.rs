@@ -62,6 +62,12 @@ pub fn tool_sum(tool: &str, path: &Path) -> String {
     first_word(&out.stdout, tool)
 }
 
+/// `sha256sum` of a file or device: the independent oracle that a refused write changed
+/// nothing.
+pub fn sha256sum(path: &Path) -> String {
+    tool_sum("sha256sum", path)
+}
+
 /// The first word a coreutils sum tool prints for `data` given on its standard input.
 pub fn tool_sum_bytes(tool: &str, data: &[u8]) -> String {
     let mut child = Command::new(tool)

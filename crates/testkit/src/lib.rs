@@ -12,6 +12,7 @@
 pub mod cd_info;
 pub mod digest;
 pub mod fixtures;
+pub mod loopdev;
 pub mod pattern;
 pub mod samples;
 pub mod sectors;

@@ -1,9 +1,8 @@
-//! Real loop devices for burn tests: sparse backing files attached with `losetup`, detached
-//! (and unmounted) by Drop guards even when a test fails. Shared by crates/burn/tests and
-//! crates/cli/tests/burn.rs (included with `#[path]`).
-#![allow(dead_code)]
+//! Real loop devices for the burn tests (crates/burn, crates/cli): sparse backing files
+//! attached with `losetup`, detached (and unmounted) by Drop guards even when a test fails.
+//! Needs root, as those tests do.
 
-pub use spindle_testkit::tools::tool as sh;
+use crate::tools::tool as sh;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
 use std::io::Read;
@@ -14,8 +13,11 @@ use std::sync::Mutex;
 /// `losetup -f` picks a free device and then claims it: serialise it between test threads.
 static LOSETUP: Mutex<()> = Mutex::new(());
 
+/// A loop device, detached on drop.
 pub struct Loop {
+    /// The device node (`/dev/loopN`).
     pub dev: PathBuf,
+    /// What it reads and writes (its backing file or device).
     pub file: PathBuf,
 }
 
@@ -56,9 +58,11 @@ impl Loop {
         }
     }
 
+    /// The device's kernel name (`loopN`).
     pub fn name(&self) -> String {
         self.dev.file_name().unwrap().to_string_lossy().into_owned()
     }
+    /// The device node's path as text.
     pub fn path(&self) -> &str {
         self.dev.to_str().unwrap()
     }
@@ -120,6 +124,7 @@ impl Drop for Loop {
 
 /// A mounted filesystem, unmounted on drop (lazily, so a failing test still cleans up).
 pub struct Mount {
+    /// The mount point.
     pub dir: PathBuf,
 }
 
@@ -159,7 +164,7 @@ pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
     std::fs::create_dir_all(&tree).unwrap();
     for i in 0..mib {
         let file = tree.join(format!("file{i}.bin"));
-        spindle_testkit::pattern::write_file(&file, 1 << 20, (mib << 16 | i) as u64);
+        crate::pattern::write_file(&file, 1 << 20, (mib << 16 | i) as u64);
     }
     let iso = dir.join(name);
     sh(
@@ -176,9 +181,4 @@ pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
         ],
     );
     iso
-}
-
-/// `sha256sum` of a file or device: the independent oracle that a refused burn changed nothing.
-pub fn sha256(path: &Path) -> String {
-    spindle_testkit::digest::tool_sum("sha256sum", path)
 }
