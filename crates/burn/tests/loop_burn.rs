@@ -285,8 +285,7 @@ fn loop_devices_are_listed_as_fixed_loop_disks_with_their_backing_file() {
 #[test]
 fn bootability_hybrid_plain_and_windows_isos() {
     let dir = tempfile::tempdir().unwrap();
-    let ipxe =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/debian-ipxe/ipxe.iso");
+    let ipxe = spindle_testkit::sample("debian-ipxe/ipxe.iso");
     let b = spindle_burn::boot::check(&Source::open(&ipxe, None).unwrap());
     assert!(matches!(b, Boot::HybridIso { mbr: true, .. }), "{b:?}");
     assert!(b.bootable());

@@ -1,6 +1,7 @@
 //! Helpers the integration tests of several crates share, so that each exists once: where the
-//! samples are, running and reading libcdio's `cd-info`, a comparable table of contents, one
-//! seeded pattern generator, digests and host-tree walks, and the host side of the VM tests.
+//! samples are and sheets built from them, running and reading libcdio's `cd-info`, a
+//! comparable table of contents and raw-sector digests, one seeded pattern generator, digests
+//! and host-tree walks, running tools, loop devices, and the host side of the VM tests.
 //!
 //! A dev-dependency only. It depends on spindle-disc and on no format or frontend crate, so any
 //! crate but spindle-disc (and what spindle-disc depends on) may use it in its tests without a
