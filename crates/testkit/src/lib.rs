@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod cd_info;
+pub mod deep_images;
 pub mod digest;
 pub mod fixtures;
 pub mod loopdev;
@@ -20,6 +21,7 @@ pub mod sectors;
 pub mod toc;
 pub mod tools;
 pub mod tree;
+pub mod udf_build;
 pub mod vm;
 
 pub use samples::{sample, samples};
