@@ -1,12 +1,10 @@
 //! The writer and the checks on real loop devices (we run as root; `losetup` on sparse files).
 
-#[path = "common/loopdev.rs"]
-mod loopdev;
-
-use loopdev::{Loop, Mount, make_iso, sh};
 use spindle_burn::{
     Boot, BurnError, Options, Outcome, Phase, Policy, Source, Target, Transport, device, safety,
 };
+use spindle_testkit::loopdev::{Loop, Mount, make_iso};
+use spindle_testkit::tools::tool as sh;
 use std::collections::BTreeSet;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -82,9 +80,7 @@ fn an_iso_written_to_three_loop_devices_at_once_verifies_on_each() {
 fn an_odd_sized_raw_image_on_a_4k_sector_device_keeps_its_tail() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("odd.img");
-    let data: Vec<u8> = (0..(5 << 20) + 1234u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let data = spindle_testkit::pattern::bytes((5 << 20) + 1234, 4);
     std::fs::write(&raw, &data).unwrap();
     let l = Loop::new(dir.path(), "l4k.img", 16 << 20, &["-b", "4096"]);
     let d = device::open_device(&l.dev).unwrap();
@@ -289,8 +285,7 @@ fn loop_devices_are_listed_as_fixed_loop_disks_with_their_backing_file() {
 #[test]
 fn bootability_hybrid_plain_and_windows_isos() {
     let dir = tempfile::tempdir().unwrap();
-    let ipxe =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/debian-ipxe/ipxe.iso");
+    let ipxe = spindle_testkit::sample("debian-ipxe/ipxe.iso");
     let b = spindle_burn::boot::check(&Source::open(&ipxe, None).unwrap());
     assert!(matches!(b, Boot::HybridIso { mbr: true, .. }), "{b:?}");
     assert!(b.bootable());

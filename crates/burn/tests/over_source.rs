@@ -3,11 +3,10 @@
 //! lives in, and `burn()` refusing by itself right before its first write, whatever its
 //! caller checked.
 
-#[path = "common/loopdev.rs"]
-mod loopdev;
-
-use loopdev::{Loop, Mount, make_iso, sh, sha256};
 use spindle_burn::{BurnError, Options, Outcome, Policy, Source, Target, device, safety};
+use spindle_testkit::digest::sha256sum as sha256;
+use spindle_testkit::loopdev::{Loop, Mount, make_iso};
+use spindle_testkit::tools::tool as sh;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;

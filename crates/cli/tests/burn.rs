@@ -1,10 +1,8 @@
 //! `spindle burn` and `spindle devices` on real loop devices (root; `losetup` on sparse files).
 //! Every refusal must leave the device byte for byte as it was.
 
-#[path = "../../burn/tests/common/loopdev.rs"]
-mod loopdev;
-
-use loopdev::{Loop, Mount, make_iso, sh};
+use spindle_testkit::loopdev::{Loop, Mount, make_iso};
+use spindle_testkit::tools::tool as sh;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -112,9 +110,7 @@ fn iso_cue_bin_and_iso_zst_burn_and_verify() {
 fn raw_images_compressed_with_xz_and_gzip_are_written_as_their_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("disk.img");
-    let data: Vec<u8> = (0..(3 << 20) + 777u32)
-        .map(|i| (i.wrapping_mul(40503) >> 7) as u8)
-        .collect();
+    let data = spindle_testkit::pattern::bytes((3 << 20) + 777, 1);
     std::fs::write(&raw, &data).unwrap();
     sh("xz", &["-k", "-T1", raw.to_str().unwrap()]);
     sh("gzip", &["-k", raw.to_str().unwrap()]);

@@ -6,10 +6,8 @@
 //! Real loop devices (root); device mapper is in crates/vmtest/tests/burn_dm_vm.rs (this
 //! machine's kernel has none).
 
-#[path = "../../burn/tests/common/loopdev.rs"]
-mod loopdev;
-
-use loopdev::{Loop, make_iso, sha256};
+use spindle_testkit::digest::sha256sum as sha256;
+use spindle_testkit::loopdev::{Loop, make_iso};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{samples, spindle};
-use md5::{Digest, Md5};
+use common::spindle;
+use spindle_testkit::digest::md5_file;
+use spindle_testkit::samples;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -12,14 +13,6 @@ fn text(o: &Output) -> (String, String) {
         String::from_utf8_lossy(&o.stdout).into_owned(),
         String::from_utf8_lossy(&o.stderr).into_owned(),
     )
-}
-
-fn md5_file(p: &Path) -> String {
-    let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    Md5::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn s(p: &Path) -> &str {

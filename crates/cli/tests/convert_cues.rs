@@ -9,7 +9,6 @@ mod common;
 use common::spindle;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -135,34 +134,10 @@ fn tracks(v: &Value) -> impl Iterator<Item = &Value> {
 
 /// cd-info's track list of a cue sheet: (track, LSN) rows and the lead-out LSN, and the MCN.
 fn cd_info(cue: &Path) -> (Vec<(i64, i64)>, Option<String>) {
-    let o = Command::new("cd-info")
-        .args([
-            "--no-header",
-            "--no-device-info",
-            "--no-cddb",
-            "--no-analyze",
-            "--cue-file",
-            s(cue),
-        ])
-        .output()
-        .expect("cd-info must be installed (scripts/setup installs libcdio-utils)");
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    let mut rows = Vec::new();
-    let mut mcn = None;
-    for line in text.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() >= 3
-            && f[0].ends_with(':')
-            && f[1].contains(':')
-            && let (Ok(n), Ok(lsn)) = (f[0].trim_end_matches(':').parse(), f[2].parse())
-        {
-            rows.push((n, lsn));
-        }
-        if let Some(m) = line.strip_prefix("Media Catalog Number (MCN): ") {
-            mcn = Some(m.trim().to_string()).filter(|m| m != "not available");
-        }
-    }
-    (rows, mcn)
+    let report = spindle_testkit::cd_info::run(cue);
+    let rows = report.tracks().into_iter();
+    let rows = rows.map(|t| (i64::from(t.number), i64::from(t.lsn)));
+    (rows.collect(), report.mcn())
 }
 
 /// Converts `src` to every multi-track format and checks what comes back.

@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{samples, spindle};
+use common::spindle;
+use spindle_testkit::samples;
 use std::path::Path;
 
 fn s(p: &Path) -> &str {

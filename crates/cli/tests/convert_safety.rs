@@ -4,9 +4,11 @@
 
 mod common;
 
-use common::{samples, spindle};
+use common::spindle;
+use spindle_testkit::digest::tool_sum;
+use spindle_testkit::samples;
+use spindle_testkit::tree::names as entries;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,32 +21,13 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Every entry of `dir` (hidden ones included), sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 /// sha256 of every file in `dir` but `skip`, by name.
 fn sha256s(dir: &Path, skip: &str) -> BTreeMap<String, String> {
     entries(dir)
         .into_iter()
         .filter(|n| n != skip)
         .map(|n| {
-            let o = Command::new("sha256sum")
-                .arg(dir.join(&n))
-                .output()
-                .expect("sha256sum");
-            assert!(o.status.success());
-            let sum = String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_string();
+            let sum = tool_sum("sha256sum", &dir.join(&n));
             (n, sum)
         })
         .collect()
@@ -101,19 +84,7 @@ fn options_a_target_cannot_honour_are_refused_before_anything_is_written() {
 
 /// A `len`-byte file of xorshift noise (deflate cannot shrink it, so MDX writes take long).
 fn noise_file(path: &Path, len: usize) {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let mut buf = vec![0u8; 1 << 20];
-    for _ in 0..len / buf.len() {
-        for c in buf.chunks_exact_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            c.copy_from_slice(&x.to_le_bytes());
-        }
-        f.write_all(&buf).unwrap();
-    }
-    f.flush().unwrap();
+    spindle_testkit::pattern::write_file(path, len as u64, 0)
 }
 
 /// Bytes in the work folders `convert` writes into.

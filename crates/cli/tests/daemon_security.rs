@@ -3,26 +3,11 @@
 
 mod daemon_common;
 
-use daemon_common::{Env, run_timeout, sample};
+use daemon_common::{Env, as_nobody, run_timeout, sample};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
-
-fn as_nobody(env: &Env, args: &[&str]) -> Output {
-    let mut c = Command::new("setpriv");
-    c.args([
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-        daemon_common::BIN,
-    ])
-    .args(args)
-    .env("XDG_RUNTIME_DIR", env.runtime())
-    .env("SPINDLE_SOCKET", env.socket())
-    .env_remove("XDG_STATE_HOME");
-    run_timeout(c, Duration::from_secs(30))
-}
 
 fn copy(src: &Path, dir: &Path, dir_mode: u32, file_mode: u32) -> PathBuf {
     std::fs::create_dir(dir).unwrap();

@@ -1,15 +1,14 @@
 //! Hostile nesting through the `spindle` binary: images whose directories nest 100,000 deep
 //! (ISO 9660, Rock Ridge, Rock Ridge relocated through `CL`/`RE`, UDF; built by
-//! crates/fs/tests/deep_images) and directory loops. `ls -R`, `ls` and `cat` of deep paths,
+//! spindle_testkit::deep_images) and directory loops. `ls -R`, `ls` and `cat` of deep paths,
 //! `info` and `extract` end with a clear error or succeed: never a crash (a recursive walk
 //! overflowed its stack at 30,000 levels), with bounded memory (maximum RSS, measured by GNU
 //! time) and no endless loop.
 
 mod daemon_common;
-#[path = "../../fs/tests/deep_images/mod.rs"]
-mod deep;
 
 use deep::{Iso, Udf};
+use spindle_testkit::deep_images as deep;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};

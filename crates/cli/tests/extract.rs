@@ -5,60 +5,27 @@
 
 mod common;
 
-use common::samples;
-use md5::{Digest, Md5};
+use spindle_testkit::digest::md5_hex;
+use spindle_testkit::samples;
+use spindle_testkit::tree::{Kind, make_removable as unlock, xorriso_extract};
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
 /// Every file, directory and symlink under `root`: path → (kind, mode, md5 or link target).
 fn tree(root: &Path) -> BTreeMap<String, (char, u32, String)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let mode = m.permissions().mode() & 0o7777;
-            if m.file_type().is_symlink() {
-                out.insert(
-                    rel,
-                    (
-                        'l',
-                        0,
-                        std::fs::read_link(&p)
-                            .unwrap()
-                            .to_string_lossy()
-                            .into_owned(),
-                    ),
-                );
-            } else if m.is_dir() {
-                out.insert(rel, ('d', mode, String::new()));
-                stack.push(p);
-            } else {
-                let h: String = Md5::digest(std::fs::read(&p).unwrap())
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                out.insert(rel, ('f', mode, h));
-            }
-        }
-    }
-    out
-}
-
-fn xorriso_extract(iso: &Path, to: &Path) -> bool {
-    let o = Command::new("xorriso")
-        .args(["-abort_on", "FAILURE", "-osirrox", "on", "-indev"])
-        .arg(iso)
-        .args(["-extract", "/"])
-        .arg(to)
-        .output()
-        .expect("xorriso must be installed (scripts/setup installs it)");
-    o.status.success()
+    let walked = spindle_testkit::tree::walk(root, md5_hex);
+    walked
+        .into_iter()
+        .map(|(rel, e)| {
+            let row = match e.kind {
+                Kind::Symlink => ('l', 0, e.data),
+                Kind::Dir => ('d', e.mode, String::new()),
+                _ => ('f', e.mode, e.data),
+            };
+            (rel, row)
+        })
+        .collect()
 }
 
 fn spindle(args: &[&str]) -> std::process::Output {
@@ -66,14 +33,6 @@ fn spindle(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-/// Makes extracted trees removable (xorriso and spindle both lock read-only directories).
-fn unlock(root: &Path) {
-    let _ = Command::new("chmod")
-        .args(["-R", "u+rwx"])
-        .arg(root)
-        .status();
 }
 
 /// The sample folders holding ISO images; every `*.iso` in them is compared with xorriso.

@@ -8,6 +8,7 @@
 //! --keep-special-bits and shown by `ls -l` as GNU ls shows them; Ctrl-C removes the
 //! unfinished file and exits 130.
 
+use spindle_testkit::tree::names;
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -117,15 +118,6 @@ fn sentinel(t: &Path) -> std::path::PathBuf {
     .unwrap();
     std::fs::set_permissions(outside.join("dir"), std::fs::Permissions::from_mode(0o755)).unwrap();
     outside
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! checked against the source tree the image was made from; and the choice of view on a
 //! UDF + ISO 9660 bridge disc.
 
-use md5::{Digest, Md5};
+use spindle_testkit::digest::md5_hex;
+use spindle_testkit::tools::run;
+use spindle_testkit::tree::{Kind, make_removable as unlock};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -18,27 +20,8 @@ fn spindle(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn run(cmd: &mut Command) {
-    let o = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup installs the tools)"));
-    assert!(
-        o.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// Makes extracted trees removable (read-only directories are extracted as such).
-fn unlock(root: &Path) {
-    let _ = Command::new("chmod")
-        .args(["-R", "u+rwx"])
-        .arg(root)
-        .status();
 }
 
 /// What a path is, as extraction must reproduce it: kind, permission bits, modification time
@@ -51,42 +34,23 @@ enum Entry {
 }
 
 fn walk(root: &Path) -> BTreeMap<String, Entry> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let mode = m.permissions().mode() & 0o7777;
-            let entry = if m.file_type().is_symlink() {
-                Entry::Link {
-                    target: std::fs::read_link(&p)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                }
-            } else if m.is_dir() {
-                stack.push(p.clone());
-                Entry::Dir {
+    let walked = spindle_testkit::tree::walk(root, md5_hex);
+    walked
+        .into_iter()
+        .map(|(rel, e)| {
+            let (mode, mtime) = (e.mode, e.mtime);
+            let entry = match e.kind {
+                Kind::Symlink => Entry::Link { target: e.data },
+                Kind::Dir => Entry::Dir { mode, mtime },
+                _ => Entry::File {
                     mode,
-                    mtime: m.mtime(),
-                }
-            } else {
-                let md5 = Md5::digest(std::fs::read(&p).unwrap())
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                Entry::File {
-                    mode,
-                    mtime: m.mtime(),
-                    md5,
-                }
+                    mtime,
+                    md5: e.data,
+                },
             };
-            out.insert(rel, entry);
-        }
-    }
-    out
+            (rel, entry)
+        })
+        .collect()
 }
 
 /// (device, inode, link count) of a path.

@@ -192,9 +192,7 @@ fn boot_writes_the_whole_boot_file_as_xorriso_extracts_it() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     std::fs::create_dir_all(tree.join("isolinux")).unwrap();
-    let loader: Vec<u8> = (0..38_912u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
+    let loader = spindle_testkit::pattern::bytes(38_912, 3);
     std::fs::write(tree.join("isolinux/isolinux.bin"), &loader).unwrap();
     let iso = dir.path().join("boot.iso");
     tool(

@@ -6,7 +6,8 @@
 
 mod daemon_common;
 
-use daemon_common::{Env, run_timeout};
+use daemon_common::{Env, as_nobody, run_timeout};
+use spindle_testkit::tools::sh_in as sh;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -41,21 +42,6 @@ fn cue_naming(dir: &Path, cue: &str, file: &str) -> std::path::PathBuf {
     )
     .unwrap();
     p
-}
-
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -205,21 +191,6 @@ fn decompression_bombs_are_refused_within_the_budget() {
         "{}",
         stderr(&o)
     );
-}
-
-fn as_nobody(env: &Env, args: &[&str]) -> Output {
-    let mut c = Command::new("setpriv");
-    c.args([
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-        daemon_common::BIN,
-    ])
-    .args(args)
-    .env("XDG_RUNTIME_DIR", env.runtime())
-    .env("SPINDLE_SOCKET", env.socket())
-    .env_remove("XDG_STATE_HOME");
-    run_timeout(c, LIMIT)
 }
 
 /// Links of the daemon's open descriptors.

@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{samples, spindle};
+use common::spindle;
 use serde_json::Value;
+use spindle_testkit::samples;
 use std::path::Path;
 
 /// (name-free) `size crc md5 sha1` of each `<rom>` of the per-track game in a datfile.

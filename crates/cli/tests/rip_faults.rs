@@ -6,7 +6,8 @@
 
 mod common;
 
-use common::{samples, spindle};
+use common::spindle;
+use spindle_testkit::samples;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

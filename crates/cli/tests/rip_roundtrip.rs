@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::samples;
 use serde_json::Value;
+use spindle_testkit::samples;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

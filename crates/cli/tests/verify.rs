@@ -4,10 +4,12 @@
 
 mod common;
 
-use common::{samples, spindle};
+use common::spindle;
 use serde_json::Value;
 use spindle_disc::sector::build_raw;
 use spindle_disc::{Lba, MainLayout, TrackMode};
+use spindle_testkit::samples;
+use spindle_testkit::tools::tool;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -16,19 +18,6 @@ fn s(p: &Path) -> &str {
 }
 
 fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn tool(cmd: &str, args: &[&str]) -> String {
-    let o = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e} (scripts/setup installs it)"));
-    assert!(
-        o.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -65,9 +54,7 @@ fn a_truncated_iso_fails_and_says_how_much_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     std::fs::create_dir(&tree).unwrap();
-    let data: Vec<u8> = (0..3u32 << 20)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
-        .collect();
+    let data = spindle_testkit::pattern::bytes(3 << 20, 2);
     std::fs::write(tree.join("big.dat"), &data).unwrap();
     let iso = dir.path().join("good.iso");
     tool(

@@ -7,27 +7,11 @@
 use spindle_container::{BudgetExceeded, Compressed, DecodeBudget, Kind, open_with};
 use spindle_disc::ByteSource;
 use spindle_disc::open::find_in_chain;
+use spindle_testkit::tools::sh_in as sh;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 const MIB: u64 = 1 << 20;
-
-/// Runs `sh -c script` in `dir` (pipes from /dev/zero into the real tools).
-fn sh(dir: &Path, script: &str) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 struct Setup {
     dir: tempfile::TempDir,
@@ -193,15 +177,11 @@ fn xz_with_no_usable_index_is_stopped_at_the_budget() {
 
 /// Pseudo-random bytes (so that the copy is not all zeros).
 fn noise(len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9u32;
-    (0..len)
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            if i % 4096 < 2048 { 0 } else { x as u8 }
-        })
-        .collect()
+    let mut v = spindle_testkit::pattern::bytes(len, 0x9E37_79B9);
+    for half in v.chunks_mut(2048).step_by(2) {
+        half.fill(0);
+    }
+    v
 }
 
 #[test]

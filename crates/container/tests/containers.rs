@@ -3,46 +3,26 @@
 
 use spindle_container::{Kind, open, write_seekable};
 use spindle_disc::ByteSource;
+use spindle_testkit::pattern::Rng;
+use spindle_testkit::samples;
+use spindle_testkit::tools::run;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 /// Mixed content: text, zeros, pseudo-random bytes.
 fn pattern(len: usize) -> Vec<u8> {
     let mut v = Vec::with_capacity(len);
-    let mut x = 0x1234_5678u32;
+    let mut rng = Rng::new(0x1234_5678);
     while v.len() < len {
         match (v.len() / 100_000) % 3 {
             0 => v.extend_from_slice(b"the quick brown fox jumps over the lazy dog\n"),
             1 => v.extend_from_slice(&[0u8; 64]),
-            _ => {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                v.extend_from_slice(&x.to_le_bytes());
-            }
+            _ => v.extend_from_slice(&rng.next_u32().to_le_bytes()),
         }
     }
     v.truncate(len);
     v
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (installed by scripts/setup)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Reads `src` at scattered offsets and whole, comparing with `plain`.

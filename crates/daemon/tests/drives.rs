@@ -9,13 +9,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-    .join(rel)
-    .canonicalize()
-    .unwrap()
+    spindle_testkit::samples().join(rel).canonicalize().unwrap()
 }
 
 fn mounts_under(root: &Path) -> Vec<PathBuf> {

@@ -3,16 +3,8 @@
 
 use spindle_daemon::nbd::{data_export, raw_export};
 use spindle_disc::{ByteSource, Run, SectorFormat, SectorView};
-use std::path::PathBuf;
+use spindle_testkit::sample;
 use std::sync::Arc;
-
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-    .join(rel)
-}
 
 fn open(rel: &str) -> Arc<spindle_disc::Disc> {
     Arc::new(spindle_image::open(&sample(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))

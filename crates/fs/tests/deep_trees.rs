@@ -2,8 +2,7 @@
 //! stop at `MAX_DEPTH` with a clear error, never recurse or loop; paths resolve down to the
 //! limit; directory loops (a record or a Rock Ridge `CL` naming an ancestor) are errors.
 
-mod deep_images;
-use deep_images as deep;
+use spindle_testkit::deep_images as deep;
 
 use deep::Iso;
 use spindle_disc::FileSource;

@@ -6,22 +6,14 @@ mod common;
 use common::*;
 use spindle_bytes::ByteSource;
 use spindle_fs::{Device, FileKind, FileSystem, FsKind, detect, resolve};
+use spindle_testkit::pattern::bytes as pseudo_random;
+use spindle_testkit::tools::run;
 use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-
-fn pseudo_random(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..n)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            (x >> 16) as u8
-        })
-        .collect()
-}
 
 const LONG_NAME_LEN: usize = 200;
 
@@ -72,15 +64,6 @@ fn make_tree(root: &Path) {
     std::os::unix::fs::symlink("../../text.txt", root.join("d1/d2/up_link")).unwrap();
     w("hard_a", b"linked content\n");
     std::fs::hard_link(root.join("hard_a"), root.join("hard_b")).unwrap();
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("tool runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 struct Built {

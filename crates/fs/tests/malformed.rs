@@ -310,13 +310,8 @@ fn random_damage_never_panics() {
         "libcdio/multi_extent_8k.iso",
         "debian-ipxe/ipxe.iso",
     ];
-    let mut x = 0x1234_5678u32;
-    let mut rnd = move || {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        x
-    };
+    let mut rng = spindle_testkit::pattern::Rng::new(0x1234_5678);
+    let mut rnd = move || rng.next_u32();
     let t = Instant::now();
     for s in samples {
         let img = std::fs::read(format!("{SAMPLES}/{s}")).unwrap();

@@ -1,16 +1,15 @@
 //! Real FUSE mounts of images whose directories nest 100,000 deep (built by
-//! crates/fs/tests/deep_images) and of directory loops: `find` over the mount and a lookup
+//! spindle_testkit::deep_images) and of directory loops: `find` over the mount and a lookup
 //! chain down the tree end with a clear error (ENAMETOOLONG at `MAX_DEPTH`, EIO for a loop),
 //! never a crash or hang, and the mount keeps serving.
 
 mod common;
-#[path = "../../fs/tests/deep_images/mod.rs"]
-mod deep;
 
 use common::*;
 use deep::{Iso, Udf};
 use spindle_fs::MAX_DEPTH;
 use spindle_fuse::{MountOptions, mount_tree};
+use spindle_testkit::deep_images as deep;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;

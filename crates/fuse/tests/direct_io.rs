@@ -7,23 +7,12 @@ mod common;
 
 use common::*;
 use spindle_fuse::{DIRECT_IO_FROM, MountOptions, mount_tree};
+use spindle_testkit::pattern::bytes as random;
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-
-fn random(n: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
 
 /// big (20 MiB: direct I/O by default), small (100 KiB), edge (one byte under the
 /// threshold) and prog (a copy of sha1sum, mode 755), in an ISO with Rock Ridge.

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use spindle_disc::{ByteSource, Disc};
 use spindle_fuse::{DriveTable, MountOptions, mount_drives};
+use spindle_testkit::tree::names;
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -45,15 +46,6 @@ fn converted_iso(disc: &Disc) -> Vec<u8> {
     };
     spindle_image::convert(disc, &out, &opts, &mut |_, _| {}).unwrap();
     std::fs::read(&out).unwrap()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -126,32 +118,10 @@ fn disc_iso_equals_convert() {
 
 /// cd-info's track list: (track number, LSN) for every track line.
 fn cd_info_tracks(cue: &Path) -> Vec<(u32, i64)> {
-    let o = Command::new("cd-info")
-        .args([
-            "--no-device-info",
-            "--no-cddb",
-            "--no-analyze",
-            "--cue-file",
-        ])
-        .arg(cue)
-        .output()
-        .expect("cd-info (libcdio-utils) must be installed");
-    let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success(),
-        "cd-info failed on {}: {text}{}",
-        cue.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    // Lines like "  1: 00:02:00  000000 data  false  no" and "170: ... leadout".
-    text.lines()
-        .filter_map(|l| {
-            let (num, rest) = l.trim().split_once(':')?;
-            let num: u32 = num.trim().parse().ok()?;
-            let lsn: i64 = rest.split_whitespace().nth(1)?.parse().ok()?;
-            Some((num, lsn))
-        })
-        .collect()
+    let report = spindle_testkit::cd_info::run(cue);
+    report.assert_success(cue);
+    let rows = report.tracks().into_iter();
+    rows.map(|t| (t.number, i64::from(t.lsn))).collect()
 }
 
 #[test]

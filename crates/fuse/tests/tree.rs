@@ -60,9 +60,12 @@ fn check_sample(rel: &str, password: Option<&str>, xorriso: bool) {
             out
         };
         let x = tempfile::tempdir().unwrap();
-        assert!(xorriso_extract(&iso, x.path()), "{rel}: xorriso failed");
+        assert!(
+            spindle_testkit::tree::xorriso_extract(&iso, x.path()),
+            "{rel}: xorriso failed"
+        );
         let (ext, _) = walk(x.path());
-        unlock(x.path());
+        spindle_testkit::tree::make_removable(x.path());
         // Directory modes of xorriso's copy are the extracting system's, and xorriso does not
         // create device nodes (copying-rr.iso has two).
         let strip = |t: &BTreeMap<String, Ent>| -> BTreeMap<String, Ent> {

@@ -3,15 +3,9 @@
 //! MDX inside gzip opens; filesystems list from a compressed image.
 
 use spindle_image::{Disc, open, open_with, verify};
-use std::path::{Path, PathBuf};
+use spindle_testkit::samples;
+use std::path::Path;
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 fn compress(tool: &str, args: &[&str], file: &Path) {
     let out = Command::new(tool)

@@ -6,13 +6,9 @@ use spindle_disc::{Dpm, Isrc, Lba, Mcn};
 use spindle_image::{
     ConvertOptions, ImageError, WriteOptions, convert, differences, losses, open, writers,
 };
-use std::path::{Path, PathBuf};
+use spindle_testkit::samples;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples")
-}
 
 fn t(d: &mut spindle_disc::Disc) -> &mut spindle_disc::Track {
     &mut d.sessions[0].tracks[0]

@@ -1,14 +1,7 @@
 //! Which track's volume a disc's file tree comes from.
 
-use std::path::PathBuf;
+use spindle_testkit::samples;
 use std::sync::Arc;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 /// A Video CD keeps its ISO 9660 volume in track 1 and MPEG streams in tracks 2-5: the tree
 /// comes from track 1 although it is not the last data track.

@@ -7,11 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn mdsx(name: &str) -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/mdsx"
-    ))
-    .join(name)
+    spindle_testkit::sample("mdsx").join(name)
 }
 
 /// Reads every sector of every track; the first error, if any.

@@ -9,15 +9,10 @@ use spindle_disc::{
     SubLayout, TrackMode,
 };
 use spindle_image::{ConvertOptions, WriteOptions, convert, open, open_with, verify};
-use std::path::{Path, PathBuf};
+use spindle_testkit::fixtures;
+use spindle_testkit::samples;
+use std::path::Path;
 use std::sync::Arc;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 /// What a table of contents shows of a track. MDS has one mode code for XA Form 1 and
 /// mixed XA, and no postgap (it becomes part of the track).
@@ -140,22 +135,13 @@ fn sample_cue_bin_discs() {
         round_trip(&disc, c);
     }
     // p1: stored pregaps (INDEX 00) between tracks.
-    std::fs::copy(samples().join("libcdio/p1.cue"), d.join("p1.cue")).unwrap();
-    link(d, "libcdio/p1.bin", "BOING.BIN");
-    let disc = open(&d.join("p1.cue")).unwrap();
+    let disc = open(&fixtures::p1_cue(d)).unwrap();
     assert!(disc.track(2).unwrap().pregap_stored());
     for back in round_trip(&disc, "p1.cue") {
         assert!(back.track(2).unwrap().pregap_stored());
     }
     // Mode 1 + audio with an unstored pregap, two BIN files.
-    std::fs::copy(
-        samples().join("generated-chd/mixed-mode1-audio.source.cue"),
-        d.join("mixed.cue"),
-    )
-    .unwrap();
-    link(d, "libcdio/isofs-m1.bin", "isofs-m1.bin");
-    link(d, "libcdio/cdda_4_5.bin", "cdda_4_5.bin");
-    let disc = open(&d.join("mixed.cue")).unwrap();
+    let disc = open(&fixtures::mixed_cue(d)).unwrap();
     for back in round_trip(&disc, "mixed.cue") {
         assert!(!back.track(2).unwrap().pregap_stored());
     }

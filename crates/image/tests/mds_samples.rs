@@ -2,22 +2,14 @@
 //! container, plain, compressed, encrypted and both, converts to the very ISO they were made
 //! from; encrypted ones tell a missing password from a wrong one.
 
-use md5::{Digest, Md5};
 use spindle_image::{ConvertOptions, ImageError, convert, open_with};
-use std::path::{Path, PathBuf};
+use spindle_testkit::digest::md5_file;
+use std::path::PathBuf;
 
 const MDXTEST_MD5: &str = "6583ef09ef598d1b5ad926536c50339a";
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/mdsx"
-    ))
-    .join(name)
-}
-
-fn md5_file(p: &Path) -> String {
-    format!("{:x}", Md5::digest(std::fs::read(p).unwrap()))
+    spindle_testkit::sample("mdsx").join(name)
 }
 
 /// The nine containers and their passwords.

@@ -3,21 +3,11 @@
 //! (../shared/notes/reference/mdx_decode.py, written from formats.md and checked on DAEMON
 //! Tools' own images) decodes our compressed, encrypted MDX to the sectors of the source BIN.
 
-use md5::{Digest, Md5};
 use spindle_image::{ConvertOptions, WriteOptions, convert, open};
-use std::path::{Path, PathBuf};
+use spindle_testkit::digest::md5_file;
+use spindle_testkit::samples;
+use std::path::Path;
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
-
-fn md5_file(p: &Path) -> String {
-    format!("{:x}", Md5::digest(std::fs::read(p).unwrap()))
-}
 
 #[test]
 fn mdf2iso_reads_our_mdf() {

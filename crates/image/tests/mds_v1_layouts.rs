@@ -3,14 +3,8 @@
 //! the `zero` byte of TOC entries. Each must read back to the same sectors.
 
 use spindle_image::{ConvertOptions, Disc, convert, open, verify};
+use spindle_testkit::samples;
 use std::path::{Path, PathBuf};
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(d[at..at + 4].try_into().unwrap())

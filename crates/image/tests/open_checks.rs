@@ -6,15 +6,9 @@ use spindle_image::{
     ConvertOptions, DecodeBudget, FileType, ImageError, NotAFile, OpenOptions, convert, open,
     open_with_options,
 };
-use std::path::{Path, PathBuf};
+use spindle_testkit::samples;
+use std::path::Path;
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 fn mkfifo(p: &Path) {
     let _ = std::fs::remove_file(p);

@@ -52,7 +52,7 @@ fn toc_equals_model_and_cd_info() {
             info.text
         );
         for (ours, theirs) in lba.tracks.iter().zip(&info.tracks) {
-            assert_eq!(ours.track, theirs.number, "{}", image.display());
+            assert_eq!(u32::from(ours.track), theirs.number, "{}", image.display());
             assert_eq!(
                 ours.address.lba().0,
                 theirs.lsn,

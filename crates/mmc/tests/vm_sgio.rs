@@ -4,45 +4,24 @@
 //! READ DISC/TRACK INFORMATION, MODE SENSE, GESN, READ(10) of the whole disc and READ CD;
 //! the host checks its answers against the image, and the dump against `sha256sum`.
 
+use spindle_testkit::digest::tool_sum;
+use spindle_testkit::samples::existing_sample;
+use spindle_testkit::vm;
 use spindle_vmtest::VmTest;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
-
-fn probe_binary() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
-        .args(["build", "-p", "spindle-mmc", "--example", "sgio-probe"])
-        .status()
-        .expect("running cargo build for the probe");
-    assert!(st.success(), "building examples/sgio-probe failed");
-    spindle_vmtest::target_dir().join("debug/examples/sgio-probe")
-}
-
-fn sha256sum(path: &std::path::Path) -> String {
-    let out = Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .expect("sha256sum (coreutils)");
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 #[test]
 fn sgio_against_qemu_cdrom() {
-    let iso = spindle_vmtest::samples_dir()
-        .unwrap()
-        .join("kdomanski-iso9660/test.iso");
+    let iso = existing_sample("kdomanski-iso9660/test.iso");
     let size = std::fs::metadata(&iso).unwrap().len();
     let blocks = size / 2048;
-    let sum = sha256sum(&iso);
+    let sum = tool_sum("sha256sum", &iso);
     let outcome = VmTest::new("mmc-sgio")
         .modules(["sr_mod", "ata_piix"])
-        .binary(probe_binary(), "/bin/sgio-probe")
+        .binary(
+            vm::cargo_example(&spindle_vmtest::target_dir(), "spindle-mmc", "sgio-probe"),
+            "/bin/sgio-probe",
+        )
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/dump.sha256", format!("{sum}  /tmp/dump.iso\n"))
         .script(

@@ -140,13 +140,11 @@ fn qemu_io_random_reads_match() {
     let (cat, _, data) = catalog(dir.path(), SIZE);
     let srv = TestServer::unix(dir.path(), cat, ServerConfig::default());
     // Deterministic "random" reads inside 64 KiB blocks, each filled with one byte.
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rng = spindle_testkit::pattern::Rng::new(0);
     let mut args = Vec::new();
     let mut expect = 0;
     for _ in 0..40 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        let x = rng.next_u64();
         let block = x % (SIZE as u64 / 65536);
         let within = (x >> 20) % 65536;
         let len = 1 + (x >> 40) % (65536 - within);

@@ -1,21 +1,9 @@
 //! The rip hashes against the tools: md5sum, sha1sum, and the CRC32 in a gzip trailer.
 
 use spindle_rip::hash::Hasher;
-use std::path::{Path, PathBuf};
+use spindle_testkit::digest::tool_sum;
+use std::path::Path;
 use std::process::Command;
-
-fn tool_sum(tool: &str, path: &Path) -> String {
-    let out = Command::new(tool)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool}: {e}"));
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 /// gzip's trailer holds the CRC-32 of the input (little-endian) and its size mod 2^32.
 fn gzip_crc(path: &Path) -> String {
@@ -30,10 +18,7 @@ fn gzip_crc(path: &Path) -> String {
 
 #[test]
 fn digests_match_the_tools() {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ));
+    let root = spindle_testkit::samples();
     for rel in ["debian-ipxe/ipxe.iso", "libcdio/cdda.bin", "mdsx/test.mds"] {
         let p = root.join(rel);
         let d = Hasher::of_file(&p, 0, None).unwrap();
@@ -57,10 +42,7 @@ fn digests_match_the_tools() {
 /// starts with its pregap (here 150 unstored sectors of silence) then its BIN.
 #[test]
 fn track_digests_are_the_track_files() {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ));
+    let root = spindle_testkit::samples();
     let d = spindle_image::open(&root.join("libcdio/cdda.cue")).unwrap();
     let t = spindle_rip::hash::track_digests(&d).unwrap();
     assert_eq!(t.len(), 1);

@@ -7,16 +7,9 @@ use spindle_mmc::sense::Sense;
 use spindle_mmc::transport::{DataBuffer, Outcome};
 use spindle_mmc::{EmulatedDrive, Mmc, Transport, TransportError};
 use spindle_rip::layout::{Family, read_layout};
-use std::path::PathBuf;
+use spindle_testkit::samples;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 fn open(rel: &str) -> Disc {
     spindle_image::open(&samples().join(rel)).unwrap()

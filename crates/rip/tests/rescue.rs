@@ -7,18 +7,12 @@ use spindle_mmc::{EmulatedDrive, Faults, Mmc};
 use spindle_rip::drive::{DriveSource, ReadMode};
 use spindle_rip::rescue::{FileSink, Rescue, RescueOptions};
 use spindle_rip::{RescueMap, RipError, Status};
-use std::path::{Path, PathBuf};
+use spindle_testkit::samples;
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 fn drive(rel: &str) -> EmulatedDrive {
     let disc = Arc::new(spindle_image::open(&samples().join(rel)).unwrap());

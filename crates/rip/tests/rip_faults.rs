@@ -11,17 +11,13 @@ use spindle_rip::drive::ReadMode;
 use spindle_rip::image::disc_from_rip;
 use spindle_rip::rescue::RescueOptions;
 use spindle_rip::rip::{RipFiles, RipOptions, rip};
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn source() -> Disc {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/generated-chd/mixed-mode1-audio.chd"
-    ));
+    let p = spindle_testkit::sample("generated-chd/mixed-mode1-audio.chd");
     spindle_image::open(&p).unwrap()
 }
 
@@ -197,10 +193,7 @@ fn read_offset_correction() {
 /// unreadable sector, and a resumed one, give none (the caller hashes afterwards).
 #[test]
 fn hash_while_reading_only_for_a_clean_fresh_rip() {
-    let iso = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/libarchive/test_read_format_iso_rockridge.iso"
-    ));
+    let iso = spindle_testkit::sample("libarchive/test_read_format_iso_rockridge.iso");
     let src = Arc::new(spindle_image::open(&iso).unwrap());
     let drive = EmulatedDrive::new(Some(src));
     let dir = tempfile::tempdir().unwrap();

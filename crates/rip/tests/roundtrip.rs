@@ -8,15 +8,9 @@ use spindle_mmc::{EmulatedDrive, Mmc};
 use spindle_rip::hash::Hasher;
 use spindle_rip::image::disc_from_rip;
 use spindle_rip::rip::{RipFiles, RipOptions, rip};
-use std::path::{Path, PathBuf};
+use spindle_testkit::samples;
+use std::path::Path;
 use std::sync::Arc;
-
-fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 fn kind(m: TrackMode) -> &'static str {
     match m {

@@ -2,39 +2,22 @@
 //! sr driver, read over SG_IO by examples/rip-device.rs; the ISO it writes equals the sample
 //! byte for byte (sha256sum on the host, sha256sum in the guest).
 
+use spindle_testkit::digest::tool_sum;
+use spindle_testkit::samples::existing_sample;
+use spindle_testkit::vm;
 use spindle_vmtest::VmTest;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
-
-fn example() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
-        .args(["build", "-p", "spindle-rip", "--example", "rip-device"])
-        .status()
-        .expect("running cargo build for the example");
-    assert!(st.success(), "building examples/rip-device failed");
-    spindle_vmtest::target_dir().join("debug/examples/rip-device")
-}
 
 #[test]
 fn rip_qemu_cdrom_to_iso() {
-    let iso = spindle_vmtest::samples_dir()
-        .unwrap()
-        .join("kdomanski-iso9660/test_rockridge.iso");
-    let out = Command::new("sha256sum")
-        .arg(&iso)
-        .output()
-        .expect("sha256sum");
-    let sum = String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let iso = existing_sample("kdomanski-iso9660/test_rockridge.iso");
+    let sum = tool_sum("sha256sum", &iso);
     let outcome = VmTest::new("rip-iso")
         .modules(["sr_mod", "ata_piix", "sg"])
-        .binary(example(), "/bin/rip-device")
+        .binary(
+            vm::cargo_example(&spindle_vmtest::target_dir(), "spindle-rip", "rip-device"),
+            "/bin/rip-device",
+        )
         .qemu_args([std::ffi::OsString::from("-cdrom"), iso.into_os_string()])
         .data("/data/x.sha256", format!("{sum}  /tmp/x.iso\n"))
         .script(

@@ -9,6 +9,8 @@ mod common;
 use std::sync::Arc;
 
 use spindle_fs::{FileKind, FileSystem, FsError, resolve};
+use spindle_testkit::pattern::bytes as pattern;
+use spindle_testkit::udf_build::{cs0, dstring, long_ad, put, regid, set_tag};
 
 const BS: usize = 2048;
 /// First sector of the partition.
@@ -28,55 +30,6 @@ struct Opts {
     /// Damage the root directory's entry and the sub directory's data in the metadata file's
     /// copy only.
     break_main_copies: bool,
-}
-
-fn set_tag(d: &mut [u8], ident: u16, loc: u32) {
-    d[0..2].copy_from_slice(&ident.to_le_bytes());
-    d[2..4].copy_from_slice(&3u16.to_le_bytes());
-    let crc = spindle_udf::crc16(&d[16..]);
-    d[8..10].copy_from_slice(&crc.to_le_bytes());
-    let crc_len = (d.len() - 16) as u16;
-    d[10..12].copy_from_slice(&crc_len.to_le_bytes());
-    d[12..16].copy_from_slice(&loc.to_le_bytes());
-    d[4] = 0;
-    d[4] = d[..16].iter().fold(0u8, |s, b| s.wrapping_add(*b));
-}
-
-fn put(d: &mut [u8], at: usize, b: &[u8]) {
-    d[at..at + b.len()].copy_from_slice(b);
-}
-
-fn cs0(s: &str) -> Vec<u8> {
-    if s.chars().all(|c| (c as u32) < 256) {
-        std::iter::once(8)
-            .chain(s.chars().map(|c| c as u8))
-            .collect()
-    } else {
-        std::iter::once(16)
-            .chain(s.encode_utf16().flat_map(|u| u.to_be_bytes()))
-            .collect()
-    }
-}
-
-fn dstring(s: &str, len: usize) -> Vec<u8> {
-    let mut v = cs0(s);
-    v.resize(len, 0);
-    v[len - 1] = cs0(s).len() as u8;
-    v
-}
-
-fn regid(s: &str) -> [u8; 32] {
-    let mut r = [0u8; 32];
-    r[1..1 + s.len()].copy_from_slice(s.as_bytes());
-    r
-}
-
-fn long_ad(len: u32, lbn: u32, part: u16) -> Vec<u8> {
-    let mut v = vec![0u8; 16];
-    put(&mut v, 0, &len.to_le_bytes());
-    put(&mut v, 4, &lbn.to_le_bytes());
-    put(&mut v, 8, &part.to_le_bytes());
-    v
 }
 
 fn short_ad(len: u32, lbn: u32) -> Vec<u8> {
@@ -163,12 +116,6 @@ fn dir(entries: &[(u8, &str, u32)], parent: u32) -> Vec<u8> {
         v.extend(fid(*c, n, *l));
     }
     v
-}
-
-fn pattern(n: usize, seed: u8) -> Vec<u8> {
-    (0..n)
-        .map(|i| (i as u8).wrapping_mul(7).wrapping_add(seed))
-        .collect()
 }
 
 fn aed(ads: &[Vec<u8>], loc: u32) -> Vec<u8> {

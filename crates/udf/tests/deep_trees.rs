@@ -1,13 +1,11 @@
 //! UDF directories nested 100,000 deep, a directory cycle and directories linked twice (built
-//! by crates/fs/tests/deep_images): walks stop at `MAX_DEPTH`, the reader's own lookups stop
+//! by spindle_testkit::deep_images): walks stop at `MAX_DEPTH`, the reader's own lookups stop
 //! at its nesting bound, cycles and shared directories are errors; nothing recurses.
-
-#[path = "../../fs/tests/deep_images/mod.rs"]
-mod deep;
 
 use deep::Udf;
 use spindle_bytes::ByteSource;
 use spindle_fs::{FileKind, FileSystem, FsError, MAX_DEPTH, resolve, walk_tree};
+use spindle_testkit::deep_images as deep;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;

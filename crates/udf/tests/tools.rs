@@ -19,11 +19,7 @@ fn make_tree(root: &Path) {
     std::fs::create_dir_all(root.join("empty dir")).unwrap();
     std::fs::write(root.join("empty"), b"").unwrap();
     std::fs::write(root.join("one"), b"1").unwrap();
-    let pattern = |n: usize, seed: u8| {
-        (0..n)
-            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-            .collect::<Vec<u8>>()
-    };
+    let pattern = spindle_testkit::pattern::bytes;
     std::fs::write(root.join("a/sector"), pattern(2048, 1)).unwrap();
     std::fs::write(root.join("a/sector+1"), pattern(2049, 2)).unwrap();
     std::fs::write(root.join("a/b/big.bin"), pattern(3 << 20, 3)).unwrap();

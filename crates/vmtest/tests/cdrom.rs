@@ -3,21 +3,22 @@
 //! /dev/sg0 is the same drive (SCSI type 5, a CD/DVD drive). Issue 8's
 //! ripper reuses this setup (QEMU's drive is an MMC implementation we did not write).
 
-mod common;
-
+use spindle_testkit::samples::existing_sample;
+use spindle_testkit::vm;
 use spindle_vmtest::VmTest;
 use std::time::Duration;
 
 #[test]
 fn qemu_cdrom_mounts_and_matches_spindle() {
-    let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
+    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+    let iso = existing_sample("kdomanski-iso9660/test_rockridge.iso");
     let image = std::fs::read(&iso).unwrap();
-    let device_sum = format!("{}  /dev/sr0\n", common::sha256(&image));
+    let device_sum = format!("{}  /dev/sr0\n", vm::sha256(&image));
     let cat_sum = format!(
         "{}  /mnt/dir2/large.txt\n",
-        common::cat_sha256(&iso, "/dir2/large.txt")
+        vm::cat_sha256(&spindle, &iso, "/dir2/large.txt")
     );
-    let tree = common::tree_sums(&iso, None, "/mnt");
+    let tree = vm::tree_sums(&spindle, &iso, None, "/mnt");
     let outcome = VmTest::new("cdrom")
         .modules([
             "scsi_common",

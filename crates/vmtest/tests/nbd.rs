@@ -6,8 +6,8 @@
 //! netlink one does, the raw export reads as the BIN `spindle convert` writes, and an empty
 //! drive is a clear error. One boot for all of it.
 
-mod common;
-
+use spindle_testkit::samples::existing_sample;
+use spindle_testkit::vm;
 use spindle_vmtest::VmTest;
 use std::time::Duration;
 
@@ -91,30 +91,43 @@ sed 's/^/  daemon| /' /tmp/daemon.log | tail -n 40
 
 #[test]
 fn kernel_nbd_mounts_iso_and_udf_from_our_daemon() {
-    let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
-    let udf = common::sample("libcdio/test-udf1.iso");
-    let cue = common::sample("libcdio/isofs-m1.cue");
-    let mdx = common::sample("mdsx/test.mdx");
+    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+    let iso = existing_sample("kdomanski-iso9660/test_rockridge.iso");
+    let udf = existing_sample("libcdio/test-udf1.iso");
+    let cue = existing_sample("libcdio/isofs-m1.cue");
+    let mdx = existing_sample("mdsx/test.mdx");
     let sectors = std::fs::metadata(&iso).unwrap().len() / 512;
     // The ISO's one track starts at LBA 0 with a synthesised 150-sector pregap (spindle info).
-    let (raw_blocks, raw_sha256) = common::raw_export_expectation(&iso, 150);
+    let (raw_blocks, raw_sha256) = vm::raw_export_expectation(&spindle, &iso, 150);
     let outcome = VmTest::new("nbd")
         .spindle()
         .modules(["nbd", "isofs", "udf"])
         .file(&iso, "/data/sample.iso")
         .file(&udf, "/data/udf.iso")
         .file(&cue, "/data/isofs-m1.cue")
-        .file(common::sample("libcdio/isofs-m1.bin"), "/data/isofs-m1.bin")
+        .file(
+            existing_sample("libcdio/isofs-m1.bin"),
+            "/data/isofs-m1.bin",
+        )
         .file(&mdx, "/data/test.mdx")
-        .data("/data/cue.sha256", common::tree_sums(&cue, None, "/mnt"))
-        .data("/data/mdx.sha256", common::tree_sums(&mdx, None, "/mnt"))
+        .data(
+            "/data/cue.sha256",
+            vm::tree_sums(&spindle, &cue, None, "/mnt"),
+        )
+        .data(
+            "/data/mdx.sha256",
+            vm::tree_sums(&spindle, &mdx, None, "/mnt"),
+        )
         .data("/data/sample.sectors", format!("{sectors}\n"))
         .data("/data/raw.blocks", format!("{raw_blocks}\n"))
         .data("/data/raw.sha256", format!("{raw_sha256}\n"))
-        .data("/data/iso.sha256", common::tree_sums(&iso, None, "/mnt"))
+        .data(
+            "/data/iso.sha256",
+            vm::tree_sums(&spindle, &iso, None, "/mnt"),
+        )
         .data(
             "/data/udf.sha256",
-            common::tree_sums(&udf, Some("udf"), "/mnt"),
+            vm::tree_sums(&spindle, &udf, Some("udf"), "/mnt"),
         )
         .script(SCRIPT)
         .expect([

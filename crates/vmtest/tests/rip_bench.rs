@@ -5,26 +5,14 @@
 //! (release build; with and without the hash log), five rounds, each timed by the guest's clock and reported as VMTEST VALUE lines; the
 //! rip's ISO equals dd's copy.
 
+use spindle_testkit::{pattern, vm};
 use spindle_vmtest::VmTest;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
 fn release_spindle() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "spindle-cli",
-            "--bin",
-            "spindle",
-        ])
-        .current_dir(spindle_vmtest::workspace_root())
-        .status()
-        .expect("cargo build --release");
-    assert!(st.success(), "building the release spindle failed");
+    vm::cargo_build(&["--release", "-p", "spindle-cli", "--bin", "spindle"]);
     spindle_vmtest::target_dir().join("release/spindle")
 }
 
@@ -37,17 +25,9 @@ fn big_iso(mb: u64) -> PathBuf {
     }
     let tree = dir.join(format!("tree-{mb}"));
     std::fs::create_dir_all(&tree).unwrap();
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     let files = mb.div_ceil(16);
     for i in 0..files {
-        let mut buf = vec![0u8; 16 << 20];
-        for chunk in buf.chunks_mut(8) {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            chunk.copy_from_slice(&rng.to_le_bytes()[..chunk.len()]);
-        }
-        std::fs::write(tree.join(format!("f{i:03}.bin")), &buf).unwrap();
+        pattern::write_file(&tree.join(format!("f{i:03}.bin")), 16 << 20, i);
     }
     let tmp = dir.join(format!("random-{mb}m.iso.tmp"));
     let out = Command::new("xorriso")

@@ -7,29 +7,14 @@
 //! rip to CUE (read raw) the SHA-1 sha1sum gives for its BIN in the guest (QEMU's READ CD
 //! leaves EDC/ECC zero, so that BIN is not the one `spindle convert` makes on the host).
 
-mod common;
-
+use spindle_testkit::digest::tool_sum;
+use spindle_testkit::samples::existing_sample;
 use spindle_vmtest::VmTest;
-use std::process::Command;
 use std::time::Duration;
-
-fn tool_sum(tool: &str, path: &std::path::Path) -> String {
-    let out = Command::new(tool)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool}: {e}"));
-    assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
-}
 
 #[test]
 fn spindle_rip_of_qemus_drive() {
-    let iso = common::sample("kdomanski-iso9660/test_rockridge.iso");
+    let iso = existing_sample("kdomanski-iso9660/test_rockridge.iso");
     let sha256 = tool_sum("sha256sum", &iso);
     let sha1 = tool_sum("sha1sum", &iso);
     let sums = format!("{sha256}  /tmp/a/x.iso\n{sha256}  /tmp/b/x.iso\n{sha256}  /tmp/c/y.iso\n");

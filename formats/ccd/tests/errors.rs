@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{mixed_disc, open_ccd, open_cue, sample};
+use common::{mixed_disc, open_ccd, open_cue};
 use spindle_disc::{ImageWriter, Medium};
 use spindle_format_ccd::CcdWriter;
+use spindle_testkit::sample;
 use std::path::{Path, PathBuf};
 
 /// The mixed-mode disc written as `x.ccd` in a new folder.

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{open_cue, round_trip, sample, toc, write};
+use common::{open_cue, round_trip, toc, write};
+use spindle_testkit::sample;
+use spindle_testkit::toc::Toc;
 
 #[test]
 fn libcdio_samples() {
@@ -40,9 +42,7 @@ fn isofs_m1_control_file() {
 #[test]
 fn p1_with_stored_pregaps_mcn_and_cdtext() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
-    std::os::unix::fs::symlink(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
-    let disc = open_cue(&dir.path().join("p1.cue"));
+    let disc = open_cue(&spindle_testkit::fixtures::p1_cue(dir.path()));
     assert!(disc.mcn.is_some() && disc.cdtext.is_some());
     let (back, out) = round_trip(&disc, "p1");
     let text = std::fs::read_to_string(out.path().join("p1.ccd")).unwrap();
@@ -93,7 +93,7 @@ fn two_sessions_with_their_gap() {
     let disc = open_cue(&cue);
     assert_eq!(disc.sessions.len(), 2);
     let (back, out) = round_trip(&disc, "ms");
-    let (tracks, leadouts) = toc(&back);
+    let Toc { tracks, leadouts } = toc(&back);
     let gap = spindle_disc::cuesheet::session_gap(1) as i32;
     assert_eq!(tracks[1].start, leadouts[0] + gap);
     assert_eq!(tracks[1].index1, leadouts[0] + gap + 150);
@@ -114,7 +114,10 @@ fn two_sessions_with_their_gap() {
     );
     let disc3 = open_cue(&cue3);
     let (back3, _out3) = round_trip(&disc3, "ms3");
-    let (t, l) = toc(&back3);
+    let Toc {
+        tracks: t,
+        leadouts: l,
+    } = toc(&back3);
     assert_eq!(
         t[2].start,
         l[1] + spindle_disc::cuesheet::session_gap(2) as i32

@@ -4,11 +4,13 @@
 
 mod common;
 
-use common::{mixed_disc, open_ccd, open_cue, raw_md5, sample};
+use common::{mixed_disc, open_ccd, open_cue};
 use spindle_disc::addr::to_bcd;
 use spindle_disc::subchannel::q_crc_ok;
 use spindle_disc::{ByteSource, ImageWriter, Lba, SectorFormat, SectorView, TrackMode};
 use spindle_format_ccd::CcdWriter;
+use spindle_testkit::sample;
+use spindle_testkit::sectors::raw_md5;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

@@ -5,14 +5,12 @@ mod common;
 
 use common::open_mem;
 use spindle_disc::{DirCompanions, OpenContext, SectorFormat};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
 const NAME: &str = "/corrupt/damaged.cdi";
 
 fn sample() -> Vec<u8> {
-    std::fs::read(Path::new(SAMPLES).join("cditools/test.cdi")).unwrap()
+    std::fs::read(spindle_testkit::sample("cditools/test.cdi")).unwrap()
 }
 
 /// Either an error naming the file, or a disc whose tracks can be read (errors allowed).

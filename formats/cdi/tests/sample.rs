@@ -20,10 +20,8 @@ use spindle_fs::FileSystem;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
-
 fn sample() -> PathBuf {
-    Path::new(SAMPLES).join("cditools/test.cdi")
+    spindle_testkit::sample("cditools/test.cdi")
 }
 
 fn open(path: &Path) -> Result<spindle_disc::Disc, spindle_format_cdi::CdiError> {

@@ -4,50 +4,25 @@
 
 mod common;
 
-use common::{open, sample};
+use common::open;
 use spindle_disc::{CdTextField, Disc};
+use spindle_testkit::{cd_info, sample};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 /// One row of cd-info's "CD-ROM Track List": number, audio/data, LSN of index 1.
 type Row = (u8, String, i32);
 
 /// The track rows and the lead-out LSN of a cd-info report.
 fn parse_table(report: &str) -> (Vec<Row>, i32) {
-    let mut rows = Vec::new();
-    let mut leadout = None;
-    let start = report
-        .find("CD-ROM Track List")
-        .expect("a CD-ROM Track List in the report");
-    for line in report[start..].lines().skip(2) {
-        let mut words = line.split_whitespace();
-        let (Some(num), Some(_msf), Some(lsn), Some(kind)) =
-            (words.next(), words.next(), words.next(), words.next())
-        else {
-            break;
-        };
-        let Ok(num) = num.trim_end_matches(':').parse::<u32>() else {
-            break;
-        };
-        let lsn: i32 = lsn.parse().expect("LSN");
-        if num == 170 {
-            leadout = Some(lsn);
-            break;
-        }
-        rows.push((num as u8, kind.to_string(), lsn));
-    }
-    (rows, leadout.expect("a lead-out row"))
+    let (rows, leadout) = cd_info::table(report);
+    let rows = rows.into_iter().map(|t| (t.number as u8, t.kind, t.lsn));
+    (rows.collect(), leadout)
 }
 
 /// Runs cd-info on `cue` inside `dir`; fails the test when cd-info is missing.
 fn cd_info(dir: &Path, cue: &str) -> String {
-    let out = Command::new("cd-info")
-        .args(["--no-device-info", "--no-cddb", "--cue-file", cue])
-        .current_dir(dir)
-        .output()
-        .expect("cd-info (Debian package libcdio-utils) must be installed for this test");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    cd_info::run_in(dir, cue).text()
 }
 
 fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
@@ -66,10 +41,8 @@ fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
 
 /// Track lengths as a TOC gives them: from one index 1 to the next (or the lead-out).
 fn lengths((rows, leadout): &(Vec<Row>, i32)) -> Vec<i32> {
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| rows.get(i + 1).map(|n| n.2).unwrap_or(*leadout) - r.2)
-        .collect()
+    let starts: Vec<i32> = rows.iter().map(|r| r.2).collect();
+    cd_info::lengths(&starts, *leadout)
 }
 
 fn check(dir: &Path, cue: &str, right: Option<&str>) -> Disc {
@@ -84,16 +57,13 @@ fn check(dir: &Path, cue: &str, right: Option<&str>) -> Disc {
             std::fs::read_to_string(sample(&format!("libcdio/expected-cd-info/{right}"))).unwrap();
         assert_eq!(ours, parse_table(&expected), "{cue}: our table vs {right}");
     }
-    let mcn = report
-        .lines()
-        .find_map(|l| l.strip_prefix("Media Catalog Number (MCN): "))
-        .expect("an MCN line");
+    let mcn = cd_info::mcn_line(&report).expect("an MCN line");
     assert_eq!(
         disc.mcn
             .as_ref()
             .map(|m| m.as_str())
             .unwrap_or("not available"),
-        mcn.trim(),
+        mcn,
         "{cue}: MCN"
     );
     disc
@@ -104,18 +74,7 @@ fn cdda() {
     let disc = check(&sample("libcdio"), "cdda.cue", Some("cdda.right"));
     // CD-TEXT as cd-info lists it: "CD-TEXT for Disc:" / "CD-TEXT for Track  1:" then "\tFIELD: text".
     let report = cd_info(&sample("libcdio"), "cdda.cue");
-    let mut theirs: BTreeMap<(u8, String), String> = BTreeMap::new();
-    let mut track = None;
-    for line in report.lines() {
-        if line.starts_with("CD-TEXT for Disc:") {
-            track = Some(0u8);
-        } else if let Some(n) = line.strip_prefix("CD-TEXT for Track") {
-            track = n.trim().trim_end_matches(':').parse().ok();
-        } else if let (Some(t), Some(item)) = (track, line.strip_prefix('\t')) {
-            let (k, v) = item.split_once(": ").unwrap();
-            theirs.insert((t, k.to_string()), v.to_string());
-        }
-    }
+    let theirs = cd_info::cdtext(&report);
     let block = disc
         .cdtext
         .as_ref()
@@ -153,9 +112,7 @@ fn p1_with_boing_bin() {
     // p1.cue names BOING.BIN; cd-info looks for the BIN by the sheet's own name too, so the
     // temporary folder holds it under both names.
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
-    std::fs::copy(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
-    std::fs::copy(sample("libcdio/p1.bin"), dir.path().join("p1.bin")).unwrap();
+    spindle_testkit::fixtures::p1_cue(dir.path());
     let disc = check(dir.path(), "p1.cue", None);
     let t1 = disc.track(1).unwrap();
     assert_eq!((t1.start.0, t1.pregap, t1.index1().0), (-150, 225, 75));

@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{open, sample, write};
+use common::{open, write};
 use spindle_format_cue::{CueError, parse_sheet};
+use spindle_testkit::sample;
 use std::path::Path;
 
 /// The 1-based line of the first line of `path` that starts with `keyword` (after spaces).
@@ -336,7 +337,11 @@ fn hostile_input_never_panics() {
     write(dir.path(), "a.bin", vec![0u8; 2352 * 2048]);
     write(dir.path(), "b.bin", vec![0u8; 2048 * 7 + 5]);
     // A multiple of 2352 * 2048 bytes suits most sector sizes.
-    write(dir.path(), "c.bin", common::pattern(2352 * 2048, 1));
+    write(
+        dir.path(),
+        "c.bin",
+        spindle_testkit::pattern::bytes(2352 * 2048, 1),
+    );
     let words = [
         "FILE",
         "a.bin",
@@ -471,8 +476,8 @@ fn hostile_input_never_panics() {
                 assert!(disc.validate().is_ok());
                 // Every track's first and last sectors read back.
                 for t in disc.tracks() {
-                    common::raw(&disc, t.start, 1);
-                    common::raw(&disc, t.end().offset(-1), 1);
+                    spindle_testkit::sectors::raw(&disc, t.start, 1);
+                    spindle_testkit::sectors::raw(&disc, t.end().offset(-1), 1);
                 }
             }
             Err(e) => assert!(e.to_string().starts_with("s.cue"), "case {case}: {e}"),

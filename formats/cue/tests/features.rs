@@ -4,12 +4,16 @@
 
 mod common;
 
-use common::{open, pattern, raw, round_trip, sample, toc, write};
+use common::{open, round_trip, write};
 use spindle_disc::{
     CdText, CdTextField, Companions, DirCompanions, ExtentData, ImageFormat, Lba, MainLayout,
     OpenContext, SectorFormat, SubLayout, TrackMode,
 };
 use spindle_format_cue::CueFormat;
+use spindle_testkit::pattern::bytes as pattern;
+use spindle_testkit::sample;
+use spindle_testkit::sectors::raw;
+use spindle_testkit::toc::{Toc, toc};
 use std::path::Path;
 
 fn bytes_of(path: &Path) -> Vec<u8> {
@@ -110,7 +114,7 @@ fn sessions() {
         "REM SESSION 01\nFILE s1.bin BINARY\n  TRACK 01 AUDIO\n    INDEX 01 00:00:00\nREM SESSION 02\nFILE s2.bin BINARY\n  TRACK 02 MODE1/2352\n    INDEX 01 00:00:00\nREM SESSION 03\nFILE s3.bin BINARY\n  TRACK 03 MODE2/2352\n    INDEX 00 00:00:00\n    INDEX 01 00:00:05\n  TRACK 04 MODE2/2352\n    INDEX 01 00:00:10\n",
     );
     let disc = open(&cue).unwrap();
-    let (tracks, leadouts) = toc(&disc);
+    let Toc { tracks, leadouts } = toc(&disc);
     assert_eq!(leadouts, vec![300, 11_710, 18_480]);
     assert_eq!(
         tracks.iter().map(|t| t.session).collect::<Vec<_>>(),
@@ -294,7 +298,7 @@ fn every_track_mode() {
     assert_eq!(cases.len(), CueMode::ALL.len());
     let dir = tempfile::tempdir().unwrap();
     for (keyword, mode, layout, stride) in cases {
-        let bin = pattern(3 * stride, stride as u32);
+        let bin = pattern(3 * stride, stride as u64);
         write(dir.path(), "m.bin", &bin);
         let cue = write(
             dir.path(),

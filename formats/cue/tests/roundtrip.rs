@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{open, round_trip, sample};
+use common::{open, round_trip};
+use spindle_testkit::sample;
 use std::path::Path;
 
 #[test]
@@ -18,9 +19,7 @@ fn libcdio_samples() {
 #[test]
 fn p1_with_stored_pregaps() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(sample("libcdio/p1.cue"), dir.path().join("p1.cue")).unwrap();
-    std::os::unix::fs::symlink(sample("libcdio/p1.bin"), dir.path().join("BOING.BIN")).unwrap();
-    let disc = open(&dir.path().join("p1.cue")).unwrap();
+    let disc = open(&spindle_testkit::fixtures::p1_cue(dir.path())).unwrap();
     let (back, out) = round_trip(&disc, "p1");
     // The stored pregaps come back as INDEX 00, the implicit one stays implicit.
     let text = std::fs::read_to_string(out.path().join("p1.cue")).unwrap();
@@ -40,16 +39,7 @@ fn p1_with_stored_pregaps() {
 #[test]
 fn mixed_mode_multi_file_with_pregap() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        sample("generated-chd/mixed-mode1-audio.source.cue"),
-        dir.path().join("mixed.cue"),
-    )
-    .unwrap();
-    for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin))
-            .unwrap();
-    }
-    let disc = open(&dir.path().join("mixed.cue")).unwrap();
+    let disc = open(&spindle_testkit::fixtures::mixed_cue(dir.path())).unwrap();
     let t2 = disc.track(2).unwrap();
     assert_eq!(
         (t2.start.0, t2.pregap, t2.index1().0, disc.leadout().0),

@@ -3,7 +3,6 @@
 
 use spindle_disc::sector::{SectorCheck, build_raw, check_raw};
 use spindle_disc::*;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Opens an ISO or raw image the way the registry does, with its directory as companions.
@@ -17,11 +16,7 @@ fn open_iso(path: &std::path::Path) -> Result<Disc, spindle_format_iso::IsoError
 }
 
 fn sample_bin() -> Vec<u8> {
-    std::fs::read(PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples/libcdio/isofs-m1.bin"
-    )))
-    .unwrap()
+    std::fs::read(spindle_testkit::sample("libcdio/isofs-m1.bin")).unwrap()
 }
 
 fn user_of(bin: &[u8]) -> Vec<u8> {

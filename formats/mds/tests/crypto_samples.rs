@@ -11,8 +11,6 @@ use spindle_format_mds::crypto::{
     seal_header, track_cipher,
 };
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/mdsx");
-
 fn u32_at(d: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(d[at..at + 4].try_into().unwrap())
 }
@@ -26,7 +24,7 @@ fn header_at(d: &[u8], at: usize) -> [u8; 512] {
 }
 
 fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(SAMPLES).join(name)).unwrap()
+    std::fs::read(spindle_testkit::sample("mdsx").join(name)).unwrap()
 }
 
 /// The sample's expected password, if its track data is encrypted.
@@ -81,7 +79,7 @@ fn data_header(desc: &[u8]) -> Option<[u8; 512]> {
 }
 
 fn samples_with(ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(SAMPLES)
+    let mut v: Vec<_> = std::fs::read_dir(spindle_testkit::sample("mdsx"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == ext))

@@ -4,8 +4,9 @@
 
 mod common;
 
-use common::{open, sample};
+use common::open;
 use spindle_disc::SectorFormat;
+use spindle_testkit::sample;
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::Path;

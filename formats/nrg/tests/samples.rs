@@ -8,8 +8,9 @@
 
 mod common;
 
-use common::{open, sample};
+use common::open;
 use spindle_disc::{ByteSource, CdTextField, DirCompanions, Disc, Lba, SectorFormat, SectorView};
+use spindle_testkit::{cd_info, sample};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -21,33 +22,23 @@ type Row = (u8, &'static str, i32, bool, bool);
 
 /// The track rows and the lead-out LSN of a cd-info report.
 fn parse_table(report: &str) -> (Vec<Row>, i32) {
-    let mut rows = Vec::new();
-    let start = report
-        .find("CD-ROM Track List")
-        .expect("a CD-ROM Track List in the report");
-    for line in report[start..].lines().skip(2) {
-        let w: Vec<&str> = line.split_whitespace().collect();
-        let Some(Ok(num)) = w.first().map(|n| n.trim_end_matches(':').parse::<u32>()) else {
-            break;
-        };
-        let lsn: i32 = w[2].parse().expect("LSN");
-        if num == 170 {
-            return (rows, lsn);
-        }
-        let kind = if w[3] == "audio" { "audio" } else { "data" };
-        rows.push((num as u8, kind, lsn, w[4] == "true", w[5] == "yes"));
-    }
-    panic!("no lead-out row in\n{report}");
+    let (rows, leadout) = cd_info::table(report);
+    let rows = rows.into_iter().map(|t| {
+        let kind = if t.kind == "audio" { "audio" } else { "data" };
+        (
+            t.number as u8,
+            kind,
+            t.lsn,
+            t.green.unwrap(),
+            t.copy.unwrap(),
+        )
+    });
+    (rows.collect(), leadout)
 }
 
 /// Runs cd-info on an NRG image; fails the test when cd-info is missing.
 fn cd_info(nrg: &Path) -> String {
-    let out = Command::new("cd-info")
-        .args(["--no-device-info", "--no-cddb", "--nrg-file"])
-        .arg(nrg)
-        .output()
-        .expect("cd-info (Debian package libcdio-utils) must be installed for this test");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    cd_info::run(nrg).text()
 }
 
 fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
@@ -69,10 +60,8 @@ fn our_table(disc: &Disc) -> (Vec<Row>, i32) {
 
 /// Track lengths as a TOC gives them: from one index 1 to the next (or the lead-out).
 fn lengths((rows, leadout): &(Vec<Row>, i32)) -> Vec<i32> {
-    rows.iter()
-        .enumerate()
-        .map(|(i, r)| rows.get(i + 1).map(|n| n.2).unwrap_or(*leadout) - r.2)
-        .collect()
+    let starts: Vec<i32> = rows.iter().map(|r| r.2).collect();
+    cd_info::lengths(&starts, *leadout)
 }
 
 /// Opens `name`, compares its table with cd-info's, and returns the disc and the report.
@@ -84,11 +73,7 @@ fn check(name: &str) -> (Disc, String) {
     let theirs = parse_table(&report);
     assert_eq!(ours, theirs, "{name}: our table vs cd-info\n{report}");
     assert_eq!(lengths(&ours), lengths(&theirs), "{name}: lengths");
-    let mcn = report
-        .lines()
-        .find_map(|l| l.strip_prefix("Media Catalog Number (MCN):"))
-        .expect("an MCN line")
-        .trim();
+    let mcn = cd_info::mcn_line(&report).expect("an MCN line");
     match &disc.mcn {
         Some(m) => assert_eq!(m.as_str(), mcn, "{name}: MCN"),
         None => assert!(
@@ -121,20 +106,7 @@ fn p1_table_and_cdtext_match_cd_info() {
     assert!(t2.pregap_stored());
 
     // CD-TEXT as cd-info lists it: "CD-TEXT for Disc:" / "CD-TEXT for Track  1:" then "\tFIELD: text".
-    let mut theirs: BTreeMap<(u8, String), String> = BTreeMap::new();
-    let mut track = None;
-    for line in report.lines() {
-        if line.starts_with("CD-TEXT for Disc:") {
-            track = Some(0u8);
-        } else if let Some(n) = line.strip_prefix("CD-TEXT for Track") {
-            track = n.trim().trim_end_matches(':').parse().ok();
-        } else if let (Some(t), Some(item)) = (track, line.strip_prefix('\t')) {
-            let (k, v) = item.split_once(": ").unwrap();
-            theirs.insert((t, k.to_string()), v.to_string());
-        } else if !line.starts_with("CD-TEXT") {
-            track = None;
-        }
-    }
+    let theirs = cd_info::cdtext(&report);
     let block = disc
         .cdtext
         .as_ref()

@@ -6,6 +6,7 @@ mod common;
 
 use common::open;
 use spindle_disc::{Disc, Lba, Medium, SectorFormat, TrackMode};
+use spindle_testkit::pattern::bytes;
 use std::path::PathBuf;
 
 fn chunk(out: &mut Vec<u8>, id: &[u8; 4], payload: &[u8]) {
@@ -74,12 +75,6 @@ fn finish(mut data: Vec<u8>, chunks: &[u8], v2: bool) -> Vec<u8> {
 }
 
 /// `n` bytes of a pattern that differs per image position.
-fn pattern(seed: u32, n: usize) -> Vec<u8> {
-    (0..n as u32)
-        .map(|i| (i.wrapping_mul(31) ^ seed ^ (i >> 7)) as u8)
-        .collect()
-}
-
 fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.path().join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -112,7 +107,7 @@ fn every_mode_code_reads_back_what_is_stored() {
         let stride = main + sub;
         // 150 stored pregap sectors and 3 program sectors.
         let sectors = 153;
-        let mut data = pattern(code as u32, sectors * stride);
+        let mut data = bytes(sectors * stride, code as u64);
         if main == 2352 && mode != TrackMode::Audio {
             // Raw data sectors: give each a sync pattern and a header, Form 1 subheaders.
             for (i, s) in data.chunks_mut(stride).enumerate() {
@@ -187,9 +182,9 @@ fn v1_dao_session_with_msf_cues_then_a_tao_session() {
     // Session 1 (DAOI): track 1 Mode 1/2048 with its 150-sector pregap stored and 10
     // sectors; track 2 audio with no stored pregap (index 0 is 5 sectors before index 1),
     // 8 sectors, an index 2. Session 2 (ETNF): one Mode 1 track of 4 sectors.
-    let t1 = pattern(1, 160 * 2048);
-    let t2 = pattern(2, 8 * 2352);
-    let t3 = pattern(3, 4 * 2048);
+    let t1 = bytes(160 * 2048, 1);
+    let t2 = bytes(8 * 2352, 2);
+    let t3 = bytes(4 * 2048, 3);
     let data = [t1.clone(), t2.clone(), t3.clone()].concat();
     let (o2, o3) = (t1.len() as u64, (t1.len() + t2.len()) as u64);
     let mut chunks = Vec::new();
@@ -273,7 +268,7 @@ fn v1_dao_session_with_msf_cues_then_a_tao_session() {
 #[test]
 fn dvd_medium_from_mtyp() {
     let dir = tempfile::tempdir().unwrap();
-    let data = pattern(9, 32 * 2048);
+    let data = bytes(32 * 2048, 9);
     let mut chunks = Vec::new();
     chunk(
         &mut chunks,
@@ -303,7 +298,7 @@ fn dvd_medium_from_mtyp() {
 #[test]
 fn inconsistent_chunks_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let data = pattern(4, 10 * 2352);
+    let data = bytes(10 * 2352, 4);
     let rec: Rec = (&[0; 12], 2352, 0x07, 0, 0, data.len() as u64);
     let cases: [(&str, Vec<u8>, &str); 4] = [
         (
@@ -376,7 +371,7 @@ fn probe_claims_by_extension_or_whole_file_trailer() {
     assert!(!spindle_format_nrg::probe(Path::new("x.nrg"), &[0; 8], 8));
     // Through the registry's trait: the first 64 KiB of the sample, then open.
     use spindle_disc::{DirCompanions, ImageFormat, OpenContext};
-    let path = common::sample("libcdio/videocd.nrg");
+    let path = spindle_testkit::sample("libcdio/videocd.nrg");
     let bytes = std::fs::read(&path).unwrap();
     let f = spindle_format_nrg::NrgFormat;
     assert_eq!(f.id(), "nrg");

@@ -1,15 +1,6 @@
 //! Helpers the CLI test binaries share.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
-
-/// `../shared/samples`, read in place.
-pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
 
 /// Runs the spindle binary with `args`.
 #[allow(dead_code)] // not every test binary runs it this way

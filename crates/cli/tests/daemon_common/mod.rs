@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_spindle");
 
 pub fn sample(rel: &str) -> PathBuf {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-    .join(rel);
+    let p = spindle_testkit::samples().join(rel);
     p.canonicalize().unwrap_or(p)
 }
 
@@ -319,4 +315,16 @@ pub fn files(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         }
     }
     out
+}
+
+/// Runs spindle with `args` as user nobody (group nogroup, no supplementary groups) against
+/// `env`'s daemon; 30 s at most.
+pub fn as_nobody(env: &Env, args: &[&str]) -> Output {
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN])
+        .args(args)
+        .env("XDG_RUNTIME_DIR", env.runtime())
+        .env("SPINDLE_SOCKET", env.socket())
+        .env_remove("XDG_STATE_HOME");
+    run_timeout(c, Duration::from_secs(30))
 }

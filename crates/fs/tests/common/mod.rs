@@ -1,17 +1,20 @@
-//! Shared test helpers: xorriso as the oracle, a tree walker for our views and for extracted
+//! Shared test helpers: xorriso as the oracle, a tree walker for our views, and (re-exported
+//! from spindle-testkit) the samples folder, SHA-1 and the host-tree walk for extracted
 //! directories.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use sha1::{Digest, Sha1};
 use spindle_bytes::MemSource;
 use spindle_fs::{Device, FileKind, FileSystem, FsKind, NodeId, detect, open_iso};
+use spindle_testkit::tree::Kind;
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
+pub use spindle_testkit::digest::sha1_hex;
+pub use spindle_testkit::samples::SAMPLES;
+/// Makes a tree removable (extracted read-only directories).
+pub use spindle_testkit::tree::make_removable as make_writable;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
@@ -19,10 +22,6 @@ pub enum Item {
     File { mode: u32, size: u64, sha1: String },
     Link { target: String },
     Other,
-}
-
-pub fn sha1_hex(b: &[u8]) -> String {
-    Sha1::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
 
 pub fn device(path: &Path) -> Device {
@@ -101,39 +100,22 @@ pub fn walk_ours(fs: &dyn FileSystem) -> BTreeMap<String, Item> {
 
 /// Every path below `root` on the host.
 pub fn walk_host(root: &Path) -> BTreeMap<String, Item> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let e = e.unwrap();
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let mode = m.permissions().mode() & 0o7777;
-            let item = if m.file_type().is_symlink() {
-                Item::Link {
-                    target: std::fs::read_link(&p)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                }
-            } else if m.is_dir() {
-                stack.push(p.clone());
-                Item::Dir { mode }
-            } else if m.is_file() {
-                let data = std::fs::read(&p).unwrap();
-                Item::File {
-                    mode,
-                    size: data.len() as u64,
-                    sha1: sha1_hex(&data),
-                }
-            } else {
-                Item::Other
+    let tree = spindle_testkit::tree::walk(root, sha1_hex);
+    tree.into_iter()
+        .map(|(rel, e)| {
+            let item = match e.kind {
+                Kind::Symlink => Item::Link { target: e.data },
+                Kind::Dir => Item::Dir { mode: e.mode },
+                Kind::File => Item::File {
+                    mode: e.mode,
+                    size: e.size,
+                    sha1: e.data,
+                },
+                Kind::Other => Item::Other,
             };
-            out.insert(rel, item);
-        }
-    }
-    out
+            (rel, item)
+        })
+        .collect()
 }
 
 /// Extracts `iso` with xorriso into a fresh directory; `None` if xorriso fails.
@@ -152,14 +134,6 @@ pub fn xorriso_extract(iso: &Path, tmp: &Path) -> Option<PathBuf> {
     // xorriso leaves extracted directories writable by the owner only while it works; make
     // the tree removable.
     Some(dir)
-}
-
-/// Makes a tree removable (extracted read-only directories).
-pub fn make_writable(root: &Path) {
-    let _ = Command::new("chmod")
-        .args(["-R", "u+rwx"])
-        .arg(root)
-        .status();
 }
 
 /// Compares our view with the host tree; modes only when `modes`.

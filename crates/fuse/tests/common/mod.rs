@@ -2,22 +2,16 @@
 //! mount behind, a watchdog against hangs, and tree walks to compare.
 #![allow(dead_code)]
 
-use sha1::{Digest, Sha1};
 use spindle_fs::{FileKind, FileSystem, NodeId};
+use spindle_testkit::tree::{self, Kind};
 use std::collections::BTreeMap;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
+pub use spindle_testkit::digest::sha1_hex as sha1;
+pub use spindle_testkit::samples;
 
 pub fn disc(rel: &str, password: Option<&str>) -> Arc<spindle_disc::Disc> {
     let p = samples().join(rel);
@@ -100,59 +94,28 @@ pub struct Ent {
     pub data: String,
 }
 
-pub fn sha1(b: &[u8]) -> String {
-    Sha1::digest(b).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Every node under `root` through std::fs: path → entry (and the inode of each path).
 pub fn walk(root: &Path) -> (BTreeMap<String, Ent>, BTreeMap<String, u64>) {
     let mut out = BTreeMap::new();
     let mut inos = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            let m = std::fs::symlink_metadata(&p).unwrap();
-            let mode = m.permissions().mode() & 0o7777;
-            inos.insert(rel.clone(), m.ino());
-            let ent = if m.file_type().is_symlink() {
-                Ent {
-                    kind: 'l',
-                    mode: 0,
-                    size: m.len(),
-                    data: std::fs::read_link(&p)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                }
-            } else if m.is_dir() {
-                stack.push(p.clone());
-                Ent {
-                    kind: 'd',
-                    mode,
-                    size: 0,
-                    data: String::new(),
-                }
-            } else if m.is_file() {
-                let data = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-                assert_eq!(data.len() as u64, m.len(), "{rel}: bytes read and st_size");
-                Ent {
-                    kind: 'f',
-                    mode,
-                    size: m.len(),
-                    data: sha1(&data),
-                }
-            } else {
-                Ent {
-                    kind: 'o',
-                    mode,
-                    size: 0,
-                    data: String::new(),
-                }
-            };
-            out.insert(rel, ent);
-        }
+    for (rel, e) in tree::walk(root, sha1) {
+        inos.insert(rel.clone(), e.ino);
+        let (kind, mode, size) = match e.kind {
+            Kind::Symlink => ('l', 0, e.size),
+            Kind::Dir => ('d', e.mode, 0),
+            Kind::File => ('f', e.mode, e.size),
+            Kind::Other => ('o', e.mode, 0),
+        };
+        let data = e.data;
+        out.insert(
+            rel,
+            Ent {
+                kind,
+                mode,
+                size,
+                data,
+            },
+        );
     }
     (out, inos)
 }
@@ -211,26 +174,6 @@ pub fn walk_fs(fs: &dyn FileSystem) -> BTreeMap<String, Ent> {
         }
     }
     out
-}
-
-/// xorriso's extraction of `iso` into `to` (false when xorriso cannot read it).
-pub fn xorriso_extract(iso: &Path, to: &Path) -> bool {
-    let o = Command::new("xorriso")
-        .args(["-abort_on", "FAILURE", "-osirrox", "on", "-indev"])
-        .arg(iso)
-        .args(["-extract", "/"])
-        .arg(to)
-        .output()
-        .expect("xorriso must be installed");
-    o.status.success()
-}
-
-/// Makes an extracted tree removable (xorriso keeps read-only directory modes).
-pub fn unlock(root: &Path) {
-    let _ = Command::new("chmod")
-        .args(["-R", "u+rwx"])
-        .arg(root)
-        .status();
 }
 
 /// True when `path` is a mount point of a spindle mount in this namespace.

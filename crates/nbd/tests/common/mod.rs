@@ -1,17 +1,18 @@
 //! Shared test helpers: a server in this process over a Unix socket or TCP port, test
-//! exports (files, and memory with holes), and running real client tools.
-#![allow(dead_code)]
+//! exports (files, and memory with holes), and running real client tools (spindle-testkit's).
+#![allow(dead_code, unused_imports)]
 
 use std::io;
 use std::net::TcpListener;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use spindle_nbd::files::{SparseFile, StaticCatalog};
 use spindle_nbd::{ByteSource, ExportInfo, Run, Server, ServerConfig};
+pub use spindle_testkit::tools::{require, run, stdout};
 
 pub struct TestServer {
     pub server: Server,
@@ -189,31 +190,6 @@ pub fn holes_export() -> MemExport {
         (M, false, true),
         (M, false, false),
     ])
-}
-
-/// Panics (fails the test) if `tool` is not installed: no test passes silently without it.
-pub fn require(tool: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    assert!(found, "{tool} is not installed: run scripts/setup");
-}
-
-pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("running a client tool");
-    if !out.status.success() {
-        panic!(
-            "{cmd:?} failed: {}\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-pub fn stdout(cmd: &mut Command) -> String {
-    String::from_utf8(run(cmd).stdout).unwrap()
 }
 
 /// The example server binary (built by `cargo test` with the examples).

@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use spindle_bytes::{ByteSource, MemSource};
 use spindle_fs::{FileKind, FileSystem, NodeId};
+pub use spindle_testkit::tools::run;
+use spindle_testkit::tree::Kind;
 
-pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
-
+/// A libcdio sample.
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(SAMPLES).join("libcdio").join(name)
+    spindle_testkit::sample("libcdio").join(name)
 }
 
 /// What a tree entry is: a directory, a file (size and FNV-1a hash of its content) or a link.
@@ -97,40 +98,20 @@ pub fn read_file(fs: &dyn FileSystem, node: NodeId, size: u64) -> spindle_fs::Re
 
 /// Walks a host directory the same way.
 pub fn walk_dir(root: &Path) -> BTreeMap<String, Node> {
-    let mut out = BTreeMap::new();
-    walk_dir_in(root, "", &mut out);
-    out
-}
-
-fn walk_dir_in(dir: &Path, prefix: &str, out: &mut BTreeMap<String, Node>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        let path = format!("{prefix}{}", e.file_name().to_string_lossy());
-        let ft = e.file_type().unwrap();
-        if ft.is_symlink() {
-            out.insert(
-                path,
-                Node::Link(
-                    std::fs::read_link(e.path())
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                ),
-            );
-        } else if ft.is_dir() {
-            out.insert(path.clone(), Node::Dir);
-            walk_dir_in(&e.path(), &format!("{path}/"), out);
-        } else {
-            let data = std::fs::read(e.path()).unwrap();
-            out.insert(
-                path,
-                Node::File {
-                    size: data.len() as u64,
-                    hash: fnv(&data),
+    let tree = spindle_testkit::tree::walk(root, |data| fnv(data).to_string());
+    tree.into_iter()
+        .map(|(path, e)| {
+            let node = match e.kind {
+                Kind::Symlink => Node::Link(e.data),
+                Kind::Dir => Node::Dir,
+                _ => Node::File {
+                    size: e.size,
+                    hash: e.data.parse().unwrap(),
                 },
-            );
-        }
-    }
+            };
+            (path, node)
+        })
+        .collect()
 }
 
 /// Checks that `prog` can be run. A missing tool fails the test: scripts/setup installs
@@ -153,16 +134,6 @@ pub fn have_pycdlib() -> bool {
         "python3 with pycdlib is not available (scripts/setup installs it with pip)"
     );
     ok
-}
-
-pub fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Extracts `image` with 7z into a new directory under `tmp`.

@@ -1,20 +1,15 @@
-//! Helpers shared by the integration tests: samples, opening CCD and CUE images the way the
-//! registry does, a comparable table of contents, per-track hashes of what a BIN stores, and
-//! the write → read round trip.
+//! Helpers shared by the integration tests: opening CCD and CUE images the way the registry
+//! does, the TOC a CCD keeps, per-track hashes of what a BIN stores, and the write → read round
+//! trip (samples, TOC rows and raw MD5s come from spindle-testkit).
 
 #![allow(dead_code)]
 
-use md5::{Digest, Md5};
 use spindle_disc::cuesheet::bin_plan;
-use spindle_disc::{DirCompanions, Disc, ImageWriter, Lba, OpenContext, SectorFormat};
+use spindle_disc::{DirCompanions, Disc, ImageWriter, OpenContext};
 use spindle_format_ccd::{CcdError, CcdWriter};
+use spindle_testkit::sectors::raw_md5;
+use spindle_testkit::toc::{Toc, TrackRow};
 use std::path::{Path, PathBuf};
-
-pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples");
-
-pub fn sample(rel: &str) -> PathBuf {
-    Path::new(SAMPLES).join(rel)
-}
 
 /// Opens a control file with its `.img`/`.sub` beside it.
 pub fn open_ccd(path: &Path) -> Result<Disc, CcdError> {
@@ -43,57 +38,13 @@ pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
     p
 }
 
-/// Everything of a track a table of contents shows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TocTrack {
-    pub session: u8,
-    pub number: u8,
-    pub mode: String,
-    pub start: i32,
-    pub pregap: u32,
-    pub index1: i32,
-    pub end: i32,
-    pub extra_indexes: Vec<i32>,
-    pub control: u8,
-    pub isrc: Option<String>,
-}
-
-/// Tracks and the lead-out of every session.
-pub fn toc(disc: &Disc) -> (Vec<TocTrack>, Vec<i32>) {
-    let mut tracks = Vec::new();
-    for s in &disc.sessions {
-        for t in &s.tracks {
-            tracks.push(TocTrack {
-                session: s.number,
-                number: t.number,
-                mode: t.mode.name().to_string(),
-                start: t.start.0,
-                pregap: t.pregap,
-                index1: t.index1().0,
-                end: t.end().0,
-                extra_indexes: t.extra_indexes.iter().map(|l| l.0).collect(),
-                control: t.control(),
-                isrc: t.isrc.as_ref().map(|i| i.as_str().to_string()),
-            });
-        }
-    }
-    (tracks, disc.sessions.iter().map(|s| s.leadout.0).collect())
-}
-
-/// MD5 of the raw sectors `first..end`.
-pub fn raw_md5(disc: &Disc, first: Lba, end: Lba) -> String {
-    let mut h = Md5::new();
-    let mut lba = first;
-    let mut buf = vec![0u8; 256 * 2352];
-    while lba < end {
-        let n = (end.since(lba) as u32).min(256);
-        let len = disc
-            .read_sectors(lba, n, SectorFormat::RAW, &mut buf)
-            .unwrap();
-        h.update(&buf[..len]);
-        lba = lba.offset(n as i64);
-    }
-    format!("{:x}", h.finalize())
+/// The TOC a CCD keeps: every row but the postgap (it becomes part of the track) and SCMS.
+pub fn toc(disc: &Disc) -> Toc {
+    spindle_testkit::toc::toc(disc).map(|r| TrackRow {
+        postgap: 0,
+        scms: false,
+        ..r
+    })
 }
 
 /// MD5 of the raw sectors that `plan_of`'s BIN stores of each track (`cuesheet::bin_plan`),
@@ -143,18 +94,7 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
         disc.full_toc_entries(),
         "{stem}: full TOC\n{text}"
     );
-    assert_eq!(back.mcn, disc.mcn, "{stem}: MCN");
-    assert_eq!(
-        back.cdtext
-            .as_ref()
-            .and_then(|c| c.first())
-            .map(|b| &b.items),
-        disc.cdtext
-            .as_ref()
-            .and_then(|c| c.first())
-            .map(|b| &b.items),
-        "{stem}: CD-TEXT"
-    );
+    spindle_testkit::toc::assert_same_codes(&back, disc, stem);
     assert_eq!(
         bin_md5s(&back, disc),
         bin_md5s(disc, disc),
@@ -169,14 +109,8 @@ pub fn round_trip(disc: &Disc, stem: &str) -> (Disc, tempfile::TempDir) {
 /// pregap), with its BINs linked beside the sheet. The folder must outlive the disc.
 pub fn mixed_disc() -> (Disc, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        sample("generated-chd/mixed-mode1-audio.source.cue"),
-        dir.path().join("mixed.cue"),
+    (
+        open_cue(&spindle_testkit::fixtures::mixed_cue(dir.path())),
+        dir,
     )
-    .unwrap();
-    for bin in ["isofs-m1.bin", "cdda_4_5.bin"] {
-        std::os::unix::fs::symlink(sample(&format!("libcdio/{bin}")), dir.path().join(bin))
-            .unwrap();
-    }
-    (open_cue(&dir.path().join("mixed.cue")), dir)
 }

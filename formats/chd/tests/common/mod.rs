@@ -9,12 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-pub fn samples() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/samples"
-    ))
-}
+pub use spindle_testkit::samples;
 
 pub fn open_chd(path: &Path) -> Result<Disc, spindle_format_chd::ChdError> {
     let companions = DirCompanions::beside(path);

@@ -5,21 +5,21 @@
 //! Each image is one chain: the root holds a directory, which holds a directory, ... `depth`
 //! levels down, where the deepest directory holds one file, `F` (ISO 9660 name `F.TXT;1`,
 //! Rock Ridge and UDF name `f`), holding [`CONTENT`]. Every directory takes one sector, so
-//! 100,000 levels make an image of about 200 MB. Shared by the tests of crates/fs, crates/udf,
-//! crates/fuse and crates/cli (`#[path]`); std only.
-//!
-//! (In `deep_images/` so that cargo does not take it for a test target of its own.)
-#![allow(dead_code)]
+//! 100,000 levels make an image of about 200 MB. Used by the tests of crates/fs, crates/udf,
+//! crates/fuse and crates/cli.
 
+use crate::udf_build::{dstring, long_ad, put, regid, set_tag};
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
+/// What the deepest file holds.
 pub const CONTENT: &[u8] = b"at the bottom\n";
 const BS: usize = 2048;
 /// Block of the root directory; directory `i` (0 = the root) is at `DIR0 + i`.
 const DIR0: usize = 20;
 
+/// The shape of an ISO 9660 image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Iso {
     /// ISO 9660 names only: the chain is `/D/D/.../F.TXT` (plain view: `/D/D/.../F.TXT`).
@@ -278,59 +278,6 @@ pub fn write_iso(path: &Path, kind: Iso, depth: usize) -> io::Result<()> {
 
 // ---- UDF ----
 
-/// CRC-16/CCITT (polynomial 0x1021, initial 0), as descriptor tags use (ECMA-167 3/7.2.6).
-fn crc16(data: &[u8]) -> u16 {
-    let mut crc = 0u16;
-    for &b in data {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc
-}
-
-fn set_tag(d: &mut [u8], ident: u16, loc: u32) {
-    d[0..2].copy_from_slice(&ident.to_le_bytes());
-    d[2..4].copy_from_slice(&3u16.to_le_bytes());
-    let crc = crc16(&d[16..]);
-    d[8..10].copy_from_slice(&crc.to_le_bytes());
-    let crc_len = (d.len() - 16) as u16;
-    d[10..12].copy_from_slice(&crc_len.to_le_bytes());
-    d[12..16].copy_from_slice(&loc.to_le_bytes());
-    d[4] = 0;
-    d[4] = d[..16].iter().fold(0u8, |s, b| s.wrapping_add(*b));
-}
-
-fn put(d: &mut [u8], at: usize, b: &[u8]) {
-    d[at..at + b.len()].copy_from_slice(b);
-}
-
-fn long_ad(len: u32, lbn: u32) -> Vec<u8> {
-    let mut v = vec![0u8; 16];
-    put(&mut v, 0, &len.to_le_bytes());
-    put(&mut v, 4, &lbn.to_le_bytes());
-    v
-}
-
-fn dstring(s: &str, len: usize) -> Vec<u8> {
-    let mut v = vec![8u8];
-    v.extend_from_slice(s.as_bytes());
-    v.resize(len, 0);
-    v[len - 1] = 1 + s.len() as u8;
-    v
-}
-
-fn regid(s: &str) -> Vec<u8> {
-    let mut r = vec![0u8; 32];
-    r[1..1 + s.len()].copy_from_slice(s.as_bytes());
-    r
-}
-
 /// A FID: `chars` 2 = directory, 8 = parent; names the ICB at partition block `lbn`.
 fn fid(chars: u8, name: &str, lbn: u32) -> Vec<u8> {
     let n: Vec<u8> = if name.is_empty() {
@@ -341,7 +288,7 @@ fn fid(chars: u8, name: &str, lbn: u32) -> Vec<u8> {
     let mut v = vec![0u8; (38 + n.len() + 3) & !3];
     v[18] = chars;
     v[19] = n.len() as u8;
-    put(&mut v, 20, &long_ad(BS as u32, lbn));
+    put(&mut v, 20, &long_ad(BS as u32, lbn, 0));
     put(&mut v, 38, &n);
     set_tag(&mut v, 257, lbn);
     v
@@ -386,6 +333,7 @@ fn dir_entry_with_extent(len: usize, lbn: u32, loc: u32) -> Vec<u8> {
 /// block `1 + i` the file entry of directory `i` (0 = the root), then the file's entry.
 const P0: usize = 272;
 
+/// The shape of a UDF image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Udf {
     /// `/d/d/.../f`.
@@ -445,7 +393,7 @@ pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
     put(&mut lvd, 84, &dstring("DEEP", 128));
     put(&mut lvd, 212, &(BS as u32).to_le_bytes());
     put(&mut lvd, 216, &regid("*OSTA UDF Compliant"));
-    put(&mut lvd, 248, &long_ad(BS as u32, 0));
+    put(&mut lvd, 248, &long_ad(BS as u32, 0, 0));
     put(&mut lvd, 264, &6u32.to_le_bytes());
     put(&mut lvd, 268, &1u32.to_le_bytes());
     put(&mut lvd, 440, &[1, 6, 1, 0, 0, 0]);
@@ -471,7 +419,7 @@ pub fn write_udf(path: &Path, depth: usize, shape: Udf) -> io::Result<()> {
     w.write_all(&head)?;
     let mut fsd = vec![0u8; 512];
     put(&mut fsd, 304, &dstring("DEEP", 32));
-    put(&mut fsd, 400, &long_ad(BS as u32, 1));
+    put(&mut fsd, 400, &long_ad(BS as u32, 1, 0));
     set_tag(&mut fsd, 256, 0);
     fsd.resize(BS, 0);
     w.write_all(&fsd)?;

@@ -1,8 +1,8 @@
-//! Real loop devices for burn tests: sparse backing files attached with `losetup`, detached
-//! (and unmounted) by Drop guards even when a test fails. Shared by crates/burn/tests and
-//! crates/cli/tests/burn.rs (included with `#[path]`).
-#![allow(dead_code)]
+//! Real loop devices for the burn tests (crates/burn, crates/cli): sparse backing files
+//! attached with `losetup`, detached (and unmounted) by Drop guards even when a test fails.
+//! Needs root, as those tests do.
 
+use crate::tools::tool as sh;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::Hasher;
 use std::io::Read;
@@ -13,22 +13,11 @@ use std::sync::Mutex;
 /// `losetup -f` picks a free device and then claims it: serialise it between test threads.
 static LOSETUP: Mutex<()> = Mutex::new(());
 
-/// Runs a command that must succeed; panics with its stderr (a missing tool fails the test).
-pub fn sh(cmd: &str, args: &[&str]) -> String {
-    let o = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd}: {e} (is it installed? scripts/setup installs it)"));
-    assert!(
-        o.status.success(),
-        "{cmd} {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
+/// A loop device, detached on drop.
 pub struct Loop {
+    /// The device node (`/dev/loopN`).
     pub dev: PathBuf,
+    /// What it reads and writes (its backing file or device).
     pub file: PathBuf,
 }
 
@@ -69,9 +58,11 @@ impl Loop {
         }
     }
 
+    /// The device's kernel name (`loopN`).
     pub fn name(&self) -> String {
         self.dev.file_name().unwrap().to_string_lossy().into_owned()
     }
+    /// The device node's path as text.
     pub fn path(&self) -> &str {
         self.dev.to_str().unwrap()
     }
@@ -133,6 +124,7 @@ impl Drop for Loop {
 
 /// A mounted filesystem, unmounted on drop (lazily, so a failing test still cleans up).
 pub struct Mount {
+    /// The mount point.
     pub dir: PathBuf,
 }
 
@@ -170,16 +162,9 @@ impl Drop for Mount {
 pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
     let tree = dir.join(format!("{name}.tree"));
     std::fs::create_dir_all(&tree).unwrap();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ mib as u64;
     for i in 0..mib {
-        let mut data = vec![0u8; 1 << 20];
-        for c in data.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            c.copy_from_slice(&x.to_le_bytes()[..c.len()]);
-        }
-        std::fs::write(tree.join(format!("file{i}.bin")), data).unwrap();
+        let file = tree.join(format!("file{i}.bin"));
+        crate::pattern::write_file(&file, 1 << 20, (mib << 16 | i) as u64);
     }
     let iso = dir.join(name);
     sh(
@@ -196,13 +181,4 @@ pub fn make_iso(dir: &Path, name: &str, mib: usize) -> PathBuf {
         ],
     );
     iso
-}
-
-/// `sha256sum` of a file or device: the independent oracle that a refused burn changed nothing.
-pub fn sha256(path: &Path) -> String {
-    let out = sh("sha256sum", &[path.to_str().unwrap()]);
-    out.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }

@@ -1,59 +1,49 @@
-//! Host-side helpers shared by the VM tests: sample paths and expected hashes made with our own
-//! `spindle` on the host (the guest checks the kernel's view against them).
+//! The host side of the kernel VM tests (crates/vmtest): building what the guest runs, and
+//! the hashes the guest checks the kernel's view against, made on the host with our own
+//! `spindle` (its path given: `spindle_vmtest::spindle_binary()`) and coreutils.
 
-#![allow(dead_code)]
-
+use crate::digest::tool_sum_bytes;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A sample image from ../shared/samples (the test fails when it is missing).
-pub fn sample(rel: &str) -> PathBuf {
-    let dir = spindle_vmtest::samples_dir().unwrap_or_else(|e| panic!("{e}"));
-    let path = dir.join(rel);
-    assert!(path.is_file(), "sample {} is missing", path.display());
-    path
+/// Runs `cmd`; fails the test unless it succeeds; its standard output.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    crate::tools::run(cmd).stdout
 }
 
-fn run(cmd: &mut Command) -> Vec<u8> {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+/// `cargo build` with `args` (`$CARGO`, else `cargo`) in the workspace; fails the test
+/// unless it builds.
+pub fn cargo_build(args: &[&str]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let st = Command::new(cargo)
+        .arg("build")
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .status()
+        .expect("running cargo build");
+    assert!(st.success(), "cargo build {args:?} failed");
+}
+
+/// Builds `example` of `package` (a debug build) and gives its path under `target_dir`
+/// (`spindle_vmtest::target_dir()`).
+pub fn cargo_example(target_dir: &Path, package: &str, example: &str) -> PathBuf {
+    cargo_build(&["-p", package, "--example", example]);
+    target_dir.join("debug/examples").join(example)
 }
 
 /// `sha256sum` of bytes.
 pub fn sha256(bytes: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = Command::new("sha256sum")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("sha256sum runs");
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string()
+    tool_sum_bytes("sha256sum", bytes)
 }
 
 /// The SHA-256 of one file of `image`, as `spindle cat` reads it on the host.
-pub fn cat_sha256(image: &Path, path: &str) -> String {
-    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+pub fn cat_sha256(spindle: &Path, image: &Path, path: &str) -> String {
     sha256(&run(Command::new(spindle).arg("cat").arg(image).arg(path)))
 }
 
 /// A `sha256sum -c` file for every regular file of `image` (`spindle extract` on the host, with
 /// the filesystem view `fs` when given), its paths under `mount` (the guest's mount point).
-pub fn tree_sums(image: &Path, fs: Option<&str>, mount: &str) -> String {
-    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+pub fn tree_sums(spindle: &Path, image: &Path, fs: Option<&str>, mount: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("x");
     let mut cmd = Command::new(spindle);
@@ -84,8 +74,7 @@ pub fn tree_sums(image: &Path, fs: Option<&str>, mount: &str) -> String {
 /// (the device's size in blocks, the SHA-256 of the device's bytes after the pregap). The bytes
 /// come from the BIN `spindle convert` writes (MODE1/2352, no pregap), cut where the kernel's
 /// whole 512-byte blocks end.
-pub fn raw_export_expectation(image: &Path, pregap: u64) -> (u64, String) {
-    let spindle = spindle_vmtest::spindle_binary().unwrap_or_else(|e| panic!("{e}"));
+pub fn raw_export_expectation(spindle: &Path, image: &Path, pregap: u64) -> (u64, String) {
     let tmp = tempfile::tempdir().unwrap();
     let cue = tmp.path().join("x.cue");
     run(Command::new(spindle).arg("convert").arg(image).arg(&cue));
