@@ -23,6 +23,17 @@ pub fn ranges(lbas: &[i64]) -> String {
     out.join(", ")
 }
 
+/// The redump name of track `n`'s file of a disc with `tracks` tracks: `STEM (Track N).EXT`
+/// with several tracks (the number padded to two digits when there are ten or more), `STEM.EXT`
+/// with one. Rip hash logs and `spindle verify` both name track files with it.
+pub fn track_file_name(stem: &str, ext: &str, n: u8, tracks: usize) -> String {
+    match tracks {
+        0 | 1 => format!("{stem}.{ext}"),
+        2..=9 => format!("{stem} (Track {n}).{ext}"),
+        _ => format!("{stem} (Track {n:02}).{ext}"),
+    }
+}
+
 /// The redump-form hash log of a rip to `out`: one `<game>` of the track files (named
 /// `STEM (Track N).bin` on a CD with several tracks, `STEM.bin` or `STEM.iso` with one),
 /// then, with several tracks, one of the whole image. `cd` picks `.bin` over `.iso`;
@@ -40,7 +51,6 @@ pub fn hash_log(
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
     let ext = if cd { "bin" } else { "iso" };
-    let pad = if tracks.len() >= 10 { 2 } else { 1 };
     let mut s = String::from("<?xml version=\"1.0\"?>\n");
     s.push_str(&format!(
         "<!-- spindle rip from {}: {} -->\n",
@@ -63,11 +73,7 @@ pub fn hash_log(
         xml_escape(&stem)
     ));
     for (n, d) in tracks {
-        let name = if tracks.len() > 1 {
-            format!("{stem} (Track {n:0pad$}).{ext}")
-        } else {
-            format!("{stem}.{ext}")
-        };
+        let name = track_file_name(&stem, ext, *n, tracks.len());
         s.push_str(&format!("\t\t{}\n", d.rom_line(&name)));
     }
     s.push_str("\t</game>\n");
@@ -112,5 +118,13 @@ mod tests {
         );
         assert_eq!(xml_comment("a--b"), "a- -b");
         assert_eq!(ranges(&[10, 11, 12, 500, 502, 503]), "10-12, 500, 502-503");
+    }
+
+    #[test]
+    fn track_names_follow_redump() {
+        assert_eq!(track_file_name("G", "iso", 1, 1), "G.iso");
+        assert_eq!(track_file_name("G", "bin", 2, 3), "G (Track 2).bin");
+        assert_eq!(track_file_name("G", "bin", 2, 12), "G (Track 02).bin");
+        assert_eq!(track_file_name("G", "bin", 11, 12), "G (Track 11).bin");
     }
 }

@@ -76,7 +76,6 @@ pub fn run(a: Args) -> Result<ExitCode> {
             _ => stem,
         };
         let ext = if report.raw { "bin" } else { "iso" };
-        let many = report.tracks.len() > 1;
         println!("Redump-style track hashes ({}):", report.track_form);
         for t in &report.tracks {
             let edc = if t.checked == 0 {
@@ -97,11 +96,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
             if t.bad as usize > t.issues.len() {
                 println!("  ... and {} more", t.bad as usize - t.issues.len());
             }
-            let name = if many {
-                format!("{stem} (Track {:02}).{ext}", t.number)
-            } else {
-                format!("{stem}.{ext}")
-            };
+            let name =
+                spindle_rip::datfile::track_file_name(&stem, ext, t.number, report.tracks.len());
             let digests = spindle_rip::hash::Digests {
                 size: t.size,
                 crc32: t.crc32.clone(),
