@@ -26,17 +26,21 @@
 //!   `drives/` are never cached by the kernel (entry TTL 0), while each file's inode belongs
 //!   to one loaded disc and is cached hard.
 //!
+//! The caller opens the discs: this crate sees only a [`spindle_fs::FileSystem`] (the
+//! daemon gets one from the image registry). Mounting one and swapping another in:
+//!
 //! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use spindle_fs::FileSystem;
 //! use std::{path::Path, sync::Arc};
-//! let disc = Arc::new(spindle_image::open(Path::new("game.iso"))?);
-//! let fs = spindle_image::filesystem(&disc, None)?;
-//! let mount = spindle_fuse::mount_tree(fs, Path::new("/run/user/1000/spindle/GAME"), &Default::default())?;
-//! // ... later, `spindle load 0 other.iso`:
-//! let other = Arc::new(spindle_image::open(Path::new("other.iso"))?);
-//! mount.swap(spindle_image::filesystem(&other, None)?)?;
-//! mount.unmount()?; // or drop it
-//! # Ok(()) }
+//!
+//! /// Shows `game` at a user's mount point, then `other` behind the same mount point (what
+//! /// `spindle load 0 other.iso` does), then unmounts.
+//! fn show(game: Arc<dyn FileSystem>, other: Arc<dyn FileSystem>) -> spindle_fuse::Result<()> {
+//!     let at = Path::new("/run/user/1000/spindle/GAME");
+//!     let mount = spindle_fuse::mount_tree(game, at, &Default::default())?;
+//!     mount.swap(other)?;
+//!     mount.unmount() // or drop it
+//! }
 //! ```
 //!
 //! Unmounting (on [`Mount::unmount`] or drop) is always lazy (`umount2(MNT_DETACH)`): the
