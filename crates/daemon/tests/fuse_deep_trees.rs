@@ -5,8 +5,8 @@
 
 mod fuse_common;
 
-use fuse_common::*;
 use deep::{Iso, Udf};
+use fuse_common::*;
 use spindle_fs::MAX_DEPTH;
 use spindle_fuse::{MountOptions, mount_tree};
 use spindle_testkit::deep_images as deep;
