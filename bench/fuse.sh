@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks of the FUSE library (crates/fuse) through its example binary, and of the drive
-# daemon (crates/daemon) through the CLI, in one run:
+# Benchmarks of the FUSE library (crates/fuse) through an example binary
+# (crates/daemon/examples/mount.rs), and of the drive daemon (crates/daemon) through the CLI,
+# in one run:
 #   1. sequential read (dd bs=1M) of a 1 GiB file inside an ISO through our tree mount (default
 #      options: direct I/O for files from 16 MiB, spliced replies), through fuseiso on the same
 #      ISO, and straight from the image file (dd of the file's extent); and, to show why the
@@ -36,7 +37,7 @@ write_docs=false
 bash scripts/setup >/dev/null
 command -v fuseiso >/dev/null || { echo "bench/fuse.sh needs fuseiso (apt-get install fuseiso)"; exit 1; }
 command -v hyperfine >/dev/null && command -v xorriso >/dev/null || { echo "bench/fuse.sh needs hyperfine and xorriso (scripts/setup)"; exit 1; }
-cargo build --release -q -p spindle-fuse --example mount
+cargo build --release -q -p spindle-daemon --example mount
 cargo build --release -q -p spindle-cli
 mount_bin=$PWD/target/release/examples/mount
 spindle_bin=$PWD/target/release/spindle
@@ -400,7 +401,7 @@ if write_docs:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     section = f"""## FUSE mounts ({datetime.date.today().isoformat()})
 
-`bash bench/fuse.sh` — crates/fuse through its example (`crates/fuse/examples/mount.rs`: opens an image through
+`bash bench/fuse.sh` — crates/fuse through the example `crates/daemon/examples/mount.rs` (opens an image through
 the registry, mounts its tree and optionally the drives view, default `MountOptions`: 4 threads, direct I/O
 for files from 16 MiB with spliced replies, keep-cache below that, passthrough for `disc.iso`; the two extra tree
 mounts set `SPINDLE_SPLICE=0` and `SPINDLE_DIRECT_IO_FROM` to the maximum), and the drive daemon through the CLI (a private `spindle daemon`

@@ -26,23 +26,29 @@
 //!   `drives/` are never cached by the kernel (entry TTL 0), while each file's inode belongs
 //!   to one loaded disc and is cached hard.
 //!
+//! The caller opens the discs: this crate sees only a [`spindle_fs::FileSystem`] (the
+//! daemon gets one from the image registry). Mounting one and swapping another in:
+//!
 //! ```no_run
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use spindle_fs::FileSystem;
 //! use std::{path::Path, sync::Arc};
-//! let disc = Arc::new(spindle_image::open(Path::new("game.iso"))?);
-//! let fs = spindle_image::filesystem(&disc, None)?;
-//! let mount = spindle_fuse::mount_tree(fs, Path::new("/run/user/1000/spindle/GAME"), &Default::default())?;
-//! // ... later, `spindle load 0 other.iso`:
-//! let other = Arc::new(spindle_image::open(Path::new("other.iso"))?);
-//! mount.swap(spindle_image::filesystem(&other, None)?)?;
-//! mount.unmount()?; // or drop it
-//! # Ok(()) }
+//!
+//! /// Shows `game` at a user's mount point, then `other` behind the same mount point (what
+//! /// `spindle load 0 other.iso` does), then unmounts.
+//! fn show(game: Arc<dyn FileSystem>, other: Arc<dyn FileSystem>) -> spindle_fuse::Result<()> {
+//!     let at = Path::new("/run/user/1000/spindle/GAME");
+//!     let mount = spindle_fuse::mount_tree(game, at, &Default::default())?;
+//!     mount.swap(other)?;
+//!     mount.unmount() // or drop it
+//! }
 //! ```
 //!
 //! Unmounting (on [`Mount::unmount`] or drop) is always lazy (`umount2(MNT_DETACH)`): the
 //! mount leaves `/proc/self/mountinfo` at once even with files open, which keep reading the
 //! old disc until they close (fuser 0.18's own unmount as root is not lazy and leaves the
 //! mount behind with `EBUSY`: cberner/fuser#686). docs/fuse.md has the whole policy.
+
+#![warn(missing_docs)]
 
 mod attr;
 mod drives;
@@ -63,26 +69,41 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Why mounting, unmounting or swapping failed. Each error names the mount point it concerns
+/// (or wraps the filesystem's own error, which names what it could not read).
 #[derive(Debug, thiserror::Error)]
 pub enum FuseError {
+    /// The mount point could not be opened, or the kernel (or fusermount3) refused the mount,
+    /// or its session did not start.
     #[error("{}: cannot mount: {source}", path.display())]
     Mount {
+        /// The mount point.
         path: PathBuf,
+        /// What the system answered.
         #[source]
         source: std::io::Error,
     },
+    /// Detaching the mount failed (it may still be in the mount table).
     #[error("{}: cannot unmount: {source}", path.display())]
     Unmount {
+        /// The mount point, as [`Mount::path`] reports it.
         path: PathBuf,
+        /// What the system answered.
         #[source]
         source: std::io::Error,
     },
+    /// [`Mount::swap`] was called on a drives mount, which has no single disc to replace.
     #[error("{}: only a tree mount can swap its disc", path.display())]
-    NotATree { path: PathBuf },
+    NotATree {
+        /// The mount point of the drives mount.
+        path: PathBuf,
+    },
+    /// The filesystem failed while the mount read its root (at mount time or on a swap).
     #[error("reading the disc's filesystem: {0}")]
     Fs(#[from] spindle_fs::FsError),
 }
 
+/// The result of this crate's mount, unmount and swap calls.
 pub type Result<T, E = FuseError> = std::result::Result<T, E>;
 
 /// Counters of one mount ([`Mount::stats`]), for `spindle drives --json` and tests.
@@ -107,16 +128,25 @@ pub struct Stats {
 /// A copy of [`Stats`] at one moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StatsSnapshot {
+    /// READ requests answered ([`Stats::reads`]).
     pub reads: u64,
+    /// Bytes those requests returned ([`Stats::bytes`]).
     pub bytes: u64,
+    /// Opens served by FUSE passthrough ([`Stats::passthrough_opens`]).
     pub passthrough_opens: u64,
+    /// Requests answered EIO ([`Stats::errors`]).
     pub errors: u64,
+    /// Opens of tree files with direct I/O ([`Stats::direct_opens`]).
     pub direct_opens: u64,
+    /// READ requests answered from the read-ahead ([`Stats::read_ahead_hits`]).
     pub read_ahead_hits: u64,
+    /// READ requests answered by splice(2) ([`Stats::spliced`]).
     pub spliced: u64,
 }
 
 impl Stats {
+    /// Reads every counter (each on its own, relaxed: the copy is not one atomic moment,
+    /// which counters that only grow do not need).
     pub fn snapshot(&self) -> StatsSnapshot {
         use std::sync::atomic::Ordering::Relaxed;
         StatsSnapshot {

@@ -2,9 +2,9 @@
 //! hard links, a symlink, modes, times before 1970, a failing node, and the size of the
 //! READ requests the kernel sends (1 MiB once `read_ahead_kb` is raised).
 
-mod common;
+mod mount_guard;
 
-use common::*;
+use mount_guard::*;
 use spindle_fs::{DirEntry, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Time};
 use spindle_fuse::{MountOptions, mount_tree};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};

@@ -1,9 +1,9 @@
 //! Mount lifecycles: eight trees at once read in parallel, unmounting with a file open
 //! (fuser#686), swapping the disc under a mount, and reader errors (a truncated image).
 
-mod common;
+mod fuse_common;
 
-use common::*;
+use fuse_common::*;
 use spindle_fuse::{MountOptions, mount_tree};
 use std::collections::BTreeSet;
 use std::io::Read;

@@ -3,10 +3,10 @@
 //! chain down the tree end with a clear error (ENAMETOOLONG at `MAX_DEPTH`, EIO for a loop),
 //! never a crash or hang, and the mount keeps serving.
 
-mod common;
+mod fuse_common;
 
-use common::*;
 use deep::{Iso, Udf};
+use fuse_common::*;
 use spindle_fs::MAX_DEPTH;
 use spindle_fuse::{MountOptions, mount_tree};
 use spindle_testkit::deep_images as deep;

@@ -2,9 +2,9 @@
 //! with what crates/fs reads directly and with xorriso's extraction; hard links, inode
 //! stability, statfs, mountinfo, swaps, reader errors.
 
-mod common;
+mod fuse_common;
 
-use common::*;
+use fuse_common::*;
 use spindle_fuse::{MountOptions, mount_tree};
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;

@@ -1,5 +1,6 @@
-//! Helpers for the real-mount tests: sample paths, mount-point guards that never leave a
-//! mount behind, a watchdog against hangs, and tree walks to compare.
+//! Helpers for the real-mount FUSE tests of images (fuse_*.rs): sample discs and their file
+//! trees, mount-point guards that never leave a mount behind, a watchdog against hangs, and
+//! tree walks to compare.
 #![allow(dead_code)]
 
 use spindle_fs::{FileKind, FileSystem, NodeId};

@@ -3,9 +3,9 @@
 //! mount, the page cache keeping small files across opens (the second read sends no READ),
 //! spliced replies and the read-ahead path, and an image truncated under the mount.
 
-mod common;
+mod fuse_common;
 
-use common::*;
+use fuse_common::*;
 use spindle_fuse::{DIRECT_IO_FROM, MountOptions, mount_tree};
 use spindle_testkit::pattern::bytes as random;
 use std::io::Read;

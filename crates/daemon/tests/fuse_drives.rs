@@ -1,9 +1,9 @@
 //! Real FUSE mounts of the raw views: `drives/<N>/disc.iso` against `spindle_image::convert`,
 //! `disc.cue` + `disc.bin` through cd-info, `tracks/NN.wav` through sox, loads and ejects.
 
-mod common;
+mod fuse_common;
 
-use common::*;
+use fuse_common::*;
 use spindle_disc::{ByteSource, Disc};
 use spindle_fuse::{DriveTable, MountOptions, mount_drives};
 use spindle_testkit::tree::names;
