@@ -84,7 +84,7 @@ pub fn check(src: &Source) -> Boot {
 /// GPT is its header signature `EFI PART` at LBA 1 for 512- or 4096-byte sectors. A protective
 /// MBR (type 0xEE) alone counts as the GPT's, not as an MBR. Bytes `head` does not reach
 /// count as absent.
-pub fn partition_tables(head: &[u8]) -> (bool, bool) {
+pub(crate) fn partition_tables(head: &[u8]) -> (bool, bool) {
     let gpt = [512usize, 4096]
         .iter()
         .any(|&o| head.len() >= o + 8 && &head[o..o + 8] == b"EFI PART");

@@ -227,7 +227,7 @@ fn transport_of(name: &str, real: &str) -> Transport {
 /// `mounts`) and why it holds the running system (from `system`, as
 /// [`crate::mounts::system_disks`] returns it). `None` for a partition or a name sysfs does
 /// not know.
-pub fn read_device(
+pub(crate) fn read_device(
     name: &str,
     mounts: &[MountInfo],
     system: &std::collections::HashMap<String, String>,
@@ -305,7 +305,7 @@ fn usb_serial(devdir: &Path) -> Option<String> {
 
 /// What tells one disk from another behind the same name: `None` when `now` is the disk
 /// `then` was read as, else what differs (for the message).
-pub fn changed(then: &Device, now: &Device) -> Option<String> {
+pub(crate) fn changed(then: &Device, now: &Device) -> Option<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     let diffs: [(&str, String, String); 7] = [
         (

@@ -14,7 +14,7 @@ pub mod backing;
 pub mod boot;
 pub mod device;
 mod error;
-pub mod mounts;
+mod mounts;
 pub mod safety;
 pub mod source;
 mod stream;
