@@ -29,7 +29,9 @@ const MAX_DEPTH: usize = 32;
 /// A file by identity: device and inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId {
+    /// The device number of the filesystem holding the file (`st_dev`).
     pub dev: DevNum,
+    /// The inode number (`st_ino`).
     pub ino: u64,
 }
 
@@ -45,7 +47,9 @@ impl FileId {
 /// One file the source reads.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
+    /// Its name when it was identified (for messages).
     pub path: PathBuf,
+    /// Its device and inode.
     pub id: FileId,
 }
 
@@ -54,6 +58,7 @@ pub struct SourceFile {
 pub struct Reads {
     /// The image the user named (for messages).
     pub image: PathBuf,
+    /// The files, each once by identity.
     pub files: Vec<SourceFile>,
 }
 

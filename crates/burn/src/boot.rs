@@ -13,14 +13,24 @@ use spindle_fs::FileKind;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Boot {
     /// An ISO 9660/UDF image with a partition table in its system area.
-    HybridIso { mbr: bool, gpt: bool },
+    HybridIso {
+        /// An MBR with at least one used, non-protective entry.
+        mbr: bool,
+        /// A GPT header (`EFI PART`) at LBA 1.
+        gpt: bool,
+    },
     /// An ISO 9660/UDF image without one: boots from optical media only.
     PlainIso,
     /// A Windows installation ISO (install.wim, bootmgr): a raw copy does not boot; it needs
     /// a tool that builds a FAT32/NTFS stick from its files.
     WindowsIso,
     /// A disk image with an MBR or GPT (Raspberry Pi, OS disk images).
-    DiskImage { mbr: bool, gpt: bool },
+    DiskImage {
+        /// An MBR with at least one used, non-protective entry.
+        mbr: bool,
+        /// A GPT header (`EFI PART`) at LBA 1.
+        gpt: bool,
+    },
     /// Nothing recognisable.
     Unknown,
 }
@@ -69,9 +79,12 @@ pub fn check(src: &Source) -> Boot {
     }
 }
 
-/// An MBR with the 0x55AA signature and at least one used entry; a GPT header at LBA 1 for
-/// 512- or 4096-byte sectors. A protective MBR (type 0xEE) alone counts as the GPT's.
-pub fn partition_tables(head: &[u8]) -> (bool, bool) {
+/// Which partition tables the first bytes of an image hold, as `(mbr, gpt)`: an MBR is the
+/// 0x55AA signature at byte 510 with at least one used entry whose status is 0x00 or 0x80; a
+/// GPT is its header signature `EFI PART` at LBA 1 for 512- or 4096-byte sectors. A protective
+/// MBR (type 0xEE) alone counts as the GPT's, not as an MBR. Bytes `head` does not reach
+/// count as absent.
+pub(crate) fn partition_tables(head: &[u8]) -> (bool, bool) {
     let gpt = [512usize, 4096]
         .iter()
         .any(|&o| head.len() >= o + 8 && &head[o..o + 8] == b"EFI PART");

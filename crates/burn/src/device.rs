@@ -13,20 +13,30 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
+    /// A USB mass-storage device (its sysfs path runs through a USB controller).
     Usb,
+    /// An SD or MMC card (`mmcblk*`).
     Mmc,
+    /// A SATA or PATA disk (its sysfs path runs through an ATA port).
     Sata,
+    /// An NVMe namespace.
     Nvme,
+    /// A virtio block device (`vd*`) of a virtual machine.
     Virtio,
+    /// Any other SCSI disk (`sd*` behind a SCSI host).
     Scsi,
+    /// A loop device (`loop*`), backed by a file or another block device.
     Loop,
+    /// A network block device (`nbd*`).
     Nbd,
     /// Device mapper, RAID, zram and other virtual devices.
     Virtual,
+    /// None of the above could be told from sysfs.
     Unknown,
 }
 
 impl Transport {
+    /// The lower-case name used in listings, messages and JSON (`usb`, `nvme`, `loop`).
     pub fn name(self) -> &'static str {
         match self {
             Transport::Usb => "usb",
@@ -46,13 +56,19 @@ impl Transport {
 /// A partition of a disk.
 #[derive(Clone, Debug, Serialize)]
 pub struct Partition {
+    /// Kernel name (`sdb1`, `mmcblk0p1`).
     pub name: String,
+    /// The device node, `/dev/` and the kernel name.
     pub path: PathBuf,
+    /// The partition number sysfs gives (0 when it gives none).
     pub number: u32,
-    /// Offset and length in bytes.
+    /// Offset from the start of the disk, in bytes.
     pub start: u64,
+    /// Length in bytes.
     pub size: u64,
+    /// Where filesystems on it are mounted.
     pub mountpoints: Vec<String>,
+    /// Kernel names of what is built on it (sysfs `holders/`: dm, md, loop).
     pub holders: Vec<String>,
 }
 
@@ -61,24 +77,36 @@ pub struct Partition {
 pub struct Device {
     /// Kernel name (`sdb`, `mmcblk0`, `loop3`).
     pub name: String,
+    /// The device node, `/dev/` and the kernel name.
     pub path: PathBuf,
+    /// Major and minor device number.
     #[serde(skip)]
     pub dev: DevNum,
+    /// The vendor sysfs gives, when it is a name (not a PCI id).
     pub vendor: Option<String>,
+    /// The model sysfs gives.
     pub model: Option<String>,
+    /// The serial number of the disk or, for USB disks, of the USB device.
     pub serial: Option<String>,
-    /// Bytes.
+    /// Size in bytes (0 without media).
     pub size: u64,
+    /// The logical block size in bytes (512 when sysfs does not say).
     pub logical_block_size: u32,
+    /// How the disk is attached.
     pub transport: Transport,
+    /// Whether the kernel flags the media as removable (sysfs `removable`).
     pub removable: bool,
+    /// Whether the kernel flags the disk as read-only (sysfs `ro`).
     pub read_only: bool,
     /// An optical drive (listed only by a later `--optical`).
     pub optical: bool,
     /// For a loop device, the file behind it.
     pub backing_file: Option<PathBuf>,
+    /// Where filesystems on the whole disk are mounted (not its partitions').
     pub mountpoints: Vec<String>,
+    /// Kernel names of what is built on the whole disk (sysfs `holders/`).
     pub holders: Vec<String>,
+    /// Its partitions, by number.
     pub partitions: Vec<Partition>,
     /// Why this disk holds the running system, when it does.
     pub system: Option<String>,
@@ -195,8 +223,11 @@ fn transport_of(name: &str, real: &str) -> Transport {
     }
 }
 
-/// Reads one disk by kernel name.
-pub fn read_device(
+/// Reads one disk by kernel name from sysfs, with its partitions and their mounts (from
+/// `mounts`) and why it holds the running system (from `system`, as
+/// [`crate::mounts::system_disks`] returns it). `None` for a partition or a name sysfs does
+/// not know.
+pub(crate) fn read_device(
     name: &str,
     mounts: &[MountInfo],
     system: &std::collections::HashMap<String, String>,
@@ -274,7 +305,7 @@ fn usb_serial(devdir: &Path) -> Option<String> {
 
 /// What tells one disk from another behind the same name: `None` when `now` is the disk
 /// `then` was read as, else what differs (for the message).
-pub fn changed(then: &Device, now: &Device) -> Option<String> {
+pub(crate) fn changed(then: &Device, now: &Device) -> Option<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
     let diffs: [(&str, String, String); 7] = [
         (

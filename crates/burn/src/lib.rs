@@ -7,12 +7,14 @@
 //! single read, then reads each back and compares. [`boot::check`] says whether the written
 //! stick will boot. `docs/burn.md` has the rules and why.
 
+#![warn(missing_docs)]
+
 use spindle_disc::aligned;
 pub mod backing;
 pub mod boot;
 pub mod device;
 mod error;
-pub mod mounts;
+mod mounts;
 pub mod safety;
 pub mod source;
 mod stream;
@@ -27,7 +29,8 @@ pub use safety::Policy;
 pub use source::Source;
 pub use write::{Options, Outcome, Phase, Progress, Report, Target, TargetReport, burn, verify};
 
-/// `1.5 GiB`, `512 MiB`, `700 B`.
+/// A byte count for people, in binary units with one decimal: `1.5 GiB`, `512.0 MiB`,
+/// `700 B` (whole bytes below 1 KiB).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = bytes as f64;

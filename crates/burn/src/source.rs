@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 /// The bytes to write and where they come from.
 pub struct Source {
+    /// The image the user named (or the byte source's path, for [`Source::from_bytes`]).
     pub path: PathBuf,
     /// The bytes, read as the writer reads them with [`Source::read_chunk`].
     pub bytes: Arc<dyn ByteSource>,
@@ -27,14 +28,21 @@ pub struct Source {
 }
 
 impl Source {
+    /// The number of bytes to write.
     pub fn len(&self) -> u64 {
         self.bytes.len()
     }
+    /// True when there is nothing to write (the constructors other than
+    /// [`Source::from_bytes`] refuse an empty source).
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
-    /// Opens `path` through the registry; a file it does not recognise is written as is.
+    /// Opens `path`: a zstd stream decoded while it is written ([`Source::streamed`]), else
+    /// through the registry ([`Source::from_disc`]); a file the registry does not recognise
+    /// is written as is ([`Source::raw`]). `password` opens encrypted images. Fails with
+    /// [`BurnError::Source`] when a format claims the file but cannot open it, or when there
+    /// is nothing to write, and [`BurnError::Io`] when the file cannot be read.
     pub fn open(path: &Path, password: Option<String>) -> Result<Source> {
         if let Some(s) = Source::streamed(path)? {
             return Ok(s);
@@ -101,7 +109,9 @@ impl Source {
         .map(Some)
     }
 
-    /// The user data of the disc's first data track.
+    /// The user data of the disc's first data track (2048 bytes per sector for Mode 1 and
+    /// Mode 2 Form 1 sectors), read straight from the file for a plain ISO. Fails with
+    /// [`BurnError::Source`] when the disc has no data track or it is empty.
     pub fn from_disc(path: &Path, disc: Arc<Disc>) -> Result<Source> {
         let view = SectorView::first_data_track(disc.clone()).map_err(|e| BurnError::Source {
             path: path.to_path_buf(),
@@ -144,7 +154,9 @@ impl Source {
         s.nonempty()
     }
 
-    /// The file's bytes, decompressed when its name and magic say gzip, xz or zstd.
+    /// The file's bytes, decompressed when its name and magic say gzip, xz or zstd. Fails
+    /// with [`BurnError::Io`] when it cannot be read and [`BurnError::Source`] when it is
+    /// empty.
     pub fn raw(path: &Path) -> Result<Source> {
         let io = |e| BurnError::io(path, "reading the image", e);
         let mut head = [0u8; 8];

@@ -23,6 +23,7 @@ use xxhash_rust::xxh3::xxh3_128;
 
 /// A checked device, opened exclusively.
 pub struct Target {
+    /// The disk as it was checked.
     pub device: Device,
     file: File,
     direct: bool,
@@ -71,15 +72,20 @@ impl Default for Options {
     }
 }
 
+/// The step a target is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
+    /// Writing the source's chunks.
     Writing,
+    /// Flushing the device (`fsync`) after the last write.
     Syncing,
+    /// Reading the device back and comparing it with the source.
     Verifying,
 }
 
 impl Phase {
+    /// The lower-case name used in messages and JSON (`writing`, `syncing`, `verifying`).
     pub fn name(self) -> &'static str {
         match self {
             Phase::Writing => "writing",
@@ -92,11 +98,17 @@ impl Phase {
 /// One target's progress, after every chunk.
 #[derive(Clone, Debug)]
 pub struct Progress {
+    /// The target's index in the list [`burn`] was given.
     pub target: usize,
+    /// What it is doing.
     pub phase: Phase,
+    /// Bytes written (or read back) so far in this phase.
     pub done: u64,
+    /// Bytes in all: the source's length.
     pub total: u64,
+    /// Average speed since the phase started, in bytes per second.
     pub bytes_per_sec: f64,
+    /// Time left at that speed, once there is a speed.
     pub eta: Option<Duration>,
 }
 
@@ -109,21 +121,37 @@ pub enum Outcome {
     /// Written and synced; not read back (`--no-verify`).
     Written,
     /// Read back different from the image from `offset` on.
-    Mismatch { offset: u64 },
+    Mismatch {
+        /// The offset of the first byte that differs, from the start of the device.
+        offset: u64,
+    },
     /// An error in `phase` after `written` bytes.
     Failed {
+        /// The step that failed.
         phase: Phase,
+        /// Bytes written before the failure.
         written: u64,
+        /// The error, for people.
         error: String,
     },
     /// Stopped by the user in `phase` after `written` bytes.
-    Cancelled { phase: Phase, written: u64 },
+    Cancelled {
+        /// The step that was stopped.
+        phase: Phase,
+        /// Bytes written before the stop.
+        written: u64,
+    },
     /// Not written at all: the last check before the first write refused this target or
     /// another one (writing it would overwrite the source).
-    Refused { error: String },
+    Refused {
+        /// Why, for people.
+        error: String,
+    },
 }
 
 impl Outcome {
+    /// True when the whole image was written ([`Outcome::Verified`] or
+    /// [`Outcome::Written`]).
     pub fn ok(&self) -> bool {
         matches!(self, Outcome::Verified | Outcome::Written)
     }
@@ -167,19 +195,29 @@ impl Outcome {
     }
 }
 
+/// How one target of a burn went.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TargetReport {
+    /// The device.
     pub path: PathBuf,
+    /// How it ended.
     pub outcome: Outcome,
+    /// Whether it was written with `O_DIRECT` (bypassing the page cache).
     pub direct: bool,
+    /// Seconds spent writing and syncing.
     pub write_secs: f64,
+    /// Seconds spent reading back (0 when it was not verified).
     pub verify_secs: f64,
 }
 
+/// The result of a whole burn, one entry per target.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Report {
+    /// The source's length in bytes.
     pub bytes: u64,
+    /// Each target's report, in the order [`burn`] was given them.
     pub targets: Vec<TargetReport>,
+    /// Seconds the burn took, from start to the last verification.
     pub secs: f64,
 }
 

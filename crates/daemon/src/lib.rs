@@ -3,11 +3,14 @@
 //! One process owns N virtual drive slots ([`Drives`]; 4 by default, up to [`MAX_DRIVES`]),
 //! each holding at most one disc image with its FUSE tree mounts, plus one mount with the
 //! raw views of every drive. Clients (the `spindle` CLI) talk to it over a Unix socket with
-//! versioned JSON lines ([`protocol`], the `spindle-protocol` crate; docs/protocol.md). [`service::run`] is the whole
-//! daemon as systemd and launchd start it: foreground, stderr logging, socket activation,
-//! SIGTERM handling, idle exit, saved and restored drives (docs/daemon.md).
+//! versioned JSON lines ([`protocol`], the `spindle-protocol` crate; docs/protocol.md).
+//! [`service::run`] is the whole daemon as systemd and launchd start it: foreground, stderr
+//! logging, socket activation, SIGTERM handling, idle exit, saved and restored drives
+//! (docs/daemon.md).
 //!
 //! Images are opened with the requesting user's rights ([`creds`]); mounts belong to them.
+
+#![warn(missing_docs)]
 
 pub mod client;
 pub mod creds;

@@ -17,6 +17,7 @@ pub struct MissingData {
     pub declared_by: String,
     /// Sectors (2048 bytes) or bytes the structure declares, and the image holds.
     pub declared: u64,
+    /// Sectors or bytes (as `unit` says) the image holds of them.
     pub present: u64,
     /// "sectors" or "bytes".
     pub unit: &'static str,

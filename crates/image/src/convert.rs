@@ -13,6 +13,8 @@ use crate::{ImageError, readback, registry};
 use spindle_disc::{Disc, ExtentData, ImageWriter, SubLayout, WriteOptions, WriterCaps};
 use std::path::{Path, PathBuf};
 
+/// How to convert: which writer, whether to drop what the target cannot hold, and the
+/// writer's options.
 #[derive(Clone, Debug, Default)]
 pub struct ConvertOptions {
     /// Writer id; `None` picks by the output extension.
@@ -23,9 +25,12 @@ pub struct ConvertOptions {
     pub write: WriteOptions,
 }
 
+/// What a conversion wrote.
 #[derive(Clone, Debug)]
 pub struct ConvertOutcome {
+    /// The id of the writer used (`iso`, `cue`, `mds`...).
     pub writer: &'static str,
+    /// Every file written, at its final name.
     pub files: Vec<PathBuf>,
     /// What the target dropped that was allowed to go (CD-TEXT, subchannel...).
     pub warnings: Vec<String>,

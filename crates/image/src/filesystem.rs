@@ -107,7 +107,8 @@ const MAX_DIR_BYTES: u64 = 256 << 20;
 /// The file of the ISO 9660 volume described at `base + 16` whose extent starts at block
 /// `lba`, as `xorriso` finds the file of a boot image. Walks the primary volume's directory
 /// tree breadth-first with a queue (no recursion), each directory extent once, within
-/// [`MAX_DIRS`], [`MAX_RECORDS`] and [`MAX_DIR_BYTES`].
+/// 10,000 directories, 200,000 records and 256 MiB of directory bytes. `None` when no file
+/// starts there, the volume cannot be read, or a bound is reached first.
 pub fn iso_file_at(dev: &dyn spindle_disc::ByteSource, base: u32, lba: u32) -> Option<IsoFile> {
     let read = |at: u64, len: usize| -> Option<Vec<u8>> {
         let mut b = vec![0u8; len];

@@ -6,6 +6,8 @@
 //! sessions. [`verify`] checks stored EDC/ECC and hashes each track the way redump datfiles
 //! do. [`info`] describes a disc for people and for JSON.
 
+#![warn(missing_docs)]
+
 mod completeness;
 mod content;
 mod convert;
@@ -39,11 +41,16 @@ pub use verify::{
 
 use std::path::PathBuf;
 
+/// Why an image could not be opened, converted, verified or read. Every variant that
+/// concerns one file names it.
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
+    /// Reading or hashing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The error.
         #[source]
         source: std::io::Error,
     },
@@ -53,12 +60,22 @@ pub enum ImageError {
     /// Decompressing the image would take more temporary space than its budget allows.
     #[error(transparent)]
     Budget(BudgetExceeded),
+    /// No registered format claimed the file.
     #[error("{}: not a disc image spindle can read (tried {tried})", path.display())]
-    Unrecognised { path: PathBuf, tried: String },
+    Unrecognised {
+        /// The image.
+        path: PathBuf,
+        /// The ids of the formats tried, comma-separated.
+        tried: String,
+    },
+    /// A format claimed the file but could not open it (the source says why).
     #[error("{}: cannot open as {format}", path.display())]
     Open {
+        /// The image.
         path: PathBuf,
+        /// The id of the format that claimed it.
         format: &'static str,
+        /// The format's error.
         #[source]
         source: spindle_disc::BoxError,
     },
@@ -74,43 +91,70 @@ pub enum ImageError {
         #[source]
         source: spindle_disc::BoxError,
     },
+    /// Neither the requested format id nor the output's extension names a writer.
     #[error("no writer for {}: use an extension or --format among {known}", path.display())]
-    NoWriter { path: PathBuf, known: String },
+    NoWriter {
+        /// The output path.
+        path: PathBuf,
+        /// The writers' ids, comma-separated.
+        known: String,
+    },
+    /// The target format cannot hold the disc (audio tracks, several sessions...) and
+    /// nothing allowed dropping it; nothing was written.
     #[error("{target} cannot hold this disc: {}", reasons.join("; "))]
     Lossy {
+        /// The target writer's id.
         target: &'static str,
+        /// What it would lose, one sentence each.
         reasons: Vec<String>,
     },
     /// An option the target format cannot honour (refused before anything is written).
     #[error("{target} cannot take {option}: only {supported} can")]
     Unsupported {
+        /// The target writer's id.
         target: &'static str,
+        /// The option, for people (`a password (--encrypt)`...).
         option: &'static str,
+        /// The ids of the writers that can take it.
         supported: String,
     },
     /// The written image would not read back as the disc it was written from (nothing was
     /// left behind).
     #[error("{} as {target} would not read back as the source, so it was not kept: {}", path.display(), problems.join("; "))]
     ReadBack {
+        /// The output path.
         path: PathBuf,
+        /// The target writer's id.
         target: &'static str,
+        /// Each difference found, one sentence each.
         problems: Vec<String>,
     },
     /// Stopped on request; the unfinished files were removed.
     #[error("stopped: removed the unfinished {}", removed_list(removed))]
-    Cancelled { removed: Vec<staging::Removed> },
+    Cancelled {
+        /// The files removed, with the bytes each held.
+        removed: Vec<staging::Removed>,
+    },
+    /// Writing the output failed, or was refused because it would overwrite the image being
+    /// read or a file that belongs to no image; nothing was left behind.
     #[error("writing {}", path.display())]
     Write {
+        /// The output path.
         path: PathBuf,
+        /// What went wrong.
         #[source]
         source: spindle_disc::BoxError,
     },
+    /// The disc's filesystem (ISO 9660, UDF...) could not be read.
     #[error("{}: reading its filesystem", path.display())]
     Filesystem {
+        /// The image.
         path: PathBuf,
+        /// The filesystem reader's error.
         #[source]
         source: spindle_fs::FsError,
     },
+    /// An error of the disc model (reading sectors, a track with no data...).
     #[error(transparent)]
     Disc(#[from] spindle_disc::DiscError),
 }

@@ -36,7 +36,9 @@ pub fn writers() -> Vec<Box<dyn ImageWriter>> {
 /// decompressed copies (per user in the daemon: `DecodeBudget::new().for_uid(uid)`).
 #[derive(Clone, Debug, Default)]
 pub struct OpenOptions {
+    /// The password of an encrypted image (MDX); `None` to open only unencrypted ones.
     pub password: Option<String>,
+    /// The limit on temporary space for decompressed copies of compressed images.
     pub budget: DecodeBudget,
 }
 

@@ -32,7 +32,9 @@ pub struct Staging {
 /// A file that was removed unfinished: the name it would have had and the bytes written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Removed {
+    /// The name the finished file would have had.
     pub path: PathBuf,
+    /// Bytes that had been written to it.
     pub bytes: u64,
 }
 

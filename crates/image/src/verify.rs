@@ -27,43 +27,62 @@ use std::sync::Arc;
 /// Most sector problems listed per track (the counts are complete).
 pub const MAX_LISTED: usize = 20;
 
+/// One data sector that failed its checks.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SectorIssue {
+    /// The sector's logical block address.
     pub lba: i32,
+    /// What is wrong (`EDC mismatch`, `no sync pattern`, a wrong header address...).
     pub problem: String,
 }
 
+/// The hashes and sector checks of one track file.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct TrackReport {
+    /// The track number (1 to 99).
     pub number: u8,
+    /// The track's mode as it prints (`Audio`, `Mode 1`...).
     pub mode: String,
     /// Sectors in the track file.
     pub sectors: u32,
     /// Bytes hashed.
     pub size: u64,
+    /// CRC-32 of the bytes hashed, 8 lower-case hex digits.
     pub crc32: String,
+    /// MD5 of the bytes hashed, lower-case hex.
     pub md5: String,
+    /// SHA-1 of the bytes hashed, lower-case hex.
     pub sha1: String,
     /// Stored sectors whose EDC/ECC could be checked.
     pub checked: u64,
+    /// Sectors whose sync, mode, EDC, ECC and (where stored) header address are right.
     pub good: u64,
     /// Sectors with no EDC/ECC to check (zero-filled gaps, formless Mode 2, Form 2 without EDC).
     pub unprotected: u64,
+    /// Sectors that failed a check.
     pub bad: u64,
+    /// The first failing sectors, at most 20 (the counts above are complete).
     pub issues: Vec<SectorIssue>,
 }
 
 /// The digests of one image file as it is stored.
 #[derive(Clone, Debug, serde::Serialize, PartialEq, Eq)]
 pub struct FileHashes {
+    /// The file.
     pub path: PathBuf,
+    /// Its length in bytes.
     pub size: u64,
+    /// CRC-32, 8 lower-case hex digits.
     pub crc32: String,
+    /// MD5, lower-case hex.
     pub md5: String,
+    /// SHA-1, lower-case hex.
     pub sha1: String,
+    /// SHA-256, lower-case hex.
     pub sha256: String,
 }
 
+/// What [`verify`] found: missing data, bad sectors, read errors and the hashes.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct VerifyReport {
     /// The image the user named.
@@ -88,9 +107,11 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// Sectors that failed their checks, over all tracks.
     pub fn bad_sectors(&self) -> u64 {
         self.tracks.iter().map(|t| t.bad).sum()
     }
+    /// True when no problem was found.
     pub fn ok(&self) -> bool {
         self.problem_count == 0
     }
@@ -134,8 +155,10 @@ fn stored_header(track: &Track, lba: Lba) -> bool {
     false
 }
 
-/// Verifies a disc opened from `image`. `progress` gets (units done, units total): sectors
-/// read, and the image files' bytes hashed in 2048-byte units.
+/// Verifies a disc, naming it by the file it is stored in ([`stored_image`]). `progress`
+/// gets (units done, units total): sectors read, and the image files' bytes hashed in
+/// 2048-byte units. Read errors of the track files are in the report; fails with
+/// [`ImageError::Io`] only when an image file cannot be hashed.
 pub fn verify(disc: &Disc, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, ImageError> {
     verify_image(&Arc::new(disc.clone()), &stored_image(disc).0, progress)
 }
