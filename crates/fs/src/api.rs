@@ -127,7 +127,8 @@ impl FsKind {
             FsKind::Udf => "udf",
         }
     }
-    /// The view named `s` (as [`name`](FsKind::name) spells it, any case); `None` for an unknown name.
+    /// The view named `s` (as [`name`](FsKind::name) spells it, any case); `None` for an
+    /// unknown name.
     pub fn parse(s: &str) -> Option<FsKind> {
         [
             FsKind::Iso9660,

@@ -10,7 +10,8 @@ use crate::iso::record::{le16, le32};
 use crate::iso::volume::{SECTOR, scan};
 use spindle_bytes::ByteSource;
 
-/// Platform IDs (El Torito §2.1 and the UEFI specification §12.3.2.1).
+/// Platform ID of 80x86 BIOS machines (platform IDs: El Torito §2.1 and the UEFI
+/// specification §12.3.2.1).
 pub const PLATFORM_X86: u8 = 0x00;
 /// Platform ID of PowerPC.
 pub const PLATFORM_POWERPC: u8 = 0x01;

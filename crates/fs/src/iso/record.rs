@@ -5,7 +5,7 @@
 
 use crate::api::{FsError, Result, Time};
 
-/// File flags (ECMA-119 §9.1.6).
+/// Flag: hide the file from directory listings (file flags: ECMA-119 §9.1.6).
 pub const FLAG_HIDDEN: u8 = 0x01;
 /// Flag: the record is a directory.
 pub const FLAG_DIRECTORY: u8 = 0x02;
