@@ -91,7 +91,8 @@ pub struct MainLayout {
     pub subheader: bool,
     /// The user data (2048 bytes, or 2324/2336 for Mode 2 Form 2 and formless Mode 2) is stored.
     pub user: bool,
-    /// The EDC/ECC tail of the sector (or the intermediate zeros and parity of Mode 1) is stored.
+    /// The bytes after the user data are stored: EDC and ECC (288 bytes in Mode 1, its 8 zero
+    /// bytes included; 280 in Form 1; the 4-byte EDC in Form 2).
     pub edc_ecc: bool,
     /// Audio samples are stored big-endian (byte-swapped relative to the Red Book order).
     pub audio_big_endian: bool,

@@ -124,7 +124,7 @@ pub struct TocEntry {
     pub sec: u8,
     /// FRAME of the running time where the entry was read.
     pub frame: u8,
-    /// The byte between the running time and PMSF (zero on most discs; HOUR/PHOUR on DDCD).
+    /// The ZERO byte between the running time and PMIN (0 on a CD).
     pub zero: u8,
     /// PMIN: minutes of the address POINT refers to (or the first/last track number for A0/A1).
     pub pmin: u8,

@@ -344,7 +344,7 @@ pub struct SourceInfo {
 pub struct Disc {
     /// What kind of disc this is.
     pub medium: Medium,
-    /// The sessions, in order (DVDs and BDs have one).
+    /// The sessions, in order.
     pub sessions: Vec<Session>,
     /// The disc's Media Catalog Number, when the image stores one.
     pub mcn: Option<Mcn>,

@@ -27,9 +27,9 @@ pub enum FileKind {
     Dir,
     /// A symbolic link.
     Symlink,
-    /// A character device node (Rock Ridge PN).
+    /// A character device node.
     CharDevice,
-    /// A block device node (Rock Ridge PN).
+    /// A block device node.
     BlockDevice,
     /// A FIFO (named pipe).
     Fifo,
@@ -56,17 +56,17 @@ pub struct Metadata {
     /// Permission bits (0o7777); readers without them report 0o555 (what xorriso and
     /// the Linux isofs driver give files and directories).
     pub mode: u32,
-    /// Number of hard links (directories: 2 plus their subdirectories where known).
+    /// Number of hard links.
     pub nlink: u32,
-    /// Owner's user id (0 where the filesystem records none).
+    /// Owner's user id.
     pub uid: u32,
-    /// Owner's group id (0 where the filesystem records none).
+    /// Owner's group id.
     pub gid: u32,
     /// Last modification time.
     pub mtime: Time,
-    /// Last access time (the modification time where the filesystem records none).
+    /// Last access time (readers that have none report the modification time).
     pub atime: Time,
-    /// Last attribute change time (the modification time where the filesystem records none).
+    /// Last attribute change time (readers that have none report the modification time).
     pub ctime: Time,
     /// Device number for device nodes.
     pub rdev: u64,

@@ -183,7 +183,7 @@ pub const SIMPLE_REPLY_LEN: usize = 16;
 pub const CHUNK_HEADER_LEN: usize = 20;
 
 /// Maps an I/O error from an export to an NBD error value (never a raw errno).
-pub fn wire_error(e: &io::Error) -> u32 {
+pub(crate) fn wire_error(e: &io::Error) -> u32 {
     match e.raw_os_error() {
         Some(libc::EPERM) | Some(libc::EACCES) | Some(libc::EROFS) => EPERM,
         Some(libc::ENOMEM) => ENOMEM,
@@ -268,7 +268,7 @@ impl Request {
 
 /// A simple reply header: `error` (0 on success, else an NBD error value) for the request
 /// with `cookie`.
-pub fn simple_reply(error: u32, cookie: u64) -> [u8; SIMPLE_REPLY_LEN] {
+pub(crate) fn simple_reply(error: u32, cookie: u64) -> [u8; SIMPLE_REPLY_LEN] {
     let mut b = [0; SIMPLE_REPLY_LEN];
     b[0..4].copy_from_slice(&SIMPLE_REPLY_MAGIC.to_be_bytes());
     b[4..8].copy_from_slice(&error.to_be_bytes());
@@ -278,7 +278,12 @@ pub fn simple_reply(error: u32, cookie: u64) -> [u8; SIMPLE_REPLY_LEN] {
 
 /// A structured reply chunk header for the request with `cookie`, announcing `length`
 /// bytes of payload.
-pub fn chunk_header(flags: u16, kind: u16, cookie: u64, length: u32) -> [u8; CHUNK_HEADER_LEN] {
+pub(crate) fn chunk_header(
+    flags: u16,
+    kind: u16,
+    cookie: u64,
+    length: u32,
+) -> [u8; CHUNK_HEADER_LEN] {
     let mut b = [0; CHUNK_HEADER_LEN];
     b[0..4].copy_from_slice(&STRUCTURED_REPLY_MAGIC.to_be_bytes());
     b[4..6].copy_from_slice(&flags.to_be_bytes());

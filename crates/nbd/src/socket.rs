@@ -12,7 +12,7 @@ use std::time::Duration;
 pub enum Socket {
     /// A Unix domain stream socket.
     Unix(UnixStream),
-    /// A TCP connection (Nagle off).
+    /// A TCP connection.
     Tcp(TcpStream),
 }
 

@@ -98,7 +98,7 @@ impl RockRidge {
 
 /// Builds a [`RockRidge`] one SUSP entry at a time (state for continued `NM` and `SL`).
 #[derive(Default)]
-pub struct RrBuilder {
+pub(crate) struct RrBuilder {
     /// What the entries pushed so far say.
     pub rr: RockRidge,
     name_cont: bool,
