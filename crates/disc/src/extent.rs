@@ -335,7 +335,7 @@ pub struct Extent {
 }
 
 impl Extent {
-    /// A run of `sectors` unstored sectors (read as synthesised zeros).
+    /// A run of `sectors` unstored sectors, synthesised when read (see [`ExtentData::Zero`]).
     pub fn zero(sectors: u32) -> Extent {
         Extent {
             sectors,

@@ -167,7 +167,7 @@ pub enum SectorCheck {
     WrongMode(u8),
     /// The stored EDC does not match the one computed from the sector's contents.
     BadEdc,
-    /// The EDC matches but the stored P/Q parity (ECC) does not.
+    /// The EDC matches but the bytes after it (P/Q parity, and Mode 1's 8 zero bytes) do not.
     BadEcc,
 }
 
