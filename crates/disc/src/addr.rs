@@ -28,6 +28,7 @@ const LEAD_IN_START: i32 = 90 * FRAMES_PER_MINUTE;
 pub struct Lba(pub i32);
 
 impl Lba {
+    /// LBA 0: the first sector of track 1's index 1 on a standard disc (MSF 00:02:00).
     pub const ZERO: Lba = Lba(0);
 
     /// The absolute MSF of this address (lead-in addresses map to 90:00:00 and above).
@@ -61,8 +62,11 @@ impl fmt::Display for Lba {
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 pub struct Msf {
+    /// Minutes (0..100).
     pub m: u8,
+    /// Seconds (0..60).
     pub s: u8,
+    /// Frames, i.e. sectors (0..75).
     pub f: u8,
 }
 

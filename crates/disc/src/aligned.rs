@@ -29,10 +29,12 @@ impl AlignedBuf {
         }
         AlignedBuf { ptr, len }
     }
+    /// The whole buffer (its rounded-up length) as bytes.
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: ptr is valid for len bytes for the buffer's life.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
+    /// The whole buffer (its rounded-up length) as mutable bytes.
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: as above, and &mut self is unique.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }

@@ -12,11 +12,17 @@ use std::collections::BTreeMap;
 /// The text items a pack type carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CdTextField {
+    /// Title of the disc or track (pack type 0x80).
     Title,
+    /// Performer (pack type 0x81).
     Performer,
+    /// Songwriter (pack type 0x82).
     Songwriter,
+    /// Composer (pack type 0x83).
     Composer,
+    /// Arranger (pack type 0x84).
     Arranger,
+    /// Message from the content provider or artist (pack type 0x85).
     Message,
     /// UPC/EAN for the disc, ISRC for tracks.
     UpcIsrc,
@@ -32,6 +38,7 @@ impl CdTextField {
         CdTextField::Arranger,
         CdTextField::Message,
     ];
+    /// Every field this model keeps, text fields first.
     pub const ALL: [CdTextField; 7] = [
         CdTextField::Title,
         CdTextField::Performer,
@@ -42,6 +49,7 @@ impl CdTextField {
         CdTextField::UpcIsrc,
     ];
 
+    /// The pack type byte (first byte of an 18-byte pack) that carries the field.
     pub fn pack_type(self) -> u8 {
         match self {
             CdTextField::Title => 0x80,
@@ -53,6 +61,7 @@ impl CdTextField {
             CdTextField::UpcIsrc => 0x8E,
         }
     }
+    /// The field a pack type byte carries; `None` for pack types this model does not keep.
     pub fn from_pack_type(t: u8) -> Option<CdTextField> {
         CdTextField::ALL.into_iter().find(|f| f.pack_type() == t)
     }
@@ -77,13 +86,16 @@ pub struct CdTextBlock {
     pub language: u8,
     /// Character set: 0x00 ISO 8859-1, 0x01 ASCII, 0x80 MS-JIS.
     pub charset: u8,
+    /// The text, keyed by track number (0 = the disc) and field.
     pub items: BTreeMap<(u8, CdTextField), String>,
 }
 
 impl CdTextBlock {
+    /// The text of `field` for `track` (0 = the disc), if set.
     pub fn get(&self, track: u8, field: CdTextField) -> Option<&str> {
         self.items.get(&(track, field)).map(String::as_str)
     }
+    /// Sets the text of `field` for `track` (0 = the disc), replacing any previous text.
     pub fn set(&mut self, track: u8, field: CdTextField, text: String) {
         self.items.insert((track, field), text);
     }
@@ -92,15 +104,20 @@ impl CdTextBlock {
 /// All CD-TEXT of a disc.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CdText {
+    /// The language blocks, in block order (at most 8).
     pub blocks: Vec<CdTextBlock>,
 }
 
+/// Why CD-TEXT packs could not be decoded or encoded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CdTextError {
+    /// The data's length (bytes) is not a multiple of 18.
     #[error("CD-TEXT data is {0} bytes, not a whole number of 18-byte packs")]
     Length(usize),
+    /// The pack at this index fails its CRC-16.
     #[error("CD-TEXT pack {0} has a bad CRC")]
     Crc(usize),
+    /// Encoding needs this many packs, more than an 8-bit sequence number can count.
     #[error("CD-TEXT needs {0} packs; sequence numbers allow at most 256")]
     TooLarge(usize),
 }

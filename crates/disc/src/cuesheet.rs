@@ -32,6 +32,7 @@ pub fn session_gap(n: u8) -> u32 {
 /// Which sectors of a track a BIN file stores, and the gaps left to the CUE sheet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BinTrackPlan {
+    /// Track number (1..=99).
     pub track: u8,
     /// First stored sector.
     pub first: Lba,
@@ -44,6 +45,7 @@ pub struct BinTrackPlan {
 }
 
 impl BinTrackPlan {
+    /// Number of sectors the BIN file stores for this track (`end - first`).
     pub fn sectors(&self) -> u32 {
         self.end.since(self.first) as u32
     }

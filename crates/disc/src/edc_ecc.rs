@@ -94,8 +94,9 @@ fn ecc_block(
     }
 }
 
-/// Offsets of the parity areas in a 2352-byte sector.
+/// Offset of the P parity bytes (172 bytes, ECMA-130 Annex A) in a 2352-byte sector.
 pub const ECC_P_OFFSET: usize = 0x81C;
+/// Offset of the Q parity bytes (104 bytes, ECMA-130 Annex A) in a 2352-byte sector.
 pub const ECC_Q_OFFSET: usize = 0x8C8;
 
 /// Writes ECC P and Q into a 2352-byte sector whose header, data and EDC are in place.

@@ -83,11 +83,18 @@ impl ByteSource for FileSource {
 /// fields and the track mode (see [`MainLayout::size`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MainLayout {
+    /// The 12-byte sync pattern is stored.
     pub sync: bool,
+    /// The 4-byte header (address and mode) is stored.
     pub header: bool,
+    /// The 8-byte Mode 2 subheader is stored (ignored for Mode 1).
     pub subheader: bool,
+    /// The user data (2048 bytes, or 2324/2336 for Mode 2 Form 2 and formless Mode 2) is stored.
     pub user: bool,
+    /// The bytes after the user data are stored: EDC and ECC (288 bytes in Mode 1, its 8 zero
+    /// bytes included; 280 in Form 1; the 4-byte EDC in Form 2).
     pub edc_ecc: bool,
+    /// Audio samples are stored big-endian (byte-swapped relative to the Red Book order).
     pub audio_big_endian: bool,
 }
 
@@ -223,6 +230,7 @@ impl SectorFields {
 /// How subchannel data is stored with each sector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SubLayout {
+    /// No subchannel stored.
     #[default]
     None,
     /// 16 bytes: the 12-byte Q channel and 4 bytes of padding.
@@ -234,6 +242,7 @@ pub enum SubLayout {
 }
 
 impl SubLayout {
+    /// Bytes of subchannel stored per sector (0, 16 or 96).
     pub fn size(self) -> usize {
         match self {
             SubLayout::None => 0,
@@ -246,18 +255,22 @@ impl SubLayout {
 /// Subchannel kept in a file of its own (CloneCD `.sub`), one record per sector.
 #[derive(Clone)]
 pub struct SubStream {
+    /// The file holding the records.
     pub file: Arc<dyn ByteSource>,
     /// Offset of the first sector's record.
     pub offset: u64,
+    /// How each record is laid out.
     pub layout: SubLayout,
 }
 
 /// Sectors stored in a byte source, one after another.
 #[derive(Clone)]
 pub struct Stored {
+    /// The file (or decoded stream) holding the sectors.
     pub file: Arc<dyn ByteSource>,
     /// Offset of the first sector.
     pub offset: u64,
+    /// Which parts of each sector's main channel are stored.
     pub main: MainLayout,
     /// Subchannel stored after each sector's main channel.
     pub sub: SubLayout,
@@ -289,6 +302,7 @@ impl Stored {
 pub trait SectorSource: Send + Sync {
     /// The layout of the bytes `read_sectors` returns, per sector.
     fn main_layout(&self) -> MainLayout;
+    /// The layout of any subchannel bytes that follow each sector's main channel; none by default.
     fn sub_layout(&self) -> SubLayout {
         SubLayout::None
     }
@@ -305,30 +319,37 @@ pub enum ExtentData {
     /// Not stored: synthesised (zero samples for audio, zero-filled sectors with valid
     /// headers and EDC/ECC for data).
     Zero,
+    /// Stored one after another in a byte source.
     Stored(Stored),
+    /// Produced by a format's own decoder.
     Custom(Arc<dyn SectorSource>),
 }
 
 /// A run of `sectors` consecutive sectors of one track.
 #[derive(Clone)]
 pub struct Extent {
+    /// Number of sectors in the run.
     pub sectors: u32,
+    /// Where the sectors come from.
     pub data: ExtentData,
 }
 
 impl Extent {
+    /// A run of `sectors` unstored sectors, synthesised when read (see [`ExtentData::Zero`]).
     pub fn zero(sectors: u32) -> Extent {
         Extent {
             sectors,
             data: ExtentData::Zero,
         }
     }
+    /// A run of `sectors` sectors stored as `stored` describes.
     pub fn stored(sectors: u32, stored: Stored) -> Extent {
         Extent {
             sectors,
             data: ExtentData::Stored(stored),
         }
     }
+    /// True when the run is unstored ([`ExtentData::Zero`]).
     pub fn is_zero(&self) -> bool {
         matches!(self.data, ExtentData::Zero)
     }

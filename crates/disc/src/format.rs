@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The boxed error writers return.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
 /// What kind of failure a format's [`ImageFormat::open`] reports: the kinds a caller acts
@@ -88,6 +89,7 @@ pub trait Companions: Send + Sync {
 
 /// What `open` gets besides the path.
 pub struct OpenContext<'a> {
+    /// Opens the companion files the image names.
     pub companions: &'a dyn Companions,
     /// A password for encrypted images.
     pub password: Option<String>,
@@ -112,6 +114,7 @@ pub const PROBE_BYTES: usize = 64 * 1024;
 pub trait ImageFormat: Send + Sync {
     /// Short id (`iso`, `cue`, `mds`...), as `spindle info` shows it.
     fn id(&self) -> &'static str;
+    /// A one-line human description of the format (`spindle formats`).
     fn description(&self) -> &'static str;
     /// A cheap, pure check: the file name, its first bytes (up to [`PROBE_BYTES`]) and its
     /// length. True when this format claims the file.
@@ -125,10 +128,15 @@ pub trait ImageFormat: Send + Sync {
 /// the source has, unless told otherwise.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriterCaps {
+    /// Audio tracks.
     pub audio: bool,
+    /// More than one session.
     pub multisession: bool,
+    /// Raw 2352-byte sectors (sync, headers, EDC/ECC as stored rather than regenerated).
     pub raw_sectors: bool,
+    /// Subchannel data (P-W).
     pub subchannel: bool,
+    /// CD-TEXT.
     pub cdtext: bool,
     /// The disc's MCN and the tracks' ISRCs.
     pub codes: bool,
@@ -184,9 +192,11 @@ pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
 
 /// An image format that can be written.
 pub trait ImageWriter: Send + Sync {
+    /// Short id of the output format (`iso`, `cue`, `mdx`...).
     fn id(&self) -> &'static str;
     /// Output extensions this writer is picked for (lower case, no dot).
     fn extensions(&self) -> &'static [&'static str];
+    /// What the output format can keep (see [`WriterCaps`]).
     fn caps(&self) -> WriterCaps;
     /// Every file `write` would create for `out` (checked against the inputs before writing).
     fn outputs(&self, out: &Path) -> Vec<PathBuf> {

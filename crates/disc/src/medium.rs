@@ -8,25 +8,40 @@ use std::fmt;
 /// reports and whether raw CD sectors exist at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Medium {
+    /// Pressed CD (CD-ROM or CD-DA).
     CdRom,
+    /// Recordable CD.
     CdR,
+    /// Rewritable CD.
     CdRw,
+    /// Pressed DVD.
     DvdRom,
+    /// DVD-R (recordable, dash format).
     DvdR,
+    /// DVD-RW (rewritable, dash format).
     DvdRw,
+    /// DVD+R (recordable, plus format).
     DvdPlusR,
+    /// DVD+RW (rewritable, plus format).
     DvdPlusRw,
+    /// DVD-RAM.
     DvdRam,
+    /// Pressed Blu-ray disc.
     BdRom,
+    /// Recordable Blu-ray disc.
     BdR,
+    /// Rewritable Blu-ray disc.
     BdRe,
 }
 
 /// The broad family of a medium.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MediumFamily {
+    /// Compact discs: raw 2352-byte sectors, subchannel, TOC.
     Cd,
+    /// DVDs: 2048-byte sectors only.
     Dvd,
+    /// Blu-ray discs: 2048-byte sectors only.
     Bd,
 }
 
@@ -37,6 +52,7 @@ pub const CD_MAX_BYTES: u64 = 900_000_000;
 pub const DVD_MAX_BYTES: u64 = 8_547_991_552;
 
 impl Medium {
+    /// The family (CD, DVD or BD) the medium belongs to.
     pub fn family(self) -> MediumFamily {
         use Medium::*;
         match self {
@@ -46,6 +62,7 @@ impl Medium {
         }
     }
 
+    /// True for the CD family (the only one with raw sectors and subchannel).
     pub fn is_cd(self) -> bool {
         self.family() == MediumFamily::Cd
     }
@@ -61,6 +78,8 @@ impl Medium {
         }
     }
 
+    /// The medium's usual name (`CD-ROM`, `DVD+RW`, `BD-RE`...), as the [`Display`](fmt::Display)
+    /// impl shows it.
     pub fn name(self) -> &'static str {
         use Medium::*;
         match self {
@@ -90,17 +109,28 @@ impl fmt::Display for Medium {
 /// (MDS, CCD, NRG). MSF fields are binary here, not BCD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TocEntry {
+    /// Session number (1-based).
     pub session: u8,
     /// CONTROL in the high nibble, ADR in the low nibble.
     pub adr_ctl: u8,
+    /// TNO: the track number field of the Q subchannel (0 in the lead-in).
     pub tno: u8,
+    /// POINT: the track number the entry describes, or A0/A1/A2/B0/C0... for the session
+    /// entries (MMC, READ TOC format 2).
     pub point: u8,
+    /// MIN of the running time where the entry was read.
     pub min: u8,
+    /// SEC of the running time where the entry was read.
     pub sec: u8,
+    /// FRAME of the running time where the entry was read.
     pub frame: u8,
+    /// The ZERO byte between the running time and PMIN (0 on a CD).
     pub zero: u8,
+    /// PMIN: minutes of the address POINT refers to (or the first/last track number for A0/A1).
     pub pmin: u8,
+    /// PSEC: seconds of the address POINT refers to (or the disc type for A0).
     pub psec: u8,
+    /// PFRAME: frames of the address POINT refers to.
     pub pframe: u8,
 }
 
@@ -120,6 +150,7 @@ pub struct DiscStructures {
 }
 
 impl DiscStructures {
+    /// True when no structure of any kind is held.
     pub fn is_empty(&self) -> bool {
         self.pfi.is_empty()
             && self.dmi.is_empty()
@@ -133,6 +164,7 @@ impl DiscStructures {
 /// (StarForce, SecuROM) to check read timing. Kept as stored (MDS layout, formats.md §2.6).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dpm {
+    /// Sector the first entry was taken at.
     pub start_sector: u32,
     /// Sectors between two entries.
     pub resolution: u32,

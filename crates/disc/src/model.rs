@@ -33,9 +33,11 @@ pub enum TrackMode {
 }
 
 impl TrackMode {
+    /// True for CD-DA tracks.
     pub fn is_audio(self) -> bool {
         self == TrackMode::Audio
     }
+    /// True for every mode but audio.
     pub fn is_data(self) -> bool {
         !self.is_audio()
     }
@@ -63,6 +65,8 @@ impl TrackMode {
             TrackMode::Mode2Form2 => 2324,
         }
     }
+    /// The mode's short name (`audio`, `mode1`, `mode2-form1`...), as the [`Display`](fmt::Display)
+    /// impl shows it.
     pub fn name(self) -> &'static str {
         match self {
             TrackMode::Audio => "audio",
@@ -137,6 +141,8 @@ impl TrackFlags {
         *flag = true;
         true
     }
+    /// The flags a 4-bit CONTROL value carries (the inverse of [`TrackFlags::control`]; SCMS is
+    /// never set).
     pub fn from_control(control: u8) -> TrackFlags {
         TrackFlags {
             pre_emphasis: control & 0x1 != 0 && control & 0x4 == 0,
@@ -154,6 +160,7 @@ impl TrackFlags {
 pub struct Isrc(String);
 
 impl Isrc {
+    /// Checks the 12-character form; `None` when `text` is not an ISRC.
     pub fn parse(text: &str) -> Option<Isrc> {
         let b = text.as_bytes();
         let ok = b.len() == 12
@@ -163,6 +170,7 @@ impl Isrc {
             && b[5..].iter().all(u8::is_ascii_digit);
         ok.then(|| Isrc(text.to_string()))
     }
+    /// The 12 characters.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -174,10 +182,12 @@ impl Isrc {
 pub struct Mcn(String);
 
 impl Mcn {
+    /// Checks for 13 ASCII digits; `None` otherwise.
     pub fn parse(text: &str) -> Option<Mcn> {
         (text.len() == 13 && text.bytes().all(|c| c.is_ascii_digit()))
             .then(|| Mcn(text.to_string()))
     }
+    /// The 13 digits.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -190,9 +200,13 @@ impl Mcn {
 /// postgap included.
 #[derive(Clone, Debug)]
 pub struct Track {
+    /// Track number (1..=99), unique across the disc.
     pub number: u8,
+    /// How the track's sectors are encoded.
     pub mode: TrackMode,
+    /// The CONTROL flags (and SCMS).
     pub flags: TrackFlags,
+    /// The track's ISRC, when the image stores one.
     pub isrc: Option<Isrc>,
     /// First sector, index 0 included.
     pub start: Lba,
@@ -204,6 +218,7 @@ pub struct Track {
     pub length: u32,
     /// Sectors at the end of `length` that are postgap.
     pub postgap: u32,
+    /// Where the track's sectors live, in order; their lengths add up to `length`.
     pub extents: Vec<Extent>,
 }
 
@@ -220,6 +235,7 @@ impl Track {
     pub fn program_length(&self) -> u32 {
         self.length - self.pregap
     }
+    /// True when `lba` lies in the track (pregap and postgap included).
     pub fn contains(&self, lba: Lba) -> bool {
         lba >= self.start && lba < self.end()
     }
@@ -262,6 +278,7 @@ pub enum SessionFormat {
 }
 
 impl SessionFormat {
+    /// The code the A0 TOC entry carries in PSEC.
     pub fn code(self) -> u8 {
         match self {
             SessionFormat::CdDaOrCdRom => 0x00,
@@ -274,16 +291,20 @@ impl SessionFormat {
 /// One session: its tracks, and where its lead-out starts.
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// Session number (1-based).
     pub number: u8,
+    /// The session's tracks, sorted by start address.
     pub tracks: Vec<Track>,
     /// First sector of the lead-out (= end of the last track).
     pub leadout: Lba,
 }
 
 impl Session {
+    /// The session's first track, if it has any.
     pub fn first_track(&self) -> Option<&Track> {
         self.tracks.first()
     }
+    /// The session's last track, if it has any.
     pub fn last_track(&self) -> Option<&Track> {
         self.tracks.last()
     }
@@ -321,15 +342,21 @@ pub struct SourceInfo {
 /// A whole disc: what a drive would hold.
 #[derive(Clone, Debug)]
 pub struct Disc {
+    /// What kind of disc this is.
     pub medium: Medium,
+    /// The sessions, in order.
     pub sessions: Vec<Session>,
+    /// The disc's Media Catalog Number, when the image stores one.
     pub mcn: Option<Mcn>,
+    /// CD-TEXT, when the image stores or describes it.
     pub cdtext: Option<CdText>,
     /// DVD/BD structures (empty for CDs).
     pub structures: DiscStructures,
     /// The raw full TOC when the image stored one (empty: generated from the tracks).
     pub full_toc: Vec<TocEntry>,
+    /// Data position measurement blocks, as stored by the image (MDS).
     pub dpm: Vec<Dpm>,
+    /// The format and files the disc was read from.
     pub source: SourceInfo,
     /// Finds what only readers above the disc model know of it (its UDF label, what data
     /// with no known filesystem looks like, the compressed file it came from), for its
@@ -359,6 +386,7 @@ impl Disc {
         self.sessions.iter().flat_map(|s| s.tracks.iter())
     }
 
+    /// The track numbered `number`, in any session.
     pub fn track(&self, number: u8) -> Option<&Track> {
         self.tracks().find(|t| t.number == number)
     }
@@ -395,10 +423,12 @@ impl Disc {
         self.tracks().filter(|t| t.mode.is_data()).last()
     }
 
+    /// True when any track is an audio track.
     pub fn has_audio(&self) -> bool {
         self.tracks().any(|t| t.mode.is_audio())
     }
 
+    /// Number of tracks over all sessions.
     pub fn track_count(&self) -> usize {
         self.sessions.iter().map(|s| s.tracks.len()).sum()
     }

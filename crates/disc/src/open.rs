@@ -21,9 +21,13 @@ use std::path::{Path, PathBuf};
 /// What a path turned out to be when it is not something an image can be read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileType {
+    /// A FIFO (named pipe): reading it would block or consume another writer's data.
     Fifo,
+    /// A Unix domain socket.
     Socket,
+    /// A character device (a tty, `/dev/zero`...), which has no fixed size.
     CharDevice,
+    /// A directory.
     Directory,
     /// Anything else `fstat` may report.
     Other,
@@ -47,7 +51,9 @@ impl fmt::Display for FileType {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{} is {what}, not a disc image", path.display())]
 pub struct NotAFile {
+    /// The path as given by the caller.
     pub path: PathBuf,
+    /// What the path turned out to be.
     pub what: FileType,
 }
 

@@ -34,6 +34,7 @@ pub enum MainFormat {
 /// What to return of a sector's subchannel, after the main channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SubFormat {
+    /// No subchannel.
     None,
     /// 16 bytes: the Q channel (12 bytes, CRC included) and 4 zero bytes.
     Q16,
@@ -42,6 +43,7 @@ pub enum SubFormat {
 }
 
 impl SubFormat {
+    /// Bytes of subchannel per sector (0, 16 or 96).
     pub fn size(self) -> usize {
         match self {
             SubFormat::None => 0,
@@ -51,29 +53,38 @@ impl SubFormat {
     }
 }
 
+/// The format a consumer reads sectors in: what of the main channel, then what of the
+/// subchannel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SectorFormat {
+    /// What of the main channel.
     pub main: MainFormat,
+    /// What of the subchannel, after the main channel.
     pub sub: SubFormat,
 }
 
 impl SectorFormat {
+    /// The user data of each sector's mode, no subchannel.
     pub const USER: SectorFormat = SectorFormat {
         main: MainFormat::User,
         sub: SubFormat::None,
     };
+    /// Exactly 2048 bytes of user data per sector, no subchannel (block views).
     pub const USER_2048: SectorFormat = SectorFormat {
         main: MainFormat::User2048,
         sub: SubFormat::None,
     };
+    /// Whole 2352-byte sectors, no subchannel.
     pub const RAW: SectorFormat = SectorFormat {
         main: MainFormat::Raw,
         sub: SubFormat::None,
     };
+    /// Whole 2352-byte sectors, each followed by 96 bytes of interleaved P-W subchannel (2448).
     pub const RAW_PW96: SectorFormat = SectorFormat {
         main: MainFormat::Raw,
         sub: SubFormat::Pw96,
     };
+    /// Whole 2352-byte sectors, each followed by 16 bytes of Q subchannel (2368).
     pub const RAW_Q16: SectorFormat = SectorFormat {
         main: MainFormat::Raw,
         sub: SubFormat::Q16,

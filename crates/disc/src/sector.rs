@@ -165,11 +165,15 @@ pub enum SectorCheck {
     NoSync,
     /// The header's mode byte is not the track's.
     WrongMode(u8),
+    /// The stored EDC does not match the one computed from the sector's contents.
     BadEdc,
+    /// The EDC matches but the bytes after it (P/Q parity, and Mode 1's 8 zero bytes) do not.
     BadEcc,
 }
 
 impl SectorCheck {
+    /// True for the outcomes that mean a damaged or mislabelled sector (anything but
+    /// [`Good`](SectorCheck::Good) and [`Unprotected`](SectorCheck::Unprotected)).
     pub fn is_error(self) -> bool {
         !matches!(self, SectorCheck::Good | SectorCheck::Unprotected)
     }

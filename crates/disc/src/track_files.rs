@@ -18,6 +18,7 @@ use crate::read::SectorFormat;
 /// The sectors of one track file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrackFile {
+    /// Track number (1..=99).
     pub track: u8,
     /// First sector in the file.
     pub first: Lba,

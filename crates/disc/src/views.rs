@@ -118,15 +118,19 @@ impl SectorView {
         SectorView::new(disc, start, len, SectorFormat::RAW)
     }
 
+    /// The disc this view reads.
     pub fn disc(&self) -> &Arc<Disc> {
         &self.disc
     }
+    /// The view's first sector.
     pub fn start(&self) -> Lba {
         self.start
     }
+    /// Number of sectors in the view.
     pub fn sectors(&self) -> u32 {
         self.sectors
     }
+    /// Bytes per sector in the view's [`format`](SectorView::format) (2048, 2352, 2368 or 2448...).
     pub fn sector_size(&self) -> usize {
         self.sector_size
     }
@@ -142,6 +146,7 @@ impl SectorView {
     pub fn len(&self) -> u64 {
         self.sectors as u64 * self.sector_size as u64
     }
+    /// True when the view has no sectors.
     pub fn is_empty(&self) -> bool {
         self.sectors == 0
     }

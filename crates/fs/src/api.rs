@@ -18,37 +18,55 @@ pub type Device = Arc<dyn ByteSource>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u64);
 
+/// What kind of node a [`Metadata`] describes (the file types of POSIX `st_mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
+    /// A regular file.
     File,
+    /// A directory.
     Dir,
+    /// A symbolic link.
     Symlink,
+    /// A character device node.
     CharDevice,
+    /// A block device node.
     BlockDevice,
+    /// A FIFO (named pipe).
     Fifo,
+    /// A Unix domain socket.
     Socket,
 }
 
 /// A point in time: seconds since the Unix epoch (may be negative) and nanoseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, PartialOrd, Ord)]
 pub struct Time {
+    /// Whole seconds since 1970-01-01 00:00 UTC.
     pub secs: i64,
+    /// Nanoseconds within the second (0..1_000_000_000).
     pub nanos: u32,
 }
 
+/// What `stat` tells of a node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Metadata {
+    /// The node's type.
     pub kind: FileKind,
     /// Bytes of content (for a symlink: of its target).
     pub size: u64,
     /// Permission bits (0o7777); readers without them report 0o555 (what xorriso and
     /// the Linux isofs driver give files and directories).
     pub mode: u32,
+    /// Number of hard links.
     pub nlink: u32,
+    /// Owner's user id.
     pub uid: u32,
+    /// Owner's group id.
     pub gid: u32,
+    /// Last modification time.
     pub mtime: Time,
+    /// Last access time (readers that have none report the modification time).
     pub atime: Time,
+    /// Last attribute change time (readers that have none report the modification time).
     pub ctime: Time,
     /// Device number for device nodes.
     pub rdev: u64,
@@ -59,8 +77,11 @@ pub struct Metadata {
 /// One entry of a directory walk ([`FileSystem::walk_dir`]).
 #[derive(Clone, Copy, Debug)]
 pub struct EntryInfo<'a> {
+    /// The entry's name.
     pub name: &'a str,
+    /// The entry's node.
     pub node: NodeId,
+    /// The node's metadata.
     pub meta: &'a Metadata,
     /// The target of a symbolic link when the reader has it at hand (`None`: ask
     /// [`FileSystem::read_link`]).
@@ -71,10 +92,14 @@ pub struct EntryInfo<'a> {
 /// the byte layer's [`Backing`](spindle_bytes::Backing).
 pub type ContentRun<'a> = spindle_bytes::Backing<'a>;
 
+/// One entry of [`FileSystem::read_dir`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {
+    /// The entry's name in the view read (no `/`, never `.` or `..`).
     pub name: String,
+    /// The entry's node.
     pub node: NodeId,
+    /// The node's type.
     pub kind: FileKind,
 }
 
@@ -83,12 +108,17 @@ pub struct DirEntry {
 pub enum FsKind {
     /// Plain ISO 9660 names (versions stripped).
     Iso9660,
+    /// The Joliet supplementary volume (UCS-2 names up to 64 characters).
     Joliet,
+    /// ISO 9660 with the Rock Ridge (RRIP over SUSP) POSIX extensions.
     RockRidge,
+    /// UDF (ECMA-167), as on DVDs and Blu-rays.
     Udf,
 }
 
 impl FsKind {
+    /// The view's lower-case name, as options and messages spell it (`iso9660`, `joliet`,
+    /// `rockridge`, `udf`).
     pub fn name(self) -> &'static str {
         match self {
             FsKind::Iso9660 => "iso9660",
@@ -97,6 +127,8 @@ impl FsKind {
             FsKind::Udf => "udf",
         }
     }
+    /// The view named `s` (as [`name`](FsKind::name) spells it, any case); `None` for an
+    /// unknown name.
     pub fn parse(s: &str) -> Option<FsKind> {
         [
             FsKind::Iso9660,
@@ -109,39 +141,62 @@ impl FsKind {
     }
 }
 
+/// What reading a filesystem can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum FsError {
+    /// Reading the device failed.
     #[error("reading the filesystem: {0}")]
     Io(#[from] io::Error),
+    /// The disc has no filesystem of the kind asked for (named here).
     #[error("no {0} filesystem on this disc")]
     NotFound(&'static str),
+    /// The filesystem's structures contradict themselves or the limits we enforce.
     #[error("corrupt {fs} filesystem: {what}")]
-    Corrupt { fs: &'static str, what: String },
+    Corrupt {
+        /// The filesystem or encoding (`iso9660`, `zisofs`, `udf`...).
+        fs: &'static str,
+        /// What is wrong, and where.
+        what: String,
+    },
+    /// A path component does not exist (the path walked so far).
     #[error("{0}: no such file or directory")]
     NoEntry(String),
+    /// A path goes through something that is not a directory.
     #[error("{0}: not a directory")]
     NotDir(String),
+    /// A file operation was asked of a directory.
     #[error("{0}: is a directory")]
     IsDir(String),
+    /// A symbolic link's target was asked of something else.
     #[error("{0}: not a symbolic link")]
     NotSymlink(String),
+    /// A feature of the filesystem that this reader does not implement; the text says which.
     #[error("{0}")]
     Unsupported(String),
     /// A path or a directory nested deeper than [`crate::MAX_DEPTH`] components.
     #[error(
         "{path}: nested deeper than {limit} directories (spindle's limit: the most a path the kernel accepts can have)"
     )]
-    TooDeep { path: String, limit: usize },
+    TooDeep {
+        /// The path (shortened for the message).
+        path: String,
+        /// The limit: [`crate::MAX_DEPTH`].
+        limit: usize,
+    },
 }
 
+/// Result with [`FsError`] as the default error type.
 pub type Result<T, E = FsError> = std::result::Result<T, E>;
 
 /// A read-only filesystem.
 pub trait FileSystem: Send + Sync {
+    /// Which view of the disc this reader shows.
     fn kind(&self) -> FsKind;
     /// Volume label.
     fn label(&self) -> String;
+    /// The root directory's node.
     fn root(&self) -> NodeId;
+    /// The metadata of `node`.
     fn metadata(&self, node: NodeId) -> Result<Metadata>;
     /// Entries of a directory, without `.` and `..`.
     fn read_dir(&self, dir: NodeId) -> Result<Vec<DirEntry>>;

@@ -11,30 +11,44 @@ use std::path::Path;
 
 use crate::proto::*;
 
+/// What connecting to, negotiating with or reading from an NBD server can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The connection failed or closed (a short read included).
     #[error("NBD connection: {0}")]
     Io(#[from] io::Error),
+    /// The server sent something the NBD protocol does not allow at that point; the text says what.
     #[error("NBD server broke the protocol: {0}")]
     Protocol(String),
     #[error(
         "NBD server refused option {option} for export {export:?}: {reason} (reply {reply:#x}){message}"
     )]
+    /// The server answered an option with an error reply (NBD_REP_ERR_*).
     Refused {
+        /// The export asked for.
         export: String,
+        /// The option refused (NBD_OPT_*).
         option: u32,
+        /// The error reply type (NBD_REP_ERR_*, high bit set).
         reply: u32,
+        /// The reply type's meaning in words.
         reason: &'static str,
+        /// The server's message text, prefixed with `: `, or empty when it sent none.
         message: String,
     },
+    /// The server answered a transmission request with a non-zero error.
     #[error("NBD server answered error {errno} ({name}) to a request at offset {offset}")]
     Command {
+        /// The error value of the simple reply (NBD_EIO, NBD_EINVAL...).
         errno: u32,
+        /// The error's name (`EIO`, `EINVAL`...).
         name: &'static str,
+        /// Byte offset of the request.
         offset: u64,
     },
 }
 
+/// Result with [`ClientError`].
 pub type Result<T> = std::result::Result<T, ClientError>;
 
 /// What the server said about the export during the handshake.
@@ -42,21 +56,26 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 pub struct ClientExport {
     /// The export name the client asked for.
     pub name: String,
+    /// Export size in bytes.
     pub size: u64,
     /// Transmission flags (NBD_FLAG_*; bit 1 = read-only, bit 8 = multi-conn).
     pub flags: u16,
     /// Block size constraints; (1, 4096, 32 MiB) style defaults when the server sent none.
     pub min_block: u32,
+    /// Preferred block size in bytes.
     pub preferred_block: u32,
+    /// Largest request payload in bytes the server accepts.
     pub max_block: u32,
     /// True when the export was reached with NBD_OPT_GO, false with NBD_OPT_EXPORT_NAME.
     pub used_go: bool,
 }
 
 impl ClientExport {
+    /// True when the server set NBD_FLAG_READ_ONLY.
     pub fn read_only(&self) -> bool {
         self.flags & TFLAG_READ_ONLY != 0
     }
+    /// True when the server set NBD_FLAG_CAN_MULTI_CONN (several connections see the same data).
     pub fn can_multi_conn(&self) -> bool {
         self.flags & TFLAG_CAN_MULTI_CONN != 0
     }

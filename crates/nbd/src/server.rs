@@ -31,6 +31,7 @@ pub enum TlsMode {
 /// Limits and modes. Exports are always read-only.
 #[derive(Clone)]
 pub struct ServerConfig {
+    /// Whether STARTTLS is offered or required, and with which keys.
     pub tls: TlsMode,
     /// Connections served at once; more are accepted and closed at once.
     pub max_connections: usize,
@@ -112,6 +113,8 @@ impl Drop for Registration<'_> {
 }
 
 impl Server {
+    /// A server of the exports `catalog` names, with `config`'s limits; nothing listens until
+    /// one of its serve methods runs.
     pub fn new(catalog: Arc<dyn Catalog>, config: ServerConfig) -> Server {
         Server {
             inner: Arc::new(Inner {
@@ -134,6 +137,7 @@ impl Server {
         }
     }
 
+    /// True once [`stop`](Server::stop) was called.
     pub fn is_stopping(&self) -> bool {
         self.inner.stopping.load(Ordering::SeqCst)
     }

@@ -10,7 +10,9 @@ use std::time::Duration;
 /// A connected Unix or TCP socket.
 #[derive(Debug)]
 pub enum Socket {
+    /// A Unix domain stream socket.
     Unix(UnixStream),
+    /// A TCP connection.
     Tcp(TcpStream),
 }
 
@@ -28,24 +30,28 @@ impl From<TcpStream> for Socket {
 }
 
 impl Socket {
+    /// A second handle on the same socket (`dup`).
     pub fn try_clone(&self) -> io::Result<Socket> {
         Ok(match self {
             Socket::Unix(s) => Socket::Unix(s.try_clone()?),
             Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
         })
     }
+    /// Shuts both directions down, waking any thread blocked on the socket; errors are ignored.
     pub fn shutdown(&self) {
         let _ = match self {
             Socket::Unix(s) => s.shutdown(Shutdown::Both),
             Socket::Tcp(s) => s.shutdown(Shutdown::Both),
         };
     }
+    /// Sets SO_RCVTIMEO (`None`: block forever).
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {
             Socket::Unix(s) => s.set_read_timeout(t),
             Socket::Tcp(s) => s.set_read_timeout(t),
         }
     }
+    /// Sets SO_SNDTIMEO (`None`: block forever).
     pub fn set_write_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         match self {
             Socket::Unix(s) => s.set_write_timeout(t),

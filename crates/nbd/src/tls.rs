@@ -13,14 +13,29 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::socket::{Socket, TlsStream};
 
+/// What loading TLS keys and certificates can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// A key, certificate or PSK file could not be read.
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why reading it failed.
+        source: io::Error,
+    },
+    /// A key, certificate or PSK file's contents are unusable; the text says why.
     #[error("{path}: {problem}")]
-    Bad { path: PathBuf, problem: String },
+    Bad {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// rustls refused the certificate setup.
     #[error("TLS setup: {0}")]
     Rustls(#[from] rustls::Error),
+    /// OpenSSL refused the PSK setup.
     #[error("TLS (PSK) setup: {0}")]
     OpenSsl(#[from] openssl::error::ErrorStack),
 }

@@ -10,18 +10,28 @@ use crate::iso::record::{le16, le32};
 use crate::iso::volume::{SECTOR, scan};
 use spindle_bytes::ByteSource;
 
-/// Platform IDs (El Torito §2.1 and the UEFI specification §12.3.2.1).
+/// Platform ID of 80x86 BIOS machines (platform IDs: El Torito §2.1 and the UEFI
+/// specification §12.3.2.1).
 pub const PLATFORM_X86: u8 = 0x00;
+/// Platform ID of PowerPC.
 pub const PLATFORM_POWERPC: u8 = 0x01;
+/// Platform ID of the Mac.
 pub const PLATFORM_MAC: u8 = 0x02;
+/// Platform ID of UEFI (from the UEFI specification, not El Torito 1.0).
 pub const PLATFORM_EFI: u8 = 0xEF;
 
+/// How the firmware presents a boot image (the low nibble of an entry's boot media type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Emulation {
+    /// The image is loaded into memory as is and run (media type 0).
     NoEmulation,
+    /// The image is a 1.2 MB floppy (media type 1).
     Floppy1200,
+    /// The image is a 1.44 MB floppy (media type 2).
     Floppy1440,
+    /// The image is a 2.88 MB floppy (media type 3).
     Floppy2880,
+    /// The image is a hard disk with an MBR (media type 4).
     HardDisk,
     /// Media type values 5..15 are undefined.
     Unknown(u8),
@@ -47,6 +57,7 @@ impl Emulation {
             _ => None,
         }
     }
+    /// A short name for listings (`none`, `1.44M floppy`, `hard disk`...).
     pub fn name(self) -> &'static str {
         match self {
             Emulation::NoEmulation => "none",
@@ -66,6 +77,7 @@ pub struct BootEntry {
     pub platform: u8,
     /// Boot indicator 0x88.
     pub bootable: bool,
+    /// How the image is presented to the firmware.
     pub emulation: Emulation,
     /// Real-mode segment to load at (0 means the traditional 0x7C0).
     pub load_segment: u16,
@@ -88,6 +100,7 @@ pub struct BootEntry {
 }
 
 impl BootEntry {
+    /// A short name of the platform (`BIOS`, `PPC`, `Mac`, `UEFI`, or `unknown`).
     pub fn platform_name(&self) -> &'static str {
         match self.platform {
             PLATFORM_X86 => "BIOS",

@@ -5,10 +5,13 @@
 
 use crate::api::{FsError, Result, Time};
 
-/// File flags (ECMA-119 §9.1.6).
+/// Flag: hide the file from directory listings (file flags: ECMA-119 §9.1.6).
 pub const FLAG_HIDDEN: u8 = 0x01;
+/// Flag: the record is a directory.
 pub const FLAG_DIRECTORY: u8 = 0x02;
+/// Flag: an associated file (a Macintosh resource fork, in practice).
 pub const FLAG_ASSOCIATED: u8 = 0x04;
+/// Flag: the file continues in the next record (a multi-extent file).
 pub const FLAG_MULTI_EXTENT: u8 = 0x80;
 
 /// The fixed part of a directory record before the file identifier.
@@ -27,9 +30,11 @@ pub struct DirRecord {
     pub size: u32,
     /// Recording date and time, decoded.
     pub recorded: Time,
+    /// File flags (byte 25, see the `FLAG_` constants).
     pub flags: u8,
     /// Interleaving: file unit size and gap size in blocks (0 = not interleaved).
     pub unit_size: u8,
+    /// Blocks skipped between two file units of an interleaved file.
     pub gap_size: u8,
     /// The raw file identifier (`\0` is `.`, `\1` is `..`).
     pub name: Vec<u8>,
@@ -38,13 +43,15 @@ pub struct DirRecord {
 }
 
 impl DirRecord {
+    /// True when the directory flag is set.
     pub fn is_dir(&self) -> bool {
         self.flags & FLAG_DIRECTORY != 0
     }
-    /// `.` (the directory itself) or `..` (its parent).
+    /// The `.` record (the directory itself).
     pub fn is_dot(&self) -> bool {
         self.name == [0]
     }
+    /// The `..` record (the parent directory).
     pub fn is_dotdot(&self) -> bool {
         self.name == [1]
     }
@@ -61,28 +68,42 @@ fn corrupt(what: String) -> FsError {
 /// (what the reader works with: no allocation per record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordRef<'a> {
+    /// Length of the whole record (byte 0).
     pub len: u8,
+    /// Blocks of extended attribute record before the data (byte 1).
     pub ext_attr_len: u8,
+    /// First logical block of the extent.
     pub extent: u32,
+    /// Data length in bytes of this extent.
     pub size: u32,
+    /// Recording date and time, decoded.
     pub recorded: Time,
+    /// File flags (byte 25, see the `FLAG_` constants).
     pub flags: u8,
+    /// File unit size in blocks of an interleaved file (0 = not interleaved).
     pub unit_size: u8,
+    /// Blocks skipped between two file units of an interleaved file.
     pub gap_size: u8,
+    /// The raw file identifier (`\0` is `.`, `\1` is `..`).
     pub name: &'a [u8],
+    /// The system use area after the identifier (SUSP / Rock Ridge lives here).
     pub system_use: &'a [u8],
 }
 
 impl<'a> RecordRef<'a> {
+    /// True when the directory flag is set.
     pub fn is_dir(&self) -> bool {
         self.flags & FLAG_DIRECTORY != 0
     }
+    /// The `.` record (the directory itself).
     pub fn is_dot(&self) -> bool {
         self.name == [0]
     }
+    /// The `..` record (the parent directory).
     pub fn is_dotdot(&self) -> bool {
         self.name == [1]
     }
+    /// An owned copy.
     pub fn to_owned(&self) -> DirRecord {
         DirRecord {
             len: self.len,
@@ -100,6 +121,7 @@ impl<'a> RecordRef<'a> {
 }
 
 impl DirRecord {
+    /// A borrowing view of this record.
     pub fn as_ref(&self) -> RecordRef<'_> {
         RecordRef {
             len: self.len,

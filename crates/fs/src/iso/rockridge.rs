@@ -17,7 +17,9 @@ use crate::iso::susp::SuspEntry;
 pub struct ZfInfo {
     /// Header size in bytes (the entry stores 4-byte words).
     pub header_size: u32,
+    /// Log2 of the uncompressed block size (15..=17).
     pub log2_block: u8,
+    /// The file's uncompressed size in bytes.
     pub uncompressed_size: u32,
 }
 
@@ -28,8 +30,11 @@ pub struct RockRidge {
     pub has_px: bool,
     /// Full `st_mode` (type bits included).
     pub mode: u32,
+    /// `PX` number of links.
     pub nlink: u32,
+    /// `PX` user id.
     pub uid: u32,
+    /// `PX` group id.
     pub gid: u32,
     /// `PX` file serial number (RRIP 1.12), if given.
     pub ino: Option<u32>,
@@ -41,9 +46,13 @@ pub struct RockRidge {
     pub name_is_dot: bool,
     /// `SL` target, components and continuations joined.
     pub symlink: Option<Vec<u8>>,
+    /// `TF` modification time.
     pub mtime: Option<Time>,
+    /// `TF` access time.
     pub atime: Option<Time>,
+    /// `TF` attribute change time.
     pub ctime: Option<Time>,
+    /// `TF` creation time.
     pub birth: Option<Time>,
     /// `CL`: this entry stands for a directory relocated to this block.
     pub child_link: Option<u32>,
@@ -51,6 +60,7 @@ pub struct RockRidge {
     pub parent_link: Option<u32>,
     /// `RE`: this is the relocated directory itself (hidden; reached through its `CL`).
     pub relocated: bool,
+    /// `ZF`: the file's content is zisofs-compressed with these parameters.
     pub zf: Option<ZfInfo>,
     /// Total length of a `ZF` entry too short for its 12 parameter bytes (the entry is 16
     /// bytes long; libarchive's `test_read_format_iso_rockridge_zf_overflow` has one of 5).
@@ -59,15 +69,24 @@ pub struct RockRidge {
     pub any: bool,
 }
 
+/// Mask of the file type bits of a POSIX `st_mode`.
 pub const S_IFMT: u32 = 0o170000;
+/// File type bits of a directory.
 pub const S_IFDIR: u32 = 0o040000;
+/// File type bits of a symbolic link.
 pub const S_IFLNK: u32 = 0o120000;
+/// File type bits of a character device.
 pub const S_IFCHR: u32 = 0o020000;
+/// File type bits of a block device.
 pub const S_IFBLK: u32 = 0o060000;
+/// File type bits of a FIFO.
 pub const S_IFIFO: u32 = 0o010000;
+/// File type bits of a socket.
 pub const S_IFSOCK: u32 = 0o140000;
 
 impl RockRidge {
+    /// Interprets the SUSP entries of one directory record (continuations already followed);
+    /// unknown entries and out-of-range fields are ignored.
     pub fn from_entries(entries: &[SuspEntry]) -> RockRidge {
         let mut b = RrBuilder::default();
         for e in entries {
@@ -79,13 +98,15 @@ impl RockRidge {
 
 /// Builds a [`RockRidge`] one SUSP entry at a time (state for continued `NM` and `SL`).
 #[derive(Default)]
-pub struct RrBuilder {
+pub(crate) struct RrBuilder {
+    /// What the entries pushed so far say.
     pub rr: RockRidge,
     name_cont: bool,
     sl_state: SlState,
 }
 
 impl RrBuilder {
+    /// Interprets one entry: its signature and its data after the 4-byte header.
     pub fn push(&mut self, sig: [u8; 2], d: &[u8]) {
         let rr = &mut self.rr;
         let name_cont = &mut self.name_cont;

@@ -14,16 +14,22 @@ use std::collections::HashSet;
 /// One SUSP entry: two signature bytes, a version and its data (after the 4-byte header).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SuspEntry {
+    /// The two signature bytes (`SP`, `CE`, `PX`, `NM`...).
     pub sig: [u8; 2],
+    /// The entry's version byte.
     pub version: u8,
+    /// The entry's bytes after its 4-byte header.
     pub data: Vec<u8>,
 }
 
 /// A `CE` entry: where the continuation area is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Continuation {
+    /// Logical block of the continuation area.
     pub block: u32,
+    /// Byte offset of the area in that block.
     pub offset: u32,
+    /// Length of the area in bytes.
     pub len: u32,
 }
 

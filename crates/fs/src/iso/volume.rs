@@ -7,6 +7,8 @@ use crate::iso::joliet::{decode_ucs2, joliet_level};
 use crate::iso::record::le32;
 use spindle_bytes::ByteSource;
 
+/// Bytes per logical block of an ISO 9660 volume on a CD, DVD or BD (ECMA-119 allows
+/// other sizes; discs use 2048).
 pub const SECTOR: u64 = 2048;
 /// Most descriptors read before giving up on a terminator.
 const MAX_DESCRIPTORS: u32 = 64;

@@ -14,6 +14,7 @@
 use crate::api::{FsError, Result};
 use std::io::Read;
 
+/// The 8 magic bytes at the start of a zisofs file's header.
 pub const MAGIC: [u8; 8] = [0x37, 0xE4, 0x53, 0x96, 0xC9, 0xDB, 0xD6, 0x07];
 
 fn corrupt(what: String) -> FsError {
@@ -23,7 +24,9 @@ fn corrupt(what: String) -> FsError {
 /// A parsed zisofs file: its block table.
 #[derive(Clone, Debug)]
 pub struct ZisofsFile {
+    /// Size of the content in bytes once inflated.
     pub uncompressed_size: u64,
+    /// Uncompressed bytes per block (2^15..2^17).
     pub block_size: u32,
     /// `nblocks + 1` offsets into the stored bytes.
     pub pointers: Vec<u32>,

@@ -8,14 +8,17 @@ use super::*;
 pub struct IsoVolumes {
     /// Primary volume identifier.
     pub label: String,
+    /// A Joliet supplementary volume descriptor is present.
     pub has_joliet: bool,
     /// Joliet UCS-2 level (1-3).
     pub joliet_level: Option<u8>,
     /// Joliet volume identifier.
     pub joliet_label: Option<String>,
+    /// The root directory carries Rock Ridge entries.
     pub has_rock_ridge: bool,
     /// An NSR02/NSR03 descriptor follows: the disc is a UDF bridge.
     pub has_udf_marker: bool,
+    /// The volume is High Sierra (the format ECMA-119 grew out of), not ISO 9660.
     pub high_sierra: bool,
     /// Block of the El Torito boot catalog.
     pub boot_catalog: Option<u32>,
