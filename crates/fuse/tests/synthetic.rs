@@ -2,11 +2,9 @@
 //! hard links, a symlink, modes, times before 1970, a failing node, and the size of the
 //! READ requests the kernel sends (1 MiB once `read_ahead_kb` is raised).
 
-mod mount_guard;
-
-use mount_guard::*;
 use spindle_fs::{DirEntry, FileKind, FileSystem, FsError, FsKind, Metadata, NodeId, Time};
 use spindle_fuse::{MountOptions, mount_tree};
+use spindle_testkit::mount_guard::{MountPoint, watchdog};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::sync::Arc;
 

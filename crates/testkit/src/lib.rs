@@ -15,6 +15,7 @@ pub mod deep_images;
 pub mod digest;
 pub mod fixtures;
 pub mod loopdev;
+pub mod mount_guard;
 pub mod pattern;
 pub mod samples;
 pub mod sectors;

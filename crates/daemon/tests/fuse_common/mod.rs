@@ -6,12 +6,11 @@
 use spindle_fs::{FileKind, FileSystem, NodeId};
 use spindle_testkit::tree::{self, Kind};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc;
-use std::time::Duration;
 
 pub use spindle_testkit::digest::sha1_hex as sha1;
+pub use spindle_testkit::mount_guard::{MountPoint, watchdog};
 pub use spindle_testkit::samples;
 
 pub fn disc(rel: &str, password: Option<&str>) -> Arc<spindle_disc::Disc> {
@@ -24,66 +23,6 @@ pub fn disc(rel: &str, password: Option<&str>) -> Arc<spindle_disc::Disc> {
 
 pub fn fs_of(disc: &Arc<spindle_disc::Disc>) -> Arc<dyn FileSystem> {
     spindle_image::filesystem(disc, None).unwrap()
-}
-
-/// A temporary mount point. On drop, whatever spindle mount is still on it is detached
-/// (lazily, so even a failed test with open files leaves nothing behind).
-pub struct MountPoint {
-    dir: tempfile::TempDir,
-}
-
-impl MountPoint {
-    pub fn new() -> MountPoint {
-        MountPoint {
-            dir: tempfile::Builder::new()
-                .prefix("spindle-fuse-test")
-                .tempdir()
-                .unwrap(),
-        }
-    }
-    pub fn path(&self) -> PathBuf {
-        self.dir.path().canonicalize().unwrap()
-    }
-}
-
-impl Drop for MountPoint {
-    fn drop(&mut self) {
-        let p = self.path();
-        while spindle_fuse::find_mount(&p).is_some() {
-            if spindle_fuse::detach(&p).is_err() {
-                break;
-            }
-        }
-    }
-}
-
-/// Fails the whole test process (after detaching every spindle mount under the temp dir)
-/// if the test has not finished within `secs`: a hung FUSE call cannot hang CI.
-pub struct Watchdog(Option<mpsc::Sender<()>>);
-
-pub fn watchdog(secs: u64) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(Duration::from_secs(secs)) {
-            eprintln!("watchdog: test still running after {secs} s; detaching mounts and exiting");
-            let tmp = std::env::temp_dir().canonicalize().unwrap();
-            for m in spindle_fuse::mounts() {
-                if m.fstype == "fuse.spindle" && m.mount_point.starts_with(&tmp) {
-                    let _ = spindle_fuse::detach(&m.mount_point);
-                }
-            }
-            std::process::exit(101);
-        }
-    });
-    Watchdog(Some(tx))
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
