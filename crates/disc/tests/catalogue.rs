@@ -1,45 +1,10 @@
 //! The catalogue of a synthetic disc whose every byte is known: names, order, lengths,
 //! bytes, the zero-copy file behind `disc.iso`, and what a DVD leaves out.
 
+mod common;
+use common::{pattern, temp_file, track};
 use spindle_disc::*;
-use std::io::Write;
 use std::sync::Arc;
-
-fn pattern(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2654435761) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
-fn temp_file(bytes: &[u8]) -> (tempfile::NamedTempFile, Arc<dyn ByteSource>) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(bytes).unwrap();
-    f.flush().unwrap();
-    let src: Arc<dyn ByteSource> = Arc::new(FileSource::open(f.path()).unwrap());
-    (f, src)
-}
-
-fn track(number: u8, mode: TrackMode, start: i32, pregap: u32, extents: Vec<Extent>) -> Track {
-    let length = extents.iter().map(|e| e.sectors).sum();
-    Track {
-        number,
-        mode,
-        flags: TrackFlags::default(),
-        isrc: None,
-        start: Lba(start),
-        pregap,
-        extra_indexes: vec![],
-        length,
-        postgap: 0,
-        extents,
-    }
-}
 
 /// Track 1: Mode 1 stored as 2048 (100 sectors); track 2: audio behind 75 unstored pregap
 /// sectors (200 stored).

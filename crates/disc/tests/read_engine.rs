@@ -2,30 +2,10 @@
 
 use spindle_disc::cuesheet::{bin_plan, cue_sheet};
 use spindle_disc::subchannel::{q_crc_ok, q_of_interleaved};
+mod common;
+use common::{pattern, temp_file};
 use spindle_disc::*;
-use std::io::Write;
 use std::sync::Arc;
-
-/// A deterministic byte pattern.
-fn pattern(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2654435761) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
-fn temp_file(bytes: &[u8]) -> (tempfile::NamedTempFile, Arc<dyn ByteSource>) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(bytes).unwrap();
-    f.flush().unwrap();
-    let src: Arc<dyn ByteSource> = Arc::new(FileSource::open(f.path()).unwrap());
-    (f, src)
-}
 
 /// Track 1: Mode 1 stored as 2048 (100 sectors); track 2: audio, 75 unstored pregap + 200
 /// stored sectors with an index 2; MCN and ISRC set.

@@ -2,47 +2,11 @@
 //! read the same as the view, only where the image stores user data as is; its `runs` cover
 //! what was asked, and the runs it calls zero read as zeros.
 
+mod common;
+use common::{pattern_nonzero as pattern, temp_file, track};
 use spindle_disc::*;
-use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
-
-/// A deterministic byte pattern without zero runs.
-fn pattern(n: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(2654435761) | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            (x as u8) | 1
-        })
-        .collect()
-}
-
-fn temp_file(bytes: &[u8]) -> (tempfile::NamedTempFile, Arc<dyn ByteSource>) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(bytes).unwrap();
-    f.flush().unwrap();
-    let src: Arc<dyn ByteSource> = Arc::new(FileSource::open(f.path()).unwrap());
-    (f, src)
-}
-
-fn track(number: u8, mode: TrackMode, start: i32, pregap: u32, extents: Vec<Extent>) -> Track {
-    let length = extents.iter().map(|e| e.sectors).sum();
-    Track {
-        number,
-        mode,
-        flags: TrackFlags::default(),
-        isrc: None,
-        start: Lba(start),
-        pregap,
-        extra_indexes: vec![],
-        length,
-        postgap: 0,
-        extents,
-    }
-}
 
 fn disc(tracks: Vec<Track>) -> Arc<Disc> {
     let mut d = Disc::new(Medium::CdRom, SourceInfo::default());
