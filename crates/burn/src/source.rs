@@ -126,13 +126,11 @@ impl Source {
                     .ok()
                     .is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
         };
-        let plain = disc.source.format == "iso"
-            && files.len() == 1
-            && same(&files[0], path)
-            && !compressed(path);
-        // A plain 2048-byte ISO is its own user data: read the file straight.
-        let bytes: Arc<dyn ByteSource> = match plain.then(|| FileSource::open(path)) {
-            Some(Ok(f)) if f.len() == view.len() => Arc::new(f),
+        // A plain 2048-byte ISO is its own user data: read straight from the very file the
+        // registry opened and probed (the byte layer's one zero-copy check says so), never
+        // the name opened a second time.
+        let bytes: Arc<dyn ByteSource> = match view.plain_file().map(|f| f.try_clone()) {
+            Some(Ok(f)) => Arc::new(FileSource::from_file(f, view.len(), path)),
             _ => Arc::new(view),
         };
         let mut files = files;
@@ -192,26 +190,40 @@ impl Source {
 
     /// Any bytes of the byte layer (a catalogue entry, a sector view, bytes in memory),
     /// written as they read; `description` is for people. The source is named by the
-    /// bytes' path, which need not name a file; the plain file behind the whole of them, if
-    /// any, is the file it reads (a target that is, or is backed by, it is refused). Bytes
-    /// read from other files (a disc's views) leave the check to the caller, who knows them.
-    pub fn from_bytes(bytes: Arc<dyn ByteSource>, description: impl Into<String>) -> Source {
+    /// bytes' path, which need not name a file. Every file the bytes may be read from is
+    /// guarded (a target that is, or is backed by, one of them is refused): the plain file
+    /// behind the whole of them, if any, and, with `disc` (the disc the bytes are a view or
+    /// catalogue entry of), every file of that disc, named and open.
+    pub fn from_bytes(
+        bytes: Arc<dyn ByteSource>,
+        description: impl Into<String>,
+        disc: Option<Arc<Disc>>,
+    ) -> Source {
         let path = bytes.path().to_path_buf();
-        let open: Vec<&std::fs::File> = bytes.plain_file().into_iter().collect();
-        let reads = Reads::open_only(&path, &open);
+        let (files, mut open) = match &disc {
+            Some(d) => (d.source.files.clone(), d.open_plain_files()),
+            None => (vec![], vec![]),
+        };
+        open.extend(bytes.plain_file());
+        let reads = if files.is_empty() {
+            Reads::open_only(&path, &open)
+        } else {
+            Reads::new(&path, &files, &open)
+        };
+        drop(open);
         Source {
             path,
             bytes,
             description: description.into(),
-            disc: None,
-            files: vec![],
+            disc,
+            files,
             reads,
         }
     }
 
     /// Bytes held in memory, named `path` (tests).
     pub fn from_memory(path: &Path, data: Vec<u8>) -> Source {
-        Source::from_bytes(Arc::new(MemSource::new(data, path)), "bytes in memory")
+        Source::from_bytes(Arc::new(MemSource::new(data, path)), "bytes in memory", None)
     }
 
     /// Fills `buf` from byte `offset`, as the writer and the verifier read every chunk; the
@@ -254,14 +266,6 @@ impl Source {
         }
         Ok(self)
     }
-}
-
-fn compressed(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    matches!(ext.as_str(), "gz" | "gzip" | "xz" | "zst" | "zstd")
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

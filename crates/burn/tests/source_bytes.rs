@@ -52,7 +52,7 @@ fn a_file_source_is_guarded_by_its_identity() {
     f.write_all(&data).unwrap();
     f.flush().unwrap();
     let bytes: Arc<dyn ByteSource> = Arc::new(FileSource::open(f.path()).unwrap());
-    let src = Source::from_bytes(bytes, "a plain file");
+    let src = Source::from_bytes(bytes, "a plain file", None);
     assert_eq!(src.description, "a plain file");
     assert_eq!(src.path, f.path());
     let m = std::fs::metadata(f.path()).unwrap();
@@ -72,7 +72,7 @@ fn a_concatenation_reads_as_its_pieces() {
         ],
         "entry.bin",
     );
-    let src = Source::from_bytes(Arc::new(c), "a catalogue entry");
+    let src = Source::from_bytes(Arc::new(c), "a catalogue entry", None);
     let mut want = b"head".to_vec();
     want.extend(std::iter::repeat_n(0u8, 3000));
     want.extend_from_slice(&a);

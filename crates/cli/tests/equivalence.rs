@@ -160,8 +160,8 @@ fn fuse_names(dir: &Path) -> BTreeSet<String> {
 
 /// The bytes the burner writes of an entry: its source made of the entry's bytes, read the
 /// way the writer reads (front to back, in 1 MiB chunks).
-fn burner(e: &Entry) -> Vec<u8> {
-    let s = spindle_burn::Source::from_bytes(e.bytes().clone(), e.name());
+fn burner(e: &Entry, disc: &Arc<spindle_disc::Disc>) -> Vec<u8> {
+    let s = spindle_burn::Source::from_bytes(e.bytes().clone(), e.name(), Some(disc.clone()));
     let mut out = Vec::with_capacity(s.len() as usize);
     s.read_all(1 << 20, |_, b| {
         out.extend_from_slice(b);
@@ -262,7 +262,7 @@ fn every_entry_reads_the_same_through_catalogue_fuse_nbd_and_burner() {
                 assert_eq!(digest(&nbdcopy(&env, a)), want, "{what} through NBD {a}");
             }
             assert_eq!(
-                digest(&burner(e)),
+                digest(&burner(e, c.disc())),
                 want,
                 "{what} through the burner's source"
             );

@@ -31,6 +31,16 @@ impl FileSource {
         })
     }
 
+    /// An already-open file whose first `len` bytes this source reads, named `path` in
+    /// errors: the very file someone opened and checked before, not the name opened again.
+    pub fn from_file(file: File, len: u64, path: &Path) -> FileSource {
+        FileSource {
+            file,
+            len,
+            path: path.to_path_buf(),
+        }
+    }
+
     /// The open file.
     pub fn file(&self) -> &File {
         &self.file

@@ -34,8 +34,11 @@ impl DiscFiles {
     }
 }
 
-/// The plain image file an entry is, byte for byte and whole (FUSE passthrough maps a whole
-/// file, so a longer file will not do).
+/// The plain image file an entry is, byte for byte and whole. `plain_file` (the byte layer's
+/// one zero-copy answer) already says the entry is that file from byte 0 to its length; FUSE
+/// passthrough adds what only it needs: the kernel serves the *file*, so it must be a regular
+/// file of exactly that length (a longer file would show bytes past the entry; a block
+/// device's `st_size` is 0 and the kernel would read nothing).
 pub(crate) fn passthrough_file(e: &Entry) -> Option<&File> {
     let f = e.bytes().plain_file()?;
     (f.metadata().ok()?.len() == e.len()).then_some(f)

@@ -36,11 +36,6 @@ impl Table {
             .clone()
     }
 
-    /// Who loaded the disc in `drive`, if it holds one.
-    pub fn owner(&self, drive: u32) -> Option<u32> {
-        self.entries().get(drive as usize).and_then(|e| e.owner)
-    }
-
     /// The drives mount to tell of every change, so that it drops ejected discs at once
     /// (else it keeps them, and their image files open, until the next lookup under it).
     pub fn notify(&self, refresh: DrivesRefresh) {
