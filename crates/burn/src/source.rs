@@ -223,7 +223,11 @@ impl Source {
 
     /// Bytes held in memory, named `path` (tests).
     pub fn from_memory(path: &Path, data: Vec<u8>) -> Source {
-        Source::from_bytes(Arc::new(MemSource::new(data, path)), "bytes in memory", None)
+        Source::from_bytes(
+            Arc::new(MemSource::new(data, path)),
+            "bytes in memory",
+            None,
+        )
     }
 
     /// Fills `buf` from byte `offset`, as the writer and the verifier read every chunk; the
