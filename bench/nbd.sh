@@ -68,8 +68,8 @@ start daemon "$spindle" daemon
 for _ in $(seq 200); do "$spindle" drives >/dev/null 2>&1 && break; sleep 0.05; done
 "$spindle" load 0 "$file" >/dev/null 2>&1
 "$spindle" load 1 "$dir/raw.cue" >/dev/null 2>&1
-"$spindle" share 0 --listen 127.0.0.1:10904 >/dev/null
-"$spindle" share 1 --listen 127.0.0.1:10905 >/dev/null
+"$spindle" share 0 --public --listen 127.0.0.1:10904 >/dev/null # plain TCP, like the peers
+"$spindle" share 1 --public --listen 127.0.0.1:10905 >/dev/null
 pid_of[daemon,unix]=${pid_of[daemon]}; pid_of[daemon,tcp]=${pid_of[daemon]}
 pid_of[bin,unix]=${pid_of[daemon]}; pid_of[bin,tcp]=${pid_of[daemon]}
 # CPU time (user + system, all threads) of a server process, in clock ticks.
