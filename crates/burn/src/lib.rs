@@ -7,8 +7,6 @@
 //! single read, then reads each back and compares. [`boot::check`] says whether the written
 //! stick will boot. `docs/burn.md` has the rules and why.
 
-#![warn(missing_docs)]
-
 use spindle_disc::aligned;
 pub mod backing;
 pub mod boot;

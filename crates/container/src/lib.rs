@@ -16,8 +16,6 @@
 //! Temporary copies are bounded by a [`DecodeBudget`] (8 GiB by default, or
 //! `SPINDLE_DECODE_BUDGET`), counted per uid across the process.
 
-#![warn(missing_docs)]
-
 mod budget;
 mod cache;
 mod companions;

@@ -10,8 +10,6 @@
 //!
 //! Images are opened with the requesting user's rights ([`creds`]); mounts belong to them.
 
-#![warn(missing_docs)]
-
 pub mod client;
 pub mod creds;
 pub mod limits;

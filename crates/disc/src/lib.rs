@@ -17,8 +17,6 @@
 //! Addresses are [`Lba`]s (i32; LBA 0 = MSF 00:02:00; the pregap of track 1 and the lead-in
 //! are negative) and [`Msf`]s.
 
-#![warn(missing_docs)]
-
 pub mod addr;
 pub mod aligned;
 pub mod catalogue;

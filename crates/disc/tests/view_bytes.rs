@@ -93,20 +93,26 @@ fn check_runs(view: &SectorView) {
     }
 }
 
-#[test]
-fn a_plain_iso_is_backed_by_its_file_whole() {
-    let user = pattern(100 * 2048, 1);
-    let (_f, src) = temp_file(&user);
-    let d = disc(vec![track(
+/// A one-track Mode 1 disc as an ISO makes it: 150 unstored pregap sectors, then `sectors`
+/// 2048-byte sectors stored from byte 0 of `src`.
+fn iso_disc(src: Arc<dyn ByteSource>, sectors: u32) -> Arc<Disc> {
+    disc(vec![track(
         1,
         TrackMode::Mode1,
         -150,
         150,
         vec![
             Extent::zero(150),
-            Extent::stored(100, Stored::new(src, 0, MainLayout::USER)),
+            Extent::stored(sectors, Stored::new(src, 0, MainLayout::USER)),
         ],
-    )]);
+    )])
+}
+
+#[test]
+fn a_plain_iso_is_backed_by_its_file_whole() {
+    let user = pattern(100 * 2048, 1);
+    let (_f, src) = temp_file(&user);
+    let d = iso_disc(src, 100);
     let view = SectorView::first_data_track(d.clone()).unwrap();
     let b = view.backing(0, view.len()).expect("a plain ISO is backed");
     assert_eq!((b.offset, b.len), (0, user.len() as u64));
@@ -144,16 +150,7 @@ fn an_image_longer_than_its_view_is_backed_but_not_its_plain_file() {
     let mut user = pattern(100 * 2048, 5);
     user.extend_from_slice(&[7; 100]);
     let (_f, src) = temp_file(&user);
-    let d = disc(vec![track(
-        1,
-        TrackMode::Mode1,
-        -150,
-        150,
-        vec![
-            Extent::zero(150),
-            Extent::stored(100, Stored::new(src, 0, MainLayout::USER)),
-        ],
-    )]);
+    let d = iso_disc(src, 100);
     let view = SectorView::first_data_track(d).unwrap();
     let b = view.backing(0, view.len()).unwrap();
     assert_eq!((b.offset, b.len), (0, 100 * 2048));
@@ -168,16 +165,7 @@ fn a_truncated_image_is_not_backed_past_its_end() {
     // The descriptor claims 100 sectors; the file holds 60.
     let user = pattern(60 * 2048, 6);
     let (_f, src) = temp_file(&user);
-    let d = disc(vec![track(
-        1,
-        TrackMode::Mode1,
-        -150,
-        150,
-        vec![
-            Extent::zero(150),
-            Extent::stored(100, Stored::new(src, 0, MainLayout::USER)),
-        ],
-    )]);
+    let d = iso_disc(src, 100);
     let view = SectorView::first_data_track(d).unwrap();
     assert_eq!(
         view.backing(0, 2048).unwrap().len,
@@ -255,16 +243,7 @@ fn a_cue_bin_mode1_2048_track_is_backed_extent_by_extent() {
     );
     // The same bytes from memory have no file behind them.
     let mem: Arc<dyn ByteSource> = Arc::new(MemSource::new(bin.clone(), "mem.bin"));
-    let m = disc(vec![track(
-        1,
-        TrackMode::Mode1,
-        -150,
-        150,
-        vec![
-            Extent::zero(150),
-            Extent::stored(40, Stored::new(mem, 0, MainLayout::USER)),
-        ],
-    )]);
+    let m = iso_disc(mem, 40);
     let mv = SectorView::first_data_track(m).unwrap();
     assert!(mv.backing(0, 2048).is_none());
     check_runs(&mv);

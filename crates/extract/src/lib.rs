@@ -10,8 +10,6 @@
 //! entry of the image, whatever repeats or links it holds, reaches outside the output folder,
 //! and a file appears under its name only when its content is complete.
 
-#![warn(missing_docs)]
-
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 #[cfg(any(test, feature = "fuzzing"))]

@@ -11,8 +11,6 @@
 //! Walks over a tree go through [`walk_tree`]: no recursion, at most [`MAX_DEPTH`] levels,
 //! no directory entered twice.
 
-#![warn(missing_docs)]
-
 mod api;
 pub mod iso;
 mod walk;

@@ -48,8 +48,6 @@
 //! old disc until they close (fuser 0.18's own unmount as root is not lazy and leaves the
 //! mount behind with `EBUSY`: cberner/fuser#686). docs/fuse.md has the whole policy.
 
-#![warn(missing_docs)]
-
 mod attr;
 mod drives;
 mod raw;

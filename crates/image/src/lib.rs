@@ -6,8 +6,6 @@
 //! sessions. [`verify`] checks stored EDC/ECC and hashes each track the way redump datfiles
 //! do. [`info`] describes a disc for people and for JSON.
 
-#![warn(missing_docs)]
-
 mod completeness;
 mod content;
 mod convert;

@@ -7,8 +7,6 @@
 //! drive ([`emu::EmulatedDrive`]) that answers from a [`spindle_disc::Disc`] and injects
 //! faults; and [`client::Mmc`], typed calls over any transport (the ripper's side).
 
-#![warn(missing_docs)]
-
 pub mod cdb;
 pub mod client;
 pub mod config;

@@ -2,8 +2,6 @@
 //! phase), written for read-only exports of optical discs, and a minimal client for
 //! `spindle attach` and tests. See docs/nbd.md for why we do not use the `nbd` crate.
 
-#![warn(missing_docs)]
-
 pub mod client;
 pub mod export;
 pub mod files;

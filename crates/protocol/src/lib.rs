@@ -14,8 +14,6 @@
 //!
 //! It depends on no other spindle crate: the wire format is plain data.
 
-#![warn(missing_docs)]
-
 mod code;
 mod decode;
 mod reply;

@@ -5,8 +5,6 @@
 //! ddrescue's phases with a map file that lets a rip resume ([`rescue`], [`map`]), and the
 //! hashes redump datfiles list ([`hash`], [`datfile`]).
 
-#![warn(missing_docs)]
-
 pub mod buffers;
 pub mod chosen;
 pub mod crc32;

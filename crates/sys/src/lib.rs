@@ -19,8 +19,6 @@
 //! (spindle-fuse, through rustix), `splice` (spindle-fuse), the NBD protocol (spindle-nbd).
 //! docs/architecture.md, "The system layer", has the rules.
 
-#![warn(missing_docs)]
-
 pub mod activation;
 pub mod block;
 pub mod creds;

@@ -27,8 +27,6 @@
 //! Not supported: named streams (stream directories), extended attributes other than the
 //! device specification, multi-volume sets, and writing.
 
-#![warn(missing_docs)]
-
 mod cs0;
 mod descriptors;
 mod fid;

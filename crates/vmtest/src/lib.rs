@@ -15,8 +15,6 @@
 //! if let Err(e) = outcome { panic!("{e}") }
 //! ```
 
-#![warn(missing_docs)]
-
 mod error;
 mod initramfs;
 mod kernel;

@@ -12,8 +12,6 @@
 //! opening `.img`/`.sub` through the companions, sniffing track modes from sector headers).
 //! [`CcdWriter`] ([`writer`]) writes all three files from any CD.
 
-#![warn(missing_docs)]
-
 pub mod build;
 pub mod descriptor;
 pub mod error;

@@ -10,8 +10,6 @@
 //! Reading only. The format is undocumented; the layout follows libmirage, Aaru, cdirip (via
 //! Conkwer/cditools) and was checked against the cditools sample.
 
-#![warn(missing_docs)]
-
 pub mod build;
 mod cursor;
 pub mod descriptor;

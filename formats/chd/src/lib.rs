@@ -16,8 +16,6 @@
 //! Audio is stored with big-endian samples (`MainLayout::RAW_BIG_ENDIAN`: the disc model
 //! swaps them); `RW_RAW` subchannel is 96-byte interleaved P-W. See docs/chd.md.
 
-#![warn(missing_docs)]
-
 pub mod build;
 mod error;
 pub mod header;

@@ -18,8 +18,6 @@
 //! CDI/2336, CDI/2352; INDEX 00..99, PREGAP, POSTGAP, FLAGS, ISRC, CATALOG, CDTEXTFILE, TITLE,
 //! PERFORMER, SONGWRITER, COMPOSER, ARRANGER, MESSAGE; multi-FILE sets; CRLF, BOM, Latin-1.
 
-#![warn(missing_docs)]
-
 pub mod error;
 pub mod layout;
 mod lexer;

@@ -9,8 +9,6 @@
 //! ISO is the registry's fallback, tried last: its probe accepts any file that is a whole
 //! number of sectors of one of these sizes.
 
-#![warn(missing_docs)]
-
 mod detect;
 mod writer;
 

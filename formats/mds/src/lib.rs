@@ -10,8 +10,6 @@
 //! Both parse into [`descriptor::Descriptor`], which [`build`] turns into a [`Disc`]. The
 //! writers ([`write_mds`], [`write_mdx`]) write MDS v1 + MDF and MDX from any disc.
 
-#![warn(missing_docs)]
-
 pub mod build;
 pub mod crypto;
 pub mod descriptor;

@@ -15,8 +15,6 @@
 //! files named `*.nrg` (or a head that is the whole file and ends in a trailer); [`open`]
 //! then checks the trailer and fails clearly when there is none.
 
-#![warn(missing_docs)]
-
 pub mod build;
 pub mod chunks;
 pub mod error;
