@@ -132,7 +132,7 @@ fn random_streams_with_daemon_actions() {
                 drive.remove();
             }
             3 => drive.close_tray(),
-            4 if rng.next() % 8 == 0 => drive.reset(),
+            4 if rng.next().is_multiple_of(8) => drive.reset(),
             _ => {}
         }
         let mut cdb = [0u8; 12];
@@ -141,9 +141,9 @@ fn random_streams_with_daemon_actions() {
         }
         cdb[0] = OPCODES[rng.next() as usize % OPCODES.len()];
         // START STOP and PREVENT often, so the host events and the lock come into play.
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             cdb[..6].copy_from_slice(&[0x1B, 0, 0, 0, (rng.byte() & 3), 0]);
-        } else if rng.next() % 6 == 0 {
+        } else if rng.next().is_multiple_of(6) {
             cdb[..6].copy_from_slice(&[0x1E, 0, 0, 0, (rng.byte() & 1), 0]);
         }
         if matches!(cdb[0], 0x28 | 0xA8 | 0xBE | 0xB9) {
