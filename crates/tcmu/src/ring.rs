@@ -63,6 +63,9 @@ pub mod ent {
     pub const SENSE_SIZE: usize = 96;
     /// The smallest possible entry (a header).
     pub const HDR_SIZE: usize = 8;
+    /// `sizeof(struct tcmu_cmd_entry)`: the header and the larger member of the union (the
+    /// response); a command entry is never shorter, so the response always fits.
+    pub const CMD_ENTRY_SIZE: usize = HDR_SIZE + 8 + SENSE_SIZE; // 8 + 104 = 112
     /// Opcode: padding up to the end of the ring.
     pub const OP_PAD: u32 = 0;
     /// Opcode: a SCSI command.
@@ -319,8 +322,8 @@ impl<'a> Ring<'a> {
         handler: &dyn CommandHandler,
         iovs: &mut Vec<Iov>,
     ) -> Result<(), &'static str> {
-        if len < ent::IOV {
-            return Err("command entry shorter than its request");
+        if len < ent::CMD_ENTRY_SIZE {
+            return Err("command entry shorter than struct tcmu_cmd_entry");
         }
         let iov_cnt = self.u32_at(at + ent::IOV_CNT) as usize;
         if iov_cnt > (len - ent::IOV) / ent::IOV_SIZE {
