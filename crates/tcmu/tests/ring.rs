@@ -66,7 +66,7 @@ impl Fake {
     /// Writes an entry of `len` bytes (op in the low bits) at the head, padding to the end of
     /// the ring first if it does not fit; returns its region offset.
     fn place(&mut self, len: usize, op: u32) -> usize {
-        assert!(len % 8 == 0 && len <= self.ring_size);
+        assert!(len.is_multiple_of(8) && len <= self.ring_size);
         if self.head + len > self.ring_size {
             let pad = self.ring_size - self.head;
             let at = self.ring_off + self.head;
