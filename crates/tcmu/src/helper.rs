@@ -244,6 +244,12 @@ impl Helper {
     fn call(&self, req: &Request) -> Result<(String, Option<OwnedFd>)> {
         let s = UnixStream::connect(&self.socket)
             .map_err(|e| Error::Helper(format!("connecting to {}: {e}", self.socket.display())))?;
+        // Attach waits for the nodes (up to its timeout); everything else is quick.
+        let wait = match req {
+            Request::Attach { timeout, .. } => *timeout + Duration::from_secs(30),
+            _ => Duration::from_secs(30),
+        };
+        let _ = s.set_read_timeout(Some(wait));
         send_line(s.as_fd(), &req.line(), None)?;
         let (line, fd) = recv_line(s.as_fd())?
             .ok_or_else(|| Error::Helper("the helper closed the connection".into()))?;
