@@ -226,15 +226,14 @@ fn main() -> Result<()> {
             break;
         }
     }
-    let commands = server
-        .stats()
-        .commands
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    let commands = server.stats().commands.load(relaxed);
+    let scattered = server.stats().scattered.load(relaxed);
     // Remove first: the kernel fails what is queued, and the server then sees EIO.
     prov.remove(&spec.name)?;
     let ended = server.stop()?;
     println!(
-        "removed {} after {commands} commands ({ended:?})",
+        "removed {} after {commands} commands, {scattered} in several pieces ({ended:?})",
         spec.name
     );
     Ok(())

@@ -69,12 +69,7 @@ pub enum Request {
 impl Request {
     /// Parses one request line (without its newline).
     pub fn parse(line: &str) -> Result<Request> {
-        let bad = || {
-            Error::Helper(format!(
-                "bad request {:?}",
-                line.chars().take(80).collect::<String>()
-            ))
-        };
+        let bad = || Error::BadRequest(line.chars().take(80).collect());
         let w: Vec<&str> = line.split(' ').collect();
         let name = |i: usize| -> Result<String> {
             let n = *w.get(i).ok_or_else(bad)?;

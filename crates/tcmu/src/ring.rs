@@ -138,6 +138,9 @@ pub struct Processed {
     pub rejected: usize,
     /// What was wrong with the last of them.
     pub rejection: Option<Rejection>,
+    /// Commands whose buffer came in more than one piece (the handler cannot write into one
+    /// slice, so the daemon's adapter copies twice).
+    pub scattered: usize,
 }
 
 /// Why a command was failed without reaching the handler (diagnostics).
@@ -328,6 +331,9 @@ impl<'a> Ring<'a> {
                     {
                         done.rejected += 1;
                         done.rejection = Some(r);
+                    }
+                    if iovs.len() > 1 {
+                        done.scattered += 1;
                     }
                     done.commands += 1;
                 }

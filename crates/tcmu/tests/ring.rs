@@ -231,7 +231,8 @@ fn several_iovecs_are_filled_in_order_and_gathered_in_order() {
     let pieces = [(d + 8192, 2048), (d, 4096), (d + 12288, 2048)];
     f.command(&read10(3, 4), &pieces);
     let h = Recorder::default();
-    f.ring().process(&h, &mut Vec::new()).unwrap();
+    let done = f.ring().process(&h, &mut Vec::new()).unwrap();
+    assert_eq!(done.scattered, 1);
     for (base, n) in pieces {
         assert!(f.bytes()[base..base + n].iter().all(|&b| b == 3));
     }

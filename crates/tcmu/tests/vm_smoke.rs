@@ -189,6 +189,10 @@ vmtest_check resumed wait_line /tmp/dd.rc . 40
 cat /tmp/dd.err
 vmtest_check read_ok sh -c 'grep -q reopening /tmp/s2.log && [ "$(cat /tmp/dd.rc)" = 0 ] && dd if=/data/disc.iso bs=2048 skip=16 count=1 2>/dev/null | cmp - /tmp/pvd'
 
+# Whole-disc reads through the restarted server, 1 MiB at a time, bypassing the page cache;
+# the server's count of commands in several pieces is printed at teardown.
+vmtest_check big_read dd if=/dev/sr0 iflag=direct bs=1M of=/dev/null
+
 # Teardown on SIGTERM.
 kill -TERM $S2
 wait $S2
