@@ -71,7 +71,9 @@ pub(super) fn read_user(
     }
     let blocks = blocks.min((buf.len() / 2048) as u32);
     let mut done = 0u32;
-    let mut raw = vec![0u8; RUN as usize * 2352];
+    // Only Mode 2 mixed tracks need a raw staging buffer; Mode 1 and DVD/BD user data is read
+    // straight into the host's buffer (no allocation on the fast path).
+    let mut raw: Vec<u8> = Vec::new();
     while done < blocks {
         let at = lba as i32 + done as i32;
         let written = done as usize * 2048;
@@ -88,6 +90,9 @@ pub(super) fn read_user(
                     .map_err(|e| (model_error(e, at), written))?;
             }
             TrackMode::Mode2Mixed => {
+                if raw.is_empty() {
+                    raw = vec![0u8; RUN as usize * 2352];
+                }
                 let raw = &mut raw[..n as usize * 2352];
                 disc.read_sectors(Lba(at), n, SectorFormat::RAW, raw)
                     .map_err(|e| (model_error(e, at), written))?;
