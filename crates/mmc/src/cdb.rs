@@ -449,6 +449,43 @@ pub fn cdb_length(opcode: u8) -> Option<usize> {
     }
 }
 
+/// True when the command with these CDB bytes moves data from the host to the drive (a
+/// parameter list or sectors to write), so a transport that is only told the CDB (TCMU)
+/// knows which way its buffer goes. Covers MODE SELECT(6)/(10), SET STREAMING, SEND KEY,
+/// SEND DVD STRUCTURE, SEND CUE SHEET, SEND OPC INFORMATION, SEND EVENT, FORMAT UNIT with
+/// FmtData, WRITE(6/10/12/16), WRITE AND VERIFY(10), WRITE BUFFER, SEND DIAGNOSTIC, LOG
+/// SELECT, PERSISTENT RESERVE OUT and SECURITY PROTOCOL OUT; false for everything else
+/// (including an empty CDB).
+pub fn is_data_out(cdb: &[u8]) -> bool {
+    let Some(&opcode) = cdb.first() else {
+        return false;
+    };
+    match opcode {
+        // FORMAT UNIT: a parameter list follows only with FmtData (byte 1 bit 4).
+        0x04 => cdb.get(1).is_some_and(|b| b & 0x10 != 0),
+        0x0A // WRITE(6)
+        | 0x15 // MODE SELECT(6)
+        | 0x1D // SEND DIAGNOSTIC
+        | 0x2A // WRITE(10)
+        | 0x2E // WRITE AND VERIFY(10)
+        | 0x3B // WRITE BUFFER
+        | 0x4C // LOG SELECT
+        | 0x54 // SEND OPC INFORMATION
+        | 0x55 // MODE SELECT(10)
+        | 0x5D // SEND CUE SHEET
+        | 0x5F // PERSISTENT RESERVE OUT
+        | 0x8A // WRITE(16)
+        | 0xA2 // SEND EVENT
+        | 0xA3 // SEND KEY
+        | 0xAA // WRITE(12)
+        | 0xB5 // SECURITY PROTOCOL OUT
+        | 0xB6 // SET STREAMING
+        | 0xBF // SEND DVD STRUCTURE
+        => true,
+        _ => false,
+    }
+}
+
 fn bit(b: u8, n: u8) -> bool {
     b & (1 << n) != 0
 }

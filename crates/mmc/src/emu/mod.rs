@@ -23,7 +23,7 @@ use crate::sense::{Asc, Sense, SenseKey};
 use crate::transport::{DataBuffer, Outcome, Transport};
 use spindle_disc::{Disc, Lba, MediumFamily};
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 /// What the drive says it is.
@@ -53,6 +53,24 @@ impl Default for Identity {
     }
 }
 
+/// A host action that changed what a user of the drive sees, reported to the listener set
+/// with [`EmulatedDrive::set_host_listener`] after the drive's own state has changed (and its
+/// lock is released, so the listener may call back into the drive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostEvent {
+    /// The host opened the tray (START STOP UNIT with LoEj, Start clear). The disc is still in
+    /// the tray ([`EmulatedDrive::disc`]) but no longer present to the host; a daemon that
+    /// treats this as "ejected" calls [`EmulatedDrive::remove`].
+    TrayOpened,
+    /// The host closed the tray (START STOP UNIT with LoEj and Start). The disc in the tray,
+    /// if any, is present again with a NewMedia event and no unit attention (shared/notes/
+    /// tcmu.md); calling [`EmulatedDrive::insert`] now would add a unit attention 28/00.
+    TrayClosed,
+}
+
+/// The listener of host events.
+type HostListener = Arc<dyn Fn(HostEvent) + Send + Sync>;
+
 struct State {
     /// The disc in the tray (present to the host only when the tray is closed).
     disc: Option<Arc<Disc>>,
@@ -69,6 +87,8 @@ struct State {
     position: Lba,
     loaded_at: Instant,
     commands: u64,
+    /// What the command being answered did that the listener must hear of.
+    host_event: Option<HostEvent>,
 }
 
 impl State {
@@ -101,10 +121,11 @@ const DEFAULT_RECOVERY: ErrorRecovery = ErrorRecovery {
 
 /// The emulated drive. Shareable: every method takes `&self`.
 pub struct EmulatedDrive {
-    identity: Identity,
+    identity: RwLock<Identity>,
     name: String,
     state: Mutex<State>,
     faults: FaultHandle,
+    listener: Mutex<Option<HostListener>>,
 }
 
 /// What a drive answers to one command.
@@ -128,7 +149,7 @@ impl EmulatedDrive {
         let media_event = disc.as_ref().map(|_| MediaEvent::NewMedia);
         EmulatedDrive {
             name: format!("emulated drive {} {}", identity.vendor, identity.product),
-            identity,
+            identity: RwLock::new(identity),
             state: Mutex::new(State {
                 disc,
                 tray_open: false,
@@ -141,8 +162,10 @@ impl EmulatedDrive {
                 position: Lba(0),
                 loaded_at: Instant::now(),
                 commands: 0,
+                host_event: None,
             }),
             faults: FaultHandle::default(),
+            listener: Mutex::new(None),
         }
     }
 
@@ -155,9 +178,28 @@ impl EmulatedDrive {
         self.faults.clone()
     }
 
-    /// What the drive says it is.
-    pub fn identity(&self) -> &Identity {
-        &self.identity
+    /// What the drive says it is (a copy: [`EmulatedDrive::set_identity`] may change it).
+    pub fn identity(&self) -> Identity {
+        self.identity
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Changes what the drive says it is: INQUIRY (vendor, product, revision), the serial
+    /// number of VPD page 0x80 and the interface of the core feature answer from `identity`
+    /// from the next command on. The transport name ([`Transport::name`]) keeps the identity
+    /// the drive was made with.
+    pub fn set_identity(&self, identity: Identity) {
+        *self.identity.write().unwrap_or_else(|p| p.into_inner()) = identity;
+    }
+
+    /// Sets the function told of every [`HostEvent`] (replacing any earlier one). It runs on
+    /// the thread that executed the command, after the drive's state lock is released and
+    /// before `execute_cdb` returns, so it may call [`EmulatedDrive::remove`] or
+    /// [`EmulatedDrive::insert`] on this drive.
+    pub fn set_host_listener(&self, f: Box<dyn Fn(HostEvent) + Send + Sync>) {
+        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::from(f));
     }
 
     /// The disc in the tray, whether or not the tray is closed.
@@ -268,7 +310,7 @@ impl EmulatedDrive {
         let mut s = self.state();
         s.commands += 1;
         let answer = self.answer(&mut s, opcode, parsed, data);
-        Ok(match answer {
+        let outcome = match answer {
             Ok(n) => {
                 s.last_sense = None;
                 Outcome::good(n)
@@ -277,7 +319,20 @@ impl EmulatedDrive {
                 s.last_sense = Some(sense);
                 Outcome::check(&sense, n)
             }
-        })
+        };
+        let event = s.host_event.take();
+        drop(s);
+        if let Some(e) = event {
+            let listener = self
+                .listener
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(f) = listener {
+                f(e);
+            }
+        }
+        Ok(outcome)
     }
 
     fn timeout(&self, opcode: u8, timeout: Duration) -> TransportError {
@@ -315,13 +370,14 @@ impl EmulatedDrive {
         match cmd {
             Command::Inquiry { evpd: false, .. } => reply(&self.inquiry_data().to_bytes(), buf),
             Command::Inquiry { page, .. } => {
+                let id = self.identity();
                 let p = match page {
                     vpd::SUPPORTED_PAGES => VpdPage::SupportedPages(vec![0x00, 0x80, 0x83]),
-                    vpd::UNIT_SERIAL_NUMBER => VpdPage::SerialNumber(self.identity.serial.clone()),
+                    vpd::UNIT_SERIAL_NUMBER => VpdPage::SerialNumber(id.serial.clone()),
                     vpd::DEVICE_IDENTIFICATION => {
                         VpdPage::DeviceIdentification(vec![Designator::t10_vendor(
-                            &self.identity.vendor,
-                            &format!("{} {}", self.identity.product, self.identity.serial),
+                            &id.vendor,
+                            &format!("{} {}", id.product, id.serial),
                         )])
                     }
                     _ => return Err((Sense::invalid_cdb_field(2, None), 0)),
@@ -345,7 +401,7 @@ impl EmulatedDrive {
             }
             Command::GetConfiguration { rt, start, .. } => {
                 let mut c =
-                    answers::configuration(s.medium().map(|d| d.medium), self.identity.interface);
+                    answers::configuration(s.medium().map(|d| d.medium), self.identity().interface);
                 c.features.retain(|f| {
                     let code = f.feature.code();
                     match rt {
@@ -435,6 +491,7 @@ impl EmulatedDrive {
                             s.loaded_at = Instant::now();
                             s.media_event = Some(MediaEvent::NewMedia);
                         }
+                        s.host_event = Some(HostEvent::TrayClosed);
                     }
                 } else {
                     if s.prevent {
@@ -448,6 +505,7 @@ impl EmulatedDrive {
                         if s.disc.is_some() {
                             s.media_event = Some(MediaEvent::MediaRemoval);
                         }
+                        s.host_event = Some(HostEvent::TrayOpened);
                     }
                 }
                 Ok(0)
@@ -570,13 +628,14 @@ impl EmulatedDrive {
     }
 
     fn inquiry_data(&self) -> InquiryData {
+        let id = self.identity();
         InquiryData {
             device_type: DEVICE_TYPE_MMC,
             removable: true,
             version: 0x05,
-            vendor: self.identity.vendor.clone(),
-            product: self.identity.product.clone(),
-            revision: self.identity.revision.clone(),
+            vendor: id.vendor,
+            product: id.product,
+            revision: id.revision,
         }
     }
 
