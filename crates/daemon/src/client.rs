@@ -4,8 +4,8 @@
 use serde_json::Value;
 use spindle_protocol::{
     self as protocol, CountReply, DrivesReply, EjectReply, EjectTarget, ErrorCode, ErrorReply,
-    IdentityArgs, IdentityReply, LoadArgs, LoadReply, MountArgs, MountReply, PingReply, Reply, Request, ShareArgs, ShareReply,
-    ShutdownReply, UnshareReply,
+    IdentityArgs, IdentityReply, LoadArgs, LoadReply, MountArgs, MountReply, PingReply, Reply,
+    Request, ShareArgs, ShareReply, ShutdownReply, UnshareReply,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;

@@ -456,10 +456,7 @@ mod tests {
         rx.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         // SAFETY: this test alone reads NOTIFY_SOCKET.
         unsafe { std::env::set_var("NOTIFY_SOCKET", &p) };
-        if let Some(rx) = host_events {
-        spawn_host_ejects(rx, Arc::downgrade(&shared));
-    }
-    notify("READY=1");
+        notify("READY=1");
         // SAFETY: as above, no other thread reads NOTIFY_SOCKET.
         unsafe { std::env::remove_var("NOTIFY_SOCKET") };
         let mut buf = [0u8; 64];

@@ -146,7 +146,11 @@ pub fn decode_request(line: &[u8]) -> Result<(Value, Request), Rejected> {
     if let Request::Identity(a) = &request
         && let Err(why) = a.check()
     {
-        return Err(reject(&id, ErrorCode::BadRequest, format!("identity: {why}")));
+        return Err(reject(
+            &id,
+            ErrorCode::BadRequest,
+            format!("identity: {why}"),
+        ));
     }
     Ok((id, request))
 }

@@ -114,7 +114,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
         }
     }
     if !reply.scsi.available {
-        let why = reply.scsi.reason.as_deref().unwrap_or("the daemon did not say why");
+        let why = reply
+            .scsi
+            .reason
+            .as_deref()
+            .unwrap_or("the daemon did not say why");
         match &reply.scsi.hint {
             Some(h) => println!("no /dev/srN drives: {why}; {h}"),
             None => println!("no /dev/srN drives: {why}"),

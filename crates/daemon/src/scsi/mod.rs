@@ -145,7 +145,11 @@ impl Units {
 
     /// Removes every device (the daemon is stopping); the models stay until dropped.
     pub fn shutdown(&mut self) {
-        let gone: Vec<Device> = self.units.iter_mut().filter_map(|u| u.device.take()).collect();
+        let gone: Vec<Device> = self
+            .units
+            .iter_mut()
+            .filter_map(|u| u.device.take())
+            .collect();
         backend::remove_all(gone);
     }
 

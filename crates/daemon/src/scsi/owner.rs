@@ -45,7 +45,10 @@ mod tests {
     /// and taken back; a regular file is refused.
     #[test]
     fn a_node_goes_to_the_owner_and_back_to_root() {
-        assert!(crate::paths::is_root(), "this test needs root (mknod, chown)");
+        assert!(
+            crate::paths::is_root(),
+            "this test needs root (mknod, chown)"
+        );
         let dir = tempfile::tempdir().unwrap();
         let node = dir.path().join("sg9");
         // /dev/null's numbers: a harmless character device.

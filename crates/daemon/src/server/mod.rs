@@ -27,8 +27,7 @@ use spindle_nbd::Catalog;
 use spindle_protocol::DriveReport;
 use spindle_protocol::{
     self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, IdentityReply, LoadReply,
-    MAX_LINE,
-    MountReply, PingReply, Reply, Request, ShutdownReply,
+    MAX_LINE, MountReply, PingReply, Reply, Request, ShutdownReply,
 };
 use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;

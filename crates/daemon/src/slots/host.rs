@@ -63,10 +63,7 @@ impl Drives {
         let count = self.count();
         for s in saved.iter().filter(|s| s.drive < count) {
             if let Err(e) = self.units.set_identity(s.drive, s.identity.clone()) {
-                eprintln!(
-                    "spindle-daemon: drive {}: identity: {e}",
-                    s.drive
-                );
+                eprintln!("spindle-daemon: drive {}: identity: {e}", s.drive);
             }
         }
     }

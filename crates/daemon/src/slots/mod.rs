@@ -18,6 +18,8 @@
 //!   each slot's drive model and `/dev/srN`).
 
 mod host;
+#[cfg(test)]
+mod host_tests;
 mod load_eject;
 mod memory;
 mod mount_points;
