@@ -18,6 +18,7 @@
 //! server (removing a device).
 
 mod backend;
+mod handler;
 mod identity;
 mod owner;
 
@@ -48,6 +49,8 @@ pub struct Nodes {
     pub device: Option<PathBuf>,
     /// `/dev/sgN`.
     pub sg: Option<PathBuf>,
+    /// The SCSI address `host:channel:target:lun`.
+    pub address: Option<String>,
 }
 
 /// The drive models of every slot, with their devices.
@@ -83,6 +86,10 @@ impl Units {
     /// left are taken over). A drive whose device cannot be made stays without one (logged).
     pub fn attach(&mut self, backend: Backend) {
         self.backend = backend;
+        for name in self.backend.leftovers(self.units.len()) {
+            eprintln!("spindle-daemon: removing {name}, left past the drive count");
+            self.backend.remove_named(&name);
+        }
         for n in 0..self.units.len() {
             self.attach_one(n);
         }
