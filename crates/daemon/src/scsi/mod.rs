@@ -86,6 +86,13 @@ impl Units {
     /// left are taken over). A drive whose device cannot be made stays without one (logged).
     pub fn attach(&mut self, backend: Backend) {
         self.backend = backend;
+        let st = self.backend.status();
+        if let Some(reason) = st.reason {
+            eprintln!(
+                "spindle-daemon: no /dev/srN drives: {reason}{}",
+                st.hint.map(|h| format!("; {h}")).unwrap_or_default()
+            );
+        }
         for name in self.backend.leftovers(self.units.len()) {
             eprintln!("spindle-daemon: removing {name}, left past the drive count");
             self.backend.remove_named(&name);
