@@ -27,7 +27,7 @@ pub mod transport;
 
 pub use cdb::Command;
 pub use client::Mmc;
-pub use emu::{EmulatedDrive, Faults};
+pub use emu::{EmulatedDrive, Faults, HostEvent, Identity};
 pub use error::{MmcError, ParseError, TransportError};
 pub use sense::{Asc, Sense, SenseKey};
 pub use transport::{DataBuffer, Outcome, Transport};

@@ -26,7 +26,8 @@ use serde_json::Value;
 use spindle_nbd::Catalog;
 use spindle_protocol::DriveReport;
 use spindle_protocol::{
-    self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, LoadReply, MAX_LINE,
+    self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, IdentityReply, LoadReply,
+    MAX_LINE,
     MountReply, PingReply, Reply, Request, ShutdownReply,
 };
 use std::io::{BufReader, Write};
@@ -259,9 +260,21 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             })
         }
         Request::Eject(target) => {
-            let ejected = shared.drives().eject(user, &target)?;
-            eprintln!("spindle-daemon: uid {}: ejected {ejected:?}", user.uid);
-            Reply::Eject(EjectReply { ejected })
+            let e = shared.drives().eject(user, &target)?;
+            eprintln!(
+                "spindle-daemon: uid {}: ejected {:?}{}",
+                user.uid,
+                e.ejected,
+                if e.locked.is_empty() {
+                    String::new()
+                } else {
+                    format!(", locked by the system: {:?}", e.locked)
+                }
+            );
+            Reply::Eject(EjectReply {
+                ejected: e.ejected,
+                locked: e.locked,
+            })
         }
         Request::Drives => {
             // In its own statement: the NBD lock is let go before `report` takes it again.
@@ -277,6 +290,29 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
                 raw: shared.raw.clone(),
                 nbd,
                 drives: shared.report(&d),
+                scsi: d.scsi_status(),
+            })
+        }
+        Request::Identity(a) => {
+            if !limits::privileged(user.uid) {
+                return Err(DaemonError::Denied(format!(
+                    "only root or the daemon's own user (uid {}) may change a drive's identity",
+                    User::current().uid
+                )));
+            }
+            let identity = spindle_protocol::DriveIdentity {
+                vendor: a.vendor,
+                product: a.product,
+                revision: a.revision,
+            };
+            shared.drives().set_identity(a.drive, identity.clone())?;
+            eprintln!(
+                "spindle-daemon: uid {}: drive {}: identity {:?} {:?} {:?}",
+                user.uid, a.drive, identity.vendor, identity.product, identity.revision
+            );
+            Reply::Identity(IdentityReply {
+                drive: a.drive,
+                identity,
             })
         }
         Request::Count { n } => {
