@@ -146,3 +146,25 @@ optical_fs() {
   vmtest_check "$1-dd" opt_dd "$2" "$E/$4.data"
   opt_tree "$1" "$2" "$5" "$E/$4.tree.sha256"
 }
+
+# drive_key N KEY: drive N's KEY from `spindle drives --json` (device, sg, image, locked...).
+drive_key() { spindle drives --json | awk -v n="$1" -v k="$2" -f /data/drives.awk; }
+
+# drive_is N KEY VALUE [SECONDS]: waits (default 5 s) until drive N's KEY is VALUE.
+drive_is() {
+  _w=0
+  while [ "$(drive_key "$1" "$2")" != "$3" ]; do
+    _w=$((_w + 1))
+    [ $_w -gt $((${4:-5} * 5)) ] && { echo "drive $1 $2 is '$(drive_key "$1" "$2")', not '$3'"; return 1; }
+    sleep 0.2
+  done
+}
+
+# opt_gesn_eject SG: GET EVENT STATUS NOTIFICATION (polled, media class) reports an eject
+# request (media event code 1).
+opt_gesn_eject() {
+  sg_raw -r 8 -o /tmp/gesn.bin "$1" 4a 01 00 00 10 00 00 00 08 00 >/tmp/sg_raw.err 2>&1 \
+    || { cat /tmp/sg_raw.err; return 1; }
+  _ev=$(od -A n -t u1 -j 4 -N 1 /tmp/gesn.bin | tr -d ' ')
+  [ $((_ev & 15)) = 1 ] || { echo "GESN media event $_ev, want 1 (eject request):"; od -A d -t x1 /tmp/gesn.bin; return 1; }
+}

@@ -12,6 +12,8 @@ use std::process::Command;
 
 /// The cd-info normaliser (the host and the guest run the same program).
 pub const CDINFO_AWK: &str = include_str!("cdinfo.awk");
+/// Reads one drive's value out of `spindle drives --json` in the guest.
+pub const DRIVES_AWK: &str = include_str!("drives.awk");
 
 /// Sectors whose READ CD bytes the guest compares: (LBA, count); the PVD, the last data
 /// sector, audio in track 2's pregap and in its body, track 3's INDEX 00 and the last sector.
@@ -142,6 +144,10 @@ pub fn files(media: &Media) -> Vec<File> {
         (
             "/data/cdinfo.awk".to_string(),
             CDINFO_AWK.as_bytes().to_vec(),
+        ),
+        (
+            "/data/drives.awk".to_string(),
+            DRIVES_AWK.as_bytes().to_vec(),
         ),
         file("cd.cdinfo", cd_info(media)),
         file("cd.paranoia", paranoia(media)),
