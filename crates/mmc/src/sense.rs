@@ -112,6 +112,8 @@ impl Asc {
     pub const INVALID_FIELD_IN_CDB: Asc = Asc(0x24, 0x00);
     /// 26/00 invalid field in parameter list.
     pub const INVALID_FIELD_IN_PARAMETERS: Asc = Asc(0x26, 0x00);
+    /// 2C/00 command sequence error (PAUSE/RESUME with no audio play).
+    pub const COMMAND_SEQUENCE_ERROR: Asc = Asc(0x2C, 0x00);
     /// 28/00 not ready to ready change, medium may have changed.
     pub const MEDIUM_MAY_HAVE_CHANGED: Asc = Asc(0x28, 0x00);
     /// 29/00 power on, reset, or bus device reset occurred.
@@ -321,6 +323,7 @@ pub fn describe(asc: Asc) -> &'static str {
         (0x24, 0x00) => "invalid field in CDB",
         (0x26, 0x00) => "invalid field in parameter list",
         (0x28, 0x00) => "medium may have changed",
+        (0x2C, 0x00) => "command sequence error",
         (0x29, _) => "power on or reset occurred",
         (0x30, 0x02) => "incompatible medium format",
         (0x39, 0x00) => "saving parameters not supported",

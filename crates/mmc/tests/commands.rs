@@ -82,7 +82,7 @@ fn mode_pages() {
     let all = m.mode_sense(0x3F, PageControl::Current).unwrap();
     assert_eq!(
         all.pages.iter().map(|p| p.code).collect::<Vec<_>>(),
-        vec![0x01, 0x2A]
+        vec![0x01, 0x0D, 0x0E, 0x2A]
     );
     let er = ErrorRecovery::parse(&all.page(1).unwrap().bytes).unwrap();
     assert_eq!(er.read_retries, 16);
@@ -285,7 +285,7 @@ fn malformed_cdbs() {
         (SenseKey::IllegalRequest, Asc::INVALID_OPCODE, Some(0))
     );
     assert_eq!(
-        sense(&[0x2B, 0, 0, 0, 0, 0, 0, 0, 0, 0], &mut buf).1,
+        sense(&[0x2F, 0, 0, 0, 0, 0, 0, 0, 0, 0], &mut buf).1,
         Asc::INVALID_OPCODE
     );
     // READ CD: reserved subchannel code 3, reserved C2 code 3, sector type 7.

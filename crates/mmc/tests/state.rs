@@ -173,12 +173,25 @@ fn prevent_medium_removal() {
         check(m.start_stop(true, false).unwrap_err()),
         (SenseKey::IllegalRequest, Asc::REMOVAL_PREVENTED)
     );
-    // The eject button asks the host instead of opening.
+    // The power-on NewMedia is still pending: it comes first, the eject request after it.
+    assert_eq!(
+        m.media_event().unwrap().media.unwrap().event,
+        MediaEvent::NewMedia
+    );
+    // The eject button asks the host instead of opening, once; the disc stays ready.
     assert!(!drive.press_eject());
     assert!(!drive.tray_open());
     let ev = m.media_event().unwrap();
     assert_eq!(ev.class, class::MEDIA);
-    assert_eq!(ev.media.unwrap().event, MediaEvent::EjectRequest);
+    let media = ev.media.unwrap();
+    assert_eq!(media.event, MediaEvent::EjectRequest);
+    assert!(media.present && !media.tray_open);
+    assert_eq!(
+        m.media_event().unwrap().media.unwrap().event,
+        MediaEvent::NoChange
+    );
+    m.test_unit_ready().unwrap();
+    assert!(drive.disc().is_some());
     m.prevent_removal(false).unwrap();
     m.start_stop(true, false).unwrap();
     assert!(drive.tray_open());

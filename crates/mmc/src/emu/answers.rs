@@ -475,14 +475,34 @@ pub fn disc_structure(
                 _ => Err(bad_field(7)),
             }
         }
-        (MediumFamily::Bd, structure::MEDIA_BD) => match format {
-            structure::format::BD_DISC_INFORMATION => st
-                .bd_disc_info
-                .as_ref()
-                .map(|b| structure::wrap(b))
-                .ok_or_else(|| bad_field(7)),
-            _ => Err(bad_field(7)),
-        },
+        (MediumFamily::Bd, structure::MEDIA_BD) => {
+            let stored = |v: &Option<Vec<u8>>| {
+                v.as_ref()
+                    .map(|b| structure::wrap(b))
+                    .ok_or_else(|| bad_field(7))
+            };
+            match format {
+                structure::format::BD_DISC_INFORMATION => stored(&st.bd_disc_info),
+                structure::format::BCA => stored(&st.bca),
+                structure::format::LIST => {
+                    let mut list = Vec::new();
+                    let mut put = |code: u8, len: usize| {
+                        list.push(code);
+                        list.push(0x40); // readable (RDS)
+                        list.extend_from_slice(&(len as u16).to_be_bytes());
+                    };
+                    if let Some(d) = &st.bd_disc_info {
+                        put(structure::format::BD_DISC_INFORMATION, d.len());
+                    }
+                    if let Some(b) = &st.bca {
+                        put(structure::format::BCA, b.len());
+                    }
+                    put(structure::format::LIST, 0);
+                    Ok(structure::wrap(&list))
+                }
+                _ => Err(bad_field(7)),
+            }
+        }
         _ => Err(incompatible()),
     }
 }

@@ -2,6 +2,8 @@
 //! cd-info (run and read by spindle-testkit) as an independent reader of the same images.
 #![allow(dead_code, unused_imports)]
 
+pub mod raw;
+
 use spindle_disc::Disc;
 use spindle_mmc::{EmulatedDrive, Mmc, SenseKey};
 use spindle_testkit::cd_info;

@@ -55,6 +55,28 @@ pub mod op {
     pub const SET_CD_SPEED: u8 = 0xBB;
     /// READ CD (MMC-6 §6.19): CD sectors with a choice of fields.
     pub const READ_CD: u8 = 0xBE;
+    /// READ FORMAT CAPACITIES (MMC-6): the capacity of the medium as formatted.
+    pub const READ_FORMAT_CAPACITIES: u8 = 0x23;
+    /// SEEK(10) (MMC-6): move the head to an LBA.
+    pub const SEEK_10: u8 = 0x2B;
+    /// PLAY AUDIO(10) (MMC-6): play audio sectors from an LBA, 16-bit length.
+    pub const PLAY_AUDIO_10: u8 = 0x45;
+    /// PLAY AUDIO MSF (MMC-6): play audio between two MSF addresses.
+    pub const PLAY_AUDIO_MSF: u8 = 0x47;
+    /// PAUSE/RESUME (MMC-6): hold or continue audio play.
+    pub const PAUSE_RESUME: u8 = 0x4B;
+    /// STOP PLAY/SCAN (MMC-6): end audio play.
+    pub const STOP_PLAY_SCAN: u8 = 0x4E;
+    /// READ BUFFER CAPACITY (MMC-6): size and free space of the drive's buffer.
+    pub const READ_BUFFER_CAPACITY: u8 = 0x5C;
+    /// PLAY AUDIO(12) (MMC-6): play audio sectors from an LBA, 32-bit length.
+    pub const PLAY_AUDIO_12: u8 = 0xA5;
+    /// SET STREAMING (MMC-6): the host's performance wishes, as a parameter list.
+    pub const SET_STREAMING: u8 = 0xB6;
+    /// READ CD MSF (MMC-6): READ CD with the range as start and end MSF addresses.
+    pub const READ_CD_MSF: u8 = 0xB9;
+    /// MECHANISM STATUS (MMC-6): changer and mechanism state, current LBA.
+    pub const MECHANISM_STATUS: u8 = 0xBD;
 }
 
 /// Which values MODE SENSE returns (byte 2 bits 7-6).
@@ -380,6 +402,70 @@ pub enum Command {
         /// Write speed in kB/s (1000 bytes), 0xFFFF = the drive's maximum.
         write_speed: u16,
     },
+    /// MODE SELECT(6): the host sends mode pages behind a 4-byte header.
+    ModeSelect6 {
+        /// PF (byte 1 bit 4): the pages follow the page format.
+        pf: bool,
+        /// SP (byte 1 bit 0): save the pages.
+        save: bool,
+        /// Parameter list length in bytes (byte 4).
+        length: u8,
+    },
+    /// READ CD MSF: READ CD over `[start, end)` given as MSF addresses (bytes 3-5 and 6-8,
+    /// binary); kept here as the LBA of the start (MSF − 150 frames) and the block count.
+    ReadCdMsf(ReadCd),
+    /// READ FORMAT CAPACITIES: the capacity list.
+    ReadFormatCapacities {
+        /// Allocation length in bytes (bytes 7-8).
+        alloc: u16,
+    },
+    /// READ BUFFER CAPACITY: the buffer's size and free space, in bytes or blocks.
+    ReadBufferCapacity {
+        /// Block (byte 1 bit 0): the free space in blocks.
+        block: bool,
+        /// Allocation length in bytes (bytes 7-8).
+        alloc: u16,
+    },
+    /// SET STREAMING: a performance descriptor (or another type) as a parameter list.
+    SetStreaming {
+        /// Type (byte 8): 0 performance descriptor, 5 DBI cache zone.
+        kind: u8,
+        /// Parameter list length in bytes (bytes 9-10).
+        length: u16,
+    },
+    /// SEEK(10): move to an LBA (ends audio play).
+    Seek10 {
+        /// LBA (bytes 2-5).
+        lba: u32,
+    },
+    /// PLAY AUDIO(10) or (12): play `blocks` audio sectors from `lba`.
+    PlayAudio {
+        /// Starting LBA (bytes 2-5, signed; 0xFFFFFFFF: the current position).
+        lba: i32,
+        /// Number of sectors (bytes 7-8 of the 10-byte CDB, 6-9 of the 12-byte one).
+        blocks: u32,
+        /// The 12-byte form (PLAY AUDIO(12)).
+        twelve: bool,
+    },
+    /// PLAY AUDIO MSF: play from `start` up to `end` (exclusive); binary M, S, F.
+    PlayAudioMsf {
+        /// Start address (bytes 3-5); FF FF FF: the current position.
+        start: [u8; 3],
+        /// End address (bytes 6-8).
+        end: [u8; 3],
+    },
+    /// PAUSE/RESUME: hold (`resume` clear) or continue audio play.
+    PauseResume {
+        /// Resume (byte 8 bit 0).
+        resume: bool,
+    },
+    /// STOP PLAY/SCAN: end audio play.
+    StopPlayScan,
+    /// MECHANISM STATUS: the mechanism header (no changer slots).
+    MechanismStatus {
+        /// Allocation length in bytes (bytes 8-9).
+        alloc: u16,
+    },
     /// GET PERFORMANCE: performance or write speed descriptors.
     GetPerformance {
         /// Data type (byte 1 bits 4-0): for type 0, tolerance (bits 4-3), write (bit 2) and
@@ -524,6 +610,18 @@ impl Command {
             PreventAllow { .. } => op::PREVENT_ALLOW,
             SetCdSpeed { .. } => op::SET_CD_SPEED,
             GetPerformance { .. } => op::GET_PERFORMANCE,
+            ModeSelect6 { .. } => op::MODE_SELECT_6,
+            ReadCdMsf(_) => op::READ_CD_MSF,
+            ReadFormatCapacities { .. } => op::READ_FORMAT_CAPACITIES,
+            ReadBufferCapacity { .. } => op::READ_BUFFER_CAPACITY,
+            SetStreaming { .. } => op::SET_STREAMING,
+            Seek10 { .. } => op::SEEK_10,
+            PlayAudio { twelve: false, .. } => op::PLAY_AUDIO_10,
+            PlayAudio { twelve: true, .. } => op::PLAY_AUDIO_12,
+            PlayAudioMsf { .. } => op::PLAY_AUDIO_MSF,
+            PauseResume { .. } => op::PAUSE_RESUME,
+            StopPlayScan => op::STOP_PLAY_SCAN,
+            MechanismStatus { .. } => op::MECHANISM_STATUS,
         }
     }
 
@@ -531,10 +629,16 @@ impl Command {
     pub fn direction(&self) -> Direction {
         use Command::*;
         match self {
-            TestUnitReady | StartStopUnit { .. } | PreventAllow { .. } | SetCdSpeed { .. } => {
-                Direction::None
-            }
-            ModeSelect10 { .. } => Direction::Out,
+            TestUnitReady
+            | StartStopUnit { .. }
+            | PreventAllow { .. }
+            | SetCdSpeed { .. }
+            | Seek10 { .. }
+            | PlayAudio { .. }
+            | PlayAudioMsf { .. }
+            | PauseResume { .. }
+            | StopPlayScan => Direction::None,
+            ModeSelect10 { .. } | ModeSelect6 { .. } | SetStreaming { .. } => Direction::Out,
             _ => Direction::In,
         }
     }
@@ -545,8 +649,22 @@ impl Command {
     pub fn transfer_length(&self) -> usize {
         use Command::*;
         match *self {
-            TestUnitReady | StartStopUnit { .. } | PreventAllow { .. } | SetCdSpeed { .. } => 0,
+            TestUnitReady
+            | StartStopUnit { .. }
+            | PreventAllow { .. }
+            | SetCdSpeed { .. }
+            | Seek10 { .. }
+            | PlayAudio { .. }
+            | PlayAudioMsf { .. }
+            | PauseResume { .. }
+            | StopPlayScan => 0,
             RequestSense { alloc, .. } | ModeSense6 { alloc, .. } => alloc as usize,
+            ModeSelect6 { length, .. } => length as usize,
+            ReadFormatCapacities { alloc }
+            | ReadBufferCapacity { alloc, .. }
+            | MechanismStatus { alloc } => alloc as usize,
+            SetStreaming { length, .. } => length as usize,
+            ReadCdMsf(r) => r.blocks as usize * r.fields.size_for_type(r.sector_type),
             Inquiry { alloc, .. }
             | ModeSense10 { alloc, .. }
             | GetConfiguration { alloc, .. }
@@ -567,536 +685,9 @@ impl Command {
             } => 8 + max_descriptors as usize * 16,
         }
     }
-
-    /// Builds the CDB bytes.
-    pub fn encode(&self) -> Cdb {
-        use Command::*;
-        let mut c;
-        match *self {
-            TestUnitReady => c = Cdb::new(6, op::TEST_UNIT_READY),
-            RequestSense { descriptor, alloc } => {
-                c = Cdb::new(6, op::REQUEST_SENSE);
-                c.bytes[1] = descriptor as u8;
-                c.bytes[4] = alloc;
-            }
-            Inquiry { evpd, page, alloc } => {
-                c = Cdb::new(6, op::INQUIRY);
-                c.bytes[1] = evpd as u8;
-                c.bytes[2] = page;
-                c.put16(3, alloc);
-            }
-            ModeSense6 {
-                dbd,
-                pc,
-                page,
-                subpage,
-                alloc,
-            } => {
-                c = Cdb::new(6, op::MODE_SENSE_6);
-                c.bytes[1] = (dbd as u8) << 3;
-                c.bytes[2] = (pc.code() << 6) | (page & 0x3F);
-                c.bytes[3] = subpage;
-                c.bytes[4] = alloc;
-            }
-            ModeSense10 {
-                dbd,
-                llbaa,
-                pc,
-                page,
-                subpage,
-                alloc,
-            } => {
-                c = Cdb::new(10, op::MODE_SENSE_10);
-                c.bytes[1] = ((llbaa as u8) << 4) | ((dbd as u8) << 3);
-                c.bytes[2] = (pc.code() << 6) | (page & 0x3F);
-                c.bytes[3] = subpage;
-                c.put16(7, alloc);
-            }
-            ModeSelect10 { pf, save, length } => {
-                c = Cdb::new(10, op::MODE_SELECT_10);
-                c.bytes[1] = ((pf as u8) << 4) | save as u8;
-                c.put16(7, length);
-            }
-            GetConfiguration { rt, start, alloc } => {
-                c = Cdb::new(10, op::GET_CONFIGURATION);
-                c.bytes[1] = match rt {
-                    ConfigRequest::All => 0,
-                    ConfigRequest::Current => 1,
-                    ConfigRequest::One => 2,
-                };
-                c.put16(2, start);
-                c.put16(7, alloc);
-            }
-            ReadToc {
-                msf,
-                format,
-                number,
-                alloc,
-            } => {
-                c = Cdb::new(10, op::READ_TOC);
-                c.bytes[1] = (msf as u8) << 1;
-                c.bytes[2] = format.code();
-                c.bytes[6] = number;
-                c.put16(7, alloc);
-            }
-            ReadCapacity => c = Cdb::new(10, op::READ_CAPACITY),
-            Read10 { lba, blocks, fua } => {
-                c = Cdb::new(10, op::READ_10);
-                c.bytes[1] = (fua as u8) << 3;
-                c.put32(2, lba);
-                c.put16(7, blocks);
-            }
-            Read12 {
-                lba,
-                blocks,
-                fua,
-                streaming,
-            } => {
-                c = Cdb::new(12, op::READ_12);
-                c.bytes[1] = (fua as u8) << 3;
-                c.put32(2, lba);
-                c.put32(6, blocks);
-                c.bytes[10] = (streaming as u8) << 7;
-            }
-            ReadCd(r) => {
-                c = Cdb::new(12, op::READ_CD);
-                c.bytes[1] = (r.sector_type.code() << 2) | ((r.dap as u8) << 1);
-                c.put32(2, r.lba as u32);
-                c.bytes[6..9].copy_from_slice(&r.blocks.to_be_bytes()[1..]);
-                c.bytes[9] = r.fields.byte9();
-                c.bytes[10] = r.fields.sub.code();
-            }
-            ReadSubChannel {
-                msf,
-                subq,
-                format,
-                track,
-                alloc,
-            } => {
-                c = Cdb::new(10, op::READ_SUB_CHANNEL);
-                c.bytes[1] = (msf as u8) << 1;
-                c.bytes[2] = (subq as u8) << 6;
-                c.bytes[3] = format.code();
-                c.bytes[6] = track;
-                c.put16(7, alloc);
-            }
-            ReadDiscInformation { data_type, alloc } => {
-                c = Cdb::new(10, op::READ_DISC_INFORMATION);
-                c.bytes[1] = data_type & 7;
-                c.put16(7, alloc);
-            }
-            ReadTrackInformation {
-                open,
-                address,
-                alloc,
-            } => {
-                c = Cdb::new(10, op::READ_TRACK_INFORMATION);
-                let (ty, v) = match address {
-                    TrackAddress::Lba(v) => (0, v),
-                    TrackAddress::Track(v) => (1, v),
-                    TrackAddress::Session(v) => (2, v),
-                };
-                c.bytes[1] = ((open as u8) << 2) | ty;
-                c.put32(2, v);
-                c.put16(7, alloc);
-            }
-            ReadDiscStructure {
-                media_type,
-                address,
-                layer,
-                format,
-                alloc,
-                agid,
-            } => {
-                c = Cdb::new(12, op::READ_DISC_STRUCTURE);
-                c.bytes[1] = media_type & 0xF;
-                c.put32(2, address);
-                c.bytes[6] = layer;
-                c.bytes[7] = format;
-                c.put16(8, alloc);
-                c.bytes[10] = (agid & 3) << 6;
-            }
-            GetEventStatus {
-                polled,
-                classes,
-                alloc,
-            } => {
-                c = Cdb::new(10, op::GET_EVENT_STATUS);
-                c.bytes[1] = polled as u8;
-                c.bytes[4] = classes;
-                c.put16(7, alloc);
-            }
-            StartStopUnit {
-                immed,
-                power_condition,
-                load_eject,
-                start,
-            } => {
-                c = Cdb::new(6, op::START_STOP_UNIT);
-                c.bytes[1] = immed as u8;
-                c.bytes[4] = (power_condition << 4) | ((load_eject as u8) << 1) | start as u8;
-            }
-            PreventAllow { prevent } => {
-                c = Cdb::new(6, op::PREVENT_ALLOW);
-                c.bytes[4] = prevent & 3;
-            }
-            SetCdSpeed {
-                rotation,
-                read_speed,
-                write_speed,
-            } => {
-                c = Cdb::new(12, op::SET_CD_SPEED);
-                c.bytes[1] = rotation & 3;
-                c.put16(2, read_speed);
-                c.put16(4, write_speed);
-            }
-            GetPerformance {
-                data_type,
-                lba,
-                max_descriptors,
-                kind,
-            } => {
-                c = Cdb::new(12, op::GET_PERFORMANCE);
-                c.bytes[1] = data_type & 0x1F;
-                c.put32(2, lba);
-                c.put16(8, max_descriptors);
-                c.bytes[10] = kind;
-            }
-        }
-        c
-    }
-
-    /// Parses CDB bytes. Errors are the sense a drive answers with.
-    pub fn parse(b: &[u8]) -> Result<Command, Sense> {
-        let opcode = *b.first().ok_or_else(Sense::invalid_opcode)?;
-        let need = cdb_length(opcode).ok_or_else(Sense::invalid_opcode)?;
-        if b.len() < need {
-            return Err(Sense::invalid_cdb_field(0, None));
-        }
-        let bad = |byte: u16, bit: Option<u8>| Err(Sense::invalid_cdb_field(byte, bit));
-        Ok(match opcode {
-            op::TEST_UNIT_READY => Command::TestUnitReady,
-            op::REQUEST_SENSE => Command::RequestSense {
-                descriptor: bit(b[1], 0),
-                alloc: b[4],
-            },
-            op::INQUIRY => {
-                let evpd = bit(b[1], 0);
-                if !evpd && b[2] != 0 {
-                    return bad(2, None);
-                }
-                Command::Inquiry {
-                    evpd,
-                    page: b[2],
-                    alloc: be16(b, 3),
-                }
-            }
-            op::MODE_SENSE_6 => Command::ModeSense6 {
-                dbd: bit(b[1], 3),
-                pc: PageControl::from_code(b[2] >> 6),
-                page: b[2] & 0x3F,
-                subpage: b[3],
-                alloc: b[4],
-            },
-            op::MODE_SENSE_10 => Command::ModeSense10 {
-                dbd: bit(b[1], 3),
-                llbaa: bit(b[1], 4),
-                pc: PageControl::from_code(b[2] >> 6),
-                page: b[2] & 0x3F,
-                subpage: b[3],
-                alloc: be16(b, 7),
-            },
-            op::MODE_SELECT_10 => Command::ModeSelect10 {
-                pf: bit(b[1], 4),
-                save: bit(b[1], 0),
-                length: be16(b, 7),
-            },
-            op::GET_CONFIGURATION => Command::GetConfiguration {
-                rt: match b[1] & 3 {
-                    0 => ConfigRequest::All,
-                    1 => ConfigRequest::Current,
-                    2 => ConfigRequest::One,
-                    _ => return bad(1, Some(1)),
-                },
-                start: be16(b, 2),
-                alloc: be16(b, 7),
-            },
-            op::READ_TOC => {
-                let mut code = b[2] & 0xF;
-                // Before MMC, the format sat in the top bits of the control byte.
-                if code == 0 && b[9] >> 6 != 0 {
-                    code = b[9] >> 6;
-                }
-                let Some(format) = TocFormat::from_code(code) else {
-                    return bad(2, Some(3));
-                };
-                Command::ReadToc {
-                    msf: bit(b[1], 1),
-                    format,
-                    number: b[6],
-                    alloc: be16(b, 7),
-                }
-            }
-            op::READ_CAPACITY => Command::ReadCapacity,
-            op::READ_10 => Command::Read10 {
-                lba: be32(b, 2),
-                blocks: be16(b, 7),
-                fua: bit(b[1], 3),
-            },
-            op::READ_12 => Command::Read12 {
-                lba: be32(b, 2),
-                blocks: be32(b, 6),
-                fua: bit(b[1], 3),
-                streaming: bit(b[10], 7),
-            },
-            op::READ_CD => {
-                let Some(sector_type) = SectorType::from_code((b[1] >> 2) & 7) else {
-                    return bad(1, Some(4));
-                };
-                let fields = ReadCdFields::from_bytes(b[9], b[10])
-                    .ok_or_else(|| Sense::invalid_cdb_field(10, Some(2)))?;
-                fields
-                    .check()
-                    .map_err(|bit| Sense::invalid_cdb_field(9, Some(bit)))?;
-                Command::ReadCd(ReadCd {
-                    lba: be32(b, 2) as i32,
-                    blocks: u32::from_be_bytes([0, b[6], b[7], b[8]]),
-                    sector_type,
-                    dap: bit(b[1], 1),
-                    fields,
-                })
-            }
-            op::READ_SUB_CHANNEL => {
-                let Some(format) = SubChannelFormat::from_code(b[3]) else {
-                    return bad(3, None);
-                };
-                Command::ReadSubChannel {
-                    msf: bit(b[1], 1),
-                    subq: bit(b[2], 6),
-                    format,
-                    track: b[6],
-                    alloc: be16(b, 7),
-                }
-            }
-            op::READ_DISC_INFORMATION => Command::ReadDiscInformation {
-                data_type: b[1] & 7,
-                alloc: be16(b, 7),
-            },
-            op::READ_TRACK_INFORMATION => {
-                let v = be32(b, 2);
-                let address = match b[1] & 3 {
-                    0 => TrackAddress::Lba(v),
-                    1 => TrackAddress::Track(v),
-                    2 => TrackAddress::Session(v),
-                    _ => return bad(1, Some(1)),
-                };
-                Command::ReadTrackInformation {
-                    open: bit(b[1], 2),
-                    address,
-                    alloc: be16(b, 7),
-                }
-            }
-            op::READ_DISC_STRUCTURE => Command::ReadDiscStructure {
-                media_type: b[1] & 0xF,
-                address: be32(b, 2),
-                layer: b[6],
-                format: b[7],
-                alloc: be16(b, 8),
-                agid: b[10] >> 6,
-            },
-            op::GET_EVENT_STATUS => Command::GetEventStatus {
-                polled: bit(b[1], 0),
-                classes: b[4],
-                alloc: be16(b, 7),
-            },
-            op::START_STOP_UNIT => Command::StartStopUnit {
-                immed: bit(b[1], 0),
-                power_condition: b[4] >> 4,
-                load_eject: bit(b[4], 1),
-                start: bit(b[4], 0),
-            },
-            op::PREVENT_ALLOW => Command::PreventAllow { prevent: b[4] & 3 },
-            op::SET_CD_SPEED => Command::SetCdSpeed {
-                rotation: b[1] & 3,
-                read_speed: be16(b, 2),
-                write_speed: be16(b, 4),
-            },
-            op::GET_PERFORMANCE => Command::GetPerformance {
-                data_type: b[1] & 0x1F,
-                lba: be32(b, 2),
-                max_descriptors: be16(b, 8),
-                kind: b[10],
-            },
-            _ => return Err(Sense::invalid_opcode()),
-        })
-    }
 }
 
+mod encode;
+mod parse;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::readcd::{C2Mode, HeaderCodes, SubSelect};
-
-    #[test]
-    fn read_cd_raw_pw_bytes() {
-        let cmd = Command::ReadCd(ReadCd {
-            lba: 16,
-            blocks: 27,
-            sector_type: SectorType::Any,
-            dap: false,
-            fields: ReadCdFields {
-                sync: true,
-                headers: HeaderCodes::All,
-                user_data: true,
-                edc_ecc: true,
-                c2: C2Mode::None,
-                sub: SubSelect::RawPw,
-            },
-        });
-        let cdb = cmd.encode();
-        assert_eq!(
-            cdb.as_slice(),
-            &[0xBE, 0, 0, 0, 0, 16, 0, 0, 27, 0xF8, 0x01, 0]
-        );
-        assert_eq!(Command::parse(&cdb).unwrap(), cmd);
-        assert_eq!(cmd.transfer_length(), 27 * 2448);
-    }
-
-    #[test]
-    fn every_command_round_trips() {
-        let cmds = [
-            Command::TestUnitReady,
-            Command::RequestSense {
-                descriptor: false,
-                alloc: 18,
-            },
-            Command::Inquiry {
-                evpd: true,
-                page: 0x83,
-                alloc: 255,
-            },
-            Command::ModeSense6 {
-                dbd: true,
-                pc: PageControl::Current,
-                page: 0x2A,
-                subpage: 0,
-                alloc: 128,
-            },
-            Command::ModeSense10 {
-                dbd: true,
-                llbaa: false,
-                pc: PageControl::Changeable,
-                page: 0x01,
-                subpage: 0,
-                alloc: 512,
-            },
-            Command::ModeSelect10 {
-                pf: true,
-                save: false,
-                length: 20,
-            },
-            Command::GetConfiguration {
-                rt: ConfigRequest::One,
-                start: 0x1E,
-                alloc: 64,
-            },
-            Command::ReadToc {
-                msf: true,
-                format: TocFormat::FullToc,
-                number: 1,
-                alloc: 4096,
-            },
-            Command::ReadCapacity,
-            Command::Read10 {
-                lba: 100,
-                blocks: 32,
-                fua: false,
-            },
-            Command::Read12 {
-                lba: 1 << 20,
-                blocks: 64,
-                fua: true,
-                streaming: true,
-            },
-            Command::ReadSubChannel {
-                msf: false,
-                subq: true,
-                format: SubChannelFormat::Isrc,
-                track: 2,
-                alloc: 24,
-            },
-            Command::ReadDiscInformation {
-                data_type: 0,
-                alloc: 34,
-            },
-            Command::ReadTrackInformation {
-                open: false,
-                address: TrackAddress::Track(2),
-                alloc: 48,
-            },
-            Command::ReadDiscStructure {
-                media_type: 0,
-                address: 0,
-                layer: 0,
-                format: 0,
-                alloc: 2052,
-                agid: 0,
-            },
-            Command::GetEventStatus {
-                polled: true,
-                classes: 0x10,
-                alloc: 8,
-            },
-            Command::StartStopUnit {
-                immed: false,
-                power_condition: 0,
-                load_eject: true,
-                start: false,
-            },
-            Command::PreventAllow { prevent: 1 },
-            Command::SetCdSpeed {
-                rotation: 0,
-                read_speed: 0xFFFF,
-                write_speed: 0xFFFF,
-            },
-            Command::GetPerformance {
-                data_type: 0,
-                lba: 0,
-                max_descriptors: 1,
-                kind: 0,
-            },
-        ];
-        for c in cmds {
-            let cdb = c.encode();
-            assert_eq!(cdb.len(), cdb_length(cdb[0]).unwrap(), "{c:?}");
-            assert_eq!(Command::parse(&cdb), Ok(c), "{c:?}");
-        }
-    }
-
-    #[test]
-    fn bad_fields() {
-        assert_eq!(
-            Command::parse(&[0xFF; 12]).unwrap_err(),
-            Sense::invalid_opcode()
-        );
-        assert_eq!(
-            Command::parse(&[0x43, 0, 7, 0, 0, 0, 0, 0, 4, 0])
-                .unwrap_err()
-                .field
-                .unwrap()
-                .byte,
-            2
-        );
-        // The old form of READ TOC format 1 in the control byte.
-        assert!(matches!(
-            Command::parse(&[0x43, 0, 0, 0, 0, 0, 0, 0, 12, 0x40]),
-            Ok(Command::ReadToc {
-                format: TocFormat::SessionInfo,
-                ..
-            })
-        ));
-        // Short CDBs.
-        assert!(Command::parse(&[0x28, 0, 0]).is_err());
-        assert!(Command::parse(&[]).is_err());
-    }
-}
+mod tests;
