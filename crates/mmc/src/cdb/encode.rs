@@ -266,8 +266,12 @@ impl Command {
     }
 }
 
-/// Binary M, S, F of an absolute frame count (frames from 00:00:00).
+/// Binary M, S, F of an absolute frame count (frames from 00:00:00). Minutes are not wrapped
+/// at 100 (a CDB's M byte goes to 255, and parsing takes it as it is).
 fn msf_bytes(frames: u32) -> [u8; 3] {
-    let m = spindle_disc::Msf::from_frames(frames);
-    [m.m, m.s, m.f]
+    [
+        (frames / 4500).min(255) as u8,
+        (frames / 75 % 60) as u8,
+        (frames % 75) as u8,
+    ]
 }

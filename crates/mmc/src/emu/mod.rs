@@ -298,7 +298,7 @@ fn read_span(cmd: &Command) -> Option<(i32, u32)> {
     match *cmd {
         Command::Read10 { lba, blocks, .. } => Some((lba as i32, blocks as u32)),
         Command::Read12 { lba, blocks, .. } => Some((lba as i32, blocks)),
-        Command::ReadCd(r) => Some((r.lba, r.blocks)),
+        Command::ReadCd(r) | Command::ReadCdMsf(r) => Some((r.lba, r.blocks)),
         _ => None,
     }
 }
