@@ -259,7 +259,27 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             })
         }
         Request::Eject(target) => {
-            let e = shared.drives().eject(user, &target)?;
+            let e = match shared.drives().eject(user, &target) {
+                // The system may honour the eject request itself (udev runs `cdrom_id
+                // --eject-media` on it, which allows removal and ejects): then the slot
+                // empties through the host's eject; wait a little for that.
+                Err(DaemonError::DriveLocked {
+                    drive,
+                    device: Some(device),
+                }) => {
+                    if !host_ejects(shared, drive) {
+                        return Err(DaemonError::DriveLocked {
+                            drive,
+                            device: Some(device),
+                        });
+                    }
+                    slots::Ejected {
+                        ejected: vec![drive],
+                        locked: Vec::new(),
+                    }
+                }
+                r => r?,
+            };
             eprintln!(
                 "spindle-daemon: uid {}: ejected {:?}{}",
                 user.uid,
@@ -340,6 +360,22 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             Reply::Shutdown(ShutdownReply {})
         }
     })
+}
+
+/// How long a refused eject waits for the system to eject the drive itself.
+const HOST_EJECT_WAIT: Duration = Duration::from_secs(5);
+
+/// True when drive `n` empties within [`HOST_EJECT_WAIT`] (with the drives lock let go
+/// between looks, so the host eject thread can empty it).
+fn host_ejects(shared: &Shared, n: u32) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < HOST_EJECT_WAIT {
+        std::thread::sleep(Duration::from_millis(100));
+        if !shared.drives().is_loaded(n) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Opens an image for `user` on a bounded worker (see [`crate::limits`]).

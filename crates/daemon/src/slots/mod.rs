@@ -144,6 +144,11 @@ impl Drives {
         self.slots.len() as u32
     }
 
+    /// True when drive `n` holds a disc.
+    pub fn is_loaded(&self, n: u32) -> bool {
+        self.slots.get(n as usize).is_some_and(|s| s.is_some())
+    }
+
     /// Drives with a disc in them.
     pub fn loaded(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()
