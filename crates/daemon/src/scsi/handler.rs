@@ -45,6 +45,26 @@ impl ModelHandler {
     }
 }
 
+/// Makes a drive that takes over a device of a killed daemon continue where that one
+/// stopped: the kernel already saw its power-on and its disc, and a removable device's unit
+/// attention fails the I/O it arrives on (commands queued in the ring while no daemon ran
+/// would get one). So, before the ring is served, the power-on and medium-changed unit
+/// attentions are reported to nobody (TEST UNIT READY until none is left) and the NewMedia
+/// event is taken (one media event poll), exactly as the kernel took them from the old drive.
+/// The host's lock (PREVENT) is not known and starts released.
+pub fn resume(model: &EmulatedDrive) {
+    let mut m = spindle_mmc::Mmc::new(model);
+    for _ in 0..8 {
+        match m.test_unit_ready() {
+            Err(e)
+                if e.sense()
+                    .is_some_and(|s| s.key == spindle_mmc::SenseKey::UnitAttention) => {}
+            _ => break,
+        }
+    }
+    let _ = m.media_event();
+}
+
 fn completion(o: &Outcome) -> Completion {
     if o.is_good() {
         return Completion::good(o.transferred);
@@ -222,5 +242,33 @@ mod tests {
                 "the same buffer, not a new one"
             );
         }
+    }
+
+    /// A drive taking over from a killed daemon has no unit attention and no media event
+    /// left for the kernel: the first command queued in the ring reads.
+    #[test]
+    fn a_resumed_drive_reads_at_once() {
+        let model = Arc::new(EmulatedDrive::new(None));
+        model.insert(disc());
+        resume(&model);
+        let h = ModelHandler::new(model.clone());
+        let mut buf = vec![0u8; 2048];
+        let c = h.handle(
+            &[0x28, 0, 0, 0, 0, 16, 0, 0, 1, 0],
+            &mut DataArea::from_slice(&mut buf),
+        );
+        assert_eq!((c.status, c.data_in), (0, 2048));
+        let e = spindle_mmc::Mmc::new(&*model).media_event().unwrap();
+        assert_eq!(
+            e.media.unwrap().event,
+            spindle_mmc::events::MediaEvent::NoChange
+        );
+        // Without it, the same read fails with a unit attention (what the kernel saw).
+        let fresh = ModelHandler::new(Arc::new(EmulatedDrive::new(Some(disc()))));
+        let c = fresh.handle(
+            &[0x28, 0, 0, 0, 0, 16, 0, 0, 1, 0],
+            &mut DataArea::from_slice(&mut buf),
+        );
+        assert_eq!((c.status, c.sense.unwrap()[2] & 0x0F), (2, 0x06));
     }
 }
