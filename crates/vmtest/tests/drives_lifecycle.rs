@@ -68,8 +68,11 @@ vmtest_check bob-refused sh -c "! su -s /bin/sh -c 'dd if=$D1 of=/dev/null count
 vmtest_check alice-eject as_user alice "spindle eject 1"
 vmtest_check root-again sh -c "test \"\$(stat -c '%u %g %a' $D1)\" = '0 0 600'"
 
+vmtest_check alice-load0 as_user alice "spindle load 0 /data/disc.iso"
 vmtest_check identity spindle drives --identity 0 'PLEXTOR,DVDR   PX-716A,1.11'
 D0=$(key 0 device); echo "drive 0 now $D0"
+vmtest_check identity-owner sh -c "test \"\$(stat -c '%u %a' $D0)\" = '1000 600'"
+vmtest_check alice-eject0 as_user alice "spindle eject 0"
 vmtest_check identity-vendor grep -q '^PLEXTOR' /sys/block/${D0#/dev/}/device/vendor
 vmtest_check identity-model grep -q '^DVDR   PX-716A' /sys/block/${D0#/dev/}/device/model
 vmtest_check count-2 sh -c "spindle drives --count 2 >/dev/null && sleep 1 && test \$(ls /sys/block | grep -c '^sr') = 2"
@@ -137,7 +140,10 @@ fn drives_belong_to_their_owner_follow_the_count_and_go_at_exit() {
             "bob-refused",
             "alice-eject",
             "root-again",
+            "alice-load0",
             "identity",
+            "identity-owner",
+            "alice-eject0",
             "identity-vendor",
             "identity-model",
             "count-2",
