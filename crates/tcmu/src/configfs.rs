@@ -204,8 +204,8 @@ impl Device {
             return Ok(());
         }
         let tpg = self.tpg();
-        mkdir(tpg.parent().expect("tpg has a parent"))?;
-        mkdir(&tpg)?;
+        // `loopback` itself appears when tcm_loop registers (a mkdir of it loads the fabric).
+        fs::create_dir_all(&tpg).map_err(|e| Error::path("creating", &tpg, e))?;
         let nexus = tpg.join("nexus");
         let current = fs::read_to_string(&nexus).unwrap_or_default();
         if current.trim().is_empty() {

@@ -47,10 +47,13 @@ pub mod ent {
     pub const IOV_BIDI_CNT: usize = 12;
     /// Request: `__u32 iov_dif_cnt`.
     pub const IOV_DIF_CNT: usize = 16;
-    /// Request: `__u64 cdb_off` (from the start of the mapping).
-    pub const CDB_OFF: usize = 20;
-    /// Request: the iovec array (`__u64 iov_base` offset, `__u64 iov_len`, 16 bytes each).
-    pub const IOV: usize = 44;
+    /// Request: `__u64 cdb_off` (from the start of the mapping). The entry struct is packed
+    /// but the request struct inside its union is not, so the u64 is aligned: 24, not 20
+    /// (checked with `offsetof` against linux/target_core_user.h, and in the VM).
+    pub const CDB_OFF: usize = 24;
+    /// Request: the iovec array (`__u64 iov_base` offset, `__u64 iov_len`, 16 bytes each),
+    /// after `__pad1` (32) and `__pad2` (40).
+    pub const IOV: usize = 48;
     /// Size of one iovec.
     pub const IOV_SIZE: usize = 16;
     /// Response: `__u8 scsi_status`.
@@ -131,6 +134,25 @@ pub struct Processed {
     pub tmrs: usize,
     /// Entries with an unknown opcode (flagged back to the kernel).
     pub unknown: usize,
+    /// Commands failed without reaching the handler (a CDB or iovec outside the region).
+    pub rejected: usize,
+    /// What was wrong with the last of them.
+    pub rejection: Option<Rejection>,
+}
+
+/// Why a command was failed without reaching the handler (diagnostics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The command's id.
+    pub cmd_id: u16,
+    /// What was impossible.
+    pub why: &'static str,
+    /// The offending offset (the CDB's, or the iovec's base).
+    pub offset: u64,
+    /// The offending length (the iovec's), 0 for a CDB.
+    pub len: u64,
+    /// Where the data area starts and the region ends, as the ring saw them.
+    pub bounds: (u64, u64),
 }
 
 impl Processed {
@@ -296,8 +318,13 @@ impl<'a> Ring<'a> {
                 ent::OP_PAD => done.pads += 1,
                 ent::OP_TMR => done.tmrs += 1,
                 ent::OP_CMD => {
-                    self.command(at, len as usize, m, data_start, handler, iovs)
-                        .map_err(bad)?;
+                    if let Some(r) = self
+                        .command(at, len as usize, m, data_start, handler, iovs)
+                        .map_err(bad)?
+                    {
+                        done.rejected += 1;
+                        done.rejection = Some(r);
+                    }
                     done.commands += 1;
                 }
                 _ => {
@@ -321,7 +348,7 @@ impl<'a> Ring<'a> {
         data_start: usize,
         handler: &dyn CommandHandler,
         iovs: &mut Vec<Iov>,
-    ) -> Result<(), &'static str> {
+    ) -> Result<Option<Rejection>, &'static str> {
         if len < ent::CMD_ENTRY_SIZE {
             return Err("command entry shorter than struct tcmu_cmd_entry");
         }
@@ -332,7 +359,15 @@ impl<'a> Ring<'a> {
         // Copy everything out of the request before the response overwrites it (a union).
         let cdb_off = self.u64_at(at + ent::CDB_OFF);
         iovs.clear();
-        let mut valid = true;
+        let cmd_id = self.u16_at(at + ent::CMD_ID);
+        let reject = |why, offset, len| Rejection {
+            cmd_id,
+            why,
+            offset,
+            len,
+            bounds: (data_start as u64, self.len as u64),
+        };
+        let mut rejection = None;
         for i in 0..iov_cnt {
             let p = at + ent::IOV + i * ent::IOV_SIZE;
             let (base, n) = (self.u64_at(p), self.u64_at(p + 8));
@@ -343,12 +378,15 @@ impl<'a> Ring<'a> {
                         len: n as usize,
                     })
                 }
-                _ => valid = false,
+                _ => rejection = Some(reject("iovec outside the data area", base, n)),
             }
         }
         let mut cdb = [0u8; MAX_CDB];
         let cdb_n = self.copy_cdb(cdb_off, &mut cdb);
-        let answer = if !valid || cdb_n == 0 {
+        if cdb_n == 0 {
+            rejection = Some(reject("CDB outside the region", cdb_off, 0));
+        }
+        let answer = if rejection.is_some() {
             // 04/44/00 INTERNAL TARGET FAILURE: the kernel gave us something impossible.
             Completion::check_code(0x04, 0x44, 0x00)
         } else {
@@ -377,7 +415,17 @@ impl<'a> Ring<'a> {
             let flags = self.read::<1>(at + ent::UFLAGS)[0] | ent::UFLAG_READ_LEN;
             self.write(at + ent::UFLAGS, &[flags]);
         }
-        Ok(())
+        Ok(rejection)
+    }
+
+    /// Copies region bytes from `offset` into `out` (for diagnostics); how many were copied.
+    pub fn peek(&self, offset: usize, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.len.saturating_sub(offset));
+        // SAFETY: offset..offset+n is inside the region (n is clamped to it).
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.base.as_ptr().add(offset), out.as_mut_ptr(), n)
+        };
+        n
     }
 
     /// Copies the CDB at region offset `off` into `out`; its length (0 when it lies outside

@@ -17,8 +17,14 @@ use std::thread::JoinHandle;
 pub struct Stats {
     /// SCSI commands completed.
     pub commands: AtomicU64,
+    /// Passes over the ring.
+    pub passes: AtomicU64,
     /// Wake-ups from the kernel.
     pub wakeups: AtomicU64,
+    /// Commands failed before the handler (an impossible CDB or iovec offset).
+    pub rejected: AtomicU64,
+    /// The last such failure.
+    pub last_rejection: std::sync::Mutex<Option<crate::ring::Rejection>>,
 }
 
 /// Why a server thread ended.
@@ -106,9 +112,19 @@ fn run(
     let mut iovs: Vec<Iov> = Vec::with_capacity(64);
     let mut pass = |uio: &mut File| -> Result<()> {
         let done = map.ring()?.process(handler, &mut iovs)?;
+        stats.passes.fetch_add(1, Ordering::Relaxed);
         stats
             .commands
             .fetch_add(done.commands as u64, Ordering::Relaxed);
+        stats
+            .rejected
+            .fetch_add(done.rejected as u64, Ordering::Relaxed);
+        if let Some(r) = done.rejection {
+            *stats
+                .last_rejection
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(r);
+        }
         if done.advanced() {
             // Any 4-byte write makes the kernel reap completions (tcmu_irqcontrol).
             uio.write_all(&1u32.to_ne_bytes())
