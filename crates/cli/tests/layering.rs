@@ -279,3 +279,23 @@ fn frontends_link_neither_fuse_nor_formats_they_do_not_serve() {
         offences,
     );
 }
+
+/// Issue 17's privilege split: the root helper and the TCMU backend it links parse no image
+/// (no spindle-image, no disc model, no format); the helper links only spindle-tcmu and
+/// spindle-sys of this workspace.
+#[test]
+fn the_drive_helper_parses_no_image() {
+    let g = Graph::get();
+    let image = |n: &str| n == "spindle-image" || n == "spindle-disc" || is_format(n);
+    let mut offences = g.reaches("spindle-drive-helper", image);
+    offences.extend(g.reaches("spindle-tcmu", image));
+    offences.extend(g.reaches("spindle-drive-helper", |n| {
+        n.starts_with("spindle-")
+            && !matches!(n, "spindle-drive-helper" | "spindle-tcmu" | "spindle-sys")
+    }));
+    assert_none(
+        "spindle-drive-helper and spindle-tcmu link no image parsing; the helper links only \
+         spindle-tcmu and spindle-sys",
+        offences,
+    );
+}

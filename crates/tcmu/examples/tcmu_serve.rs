@@ -3,7 +3,7 @@
 //! own adapter.
 //!
 //! ```text
-//! tcmu_serve IMAGE [--index N] [--helper SOCKET] [--timeout-ms N]
+//! tcmu_serve IMAGE [--index N] [--helper SOCKET] [--timeout-ms N] [--device NAME]
 //! ```
 //!
 //! It makes the device `spindle_u<euid>_d<N>` (or reopens it when it exists: recovery after
@@ -117,6 +117,8 @@ struct Args {
     index: u32,
     helper: Option<PathBuf>,
     timeout: Duration,
+    /// A device name instead of `spindle_u<euid>_d<index>` (to test the helper's checks).
+    device: Option<String>,
 }
 
 fn args() -> Result<Args> {
@@ -126,12 +128,14 @@ fn args() -> Result<Args> {
         index: 0,
         helper: None,
         timeout: Duration::from_secs(20),
+        device: None,
     };
     while let Some(arg) = it.next() {
         let mut value = || it.next().context("an option lacks its value");
         match arg.to_str() {
             Some("--index") => a.index = value()?.to_string_lossy().parse()?,
             Some("--helper") => a.helper = Some(value()?.into()),
+            Some("--device") => a.device = Some(value()?.to_string_lossy().into_owned()),
             Some("--timeout-ms") => {
                 a.timeout = Duration::from_millis(value()?.to_string_lossy().parse()?)
             }
@@ -185,7 +189,10 @@ fn main() -> Result<()> {
         None => Box::new(Local),
     };
     let uid = rustix::process::geteuid().as_raw();
-    let spec = DeviceSpec::for_user(uid, a.index);
+    let mut spec = DeviceSpec::for_user(uid, a.index);
+    if let Some(name) = a.device.clone() {
+        spec.name = name;
+    }
     let existing = prov.list()?.contains(&spec.name);
     let uio = if existing {
         println!("reopening {}", spec.name);
@@ -219,15 +226,14 @@ fn main() -> Result<()> {
             break;
         }
     }
-    let commands = server
-        .stats()
-        .commands
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let relaxed = std::sync::atomic::Ordering::Relaxed;
+    let commands = server.stats().commands.load(relaxed);
+    let scattered = server.stats().scattered.load(relaxed);
     // Remove first: the kernel fails what is queued, and the server then sees EIO.
     prov.remove(&spec.name)?;
     let ended = server.stop()?;
     println!(
-        "removed {} after {commands} commands ({ended:?})",
+        "removed {} after {commands} commands, {scattered} in several pieces ({ended:?})",
         spec.name
     );
     Ok(())

@@ -46,6 +46,9 @@ pub enum Error {
     /// The ring is corrupt.
     #[error(transparent)]
     Ring(#[from] crate::ring::RingError),
+    /// A helper request that does not parse.
+    #[error("bad request {0:?}")]
+    BadRequest(String),
     /// The privileged helper refused or failed.
     #[error("spindle-drive-helper: {0}")]
     Helper(String),

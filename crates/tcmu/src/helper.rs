@@ -69,12 +69,7 @@ pub enum Request {
 impl Request {
     /// Parses one request line (without its newline).
     pub fn parse(line: &str) -> Result<Request> {
-        let bad = || {
-            Error::Helper(format!(
-                "bad request {:?}",
-                line.chars().take(80).collect::<String>()
-            ))
-        };
+        let bad = || Error::BadRequest(line.chars().take(80).collect());
         let w: Vec<&str> = line.split(' ').collect();
         let name = |i: usize| -> Result<String> {
             let n = *w.get(i).ok_or_else(bad)?;
@@ -244,6 +239,12 @@ impl Helper {
     fn call(&self, req: &Request) -> Result<(String, Option<OwnedFd>)> {
         let s = UnixStream::connect(&self.socket)
             .map_err(|e| Error::Helper(format!("connecting to {}: {e}", self.socket.display())))?;
+        // Attach waits for the nodes (up to its timeout); everything else is quick.
+        let wait = match req {
+            Request::Attach { timeout, .. } => *timeout + Duration::from_secs(30),
+            _ => Duration::from_secs(30),
+        };
+        let _ = s.set_read_timeout(Some(wait));
         send_line(s.as_fd(), &req.line(), None)?;
         let (line, fd) = recv_line(s.as_fd())?
             .ok_or_else(|| Error::Helper("the helper closed the connection".into()))?;

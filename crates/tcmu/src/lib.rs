@@ -33,4 +33,4 @@ pub use mapping::{Mapping, uio_sysfs};
 pub use names::{DEFAULT_SIZE, DeviceSpec, PREFIX};
 pub use provision::{Local, Provisioner};
 pub use server::{Ended, Server, Stats};
-pub use support::{Support, require, support};
+pub use support::{Support, default_provisioner, require, support};

@@ -138,6 +138,9 @@ pub struct Processed {
     pub rejected: usize,
     /// What was wrong with the last of them.
     pub rejection: Option<Rejection>,
+    /// Commands whose buffer came in more than one piece (the handler cannot write into one
+    /// slice, so the daemon's adapter copies twice).
+    pub scattered: usize,
 }
 
 /// Why a command was failed without reaching the handler (diagnostics).
@@ -203,7 +206,7 @@ impl<'a> Ring<'a> {
         if len < mb::SIZE {
             return Err(RingError::TooSmall(len));
         }
-        if base.as_ptr() as usize % 64 != 0 {
+        if !(base.as_ptr() as usize).is_multiple_of(64) {
             return Err(RingError::Misaligned);
         }
         Ok(Ring {
@@ -214,7 +217,7 @@ impl<'a> Ring<'a> {
     }
 
     fn atomic(&self, off: usize) -> &AtomicU32 {
-        debug_assert!(off % 4 == 0 && off + 4 <= self.len);
+        debug_assert!(off.is_multiple_of(4) && off + 4 <= self.len);
         // SAFETY: off is 4-aligned within the region (callers pass the mailbox's
         // CMD_HEAD/CMD_TAIL, and the region is at least a mailbox long and 64-aligned); the
         // memory lives for 'a and is only accessed atomically at these offsets.
@@ -265,7 +268,11 @@ impl<'a> Ring<'a> {
                 m.cmdr_off, m.cmdr_size, self.len
             )));
         }
-        if m.head >= m.cmdr_size || m.tail >= m.cmdr_size || m.head % 8 != 0 || m.tail % 8 != 0 {
+        if m.head >= m.cmdr_size
+            || m.tail >= m.cmdr_size
+            || !m.head.is_multiple_of(8)
+            || !m.tail.is_multiple_of(8)
+        {
             return Err(RingError::Mailbox(format!(
                 "head {} / tail {} outside the {}-byte ring or unaligned",
                 m.head, m.tail, m.cmdr_size
@@ -297,7 +304,7 @@ impl<'a> Ring<'a> {
                 if head == tail {
                     break;
                 }
-                if head >= m.cmdr_size || head % 8 != 0 {
+                if head >= m.cmdr_size || !head.is_multiple_of(8) {
                     return Err(RingError::Mailbox(format!("head {head} outside the ring")));
                 }
             }
@@ -324,6 +331,9 @@ impl<'a> Ring<'a> {
                     {
                         done.rejected += 1;
                         done.rejection = Some(r);
+                    }
+                    if iovs.len() > 1 {
+                        done.scattered += 1;
                     }
                     done.commands += 1;
                 }

@@ -23,6 +23,8 @@ pub struct Stats {
     pub wakeups: AtomicU64,
     /// Commands failed before the handler (an impossible CDB or iovec offset).
     pub rejected: AtomicU64,
+    /// Commands whose buffer was in more than one piece.
+    pub scattered: AtomicU64,
     /// The last such failure.
     pub last_rejection: std::sync::Mutex<Option<crate::ring::Rejection>>,
 }
@@ -119,6 +121,9 @@ fn run(
         stats
             .rejected
             .fetch_add(done.rejected as u64, Ordering::Relaxed);
+        stats
+            .scattered
+            .fetch_add(done.scattered as u64, Ordering::Relaxed);
         if let Some(r) = done.rejection {
             *stats
                 .last_rejection

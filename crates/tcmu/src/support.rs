@@ -50,7 +50,8 @@ fn is_root() -> bool {
 
 /// Checks the kernel: configfs mounted, `target_core_user` and `tcm_loop` loaded. As root it
 /// first loads what is missing (`modprobe`, and mounts configfs), as the kernel NBD attach
-/// does; otherwise it only looks.
+/// does; otherwise it only looks (modules that are installed but not loaded count as
+/// available when `spindle-drive-helper`'s socket exists: the helper loads them).
 pub fn support() -> Support {
     let rel = release();
     let missing: Vec<&str> = MODULES.into_iter().filter(|m| !loaded(m)).collect();
@@ -106,4 +107,24 @@ pub fn require() -> Result<()> {
         Support::Available => Ok(()),
         Support::Unavailable { reason, hint } => Err(Error::Unsupported { reason, hint }),
     }
+}
+
+/// The provisioner for this process: [`Local`](crate::Local) as root, else
+/// [`Helper`](crate::Helper) on [`DEFAULT_SOCKET`](crate::helper::DEFAULT_SOCKET) when it
+/// exists; otherwise an error saying how to enable the helper.
+pub fn default_provisioner() -> Result<Box<dyn crate::Provisioner>> {
+    if is_root() {
+        return Ok(Box::new(crate::Local));
+    }
+    let sock = Path::new(crate::helper::DEFAULT_SOCKET);
+    if sock.exists() {
+        return Ok(Box::new(crate::Helper::new(sock)));
+    }
+    Err(Error::Unsupported {
+        reason: format!(
+            "TCMU drives need root, and spindle-drive-helper is not listening on {}",
+            sock.display()
+        ),
+        hint: "run `systemctl enable --now spindle-drive-helper.socket` as root".into(),
+    })
 }

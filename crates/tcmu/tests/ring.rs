@@ -66,7 +66,7 @@ impl Fake {
     /// Writes an entry of `len` bytes (op in the low bits) at the head, padding to the end of
     /// the ring first if it does not fit; returns its region offset.
     fn place(&mut self, len: usize, op: u32) -> usize {
-        assert!(len % 8 == 0 && len <= self.ring_size);
+        assert!(len.is_multiple_of(8) && len <= self.ring_size);
         if self.head + len > self.ring_size {
             let pad = self.ring_size - self.head;
             let at = self.ring_off + self.head;
@@ -231,7 +231,8 @@ fn several_iovecs_are_filled_in_order_and_gathered_in_order() {
     let pieces = [(d + 8192, 2048), (d, 4096), (d + 12288, 2048)];
     f.command(&read10(3, 4), &pieces);
     let h = Recorder::default();
-    f.ring().process(&h, &mut Vec::new()).unwrap();
+    let done = f.ring().process(&h, &mut Vec::new()).unwrap();
+    assert_eq!(done.scattered, 1);
     for (base, n) in pieces {
         assert!(f.bytes()[base..base + n].iter().all(|&b| b == 3));
     }

@@ -4,7 +4,11 @@
 //! `/dev/sg0`, SCSI type 5), `dd` of it equals the ISO, `mount -t iso9660` gives the tree
 //! xorriso extracts on the host, a server killed with SIGKILL and restarted completes a read
 //! the kernel issued while it was down, and SIGTERM tears everything down (configfs empty,
-//! node gone).
+//! node gone). Then the privilege split: `spindle-drive-helper` (root) does the configfs
+//! work for an unprivileged server (uid 1000, busybox `su`), which serves the ring through the
+//! passed `/dev/uioN` descriptor; the nodes are the caller's (0600), another user cannot read
+//! them, the helper refuses another uid's device name and an index past the cap, and a
+//! killed unprivileged server reopens its device through the helper.
 
 use spindle_vmtest::VmTest;
 use std::path::{Path, PathBuf};
@@ -84,6 +88,15 @@ fn a_tcmu_cd_rom_serves_mounts_recovers_and_tears_down() {
         &["-p", "spindle-tcmu", "--example", "tcmu_serve"],
         "examples/tcmu_serve",
     );
+    let helper = build(
+        &[
+            "-p",
+            "spindle-drive-helper",
+            "--bin",
+            "spindle-drive-helper",
+        ],
+        "spindle-drive-helper",
+    );
     let iso = spindle_vmtest::samples_dir()
         .unwrap()
         .join("kdomanski-iso9660/test_rockridge.iso");
@@ -97,6 +110,12 @@ fn a_tcmu_cd_rom_serves_mounts_recovers_and_tears_down() {
             "sg",
         ])
         .binary(&serve, "/bin/tcmu_serve")
+        .binary(&helper, "/bin/spindle-drive-helper")
+        .data(
+            "/etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/tmp:/bin/sh\nbob:x:1001:1001::/tmp:/bin/sh\n",
+        )
+        .data("/etc/group", "root:x:0:\nalice:x:1000:\nbob:x:1001:\n")
         .file(&iso, "/data/disc.iso")
         .data(
             "/data/device.sha256",
@@ -170,12 +189,63 @@ vmtest_check resumed wait_line /tmp/dd.rc . 40
 cat /tmp/dd.err
 vmtest_check read_ok sh -c 'grep -q reopening /tmp/s2.log && [ "$(cat /tmp/dd.rc)" = 0 ] && dd if=/data/disc.iso bs=2048 skip=16 count=1 2>/dev/null | cmp - /tmp/pvd'
 
+# Whole-disc reads through the restarted server, 1 MiB at a time, bypassing the page cache;
+# the server's count of commands in several pieces is printed at teardown.
+vmtest_check big_read dd if=/dev/sr0 iflag=direct bs=1M of=/dev/null
+
 # Teardown on SIGTERM.
 kill -TERM $S2
 wait $S2
 echo "server exit $?"
 cat /tmp/s2.log
 vmtest_check teardown grep -q '^removed spindle_u0_d0' /tmp/s2.log
-ls -R /sys/kernel/config/target | head -40
 vmtest_check configfs_empty sh -c '[ ! -e /sys/kernel/config/target/core/user_0 ] && [ -z "$(ls /sys/kernel/config/target/loopback 2>/dev/null | grep naa)" ] && [ ! -e /dev/sr0 ]'
+
+# The privilege split: the helper as root, the server as alice (uid 1000). busybox su as
+# root asks no password; `exec` keeps the server's pid the one $! names.
+as_user() {
+  _u=$1; shift
+  su -s /bin/sh -c "exec $*" "$_u"
+}
+/bin/spindle-drive-helper --socket /run/h.sock --max-per-user 4 >/tmp/h.log 2>&1 &
+H=$!
+vmtest_check helper vmtest_wait /run/h.sock 10
+# Started with su itself in the background (not through the function) so that $! is the
+# server's pid: su and sh exec into it.
+su -s /bin/sh -c "exec /bin/tcmu_serve /data/disc.iso --helper /run/h.sock --index 1" alice >/tmp/u1.log 2>&1 &
+U1=$!
+vmtest_check user_serve wait_line /tmp/u1.log '^nodes sr=/dev/sr' 40
+cat /tmp/u1.log
+SRU=$(sed -n 's/^nodes sr=\([^ ]*\) .*/\1/p' /tmp/u1.log)
+SGU=$(sed -n 's/^nodes sr=[^ ]* sg=\([^ ]*\) .*/\1/p' /tmp/u1.log)
+ls -l $SRU $SGU
+vmtest_check user_uid grep -q '^Uid:[[:space:]]*1000[[:space:]]' /proc/$U1/status
+owned() { [ "$(stat -c '%u %a' $SRU)" = '1000 600' ] && [ "$(stat -c '%u %a' $SGU)" = '1000 600' ]; }
+vmtest_check user_owner owned
+alice_reads() { as_user alice cat $SRU >/tmp/u.img && cmp /tmp/u.img /data/disc.iso; }
+vmtest_check user_reads alice_reads
+bob_denied() { ! as_user bob dd if=$SRU of=/dev/null count=1; }
+vmtest_check other_denied bob_denied
+as_user bob /bin/tcmu_serve /data/disc.iso --helper /run/h.sock --device spindle_u1000_d2 >/tmp/b.log 2>&1
+cat /tmp/b.log
+vmtest_check not_yours grep -q 'belongs to uid 1000' /tmp/b.log
+as_user alice /bin/tcmu_serve /data/disc.iso --helper /run/h.sock --index 4 >/tmp/c.log 2>&1
+cat /tmp/c.log
+vmtest_check cap grep -q 'at most 4 drives per user' /tmp/c.log
+kill -9 $U1
+wait $U1 2>/dev/null
+su -s /bin/sh -c "exec /bin/tcmu_serve /data/disc.iso --helper /run/h.sock --index 1" alice >/tmp/u2.log 2>&1 &
+U2=$!
+reopened_as_alice() {
+  wait_line /tmp/u2.log '^nodes sr=' 40 && grep -q reopening /tmp/u2.log &&
+    as_user alice dd if=$SRU bs=2048 skip=16 count=1 2>/dev/null | cmp - /tmp/pvd
+}
+vmtest_check user_reopened reopened_as_alice
+kill -TERM $U2
+wait $U2
+cat /tmp/u2.log
+vmtest_check user_teardown grep -q '^removed spindle_u1000_d1' /tmp/u2.log
+vmtest_check user_configfs_empty sh -c '[ ! -e /sys/kernel/config/target/core/user_0 ] && [ -z "$(ls /sys/kernel/config/target/loopback 2>/dev/null | grep naa)" ]'
+cat /tmp/h.log
+kill $H
 "#;

@@ -172,6 +172,10 @@ impl Backend {
         } else {
             provisioner.create(&spec)?
         };
+        if reopened {
+            // The kernel saw the killed daemon's drive; this one must look the same to it.
+            super::handler::resume(model);
+        }
         let handler = Arc::new(ModelHandler::new(model.clone()));
         let mut device = Device {
             name: spec.name.clone(),

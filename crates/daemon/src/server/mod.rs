@@ -259,7 +259,9 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             })
         }
         Request::Eject(target) => {
-            let e = match shared.drives().eject(user, &target) {
+            // In its own statement: the drives lock is let go before the wait below.
+            let ejected = shared.drives().eject(user, &target);
+            let e = match ejected {
                 // The system may honour the eject request itself (udev runs `cdrom_id
                 // --eject-media` on it, which allows removal and ejects): then the slot
                 // empties through the host's eject; wait a little for that.

@@ -20,12 +20,13 @@ fn sample(name: &str) -> PathBuf {
     .unwrap()
 }
 
-/// Clears the unit attentions a fresh or changed drive has, as the kernel's first TEST UNIT
-/// READYs do.
+/// Takes the unit attentions and the media event a fresh or changed drive has, as the
+/// kernel's first TEST UNIT READYs and its media poll do.
 fn settle(drive: &EmulatedDrive) {
     let mut m = Mmc::new(drive);
     for _ in 0..4 {
         if m.test_unit_ready().is_ok() {
+            m.media_event().unwrap();
             return;
         }
     }
