@@ -73,7 +73,7 @@ fn execute(req: &Request, uid: u32, gid: u32, limits: Limits) -> Result<Reply, S
     if let Some(name) = req.device() {
         authz::may_use(uid, name, limits)?;
     }
-    let _guard = CONFIGFS.lock().unwrap_or_else(|p| p.into_inner());
+    let guard = CONFIGFS.lock().unwrap_or_else(|p| p.into_inner());
     let s = |e: spindle_tcmu::Error| e.to_string();
     let plain = |text: String| Reply { text, fd: None };
     match req {
@@ -108,6 +108,8 @@ fn execute(req: &Request, uid: u32, gid: u32, limits: Limits) -> Result<Reply, S
         Request::Attach { name, timeout } => {
             let dev = Device::named(name).map_err(s)?;
             dev.attach().map_err(s)?;
+            // Waiting for the nodes needs no configfs change: let others go meanwhile.
+            drop(guard);
             let n = dev.nodes((*timeout).min(MAX_ATTACH_WAIT)).map_err(s)?;
             nodes::hand_over(&n, uid, gid).map_err(|e| format!("{e:#}"))?;
             Ok(plain(nodes_line(&n)))
