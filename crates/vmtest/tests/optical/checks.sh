@@ -18,7 +18,12 @@ opt_lines() {
 opt_cdinfo() {
   cd-info --no-cddb --no-device-info "$1" >/tmp/cdinfo.txt 2>&1
   awk -f /data/cdinfo.awk /tmp/cdinfo.txt >/tmp/cdinfo.norm
-  diff "$E/cd.cdinfo" /tmp/cdinfo.norm
+  diff "$E/cd.cdinfo" /tmp/cdinfo.norm && return
+  # What the drive answered to READ TOC format 5 (CD-TEXT packs), for the report.
+  sg_raw -r 1024 -o /tmp/toc5.bin "$1" 43 02 05 00 00 00 00 04 00 00 >/dev/null 2>&1
+  echo "READ TOC format 5:"; od -A d -t x1 /tmp/toc5.bin | head -n 24
+  grep -i 'warn\|error\|cd-text' /tmp/cdinfo.txt | head -n 10
+  return 1
 }
 
 # opt_cdrom_id DEV EXPECTED: cdrom_id prints every line of EXPECTED (ID_CDROM_MEDIA_*=...).
@@ -147,15 +152,15 @@ optical_fs() {
   opt_tree "$1" "$2" "$5" "$E/$4.tree.sha256"
 }
 
-# drive_key N KEY: drive N's KEY from `spindle drives --json` (device, sg, image, locked...).
-drive_key() { spindle drives --json | awk -v n="$1" -v k="$2" -f /data/drives.awk; }
+# drive_key N KEY: drive N's KEY from `spindle drives --json` (device, sg, image, locked...);
+# a daemon that does not answer in 20 s gives nothing.
+drive_key() { timeout 20 spindle drives --json | awk -v n="$1" -v k="$2" -f /data/drives.awk; }
 
 # drive_is N KEY VALUE [SECONDS]: waits (default 5 s) until drive N's KEY is VALUE.
 drive_is() {
-  _w=0
+  _end=$(($(date +%s) + ${4:-5}))
   while [ "$(drive_key "$1" "$2")" != "$3" ]; do
-    _w=$((_w + 1))
-    [ $_w -gt $((${4:-5} * 5)) ] && { echo "drive $1 $2 is '$(drive_key "$1" "$2")', not '$3'"; return 1; }
+    [ "$(date +%s)" -gt $_end ] && { echo "drive $1 $2 is '$(drive_key "$1" "$2")', not '$3'"; return 1; }
     sleep 0.2
   done
 }

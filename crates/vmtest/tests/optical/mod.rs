@@ -65,6 +65,14 @@ pub fn with_tools(mut vm: VmTest, media: &media::Media) -> VmTest {
         .binary(host_tool("eject", "eject"), "/opt/util-linux/eject")
         .binary(cdrom_id(), "/usr/lib/udev/cdrom_id")
         .data("/vmtest/optical.sh", CHECKS_SH);
+    // cd-info hands CD-TEXT read from a drive to glibc's iconv (ISO-8859-1 to UTF-8), which
+    // loads its converters from the gconv folder; without them the fields come out empty.
+    let gconv = std::path::Path::new("/usr/lib/x86_64-linux-gnu/gconv");
+    for name in ["gconv-modules", "gconv-modules.cache", "ISO8859-1.so"] {
+        let host = gconv.join(name);
+        assert!(host.is_file(), "{} is missing (glibc's gconv modules)", host.display());
+        vm = vm.file(&host, &host.to_string_lossy());
+    }
     for (path, bytes) in expect::files(media) {
         vm = vm.data(&path, bytes);
     }
