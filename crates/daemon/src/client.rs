@@ -4,8 +4,8 @@
 use serde_json::Value;
 use spindle_protocol::{
     self as protocol, CountReply, DrivesReply, EjectReply, EjectTarget, ErrorCode, ErrorReply,
-    LoadArgs, LoadReply, MountArgs, MountReply, PingReply, Reply, Request, ShareArgs, ShareReply,
-    ShutdownReply, UnshareReply,
+    IdentityArgs, IdentityReply, LoadArgs, LoadReply, MountArgs, MountReply, PingReply, Reply,
+    Request, ShareArgs, ShareReply, ShutdownReply, UnshareReply,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -181,6 +181,8 @@ impl Client {
         unshare(drive: u32) -> UnshareReply = Request::Unshare { drive }, Unshare;
         /// `shutdown`: stop the daemon.
         shutdown() -> ShutdownReply = Request::Shutdown, Shutdown;
+        /// `identity`: set what a drive answers to INQUIRY.
+        identity(args: IdentityArgs) -> IdentityReply = Request::Identity(args), Identity;
     }
 }
 
@@ -196,6 +198,7 @@ fn reply_name(r: &Reply) -> &'static str {
         Reply::Share(_) => "share",
         Reply::Unshare(_) => "unshare",
         Reply::Shutdown(_) => "shutdown",
+        Reply::Identity(_) => "identity",
     }
 }
 

@@ -16,6 +16,7 @@ pub mod limits;
 pub mod mountpoint;
 pub mod nbd;
 pub mod paths;
+mod scsi;
 mod server;
 pub mod service;
 mod sharing;
@@ -25,7 +26,9 @@ pub mod state;
 /// The control protocol's types and lines (the `spindle-protocol` crate).
 pub use spindle_protocol as protocol;
 
-pub use slots::{DEFAULT_DRIVES, Drives, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image};
+pub use slots::{
+    DEFAULT_DRIVES, Drives, Ejected, LoadRequest, MAX_DRIVES, Opened, folder_name, open_image,
+};
 pub use spindle_protocol::{DriveReport, EjectTarget};
 
 use std::path::PathBuf;
@@ -100,6 +103,16 @@ pub enum DaemonError {
     /// A `share` without TLS of a disc other local users cannot read.
     #[error("{0}")]
     PrivateDisc(String),
+    /// An eject (or swap) of a drive the system holds locked (PREVENT MEDIUM REMOVAL: a
+    /// filesystem on its `/dev/srN` is mounted, or a program holds it); the drive was asked
+    /// to eject (code `drive_locked`).
+    #[error("drive {drive}{} is locked by the system (mounted or in use): asked it to eject; unmount it first", device.as_ref().map(|d| format!(" ({})", d.display())).unwrap_or_default())]
+    DriveLocked {
+        /// The drive.
+        drive: u32,
+        /// Its `/dev/srN`, when it has one.
+        device: Option<PathBuf>,
+    },
     /// A daemon answers on the socket already.
     #[error("another spindle daemon is running on {}", .0.display())]
     AlreadyRunning(PathBuf),
@@ -124,6 +137,7 @@ impl DaemonError {
             DaemonError::TimedOut(_) => ErrorCode::Timeout,
             DaemonError::PrivateDisc(_) => ErrorCode::PrivateDisc,
             DaemonError::MountPoint { .. } => ErrorCode::BadMountPoint,
+            DaemonError::DriveLocked { .. } => ErrorCode::DriveLocked,
             _ => ErrorCode::Failed,
         }
     }

@@ -155,6 +155,9 @@ pub fn run(cfg: &Config) -> Result<()> {
     if let Some(s) = &saved {
         drives.restore(s);
     }
+    // After the restore: each device's first probe sees its identity and its disc.
+    drives.attach_scsi(crate::scsi::Backend::choose());
+    let host_events = drives.host_events();
     let nbd_path = paths::nbd_socket_path();
     let nbd = match crate::sharing::LocalNbd::start(drives.table(), &nbd_path) {
         Ok(n) => {
@@ -198,6 +201,9 @@ pub fn run(cfg: &Config) -> Result<()> {
             }
         }
     }
+    if let Some(rx) = host_events {
+        spawn_host_ejects(rx, Arc::downgrade(&shared));
+    }
     notify("READY=1");
 
     while !stop.load(Ordering::SeqCst) {
@@ -226,6 +232,24 @@ pub fn run(cfg: &Config) -> Result<()> {
     }
     log("stopped");
     Ok(())
+}
+
+/// Empties the slots whose tray the system opened (`eject /dev/srN`), one at a time, on a
+/// thread of their own: the TCMU server thread that saw the command only sends the drive
+/// number, so it never waits for the drives lock (which the daemon may hold while it waits
+/// for that server, removing a device).
+fn spawn_host_ejects(rx: std::sync::mpsc::Receiver<u32>, shared: std::sync::Weak<Shared>) {
+    let spawned = std::thread::Builder::new()
+        .name("spindle-host-eject".into())
+        .spawn(move || {
+            for n in rx {
+                let Some(sh) = shared.upgrade() else { return };
+                sh.drives().host_ejected(n);
+            }
+        });
+    if spawned.is_err() {
+        log("cannot start the host eject thread: `eject /dev/srN` will not empty drives");
+    }
 }
 
 /// Accepts every pending connection. Nothing here blocks: the peer's credentials come from

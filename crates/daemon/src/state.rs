@@ -20,6 +20,20 @@ pub struct SavedState {
     /// `spindle share`s, started again at restore.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shares: Vec<SavedShare>,
+    /// Drives that answer INQUIRY with an identity of their own (`spindle drives
+    /// --identity`); the others have the default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub identities: Vec<SavedIdentity>,
+}
+
+/// A drive's INQUIRY identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedIdentity {
+    /// The drive number.
+    pub drive: u32,
+    /// Vendor, product, revision (its fields sit flat in the saved object).
+    #[serde(flatten)]
+    pub identity: crate::protocol::DriveIdentity,
 }
 
 /// A share: which drive, on which address (the one bound, so a port 0 share keeps its
@@ -108,6 +122,14 @@ mod tests {
             version: 1,
             count: 8,
             shares: Vec::new(),
+            identities: vec![SavedIdentity {
+                drive: 2,
+                identity: crate::protocol::DriveIdentity {
+                    vendor: "PLEXTOR".into(),
+                    product: "DVDR   PX-716A".into(),
+                    revision: "1.11".into(),
+                },
+            }],
             drives: vec![SavedDrive {
                 drive: 3,
                 image: "/a/b.iso".into(),

@@ -127,17 +127,26 @@ fn sixty_four_drives_swap_save_restore() {
     assert_eq!(mounts_under(&g.root()).len(), 64);
 
     // Ejects: by mount point, by image (every drive holding it), all.
-    assert_eq!(d2.eject(&me, &EjectTarget::Path(at.clone())).unwrap(), [5]);
+    assert_eq!(
+        d2.eject(&me, &EjectTarget::Path(at.clone()))
+            .unwrap()
+            .ejected,
+        [5]
+    );
     assert!(!at.exists(), "the daemon's own mount point goes");
-    assert_eq!(d2.eject(&me, &EjectTarget::Drive(0)).unwrap(), [0]);
+    assert_eq!(d2.eject(&me, &EjectTarget::Drive(0)).unwrap().ejected, [0]);
     assert_eq!(
         d2.eject(&me, &EjectTarget::Path(joliet.clone()))
             .unwrap()
+            .ejected
             .len(),
         62
     );
     assert!(d2.eject(&me, &EjectTarget::Drive(0)).is_err());
-    assert_eq!(d2.eject(&me, &EjectTarget::All).unwrap(), Vec::<u32>::new());
+    assert_eq!(
+        d2.eject(&me, &EjectTarget::All).unwrap().ejected,
+        Vec::<u32>::new()
+    );
     assert!(mounts_under(&g.root()).is_empty());
     assert!(SavedState::load(&state).unwrap().unwrap().drives.is_empty());
     d2.set_count(4).unwrap();

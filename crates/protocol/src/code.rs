@@ -40,11 +40,15 @@ pub enum ErrorCode {
     /// A mount point refused: a link, not an empty directory of the caller's, a system path.
     #[serde(rename = "bad_mount_point")]
     BadMountPoint,
+    /// The system holds the drive locked (PREVENT MEDIUM REMOVAL: a filesystem on its
+    /// `/dev/srN` is mounted, or a program holds it): the eject (or swap) is refused and
+    /// the drive raises an eject request instead.
+    DriveLocked,
 }
 
 impl ErrorCode {
     /// Every code, in the order docs/protocol.md lists them.
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::BadRequest,
         ErrorCode::DuplicateField,
         ErrorCode::UnknownField,
@@ -55,6 +59,7 @@ impl ErrorCode {
         ErrorCode::Denied,
         ErrorCode::PrivateDisc,
         ErrorCode::BadMountPoint,
+        ErrorCode::DriveLocked,
         ErrorCode::Failed,
         ErrorCode::Incomplete,
         ErrorCode::Timeout,
@@ -78,6 +83,7 @@ impl ErrorCode {
             ErrorCode::UnknownField => "unknown_field",
             ErrorCode::PrivateDisc => "private_disc",
             ErrorCode::BadMountPoint => "bad_mount_point",
+            ErrorCode::DriveLocked => "drive_locked",
         }
     }
 

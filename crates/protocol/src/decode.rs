@@ -35,6 +35,7 @@ pub fn fields_of(cmd: &str) -> Option<&'static [&'static str]> {
             "drive", "listen", "tls_cert", "tls_key", "tls_psk", "public",
         ],
         "unshare" => &["drive"],
+        "identity" => &["drive", "vendor", "product", "revision"],
         _ => return None,
     })
 }
@@ -141,6 +142,15 @@ pub fn decode_request(line: &[u8]) -> Result<(Value, Request), Rejected> {
         && let Err(why) = a.check()
     {
         return Err(reject(&id, ErrorCode::BadRequest, format!("share: {why}")));
+    }
+    if let Request::Identity(a) = &request
+        && let Err(why) = a.check()
+    {
+        return Err(reject(
+            &id,
+            ErrorCode::BadRequest,
+            format!("identity: {why}"),
+        ));
     }
     Ok((id, request))
 }

@@ -51,6 +51,11 @@ pub struct LoadReply {
 pub struct EjectReply {
     /// Their numbers.
     pub ejected: Vec<u32>,
+    /// Drives of an `eject --all` the system holds locked (a filesystem on their `/dev/srN`
+    /// is mounted, or a program holds it): each was asked to eject (an eject request event)
+    /// and keeps its disc. Absent when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locked: Vec<u32>,
 }
 
 /// `drives`: every drive.
@@ -64,6 +69,32 @@ pub struct DrivesReply {
     pub nbd: Option<PathBuf>,
     /// One entry per drive.
     pub drives: Vec<DriveReport>,
+    /// Whether the drives are SCSI drives of the system (`/dev/srN`), and if not, why.
+    #[serde(default)]
+    pub scsi: ScsiStatus,
+}
+
+/// Whether the daemon's drives are real SCSI drives (`/dev/srN`, through the kernel's
+/// TCMU), and if not, why not and what to do about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScsiStatus {
+    /// Every drive is a `/dev/srN` (false: the drives are FUSE and NBD only).
+    pub available: bool,
+    /// Why there is no `/dev/srN` (`None` when available).
+    pub reason: Option<String>,
+    /// What to install or enable to get them (`None` when available or nothing helps).
+    pub hint: Option<String>,
+}
+
+/// What a drive says it is in its INQUIRY data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriveIdentity {
+    /// Vendor identification (up to 8 ASCII characters).
+    pub vendor: String,
+    /// Product identification (up to 16 ASCII characters).
+    pub product: String,
+    /// Product revision level (up to 4 ASCII characters).
+    pub revision: String,
 }
 
 /// One drive as `drives` reports it.
@@ -88,6 +119,20 @@ pub struct DriveReport {
     /// NBD URIs of the drive's exports (the daemon's socket, then any `share`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nbd: Vec<String>,
+    /// The drive's SCSI CD/DVD/BD device (`/dev/srN`; `None`: no SCSI drive, see
+    /// [`DrivesReply::scsi`]).
+    #[serde(default)]
+    pub device: Option<PathBuf>,
+    /// Its SCSI generic node (`/dev/sgN`; `None` when there is none).
+    #[serde(default)]
+    pub sg: Option<PathBuf>,
+    /// The system prevents medium removal (a filesystem on the device is mounted, or a
+    /// program holds it): `eject` is refused and raises an eject request instead.
+    #[serde(default)]
+    pub locked: bool,
+    /// What the drive answers to INQUIRY (`None` from a daemon older than this field).
+    #[serde(default)]
+    pub identity: Option<DriveIdentity>,
 }
 
 impl DriveReport {
@@ -103,6 +148,10 @@ impl DriveReport {
             encrypted: false,
             uid: None,
             nbd: Vec::new(),
+            device: None,
+            sg: None,
+            locked: false,
+            identity: None,
         }
     }
 }
@@ -132,6 +181,15 @@ pub struct ShareReply {
 pub struct UnshareReply {
     /// The drive.
     pub drive: u32,
+}
+
+/// `identity`: the drive's INQUIRY identity now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityReply {
+    /// The drive.
+    pub drive: u32,
+    /// What it answers to INQUIRY from now on.
+    pub identity: DriveIdentity,
 }
 
 /// `shutdown`: no fields (`{}`).
@@ -170,6 +228,8 @@ pub enum Reply {
     Unshare(UnshareReply),
     /// To [`Request::Shutdown`].
     Shutdown(ShutdownReply),
+    /// To [`Request::Identity`].
+    Identity(IdentityReply),
 }
 
 impl Reply {
@@ -186,6 +246,7 @@ impl Reply {
             Request::Count { .. } => Reply::Count(f(fields)?),
             Request::Share(_) => Reply::Share(f(fields)?),
             Request::Unshare { .. } => Reply::Unshare(f(fields)?),
+            Request::Identity(_) => Reply::Identity(f(fields)?),
             // `{}` from this daemon; a newer one's extra fields are ignored too.
             Request::Shutdown => Reply::Shutdown(ShutdownReply {}),
         })

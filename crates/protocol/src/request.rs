@@ -33,6 +33,8 @@ pub enum Request {
     },
     /// Stop the daemon.
     Shutdown,
+    /// Set what a drive answers to INQUIRY (vendor, product, revision).
+    Identity(IdentityArgs),
 }
 
 impl Request {
@@ -48,6 +50,7 @@ impl Request {
             Request::Share(_) => "share",
             Request::Unshare { .. } => "unshare",
             Request::Shutdown => "shutdown",
+            Request::Identity(_) => "identity",
         }
     }
 }
@@ -177,6 +180,45 @@ impl ShareArgs {
         }
         if self.tls_cert.is_some() && self.tls_psk.is_some() {
             return Err("give a certificate or a PSK file, not both");
+        }
+        Ok(())
+    }
+}
+
+/// `identity`: what a drive answers to INQUIRY (saved with the drives).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityArgs {
+    /// The drive.
+    pub drive: u32,
+    /// Vendor identification: 1 to 8 printable ASCII characters.
+    pub vendor: String,
+    /// Product identification: 1 to 16 printable ASCII characters.
+    pub product: String,
+    /// Product revision level: 1 to 4 printable ASCII characters.
+    pub revision: String,
+}
+
+impl IdentityArgs {
+    /// Refuses fields INQUIRY data cannot carry: empty, too long, or not printable ASCII
+    /// (the standard's fields are ASCII padded with spaces).
+    pub fn check(&self) -> Result<(), String> {
+        for (name, value, max) in [
+            ("vendor", &self.vendor, 8),
+            ("product", &self.product, 16),
+            ("revision", &self.revision, 4),
+        ] {
+            if value.is_empty() || value.len() > max {
+                return Err(format!(
+                    "\"{name}\" must be 1 to {max} characters, not {}",
+                    value.chars().count()
+                ));
+            }
+            if let Some(c) = value.chars().find(|c| !(' '..='~').contains(c)) {
+                return Err(format!(
+                    "\"{name}\" must be printable ASCII (INQUIRY data), not {c:?}"
+                ));
+            }
         }
         Ok(())
     }

@@ -168,7 +168,7 @@ fn duplicate_keys_unknown_fields_and_wrong_types_are_refused() {
 fn every_command_listed_is_decoded_and_no_other() {
     for cmd in [
         "ping", "version", "mount", "load", "eject", "drives", "count", "share", "unshare",
-        "shutdown",
+        "shutdown", "identity",
     ] {
         assert!(spindle_protocol::fields_of(cmd).is_some(), "{cmd}");
         // Refused for its missing fields or accepted, never as an unknown command.
@@ -178,4 +178,40 @@ fn every_command_listed_is_decoded_and_no_other() {
         }
     }
     assert_eq!(spindle_protocol::fields_of("Ping"), None);
+}
+
+#[test]
+fn an_identity_inquiry_data_cannot_carry_is_refused() {
+    let ok = br#"{"v":1,"cmd":"identity","drive":0,"vendor":"PLEXTOR","product":"DVDR   PX-716A","revision":"1.11"}"#;
+    assert!(matches!(parse(ok).unwrap().1, Request::Identity(_)));
+    for (line, names) in [
+        (
+            &br#"{"v":1,"cmd":"identity","drive":0,"vendor":"NINECHARS","product":"P","revision":"1"}"#[..],
+            "\"vendor\" must be 1 to 8 characters, not 9",
+        ),
+        (
+            br#"{"v":1,"cmd":"identity","drive":0,"vendor":"V","product":"","revision":"1"}"#,
+            "\"product\" must be 1 to 16 characters, not 0",
+        ),
+        (
+            br#"{"v":1,"cmd":"identity","drive":0,"vendor":"V","product":"P","revision":"12345"}"#,
+            "\"revision\" must be 1 to 4 characters, not 5",
+        ),
+        (
+            br#"{"v":1,"cmd":"identity","drive":0,"vendor":"V\u00e9","product":"P","revision":"1"}"#,
+            "\"vendor\" must be printable ASCII",
+        ),
+        (
+            br#"{"v":1,"cmd":"identity","drive":0,"vendor":"V","product":"P\n","revision":"1"}"#,
+            "\"product\" must be printable ASCII",
+        ),
+    ] {
+        let r = parse(line).unwrap_err();
+        assert_eq!(r.code, ErrorCode::BadRequest, "{}", r.message);
+        assert!(r.message.starts_with("identity: "), "{}", r.message);
+        assert!(r.message.contains(names), "{}", r.message);
+    }
+    let r = parse(br#"{"v":1,"cmd":"identity","drive":0,"vendor":"V","product":"P","revision":"1","serial":"x"}"#)
+        .unwrap_err();
+    assert_eq!(r.code, ErrorCode::UnknownField);
 }

@@ -74,6 +74,15 @@ fn requests() -> Vec<(Request, Value)> {
             json!({"v":1,"id":7,"cmd":"unshare","drive":2}),
         ),
         (Request::Shutdown, json!({"v":1,"id":7,"cmd":"shutdown"})),
+        (
+            Request::Identity(IdentityArgs {
+                drive: 1,
+                vendor: "PLEXTOR".into(),
+                product: "DVDR   PX-716A".into(),
+                revision: "1.11".into(),
+            }),
+            json!({"v":1,"id":7,"cmd":"identity","drive":1,"vendor":"PLEXTOR","product":"DVDR   PX-716A","revision":"1.11"}),
+        ),
     ]
 }
 
@@ -106,7 +115,7 @@ fn every_request_encodes_to_its_documented_line_and_back() {
     }
     assert_eq!(
         seen.len(),
-        9,
+        10,
         "a command without a round-trip case: {seen:?}"
     );
 }
@@ -123,6 +132,14 @@ fn replies() -> Vec<(Request, Reply, Value)> {
         encrypted: false,
         uid: Some(1000),
         nbd: vec!["nbd+unix:///drive0?socket=/run/user/1000/spindle/nbd.sock".into()],
+        device: Some("/dev/sr0".into()),
+        sg: Some("/dev/sg1".into()),
+        locked: true,
+        identity: Some(DriveIdentity {
+            vendor: "SPINDLE".into(),
+            product: "Virtual BD-ROM".into(),
+            revision: "0001".into(),
+        }),
     };
     vec![
         (
@@ -172,8 +189,17 @@ fn replies() -> Vec<(Request, Reply, Value)> {
             Request::Eject(EjectTarget::All),
             Reply::Eject(EjectReply {
                 ejected: vec![0, 2],
+                locked: Vec::new(),
             }),
             json!({"v":1,"id":7,"ok":true,"ejected":[0,2]}),
+        ),
+        (
+            Request::Eject(EjectTarget::All),
+            Reply::Eject(EjectReply {
+                ejected: vec![2],
+                locked: vec![0],
+            }),
+            json!({"v":1,"id":7,"ok":true,"ejected":[2],"locked":[0]}),
         ),
         (
             Request::Drives,
@@ -182,13 +208,39 @@ fn replies() -> Vec<(Request, Reply, Value)> {
                 raw: Some("/r".into()),
                 nbd: None,
                 drives: vec![drive, DriveReport::empty(1)],
+                scsi: ScsiStatus {
+                    available: true,
+                    reason: None,
+                    hint: None,
+                },
             }),
             json!({"v":1,"id":7,"ok":true,"count":2,"raw":"/r","nbd":null,"drives":[
                 {"drive":0,"image":"/srv/iso/debian.iso","format":"iso","medium":"CD-ROM","label":"Debian 12",
                  "mountpoints":["/run/user/1000/spindle/media/Debian 12"],"encrypted":false,"uid":1000,
-                 "nbd":["nbd+unix:///drive0?socket=/run/user/1000/spindle/nbd.sock"]},
-                {"drive":1,"image":null,"format":null,"medium":null,"label":null,"mountpoints":[],"encrypted":false,"uid":null}
-            ]}),
+                 "nbd":["nbd+unix:///drive0?socket=/run/user/1000/spindle/nbd.sock"],
+                 "device":"/dev/sr0","sg":"/dev/sg1","locked":true,
+                 "identity":{"vendor":"SPINDLE","product":"Virtual BD-ROM","revision":"0001"}},
+                {"drive":1,"image":null,"format":null,"medium":null,"label":null,"mountpoints":[],"encrypted":false,"uid":null,
+                 "device":null,"sg":null,"locked":false,"identity":null}
+            ],"scsi":{"available":true,"reason":null,"hint":null}}),
+        ),
+        (
+            Request::Drives,
+            Reply::Drives(DrivesReply {
+                count: 1,
+                raw: None,
+                nbd: None,
+                drives: vec![DriveReport::empty(0)],
+                scsi: ScsiStatus {
+                    available: false,
+                    reason: Some("the kernel has no target_core_user module".into()),
+                    hint: Some("install linux-modules-extra".into()),
+                },
+            }),
+            json!({"v":1,"id":7,"ok":true,"count":1,"raw":null,"nbd":null,"drives":[
+                {"drive":0,"image":null,"format":null,"medium":null,"label":null,"mountpoints":[],"encrypted":false,"uid":null,
+                 "device":null,"sg":null,"locked":false,"identity":null}
+            ],"scsi":{"available":false,"reason":"the kernel has no target_core_user module","hint":"install linux-modules-extra"}}),
         ),
         (
             Request::Count { n: 4 },
@@ -218,7 +270,30 @@ fn replies() -> Vec<(Request, Reply, Value)> {
             Reply::Shutdown(ShutdownReply {}),
             json!({"v":1,"id":7,"ok":true}),
         ),
+        (
+            Request::Identity(IdentityArgs::default()),
+            Reply::Identity(IdentityReply {
+                drive: 1,
+                identity: DriveIdentity {
+                    vendor: "PLEXTOR".into(),
+                    product: "DVDR   PX-716A".into(),
+                    revision: "1.11".into(),
+                },
+            }),
+            json!({"v":1,"id":7,"ok":true,"drive":1,"identity":{"vendor":"PLEXTOR","product":"DVDR   PX-716A","revision":"1.11"}}),
+        ),
     ]
+}
+
+#[test]
+fn a_drives_reply_of_a_daemon_before_scsi_drives_still_reads() {
+    let line = r#"{"v":1,"id":1,"ok":true,"count":1,"raw":null,"nbd":null,"drives":[{"drive":0,"image":null,"format":null,"medium":null,"label":null,"mountpoints":[],"encrypted":false,"uid":null}]}"#;
+    let fields = decode_reply(line).unwrap().outcome.unwrap();
+    let Reply::Drives(d) = Reply::decode(&Request::Drives, fields).unwrap() else {
+        panic!("not a drives reply");
+    };
+    assert_eq!(d.drives, vec![DriveReport::empty(0)]);
+    assert_eq!(d.scsi, ScsiStatus::default());
 }
 
 #[test]
@@ -233,7 +308,7 @@ fn every_reply_encodes_to_its_documented_line_and_back() {
         let back = Reply::decode(&req, line.outcome.unwrap()).unwrap();
         assert_eq!(back, reply);
     }
-    assert_eq!(seen.len(), 9, "a command without a reply case: {seen:?}");
+    assert_eq!(seen.len(), 10, "a command without a reply case: {seen:?}");
 }
 
 #[test]
@@ -265,6 +340,7 @@ fn error_codes_keep_their_wire_strings() {
         (ErrorCode::Denied, "denied"),
         (ErrorCode::PrivateDisc, "private_disc"),
         (ErrorCode::BadMountPoint, "bad_mount_point"),
+        (ErrorCode::DriveLocked, "drive_locked"),
         (ErrorCode::Failed, "failed"),
         (ErrorCode::Incomplete, "incomplete"),
         (ErrorCode::Timeout, "timeout"),

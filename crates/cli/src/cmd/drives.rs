@@ -1,8 +1,10 @@
-//! `spindle drives [--json] [--count N]`: the virtual drives.
+//! `spindle drives [--json] [--count N] [--identity N VENDOR,PRODUCT,REV]`: the virtual
+//! drives.
 
 use super::daemon::connect;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Parser;
+use spindle_daemon::protocol::IdentityArgs;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -13,12 +15,40 @@ pub struct Args {
     /// Set the number of drives first (1 to 256; loaded drives cannot be dropped).
     #[arg(long, value_name = "N")]
     count: Option<u32>,
+    /// Set what drive N answers to INQUIRY first: vendor (up to 8 characters), product (16)
+    /// and revision (4), comma-separated ASCII; saved with the drives. The default is
+    /// "SPINDLE,Virtual BD-ROM,0001".
+    #[arg(long, num_args = 2, value_names = ["N", "VENDOR,PRODUCT,REV"])]
+    identity: Option<Vec<String>>,
+}
+
+fn identity_args(v: &[String]) -> Result<IdentityArgs> {
+    let [n, id] = v else {
+        bail!("--identity takes a drive number and VENDOR,PRODUCT,REV");
+    };
+    let Ok(drive) = n.parse::<u32>() else {
+        bail!("--identity: {n:?} is not a drive number");
+    };
+    let parts: Vec<&str> = id.split(',').collect();
+    let [vendor, product, revision] = parts[..] else {
+        bail!("--identity: {id:?} is not VENDOR,PRODUCT,REV (three fields, comma-separated)");
+    };
+    Ok(IdentityArgs {
+        drive,
+        vendor: vendor.into(),
+        product: product.into(),
+        revision: revision.into(),
+    })
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
+    let identity = a.identity.as_deref().map(identity_args).transpose()?;
     let mut c = connect()?;
     if let Some(n) = a.count {
         c.count(n)?;
+    }
+    if let Some(id) = identity {
+        c.identity(id)?;
     }
     let reply = c.drives()?;
     if a.json {
@@ -31,8 +61,8 @@ pub fn run(a: Args) -> Result<ExitCode> {
     }
     let drives = &reply.drives;
     println!(
-        "{:<5}  {:<8}  {:<6}  {:<20}  {:<40}  MOUNTPOINTS",
-        "DRIVE", "MEDIUM", "FORMAT", "LABEL", "IMAGE"
+        "{:<5}  {:<9}  {:<8}  {:<6}  {:<20}  {:<40}  MOUNTPOINTS",
+        "DRIVE", "DEVICE", "MEDIUM", "FORMAT", "LABEL", "IMAGE"
     );
     for d in drives {
         let s = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
@@ -41,9 +71,17 @@ pub fn run(a: Args) -> Result<ExitCode> {
             .iter()
             .map(|p| p.display().to_string())
             .collect();
+        let mut device = d
+            .device
+            .as_ref()
+            .map_or("-".into(), |p| p.display().to_string());
+        if d.locked {
+            device.push('*');
+        }
         println!(
-            "{:<5}  {:<8}  {:<6}  {:<20}  {:<40}  {}",
+            "{:<5}  {:<9}  {:<8}  {:<6}  {:<20}  {:<40}  {}",
             d.drive,
+            device,
             s(&d.medium),
             s(&d.format),
             s(&d.label),
@@ -53,11 +91,38 @@ pub fn run(a: Args) -> Result<ExitCode> {
             mounts.join(" ")
         );
     }
+    if drives.iter().any(|d| d.locked) {
+        println!("* locked by the system (mounted or in use): unmount it before ejecting");
+    }
     if let Some(raw) = &reply.raw {
         println!("raw views: {}/drives/N", raw.display());
     }
     for d in drives.iter().filter(|d| !d.nbd.is_empty()) {
         println!("drive {} over NBD: {}", d.drive, d.nbd.join("  "));
+    }
+    let default = spindle_daemon::protocol::DriveIdentity {
+        vendor: "SPINDLE".into(),
+        product: "Virtual BD-ROM".into(),
+        revision: "0001".into(),
+    };
+    for d in drives {
+        if let Some(id) = d.identity.as_ref().filter(|id| **id != default) {
+            println!(
+                "drive {} identifies as {:?} {:?} {:?}",
+                d.drive, id.vendor, id.product, id.revision
+            );
+        }
+    }
+    if !reply.scsi.available {
+        let why = reply
+            .scsi
+            .reason
+            .as_deref()
+            .unwrap_or("the daemon did not say why");
+        match &reply.scsi.hint {
+            Some(h) => println!("no /dev/srN drives: {why}; {h}"),
+            None => println!("no /dev/srN drives: {why}"),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -31,5 +31,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     for d in reply.ejected {
         eprintln!("ejected drive {d}");
     }
-    Ok(ExitCode::SUCCESS)
+    for d in &reply.locked {
+        eprintln!(
+            "drive {d} is locked by the system (mounted or in use): asked it to eject; unmount it first"
+        );
+    }
+    Ok(if reply.locked.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

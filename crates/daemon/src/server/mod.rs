@@ -26,8 +26,8 @@ use serde_json::Value;
 use spindle_nbd::Catalog;
 use spindle_protocol::DriveReport;
 use spindle_protocol::{
-    self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, LoadReply, MAX_LINE,
-    MountReply, PingReply, Reply, Request, ShutdownReply,
+    self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, IdentityReply, LoadReply,
+    MAX_LINE, MountReply, PingReply, Reply, Request, ShutdownReply,
 };
 use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -259,9 +259,43 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             })
         }
         Request::Eject(target) => {
-            let ejected = shared.drives().eject(user, &target)?;
-            eprintln!("spindle-daemon: uid {}: ejected {ejected:?}", user.uid);
-            Reply::Eject(EjectReply { ejected })
+            // In its own statement: the drives lock is let go before the wait below.
+            let ejected = shared.drives().eject(user, &target);
+            let e = match ejected {
+                // The system may honour the eject request itself (udev runs `cdrom_id
+                // --eject-media` on it, which allows removal and ejects): then the slot
+                // empties through the host's eject; wait a little for that.
+                Err(DaemonError::DriveLocked {
+                    drive,
+                    device: Some(device),
+                }) => {
+                    if !host_ejects(shared, drive) {
+                        return Err(DaemonError::DriveLocked {
+                            drive,
+                            device: Some(device),
+                        });
+                    }
+                    slots::Ejected {
+                        ejected: vec![drive],
+                        locked: Vec::new(),
+                    }
+                }
+                r => r?,
+            };
+            eprintln!(
+                "spindle-daemon: uid {}: ejected {:?}{}",
+                user.uid,
+                e.ejected,
+                if e.locked.is_empty() {
+                    String::new()
+                } else {
+                    format!(", locked by the system: {:?}", e.locked)
+                }
+            );
+            Reply::Eject(EjectReply {
+                ejected: e.ejected,
+                locked: e.locked,
+            })
         }
         Request::Drives => {
             // In its own statement: the NBD lock is let go before `report` takes it again.
@@ -277,6 +311,29 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
                 raw: shared.raw.clone(),
                 nbd,
                 drives: shared.report(&d),
+                scsi: d.scsi_status(),
+            })
+        }
+        Request::Identity(a) => {
+            if !limits::privileged(user.uid) {
+                return Err(DaemonError::Denied(format!(
+                    "only root or the daemon's own user (uid {}) may change a drive's identity",
+                    User::current().uid
+                )));
+            }
+            let identity = spindle_protocol::DriveIdentity {
+                vendor: a.vendor,
+                product: a.product,
+                revision: a.revision,
+            };
+            shared.drives().set_identity(a.drive, identity.clone())?;
+            eprintln!(
+                "spindle-daemon: uid {}: drive {}: identity {:?} {:?} {:?}",
+                user.uid, a.drive, identity.vendor, identity.product, identity.revision
+            );
+            Reply::Identity(IdentityReply {
+                drive: a.drive,
+                identity,
             })
         }
         Request::Count { n } => {
@@ -305,6 +362,22 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             Reply::Shutdown(ShutdownReply {})
         }
     })
+}
+
+/// How long a refused eject waits for the system to eject the drive itself.
+const HOST_EJECT_WAIT: Duration = Duration::from_secs(5);
+
+/// True when drive `n` empties within [`HOST_EJECT_WAIT`] (with the drives lock let go
+/// between looks, so the host eject thread can empty it).
+fn host_ejects(shared: &Shared, n: u32) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < HOST_EJECT_WAIT {
+        std::thread::sleep(Duration::from_millis(100));
+        if !shared.drives().is_loaded(n) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Opens an image for `user` on a bounded worker (see [`crate::limits`]).

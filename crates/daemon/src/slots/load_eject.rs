@@ -8,6 +8,15 @@ use crate::mountpoint::{self, MountPoint};
 use crate::{DaemonError, Result};
 use spindle_protocol::EjectTarget;
 
+/// What an eject did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ejected {
+    /// The drives emptied.
+    pub ejected: Vec<u32>,
+    /// The drives the system holds locked: asked to eject, they keep their discs.
+    pub locked: Vec<u32>,
+}
+
 impl Drives {
     /// Puts `img` into a drive and mounts its tree (when it has one); returns the drive.
     pub fn mount(&mut self, user: &User, img: Opened, req: &LoadRequest) -> Result<u32> {
@@ -73,7 +82,9 @@ impl Drives {
                 img.image.display()
             )));
         }
+        let disc = img.disc.clone();
         self.slots[drive as usize] = Some(loaded(user, img, mounts));
+        self.units.insert(drive, disc, user);
         self.changed();
         Ok(drive)
     }
@@ -94,6 +105,12 @@ impl Drives {
                     )));
                     *slot = Some(old);
                     return e;
+                }
+                if self.units.locked(drive) {
+                    // A real drive's tray stays shut too: the host is asked to let go.
+                    self.units.press_eject(drive);
+                    *slot = Some(old);
+                    return Err(self.locked_error(drive));
                 }
                 if !old.mounts.is_empty() && img.fs.is_none() {
                     let e = Err(DaemonError::Invalid(format!(
@@ -120,14 +137,18 @@ impl Drives {
                 old.mounts
             }
         };
+        let disc = img.disc.clone();
         *slot = Some(loaded(user, img, mounts));
+        self.units.insert(drive, disc, user);
         self.changed();
         release_freed_memory(old_fs.into_iter().collect());
         Ok(())
     }
 
-    /// Ejects the drives `target` names (for `user`); returns their numbers.
-    pub fn eject(&mut self, user: &User, target: &EjectTarget) -> Result<Vec<u32>> {
+    /// Ejects the drives `target` names (for `user`); returns their numbers, and those the
+    /// system holds locked (each asked to eject, keeping its disc). One drive named alone
+    /// that is locked is an error ([`DaemonError::DriveLocked`]).
+    pub fn eject(&mut self, user: &User, target: &EjectTarget) -> Result<Ejected> {
         let which: Vec<u32> = match target {
             EjectTarget::All => (0..self.count())
                 .filter(|&i| {
@@ -177,15 +198,43 @@ impl Drives {
                 mine
             }
         };
+        // The eject button of each: a drive the system holds locked raises an eject request
+        // and keeps its disc.
+        let (which, locked): (Vec<u32>, Vec<u32>) =
+            which.into_iter().partition(|&d| self.units.press_eject(d));
+        if which.is_empty()
+            && let [d] = locked[..]
+        {
+            return Err(self.locked_error(d));
+        }
+        self.take_out(&which);
+        Ok(Ejected {
+            ejected: which,
+            locked,
+        })
+    }
+
+    /// Empties the drives `which` (their trays are open): their mounts go, the models give
+    /// the discs back, and the table, the saved state and the memory follow.
+    pub(super) fn take_out(&mut self, which: &[u32]) {
         let gone: Vec<Loaded> = which
             .iter()
             .filter_map(|&d| self.slots[d as usize].take())
             .collect();
+        for &d in which {
+            self.units.remove(d);
+        }
         let trees = gone.iter().filter_map(|l| l.fs.clone()).collect();
         self.changed();
         unmount_all(gone);
         release_freed_memory(trees);
-        Ok(which)
+    }
+
+    fn locked_error(&self, drive: u32) -> DaemonError {
+        DaemonError::DriveLocked {
+            drive,
+            device: self.units.nodes(drive).device,
+        }
     }
 
     fn find(&self, f: impl Fn(&Loaded) -> bool) -> Vec<u32> {

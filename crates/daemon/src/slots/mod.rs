@@ -13,8 +13,13 @@
 //! - `mount_points`: where trees are mounted, mounting and unmounting;
 //! - `saved`: the saved state, restoring it, the shares;
 //! - `table`: the table readers outside the lock see;
-//! - `memory`: giving ejected discs' memory back.
+//! - `memory`: giving ejected discs' memory back;
+//! - `host`: what the system's own eject and lock do to a slot (crates/daemon/src/scsi:
+//!   each slot's drive model and `/dev/srN`).
 
+mod host;
+#[cfg(test)]
+mod host_tests;
 mod load_eject;
 mod memory;
 mod mount_points;
@@ -24,10 +29,12 @@ mod table;
 #[cfg(test)]
 mod tests;
 
+pub use load_eject::Ejected;
 pub use open::{Opened, folder_name, open_image};
 pub use table::{Table, TableEntry};
 
 use crate::creds::User;
+use crate::scsi::{Backend, Units};
 use crate::sharing::Share;
 use crate::state::SavedShare;
 use crate::{DaemonError, Result};
@@ -77,6 +84,8 @@ pub struct Drives {
     state_file: Option<PathBuf>,
     /// The running shares (at most one per drive), saved with the drives.
     shares: Vec<(SavedShare, Share)>,
+    /// Each slot's drive model and its `/dev/srN` (one per slot, always).
+    units: Units,
 }
 
 impl Drives {
@@ -89,11 +98,40 @@ impl Drives {
             media,
             state_file,
             shares: Vec::new(),
+            units: Units::new(0),
         };
-        d.slots
-            .resize_with(count.clamp(1, MAX_DRIVES) as usize, || None);
+        d.resize(count.clamp(1, MAX_DRIVES));
         d.sync_table();
         d
+    }
+
+    /// Makes every drive a SCSI drive of the system through `backend` (now and whenever the
+    /// count grows), taking over devices a killed daemon left.
+    pub fn attach_scsi(&mut self, backend: Backend) {
+        self.units.attach(backend);
+        // Restored discs went in before there were nodes to give their owners.
+        for (n, s) in self.slots.iter().enumerate() {
+            if let Some(l) = s {
+                self.units.own(n as u32, Some(&l.owner));
+            }
+        }
+    }
+
+    /// The drive numbers whose tray the system opened (`eject /dev/srN`), for the thread that
+    /// empties them with [`Drives::host_ejected`]; taken once.
+    pub fn host_events(&mut self) -> Option<std::sync::mpsc::Receiver<u32>> {
+        self.units.host_events()
+    }
+
+    /// The drive model of drive `n` (what the kernel's commands reach).
+    pub fn model(&self, n: u32) -> Option<&Arc<spindle_mmc::EmulatedDrive>> {
+        (n < self.count()).then(|| self.units.model(n))
+    }
+
+    /// Slots and drive models together.
+    fn resize(&mut self, n: u32) {
+        self.slots.resize_with(n as usize, || None);
+        self.units.resize(n as usize);
     }
 
     /// The table a drives mount shows (see [`spindle_fuse::mount_drives`]).
@@ -104,6 +142,11 @@ impl Drives {
     /// How many drives there are.
     pub fn count(&self) -> u32 {
         self.slots.len() as u32
+    }
+
+    /// True when drive `n` holds a disc.
+    pub fn is_loaded(&self, n: u32) -> bool {
+        self.slots.get(n as usize).is_some_and(|s| s.is_some())
     }
 
     /// Drives with a disc in them.
@@ -141,21 +184,34 @@ impl Drives {
         self.slots
             .iter()
             .enumerate()
-            .map(|(i, s)| match s {
-                None => DriveReport::empty(i as u32),
-                Some(l) => DriveReport {
-                    drive: i as u32,
-                    image: Some(l.image.clone()),
-                    format: Some(l.format.clone()),
-                    medium: Some(l.medium.clone()),
-                    label: l.label.clone(),
-                    mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
-                    encrypted: l.encrypted,
-                    uid: Some(l.owner.uid),
-                    nbd: Vec::new(),
-                },
+            .map(|(i, s)| {
+                let n = i as u32;
+                let mut r = match s {
+                    None => DriveReport::empty(n),
+                    Some(l) => DriveReport {
+                        image: Some(l.image.clone()),
+                        format: Some(l.format.clone()),
+                        medium: Some(l.medium.clone()),
+                        label: l.label.clone(),
+                        mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
+                        encrypted: l.encrypted,
+                        uid: Some(l.owner.uid),
+                        ..DriveReport::empty(n)
+                    },
+                };
+                let nodes = self.units.nodes(n);
+                r.device = nodes.device;
+                r.sg = nodes.sg;
+                r.locked = self.units.locked(n);
+                r.identity = Some(self.units.identity(n).clone());
+                r
             })
             .collect()
+    }
+
+    /// Whether the drives are `/dev/srN`, and why not.
+    pub fn scsi_status(&self) -> spindle_protocol::ScsiStatus {
+        self.units.status()
     }
 
     /// Sets the number of drives; refuses to drop a loaded one.
@@ -170,7 +226,7 @@ impl Drives {
                 "drive {i} is loaded: eject it before lowering the count to {n}"
             )));
         }
-        self.slots.resize_with(n as usize, || None);
+        self.resize(n);
         self.changed();
         Ok(())
     }
@@ -191,6 +247,7 @@ impl Drives {
         let gone: Vec<Loaded> = self.slots.iter_mut().filter_map(|s| s.take()).collect();
         self.sync_table();
         unmount_all(gone);
+        self.units.shutdown();
     }
 }
 

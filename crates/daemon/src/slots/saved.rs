@@ -43,6 +43,7 @@ impl Drives {
             version: 1,
             count: self.count(),
             shares: self.shares.iter().map(|(spec, _)| spec.clone()).collect(),
+            identities: self.saved_identities(),
             drives: self
                 .slots
                 .iter()
@@ -75,8 +76,8 @@ impl Drives {
             .count
             .clamp(1, MAX_DRIVES)
             .max(saved.drives.iter().map(|d| d.drive + 1).max().unwrap_or(0));
-        self.slots
-            .resize_with(count.min(MAX_DRIVES) as usize, || None);
+        self.resize(count.min(MAX_DRIVES));
+        self.restore_identities(&saved.identities);
         for d in &saved.drives {
             if d.drive >= MAX_DRIVES {
                 continue;
@@ -135,7 +136,9 @@ impl Drives {
                 }
             }
         }
+        let disc = img.disc.clone();
         self.slots[d.drive as usize] = Some(loaded(&d.owner, img, mounts));
+        self.units.insert(d.drive, disc, &d.owner);
         Ok(())
     }
 }
