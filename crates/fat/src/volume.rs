@@ -1,0 +1,426 @@
+//! A whole FAT volume as pieces of bytes: boot sector, FSInfo, the two FATs, the directories
+//! and the files' bytes, each file in one run of clusters.
+
+use crate::error::{FatError, Result};
+use crate::layout::{self, FatType, Geometry, SECTOR};
+use crate::names::{self, ShortNames};
+use crate::time::{FatTime, fat_time};
+use crate::tree::{Kind, Tree};
+use spindle_bytes::{ByteSource, Concat, Piece};
+use std::sync::Arc;
+
+/// Attribute bits of a directory entry.
+const ATTR_LABEL: u8 = 0x08;
+const ATTR_DIR: u8 = 0x10;
+const ATTR_ARCHIVE: u8 = 0x20;
+
+/// How to make the volume.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The FAT type; by default FAT32 from 512 MiB, else FAT16, else FAT12.
+    pub fat_type: Option<FatType>,
+    /// Bytes per cluster; by default from the volume's size (4 KiB up to 8 GiB for FAT32).
+    pub cluster_bytes: Option<u32>,
+    /// The volume serial number (the caller picks it, so that the bytes are reproducible).
+    pub serial: u32,
+    /// Volume label, up to 11 characters valid in a short name (stored upper-case).
+    pub label: Option<String>,
+    /// Sectors before the volume on its disk (the partition's start), for the boot sector.
+    pub hidden_sectors: u32,
+    /// Code for the boot sector after the BPB: up to 420 bytes on FAT32 (offset 90), 448 on
+    /// FAT12/16 (offset 62). By default `int 0x18` (boot the next device) and a halt loop.
+    pub boot_code: Option<Vec<u8>>,
+}
+
+/// A laid-out volume. As a [`ByteSource`] it is the whole volume (free clusters read as
+/// zeros); [`Volume::content`] is the part that must be written.
+pub struct Volume {
+    /// Where everything is.
+    pub geometry: Geometry,
+    /// Bytes from the volume's start up to the end of the last used cluster.
+    content: Concat,
+    /// The whole volume.
+    whole: Concat,
+}
+
+impl Volume {
+    /// Lays out `tree` on a volume of `bytes` bytes (rounded down to whole sectors).
+    pub fn build(tree: &Tree, opts: &Options, bytes: u64) -> Result<Volume> {
+        let total = bytes / SECTOR;
+        if total > u64::from(u32::MAX) {
+            return Err(FatError::Geometry {
+                size: bytes,
+                reason: "over 2 TiB, more sectors than FAT can count".into(),
+            });
+        }
+        let label = label_bytes(opts.label.as_deref())?;
+        if let Some(code) = &opts.boot_code {
+            let room = if opts.fat_type == Some(FatType::Fat32) {
+                420
+            } else {
+                448
+            };
+            if code.len() > room {
+                return Err(FatError::BootCode {
+                    len: code.len(),
+                    room,
+                });
+            }
+        }
+        let shorts = short_names(tree)?;
+        let mut counts = vec![0usize; tree.nodes.len()];
+        for (id, node) in tree.nodes.iter().enumerate() {
+            if let Kind::Dir { children, .. } = &node.kind {
+                let own = if id == 0 {
+                    usize::from(label.is_some())
+                } else {
+                    2
+                };
+                let n = own + children.iter().map(|&c| entries_of(tree, c)).sum::<usize>();
+                if n > 65536 {
+                    return Err(FatError::DirectoryTooLarge {
+                        path: tree.path_of(id),
+                        entries: n,
+                    });
+                }
+                counts[id] = n;
+            }
+        }
+        let geometry = layout::plan(total, opts.fat_type, opts.cluster_bytes, counts[0])?;
+        let g = &geometry;
+        let cb = g.cluster_bytes();
+        let fat32 = g.fat_type == FatType::Fat32;
+
+        // Clusters: directories first (the FAT32 root at cluster 2), then files, in tree order.
+        let mut first = vec![0u64; tree.nodes.len()];
+        let mut len = vec![0u64; tree.nodes.len()];
+        let mut next = 2u64;
+        let mut order = Vec::new();
+        let dirs = tree
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, Kind::Dir { .. }));
+        let files = tree
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, Kind::File(_)));
+        for (id, node) in dirs.chain(files) {
+            let bytes = match &node.kind {
+                Kind::Dir { .. } if id == 0 && !fat32 => continue,
+                Kind::Dir { .. } => (counts[id] as u64 * 32).max(1),
+                Kind::File(data) => data.len(),
+            };
+            let n = bytes.div_ceil(cb);
+            if n > 0 {
+                first[id] = next;
+                len[id] = n;
+                next += n;
+                order.push(id);
+            }
+        }
+        if next - 2 > g.clusters {
+            return Err(FatError::Geometry {
+                size: bytes,
+                reason: format!(
+                    "the files need {} clusters of {cb} bytes ({} bytes), the volume has {}",
+                    next - 2,
+                    (next - 2) * cb,
+                    g.clusters
+                ),
+            });
+        }
+
+        // Directory contents.
+        let mut dir_bytes: Vec<Option<Vec<u8>>> = vec![None; tree.nodes.len()];
+        for (id, node) in tree.nodes.iter().enumerate() {
+            let Kind::Dir { children, .. } = &node.kind else {
+                continue;
+            };
+            let mut d = Vec::with_capacity(counts[id] * 32);
+            let t = fat_time(node.mtime);
+            if id == 0 {
+                if let Some(l) = &label {
+                    d.extend_from_slice(&entry(l, ATTR_LABEL, 0, 0, t));
+                }
+            } else {
+                let parent = node.parent;
+                d.extend_from_slice(&entry(b".          ", ATTR_DIR, first[id], 0, t));
+                let up = if parent == 0 { 0 } else { first[parent] };
+                let pt = fat_time(tree.nodes[parent].mtime);
+                d.extend_from_slice(&entry(b"..         ", ATTR_DIR, up, 0, pt));
+            }
+            for &c in children {
+                let child = &tree.nodes[c];
+                let short = shorts[c];
+                if names::exact_short(&child.name).is_none() {
+                    for e in names::lfn_entries(&child.name, &short) {
+                        d.extend_from_slice(&e);
+                    }
+                }
+                let (attr, size) = match &child.kind {
+                    Kind::Dir { .. } => (ATTR_DIR, 0),
+                    Kind::File(data) => (ATTR_ARCHIVE, data.len() as u32),
+                };
+                d.extend_from_slice(&entry(&short, attr, first[c], size, fat_time(child.mtime)));
+            }
+            dir_bytes[id] = Some(d);
+        }
+
+        // The FAT: each run of clusters chained, its last one the end of chain.
+        let eoc: u32 = match g.fat_type {
+            FatType::Fat12 => 0xFFF,
+            FatType::Fat16 => 0xFFFF,
+            FatType::Fat32 => 0x0FFF_FFFF,
+        };
+        let mut fat = vec![0u32; next as usize];
+        fat[0] = eoc & !7; // the media byte 0xF8 in the low bits, the rest set
+        fat[1] = eoc;
+        for &id in &order {
+            let (s, n) = (first[id], len[id]);
+            for c in s..s + n - 1 {
+                fat[c as usize] = (c + 1) as u32;
+            }
+            fat[(s + n - 1) as usize] = eoc;
+        }
+        let fat: Arc<[u8]> = encode_fat(&fat, g.fat_type).into();
+
+        let mut pieces = Vec::new();
+        let boot = boot_sector(g, opts, label.as_ref());
+        if fat32 {
+            let info = fs_info(g.clusters - (next - 2), next);
+            let mut head = vec![0u8; 8 * SECTOR as usize];
+            head[..512].copy_from_slice(&boot);
+            head[512..1024].copy_from_slice(&info);
+            head[6 * 512..7 * 512].copy_from_slice(&boot);
+            head[7 * 512..8 * 512].copy_from_slice(&info);
+            pieces.push(Piece::Data(head.into()));
+            pieces.push(Piece::Zeros((g.reserved - 8) * SECTOR));
+        } else {
+            pieces.push(Piece::Data(boot.to_vec().into()));
+            pieces.push(Piece::Zeros((g.reserved - 1) * SECTOR));
+        }
+        for _ in 0..2 {
+            pieces.push(Piece::Data(fat.clone()));
+            pieces.push(Piece::Zeros(g.fat_sectors * SECTOR - fat.len() as u64));
+        }
+        if !fat32 {
+            let root = dir_bytes[0].take().unwrap_or_default();
+            let room = g.root_sectors() * SECTOR;
+            let pad = room - root.len() as u64;
+            pieces.push(Piece::Data(root.into()));
+            pieces.push(Piece::Zeros(pad));
+        }
+        // Padding between the root region and the aligned data area is already in `reserved`.
+        for &id in &order {
+            let used = match &tree.nodes[id].kind {
+                Kind::Dir { .. } => {
+                    let d = dir_bytes[id].take().unwrap_or_default();
+                    let n = d.len() as u64;
+                    pieces.push(Piece::Data(d.into()));
+                    n
+                }
+                Kind::File(data) => {
+                    pieces.push(Piece::Source(data.clone()));
+                    data.len()
+                }
+            };
+            pieces.push(Piece::Zeros(len[id] * cb - used));
+        }
+        let content = Concat::new(pieces.clone(), "FAT volume");
+        let end = g.total_sectors * SECTOR;
+        pieces.push(Piece::Zeros(end - content.len()));
+        let whole = Concat::new(pieces, "FAT volume");
+        Ok(Volume {
+            geometry,
+            content,
+            whole,
+        })
+    }
+
+    /// The bytes that must be written: everything up to the end of the last used cluster.
+    /// The rest of the volume is free clusters, whose contents do not matter.
+    pub fn content(&self) -> &Concat {
+        &self.content
+    }
+
+    /// The whole volume, free clusters as zeros.
+    pub fn whole(&self) -> &Concat {
+        &self.whole
+    }
+}
+
+impl ByteSource for Volume {
+    fn len(&self) -> u64 {
+        self.whole.len()
+    }
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        self.whole.read_at(buf, offset)
+    }
+    fn runs(&self, offset: u64, len: u64) -> Vec<spindle_bytes::Run> {
+        self.whole.runs(offset, len)
+    }
+}
+
+/// How many directory entries node `id` takes in its parent.
+fn entries_of(tree: &Tree, id: usize) -> usize {
+    names::entry_count(&tree.nodes[id].name)
+}
+
+/// The short name of every node (the root's is unused), directory by directory: exact 8.3
+/// names first, then aliases in the order the names were added.
+fn short_names(tree: &Tree) -> Result<Vec<[u8; 11]>> {
+    let mut out = vec![[b' '; 11]; tree.nodes.len()];
+    for node in &tree.nodes {
+        let Kind::Dir { children, .. } = &node.kind else {
+            continue;
+        };
+        let mut taken = ShortNames::default();
+        for &c in children {
+            if let Some(s) = names::exact_short(&tree.nodes[c].name) {
+                taken.reserve(s);
+                out[c] = s;
+            }
+        }
+        for &c in children {
+            let name = &tree.nodes[c].name;
+            if names::exact_short(name).is_none() {
+                out[c] = taken.alias(name).ok_or_else(|| FatError::NoAlias {
+                    path: tree.path_of(c),
+                })?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The volume label as 11 bytes, checked.
+fn label_bytes(label: Option<&str>) -> Result<Option<[u8; 11]>> {
+    let Some(l) = label else { return Ok(None) };
+    let bad = |reason| FatError::Label {
+        label: l.into(),
+        reason,
+    };
+    let up = l.to_ascii_uppercase();
+    if up.is_empty() || up.len() > 11 {
+        return Err(bad("must be 1 to 11 characters"));
+    }
+    if !up.bytes().all(|c| {
+        c == b' '
+            || c.is_ascii_uppercase()
+            || c.is_ascii_digit()
+            || b"!#$%&'()-@^_`{}~".contains(&c)
+    }) {
+        return Err(bad(
+            "only letters, digits, spaces and ! # $ % & ' ( ) - @ ^ _ ` { } ~",
+        ));
+    }
+    let mut out = [b' '; 11];
+    out[..up.len()].copy_from_slice(up.as_bytes());
+    Ok(Some(out))
+}
+
+/// One short directory entry.
+fn entry(name: &[u8; 11], attr: u8, first: u64, size: u32, t: FatTime) -> [u8; 32] {
+    let mut e = [0u8; 32];
+    e[..11].copy_from_slice(name);
+    e[11] = attr;
+    e[13] = t.hundredths;
+    e[14..16].copy_from_slice(&t.time.to_le_bytes());
+    e[16..18].copy_from_slice(&t.date.to_le_bytes());
+    e[18..20].copy_from_slice(&t.date.to_le_bytes());
+    e[20..22].copy_from_slice(&((first >> 16) as u16).to_le_bytes());
+    e[22..24].copy_from_slice(&t.time.to_le_bytes());
+    e[24..26].copy_from_slice(&t.date.to_le_bytes());
+    e[26..28].copy_from_slice(&(first as u16).to_le_bytes());
+    e[28..32].copy_from_slice(&size.to_le_bytes());
+    e
+}
+
+/// The FAT's used entries as bytes.
+fn encode_fat(fat: &[u32], t: FatType) -> Vec<u8> {
+    match t {
+        FatType::Fat32 => fat
+            .iter()
+            .flat_map(|e| (e & 0x0FFF_FFFF).to_le_bytes())
+            .collect(),
+        FatType::Fat16 => fat.iter().flat_map(|&e| (e as u16).to_le_bytes()).collect(),
+        FatType::Fat12 => {
+            let mut out = vec![0u8; (fat.len() * 3).div_ceil(2)];
+            for (i, &e) in fat.iter().enumerate() {
+                let at = i * 3 / 2;
+                if i % 2 == 0 {
+                    out[at] = e as u8;
+                    out[at + 1] |= (e >> 8) as u8 & 0x0F;
+                } else {
+                    out[at] |= ((e & 0x0F) << 4) as u8;
+                    out[at + 1] = (e >> 4) as u8;
+                }
+            }
+            out
+        }
+    }
+}
+
+/// The FAT32 FSInfo sector: free cluster count and where to look for the next free one.
+fn fs_info(free: u64, next_free: u64) -> [u8; 512] {
+    let mut s = [0u8; 512];
+    s[0..4].copy_from_slice(&0x4161_5252u32.to_le_bytes());
+    s[484..488].copy_from_slice(&0x6141_7272u32.to_le_bytes());
+    s[488..492].copy_from_slice(&(free as u32).to_le_bytes());
+    s[492..496].copy_from_slice(&(next_free as u32).to_le_bytes());
+    s[508..512].copy_from_slice(&0xAA55_0000u32.to_le_bytes());
+    s
+}
+
+/// The boot sector: jump, BPB, extended BPB, boot code, signature.
+fn boot_sector(g: &Geometry, opts: &Options, label: Option<&[u8; 11]>) -> [u8; 512] {
+    let mut s = [0u8; 512];
+    let fat32 = g.fat_type == FatType::Fat32;
+    let code_at: usize = if fat32 { 90 } else { 62 };
+    s[0] = 0xEB;
+    s[1] = (code_at - 2) as u8;
+    s[2] = 0x90;
+    s[3..11].copy_from_slice(b"MSWIN4.1");
+    s[11..13].copy_from_slice(&(SECTOR as u16).to_le_bytes());
+    s[13] = g.cluster_sectors as u8;
+    s[14..16].copy_from_slice(&(g.reserved as u16).to_le_bytes());
+    s[16] = 2;
+    s[17..19].copy_from_slice(&(g.root_entries as u16).to_le_bytes());
+    if !fat32 && g.total_sectors < 0x10000 {
+        s[19..21].copy_from_slice(&(g.total_sectors as u16).to_le_bytes());
+    } else {
+        s[32..36].copy_from_slice(&(g.total_sectors as u32).to_le_bytes());
+    }
+    s[21] = 0xF8;
+    if !fat32 {
+        s[22..24].copy_from_slice(&(g.fat_sectors as u16).to_le_bytes());
+    }
+    s[24..26].copy_from_slice(&63u16.to_le_bytes());
+    s[26..28].copy_from_slice(&255u16.to_le_bytes());
+    s[28..32].copy_from_slice(&opts.hidden_sectors.to_le_bytes());
+    // The extended BPB: at 64 on FAT32 (after its own fields), at 36 on FAT12/16.
+    let ext = if fat32 {
+        s[36..40].copy_from_slice(&(g.fat_sectors as u32).to_le_bytes());
+        s[44..48].copy_from_slice(&2u32.to_le_bytes()); // root directory cluster
+        s[48..50].copy_from_slice(&1u16.to_le_bytes()); // FSInfo sector
+        s[50..52].copy_from_slice(&6u16.to_le_bytes()); // backup boot sector
+        64
+    } else {
+        36
+    };
+    s[ext] = 0x80;
+    s[ext + 2] = 0x29;
+    s[ext + 3..ext + 7].copy_from_slice(&opts.serial.to_le_bytes());
+    s[ext + 7..ext + 18].copy_from_slice(label.unwrap_or(b"NO NAME    "));
+    s[ext + 18..ext + 26].copy_from_slice(g.fat_type.label());
+    // int 0x18 (try the next boot device), then jmp $.
+    let default = [0xCD, 0x18, 0xEB, 0xFE];
+    let code = opts.boot_code.as_deref().unwrap_or(&default);
+    let n = code.len().min(510 - code_at); // checked in Volume::build
+    s[code_at..code_at + n].copy_from_slice(&code[..n]);
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    s
+}
