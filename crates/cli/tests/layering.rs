@@ -294,7 +294,8 @@ fn the_fat_writer_links_only_the_byte_layer() {
         offences,
     );
     assert!(
-        !g.reaches("spindle-fat", |n| n == "spindle-bytes").is_empty(),
+        !g.reaches("spindle-fat", |n| n == "spindle-bytes")
+            .is_empty(),
         "spindle-fat builds on spindle-bytes"
     );
 }
