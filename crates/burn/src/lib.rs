@@ -19,6 +19,7 @@ pub mod source;
 pub mod stick;
 mod stream;
 mod verify;
+pub mod wim;
 pub mod write;
 
 pub use backing::Reads;
