@@ -61,12 +61,41 @@ pub struct Stick {
     pub bytes: u64,
     /// Whether the ISO has `efi/boot/bootx64.efi` (what UEFI boots from a stick).
     pub uefi: bool,
+    /// The WIM files split into `.swm` parts: (path in the ISO, number of parts).
+    pub split: Vec<(String, usize)>,
 }
 
-/// Lays out the stick for the Windows ISO `src` on a device of `device_bytes`. Fails with
-/// [`BurnError::Stick`] when a file cannot go on FAT32 (4 GiB or more: the WIM split is not
-/// there yet), a name cannot, or the files do not fit.
+/// When WIM files are split.
+#[derive(Clone, Debug)]
+pub struct StickOptions {
+    /// `.wim` and `.esd` files of this size or more are split into `.swm` parts (default
+    /// 4 GiB: FAT32 holds at most 4 GiB - 1 per file).
+    pub split_over: u64,
+    /// The most resource bytes in one part ([`crate::wim::PART_LIMIT`]).
+    pub part_limit: u64,
+}
+
+impl Default for StickOptions {
+    fn default() -> StickOptions {
+        StickOptions {
+            split_over: 4 << 30,
+            part_limit: crate::wim::PART_LIMIT,
+        }
+    }
+}
+
+/// Lays out the stick for the Windows ISO `src` on a device of `device_bytes`, WIM files of
+/// 4 GiB or more split ([`layout_with`]).
 pub fn layout(src: &Source, device_bytes: u64) -> Result<Stick> {
+    layout_with(src, device_bytes, &StickOptions::default())
+}
+
+/// Lays out the stick for the Windows ISO `src` on a device of `device_bytes`: `.wim` and
+/// `.esd` files of `opts.split_over` bytes or more become `.swm` parts in the same folder
+/// (`install.wim` → `install.swm`, `install2.swm`, ...: what Windows Setup reads). Fails
+/// with [`BurnError::Stick`] when a file cannot go on FAT32 (another file of 4 GiB or more,
+/// a WIM that cannot be split), a name cannot, or the files do not fit.
+pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Result<Stick> {
     let fail = |what: String| BurnError::Stick {
         path: src.path.clone(),
         what,
@@ -80,6 +109,7 @@ pub fn layout(src: &Source, device_bytes: u64) -> Result<Stick> {
     let mut tree = Tree::new(root_time);
     let (mut files, mut bytes, mut uefi) = (0usize, 0u64, false);
     let mut problem: Option<String> = None;
+    let mut split: Vec<(String, usize)> = Vec::new();
     let fsr = fs.as_ref();
     let mut visit = |path: &str, _depth: usize, dir: NodeId, subdirs: &mut Subdirs| {
         let mut entries = Vec::new();
@@ -108,13 +138,40 @@ pub fn layout(src: &Source, device_bytes: u64) -> Result<Stick> {
                     files += 1;
                     bytes += size;
                     uefi |= p.eq_ignore_ascii_case("efi/boot/bootx64.efi");
-                    let f = IsoFile {
+                    let f: Arc<dyn ByteSource> = Arc::new(IsoFile {
                         fs: fs.clone(),
                         node,
                         len: size,
                         path: PathBuf::from(format!("{}:/{p}", src.path.display())),
-                    };
-                    tree.add_file(&p, Arc::new(f), mtime)
+                    });
+                    let lower = name.to_ascii_lowercase();
+                    if size >= opts.split_over
+                        && (lower.ends_with(".wim") || lower.ends_with(".esd"))
+                    {
+                        match crate::wim::split(f, &name, opts.part_limit) {
+                            Ok(parts) => {
+                                let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
+                                split.push((p.clone(), parts.len()));
+                                parts.into_iter().try_for_each(|part| {
+                                    let at = if dir.is_empty() {
+                                        part.name
+                                    } else {
+                                        format!("{dir}/{}", part.name)
+                                    };
+                                    tree.add_file(&at, part.bytes, mtime)
+                                })
+                            }
+                            Err(why) => {
+                                problem.get_or_insert(format!(
+                                    "{p} ({}) must be split for FAT32 but cannot be: {why}",
+                                    crate::human_size(size)
+                                ));
+                                Ok(())
+                            }
+                        }
+                    } else {
+                        tree.add_file(&p, f, mtime)
+                    }
                 }
                 _ => Err(spindle_fat::FatError::InvalidName {
                     path: p,
@@ -148,6 +205,7 @@ pub fn layout(src: &Source, device_bytes: u64) -> Result<Stick> {
         files,
         bytes,
         uefi,
+        split,
     })
 }
 
@@ -155,8 +213,13 @@ pub fn layout(src: &Source, device_bytes: u64) -> Result<Stick> {
 /// its MBR and boot sector written last.
 pub fn source(iso: &Source, stick: Stick) -> Source {
     let g = &stick.disk.volume.geometry;
+    let split: String = stick
+        .split
+        .iter()
+        .map(|(p, n)| format!(", {p} split into {n} .swm parts"))
+        .collect();
     let description = format!(
-        "Windows USB stick: MBR, one active {} partition at 1 MiB of {}, {} files ({}), clusters of {}",
+        "Windows USB stick: MBR, one active {} partition at 1 MiB of {}, {} files ({}), clusters of {}{split}",
         g.fat_type.name(),
         crate::human_size(stick.disk.partition_sectors * 512),
         stick.files,
@@ -179,9 +242,8 @@ pub fn source(iso: &Source, stick: Stick) -> Source {
 fn explain(e: spindle_fat::FatError) -> String {
     match e {
         spindle_fat::FatError::FileTooLarge { path, size } => format!(
-            "{path} is {} ({size} bytes), over FAT32's 4 GiB - 1 per file; splitting it \
-             (install.wim into .swm parts) is not implemented yet. --raw writes the ISO as it \
-             is, but that stick will not boot",
+            "{path} is {} ({size} bytes), over FAT32's 4 GiB - 1 per file, and only .wim and \
+             .esd files are split. --raw writes the ISO as it is, but that stick will not boot",
             crate::human_size(size)
         ),
         e => e.to_string(),
