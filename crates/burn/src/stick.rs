@@ -2,7 +2,9 @@
 //! does not boot (it has no partition table), so the stick is built instead: an MBR with one
 //! active FAT32 partition at 1 MiB filling the stick, and every file of the ISO copied with
 //! its name and case as the ISO's UDF (else Joliet/ISO 9660) tree has them. UEFI firmware
-//! boots `EFI/BOOT/BOOTX64.EFI` from it, Microsoft's signed loader, unchanged.
+//! boots `EFI/BOOT/BOOTX64.EFI` from it, Microsoft's signed loader, unchanged; legacy BIOS
+//! boots spindle's own MBR and FAT32 boot code ([`spindle_fat::boot`]), which load
+//! `/bootmgr` as Windows' own boot sector does.
 //!
 //! The stick is a [`spindle_fat::Disk`]: the FAT metadata made in memory and each file read
 //! from the ISO as it is written. It is burned like any image ([`crate::burn`]: every safety
@@ -61,6 +63,8 @@ pub struct Stick {
     pub bytes: u64,
     /// Whether the ISO has `efi/boot/bootx64.efi` (what UEFI boots from a stick).
     pub uefi: bool,
+    /// Whether the ISO has `bootmgr` in its root (what the stick's BIOS boot code loads).
+    pub bios: bool,
     /// The WIM files split into `.swm` parts: (path in the ISO, number of parts).
     pub split: Vec<(String, usize)>,
 }
@@ -107,7 +111,7 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
     let fs = spindle_image::filesystem(disc, None).map_err(|e| fail(e.to_string()))?;
     let root_time = fs.metadata(fs.root()).map(|m| m.mtime.secs).unwrap_or(0);
     let mut tree = Tree::new(root_time);
-    let (mut files, mut bytes, mut uefi) = (0usize, 0u64, false);
+    let (mut files, mut bytes, mut uefi, mut bios) = (0usize, 0u64, false, false);
     let mut problem: Option<String> = None;
     let mut split: Vec<(String, usize)> = Vec::new();
     let fsr = fs.as_ref();
@@ -138,6 +142,7 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
                     files += 1;
                     bytes += size;
                     uefi |= p.eq_ignore_ascii_case("efi/boot/bootx64.efi");
+                    bios |= p.eq_ignore_ascii_case("bootmgr");
                     let f: Arc<dyn ByteSource> = Arc::new(IsoFile {
                         fs: fs.clone(),
                         node,
@@ -199,12 +204,16 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
         signature: reproducible_id(src).rotate_left(16),
         ..DiskOptions::default()
     };
+    // spindle's own BIOS boot code: the MBR chains the partition, whose boot sector loads
+    // /bootmgr like Windows' own.
+    let (opts, dopts) = spindle_fat::boot::bootmgr(&opts, &dopts);
     let disk = Disk::build(&tree, &opts, &dopts, device_bytes).map_err(|e| fail(e.to_string()))?;
     Ok(Stick {
         disk,
         files,
         bytes,
         uefi,
+        bios,
         split,
     })
 }

@@ -12,8 +12,11 @@
 //! in the order they were added); the data area starts on a cluster and 4 KiB boundary;
 //! names get VFAT long-name entries (UTF-16, case kept) and deterministic 8.3 aliases
 //! ([`names`]); times are stored as UTC. The volume serial and the MBR signature come from
-//! the caller, so the same input gives the same bytes.
+//! the caller, so the same input gives the same bytes. [`boot`] holds spindle's own BIOS
+//! boot code (an MBR that chains the active partition, a FAT32 boot sector that loads
+//! `/BOOTMGR`), with its assembly source in `crates/fat/boot`.
 
+pub mod boot;
 mod error;
 pub mod layout;
 mod mbr;

@@ -30,6 +30,9 @@ pub struct Options {
     /// Code for the boot sector after the BPB: up to 420 bytes on FAT32 (offset 90), 448 on
     /// FAT12/16 (offset 62). By default `int 0x18` (boot the next device) and a halt loop.
     pub boot_code: Option<Vec<u8>>,
+    /// More boot code for reserved sectors 2 to 5 (FAT32 only; up to 2048 bytes), which the
+    /// boot sector's code loads ([`crate::boot`]).
+    pub boot_sectors: Option<Vec<u8>>,
 }
 
 /// A laid-out volume. As a [`ByteSource`] it is the whole volume (free clusters read as
@@ -195,6 +198,9 @@ impl Volume {
             head[512..1024].copy_from_slice(&info);
             head[6 * 512..7 * 512].copy_from_slice(&boot);
             head[7 * 512..8 * 512].copy_from_slice(&info);
+            if let Some(more) = &opts.boot_sectors {
+                head[1024..1024 + more.len()].copy_from_slice(more);
+            }
             pieces.push(Piece::Data(head.into()));
             pieces.push(Piece::Zeros((g.reserved - 8) * SECTOR));
         } else {

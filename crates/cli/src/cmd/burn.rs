@@ -74,10 +74,12 @@ fn windows_stick(iso: Source, devices: &[Device]) -> Result<Source> {
              the stick"
         );
     }
-    eprintln!(
-        "spindle: note: no legacy BIOS boot code is installed yet: the stick boots on UEFI \
-         firmware (Secure Boot included, with the ISO's own signed loader), not on BIOS"
-    );
+    if !stick.bios {
+        eprintln!(
+            "spindle: warning: the ISO has no bootmgr in its root: legacy BIOS will not boot \
+             the stick"
+        );
+    }
     if devices.iter().any(|d| d.size != smallest) {
         eprintln!(
             "spindle: note: the targets differ in size: the partition fills the smallest \
