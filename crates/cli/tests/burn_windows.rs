@@ -324,3 +324,45 @@ fn an_interrupted_stick_has_no_partition_table_and_no_boot_sector() {
         "sfdisk sees a table"
     );
 }
+
+#[test]
+fn two_sticks_of_different_sizes_get_the_same_stick() {
+    let dir = tempfile::tempdir().unwrap();
+    let (files, iso) = windows_iso(dir.path(), &[]);
+    let a = Loop::new(dir.path(), "a.img", 100 << 20, &[]);
+    let b = Loop::new(dir.path(), "b.img", 160 << 20, &[]);
+    let o = spindle(&[
+        "burn",
+        iso.to_str().unwrap(),
+        a.path(),
+        b.path(),
+        "--yes",
+        "--allow-fixed",
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("the partition fills the smallest"), "{t}");
+    for l in [&a, &b] {
+        assert!(
+            t.contains(&format!("{}: complete and verified", l.path())),
+            "{t}"
+        );
+        let json = tool("sfdisk", &["--json", l.path()]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            v["partitiontable"]["partitions"][0]["size"],
+            (100u64 << 20) / 512 - 2048
+        );
+        let got = fat_files(
+            &l.file,
+            1 << 20,
+            &dir.path().join(format!("out-{}", l.name())),
+        );
+        assert_eq!(got.len(), files.len());
+        assert!(
+            files.iter().all(|(p, d)| got.get(p) == Some(d)),
+            "{}: files differ",
+            l.path()
+        );
+    }
+}
