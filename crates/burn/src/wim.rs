@@ -143,6 +143,9 @@ pub fn split(wim: Arc<dyn ByteSource>, name: &str, limit: u64) -> Result<Vec<Par
     }
     let tbytes = read(table.offset, table.size as usize)?;
     let xbytes: Arc<[u8]> = read(xml.offset, xml.size as usize)?.into();
+    // A part is the header, its resources, its table (at most the whole table) and the XML:
+    // all of it must stay within FAT32's 4 GiB - 1.
+    let limit = limit.min(0xFFFF_FFFF - (HEADER + tbytes.len() + xbytes.len()) as u64);
     let mut entries: Vec<(Res, [u8; 26])> = Vec::new();
     for e in tbytes.chunks_exact(ENTRY) {
         let r = Res::parse(&e[..24]);
