@@ -4,6 +4,9 @@
 //! prints another is burned to a loop device by the library; QEMU then boots the stick as
 //! a USB disk twice: SeaBIOS (legacy BIOS: spindle's MBR and FAT32 boot code load bootmgr)
 //! and OVMF (UEFI: the firmware reads our FAT32 and starts the ISO's loader unchanged).
+//! Under Secure Boot (OVMF with Microsoft's keys) that unsigned loader is refused, and a
+//! stick whose ISO carries Debian's Microsoft-signed shim and signed GRUB as its loader
+//! boots: the layout needs nothing unsigned of ours on the UEFI path.
 
 use spindle_burn::{Options, Outcome, Policy, Source, Target, device, safety, stick};
 use spindle_testkit::loopdev::Loop;
@@ -54,11 +57,42 @@ fn boot(stick: &Path, firmware: &[String], log: &Path, marker: &str) -> String {
     text
 }
 
-#[test]
-fn the_stick_boots_on_bios_and_uefi() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let tree = d.join("iso");
+/// Where scripts/setup unpacks Debian's signed shim and GRUB.
+const SIGNED: &str = "/var/cache/spindle/secureboot/usr/lib";
+
+fn pflash(code: &str, vars: &Path) -> Vec<String> {
+    vec![
+        "-drive".into(),
+        format!("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/{code}"),
+        "-drive".into(),
+        format!("if=pflash,format=raw,unit=1,file={}", vars.display()),
+    ]
+}
+
+fn secure_boot(d: &Path, name: &str) -> Vec<String> {
+    let vars = d.join(name);
+    std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.ms.fd", &vars).expect("OVMF (ovmf; scripts/setup)");
+    let mut a: Vec<String> = [
+        "-machine",
+        "q35,smm=on",
+        "-global",
+        "driver=cfi.pflash01,property=secure,value=on",
+    ]
+    .map(String::from)
+    .to_vec();
+    a.extend(pflash("OVMF_CODE_4M.ms.fd", &vars));
+    a
+}
+
+/// A grub.cfg that prints `marker` on COM1 and halts.
+fn marker_cfg(marker: &str) -> String {
+    format!("serial --unit=0 --speed=115200\nterminal_output serial\necho {marker}\nhalt\n")
+}
+
+/// Builds a Windows-like ISO in `d/iso` (bootmgr stub, `extra` files), burns its stick to a
+/// loop device over `d/<name>` with the library (verified), and returns that file.
+fn stick_of(d: &Path, name: &str, extra: &[(&str, Vec<u8>)]) -> std::path::PathBuf {
+    let tree = d.join(format!("iso-{name}"));
     std::fs::create_dir_all(tree.join("efi/boot")).unwrap();
     std::fs::create_dir_all(tree.join("sources")).unwrap();
     let fat_boot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fat/boot");
@@ -66,33 +100,25 @@ fn the_stick_boots_on_bios_and_uefi() {
         .args(["-f", "bin", "-o"])
         .arg(tree.join("bootmgr"))
         .arg(fat_boot.join("bootmgr_stub.asm")));
-    let cfg = d.join("grub.cfg");
-    std::fs::write(
-        &cfg,
-        "serial --unit=0 --speed=115200\nterminal_output serial\necho SPINDLE-UEFI-OK\nhalt\n",
-    )
-    .unwrap();
-    run(Command::new("grub-mkstandalone")
-        .args(["-O", "x86_64-efi", "--modules=serial echo halt", "-o"])
-        .arg(tree.join("efi/boot/bootx64.efi"))
-        .arg(format!("boot/grub/grub.cfg={}", cfg.display())));
     std::fs::write(
         tree.join("sources/install.wim"),
         b"MSWIM\0\0\0 (not a real one)",
     )
     .unwrap();
-    let iso = d.join("win.iso");
+    for (p, data) in extra {
+        std::fs::write(tree.join(p), data).unwrap();
+    }
+    let iso = d.join(format!("{name}.iso"));
     run(Command::new("genisoimage")
         .args(["-quiet", "-J", "-udf", "-o"])
         .arg(&iso)
         .arg(&tree));
-
     let src = Source::open(&iso, None).unwrap();
     assert_eq!(
         spindle_burn::boot::check(&src),
         spindle_burn::Boot::WindowsIso
     );
-    let l = Loop::new(d, "stick.img", 96 << 20, &[]);
+    let l = Loop::new(d, name, 96 << 20, &[]);
     let dev = device::open_device(&l.dev).unwrap();
     let s = stick::layout(&src, dev.size).unwrap();
     assert!(s.bios && s.uefi);
@@ -110,9 +136,26 @@ fn the_stick_boots_on_bios_and_uefi() {
         &|_| {},
     );
     assert_eq!(report.targets[0].outcome, Outcome::Verified);
-    drop(l); // detached: QEMU reads the file the loop device wrote
+    l.file.clone() // the loop device is detached on drop; QEMU reads the file it wrote
+}
 
-    let stick = d.join("stick.img");
+#[test]
+fn the_stick_boots_on_bios_and_uefi_and_secure_boot_refuses_an_unsigned_loader() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = d.join("grub.cfg");
+    std::fs::write(&cfg, marker_cfg("SPINDLE-UEFI-OK")).unwrap();
+    let efi = d.join("bootx64.efi");
+    run(Command::new("grub-mkstandalone")
+        .args(["-O", "x86_64-efi", "--modules=serial echo halt", "-o"])
+        .arg(&efi)
+        .arg(format!("boot/grub/grub.cfg={}", cfg.display())));
+    let stick = stick_of(
+        d,
+        "stick.img",
+        &[("efi/boot/bootx64.efi", std::fs::read(&efi).unwrap())],
+    );
+
     let bios = boot(
         &stick,
         &["-machine".into(), "pc".into()],
@@ -126,18 +169,53 @@ fn the_stick_boots_on_bios_and_uefi() {
 
     let vars = d.join("vars.fd");
     std::fs::copy("/usr/share/OVMF/OVMF_VARS_4M.fd", &vars).expect("OVMF (ovmf; scripts/setup)");
-    let uefi = boot(
-        &stick,
-        &[
-            "-machine".into(),
-            "q35".into(),
-            "-drive".into(),
-            "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd".into(),
-            "-drive".into(),
-            format!("if=pflash,format=raw,file={}", vars.display()),
-        ],
-        &d.join("uefi.log"),
-        "SPINDLE-UEFI-OK",
-    );
+    let mut uefi_args: Vec<String> = vec!["-machine".into(), "q35".into()];
+    uefi_args.extend(pflash("OVMF_CODE_4M.fd", &vars));
+    let uefi = boot(&stick, &uefi_args, &d.join("uefi.log"), "SPINDLE-UEFI-OK");
     assert!(uefi.contains("SPINDLE-UEFI-OK"), "OVMF: {uefi:?}");
+
+    // Secure Boot with Microsoft's keys: the unsigned loader is refused (so the check below
+    // is a real one).
+    let sb = boot(
+        &stick,
+        &secure_boot(d, "sb-vars.fd"),
+        &d.join("sb.log"),
+        "Access Denied",
+    );
+    assert!(
+        sb.contains("Access Denied") && !sb.contains("SPINDLE-UEFI-OK"),
+        "Secure Boot: {sb:?}"
+    );
+}
+
+#[test]
+fn the_stick_boots_under_secure_boot_with_a_signed_loader() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let read = |p: &str| {
+        std::fs::read(format!("{SIGNED}/{p}"))
+            .unwrap_or_else(|e| panic!("{SIGNED}/{p}: {e} (scripts/setup unpacks it)"))
+    };
+    let stick = stick_of(
+        d,
+        "signed.img",
+        &[
+            ("efi/boot/bootx64.efi", read("shim/shimx64.efi.signed")),
+            (
+                "efi/boot/grubx64.efi",
+                read("grub/x86_64-efi-signed/grubx64.efi.signed"),
+            ),
+            (
+                "efi/boot/grub.cfg",
+                marker_cfg("SPINDLE-SECUREBOOT-OK").into_bytes(),
+            ),
+        ],
+    );
+    let sb = boot(
+        &stick,
+        &secure_boot(d, "vars.fd"),
+        &d.join("sb.log"),
+        "SPINDLE-SECUREBOOT-OK",
+    );
+    assert!(sb.contains("SPINDLE-SECUREBOOT-OK"), "Secure Boot: {sb:?}");
 }
