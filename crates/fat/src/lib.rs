@@ -21,6 +21,7 @@ mod error;
 pub mod layout;
 mod mbr;
 pub mod names;
+mod sectors;
 mod time;
 mod tree;
 mod volume;
