@@ -188,7 +188,16 @@ pub enum BurnError {
         #[source]
         source: std::io::Error,
     },
-    /// The image could not be opened or read as a source (unreadable by its format, no data
+    /// A Windows installation ISO whose files cannot be laid out on a FAT32 stick (a file
+    /// of 4 GiB or more, a name FAT cannot hold, a stick too small).
+    #[error("{}: cannot build a bootable stick from its files: {what}", path.display())]
+    Stick {
+        /// The image.
+        path: PathBuf,
+        /// Why, with what to do instead.
+        what: String,
+    },
+    /// The image cannot be read or has nothing to write (no data track, an empty data
     /// track, empty).
     #[error("{}: {what}", path.display())]
     Source {

@@ -5,7 +5,8 @@
 //! backed by the image's files, mounted, read-only, fixed, too small: [`backing`] walks the
 //! stacks); [`write::burn`] writes one [`Source`] to several [`write::Target`]s at once from a
 //! single read, then reads each back and compares. [`boot::check`] says whether the written
-//! stick will boot. `docs/burn.md` has the rules and why.
+//! stick will boot; for a Windows installation ISO, [`stick`] builds the FAT32 stick that
+//! does. `docs/burn.md` has the rules and why.
 
 use spindle_disc::aligned;
 pub mod backing;
@@ -15,8 +16,10 @@ mod error;
 mod mounts;
 pub mod safety;
 pub mod source;
+pub mod stick;
 mod stream;
 mod verify;
+pub mod wim;
 pub mod write;
 
 pub use backing::Reads;

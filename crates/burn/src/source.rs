@@ -25,6 +25,11 @@ pub struct Source {
     /// The same files by device and inode, taken when they were opened: a target that is,
     /// or is stacked on, or is backed by one of them is refused ([`crate::backing`]).
     pub reads: Reads,
+    /// The first bytes that are written last (the chunks holding them go after all the
+    /// others): a built stick's MBR and boot sector, so that a stick whose write stopped
+    /// part way has no partition table and no filesystem and is not taken for a finished
+    /// one. 0 for images written as they are.
+    pub head_last: u64,
 }
 
 impl Source {
@@ -100,6 +105,7 @@ impl Source {
         Source {
             path: path.to_path_buf(),
             reads: Reads::new(path, &files, &[z.file()]),
+            head_last: 0,
             bytes: Arc::new(z),
             description: "zstd, decoded while it is written".into(),
             disc: None,
@@ -148,6 +154,7 @@ impl Source {
             disc: Some(disc),
             files,
             reads,
+            head_last: 0,
         };
         s.nonempty()
     }
@@ -184,6 +191,7 @@ impl Source {
             disc: None,
             files,
             reads,
+            head_last: 0,
         }
         .nonempty()
     }
@@ -218,6 +226,7 @@ impl Source {
             disc,
             files,
             reads,
+            head_last: 0,
         }
     }
 

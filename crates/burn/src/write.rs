@@ -331,8 +331,14 @@ fn read_source(
     let chunk = sh.opts.chunk;
     let pool_max = sh.opts.depth * 2 + 1;
     let mut pool: Vec<Arc<Chunk>> = Vec::new();
-    let mut off = 0u64;
-    while off < total && !sh.cancel.load(Ordering::Relaxed) {
+    // Chunk by chunk, except that the chunks holding the first `head_last` bytes go last.
+    let count = total.div_ceil(chunk as u64);
+    let head = sh.src.head_last.min(total).div_ceil(chunk as u64);
+    for index in (head..count).chain(0..head) {
+        if sh.cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let off = index * chunk as u64;
         let len = (total - off).min(chunk as u64) as usize;
         let slot = loop {
             if let Some(i) = pool.iter_mut().position(|a| Arc::get_mut(a).is_some()) {
@@ -365,12 +371,14 @@ fn read_source(
         if taken == 0 {
             return;
         }
-        // Verifiers only look at the hashes once the writing is over.
-        sh.hashes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(xxh3_128(c.bytes()));
-        off += len as u64;
+        // Verifiers only look at the hashes once the writing is over; they are kept in the
+        // source's order, whatever the order of the writes.
+        let hash = xxh3_128(c.bytes());
+        let mut hashes = sh.hashes.lock().unwrap_or_else(|p| p.into_inner());
+        if hashes.len() <= index as usize {
+            hashes.resize(index as usize + 1, 0);
+        }
+        hashes[index as usize] = hash;
     }
 }
 

@@ -299,3 +299,23 @@ fn the_drive_helper_parses_no_image() {
         offences,
     );
 }
+
+/// The FAT writer (issue 18; also the EFI boot images of `spindle create`) lays out files it
+/// is given as byte sources: it reads no image, so it links only the byte layer, and it is
+/// the workspace's one FAT writer, used by the burner.
+#[test]
+fn the_fat_writer_links_only_the_byte_layer() {
+    let g = Graph::get();
+    let offences = g.reaches("spindle-fat", |n| {
+        n.starts_with("spindle-") && n != "spindle-bytes"
+    });
+    assert_none(
+        "spindle-fat depends on no spindle crate but spindle-bytes",
+        offences,
+    );
+    assert!(
+        !g.reaches("spindle-fat", |n| n == "spindle-bytes")
+            .is_empty(),
+        "spindle-fat builds on spindle-bytes"
+    );
+}

@@ -38,6 +38,11 @@ pub struct Args {
     /// Print the report as JSON on standard output.
     #[arg(long)]
     json: bool,
+    /// Write the image byte for byte even when it is a Windows installation ISO (whose
+    /// stick is otherwise built from its files: MBR, FAT32, every file copied). A raw copy
+    /// of such an ISO does not boot.
+    #[arg(long)]
+    raw: bool,
 }
 
 fn open_source(a: &Args) -> Result<Source> {
@@ -56,6 +61,39 @@ fn open_source(a: &Args) -> Result<Source> {
         }
         Err(e) => Err(e.context(format!("opening {}", a.image.display()))),
     }
+}
+
+/// The Windows stick for `iso`, laid out for the smallest of `devices` (one read feeds
+/// every target, so they all get the same bytes).
+fn windows_stick(iso: Source, devices: &[Device]) -> Result<Source> {
+    let smallest = devices.iter().map(|d| d.size).min().unwrap_or(0);
+    let stick = spindle_burn::stick::layout(&iso, smallest)?;
+    if !stick.uefi {
+        eprintln!(
+            "spindle: warning: the ISO has no efi/boot/bootx64.efi: UEFI firmware will not boot \
+             the stick"
+        );
+    }
+    if !stick.bios {
+        eprintln!(
+            "spindle: warning: the ISO has no bootmgr in its root: legacy BIOS will not boot \
+             the stick"
+        );
+    }
+    if devices.iter().any(|d| d.size != smallest) {
+        eprintln!(
+            "spindle: note: the targets differ in size: the partition fills the smallest \
+             ({}), the rest of the larger ones stays unused",
+            human_size(smallest)
+        );
+    }
+    let src = spindle_burn::stick::source(&iso, stick);
+    eprintln!(
+        "writing: {} ({} to write)",
+        src.description,
+        human_size(src.len())
+    );
+    Ok(src)
 }
 
 /// Shows what is about to be destroyed and asks for the device name.
@@ -110,17 +148,22 @@ fn confirm(d: &Device, input: &mut dyn BufRead) -> Result<()> {
 }
 
 pub fn run(a: Args) -> Result<ExitCode> {
-    let src = open_source(&a)?;
-    let need = src.len();
+    let mut src = open_source(&a)?;
     eprintln!(
         "{}: {} ({})",
         a.image.display(),
-        human_size(need),
+        human_size(src.len()),
         src.description
     );
     let boot = spindle_burn::boot::check(&src);
+    let windows = boot == spindle_burn::Boot::WindowsIso;
     if boot.bootable() {
         eprintln!("boot: {}", boot.message());
+    } else if windows && !a.raw {
+        eprintln!(
+            "boot: Windows installation ISO: a raw copy would not boot, so the stick is built \
+             from its files instead (--raw writes the ISO as it is)"
+        );
     } else {
         eprintln!("spindle: warning: {}", boot.message());
     }
@@ -134,8 +177,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         if devices.iter().any(|x| x.name == d.name) {
             return Err(BurnError::Duplicate { path: d.path }.into());
         }
-        safety::check(&d, need, &src.reads, policy)?;
         devices.push(d);
+    }
+    if windows && !a.raw {
+        src = windows_stick(src, &devices)?;
+    }
+    let need = src.len();
+    for d in &devices {
+        safety::check(d, need, &src.reads, policy)?;
     }
     if !a.yes {
         let stdin = std::io::stdin();
