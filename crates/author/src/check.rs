@@ -4,9 +4,10 @@
 //! and hard-link identity. In the Joliet view: names, kinds, sizes, and that each file's
 //! content is the Rock Ridge view's. The first difference is an error naming the path.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, read_err};
 use crate::names;
 use crate::tree::{Kind, Tree};
+use rustix::fs::SeekFrom;
 use spindle_fs::{FileKind, FileSystem, NodeId};
 use std::collections::HashMap;
 use std::fs::File;
@@ -212,46 +213,165 @@ impl Ctx<'_> {
                 self.links.insert(*f, m.ino);
                 self.inos.insert(m.ino, *f);
                 c.bytes += fd.size;
-                self.content(fs, n, id, &fd.source)?;
+                self.content(fs, n, id, &fd.source, fd.size)?;
             }
             Kind::Dir(_) => {}
         }
         Ok(())
     }
 
-    /// Compares a file's content in the image with the source file.
-    fn content(&self, fs: &dyn FileSystem, n: u32, id: NodeId, source: &Path) -> Result<()> {
-        let src = File::open(source).map_err(crate::error::read_err(source))?;
-        let mut a = vec![0u8; 1 << 20];
-        let mut b = vec![0u8; 1 << 20];
+    /// Compares a file's content in the image with the source file. Holes of the source
+    /// that are holes of the image too (found through the reader's
+    /// [`content_run`](FileSystem::content_run)) read as zeros on both sides and are skipped.
+    fn content(
+        &self,
+        fs: &dyn FileSystem,
+        n: u32,
+        id: NodeId,
+        source: &Path,
+        size: u64,
+    ) -> Result<()> {
+        let src = File::open(source).map_err(read_err(source))?;
+        let mut bufs = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
         let mut off = 0u64;
-        loop {
-            let got = fs.read(id, off, &mut a).map_err(self.fs_err(n))?;
-            let mut have = 0;
-            while have < got {
-                let k = src
-                    .read_at(&mut b[have..got], off + have as u64)
-                    .map_err(crate::error::read_err(source))?;
+        while off < size {
+            let data = match rustix::fs::seek(&src, SeekFrom::Data(off)) {
+                Ok(d) => d.min(size),
+                Err(rustix::io::Errno::NXIO) => size,
+                Err(_) => off,
+            };
+            if data > off {
+                // A hole of the source: the image's holes there are skipped, the rest read.
+                while off < data {
+                    let end = match self.image_hole(fs, n, id, off, data - off)? {
+                        Some(hole_end) => hole_end,
+                        None => {
+                            let upto = (off + (1 << 20)).min(data);
+                            self.compare(fs, n, id, None, off, upto, &mut bufs)?;
+                            upto
+                        }
+                    };
+                    off = end;
+                }
+                continue;
+            }
+            let hole = rustix::fs::seek(&src, SeekFrom::Hole(off)).map_or(size, |h| h.min(size));
+            self.compare(
+                fs,
+                n,
+                id,
+                Some(&src),
+                off,
+                hole.max(off + 1).min(size),
+                &mut bufs,
+            )
+            .map_err(|e| match e {
+                Error::Read { source: s, .. } => Error::Read {
+                    path: source.to_path_buf(),
+                    source: s,
+                },
+                e => e,
+            })?;
+            off = hole.max(off + 1).min(size);
+        }
+        // Nothing past the end.
+        let mut one = [0u8; 1];
+        if fs.read(id, size, &mut one).map_err(self.fs_err(n))? != 0 {
+            return Err(self.mismatch(n, format!("the image has more than {size} bytes")));
+        }
+        Ok(())
+    }
+
+    /// If the image stores `[off, off + len)` of the file as a hole in a plain file
+    /// from `off` on, where that hole ends (at most `off + len`).
+    fn image_hole(
+        &self,
+        fs: &dyn FileSystem,
+        n: u32,
+        id: NodeId,
+        off: u64,
+        len: u64,
+    ) -> Result<Option<u64>> {
+        let Some(run) = fs.content_run(id, off).map_err(self.fs_err(n))? else {
+            return Ok(None);
+        };
+        let len = len.min(run.len);
+        let data = match rustix::fs::seek(run.file, SeekFrom::Data(run.offset)) {
+            Ok(d) => d,
+            Err(rustix::io::Errno::NXIO) => u64::MAX,
+            Err(_) => return Ok(None),
+        };
+        Ok((data > run.offset).then(|| off + (data - run.offset).min(len)))
+    }
+
+    /// Compares `[from, to)` of the image with the source (`None`: with zeros).
+    #[allow(clippy::too_many_arguments)]
+    fn compare(
+        &self,
+        fs: &dyn FileSystem,
+        n: u32,
+        id: NodeId,
+        src: Option<&File>,
+        from: u64,
+        to: u64,
+        (a, b): &mut (Vec<u8>, Vec<u8>),
+    ) -> Result<()> {
+        let mut off = from;
+        while off < to {
+            let want = (to - off).min(a.len() as u64) as usize;
+            let mut got = 0;
+            while got < want {
+                let k = fs
+                    .read(id, off + got as u64, &mut a[got..want])
+                    .map_err(self.fs_err(n))?;
                 if k == 0 {
                     break;
                 }
-                have += k;
+                got += k;
             }
-            if have != got || a[..got] != b[..got] {
-                let at = a[..got]
+            let mut have = 0;
+            match src {
+                Some(src) => {
+                    while have < want {
+                        let k =
+                            src.read_at(&mut b[have..want], off + have as u64)
+                                .map_err(|e| Error::Read {
+                                    path: Default::default(),
+                                    source: e,
+                                })?;
+                        if k == 0 {
+                            break;
+                        }
+                        have += k;
+                    }
+                }
+                None => {
+                    b[..want].fill(0);
+                    have = want;
+                }
+            }
+            if got != want || have != want {
+                return Err(self.mismatch(
+                    n,
+                    format!(
+                        "the content ends early (at byte {})",
+                        off + got.min(have) as u64
+                    ),
+                ));
+            }
+            if a[..want] != b[..want] {
+                let at = a[..want]
                     .iter()
-                    .zip(&b[..have])
+                    .zip(&b[..want])
                     .position(|(x, y)| x != y)
-                    .unwrap_or(have.min(got));
+                    .unwrap_or(0);
                 return Err(
                     self.mismatch(n, format!("content differs at byte {}", off + at as u64))
                 );
             }
-            if got == 0 {
-                return Ok(());
-            }
-            off += got as u64;
+            off += want as u64;
         }
+        Ok(())
     }
 }
 

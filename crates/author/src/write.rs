@@ -33,6 +33,8 @@ pub fn write(
     let tmp = tempfile::Builder::new()
         .prefix(".spindle-create-")
         .suffix(".part")
+        // As any new file: 0666 less the umask (tempfile's own default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(werr)?;
     let file = tmp.as_file();

@@ -1,0 +1,169 @@
+//! `spindle create DIR... -o OUT`: an ISO 9660 image (Rock Ridge, Joliet) of folders, the
+//! same bytes for the same tree (volume dates from `SOURCE_DATE_EPOCH`, else the newest
+//! modification time in the tree), checked afterwards by reading it back through spindle's
+//! readers. OUT may be `.iso`, or any format `convert` writes (`.cue`, `.mds`, `.mdx`,
+//! `.ccd`): the ISO is then written beside it first and converted through the disc model.
+
+use crate::progress;
+use anyhow::{Context, Result, bail};
+use spindle_author::{Exclude, Options, Stamp, Tree};
+use spindle_fs::FsKind;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The folders whose contents form the image's root (merged in the order given).
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// The image to write; its extension picks the format (.iso, .cue, .mds, .mdx, .ccd).
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
+    /// Volume label (default CDROM).
+    #[arg(long, default_value = "CDROM")]
+    label: String,
+    /// Leave out entries matching this shell pattern (a name, or a path from the source
+    /// folder when the pattern holds a `/`); may be repeated.
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Do not read the image back and compare it with the folders.
+    #[arg(long)]
+    no_check: bool,
+    /// Write no Joliet tree (Windows then shows the ISO 9660 8.3-style names).
+    #[arg(long)]
+    no_joliet: bool,
+    /// Refuse a tree that does not fit this medium: cd74, cd80, dvd, dvd-dl, bd, bd-dl.
+    #[arg(long)]
+    media: Option<String>,
+}
+
+/// Sectors of 2048 bytes that each medium holds.
+fn media_sectors(name: &str) -> Result<u64> {
+    Ok(match name {
+        "cd74" => 333_000,
+        "cd80" => 360_000,
+        "dvd" => 2_295_104,
+        "dvd-dl" => 4_173_824,
+        "bd" => 12_219_392,
+        "bd-dl" => 24_438_784,
+        _ => bail!("unknown medium {name:?} (cd74, cd80, dvd, dvd-dl, bd, bd-dl)"),
+    })
+}
+
+/// `SOURCE_DATE_EPOCH`, when set.
+fn source_date_epoch() -> Result<Option<Stamp>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) if !s.trim().is_empty() => {
+            let secs: i64 = s.trim().parse().with_context(|| {
+                format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds since 1970")
+            })?;
+            Ok(Some(Stamp { secs, nanos: 0 }))
+        }
+        _ => Ok(None),
+    }
+}
+
+pub fn run(a: Args) -> Result<ExitCode> {
+    let options = Options {
+        label: a.label.clone(),
+        joliet: !a.no_joliet,
+        volume_time: source_date_epoch()?,
+        max_sectors: a.media.as_deref().map(media_sectors).transpose()?,
+    };
+    let tree = Tree::scan(&a.dirs, &Exclude::new(&a.exclude))?;
+    for s in &tree.skipped {
+        eprintln!(
+            "spindle: warning: {}: a device node, FIFO or socket: left out",
+            s.display()
+        );
+    }
+    let plan = spindle_author::plan(&tree, &options)?;
+    let iso = a
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("iso"));
+    let bar = progress::bytes("writing");
+    if iso {
+        spindle_author::write(&tree, &plan, &a.output, &mut progress::updater(&bar))?;
+    } else {
+        convert_to(&tree, &plan, &a.output, &bar)?;
+    }
+    bar.finish_and_clear();
+    let dirs = tree
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.kind, spindle_author::Kind::Dir(_)))
+        .count();
+    println!(
+        "wrote {}: {} entries ({} directories, {} files), {} sectors ({} bytes)",
+        a.output.display(),
+        tree.nodes.len() - 1,
+        dirs - 1,
+        tree.files.len(),
+        plan.sectors,
+        plan.bytes()
+    );
+    if !a.no_check {
+        if let Err(e) = self_check(&tree, &a.output, options.joliet) {
+            let _ = std::fs::remove_file(&a.output);
+            return Err(e.context(format!(
+                "{} failed its check and was removed",
+                a.output.display()
+            )));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the ISO beside `out`, then converts it to `out`'s format.
+fn convert_to(
+    tree: &Tree,
+    plan: &spindle_author::Plan,
+    out: &Path,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".spindle-create-")
+        .suffix(".iso")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?
+        .into_temp_path();
+    spindle_author::write(tree, plan, &tmp, &mut progress::updater(bar))?;
+    let disc = super::open(&tmp)?;
+    let opts = spindle_image::ConvertOptions {
+        format: None,
+        data_only: false,
+        write: Default::default(),
+    };
+    let outcome = spindle_image::convert(&disc, out, &opts, &mut progress::updater(bar))
+        .with_context(|| format!("writing {}", out.display()))?;
+    for w in &outcome.warnings {
+        eprintln!("spindle: warning: {w}");
+    }
+    Ok(())
+}
+
+/// Reads `image` back and compares it with the tree.
+fn self_check(tree: &Tree, image: &Path, joliet: bool) -> Result<()> {
+    let disc = super::open(image)?;
+    let rr = spindle_image::filesystem(&disc, Some(FsKind::RockRidge))
+        .with_context(|| format!("reading the Rock Ridge tree of {}", image.display()))?;
+    let jo = if joliet {
+        Some(
+            spindle_image::filesystem(&disc, Some(FsKind::Joliet))
+                .with_context(|| format!("reading the Joliet tree of {}", image.display()))?,
+        )
+    } else {
+        None
+    };
+    let c = spindle_author::check(tree, image, rr.as_ref(), jo.as_deref())?;
+    println!(
+        "checked: {} entries and {} bytes of content read back equal the source",
+        c.entries, c.bytes
+    );
+    Ok(())
+}
