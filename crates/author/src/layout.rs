@@ -60,7 +60,7 @@ impl Rec {
     /// Length of one directory record (even, at most 255).
     pub fn len(&self) -> usize {
         let fi = self.ident.len();
-        let mut n = 33 + fi + usize::from(fi % 2 == 0) + self.inline.len();
+        let mut n = 33 + fi + usize::from(fi.is_multiple_of(2)) + self.inline.len();
         if !self.chain.is_empty() {
             n += rrip::CE_LEN;
         }

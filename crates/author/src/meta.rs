@@ -20,7 +20,7 @@ fn both32(out: &mut [u8], v: u32) {
 /// One directory record.
 fn record(lba: u32, size: u32, date: [u8; 7], flags: u8, ident: &[u8], su: &[u8]) -> Vec<u8> {
     let fi = ident.len();
-    let pad = usize::from(fi % 2 == 0);
+    let pad = usize::from(fi.is_multiple_of(2));
     let mut len = 33 + fi + pad + su.len();
     len += len % 2;
     let mut r = vec![0u8; len];

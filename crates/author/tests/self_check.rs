@@ -43,7 +43,7 @@ fn the_check_finds_each_kind_of_difference() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     source(&src);
-    let tree = Tree::scan(&[src.clone()], &Exclude::default()).unwrap();
+    let tree = Tree::scan(std::slice::from_ref(&src), &Exclude::default()).unwrap();
     let p = plan(&tree, &Options::default()).unwrap();
     let iso = tmp.path().join("x.iso");
     write(&tree, &p, &iso, &mut |_, _| {}).unwrap();
@@ -118,7 +118,7 @@ fn a_vanished_source_leaves_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     source(&src);
-    let tree = Tree::scan(&[src.clone()], &Exclude::default()).unwrap();
+    let tree = Tree::scan(std::slice::from_ref(&src), &Exclude::default()).unwrap();
     let p = plan(&tree, &Options::default()).unwrap();
     fs::remove_file(src.join("dir/data.bin")).unwrap();
     let out = tmp.path().join("out");

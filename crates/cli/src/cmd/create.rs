@@ -103,14 +103,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
         plan.sectors,
         plan.bytes()
     );
-    if !a.no_check {
-        if let Err(e) = self_check(&tree, &a.output, options.joliet) {
-            let _ = std::fs::remove_file(&a.output);
-            return Err(e.context(format!(
-                "{} failed its check and was removed",
-                a.output.display()
-            )));
-        }
+    if !a.no_check
+        && let Err(e) = self_check(&tree, &a.output, options.joliet)
+    {
+        let _ = std::fs::remove_file(&a.output);
+        return Err(e.context(format!(
+            "{} failed its check and was removed",
+            a.output.display()
+        )));
     }
     Ok(ExitCode::SUCCESS)
 }
