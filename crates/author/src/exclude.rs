@@ -6,6 +6,8 @@
 #[derive(Clone, Debug, Default)]
 pub struct Exclude {
     patterns: Vec<Vec<u8>>,
+    /// Device and inode of a file never taken (the output being replaced).
+    file: Option<(u64, u64)>,
 }
 
 impl Exclude {
@@ -16,7 +18,21 @@ impl Exclude {
                 .into_iter()
                 .map(|p| p.as_ref().trim_start_matches('/').as_bytes().to_vec())
                 .collect(),
+            file: None,
         }
+    }
+
+    /// Also leaves out `path` if it exists (the output, when it lies inside a source folder:
+    /// the old image is not put into the new one).
+    pub fn file(mut self, path: &std::path::Path) -> Exclude {
+        use std::os::unix::fs::MetadataExt;
+        self.file = std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+        self
+    }
+
+    /// Whether the file with this device and inode is the one left out.
+    pub fn excludes_file(&self, dev: u64, ino: u64) -> bool {
+        self.file == Some((dev, ino))
     }
 
     /// Whether the entry `name`, at `rel` (its path below the source folder, no leading `/`),

@@ -245,6 +245,9 @@ fn list(dir: &Path, rel: &Path, exclude: &Exclude) -> Result<Vec<Entry>> {
                 .into(),
         })?;
         let meta = fs::symlink_metadata(&path).map_err(read_err(&path))?;
+        if exclude.excludes_file(meta.dev(), meta.ino()) {
+            continue;
+        }
         out.push(Entry {
             name,
             path,

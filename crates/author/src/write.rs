@@ -1,7 +1,8 @@
 //! Writing the image: a temporary file next to the output, sized first (so unwritten ranges
 //! stay holes), the metadata in one write, each file's data ranges copied in the kernel
 //! (`copy_file_range`; holes found with `SEEK_DATA`/`SEEK_HOLE` are skipped), then renamed
-//! over the output. On any error the temporary file is removed.
+//! over the output once synced to the disk. On any error the temporary file is removed and a
+//! previous output is left as it was.
 
 use crate::error::{Error, Result, read_err};
 use crate::layout::SECTOR;
@@ -71,7 +72,12 @@ pub fn write(
             progress(done, total);
         })?;
     }
+    // Durable before it takes the output's name, as every spindle output.
+    file.sync_all().map_err(werr)?;
     tmp.persist(out).map_err(|e| werr(e.error))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
 }
 

@@ -268,3 +268,25 @@ fn a_cue_output_holds_the_iso() {
     }
     assert_eq!(leftovers(tmp.path()), Vec::<String>::new());
 }
+
+/// An output inside the source folder is not put into the next image made there.
+#[test]
+fn an_output_inside_the_source_is_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    fs::create_dir(&src).unwrap();
+    fs::write(src.join("file.txt"), b"x").unwrap();
+    let out = src.join("image.iso");
+    set_mtime(&src, 1_000_000_000);
+    ok(create(&src, &out, &[]));
+    let first = fs::read(&out).unwrap();
+    // The folder's time is part of the tree: put it back after the output appeared.
+    set_mtime(&src, 1_000_000_000);
+    ok(create(&src, &out, &[]));
+    let l = run(Command::new("xorriso")
+        .arg("-indev")
+        .arg(&out)
+        .args(["-find", "/", "-type", "f"]));
+    assert_eq!(String::from_utf8_lossy(&l.stdout).trim(), "'/file.txt'");
+    assert_eq!(fs::read(&out).unwrap(), first);
+}

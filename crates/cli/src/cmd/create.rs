@@ -70,7 +70,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         volume_time: source_date_epoch()?,
         max_sectors: a.media.as_deref().map(media_sectors).transpose()?,
     };
-    let tree = Tree::scan(&a.dirs, &Exclude::new(&a.exclude))?;
+    let tree = Tree::scan(&a.dirs, &Exclude::new(&a.exclude).file(&a.output))?;
     for s in &tree.skipped {
         eprintln!(
             "spindle: warning: {}: a device node, FIFO or socket: left out",
