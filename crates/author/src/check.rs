@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result, read_err};
 use crate::names;
+use crate::plan::Plan;
 use crate::tree::{Kind, Tree};
 use rustix::fs::SeekFrom;
 use spindle_fs::{FileKind, FileSystem, NodeId};
@@ -23,9 +24,11 @@ pub struct Checked {
     pub bytes: u64,
 }
 
-/// Compares the Rock Ridge view `rr` (and the Joliet view, if given) of `image` with `tree`.
+/// Compares the Rock Ridge view `rr` (and the Joliet view, if given) of `image` with `tree`,
+/// written as `plan` says (boot info tables are expected in the image's copies).
 pub fn check(
     tree: &Tree,
+    plan: &Plan,
     image: &Path,
     rr: &dyn FileSystem,
     joliet: Option<&dyn FileSystem>,
@@ -33,6 +36,7 @@ pub fn check(
     let mut c = Checked::default();
     let mut ctx = Ctx {
         tree,
+        plan,
         image,
         links: HashMap::new(),
         inos: HashMap::new(),
@@ -46,6 +50,7 @@ pub fn check(
 
 struct Ctx<'a> {
     tree: &'a Tree,
+    plan: &'a Plan,
     image: &'a Path,
     /// File content index -> image inode, and back.
     links: HashMap<u32, u64>,
@@ -213,16 +218,24 @@ impl Ctx<'_> {
                 self.links.insert(*f, m.ino);
                 self.inos.insert(m.ino, *f);
                 c.bytes += fd.size;
-                self.content(fs, n, id, &fd.source, fd.size)?;
+                let patch = crate::eltorito::patch_for(
+                    self.tree,
+                    &self.plan.boot,
+                    &self.plan.file_lba,
+                    *f,
+                )?;
+                self.content(fs, n, id, &fd.source, fd.size, patch.as_ref())?;
             }
             Kind::Dir(_) => {}
         }
         Ok(())
     }
 
-    /// Compares a file's content in the image with the source file. Holes of the source
+    /// Compares a file's content in the image with the source file (with `patch`, the
+    /// boot info table, at its offset). Holes of the source
     /// that are holes of the image too (found through the reader's
     /// [`content_run`](FileSystem::content_run)) read as zeros on both sides and are skipped.
+    #[allow(clippy::too_many_arguments)]
     fn content(
         &self,
         fs: &dyn FileSystem,
@@ -230,6 +243,7 @@ impl Ctx<'_> {
         id: NodeId,
         source: &Path,
         size: u64,
+        patch: Option<&(u64, Vec<u8>)>,
     ) -> Result<()> {
         let src = File::open(source).map_err(read_err(source))?;
         let mut bufs = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
@@ -247,7 +261,7 @@ impl Ctx<'_> {
                         Some(hole_end) => hole_end,
                         None => {
                             let upto = (off + (1 << 20)).min(data);
-                            self.compare(fs, n, id, None, off, upto, &mut bufs)?;
+                            self.compare(fs, n, id, None, off, upto, &mut bufs, patch)?;
                             upto
                         }
                     };
@@ -264,6 +278,7 @@ impl Ctx<'_> {
                 off,
                 hole.max(off + 1).min(size),
                 &mut bufs,
+                patch,
             )
             .map_err(|e| match e {
                 Error::Read { source: s, .. } => Error::Read {
@@ -315,6 +330,7 @@ impl Ctx<'_> {
         from: u64,
         to: u64,
         (a, b): &mut (Vec<u8>, Vec<u8>),
+        patch: Option<&(u64, Vec<u8>)>,
     ) -> Result<()> {
         let mut off = from;
         while off < to {
@@ -348,6 +364,15 @@ impl Ctx<'_> {
                 None => {
                     b[..want].fill(0);
                     have = want;
+                }
+            }
+            if let Some((p_off, bytes)) = patch {
+                // The image holds the patched bytes (a boot info table) there.
+                for (k, &byte) in bytes.iter().enumerate() {
+                    let at = p_off + k as u64;
+                    if (off..off + want as u64).contains(&at) {
+                        b[(at - off) as usize] = byte;
+                    }
                 }
             }
             if got != want || have != want {

@@ -14,6 +14,7 @@
 
 mod check;
 mod dates;
+mod eltorito;
 mod error;
 mod exclude;
 mod layout;
@@ -25,6 +26,7 @@ mod tree;
 mod write;
 
 pub use check::{Checked, check};
+pub use eltorito::{Boot, Platform};
 pub use error::{Error, Result};
 pub use exclude::Exclude;
 pub use plan::{Options, Plan, plan};

@@ -1,6 +1,7 @@
 //! The metadata sectors (system area to the last directory) as bytes, from a [`Plan`].
 
 use crate::dates;
+use crate::eltorito;
 use crate::layout::{Dir, MAX_EXTENT, Rec, Role, SECTOR};
 use crate::names;
 use crate::plan::Plan;
@@ -193,6 +194,12 @@ pub fn metadata(tree: &Tree, plan: &Plan) -> Vec<u8> {
     let mut at = 16;
     out[s(at)..s(at + 1)].copy_from_slice(&descriptor(tree, plan, false));
     at += 1;
+    if !plan.boot.is_empty() {
+        out[s(at)..s(at + 1)].copy_from_slice(&eltorito::boot_record(plan.catalog));
+        at += 1;
+        let c = eltorito::catalog(&plan.boot, |f| plan.file_lba[f as usize]);
+        out[s(plan.catalog)..s(plan.catalog + 1)].copy_from_slice(&c);
+    }
     if plan.options.joliet {
         out[s(at)..s(at + 1)].copy_from_slice(&descriptor(tree, plan, true));
         at += 1;
@@ -208,6 +215,16 @@ pub fn metadata(tree: &Tree, plan: &Plan) -> Vec<u8> {
         path_table(&plan.joliet, false, &mut out[s(t[2])..]);
         path_table(&plan.joliet, true, &mut out[s(t[3])..]);
         directories(tree, plan, &plan.joliet, &mut out);
+    }
+    if let (Some(code), Some(first)) = (&plan.options.hybrid_mbr, plan.boot.first()) {
+        let id = eltorito::disk_id(&out[s(16)..]);
+        let mbr = eltorito::hybrid_mbr(
+            code,
+            plan.file_lba[first.file as usize],
+            u64::from(plan.sectors),
+            id,
+        );
+        out[..512].copy_from_slice(&mbr);
     }
     out
 }

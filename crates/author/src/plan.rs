@@ -1,5 +1,6 @@
 //! The plan of an image: every structure's sector, computed from the tree alone.
 
+use crate::eltorito::{self, Boot, Resolved};
 use crate::error::{Error, Result};
 use crate::layout::{self, CeAlloc, Dir, SECTOR};
 use crate::tree::{Stamp, Tree};
@@ -16,6 +17,11 @@ pub struct Options {
     pub volume_time: Option<Stamp>,
     /// The most sectors the medium holds (`None`: only ISO 9660's own limit).
     pub max_sectors: Option<u64>,
+    /// El Torito boot entries (the first is the default one).
+    pub boot: Vec<Boot>,
+    /// Make the image bootable from a disk too: the MBR boot code (e.g. syslinux's
+    /// `isohdpfx.bin`; its first 432 bytes are used) for the default BIOS entry.
+    pub hybrid_mbr: Option<Vec<u8>>,
 }
 
 impl Default for Options {
@@ -25,6 +31,8 @@ impl Default for Options {
             joliet: true,
             volume_time: None,
             max_sectors: None,
+            boot: Vec::new(),
+            hybrid_mbr: None,
         }
     }
 }
@@ -50,6 +58,10 @@ pub struct Plan {
     pub sectors: u32,
     /// The volume dates.
     pub volume_time: Stamp,
+    /// The El Torito boot images, resolved (empty: not bootable).
+    pub boot: Vec<Resolved>,
+    /// The boot catalog's sector (0 when not bootable).
+    pub catalog: u32,
     /// The options planned with.
     pub options: Options,
 }
@@ -63,6 +75,19 @@ impl Plan {
 
 /// Plans the image of `tree`.
 pub fn plan(tree: &Tree, options: &Options) -> Result<Plan> {
+    if options.boot.len() > eltorito::MAX_ENTRIES {
+        return Err(Error::Source {
+            path: options.boot[eltorito::MAX_ENTRIES].path.clone().into(),
+            what: format!(
+                "more than {} boot entries (what one boot catalog sector holds)",
+                eltorito::MAX_ENTRIES
+            ),
+        });
+    }
+    let boot = eltorito::resolve(tree, &options.boot)?;
+    if options.hybrid_mbr.is_some() {
+        hybrid_ready(tree, &boot)?;
+    }
     let mut ce = CeAlloc::default();
     let mut primary = layout::namespace(tree, false, &mut ce)?;
     let mut joliet = if options.joliet {
@@ -74,7 +99,15 @@ pub fn plan(tree: &Tree, options: &Options) -> Result<Plan> {
         .max_sectors
         .unwrap_or(u64::from(u32::MAX))
         .min(u64::from(u32::MAX));
-    let mut next: u64 = 16 + 1 + u64::from(options.joliet) + 1;
+    // Descriptors: primary, boot record, Joliet, terminator; then the boot catalog.
+    let bootable = !boot.is_empty();
+    let mut next: u64 = 16 + 1 + u64::from(bootable) + u64::from(options.joliet) + 1;
+    let catalog = if bootable {
+        next += 1;
+        next as u32 - 1
+    } else {
+        0
+    };
     let mut tables = [0u32; 4];
     let pt_bytes = [
         layout::path_table_bytes(&primary),
@@ -121,6 +154,13 @@ pub fn plan(tree: &Tree, options: &Options) -> Result<Plan> {
             return Err(too_big(&f.source, next));
         }
     }
+    if options.hybrid_mbr.is_some() {
+        // Whole fake cylinders, as BIOSes that read the partition table expect.
+        next = next.next_multiple_of(eltorito::CYLINDER_SECTORS);
+        if next > limit {
+            return Err(too_big(&tree.paths[0], next));
+        }
+    }
     Ok(Plan {
         primary,
         joliet,
@@ -131,6 +171,38 @@ pub fn plan(tree: &Tree, options: &Options) -> Result<Plan> {
         data_start,
         sectors: next as u32,
         volume_time: options.volume_time.unwrap_or_else(|| tree.newest_mtime()),
+        boot,
+        catalog,
         options: options.clone(),
     })
+}
+
+/// A hybrid image boots the default entry from a disk: it must be a BIOS image carrying
+/// isolinux's hybrid signature (what the MBR code jumps to), with a boot info table.
+fn hybrid_ready(tree: &Tree, boot: &[Resolved]) -> Result<()> {
+    let bad = |path: &str, what: &str| Error::Source {
+        path: path.into(),
+        what: what.into(),
+    };
+    let Some(first) = boot.first() else {
+        return Err(bad("--hybrid", "needs a BIOS boot image (--boot-bios)"));
+    };
+    if first.boot.platform != eltorito::Platform::Bios || !first.boot.info_table {
+        return Err(bad(
+            &first.boot.path,
+            "the default boot entry of a hybrid image must be a BIOS image with a boot info table",
+        ));
+    }
+    let src = &tree.files[first.file as usize].source;
+    let mut sig = [0u8; 4];
+    let f = std::fs::File::open(src).map_err(crate::error::read_err(src))?;
+    std::os::unix::fs::FileExt::read_exact_at(&f, &mut sig, 64)
+        .map_err(crate::error::read_err(src))?;
+    if sig != eltorito::ISOLINUX_HYBRID_SIGNATURE {
+        return Err(bad(
+            &first.boot.path,
+            "has no isolinux hybrid signature at byte 64 (the MBR code checks it)",
+        ));
+    }
+    Ok(())
 }

@@ -71,6 +71,11 @@ pub fn write(
             done += n;
             progress(done, total);
         })?;
+        if let Some((off, bytes)) =
+            crate::eltorito::patch_for(tree, &plan.boot, &plan.file_lba, i as u32)?
+        {
+            file.write_all_at(&bytes, at + off).map_err(werr)?;
+        }
     }
     // Durable before it takes the output's name, as every spindle output.
     file.sync_all().map_err(werr)?;

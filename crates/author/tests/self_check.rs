@@ -48,14 +48,14 @@ fn the_check_finds_each_kind_of_difference() {
     let iso = tmp.path().join("x.iso");
     write(&tree, &p, &iso, &mut |_, _| {}).unwrap();
     let (rr, jo) = views(&iso);
-    let c = check(&tree, &iso, rr.as_ref(), Some(jo.as_ref())).unwrap();
+    let c = check(&tree, &p, &iso, rr.as_ref(), Some(jo.as_ref())).unwrap();
     // 7 entries with the root in Rock Ridge, 6 in Joliet (no symlink); 10,003 bytes.
     assert_eq!((c.entries, c.bytes), (13, 10_003));
 
     let changed = |f: &dyn Fn(&mut Tree)| {
         let mut t = tree.clone();
         f(&mut t);
-        mismatch(check(&t, &iso, rr.as_ref(), Some(jo.as_ref())))
+        mismatch(check(&t, &p, &iso, rr.as_ref(), Some(jo.as_ref())))
     };
     let (path, what) = changed(&|t| {
         let n = node(t, "/dir/sub");
@@ -107,7 +107,7 @@ fn the_check_finds_each_kind_of_difference() {
     let f = fs::OpenOptions::new().write(true).open(&iso).unwrap();
     f.write_all_at(&[8], (at + 4321) as u64).unwrap();
     let (rr, jo) = views(&iso);
-    let (path, what) = mismatch(check(&tree, &iso, rr.as_ref(), Some(jo.as_ref())));
+    let (path, what) = mismatch(check(&tree, &p, &iso, rr.as_ref(), Some(jo.as_ref())));
     assert_eq!(path, "/dir/data.bin");
     assert_eq!(what, "content differs at byte 4321");
 }

@@ -1,12 +1,13 @@
 //! `spindle create DIR... -o OUT`: an ISO 9660 image (Rock Ridge, Joliet) of folders, the
 //! same bytes for the same tree (volume dates from `SOURCE_DATE_EPOCH`, else the newest
 //! modification time in the tree), checked afterwards by reading it back through spindle's
-//! readers. OUT may be `.iso`, or any format `convert` writes (`.cue`, `.mds`, `.mdx`,
-//! `.ccd`): the ISO is then written beside it first and converted through the disc model.
+//! readers; El Torito boot entries (BIOS and UEFI, no emulation) on request. OUT may be
+//! `.iso`, or any format `convert` writes (`.cue`, `.mds`, `.mdx`, `.ccd`): the ISO is then
+//! written beside it first and converted through the disc model.
 
 use crate::progress;
 use anyhow::{Context, Result, bail};
-use spindle_author::{Exclude, Options, Stamp, Tree};
+use spindle_author::{Boot, Exclude, Options, Platform, Stamp, Tree};
 use spindle_fs::FsKind;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,6 +33,23 @@ pub struct Args {
     /// Write no Joliet tree (Windows then shows the ISO 9660 8.3-style names).
     #[arg(long)]
     no_joliet: bool,
+    /// Boot image for PC BIOS: a file inside the tree (`isolinux/isolinux.bin`), booted
+    /// without emulation; may be repeated (the first is the default entry).
+    #[arg(long, value_name = "PATH")]
+    boot_bios: Vec<String>,
+    /// Patch a boot info table into the BIOS boot images, as isolinux needs.
+    #[arg(long, requires = "boot_bios")]
+    boot_info_table: bool,
+    /// Boot image for UEFI: an EFI system partition image inside the tree; may be repeated.
+    #[arg(long, value_name = "PATH")]
+    boot_efi: Vec<String>,
+    /// Make the image bootable from a disk or USB stick too (an MBR over the default BIOS
+    /// entry; needs --mbr, --boot-bios and --boot-info-table).
+    #[arg(long, requires = "mbr")]
+    hybrid: bool,
+    /// The MBR boot code for --hybrid, e.g. syslinux's isohdpfx.bin (first 432 bytes used).
+    #[arg(long, value_name = "FILE", requires = "hybrid")]
+    mbr: Option<PathBuf>,
     /// Refuse a tree that does not fit this medium: cd74, cd80, dvd, dvd-dl, bd, bd-dl.
     #[arg(long)]
     media: Option<String>,
@@ -69,6 +87,26 @@ pub fn run(a: Args) -> Result<ExitCode> {
         joliet: !a.no_joliet,
         volume_time: source_date_epoch()?,
         max_sectors: a.media.as_deref().map(media_sectors).transpose()?,
+        boot: a
+            .boot_bios
+            .iter()
+            .map(|p| Boot {
+                path: p.clone(),
+                platform: Platform::Bios,
+                info_table: a.boot_info_table,
+            })
+            .chain(a.boot_efi.iter().map(|p| Boot {
+                path: p.clone(),
+                platform: Platform::Efi,
+                info_table: false,
+            }))
+            .collect(),
+        hybrid_mbr: match &a.mbr {
+            Some(p) => {
+                Some(std::fs::read(p).with_context(|| format!("reading the MBR {}", p.display()))?)
+            }
+            None => None,
+        },
     };
     let tree = Tree::scan(&a.dirs, &Exclude::new(&a.exclude).file(&a.output))?;
     for s in &tree.skipped {
@@ -104,7 +142,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
         plan.bytes()
     );
     if !a.no_check
-        && let Err(e) = self_check(&tree, &a.output, options.joliet)
+        && let Err(e) = self_check(&tree, &plan, &a.output)
     {
         let _ = std::fs::remove_file(&a.output);
         return Err(e.context(format!(
@@ -148,7 +186,8 @@ fn convert_to(
 }
 
 /// Reads `image` back and compares it with the tree.
-fn self_check(tree: &Tree, image: &Path, joliet: bool) -> Result<()> {
+fn self_check(tree: &Tree, plan: &spindle_author::Plan, image: &Path) -> Result<()> {
+    let joliet = plan.options.joliet;
     let disc = super::open(image)?;
     let rr = spindle_image::filesystem(&disc, Some(FsKind::RockRidge))
         .with_context(|| format!("reading the Rock Ridge tree of {}", image.display()))?;
@@ -160,7 +199,7 @@ fn self_check(tree: &Tree, image: &Path, joliet: bool) -> Result<()> {
     } else {
         None
     };
-    let c = spindle_author::check(tree, image, rr.as_ref(), jo.as_deref())?;
+    let c = spindle_author::check(tree, plan, image, rr.as_ref(), jo.as_deref())?;
     println!(
         "checked: {} entries and {} bytes of content read back equal the source",
         c.entries, c.bytes
