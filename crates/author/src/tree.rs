@@ -184,6 +184,12 @@ impl Tree {
                 Kind::Dir(Vec::new())
             } else if ft.is_symlink() {
                 let target = fs::read_link(&e.path).map_err(read_err(&e.path))?;
+                if std::str::from_utf8(target.as_os_str().as_bytes()).is_err() {
+                    return Err(Error::Source {
+                        path: e.path,
+                        what: "the symbolic link's target is not valid UTF-8".into(),
+                    });
+                }
                 Kind::Symlink(target.as_os_str().as_bytes().to_vec())
             } else if ft.is_file() {
                 let key = (e.meta.dev(), e.meta.ino());
