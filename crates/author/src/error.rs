@@ -38,6 +38,12 @@ pub enum Error {
         /// Which limit.
         what: String,
     },
+    /// Writing was stopped on request (a signal); nothing was left behind.
+    #[error("stopped before {} was complete; nothing was written", path.display())]
+    Cancelled {
+        /// The output.
+        path: PathBuf,
+    },
     /// The image read back differs from the source tree (the self-check).
     #[error("self-check of {}: {path}: {what}", image.display())]
     Mismatch {

@@ -14,14 +14,17 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Writes the image planned as `plan` to `out`; `progress(done, total)` is called with bytes
-/// of file content placed.
+/// of file content placed. Setting `cancel` (from a signal handler) stops the copy within
+/// 64 MiB: [`Error::Cancelled`], the temporary file removed, a previous output untouched.
 pub fn write(
     tree: &Tree,
     plan: &Plan,
     out: &Path,
     progress: &mut dyn FnMut(u64, u64),
+    cancel: &AtomicBool,
 ) -> Result<()> {
     let werr = |source: io::Error| Error::Write {
         path: out.to_path_buf(),
@@ -46,7 +49,17 @@ pub fn write(
     let total: u64 = tree.files.iter().map(|f| f.size).sum();
     let mut done = 0u64;
     progress(0, total);
+    let stop = || {
+        if cancel.load(Ordering::Relaxed) {
+            Err(Error::Cancelled {
+                path: out.to_path_buf(),
+            })
+        } else {
+            Ok(())
+        }
+    };
     for (i, f) in tree.files.iter().enumerate() {
+        stop()?;
         if f.size == 0 {
             continue;
         }
@@ -67,7 +80,7 @@ pub fn write(
                 ),
             });
         }
-        copy_sparse(&src, file, at, f.size, &f.source, out, &mut |n| {
+        copy_sparse(&src, file, at, f.size, &f.source, out, &stop, &mut |n| {
             done += n;
             progress(done, total);
         })?;
@@ -90,7 +103,9 @@ fn libc_o_nofollow() -> i32 {
     rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }
 
-/// Copies the `size` bytes of `src` to `dst` at `at`, data ranges only.
+/// Copies the `size` bytes of `src` to `dst` at `at`, data ranges only, in pieces of at
+/// most 64 MiB with `stop` asked before each.
+#[allow(clippy::too_many_arguments)]
 fn copy_sparse(
     src: &File,
     dst: &File,
@@ -98,6 +113,7 @@ fn copy_sparse(
     size: u64,
     path: &Path,
     out: &Path,
+    stop: &dyn Fn() -> Result<()>,
     step: &mut dyn FnMut(u64),
 ) -> Result<()> {
     let mut pos = 0u64;
@@ -114,7 +130,9 @@ fn copy_sparse(
         }
         let hole = rustix::fs::seek(src, SeekFrom::Hole(data))
             .unwrap_or(size)
-            .min(size);
+            .min(size)
+            .min(data + (64 << 20));
+        stop()?;
         copy_range(src, dst, data, at + data, hole - data, path, out)?;
         step(hole - pos);
         pos = hole;

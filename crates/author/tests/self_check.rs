@@ -46,7 +46,7 @@ fn the_check_finds_each_kind_of_difference() {
     let tree = Tree::scan(std::slice::from_ref(&src), &Exclude::default()).unwrap();
     let p = plan(&tree, &Options::default()).unwrap();
     let iso = tmp.path().join("x.iso");
-    write(&tree, &p, &iso, &mut |_, _| {}).unwrap();
+    write(&tree, &p, &iso, &mut |_, _| {}, &Default::default()).unwrap();
     let (rr, jo) = views(&iso);
     let c = check(&tree, &p, &iso, rr.as_ref(), Some(jo.as_ref())).unwrap();
     // 7 entries with the root in Rock Ridge, 6 in Joliet (no symlink); 10,003 bytes.
@@ -123,7 +123,33 @@ fn a_vanished_source_leaves_nothing() {
     fs::remove_file(src.join("dir/data.bin")).unwrap();
     let out = tmp.path().join("out");
     fs::create_dir(&out).unwrap();
-    let e = write(&tree, &p, &out.join("x.iso"), &mut |_, _| {}).unwrap_err();
+    let e = write(
+        &tree,
+        &p,
+        &out.join("x.iso"),
+        &mut |_, _| {},
+        &Default::default(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("dir/data.bin"), "{e}");
     assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
+}
+
+/// A stop request (what SIGINT sets) ends the write with `Cancelled`, leaving nothing and a
+/// previous output as it was.
+#[test]
+fn a_stop_request_leaves_the_previous_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    source(&src);
+    let tree = Tree::scan(std::slice::from_ref(&src), &Exclude::default()).unwrap();
+    let p = plan(&tree, &Options::default()).unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("x.iso"), b"previous").unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let e = write(&tree, &p, &out.join("x.iso"), &mut |_, _| {}, &stop).unwrap_err();
+    assert!(matches!(e, Error::Cancelled { .. }), "{e}");
+    assert_eq!(fs::read(out.join("x.iso")).unwrap(), b"previous");
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
 }

@@ -11,6 +11,8 @@ use spindle_author::{Boot, Exclude, Options, Platform, Stamp, Tree};
 use spindle_fs::FsKind;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -116,17 +118,42 @@ pub fn run(a: Args) -> Result<ExitCode> {
         );
     }
     let plan = spindle_author::plan(&tree, &options)?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while stopping ends the process at once (the temporary file,
+        // `.spindle-create-*` beside the output, may then stay behind).
+        signal_hook::flag::register_conditional_shutdown(sig, 130, cancel.clone())?;
+        signal_hook::flag::register(sig, cancel.clone())?;
+    }
     let iso = a
         .output
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("iso"));
     let bar = progress::bytes("writing");
-    if iso {
-        spindle_author::write(&tree, &plan, &a.output, &mut progress::updater(&bar))?;
+    let written = if iso {
+        spindle_author::write(
+            &tree,
+            &plan,
+            &a.output,
+            &mut progress::updater(&bar),
+            &cancel,
+        )
+        .map(|()| vec![a.output.clone()])
+        .map_err(anyhow::Error::from)
     } else {
-        convert_to(&tree, &plan, &a.output, &bar)?;
-    }
+        convert_to(&tree, &plan, &a.output, &bar, &cancel)
+    };
     bar.finish_and_clear();
+    let written = match written {
+        Err(e)
+            if e.downcast_ref::<spindle_author::Error>()
+                .is_some_and(|e| matches!(e, spindle_author::Error::Cancelled { .. })) =>
+        {
+            eprintln!("spindle: {e}");
+            return Ok(ExitCode::from(130));
+        }
+        other => other?,
+    };
     let dirs = tree
         .nodes
         .iter()
@@ -144,7 +171,9 @@ pub fn run(a: Args) -> Result<ExitCode> {
     if !a.no_check
         && let Err(e) = self_check(&tree, &plan, &a.output)
     {
-        let _ = std::fs::remove_file(&a.output);
+        for f in &written {
+            let _ = std::fs::remove_file(f);
+        }
         return Err(e.context(format!(
             "{} failed its check and was removed",
             a.output.display()
@@ -153,13 +182,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the ISO beside `out`, then converts it to `out`'s format.
+/// Writes the ISO beside `out`, then converts it to `out`'s format; the files written.
 fn convert_to(
     tree: &Tree,
     plan: &spindle_author::Plan,
     out: &Path,
     bar: &indicatif::ProgressBar,
-) -> Result<()> {
+    cancel: &Arc<AtomicBool>,
+) -> Result<Vec<PathBuf>> {
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -170,19 +200,22 @@ fn convert_to(
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?
         .into_temp_path();
-    spindle_author::write(tree, plan, &tmp, &mut progress::updater(bar))?;
+    spindle_author::write(tree, plan, &tmp, &mut progress::updater(bar), cancel)?;
     let disc = super::open(&tmp)?;
     let opts = spindle_image::ConvertOptions {
         format: None,
         data_only: false,
-        write: Default::default(),
+        write: spindle_image::WriteOptions {
+            cancel: Some(cancel.clone()),
+            ..Default::default()
+        },
     };
     let outcome = spindle_image::convert(&disc, out, &opts, &mut progress::updater(bar))
         .with_context(|| format!("writing {}", out.display()))?;
     for w in &outcome.warnings {
         eprintln!("spindle: warning: {w}");
     }
-    Ok(())
+    Ok(outcome.files)
 }
 
 /// Reads `image` back and compares it with the tree.
