@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: `spindle create` (release build) against `xorriso -as mkisofs -R -J` and
 # `genisoimage -R -J`, and against `cp -r` of the same tree, on two trees made fresh:
-#   mixed: 1 GiB of files (4 of 128 MiB, 1024 of 256 KiB, 4096 of 4 KiB, random bytes)
+#   mixed: 1 GiB of files (4 of 188 MiB, 1024 of 256 KiB, 4096 of 4 KiB, random bytes)
 #   many:  100,000 entries (100 folders of 999 files of 100 bytes)
 #
 #   bash bench/create.sh [RUNS] [--write-docs]     (default 3 runs)
@@ -41,7 +41,7 @@ def put(path, size, seed):
             f.write(pool[off:off + n])
             done += n
 for i in range(4):
-    put(f"mixed/big/file{i}.bin", 128 << 20, i)
+    put(f"mixed/big/file{i}.bin", 188 << 20, i)
 for i in range(1024):
     put(f"mixed/medium/d{i // 64:02}/file{i:04}.dat", 256 << 10, 100 + i)
 for i in range(4096):

@@ -246,7 +246,10 @@ impl Ctx<'_> {
         patch: Option<&(u64, Vec<u8>)>,
     ) -> Result<()> {
         let src = File::open(source).map_err(read_err(source))?;
-        let mut bufs = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+        // Buffers as big as the file, up to 1 MiB (a 1 MiB memset per small file would cost
+        // more than reading it).
+        let cap = size.clamp(1, 1 << 20) as usize;
+        let mut bufs = (vec![0u8; cap], vec![0u8; cap]);
         let mut off = 0u64;
         while off < size {
             let data = match rustix::fs::seek(&src, SeekFrom::Data(off)) {

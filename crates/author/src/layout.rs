@@ -151,7 +151,7 @@ pub fn namespace(tree: &Tree, joliet: bool, ce: &mut CeAlloc) -> Result<Vec<Dir>
                     return Err(Error::TooBig {
                         path: tree.paths[c as usize].clone(),
                         what:
-                            "more than 65,534 directories (the most an ISO 9660 path table numbers)"
+                            "more than 65,535 directories, the root included (the most an ISO 9660 path table numbers)"
                                 .into(),
                     });
                 }
