@@ -83,6 +83,8 @@ pub struct Dir {
     pub size: u64,
     /// First sector.
     pub lba: u32,
+    /// Its link count (2 and one per subdirectory), for the `..` records of its children.
+    pub nlink: u32,
 }
 
 /// How many sections (records) a file of `size` bytes takes.
@@ -99,6 +101,7 @@ pub fn namespace(tree: &Tree, joliet: bool, ce: &mut CeAlloc) -> Result<Vec<Dir>
         recs: Vec::new(),
         size: 0,
         lba: 0,
+        nlink: 0,
     }];
     let mut queue = VecDeque::from([0u32]);
     while let Some(d) = queue.pop_front() {
@@ -140,9 +143,21 @@ pub fn namespace(tree: &Tree, joliet: bool, ce: &mut CeAlloc) -> Result<Vec<Dir>
         }
         let parent = dirs[d as usize].parent;
         let pnode = dirs[parent as usize].node;
+        // The parent was laid out first (breadth first): its link count is known, and
+        // counting its subdirectories again for each child would be quadratic.
+        dirs[d as usize].nlink = links_and_serial(tree, node).0;
+        let parent_nlink = dirs[parent as usize].nlink;
         let mut recs = vec![
-            record(tree, node, vec![0], Role::Dot, joliet, ce),
-            record(tree, pnode, vec![1], Role::DotDot, joliet, ce),
+            record(tree, node, vec![0], Role::Dot, joliet, ce, None),
+            record(
+                tree,
+                pnode,
+                vec![1],
+                Role::DotDot,
+                joliet,
+                ce,
+                Some(parent_nlink),
+            ),
         ];
         for (ident, c) in order {
             let sub = if matches!(tree.nodes[c as usize].kind, Kind::Dir(_)) {
@@ -162,13 +177,14 @@ pub fn namespace(tree: &Tree, joliet: bool, ce: &mut CeAlloc) -> Result<Vec<Dir>
                     recs: Vec::new(),
                     size: 0,
                     lba: 0,
+                    nlink: 0,
                 });
                 queue.push_back(i);
                 Some(i)
             } else {
                 None
             };
-            recs.push(record(tree, c, ident, Role::Child(sub), joliet, ce));
+            recs.push(record(tree, c, ident, Role::Child(sub), joliet, ce, None));
         }
         let mut size = 0u64;
         for r in &recs {
@@ -212,7 +228,16 @@ fn links_and_serial(tree: &Tree, n: u32) -> (u32, u32) {
     }
 }
 
-fn record(tree: &Tree, n: u32, ident: Vec<u8>, role: Role, joliet: bool, ce: &mut CeAlloc) -> Rec {
+/// The record naming `n`; `nlink` when the caller knows the link count already.
+fn record(
+    tree: &Tree,
+    n: u32,
+    ident: Vec<u8>,
+    role: Role,
+    joliet: bool,
+    ce: &mut CeAlloc,
+    nlink: Option<u32>,
+) -> Rec {
     let mut rec = Rec {
         node: n,
         ident,
@@ -228,7 +253,10 @@ fn record(tree: &Tree, n: u32, ident: Vec<u8>, role: Role, joliet: bool, ce: &mu
     if n == 0 && role == Role::Dot {
         entries.push(rrip::sp());
     }
-    let (nlink, serial) = links_and_serial(tree, n);
+    let (nlink, serial) = match nlink {
+        Some(l) => (l, n + 1),
+        None => links_and_serial(tree, n),
+    };
     entries.push(rrip::px(node, nlink, serial));
     entries.push(rrip::tf(node.mtime));
     if let Role::Child(_) = role {
