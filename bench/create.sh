@@ -72,9 +72,10 @@ for tree in mixed many; do
     -n "cp -r" "cp -r $tree copy && sync"
 done
 
-python3 - "$runs" "$write_docs" "$doc" "${bytes[mixed]}" "${bytes[many]}" <<'PY'
+python3 - "$runs" "$write_docs" "$doc" "${bytes[mixed]}" "${bytes[many]}" "${BENCH_DIR:-/var/tmp}" <<'PY'
 import json, sys, os, datetime, platform
 runs, write_docs, doc = sys.argv[1], sys.argv[2] == "true", sys.argv[3]
+where = sys.argv[6]
 sizes = {"mixed": int(sys.argv[4]), "many": int(sys.argv[5])}
 names = ["spindle", "spindle --no-check", "xorriso -as mkisofs -R -J", "genisoimage -R -J", "cp -r"]
 out = []
@@ -97,8 +98,8 @@ if write_docs:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     section = f"""## create: folders → ISO ({datetime.date.today().isoformat()})
 
-`bash bench/create.sh` — {runs} runs per command after a warm-up (trees in the page cache),
-hyperfine; {os.cpu_count()} cores, {cpu}; every command ends with `sync` (spindle fsyncs its
+`BENCH_DIR={where} bash bench/create.sh` — trees and images in {where}; {runs} runs per
+command after a warm-up (trees in the page cache), hyperfine; {os.cpu_count()} cores, {cpu}; every command ends with `sync` (spindle fsyncs its
 image before the rename). spindle writes Rock Ridge and Joliet like the others and, by
 default, reads the whole image back through its own readers and compares it with the
 folders (docs/create.md); `--no-check` skips that.
