@@ -33,8 +33,23 @@ pub fn check(
     rr: &dyn FileSystem,
     joliet: Option<&dyn FileSystem>,
 ) -> Result<Checked> {
+    check_with(tree, plan, image, rr, joliet, &mut |_, _| {})
+}
+
+/// [`check`], calling `progress(done, total)` with bytes of content compared after each file.
+pub fn check_with(
+    tree: &Tree,
+    plan: &Plan,
+    image: &Path,
+    rr: &dyn FileSystem,
+    joliet: Option<&dyn FileSystem>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Checked> {
     let mut c = Checked::default();
+    let total = tree.files.iter().map(|f| f.size).sum();
     let mut ctx = Ctx {
+        progress,
+        total,
         tree,
         plan,
         image,
@@ -49,6 +64,8 @@ pub fn check(
 }
 
 struct Ctx<'a> {
+    progress: &'a mut dyn FnMut(u64, u64),
+    total: u64,
     tree: &'a Tree,
     plan: &'a Plan,
     image: &'a Path,
@@ -225,6 +242,7 @@ impl Ctx<'_> {
                     *f,
                 )?;
                 self.content(fs, n, id, &fd.source, fd.size, patch.as_ref())?;
+                (self.progress)(c.bytes, self.total);
             }
             Kind::Dir(_) => {}
         }

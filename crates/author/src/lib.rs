@@ -25,7 +25,7 @@ mod rrip;
 mod tree;
 mod write;
 
-pub use check::{Checked, check};
+pub use check::{Checked, check, check_with};
 pub use eltorito::{Boot, Platform};
 pub use error::{Error, Result};
 pub use exclude::Exclude;

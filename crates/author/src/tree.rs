@@ -108,6 +108,16 @@ impl Tree {
     /// Reads the folders `roots` (their contents merged at the image's root; the first gives
     /// the root's mode, owner and time), leaving out what `exclude` names.
     pub fn scan(roots: &[PathBuf], exclude: &Exclude) -> Result<Tree> {
+        Tree::scan_with(roots, exclude, &mut |_| {})
+    }
+
+    /// [`scan`](Tree::scan), calling `progress` with the number of entries found so far
+    /// after each folder.
+    pub fn scan_with(
+        roots: &[PathBuf],
+        exclude: &Exclude,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<Tree> {
         let first = roots.first().ok_or_else(|| Error::Source {
             path: PathBuf::new(),
             what: "no source folder given".into(),
@@ -144,6 +154,7 @@ impl Tree {
             let path = t.paths[dir as usize].clone();
             let entries = list(&path, &rel, exclude)?;
             t.add_children(dir, entries, &mut links, &mut stack)?;
+            progress(t.nodes.len() as u64 - 1);
         }
         Ok(t)
     }

@@ -110,7 +110,14 @@ pub fn run(a: Args) -> Result<ExitCode> {
             None => None,
         },
     };
-    let tree = Tree::scan(&a.dirs, &Exclude::new(&a.exclude).file(&a.output))?;
+    let spinner = progress::entries("reading the folders");
+    let tree = Tree::scan_with(
+        &a.dirs,
+        &Exclude::new(&a.exclude).file(&a.output),
+        &mut |n| spinner.set_position(n),
+    );
+    spinner.finish_and_clear();
+    let tree = tree?;
     for s in &tree.skipped {
         eprintln!(
             "spindle: warning: {}: a device node, FIFO or socket: left out",
@@ -232,7 +239,17 @@ fn self_check(tree: &Tree, plan: &spindle_author::Plan, image: &Path) -> Result<
     } else {
         None
     };
-    let c = spindle_author::check(tree, plan, image, rr.as_ref(), jo.as_deref())?;
+    let bar = progress::bytes("checking");
+    let c = spindle_author::check_with(
+        tree,
+        plan,
+        image,
+        rr.as_ref(),
+        jo.as_deref(),
+        &mut progress::updater(&bar),
+    );
+    bar.finish_and_clear();
+    let c = c?;
     println!(
         "checked: {} entries and {} bytes of content read back equal the source",
         c.entries, c.bytes
