@@ -26,6 +26,8 @@ enum Command {
     Info(cmd::info::Args),
     /// Convert an image to ISO or BIN/CUE.
     Convert(cmd::convert::Args),
+    /// Make an ISO image (Rock Ridge, Joliet) of folders, reproducibly, and check it.
+    Create(cmd::create::Args),
     /// Check stored EDC/ECC and print per-track hashes like a redump datfile.
     Verify(cmd::verify::Args),
     /// List the files on a disc image (ISO 9660, Joliet, Rock Ridge, UDF).
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(a) => cmd::info::run(a),
         Command::Convert(a) => cmd::convert::run(a),
+        Command::Create(a) => cmd::create::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Ls(a) => cmd::ls::run(a),
         Command::Cat(a) => cmd::cat::run(a),

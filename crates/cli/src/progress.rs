@@ -28,6 +28,16 @@ pub fn sectors(label: &str) -> ProgressBar {
     bar
 }
 
+/// A spinner counting entries (a walk whose end is not known).
+pub fn entries(label: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} entries").expect("valid template"),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
 /// Feeds (done, total) callbacks into a bar.
 pub fn updater(bar: &ProgressBar) -> impl FnMut(u64, u64) + '_ {
     move |done, total| {

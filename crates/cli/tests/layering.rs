@@ -319,3 +319,23 @@ fn the_fat_writer_links_only_the_byte_layer() {
         "spindle-fat builds on spindle-bytes"
     );
 }
+
+/// The ISO writer (issue 19) is a library of its own: it sees the readers only through
+/// spindle-fs's `FileSystem` (the command opens the image for its self-check through the
+/// registry), so it links neither the registry, nor a format, nor FUSE.
+#[test]
+fn the_writer_reads_back_through_the_filesystem_interface_only() {
+    let g = Graph::get();
+    let offences = g.reaches("spindle-author", |n| {
+        n == "spindle-image" || is_format(n) || n == "fuser" || n == "spindle-udf"
+    });
+    assert_none(
+        "spindle-author links neither spindle-image, a format, spindle-udf nor fuser",
+        offences,
+    );
+    assert!(
+        !g.reaches("spindle-author", |n| n == "spindle-fs")
+            .is_empty(),
+        "spindle-author uses spindle-fs"
+    );
+}

@@ -5,6 +5,7 @@ pub mod boot;
 pub mod burn;
 pub mod cat;
 pub mod convert;
+pub mod create;
 pub mod daemon;
 pub mod devices;
 pub mod drives;
