@@ -117,7 +117,7 @@ fn tree(dir: &Path, seed: u64) {
 /// bits. Music-like, not noise: cdparanoia guesses a drive's byte order from the samples' shape,
 /// and white noise makes that guess a coin toss.
 fn tones(frames: usize) -> Vec<u8> {
-    let noise = pattern::bytes(frames * 2, 0x5EED_17);
+    let noise = pattern::bytes(frames * 2, 0x005E_ED17);
     let mut out = Vec::with_capacity(frames * 4);
     for i in 0..frames {
         let t = i as f64 / 44_100.0;
