@@ -16,7 +16,9 @@ use std::time::Duration;
 fn ide_cdrom(file: &std::path::Path, index: u32) -> [OsString; 2] {
     let mut arg = OsString::from("file=");
     arg.push(file);
-    arg.push(format!(",format=raw,if=ide,index={index},media=cdrom,readonly=on"));
+    arg.push(format!(
+        ",format=raw,if=ide,index={index},media=cdrom,readonly=on"
+    ));
     ["-drive".into(), arg]
 }
 
@@ -76,10 +78,30 @@ vmtest_check virtio-bd-dd opt_dd /dev/vdb /data/expect/bd.data
 fn the_tools_agree_with_qemus_own_drive() {
     let m = media::media();
     let mut expect: Vec<String> = [
-        "sr2", "tools", "qcd-cdinfo", "qcd-cdrom-id", "qcd-readcd", "qcd-inq", "qcd-dd",
-        "qcd-mount", "qcd-tree", "qcd-umount", "qcd-paranoia", "qbd-cdrom-id", "qbd-dd",
-        "qbd-mount", "qbd-tree", "qbd-umount", "qbd-eject", "qbd-empty", "qbd-close", "qbd-back",
-        "virtio-dvd", "virtio-bd", "virtio-dvd-dd", "virtio-bd-dd",
+        "sr2",
+        "tools",
+        "qcd-cdinfo",
+        "qcd-cdrom-id",
+        "qcd-readcd",
+        "qcd-inq",
+        "qcd-dd",
+        "qcd-mount",
+        "qcd-tree",
+        "qcd-umount",
+        "qcd-paranoia",
+        "qbd-cdrom-id",
+        "qbd-dd",
+        "qbd-mount",
+        "qbd-tree",
+        "qbd-umount",
+        "qbd-eject",
+        "qbd-empty",
+        "qbd-close",
+        "qbd-back",
+        "virtio-dvd",
+        "virtio-bd",
+        "virtio-dvd-dd",
+        "virtio-bd-dd",
     ]
     .map(String::from)
     .to_vec();
@@ -106,8 +128,14 @@ fn the_tools_agree_with_qemus_own_drive() {
              ID_CDROM_MEDIA_TRACK_COUNT_DATA=1\n",
         )
         .data("/data/qemu/bd.cdrom_id", dvd_lines)
-        .data("/data/qemu/dvd.blocks512", format!("{}\n", media::DVD_BYTES / 512))
-        .data("/data/qemu/bd.blocks512", format!("{}\n", media::BD_BYTES / 512));
+        .data(
+            "/data/qemu/dvd.blocks512",
+            format!("{}\n", media::DVD_BYTES / 512),
+        )
+        .data(
+            "/data/qemu/bd.blocks512",
+            format!("{}\n", media::BD_BYTES / 512),
+        );
     let outcome = optical::with_tools(vm, &m)
         .script(SCRIPT)
         .expect(expect)

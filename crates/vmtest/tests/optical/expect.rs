@@ -50,7 +50,10 @@ fn cd_info(media: &Media) -> String {
     let out = vm::run(Command::new("awk").arg("-f").arg(&awk).arg(&txt));
     let text = String::from_utf8(out).unwrap();
     for needle in ["CD-TEXT for Track 3:", "audio", "170:", media::MCN] {
-        assert!(text.contains(needle), "no {needle:?} in cd-info's report:\n{text}");
+        assert!(
+            text.contains(needle),
+            "no {needle:?} in cd-info's report:\n{text}"
+        );
     }
     text
 }

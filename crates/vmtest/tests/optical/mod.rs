@@ -70,7 +70,11 @@ pub fn with_tools(mut vm: VmTest, media: &media::Media) -> VmTest {
     let gconv = std::path::Path::new("/usr/lib/x86_64-linux-gnu/gconv");
     for name in ["gconv-modules", "gconv-modules.cache", "ISO8859-1.so"] {
         let host = gconv.join(name);
-        assert!(host.is_file(), "{} is missing (glibc's gconv modules)", host.display());
+        assert!(
+            host.is_file(),
+            "{} is missing (glibc's gconv modules)",
+            host.display()
+        );
         vm = vm.file(&host, &host.to_string_lossy());
     }
     for (path, bytes) in expect::files(media) {
