@@ -225,16 +225,18 @@ impl Device {
                 "the kernel keeps the old identity until the next start of the daemon (probing a drive again needs root)",
             ));
         }
-        let parts: Vec<&str> = address.split(':').collect();
-        let [host, channel, target, lun] = parts[..] else {
+        let Some((host, _)) = address.split_once(':') else {
             return Err(std::io::Error::other(format!(
                 "unexpected SCSI address {address:?}"
             )));
         };
         let dev = PathBuf::from("/sys/bus/scsi/devices").join(&address);
         std::fs::write(dev.join("delete"), "1")?;
+        // Each device has a tcm_loop host of its own (one target WWN each), so a scan of
+        // the whole host finds it alone. tcm_loop's hosts take no explicit LUN (its
+        // `max_lun` makes "0 1 0" EINVAL): wildcards.
         let scan = PathBuf::from(format!("/sys/class/scsi_host/host{host}/scan"));
-        std::fs::write(&scan, format!("{channel} {target} {lun}"))?;
+        std::fs::write(&scan, "- - -")?;
         let nodes = self
             .provisioner
             .attach(&self.name, ATTACH_TIMEOUT)

@@ -41,6 +41,10 @@ impl Drives {
             });
         }
         let r = self.units.set_identity(n, id);
+        // A probed-again device has new nodes (root's): give them to the disc's owner.
+        if let Some(l) = &self.slots[n as usize] {
+            self.units.own(n, Some(&l.owner));
+        }
         self.changed();
         r.map_err(|e| crate::DaemonError::io(format!("drive {n}: probing the drive again"), e))
     }
