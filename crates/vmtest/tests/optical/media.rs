@@ -117,7 +117,7 @@ fn tree(dir: &Path, seed: u64) {
 /// bits. Music-like, not noise: cdparanoia guesses a drive's byte order from the samples' shape,
 /// and white noise makes that guess a coin toss.
 fn tones(frames: usize) -> Vec<u8> {
-    let noise = pattern::bytes(frames * 2, 0x005E_ED17);
+    let noise = pattern::bytes(frames * 2, 0x05EE_D017);
     let mut out = Vec::with_capacity(frames * 4);
     for i in 0..frames {
         let t = i as f64 / 44_100.0;
@@ -181,7 +181,7 @@ fn build(dir: &Path) {
 /// tests in parallel binaries never see half of it) and says where they are.
 pub fn media() -> Media {
     let root = spindle_vmtest::target_dir().join("vmtest/optical-media");
-    let dir = root.join("v2");
+    let dir = root.join("v3");
     if !dir.join("bd.fs-bytes").is_file() {
         std::fs::create_dir_all(&root).unwrap();
         let tmp = tempfile::tempdir_in(&root).unwrap();
