@@ -14,6 +14,7 @@
 
 mod check;
 mod dates;
+pub mod efi;
 mod eltorito;
 mod error;
 mod exclude;

@@ -45,6 +45,10 @@ pub struct Args {
     /// Boot image for UEFI: an EFI system partition image inside the tree; may be repeated.
     #[arg(long, value_name = "PATH")]
     boot_efi: Vec<String>,
+    /// Build an EFI system partition image (FAT12/16) from this host folder, which holds
+    /// EFI/BOOT/BOOTX64.EFI, put it at the image's root as efi.img and boot it on UEFI.
+    #[arg(long, value_name = "DIR")]
+    efi_dir: Option<PathBuf>,
     /// Make the image bootable from a disk or USB stick too (an MBR over the default BIOS
     /// entry; needs --mbr, --boot-bios and --boot-info-table).
     #[arg(long, requires = "mbr")]
@@ -97,6 +101,11 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 platform: Platform::Bios,
                 info_table: a.boot_info_table,
             })
+            .chain(a.efi_dir.iter().map(|_| Boot {
+                path: spindle_author::efi::EFI_IMAGE_NAME.into(),
+                platform: Platform::Efi,
+                info_table: false,
+            }))
             .chain(a.boot_efi.iter().map(|p| Boot {
                 path: p.clone(),
                 platform: Platform::Efi,
@@ -110,12 +119,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
             None => None,
         },
     };
+    // Kept (a temporary folder) until the image is written and checked.
+    let efi = match &a.efi_dir {
+        Some(d) => Some(spindle_author::efi::build(d)?),
+        None => None,
+    };
+    let mut dirs = a.dirs.clone();
+    if let Some(e) = &efi {
+        dirs.push(e.root().to_path_buf());
+    }
     let spinner = progress::entries("reading the folders");
-    let tree = Tree::scan_with(
-        &a.dirs,
-        &Exclude::new(&a.exclude).file(&a.output),
-        &mut |n| spinner.set_position(n),
-    );
+    let tree = Tree::scan_with(&dirs, &Exclude::new(&a.exclude).file(&a.output), &mut |n| {
+        spinner.set_position(n)
+    });
     spinner.finish_and_clear();
     let tree = tree?;
     for s in &tree.skipped {
