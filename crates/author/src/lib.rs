@@ -18,6 +18,7 @@ pub mod efi;
 mod eltorito;
 mod error;
 mod exclude;
+mod gpt;
 mod layout;
 mod meta;
 mod names;

@@ -1,7 +1,8 @@
 //! `spindle create --efi-dir`: spindle builds the EFI system partition image itself (FAT
 //! through spindle-fat) from a folder holding a `grub-mkstandalone` loader that prints a
-//! marker on COM1; QEMU with OVMF (TCG) boots the ISO as a CD-ROM. Two runs give the same
-//! bytes; a folder without a loader is refused.
+//! marker on COM1; QEMU with OVMF (TCG) boots the ISO as a CD-ROM and, made `--hybrid`
+//! (protective MBR and GPT), as a disk. Two runs give the same bytes; `sfdisk --json` and
+//! `sgdisk -v` read the GPT clean; a folder without a loader is refused.
 
 mod create_common;
 
@@ -158,6 +159,57 @@ fn an_iso_with_an_efi_dir_boots_on_ovmf_as_a_cdrom() {
         ],
     );
     assert!(cd.contains(MARKER), "OVMF, CD-ROM: {cd:?}");
+
+    // --hybrid: a protective MBR and a GPT whose EFI System Partition is the image's
+    // efi.img extent; OVMF boots it as a disk.
+    let hybrid = d.join("hybrid.iso");
+    let args = [
+        OsStr::new("create"),
+        src.as_os_str(),
+        OsStr::new("-o"),
+        hybrid.as_os_str(),
+        OsStr::new("--efi-dir"),
+        esp.as_os_str(),
+        OsStr::new("--hybrid"),
+    ];
+    create(&args);
+    let bytes = fs::read(&hybrid).unwrap();
+    assert_eq!(bytes.len() % (1 << 20), 0);
+    assert_eq!(bytes[446 + 4], 0xEE, "the protective entry");
+    let json = run(Command::new("sfdisk").arg("--json").arg(&hybrid));
+    let t: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let t = &t["partitiontable"];
+    assert_eq!(t["label"], "gpt");
+    let parts = t["partitions"].as_array().unwrap();
+    assert_eq!(parts.len(), 1, "{t}");
+    assert_eq!(parts[0]["type"], "C12A7328-F81F-11D2-BA4B-00A0C93EC93B");
+    let start = parts[0]["start"].as_u64().unwrap() as usize * 512;
+    let size = parts[0]["size"].as_u64().unwrap() as usize * 512;
+    let img = fs::read(out.join("efi.img")).unwrap();
+    assert_eq!(
+        &bytes[start..start + size],
+        &img[..],
+        "the ESP is the efi.img extent"
+    );
+    let v = run(Command::new("sgdisk").arg("-v").arg(&hybrid));
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("No problems found"),
+        "{}",
+        String::from_utf8_lossy(&v.stdout)
+    );
+    // The GUIDs come from the tree: a second run gives the same bytes.
+    fs::remove_file(&hybrid).unwrap();
+    create(&args);
+    assert_eq!(fs::read(&hybrid).unwrap(), bytes);
+    let disk = boot(
+        d,
+        "disk",
+        &[
+            "-drive".into(),
+            format!("file={},format=raw,snapshot=on", hybrid.display()),
+        ],
+    );
+    assert!(disk.contains(MARKER), "OVMF, disk: {disk:?}");
 }
 
 #[test]

@@ -49,9 +49,10 @@ pub struct Args {
     /// EFI/BOOT/BOOTX64.EFI, put it at the image's root as efi.img and boot it on UEFI.
     #[arg(long, value_name = "DIR")]
     efi_dir: Option<PathBuf>,
-    /// Make the image bootable from a disk or USB stick too (an MBR over the default BIOS
-    /// entry; needs --mbr, --boot-bios and --boot-info-table).
-    #[arg(long, requires = "mbr")]
+    /// Make the image bootable from a disk or USB stick too: with --mbr, an MBR over the
+    /// default BIOS entry (needs --boot-bios and --boot-info-table); with an EFI image
+    /// (--efi-dir, --boot-efi), a GPT whose EFI System Partition is that image.
+    #[arg(long)]
     hybrid: bool,
     /// The MBR boot code for --hybrid, e.g. syslinux's isohdpfx.bin (first 432 bytes used).
     #[arg(long, value_name = "FILE", requires = "hybrid")]
@@ -112,6 +113,7 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 info_table: false,
             }))
             .collect(),
+        hybrid: a.hybrid,
         hybrid_mbr: match &a.mbr {
             Some(p) => {
                 Some(std::fs::read(p).with_context(|| format!("reading the MBR {}", p.display()))?)
