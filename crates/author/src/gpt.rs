@@ -103,12 +103,12 @@ impl Gpt {
 }
 
 /// Makes the MBR's partition table protective: entry 1 of type 0xEE from block 1 over the
-/// disk (active when `active`: BIOSes that boot only an active partition then run the MBR
-/// code), the other entries empty.
-pub fn protect(mbr: &mut [u8; 512], blocks: u64, active: bool) {
+/// disk, not active (as the UEFI specification asks; `sgdisk -v` warns of an active one,
+/// and SeaBIOS runs the MBR code regardless), the other entries empty.
+pub fn protect(mbr: &mut [u8; 512], blocks: u64) {
     mbr[446..510].fill(0);
     let p = &mut mbr[446..462];
-    p[0] = if active { 0x80 } else { 0 };
+    p[0] = 0;
     p[1..4].copy_from_slice(&[0x00, 0x02, 0x00]); // CHS of block 1
     p[4] = 0xEE;
     p[5..8].copy_from_slice(&[0xFE, 0xFF, 0xFF]); // CHS beyond 8 GiB

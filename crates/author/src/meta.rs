@@ -227,7 +227,7 @@ pub fn metadata(tree: &Tree, plan: &Plan) -> Vec<u8> {
         let mut mbr =
             eltorito::hybrid_mbr(code.unwrap_or(&[]), boot_lba, u64::from(plan.sectors), id);
         if let Some(g) = gpt(plan, &out) {
-            crate::gpt::protect(&mut mbr, g.blocks, code.is_some());
+            crate::gpt::protect(&mut mbr, g.blocks);
             let p = g.primary();
             out[512..512 + p.len()].copy_from_slice(&p);
         }
