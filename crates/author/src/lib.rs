@@ -14,9 +14,11 @@
 
 mod check;
 mod dates;
+pub mod efi;
 mod eltorito;
 mod error;
 mod exclude;
+mod gpt;
 mod layout;
 mod meta;
 mod names;

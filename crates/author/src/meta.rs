@@ -216,15 +216,36 @@ pub fn metadata(tree: &Tree, plan: &Plan) -> Vec<u8> {
         path_table(&plan.joliet, true, &mut out[s(t[3])..]);
         directories(tree, plan, &plan.joliet, &mut out);
     }
-    if let (Some(code), Some(first)) = (&plan.options.hybrid_mbr, plan.boot.first()) {
+    if plan.hybrid() {
         let id = eltorito::disk_id(&out[s(16)..]);
-        let mbr = eltorito::hybrid_mbr(
-            code,
-            plan.file_lba[first.file as usize],
-            u64::from(plan.sectors),
-            id,
-        );
+        let code = plan.options.hybrid_mbr.as_deref();
+        // The MBR code loads the default entry (a BIOS one whenever there is code).
+        let boot_lba = match (code, plan.boot.first()) {
+            (Some(_), Some(first)) => plan.file_lba[first.file as usize],
+            _ => 0,
+        };
+        let mut mbr =
+            eltorito::hybrid_mbr(code.unwrap_or(&[]), boot_lba, u64::from(plan.sectors), id);
+        if let Some(g) = gpt(plan, &out) {
+            crate::gpt::protect(&mut mbr, g.blocks);
+            let p = g.primary();
+            out[512..512 + p.len()].copy_from_slice(&p);
+        }
         out[..512].copy_from_slice(&mbr);
     }
     out
+}
+
+/// The GPT of a hybrid image with an EFI boot image, its GUIDs derived from the metadata
+/// `meta` (what [`metadata`] returns; sectors from 16 on are hashed).
+pub fn gpt(plan: &Plan, meta: &[u8]) -> Option<crate::gpt::Gpt> {
+    let esp = plan.esp()?;
+    let first = u64::from(plan.file_lba[esp.file as usize]) * (SECTOR / 512);
+    let hashed = &meta[(16 * SECTOR) as usize..];
+    Some(crate::gpt::Gpt {
+        blocks: u64::from(plan.sectors) * (SECTOR / 512),
+        esp: (first, first + esp.size.div_ceil(512) - 1),
+        disk: crate::gpt::guid(hashed, 1),
+        part: crate::gpt::guid(hashed, 2),
+    })
 }

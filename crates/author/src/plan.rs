@@ -22,6 +22,9 @@ pub struct Options {
     /// Make the image bootable from a disk too: the MBR boot code (e.g. syslinux's
     /// `isohdpfx.bin`; its first 432 bytes are used) for the default BIOS entry.
     pub hybrid_mbr: Option<Vec<u8>>,
+    /// Make the image bootable from a disk (implied by `hybrid_mbr`): with an EFI boot
+    /// image, a GPT whose EFI System Partition is that image; with `hybrid_mbr`, the MBR.
+    pub hybrid: bool,
 }
 
 impl Default for Options {
@@ -33,6 +36,7 @@ impl Default for Options {
             max_sectors: None,
             boot: Vec::new(),
             hybrid_mbr: None,
+            hybrid: false,
         }
     }
 }
@@ -71,6 +75,19 @@ impl Plan {
     pub fn bytes(&self) -> u64 {
         u64::from(self.sectors) * SECTOR
     }
+
+    /// Whether the image is made bootable from a disk too.
+    pub fn hybrid(&self) -> bool {
+        self.options.hybrid || self.options.hybrid_mbr.is_some()
+    }
+
+    /// The EFI image a hybrid image's GPT points at: the first UEFI entry.
+    pub fn esp(&self) -> Option<&Resolved> {
+        self.boot
+            .iter()
+            .find(|r| r.boot.platform == eltorito::Platform::Efi)
+            .filter(|_| self.hybrid())
+    }
 }
 
 /// Plans the image of `tree`.
@@ -85,8 +102,18 @@ pub fn plan(tree: &Tree, options: &Options) -> Result<Plan> {
         });
     }
     let boot = eltorito::resolve(tree, &options.boot)?;
+    let hybrid = options.hybrid || options.hybrid_mbr.is_some();
+    let esp = hybrid
+        && boot
+            .iter()
+            .any(|r| r.boot.platform == eltorito::Platform::Efi);
     if options.hybrid_mbr.is_some() {
         hybrid_ready(tree, &boot)?;
+    } else if hybrid && !esp {
+        return Err(Error::Source {
+            path: "--hybrid".into(),
+            what: "needs an EFI boot image (for the GPT) or --mbr with a BIOS boot image".into(),
+        });
     }
     let mut ce = CeAlloc::default();
     let mut primary = layout::namespace(tree, false, &mut ce)?;
@@ -154,7 +181,11 @@ pub fn plan(tree: &Tree, options: &Options) -> Result<Plan> {
             return Err(too_big(&f.source, next));
         }
     }
-    if options.hybrid_mbr.is_some() {
+    if esp {
+        // Room for the backup GPT after the last file.
+        next += crate::gpt::TAIL_SECTORS;
+    }
+    if hybrid {
         // Whole fake cylinders, as BIOSes that read the partition table expect.
         next = next.next_multiple_of(eltorito::CYLINDER_SECTORS);
         if next > limit {

@@ -45,6 +45,10 @@ pub fn write(
     file.set_len(plan.bytes()).map_err(werr)?;
     let meta = meta::metadata(tree, plan);
     file.write_all_at(&meta, 0).map_err(werr)?;
+    if let Some(g) = meta::gpt(plan, &meta) {
+        let (at, backup) = g.backup();
+        file.write_all_at(&backup, at).map_err(werr)?;
+    }
     drop(meta);
     let total: u64 = tree.files.iter().map(|f| f.size).sum();
     let mut done = 0u64;

@@ -1,7 +1,7 @@
 //! `spindle create` with El Torito and a hybrid MBR: Debian's isolinux boots the image in
 //! QEMU (SeaBIOS, TCG) both as a CD-ROM and as a hard disk, reads its configuration from our
-//! ISO 9660 tree and prints the marker on the serial console; xorriso reports the entries
-//! and the isohybrid MBR.
+//! ISO 9660 tree and prints the marker on the serial console; xorriso reports the entries,
+//! the isohybrid MBR and (an EFI image being present) the GPT.
 
 mod create_common;
 
@@ -135,10 +135,19 @@ fn isolinux_boots_from_cd_and_disk() {
         "{r}"
     );
     assert!(has(&["boot-info-table", "isohybrid-suitable"]), "{r}");
-    assert!(r.contains("MBR isohybrid"), "{r}");
+    // With an EFI image, the partition table is a GPT (protective MBR entry, the EFI image
+    // as the EFI System Partition); the MBR code still loads isolinux.
+    assert!(r.contains("MBR isohybrid") && r.contains("GPT"), "{r}");
+    assert!(has(&["GPT", "partition", "path", "1", "/efi.img"]), "{r}");
     let fdisk = run(Command::new("sfdisk").arg("--dump").arg(&iso));
     let f = String::from_utf8_lossy(&fdisk.stdout);
-    assert!(f.contains("type=17, bootable"), "{f}");
+    assert!(
+        f.contains("label: gpt") && f.contains("type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"),
+        "{f}"
+    );
+    let v = run(Command::new("sgdisk").arg("-v").arg(&iso));
+    let v = String::from_utf8_lossy(&v.stdout);
+    assert!(v.contains("No problems found"), "{v}");
 
     // Both boots at once (two cores): as a CD-ROM, and as an IDE disk (copy-on-write).
     let limit = Duration::from_secs(240);

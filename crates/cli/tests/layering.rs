@@ -338,4 +338,10 @@ fn the_writer_reads_back_through_the_filesystem_interface_only() {
             .is_empty(),
         "spindle-author uses spindle-fs"
     );
+    // Its EFI images come from the project's one FAT writer (issue 19: no second one).
+    assert!(
+        !g.reaches("spindle-author", |n| n == "spindle-fat")
+            .is_empty(),
+        "spindle-author builds EFI images with spindle-fat"
+    );
 }

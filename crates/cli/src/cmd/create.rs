@@ -45,9 +45,14 @@ pub struct Args {
     /// Boot image for UEFI: an EFI system partition image inside the tree; may be repeated.
     #[arg(long, value_name = "PATH")]
     boot_efi: Vec<String>,
-    /// Make the image bootable from a disk or USB stick too (an MBR over the default BIOS
-    /// entry; needs --mbr, --boot-bios and --boot-info-table).
-    #[arg(long, requires = "mbr")]
+    /// Build an EFI system partition image (FAT12/16) from this host folder, which holds
+    /// EFI/BOOT/BOOTX64.EFI, put it at the image's root as efi.img and boot it on UEFI.
+    #[arg(long, value_name = "DIR")]
+    efi_dir: Option<PathBuf>,
+    /// Make the image bootable from a disk or USB stick too: with --mbr, an MBR over the
+    /// default BIOS entry (needs --boot-bios and --boot-info-table); with an EFI image
+    /// (--efi-dir, --boot-efi), a GPT whose EFI System Partition is that image.
+    #[arg(long)]
     hybrid: bool,
     /// The MBR boot code for --hybrid, e.g. syslinux's isohdpfx.bin (first 432 bytes used).
     #[arg(long, value_name = "FILE", requires = "hybrid")]
@@ -97,12 +102,18 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 platform: Platform::Bios,
                 info_table: a.boot_info_table,
             })
+            .chain(a.efi_dir.iter().map(|_| Boot {
+                path: spindle_author::efi::EFI_IMAGE_NAME.into(),
+                platform: Platform::Efi,
+                info_table: false,
+            }))
             .chain(a.boot_efi.iter().map(|p| Boot {
                 path: p.clone(),
                 platform: Platform::Efi,
                 info_table: false,
             }))
             .collect(),
+        hybrid: a.hybrid,
         hybrid_mbr: match &a.mbr {
             Some(p) => {
                 Some(std::fs::read(p).with_context(|| format!("reading the MBR {}", p.display()))?)
@@ -110,12 +121,19 @@ pub fn run(a: Args) -> Result<ExitCode> {
             None => None,
         },
     };
+    // Kept (a temporary folder) until the image is written and checked.
+    let efi = match &a.efi_dir {
+        Some(d) => Some(spindle_author::efi::build(d)?),
+        None => None,
+    };
+    let mut dirs = a.dirs.clone();
+    if let Some(e) = &efi {
+        dirs.push(e.root().to_path_buf());
+    }
     let spinner = progress::entries("reading the folders");
-    let tree = Tree::scan_with(
-        &a.dirs,
-        &Exclude::new(&a.exclude).file(&a.output),
-        &mut |n| spinner.set_position(n),
-    );
+    let tree = Tree::scan_with(&dirs, &Exclude::new(&a.exclude).file(&a.output), &mut |n| {
+        spinner.set_position(n)
+    });
     spinner.finish_and_clear();
     let tree = tree?;
     for s in &tree.skipped {
