@@ -148,6 +148,11 @@ mod tests {
             version: 1,
             count: 8,
             shares: Vec::new(),
+            last_discs: vec![LastDisc {
+                playlist: "/g/set.m3u".into(),
+                uid: 1,
+                disc: 2,
+            }],
             identities: vec![SavedIdentity {
                 drive: 2,
                 identity: crate::protocol::DriveIdentity {
@@ -170,6 +175,10 @@ mod tests {
                     created: true,
                     allow_other: false,
                 }],
+                set: Some(SavedSet {
+                    playlist: "/g/set.m3u".into(),
+                    disc: 2,
+                }),
             }],
         };
         s.save(&f).unwrap();
