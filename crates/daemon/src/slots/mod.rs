@@ -26,6 +26,8 @@ mod mount_points;
 mod open;
 mod saved;
 mod sets;
+#[cfg(test)]
+mod sets_tests;
 mod table;
 #[cfg(test)]
 mod tests;
