@@ -131,7 +131,8 @@ impl Drives {
             None => (open_image(&d.owner, &d.image, None)?, None),
             Some(s) => {
                 let set = open_set(&d.owner, &s.playlist)?;
-                let i = s.disc.min(set.len() - 1);
+                // A disc past the end of an edited playlist: disc 1.
+                let i = if s.disc < set.len() { s.disc } else { 0 };
                 (set.disc(i), Some((set, i)))
             }
         };
