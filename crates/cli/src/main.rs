@@ -46,6 +46,8 @@ enum Command {
     Drives(cmd::drives::Args),
     /// Swap the disc in a drive: its mount points then show the new disc's files.
     Load(cmd::load::Args),
+    /// Change the disc of a drive holding a set (an M3U playlist): next, prev, N or LABEL.
+    Disc(cmd::disc::Args),
     /// Run the drive daemon in the foreground (what systemd and launchd start).
     Daemon(cmd::daemon::Args),
     /// Serve a drive over NBD on a TCP address (TLS required off loopback).
@@ -100,6 +102,7 @@ fn main() -> ExitCode {
         Command::Eject(a) => cmd::eject::run(a),
         Command::Drives(a) => cmd::drives::run(a),
         Command::Load(a) => cmd::load::run(a),
+        Command::Disc(a) => cmd::disc::run(a),
         Command::Daemon(a) => cmd::daemon::run(a),
         Command::Share(a) => cmd::share::run(a),
         Command::Attach(a) => cmd::attach::run(a),

@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 use spindle_protocol::{
-    self as protocol, CountReply, DrivesReply, EjectReply, EjectTarget, ErrorCode, ErrorReply,
-    IdentityArgs, IdentityReply, LoadArgs, LoadReply, MountArgs, MountReply, PingReply, Reply,
-    Request, ShareArgs, ShareReply, ShutdownReply, UnshareReply,
+    self as protocol, CountReply, DiscArgs, DiscReply, DrivesReply, EjectReply, EjectTarget,
+    ErrorCode, ErrorReply, IdentityArgs, IdentityReply, LoadArgs, LoadReply, MountArgs, MountReply,
+    PingReply, Reply, Request, ShareArgs, ShareReply, ShutdownReply, UnshareReply,
 };
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -183,6 +183,8 @@ impl Client {
         shutdown() -> ShutdownReply = Request::Shutdown, Shutdown;
         /// `identity`: set what a drive answers to INQUIRY.
         identity(args: IdentityArgs) -> IdentityReply = Request::Identity(args), Identity;
+        /// `disc`: change the disc of a drive holding a set.
+        disc(args: DiscArgs) -> DiscReply = Request::Disc(args), Disc;
     }
 }
 
@@ -199,6 +201,7 @@ fn reply_name(r: &Reply) -> &'static str {
         Reply::Unshare(_) => "unshare",
         Reply::Shutdown(_) => "shutdown",
         Reply::Identity(_) => "identity",
+        Reply::Disc(_) => "disc",
     }
 }
 

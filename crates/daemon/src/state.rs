@@ -24,6 +24,9 @@ pub struct SavedState {
     /// --identity`); the others have the default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub identities: Vec<SavedIdentity>,
+    /// The disc last used of each set, per user (`spindle mount set.m3u` starts there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_discs: Vec<LastDisc>,
 }
 
 /// A drive's INQUIRY identity.
@@ -62,6 +65,29 @@ pub struct SavedDrive {
     /// Where its tree was mounted.
     #[serde(default)]
     pub mounts: Vec<SavedMount>,
+    /// The set it holds (a playlist loaded), with the disc in the drive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<SavedSet>,
+}
+
+/// A drive's set: the playlist and which of its discs is in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSet {
+    /// The playlist (canonical).
+    pub playlist: PathBuf,
+    /// The disc (from 0).
+    pub disc: usize,
+}
+
+/// The disc last used of a set, for one user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastDisc {
+    /// The playlist (canonical).
+    pub playlist: PathBuf,
+    /// Whose.
+    pub uid: u32,
+    /// The disc (from 0).
+    pub disc: usize,
 }
 
 /// A tree mount of a loaded drive.
@@ -122,6 +148,11 @@ mod tests {
             version: 1,
             count: 8,
             shares: Vec::new(),
+            last_discs: vec![LastDisc {
+                playlist: "/g/set.m3u".into(),
+                uid: 1,
+                disc: 2,
+            }],
             identities: vec![SavedIdentity {
                 drive: 2,
                 identity: crate::protocol::DriveIdentity {
@@ -144,6 +175,10 @@ mod tests {
                     created: true,
                     allow_other: false,
                 }],
+                set: Some(SavedSet {
+                    playlist: "/g/set.m3u".into(),
+                    disc: 2,
+                }),
             }],
         };
         s.save(&f).unwrap();

@@ -11,6 +11,7 @@ mod content;
 mod convert;
 mod filesystem;
 mod info;
+pub mod playlist;
 mod readback;
 mod registry;
 mod staging;

@@ -36,6 +36,7 @@ pub fn fields_of(cmd: &str) -> Option<&'static [&'static str]> {
         ],
         "unshare" => &["drive"],
         "identity" => &["drive", "vendor", "product", "revision"],
+        "disc" => &["drive", "which", "empty_for_ms"],
         _ => return None,
     })
 }

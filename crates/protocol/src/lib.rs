@@ -24,10 +24,11 @@ mod wire;
 pub use code::ErrorCode;
 pub use decode::{COMMON, Rejected, decode_request, fields_of};
 pub use reply::{
-    CountReply, DriveIdentity, DriveReport, DrivesReply, EjectReply, ErrorReply, IdentityReply,
-    LoadReply, MountReply, PingReply, Reply, ScsiStatus, ShareReply, ShutdownReply, UnshareReply,
+    CountReply, DiscReply, DriveIdentity, DriveReport, DrivesReply, EjectReply, ErrorReply,
+    IdentityReply, LoadReply, MountReply, PingReply, Reply, ScsiStatus, SetReport, ShareReply,
+    ShutdownReply, UnshareReply,
 };
-pub use request::{EjectTarget, IdentityArgs, LoadArgs, MountArgs, Request, ShareArgs};
+pub use request::{DiscArgs, EjectTarget, IdentityArgs, LoadArgs, MountArgs, Request, ShareArgs};
 pub use wire::{ReplyLine, decode_reply, error_value, ok_value, request_value};
 
 /// The protocol version this side speaks (`v` of every line).

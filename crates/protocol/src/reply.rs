@@ -133,6 +133,36 @@ pub struct DriveReport {
     /// What the drive answers to INQUIRY (`None` from a daemon older than this field).
     #[serde(default)]
     pub identity: Option<DriveIdentity>,
+    /// The disc set the drive holds (a playlist loaded), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<SetReport>,
+}
+
+/// A drive's disc set: which disc of how many.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetReport {
+    /// The playlist (canonical).
+    pub playlist: PathBuf,
+    /// The disc in the drive (from 1).
+    pub disc: u32,
+    /// How many discs the set has.
+    pub count: u32,
+    /// The disc's label (the playlist's, or its file name).
+    pub label: String,
+    /// The disc going in while the tray is open (from 1): the drive is empty meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changing: Option<u32>,
+}
+
+/// To [`crate::Request::Disc`]: the disc now in the drive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscReply {
+    /// The drive.
+    pub drive: u32,
+    /// The set, with the new disc.
+    pub set: SetReport,
+    /// Where its tree is mounted.
+    pub mountpoints: Vec<PathBuf>,
 }
 
 impl DriveReport {
@@ -152,6 +182,7 @@ impl DriveReport {
             sg: None,
             locked: false,
             identity: None,
+            set: None,
         }
     }
 }
@@ -230,6 +261,8 @@ pub enum Reply {
     Shutdown(ShutdownReply),
     /// To [`Request::Identity`].
     Identity(IdentityReply),
+    /// To [`Request::Disc`].
+    Disc(DiscReply),
 }
 
 impl Reply {
@@ -247,6 +280,7 @@ impl Reply {
             Request::Share(_) => Reply::Share(f(fields)?),
             Request::Unshare { .. } => Reply::Unshare(f(fields)?),
             Request::Identity(_) => Reply::Identity(f(fields)?),
+            Request::Disc(_) => Reply::Disc(f(fields)?),
             // `{}` from this daemon; a newer one's extra fields are ignored too.
             Request::Shutdown => Reply::Shutdown(ShutdownReply {}),
         })

@@ -35,6 +35,8 @@ pub enum Request {
     Shutdown,
     /// Set what a drive answers to INQUIRY (vendor, product, revision).
     Identity(IdentityArgs),
+    /// Change the disc of a drive holding a set: tray open, empty a while, the disc in.
+    Disc(DiscArgs),
 }
 
 impl Request {
@@ -51,6 +53,7 @@ impl Request {
             Request::Unshare { .. } => "unshare",
             Request::Shutdown => "shutdown",
             Request::Identity(_) => "identity",
+            Request::Disc(_) => "disc",
         }
     }
 }
@@ -73,6 +76,19 @@ pub struct MountArgs {
     /// Let other users into the mount (FUSE `allow_other`).
     #[serde(default)]
     pub allow_other: bool,
+}
+
+/// `disc`: which disc of its set a drive should hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscArgs {
+    /// The drive.
+    pub drive: u32,
+    /// `next`, `prev`, a disc number from 1, or a disc's label.
+    pub which: String,
+    /// How long the drive stays empty, in milliseconds (`None`: 2000; at most 60000).
+    #[serde(default)]
+    pub empty_for_ms: Option<u64>,
 }
 
 /// `load`: swap the disc of a drive (its mount points show the new one).

@@ -168,7 +168,7 @@ fn duplicate_keys_unknown_fields_and_wrong_types_are_refused() {
 fn every_command_listed_is_decoded_and_no_other() {
     for cmd in [
         "ping", "version", "mount", "load", "eject", "drives", "count", "share", "unshare",
-        "shutdown", "identity",
+        "shutdown", "identity", "disc",
     ] {
         assert!(spindle_protocol::fields_of(cmd).is_some(), "{cmd}");
         // Refused for its missing fields or accepted, never as an unknown command.

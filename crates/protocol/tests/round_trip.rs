@@ -83,6 +83,14 @@ fn requests() -> Vec<(Request, Value)> {
             }),
             json!({"v":1,"id":7,"cmd":"identity","drive":1,"vendor":"PLEXTOR","product":"DVDR   PX-716A","revision":"1.11"}),
         ),
+        (
+            Request::Disc(DiscArgs {
+                drive: 0,
+                which: "next".into(),
+                empty_for_ms: Some(2000),
+            }),
+            json!({"v":1,"id":7,"cmd":"disc","drive":0,"which":"next","empty_for_ms":2000}),
+        ),
     ]
 }
 
@@ -115,7 +123,7 @@ fn every_request_encodes_to_its_documented_line_and_back() {
     }
     assert_eq!(
         seen.len(),
-        10,
+        11,
         "a command without a round-trip case: {seen:?}"
     );
 }
@@ -140,6 +148,7 @@ fn replies() -> Vec<(Request, Reply, Value)> {
             product: "Virtual BD-ROM".into(),
             revision: "0001".into(),
         }),
+        set: None,
     };
     vec![
         (
@@ -282,6 +291,21 @@ fn replies() -> Vec<(Request, Reply, Value)> {
             }),
             json!({"v":1,"id":7,"ok":true,"drive":1,"identity":{"vendor":"PLEXTOR","product":"DVDR   PX-716A","revision":"1.11"}}),
         ),
+        (
+            Request::Disc(DiscArgs::default()),
+            Reply::Disc(DiscReply {
+                drive: 0,
+                set: SetReport {
+                    playlist: "/games/set.m3u".into(),
+                    disc: 2,
+                    count: 3,
+                    label: "Disc Two".into(),
+                    changing: None,
+                },
+                mountpoints: vec!["/run/user/1000/spindle/media/DISC_B".into()],
+            }),
+            json!({"v":1,"id":7,"ok":true,"drive":0,"set":{"playlist":"/games/set.m3u","disc":2,"count":3,"label":"Disc Two"},"mountpoints":["/run/user/1000/spindle/media/DISC_B"]}),
+        ),
     ]
 }
 
@@ -308,7 +332,7 @@ fn every_reply_encodes_to_its_documented_line_and_back() {
         let back = Reply::decode(&req, line.outcome.unwrap()).unwrap();
         assert_eq!(back, reply);
     }
-    assert_eq!(seen.len(), 10, "a command without a reply case: {seen:?}");
+    assert_eq!(seen.len(), 11, "a command without a reply case: {seen:?}");
 }
 
 #[test]

@@ -90,6 +90,22 @@ pub fn run(a: Args) -> Result<ExitCode> {
                 .map_or("(empty)".into(), |p| p.display().to_string()),
             mounts.join(" ")
         );
+        if let Some(set) = &d.set {
+            match set.changing {
+                Some(next) => println!(
+                    "       tray open: disc {next} of {} going in ({})",
+                    set.count,
+                    set.playlist.display()
+                ),
+                None => println!(
+                    "       disc {} of {} ({}) from {}",
+                    set.disc,
+                    set.count,
+                    set.label,
+                    set.playlist.display()
+                ),
+            }
+        }
     }
     if drives.iter().any(|d| d.locked) {
         println!("* locked by the system (mounted or in use): unmount it before ejecting");

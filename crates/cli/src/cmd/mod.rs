@@ -8,6 +8,7 @@ pub mod convert;
 pub mod create;
 pub mod daemon;
 pub mod devices;
+pub mod disc;
 pub mod drives;
 pub mod eject;
 pub mod extract;

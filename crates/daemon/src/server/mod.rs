@@ -26,8 +26,8 @@ use serde_json::Value;
 use spindle_nbd::Catalog;
 use spindle_protocol::DriveReport;
 use spindle_protocol::{
-    self as protocol, CountReply, DrivesReply, EjectReply, ErrorCode, IdentityReply, LoadReply,
-    MAX_LINE, MountReply, PingReply, Reply, Request, ShutdownReply,
+    self as protocol, CountReply, DiscReply, DrivesReply, EjectReply, ErrorCode, IdentityReply,
+    LoadReply, MAX_LINE, MountReply, PingReply, Reply, Request, ShutdownReply,
 };
 use std::io::{BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -214,6 +214,75 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             protocol: protocol::VERSION,
             pid: std::process::id(),
         }),
+        Request::Mount(a) if spindle_image::playlist::is_playlist(&a.image) => {
+            let set = open_set(shared, user, &a.image)?;
+            let at =
+                a.at.as_deref()
+                    .map(|p| crate::mountpoint::resolve(user, p))
+                    .transpose()?;
+            let mut d = shared.drives();
+            let req = slots::LoadRequest {
+                drive: a.drive,
+                at: None,
+                allow_other: a.allow_other,
+            };
+            let drive = d.mount_set(user, set, &req, at)?;
+            let r = d.report().swap_remove(drive as usize);
+            eprintln!(
+                "spindle-daemon: uid {}: drive {drive}: set {} at {:?}",
+                user.uid,
+                a.image.display(),
+                r.mountpoints
+            );
+            Reply::Mount(MountReply {
+                drive,
+                mountpoint: r.mountpoints.into_iter().next(),
+                label: r.label,
+                format: r.format.unwrap_or_default(),
+                medium: r.medium.unwrap_or_default(),
+                raw: raw_of(shared, drive),
+            })
+        }
+        Request::Load(a) if spindle_image::playlist::is_playlist(&a.image) => {
+            let set = open_set(shared, user, &a.image)?;
+            let mut d = shared.drives();
+            d.load_set(user, a.drive, set)?;
+            let r = d.report().swap_remove(a.drive as usize);
+            eprintln!(
+                "spindle-daemon: uid {}: drive {}: loaded set {}",
+                user.uid,
+                a.drive,
+                a.image.display()
+            );
+            Reply::Load(LoadReply {
+                drive: a.drive,
+                mountpoints: r.mountpoints,
+                label: r.label,
+                raw: raw_of(shared, a.drive),
+            })
+        }
+        Request::Disc(a) => {
+            let target = shared.drives().begin_change(user, a.drive, &a.which)?;
+            // The tray stays open (the drive empty) with the drives lock let go.
+            let ms = a.empty_for_ms.unwrap_or(2000).min(60_000);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            let mut d = shared.drives();
+            d.finish_change(a.drive, target)?;
+            let r = d.report().swap_remove(a.drive as usize);
+            eprintln!(
+                "spindle-daemon: uid {}: drive {}: disc {} of the set",
+                user.uid,
+                a.drive,
+                target + 1
+            );
+            Reply::Disc(DiscReply {
+                drive: a.drive,
+                set: r.set.ok_or_else(|| {
+                    DaemonError::Invalid(format!("drive {}: its set is gone", a.drive))
+                })?,
+                mountpoints: r.mountpoints,
+            })
+        }
         Request::Mount(a) => {
             let img = open_image(shared, user, &a.image, a.password)?;
             // Resolved and checked before the drives lock: a slow path holds up this request
@@ -381,6 +450,22 @@ fn host_ejects(shared: &Shared, n: u32) -> bool {
 }
 
 /// Opens an image for `user` on a bounded worker (see [`crate::limits`]).
+fn open_set(
+    shared: &Shared,
+    user: &User,
+    playlist: &std::path::Path,
+) -> crate::Result<slots::OpenedSet> {
+    let (u, p) = (user.clone(), playlist.to_path_buf());
+    let what = playlist.display().to_string();
+    limits::bounded(
+        &shared.opens,
+        shared.limits.open_timeout,
+        user,
+        &what,
+        move || slots::open_set(&u, &p),
+    )
+}
+
 fn open_image(
     shared: &Shared,
     user: &User,

@@ -230,7 +230,7 @@ impl Drives {
         release_freed_memory(trees);
     }
 
-    fn locked_error(&self, drive: u32) -> DaemonError {
+    pub(super) fn locked_error(&self, drive: u32) -> DaemonError {
         DaemonError::DriveLocked {
             drive,
             device: self.units.nodes(drive).device,

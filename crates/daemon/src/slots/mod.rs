@@ -25,12 +25,16 @@ mod memory;
 mod mount_points;
 mod open;
 mod saved;
+mod sets;
+#[cfg(test)]
+mod sets_tests;
 mod table;
 #[cfg(test)]
 mod tests;
 
 pub use load_eject::Ejected;
 pub use open::{Opened, folder_name, open_image};
+pub use sets::{OpenedSet, open_set};
 pub use table::{Table, TableEntry};
 
 use crate::creds::User;
@@ -63,6 +67,8 @@ struct Loaded {
     /// The file tree the mounts show, watched after an eject or swap (see
     /// [`memory::release_freed_memory`]).
     fs: Option<Weak<dyn FileSystem>>,
+    /// The set the disc belongs to (a playlist loaded), if any.
+    set: Option<sets::DiscSet>,
 }
 
 /// What to do with an opened image.
@@ -86,6 +92,8 @@ pub struct Drives {
     shares: Vec<(SavedShare, Share)>,
     /// Each slot's drive model and its `/dev/srN` (one per slot, always).
     units: Units,
+    /// The disc last used of each set: (canonical playlist, uid, disc from 0), oldest first.
+    last_discs: Vec<(PathBuf, u32, usize)>,
 }
 
 impl Drives {
@@ -99,6 +107,7 @@ impl Drives {
             state_file,
             shares: Vec::new(),
             units: Units::new(0),
+            last_discs: Vec::new(),
         };
         d.resize(count.clamp(1, MAX_DRIVES));
         d.sync_table();
@@ -162,7 +171,11 @@ impl Drives {
             .enumerate()
             .map(|(i, s)| TableEntry {
                 drive: i as u32,
-                disc: s.as_ref().map(|l| l.disc.clone()),
+                // The tray is open while a set changes discs: no disc to read.
+                disc: s
+                    .as_ref()
+                    .filter(|l| l.set.as_ref().is_none_or(|s| s.changing.is_none()))
+                    .map(|l| l.disc.clone()),
                 owner: s.as_ref().map(|l| l.owner.uid),
             })
             .collect();
@@ -188,7 +201,16 @@ impl Drives {
                 let n = i as u32;
                 let mut r = match s {
                     None => DriveReport::empty(n),
+                    Some(l) if l.set.as_ref().is_some_and(|s| s.changing.is_some()) => {
+                        DriveReport {
+                            mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
+                            uid: Some(l.owner.uid),
+                            set: l.set.as_ref().map(|s| s.report()),
+                            ..DriveReport::empty(n)
+                        }
+                    }
                     Some(l) => DriveReport {
+                        set: l.set.as_ref().map(|s| s.report()),
                         image: Some(l.image.clone()),
                         format: Some(l.format.clone()),
                         medium: Some(l.medium.clone()),
@@ -267,5 +289,6 @@ fn loaded(user: &User, img: Opened, mounts: Vec<TreeMount>) -> Loaded {
         owner: user.clone(),
         fs: img.fs.as_ref().map(Arc::downgrade),
         mounts,
+        set: None,
     }
 }

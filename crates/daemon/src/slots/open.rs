@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// An image opened for a user, ready to go into a drive.
+#[derive(Clone)]
 pub struct Opened {
     pub(super) image: PathBuf,
     pub(super) disc: Arc<Disc>,

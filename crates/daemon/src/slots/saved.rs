@@ -2,10 +2,10 @@
 //! kept with the drives.
 
 use super::mount_points::{TreeMount, mount_tree};
-use super::{Drives, MAX_DRIVES, loaded, open_image};
+use super::{Drives, MAX_DRIVES, loaded, open_image, open_set};
 use crate::Result;
 use crate::sharing::Share;
-use crate::state::{SavedDrive, SavedMount, SavedShare, SavedState};
+use crate::state::{LastDisc, SavedDrive, SavedMount, SavedSet, SavedShare, SavedState};
 
 impl Drives {
     /// The running shares, at most one per drive.
@@ -44,6 +44,15 @@ impl Drives {
             count: self.count(),
             shares: self.shares.iter().map(|(spec, _)| spec.clone()).collect(),
             identities: self.saved_identities(),
+            last_discs: self
+                .last_discs
+                .iter()
+                .map(|(p, uid, disc)| LastDisc {
+                    playlist: p.clone(),
+                    uid: *uid,
+                    disc: *disc,
+                })
+                .collect(),
             drives: self
                 .slots
                 .iter()
@@ -63,6 +72,11 @@ impl Drives {
                                 allow_other: m.allow_other,
                             })
                             .collect(),
+                        set: l.set.as_ref().map(|s| SavedSet {
+                            playlist: s.playlist.clone(),
+                            // Mid-change: the disc going in.
+                            disc: s.changing.unwrap_or(s.current),
+                        }),
                     })
                 })
                 .collect(),
@@ -78,6 +92,11 @@ impl Drives {
             .max(saved.drives.iter().map(|d| d.drive + 1).max().unwrap_or(0));
         self.resize(count.min(MAX_DRIVES));
         self.restore_identities(&saved.identities);
+        self.last_discs = saved
+            .last_discs
+            .iter()
+            .map(|l| (l.playlist.clone(), l.uid, l.disc))
+            .collect();
         for d in &saved.drives {
             if d.drive >= MAX_DRIVES {
                 continue;
@@ -108,7 +127,15 @@ impl Drives {
     }
 
     fn restore_one(&mut self, d: &SavedDrive) -> Result<()> {
-        let img = open_image(&d.owner, &d.image, None)?;
+        let (img, set) = match &d.set {
+            None => (open_image(&d.owner, &d.image, None)?, None),
+            Some(s) => {
+                let set = open_set(&d.owner, &s.playlist)?;
+                // A disc past the end of an edited playlist: disc 1.
+                let i = if s.disc < set.len() { s.disc } else { 0 };
+                (set.disc(i), Some((set, i)))
+            }
+        };
         let mut mounts = Vec::new();
         if let Some(fs) = &img.fs {
             for m in &d.mounts {
@@ -139,6 +166,9 @@ impl Drives {
         let disc = img.disc.clone();
         self.slots[d.drive as usize] = Some(loaded(&d.owner, img, mounts));
         self.units.insert(d.drive, disc, &d.owner);
+        if let Some((set, i)) = set {
+            self.attach_set(&d.owner, d.drive, set, i);
+        }
         Ok(())
     }
 }
