@@ -32,8 +32,10 @@ pub fn prefer_direct_reads(on: bool) {
     DIRECT_READS.store(on, Ordering::Relaxed);
 }
 
-/// A second descriptor of `path` for direct reads, when wanted and possible.
-fn open_direct(path: &Path) -> Option<File> {
+/// A second descriptor of the open `file` for direct reads, when wanted and possible: opened
+/// again through `/proc/self/fd`, so it is the same file even if its name changed since.
+fn open_direct(file: &File) -> Option<File> {
+    use std::os::fd::AsRawFd;
     use std::os::unix::fs::OpenOptionsExt;
     if !DIRECT_READS.load(Ordering::Relaxed) {
         return None;
@@ -41,7 +43,7 @@ fn open_direct(path: &Path) -> Option<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECT | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
+        .open(format!("/proc/self/fd/{}", file.as_raw_fd()))
         .ok()
 }
 
@@ -63,10 +65,10 @@ impl FileSource {
     pub fn open(path: &Path) -> io::Result<FileSource> {
         let (file, len) = crate::open::open_image_file(path)?;
         Ok(FileSource {
+            direct: open_direct(&file),
             file,
             len,
             path: path.to_path_buf(),
-            direct: open_direct(path),
             direct_refused: AtomicBool::new(false),
         })
     }
@@ -75,10 +77,10 @@ impl FileSource {
     /// errors: the very file someone opened and checked before, not the name opened again.
     pub fn from_file(file: File, len: u64, path: &Path) -> FileSource {
         FileSource {
+            direct: open_direct(&file),
             file,
             len,
             path: path.to_path_buf(),
-            direct: None,
             direct_refused: AtomicBool::new(false),
         }
     }
