@@ -9,4 +9,4 @@
 set -eu
 cd "$(dirname "$0")/.."
 cargo test -q --release -p spindle-vmtest --test drive_bench -- --ignored --nocapture 2>&1 |
-  sed -n '/^drive-bench/,/^  loop/p'
+  sed -n -e '/^drive-bench/,/^  loop/p' -e '/^  diag /p'

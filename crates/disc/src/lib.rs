@@ -48,6 +48,7 @@ pub use companion::DirCompanions;
 pub use error::{DiscError, Result};
 pub use extent::{
     Extent, ExtentData, FileSource, MainLayout, SectorSource, Stored, SubLayout, SubStream,
+    prefer_direct_reads,
 };
 pub use format::{
     BoxError, Cancelled, Companions, ImageFormat, ImageWriter, OpenContext, OpenError,

@@ -56,6 +56,7 @@ export XDG_RUNTIME_DIR=/tmp/xdg-run XDG_STATE_HOME=/tmp/xdg-state
 mkdir -p "$XDG_RUNTIME_DIR" "$XDG_STATE_HOME"
 mount -t configfs configfs /sys/kernel/config
 spindle daemon >/tmp/daemon.log 2>&1 &
+DPID=$!
 vmtest_check daemon vmtest_wait "$XDG_RUNTIME_DIR/spindle/control.sock" 30
 vmtest_check load spindle load 0 /dev/vda
 SP=$(spindle drives --json | awk -v n=0 -v k=device -f /data/drives.awk)
@@ -68,6 +69,7 @@ vmtest_check loop losetup -r "$LOOP" /dev/vda
 echo "spindle $SP, qemu $QEMU, loop $LOOP"
 for d in "$SP" "$QEMU" "$LOOP"; do
   b=${d#/dev/}
+  echo "diag $d: queue_depth $(cat /sys/block/$b/device/queue_depth 2>&1) nr_requests $(cat /sys/block/$b/queue/nr_requests) max_hw_sectors_kb $(cat /sys/block/$b/queue/max_hw_sectors_kb) max_segments $(cat /sys/block/$b/queue/max_segments) scheduler $(cat /sys/block/$b/queue/scheduler)"
   echo "$d: max_sectors_kb $(cat /sys/block/$b/queue/max_sectors_kb 2>&1) read_ahead_kb $(cat /sys/block/$b/queue/read_ahead_kb 2>&1) size $(cat /sys/block/$b/size 2>&1)"
 done
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
@@ -82,8 +84,10 @@ for run in 1 2 3; do
   for pair in "spindle $SP" "qemu $QEMU" "loop $LOOP"; do
     set -- $pair
     sync; echo 3 > /proc/sys/vm/drop_caches
+    b=${2#/dev/}; s0=$(cat /sys/block/$b/stat); c0=$(cut -d' ' -f14,15 /proc/$DPID/stat)
     t0=$(vmtest_now); dd if="$2" of=/dev/null bs=1M 2>/dev/null; t1=$(vmtest_now)
     vmtest_value "$1-$run" "$(secs $t0 $t1)"
+    echo "diag $1-$run stat0 $s0 | stat1 $(cat /sys/block/$b/stat) | daemon ticks $c0 -> $(cut -d' ' -f14,15 /proc/$DPID/stat)"
   done
 done
 sed 's/^/  daemon| /' /tmp/daemon.log | tail -n 20
@@ -151,6 +155,9 @@ fn dd_from_a_spindle_drive_against_loop_and_qemu() {
             ),
             None => println!("  {name:<8} no measurement"),
         }
+    }
+    for l in outcome.console.lines().filter(|l| l.contains("diag ")) {
+        println!("  {l}");
     }
     if let Some(problems) = outcome.problems(&CHECKS) {
         panic!("{problems}\n{}", outcome.console);
