@@ -20,6 +20,7 @@ pub mod stick;
 mod stream;
 mod verify;
 pub mod wim;
+pub mod wimcheck;
 pub mod write;
 
 pub use backing::Reads;

@@ -30,6 +30,9 @@ pub struct Source {
     /// part way has no partition table and no filesystem and is not taken for a finished
     /// one. 0 for images written as they are.
     pub head_last: u64,
+    /// The WIM files split into parts on a built stick: after the read-back, the parts are
+    /// checked against the source WIM ([`crate::wimcheck`]). Empty for other images.
+    pub wims: Vec<crate::wimcheck::SplitWim>,
 }
 
 impl Source {
@@ -106,6 +109,7 @@ impl Source {
             path: path.to_path_buf(),
             reads: Reads::new(path, &files, &[z.file()]),
             head_last: 0,
+            wims: Vec::new(),
             bytes: Arc::new(z),
             description: "zstd, decoded while it is written".into(),
             disc: None,
@@ -155,6 +159,7 @@ impl Source {
             files,
             reads,
             head_last: 0,
+            wims: Vec::new(),
         };
         s.nonempty()
     }
@@ -192,6 +197,7 @@ impl Source {
             files,
             reads,
             head_last: 0,
+            wims: Vec::new(),
         }
         .nonempty()
     }
@@ -227,6 +233,7 @@ impl Source {
             files,
             reads,
             head_last: 0,
+            wims: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@
 
 use crate::error::{BurnError, Result};
 use crate::source::Source;
+use crate::wimcheck::SplitWim;
 use spindle_bytes::ByteSource;
 use spindle_fat::{Disk, DiskOptions, FatType, Options, Tree};
 use spindle_fs::{FileKind, FileSystem, FsError, NodeId, Subdirs, walk_tree};
@@ -67,6 +68,8 @@ pub struct Stick {
     pub bios: bool,
     /// The WIM files split into `.swm` parts: (path in the ISO, number of parts).
     pub split: Vec<(String, usize)>,
+    /// The split WIMs with where their parts are on the device (checked after the read-back).
+    pub wims: Vec<crate::wimcheck::SplitWim>,
 }
 
 /// When WIM files are split.
@@ -114,6 +117,10 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
     let (mut files, mut bytes, mut uefi, mut bios) = (0usize, 0u64, false, false);
     let mut problem: Option<String> = None;
     let mut split: Vec<(String, usize)> = Vec::new();
+    // Each split WIM: its path, its bytes, its parts (path on the stick, bytes).
+    #[allow(clippy::type_complexity)]
+    let mut wims: Vec<(String, Arc<dyn ByteSource>, Vec<(String, Arc<dyn ByteSource>)>)> =
+        Vec::new();
     let fsr = fs.as_ref();
     let mut visit = |path: &str, _depth: usize, dir: NodeId, subdirs: &mut Subdirs| {
         let mut entries = Vec::new();
@@ -153,18 +160,22 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
                     if size >= opts.split_over
                         && (lower.ends_with(".wim") || lower.ends_with(".esd"))
                     {
-                        match crate::wim::split(f, &name, opts.part_limit) {
+                        match crate::wim::split(f.clone(), &name, opts.part_limit) {
                             Ok(parts) => {
                                 let dir = p.rsplit_once('/').map_or("", |(d, _)| d);
                                 split.push((p.clone(), parts.len()));
-                                parts.into_iter().try_for_each(|part| {
+                                let mut placed = Vec::new();
+                                let r = parts.into_iter().try_for_each(|part| {
                                     let at = if dir.is_empty() {
                                         part.name
                                     } else {
                                         format!("{dir}/{}", part.name)
                                     };
+                                    placed.push((at.clone(), part.bytes.clone()));
                                     tree.add_file(&at, part.bytes, mtime)
-                                })
+                                });
+                                wims.push((p.clone(), f, placed));
+                                r
                             }
                             Err(why) => {
                                 problem.get_or_insert(format!(
@@ -208,6 +219,7 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
     // /bootmgr like Windows' own.
     let (opts, dopts) = spindle_fat::boot::bootmgr(&opts, &dopts);
     let disk = Disk::build(&tree, &opts, &dopts, device_bytes).map_err(|e| fail(e.to_string()))?;
+    let wims = place(&disk, wims).map_err(fail)?;
     Ok(Stick {
         disk,
         files,
@@ -215,7 +227,43 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
         uefi,
         bios,
         split,
+        wims,
     })
+}
+
+/// Where each split WIM's parts are on the device: found among the volume's pieces (each
+/// file is one run of clusters), the volume starting at 1 MiB.
+#[allow(clippy::type_complexity)]
+fn place(
+    disk: &Disk,
+    wims: Vec<(String, Arc<dyn ByteSource>, Vec<(String, Arc<dyn ByteSource>)>)>,
+) -> std::result::Result<Vec<SplitWim>, String> {
+    let base = spindle_fat::PARTITION_START * 512;
+    let at = |part: &Arc<dyn ByteSource>| {
+        disk.volume.content().pieces().find_map(|(start, piece)| match piece {
+            spindle_bytes::Piece::Source(s) if std::ptr::addr_eq(Arc::as_ptr(s), Arc::as_ptr(part)) => {
+                Some(base + start)
+            }
+            _ => None,
+        })
+    };
+    wims.into_iter()
+        .map(|(path, source, parts)| {
+            let parts = parts
+                .into_iter()
+                .map(|(name, bytes)| {
+                    at(&bytes)
+                        .map(|off| (name.clone(), off, bytes.len()))
+                        .ok_or_else(|| format!("{name} is not in the laid-out volume"))
+                })
+                .collect::<std::result::Result<_, String>>()?;
+            Ok(SplitWim {
+                path,
+                source,
+                parts,
+            })
+        })
+        .collect()
 }
 
 /// The source that writes `stick`: its bytes, guarded like `iso` (the same files are read),
@@ -244,6 +292,7 @@ pub fn source(iso: &Source, stick: Stick) -> Source {
         files: iso.files.clone(),
         reads: iso.reads.clone(),
         head_last: boot_area,
+        wims: stick.wims,
     }
 }
 

@@ -541,6 +541,7 @@ fn run_target(
         sh.cancel,
         sh.progress,
     );
+    let outcome = check_wims(outcome, &t.file, t.direct, sh.src);
     report(outcome, write_secs, v.elapsed().as_secs_f64())
 }
 
@@ -572,9 +573,26 @@ pub fn verify(
     }
     let lbs = (t.device.logical_block_size.max(512) as usize).min(ALIGN);
     let hashes = Mutex::new(hashes);
-    crate::verify::verify_target(
+    let outcome = crate::verify::verify_target(
         0, &t.file, t.direct, lbs, src, &hashes, chunk, cancel, progress,
-    )
+    );
+    check_wims(outcome, &t.file, t.direct, src)
+}
+
+/// After a read-back that verified, the split WIM parts on the stick against the source
+/// WIM ([`crate::wimcheck`]): a mismatch fails the verify naming the part and resource.
+fn check_wims(outcome: Outcome, file: &File, direct: bool, src: &Source) -> Outcome {
+    if outcome != Outcome::Verified || src.wims.is_empty() {
+        return outcome;
+    }
+    match crate::wimcheck::check(file, direct, &src.wims) {
+        Ok(()) => outcome,
+        Err(e) => Outcome::Failed {
+            phase: Phase::Verifying,
+            written: src.len(),
+            error: e.to_string(),
+        },
+    }
 }
 
 fn write_chunk(

@@ -469,6 +469,7 @@ fn when_every_target_has_failed_the_source_is_not_read_to_its_end() {
         files: vec![],
         reads: Default::default(),
         head_last: 0,
+        wims: Vec::new(),
     };
     let t = target(&l, &src);
     // Write-protected after the open (a stick's switch, a dying stick): every write fails.
