@@ -119,8 +119,11 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
     let mut split: Vec<(String, usize)> = Vec::new();
     // Each split WIM: its path, its bytes, its parts (path on the stick, bytes).
     #[allow(clippy::type_complexity)]
-    let mut wims: Vec<(String, Arc<dyn ByteSource>, Vec<(String, Arc<dyn ByteSource>)>)> =
-        Vec::new();
+    let mut wims: Vec<(
+        String,
+        Arc<dyn ByteSource>,
+        Vec<(String, Arc<dyn ByteSource>)>,
+    )> = Vec::new();
     let fsr = fs.as_ref();
     let mut visit = |path: &str, _depth: usize, dir: NodeId, subdirs: &mut Subdirs| {
         let mut entries = Vec::new();
@@ -236,16 +239,25 @@ pub fn layout_with(src: &Source, device_bytes: u64, opts: &StickOptions) -> Resu
 #[allow(clippy::type_complexity)]
 fn place(
     disk: &Disk,
-    wims: Vec<(String, Arc<dyn ByteSource>, Vec<(String, Arc<dyn ByteSource>)>)>,
+    wims: Vec<(
+        String,
+        Arc<dyn ByteSource>,
+        Vec<(String, Arc<dyn ByteSource>)>,
+    )>,
 ) -> std::result::Result<Vec<SplitWim>, String> {
     let base = spindle_fat::PARTITION_START * 512;
     let at = |part: &Arc<dyn ByteSource>| {
-        disk.volume.content().pieces().find_map(|(start, piece)| match piece {
-            spindle_bytes::Piece::Source(s) if std::ptr::addr_eq(Arc::as_ptr(s), Arc::as_ptr(part)) => {
-                Some(base + start)
-            }
-            _ => None,
-        })
+        disk.volume
+            .content()
+            .pieces()
+            .find_map(|(start, piece)| match piece {
+                spindle_bytes::Piece::Source(s)
+                    if std::ptr::addr_eq(Arc::as_ptr(s), Arc::as_ptr(part)) =>
+                {
+                    Some(base + start)
+                }
+                _ => None,
+            })
     };
     wims.into_iter()
         .map(|(path, source, parts)| {

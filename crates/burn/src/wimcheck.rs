@@ -130,15 +130,21 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
         what,
     };
     let src = |b: &mut [u8], off: u64| {
-        w.source
-            .read_exact_at(b, off)
-            .map_err(|e| bad(&w.path, format!("reading the source WIM at byte {off}: {e}")))
+        w.source.read_exact_at(b, off).map_err(|e| {
+            bad(
+                &w.path,
+                format!("reading the source WIM at byte {off}: {e}"),
+            )
+        })
     };
     let mut sh = vec![0u8; HEADER];
     src(&mut sh, 0)?;
     let (tsize, _, toff, _) = res(&sh[48..72]);
     if tsize % ENTRY as u64 != 0 || tsize > 256 << 20 {
-        return Err(bad(&w.path, "the source's lookup table is implausible".into()));
+        return Err(bad(
+            &w.path,
+            "the source's lookup table is implausible".into(),
+        ));
     }
     let mut st = vec![0u8; tsize as usize];
     src(&mut st, toff)?;
@@ -168,12 +174,17 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
         if p != number || t as usize != total || h[24..40] != sh[24..40] {
             return Err(bad(
                 name,
-                format!("its header says part {p} of {t} (or another GUID); part {number} of {total} expected"),
+                format!(
+                    "its header says part {p} of {t} (or another GUID); part {number} of {total} expected"
+                ),
             ));
         }
         let (psize, _, poff, _) = res(&h[48..72]);
         if psize % ENTRY as u64 != 0 || psize > tsize || poff.saturating_add(psize) > *len {
-            return Err(bad(name, "its lookup table is implausible or outside the file".into()));
+            return Err(bad(
+                name,
+                "its lookup table is implausible or outside the file".into(),
+            ));
         }
         let mut pt = vec![0u8; psize as usize];
         rd(dev, &mut pt, poff)?;
@@ -191,7 +202,9 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
                 return Err(rbad(&format!("its entry says part {}", e.part)));
             }
             if (e.size, e.flags, e.original, e.refs) != (s.size, s.flags, s.original, s.refs) {
-                return Err(rbad("size, flags or reference count differ from the source's"));
+                return Err(rbad(
+                    "size, flags or reference count differ from the source's",
+                ));
             }
             if s.flags & RES_METADATA != 0 && number != 1 {
                 return Err(rbad("image metadata outside part 1"));
@@ -218,7 +231,11 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
     if let Some((e, _)) = want.values().find(|(_, n)| *n == 0) {
         let first = w.parts.first().map_or("the parts", |p| p.0.as_str());
         return Err(bad(
-            if e.flags & RES_METADATA != 0 { first } else { "the parts" },
+            if e.flags & RES_METADATA != 0 {
+                first
+            } else {
+                "the parts"
+            },
             format!("resource {} of the source is in no part", hex(&e.sha1)),
         ));
     }

@@ -9,6 +9,7 @@ use spindle_burn::stick::{self, StickOptions};
 use spindle_burn::{Options, Outcome, Policy, Source, Target, device, safety};
 use spindle_testkit::loopdev::Loop;
 use spindle_testkit::tools::{run, stdout};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
@@ -77,6 +78,7 @@ fn install_wim_is_split_into_swm_parts_on_the_stick() {
     assert_eq!(stick.split.len(), 1, "{:?}", stick.split);
     assert_eq!(stick.split[0].0, "sources/install.wim");
     assert!(stick.split[0].1 >= 3);
+    let stick_parts = stick.split[0].1;
     let src = stick::source(&src, stick);
     assert!(
         src.description.contains("split into"),
@@ -161,4 +163,59 @@ fn install_wim_is_split_into_swm_parts_on_the_stick() {
     let a = list(&wim, None);
     assert!(a.contains("/Windows/part4.bin"), "{a}");
     assert_eq!(a, list(&first, Some(&refs)));
+
+    // The parts on the stick against the source WIM, alone: they pass; then the stored
+    // bytes of one resource of install2.swm, or its lookup-table entry, changed behind the
+    // filesystem's back on the loop device's file: the check fails naming the part.
+    let check = || {
+        let f = std::fs::File::open(&l.dev).unwrap();
+        spindle_burn::wimcheck::check(&f, false, &src.wims)
+    };
+    assert_eq!(src.wims.len(), 1);
+    assert_eq!(src.wims[0].parts.len(), stick_parts);
+    check().unwrap();
+    let (name, start, _) = src.wims[0].parts[1].clone();
+    assert!(name.ends_with("install2.swm"), "{name}");
+    let img = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&l.file)
+        .unwrap();
+    let mut h = [0u8; 208];
+    img.read_exact_at(&mut h, start).unwrap();
+    let table = start + u64::from_le_bytes(h[56..64].try_into().unwrap());
+    let mut e = [0u8; 50];
+    img.read_exact_at(&mut e, table).unwrap();
+    let res = start + u64::from_le_bytes(e[8..16].try_into().unwrap());
+    let flip = |at: u64| {
+        let mut b = [0u8; 1];
+        img.read_exact_at(&mut b, at).unwrap();
+        b[0] ^= 0x5A;
+        img.write_all_at(&b, at).unwrap();
+        img.sync_all().unwrap();
+    };
+    flip(res + 100);
+    let err = check().unwrap_err().to_string();
+    assert!(
+        err.contains("install2.swm") && err.contains("stored bytes differ"),
+        "{err}"
+    );
+    flip(res + 100);
+    check().unwrap();
+    flip(table + 49); // the last byte of the entry's SHA-1
+    let err = check().unwrap_err().to_string();
+    assert!(
+        err.contains("install2.swm") && err.contains("not in the source WIM"),
+        "{err}"
+    );
+    // The whole verify (read-back, then the parts) fails too.
+    let dev = device::open_device(&l.dev).unwrap();
+    let out = spindle_burn::verify(
+        &src,
+        &Target::open(dev).unwrap(),
+        &Options::default(),
+        &AtomicBool::new(false),
+        &|_| {},
+    );
+    assert_ne!(out, Outcome::Verified);
 }
