@@ -148,10 +148,10 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
     }
     let mut st = vec![0u8; tsize as usize];
     src(&mut st, toff)?;
-    // SHA-1 -> (source entry, times found on the stick).
-    let mut want: HashMap<[u8; 20], (Entry, u32)> = HashMap::new();
+    // SHA-1 -> (source entry, times the source lists it, times found on the stick).
+    let mut want: HashMap<[u8; 20], (Entry, u32, u32)> = HashMap::new();
     for e in st.chunks_exact(ENTRY).map(entry) {
-        want.insert(e.sha1, (e, 0));
+        want.entry(e.sha1).or_insert((e, 0, 0)).1 += 1;
     }
     let total = w.parts.len();
     let mut a = vec![0u8; CHUNK];
@@ -191,12 +191,12 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
         for e in pt.chunks_exact(ENTRY).map(entry) {
             let id = hex(&e.sha1);
             let rbad = |what: &str| bad(name, format!("resource {id}: {what}"));
-            let Some((s, seen)) = want.get_mut(&e.sha1) else {
+            let Some((s, listed, seen)) = want.get_mut(&e.sha1) else {
                 return Err(rbad("not in the source WIM"));
             };
             *seen += 1;
-            if *seen > 1 {
-                return Err(rbad("held more than once"));
+            if *seen > *listed {
+                return Err(rbad("held more times than the source lists it"));
             }
             if e.part != number {
                 return Err(rbad(&format!("its entry says part {}", e.part)));
@@ -228,7 +228,7 @@ fn check_one(dev: &mut Dev, w: &SplitWim) -> Result<(), WimMismatch> {
             }
         }
     }
-    if let Some((e, _)) = want.values().find(|(_, n)| *n == 0) {
+    if let Some((e, _, _)) = want.values().find(|(_, listed, seen)| seen < listed) {
         let first = w.parts.first().map_or("the parts", |p| p.0.as_str());
         return Err(bad(
             if e.flags & RES_METADATA != 0 {
