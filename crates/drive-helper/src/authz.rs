@@ -13,8 +13,22 @@ pub struct Limits {
     pub per_user: u32,
 }
 
+/// The uid the kernel shows for a uid that has no mapping in the reader's namespace
+/// (`/proc/sys/kernel/overflowuid`, 65534 when unreadable): many unrelated callers share it.
+pub fn overflow_uid() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/overflowuid")
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(65534)
+}
+
 /// Checks that `caller` may touch device `name`; the reason when not.
 pub fn may_use(caller: u32, name: &str, limits: Limits) -> Result<(), String> {
+    if caller == overflow_uid() {
+        return Err(format!(
+            "refused: uid {caller} is the overflow uid (callers from other user namespaces share it)"
+        ));
+    }
     let (owner, index) = DeviceSpec::parse_name(name).map_err(|e| e.to_string())?;
     if caller != 0 && owner != caller {
         return Err(format!(
@@ -61,6 +75,9 @@ mod tests {
         );
         assert!(may_use(1000, "spindle_u1000_d1/../x", L).is_err());
         assert!(may_use(1000, "other", L).is_err());
+        let o = overflow_uid();
+        let e = may_use(o, &DeviceSpec::name_for(o, 0), L).unwrap_err();
+        assert!(e.contains("overflow uid"), "{e}");
         assert!(size_ok(700 << 20).is_ok());
         assert!(size_ok(0).is_err() && size_ok(MAX_SIZE + 1).is_err());
     }

@@ -12,14 +12,63 @@ mod nodes;
 mod serve;
 
 use anyhow::{Context, Result, bail};
+use std::collections::HashMap;
+use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Connections served at once, at most (more wait in the listen queue).
 const MAX_CONNECTIONS: usize = 32;
+/// Connections served at once for one uid, at most: one user cannot take every slot.
+const MAX_PER_UID: usize = 4;
+
+/// The connections being served: in all and per uid.
+#[derive(Default)]
+struct Slots {
+    total: usize,
+    per_uid: HashMap<u32, usize>,
+}
+
+/// One connection's slot; freed when dropped, also when its thread panics.
+struct Slot {
+    slots: Arc<Mutex<Slots>>,
+    uid: u32,
+}
+
+impl Slot {
+    /// Takes a slot for `uid`, or says why there is none.
+    fn take(slots: &Arc<Mutex<Slots>>, uid: u32) -> Result<Slot, &'static str> {
+        let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
+        if s.total >= MAX_CONNECTIONS {
+            return Err("err busy: too many connections\n");
+        }
+        let mine = s.per_uid.entry(uid).or_insert(0);
+        if *mine >= MAX_PER_UID {
+            return Err("err busy: too many connections for this uid\n");
+        }
+        *mine += 1;
+        s.total += 1;
+        Ok(Slot {
+            slots: slots.clone(),
+            uid,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut s = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        s.total -= 1;
+        if let Some(n) = s.per_uid.get_mut(&self.uid) {
+            *n -= 1;
+            if *n == 0 {
+                s.per_uid.remove(&self.uid);
+            }
+        }
+    }
+}
 
 const USAGE: &str = "usage: spindle-drive-helper [--socket PATH] [--max-per-user N]
 
@@ -69,7 +118,7 @@ fn main() -> Result<()> {
     if let spindle_tcmu::Support::Unavailable { reason, hint } = spindle_tcmu::support() {
         eprintln!("spindle-drive-helper: warning: no TCMU yet: {reason} ({hint})");
     }
-    let active = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(Mutex::new(Slots::default()));
     for conn in listener.incoming() {
         let stream = match conn {
             Ok(s) => s,
@@ -78,20 +127,32 @@ fn main() -> Result<()> {
                 continue;
             }
         };
-        if active.load(Ordering::Acquire) >= MAX_CONNECTIONS {
-            let _ = spindle_tcmu::helper::send_line(
-                std::os::fd::AsFd::as_fd(&stream),
-                "err busy: too many connections\n",
-                None,
-            );
-            continue;
+        let peer = match spindle_sys::creds::peer_credentials(stream.as_fd()) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("spindle-drive-helper: no peer credentials: {e}");
+                continue;
+            }
+        };
+        let slot = match Slot::take(&slots, peer.uid) {
+            Ok(s) => s,
+            Err(busy) => {
+                let _ = stream.set_write_timeout(Some(std::time::Duration::from_secs(1)));
+                let _ = spindle_tcmu::helper::send_line(stream.as_fd(), busy, None);
+                continue;
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name(format!("uid {}", peer.uid))
+            .spawn(move || {
+                let _slot = slot;
+                serve::connection(stream, peer, limits);
+            });
+        if let Err(e) = spawned {
+            // The closure (stream, slot) is dropped with the error: the caller sees the
+            // connection close and the slot is free again.
+            eprintln!("spindle-drive-helper: cannot start a thread: {e}");
         }
-        active.fetch_add(1, Ordering::AcqRel);
-        let a = active.clone();
-        std::thread::spawn(move || {
-            serve::connection(stream, limits);
-            a.fetch_sub(1, Ordering::AcqRel);
-        });
     }
     Ok(())
 }

@@ -1,11 +1,64 @@
 //! Handing a drive's device nodes to its owner: `/dev/srN` and `/dev/sgN` become the
-//! caller's, mode 0600, after checking that each path is the very device sysfs names.
+//! caller's, mode 0600, after checking that each path is the very device sysfs names and that
+//! sysfs puts that device under the caller's own LUN. Before that, the LUN must be a CD/DVD
+//! (peripheral type 5): the caller's ring answers INQUIRY, and a disk would draw in `sd`.
 
 use anyhow::{Context, Result, bail};
 use spindle_tcmu::Nodes;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The sysfs folder of the SCSI device at `address` (`H:C:T:L`).
+fn scsi_dir(address: &str) -> PathBuf {
+    Path::new("/sys/bus/scsi/devices").join(address)
+}
+
+/// Waits up to `wait` for the SCSI device at `address` to be scanned and requires it to be a
+/// CD/DVD device (peripheral type 5).
+pub fn require_cdrom(address: &str, wait: Duration) -> Result<()> {
+    let p = scsi_dir(address).join("type");
+    let start = Instant::now();
+    let t = loop {
+        if let Ok(t) = std::fs::read_to_string(&p) {
+            break t.trim().to_string();
+        }
+        if start.elapsed() >= wait {
+            bail!("SCSI device {address} did not appear within {wait:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    if t != "5" {
+        bail!(
+            "refused: SCSI device {address} says it is of peripheral type {t}, not 5 (CD/DVD); \
+             its LUN is removed"
+        );
+    }
+    Ok(())
+}
+
+/// Checks that the node `name` of `class` belongs to the SCSI device at `address`: its
+/// sysfs `device` link resolves to that device's folder.
+fn belongs_to(class: &str, node: &Path, address: &str) -> Result<()> {
+    let name = node.file_name().context("a node path without a name")?;
+    let link = Path::new("/sys/class")
+        .join(class)
+        .join(name)
+        .join("device");
+    let got =
+        std::fs::canonicalize(&link).with_context(|| format!("resolving {}", link.display()))?;
+    let want = std::fs::canonicalize(scsi_dir(address))
+        .with_context(|| format!("resolving the SCSI device {address}"))?;
+    if got != want {
+        bail!(
+            "{} is not the node of SCSI device {address} (it is {}); not handing it over",
+            node.display(),
+            got.display()
+        );
+    }
+    Ok(())
+}
 
 /// The `MAJ:MIN` sysfs gives for a node name under a class folder.
 fn sysfs_dev(class: &str, node: &Path) -> Result<(u32, u32)> {
@@ -19,7 +72,8 @@ fn sysfs_dev(class: &str, node: &Path) -> Result<(u32, u32)> {
     Ok((a.parse()?, b.parse()?))
 }
 
-fn give(node: &Path, class: &str, block: bool, uid: u32, gid: u32) -> Result<()> {
+fn give(node: &Path, class: &str, block: bool, address: &str, uid: u32, gid: u32) -> Result<()> {
+    belongs_to(class, node, address)?;
     let (maj, min) = sysfs_dev(class, node)?;
     let meta = std::fs::symlink_metadata(node).with_context(|| format!("{}", node.display()))?;
     let kind_ok = if block {
@@ -35,10 +89,12 @@ fn give(node: &Path, class: &str, block: bool, uid: u32, gid: u32) -> Result<()>
             node.display()
         );
     }
-    std::os::unix::fs::chown(node, Some(uid), Some(gid))
-        .with_context(|| format!("chown of {}", node.display()))?;
+    // Narrow first, then change the owner without following links: at no moment may a third
+    // user open it, and a symlink put in its place is not followed to another file.
     std::fs::set_permissions(node, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("chmod of {}", node.display()))?;
+    std::os::unix::fs::lchown(node, Some(uid), Some(gid))
+        .with_context(|| format!("chown of {}", node.display()))?;
     Ok(())
 }
 
@@ -50,17 +106,34 @@ fn libc_minor(dev: u64) -> u32 {
     (((dev >> 12) & 0xffff_ff00) | (dev & 0xff)) as u32
 }
 
-/// Makes the drive's nodes the caller's (mode 0600). udev is let finish first where it
-/// runs, so that its rules do not undo this afterwards.
-pub fn hand_over(nodes: &Nodes, uid: u32, gid: u32) -> Result<()> {
+/// Lets udev finish where it runs, so that its rules do not undo the hand-over afterwards.
+pub fn settle() {
     let _ = Command::new("udevadm")
         .args(["settle", "--timeout=5"])
         .status();
-    if let Some(sr) = &nodes.sr {
-        give(sr, "block", true, uid, gid)?;
+}
+
+/// Makes the drive's nodes the caller's (mode 0600): each must be the node of the SCSI
+/// device at `nodes.address`. Call with the configfs lock held, after [`settle`].
+pub fn hand_over(nodes: &Nodes, uid: u32, gid: u32) -> Result<()> {
+    let sr = nodes
+        .sr
+        .as_ref()
+        .with_context(|| format!("SCSI device {} has no sr block node", nodes.address))?;
+    if !sr
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("sr"))
+    {
+        bail!(
+            "refused: SCSI device {} has block node {}, not an sr one",
+            nodes.address,
+            sr.display()
+        );
     }
+    give(sr, "block", true, &nodes.address, uid, gid)?;
     if let Some(sg) = &nodes.sg {
-        give(sg, "scsi_generic", false, uid, gid)?;
+        give(sg, "scsi_generic", false, &nodes.address, uid, gid)?;
     }
     Ok(())
 }

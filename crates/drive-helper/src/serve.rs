@@ -2,7 +2,7 @@
 
 use crate::authz::{self, Limits};
 use crate::nodes;
-use spindle_tcmu::helper::{Request, nodes_line, recv_line, send_line};
+use spindle_tcmu::helper::{Request, nodes_line, recv_request, send_line};
 use spindle_tcmu::{Device, DeviceSpec};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
@@ -13,6 +13,12 @@ use std::time::Duration;
 const MAX_ATTACH_WAIT: Duration = Duration::from_secs(60);
 /// How long a connection may sit idle.
 const IDLE: Duration = Duration::from_secs(120);
+/// How long a request line may take from its first byte to its newline.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a reply may wait for the caller to read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of a bad request line goes to the log.
+const LOGGED_CHARS: usize = 80;
 
 /// Serialises configfs work: two callers never interleave their steps.
 static CONFIGFS: Mutex<()> = Mutex::new(());
@@ -23,19 +29,13 @@ struct Reply {
     fd: Option<std::fs::File>,
 }
 
-/// Serves requests on `stream` until the caller hangs up.
-pub fn connection(stream: UnixStream, limits: Limits) {
-    let peer = match spindle_sys::creds::peer_credentials(stream.as_fd()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("spindle-drive-helper: no peer credentials: {e}");
-            return;
-        }
-    };
+/// Serves requests on `stream` from the caller `peer` until the caller hangs up.
+pub fn connection(stream: UnixStream, peer: spindle_sys::creds::PeerCred, limits: Limits) {
     let _ = stream.set_read_timeout(Some(IDLE));
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     loop {
-        let line = match recv_line(stream.as_fd()) {
-            Ok(Some((line, _))) => line,
+        let line = match recv_request(stream.as_fd(), REQUEST_DEADLINE) {
+            Ok(Some(line)) => line,
             Ok(None) => return,
             Err(e) => {
                 let _ = send_line(stream.as_fd(), &format!("err {e}\n"), None);
@@ -55,7 +55,8 @@ pub fn connection(stream: UnixStream, limits: Limits) {
                 send_line(stream.as_fd(), &text, r.fd.as_ref().map(|f| f.as_fd()))
             }
             Err(msg) => {
-                eprintln!("spindle-drive-helper: uid {}: {line:?}: {msg}", peer.uid);
+                let shown: String = line.chars().take(LOGGED_CHARS).collect();
+                eprintln!("spindle-drive-helper: uid {}: {shown:?}: {msg}", peer.uid);
                 send_line(
                     stream.as_fd(),
                     &format!("err {}\n", msg.replace('\n', " ")),
@@ -108,9 +109,26 @@ fn execute(req: &Request, uid: u32, gid: u32, limits: Limits) -> Result<Reply, S
         Request::Attach { name, timeout } => {
             let dev = Device::named(name).map_err(s)?;
             dev.attach().map_err(s)?;
-            // Waiting for the nodes needs no configfs change: let others go meanwhile.
+            let address = dev.address().map_err(s)?;
+            // Waiting for the scan and the nodes needs no configfs change: let others go.
             drop(guard);
-            let n = dev.nodes((*timeout).min(MAX_ATTACH_WAIT)).map_err(s)?;
+            let wait = (*timeout).min(MAX_ATTACH_WAIT);
+            if let Err(e) = nodes::require_cdrom(&address, wait) {
+                let _g = CONFIGFS.lock().unwrap_or_else(|p| p.into_inner());
+                if dev.is_attached() && dev.address().ok().as_deref() == Some(&address) {
+                    let _ = dev.remove();
+                }
+                return Err(format!("{name}: {e:#}"));
+            }
+            dev.nodes(wait).map_err(s)?;
+            nodes::settle();
+            // Under the lock `remove` takes: the LUN is still this caller's, and the nodes
+            // are recomputed and checked to be its own before they change hands.
+            let _g = CONFIGFS.lock().unwrap_or_else(|p| p.into_inner());
+            if !dev.is_attached() || dev.address().ok().as_deref() != Some(&address) {
+                return Err(format!("{name} was removed or moved while attaching"));
+            }
+            let n = dev.nodes_now().map_err(s)?;
             nodes::hand_over(&n, uid, gid).map_err(|e| format!("{e:#}"))?;
             Ok(plain(nodes_line(&n)))
         }

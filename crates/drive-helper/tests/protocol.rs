@@ -85,3 +85,67 @@ fn the_helper_answers_and_refuses_clearly() {
         }
     }
 }
+
+/// One uid gets at most 4 connections at once; a request line must be complete within 10 s
+/// of its first byte; a descriptor a caller passes is discarded, and the request still served.
+#[test]
+fn the_helper_limits_a_callers_connections_and_time_and_takes_no_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("h.sock");
+    let _helper = start(&sock);
+
+    // A passed descriptor (here a file of ours) changes nothing: the request is answered.
+    let s = UnixStream::connect(&sock).unwrap();
+    let f = std::fs::File::open("/dev/null").unwrap();
+    send_line(s.as_fd(), "list\n", Some(f.as_fd())).unwrap();
+    let (reply, fd) = recv_line(s.as_fd()).unwrap().expect("a reply");
+    assert!(reply.starts_with("ok"), "{reply}");
+    assert!(fd.is_none());
+    drop(s);
+
+    // Four idle connections hold this uid's slots; a fifth is told so.
+    let held: Vec<UnixStream> = (0..4)
+        .map(|_| {
+            let s = UnixStream::connect(&sock).unwrap();
+            // A round trip: the helper has taken this connection's slot.
+            send_line(s.as_fd(), "list\n", None).unwrap();
+            assert!(recv_line(s.as_fd()).unwrap().unwrap().0.starts_with("ok"));
+            s
+        })
+        .collect();
+    let fifth = ask(&sock, "list\n");
+    assert!(
+        fifth.contains("too many connections for this uid"),
+        "{fifth}"
+    );
+    drop(held);
+    // Slots come back as connections end.
+    let start = Instant::now();
+    loop {
+        let r = ask(&sock, "list\n");
+        if r.starts_with("ok") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "slots not freed: {r}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Half a line, then silence: the helper gives up 10 s after the first byte.
+    let s = UnixStream::connect(&sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let t0 = Instant::now();
+    send_line(s.as_fd(), "lis", None).unwrap();
+    let r = recv_line(s.as_fd());
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(20),
+        "{took:?} {r:?}"
+    );
+    // The helper says so, or just hangs up.
+    if let Ok(Some((line, _))) = r {
+        assert!(line.starts_with("err"), "{line}");
+    }
+}

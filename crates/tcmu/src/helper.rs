@@ -145,14 +145,49 @@ pub fn send_line(sock: BorrowedFd<'_>, line: &str, fd: Option<BorrowedFd<'_>>) -
 }
 
 /// Receives one line (up to [`MAX_LINE`]) from `sock`, and a descriptor if one came with it.
-/// `None` at end of stream before any byte.
+/// `None` at end of stream before any byte. For clients: the helper's replies carry
+/// descriptors.
 pub fn recv_line(sock: BorrowedFd<'_>) -> Result<Option<(String, Option<OwnedFd>)>> {
+    read_line(sock, true, None)
+}
+
+/// Receives one request line (up to [`MAX_LINE`]) for the server: without a control buffer,
+/// so the kernel discards any descriptor a caller passes (the server never holds, and never
+/// has to close, a caller's file). Once the line's first byte is in, the rest must come
+/// within `deadline`. `None` at end of stream before any byte.
+pub fn recv_request(sock: BorrowedFd<'_>, deadline: Duration) -> Result<Option<String>> {
+    Ok(read_line(sock, false, Some(deadline))?.map(|(l, _)| l))
+}
+
+fn read_line(
+    sock: BorrowedFd<'_>,
+    take_fds: bool,
+    deadline: Option<Duration>,
+) -> Result<Option<(String, Option<OwnedFd>)>> {
     let mut line = Vec::new();
     let mut passed: Option<OwnedFd> = None;
-    loop {
+    let mut first_byte: Option<std::time::Instant> = None;
+    let before = match deadline {
+        Some(_) => rustix::net::sockopt::socket_timeout(sock, rustix::net::sockopt::Timeout::Recv)
+            .map_err(|e| Error::io("reading the socket timeout", e))?,
+        None => None,
+    };
+    let result = (|| loop {
+        if let (Some(limit), Some(t0)) = (deadline, first_byte) {
+            let left = limit
+                .checked_sub(t0.elapsed())
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Error::Helper(format!("request line not complete within {limit:?}"))
+                })?;
+            rustix::net::sockopt::set_socket_timeout(
+                sock,
+                rustix::net::sockopt::Timeout::Recv,
+                Some(left),
+            )
+            .map_err(|e| Error::io("setting the socket timeout", e))?;
+        }
         let mut buf = [0u8; 512];
-        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
-        let mut control = RecvAncillaryBuffer::new(&mut space);
         // Read no further than a newline could be: peek, then take exactly up to it.
         let peek = rustix::net::recv(sock, &mut buf, RecvFlags::PEEK)
             .map_err(|e| Error::io("reading the helper socket", e))?;
@@ -163,36 +198,54 @@ pub fn recv_line(sock: BorrowedFd<'_>) -> Result<Option<(String, Option<OwnedFd>
                 Err(Error::Helper("connection closed mid-line".into()))
             };
         }
+        first_byte.get_or_insert_with(std::time::Instant::now);
         let want = buf[..peek.0]
             .iter()
             .position(|&b| b == b'\n')
             .map_or(peek.0, |p| p + 1);
-        let msg = rustix::net::recvmsg(
-            sock,
-            &mut [IoSliceMut::new(&mut buf[..want])],
-            &mut control,
-            RecvFlags::CMSG_CLOEXEC,
-        )
-        .map_err(|e| Error::io("reading the helper socket", e))?;
-        for m in control.drain() {
-            if let RecvAncillaryMessage::ScmRights(fds) = m {
-                for fd in fds {
-                    // Keep the first; any extra is closed as it drops.
-                    passed.get_or_insert(fd);
+        let got = if take_fds {
+            let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+            let mut control = RecvAncillaryBuffer::new(&mut space);
+            let msg = rustix::net::recvmsg(
+                sock,
+                &mut [IoSliceMut::new(&mut buf[..want])],
+                &mut control,
+                RecvFlags::CMSG_CLOEXEC,
+            )
+            .map_err(|e| Error::io("reading the helper socket", e))?;
+            for m in control.drain() {
+                if let RecvAncillaryMessage::ScmRights(fds) = m {
+                    for fd in fds {
+                        // Keep the first; any extra is closed as it drops.
+                        passed.get_or_insert(fd);
+                    }
                 }
             }
-        }
-        line.extend_from_slice(&buf[..msg.bytes]);
+            msg.bytes
+        } else {
+            rustix::net::recv(sock, &mut buf[..want], RecvFlags::empty())
+                .map_err(|e| Error::io("reading the helper socket", e))?
+                .0
+        };
+        line.extend_from_slice(&buf[..got]);
         if line.ends_with(b"\n") {
             line.pop();
-            let s =
-                String::from_utf8(line).map_err(|_| Error::Helper("reply is not UTF-8".into()))?;
-            return Ok(Some((s, passed)));
+            let s = String::from_utf8(line.clone())
+                .map_err(|_| Error::Helper("line is not UTF-8".into()))?;
+            return Ok(Some((s, passed.take())));
         }
-        if line.len() > MAX_LINE || msg.bytes == 0 {
+        if line.len() > MAX_LINE || got == 0 {
             return Err(Error::Helper("line too long or cut short".into()));
         }
+    })();
+    if deadline.is_some() && first_byte.is_some() {
+        let _ = rustix::net::sockopt::set_socket_timeout(
+            sock,
+            rustix::net::sockopt::Timeout::Recv,
+            before,
+        );
     }
+    result
 }
 
 /// Formats [`Nodes`] for an `attach` reply (after `ok `).
@@ -241,7 +294,7 @@ impl Helper {
             .map_err(|e| Error::Helper(format!("connecting to {}: {e}", self.socket.display())))?;
         // Attach waits for the nodes (up to its timeout); everything else is quick.
         let wait = match req {
-            Request::Attach { timeout, .. } => *timeout + Duration::from_secs(30),
+            Request::Attach { timeout, .. } => timeout.saturating_add(Duration::from_secs(30)),
             _ => Duration::from_secs(30),
         };
         let _ = s.set_read_timeout(Some(wait));
