@@ -20,6 +20,8 @@ fn names(r: &Request) -> &'static [&'static str] {
         Request::Share(_) => &["share"],
         Request::Unshare { .. } => &["unshare"],
         Request::Shutdown => &["shutdown"],
+        Request::Identity(_) => &["identity"],
+        Request::Disc(_) => &["disc"],
     }
 }
 
