@@ -200,6 +200,18 @@ fn handle(line: &[u8], user: &User, shared: &Shared) -> Value {
     }
 }
 
+/// The reply to a mount (of an image or a set) that went into `drive`, reported as `r`.
+fn mount_reply(shared: &Shared, drive: u32, r: DriveReport) -> Reply {
+    Reply::Mount(MountReply {
+        drive,
+        mountpoint: r.mountpoints.into_iter().next(),
+        label: r.label,
+        format: r.format.unwrap_or_default(),
+        medium: r.medium.unwrap_or_default(),
+        raw: raw_of(shared, drive),
+    })
+}
+
 fn raw_of(shared: &Shared, drive: u32) -> Option<PathBuf> {
     shared
         .raw
@@ -234,14 +246,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
                 a.image.display(),
                 r.mountpoints
             );
-            Reply::Mount(MountReply {
-                drive,
-                mountpoint: r.mountpoints.into_iter().next(),
-                label: r.label,
-                format: r.format.unwrap_or_default(),
-                medium: r.medium.unwrap_or_default(),
-                raw: raw_of(shared, drive),
-            })
+            mount_reply(shared, drive, r)
         }
         Request::Load(a) if spindle_image::playlist::is_playlist(&a.image) => {
             let set = open_set(shared, user, &a.image)?;
@@ -300,14 +305,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
                 a.image.display(),
                 r.mountpoints
             );
-            Reply::Mount(MountReply {
-                drive,
-                mountpoint: r.mountpoints.into_iter().next(),
-                label: r.label,
-                format: r.format.unwrap_or_default(),
-                medium: r.medium.unwrap_or_default(),
-                raw: raw_of(shared, drive),
-            })
+            mount_reply(shared, drive, r)
         }
         Request::Load(a) => {
             let img = open_image(shared, user, &a.image, a.password)?;
