@@ -239,7 +239,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
                 allow_other: a.allow_other,
             };
             let drive = d.mount_set(user, set, &req, at)?;
-            let r = d.report().swap_remove(drive as usize);
+            let r = d.report_of(drive);
             eprintln!(
                 "spindle-daemon: uid {}: drive {drive}: set {} at {:?}",
                 user.uid,
@@ -252,7 +252,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             let set = open_set(shared, user, &a.image)?;
             let mut d = shared.drives();
             d.load_set(user, a.drive, set)?;
-            let r = d.report().swap_remove(a.drive as usize);
+            let r = d.report_of(a.drive);
             eprintln!(
                 "spindle-daemon: uid {}: drive {}: loaded set {}",
                 user.uid,
@@ -273,7 +273,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             std::thread::sleep(std::time::Duration::from_millis(ms));
             let mut d = shared.drives();
             d.finish_change(a.drive, target)?;
-            let r = d.report().swap_remove(a.drive as usize);
+            let r = d.report_of(a.drive);
             eprintln!(
                 "spindle-daemon: uid {}: drive {}: disc {} of the set",
                 user.uid,
@@ -298,7 +298,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
                     .transpose()?;
             let mut d = shared.drives();
             let drive = d.mount_at(user, img, a.drive, a.allow_other, at)?;
-            let r = d.report().swap_remove(drive as usize);
+            let r = d.report_of(drive);
             eprintln!(
                 "spindle-daemon: uid {}: drive {drive}: {} at {:?}",
                 user.uid,
@@ -311,7 +311,7 @@ fn run(request: Request, user: &User, shared: &Shared) -> crate::Result<Reply> {
             let img = open_image(shared, user, &a.image, a.password)?;
             let mut d = shared.drives();
             d.load(user, a.drive, img)?;
-            let r = d.report().swap_remove(a.drive as usize);
+            let r = d.report_of(a.drive);
             eprintln!(
                 "spindle-daemon: uid {}: drive {}: loaded {}",
                 user.uid,

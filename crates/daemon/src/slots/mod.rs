@@ -194,41 +194,39 @@ impl Drives {
 
     /// Every drive.
     pub fn report(&self) -> Vec<DriveReport> {
-        self.slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let n = i as u32;
-                let mut r = match s {
-                    None => DriveReport::empty(n),
-                    Some(l) if l.set.as_ref().is_some_and(|s| s.changing.is_some()) => {
-                        DriveReport {
-                            mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
-                            uid: Some(l.owner.uid),
-                            set: l.set.as_ref().map(|s| s.report()),
-                            ..DriveReport::empty(n)
-                        }
-                    }
-                    Some(l) => DriveReport {
-                        set: l.set.as_ref().map(|s| s.report()),
-                        image: Some(l.image.clone()),
-                        format: Some(l.format.clone()),
-                        medium: Some(l.medium.clone()),
-                        label: l.label.clone(),
-                        mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
-                        encrypted: l.encrypted,
-                        uid: Some(l.owner.uid),
-                        ..DriveReport::empty(n)
-                    },
-                };
-                let nodes = self.units.nodes(n);
-                r.device = nodes.device;
-                r.sg = nodes.sg;
-                r.locked = self.units.locked(n);
-                r.identity = Some(self.units.identity(n).clone());
-                r
-            })
+        (0..self.slots.len() as u32)
+            .map(|n| self.report_of(n))
             .collect()
+    }
+
+    /// Drive `n` (an index below the drive count).
+    pub fn report_of(&self, n: u32) -> DriveReport {
+        let mut r = match &self.slots[n as usize] {
+            None => DriveReport::empty(n),
+            Some(l) if l.set.as_ref().is_some_and(|s| s.changing.is_some()) => DriveReport {
+                mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
+                uid: Some(l.owner.uid),
+                set: l.set.as_ref().map(|s| s.report()),
+                ..DriveReport::empty(n)
+            },
+            Some(l) => DriveReport {
+                set: l.set.as_ref().map(|s| s.report()),
+                image: Some(l.image.clone()),
+                format: Some(l.format.clone()),
+                medium: Some(l.medium.clone()),
+                label: l.label.clone(),
+                mountpoints: l.mounts.iter().map(|m| m.path.clone()).collect(),
+                encrypted: l.encrypted,
+                uid: Some(l.owner.uid),
+                ..DriveReport::empty(n)
+            },
+        };
+        let nodes = self.units.nodes(n);
+        r.device = nodes.device;
+        r.sg = nodes.sg;
+        r.locked = self.units.locked(n);
+        r.identity = Some(self.units.identity(n).clone());
+        r
     }
 
     /// Whether the drives are `/dev/srN`, and why not.
