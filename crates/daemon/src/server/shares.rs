@@ -18,7 +18,7 @@ pub(super) fn share(a: ShareArgs, user: &User, shared: &Shared) -> crate::Result
             });
         }
         let privileged = user.uid == 0 || user.uid == User::current().uid;
-        match d.report()[a.drive as usize].uid {
+        match d.report_of(a.drive).uid {
             Some(owner) if !privileged && user.uid != owner => {
                 return Err(DaemonError::Denied(format!(
                     "drive {} belongs to uid {owner}",
